@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# build.sh builds and tests MAVIS-XAI.
+#
+#   ./build.sh          build the wasm into www/ and the native commands into bin/
+#   ./build.sh serve    build, then serve www/ on http://127.0.0.1:8080
+#   ./build.sh test     run every test (vet, native, js/wasm under node, browser)
+#   ./build.sh model    retrain the default model the page ships (www/models/)
+#   ./build.sh bench    run the benchmarks
+set -euo pipefail
+cd "$(dirname "$0")"
+
+GOROOT_WASM="$(go env GOROOT)/lib/wasm"
+
+build_native() {
+	mkdir -p bin
+	for cmd in weightsconv train explain; do
+		if [ -f "$cmd/main.go" ]; then
+			go build -o "bin/$cmd" "./$cmd"
+		fi
+	done
+}
+
+build_wasm() {
+	if [ -d wasm/worker ]; then
+		GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o www/worker.wasm ./wasm/worker
+	fi
+	if [ -d wasm/viewer ]; then
+		GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o www/viewer.wasm ./wasm/viewer
+	fi
+	if [ -d www ]; then
+		cp "$GOROOT_WASM/wasm_exec.js" www/wasm_exec.js
+	fi
+}
+
+wasm_test() {
+	# The packages the browser loads, compiled to js/wasm and run under node.
+	if ! command -v node >/dev/null; then
+		if [ "${CI:-}" = true ]; then
+			echo "build.sh: node is required for the js/wasm tests" >&2
+			exit 1
+		fi
+		echo "build.sh: node not found, skipping the js/wasm tests" >&2
+		return
+	fi
+	local pkgs=(./nn/...)
+	[ -d xai ] && pkgs+=(./xai/...)
+	PATH="$PATH:$GOROOT_WASM" GOOS=js GOARCH=wasm go test "${pkgs[@]}"
+}
+
+case "${1:-build}" in
+build)
+	build_wasm
+	build_native
+	;;
+serve)
+	build_wasm
+	build_native
+	shift
+	exec go run serve.go "$@"
+	;;
+test)
+	go vet ./...
+	go test ./...
+	wasm_test
+	;;
+bench)
+	go test -run '^$' -bench . -benchmem ./...
+	;;
+model)
+	shift
+	exec ./scripts/model.sh "$@"
+	;;
+*)
+	echo "usage: ./build.sh [build|serve|test|model|bench]" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,185 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// BatchNorm is Keras's BatchNormalization over the channel (last) axis.
+//
+// At inference it uses the moving statistics:
+//
+//	y = x*s + t,  s = gamma / sqrt(moving_variance + epsilon),  t = beta - moving_mean*s
+//
+// In training (SetTraining(true)) it normalises with the batch's mean and
+// biased variance over N, H and W, and updates the moving statistics as
+// moving = moving*momentum + batch*(1-momentum), as Keras does.
+type BatchNorm struct {
+	name     string
+	C        int
+	Epsilon  float32 // Keras's default 1e-3
+	Momentum float32 // Keras's default 0.99
+	Gamma    *Param
+	Beta     *Param
+	Mean     *Param // moving_mean, not trainable
+	Var      *Param // moving_variance, not trainable
+	Training bool
+
+	x, y, dx  *Tensor
+	s, t      []float32 // per channel scale and shift used by the last Forward
+	mu, istd  []float32 // batch mean and 1/sqrt(var+eps) (training)
+	sum, sumx []float64 // scratch
+}
+
+var _ Layer = (*BatchNorm)(nil)
+
+// NewBatchNorm returns a batch normalisation of c channels with gamma = 1,
+// beta = 0, moving mean 0 and moving variance 1 (Keras's initial values).
+func NewBatchNorm(name string, c int, epsilon, momentum float32) *BatchNorm {
+	b := &BatchNorm{name: name, C: c, Epsilon: epsilon, Momentum: momentum,
+		Gamma: newParam(name, "gamma", true, c), Beta: newParam(name, "beta", true, c),
+		Mean: newParam(name, "moving_mean", false, c), Var: newParam(name, "moving_variance", false, c),
+		s: make([]float32, c), t: make([]float32, c), mu: make([]float32, c), istd: make([]float32, c),
+		sum: make([]float64, c), sumx: make([]float64, c)}
+	for i := range c {
+		b.Gamma.Value[i] = 1
+		b.Var.Value[i] = 1
+	}
+	return b
+}
+
+func (b *BatchNorm) Name() string        { return b.name }
+func (b *BatchNorm) Params() []*Param    { return []*Param{b.Gamma, b.Beta, b.Mean, b.Var} }
+func (b *BatchNorm) SetTraining(on bool) { b.Training = on }
+
+func (b *BatchNorm) OutputShape(in [3]int) ([3]int, error) {
+	if in[2] != b.C {
+		return [3]int{}, fmt.Errorf("nn: %s: input has %d channels, layer has %d", b.name, in[2], b.C)
+	}
+	return in, nil
+}
+
+func (b *BatchNorm) Forward(x *Tensor) *Tensor {
+	if x.Shape[3] != b.C {
+		panic(fmt.Sprintf("nn: %s: input %v, want %d channels", b.name, x, b.C))
+	}
+	b.x = x
+	b.y = reuse(b.y, x.Shape)
+	if b.Training {
+		b.batchStats(x)
+		for c := range b.C {
+			b.s[c] = b.Gamma.Value[c] * b.istd[c]
+			b.t[c] = b.Beta.Value[c] - b.mu[c]*b.s[c]
+		}
+	} else {
+		for c := range b.C {
+			b.s[c] = b.Gamma.Value[c] / float32(math.Sqrt(float64(b.Var.Value[c])+float64(b.Epsilon)))
+			b.t[c] = b.Beta.Value[c] - b.Mean.Value[c]*b.s[c]
+		}
+	}
+	C := b.C
+	for p := 0; p < len(x.Data); p += C {
+		xr, yr := x.Data[p:p+C], b.y.Data[p:p+C]
+		for c, v := range xr {
+			yr[c] = v*b.s[c] + b.t[c]
+		}
+	}
+	return b.y
+}
+
+// batchStats sets mu and istd from the batch and updates the moving
+// statistics.
+func (b *BatchNorm) batchStats(x *Tensor) {
+	C := b.C
+	clear(b.sum)
+	clear(b.sumx)
+	m := len(x.Data) / C
+	for p := 0; p < len(x.Data); p += C {
+		for c, v := range x.Data[p : p+C] {
+			b.sum[c] += float64(v)
+		}
+	}
+	for c := range C {
+		b.sum[c] /= float64(m)
+	}
+	for p := 0; p < len(x.Data); p += C {
+		for c, v := range x.Data[p : p+C] {
+			d := float64(v) - b.sum[c]
+			b.sumx[c] += d * d
+		}
+	}
+	mom := b.Momentum
+	for c := range C {
+		v := b.sumx[c] / float64(m)
+		b.mu[c] = float32(b.sum[c])
+		b.istd[c] = float32(1 / math.Sqrt(v+float64(b.Epsilon)))
+		b.Mean.Value[c] = b.Mean.Value[c]*mom + b.mu[c]*(1-mom)
+		b.Var.Value[c] = b.Var.Value[c]*mom + float32(v)*(1-mom)
+	}
+}
+
+func (b *BatchNorm) Backward(dy *Tensor) *Tensor {
+	mustShape(b.name+" backward", dy.Shape, b.x.Shape)
+	b.dx = reuse(b.dx, dy.Shape)
+	C := b.C
+	if !b.Training {
+		if b.Gamma.Grad != nil || b.Beta.Grad != nil {
+			b.paramGrads(dy)
+		}
+		for p := 0; p < len(dy.Data); p += C {
+			dr, xr := dy.Data[p:p+C], b.dx.Data[p:p+C]
+			for c, v := range dr {
+				xr[c] = v * b.s[c]
+			}
+		}
+		return b.dx
+	}
+	// Training: x̂ = (x-μ)·istd, y = γx̂ + β, and
+	// dx = γ·istd/m · (m·dy − Σdy − x̂·Σ(dy·x̂)).
+	clear(b.sum)
+	clear(b.sumx)
+	for p := 0; p < len(dy.Data); p += C {
+		dr, xr := dy.Data[p:p+C], b.x.Data[p:p+C]
+		for c, v := range dr {
+			b.sum[c] += float64(v)
+			b.sumx[c] += float64(v) * float64((xr[c]-b.mu[c])*b.istd[c])
+		}
+	}
+	if b.Gamma.Grad != nil {
+		for c := range C {
+			b.Gamma.Grad[c] += float32(b.sumx[c])
+		}
+	}
+	if b.Beta.Grad != nil {
+		for c := range C {
+			b.Beta.Grad[c] += float32(b.sum[c])
+		}
+	}
+	m := float64(len(dy.Data) / C)
+	for p := 0; p < len(dy.Data); p += C {
+		dr, xr, out := dy.Data[p:p+C], b.x.Data[p:p+C], b.dx.Data[p:p+C]
+		for c, v := range dr {
+			xh := float64((xr[c] - b.mu[c]) * b.istd[c])
+			out[c] = float32(float64(b.Gamma.Value[c]*b.istd[c]) / m * (m*float64(v) - b.sum[c] - xh*b.sumx[c]))
+		}
+	}
+	return b.dx
+}
+
+// paramGrads adds the gamma and beta gradients at inference (moving
+// statistics held fixed).
+func (b *BatchNorm) paramGrads(dy *Tensor) {
+	C := b.C
+	for p := 0; p < len(dy.Data); p += C {
+		dr, xr := dy.Data[p:p+C], b.x.Data[p:p+C]
+		for c, v := range dr {
+			is := 1 / float32(math.Sqrt(float64(b.Var.Value[c])+float64(b.Epsilon)))
+			if b.Gamma.Grad != nil {
+				b.Gamma.Grad[c] += v * (xr[c] - b.Mean.Value[c]) * is
+			}
+			if b.Beta.Grad != nil {
+				b.Beta.Grad[c] += v
+			}
+		}
+	}
+}

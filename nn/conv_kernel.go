@@ -1,0 +1,205 @@
+package nn
+
+// The convolution kernels. conv2DNaive and friends are the reference loops
+// that state the definition; the exported paths call the fast versions, and
+// the tests hold them to the naive ones.
+
+// conv2DTo computes y = conv(x, k) + b (no activation).
+//
+//	y: (n, oh, ow, out)   x: (n, h, w, in)   k: (kh, kw, in, out)   b: (out) or nil
+func conv2DTo(y, x, k, b []float32, g convGeom) {
+	conv2DAxpy(y, x, k, b, g)
+}
+
+// conv2DInputGradTo computes dx = convᵀ(dy, k).
+//
+//	dx: (n, h, w, in)   dy: (n, oh, ow, out)   k: (kh, kw, in, out)
+func conv2DInputGradTo(dx, dy, k []float32, g convGeom) {
+	conv2DInputGradDot(dx, dy, k, g)
+}
+
+// conv2DKernelGradAdd adds dL/dk into dk.
+//
+//	dk: (kh, kw, in, out)   x: (n, h, w, in)   dy: (n, oh, ow, out)
+func conv2DKernelGradAdd(dk, x, dy []float32, g convGeom) {
+	for n := 0; n < g.n; n++ {
+		for oh := 0; oh < g.oh; oh++ {
+			for ow := 0; ow < g.ow; ow++ {
+				drow := dy[((n*g.oh+oh)*g.ow+ow)*g.out:][:g.out]
+				for kh := 0; kh < g.kh; kh++ {
+					ih := oh*g.sh + kh - g.ph
+					if ih < 0 || ih >= g.h {
+						continue
+					}
+					for kw := 0; kw < g.kw; kw++ {
+						iw := ow*g.sw + kw - g.pw
+						if iw < 0 || iw >= g.w {
+							continue
+						}
+						xrow := x[((n*g.h+ih)*g.w+iw)*g.in:][:g.in]
+						kbase := (kh*g.kw + kw) * g.in * g.out
+						for i, xv := range xrow {
+							if xv == 0 {
+								continue
+							}
+							axpy(dk[kbase+i*g.out:][:g.out], drow, xv)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// conv2DAxpy walks output positions and, for each input value under the
+// window, adds value * K[kh,kw,i,:] to the output row.
+func conv2DAxpy(y, x, k, b []float32, g convGeom) {
+	for n := 0; n < g.n; n++ {
+		for oh := 0; oh < g.oh; oh++ {
+			for ow := 0; ow < g.ow; ow++ {
+				yrow := y[((n*g.oh+oh)*g.ow+ow)*g.out:][:g.out]
+				if b != nil {
+					copy(yrow, b)
+				} else {
+					clear(yrow)
+				}
+				for kh := 0; kh < g.kh; kh++ {
+					ih := oh*g.sh + kh - g.ph
+					if ih < 0 || ih >= g.h {
+						continue
+					}
+					for kw := 0; kw < g.kw; kw++ {
+						iw := ow*g.sw + kw - g.pw
+						if iw < 0 || iw >= g.w {
+							continue
+						}
+						xrow := x[((n*g.h+ih)*g.w+iw)*g.in:][:g.in]
+						kbase := (kh*g.kw + kw) * g.in * g.out
+						for i, xv := range xrow {
+							axpy(yrow, k[kbase+i*g.out:][:g.out], xv)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// conv2DInputGradDot computes, for each output position and window tap, the
+// dot products of the upstream gradient row with the kernel rows.
+func conv2DInputGradDot(dx, dy, k []float32, g convGeom) {
+	clear(dx)
+	for n := 0; n < g.n; n++ {
+		for oh := 0; oh < g.oh; oh++ {
+			for ow := 0; ow < g.ow; ow++ {
+				drow := dy[((n*g.oh+oh)*g.ow+ow)*g.out:][:g.out]
+				for kh := 0; kh < g.kh; kh++ {
+					ih := oh*g.sh + kh - g.ph
+					if ih < 0 || ih >= g.h {
+						continue
+					}
+					for kw := 0; kw < g.kw; kw++ {
+						iw := ow*g.sw + kw - g.pw
+						if iw < 0 || iw >= g.w {
+							continue
+						}
+						xrow := dx[((n*g.h+ih)*g.w+iw)*g.in:][:g.in]
+						kbase := (kh*g.kw + kw) * g.in * g.out
+						for i := range xrow {
+							xrow[i] += dot(k[kbase+i*g.out:][:g.out], drow)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// conv2DNaive is the definition, element by element, accumulated in float64.
+// It is the oracle for conv2DTo.
+func conv2DNaive(y, x, k, b []float32, g convGeom) {
+	for n := 0; n < g.n; n++ {
+		for oh := 0; oh < g.oh; oh++ {
+			for ow := 0; ow < g.ow; ow++ {
+				for o := 0; o < g.out; o++ {
+					var s float64
+					if b != nil {
+						s = float64(b[o])
+					}
+					for kh := 0; kh < g.kh; kh++ {
+						for kw := 0; kw < g.kw; kw++ {
+							ih, iw := oh*g.sh+kh-g.ph, ow*g.sw+kw-g.pw
+							if ih < 0 || ih >= g.h || iw < 0 || iw >= g.w {
+								continue
+							}
+							for i := 0; i < g.in; i++ {
+								s += float64(x[((n*g.h+ih)*g.w+iw)*g.in+i]) * float64(k[((kh*g.kw+kw)*g.in+i)*g.out+o])
+							}
+						}
+					}
+					y[((n*g.oh+oh)*g.ow+ow)*g.out+o] = float32(s)
+				}
+			}
+		}
+	}
+}
+
+// conv2DInputGradNaive is the definition of the input gradient, the oracle
+// for conv2DInputGradTo.
+func conv2DInputGradNaive(dx, dy, k []float32, g convGeom) {
+	acc := make([]float64, len(dx))
+	for n := 0; n < g.n; n++ {
+		for oh := 0; oh < g.oh; oh++ {
+			for ow := 0; ow < g.ow; ow++ {
+				for kh := 0; kh < g.kh; kh++ {
+					for kw := 0; kw < g.kw; kw++ {
+						ih, iw := oh*g.sh+kh-g.ph, ow*g.sw+kw-g.pw
+						if ih < 0 || ih >= g.h || iw < 0 || iw >= g.w {
+							continue
+						}
+						for i := 0; i < g.in; i++ {
+							for o := 0; o < g.out; o++ {
+								acc[((n*g.h+ih)*g.w+iw)*g.in+i] += float64(dy[((n*g.oh+oh)*g.ow+ow)*g.out+o]) * float64(k[((kh*g.kw+kw)*g.in+i)*g.out+o])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for i, v := range acc {
+		dx[i] = float32(v)
+	}
+}
+
+// axpy computes y += a*x; len(x) >= len(y).
+func axpy(y, x []float32, a float32) {
+	x = x[:len(y)]
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		y[i] += a * x[i]
+		y[i+1] += a * x[i+1]
+		y[i+2] += a * x[i+2]
+		y[i+3] += a * x[i+3]
+	}
+	for ; i < len(y); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// dot returns Σ x[i]*y[i]; len(y) >= len(x).
+func dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

@@ -1,0 +1,44 @@
+// Package nn is a small convolutional-network engine: NHWC float32 tensors,
+// Keras-exact layers with forward and backward passes side by side, a
+// sequential Model built from a JSON architecture Spec, and the project's
+// weights file.
+//
+// # Layout
+//
+// A Tensor is a plain struct, like image.RGBA: Shape is [N, H, W, C] and
+// element (n, h, w, c) is Data[((n*H+h)*W+w)*C+c] (Offset computes it).
+// Dense and Flatten outputs are (N, 1, 1, features). Conv2D kernels are
+// Keras's HWIO (kh, kw, in, out) and Dense kernels (in, out), used as stored.
+//
+// # Layers and the model
+//
+// A Layer has Forward (which caches what Backward needs) and Backward (which
+// returns the input gradient and adds into Param.Grad when that buffer is
+// allocated). Layers own their output and gradient buffers and reuse them
+// while the batch size stays the same, so repeated inference passes, such as
+// the 50 steps of Integrated Gradients, allocate nothing.
+//
+// Model.Forward keeps every layer's output (Output(i)); Model.Backward
+// starts from a gradient at any layer's output and keeps the gradient at
+// every layer output it passes (Grad(i)) and at the input (InputGrad). A
+// final Dense with a softmax activation is built as a linear Dense plus a
+// separate Softmax layer, so Logits() names the pre-softmax scores that
+// explainers differentiate.
+//
+// Conventions follow Keras exactly: ReLU inside Conv2D and Dense; 'same'
+// padding splits the total padding with the smaller half first; BatchNorm
+// epsilon defaults to 1e-3; max-pooling floors with 'valid' and sends the
+// gradient to the first maximum in row-major order; Flatten is channels-last.
+//
+// # Aliasing
+//
+// Outputs and gradients returned by layers and by the Model are owned by
+// them and overwritten by the next call; copy what you keep. Inputs passed to
+// Forward must not change before the matching Backward.
+//
+// # Errors
+//
+// Anything derived from a file, an image or a user choice returns an error
+// with the prefix "nn: " and the numbers involved. Shape mismatches between
+// our own code paths are programmer errors and panic.
+package nn

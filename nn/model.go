@@ -1,0 +1,280 @@
+package nn
+
+import (
+	"fmt"
+)
+
+// Class is one output class: an identifier (a WordNet id, a folder name)
+// and a human-readable name.
+type Class struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Preprocess is the contract that turns an image into the model's input. It
+// travels with the model in its weights file, so that explanations always see
+// the input the model was trained on.
+type Preprocess struct {
+	Height   int    `json:"height"`
+	Width    int    `json:"width"`
+	Channels int    `json:"channels"` // 3 for RGB, 1 for grey
+	Color    string `json:"color"`    // "rgb" or "grey"
+	Scale    string `json:"scale"`    // "0..255" (raw bytes, MAVIS) or "0..1"
+	Resize   string `json:"resize"`   // "bilinear" (default), "nearest", "bicubic", "lanczos3"
+	Crop     string `json:"crop"`     // "none" (stretch, default) or "center" (centre square crop first)
+}
+
+// DefaultPreprocess returns the contract for raw 0..255 pixels at the given
+// input shape, resized bilinearly, RGB or grey by channel count.
+func DefaultPreprocess(in [3]int) Preprocess {
+	p := Preprocess{Height: in[0], Width: in[1], Channels: in[2], Color: "rgb", Scale: "0..255", Resize: "bilinear", Crop: "none"}
+	if in[2] == 1 {
+		p.Color = "grey"
+	}
+	return p
+}
+
+// Model is a sequential network built from a Spec.
+//
+// Forward keeps every layer's output; Backward walks the layers in reverse
+// from any layer and keeps the gradient at every layer output it passes, so
+// an explainer reads the activation and gradient of any layer by index. All
+// buffers are reused between calls with the same batch size.
+type Model struct {
+	Spec       Spec
+	Classes    []Class
+	Preprocess Preprocess
+	Layers     []Layer
+	Shapes     [][3]int // Shapes[i] is layer i's per-sample output shape
+
+	outs  []*Tensor // outs[i]: output of layer i (last Forward)
+	grads []*Tensor // grads[i]: gradient at the output of layer i (last Backward)
+	dx    *Tensor   // gradient at the model input (last Backward that reached it)
+	x     *Tensor
+}
+
+// Build constructs a model with zero weights (BatchNorm: gamma 1, moving
+// variance 1) from a spec, checking every shape. A final Dense with a
+// softmax activation becomes a linear Dense followed by a separate Softmax
+// layer, so that Logits can find the scores before the softmax.
+func Build(s Spec) (*Model, error) {
+	if len(s.Layers) == 0 {
+		return nil, fmt.Errorf("nn: architecture %q has no layers", s.Name)
+	}
+	if len(s.Layers) > 10000 {
+		return nil, fmt.Errorf("nn: architecture %q has %d layers (at most 10000)", s.Name, len(s.Layers))
+	}
+	for i, d := range s.Input {
+		if d < 1 || d > 1<<16 {
+			return nil, fmt.Errorf("nn: architecture %q: input dimension %d is %d", s.Name, i, d)
+		}
+	}
+	m := &Model{Spec: s, Preprocess: DefaultPreprocess(s.Input)}
+	seen := map[string]bool{}
+	in := s.Input
+	var params int64
+	for i, ls := range s.Layers {
+		if ls.Name == "" {
+			return nil, fmt.Errorf("nn: layer %d (%s) has no name", i, ls.Class)
+		}
+		if seen[ls.Name] {
+			return nil, fmt.Errorf("nn: layer name %q is used twice", ls.Name)
+		}
+		seen[ls.Name] = true
+		split := ls.Class == "Dense" && i == len(s.Layers)-1 && ls.Config.Activation == "softmax"
+		if split {
+			ls.Config.Activation = "linear"
+		}
+		l, err := newLayer(ls, in)
+		if err != nil {
+			return nil, err
+		}
+		out, err := l.OutputShape(in)
+		if err != nil {
+			return nil, err
+		}
+		if out[0] < 1 || out[1] < 1 || out[2] < 1 {
+			return nil, fmt.Errorf("nn: %s: output %dx%dx%d is empty for input %dx%dx%d", ls.Name, out[0], out[1], out[2], in[0], in[1], in[2])
+		}
+		if p, ok := l.(Parametric); ok {
+			for _, q := range p.Params() {
+				params += int64(len(q.Value))
+			}
+			if params > 1<<30 {
+				return nil, fmt.Errorf("nn: architecture %q has over 2^30 parameters", s.Name)
+			}
+		}
+		m.Layers = append(m.Layers, l)
+		m.Shapes = append(m.Shapes, out)
+		if split {
+			sm := ls.Name + "_softmax"
+			if seen[sm] {
+				return nil, fmt.Errorf("nn: layer name %q is used twice", sm)
+			}
+			m.Layers = append(m.Layers, NewSoftmax(sm))
+			m.Shapes = append(m.Shapes, out)
+		}
+		in = out
+	}
+	return m, nil
+}
+
+// BuildBuiltin builds a built-in architecture by name (see Builtin).
+func BuildBuiltin(name string) (*Model, error) {
+	s, err := Builtin(name)
+	if err != nil {
+		return nil, err
+	}
+	return Build(s)
+}
+
+// Index returns the index of the layer called name, or -1.
+func (m *Model) Index(name string) int {
+	for i, l := range m.Layers {
+		if l.Name() == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Logits returns the index of the layer whose output holds the scores
+// before the final softmax: the layer before a final Softmax layer, or the
+// last layer when the model does not end in one.
+func (m *Model) Logits() int {
+	last := len(m.Layers) - 1
+	if _, ok := m.Layers[last].(*SoftmaxLayer); ok && last > 0 {
+		return last - 1
+	}
+	return last
+}
+
+// Params returns every parameter in layer order (Keras's variable order
+// inside each layer), batch-norm moving statistics included.
+func (m *Model) Params() []*Param {
+	var ps []*Param
+	for _, l := range m.Layers {
+		if p, ok := l.(Parametric); ok {
+			ps = append(ps, p.Params()...)
+		}
+	}
+	return ps
+}
+
+// Param returns the parameter with the given full name, or nil.
+func (m *Model) Param(name string) *Param {
+	for _, p := range m.Params() {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// CountParams returns the number of trainable values and of other values
+// (batch-norm moving statistics).
+func (m *Model) CountParams() (trainable, other int) {
+	for _, p := range m.Params() {
+		if p.Trainable {
+			trainable += len(p.Value)
+		} else {
+			other += len(p.Value)
+		}
+	}
+	return
+}
+
+// SetTraining switches batch-norm and dropout layers between training and
+// inference, and allocates (on) or drops (off) the parameter gradient
+// buffers of trainable parameters.
+func (m *Model) SetTraining(on bool) {
+	for _, l := range m.Layers {
+		if t, ok := l.(Trainable); ok {
+			t.SetTraining(on)
+		}
+	}
+	for _, p := range m.Params() {
+		switch {
+		case on && p.Trainable && p.Grad == nil:
+			p.Grad = make([]float32, len(p.Value))
+		case !on:
+			p.Grad = nil
+		}
+	}
+}
+
+// ZeroGrad clears the parameter gradient buffers.
+func (m *Model) ZeroGrad() {
+	for _, p := range m.Params() {
+		clear(p.Grad)
+	}
+}
+
+// InputShape returns the per-sample input shape (H, W, C).
+func (m *Model) InputShape() [3]int { return m.Spec.Input }
+
+// NewInput returns a zeroed input batch of n samples.
+func (m *Model) NewInput(n int) *Tensor {
+	s := m.Spec.Input
+	return NewTensor(n, s[0], s[1], s[2])
+}
+
+// Forward runs the whole model on x, (N, H, W, C), and returns the last
+// layer's output (the probabilities for a softmax classifier). x must not
+// change until Backward has run.
+func (m *Model) Forward(x *Tensor) *Tensor {
+	return m.ForwardTo(x, len(m.Layers)-1)
+}
+
+// ForwardTo runs layers 0..last and returns the output of layer last.
+func (m *Model) ForwardTo(x *Tensor, last int) *Tensor {
+	in := m.Spec.Input
+	if x.Shape[1] != in[0] || x.Shape[2] != in[1] || x.Shape[3] != in[2] {
+		panic(fmt.Sprintf("nn: model input %v, want Nx%dx%dx%d", x, in[0], in[1], in[2]))
+	}
+	if m.outs == nil {
+		m.outs = make([]*Tensor, len(m.Layers))
+		m.grads = make([]*Tensor, len(m.Layers))
+	}
+	m.x = x
+	y := x
+	for i := 0; i <= last; i++ {
+		y = m.Layers[i].Forward(y)
+		m.outs[i] = y
+	}
+	return y
+}
+
+// Output returns the output of layer i from the last Forward.
+func (m *Model) Output(i int) *Tensor { return m.outs[i] }
+
+// Backward propagates dy, the gradient at the output of layer from, back
+// through layers from, from-1, ..., stop, and returns the gradient at the
+// input of layer stop (the model input when stop is 0). Gradients at the
+// outputs of layers stop-1..from are then available from Grad. It must
+// follow a Forward that reached layer from.
+func (m *Model) Backward(dy *Tensor, from, stop int) *Tensor {
+	if from < stop || stop < 0 || from >= len(m.Layers) {
+		panic(fmt.Sprintf("nn: Backward from layer %d to %d of %d", from, stop, len(m.Layers)))
+	}
+	g := dy
+	m.grads[from] = dy
+	for i := from; i >= stop; i-- {
+		g = m.Layers[i].Backward(g)
+		if i > 0 {
+			m.grads[i-1] = g
+		}
+	}
+	if stop == 0 {
+		m.dx = g
+	}
+	return g
+}
+
+// Grad returns the gradient at the output of layer i from the last
+// Backward that passed it.
+func (m *Model) Grad(i int) *Tensor { return m.grads[i] }
+
+// InputGrad returns the gradient at the model input from the last Backward
+// that reached it.
+func (m *Model) InputGrad() *Tensor { return m.dx }

@@ -285,7 +285,9 @@ func (f *File) readSymbolNode(addr uint64, heap *localHeap, links *[]Link) error
 	for i := uint64(0); i < n; i++ {
 		nameOff := c.length()
 		obj := c.addr()
-		c.skip(24)
+		cache := c.u32()
+		c.skip(4)
+		scratch := c.take(16)
 		if c.err != nil {
 			return c.err
 		}
@@ -293,7 +295,14 @@ func (f *File) readSymbolNode(addr uint64, heap *localHeap, links *[]Link) error
 		if err != nil {
 			return err
 		}
-		*links = append(*links, Link{Name: name, Kind: HardLink, addr: obj, order: -1})
+		l := Link{Name: name, Kind: HardLink, addr: obj, order: -1}
+		if cache == 2 { // soft link: scratch pad holds the heap offset of its value
+			l.Kind = SoftLink
+			if l.Target, err = heap.name(uint64(le32(scratch))); err != nil {
+				return err
+			}
+		}
+		*links = append(*links, l)
 	}
 	return nil
 }

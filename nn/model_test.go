@@ -1,6 +1,11 @@
 package nn
 
-import "testing"
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
 
 func TestMavisBuilds(t *testing.T) {
 	m, err := BuildBuiltin("mavis")
@@ -37,5 +42,51 @@ func TestMavisBuilds(t *testing.T) {
 	dx := m.Backward(dy, m.Logits(), 0)
 	if dx.Shape != x.Shape {
 		t.Errorf("input gradient %v, want %v", dx, x)
+	}
+}
+
+func TestSpecJSONRoundTrip(t *testing.T) {
+	s, err := Builtin("mavis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseSpec(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s, back) {
+		t.Errorf("spec changed in a JSON round trip:\n%s", data)
+	}
+}
+
+func TestBadSpecs(t *testing.T) {
+	tests := []struct {
+		json, want string
+	}{
+		{`{"input":[8,8,3],"layers":[]}`, "no layers"},
+		{`{"input":[8,8,3],"layers":[{"class":"Conv2D","name":"c","config":{"filters":4}}]}`, "needs kernel_size"},
+		{`{"input":[8,8,3],"layers":[{"class":"LSTM","name":"l"}]}`, `unsupported layer class "LSTM"`},
+		{`{"input":[8,8,3],"layers":[{"class":"Flatten","name":"f"},{"class":"Flatten","name":"f"}]}`, `"f" is used twice`},
+		{`{"input":[8,8,3],"layers":[{"class":"Dense","name":"d","config":{"units":3}}]}`, "needs a Flatten"},
+		{`{"input":[2,2,3],"layers":[{"class":"Conv2D","name":"c","config":{"filters":4,"kernel_size":[3,3]}}]}`, "smaller than kernel 3x3"},
+		{`{"input":[8,8,3],"layers":[{"class":"Conv2D","name":"c","config":{"filters":4,"kernel_size":[3,3],"padding":"full"}}]}`, `padding "full"`},
+		{`{"input":[8,8,3],"layers":[{"class":"Conv2D","name":"c","config":{"filters":4,"kernel_size":[3,3],"activation":"gelu"}}]}`, `activation "gelu"`},
+		{`{"input":[8,8,3],"layers":[{"class":"Dropout","name":"d","config":{"rate":1.5}}]}`, "rate 1.5"},
+		{`{"input":[0,8,3],"layers":[{"class":"Flatten","name":"f"}]}`, "input dimension 0 is 0"},
+		{`{"input":[8,8,3],"layers":[{"class":"Flatten","name":"f","config":{"filterz":3}}]}`, "unknown field"},
+		{`{"input":[8,8,3],"layers":[{"class":"Conv2D","name":"c","config":{"filters":4,"kernel_size":[3,3,3]}}]}`, "kernel_size has 3 values"},
+	}
+	for _, tt := range tests {
+		s, err := ParseSpec([]byte(tt.json))
+		if err == nil {
+			_, err = Build(s)
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want one containing %q", tt.json, err, tt.want)
+		}
 	}
 }

@@ -83,7 +83,7 @@ func (f *File) readAttrs(h *objectHeader, path string) ([]*Attr, error) {
 			if err != nil {
 				return nil, err
 			}
-			attrs = append(attrs, dense...)
+			attrs = append(attrs, dense...) // copies: the cached slice is not modified
 		}
 	}
 	sort.SliceStable(attrs, func(i, j int) bool {
@@ -98,6 +98,9 @@ func (f *File) readAttrs(h *objectHeader, path string) ([]*Attr, error) {
 // denseAttrs reads attribute messages from a fractal heap indexed by a v2
 // B-tree of attribute-name records (type 8: heap ID, flags, order, hash).
 func (f *File) denseAttrs(heapAddr, btreeAddr uint64) ([]*Attr, error) {
+	if attrs, ok := f.attrs[heapAddr]; ok {
+		return attrs, nil
+	}
 	heap, err := f.readFractalHeap(heapAddr)
 	if err != nil {
 		return nil, err
@@ -129,7 +132,11 @@ func (f *File) denseAttrs(heapAddr, btreeAddr uint64) ([]*Attr, error) {
 		attrs = append(attrs, a)
 		return nil
 	})
-	return attrs, err
+	if err != nil {
+		return nil, err
+	}
+	f.attrs[heapAddr] = attrs
+	return attrs, nil
 }
 
 // parseAttr decodes an attribute message, versions 1 to 3.

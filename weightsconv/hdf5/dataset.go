@@ -9,6 +9,7 @@ type Dataset struct {
 
 	f       *File
 	path    string
+	addr    uint64
 	dims    []uint64
 	null    bool
 	layout  layout
@@ -38,7 +39,7 @@ func (d *Dataset) Len() int {
 }
 
 func (f *File) newDataset(h *objectHeader, path string, attrs []*Attr) (*Dataset, error) {
-	d := &Dataset{f: f, path: path, attrs: attrs}
+	d := &Dataset{f: f, path: path, addr: h.addr, attrs: attrs}
 	m := h.find(msgDataspace)
 	if m == nil {
 		return nil, errorf("%s: dataset header at offset %d has no dataspace message", path, h.addr)
@@ -135,17 +136,23 @@ func (d *Dataset) readChunked(total uint64) ([]byte, error) {
 	if l.addr == undef || total == 0 {
 		return out, nil
 	}
-	seen := 0
+	grid, nchunks := chunkGrid(d.dims, l.chunk)
+	if nchunks > f.maxDecoded()/chunkBytes+1 {
+		return nil, errorf("%s: %d chunks of %d bytes exceed the %d bytes this file can hold", d.path, nchunks, chunkBytes, f.maxDecoded())
+	}
+	seen := map[uint64]bool{} // chunk numbers: each chunk is decoded once
 	err = f.chunks(l, d.dims, chunkBytes, func(sc storedChunk) error {
-		seen++
-		if uint64(seen) > uint64(f.size) {
-			return errorf("%s: more chunks than bytes in the file", d.path)
-		}
+		var num uint64
 		for i, o := range sc.offsets {
 			if o%l.chunk[i] != 0 || o >= d.dims[i] {
 				return errorf("%s: chunk at offset %d has element offset %v outside dataset %v or off the chunk grid %v", d.path, sc.addr, sc.offsets, d.dims, l.chunk)
 			}
+			num = num*grid[i] + o/l.chunk[i]
 		}
+		if seen[num] {
+			return errorf("%s: chunk at element offset %v listed twice (chunk at offset %d)", d.path, sc.offsets, sc.addr)
+		}
+		seen[num] = true
 		raw, err := f.readAt(sc.addr, sc.size, d.path+": chunk")
 		if err != nil {
 			return err

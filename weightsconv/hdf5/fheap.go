@@ -16,6 +16,8 @@ type fractalHeap struct {
 	rootRows    int
 	checksummed bool // direct blocks carry a checksum
 	blocks      []directBlock
+	cache       map[uint64][]byte // direct blocks read so far
+	cached      uint64            // bytes in cache, bounded by twice the file size
 }
 
 type directBlock struct {
@@ -208,11 +210,11 @@ func (f *File) fheapObject(h *fractalHeap, id []byte) ([]byte, error) {
 		if n > blk.size-rel {
 			return nil, errorf("fractal heap at offset %d: object at heap offset %d of %d bytes runs past its %d-byte block", h.addr, off, n, blk.size)
 		}
-		b, err := f.readAt(blk.addr, blk.size, "fractal heap direct block")
+		b, err := f.directBlock(h, blk)
 		if err != nil {
 			return nil, err
 		}
-		if string(b[:4]) != "FHDB" {
+		if len(b) < 4 || string(b[:4]) != "FHDB" {
 			return nil, errorf("fractal heap direct block at offset %d: bad signature, want FHDB", blk.addr)
 		}
 		hdr := uint64(5 + int(f.offSize) + h.offBytes())
@@ -225,4 +227,22 @@ func (f *File) fheapObject(h *fractalHeap, id []byte) ([]byte, error) {
 		return b[rel : rel+n], nil
 	}
 	return nil, errorf("fractal heap at offset %d: no direct block holds heap offset %d", h.addr, off)
+}
+
+func (f *File) directBlock(h *fractalHeap, blk directBlock) ([]byte, error) {
+	if b, ok := h.cache[blk.addr]; ok && uint64(len(b)) == blk.size {
+		return b, nil
+	}
+	b, err := f.readAt(blk.addr, blk.size, "fractal heap direct block")
+	if err != nil {
+		return nil, err
+	}
+	if h.cached+blk.size <= 2*uint64(f.size) {
+		if h.cache == nil {
+			h.cache = map[uint64][]byte{}
+		}
+		h.cache[blk.addr] = b
+		h.cached += blk.size
+	}
+	return b, nil
 }

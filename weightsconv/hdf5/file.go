@@ -37,6 +37,9 @@ type File struct {
 	headers map[uint64]*objectHeader
 	gheaps  map[uint64]*globalHeap
 	fheaps  map[uint64]*fractalHeap
+	links   map[uint64][]Link    // by object header address
+	symtabs map[[2]uint64][]Link // by symbol table B-tree and heap address
+	attrs   map[uint64][]*Attr   // dense attributes by fractal heap address
 }
 
 // Open reads the superblock and the root group of the HDF5 file held by r,
@@ -51,6 +54,9 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 		headers: map[uint64]*objectHeader{},
 		gheaps:  map[uint64]*globalHeap{},
 		fheaps:  map[uint64]*fractalHeap{},
+		links:   map[uint64][]Link{},
+		symtabs: map[[2]uint64][]Link{},
+		attrs:   map[uint64][]*Attr{},
 	}
 	if err := f.readSuperblock(); err != nil {
 		return nil, err

@@ -72,11 +72,11 @@ func joinPath(dir, name string) string {
 }
 
 // Object opens the named member (a direct child, or a path relative to g).
-func (g *Group) Object(name string) (Object, error) { return g.lookup(name, 0) }
+func (g *Group) Object(name string) (Object, error) { return g.lookup(name, 0, new(int)) }
 
 // Group opens the member (or relative path) name, which must be a group.
 func (g *Group) Group(name string) (*Group, error) {
-	o, err := g.lookup(name, 0)
+	o, err := g.lookup(name, 0, new(int))
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (g *Group) Group(name string) (*Group, error) {
 
 // Dataset opens the member (or relative path) name, which must be a dataset.
 func (g *Group) Dataset(name string) (*Dataset, error) {
-	o, err := g.lookup(name, 0)
+	o, err := g.lookup(name, 0, new(int))
 	if err != nil {
 		return nil, err
 	}
@@ -102,9 +102,13 @@ func (g *Group) Dataset(name string) (*Dataset, error) {
 
 // Lookup opens the object at path, absolute or relative to the root, e.g.
 // "layers/conv2d/vars/0".
-func (f *File) Lookup(path string) (Object, error) { return f.root.lookup(path, 0) }
+func (f *File) Lookup(path string) (Object, error) { return f.root.lookup(path, 0, new(int)) }
 
-func (g *Group) lookup(path string, hops int) (Object, error) {
+// maxSteps bounds the path components one lookup resolves, soft links
+// included, so that soft links to long paths of soft links cannot explode.
+const maxSteps = 1 << 12
+
+func (g *Group) lookup(path string, hops int, steps *int) (Object, error) {
 	if hops > maxDepth {
 		return nil, errorf("%s: more than %d soft links followed resolving %q", g.path, maxDepth, path)
 	}
@@ -114,9 +118,12 @@ func (g *Group) lookup(path string, hops int) (Object, error) {
 	}
 	var obj Object = cur
 	parts := strings.Split(path, "/")
-	for i, p := range parts {
+	for _, p := range parts {
 		if p == "" || p == "." {
 			continue
+		}
+		if *steps++; *steps > maxSteps {
+			return nil, errorf("%s: resolving %q takes more than %d steps", g.path, path, maxSteps)
 		}
 		grp, ok := obj.(*Group)
 		if !ok {
@@ -130,7 +137,7 @@ func (g *Group) lookup(path string, hops int) (Object, error) {
 		case HardLink:
 			obj, err = grp.f.openObject(l.addr, joinPath(grp.path, p), 0)
 		case SoftLink:
-			obj, err = grp.lookup(l.Target, hops+1)
+			obj, err = grp.lookup(l.Target, hops+1, steps)
 		case ExternalLink:
 			return nil, errorf("%s: external link to %q not supported", joinPath(grp.path, p), strings.ReplaceAll(l.Target, "\x00", ":"))
 		default:
@@ -139,7 +146,6 @@ func (g *Group) lookup(path string, hops int) (Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		_ = i
 	}
 	return obj, nil
 }
@@ -148,20 +154,30 @@ func (g *Group) lookup(path string, hops int) (Object, error) {
 // order. Soft and external links are not followed, and an object reached
 // twice through hard links (a cycle or a second name) is visited once.
 func (g *Group) Walk(fn func(path string, o Object) error) error {
-	seen := map[uint64]bool{}
-	return g.walk(fn, seen, 0)
+	w := &walker{fn: fn, seen: map[uint64]bool{}, lists: map[*Link]bool{}}
+	return g.walk(w, 0)
 }
 
-func (g *Group) walk(fn func(string, Object) error, seen map[uint64]bool, depth int) error {
+type walker struct {
+	fn    func(string, Object) error
+	seen  map[uint64]bool // object header addresses
+	lists map[*Link]bool  // link lists already iterated (shared storage)
+}
+
+func (g *Group) walk(w *walker, depth int) error {
 	if depth > maxDepth {
 		return errorf("%s: groups nested more than %d deep", g.path, maxDepth)
 	}
-	seen[g.addr] = true
-	if err := fn(g.path, g); err != nil {
+	w.seen[g.addr] = true
+	if err := w.fn(g.path, g); err != nil {
 		return err
 	}
+	if len(g.links) == 0 || w.lists[&g.links[0]] {
+		return nil // a second group over the same link storage adds nothing new
+	}
+	w.lists[&g.links[0]] = true
 	for _, l := range g.links {
-		if l.Kind != HardLink || seen[l.addr] {
+		if l.Kind != HardLink || w.seen[l.addr] {
 			continue
 		}
 		o, err := g.f.openObject(l.addr, joinPath(g.path, l.Name), depth+1)
@@ -169,13 +185,13 @@ func (g *Group) walk(fn func(string, Object) error, seen map[uint64]bool, depth 
 			return err
 		}
 		if sub, ok := o.(*Group); ok {
-			if err := sub.walk(fn, seen, depth+1); err != nil {
+			if err := sub.walk(w, depth+1); err != nil {
 				return err
 			}
 			continue
 		}
-		seen[l.addr] = true
-		if err := fn(o.Path(), o); err != nil {
+		w.seen[l.addr] = true
+		if err := w.fn(o.Path(), o); err != nil {
 			return err
 		}
 	}
@@ -185,6 +201,18 @@ func (g *Group) walk(fn func(string, Object) error, seen map[uint64]bool, depth 
 // readLinks gathers the links of a group from its header: a symbol table
 // (old style), link messages (compact) or a link info message (dense).
 func (f *File) readLinks(h *objectHeader, path string) ([]Link, error) {
+	if links, ok := f.links[h.addr]; ok {
+		return links, nil
+	}
+	links, err := f.readLinksUncached(h, path)
+	if err != nil {
+		return nil, err
+	}
+	f.links[h.addr] = links
+	return links, nil
+}
+
+func (f *File) readLinksUncached(h *objectHeader, path string) ([]Link, error) {
 	var links []Link
 	tracked := false
 	if m := h.find(msgSymbolTable); m != nil {
@@ -252,15 +280,28 @@ func sortLinks(links []Link, byOrder bool) {
 // symbolTableLinks lists an old-style group: a v1 B-tree of SNOD nodes whose
 // entries name the local heap.
 func (f *File) symbolTableLinks(btree, heapAddr uint64) ([]Link, error) {
+	key := [2]uint64{btree, heapAddr}
+	if links, ok := f.symtabs[key]; ok {
+		return links[:len(links):len(links)], nil // shared: appends copy
+	}
 	heap, err := f.readLocalHeap(heapAddr)
 	if err != nil {
 		return nil, err
 	}
 	var links []Link
+	seen := map[uint64]bool{}
 	err = f.walkBTree1(btree, 0, 0, func(e btree1Entry) error {
+		if seen[e.addr] {
+			return errorf("symbol table node at offset %d listed twice in B-tree at offset %d", e.addr, btree)
+		}
+		seen[e.addr] = true
 		return f.readSymbolNode(e.addr, heap, &links)
 	})
-	return links, err
+	if err != nil {
+		return nil, err
+	}
+	f.symtabs[key] = links
+	return links[:len(links):len(links)], nil
 }
 
 func (f *File) readSymbolNode(addr uint64, heap *localHeap, links *[]Link) error {

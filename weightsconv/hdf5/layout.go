@@ -169,6 +169,9 @@ func (f *File) chunks(l *layout, dims []uint64, chunkBytes uint64, visit func(st
 		return visit(storedChunk{offsets: make([]uint64, rank), addr: l.addr, size: size, mask: l.singleMask})
 	case indexImplicit:
 		grid, total := chunkGrid(dims, l.chunk)
+		if _, err := f.abs(l.addr, total*chunkBytes, "implicit chunk index"); err != nil || total > uint64(f.size) {
+			return errorf("data layout at offset %d: %d implicit chunks of %d bytes do not fit in the file", l.off, total, chunkBytes)
+		}
 		for i := uint64(0); i < total; i++ {
 			if err := visit(storedChunk{offsets: gridOffsets(i, grid, l.chunk), addr: l.addr + i*chunkBytes, size: chunkBytes}); err != nil {
 				return err

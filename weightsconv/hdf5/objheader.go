@@ -144,7 +144,6 @@ func (f *File) parseMessagesV1(h *objectHeader, b []byte, base uint64) ([]chunkR
 				return nil, err
 			}
 			cont = append(cont, ref)
-			continue
 		}
 		h.msgs = append(h.msgs, m)
 	}
@@ -224,7 +223,6 @@ func (f *File) parseMessagesV2(h *objectHeader, b []byte, base uint64, order boo
 				return nil, err
 			}
 			cont = append(cont, ref)
-			continue
 		}
 		h.msgs = append(h.msgs, m)
 	}

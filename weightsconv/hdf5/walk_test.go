@@ -60,7 +60,7 @@ func attrValue(a *Attr) (string, error) {
 	return fmt.Sprint(v), err
 }
 
-func TestDumpAll(t *testing.T) {
+func TestWalkAll(t *testing.T) {
 	for _, name := range []string{"basic.h5", "latest.h5", "many_links.h5"} {
 		f, err := OpenFile("testdata/" + name)
 		if err != nil {

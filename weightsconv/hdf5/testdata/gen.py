@@ -50,6 +50,10 @@ def basic():
         f.create_dataset("empty", shape=(0, 4), dtype="<f4")
         f.create_dataset("unwritten", shape=(4,), dtype="<f4", chunks=(2,))  # no chunks stored
         f["soft"] = h5py.SoftLink("/a/b/f64")
+        # Attributes added after everything else no longer fit in the object
+        # header: HDF5 appends a continuation block.
+        for i in range(4):
+            f["a/b/f64"].attrs[f"late{i}"] = np.arange(16, dtype="<f8") + i
 
 
 def latest():
@@ -72,6 +76,8 @@ def latest():
                          chunks=(3, 4), compression="gzip")  # single chunk index
         f.create_dataset("contig", data=np.arange(5, dtype="<i8") * -3)
         f.create_dataset("vstr", data=np.array(["a", "bc"], dtype=vstr))
+        for i in range(4):  # grow the header past its first chunk: OCHK block
+            f["contig"].attrs[f"late{i}"] = np.arange(16, dtype="<f8") + i
 
 
 def many_links():

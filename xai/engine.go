@@ -1,0 +1,222 @@
+package xai
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+// The gradient engine: the only code in xai that talks to nn. It runs a
+// forward pass to the logits, computes the softmax in float64 from them,
+// seeds the backward pass with d(Score)/d(logits) and runs nn's backward
+// pass down to the layer an explainer needs. Every explainer is a thin
+// weighting of what it leaves in the model (activations, gradients) and in
+// its own buffers (probabilities, scores).
+
+// engine holds the buffers reused between passes. Its input buffer has a
+// fixed batch size per call site, so steady-state passes allocate nothing
+// (nn reuses its layer buffers while the batch size is unchanged).
+type engine struct {
+	m      *nn.Model
+	logits int // index of the layer whose output holds the logits
+	k      int // number of classes
+
+	x     *nn.Tensor // input batch
+	seed  *nn.Tensor // (N, 1, 1, k): d(Score)/d(logits) per sample
+	p     []float64  // (N, k): softmax of the logits, float64
+	score []float64  // (N): Score of each sample
+	p0    []float64  // (k): probabilities at a sweep's point 0
+}
+
+func newEngine(m *nn.Model) engine {
+	l := m.Logits()
+	s := m.Shapes[l]
+	k := s[0] * s[1] * s[2]
+	return engine{m: m, logits: l, k: k, p0: make([]float64, k)}
+}
+
+// input returns the input buffer for a batch of n samples. Its contents
+// are unspecified when the batch size changes.
+func (e *engine) input(n int) *nn.Tensor {
+	in := e.m.InputShape()
+	if e.x == nil || e.x.Shape[0] != n {
+		e.x = nn.NewTensor(n, in[0], in[1], in[2])
+		e.seed = nn.NewTensor(n, 1, 1, e.k)
+		e.p = make([]float64, n*e.k)
+		e.score = make([]float64, n)
+	}
+	return e.x
+}
+
+// noBackward as pass's stop runs the forward pass only.
+const noBackward = -1
+
+// pass runs e.x forward to the logits; resolves the class (t.Class < 0:
+// the argmax of sample 0's probabilities); records every sample's
+// probabilities and score; and, unless stop is noBackward, seeds
+// d(Score)/d(logits) and runs backward from the logits through layer stop.
+// stop 0 reaches the input (m.InputGrad); stop i+1 leaves the gradient at
+// layer i's output in m.Grad(i). It returns the class.
+func (e *engine) pass(t Target, stop int) int {
+	n := e.x.Shape[0]
+	z := e.m.ForwardTo(e.x, e.logits)
+	k := e.k
+	for s := range n {
+		softmax64(e.p[s*k:(s+1)*k], z.Data[s*k:(s+1)*k])
+	}
+	c := t.Class
+	if c < 0 {
+		c = argmax(e.p[:k])
+	}
+	for s := range n {
+		zs, ps, seed := z.Data[s*k:(s+1)*k], e.p[s*k:(s+1)*k], e.seed.Data[s*k:(s+1)*k]
+		if t.Kind == Probability {
+			e.score[s] = ps[c]
+			probabilitySeed(seed, ps, c)
+		} else {
+			e.score[s] = float64(zs[c])
+			clear(seed)
+			seed[c] = 1
+		}
+	}
+	if stop == noBackward || stop > e.logits {
+		return c
+	}
+	e.m.Backward(e.seed, e.logits, stop)
+	return c
+}
+
+// probabilitySeed writes d p_c / d z_j = p_c (δ_cj − p_j), computing
+// 1 − p_c as Σ_{j≠c} p_j so that it stays exact when p_c rounds to 1.
+//
+//	seed: (k)   p: (k) softmax probabilities in float64
+func probabilitySeed(seed []float32, p []float64, c int) {
+	var rest float64
+	for j, v := range p {
+		if j != c {
+			rest += v
+		}
+	}
+	for j, v := range p {
+		if j == c {
+			seed[j] = float32(p[c] * rest)
+		} else {
+			seed[j] = float32(-p[c] * v)
+		}
+	}
+}
+
+// softmax64 writes p_j = exp(z_j − max z) / Σ_k exp(z_k − max z) in
+// float64.
+//
+//	p: (k)   z: (k)
+func softmax64(p []float64, z []float32) {
+	m := math.Inf(-1)
+	for _, v := range z {
+		m = max(m, float64(v))
+	}
+	var s float64
+	for j, v := range z {
+		p[j] = math.Exp(float64(v) - m)
+		s += p[j]
+	}
+	for j := range p {
+		p[j] /= s
+	}
+}
+
+// argmax returns the index of the first largest value.
+func argmax(p []float64) int {
+	best := 0
+	for j, v := range p {
+		if v > p[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// sweep evaluates the gradient of the score with respect to the input at
+// n points, b samples per pass. point(i, dst) writes point i into dst;
+// use(i, g, score) receives the input gradient and score at point i. Every
+// pass has the same batch size ceil(n / ceil(n/b)); the last one is padded
+// by repeating its last point (without calling point again), so repeated
+// sweeps allocate nothing. progress, when not nil, is called after every
+// pass with the number of points done. With t.Class < 0 the class is that predicted for
+// point 0. It returns the class and the probabilities at point 0 (valid
+// until the next sweep).
+func (e *engine) sweep(n, b int, t Target, point func(i int, dst []float32), use func(i int, g []float32, score float64), progress func(done, total int)) (class int, p0 []float64) {
+	passes := (n + b - 1) / b
+	b = (n + passes - 1) / passes
+	x := e.input(b)
+	class = t.Class
+	first := true
+	for start := 0; start < n; start += b {
+		cnt := min(b, n-start)
+		for s := range cnt {
+			point(start+s, x.Sample(s))
+		}
+		for s := cnt; s < b; s++ {
+			copy(x.Sample(s), x.Sample(cnt-1))
+		}
+		class = e.pass(Target{Class: class, Kind: t.Kind}, 0)
+		if first {
+			copy(e.p0, e.p[:e.k])
+			first = false
+		}
+		dx := e.m.InputGrad()
+		for s := range cnt {
+			use(start+s, dx.Sample(s), e.score[s])
+		}
+		if progress != nil {
+			progress(start+cnt, n)
+		}
+	}
+	return class, e.p0
+}
+
+// spatialLayer resolves the layer a CAM explains: name, or the last Conv2D
+// when name is empty. The layer must have a spatial (H x W, not 1 x 1)
+// output or be a convolution or pooling layer, and come before the logits.
+func (e *engine) spatialLayer(name string) (int, error) {
+	m := e.m
+	if name == "" {
+		for i := e.logits - 1; i >= 0; i-- {
+			if _, ok := m.Layers[i].(*nn.Conv2D); ok {
+				return i, nil
+			}
+		}
+		return -1, fmt.Errorf("xai: the model has no Conv2D layer before its logits; name a layer with a spatial output")
+	}
+	i := m.Index(name)
+	if i < 0 {
+		return -1, fmt.Errorf("xai: the model has no layer %q (%s)", name, layerList(m))
+	}
+	s := m.Shapes[i]
+	spatial := s[0]*s[1] > 1
+	switch m.Layers[i].(type) {
+	case *nn.Conv2D, *nn.MaxPool2D:
+		spatial = true
+	case *nn.Dense, *nn.Flatten, *nn.SoftmaxLayer:
+		spatial = false
+	}
+	if !spatial {
+		return -1, fmt.Errorf("xai: layer %q has no spatial output (its output is %dx%dx%d, one value per feature, not a map over image positions); Grad-CAM needs a convolution, pooling or normalisation layer before the Flatten", name, s[0], s[1], s[2])
+	}
+	if i >= e.logits {
+		return -1, fmt.Errorf("xai: layer %q is not before the logits layer %q", name, m.Layers[e.logits].Name())
+	}
+	return i, nil
+}
+
+func layerList(m *nn.Model) string {
+	s := "layers:"
+	for i, l := range m.Layers {
+		if i > 0 {
+			s += ","
+		}
+		s += " " + l.Name()
+	}
+	return s
+}

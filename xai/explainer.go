@@ -1,0 +1,105 @@
+package xai
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+// DefaultBatch is the number of Integrated-Gradients steps or SmoothGrad
+// samples run through one forward and backward pass when
+// Explainer.Batch is 0. Each sample of the MAVIS model needs about 60 MB of
+// activations and gradients, so larger batches cost memory (which a
+// browser tab has little of) for little speed.
+const DefaultBatch = 5
+
+// Explainer computes explanations of one model. It owns the buffers reused
+// between calls (so repeated calls allocate nothing in steady state) and
+// is not safe for concurrent use; use one Explainer per goroutine, each
+// with its own Model.
+type Explainer struct {
+	Model *nn.Model
+	// Batch is the number of IG steps or SmoothGrad samples per pass
+	// (DefaultBatch when 0). The result does not depend on it.
+	Batch int
+
+	eng  engine
+	acc  []float64 // IG and SmoothGrad gradient accumulator
+	base nn.Tensor // the IG baseline
+
+	rule          Rule // the rule and nodes of the last IG call
+	alpha, weight []float64
+}
+
+// New returns an explainer for m. m must classify: its logits layer (see
+// nn.Model.Logits) has a 1 x 1 x classes output.
+func New(m *nn.Model) *Explainer {
+	return &Explainer{Model: m, eng: newEngine(m)}
+}
+
+func (ex *Explainer) batch() int {
+	if ex.Batch > 0 {
+		return ex.Batch
+	}
+	return DefaultBatch
+}
+
+// Prediction is the model's output for the explained input and the target
+// actually explained.
+type Prediction struct {
+	Class  int       // the explained class (the predicted one when Target.Class was -1)
+	Target Target    // the target as asked
+	Probs  []float64 // softmax probabilities of the input, in float64
+	Score  float64   // Score of Class at the input (z_c or p_c)
+}
+
+// check validates x as one input sample of the model.
+func (ex *Explainer) check(x *nn.Tensor, t Target) error {
+	in := ex.Model.InputShape()
+	want := [4]int{1, in[0], in[1], in[2]}
+	if x == nil || x.Shape != want {
+		return fmt.Errorf("xai: input %v, want %dx%dx%dx%d", x, 1, in[0], in[1], in[2])
+	}
+	if len(x.Data) != x.Len() {
+		return fmt.Errorf("xai: input %v holds %d values, want %d", x, len(x.Data), x.Len())
+	}
+	return t.check(ex.eng.k)
+}
+
+// Predict runs the model on x (1 x H x W x C) and returns the predicted
+// class and probabilities (softmax of the logits in float64), with Score
+// the predicted class's logit.
+func (ex *Explainer) Predict(x *nn.Tensor) (Prediction, error) {
+	if err := ex.check(x, Predicted()); err != nil {
+		return Prediction{}, err
+	}
+	e := &ex.eng
+	copy(e.input(1).Data, x.Data)
+	c := e.pass(Predicted(), noBackward)
+	return Prediction{Class: c, Target: Predicted(), Probs: slices.Clone(e.p[:e.k]), Score: e.score[0]}, nil
+}
+
+// TopK returns the indices of the k largest probabilities, largest first.
+func (p Prediction) TopK(k int) []int {
+	idx := make([]int, len(p.Probs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case p.Probs[a] > p.Probs[b]:
+			return -1
+		case p.Probs[a] < p.Probs[b]:
+			return 1
+		}
+		return 0
+	})
+	return idx[:min(max(k, 0), len(idx))]
+}
+
+// setPrediction fills dst, reusing its Probs storage.
+func setPrediction(dst *Prediction, t Target, c int, p []float64, score float64) {
+	dst.Class, dst.Target, dst.Score = c, t, score
+	dst.Probs = append(dst.Probs[:0], p...)
+}

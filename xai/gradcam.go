@@ -1,0 +1,186 @@
+package xai
+
+import (
+	"math"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+// CAMOptions configures GradCAM and GradCAMPlusPlus.
+type CAMOptions struct {
+	Target Target
+	// Layer names the layer whose output A is weighted; "" means the last
+	// Conv2D layer (conv2d_7 in MAVIS). It must have a spatial output.
+	Layer string
+	// PosNorm (Grad-CAM++ only) normalises alpha over the positions with a
+	// positive gradient instead of all positions, as the authors' current
+	// code does (see GradCAMPlusPlus).
+	PosNorm bool
+}
+
+// CAM is a class activation map at the resolution of its layer.
+type CAM struct {
+	Prediction
+	Layer   string    // the layer explained
+	Method  string    // "gradcam", "gradcampp" or "gradcampp_posnorm"
+	Weights []float32 // w_k, one per channel of the layer
+	Raw     Map       // relu(Σ_k w_k A_k), h x w x 1, before normalisation
+	Norm    Map       // Raw / max(Raw), or all zeros when Zero
+	Zero    bool      // max(Raw) == 0: no position supports the class; Norm is all zeros
+}
+
+// channelWeights writes one weight per channel from a layer's activation
+// and the score's gradient there.
+//
+//	w: (k)   a, g: (positions, k)
+type channelWeights func(w []float64, a, g []float32, k int)
+
+// GradCAM computes Grad-CAM (Selvaraju et al., "Grad-CAM: Visual
+// Explanations from Deep Networks via Gradient-based Localization", ICCV
+// 2017, eqs. 1-2) for x (1 x H x W x C):
+//
+//	w_k = (1/Z) Σ_{i,j} ∂Score/∂A[i,j,k]        (Z = h·w, global average pooling of the gradient)
+//	Raw = relu(Σ_k w_k A[:,:,k])
+//
+// where A is the output of the chosen layer (after its activation: for a
+// Keras Conv2D with ReLU, after the ReLU and before any BatchNorm that
+// follows) and Score is the target's logit or probability.
+func (ex *Explainer) GradCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
+	return ex.cam(x, o, "gradcam", gradCAMWeights)
+}
+
+// GradCAMPlusPlus computes Grad-CAM++ (Chattopadhyay et al.,
+// "Grad-CAM++: Improved Visual Explanations for Deep Convolutional
+// Networks", WACV 2018, eqs. 19 and 10) in its closed form, elementwise
+// with g = ∂Score/∂A:
+//
+//	S_k   = Σ_{i,j} A[i,j,k]
+//	alpha = g² / (2g² + S_k g³)            (alpha = 0 where g = 0: the denominator is set to 1)
+//	alpha[:,:,k] /= Σ_{i,j} alpha[i,j,k]   (unless that sum is 0)
+//	w_k   = Σ_{i,j} alpha[i,j,k] relu(g[i,j,k])
+//	Raw   = relu(Σ_k w_k A[:,:,k])
+//
+// The paper's derivation assumes Score = exp(S) for a smooth S so that
+// higher derivatives are powers of the first; its exp(S) factor cancels in
+// alpha and only rescales Raw, so it is left out (the normalised map is
+// unchanged). With PosNorm the alpha sum runs only over positions with
+// g > 0, the normalisation of adityac94/Grad_CAM_plus_plus's current code.
+func (ex *Explainer) GradCAMPlusPlus(x *nn.Tensor, o CAMOptions) (CAM, error) {
+	if o.PosNorm {
+		return ex.cam(x, o, "gradcampp_posnorm", gradCAMPPWeightsPos)
+	}
+	return ex.cam(x, o, "gradcampp", gradCAMPPWeights)
+}
+
+func (ex *Explainer) cam(x *nn.Tensor, o CAMOptions, method string, weights channelWeights) (CAM, error) {
+	if err := ex.check(x, o.Target); err != nil {
+		return CAM{}, err
+	}
+	e := &ex.eng
+	l, err := e.spatialLayer(o.Layer)
+	if err != nil {
+		return CAM{}, err
+	}
+	copy(e.input(1).Data, x.Data)
+	c := e.pass(o.Target, l+1) // backward only down to the layer's output
+	a, g := ex.Model.Output(l), ex.Model.Grad(l)
+	h, w, k := a.Shape[1], a.Shape[2], a.Shape[3]
+	r := CAM{Layer: ex.Model.Layers[l].Name(), Method: method}
+	setPrediction(&r.Prediction, o.Target, c, e.p[:e.k], e.score[0])
+	w64 := make([]float64, k)
+	weights(w64, a.Data, g.Data, k)
+	r.Weights = make([]float32, k)
+	for i, v := range w64 {
+		r.Weights[i] = float32(v)
+	}
+	r.Raw, r.Norm = NewMap(h, w, 1), NewMap(h, w, 1)
+	r.Zero = !camTo(r.Raw.Data, r.Norm.Data, a.Data, w64)
+	return r, nil
+}
+
+// camTo writes raw = relu(Σ_k w_k a[:,k]) and norm = raw / max(raw), in
+// float64 before rounding. It reports whether max(raw) > 0; otherwise norm
+// is all zeros.
+//
+//	raw, norm: (positions)   a: (positions, k)   w: (k)
+func camTo(raw, norm []float32, a []float32, w []float64) bool {
+	k := len(w)
+	r64 := make([]float64, len(raw))
+	var top float64
+	for p := range raw {
+		var s float64
+		for c, v := range a[p*k : (p+1)*k] {
+			s += w[c] * float64(v)
+		}
+		s = max(s, 0)
+		r64[p] = s
+		raw[p] = float32(s)
+		top = max(top, s)
+	}
+	for p, v := range r64 {
+		if top > 0 {
+			norm[p] = float32(v / top)
+		} else {
+			norm[p] = 0
+		}
+	}
+	return top > 0 && !math.IsInf(top, 0)
+}
+
+// gradCAMWeights is Grad-CAM's spatial mean of the gradient.
+func gradCAMWeights(w []float64, a, g []float32, k int) {
+	clear(w)
+	n := len(g) / k
+	for p := 0; p < len(g); p += k {
+		for c, v := range g[p : p+k] {
+			w[c] += float64(v)
+		}
+	}
+	for c := range w {
+		w[c] /= float64(n)
+	}
+}
+
+func gradCAMPPWeights(w []float64, a, g []float32, k int) { gradCAMPP(w, a, g, k, false) }
+
+func gradCAMPPWeightsPos(w []float64, a, g []float32, k int) { gradCAMPP(w, a, g, k, true) }
+
+// gradCAMPP is Grad-CAM++'s closed form (see GradCAMPlusPlus), in float64.
+func gradCAMPP(w []float64, a, g []float32, k int, posNorm bool) {
+	sum := make([]float64, k) // S_k
+	for p := 0; p < len(a); p += k {
+		for c, v := range a[p : p+k] {
+			sum[c] += float64(v)
+		}
+	}
+	alpha := func(p, c int) float64 {
+		gv := float64(g[p+c])
+		g2 := gv * gv
+		den := 2*g2 + sum[c]*g2*gv
+		if den == 0 {
+			den = 1
+		}
+		return g2 / den
+	}
+	z := make([]float64, k) // Z_k
+	for p := 0; p < len(g); p += k {
+		for c := range k {
+			if !posNorm || g[p+c] > 0 {
+				z[c] += alpha(p, c)
+			}
+		}
+	}
+	clear(w)
+	for p := 0; p < len(g); p += k {
+		for c := range k {
+			if g[p+c] > 0 {
+				w[c] += alpha(p, c) * float64(g[p+c])
+			}
+		}
+	}
+	for c := range w {
+		if z[c] != 0 {
+			w[c] /= z[c]
+		}
+	}
+}

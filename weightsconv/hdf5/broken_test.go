@@ -17,8 +17,50 @@ func openAll(b []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = dumpFile(f)
-	return err
+	if err = readAll(f); err != nil {
+		return err
+	}
+	// Follow every soft link too.
+	return f.Root().Walk(func(p string, o Object) error {
+		if g, ok := o.(*Group); ok {
+			for _, l := range g.Links() {
+				if l.Kind == SoftLink {
+					g.Object(l.Name)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// readAll walks f and decodes every dataset and attribute value.
+func readAll(f *File) error {
+	return f.Root().Walk(func(path string, o Object) error {
+		if d, ok := o.(*Dataset); ok {
+			if _, err := readValue(d.Type, d.ReadStrings, d.ReadInt64, d.ReadFloat64); err != nil {
+				return err
+			}
+		}
+		for _, a := range o.Attrs() {
+			if _, err := readValue(a.Type, a.Strings, a.Int64s, a.Float64s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func readValue(t *Datatype, strs func() ([]string, error), ints func() ([]int64, error), floats func() ([]float64, error)) (int, error) {
+	switch t.Class {
+	case ClassString, ClassVarLen:
+		v, err := strs()
+		return len(v), err
+	case ClassFixed:
+		v, err := ints()
+		return len(v), err
+	}
+	v, err := floats()
+	return len(v), err
 }
 
 func readTestdata(t testing.TB, name string) []byte {

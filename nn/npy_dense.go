@@ -1,0 +1,69 @@
+//go:build !js
+
+package nn
+
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+)
+
+// Conversions between Tensor and gorgonia's *tensor.Dense, for the native
+// tools (training, the command-line explainer) that use gorgonia for .npy
+// and array work. This file is excluded from js/wasm builds, which must not
+// link gorgonia.
+
+// ToDense returns t as a 4-D (N, H, W, C) float32 *tensor.Dense that shares
+// t.Data: writes through either are seen by both.
+func ToDense(t *Tensor) *tensor.Dense {
+	return tensor.New(tensor.WithShape(t.Shape[0], t.Shape[1], t.Shape[2], t.Shape[3]), tensor.WithBacking(t.Data))
+}
+
+// FromDense copies a float32 or float64 *tensor.Dense into a new Tensor,
+// arranging its shape as NpyTensor does (a vector becomes 1x1x1xC, an
+// (H, W) grid 1xHxWx1, (H, W, C) 1xHxWxC). Views and transposes are
+// materialized first; other dtypes, masked and column-major tensors are
+// errors.
+func FromDense(d *tensor.Dense) (*Tensor, error) {
+	if d == nil {
+		return nil, fmt.Errorf("nn: dense: nil tensor")
+	}
+	if d.IsMasked() {
+		return nil, fmt.Errorf("nn: dense: masked tensors are not supported")
+	}
+	if d.DataOrder().IsColMajor() {
+		return nil, fmt.Errorf("nn: dense: column-major tensors are not supported")
+	}
+	if d.RequiresIterator() {
+		m, ok := d.Materialize().(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("nn: dense: cannot materialize a %v view", d.Shape())
+		}
+		d = m
+	}
+	shape := []int(d.Shape().Clone())
+	n := d.Shape().TotalSize()
+	if d.IsScalar() {
+		shape, n = nil, 1
+	}
+	data := make([]float32, n)
+	switch d.Dtype() {
+	case tensor.Float32:
+		if d.IsScalar() {
+			data[0] = d.Get(0).(float32)
+		} else {
+			copy(data, d.Float32s()[:n])
+		}
+	case tensor.Float64:
+		if d.IsScalar() {
+			data[0] = float32(d.Get(0).(float64))
+		} else {
+			for i, v := range d.Float64s()[:n] {
+				data[i] = float32(v)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("nn: dense: dtype %v not supported (float32, float64)", d.Dtype())
+	}
+	return NpyTensor(shape, data)
+}

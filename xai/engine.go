@@ -24,16 +24,18 @@ type engine struct {
 
 	x     *nn.Tensor // input batch
 	seed  *nn.Tensor // (N, 1, 1, k): d(Score)/d(logits) per sample
+	z     []float64  // (N, k): the logits
 	p     []float64  // (N, k): softmax of the logits, float64
 	score []float64  // (N): Score of each sample
 	p0    []float64  // (k): probabilities at a sweep's point 0
+	z0    []float64  // (k): logits at a sweep's point 0
 }
 
 func newEngine(m *nn.Model) engine {
 	l := m.Logits()
 	s := m.Shapes[l]
 	k := s[0] * s[1] * s[2]
-	return engine{m: m, logits: l, k: k, p0: make([]float64, k)}
+	return engine{m: m, logits: l, k: k, p0: make([]float64, k), z0: make([]float64, k)}
 }
 
 // input returns the input buffer for a batch of n samples. Its contents
@@ -44,6 +46,7 @@ func (e *engine) input(n int) *nn.Tensor {
 		e.x = nn.NewTensor(n, in[0], in[1], in[2])
 		e.seed = nn.NewTensor(n, 1, 1, e.k)
 		e.p = make([]float64, n*e.k)
+		e.z = make([]float64, n*e.k)
 		e.score = make([]float64, n)
 	}
 	return e.x
@@ -64,6 +67,9 @@ func (e *engine) pass(t Target, stop int) int {
 	k := e.k
 	for s := range n {
 		softmax64(e.p[s*k:(s+1)*k], z.Data[s*k:(s+1)*k])
+	}
+	for i, v := range z.Data {
+		e.z[i] = float64(v)
 	}
 	c := t.Class
 	if c < 0 {
@@ -144,9 +150,9 @@ func argmax(p []float64) int {
 // by repeating its last point (without calling point again), so repeated
 // sweeps allocate nothing. progress, when not nil, is called after every
 // pass with the number of points done. With t.Class < 0 the class is that predicted for
-// point 0. It returns the class and the probabilities at point 0 (valid
-// until the next sweep).
-func (e *engine) sweep(n, b int, t Target, point func(i int, dst []float32), use func(i int, g []float32, score float64), progress func(done, total int)) (class int, p0 []float64) {
+// point 0. It returns the class, and leaves the probabilities and logits
+// at point 0 in e.p0 and e.z0.
+func (e *engine) sweep(n, b int, t Target, point func(i int, dst []float32), use func(i int, g []float32, score float64), progress func(done, total int)) (class int) {
 	passes := (n + b - 1) / b
 	b = (n + passes - 1) / passes
 	x := e.input(b)
@@ -163,6 +169,7 @@ func (e *engine) sweep(n, b int, t Target, point func(i int, dst []float32), use
 		class = e.pass(Target{Class: class, Kind: t.Kind}, 0)
 		if first {
 			copy(e.p0, e.p[:e.k])
+			copy(e.z0, e.z[:e.k])
 			first = false
 		}
 		dx := e.m.InputGrad()
@@ -173,7 +180,7 @@ func (e *engine) sweep(n, b int, t Target, point func(i int, dst []float32), use
 			progress(start+cnt, n)
 		}
 	}
-	return class, e.p0
+	return class
 }
 
 // spatialLayer resolves the layer a CAM explains: name, or the last Conv2D

@@ -51,6 +51,7 @@ type Prediction struct {
 	Class  int       // the explained class (the predicted one when Target.Class was -1)
 	Target Target    // the target as asked
 	Probs  []float64 // softmax probabilities of the input, in float64
+	Logits []float64 // the model's logits for the input
 	Score  float64   // Score of Class at the input (z_c or p_c)
 }
 
@@ -77,7 +78,9 @@ func (ex *Explainer) Predict(x *nn.Tensor) (Prediction, error) {
 	e := &ex.eng
 	copy(e.input(1).Data, x.Data)
 	c := e.pass(Predicted(), noBackward)
-	return Prediction{Class: c, Target: Predicted(), Probs: slices.Clone(e.p[:e.k]), Score: e.score[0]}, nil
+	var p Prediction
+	setPrediction(&p, Predicted(), c, e.p[:e.k], e.z[:e.k], e.score[0])
+	return p, nil
 }
 
 // TopK returns the indices of the k largest probabilities, largest first.
@@ -99,7 +102,8 @@ func (p Prediction) TopK(k int) []int {
 }
 
 // setPrediction fills dst, reusing its Probs storage.
-func setPrediction(dst *Prediction, t Target, c int, p []float64, score float64) {
+func setPrediction(dst *Prediction, t Target, c int, p, z []float64, score float64) {
 	dst.Class, dst.Target, dst.Score = c, t, score
 	dst.Probs = append(dst.Probs[:0], p...)
+	dst.Logits = append(dst.Logits[:0], z...)
 }

@@ -27,6 +27,8 @@ type CAM struct {
 	Raw     Map       // relu(Σ_k w_k A_k), h x w x 1, before normalisation
 	Norm    Map       // Raw / max(Raw), or all zeros when Zero
 	Zero    bool      // max(Raw) == 0: no position supports the class; Norm is all zeros
+	Act     Map       // A, the layer's output, h x w x k
+	Grad    Map       // ∂Score/∂A, h x w x k
 }
 
 // channelWeights writes one weight per channel from a layer's activation
@@ -85,8 +87,10 @@ func (ex *Explainer) cam(x *nn.Tensor, o CAMOptions, method string, weights chan
 	c := e.pass(o.Target, l+1) // backward only down to the layer's output
 	a, g := ex.Model.Output(l), ex.Model.Grad(l)
 	h, w, k := a.Shape[1], a.Shape[2], a.Shape[3]
-	r := CAM{Layer: ex.Model.Layers[l].Name(), Method: method}
-	setPrediction(&r.Prediction, o.Target, c, e.p[:e.k], e.score[0])
+	r := CAM{Layer: ex.Model.Layers[l].Name(), Method: method, Act: NewMap(h, w, k), Grad: NewMap(h, w, k)}
+	copy(r.Act.Data, a.Data)
+	copy(r.Grad.Data, g.Data)
+	setPrediction(&r.Prediction, o.Target, c, e.p[:e.k], e.z[:e.k], e.score[0])
 	w64 := make([]float64, k)
 	weights(w64, a.Data, g.Data, k)
 	r.Weights = make([]float32, k)

@@ -117,8 +117,8 @@ func (ex *Explainer) IntegratedGradientsTo(dst *Attribution, x *nn.Tensor, o IGO
 			ex.acc[j] += w * float64(v)
 		}
 	}
-	c, p0 := ex.eng.sweep(n, ex.batch(), o.Target, point, use, o.Progress)
-	setPrediction(&dst.Prediction, o.Target, c, p0, sx)
+	c := ex.eng.sweep(n, ex.batch(), o.Target, point, use, o.Progress)
+	setPrediction(&dst.Prediction, o.Target, c, ex.eng.p0, ex.eng.z0, sx)
 	in := ex.Model.InputShape()
 	dst.Map.reshape(in[0], in[1], in[2])
 	for j, v := range x.Data {

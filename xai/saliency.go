@@ -39,7 +39,7 @@ func (ex *Explainer) SaliencyTo(dst *SaliencyMap, x *nn.Tensor, t Target) error 
 	e := &ex.eng
 	copy(e.input(1).Data, x.Data)
 	c := e.pass(t, 0)
-	setPrediction(&dst.Prediction, t, c, e.p[:e.k], e.score[0])
+	setPrediction(&dst.Prediction, t, c, e.p[:e.k], e.z[:e.k], e.score[0])
 	g := ex.Model.InputGrad()
 	dst.Grad.reshape(g.Shape[1], g.Shape[2], g.Shape[3])
 	copy(dst.Grad.Data, g.Data)
@@ -133,8 +133,8 @@ func (ex *Explainer) SmoothGrad(x *nn.Tensor, o SmoothGradOptions) (SaliencyMap,
 			ex.acc[j] += float64(v)
 		}
 	}
-	c, p0 := ex.eng.sweep(n+1, ex.batch(), o.Target, point, use, o.Progress)
-	setPrediction(&r.Prediction, o.Target, c, p0, score)
+	c := ex.eng.sweep(n+1, ex.batch(), o.Target, point, use, o.Progress)
+	setPrediction(&r.Prediction, o.Target, c, ex.eng.p0, ex.eng.z0, score)
 	in := ex.Model.InputShape()
 	r.Grad = NewMap(in[0], in[1], in[2])
 	for j, v := range ex.acc {

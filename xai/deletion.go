@@ -1,0 +1,208 @@
+package xai
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+// Reference is what Deletion and Insertion replace pixels with.
+type Reference int
+
+const (
+	// RISE is Petsiuk et al.'s choice: deletion replaces pixels by black
+	// (zero), insertion starts from the image blurred by a Gaussian and
+	// inserts the original pixels into it.
+	RISE Reference = iota
+	// BlackReference uses black (zero) for both curves.
+	BlackReference
+	// BlurReference uses the blurred image for both curves.
+	BlurReference
+)
+
+func (r Reference) String() string {
+	switch r {
+	case BlackReference:
+		return "black"
+	case BlurReference:
+		return "blur"
+	}
+	return "rise"
+}
+
+// MarshalText writes the name, so that JSON results read "rise".
+func (r Reference) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// ParseReference reads "rise", "black" or "blur".
+func ParseReference(s string) (Reference, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "rise", "default":
+		return RISE, nil
+	case "black", "zero", "zeros":
+		return BlackReference, nil
+	case "blur", "blurred":
+		return BlurReference, nil
+	}
+	return RISE, fmt.Errorf("xai: unknown deletion reference %q (want rise, black or blur)", s)
+}
+
+// DefaultEvalBatch is the number of perturbed images scored per forward
+// pass when Evaluator.Batch is 0. Forward-only passes need no gradient
+// buffers, so a batch of 8 MAVIS images costs about as much memory as
+// Integrated Gradients' batch of 5.
+const DefaultEvalBatch = 8
+
+// Evaluator computes the faithfulness metrics of maps for one model. Like
+// Explainer it owns buffers reused between calls (repeated calls with the
+// same options allocate little: the curves and the ranking buffers are
+// reused, the model's layer buffers too while the batch size is
+// unchanged) and is not safe for concurrent use. It only runs forward
+// passes and never changes the model.
+type Evaluator struct {
+	Model *nn.Model
+	// Batch is the number of perturbed images per forward pass
+	// (DefaultEvalBatch when 0). The results do not depend on it.
+	Batch int
+
+	eng   engine
+	pix   []float32 // the map on the input grid (H x W)
+	unit  []float64 // per-unit relevance
+	order []int32   // units, most relevant first
+	cur   []float32 // the image being perturbed
+	del   nn.Tensor // deletion reference
+	ins   nn.Tensor // insertion reference
+	sc    []float64 // scores of every point of a sweep
+	pr    []float64 // probabilities of every point of a sweep
+}
+
+// NewEvaluator returns an evaluator for m (a classifier, as for New).
+func NewEvaluator(m *nn.Model) *Evaluator {
+	return &Evaluator{Model: m, eng: newEngine(m)}
+}
+
+func (ev *Evaluator) batch() int {
+	if ev.Batch > 0 {
+		return ev.Batch
+	}
+	return DefaultEvalBatch
+}
+
+// Curve is a deletion or insertion curve: Score[i] is the model's score for
+// the explained class after Fraction[i] of the pixels were removed
+// (deletion) or inserted (insertion), most relevant first.
+type Curve struct {
+	Fraction []float64 `json:"fraction"`
+	Score    []float64 `json:"score"`
+	// AUC is the area under the curve over Fraction in [0, 1]
+	// (trapezoid rule).
+	AUC float64 `json:"auc"`
+}
+
+// AUC returns the area under the piecewise-linear curve through the
+// points (x[i], y[i]) (the trapezoid rule); x must be ascending.
+func AUC(x, y []float64) float64 {
+	if len(x) != len(y) {
+		panic(fmt.Sprintf("xai: AUC of %d x values and %d y values", len(x), len(y)))
+	}
+	var a float64
+	for i := 1; i < len(x); i++ {
+		a += (x[i] - x[i-1]) * (y[i] + y[i-1]) / 2
+	}
+	return a
+}
+
+// resizeCurve makes c hold n points, reusing its storage.
+func (c *Curve) resize(n int) {
+	c.Fraction = resize64(c.Fraction, n)
+	c.Score = resize64(c.Score, n)
+}
+
+// references prepares the deletion and insertion references for x.
+func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error {
+	if sigma == 0 {
+		sigma = 5
+	}
+	if !(sigma > 0 && sigma <= 1000) {
+		return fmt.Errorf("xai: blur sigma %g out of range (0, 1000] pixels", sigma)
+	}
+	for _, t := range []*nn.Tensor{&ev.del, &ev.ins} {
+		if t.Shape != x.Shape {
+			*t = nn.Tensor{Shape: x.Shape, Data: make([]float32, len(x.Data))}
+		}
+	}
+	black, blur := Baseline{Kind: Black}, Baseline{Kind: Blur, Sigma: sigma}
+	del, ins := black, blur
+	switch r {
+	case BlackReference:
+		ins = black
+	case BlurReference:
+		del = blur
+	case RISE:
+	default:
+		return fmt.Errorf("xai: unknown deletion reference %d", int(r))
+	}
+	p := ev.Model.Preprocess
+	if err := baselineTo(&ev.del, x, del, p); err != nil {
+		return err
+	}
+	if del == ins {
+		copy(ev.ins.Data, ev.del.Data)
+		return nil
+	}
+	return baselineTo(&ev.ins, x, ins, p)
+}
+
+// scores runs the n points point(i, dst) forward, Batch at a time, and
+// writes each point's score for the class into out and its probability
+// into prob (len n each). Points are
+// requested in order 0, 1, ..., n−1. With t.Class < 0 the class is the one
+// predicted for point 0. It checks ctx before every pass and returns the
+// class.
+func (ev *Evaluator) scores(ctx context.Context, n int, t Target, point func(i int, dst []float32), out, prob []float64, progress func(done, total int)) (int, error) {
+	b := ev.batch()
+	passes := (n + b - 1) / b
+	b = (n + passes - 1) / passes
+	e := &ev.eng
+	x := e.input(b)
+	class := t.Class
+	for start := 0; start < n; start += b {
+		if err := ctx.Err(); err != nil {
+			return class, fmt.Errorf("xai: metrics stopped after %d of %d images: %w", start, n, err)
+		}
+		cnt := min(b, n-start)
+		for s := range cnt {
+			point(start+s, x.Sample(s))
+		}
+		for s := cnt; s < b; s++ {
+			copy(x.Sample(s), x.Sample(cnt-1))
+		}
+		class = e.pass(Target{Class: class, Kind: t.Kind}, noBackward)
+		copy(out[start:start+cnt], e.score[:cnt])
+		for s := range cnt {
+			prob[start+s] = e.p[s*e.k+class]
+		}
+		if progress != nil {
+			progress(start+cnt, n)
+		}
+	}
+	return class, nil
+}
+
+// stepCounts returns n_i = round(i·total/steps), i = 0..steps: the number
+// of units removed or inserted at each point of a curve.
+func stepCount(i, steps, total int) int {
+	return int(math.Round(float64(i) * float64(total) / float64(steps)))
+}
+
+// copyUnits copies the pixels of units order[from:to] from src into dst
+// (both H x W x C images).
+func copyUnits(dst, src []float32, u units, order []int32, from, to, c int) {
+	for _, i := range order[from:to] {
+		u.pixels(int(i), func(p int) {
+			copy(dst[p*c:(p+1)*c], src[p*c:(p+1)*c])
+		})
+	}
+}

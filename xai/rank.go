@@ -1,0 +1,167 @@
+package xai
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// GapThreshold is the relative completeness gap |Σ attributions −
+// (Score(x) − Score(b))| / |Score(x) − Score(b)| above which the ranking
+// flags an Integrated-Gradients map: Sundararajan et al. (sec. 3 and
+// their "Remark") advise checking that the attributions add up to within
+// 5% of the score difference, and raising the steps otherwise.
+const GapThreshold = 0.05
+
+// MethodScore is one method's scores for the ranking: of one image, or
+// means over a data set.
+type MethodScore struct {
+	Method string `json:"method"` // "gradcam", "gradcampp", "saliency", "ig", ...
+	// Faithfulness is the insertion AUC minus the deletion AUC, the
+	// primary score.
+	Faithfulness float64 `json:"faithfulness"`
+	Insertion    float64 `json:"insertion_auc"`
+	Deletion     float64 `json:"deletion_auc"`
+	Gini         float64 `json:"gini"`
+	Entropy      float64 `json:"entropy"`
+	// Sanity is the randomisation check, when it was run.
+	Sanity *SanityResult `json:"sanity,omitempty"`
+	// Gap is the relative completeness gap (Integrated Gradients only):
+	// (Σ attributions − (Score(x) − Score(b))) / |Score(x) − Score(b)|.
+	Gap *float64 `json:"completeness_gap,omitempty"`
+}
+
+// ScoreOf returns the ranking entry of a method from its metrics.
+func ScoreOf(method string, m MapMetrics) MethodScore {
+	return MethodScore{Method: method, Faithfulness: m.Faithfulness,
+		Insertion: m.Insertion.AUC, Deletion: m.Deletion.AUC, Gini: m.Gini, Entropy: m.Entropy}
+}
+
+// RelativeGap returns the completeness gap relative to the score
+// difference it should add up to: gap / |scoreX − scoreBaseline|
+// (±Inf when the difference is 0 and the gap is not, 0 when both are).
+func RelativeGap(gap, scoreX, scoreBaseline float64) float64 {
+	d := math.Abs(scoreX - scoreBaseline)
+	if d == 0 {
+		if gap == 0 {
+			return 0
+		}
+		return math.Copysign(math.Inf(1), gap)
+	}
+	return gap / d
+}
+
+// Ranking orders methods by faithfulness and says which to trust.
+type Ranking struct {
+	// Scores are the methods, most faithful first (ties: the order given).
+	Scores []MethodScore `json:"scores"`
+	// Trusted is the method to trust: the most faithful one that passed
+	// the randomisation check (when run) and has no large completeness
+	// gap, or "" when there is none.
+	Trusted string `json:"trusted"`
+	// Flags lists the problems found, one plain phrase each.
+	Flags []string `json:"flags"`
+	// Verdict is one plain sentence saying which method to trust and why.
+	Verdict string `json:"verdict"`
+}
+
+// MethodLabel returns a method's display name ("Grad-CAM++" for
+// "gradcampp"); unknown names are returned as they are.
+func MethodLabel(method string) string {
+	switch method {
+	case "gradcam":
+		return "Grad-CAM"
+	case "gradcampp":
+		return "Grad-CAM++"
+	case "gradcampp_posnorm":
+		return "Grad-CAM++ (positive normalisation)"
+	case "saliency":
+		return "Saliency"
+	case "smoothgrad":
+		return "SmoothGrad"
+	case "ig", "integrated_gradients":
+		return "Integrated Gradients"
+	}
+	return method
+}
+
+// problems returns the plain phrases that disqualify s (empty when none).
+func (s MethodScore) problems() []string {
+	var p []string
+	if s.Sanity != nil && !s.Sanity.Pass {
+		p = append(p, fmt.Sprintf("%s failed the randomisation check (its map barely changes when the weights are scrambled: mean Spearman %.2f > %.2f)",
+			MethodLabel(s.Method), s.Sanity.Mean, s.Sanity.Threshold))
+	}
+	if s.Gap != nil && !(math.Abs(*s.Gap) <= GapThreshold) {
+		p = append(p, fmt.Sprintf("%s misses completeness by %s of the score difference (more than %.0f%%: more steps needed)",
+			MethodLabel(s.Method), percent(*s.Gap), 100*GapThreshold))
+	}
+	if math.IsNaN(s.Faithfulness) {
+		p = append(p, fmt.Sprintf("%s has no faithfulness score", MethodLabel(s.Method)))
+	}
+	return p
+}
+
+func percent(v float64) string {
+	if math.IsInf(v, 0) {
+		return fmt.Sprintf("%+.0f%%", v)
+	}
+	return fmt.Sprintf("%+.0f%%", 100*v)
+}
+
+// Rank orders the methods by Faithfulness (insertion AUC − deletion AUC,
+// highest first; NaN last) and writes the verdict: the method to trust is
+// the most faithful one without a failed randomisation check or a
+// completeness gap above GapThreshold. When every method's faithfulness
+// is at most 0 (no better than deleting pixels in a random order), no
+// method is trusted.
+func Rank(scores []MethodScore) Ranking {
+	r := Ranking{Scores: slices.Clone(scores)}
+	slices.SortStableFunc(r.Scores, func(a, b MethodScore) int {
+		return cmp.Compare(nanLow(b.Faithfulness), nanLow(a.Faithfulness))
+	})
+	if len(r.Scores) == 0 {
+		r.Verdict = "No method was evaluated."
+		return r
+	}
+	trusted := -1
+	for i, s := range r.Scores {
+		p := s.problems()
+		r.Flags = append(r.Flags, p...)
+		if trusted < 0 && len(p) == 0 && s.Faithfulness > 0 {
+			trusted = i
+		}
+	}
+	top := r.Scores[0]
+	flags := ""
+	if len(r.Flags) > 0 {
+		flags = "; " + strings.Join(r.Flags, "; ")
+	}
+	switch {
+	case !(top.Faithfulness > 0):
+		r.Verdict = fmt.Sprintf("Trust none of these maps: even the best, %s, does no better than a random pixel order (insertion − deletion AUC %.3f)%s.",
+			MethodLabel(top.Method), top.Faithfulness, flags)
+	case trusted < 0:
+		r.Verdict = fmt.Sprintf("Trust none of these maps: %s ranks highest (insertion − deletion AUC %.3f) but every method has a problem%s.",
+			MethodLabel(top.Method), top.Faithfulness, flags)
+	default:
+		s := r.Scores[trusted]
+		r.Trusted = s.Method
+		why := fmt.Sprintf("the pixels it marks matter most to the model: removing them first lowers the score fastest and inserting them first raises it fastest (insertion − deletion AUC %.3f", s.Faithfulness)
+		if trusted+1 < len(r.Scores) {
+			n := r.Scores[trusted+1]
+			if trusted > 0 {
+				n = r.Scores[0]
+			}
+			why += fmt.Sprintf(", against %.3f for %s", n.Faithfulness, MethodLabel(n.Method))
+		}
+		why += ")"
+		if s.Sanity != nil {
+			why += " and it passes the randomisation check"
+		}
+		r.Verdict = fmt.Sprintf("Trust %s: %s%s.", MethodLabel(s.Method), why, flags)
+	}
+	return r
+}

@@ -1,0 +1,249 @@
+package xai
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+// SanityThreshold is the mean Spearman rank correlation over the cascade
+// above which a method fails the randomisation check: its maps agree
+// more with the trained model's map than not, however many layers are
+// scrambled. Adebayo et al. read the check visually; for gradient-based
+// maps of trained networks the correlation falls towards 0 after a few
+// layers, while maps that ignore the weights (edge detectors) stay at 1.
+const SanityThreshold = 0.5
+
+// MapFunc computes an explanation map of x for target t with an explainer
+// of the model under test: the map a metric or check evaluates. t always
+// has a fixed class (never −1).
+type MapFunc func(ex *Explainer, x *nn.Tensor, t Target) (Map, error)
+
+// SanityOptions configures RandomisationCheck.
+type SanityOptions struct {
+	// Target is what the maps explain; Class −1 is resolved once to the
+	// class the trained model predicts, and that class is explained by
+	// every randomised model.
+	Target Target `json:"target"`
+	// Seed seeds the new weights (PCG).
+	Seed uint64 `json:"seed"`
+	// Steps limits the cascade to the top Steps layers (0: all).
+	Steps int `json:"steps"`
+	// Progress, when not nil, is called after every map with the number
+	// of maps computed and the total (Steps + 1).
+	Progress func(done, total int) `json:"-"`
+}
+
+// SanityResult is the outcome of the randomisation check.
+type SanityResult struct {
+	Class int    `json:"class"`
+	Seed  uint64 `json:"seed"`
+	// Layers[i] is the layer randomised at step i; after step i every
+	// layer in Layers[:i+1] is random.
+	Layers []string `json:"layers"`
+	// Spearman[i] is the Spearman rank correlation between |original map|
+	// and |map after step i|.
+	Spearman  []float64 `json:"spearman"`
+	Mean      float64   `json:"mean"`
+	Threshold float64   `json:"threshold"`
+	Pass      bool      `json:"pass"` // Mean <= Threshold: the map depends on the weights
+}
+
+// RandomisationCheck runs the cascading model-parameter randomisation
+// test of Adebayo et al., "Sanity Checks for Saliency Maps" (NeurIPS 2018,
+// sec. 3.1): starting from the logits, the weights of one layer after the
+// other are re-initialised, top layer first and cumulatively, and the map
+// of the partly random model is compared with the trained model's map by
+// the Spearman rank correlation of their absolute values (the map
+// reduced over channels by summing, at its own resolution). A map that
+// barely changes does not explain what the model learnt: the check fails
+// when the mean correlation over the cascade exceeds SanityThreshold.
+//
+// The steps are the Conv2D and Dense layers (the layers that mix
+// features), each re-initialised as Keras initialises a new layer:
+// kernel Glorot-uniform from a PCG generator seeded by o.Seed, bias 0.
+// BatchNorm layers keep their trained per-channel scale and shift and
+// moving statistics (they do not mix features; keeping them keeps the
+// activations at their trained scale). Everything runs on a deep copy
+// of m: the caller's model is never changed.
+func RandomisationCheck(ctx context.Context, m *nn.Model, x *nn.Tensor, fn MapFunc, o SanityOptions) (SanityResult, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cp, err := CloneModel(m)
+	if err != nil {
+		return SanityResult{}, err
+	}
+	ex := New(cp)
+	if err := ex.check(x, o.Target); err != nil {
+		return SanityResult{}, err
+	}
+	t := o.Target
+	if t.Class < 0 {
+		p, err := ex.Predict(x)
+		if err != nil {
+			return SanityResult{}, err
+		}
+		t.Class = p.Class
+	}
+	var steps []int
+	for i := cp.Logits(); i >= 0; i-- {
+		switch cp.Layers[i].(type) {
+		case *nn.Conv2D, *nn.Dense:
+			steps = append(steps, i)
+		}
+	}
+	if o.Steps < 0 {
+		return SanityResult{}, fmt.Errorf("xai: %d randomisation steps", o.Steps)
+	}
+	if o.Steps > 0 && o.Steps < len(steps) {
+		steps = steps[:o.Steps]
+	}
+	if len(steps) == 0 {
+		return SanityResult{}, fmt.Errorf("xai: the model has no Conv2D or Dense layer to randomise")
+	}
+	total := len(steps) + 1
+	orig, err := fn(ex, x, t)
+	if err != nil {
+		return SanityResult{}, err
+	}
+	a := absChannelSum(orig)
+	if o.Progress != nil {
+		o.Progress(1, total)
+	}
+	r := SanityResult{Class: t.Class, Seed: o.Seed, Threshold: SanityThreshold}
+	rng := rand.New(rand.NewPCG(o.Seed, 0xadeba10))
+	for s, i := range steps {
+		if err := ctx.Err(); err != nil {
+			return SanityResult{}, fmt.Errorf("xai: randomisation check stopped after %d of %d steps: %w", s, len(steps), err)
+		}
+		reinit(cp.Layers[i], rng)
+		got, err := fn(ex, x, t)
+		if err != nil {
+			return SanityResult{}, err
+		}
+		b := absChannelSum(got)
+		if len(b) != len(a) {
+			return SanityResult{}, fmt.Errorf("xai: map %v after randomising %s, want %v as before", got, cp.Layers[i].Name(), orig)
+		}
+		r.Layers = append(r.Layers, cp.Layers[i].Name())
+		r.Spearman = append(r.Spearman, Spearman(a, b))
+		if o.Progress != nil {
+			o.Progress(s+2, total)
+		}
+	}
+	for _, v := range r.Spearman {
+		r.Mean += v
+	}
+	r.Mean /= float64(len(r.Spearman))
+	r.Pass = r.Mean <= SanityThreshold
+	return r, nil
+}
+
+// reinit re-initialises a Conv2D or Dense layer's weights as Keras does:
+// kernel Glorot-uniform, bias 0.
+func reinit(l nn.Layer, rng *rand.Rand) {
+	switch l := l.(type) {
+	case *nn.Conv2D:
+		nn.GlorotUniform(l.Kernel, rng)
+		if l.Bias != nil {
+			clear(l.Bias.Value)
+		}
+	case *nn.Dense:
+		nn.GlorotUniform(l.Kernel, rng)
+		if l.Bias != nil {
+			clear(l.Bias.Value)
+		}
+	}
+}
+
+// absChannelSum returns |Σ_c m[h,w,c]| per position, in float64.
+func absChannelSum(m Map) []float64 {
+	out := make([]float64, m.H*m.W)
+	for p := range out {
+		var s float64
+		for _, v := range m.Data[p*m.C : (p+1)*m.C] {
+			s += float64(v)
+		}
+		out[p] = math.Abs(s)
+	}
+	return out
+}
+
+// CloneModel returns a deep copy of m: the same architecture, classes and
+// preprocessing, with every parameter copied, and fresh buffers.
+func CloneModel(m *nn.Model) (*nn.Model, error) {
+	cp, err := nn.Build(m.Spec)
+	if err != nil {
+		return nil, err
+	}
+	cp.Classes = slices.Clone(m.Classes)
+	cp.Preprocess = m.Preprocess
+	src, dst := m.Params(), cp.Params()
+	if len(src) != len(dst) {
+		return nil, fmt.Errorf("xai: model has %d parameters, its spec builds %d", len(src), len(dst))
+	}
+	for i, p := range src {
+		if len(p.Value) != len(dst[i].Value) || p.Name != dst[i].Name {
+			return nil, fmt.Errorf("xai: parameter %s has %d values, its spec builds %s with %d", p.Name, len(p.Value), dst[i].Name, len(dst[i].Value))
+		}
+		copy(dst[i].Value, p.Value)
+	}
+	return cp, nil
+}
+
+// Spearman returns Spearman's rank correlation coefficient of a and b:
+// the Pearson correlation of their ranks, tied values sharing the average
+// of the ranks they span. It returns 0 when either vector is constant
+// (or has fewer than two values), where the coefficient is undefined;
+// NaNs rank below every number. It panics when the lengths differ.
+func Spearman(a, b []float64) float64 {
+	if len(a) != len(b) {
+		panic(fmt.Sprintf("xai: Spearman of %d and %d values", len(a), len(b)))
+	}
+	if len(a) < 2 {
+		return 0
+	}
+	ra, rb := ranks(a), ranks(b)
+	n := float64(len(a))
+	mean := (n + 1) / 2
+	var sab, saa, sbb float64
+	for i := range ra {
+		da, db := ra[i]-mean, rb[i]-mean
+		sab += da * db
+		saa += da * da
+		sbb += db * db
+	}
+	if saa == 0 || sbb == 0 {
+		return 0
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
+
+// ranks returns the 1-based ranks of v, ascending, ties averaged.
+func ranks(v []float64) []float64 {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	key := func(i int) float64 { return nanLow(v[i]) }
+	slices.SortFunc(idx, func(i, j int) int { return cmp.Compare(key(i), key(j)) })
+	r := make([]float64, len(v))
+	for s := 0; s < len(idx); {
+		e := s + 1
+		for e < len(idx) && key(idx[e]) == key(idx[s]) {
+			e++
+		}
+		avg := float64(s+e+1) / 2 // mean of ranks s+1 .. e
+		for _, i := range idx[s:e] {
+			r[i] = avg
+		}
+		s = e
+	}
+	return r
+}

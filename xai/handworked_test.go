@@ -552,7 +552,7 @@ func TestIGStepsAllocateNothing(t *testing.T) {
 	x := reluInput()
 	var a Attribution
 	o := IGOptions{Target: Target{Class: -1, Kind: Probability}, Steps: 20} // 5 passes of 4
-	if err := ex.IntegratedGradientsTo(&a, x, o); err != nil { // warm up
+	if err := ex.IntegratedGradientsTo(&a, x, o); err != nil {              // warm up
 		t.Fatal(err)
 	}
 	allocs := testing.AllocsPerRun(5, func() {

@@ -146,18 +146,24 @@ func Rank(scores []MethodScore) Ranking {
 	case trusted < 0:
 		r.Verdict = fmt.Sprintf("Trust none of these maps: %s ranks highest (insertion − deletion AUC %.3f) but every method has a problem%s.",
 			MethodLabel(top.Method), top.Faithfulness, flags)
-	default:
-		s := r.Scores[trusted]
+	case trusted == 0:
+		s := r.Scores[0]
 		r.Trusted = s.Method
-		why := fmt.Sprintf("the pixels it marks matter most to the model: removing them first lowers the score fastest and inserting them first raises it fastest (insertion − deletion AUC %.3f", s.Faithfulness)
-		if trusted+1 < len(r.Scores) {
-			n := r.Scores[trusted+1]
-			if trusted > 0 {
-				n = r.Scores[0]
-			}
+		why := fmt.Sprintf("removing the pixels it marks lowers the score fastest and inserting them raises it fastest (insertion − deletion AUC %.3f", s.Faithfulness)
+		if len(r.Scores) > 1 {
+			n := r.Scores[1]
 			why += fmt.Sprintf(", against %.3f for %s", n.Faithfulness, MethodLabel(n.Method))
 		}
 		why += ")"
+		if s.Sanity != nil {
+			why += " and it passes the randomisation check"
+		}
+		r.Verdict = fmt.Sprintf("Trust %s: %s%s.", MethodLabel(s.Method), why, flags)
+	default:
+		s := r.Scores[trusted]
+		r.Trusted = s.Method
+		why := fmt.Sprintf("it is the most faithful map without a failed check (insertion − deletion AUC %.3f, against %.3f for %s, which is flagged)",
+			s.Faithfulness, top.Faithfulness, MethodLabel(top.Method))
 		if s.Sanity != nil {
 			why += " and it passes the randomisation check"
 		}

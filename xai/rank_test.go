@@ -1,0 +1,66 @@
+package xai
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestRankVerdict(t *testing.T) {
+	pass := &SanityResult{Mean: 0.1, Threshold: SanityThreshold, Pass: true}
+	fail := &SanityResult{Mean: 0.83, Threshold: SanityThreshold, Pass: false}
+	small, large := 0.01, 2.13
+	for _, tt := range []struct {
+		name    string
+		in      []MethodScore
+		order   []string
+		trusted string
+		says    []string // substrings of the verdict
+	}{
+		{"plain", []MethodScore{
+			{Method: "saliency", Faithfulness: 0.2},
+			{Method: "gradcam", Faithfulness: 0.4},
+			{Method: "ig", Faithfulness: 0.3, Gap: &small},
+		}, []string{"gradcam", "ig", "saliency"}, "gradcam",
+			[]string{"Trust Grad-CAM:", "AUC 0.400, against 0.300 for Integrated Gradients"}},
+		{"top fails sanity, IG gap too large", []MethodScore{
+			{Method: "saliency", Faithfulness: 0.5, Sanity: fail},
+			{Method: "ig", Faithfulness: 0.45, Gap: &large},
+			{Method: "gradcampp", Faithfulness: 0.3, Sanity: pass},
+		}, []string{"saliency", "ig", "gradcampp"}, "gradcampp",
+			[]string{"Trust Grad-CAM++:", "against 0.500 for Saliency", "passes the randomisation check",
+				"Saliency failed the randomisation check", "mean Spearman 0.83 > 0.50",
+				"Integrated Gradients misses completeness by +213%"}},
+		{"all flagged", []MethodScore{
+			{Method: "saliency", Faithfulness: 0.5, Sanity: fail},
+		}, []string{"saliency"}, "", []string{"Trust none of these maps: Saliency ranks highest"}},
+		{"none better than random", []MethodScore{
+			{Method: "gradcam", Faithfulness: -0.1},
+			{Method: "saliency", Faithfulness: math.NaN()},
+		}, []string{"gradcam", "saliency"}, "", []string{"Trust none", "no better than a random pixel order", "Saliency has no faithfulness score"}},
+	} {
+		r := Rank(tt.in)
+		var order []string
+		for _, s := range r.Scores {
+			order = append(order, s.Method)
+		}
+		if !slices.Equal(order, tt.order) || r.Trusted != tt.trusted {
+			t.Errorf("%s: order %v trusted %q, want %v %q", tt.name, order, r.Trusted, tt.order, tt.trusted)
+		}
+		for _, s := range tt.says {
+			if !strings.Contains(r.Verdict, s) {
+				t.Errorf("%s: verdict %q lacks %q", tt.name, r.Verdict, s)
+			}
+		}
+		if strings.Count(r.Verdict, ".") < 1 || !strings.HasSuffix(r.Verdict, ".") {
+			t.Errorf("%s: verdict %q is not a sentence", tt.name, r.Verdict)
+		}
+	}
+	if r := Rank(nil); r.Verdict == "" || r.Trusted != "" {
+		t.Errorf("empty ranking: %+v", r)
+	}
+	if g := RelativeGap(-0.5, 3, 1); g != -0.25 {
+		t.Errorf("RelativeGap = %v, want -0.25", g)
+	}
+}

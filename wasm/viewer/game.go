@@ -1,0 +1,299 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"sync"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+	"github.com/hajimehoshi/ebiten/v2/vector"
+)
+
+//go:embed overlay.kage
+var overlayKage []byte
+
+// Colormaps in the order of the shader's Colormap uniform.
+var colormaps = []string{"jet", "viridis", "hot", "coolwarm", "grey"}
+
+const slots = 4
+
+// panel is one map: the raw grid (for hover values), its upscaled display
+// levels and the cached overlay.
+type panel struct {
+	label   string
+	w, h    int
+	data    []float32
+	signed  bool
+	up      *ebiten.Image // display levels at overlay resolution
+	overlay *ebiten.Image // image and map composed by the shader
+	dirty   bool          // the overlay must be composed again
+}
+
+// style is what the page controls without recomputing a map.
+type style struct {
+	Colormap string  `json:"colormap"`
+	Opacity  float64 `json:"opacity"`
+	Layout   string  `json:"layout"` // "grid" or "single"
+	Selected int     `json:"selected"`
+}
+
+// Game draws the input image with up to four maps over it. JS callbacks
+// only queue commands (under mu); Update applies them, handles input and
+// composes overlays that changed; Draw only draws cached images.
+type Game struct {
+	mu    sync.Mutex
+	inbox []func()
+	pngs  []int
+
+	shader   *ebiten.Shader
+	view     *ebiten.Image // the input as the model sees it
+	base     *ebiten.Image // view upscaled to overlay resolution (nearest)
+	vw, vh   int
+	panels   [slots]panel
+	st       style
+	cmap     int
+	rects    []image.Rectangle
+	sw, sh   int
+	scale    float64
+	hover    int // panel under the pointer, -1 for none
+	hx, hy   int
+	lastSent string
+
+	post func(msg map[string]any) // to the parent page
+}
+
+func newGame(post func(map[string]any)) (*Game, error) {
+	sh, err := ebiten.NewShader(overlayKage)
+	if err != nil {
+		return nil, fmt.Errorf("viewer: shader: %v", err)
+	}
+	g := &Game{shader: sh, hover: -1, post: post, st: style{Colormap: "jet", Opacity: 0.5, Layout: "grid"}}
+	return g, nil
+}
+
+// queue runs f at the start of the next Update.
+func (g *Game) queue(f func()) {
+	g.mu.Lock()
+	g.inbox = append(g.inbox, f)
+	g.mu.Unlock()
+}
+
+// setImage replaces the image (RGBA, w x h) and clears every map.
+func (g *Game) setImage(rgba []byte, w, h int) {
+	if g.view != nil {
+		g.view.Deallocate()
+		g.base.Deallocate()
+	}
+	g.vw, g.vh = w, h
+	g.view = ebiten.NewImage(w, h)
+	g.view.WritePixels(rgba)
+	k := upscale(w, h)
+	g.base = ebiten.NewImage(w*k, h*k)
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Scale(float64(k), float64(k))
+	g.base.DrawImage(g.view, op)
+	for i := range g.panels {
+		g.setMap(i, g.panels[i].label, nil, 0, 0)
+	}
+}
+
+// setMap replaces the map of slot i (w x h values; nil clears it) and
+// uploads its display levels: the only WritePixels of a map.
+func (g *Game) setMap(i int, label string, data []float32, w, h int) {
+	p := &g.panels[i]
+	p.label, p.data, p.w, p.h = label, data, w, h
+	if p.up != nil {
+		p.up.Deallocate()
+		p.overlay.Deallocate()
+		p.up, p.overlay = nil, nil
+	}
+	if data == nil || g.base == nil {
+		return
+	}
+	levels := make([]byte, 4*w*h)
+	p.signed = normalizeTo(levels, data)
+	small := ebiten.NewImage(w, h)
+	small.WritePixels(levels)
+	bw, bh := g.base.Bounds().Dx(), g.base.Bounds().Dy()
+	p.up = ebiten.NewImage(bw, bh)
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Scale(float64(bw)/float64(w), float64(bh)/float64(h))
+	if w < g.vw || h < g.vh {
+		op.Filter = ebiten.FilterLinear // a coarse CAM: bilinear upsampling
+	}
+	p.up.DrawImage(small, op)
+	small.Deallocate()
+	p.overlay = ebiten.NewImage(bw, bh)
+	p.dirty = true
+}
+
+func (g *Game) setStyle(s style) {
+	for i, c := range colormaps {
+		if c == s.Colormap {
+			g.cmap = i
+		}
+	}
+	s.Opacity = min(max(s.Opacity, 0), 1)
+	g.st = s
+	for i := range g.panels {
+		g.panels[i].dirty = true
+	}
+}
+
+func (g *Game) Update() error {
+	g.mu.Lock()
+	inbox, pngs := g.inbox, g.pngs
+	g.inbox, g.pngs = nil, nil
+	g.mu.Unlock()
+	for _, f := range inbox {
+		f()
+	}
+	for i := range g.panels {
+		g.compose(i)
+	}
+	for _, i := range pngs {
+		g.sendPNG(i)
+	}
+	g.rects = layout(g.sw, g.sh, slots, g.aspect(), g.st.Layout == "single", g.st.Selected, g.scale)
+	g.input()
+	return nil
+}
+
+func (g *Game) aspect() float64 {
+	if g.vh == 0 {
+		return 1
+	}
+	return float64(g.vw) / float64(g.vh)
+}
+
+// compose redraws panel i's overlay when its map or the style changed.
+func (g *Game) compose(i int) {
+	p := &g.panels[i]
+	if !p.dirty || p.overlay == nil {
+		return
+	}
+	p.dirty = false
+	signed := float32(0)
+	if p.signed {
+		signed = 1
+	}
+	op := &ebiten.DrawRectShaderOptions{}
+	op.Images[0], op.Images[1] = g.base, p.up
+	op.Uniforms = map[string]any{"Colormap": float32(g.cmap), "Opacity": float32(g.st.Opacity), "Signed": signed}
+	op.Blend = ebiten.BlendCopy
+	b := g.base.Bounds()
+	p.overlay.DrawRectShader(b.Dx(), b.Dy(), g.shader, op)
+}
+
+// input tracks the pointer (mouse or touch) for hover values and clicks.
+func (g *Game) input() {
+	x, y := ebiten.CursorPosition()
+	clicked := inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft)
+	for _, id := range inpututil.AppendJustPressedTouchIDs(nil) {
+		x, y = ebiten.TouchPosition(id)
+		clicked = true
+	}
+	g.hover = -1
+	msg := map[string]any{"type": "hover"}
+	for i, r := range g.rects {
+		p := &g.panels[i]
+		cx, cy, ok := cell(r, x, y, p.w, p.h)
+		if !ok || p.data == nil {
+			continue
+		}
+		g.hover, g.hx, g.hy = i, cx, cy
+		msg = map[string]any{"type": "hover", "slot": i, "label": p.label, "x": cx, "y": cy,
+			"value": float64(p.data[cy*p.w+cx]), "w": p.w, "h": p.h}
+		if clicked {
+			single := g.st.Layout != "single"
+			g.st.Layout, g.st.Selected = "grid", i
+			if single {
+				g.st.Layout = "single"
+			}
+			g.post(map[string]any{"type": "layout", "layout": g.st.Layout, "selected": i})
+		}
+	}
+	if key := fmt.Sprint(msg); key != g.lastSent {
+		g.lastSent = key
+		g.post(msg)
+	}
+}
+
+// sendPNG posts panel i's overlay (or the bare image) as a PNG file.
+func (g *Game) sendPNG(i int) {
+	src := g.panels[i].overlay
+	if src == nil {
+		src = g.base
+	}
+	if src == nil {
+		g.post(map[string]any{"type": "png", "slot": i, "error": "no image"})
+		return
+	}
+	b := src.Bounds()
+	img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	src.ReadPixels(img.Pix)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		g.post(map[string]any{"type": "png", "slot": i, "error": err.Error()})
+		return
+	}
+	g.post(map[string]any{"type": "png", "slot": i, "png": buf.Bytes()})
+}
+
+var (
+	background = color.RGBA{0x16, 0x1b, 0x22, 0xff}
+	empty      = color.RGBA{0x24, 0x2b, 0x35, 0xff}
+	marker     = color.RGBA{0xff, 0xff, 0xff, 0xff}
+)
+
+func (g *Game) Draw(screen *ebiten.Image) {
+	screen.Fill(background)
+	for i, r := range g.rects {
+		if r.Empty() {
+			continue
+		}
+		p := &g.panels[i]
+		src := p.overlay
+		if src == nil {
+			src = g.base
+		}
+		label := p.label
+		if label == "" {
+			label = fmt.Sprintf("map %d", i+1)
+		}
+		if g.hover == i {
+			label += fmt.Sprintf("  (%d,%d) %.4g", g.hx, g.hy, p.data[g.hy*p.w+g.hx])
+		}
+		ebitenutil.DebugPrintAt(screen, label, r.Min.X, r.Min.Y-int(labelHeight*g.scale)+1)
+		if src == nil {
+			vector.DrawFilledRect(screen, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), empty, false)
+			continue
+		}
+		sb := src.Bounds()
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Scale(float64(r.Dx())/float64(sb.Dx()), float64(r.Dy())/float64(sb.Dy()))
+		op.GeoM.Translate(float64(r.Min.X), float64(r.Min.Y))
+		screen.DrawImage(src, op)
+		if g.hover == i {
+			cw, ch := float32(r.Dx())/float32(p.w), float32(r.Dy())/float32(p.h)
+			vector.StrokeRect(screen, float32(r.Min.X)+cw*float32(g.hx), float32(r.Min.Y)+ch*float32(g.hy),
+				max(cw, 3), max(ch, 3), 1.5, marker, false)
+		}
+	}
+}
+
+// Layout uses device pixels, so that maps stay sharp on high-density
+// screens; rectangles are computed for that size.
+func (g *Game) Layout(w, h int) (int, int) {
+	g.scale = ebiten.Monitor().DeviceScaleFactor()
+	g.sw, g.sh = int(float64(w)*g.scale), int(float64(h)*g.scale)
+	return g.sw, g.sh
+}

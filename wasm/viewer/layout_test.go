@@ -1,0 +1,96 @@
+package main
+
+import (
+	"image"
+	"testing"
+)
+
+func TestLayout(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		sw, sh int
+		single bool
+		sel    int
+		want   []image.Rectangle
+	}{
+		// 800x200: four in a row; cells (800-3*6)/4 = 195 wide and 200-18 =
+		// 182 high hold 182x182 images; 4*182+3*6 = 746 wide, centred: x0 = 27.
+		{"row", 800, 200, false, 0, []image.Rectangle{
+			image.Rect(27, 18, 209, 200), image.Rect(215, 18, 397, 200),
+			image.Rect(403, 18, 585, 200), image.Rect(591, 18, 773, 200)}},
+		// 400x436: 2x2 cells of 197 x (436-6)/2 = 215, images 197x197 under
+		// 18-pixel labels, the second row at 18+197+6+18 = 239.
+		{"grid", 400, 436, false, 0, []image.Rectangle{
+			image.Rect(0, 18, 197, 215), image.Rect(203, 18, 400, 215),
+			image.Rect(0, 239, 197, 436), image.Rect(203, 239, 400, 436)}},
+		{"single", 300, 318, true, 2, []image.Rectangle{{}, {}, image.Rect(0, 18, 300, 318), {}}},
+	} {
+		got := layout(tt.sw, tt.sh, 4, 1, tt.single, tt.sel, 1)
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("%s: panel %d at %v, want %v", tt.name, i, got[i], tt.want[i])
+			}
+		}
+	}
+	// Panels never overlap and stay on screen, for many screen shapes.
+	for _, s := range [][2]int{{320, 640}, {1280, 400}, {375, 300}, {1000, 1000}} {
+		rs := layout(s[0], s[1], 4, 1, false, 0, 2)
+		for i, a := range rs {
+			if !a.In(image.Rect(0, 0, s[0], s[1])) || a.Empty() {
+				t.Errorf("%dx%d: panel %d at %v is off screen or empty", s[0], s[1], i, a)
+			}
+			for j := i + 1; j < len(rs); j++ {
+				if a.Overlaps(rs[j]) {
+					t.Errorf("%dx%d: panels %d and %d overlap", s[0], s[1], i, j)
+				}
+			}
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for _, tt := range []struct {
+		in     []float32
+		want   []byte
+		signed bool
+	}{
+		{[]float32{0, 1, 2, 4}, []byte{0, 64, 128, 255}, false},
+		{[]float32{-2, 0, 1, 2}, []byte{0, 128, 191, 255}, true},
+		{[]float32{0, 0}, []byte{0, 0}, false},
+	} {
+		dst := make([]byte, 4*len(tt.in))
+		signed := normalizeTo(dst, tt.in)
+		for i, w := range tt.want {
+			if dst[4*i] != w || dst[4*i+3] != 255 {
+				t.Errorf("normalizeTo(%v)[%d] = %d, want %d", tt.in, i, dst[4*i], w)
+			}
+		}
+		if signed != tt.signed {
+			t.Errorf("normalizeTo(%v) signed %v, want %v", tt.in, signed, tt.signed)
+		}
+	}
+}
+
+func TestCell(t *testing.T) {
+	r := image.Rect(10, 20, 234, 244) // 224 pixels showing a 7x7 map: 32 per cell
+	for _, tt := range []struct {
+		px, py, x, y int
+		ok           bool
+	}{
+		{10, 20, 0, 0, true}, {41, 51, 0, 0, true}, {42, 52, 1, 1, true},
+		{233, 243, 6, 6, true}, {234, 100, 0, 0, false}, {9, 30, 0, 0, false},
+	} {
+		x, y, ok := cell(r, tt.px, tt.py, 7, 7)
+		if x != tt.x || y != tt.y || ok != tt.ok {
+			t.Errorf("cell(%d, %d) = %d, %d, %v, want %d, %d, %v", tt.px, tt.py, x, y, ok, tt.x, tt.y, tt.ok)
+		}
+	}
+}
+
+func TestUpscale(t *testing.T) {
+	for _, tt := range []struct{ w, h, k int }{{28, 28, 8}, {224, 224, 1}, {100, 50, 3}, {1000, 10, 1}} {
+		if k := upscale(tt.w, tt.h); k != tt.k {
+			t.Errorf("upscale(%d, %d) = %d, want %d", tt.w, tt.h, k, tt.k)
+		}
+	}
+}

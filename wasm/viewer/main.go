@@ -1,0 +1,139 @@
+//go:build js && wasm
+
+// Command viewer draws an image with its explanation maps over it. It is
+// an Ebitengine program compiled to js/wasm and run in a same-origin
+// iframe (www/viewer.html), because Ebitengine takes over the document's
+// body. www/viewer.js receives the page's messages and calls the global
+// object this program registers (contract in www/api.d.ts):
+//
+//	viewer.setImage(rgba Uint8Array, width, height)
+//	viewer.setMap(slot, label, float32Bytes Uint8Array, width, height)   (empty bytes clear the slot)
+//	viewer.setStyle(json)   {"colormap","opacity","layout","selected"}
+//	viewer.png(slot)        the overlay arrives later as {type:"png", slot, png}
+//
+// It posts {type:"ready"}, {type:"hover", slot, label, x, y, value},
+// {type:"layout", layout, selected} and {type:"png", ...} to the parent.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"syscall/js"
+
+	"github.com/hajimehoshi/ebiten/v2"
+)
+
+func main() {
+	post := func(msg map[string]any) {
+		v := js.Global().Get("Object").New()
+		for k, x := range msg {
+			if b, ok := x.([]byte); ok {
+				a := js.Global().Get("Uint8Array").New(len(b))
+				js.CopyBytesToJS(a, b)
+				x = a
+			}
+			v.Set(k, x)
+		}
+		js.Global().Get("parent").Call("postMessage", v, js.Global().Get("location").Get("origin"))
+	}
+	g, err := newGame(post)
+	if err != nil {
+		post(map[string]any{"type": "error", "error": err.Error()})
+		return
+	}
+	api := js.Global().Get("Object").New()
+	api.Set("setImage", fn(3, func(a []js.Value) error {
+		b, err := bytesArg(a[0])
+		if err != nil {
+			return err
+		}
+		w, h := a[1].Int(), a[2].Int()
+		if w < 1 || h < 1 || w > 4096 || h > 4096 || len(b) != 4*w*h {
+			return fmt.Errorf("viewer: %d bytes for a %dx%d RGBA image", len(b), w, h)
+		}
+		g.queue(func() { g.setImage(b, w, h) })
+		return nil
+	}))
+	api.Set("setMap", fn(5, func(a []js.Value) error {
+		slot, label := a[0].Int(), a[1].String()
+		b, err := bytesArg(a[2])
+		if err != nil {
+			return err
+		}
+		w, h := a[3].Int(), a[4].Int()
+		if slot < 0 || slot >= slots {
+			return fmt.Errorf("viewer: slot %d out of range 0..%d", slot, slots-1)
+		}
+		if len(b) == 0 {
+			g.queue(func() { g.setMap(slot, label, nil, 0, 0) })
+			return nil
+		}
+		if w < 1 || h < 1 || w > 4096 || h > 4096 || len(b) != 4*w*h {
+			return fmt.Errorf("viewer: %d bytes for a %dx%d float32 map", len(b), w, h)
+		}
+		data := make([]float32, w*h)
+		for i := range data {
+			data[i] = math.Float32frombits(uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24)
+		}
+		g.queue(func() { g.setMap(slot, label, data, w, h) })
+		return nil
+	}))
+	api.Set("setStyle", fn(1, func(a []js.Value) error {
+		var s style
+		if err := json.Unmarshal([]byte(a[0].String()), &s); err != nil {
+			return fmt.Errorf("viewer: style: %v", err)
+		}
+		g.queue(func() { g.setStyle(s) })
+		return nil
+	}))
+	api.Set("png", fn(1, func(a []js.Value) error {
+		slot := a[0].Int()
+		if slot < 0 || slot >= slots {
+			return fmt.Errorf("viewer: slot %d out of range 0..%d", slot, slots-1)
+		}
+		g.mu.Lock()
+		g.pngs = append(g.pngs, slot)
+		g.mu.Unlock()
+		return nil
+	}))
+	js.Global().Set("viewer", api)
+	post(map[string]any{"type": "ready"})
+
+	ebiten.SetWindowTitle("MAVIS-XAI viewer")
+	ebiten.SetRunnableOnUnfocused(true)
+	ebiten.SetScreenClearedEveryFrame(true)
+	if err := ebiten.RunGame(g); err != nil {
+		post(map[string]any{"type": "error", "error": err.Error()})
+	}
+}
+
+// fn wraps f as a JS function that returns null or the error's text, and
+// never lets a panic end the Go program.
+func fn(nargs int, f func([]js.Value) error) js.Func {
+	return js.FuncOf(func(this js.Value, args []js.Value) (res any) {
+		defer func() {
+			if r := recover(); r != nil {
+				res = fmt.Sprintf("viewer: internal error: %v", r)
+			}
+		}()
+		if len(args) < nargs {
+			return fmt.Sprintf("viewer: %d arguments, want %d", len(args), nargs)
+		}
+		if err := f(args); err != nil {
+			return err.Error()
+		}
+		return nil
+	})
+}
+
+// bytesArg copies a Uint8Array (created in this realm: viewer.js re-wraps
+// what the parent sends) into a new Go slice.
+func bytesArg(v js.Value) ([]byte, error) {
+	if v.Type() != js.TypeObject || !v.InstanceOf(js.Global().Get("Uint8Array")) {
+		return nil, fmt.Errorf("viewer: want a Uint8Array of this window")
+	}
+	b := make([]byte, v.Get("byteLength").Int())
+	js.CopyBytesToGo(b, v)
+	return b, nil
+}

@@ -1,0 +1,320 @@
+package nn
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+)
+
+// The safetensors container (https://github.com/huggingface/safetensors):
+//
+//	8 bytes   N, the header length, little-endian uint64
+//	N bytes   JSON header: {"__metadata__": {string: string},
+//	                        "<tensor>": {"dtype": "F32", "shape": [3, 3, 3, 64],
+//	                                     "data_offsets": [begin, end]}, ...}
+//	          padded with spaces to a multiple of 8 bytes
+//	rest      the data section: each tensor's raw little-endian values in
+//	          C order, at [begin, end) relative to the start of the section
+//
+// This file reads and writes the container only; weights.go maps it onto a
+// Model. The reader trusts nothing: the header length is capped and checked
+// against the file size before it is read, the JSON must be well formed with
+// no duplicate or unknown keys, every dtype must be known, every byte length
+// must equal product(shape) times the dtype size (computed with overflow
+// checks), and the tensors must tile the data section exactly: sorted by
+// offset they start at 0, neither overlap nor leave gaps, and end at its end.
+
+const (
+	// maxSTHeader caps the JSON header length (the reference
+	// implementation uses the same 100 MB limit).
+	maxSTHeader = 100 << 20
+	// maxSTDims bounds a tensor's rank.
+	maxSTDims = 16
+)
+
+// stTensor is one tensor entry of a safetensors header.
+type stTensor struct {
+	Name       string
+	DType      string
+	Shape      []int
+	Begin, End int64 // relative to the data section
+}
+
+// stItemSize returns the byte size of a supported dtype, or 0.
+func stItemSize(dtype string) int {
+	switch dtype {
+	case "F32":
+		return 4
+	case "F64":
+		return 8
+	}
+	return 0
+}
+
+// stHeader is a parsed and validated safetensors header.
+type stHeader struct {
+	Tensors  []stTensor // in data-offset order
+	Meta     map[string]string
+	DataOff  int64 // offset of the data section in the file: 8 + N
+	DataSize int64
+}
+
+// readSTHeader reads and validates the header of a safetensors file of the
+// given size.
+func readSTHeader(r io.ReaderAt, size int64) (*stHeader, error) {
+	if size < 8 {
+		return nil, fmt.Errorf("nn: weights: file of %d bytes is too short for a safetensors header", size)
+	}
+	var pre [8]byte
+	if _, err := r.ReadAt(pre[:], 0); err != nil {
+		return nil, fmt.Errorf("nn: weights: reading header length: %v", err)
+	}
+	n := binary.LittleEndian.Uint64(pre[:])
+	if n > maxSTHeader {
+		return nil, fmt.Errorf("nn: weights: header length %d over the %d-byte limit", n, maxSTHeader)
+	}
+	if int64(n) > size-8 {
+		return nil, fmt.Errorf("nn: weights: header length %d but the file has only %d bytes after it", n, size-8)
+	}
+	if n < 2 {
+		return nil, fmt.Errorf("nn: weights: header length %d is too short for a JSON object", n)
+	}
+	buf := make([]byte, n)
+	if _, err := r.ReadAt(buf, 8); err != nil {
+		return nil, fmt.Errorf("nn: weights: reading %d-byte header: %v", n, err)
+	}
+	h, err := parseSTHeader(buf)
+	if err != nil {
+		return nil, err
+	}
+	h.DataOff = 8 + int64(n)
+	h.DataSize = size - h.DataOff
+	if err := h.checkLayout(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// parseSTHeader decodes the JSON header, refusing duplicate keys, unknown
+// fields and bad values.
+func parseSTHeader(buf []byte) (*stHeader, error) {
+	dec := json.NewDecoder(bytes.NewReader(buf))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("nn: weights: header is not a JSON object")
+	}
+	h := &stHeader{}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("nn: weights: bad header JSON: %v", err)
+		}
+		name := tok.(string) // object keys are always strings
+		if seen[name] {
+			return nil, fmt.Errorf("nn: weights: header names %q twice", name)
+		}
+		seen[name] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("nn: weights: bad header JSON at %q: %v", name, err)
+		}
+		if name == "__metadata__" {
+			if err := json.Unmarshal(raw, &h.Meta); err != nil {
+				return nil, fmt.Errorf("nn: weights: __metadata__ is not a map of strings: %v", err)
+			}
+			continue
+		}
+		t, err := parseSTTensor(name, raw)
+		if err != nil {
+			return nil, err
+		}
+		h.Tensors = append(h.Tensors, t)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("nn: weights: bad header JSON: %v", err)
+	}
+	if rest := bytes.TrimRight(buf[dec.InputOffset():], " \t\r\n"); len(rest) != 0 {
+		return nil, fmt.Errorf("nn: weights: %d bytes of junk after the header JSON", len(rest))
+	}
+	return h, nil
+}
+
+// parseSTTensor decodes and checks one tensor entry.
+func parseSTTensor(name string, raw json.RawMessage) (stTensor, error) {
+	var e struct {
+		DType   string    `json:"dtype"`
+		Shape   []float64 `json:"shape"`
+		Offsets []float64 `json:"data_offsets"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return stTensor{}, fmt.Errorf("nn: weights: tensor %q: bad entry: %v", name, err)
+	}
+	t := stTensor{Name: name, DType: e.DType}
+	size := stItemSize(e.DType)
+	if size == 0 {
+		return t, fmt.Errorf("nn: weights: tensor %q has dtype %q (supported: F32, F64)", name, e.DType)
+	}
+	if e.Shape == nil {
+		return t, fmt.Errorf("nn: weights: tensor %q has no shape", name)
+	}
+	if len(e.Shape) > maxSTDims {
+		return t, fmt.Errorf("nn: weights: tensor %q has %d dimensions (at most %d)", name, len(e.Shape), maxSTDims)
+	}
+	count := int64(1)
+	for _, d := range e.Shape {
+		if d < 0 || d != math.Trunc(d) || d > math.MaxInt32 {
+			return t, fmt.Errorf("nn: weights: tensor %q has dimension %v in shape %v", name, d, e.Shape)
+		}
+		if d != 0 && count > math.MaxInt32/int64(d) {
+			return t, fmt.Errorf("nn: weights: tensor %q shape %v has over 2^31 elements", name, e.Shape)
+		}
+		count *= int64(d)
+		t.Shape = append(t.Shape, int(d))
+	}
+	if len(e.Offsets) != 2 {
+		return t, fmt.Errorf("nn: weights: tensor %q has %d data_offsets, want 2", name, len(e.Offsets))
+	}
+	for _, o := range e.Offsets {
+		if o < 0 || o != math.Trunc(o) || o > 1<<53 {
+			return t, fmt.Errorf("nn: weights: tensor %q has data offset %v", name, o)
+		}
+	}
+	t.Begin, t.End = int64(e.Offsets[0]), int64(e.Offsets[1])
+	if t.End < t.Begin {
+		return t, fmt.Errorf("nn: weights: tensor %q data_offsets [%d, %d] end before they begin", name, t.Begin, t.End)
+	}
+	if want := count * int64(size); t.End-t.Begin != want {
+		return t, fmt.Errorf("nn: weights: tensor %q of shape %v %s needs %d bytes, data_offsets [%d, %d] give %d",
+			name, t.Shape, e.DType, want, t.Begin, t.End, t.End-t.Begin)
+	}
+	return t, nil
+}
+
+// checkLayout sorts the tensors by offset and checks that they tile the
+// data section exactly.
+func (h *stHeader) checkLayout() error {
+	slices.SortStableFunc(h.Tensors, func(a, b stTensor) int {
+		if a.Begin != b.Begin {
+			return int(min(max(a.Begin-b.Begin, -1), 1))
+		}
+		return int(min(max(a.End-b.End, -1), 1))
+	})
+	var pos int64
+	for i, t := range h.Tensors {
+		if t.End > h.DataSize {
+			return fmt.Errorf("nn: weights: tensor %q data_offsets [%d, %d] past the end of the %d-byte data section", t.Name, t.Begin, t.End, h.DataSize)
+		}
+		if t.Begin < pos {
+			return fmt.Errorf("nn: weights: tensor %q [%d, %d] overlaps %q [%d, %d]", t.Name, t.Begin, t.End,
+				h.Tensors[i-1].Name, h.Tensors[i-1].Begin, h.Tensors[i-1].End)
+		}
+		if t.Begin > pos {
+			return fmt.Errorf("nn: weights: gap of %d bytes before tensor %q at %d", t.Begin-pos, t.Name, t.Begin)
+		}
+		pos = t.End
+	}
+	if pos != h.DataSize {
+		return fmt.Errorf("nn: weights: tensors cover %d bytes of the %d-byte data section", pos, h.DataSize)
+	}
+	return nil
+}
+
+// readSTValues reads tensor t of the file into dst (len(dst) elements,
+// converting F64 to float32), in chunks so that nothing else is allocated
+// in proportion to the file.
+func readSTValues(r io.ReaderAt, h *stHeader, t stTensor, dst []float32) error {
+	size := int64(stItemSize(t.DType))
+	if int64(len(dst))*size != t.End-t.Begin {
+		panic("nn: readSTValues: destination does not match the tensor")
+	}
+	var buf [1 << 14]byte // a multiple of 8
+	off := h.DataOff + t.Begin
+	for i := 0; i < len(dst); {
+		n := min(int64(len(buf))/size, int64(len(dst)-i))
+		b := buf[:n*size]
+		if _, err := r.ReadAt(b, off); err != nil {
+			return fmt.Errorf("nn: weights: reading tensor %q: %v", t.Name, err)
+		}
+		off += int64(len(b))
+		if size == 4 {
+			for j := 0; j < len(b); j += 4 {
+				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[j:]))
+				i++
+			}
+		} else {
+			for j := 0; j < len(b); j += 8 {
+				dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[j:])))
+				i++
+			}
+		}
+	}
+	return nil
+}
+
+// stOut is one tensor to write.
+type stOut struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+// writeST writes F32 tensors and metadata as a safetensors stream, the
+// tensors in the given order, the header padded with spaces to a multiple
+// of 8 bytes.
+func writeST(w io.Writer, meta map[string]string, tensors []stOut) error {
+	var hdr bytes.Buffer
+	hdr.WriteByte('{')
+	mb, err := json.Marshal(meta) // keys sorted: deterministic output
+	if err != nil {
+		return fmt.Errorf("nn: weights: %v", err)
+	}
+	hdr.WriteString(`"__metadata__":`)
+	hdr.Write(mb)
+	var off int64
+	for _, t := range tensors {
+		if strings.TrimSpace(t.Name) == "" || t.Name == "__metadata__" {
+			return fmt.Errorf("nn: weights: bad tensor name %q", t.Name)
+		}
+		name, _ := json.Marshal(t.Name)
+		shape, _ := json.Marshal(t.Shape)
+		if t.Shape == nil {
+			shape = []byte("[]")
+		}
+		n := int64(len(t.Data)) * 4
+		fmt.Fprintf(&hdr, `,%s:{"dtype":"F32","shape":%s,"data_offsets":[%d,%d]}`, name, shape, off, off+n)
+		off += n
+	}
+	hdr.WriteByte('}')
+	for hdr.Len()%8 != 0 {
+		hdr.WriteByte(' ')
+	}
+	var pre [8]byte
+	binary.LittleEndian.PutUint64(pre[:], uint64(hdr.Len()))
+	if _, err := w.Write(pre[:]); err != nil {
+		return fmt.Errorf("nn: weights: %v", err)
+	}
+	if _, err := w.Write(hdr.Bytes()); err != nil {
+		return fmt.Errorf("nn: weights: %v", err)
+	}
+	buf := make([]byte, 0, 1<<16)
+	for _, t := range tensors {
+		for i, v := range t.Data {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			if len(buf) == cap(buf) || i == len(t.Data)-1 {
+				if _, err := w.Write(buf); err != nil {
+					return fmt.Errorf("nn: weights: %v", err)
+				}
+				buf = buf[:0]
+			}
+		}
+	}
+	return nil
+}

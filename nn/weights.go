@@ -1,0 +1,280 @@
+package nn
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The weights file is a safetensors file (safetensors.go) that carries the
+// whole model: tensors named by Param.Name ("conv2d/kernel",
+// "batch_normalization/moving_mean") in their Keras shapes, stored as F32,
+// and string metadata:
+//
+//	"format"      "mavis-xai/1"
+//	"spec"        the architecture, nn.Spec as JSON
+//	"classes"     [{"id": ..., "name": ...}, ...], one per output unit
+//	"preprocess"  the Preprocess contract as JSON
+//	"source", "created", ...  optional, free text (EncodeWith)
+//
+// Reading builds the architecture from the metadata spec with Build and
+// requires every parameter it needs, with exactly its shape, and no other
+// tensor. F64 tensors are accepted and rounded to float32. Values must be
+// finite, and batch-norm moving variances non-negative. When "preprocess"
+// is absent, DefaultPreprocess(spec.Input) applies; when "classes" is
+// absent, the classes are "0", "1", ... named "class 0", "class 1", ...
+
+// WeightsFormat is the value of the "format" metadata key.
+const WeightsFormat = "mavis-xai/1"
+
+// reservedMeta are the metadata keys that Encode writes itself.
+var reservedMeta = []string{"format", "spec", "classes", "preprocess"}
+
+// Save writes m to path atomically: a temporary file in the same directory
+// is written, synced and renamed over path, so that on any failure nothing
+// is left behind and an existing file is unchanged.
+func Save(path string, m *Model) error {
+	return SaveWith(path, m, nil)
+}
+
+// SaveWith is Save with extra metadata entries, such as "source" and
+// "created".
+func SaveWith(path string, m *Model, meta map[string]string) error {
+	// Encode to memory first: a model that cannot be encoded never
+	// touches the file system.
+	var buf bytes.Buffer
+	if err := EncodeWith(&buf, m, meta); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
+}
+
+// Encode writes m as a weights file to w.
+func Encode(w io.Writer, m *Model) error {
+	return EncodeWith(w, m, nil)
+}
+
+// EncodeWith is Encode with extra metadata entries; the reserved keys
+// format, spec, classes and preprocess cannot be overridden.
+func EncodeWith(w io.Writer, m *Model, extra map[string]string) error {
+	meta := map[string]string{"format": WeightsFormat}
+	for k, v := range extra {
+		if slices.Contains(reservedMeta, k) {
+			return fmt.Errorf("nn: weights: metadata key %q is reserved", k)
+		}
+		meta[k] = v
+	}
+	spec, err := json.Marshal(m.Spec)
+	if err != nil {
+		return fmt.Errorf("nn: weights: encoding spec: %v", err)
+	}
+	meta["spec"] = string(spec)
+	if len(m.Classes) > 0 {
+		if units := m.Shapes[len(m.Shapes)-1][2]; len(m.Classes) != units {
+			return fmt.Errorf("nn: weights: model has %d classes for %d outputs", len(m.Classes), units)
+		}
+		c, _ := json.Marshal(m.Classes)
+		meta["classes"] = string(c)
+	}
+	if err := checkPreprocessFor(m.Preprocess, m.Spec.Input); err != nil {
+		return fmt.Errorf("nn: weights: %s", strings.TrimPrefix(err.Error(), "nn: "))
+	}
+	p, _ := json.Marshal(m.Preprocess)
+	meta["preprocess"] = string(p)
+	var out []stOut
+	for _, q := range m.Params() {
+		if err := checkValues(q.Name, q.Value); err != nil {
+			return err
+		}
+		out = append(out, stOut{Name: q.Name, Shape: q.Shape, Data: q.Value})
+	}
+	return writeST(w, meta, out)
+}
+
+// Load reads a weights file and returns the model it describes.
+func Load(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("nn: weights: %v", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("nn: weights: %v", err)
+	}
+	m, err := ReadModel(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("nn: weights: %s: %s", path, strings.TrimPrefix(err.Error(), "nn: weights: "))
+	}
+	return m, nil
+}
+
+// Decode reads a weights file held in memory (in the browser, the bytes of
+// a fetched or dropped file).
+func Decode(data []byte) (*Model, error) {
+	return ReadModel(bytes.NewReader(data), int64(len(data)))
+}
+
+// ReadModel reads a weights file of the given size from r. It validates the
+// whole header, builds the architecture and matches every tensor to a
+// parameter before it reads any values.
+func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
+	h, err := readSTHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	m, err := modelFromMeta(h.Meta)
+	if err != nil {
+		return nil, err
+	}
+	params := m.Params()
+	byName := make(map[string]stTensor, len(h.Tensors))
+	for _, t := range h.Tensors {
+		byName[t.Name] = t
+	}
+	var missing []string
+	for _, p := range params {
+		t, ok := byName[p.Name]
+		if !ok {
+			missing = append(missing, p.Name)
+			continue
+		}
+		if !slices.Equal(t.Shape, p.Shape) {
+			return nil, fmt.Errorf("nn: weights: tensor %q has shape %v, architecture needs %v", p.Name, t.Shape, p.Shape)
+		}
+		delete(byName, p.Name)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("nn: weights: %d tensors the architecture needs are missing: %s", len(missing), nameList(missing))
+	}
+	if len(byName) > 0 {
+		var unknown []string
+		for name := range byName {
+			unknown = append(unknown, name)
+		}
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("nn: weights: %d tensors are not parameters of architecture %q: %s", len(unknown), m.Spec.Name, nameList(unknown))
+	}
+	tensors := make(map[string]stTensor, len(h.Tensors))
+	for _, t := range h.Tensors {
+		tensors[t.Name] = t
+	}
+	for _, p := range params {
+		if err := readSTValues(r, h, tensors[p.Name], p.Value); err != nil {
+			return nil, err
+		}
+		if err := checkValues(p.Name, p.Value); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// modelFromMeta builds the (zero-weight) model the metadata describes.
+func modelFromMeta(meta map[string]string) (*Model, error) {
+	if meta == nil {
+		return nil, fmt.Errorf("nn: weights: no __metadata__: not a %s weights file", WeightsFormat)
+	}
+	if f := meta["format"]; f != WeightsFormat {
+		return nil, fmt.Errorf("nn: weights: metadata format %q, want %q", f, WeightsFormat)
+	}
+	specJSON, ok := meta["spec"]
+	if !ok {
+		return nil, fmt.Errorf("nn: weights: metadata has no spec")
+	}
+	spec, err := ParseSpec([]byte(specJSON))
+	if err != nil {
+		return nil, fmt.Errorf("nn: weights: metadata spec: %s", strings.TrimPrefix(err.Error(), "nn: "))
+	}
+	m, err := Build(spec)
+	if err != nil {
+		return nil, fmt.Errorf("nn: weights: metadata spec: %s", strings.TrimPrefix(err.Error(), "nn: "))
+	}
+	units := m.Shapes[len(m.Shapes)-1][2]
+	if c, ok := meta["classes"]; ok {
+		if err := strictJSON(c, &m.Classes); err != nil {
+			return nil, fmt.Errorf("nn: weights: metadata classes: %v", err)
+		}
+		if len(m.Classes) != units {
+			return nil, fmt.Errorf("nn: weights: metadata lists %d classes, the model has %d outputs", len(m.Classes), units)
+		}
+	} else {
+		m.Classes = make([]Class, units)
+		for i := range m.Classes {
+			m.Classes[i] = Class{ID: strconv.Itoa(i), Name: "class " + strconv.Itoa(i)}
+		}
+	}
+	if p, ok := meta["preprocess"]; ok {
+		var pp Preprocess
+		if err := strictJSON(p, &pp); err != nil {
+			return nil, fmt.Errorf("nn: weights: metadata preprocess: %v", err)
+		}
+		if err := checkPreprocessFor(pp, spec.Input); err != nil {
+			return nil, fmt.Errorf("nn: weights: metadata %s", strings.TrimPrefix(err.Error(), "nn: "))
+		}
+		m.Preprocess = pp
+	}
+	return m, nil
+}
+
+// strictJSON decodes one JSON value, refusing unknown fields and trailing
+// data.
+func strictJSON(s string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// checkValues refuses non-finite values, and negative batch-norm moving
+// variances (their square root is taken).
+func checkValues(name string, v []float32) error {
+	variance := strings.HasSuffix(name, "/moving_variance")
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("nn: weights: tensor %q value %d is %v", name, i, x)
+		}
+		if variance && x < 0 {
+			return fmt.Errorf("nn: weights: tensor %q value %d is %v, a variance must not be negative", name, i, x)
+		}
+	}
+	return nil
+}
+
+// nameList quotes up to 5 names for an error message.
+func nameList(names []string) string {
+	q := make([]string, 0, 6)
+	for i, n := range names {
+		if i == 5 {
+			q = append(q, fmt.Sprintf("and %d more", len(names)-5))
+			break
+		}
+		q = append(q, strconv.Quote(n))
+	}
+	return strings.Join(q, ", ")
+}
+
+// Metadata returns the metadata of a weights file held in memory (its
+// format, spec, classes, preprocess, source, created ...), after
+// validating the header.
+func Metadata(data []byte) (map[string]string, error) {
+	h, err := readSTHeader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	return h.Meta, nil
+}

@@ -1,0 +1,114 @@
+package keras
+
+import (
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+// sharedDir finds ../shared beside the repository root.
+func sharedDir(t testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("shared fixtures missing at %s (CI=true): %v", dir, err)
+		}
+		t.Skipf("shared fixtures not found at %s; skipping (set CI=true to make this fatal)", dir)
+	}
+	return dir
+}
+
+// TestMavis converts the original Keras 3 weights onto the built-in mavis
+// architecture and checks the probabilities of every fixture image against
+// the float64 reference (shared/fixtures/README.md: probs max_abs 2e-5,
+// identical argmax).
+func TestMavis(t *testing.T) {
+	dir := sharedDir(t)
+	c, err := ReadFile(filepath.Join(dir, "mavis", "tiny_imagenet_model.checkpoint.weights.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Format != Keras3Weights || c.Spec != nil {
+		t.Fatalf("format %q, spec %v", c.Format, c.Spec)
+	}
+	m, err := nn.BuildBuiltin("mavis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Load(m); err != nil {
+		t.Fatal(err)
+	}
+	if tr, other := m.CountParams(); tr != 132461 || other != 1012 {
+		t.Errorf("parameters %d + %d, want 132461 + 1012", tr, other)
+	}
+	images, _ := filepath.Glob(filepath.Join(dir, "fixtures", "mavis", "*", "input.png"))
+	if len(images) == 0 {
+		t.Fatal("no fixture images")
+	}
+	x := m.NewInput(1)
+	for _, img := range images {
+		name := filepath.Base(filepath.Dir(img))
+		if err := pngInput(img, x); err != nil {
+			t.Fatal(err)
+		}
+		probs := m.Forward(x).Data
+		_, want, err := nn.ReadNpy(filepath.Join(filepath.Dir(img), "probs.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) != len(probs) {
+			t.Fatalf("%s: %d probabilities, want %d", name, len(probs), len(want))
+		}
+		maxAbs := 0.0
+		for i := range want {
+			maxAbs = math.Max(maxAbs, math.Abs(float64(probs[i]-want[i])))
+		}
+		if maxAbs > 2e-5 {
+			t.Errorf("%s: probs %v, want %v (max_abs %.3g > 2e-5)", name, probs, want, maxAbs)
+		}
+		if a, b := argmax(probs), argmax(want); a != b {
+			t.Errorf("%s: argmax %d, want %d", name, a, b)
+		}
+	}
+}
+
+// pngInput decodes a 224x224 RGB PNG into x as raw 0..255 floats, HWC.
+func pngInput(path string, x *nn.Tensor) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return err
+	}
+	b := img.Bounds()
+	if b.Dx() != x.Shape[2] || b.Dy() != x.Shape[1] {
+		return os.ErrInvalid
+	}
+	for y := 0; y < b.Dy(); y++ {
+		for xx := 0; xx < b.Dx(); xx++ {
+			r, g, bl, _ := img.At(b.Min.X+xx, b.Min.Y+y).RGBA()
+			o := x.Offset(0, y, xx, 0)
+			x.Data[o], x.Data[o+1], x.Data[o+2] = float32(r>>8), float32(g>>8), float32(bl>>8)
+		}
+	}
+	return nil
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i := range v {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	return best
+}

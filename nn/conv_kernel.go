@@ -1,118 +1,29 @@
 package nn
 
 // The convolution kernels. conv2DNaive and friends are the reference loops
-// that state the definition; the exported paths call the fast versions, and
-// the tests hold them to the naive ones.
+// that state the definition, accumulated in float64; the paths the layers
+// call are the GEMM-based kernels of conv_kernel_gemm.go, and the tests
+// (kernel_test.go) hold them to the naive ones.
 
 // conv2DTo computes y = conv(x, k) + b (no activation).
 //
 //	y: (n, oh, ow, out)   x: (n, h, w, in)   k: (kh, kw, in, out)   b: (out) or nil
 func conv2DTo(y, x, k, b []float32, g convGeom) {
-	conv2DAxpy(y, x, k, b, g)
+	conv2DGemmTo(y, x, k, b, g)
 }
 
 // conv2DInputGradTo computes dx = convᵀ(dy, k).
 //
 //	dx: (n, h, w, in)   dy: (n, oh, ow, out)   k: (kh, kw, in, out)
 func conv2DInputGradTo(dx, dy, k []float32, g convGeom) {
-	conv2DInputGradDot(dx, dy, k, g)
+	conv2DGemmInputGradTo(dx, dy, k, g)
 }
 
 // conv2DKernelGradAdd adds dL/dk into dk.
 //
 //	dk: (kh, kw, in, out)   x: (n, h, w, in)   dy: (n, oh, ow, out)
 func conv2DKernelGradAdd(dk, x, dy []float32, g convGeom) {
-	for n := 0; n < g.n; n++ {
-		for oh := 0; oh < g.oh; oh++ {
-			for ow := 0; ow < g.ow; ow++ {
-				drow := dy[((n*g.oh+oh)*g.ow+ow)*g.out:][:g.out]
-				for kh := 0; kh < g.kh; kh++ {
-					ih := oh*g.sh + kh - g.ph
-					if ih < 0 || ih >= g.h {
-						continue
-					}
-					for kw := 0; kw < g.kw; kw++ {
-						iw := ow*g.sw + kw - g.pw
-						if iw < 0 || iw >= g.w {
-							continue
-						}
-						xrow := x[((n*g.h+ih)*g.w+iw)*g.in:][:g.in]
-						kbase := (kh*g.kw + kw) * g.in * g.out
-						for i, xv := range xrow {
-							if xv == 0 {
-								continue
-							}
-							axpy(dk[kbase+i*g.out:][:g.out], drow, xv)
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// conv2DAxpy walks output positions and, for each input value under the
-// window, adds value * K[kh,kw,i,:] to the output row.
-func conv2DAxpy(y, x, k, b []float32, g convGeom) {
-	for n := 0; n < g.n; n++ {
-		for oh := 0; oh < g.oh; oh++ {
-			for ow := 0; ow < g.ow; ow++ {
-				yrow := y[((n*g.oh+oh)*g.ow+ow)*g.out:][:g.out]
-				if b != nil {
-					copy(yrow, b)
-				} else {
-					clear(yrow)
-				}
-				for kh := 0; kh < g.kh; kh++ {
-					ih := oh*g.sh + kh - g.ph
-					if ih < 0 || ih >= g.h {
-						continue
-					}
-					for kw := 0; kw < g.kw; kw++ {
-						iw := ow*g.sw + kw - g.pw
-						if iw < 0 || iw >= g.w {
-							continue
-						}
-						xrow := x[((n*g.h+ih)*g.w+iw)*g.in:][:g.in]
-						kbase := (kh*g.kw + kw) * g.in * g.out
-						for i, xv := range xrow {
-							axpy(yrow, k[kbase+i*g.out:][:g.out], xv)
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// conv2DInputGradDot computes, for each output position and window tap, the
-// dot products of the upstream gradient row with the kernel rows.
-func conv2DInputGradDot(dx, dy, k []float32, g convGeom) {
-	clear(dx)
-	for n := 0; n < g.n; n++ {
-		for oh := 0; oh < g.oh; oh++ {
-			for ow := 0; ow < g.ow; ow++ {
-				drow := dy[((n*g.oh+oh)*g.ow+ow)*g.out:][:g.out]
-				for kh := 0; kh < g.kh; kh++ {
-					ih := oh*g.sh + kh - g.ph
-					if ih < 0 || ih >= g.h {
-						continue
-					}
-					for kw := 0; kw < g.kw; kw++ {
-						iw := ow*g.sw + kw - g.pw
-						if iw < 0 || iw >= g.w {
-							continue
-						}
-						xrow := dx[((n*g.h+ih)*g.w+iw)*g.in:][:g.in]
-						kbase := (kh*g.kw + kw) * g.in * g.out
-						for i := range xrow {
-							xrow[i] += dot(k[kbase+i*g.out:][:g.out], drow)
-						}
-					}
-				}
-			}
-		}
-	}
+	conv2DGemmKernelGradAdd(dk, x, dy, g)
 }
 
 // conv2DNaive is the definition, element by element, accumulated in float64.
@@ -169,6 +80,33 @@ func conv2DInputGradNaive(dx, dy, k []float32, g convGeom) {
 	}
 	for i, v := range acc {
 		dx[i] = float32(v)
+	}
+}
+
+// conv2DKernelGradNaive is the definition of the kernel gradient, added
+// into dk, the oracle for conv2DKernelGradAdd.
+func conv2DKernelGradNaive(dk, x, dy []float32, g convGeom) {
+	for kh := 0; kh < g.kh; kh++ {
+		for kw := 0; kw < g.kw; kw++ {
+			for i := 0; i < g.in; i++ {
+				for o := 0; o < g.out; o++ {
+					var s float64
+					for n := 0; n < g.n; n++ {
+						for oh := 0; oh < g.oh; oh++ {
+							for ow := 0; ow < g.ow; ow++ {
+								ih, iw := oh*g.sh+kh-g.ph, ow*g.sw+kw-g.pw
+								if ih < 0 || ih >= g.h || iw < 0 || iw >= g.w {
+									continue
+								}
+								s += float64(x[((n*g.h+ih)*g.w+iw)*g.in+i]) * float64(dy[((n*g.oh+oh)*g.ow+ow)*g.out+o])
+							}
+						}
+					}
+					j := ((kh*g.kw+kw)*g.in+i)*g.out + o
+					dk[j] = float32(float64(dk[j]) + s)
+				}
+			}
+		}
 	}
 }
 

@@ -1,0 +1,377 @@
+package nn
+
+import "sync"
+
+// The fast convolution kernels: each pass is a matrix product computed
+// tile by tile by the GEMM micro-kernel (gemm.go), with the image-to-column
+// lowering done while packing, so no full column matrix is ever built.
+//
+//	forward        Y (P x out)   = Col (P x kk) · K (kk x out)        + b
+//	input grad     dCol (P x kk) = dY (P x out) · Kᵀ (out x kk), then col2im
+//	kernel grad    dK (kk x out) += Colᵀ (kk x P) · dY (P x out)
+//
+// where P = n*oh*ow output positions, kk = kh*kw*in and Col[p, (kh,kw,i)] is
+// the input value under tap (kh, kw) of position p (zero in the padding).
+// K in HWIO is already the row-major kk x out matrix.
+//
+// Natively the work is split over worker goroutines (parallel_native.go):
+// by blocks of output positions for the forward pass, by bands of output
+// rows in two phases for the input gradient (bands of the same phase are at
+// least kh rows apart, so their col2im writes never overlap), and by chunks
+// of positions into per-worker partial sums for the kernel gradient.
+//
+// Scratch lives in a convWork taken from a sync.Pool for the duration of a
+// call: steady-state passes allocate nothing, and concurrent calls (two
+// models in two goroutines) get separate scratch.
+
+// convOp is the pass a convWork is running.
+type convOp int
+
+const (
+	opForward convOp = iota
+	opInputGrad
+	opKernelGrad
+)
+
+// kgradChunk is the number of output positions packed at once for the
+// kernel gradient (the k dimension of its GEMM).
+const kgradChunk = 256
+
+type convWork struct {
+	parallelRun
+	op     convOp
+	g      convGeom
+	mr, nr int
+	kern   microKernel
+	kk     int // kh*kw*in
+	np     int // panels of B
+	// Operands of the running call.
+	x, y, k, bias, dy, dx []float32
+	bp                    []float32 // packed B (forward, input gradient)
+	phase, bandRows       int       // input gradient: bands of output rows
+	ws                    []convWorker
+}
+
+// convWorker is one worker's scratch.
+type convWorker struct {
+	a    []float32 // packed A block
+	c    []float32 // tile or row buffer
+	b    []float32 // packed B chunk (kernel gradient)
+	part []float32 // partial kernel gradient
+	zero []float32 // a row of zeros for taps in the padding
+	src  [maxMR][]float32
+}
+
+var convWorkPool = sync.Pool{New: func() any { return new(convWork) }}
+
+// getConvWork returns scratch set up for geometry g and nw workers.
+func getConvWork(op convOp, g convGeom, nw int) *convWork {
+	cw := convWorkPool.Get().(*convWork)
+	cw.op, cw.g = op, g
+	cw.kern, cw.mr, cw.nr = gemmMicro, gemmMR, gemmNR
+	cw.kk = g.kh * g.kw * g.in
+	if len(cw.ws) < nw {
+		cw.ws = append(cw.ws, make([]convWorker, nw-len(cw.ws))...)
+	}
+	return cw
+}
+
+// put drops the references to the caller's data and returns cw to the pool.
+func (cw *convWork) put() {
+	cw.x, cw.y, cw.k, cw.bias, cw.dy, cw.dx = nil, nil, nil, nil, nil, nil
+	convWorkPool.Put(cw)
+}
+
+func (cw *convWork) runRange(w, lo, hi int) {
+	switch cw.op {
+	case opForward:
+		cw.forwardRange(w, lo, hi)
+	case opInputGrad:
+		cw.inputGradRange(w, lo, hi)
+	case opKernelGrad:
+		cw.kernelGradRange(w, lo, hi)
+	}
+}
+
+// conv2DGemmTo computes y = conv(x, k) + b.
+//
+//	y: (n, oh, ow, out)   x: (n, h, w, in)   k: (kh, kw, in, out)   b: (out) or nil
+func conv2DGemmTo(y, x, k, b []float32, g convGeom) {
+	nw := workers()
+	cw := getConvWork(opForward, g, nw)
+	defer cw.put()
+	cw.y, cw.x, cw.k, cw.bias = y, x, k, b
+	cw.np = panels(g.out, cw.nr)
+	cw.bp = grow(cw.bp, cw.np*cw.kk*cw.nr)
+	packBTo(cw.bp, k, cw.kk, g.out, g.out, cw.nr)
+	for w := range nw {
+		ws := &cw.ws[w]
+		ws.a = grow(ws.a, cw.kk*cw.mr)
+		ws.c = grow(ws.c, cw.mr*cw.nr)
+		ws.zero = growZero(ws.zero, g.in)
+	}
+	blocks := (g.n*g.oh*g.ow + cw.mr - 1) / cw.mr
+	cw.parallelRun.run(cw, blocks, max(1, blocks/(16*nw)), nw)
+}
+
+// forwardRange computes the output rows of position blocks [lo, hi).
+func (cw *convWork) forwardRange(w, lo, hi int) {
+	g, mr, nr, kk := cw.g, cw.mr, cw.nr, cw.kk
+	ws := &cw.ws[w]
+	a, tile := ws.a[:kk*mr], ws.c[:mr*nr]
+	P := g.n * g.oh * g.ow
+	for blk := lo; blk < hi; blk++ {
+		p0 := blk * mr
+		rows := min(mr, P-p0)
+		cw.packCol(ws, a, p0, rows)
+		for r := range rows {
+			yr := cw.y[(p0+r)*g.out : (p0+r+1)*g.out]
+			if cw.bias != nil {
+				copy(yr, cw.bias)
+			} else {
+				clear(yr)
+			}
+		}
+		for p := range cw.np {
+			j0 := p * nr
+			cols := min(nr, g.out-j0)
+			bp := cw.bp[p*kk*nr : (p+1)*kk*nr]
+			if rows == mr && cols == nr {
+				cw.kern(kk, a, bp, cw.y[p0*g.out+j0:], g.out)
+				continue
+			}
+			clear(tile)
+			cw.kern(kk, a, bp, tile, nr)
+			for r := range rows {
+				yr := cw.y[(p0+r)*g.out+j0:][:cols]
+				for j := range yr {
+					yr[j] += tile[r*nr+j]
+				}
+			}
+		}
+	}
+}
+
+// packCol packs rows p0..p0+rows-1 of the column matrix Col into a,
+// zero-filling the block's remaining rows.
+//
+//	a: (kk, mr)   x: (n, h, w, in)
+func (cw *convWork) packCol(ws *convWorker, a []float32, p0, rows int) {
+	g, mr := cw.g, cw.mr
+	var pos [maxMR][3]int // n, oy, ox
+	for r := range rows {
+		p := p0 + r
+		pos[r] = [3]int{p / (g.oh * g.ow), p / g.ow % g.oh, p % g.ow}
+	}
+	src := ws.src[:mr]
+	q := 0
+	for ky := range g.kh {
+		for kx := range g.kw {
+			for r := range mr {
+				src[r] = ws.zero[:g.in]
+				if r >= rows {
+					continue
+				}
+				n, iy, ix := pos[r][0], pos[r][1]*g.sh+ky-g.ph, pos[r][2]*g.sw+kx-g.pw
+				if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+					src[r] = cw.x[((n*g.h+iy)*g.w+ix)*g.in:][:g.in]
+				}
+			}
+			dst := a[q*mr : (q+g.in)*mr]
+			if mr == 2 {
+				s0, s1 := src[0], src[1]
+				for i := range g.in {
+					dst[2*i], dst[2*i+1] = s0[i], s1[i]
+				}
+			} else {
+				for r, s := range src {
+					for i, v := range s {
+						dst[i*mr+r] = v
+					}
+				}
+			}
+			q += g.in
+		}
+	}
+}
+
+// conv2DGemmInputGradTo computes dx = convᵀ(dy, k).
+//
+//	dx: (n, h, w, in)   dy: (n, oh, ow, out)   k: (kh, kw, in, out)
+func conv2DGemmInputGradTo(dx, dy, k []float32, g convGeom) {
+	nw := workers()
+	cw := getConvWork(opInputGrad, g, nw)
+	defer cw.put()
+	cw.dx, cw.dy, cw.k = dx, dy, k
+	cw.np = panels(cw.kk, cw.nr)
+	cw.bp = grow(cw.bp, cw.np*g.out*cw.nr)
+	packBTransTo(cw.bp, k, g.out, cw.kk, g.out, cw.nr)
+	for w := range nw {
+		ws := &cw.ws[w]
+		ws.a = grow(ws.a, g.out*cw.mr)
+		ws.c = grow(ws.c, cw.mr*cw.np*cw.nr)
+	}
+	clear(dx)
+	R := g.n * g.oh // output rows, over the whole batch
+	if nw == 1 || R < 4*g.kh {
+		cw.phase, cw.bandRows = 0, R
+		cw.parallelRun.run(cw, 1, 1, 1)
+		return
+	}
+	// Bands at least kh rows high: bands 2j and 2j+2 then touch disjoint
+	// input rows (band height * stride >= kh - 1).
+	cw.bandRows = max(g.kh, (R+8*nw-1)/(8*nw))
+	bands := (R + cw.bandRows - 1) / cw.bandRows
+	for phase := range 2 {
+		cw.phase = phase
+		cw.parallelRun.run(cw, (bands-phase+1)/2, 1, nw)
+	}
+}
+
+// inputGradRange processes bands 2u+phase for u in [lo, hi).
+func (cw *convWork) inputGradRange(w, lo, hi int) {
+	g, mr := cw.g, cw.mr
+	ws := &cw.ws[w]
+	R := g.n * g.oh
+	for u := lo; u < hi; u++ {
+		band := 2*u + cw.phase
+		r0, r1 := band*cw.bandRows, min(R, (band+1)*cw.bandRows)
+		for p0 := r0 * g.ow; p0 < r1*g.ow; p0 += mr {
+			cw.inputGradBlock(ws, p0, min(mr, r1*g.ow-p0))
+		}
+	}
+}
+
+// inputGradBlock computes the column-matrix gradient of positions
+// p0..p0+rows-1 and adds it into dx (col2im).
+func (cw *convWork) inputGradBlock(ws *convWorker, p0, rows int) {
+	g, mr, nr := cw.g, cw.mr, cw.nr
+	ld := cw.np * nr
+	a, c := ws.a[:g.out*mr], ws.c[:mr*ld]
+	// Pack the dy rows: a[o*mr + r] = dy[p0+r, o].
+	for r := range mr {
+		if r >= rows {
+			for o := range g.out {
+				a[o*mr+r] = 0
+			}
+			continue
+		}
+		for o, v := range cw.dy[(p0+r)*g.out : (p0+r+1)*g.out] {
+			a[o*mr+r] = v
+		}
+	}
+	clear(c)
+	for p := range cw.np {
+		cw.kern(g.out, a, cw.bp[p*g.out*nr:(p+1)*g.out*nr], c[p*nr:], ld)
+	}
+	for r := range rows {
+		p := p0 + r
+		n, oy, ox := p/(g.oh*g.ow), p/g.ow%g.oh, p%g.ow
+		q := r * ld
+		for ky := range g.kh {
+			iy := oy*g.sh + ky - g.ph
+			for kx := range g.kw {
+				ix := ox*g.sw + kx - g.pw
+				if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+					dst := cw.dx[((n*g.h+iy)*g.w+ix)*g.in:][:g.in]
+					for i, v := range c[q : q+g.in] {
+						dst[i] += v
+					}
+				}
+				q += g.in
+			}
+		}
+	}
+}
+
+// conv2DGemmKernelGradAdd adds dL/dk into dk.
+//
+//	dk: (kh, kw, in, out)   x: (n, h, w, in)   dy: (n, oh, ow, out)
+func conv2DGemmKernelGradAdd(dk, x, dy []float32, g convGeom) {
+	nw := workers()
+	cw := getConvWork(opKernelGrad, g, nw)
+	defer cw.put()
+	cw.x, cw.dy = x, dy
+	cw.np = panels(g.out, cw.nr)
+	ld := cw.np * cw.nr
+	mb := (cw.kk + cw.mr - 1) / cw.mr
+	for w := range nw {
+		ws := &cw.ws[w]
+		ws.a = grow(ws.a, kgradChunk*cw.mr)
+		ws.b = grow(ws.b, cw.np*kgradChunk*cw.nr)
+		ws.part = grow(ws.part, mb*cw.mr*ld)
+		clear(ws.part)
+	}
+	P := g.n * g.oh * g.ow
+	chunks := (P + kgradChunk - 1) / kgradChunk
+	cw.parallelRun.run(cw, chunks, max(1, chunks/(8*nw)), nw)
+	for w := range nw {
+		part := cw.ws[w].part
+		for m := range cw.kk {
+			row := dk[m*g.out : (m+1)*g.out]
+			for o, v := range part[m*ld : m*ld+g.out] {
+				row[o] += v
+			}
+		}
+	}
+}
+
+// kernelGradRange adds the contribution of position chunks [lo, hi) into
+// worker w's partial kernel gradient.
+func (cw *convWork) kernelGradRange(w, lo, hi int) {
+	g, mr, nr, kk := cw.g, cw.mr, cw.nr, cw.kk
+	ws := &cw.ws[w]
+	ld := cw.np * nr
+	P := g.n * g.oh * g.ow
+	for ch := lo; ch < hi; ch++ {
+		c0 := ch * kgradChunk
+		kc := min(kgradChunk, P-c0)
+		bp := ws.b[:cw.np*kc*nr]
+		packBTo(bp, cw.dy[c0*g.out:], kc, g.out, g.out, nr)
+		a := ws.a[:kc*mr]
+		for m0 := 0; m0 < kk; m0 += mr {
+			cw.packColT(a, c0, kc, m0)
+			for p := range cw.np {
+				cw.kern(kc, a, bp[p*kc*nr:(p+1)*kc*nr], ws.part[m0*ld+p*nr:], ld)
+			}
+		}
+	}
+}
+
+// packColT packs the block of Colᵀ with rows m0..m0+mr-1 (taps and
+// channels) and columns c0..c0+kc-1 (positions): a[k*mr + r] =
+// Col[c0+k, m0+r], zero past kk or in the padding.
+//
+//	a: (kc, mr)   x: (n, h, w, in)
+func (cw *convWork) packColT(a []float32, c0, kc, m0 int) {
+	g, mr := cw.g, cw.mr
+	var ky, kx, ch [maxMR]int
+	rows := min(mr, cw.kk-m0)
+	for r := range rows {
+		m := m0 + r
+		ch[r] = m % g.in
+		ky[r], kx[r] = m/g.in/g.kw, m/g.in%g.kw
+	}
+	for k := range kc {
+		p := c0 + k
+		n, oy, ox := p/(g.oh*g.ow), p/g.ow%g.oh, p%g.ow
+		dst := a[k*mr : (k+1)*mr]
+		for r := range mr {
+			dst[r] = 0
+			if r >= rows {
+				continue
+			}
+			iy, ix := oy*g.sh+ky[r]-g.ph, ox*g.sw+kx[r]-g.pw
+			if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+				dst[r] = cw.x[((n*g.h+iy)*g.w+ix)*g.in+ch[r]]
+			}
+		}
+	}
+}
+
+// growZero returns a zeroed slice of n elements, reusing s.
+func growZero(s []float32, n int) []float32 {
+	s = grow(s, n)
+	clear(s)
+	return s
+}

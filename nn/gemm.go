@@ -1,0 +1,206 @@
+package nn
+
+// The matrix-multiply core under the convolutions, in the GotoBLAS style:
+// the caller packs an mr-row block of A and nr-column panels of B, and a
+// register-blocked micro-kernel computes one mr x nr tile of C from them.
+//
+//	packed A: a[k*mr + r] = A[r, k]          (kc x mr, row r of the block)
+//	packed B: b[k*nr + j] = B[k, j]          (kc x nr, column j of the panel)
+//	tile:     c[r*ldc + j] += Σ_k A[r,k] B[k,j]
+//
+// Rows and columns past the matrix edge are packed as zeros, so a
+// micro-kernel always computes a whole tile; callers write partial tiles
+// through a scratch tile. gemmMicro is the pure-Go kernel below unless a
+// faster one (gemm_simd_amd64.go, built with GOEXPERIMENT=simd) replaced it
+// at init after checking the CPU.
+
+// microKernel adds the product of a packed (kc x mr) A block and a packed
+// (kc x nr) B panel into the mr x nr tile c with row stride ldc.
+//
+//	a: (kc, mr)   b: (kc, nr)   c: (mr rows of stride ldc, nr)
+type microKernel func(kc int, a, b, c []float32, ldc int)
+
+// microKernelInfo names a micro-kernel and its tile shape.
+type microKernelInfo struct {
+	name   string
+	kernel microKernel
+	mr, nr int // tile rows (at most maxMR) and columns
+}
+
+// maxMR bounds the tile rows of any micro-kernel.
+const maxMR = 8
+
+// microKernels lists the kernels this build and CPU can run, portable
+// first; the last one is in use.
+var microKernels = []microKernelInfo{{"go 2x8", micro2x8, 2, 8}}
+
+// The kernel in use and its tile shape.
+var (
+	gemmMicro  microKernel = micro2x8
+	gemmMR     int         = 2
+	gemmNR     int         = 8
+	gemmKernel string      = "go 2x8"
+)
+
+// addMicroKernel registers a faster kernel and makes it the one in use.
+func addMicroKernel(k microKernelInfo) {
+	microKernels = append(microKernels, k)
+	useMicroKernel(k)
+}
+
+// useMicroKernel switches the kernel in use (tests and benchmarks compare
+// them; not safe while a convolution runs).
+func useMicroKernel(k microKernelInfo) {
+	gemmMicro, gemmMR, gemmNR, gemmKernel = k.kernel, k.mr, k.nr, k.name
+}
+
+// micro2x8 is the portable kernel: 16 scalar accumulators fit the 16
+// float registers of Go's amd64 and wasm back ends, and unrolling k by two
+// halves the loop overhead, which dominates under wasm.
+func micro2x8(kc int, a, b, c []float32, ldc int) {
+	var c00, c01, c02, c03, c04, c05, c06, c07 float32
+	var c10, c11, c12, c13, c14, c15, c16, c17 float32
+	a = a[:kc*2]
+	b = b[:kc*8]
+	for len(a) >= 4 && len(b) >= 16 {
+		a0, a1 := a[0], a[1]
+		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		b0, b1, b2, b3 = b[4], b[5], b[6], b[7]
+		c04 += a0 * b0
+		c05 += a0 * b1
+		c06 += a0 * b2
+		c07 += a0 * b3
+		c14 += a1 * b0
+		c15 += a1 * b1
+		c16 += a1 * b2
+		c17 += a1 * b3
+		a0, a1 = a[2], a[3]
+		b0, b1, b2, b3 = b[8], b[9], b[10], b[11]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		b0, b1, b2, b3 = b[12], b[13], b[14], b[15]
+		c04 += a0 * b0
+		c05 += a0 * b1
+		c06 += a0 * b2
+		c07 += a0 * b3
+		c14 += a1 * b0
+		c15 += a1 * b1
+		c16 += a1 * b2
+		c17 += a1 * b3
+		a = a[4:]
+		b = b[16:]
+	}
+	if len(a) >= 2 && len(b) >= 8 {
+		a0, a1 := a[0], a[1]
+		c00 += a0 * b[0]
+		c01 += a0 * b[1]
+		c02 += a0 * b[2]
+		c03 += a0 * b[3]
+		c04 += a0 * b[4]
+		c05 += a0 * b[5]
+		c06 += a0 * b[6]
+		c07 += a0 * b[7]
+		c10 += a1 * b[0]
+		c11 += a1 * b[1]
+		c12 += a1 * b[2]
+		c13 += a1 * b[3]
+		c14 += a1 * b[4]
+		c15 += a1 * b[5]
+		c16 += a1 * b[6]
+		c17 += a1 * b[7]
+	}
+	r := c[:8]
+	r[0] += c00
+	r[1] += c01
+	r[2] += c02
+	r[3] += c03
+	r[4] += c04
+	r[5] += c05
+	r[6] += c06
+	r[7] += c07
+	r = c[ldc:][:8]
+	r[0] += c10
+	r[1] += c11
+	r[2] += c12
+	r[3] += c13
+	r[4] += c14
+	r[5] += c15
+	r[6] += c16
+	r[7] += c17
+}
+
+// gemmNaive is the oracle for the micro-kernels: the same contract,
+// accumulated in float64.
+func gemmNaive(kc, mr, nr int, a, b, c []float32, ldc int) {
+	for r := range mr {
+		for j := range nr {
+			var s float64
+			for k := range kc {
+				s += float64(a[k*mr+r]) * float64(b[k*nr+j])
+			}
+			c[r*ldc+j] = float32(float64(c[r*ldc+j]) + s)
+		}
+	}
+}
+
+// panels returns the number of nr-wide panels covering n columns.
+func panels(n, nr int) int { return (n + nr - 1) / nr }
+
+// packBTo packs the k x n row-major matrix m (row stride ld) into
+// ceil(n/nr) panels of k x nr, zero-padding the last panel's columns.
+//
+//	dst: (panels(n,nr), k, nr)   m: (k rows of stride ld, n)
+func packBTo(dst, m []float32, k, n, ld, nr int) {
+	for p := range panels(n, nr) {
+		j0 := p * nr
+		cols := min(nr, n-j0)
+		pp := dst[p*k*nr : (p+1)*k*nr]
+		for kk := range k {
+			row := pp[kk*nr : (kk+1)*nr]
+			copy(row, m[kk*ld+j0:kk*ld+j0+cols])
+			clear(row[cols:])
+		}
+	}
+}
+
+// packBTransTo packs the transpose of the n x k row-major matrix m (row
+// stride ld), that is the k x n matrix mᵀ, into panels as packBTo does.
+//
+//	dst: (panels(n,nr), k, nr)   m: (n rows of stride ld, k)
+func packBTransTo(dst, m []float32, k, n, ld, nr int) {
+	for p := range panels(n, nr) {
+		j0 := p * nr
+		cols := min(nr, n-j0)
+		pp := dst[p*k*nr : (p+1)*k*nr]
+		clear(pp)
+		for j := range cols {
+			src := m[(j0+j)*ld : (j0+j)*ld+k]
+			for kk, v := range src {
+				pp[kk*nr+j] = v
+			}
+		}
+	}
+}
+
+// grow returns s resliced to n elements, reallocating only when its
+// capacity is too small. The contents are unspecified.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}

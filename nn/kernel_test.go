@@ -1,0 +1,207 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// The fast kernels against their float64 oracles (conv2DNaive,
+// conv2DInputGradNaive, conv2DKernelGradNaive, gemmNaive), for every
+// micro-kernel this build and CPU can run and for one and several workers.
+
+// kernelGeoms are the geometries every kernel is checked on: strides 1 and
+// 2, same and valid, odd sizes, 1x1, 3x3, 5x5 and non-square kernels, 1 to
+// 64 channels, batch 1 to 3, and images tall enough for the banded
+// (parallel) input gradient.
+var kernelGeoms = []struct {
+	n, h, w, in, out, kh, kw, sh, sw int
+	pad                              Padding
+}{
+	{1, 5, 5, 1, 1, 1, 1, 1, 1, Valid},
+	{1, 6, 6, 3, 64, 1, 1, 1, 1, Valid},
+	{1, 7, 6, 3, 8, 3, 3, 1, 1, Same},
+	{2, 4, 5, 3, 16, 3, 3, 1, 1, Same},
+	{3, 9, 7, 3, 5, 3, 3, 2, 2, Same},
+	{1, 8, 8, 16, 16, 3, 3, 1, 1, Same},
+	{3, 11, 9, 16, 33, 5, 5, 1, 1, Same},
+	{1, 10, 10, 64, 64, 3, 3, 1, 1, Same},
+	{3, 7, 9, 64, 7, 3, 3, 2, 2, Valid},
+	{3, 13, 11, 1, 17, 5, 5, 2, 2, Valid},
+	{1, 12, 12, 16, 3, 5, 5, 2, 1, Same},
+	{1, 3, 3, 8, 8, 3, 3, 1, 1, Valid},
+	{1, 9, 8, 4, 12, 3, 1, 1, 2, Same},
+	{2, 20, 6, 16, 16, 3, 3, 1, 1, Same},
+	{2, 30, 5, 3, 8, 3, 3, 2, 2, Same},
+	{3, 17, 3, 2, 40, 5, 3, 1, 1, Same},
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.Float64()*2 - 1)
+	}
+	return s
+}
+
+// closeTo reports the first element where got and want differ by more
+// than tol times the largest |want| (a normwise relative error: float32
+// sums of hundreds of terms are compared with float64 ones).
+func closeTo(got, want []float32, tol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("length %d, want %d", len(got), len(want))
+	}
+	var scale float64
+	for _, v := range want {
+		scale = max(scale, math.Abs(float64(v)))
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - float64(want[i])); !(d <= tol*scale) {
+			return fmt.Errorf("element %d: got %g, want %g (|diff| %.3g > %.3g)", i, got[i], want[i], d, tol*scale)
+		}
+	}
+	return nil
+}
+
+// forEachKernel runs f with each available micro-kernel in use, and with
+// one and three workers natively.
+func forEachKernel(t *testing.T, f func(t *testing.T)) {
+	defer useMicroKernel(microKernels[len(microKernels)-1])
+	procs := []int{1, 3}
+	if runtime.GOARCH == "wasm" {
+		procs = []int{1}
+	}
+	for _, k := range microKernels {
+		for _, p := range procs {
+			t.Run(fmt.Sprintf("%s/procs=%d", k.name, p), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+				useMicroKernel(k)
+				f(t)
+			})
+		}
+	}
+}
+
+func TestMicroKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, k := range microKernels {
+		for _, kc := range []int{1, 2, 3, 7, 64, 577} {
+			ldc := k.nr + 3
+			a, b := randSlice(r, kc*k.mr), randSlice(r, kc*k.nr)
+			c := randSlice(r, k.mr*ldc)
+			want := append([]float32(nil), c...)
+			gemmNaive(kc, k.mr, k.nr, a, b, want, ldc)
+			k.kernel(kc, a, b, c, ldc)
+			if err := closeTo(c, want, 1e-5); err != nil {
+				t.Errorf("%s kc=%d: %v", k.name, kc, err)
+			}
+		}
+	}
+}
+
+func TestPackB(t *testing.T) {
+	// A 3x5 matrix (row stride 6) in panels of 2: 3 panels, the last padded.
+	m := []float32{
+		1, 2, 3, 4, 5, -1,
+		6, 7, 8, 9, 10, -1,
+		11, 12, 13, 14, 15, -1,
+	}
+	want := []float32{
+		1, 2, 6, 7, 11, 12,
+		3, 4, 8, 9, 13, 14,
+		5, 0, 10, 0, 15, 0,
+	}
+	got := make([]float32, 18)
+	packBTo(got, m, 3, 5, 6, 2)
+	if err := closeTo(got, want, 0); err != nil {
+		t.Errorf("packBTo: %v", err)
+	}
+	// The transpose of the 5x3 matrix mᵀ gives the same panels.
+	mt := make([]float32, 15)
+	for i := range 3 {
+		for j := range 5 {
+			mt[j*3+i] = m[i*6+j]
+		}
+	}
+	packBTransTo(got, mt, 3, 5, 3, 2)
+	if err := closeTo(got, want, 0); err != nil {
+		t.Errorf("packBTransTo: %v", err)
+	}
+}
+
+func TestConvKernels(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		for i, tt := range kernelGeoms {
+			c := NewConv2D("c", tt.in, tt.out, tt.kh, tt.kw, tt.sh, tt.sw, tt.pad, Linear, true)
+			g := c.geometry(&Tensor{Shape: [4]int{tt.n, tt.h, tt.w, tt.in}})
+			name := fmt.Sprintf("%d: %dx%dx%dx%d k%dx%d/s%dx%d %v -> %d", i, tt.n, tt.h, tt.w, tt.in, tt.kh, tt.kw, tt.sh, tt.sw, tt.pad, tt.out)
+			r := rand.New(rand.NewPCG(uint64(i), 7))
+			x := randSlice(r, g.n*g.h*g.w*g.in)
+			k := randSlice(r, g.kh*g.kw*g.in*g.out)
+			b := randSlice(r, g.out)
+			dy := randSlice(r, g.n*g.oh*g.ow*g.out)
+
+			want := make([]float32, len(dy))
+			conv2DNaive(want, x, k, b, g)
+			got := randSlice(r, len(dy)) // garbage: the kernel must overwrite it
+			conv2DTo(got, x, k, b, g)
+			if err := closeTo(got, want, 1e-5); err != nil {
+				t.Errorf("%s: forward: %v", name, err)
+			}
+			conv2DNaive(want, x, k, nil, g)
+			conv2DTo(got, x, k, nil, g)
+			if err := closeTo(got, want, 1e-5); err != nil {
+				t.Errorf("%s: forward without bias: %v", name, err)
+			}
+
+			wantDx := make([]float32, len(x))
+			conv2DInputGradNaive(wantDx, dy, k, g)
+			gotDx := randSlice(r, len(x))
+			conv2DInputGradTo(gotDx, dy, k, g)
+			if err := closeTo(gotDx, wantDx, 1e-5); err != nil {
+				t.Errorf("%s: input gradient: %v", name, err)
+			}
+
+			// The kernel gradient adds into what is there.
+			dk0 := randSlice(r, len(k))
+			wantDk := append([]float32(nil), dk0...)
+			conv2DKernelGradNaive(wantDk, x, dy, g)
+			gotDk := append([]float32(nil), dk0...)
+			conv2DKernelGradAdd(gotDk, x, dy, g)
+			if err := closeTo(gotDk, wantDk, 1e-5); err != nil {
+				t.Errorf("%s: kernel gradient: %v", name, err)
+			}
+		}
+	})
+}
+
+// TestConvKernelGradDefinition checks the kernel-gradient oracle itself
+// against the forward oracle: for the loss L = Σ y·dy, dL/dk[j] is the
+// change of L when k[j] moves, and L is linear in k.
+func TestConvKernelGradDefinition(t *testing.T) {
+	c := NewConv2D("c", 2, 3, 3, 3, 2, 1, Same, Linear, false)
+	g := c.geometry(&Tensor{Shape: [4]int{2, 5, 4, 2}})
+	r := rand.New(rand.NewPCG(3, 4))
+	x, k := randSlice(r, g.n*g.h*g.w*g.in), randSlice(r, g.kh*g.kw*g.in*g.out)
+	dy := randSlice(r, g.n*g.oh*g.ow*g.out)
+	loss := func(k []float32) float64 {
+		y := make([]float32, len(dy))
+		conv2DNaive(y, x, k, nil, g)
+		var s float64
+		for i := range y {
+			s += float64(y[i]) * float64(dy[i])
+		}
+		return s
+	}
+	dk := make([]float32, len(k))
+	conv2DKernelGradNaive(dk, x, dy, g)
+	for j := range k {
+		kp := append([]float32(nil), k...)
+		kp[j] += 1
+		if d, want := loss(kp)-loss(k), float64(dk[j]); math.Abs(d-want) > 1e-4*max(1, math.Abs(want)) {
+			t.Errorf("dk[%d] = %g, finite difference %g", j, want, d)
+		}
+	}
+}

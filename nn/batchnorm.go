@@ -119,7 +119,7 @@ func (b *BatchNorm) batchStats(x *Tensor) {
 }
 
 func (b *BatchNorm) Backward(dy *Tensor) *Tensor {
-	mustShape(b.name+" backward", dy.Shape, b.x.Shape)
+	mustShape(b.name, "backward", dy.Shape, b.x.Shape)
 	b.dx = reuse(b.dx, dy.Shape)
 	C := b.C
 	if !b.Training {

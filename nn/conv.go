@@ -94,7 +94,7 @@ func (c *Conv2D) Forward(x *Tensor) *Tensor {
 
 func (c *Conv2D) Backward(dy *Tensor) *Tensor {
 	g := c.geo
-	mustShape(c.name+" backward", dy.Shape, c.y.Shape)
+	mustShape(c.name, "backward", dy.Shape, c.y.Shape)
 	grad := dy.Data
 	if c.Act == ReLU {
 		c.g = reuse(c.g, dy.Shape)

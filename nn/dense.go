@@ -80,7 +80,7 @@ func (d *Dense) Forward(x *Tensor) *Tensor {
 }
 
 func (d *Dense) Backward(dy *Tensor) *Tensor {
-	mustShape(d.name+" backward", dy.Shape, d.y.Shape)
+	mustShape(d.name, "backward", dy.Shape, d.y.Shape)
 	N := dy.Shape[0]
 	if len(d.g) != len(dy.Data) {
 		d.g = make([]float32, len(dy.Data))
@@ -140,7 +140,7 @@ func (s *SoftmaxLayer) Forward(x *Tensor) *Tensor {
 }
 
 func (s *SoftmaxLayer) Backward(dy *Tensor) *Tensor {
-	mustShape(s.name+" backward", dy.Shape, s.y.Shape)
+	mustShape(s.name, "backward", dy.Shape, s.y.Shape)
 	s.dx = reuse(s.dx, dy.Shape)
 	C := dy.Shape[3]
 	for p := 0; p < len(dy.Data); p += C {

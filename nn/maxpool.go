@@ -85,7 +85,7 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 }
 
 func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
-	mustShape(m.name+" backward", dy.Shape, m.y.Shape)
+	mustShape(m.name, "backward", dy.Shape, m.y.Shape)
 	m.dx = reuse(m.dx, m.xshape)
 	m.dx.Zero()
 	for o, g := range dy.Data {

@@ -60,10 +60,11 @@ func reuse(t *Tensor, s [4]int) *Tensor {
 	return NewTensor(s[0], s[1], s[2], s[3])
 }
 
-// mustBatch panics when a and b disagree on the batch size; it guards our own
-// code paths (a programmer error, gonum style).
-func mustShape(op string, got, want [4]int) {
+// mustShape panics when got differs from want; it guards our own code paths
+// (a programmer error, gonum style). The message is built only on failure,
+// so the check costs no allocation.
+func mustShape(layer, op string, got, want [4]int) {
 	if got != want {
-		panic(fmt.Sprintf("nn: %s: shape %v, want %v", op, got, want))
+		panic(fmt.Sprintf("nn: %s: %s: shape %v, want %v", layer, op, got, want))
 	}
 }

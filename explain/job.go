@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/xai"
+)
+
+// job explains images with one model and one configuration.
+type job struct {
+	cfg      *config
+	m        *nn.Model
+	ex       *xai.Explainer
+	kind     xai.Score
+	class    int // -1: predicted
+	baseline xai.Baseline
+	rule     xai.Rule
+	camCM    *xai.Colormap
+}
+
+func newJob(cfg *config, m *nn.Model) (*job, error) {
+	j := &job{cfg: cfg, m: m, ex: xai.New(m), class: -1}
+	j.ex.Batch = cfg.igBatch
+	var err error
+	if j.kind, err = xai.ParseScore(cfg.target); err != nil {
+		return nil, err
+	}
+	if cfg.class != "" {
+		if j.class, err = findClass(m, cfg.class); err != nil {
+			return nil, err
+		}
+	}
+	if j.rule, err = xai.ParseRule(cfg.igRule); err != nil {
+		return nil, err
+	}
+	if j.baseline, err = xai.ParseBaseline(cfg.igBaseline); err != nil {
+		// Not a keyword: an image file.
+		img, ferr := readImage(cfg.igBaseline)
+		if ferr != nil {
+			return nil, fmt.Errorf("-ig-baseline %q is neither black, white, blur nor noise, and not a readable image: %v", cfg.igBaseline, ferr)
+		}
+		x, ierr := nn.ImageInput(img, m.Preprocess)
+		if ierr != nil {
+			return nil, fmt.Errorf("-ig-baseline %s: %v", cfg.igBaseline, ierr)
+		}
+		j.baseline = xai.Baseline{Kind: xai.Custom, Image: x}
+	}
+	j.baseline.Seed = cfg.seed
+	j.camCM = xai.Jet
+	if cfg.colormap != "" {
+		if j.camCM, err = xai.ColormapByName(cfg.colormap); err != nil {
+			return nil, err
+		}
+	}
+	if slices := cfg.methods; contains(slices, "gradcam") || contains(slices, "gradcampp") {
+		// Check the layer once, before any image.
+		if _, err := j.ex.GradCAM(m.NewInput(1), xai.CAMOptions{Layer: cfg.layer, Target: xai.Target{Class: max(j.class, 0)}}); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// findClass resolves -class: an index, a class id or a class name.
+func findClass(m *nn.Model, s string) (int, error) {
+	k := m.Shapes[m.Logits()][2]
+	if i, err := strconv.Atoi(s); err == nil {
+		if i < 0 || i >= k {
+			return 0, fmt.Errorf("-class %d out of range 0..%d", i, k-1)
+		}
+		return i, nil
+	}
+	for i, c := range m.Classes {
+		if strings.EqualFold(c.ID, s) || strings.EqualFold(c.Name, s) {
+			return i, nil
+		}
+	}
+	var names []string
+	for i, c := range m.Classes {
+		names = append(names, fmt.Sprintf("%d %s %s", i, c.ID, c.Name))
+	}
+	if len(names) == 0 {
+		return 0, fmt.Errorf("-class %q: the model has no class names; give an index 0..%d", s, k-1)
+	}
+	return 0, fmt.Errorf("-class %q matches no class (have: %s)", s, strings.Join(names, "; "))
+}
+
+func readImage(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return nn.DecodeImage(f)
+}
+
+// report is report.json.
+type report struct {
+	Image      string                    `json:"image"`
+	Model      string                    `json:"model"`
+	Input      [3]int                    `json:"input"`
+	Preprocess nn.Preprocess             `json:"preprocess"`
+	Top        []prediction              `json:"top"`
+	Target     target                    `json:"target"`
+	Methods    map[string]map[string]any `json:"methods"`
+	Seconds    float64                   `json:"seconds"`
+}
+
+type prediction struct {
+	Index int     `json:"index"`
+	ID    string  `json:"id,omitempty"`
+	Name  string  `json:"name,omitempty"`
+	Prob  float64 `json:"probability"`
+	Logit float64 `json:"logit"`
+}
+
+type target struct {
+	Kind      string  `json:"kind"`
+	Class     int     `json:"class"`
+	ClassID   string  `json:"class_id,omitempty"`
+	ClassName string  `json:"class_name,omitempty"`
+	Predicted bool    `json:"predicted"` // the class was the prediction, not asked for
+	Score     float64 `json:"score"`
+}
+
+func (j *job) explain(path, dir string, bar *progress) error {
+	start := time.Now()
+	img, err := readImage(path)
+	if err != nil {
+		return err
+	}
+	x, err := nn.ImageInput(img, j.m.Preprocess)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	pred, err := j.ex.Predict(x)
+	if err != nil {
+		return err
+	}
+	t := xai.Target{Class: j.class, Kind: j.kind}
+	c := pred.Class
+	if j.class >= 0 {
+		c = j.class
+	}
+	rep := report{Image: path, Model: j.cfg.model, Input: j.m.InputShape(), Preprocess: j.m.Preprocess,
+		Methods: map[string]map[string]any{}}
+	for _, i := range pred.TopK(j.cfg.topk) {
+		id, name := j.className(i)
+		rep.Top = append(rep.Top, prediction{Index: i, ID: id, Name: name, Prob: pred.Probs[i], Logit: pred.Logits[i]})
+	}
+	id, name := j.className(c)
+	rep.Target = target{Kind: j.kind.String(), Class: c, ClassID: id, ClassName: name, Predicted: j.class < 0}
+	if err := nn.WriteNpy(filepath.Join(dir, "probs.npy"), []int{len(pred.Probs)}, f32(pred.Probs)); err != nil {
+		return err
+	}
+	orig := xai.InputImage(x, j.m.Preprocess)
+	if err := writePNG(filepath.Join(dir, "input.png"), orig); err != nil {
+		return err
+	}
+	for _, method := range j.cfg.methods {
+		bar.method(method)
+		t0 := time.Now()
+		info, err := j.method(method, x, t, orig, dir, bar, &rep)
+		if err != nil {
+			return fmt.Errorf("%s: %v", method, err)
+		}
+		info["seconds"] = round(time.Since(t0).Seconds())
+		rep.Methods[method] = info
+	}
+	rep.Seconds = round(time.Since(start).Seconds())
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, "report.json"), append(data, '\n'))
+}
+
+func (j *job) className(i int) (id, name string) {
+	if i >= 0 && i < len(j.m.Classes) {
+		return j.m.Classes[i].ID, j.m.Classes[i].Name
+	}
+	return "", ""
+}
+
+// method runs one method, writes its files and returns its report entry.
+func (j *job) method(method string, x *nn.Tensor, t xai.Target, orig *image.RGBA, dir string, bar *progress, rep *report) (map[string]any, error) {
+	alpha := j.cfg.alpha
+	switch method {
+	case "gradcam", "gradcampp":
+		run := j.ex.GradCAM
+		if method == "gradcampp" {
+			run = j.ex.GradCAMPlusPlus
+		}
+		r, err := run(x, xai.CAMOptions{Target: t, Layer: j.cfg.layer})
+		if err != nil {
+			return nil, err
+		}
+		rep.Target.Score = r.Score
+		if err := nn.WriteNpy(filepath.Join(dir, method+".npy"), r.Raw.Shape(), r.Raw.Data); err != nil {
+			return nil, err
+		}
+		if err := j.images(dir, method, orig, r.Raw, j.camCM, nil, alpha); err != nil {
+			return nil, err
+		}
+		return map[string]any{"layer": r.Layer, "shape": r.Raw.Shape(), "weights": r.Weights, "zero_map": r.Zero,
+			"max_raw": maxOf(r.Raw.Data), "normalisation": "raw / max(raw)", "colormap": j.camCM.Name}, nil
+	case "saliency":
+		s, err := j.ex.Saliency(x, t)
+		if err != nil {
+			return nil, err
+		}
+		rep.Target.Score = s.Score
+		if err := nn.WriteNpy(filepath.Join(dir, "saliency.npy"), s.Map.Shape(), s.Map.Data); err != nil {
+			return nil, err
+		}
+		if err := nn.WriteNpy(filepath.Join(dir, "saliency_grad.npy"), s.Grad.Shape(), s.Grad.Data); err != nil {
+			return nil, err
+		}
+		if err := j.images(dir, method, orig, s.Map, xai.Hot, nil, alpha); err != nil {
+			return nil, err
+		}
+		return map[string]any{"reduction": "max over channels of |dScore/dx|", "zero_map": s.Zero, "colormap": "hot"}, nil
+	case "smoothgrad":
+		o := xai.SmoothGradOptions{Target: t, Samples: j.cfg.smooth, Noise: j.cfg.smoothNoise, Seed: j.cfg.seed, Progress: bar.steps}
+		s, err := j.ex.SmoothGrad(x, o)
+		if err != nil {
+			return nil, err
+		}
+		if err := nn.WriteNpy(filepath.Join(dir, "smoothgrad.npy"), s.Map.Shape(), s.Map.Data); err != nil {
+			return nil, err
+		}
+		if err := nn.WriteNpy(filepath.Join(dir, "smoothgrad_grad.npy"), s.Grad.Shape(), s.Grad.Data); err != nil {
+			return nil, err
+		}
+		if err := j.images(dir, method, orig, s.Map, xai.Hot, nil, alpha); err != nil {
+			return nil, err
+		}
+		return map[string]any{"samples": s.Samples, "noise_fraction": j.cfg.smoothNoise, "seed": j.cfg.seed,
+			"reduction": "max over channels of |mean gradient|", "zero_map": s.Zero, "colormap": "hot"}, nil
+	case "ig":
+		o := xai.IGOptions{Target: t, Steps: j.cfg.igSteps, Rule: j.rule, Baseline: j.baseline, Progress: bar.steps}
+		a, err := j.ex.IntegratedGradients(x, o)
+		if err != nil {
+			return nil, err
+		}
+		rep.Target.Score = a.Score
+		if err := nn.WriteNpy(filepath.Join(dir, "ig.npy"), a.Map.Shape(), a.Map.Data); err != nil {
+			return nil, err
+		}
+		// Shown as the notebook did: Σ_c |attribution|, min-max, viridis;
+		// and signed (Σ_c attribution) on a diverging map.
+		var abs, signed xai.Map
+		xai.ReduceTo(&abs, a.Map, xai.SumAbs)
+		if err := j.images(dir, method, orig, abs, xai.Viridis, nil, alpha); err != nil {
+			return nil, err
+		}
+		xai.ReduceTo(&signed, a.Map, xai.Sum)
+		sym := xai.SymmetricScale(signed.Data, 99.5)
+		if err := j.images(dir, "ig_signed", orig, signed, xai.RdBuR, &sym, alpha); err != nil {
+			return nil, err
+		}
+		d := a.Score - a.BaselineScore
+		rel := math.NaN()
+		if d != 0 {
+			rel = a.Gap / d
+		}
+		return map[string]any{"steps": a.Steps, "rule": a.Rule.String(), "baseline": a.Baseline.String(), "batch": j.cfg.igBatch,
+			"evaluations": a.Evaluations, "score_x": a.Score, "score_baseline": a.BaselineScore,
+			"sum_attributions": a.Sum, "completeness_gap": a.Gap, "relative_gap": jsonFloat(rel),
+			"display": "sum over channels of |attribution| (viridis); ig_signed: sum over channels (rdbu_r)"}, nil
+	}
+	return nil, fmt.Errorf("unknown method")
+}
+
+// images writes <name>_panel.png and <name>_overlay.png for map m.
+func (j *job) images(dir, name string, orig *image.RGBA, m xai.Map, cm *xai.Colormap, s *xai.Scale, alpha float64) error {
+	panel, _ := xai.Panel(orig, m, xai.PanelOptions{Colormap: cm, Alpha: alpha, Scale: s})
+	if err := writePNG(filepath.Join(dir, name+"_panel.png"), panel); err != nil {
+		return err
+	}
+	b := orig.Bounds()
+	scale := xai.MinMaxScale(m.Data)
+	if s != nil {
+		scale = *s
+	}
+	heat, _ := xai.Heatmap(m, b.Dx(), b.Dy(), cm, scale)
+	ov := image.NewRGBA(b)
+	xai.OverlayTo(ov, orig, heat, alpha)
+	return writePNG(filepath.Join(dir, name+"_overlay.png"), ov)
+}
+
+func writePNG(path string, img image.Image) error {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	return writeFile(path, buf.Bytes())
+}
+
+// writeFile writes data atomically: a temporary file in the same
+// directory, synced, then renamed over path.
+func writeFile(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = io.Copy(f, bytes.NewReader(data)); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func f32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+func maxOf(v []float32) float32 {
+	_, hi := xai.MinMax(v)
+	return hi
+}
+
+func round(s float64) float64 { return math.Round(s*1000) / 1000 }
+
+// jsonFloat turns NaN and infinities (which JSON cannot hold) into nil.
+func jsonFloat(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return v
+}

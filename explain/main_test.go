@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/xai"
+)
+
+// tinyModel is a small classifier on 8x8 RGB images, saved with nn.Save.
+func tinyModel(t *testing.T, dir string) (string, *nn.Model) {
+	t.Helper()
+	m, err := nn.Build(nn.Spec{Name: "tiny", Input: [3]int{8, 8, 3}, Layers: []nn.LayerSpec{
+		{Class: "Conv2D", Name: "conv", Config: nn.LayerConfig{Filters: 4, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
+		{Class: "MaxPooling2D", Name: "pool"},
+		{Class: "Conv2D", Name: "conv_1", Config: nn.LayerConfig{Filters: 3, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
+		{Class: "Flatten", Name: "flatten"},
+		{Class: "Dense", Name: "dense", Config: nn.LayerConfig{Units: 3, Activation: "softmax"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range m.Params() {
+		for j := range p.Value {
+			p.Value[j] = float32(math.Sin(float64(11*i+7*j+3))) * 0.05
+		}
+	}
+	m.Classes = []nn.Class{{ID: "n1", Name: "cat"}, {ID: "n2", Name: "dog"}, {ID: "n3", Name: "goose"}}
+	path := filepath.Join(dir, "tiny.safetensors")
+	if err := nn.Save(path, m); err != nil {
+		t.Fatal(err)
+	}
+	m, err = nn.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, m
+}
+
+func writeTestImage(t *testing.T, path string, w, h int) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(30 * x), uint8(20*y + 10), uint8(7 * (x + y)), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestExplainWritesLibraryMaps(t *testing.T) {
+	dir := t.TempDir()
+	model, m := tinyModel(t, dir)
+	imgs := filepath.Join(dir, "images")
+	os.Mkdir(imgs, 0o755)
+	img := writeTestImage(t, filepath.Join(imgs, "cat.png"), 8, 8)
+	writeTestImage(t, filepath.Join(imgs, "big.png"), 20, 12) // resized by the preprocessing
+	os.WriteFile(filepath.Join(imgs, "broken.png"), []byte("\x89PNG\r\n\x1a\nnot really"), 0o644)
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	// Flags after the positional argument, too.
+	code := run([]string{"-model", model, imgs, "-out", out, "-ig-steps", "12", "-ig-batch", "5", "-target", "probability", "-smoothgrad", "3", "-topk", "2"}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit status %d, want 1 (one broken image); stderr:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "broken.png") || !strings.Contains(stderr.String(), "skipped") {
+		t.Errorf("stderr does not report the broken image:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "[3/3]") {
+		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	}
+	got := filepath.Join(out, "cat")
+	for _, f := range []string{"probs.npy", "gradcam.npy", "gradcampp.npy", "saliency.npy", "saliency_grad.npy", "ig.npy",
+		"smoothgrad.npy", "smoothgrad_grad.npy", "report.json", "input.png", "gradcam_panel.png", "gradcam_overlay.png",
+		"ig_panel.png", "ig_signed_panel.png", "saliency_overlay.png"} {
+		if _, err := os.Stat(filepath.Join(got, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "big", "ig.npy")); err != nil {
+		t.Errorf("big.png not explained: %v", err)
+	}
+	// The written arrays equal the library's maps for the same input.
+	x, err := nn.ImageInput(img, m.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := xai.New(m)
+	tg := xai.Target{Class: -1, Kind: xai.Probability}
+	cam, _ := ex.GradCAM(x, xai.CAMOptions{Target: tg})
+	campp, _ := ex.GradCAMPlusPlus(x, xai.CAMOptions{Target: tg})
+	sal, _ := ex.Saliency(x, tg)
+	ig, _ := ex.IntegratedGradients(x, xai.IGOptions{Target: tg, Steps: 12})
+	sg, _ := ex.SmoothGrad(x, xai.SmoothGradOptions{Target: tg, Samples: 3, Noise: 0.15, Seed: 1})
+	for _, tt := range []struct {
+		file  string
+		shape []int
+		want  []float32
+	}{
+		{"probs.npy", []int{3}, f32(sal.Probs)},
+		{"gradcam.npy", []int{4, 4}, cam.Raw.Data}, // conv_1, after the pool
+		{"gradcampp.npy", []int{4, 4}, campp.Raw.Data},
+		{"saliency.npy", []int{8, 8}, sal.Map.Data},
+		{"saliency_grad.npy", []int{8, 8, 3}, sal.Grad.Data},
+		{"ig.npy", []int{8, 8, 3}, ig.Map.Data},
+		{"smoothgrad_grad.npy", []int{8, 8, 3}, sg.Grad.Data},
+	} {
+		shape, data, err := nn.ReadNpy(filepath.Join(got, tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equalInts(shape, tt.shape) {
+			t.Errorf("%s: shape %v, want %v", tt.file, shape, tt.shape)
+		}
+		if len(data) != len(tt.want) {
+			t.Errorf("%s: %d values, want %d", tt.file, len(data), len(tt.want))
+			continue
+		}
+		for i := range data {
+			if data[i] != tt.want[i] {
+				t.Errorf("%s[%d]: %v, library %v", tt.file, i, data[i], tt.want[i])
+				break
+			}
+		}
+	}
+	var rep struct {
+		Top []struct {
+			Index int     `json:"index"`
+			Name  string  `json:"name"`
+			Prob  float64 `json:"probability"`
+		} `json:"top"`
+		Target struct {
+			Kind  string `json:"kind"`
+			Class int    `json:"class"`
+			Name  string `json:"class_name"`
+		} `json:"target"`
+		Methods map[string]map[string]any `json:"methods"`
+	}
+	data, err := os.ReadFile(filepath.Join(got, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Top) != 2 || rep.Top[0].Index != sal.Class || rep.Top[0].Name != m.Classes[sal.Class].Name || rep.Top[0].Prob != sal.Probs[sal.Class] {
+		t.Errorf("top-k %+v, want class %d %s first", rep.Top, sal.Class, m.Classes[sal.Class].Name)
+	}
+	if rep.Target.Kind != "probability" || rep.Target.Class != sal.Class {
+		t.Errorf("target %+v", rep.Target)
+	}
+	igr := rep.Methods["ig"]
+	if igr["steps"] != 12.0 || igr["rule"] != "linspace" || igr["completeness_gap"] != ig.Gap || igr["sum_attributions"] != ig.Sum {
+		t.Errorf("ig report %v, want steps 12, linspace, gap %v", igr, ig.Gap)
+	}
+	for _, meth := range []string{"gradcam", "gradcampp", "saliency", "ig", "smoothgrad"} {
+		if _, ok := rep.Methods[meth]["seconds"]; !ok {
+			t.Errorf("report has no time for %s", meth)
+		}
+	}
+}
+
+func TestExplainFlags(t *testing.T) {
+	dir := t.TempDir()
+	model, _ := tinyModel(t, dir)
+	img := filepath.Join(dir, "a.png")
+	writeTestImage(t, img, 8, 8)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-help"}, 0, "Examples:"},
+		{[]string{img}, 2, "-model is required"},
+		{[]string{"-model", model}, 2, "no IMAGE or DIR"},
+		{[]string{"-model", model, "-methods", "gradcam,lime", img}, 2, `unknown method "lime"`},
+		{[]string{"-model", model, "-target", "odds", img}, 2, `unknown target score "odds"`},
+		{[]string{"-model", model, "-class", "zebra", img}, 2, `matches no class (have: 0 n1 cat`},
+		{[]string{"-model", model, "-class", "7", img}, 2, "-class 7 out of range 0..2"},
+		{[]string{"-model", model, "-layer", "dense", img}, 2, "no spatial output"},
+		{[]string{"-model", model, "-ig-rule", "simpson", img}, 2, "unknown integration rule"},
+		{[]string{"-model", model, "-ig-baseline", filepath.Join(dir, "nope.png"), img}, 2, "not a readable image"},
+		{[]string{"-model", model, "-ig-steps", "0", img}, 2, "-ig-steps 0 out of range"},
+		{[]string{"-model", filepath.Join(dir, "missing.safetensors"), img}, 1, "missing.safetensors"},
+		{[]string{"-model", model, filepath.Join(dir, "nothing.png")}, 1, "no images to explain"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(append(tt.args, "-out", filepath.Join(dir, "out")), &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("explain %v: status %d, stderr %q; want %d and %q", tt.args, code, stderr.String(), tt.code, tt.want)
+		}
+	}
+	// -class by name, a white baseline and another rule work.
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-model", model, "-class", "goose", "-methods", "ig", "-ig-baseline", "white", "-ig-rule", "gauss-legendre", "-ig-steps", "4", "-out", filepath.Join(dir, "o2"), img}, &stdout, &stderr); code != 0 {
+		t.Fatalf("status %d: %s", code, stderr.String())
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "o2", "a", "report.json"))
+	if !strings.Contains(string(data), `"class_name": "goose"`) || !strings.Contains(string(data), `"baseline": "white"`) {
+		t.Errorf("report.json:\n%s", data)
+	}
+}
+
+func TestOutDirNames(t *testing.T) {
+	seen := map[string]int{}
+	got := []string{outDir("o", "x/cat.png", seen), outDir("o", "y/cat.jpg", seen), outDir("o", "z/cat.png", seen)}
+	want := []string{filepath.Join("o", "cat"), filepath.Join("o", "cat_jpg"), filepath.Join("o", "cat_png")}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("outDir %d: got %s, want %s", i, got[i], want[i])
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,196 @@
+package nn
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	_ "image/gif" // register GIF
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+
+	"github.com/nfnt/resize"
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/webp"
+)
+
+// Images in, tensors out.
+//
+// DecodeImage reads an untrusted image file: it reads at most MaxImageBytes,
+// looks at the header first and refuses images over MaxPixels before any
+// pixel buffer is allocated. ImageInput and ImageInputTo apply a Preprocess
+// contract: an optional centre square crop, a resize to Height x Width with
+// nfnt/resize (skipped when the size already matches, so a 224x224 PNG gives
+// exactly its bytes), and a conversion of any image type to RGB or grey
+// values on the 0..255 or 0..1 scale.
+//
+// Colour conversion. Every pixel is read as 16-bit premultiplied RGBA
+// (image.RGBA64Image, which every standard image type implements: grey,
+// 16-bit, paletted, CMYK, YCbCr, NRGBA ...). Transparent pixels are
+// composited over white, as a browser shows them on a white page: the
+// opaque value is c + (1 - alpha) in premultiplied terms (a fully
+// transparent pixel is white, not black). Because compositing is linear in
+// premultiplied values, it commutes with resizing, and it is applied after
+// the resize. RGB values are c16/257 (so an 8-bit byte v gives exactly v)
+// and grey values are image/color.GrayModel's 8-bit ITU-R 601 luma,
+// (19595 R + 38470 G + 7471 B + 2^15) >> 24 on 16-bit R, G, B, so a grey
+// byte v gives exactly v. Scale "0..1" divides the 0..255 values by 255.
+
+const (
+	// MaxImageBytes caps the size of an image file DecodeImage reads.
+	MaxImageBytes = 100 << 20
+	// MaxPixels caps the pixel count of an image DecodeImage decodes.
+	MaxPixels = 50_000_000
+)
+
+// DecodeImage decodes a PNG, JPEG, GIF (first frame), WebP or BMP image
+// read from r, refusing files over MaxImageBytes and images over MaxPixels
+// before decoding their pixels. TIFF is not registered: browsers do not
+// show it, and its decoder adds 131 KB to the wasm binary (WebP adds 284 KB,
+// BMP 17 KB; measured with go1.26 on a program that decodes and runs a model).
+func DecodeImage(r io.Reader) (image.Image, error) {
+	return decodeImageLimit(r, MaxImageBytes)
+}
+
+// decodeImageLimit is DecodeImage with a byte limit (tests use a small one).
+func decodeImageLimit(r io.Reader, maxBytes int64) (image.Image, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("nn: image: reading: %v", err)
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, fmt.Errorf("nn: image: file over the %d-byte limit", maxBytes)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("nn: image: empty file")
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if errors.Is(err, image.ErrFormat) {
+		return nil, fmt.Errorf("nn: image: unknown format (supported: PNG, JPEG, GIF, WebP, BMP)")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nn: image: reading the %s header: %v", format, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("nn: image: %s of %dx%d pixels is empty", format, cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels {
+		return nil, fmt.Errorf("nn: image: %dx%d is %d MP, over the %d MP limit", cfg.Width, cfg.Height, px/1_000_000, MaxPixels/1_000_000)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("nn: image: decoding %s: %v", format, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, fmt.Errorf("nn: image: %s header says %dx%d, decoded %dx%d", format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
+	}
+	return img, nil
+}
+
+// ImageInput returns img preprocessed by p as a 1 x Height x Width x
+// Channels tensor.
+func ImageInput(img image.Image, p Preprocess) (*Tensor, error) {
+	if err := checkPreprocess(p); err != nil {
+		return nil, err
+	}
+	x := NewTensor(1, p.Height, p.Width, p.Channels)
+	if err := ImageInputTo(x, 0, img, p); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// ImageInputTo writes img preprocessed by p into sample n of dst, which
+// must have shape (N, p.Height, p.Width, p.Channels) with n < N (a
+// mismatch is a programmer error and panics). Problems with p or img are
+// errors.
+func ImageInputTo(dst *Tensor, n int, img image.Image, p Preprocess) error {
+	if err := checkPreprocess(p); err != nil {
+		return err
+	}
+	if dst.Shape[1] != p.Height || dst.Shape[2] != p.Width || dst.Shape[3] != p.Channels || n < 0 || n >= dst.Shape[0] {
+		panic(fmt.Sprintf("nn: ImageInputTo: sample %d of %v for a %dx%dx%d preprocess", n, dst, p.Height, p.Width, p.Channels))
+	}
+	if img == nil || img.Bounds().Empty() {
+		return fmt.Errorf("nn: image: empty image")
+	}
+	r := img.Bounds()
+	if p.Crop == "center" {
+		side := min(r.Dx(), r.Dy())
+		x0, y0 := r.Min.X+(r.Dx()-side)/2, r.Min.Y+(r.Dy()-side)/2
+		r = image.Rect(x0, y0, x0+side, y0+side)
+	}
+	src := img
+	if r.Dx() != p.Width || r.Dy() != p.Height {
+		interp, err := interpolation(p.Resize)
+		if err != nil {
+			return err
+		}
+		src = resize.Resize(uint(p.Width), uint(p.Height), resizable(img, r), interp)
+		r = src.Bounds()
+		if r.Dx() != p.Width || r.Dy() != p.Height {
+			return fmt.Errorf("nn: image: resizing gave %dx%d, want %dx%d", r.Dx(), r.Dy(), p.Width, p.Height)
+		}
+	}
+	pixelsTo(dst.Sample(n), src, r, p)
+	return nil
+}
+
+// resizable returns the region r of img as an image that nfnt/resize
+// handles with a fast path and a zero origin: img itself when it already is
+// one, otherwise a copy as RGBA (8-bit sources) or RGBA64 (16-bit ones).
+func resizable(img image.Image, r image.Rectangle) image.Image {
+	if r == img.Bounds() && r.Min == (image.Point{}) {
+		switch img.(type) {
+		case *image.RGBA, *image.NRGBA, *image.RGBA64, *image.NRGBA64, *image.Gray, *image.Gray16, *image.YCbCr:
+			return img
+		}
+	}
+	var dst draw.Image
+	switch img.(type) {
+	case *image.RGBA64, *image.NRGBA64, *image.Gray16, *image.Alpha16:
+		dst = image.NewRGBA64(image.Rect(0, 0, r.Dx(), r.Dy()))
+	default:
+		dst = image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	}
+	draw.Draw(dst, dst.Bounds(), img, r.Min, draw.Src)
+	return dst
+}
+
+// pixelsTo writes the pixels of region r of img (r has the preprocess's
+// size) into out, a Height x Width x Channels sample, as the package
+// comment describes.
+func pixelsTo(out []float32, img image.Image, r image.Rectangle, p Preprocess) {
+	scale := float32(1)
+	if p.Scale == "0..1" {
+		scale = 255
+	}
+	fast, _ := img.(image.RGBA64Image)
+	i := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			var cr, cg, cb, ca uint32
+			if fast != nil {
+				c := fast.RGBA64At(x, y)
+				cr, cg, cb, ca = uint32(c.R), uint32(c.G), uint32(c.B), uint32(c.A)
+			} else {
+				cr, cg, cb, ca = img.At(x, y).RGBA()
+			}
+			// Composite over white: premultiplied c + (1 - alpha).
+			// min guards against invalid premultiplied colours (c > alpha).
+			cr, cg, cb = min(cr+0xffff-ca, 0xffff), min(cg+0xffff-ca, 0xffff), min(cb+0xffff-ca, 0xffff)
+			if p.Channels == 1 {
+				yy := (19595*cr + 38470*cg + 7471*cb + 1<<15) >> 24
+				out[i] = float32(yy) / scale
+				i++
+				continue
+			}
+			out[i] = float32(cr) / 257 / scale
+			out[i+1] = float32(cg) / 257 / scale
+			out[i+2] = float32(cb) / 257 / scale
+			i += 3
+		}
+	}
+}

@@ -13,7 +13,7 @@ import (
 // tinySpec is the architecture of the tiny model in testdata (gen.py in
 // ../hdf5/testdata writes it in every Keras format).
 func tinySpec() nn.Spec {
-	return nn.Spec{Name: "sequential", Input: [3]int{6, 6, 2}, Layers: []nn.LayerSpec{
+	return nn.Spec{Name: "sequential", Input: [3]int{6, 6, 3}, Layers: []nn.LayerSpec{
 		{Class: "Conv2D", Name: "conv2d", Config: nn.LayerConfig{Filters: 3, KernelSize: []int{3, 3}, Strides: []int{1, 1}, Padding: "same", Activation: "relu", L2: 1e-4}},
 		{Class: "BatchNormalization", Name: "batch_normalization", Config: nn.LayerConfig{Epsilon: 1e-3, Momentum: 0.99}},
 		{Class: "MaxPooling2D", Name: "max_pooling2d", Config: nn.LayerConfig{PoolSize: []int{2, 2}, Strides: []int{2, 2}, Padding: "valid"}},
@@ -149,8 +149,8 @@ func TestLoadErrors(t *testing.T) {
 		spec nn.Spec
 		want string
 	}{
-		{"tiny.weights.h5", wider, `layer "conv2d": variable 0 (conv2d/kernel) has shape [3 3 2 3] in the file (vars/0), the architecture wants [3 3 2 4]`},
-		{"tiny_keras2_split.h5", wider, `layer "conv2d": variable 0 (conv2d/kernel) has shape [3 3 2 3] in the file (conv2d/kernel:0), the architecture wants [3 3 2 4]`},
+		{"tiny.weights.h5", wider, `layer "conv2d": variable 0 (conv2d/kernel) has shape [3 3 3 3] in the file (vars/0), the architecture wants [3 3 3 4]`},
+		{"tiny_keras2_split.h5", wider, `layer "conv2d": variable 0 (conv2d/kernel) has shape [3 3 3 3] in the file (conv2d/kernel:0), the architecture wants [3 3 3 4]`},
 		{"tiny.weights.h5", noBias, `layer "dense": the file's layer "dense" has 2 variables, the architecture's 1 (dense/kernel)`},
 		{"tiny.weights.h5", renamed, `no weights for layer "first_conv"`},
 		{"tiny_keras2_split.h5", renamed, ""}, // Keras 2 matches by position: fine

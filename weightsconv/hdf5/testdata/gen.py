@@ -99,7 +99,7 @@ def hdf5_files():
 # Keras files for weightsconv/keras, written with h5py in Keras's layouts
 # (there is no TensorFlow here). One tiny model in every format:
 #
-#   input 6x6x2 -> Conv2D(3, 3x3, same, relu) -> BatchNormalization
+#   input 6x6x3 -> Conv2D(3, 3x3, same, relu) -> BatchNormalization
 #   -> MaxPooling2D(2) -> Flatten (27) -> Dense(4, relu) -> Dropout(0.5)
 #   -> Dense(3, softmax)
 #
@@ -115,7 +115,7 @@ import zipfile
 KERAS_DIR = os.path.join("..", "..", "keras", "testdata")
 
 TINY_SHAPES = [
-    ("conv2d", "Conv2D", [("kernel", (3, 3, 2, 3)), ("bias", (3,))]),
+    ("conv2d", "Conv2D", [("kernel", (3, 3, 3, 3)), ("bias", (3,))]),
     ("batch_normalization", "BatchNormalization",
      [("gamma", (3,)), ("beta", (3,)), ("moving_mean", (3,)), ("moving_variance", (3,))]),
     ("max_pooling2d", "MaxPooling2D", []),
@@ -141,7 +141,7 @@ def tiny_weights():
 
 
 def tiny_input():
-    return ((np.arange(6 * 6 * 2) % 13) * 20.0).reshape(6, 6, 2)
+    return ((np.arange(6 * 6 * 3) % 13) * 20.0).reshape(6, 6, 3)
 
 
 def tiny_forward(w, x):
@@ -183,15 +183,15 @@ def layer_config(name, cls):
 
 def keras3_config():
     layers = [{"module": "keras.layers", "class_name": "InputLayer",
-               "config": {"batch_shape": [None, 6, 6, 2], "dtype": "float32", "sparse": False, "name": "input_layer"},
+               "config": {"batch_shape": [None, 6, 6, 3], "dtype": "float32", "sparse": False, "name": "input_layer"},
                "registered_name": None}]
     for name, cls, _ in TINY_SHAPES:
         layers.append({"module": "keras.layers", "class_name": cls, "config": layer_config(name, cls),
                        "registered_name": None})
     return {"module": "keras", "class_name": "Sequential",
             "config": {"name": "sequential", "trainable": True, "dtype": "float32", "layers": layers,
-                       "build_input_shape": [None, 6, 6, 2]},
-            "registered_name": None, "build_config": {"input_shape": [None, 6, 6, 2]}}
+                       "build_input_shape": [None, 6, 6, 3]},
+            "registered_name": None, "build_config": {"input_shape": [None, 6, 6, 3]}}
 
 
 def keras3_weights(path, w):
@@ -207,7 +207,7 @@ def keras3_weights(path, w):
         f.create_group("vars")
         opt = f.create_group("optimizer/vars")
         opt.create_dataset("0", data=np.int64(7))  # iterations; must be ignored
-        opt.create_dataset("1", data=np.zeros((3, 3, 2, 3), "<f4"))
+        opt.create_dataset("1", data=np.zeros((3, 3, 3, 3), "<f4"))
 
 
 def save_split_attr(obj, name, values, per_chunk):
@@ -240,7 +240,7 @@ def keras2_model_config():
         if cls == "Conv2D":
             c["kernel_regularizer"] = {"class_name": "L2", "config": {"l2": 0.0001}}
         if i == 0:
-            c["batch_input_shape"] = [None, 6, 6, 2]
+            c["batch_input_shape"] = [None, 6, 6, 3]
         layers.append({"class_name": cls, "config": c})
     return {"class_name": "Sequential", "config": {"name": "sequential", "layers": layers}}
 

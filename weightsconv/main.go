@@ -1,0 +1,290 @@
+// Command weightsconv converts Keras model files into the project's weights
+// file (safetensors with the architecture, classes and preprocessing
+// contract as metadata), so that a model trained in Python runs and is
+// explained in Go and in the browser.
+//
+// Usage:
+//
+//	weightsconv [flags] INPUT -o MODEL.safetensors
+//
+// INPUT is a Keras 3 .weights.h5 or .keras file, or a Keras 2 .h5 file
+// (weights only, or a whole model with its model_config). Files without an
+// architecture need -arch. Flags may come before or after INPUT.
+//
+// Example, the original MAVIS-XAI checkpoint:
+//
+//	weightsconv -arch mavis tiny_imagenet_model.checkpoint.weights.h5 -o mavis.safetensors
+//
+// The command prints one line per layer (name, type, output shape,
+// parameters) and the totals, checks every weight's shape against the
+// architecture, and writes the output atomically. -npz also dumps every
+// tensor as a NumPy .npz archive for inspection in Python.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/weightsconv/keras"
+)
+
+const usage = `weightsconv converts a Keras model file into a MAVIS-XAI weights file.
+
+Usage:
+  weightsconv [flags] INPUT -o MODEL.safetensors
+
+INPUT is one of:
+  Keras 3 .weights.h5        weights only: needs -arch
+  Keras 3 .keras             architecture (config.json) and weights
+  Keras 2 .h5 (save_weights) weights only: needs -arch
+  Keras 2 .h5 (model.save)   architecture (model_config) and weights
+
+Flags (before or after INPUT):
+  -o FILE          output weights file (required)
+  -arch NAME|FILE  architecture: a built-in (%s) or an nn spec JSON file;
+                   needed when INPUT has none, and used instead of INPUT's when given
+  -classes FILE    class names, one per line: "wnid name" or "name"
+                   (default for -arch mavis: the five Tiny-ImageNet classes)
+  -scale S         input pixel scale: 0..255 (default) or 0..1
+  -resize R        resize filter: bilinear (default), nearest, bicubic, lanczos3
+  -crop C          none (default, stretch) or center (centre square crop first)
+  -npz FILE        also write every tensor to a NumPy .npz archive
+  -q               do not print the layer summary
+  -h, --help       show this help
+
+Example:
+  weightsconv -arch mavis tiny_imagenet_model.checkpoint.weights.h5 -o mavis.safetensors
+  weightsconv model.keras -o model.safetensors -classes classes.txt -npz model.npz
+`
+
+// mavisClasses are the five Tiny-ImageNet classes of the original model, in
+// its class order (sorted folder names).
+var mavisClasses = []nn.Class{
+	{ID: "n01443537", Name: "goldfish"},
+	{ID: "n01629819", Name: "European fire salamander"},
+	{ID: "n01644900", Name: "tailed frog"},
+	{ID: "n01770393", Name: "scorpion"},
+	{ID: "n01855672", Name: "goose"},
+}
+
+type options struct {
+	input, output, arch, classes string
+	scale, resize, crop, npz     string
+	quiet                        bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole command; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) (status int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "weightsconv: internal error: %v\n%s", r, debug.Stack())
+			status = 2
+		}
+	}()
+	o, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, usage, strings.Join(nn.BuiltinNames(), ", "))
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "weightsconv: %v\nRun weightsconv --help for usage.\n", err)
+		return 2
+	}
+	if err := convert(o, stdout); err != nil {
+		fmt.Fprintf(stderr, "weightsconv: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseArgs parses flags that may come before or after the input file.
+func parseArgs(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("weightsconv", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.output, "o", "", "")
+	fs.StringVar(&o.arch, "arch", "", "")
+	fs.StringVar(&o.classes, "classes", "", "")
+	fs.StringVar(&o.scale, "scale", "", "")
+	fs.StringVar(&o.resize, "resize", "", "")
+	fs.StringVar(&o.crop, "crop", "", "")
+	fs.StringVar(&o.npz, "npz", "", "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	flags, pos, err := reorder(fs, args)
+	if err != nil {
+		return o, err
+	}
+	if err := fs.Parse(flags); err != nil {
+		return o, err
+	}
+	switch {
+	case len(pos) == 0:
+		return o, fmt.Errorf("no input file")
+	case len(pos) > 1:
+		return o, fmt.Errorf("one input file expected, got %d: %s", len(pos), strings.Join(pos, " "))
+	case o.output == "":
+		return o, fmt.Errorf("no output file: give -o MODEL.safetensors")
+	}
+	o.input = pos[0]
+	return o, nil
+}
+
+// reorder splits args into flags (with their values) and positional
+// arguments, so that flags may follow the input file.
+func reorder(fs *flag.FlagSet, args []string) (flags, pos []string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(pos, args[i+1:]...), nil
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // fs.Parse reports it (or -h / --help)
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 >= len(args) {
+			return nil, nil, fmt.Errorf("flag %s needs a value", a)
+		}
+		i++
+		flags = append(flags, args[i])
+	}
+	return flags, pos, nil
+}
+
+func convert(o options, stdout io.Writer) error {
+	ckpt, err := keras.ReadFile(o.input)
+	if err != nil {
+		return err
+	}
+	spec, builtin, err := architecture(o.arch, ckpt)
+	if err != nil {
+		return err
+	}
+	m, err := nn.Build(spec)
+	if err != nil {
+		return err
+	}
+	if err := ckpt.Load(m); err != nil {
+		return err
+	}
+	if err := setClasses(m, o.classes, builtin); err != nil {
+		return err
+	}
+	if err := setPreprocess(m, o); err != nil {
+		return err
+	}
+	meta := map[string]string{"source": filepath.Base(o.input) + " (" + string(ckpt.Format) + ")", "converter": "weightsconv"}
+	if err := nn.SaveWith(o.output, m, meta); err != nil {
+		return err
+	}
+	if o.npz != "" {
+		if err := writeNpz(o.npz, m); err != nil {
+			return err
+		}
+	}
+	if !o.quiet {
+		summary(stdout, m, ckpt, o)
+	}
+	return nil
+}
+
+// architecture picks the spec: -arch when given, else the file's own.
+func architecture(arch string, ckpt *keras.Checkpoint) (spec nn.Spec, builtin string, err error) {
+	switch {
+	case arch == "" && ckpt.Spec == nil:
+		return spec, "", fmt.Errorf("%s holds weights only: give the architecture with -arch (%s, or a spec JSON file)",
+			ckpt.Format, strings.Join(nn.BuiltinNames(), ", "))
+	case arch == "":
+		return *ckpt.Spec, "", nil
+	}
+	for _, name := range nn.BuiltinNames() {
+		if arch == name {
+			spec, err = nn.Builtin(name)
+			return spec, name, err
+		}
+	}
+	data, err := os.ReadFile(arch)
+	if err != nil {
+		return spec, "", fmt.Errorf("-arch %s: not a built-in architecture (%s) and not readable: %v", arch, strings.Join(nn.BuiltinNames(), ", "), err)
+	}
+	spec, err = nn.ParseSpec(data)
+	return spec, "", err
+}
+
+func setPreprocess(m *nn.Model, o options) error {
+	p := &m.Preprocess
+	if o.scale != "" {
+		p.Scale = o.scale
+	}
+	if o.resize != "" {
+		p.Resize = o.resize
+	}
+	if o.crop != "" {
+		p.Crop = o.crop
+	}
+	return nil // nn validates the contract when it writes the file
+}
+
+// summary prints one line per layer and the totals.
+func summary(w io.Writer, m *nn.Model, ckpt *keras.Checkpoint, o options) {
+	fmt.Fprintf(w, "%s: %s, architecture %q\n", o.input, ckpt.Format, m.Spec.Name)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "layer\ttype\toutput\tparams\n")
+	fmt.Fprintf(tw, "input\t\t%s\t\n", shapeText(m.Spec.Input))
+	for i, l := range m.Layers {
+		n := 0
+		if p, ok := l.(nn.Parametric); ok {
+			for _, q := range p.Params() {
+				n += len(q.Value)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", l.Name(), strings.TrimPrefix(fmt.Sprintf("%T", l), "*nn."), shapeText(m.Shapes[i]), n)
+	}
+	tw.Flush()
+	tr, other := m.CountParams()
+	fmt.Fprintf(w, "parameters: %d trainable + %d non-trainable = %d\n", tr, other, tr+other)
+	names := make([]string, len(m.Classes))
+	for i, c := range m.Classes {
+		names[i] = c.Name
+	}
+	if len(names) > 0 {
+		fmt.Fprintf(w, "classes: %s\n", strings.Join(names, ", "))
+	}
+	p := m.Preprocess
+	fmt.Fprintf(w, "preprocess: %dx%dx%d %s, scale %s, resize %s, crop %s\n", p.Height, p.Width, p.Channels, p.Color, p.Scale, p.Resize, p.Crop)
+	fmt.Fprintf(w, "wrote %s\n", o.output)
+	if o.npz != "" {
+		fmt.Fprintf(w, "wrote %s\n", o.npz)
+	}
+}
+
+// shapeText writes a per-sample shape as HxWxC, or just C for vectors.
+func shapeText(s [3]int) string {
+	if s[0] == 1 && s[1] == 1 {
+		return fmt.Sprint(s[2])
+	}
+	return fmt.Sprintf("%dx%dx%d", s[0], s[1], s[2])
+}

@@ -3,7 +3,7 @@ package hdf5
 import "sort"
 
 // Attr is an attribute of a group or dataset (spec IV.A.2.m). Its value is
-// decoded on demand by Float64s, Float32s, Int64s, Strings or String.
+// decoded on demand by Float64s, Float32s, Int64s, Strings or Text.
 type Attr struct {
 	Name  string
 	Type  *Datatype
@@ -35,8 +35,8 @@ func (a *Attr) Int64s() ([]int64, error) { return toInt64(a.Type, a.data, a.n, a
 // Strings decodes a fixed- or variable-length string attribute.
 func (a *Attr) Strings() ([]string, error) { return a.f.toStrings(a.Type, a.data, a.n, a.Name) }
 
-// String decodes a string attribute holding exactly one string.
-func (a *Attr) String() (string, error) {
+// Text decodes a string attribute holding exactly one string.
+func (a *Attr) Text() (string, error) {
 	s, err := a.Strings()
 	if err != nil {
 		return "", err

@@ -1,7 +1,6 @@
 package keras
 
 import (
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -54,7 +53,7 @@ func TestMavis(t *testing.T) {
 	x := m.NewInput(1)
 	for _, img := range images {
 		name := filepath.Base(filepath.Dir(img))
-		if err := pngInput(img, x); err != nil {
+		if err := pngInput(img, x, m.Preprocess); err != nil {
 			t.Fatal(err)
 		}
 		probs := m.Forward(x).Data
@@ -78,29 +77,20 @@ func TestMavis(t *testing.T) {
 	}
 }
 
-// pngInput decodes a 224x224 RGB PNG into x as raw 0..255 floats, HWC.
-func pngInput(path string, x *nn.Tensor) error {
+// pngInput decodes a fixture PNG with nn's image helpers into sample 0 of x
+// under the model's preprocessing contract (224x224 RGB, raw 0..255: the
+// PNG's bytes exactly).
+func pngInput(path string, x *nn.Tensor, p nn.Preprocess) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	img, err := png.Decode(f)
+	img, err := nn.DecodeImage(f)
 	if err != nil {
 		return err
 	}
-	b := img.Bounds()
-	if b.Dx() != x.Shape[2] || b.Dy() != x.Shape[1] {
-		return os.ErrInvalid
-	}
-	for y := 0; y < b.Dy(); y++ {
-		for xx := 0; xx < b.Dx(); xx++ {
-			r, g, bl, _ := img.At(b.Min.X+xx, b.Min.Y+y).RGBA()
-			o := x.Offset(0, y, xx, 0)
-			x.Data[o], x.Data[o+1], x.Data[o+2] = float32(r>>8), float32(g>>8), float32(bl>>8)
-		}
-	}
-	return nil
+	return nn.ImageInputTo(x, 0, img, p)
 }
 
 func argmax(v []float32) int {

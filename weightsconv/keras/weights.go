@@ -186,7 +186,7 @@ func attrString(o hdf5.Object, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("keras: %v", err)
 	}
-	s, err := a.String()
+	s, err := a.Text()
 	if err != nil {
 		return "", fmt.Errorf("keras: %s attribute %s: %v", o.Path(), name, err)
 	}
@@ -231,7 +231,7 @@ func splitAttr(o hdf5.Object, name string) ([]string, error) {
 // keras2Layers reads the layer_names / weight_names layout of Keras 2.
 func keras2Layers(g *hdf5.Group) ([]Layer, error) {
 	if b, err := g.Attr("backend"); err == nil {
-		if s, err := b.String(); err == nil && s == "theano" {
+		if s, err := b.Text(); err == nil && s == "theano" {
 			return nil, fmt.Errorf("keras: %s: Theano backend weights (flipped kernels) not supported", g.Path())
 		}
 	}

@@ -132,7 +132,11 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := modelFromMeta(h.Meta)
+	var values int64 // what the file holds; the architecture needs exactly this many
+	for _, t := range h.Tensors {
+		values += (t.End - t.Begin) / int64(stItemSize(t.DType))
+	}
+	m, err := modelFromMeta(h.Meta, values)
 	if err != nil {
 		return nil, err
 	}
@@ -179,8 +183,10 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 	return m, nil
 }
 
-// modelFromMeta builds the (zero-weight) model the metadata describes.
-func modelFromMeta(meta map[string]string) (*Model, error) {
+// modelFromMeta builds the (zero-weight) model the metadata describes,
+// refusing before Build allocates them an architecture with more parameter
+// values than the file holds.
+func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 	if meta == nil {
 		return nil, fmt.Errorf("nn: weights: no __metadata__: not a %s weights file", WeightsFormat)
 	}
@@ -194,6 +200,9 @@ func modelFromMeta(meta map[string]string) (*Model, error) {
 	spec, err := ParseSpec([]byte(specJSON))
 	if err != nil {
 		return nil, fmt.Errorf("nn: weights: metadata spec: %s", strings.TrimPrefix(err.Error(), "nn: "))
+	}
+	if err := checkParamBudget(spec, values); err != nil {
+		return nil, err
 	}
 	m, err := Build(spec)
 	if err != nil {
@@ -224,6 +233,84 @@ func modelFromMeta(meta map[string]string) (*Model, error) {
 		m.Preprocess = pp
 	}
 	return m, nil
+}
+
+// checkParamBudget walks the spec layer by layer and fails as soon as the
+// parameters counted so far exceed budget values, so that a small file
+// whose spec asks for billions of parameters is refused without building
+// them (up to 4 MB of slack). Each layer is constructed (allocating only its own parameters,
+// which fit in the budget) to get its output shape from the layer itself.
+// Problems with the spec are left for Build to report.
+func checkParamBudget(spec Spec, values int64) error {
+	// The slack lets a spec that is only slightly off reach the precise
+	// missing-tensor and shape errors; it bounds the allocation all the same.
+	budget := values + 1<<20
+	for _, d := range spec.Input {
+		if d < 1 || d > 1<<16 {
+			return nil
+		}
+	}
+	in := spec.Input
+	var total int64
+	for i, ls := range spec.Layers {
+		c := ls.Config
+		bias := int64(0)
+		if c.UseBias == nil || *c.UseBias {
+			bias = 1
+		}
+		var need int64
+		ok := true
+		switch ls.Class {
+		case "Conv2D":
+			kh, kw, err := pair(ls.Name, "kernel_size", c.KernelSize, 0)
+			if err != nil || c.Filters < 1 {
+				return nil
+			}
+			need, ok = mulCap(budget, int64(kh), int64(kw), int64(in[2]), int64(c.Filters))
+			need += bias * int64(c.Filters)
+		case "Dense":
+			if c.Units < 1 {
+				return nil
+			}
+			need, ok = mulCap(budget, int64(in[2]), int64(c.Units))
+			need += bias * int64(c.Units)
+		case "BatchNormalization":
+			need = 4 * int64(in[2])
+		}
+		total += need
+		if !ok || total > budget {
+			return fmt.Errorf("nn: weights: architecture %q needs over %d parameter values by layer %q, the file holds %d", spec.Name, budget, ls.Name, values)
+		}
+		if ls.Class == "Dense" && i == len(spec.Layers)-1 && c.Activation == "softmax" {
+			ls.Config.Activation = "linear" // as Build does
+		}
+		l, err := newLayer(ls, in)
+		if err != nil {
+			return nil
+		}
+		out, err := l.OutputShape(in)
+		if err != nil || out[0] < 1 || out[1] < 1 || out[2] < 1 {
+			return nil
+		}
+		in = out
+	}
+	return nil
+}
+
+// mulCap multiplies non-negative factors, reporting false when the product
+// exceeds limit.
+func mulCap(limit int64, factors ...int64) (int64, bool) {
+	p := int64(1)
+	for _, f := range factors {
+		if f < 0 {
+			return 0, false
+		}
+		if f != 0 && p > limit/f {
+			return 0, false
+		}
+		p *= f
+	}
+	return p, true
 }
 
 // strictJSON decodes one JSON value, refusing unknown fields and trailing

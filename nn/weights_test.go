@@ -370,6 +370,14 @@ func hostileWeights(t testing.TB) []struct {
 			meta["spec"] = strings.Replace(tinySpec, `"filters": 2`, `"filters": -2`, 1)
 			return ts
 		}), "metadata spec: conv2d: filters -2 out of range"},
+		{"spec far larger than the file", edit(func(meta map[string]string, ts []stTest) []stTest {
+			meta["spec"] = strings.Replace(tinySpec, `"units": 3`, `"units": 1000000`, 1)
+			return ts
+		}), `needs over 1048631 parameter values by layer "dense", the file holds 55`},
+		{"huge conv", edit(func(meta map[string]string, ts []stTest) []stTest {
+			meta["spec"] = strings.Replace(tinySpec, `"filters": 2`, `"filters": 1000000, "kernel_size": [65536, 65536]`, 1)
+			return ts
+		}), `by layer "conv2d"`},
 		{"class count", edit(func(meta map[string]string, ts []stTest) []stTest {
 			meta["classes"] = `[{"id":"a","name":"ant"}]`
 			return ts

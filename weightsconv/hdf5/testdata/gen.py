@@ -89,10 +89,24 @@ def many_links():
             g[f"l{i:03d}"] = h5py.SoftLink(f"/t{i}")
 
 
+def unsupported():
+    # Features the reader refuses by name; each object fails on its own.
+    with h5py.File("unsupported.h5", "w", libver="latest") as f:
+        f.create_dataset("extensible", data=np.arange(4, dtype="<f4"), maxshape=(None,), chunks=(2,))
+        f.create_dataset("btree2", data=np.arange(4, dtype="<f4").reshape(2, 2), maxshape=(None, None), chunks=(1, 1))
+        f.create_dataset("lzf", data=np.zeros(256, dtype="<f4"), chunks=(256,), compression="lzf")
+        f["named_type"] = np.dtype("<f8")
+        f.create_dataset("uses_named_type", data=np.arange(3, dtype="<f8"), dtype=f["named_type"])
+        f["external"] = h5py.ExternalLink("other.h5", "/data")
+        f.create_dataset("compound", data=np.array([(1, 2.0)], dtype=[("a", "<i4"), ("b", "<f8")]))
+        f.create_dataset("ok", data=np.arange(3, dtype="<i2"))
+
+
 def hdf5_files():
     basic()
     latest()
     many_links()
+    unsupported()
 
 
 # ---------------------------------------------------------------------------

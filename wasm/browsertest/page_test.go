@@ -1,0 +1,135 @@
+package browsertest
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// recorder keeps every request URL and every console error of a tab.
+type recorder struct {
+	mu       sync.Mutex
+	requests []string
+	problems []string
+}
+
+func record(ctx context.Context) *recorder {
+	r := &recorder{}
+	chromedp.Listen(ctx, func(ev any) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			r.requests = append(r.requests, ev.Request.URL)
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning {
+				r.problems = append(r.problems, "log: "+ev.Entry.Text+" "+ev.Entry.URL)
+			}
+		case *runtime.EventExceptionThrown:
+			r.problems = append(r.problems, "exception: "+ev.ExceptionDetails.Text+" "+describe(ev.ExceptionDetails.Exception))
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, describe(a))
+				}
+				r.problems = append(r.problems, string(ev.Type)+": "+strings.Join(parts, " "))
+			}
+		}
+	})
+	return r
+}
+
+func TestPageExplainsSample(t *testing.T) {
+	base := site(t)
+	ctx, cancel := browser(t, 90*time.Second)
+	defer cancel()
+	rec := record(ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("navigation to four maps: %v", time.Since(start))
+	timings, _ := chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
+	t.Logf("timings (ms since navigation): %v", timings)
+	errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`))
+	if len(errs) > 0 {
+		t.Fatalf("the page shows errors: %q", errs)
+	}
+	type result struct {
+		Top     []int
+		Methods []string
+		Shapes  [][]int
+		Lengths []int
+		Done    int
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[result](`({
+		top: app.state.prediction.top,
+		methods: app.state.results.map(r => r.method),
+		shapes: app.state.results.map(r => r.shape),
+		lengths: app.state.results.map(r => r.map.length),
+		done: document.querySelectorAll('.method[data-state="done"]').length,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"gradcam", "gradcampp", "saliency", "ig"}
+	if strings.Join(got.Methods, ",") != strings.Join(want, ",") || got.Done != 4 {
+		t.Fatalf("methods %v with %d cards done, want %v and 4", got.Methods, got.Done, want)
+	}
+	for i, s := range got.Shapes {
+		if len(s) != 2 || s[0]*s[1] != got.Lengths[i] || s[0] < 2 {
+			t.Errorf("%s: shape %v for %d values", want[i], s, got.Lengths[i])
+		}
+	}
+	if len(got.Top) == 0 {
+		t.Errorf("no top-k prediction")
+	}
+	bars, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#topk .bar').length`))
+	if bars != len(got.Top) {
+		t.Errorf("%d prediction bars, want %d", bars, len(got.Top))
+	}
+	rec.check(t, base)
+}
+
+// check fails on requests to another origin and on console errors.
+func (r *recorder) check(t *testing.T, base string) {
+	t.Helper()
+	u, _ := url.Parse(base)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, q := range r.requests {
+		p, err := url.Parse(q)
+		if err != nil || (p.Scheme != "blob" && p.Scheme != "data" && p.Host != u.Host) {
+			t.Errorf("request left the page's origin: %s", q)
+		}
+	}
+	for _, p := range r.problems {
+		if strings.Contains(p, "GL Driver Message") {
+			continue // SwiftShader's performance notes
+		}
+		t.Errorf("console: %s", p)
+	}
+	t.Logf("%d requests, all to %s", len(r.requests), u.Host)
+}
+
+func describe(o *runtime.RemoteObject) string {
+	if o == nil {
+		return ""
+	}
+	if o.Description != "" {
+		return o.Description
+	}
+	return string(o.Value)
+}

@@ -1,0 +1,280 @@
+package browsertest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/mavis-xai/mavis/nn"
+)
+
+// chromium is the browser the tests drive.
+const chromium = "/usr/bin/chromium"
+
+// The site is built once per test binary: the wasm is compiled into a
+// temporary copy of www/, which the real serve.go serves on 127.0.0.1.
+var (
+	siteOnce sync.Once
+	siteURL  string
+	siteDir  string
+	siteErr  error
+	siteNote string
+	server   *exec.Cmd
+)
+
+// repoRoot is two folders up from this package.
+func repoRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Clean(filepath.Join(wd, "..", ".."))
+}
+
+// site returns the URL of the served page, skipping (or failing under
+// CI=true) when Chromium is missing.
+func site(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing (CI=true): install it with apt-get install chromium", chromium)
+		}
+		t.Skipf("%s is missing: install it with apt-get install chromium to run the browser tests", chromium)
+	}
+	if testing.Short() {
+		t.Skip("browser tests are skipped with -short")
+	}
+	siteOnce.Do(func() { siteErr = buildSite() })
+	if siteErr != nil {
+		t.Fatal(siteErr)
+	}
+	if siteNote != "" {
+		t.Log(siteNote)
+	}
+	return siteURL
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if server != nil && server.Process != nil {
+		server.Process.Kill()
+		server.Wait()
+	}
+	if siteDir != "" {
+		os.RemoveAll(siteDir)
+	}
+	os.Exit(code)
+}
+
+// buildSite copies www/ into a temporary folder, builds the two wasm
+// programs into it as ./build.sh does, adds a test model and samples when
+// the real ones are not there yet, and starts serve.go on a free port.
+func buildSite() error {
+	root := repoRoot()
+	dir, err := os.MkdirTemp("", "mavis-www-")
+	if err != nil {
+		return err
+	}
+	siteDir = dir
+	www := filepath.Join(dir, "www")
+	if err := copyTree(filepath.Join(root, "www"), www); err != nil {
+		return err
+	}
+	goroot := strings.TrimSpace(run(root, nil, "go", "env", "GOROOT"))
+	if err := copyFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"), filepath.Join(www, "wasm_exec.js")); err != nil {
+		return err
+	}
+	env := append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	for _, p := range []string{"worker", "viewer"} {
+		if out, err := runErr(root, env, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(www, p+".wasm"), "./wasm/"+p); err != nil {
+			return fmt.Errorf("building wasm/%s: %v\n%s", p, err, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(www, "models", "fashion.safetensors")); err != nil {
+		siteNote = "www/models/fashion.safetensors is not there yet: testing with a randomly initialised fashion model"
+		if err := writeTestModel(filepath.Join(www, "models", "fashion.safetensors")); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(www, "samples", "index.json")); err != nil {
+		if err := writeTestSamples(filepath.Join(www, "samples")); err != nil {
+			return err
+		}
+	}
+	bin := filepath.Join(dir, "serve")
+	if out, err := runErr(root, nil, "go", "build", "-o", bin, "serve.go"); err != nil {
+		return fmt.Errorf("building serve.go: %v\n%s", err, out)
+	}
+	server = exec.Command(bin, "-addr", "127.0.0.1:0", "-dir", www)
+	stdout, err := server.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	server.Stderr = os.Stderr
+	if err := server.Start(); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("serve.go printed nothing: %v", err)
+	}
+	go io.Copy(io.Discard, stdout)
+	i := strings.Index(line, "http://")
+	if i < 0 {
+		return fmt.Errorf("serve.go printed %q, want a URL", line)
+	}
+	siteURL = strings.Fields(line[i:])[0]
+	return nil
+}
+
+var fashionClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+// writeTestModel saves a fashion-architecture model with seeded random
+// weights.
+func writeTestModel(path string) error {
+	m, err := nn.BuildBuiltin("fashion")
+	if err != nil {
+		return err
+	}
+	nn.Init(m, 7)
+	for i, n := range fashionClasses {
+		m.Classes = append(m.Classes, nn.Class{ID: fmt.Sprint(i), Name: n})
+	}
+	m.Preprocess.Scale = "0..1"
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return nn.Save(path, m)
+}
+
+// writeTestSamples draws three 28x28 grey pictures and their index.
+func writeTestSamples(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	shapes := map[string]func(x, y int) bool{
+		"square.png":   func(x, y int) bool { return x > 7 && x < 20 && y > 7 && y < 20 },
+		"bar.png":      func(x, y int) bool { return x > 11 && x < 16 },
+		"diagonal.png": func(x, y int) bool { return x-y < 3 && y-x < 3 },
+	}
+	for name, in := range shapes {
+		img := image.NewGray(image.Rect(0, 0, 28, 28))
+		for y := range 28 {
+			for x := range 28 {
+				if in(x, y) {
+					img.SetGray(x, y, color.Gray{220})
+				}
+			}
+		}
+		var b bytes.Buffer
+		png.Encode(&b, img)
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(dir, "index.json"),
+		[]byte(`[{"file":"square.png","label":"square"},{"file":"bar.png","label":"bar"},{"file":"diagonal.png","label":"diagonal"}]`), 0o644)
+}
+
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if strings.HasSuffix(p, ".wasm") || strings.HasSuffix(p, "_test.go") {
+			return nil // stale build outputs are rebuilt
+		}
+		return copyFile(p, filepath.Join(dst, rel))
+	})
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
+
+func run(dir string, env []string, name string, args ...string) string {
+	out, _ := runErr(dir, env, name, args...)
+	return out
+}
+
+func runErr(dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// browser starts a headless Chromium with a fresh profile and returns a
+// tab context; cancel closes it.
+func browser(t *testing.T, timeout time.Duration) (context.Context, context.CancelFunc) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("use-angle", "swiftshader"),
+		chromedp.Flag("enable-unsafe-swiftshader", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 900),
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	ctx, tcancel := context.WithTimeout(ctx, timeout)
+	if err := chromedp.Do(ctx); err != nil {
+		tcancel()
+		cancel()
+		acancel()
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
+	return ctx, func() { tcancel(); cancel(); acancel() }
+}
+
+// waitJS polls a JS expression until it is true.
+func waitJS(ctx context.Context, expr string) error {
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err != nil {
+			return fmt.Errorf("evaluating %s: %v", expr, err)
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %v", expr, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func init() {
+	// Two cores are shared by the whole team: keep the test binary itself small.
+	runtime.GOMAXPROCS(min(runtime.GOMAXPROCS(0), 2))
+}

@@ -1,0 +1,163 @@
+//go:build js && wasm
+
+// Command worker is the page's compute engine: Go compiled to js/wasm and
+// run inside a Web Worker (www/worker.js), so that long explanations never
+// block the page. It registers one global object, mavis, whose methods are
+// documented in www/api.d.ts:
+//
+//	mavis.loadModel(bytes)                   -> Promise<string>  ModelInfo JSON
+//	mavis.predict(rgba, width, height)       -> Promise<{json, view}>
+//	mavis.explain(optionsJSON, onProgress)   -> Promise<{json, map, full?}>
+//	mavis.memory()                           -> Promise<string>  Memory JSON
+//
+// Every method validates its arguments and returns a Promise that rejects
+// with the error's text; a panic becomes a rejection too. Pixels and maps
+// cross the boundary once, as bytes (float32 maps little-endian).
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"syscall/js"
+	"unsafe"
+)
+
+var (
+	s   session
+	buf []byte // reused for incoming pixels and model files
+)
+
+func main() {
+	api := js.Global().Get("Object").New()
+	api.Set("loadModel", method(1, loadModel))
+	api.Set("predict", method(3, predict))
+	api.Set("explain", method(1, explain))
+	api.Set("memory", method(0, func([]js.Value) (any, error) { return jsonText(memory()) }))
+	js.Global().Set("mavis", api)
+	select {} // serve calls forever
+}
+
+func loadModel(args []js.Value) (any, error) {
+	b, err := bytesArg(args[0], "model")
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.load(b)
+	if err != nil {
+		return nil, err
+	}
+	buf = nil // a model file can be large: do not keep its buffer
+	return jsonText(info)
+}
+
+func predict(args []js.Value) (any, error) {
+	pix, err := bytesArg(args[0], "pixels")
+	if err != nil {
+		return nil, err
+	}
+	if args[1].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber {
+		return nil, fmt.Errorf("worker: predict(pixels, width, height): width and height must be numbers")
+	}
+	p, err := s.predict(pix, args[1].Int(), args[2].Int())
+	if err != nil {
+		return nil, err
+	}
+	j, err := jsonText(p)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"json": j, "view": toJS(s.view)}, nil
+}
+
+func explain(args []js.Value) (any, error) {
+	if args[0].Type() != js.TypeString {
+		return nil, fmt.Errorf("worker: explain(options, onProgress): options must be a JSON string")
+	}
+	var o Options
+	if err := json.Unmarshal([]byte(args[0].String()), &o); err != nil {
+		return nil, fmt.Errorf("worker: explain options: %v", err)
+	}
+	progress := func(done, total int) {}
+	if len(args) > 1 && args[1].Type() == js.TypeFunction {
+		progress = func(done, total int) { args[1].Invoke(done, total) }
+	}
+	r, disp, full, err := s.explain(o, progress)
+	if err != nil {
+		return nil, err
+	}
+	j, err := jsonText(r)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"json": j, "map": toJS(floatBytes(disp))}
+	if full != nil {
+		out["full"] = toJS(floatBytes(full))
+	}
+	return out, nil
+}
+
+// method wraps f as a JS function returning a Promise. The call runs to
+// completion synchronously (wasm is single-threaded; the worker has nothing
+// else to do) and settles the Promise with f's result, its error or its
+// panic.
+func method(nargs int, f func(args []js.Value) (any, error)) js.Func {
+	return js.FuncOf(func(this js.Value, args []js.Value) any {
+		promise := js.Global().Get("Promise")
+		res, err := call(nargs, f, args)
+		if err != nil {
+			return promise.Call("reject", js.Global().Get("Error").New(err.Error()))
+		}
+		return promise.Call("resolve", res)
+	})
+}
+
+func call(nargs int, f func([]js.Value) (any, error), args []js.Value) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("worker: internal error: %v", r)
+		}
+	}()
+	if len(args) < nargs {
+		return nil, fmt.Errorf("worker: %d arguments, want %d", len(args), nargs)
+	}
+	return f(args)
+}
+
+// bytesArg copies a Uint8Array or Uint8ClampedArray into the reused buffer.
+func bytesArg(v js.Value, what string) ([]byte, error) {
+	u8 := js.Global().Get("Uint8Array")
+	if v.Type() != js.TypeObject || !(v.InstanceOf(u8) || v.InstanceOf(js.Global().Get("Uint8ClampedArray"))) {
+		return nil, fmt.Errorf("worker: %s must be a Uint8Array", what)
+	}
+	if !v.InstanceOf(u8) {
+		v = u8.New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
+	}
+	n := v.Get("byteLength").Int()
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	js.CopyBytesToGo(buf, v)
+	return buf, nil
+}
+
+// toJS copies b into a new Uint8Array (which the worker then transfers).
+func toJS(b []byte) js.Value {
+	a := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(a, b)
+	return a
+}
+
+// floatBytes views float32s as their little-endian bytes (wasm is
+// little-endian), without copying.
+func floatBytes(f []float32) []byte {
+	if len(f) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 4*len(f))
+}
+
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

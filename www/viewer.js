@@ -1,0 +1,42 @@
+// viewer.js runs inside the viewer iframe: it starts viewer.wasm (an
+// Ebitengine program) and hands it the page's messages. Typed arrays are
+// re-wrapped in this window's Uint8Array before they reach Go, whose
+// syscall/js type checks use this realm's constructors. The message
+// contract is in api.d.ts (ViewerMessage).
+'use strict';
+(() => {
+  const pending = [];
+  let api = null;
+
+  function bytes(a) {
+    if (!a) return new Uint8Array(0);
+    if (ArrayBuffer.isView(a)) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+    return new Uint8Array(a).slice();
+  }
+
+  function apply(m) {
+    let err = null;
+    switch (m.type) {
+      case 'image': err = api.setImage(bytes(m.rgba), m.width, m.height); break;
+      case 'map': err = api.setMap(m.slot, m.label || '', bytes(m.map), m.width || 0, m.height || 0); break;
+      case 'style': err = api.setStyle(JSON.stringify(m.style)); break;
+      case 'png': err = api.png(m.slot); break;
+      default: err = `unknown message type ${m.type}`;
+    }
+    if (err) parent.postMessage({ type: 'error', error: String(err) }, location.origin);
+  }
+
+  window.addEventListener('message', (e) => {
+    if (e.origin !== location.origin || e.source !== parent || !e.data || !e.data.type) return;
+    if (api) apply(e.data); else pending.push(e.data);
+  });
+
+  const go = new Go();
+  WebAssembly.instantiateStreaming(fetch('viewer.wasm'), go.importObject)
+    .then((r) => {
+      go.run(r.instance);
+      api = window.viewer;
+      for (const m of pending.splice(0)) apply(m);
+    })
+    .catch((e) => parent.postMessage({ type: 'error', error: `viewer: ${e.message || e}` }, location.origin));
+})();

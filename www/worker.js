@@ -1,0 +1,99 @@
+// worker.js runs the Go compute engine (worker.wasm) in a Web Worker and
+// relays messages between it and the page. The contract is in api.d.ts.
+//
+// page -> worker: {id, method, args}
+//   method "loadModel": args [ArrayBuffer]             (the .safetensors file)
+//   method "predict":   args [Blob]                    (an encoded image: decoded here)
+//   method "explain":   args [Options]                 (explains the last predicted image)
+//   method "memory":    args []
+// worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
+'use strict';
+importScripts('wasm_exec.js');
+
+const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
+let wasmMemory = null;
+
+const ready = (async () => {
+  const go = new Go();
+  let result;
+  try {
+    result = await WebAssembly.instantiateStreaming(fetch('worker.wasm'), go.importObject);
+  } catch (e) {
+    // A host that does not send application/wasm: fall back to bytes.
+    const resp = await fetch('worker.wasm');
+    if (!resp.ok) throw new Error(`could not load worker.wasm (HTTP ${resp.status}); run ./build.sh first`);
+    result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+  }
+  wasmMemory = result.instance.exports.mem;
+  go.run(result.instance);
+  if (!self.mavis) throw new Error('worker.wasm did not register its API');
+  return self.mavis;
+})();
+
+// decode turns an encoded image into non-premultiplied RGBA pixels, without
+// colour management, so that the bytes match what Go's decoders would give.
+async function decode(blob) {
+  let bmp;
+  try {
+    bmp = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch (e) {
+    throw new Error('could not decode the image: it is not a PNG, JPEG, GIF, WebP or BMP file, or it is damaged');
+  }
+  const { width, height } = bmp;
+  if (width * height > maxPixels) {
+    bmp.close();
+    throw new Error(`the image is ${width}x${height} pixels; at most ${maxPixels / 1e6} megapixels are supported`);
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(bmp, 0, 0);
+  bmp.close();
+  const data = ctx.getImageData(0, 0, width, height).data;
+  return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+}
+
+async function call(id, method, args) {
+  const api = await ready;
+  switch (method) {
+    case 'loadModel': {
+      const info = JSON.parse(await api.loadModel(new Uint8Array(args[0])));
+      return { result: info };
+    }
+    case 'predict': {
+      const img = await decode(args[0]);
+      const r = await api.predict(img.pixels, img.width, img.height);
+      const p = JSON.parse(r.json);
+      p.view = r.view;
+      p.source = [img.width, img.height];
+      return { result: p, transfer: [r.view.buffer] };
+    }
+    case 'explain': {
+      const progress = (done, total) => self.postMessage({ id, progress: [done, total] });
+      const r = await api.explain(JSON.stringify(args[0] || {}), progress);
+      const e = JSON.parse(r.json);
+      e.map = new Float32Array(r.map.buffer);
+      const transfer = [r.map.buffer];
+      if (r.full) {
+        e.fullMap = new Float32Array(r.full.buffer);
+        transfer.push(r.full.buffer);
+      }
+      return { result: e, transfer };
+    }
+    case 'memory': {
+      const m = JSON.parse(await api.memory());
+      m.wasmBytes = wasmMemory ? wasmMemory.buffer.byteLength : 0;
+      return { result: m };
+    }
+  }
+  throw new Error(`unknown method ${method}`);
+}
+
+self.onmessage = async (e) => {
+  const { id, method, args } = e.data;
+  try {
+    const { result, transfer } = await call(id, method, args || []);
+    self.postMessage({ id, result }, transfer || []);
+  } catch (err) {
+    self.postMessage({ id, error: String((err && err.message) || err) });
+  }
+};

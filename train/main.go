@@ -1,0 +1,453 @@
+// Command train trains an image classifier with the nn engine, as the
+// original MAVIS-XAI notebook trained its Keras model, and evaluates saved
+// models.
+//
+// Usage:
+//
+//	train -data PATH [flags]                       train, writing into -out
+//	train -resume -out DIR [-epochs N]             continue an interrupted run
+//	train -eval MODEL.safetensors -data PATH       evaluate: one accuracy line and a per-class table
+//	train -reorganise TINY_IMAGENET_ROOT [-move]   sort val/images into val/<wnid>/ as the original's script did
+//
+// Run train -help for the flags and examples.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+const usage = `train: train an image classifier, or evaluate one.
+
+Usage:
+  train -data PATH [flags]                      train; results go to -out (default run/)
+  train -resume -out DIR [-epochs N]            continue the run in DIR after its last epoch
+  train -eval MODEL -data PATH                  evaluate a .safetensors model
+  train -reorganise ROOT [-move]                copy Tiny ImageNet val images into val/<wnid>/
+
+Data (-data, -val; the layout is detected, or set -format):
+  idx           MNIST / Fashion-MNIST IDX files (gzipped or not): a directory
+                holding train-images-idx3-ubyte.gz etc. (training reads train-*,
+                -eval reads t10k-*), or one images file.
+  tinyimagenet  train/<wnid>/images/*.JPEG; validation read through
+                val/val_annotations.txt (nothing to move first); -classes picks
+                a subset; names from words.txt.
+  folder        one subfolder per class, as Keras's image_dataset_from_directory:
+                class names = sorted folder names, png/jpeg/gif/bmp images.
+Images are resized to the model input with the model's preprocessing. Without
+-val, a seeded -val-split of the training data is held out for validation.
+Unreadable images and annotations naming missing files are skipped and counted.
+
+Training follows the original: SGD lr 1e-4 momentum 0.9, L2 1e-4 on the
+kernels as the architecture says, categorical cross-entropy, batch 128,
+Glorot-uniform initialisation. Losses reported include the L2 penalty, as
+Keras reports them. The best validation-loss weights are kept in
+DIR/model.safetensors; DIR/last.safetensors + DIR/last.state allow -resume;
+DIR/history.csv and DIR/curves.png show the curves. The same -seed, -batch and
+-workers repeat a run exactly (for now only with GOMAXPROCS=1: nn's parallel
+conv kernel gradient sums in scheduling order).
+
+Examples:
+  # the default model the page ships (see www/models/MODEL.md)
+  train -arch fashion -data /usr/share/datasets/fashion-mnist -optimizer adam -lr 1e-3 -epochs 12 -out run-fashion
+  train -eval run-fashion/model.safetensors -data /usr/share/datasets/fashion-mnist
+
+  # the original MAVIS model on the original's five Tiny ImageNet classes
+  train -arch mavis -data tiny-imagenet-200 -classes n01443537,n01629819,n01644900,n01770393,n01855672 -out run-mavis
+  train -resume -out run-mavis -epochs 200
+
+  # your own folders, your own architecture
+  train -arch my-net.json -data photos/train -val photos/val -epochs 30
+
+Flags:
+`
+
+type options struct {
+	arch, data, val, format, classes string
+	valSplit                         float64
+	out                              string
+	resume                           bool
+	eval                             string
+	reorganise                       string
+	move                             bool
+	scale                            string
+	limit                            int
+	cfg                              Config
+	quiet                            bool
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err := run(o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.arch, "arch", "fashion", "architecture: a built-in ("+strings.Join(nn.BuiltinNames(), ", ")+") or a JSON spec file")
+	fs.StringVar(&o.data, "data", "", "training data (or, with -eval, the data to evaluate)")
+	fs.StringVar(&o.val, "val", "", "validation data in the same layout; for Tiny ImageNet and IDX the default is the dataset's own validation/test part when -val-split is 0")
+	fs.Float64Var(&o.valSplit, "val-split", 0.1, "fraction of the training data held out for validation when -val is not given (seeded); 0 uses the dataset's own validation part (tinyimagenet: val/, idx: t10k) or none")
+	fs.StringVar(&o.format, "format", "auto", "data layout: auto, folder, tinyimagenet or idx")
+	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to use (Tiny ImageNet wnids or folder names); empty = all")
+	fs.StringVar(&o.out, "out", "run", "output directory for the model, checkpoint, history.csv and curves.png")
+	fs.BoolVar(&o.resume, "resume", false, "continue the run in -out from its last completed epoch")
+	fs.StringVar(&o.eval, "eval", "", "evaluate this .safetensors model on -data and exit")
+	fs.StringVar(&o.reorganise, "reorganise", "", "Tiny ImageNet root: copy val/images/* into val/<wnid>/ following val_annotations.txt, then exit")
+	fs.BoolVar(&o.move, "move", false, "with -reorganise: remove each original after its copy is verified")
+	fs.StringVar(&o.scale, "scale", "auto", "input scale stored with the model: 0..1, 0..255, or auto (0..1 for fashion, 0..255 otherwise, as the original fed raw pixels)")
+	fs.IntVar(&o.limit, "limit", 0, "use only the first N training samples (after the split; 0 = all), for quick trials")
+	fs.IntVar(&o.cfg.Epochs, "epochs", 20, "number of epochs (in total, counting resumed ones)")
+	fs.IntVar(&o.cfg.Batch, "batch", 128, "batch size")
+	fs.StringVar(&o.cfg.Optimizer, "optimizer", "sgd", "sgd (with momentum) or adam")
+	fs.Float64Var(&o.cfg.LR, "lr", 0, "learning rate (default 1e-4 for sgd, 1e-3 for adam)")
+	fs.Float64Var(&o.cfg.Momentum, "momentum", 0.9, "SGD momentum")
+	fs.Uint64Var(&o.cfg.Seed, "seed", 1, "seed for the initial weights, split, shuffling and dropout")
+	fs.IntVar(&o.cfg.Patience, "patience", 5, "stop after this many epochs without a better validation loss (0: never)")
+	fs.IntVar(&o.cfg.Workers, "workers", runtime.NumCPU(), "data-parallel model replicas per batch (cores to use)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("train: unexpected argument %q (see train -help)", fs.Arg(0))
+	}
+	if o.cfg.LR == 0 {
+		o.cfg.LR = 1e-4
+		if o.cfg.Optimizer == "adam" {
+			o.cfg.LR = 1e-3
+		}
+	}
+	switch {
+	case o.reorganise != "":
+	case o.resume:
+	case o.data == "":
+		return o, fmt.Errorf("train: -data is required (see train -help)")
+	}
+	if o.cfg.Epochs < 1 || o.cfg.Epochs > 1e6 {
+		return o, fmt.Errorf("train: -epochs %d, want 1..1000000", o.cfg.Epochs)
+	}
+	if o.cfg.Batch < 1 || o.cfg.Batch > 1<<16 {
+		return o, fmt.Errorf("train: -batch %d, want 1..65536", o.cfg.Batch)
+	}
+	if o.cfg.Workers < 1 || o.cfg.Workers > 256 {
+		return o, fmt.Errorf("train: -workers %d, want 1..256", o.cfg.Workers)
+	}
+	if o.valSplit < 0 || o.valSplit >= 1 {
+		return o, fmt.Errorf("train: -val-split %g, want 0 <= split < 1", o.valSplit)
+	}
+	return o, nil
+}
+
+func run(o options, stdout, stderr io.Writer) error {
+	switch {
+	case o.reorganise != "":
+		return runReorganise(o, stdout, stderr)
+	case o.eval != "":
+		return runEval(o, stdout, stderr)
+	}
+	return runTrain(o, stderr)
+}
+
+func (o options) loadOptions(split string) LoadOptions {
+	lo := LoadOptions{Format: o.format, Split: split}
+	if o.classes != "" {
+		for _, c := range strings.Split(o.classes, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				lo.Classes = append(lo.Classes, c)
+			}
+		}
+	}
+	return lo
+}
+
+// loadData loads a dataset and reports its size and skips on log.
+func loadData(path string, lo LoadOptions, log io.Writer) (*Dataset, error) {
+	d, err := Load(path, lo)
+	if err != nil {
+		return nil, err
+	}
+	reportSkips(d, log)
+	return d, nil
+}
+
+func reportSkips(d *Dataset, log io.Writer) {
+	if len(d.Skipped) == 0 {
+		return
+	}
+	fmt.Fprintf(log, "train: %s: skipped %d input(s):\n", d.Source, len(d.Skipped))
+	for i, s := range d.Skipped {
+		if i == 10 {
+			fmt.Fprintf(log, "  ... and %d more\n", len(d.Skipped)-10)
+			break
+		}
+		fmt.Fprintf(log, "  %s\n", s)
+	}
+}
+
+// buildModel builds the architecture for the data's classes: the last Dense
+// layer gets one unit per class.
+func buildModel(o options, classes []nn.Class, log io.Writer) (*nn.Model, error) {
+	var spec nn.Spec
+	var err error
+	if _, e := os.Stat(o.arch); e == nil && strings.HasSuffix(o.arch, ".json") {
+		data, err := os.ReadFile(o.arch)
+		if err != nil {
+			return nil, fmt.Errorf("train: %v", err)
+		}
+		if spec, err = nn.ParseSpec(data); err != nil {
+			return nil, err
+		}
+	} else if spec, err = nn.Builtin(o.arch); err != nil {
+		return nil, err
+	}
+	last := len(spec.Layers) - 1
+	if spec.Layers[last].Class != "Dense" {
+		return nil, fmt.Errorf("train: architecture %q must end in a Dense layer (it ends in %s)", o.arch, spec.Layers[last].Class)
+	}
+	if u := spec.Layers[last].Config.Units; u != len(classes) {
+		fmt.Fprintf(log, "train: %s: last layer %s set to %d units for %d classes (was %d)\n", o.arch, spec.Layers[last].Name, len(classes), len(classes), u)
+		spec.Layers[last].Config.Units = len(classes)
+	}
+	m, err := nn.Build(spec)
+	if err != nil {
+		return nil, err
+	}
+	m.Classes = classes
+	switch o.scale {
+	case "auto":
+		if spec.Name == "fashion" {
+			m.Preprocess.Scale = "0..1"
+		}
+	case "0..1", "0..255":
+		m.Preprocess.Scale = o.scale
+	default:
+		return nil, fmt.Errorf("train: -scale %q, want 0..1, 0..255 or auto", o.scale)
+	}
+	nn.Init(m, o.cfg.Seed)
+	return m, nil
+}
+
+func runTrain(o options, log io.Writer) error {
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("train: %v", err)
+	}
+	var t *Trainer
+	var err error
+	if o.resume {
+		if t, err = resumeTrainer(o.out, o.cfg); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "train: resuming %s after epoch %d\n", o.out, t.Epoch)
+		if o.data == "" {
+			return fmt.Errorf("train: -resume needs the same -data (and -val) as the run it continues")
+		}
+	}
+	train, err := loadData(o.data, o.loadOptions("train"), log)
+	if err != nil {
+		return err
+	}
+	var val *Dataset
+	switch {
+	case o.val != "":
+		if val, err = loadData(o.val, o.loadOptions("val"), log); err != nil {
+			return err
+		}
+	case o.valSplit > 0:
+		if train, val, err = train.Split(o.valSplit, o.cfg.Seed); err != nil {
+			return err
+		}
+	default:
+		fmtName := o.format
+		if fmtName == "" || fmtName == FormatAuto {
+			if st, e := os.Stat(o.data); e == nil {
+				fmtName = detectFormat(o.data, st.IsDir())
+			}
+		}
+		if fmtName == FormatTinyImageNet || fmtName == FormatIDX {
+			if val, err = loadData(o.data, o.loadOptions("val"), log); err != nil {
+				return err
+			}
+		}
+	}
+	if o.limit > 0 && o.limit < train.Len() {
+		idx := make([]int, o.limit)
+		for i := range idx {
+			idx[i] = i
+		}
+		train = train.Subset(idx)
+	}
+	if val != nil && !sameClasses(train.Classes, val.Classes) {
+		return fmt.Errorf("train: the validation data's classes differ from the training data's")
+	}
+	if t == nil {
+		m, err := buildModel(o, train.Classes, log)
+		if err != nil {
+			return err
+		}
+		if t, err = NewTrainer(m, o.cfg); err != nil {
+			return err
+		}
+	} else {
+		if !sameClasses(t.Model.Classes, train.Classes) {
+			return fmt.Errorf("train: -resume: the data's classes differ from the checkpoint's")
+		}
+		t.Config.Epochs, t.Config.Patience = o.cfg.Epochs, o.cfg.Patience
+	}
+	if !o.quiet {
+		t.Progress = log
+	}
+	tr, other := t.Model.CountParams()
+	nval := 0
+	if val != nil {
+		nval = val.Len()
+	}
+	fmt.Fprintf(log, "train: %s (%d trainable + %d other parameters), %d classes, %d training and %d validation images, %s lr %g, batch %d on %d workers\n",
+		t.Model.Spec.Name, tr, other, len(train.Classes), train.Len(), nval, t.Config.Optimizer, t.Config.LR, t.Config.Batch, len(t.reps))
+	return t.Fit(train, val, o.out, log)
+}
+
+func sameClasses(a, b []nn.Class) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID {
+			return false
+		}
+	}
+	return true
+}
+
+// Fit trains until Config.Epochs, or until Patience epochs pass without a
+// better monitored loss, writing the outputs into dir after every epoch.
+func (t *Trainer) Fit(train, val *Dataset, dir string, log io.Writer) error {
+	best := filepath.Join(dir, "model.safetensors")
+	for t.Epoch < t.Config.Epochs {
+		if t.Config.Patience > 0 && t.Wait >= t.Config.Patience {
+			break
+		}
+		rec, err := t.TrainEpoch(train, val)
+		if err != nil {
+			return err
+		}
+		if l := rec.Monitored(); l < t.Best {
+			t.Best, t.Wait = l, 0
+			if err := nn.Save(best, t.Model); err != nil {
+				return err
+			}
+			fmt.Fprintf(log, "train: epoch %d: best loss so far %.4f, saved %s\n", rec.Epoch, l, best)
+		} else {
+			t.Wait++
+		}
+		if err := t.saveCheckpoint(dir); err != nil {
+			return err
+		}
+		if err := writeHistory(filepath.Join(dir, "history.csv"), t.History); err != nil {
+			return err
+		}
+		png, err := plotCurves(t.History, t.Model.Spec.Name)
+		if err != nil {
+			return err
+		}
+		if err := writeAtomic(filepath.Join(dir, "curves.png"), png); err != nil {
+			return err
+		}
+	}
+	if t.Config.Patience > 0 && t.Wait >= t.Config.Patience {
+		fmt.Fprintf(log, "train: stopped early after epoch %d: no better loss for %d epochs\n", t.Epoch, t.Wait)
+	}
+	fmt.Fprintf(log, "train: done; best loss %.4f in %s\n", t.Best, best)
+	return nil
+}
+
+func runEval(o options, stdout, log io.Writer) error {
+	m, err := nn.Load(o.eval)
+	if err != nil {
+		return err
+	}
+	d, err := loadData(o.data, o.loadOptions("test"), log)
+	if err != nil {
+		return err
+	}
+	if len(d.Classes) != len(m.Classes) {
+		return fmt.Errorf("train: %s has %d classes, the data has %d", o.eval, len(m.Classes), len(d.Classes))
+	}
+	t, err := NewTrainer(m, Config{Batch: o.cfg.Batch, Workers: o.cfg.Workers, LR: 1, Optimizer: "sgd"})
+	if err != nil {
+		return err
+	}
+	e, err := t.Evaluate(d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "accuracy=%.4f loss=%.4f n=%d\n", e.Acc, e.Loss, e.N)
+	writeClassTable(stdout, m.Classes, e)
+	return nil
+}
+
+// writeClassTable prints per-class support, accuracy (recall), precision
+// and mean cross-entropy.
+func writeClassTable(w io.Writer, classes []nn.Class, e Eval) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "class\tname\tn\taccuracy\tprecision\tloss\t")
+	for k, c := range classes {
+		n, hit, predicted := 0, e.Confusion[k][k], 0
+		for j := range classes {
+			n += e.Confusion[k][j]
+			predicted += e.Confusion[j][k]
+		}
+		acc, prec, loss := math.NaN(), math.NaN(), math.NaN()
+		if n > 0 {
+			acc, loss = float64(hit)/float64(n), e.ClassCE[k]/float64(n)
+		}
+		if predicted > 0 {
+			prec = float64(hit) / float64(predicted)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.4f\t%.4f\t\n", c.ID, c.Name, n, acc, prec, loss)
+	}
+	tw.Flush()
+}
+
+func runReorganise(o options, stdout, log io.Writer) error {
+	rep, err := Reorganise(o.reorganise, o.move, log)
+	if err != nil {
+		return err
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(log, "train: reorganise:", p)
+	}
+	fmt.Fprintf(stdout, "copied=%d already=%d removed=%d problems=%d\n", rep.Copied, rep.Already, rep.Removed, len(rep.Problems))
+	if !o.move {
+		fmt.Fprintf(log, "train: reorganise: originals kept in %s (use -move to remove them after verification)\n", filepath.Join(o.reorganise, "val", "images"))
+	}
+	if len(rep.Problems) > 0 {
+		return fmt.Errorf("train: reorganise: %d problem(s), listed above; no file was lost", len(rep.Problems))
+	}
+	return nil
+}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
-	"syscall"
 	"math/rand/v2"
+	"syscall"
 	"testing"
 
 	"github.com/mavis-xai/mavis/nn"

@@ -45,5 +45,10 @@ func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("nn: writing %s: %v", path, err)
 	}
+	// Make the rename itself durable where the platform allows it.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
 	return nil
 }

@@ -83,11 +83,13 @@ func (c *Conv2D) Forward(x *Tensor) *Tensor {
 	if c.Bias != nil {
 		bias = c.Bias.Value
 	}
-	conv2DTo(c.y.Data, x.Data, c.Kernel.Value, bias, g)
-	if c.Act == ReLU {
-		reluInPlace(c.y.Data)
-	} else if c.Act == Softmax {
+	switch c.Act {
+	case ReLU:
+		conv2DReLUTo(c.y.Data, x.Data, c.Kernel.Value, bias, g)
+	case Softmax:
 		panic("nn: " + c.name + ": softmax activation in Conv2D is not supported")
+	default:
+		conv2DTo(c.y.Data, x.Data, c.Kernel.Value, bias, g)
 	}
 	return c.y
 }

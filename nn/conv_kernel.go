@@ -9,7 +9,14 @@ package nn
 //
 //	y: (n, oh, ow, out)   x: (n, h, w, in)   k: (kh, kw, in, out)   b: (out) or nil
 func conv2DTo(y, x, k, b []float32, g convGeom) {
-	conv2DGemmTo(y, x, k, b, g)
+	conv2DGemmTo(y, x, k, b, false, g)
+}
+
+// conv2DReLUTo computes y = max(conv(x, k) + b, 0) in one pass.
+//
+//	y: (n, oh, ow, out)   x: (n, h, w, in)   k: (kh, kw, in, out)   b: (out) or nil
+func conv2DReLUTo(y, x, k, b []float32, g convGeom) {
+	conv2DGemmTo(y, x, k, b, true, g)
 }
 
 // conv2DInputGradTo computes dx = convᵀ(dy, k).

@@ -20,7 +20,7 @@ import "sync"
 // least kh rows apart, so their col2im writes never overlap), and by chunks
 // of positions into per-worker partial sums for the kernel gradient.
 //
-// Scratch lives in a convWork taken from a sync.Pool for the duration of a
+// Scratch lives in a convWork taken from a free list for the duration of a
 // call: steady-state passes allocate nothing, and concurrent calls (two
 // models in two goroutines) get separate scratch.
 
@@ -41,6 +41,7 @@ type convWork struct {
 	parallelRun
 	op     convOp
 	g      convGeom
+	relu   bool // forward: apply a ReLU
 	mr, nr int
 	kern   microKernel
 	kk     int // kh*kw*in
@@ -48,6 +49,7 @@ type convWork struct {
 	// Operands of the running call.
 	x, y, k, bias, dy, dx []float32
 	bp                    []float32 // packed B (forward, input gradient)
+	kt                    []float32 // flipped, transposed kernel (input gradient)
 	phase, bandRows       int       // input gradient: bands of output rows
 	ws                    []convWorker
 }
@@ -62,11 +64,27 @@ type convWorker struct {
 	src  [maxMR][]float32
 }
 
-var convWorkPool = sync.Pool{New: func() any { return new(convWork) }}
+// convWorkFree holds the idle scratch. Unlike a sync.Pool it is never
+// emptied by the garbage collector, so the buffers, sized by the largest
+// layer seen, are allocated once; it holds as many as calls ever ran at the
+// same time.
+var convWorkFree struct {
+	sync.Mutex
+	list []*convWork
+}
 
 // getConvWork returns scratch set up for geometry g and nw workers.
 func getConvWork(op convOp, g convGeom, nw int) *convWork {
-	cw := convWorkPool.Get().(*convWork)
+	var cw *convWork
+	convWorkFree.Lock()
+	if n := len(convWorkFree.list); n > 0 {
+		cw = convWorkFree.list[n-1]
+		convWorkFree.list = convWorkFree.list[:n-1]
+	}
+	convWorkFree.Unlock()
+	if cw == nil {
+		cw = new(convWork)
+	}
 	cw.op, cw.g = op, g
 	cw.kern, cw.mr, cw.nr = gemmMicro, gemmMR, gemmNR
 	cw.kk = g.kh * g.kw * g.in
@@ -76,10 +94,13 @@ func getConvWork(op convOp, g convGeom, nw int) *convWork {
 	return cw
 }
 
-// put drops the references to the caller's data and returns cw to the pool.
+// put drops the references to the caller's data and returns cw to the
+// free list.
 func (cw *convWork) put() {
 	cw.x, cw.y, cw.k, cw.bias, cw.dy, cw.dx = nil, nil, nil, nil, nil, nil
-	convWorkPool.Put(cw)
+	convWorkFree.Lock()
+	convWorkFree.list = append(convWorkFree.list, cw)
+	convWorkFree.Unlock()
 }
 
 func (cw *convWork) runRange(w, lo, hi int) {
@@ -93,14 +114,21 @@ func (cw *convWork) runRange(w, lo, hi int) {
 	}
 }
 
-// conv2DGemmTo computes y = conv(x, k) + b.
+// conv2DGemmTo computes y = conv(x, k) + b, followed by a ReLU when relu
+// is set.
 //
 //	y: (n, oh, ow, out)   x: (n, h, w, in)   k: (kh, kw, in, out)   b: (out) or nil
-func conv2DGemmTo(y, x, k, b []float32, g convGeom) {
+func conv2DGemmTo(y, x, k, b []float32, relu bool, g convGeom) {
 	nw := workers()
 	cw := getConvWork(opForward, g, nw)
 	defer cw.put()
-	cw.y, cw.x, cw.k, cw.bias = y, x, k, b
+	cw.forward(y, x, k, b, relu, nw)
+}
+
+// forward runs the forward pass on cw.g with nw workers.
+func (cw *convWork) forward(y, x, k, b []float32, relu bool, nw int) {
+	g := cw.g
+	cw.y, cw.x, cw.k, cw.bias, cw.relu = y, x, k, b, relu
 	cw.np = panels(g.out, cw.nr)
 	cw.bp = grow(cw.bp, cw.np*cw.kk*cw.nr)
 	packBTo(cw.bp, k, cw.kk, g.out, g.out, cw.nr)
@@ -108,13 +136,15 @@ func conv2DGemmTo(y, x, k, b []float32, g convGeom) {
 		ws := &cw.ws[w]
 		ws.a = grow(ws.a, cw.kk*cw.mr)
 		ws.c = grow(ws.c, cw.mr*cw.nr)
-		ws.zero = growZero(ws.zero, g.in)
+		ws.zero = growZero(ws.zero, max(g.in, cw.nr))
 	}
 	blocks := (g.n*g.oh*g.ow + cw.mr - 1) / cw.mr
 	cw.parallelRun.run(cw, blocks, max(1, blocks/(16*nw)), nw)
 }
 
-// forwardRange computes the output rows of position blocks [lo, hi).
+// forwardRange computes the output rows of position blocks [lo, hi): each
+// tile goes through a small buffer, and the bias and ReLU are applied as it
+// is written out, so y is written once.
 func (cw *convWork) forwardRange(w, lo, hi int) {
 	g, mr, nr, kk := cw.g, cw.mr, cw.nr, cw.kk
 	ws := &cw.ws[w]
@@ -124,28 +154,26 @@ func (cw *convWork) forwardRange(w, lo, hi int) {
 		p0 := blk * mr
 		rows := min(mr, P-p0)
 		cw.packCol(ws, a, p0, rows)
-		for r := range rows {
-			yr := cw.y[(p0+r)*g.out : (p0+r+1)*g.out]
-			if cw.bias != nil {
-				copy(yr, cw.bias)
-			} else {
-				clear(yr)
-			}
-		}
 		for p := range cw.np {
 			j0 := p * nr
 			cols := min(nr, g.out-j0)
-			bp := cw.bp[p*kk*nr : (p+1)*kk*nr]
-			if rows == mr && cols == nr {
-				cw.kern(kk, a, bp, cw.y[p0*g.out+j0:], g.out)
-				continue
-			}
 			clear(tile)
-			cw.kern(kk, a, bp, tile, nr)
+			cw.kern(kk, a, cw.bp[p*kk*nr:(p+1)*kk*nr], tile, nr)
+			bias := ws.zero[:cols]
+			if cw.bias != nil {
+				bias = cw.bias[j0 : j0+cols]
+			}
 			for r := range rows {
 				yr := cw.y[(p0+r)*g.out+j0:][:cols]
-				for j := range yr {
-					yr[j] += tile[r*nr+j]
+				tr := tile[r*nr:][:cols]
+				if cw.relu {
+					for j, v := range tr {
+						yr[j] = max(v+bias[j], 0)
+					}
+				} else {
+					for j, v := range tr {
+						yr[j] = v + bias[j]
+					}
 				}
 			}
 		}
@@ -177,20 +205,44 @@ func (cw *convWork) packCol(ws *convWorker, a []float32, p0, rows int) {
 					src[r] = cw.x[((n*g.h+iy)*g.w+ix)*g.in:][:g.in]
 				}
 			}
-			dst := a[q*mr : (q+g.in)*mr]
-			if mr == 2 {
-				s0, s1 := src[0], src[1]
-				for i := range g.in {
-					dst[2*i], dst[2*i+1] = s0[i], s1[i]
-				}
-			} else {
-				for r, s := range src {
-					for i, v := range s {
-						dst[i*mr+r] = v
-					}
-				}
-			}
+			interleave(a[q*mr:(q+g.in)*mr], src)
 			q += g.in
+		}
+	}
+}
+
+// interleave writes dst[i*len(src) + r] = src[r][i]: it packs equal-length
+// rows side by side, the layout of a packed A block.
+func interleave(dst []float32, src [][]float32) {
+	switch len(src) {
+	case 2:
+		s0, s1 := src[0], src[1][:len(src[0])]
+		dst = dst[:2*len(s0)]
+		for i := range s0 {
+			d := dst[2*i : 2*i+2 : 2*i+2]
+			d[0], d[1] = s0[i], s1[i]
+		}
+	case 4:
+		s0, s1, s2, s3 := src[0], src[1][:len(src[0])], src[2][:len(src[0])], src[3][:len(src[0])]
+		dst = dst[:4*len(s0)]
+		for i := range s0 {
+			d := dst[4*i : 4*i+4 : 4*i+4]
+			d[0], d[1], d[2], d[3] = s0[i], s1[i], s2[i], s3[i]
+		}
+	case 6:
+		n := len(src[0])
+		s0, s1, s2, s3, s4, s5 := src[0], src[1][:n], src[2][:n], src[3][:n], src[4][:n], src[5][:n]
+		dst = dst[:6*n]
+		for i := range s0 {
+			d := dst[6*i : 6*i+6 : 6*i+6]
+			d[0], d[1], d[2], d[3], d[4], d[5] = s0[i], s1[i], s2[i], s3[i], s4[i], s5[i]
+		}
+	default:
+		mr := len(src)
+		for r, s := range src {
+			for i, v := range s {
+				dst[i*mr+r] = v
+			}
 		}
 	}
 }
@@ -200,6 +252,22 @@ func (cw *convWork) packCol(ws *convWorker, a []float32, p0, rows int) {
 //	dx: (n, h, w, in)   dy: (n, oh, ow, out)   k: (kh, kw, in, out)
 func conv2DGemmInputGradTo(dx, dy, k []float32, g convGeom) {
 	nw := workers()
+	if g.sh == 1 && g.sw == 1 && g.in >= gemmNR {
+		// With stride 1 the input gradient is itself a convolution, of dy
+		// with the kernel flipped in space and transposed in channels,
+		// padded by k-1-p before: dx[ih,iw,i] = Σ dy[ih+ky'-(kh-1-ph), ...,
+		// o] K[kh-1-ky', kw-1-kx', i, o]. It then runs at the forward
+		// pass's speed; with few input channels (the image's three) the
+		// panels of B would be mostly padding, and col2im below wins.
+		gt := convGeom{n: g.n, h: g.oh, w: g.ow, in: g.out, oh: g.h, ow: g.w, out: g.in,
+			kh: g.kh, kw: g.kw, sh: 1, sw: 1, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw}
+		cw := getConvWork(opForward, gt, nw)
+		defer cw.put()
+		cw.kt = grow(cw.kt, len(k))
+		flipKernelTo(cw.kt, k, g)
+		cw.forward(dx, dy, cw.kt, nil, false, nw)
+		return
+	}
 	cw := getConvWork(opInputGrad, g, nw)
 	defer cw.put()
 	cw.dx, cw.dy, cw.k = dx, dy, k
@@ -225,6 +293,24 @@ func conv2DGemmInputGradTo(dx, dy, k []float32, g convGeom) {
 	for phase := range 2 {
 		cw.phase = phase
 		cw.parallelRun.run(cw, (bands-phase+1)/2, 1, nw)
+	}
+}
+
+// flipKernelTo writes the kernel of the stride-1 input gradient:
+// kt[ky,kx,o,i] = k[kh-1-ky, kw-1-kx, i, o].
+//
+//	kt: (kh, kw, out, in)   k: (kh, kw, in, out)
+func flipKernelTo(kt, k []float32, g convGeom) {
+	for ky := range g.kh {
+		for kx := range g.kw {
+			src := k[((g.kh-1-ky)*g.kw+(g.kw-1-kx))*g.in*g.out:][:g.in*g.out]
+			dst := kt[(ky*g.kw+kx)*g.out*g.in:][:g.out*g.in]
+			for i := range g.in {
+				for o, v := range src[i*g.out : (i+1)*g.out] {
+					dst[o*g.in+i] = v
+				}
+			}
+		}
 	}
 }
 

@@ -14,8 +14,9 @@ import (
 
 // kernelGeoms are the geometries every kernel is checked on: strides 1 and
 // 2, same and valid, odd sizes, 1x1, 3x3, 5x5 and non-square kernels, 1 to
-// 64 channels, batch 1 to 3, and images tall enough for the banded
-// (parallel) input gradient.
+// 64 channels, batch 1 to 3, images tall enough for the banded (parallel)
+// col2im input gradient, and stride-1 layers with enough input channels
+// for the flipped-kernel one.
 var kernelGeoms = []struct {
 	n, h, w, in, out, kh, kw, sh, sw int
 	pad                              Padding
@@ -36,6 +37,8 @@ var kernelGeoms = []struct {
 	{2, 20, 6, 16, 16, 3, 3, 1, 1, Same},
 	{2, 30, 5, 3, 8, 3, 3, 2, 2, Same},
 	{3, 17, 3, 2, 40, 5, 3, 1, 1, Same},
+	{1, 9, 7, 32, 5, 3, 3, 1, 1, Valid},
+	{2, 6, 8, 40, 9, 5, 3, 1, 1, Same},
 }
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -149,6 +152,13 @@ func TestConvKernels(t *testing.T) {
 			conv2DTo(got, x, k, b, g)
 			if err := closeTo(got, want, 1e-5); err != nil {
 				t.Errorf("%s: forward: %v", name, err)
+			}
+			for j, v := range want {
+				want[j] = max(v, 0)
+			}
+			conv2DReLUTo(got, x, k, b, g)
+			if err := closeTo(got, want, 1e-5); err != nil {
+				t.Errorf("%s: forward with ReLU: %v", name, err)
 			}
 			conv2DNaive(want, x, k, nil, g)
 			conv2DTo(got, x, k, nil, g)

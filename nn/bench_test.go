@@ -1,0 +1,230 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// Benchmarks in gonum's style: benchmarkConv at a geometry plus named
+// wrappers at MAVIS's real shapes, and whole-model passes. Each reports
+// GFLOP/s counting 2 FLOPs per multiply-add of the convolutions and dense
+// layers actually needed (the model's element-wise layers are not counted):
+// one MAVIS forward at batch 1 is 1.376 GFLOP. nn/BENCHMARKS.md has the
+// numbers and the commands.
+//
+//	go test -run '^$' -bench . -count 3 ./nn
+//	GOEXPERIMENT=simd go test -run '^$' -bench . -count 3 ./nn
+//	PATH=$PATH:$(go env GOROOT)/lib/wasm GOOS=js GOARCH=wasm go test -run '^$' -bench . -count 3 ./nn
+
+type convPass int
+
+const (
+	passForward convPass = iota
+	passInputGrad
+	passKernelGrad
+)
+
+func benchmarkConv(b *testing.B, n, h, w, in, out, k int, pass convPass) {
+	c := NewConv2D("c", in, out, k, k, 1, 1, Same, ReLU, true)
+	r := rand.New(rand.NewPCG(1, 1))
+	copy(c.Kernel.Value, randSlice(r, len(c.Kernel.Value)))
+	x := &Tensor{Shape: [4]int{n, h, w, in}, Data: randSlice(r, n*h*w*in)}
+	y := c.Forward(x)
+	dy := &Tensor{Shape: y.Shape, Data: randSlice(r, y.Len())}
+	if pass == passKernelGrad {
+		c.Kernel.Grad = make([]float32, len(c.Kernel.Value))
+	}
+	flops := 2 * float64(k*k*in*out) * float64(y.Len()/out)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for range b.N {
+		switch pass {
+		case passForward:
+			c.Forward(x)
+		case passInputGrad:
+			// Backward computes dx (and the kernel gradient when training).
+			c.Backward(dy)
+		case passKernelGrad:
+			c.Backward(dy)
+		}
+	}
+	if pass == passKernelGrad {
+		flops *= 2 // dx and dk
+	}
+	reportFlops(b, flops, cpu0)
+}
+
+// The first MAVIS convolution and the one that dominates its cost.
+func BenchmarkConv224x3to64Forward(b *testing.B) {
+	benchmarkConv(b, 1, 224, 224, 3, 64, 3, passForward)
+}
+func BenchmarkConv224x3to64InputGrad(b *testing.B) {
+	benchmarkConv(b, 1, 224, 224, 3, 64, 3, passInputGrad)
+}
+func BenchmarkConv112x64to64Forward(b *testing.B) {
+	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
+}
+func BenchmarkConv112x64to64InputGrad(b *testing.B) {
+	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passInputGrad)
+}
+func BenchmarkConv112x64to64Backward(b *testing.B) {
+	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passKernelGrad)
+}
+
+// The deep, tiny layers.
+func BenchmarkConv14x32to16Forward(b *testing.B) { benchmarkConv(b, 1, 14, 14, 32, 16, 3, passForward) }
+func BenchmarkConv7x16to8Forward(b *testing.B)   { benchmarkConv(b, 1, 7, 7, 16, 8, 3, passForward) }
+
+// randomizeWeights gives every kernel and bias He-uniform random values
+// (batch-norm statistics keep Build's identity values).
+func randomizeWeights(m *Model, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 9))
+	for _, p := range m.Params() {
+		switch {
+		case strings.HasSuffix(p.Name, "/kernel"):
+			fanIn := len(p.Value) / p.Shape[len(p.Shape)-1]
+			a := math.Sqrt(6 / float64(fanIn))
+			for i := range p.Value {
+				p.Value[i] = float32((r.Float64()*2 - 1) * a)
+			}
+		case strings.HasSuffix(p.Name, "/bias"):
+			for i := range p.Value {
+				p.Value[i] = float32(r.Float64()*0.2 - 0.1)
+			}
+		}
+	}
+}
+
+// modelFlops returns the FLOPs per sample of a model's forward pass, of
+// its input gradient (every convolution and dense layer's dx, the first
+// layer's included: explainers need the gradient at the image) and of its
+// parameter gradients.
+func modelFlops(m *Model) (fwd, dx, dk float64) {
+	for i, l := range m.Layers {
+		switch l := l.(type) {
+		case *Conv2D:
+			s := m.Shapes[i]
+			f := 2 * float64(l.KH*l.KW*l.In*l.Out) * float64(s[0]*s[1])
+			fwd += f
+			dx += f
+			dk += f
+		case *Dense:
+			f := 2 * float64(l.In*l.Out)
+			fwd += f
+			dx += f
+			dk += f
+		}
+	}
+	return fwd, dx, dk
+}
+
+// reportFlops reports flopsPerOp*b.N over the wall-clock time as GFLOP/s
+// and, natively, over the CPU time since cpu0 as GFLOP/cpu-s.
+func reportFlops(b *testing.B, flopsPerOp, cpu0 float64) {
+	b.ReportMetric(flopsPerOp*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	reportCPU(b, flopsPerOp*float64(b.N), cpu0)
+}
+
+func benchModel(b *testing.B, name string, n int) (*Model, *Tensor) {
+	m, err := BuildBuiltin(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	randomizeWeights(m, 1)
+	x := m.NewInput(n)
+	r := rand.New(rand.NewPCG(2, 2))
+	for i := range x.Data {
+		x.Data[i] = float32(r.IntN(256))
+	}
+	return m, x
+}
+
+func BenchmarkMavisForward(b *testing.B) {
+	m, x := benchModel(b, "mavis", 1)
+	fwd, _, _ := modelFlops(m)
+	m.Forward(x)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for range b.N {
+		m.Forward(x)
+	}
+	reportFlops(b, fwd, cpu0)
+}
+
+// BenchmarkMavisForwardInputGrad is one step of Saliency or Integrated
+// Gradients: forward, then the gradient of a logit back to the image.
+func BenchmarkMavisForwardInputGrad(b *testing.B) {
+	m, x := benchModel(b, "mavis", 1)
+	fwd, dx, _ := modelFlops(m)
+	dy := NewTensor(1, 1, 1, m.Shapes[m.Logits()][2])
+	dy.Data[0] = 1
+	m.Forward(x)
+	m.Backward(dy, m.Logits(), 0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for range b.N {
+		m.Forward(x)
+		m.Backward(dy, m.Logits(), 0)
+	}
+	reportFlops(b, fwd+dx, cpu0)
+}
+
+// BenchmarkMavisInputGrad is the backward pass alone (Grad-CAM's and IG's
+// gradient after a forward).
+func BenchmarkMavisInputGrad(b *testing.B) {
+	m, x := benchModel(b, "mavis", 1)
+	_, dx, _ := modelFlops(m)
+	dy := NewTensor(1, 1, 1, m.Shapes[m.Logits()][2])
+	dy.Data[0] = 1
+	m.Forward(x)
+	m.Backward(dy, m.Logits(), 0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for range b.N {
+		m.Backward(dy, m.Logits(), 0)
+	}
+	reportFlops(b, dx, cpu0)
+}
+
+// BenchmarkMavisTrainStep is one training step at batch 32: forward in
+// training mode, softmax cross-entropy gradient at the logits, backward
+// with parameter gradients (no optimiser update).
+func BenchmarkMavisTrainStep(b *testing.B) {
+	const batch = 32
+	m, x := benchModel(b, "mavis", batch)
+	fwd, dx, dk := modelFlops(m)
+	m.SetTraining(true)
+	logits := m.Logits()
+	classes := m.Shapes[logits][2]
+	dy := NewTensor(batch, 1, 1, classes)
+	step := func() {
+		m.ZeroGrad()
+		p := m.Forward(x)
+		// d(mean cross-entropy)/d(logits) = (p - onehot) / batch, label n % classes.
+		for n := range batch {
+			for c := range classes {
+				v := p.Data[n*classes+c]
+				if c == n%classes {
+					v--
+				}
+				dy.Data[n*classes+c] = v / batch
+			}
+		}
+		m.Backward(dy, logits, 0)
+	}
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for range b.N {
+		step()
+	}
+	b.ReportMetric(batch*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	reportFlops(b, batch*(fwd+dx+dk), cpu0)
+}

@@ -47,6 +47,8 @@ type Model struct {
 	Layers     []Layer
 	Shapes     [][3]int // Shapes[i] is layer i's per-sample output shape
 
+	classes []string // classes[i]: layer i's Keras class name
+
 	outs  []*Tensor // outs[i]: output of layer i (last Forward)
 	grads []*Tensor // grads[i]: gradient at the output of layer i (last Backward)
 	dx    *Tensor   // gradient at the model input (last Backward that reached it)
@@ -106,6 +108,7 @@ func Build(s Spec) (*Model, error) {
 		}
 		m.Layers = append(m.Layers, l)
 		m.Shapes = append(m.Shapes, out)
+		m.classes = append(m.classes, ls.Class)
 		if split {
 			sm := ls.Name + "_softmax"
 			if seen[sm] {
@@ -113,6 +116,7 @@ func Build(s Spec) (*Model, error) {
 			}
 			m.Layers = append(m.Layers, NewSoftmax(sm))
 			m.Shapes = append(m.Shapes, out)
+			m.classes = append(m.classes, "Softmax")
 		}
 		in = out
 	}
@@ -137,6 +141,10 @@ func (m *Model) Index(name string) int {
 	}
 	return -1
 }
+
+// Class returns layer i's Keras class name ("Conv2D", "BatchNormalization",
+// ...; "Softmax" for the softmax split off a final Dense).
+func (m *Model) Class(i int) string { return m.classes[i] }
 
 // Logits returns the index of the layer whose output holds the scores
 // before the final softmax: the layer before a final Softmax layer, or the

@@ -31,6 +31,12 @@ func TestMavisBuilds(t *testing.T) {
 	if s < 0.999 || s > 1.001 {
 		t.Errorf("softmax sums to %g", s)
 	}
+	if got, want := m.Class(m.Logits()+1), "Softmax"; got != want {
+		t.Errorf("class of the split softmax %q, want %q", got, want)
+	}
+	if got, want := m.Class(1), "BatchNormalization"; got != want {
+		t.Errorf("class of layer 1 %q, want %q", got, want)
+	}
 	if got := m.Layers[m.Logits()].Name(); got != "dense_2" {
 		t.Errorf("logits layer %q, want dense_2", got)
 	}

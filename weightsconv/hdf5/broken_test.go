@@ -286,7 +286,7 @@ func patchEOF(b []byte, eof uint64) bool {
 }
 
 func FuzzOpen(f *testing.F) {
-	for _, name := range []string{"basic.h5", "latest.h5", "many_links.h5", "unsupported.h5"} {
+	for _, name := range []string{"basic.h5", "latest.h5", "many_links.h5", "unsupported.h5", "userblock.h5"} {
 		f.Add(readTestdata(f, name))
 	}
 	for _, tt := range brokenCases() {

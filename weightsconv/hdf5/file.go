@@ -230,8 +230,10 @@ func (f *File) readSuperblockV0(c *cursor) error {
 	if f.base == undef {
 		f.base = 0
 	}
-	if eof != undef && f.base+eof > uint64(f.size) {
-		return fmt.Errorf("hdf5: superblock: end of file address %d beyond file size %d (truncated file?)", f.base+eof, f.size)
+	// h5py writes the end-of-file address as an absolute offset even after a
+	// user block, so it is compared with the file size as it is.
+	if eof != undef && eof > uint64(f.size) {
+		return fmt.Errorf("hdf5: superblock: end of file address %d beyond file size %d (truncated file?)", eof, f.size)
 	}
 	return nil
 }
@@ -260,8 +262,10 @@ func (f *File) readSuperblockV2(c *cursor) error {
 	if f.base == undef {
 		f.base = 0
 	}
-	if eof != undef && f.base+eof > uint64(f.size) {
-		return fmt.Errorf("hdf5: superblock: end of file address %d beyond file size %d (truncated file?)", f.base+eof, f.size)
+	// h5py writes the end-of-file address as an absolute offset even after a
+	// user block, so it is compared with the file size as it is.
+	if eof != undef && eof > uint64(f.size) {
+		return fmt.Errorf("hdf5: superblock: end of file address %d beyond file size %d (truncated file?)", eof, f.size)
 	}
 	return nil
 }

@@ -39,3 +39,22 @@ func TestUnsupported(t *testing.T) {
 		t.Errorf("ok: %v, %v", v, err)
 	}
 }
+
+func TestUserBlock(t *testing.T) {
+	f := openTestdata(t, "userblock.h5")
+	o, err := f.Lookup("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := o.(*Dataset).ReadFloat64()
+	if err != nil || len(v) != 6 || v[5] != 1.25 {
+		t.Errorf("x = %v, %v", v, err)
+	}
+	a, err := f.Root().Attr("note")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := a.Text(); s != "after a user block" {
+		t.Errorf("note = %q, %v", s, err)
+	}
+}

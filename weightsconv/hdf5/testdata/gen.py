@@ -102,11 +102,22 @@ def unsupported():
         f.create_dataset("ok", data=np.arange(3, dtype="<i2"))
 
 
+def userblock():
+    # A 512-byte user block before the superblock: addresses are relative
+    # to the superblock's base address.
+    with h5py.File("userblock.h5", "w", userblock_size=512) as f:
+        f.create_dataset("x", data=np.arange(6, dtype="<f4").reshape(2, 3) / 4)
+        f.attrs["note"] = "after a user block"
+    with open("userblock.h5", "r+b") as f:
+        f.write(b"user block text")
+
+
 def hdf5_files():
     basic()
     latest()
     many_links()
     unsupported()
+    userblock()
 
 
 # ---------------------------------------------------------------------------

@@ -40,15 +40,19 @@ func ScoreOf(method string, m MapMetrics) MethodScore {
 }
 
 // RelativeGap returns the completeness gap relative to the score
-// difference it should add up to: gap / |scoreX − scoreBaseline|
-// (±Inf when the difference is 0 and the gap is not, 0 when both are).
+// difference it should add up to: gap / |scoreX − scoreBaseline|, clamped
+// to ±1e6 (a zero difference with a non-zero gap gives ±1e6; both zero
+// give 0), so that it always fits in JSON.
 func RelativeGap(gap, scoreX, scoreBaseline float64) float64 {
+	const limit = 1e6
 	d := math.Abs(scoreX - scoreBaseline)
-	if d == 0 {
-		if gap == 0 {
-			return 0
-		}
-		return math.Copysign(math.Inf(1), gap)
+	switch {
+	case gap == 0:
+		return 0
+	case math.IsNaN(gap) || math.IsNaN(d):
+		return limit
+	case d == 0 || math.Abs(gap)/d > limit:
+		return math.Copysign(limit, gap)
 	}
 	return gap / d
 }

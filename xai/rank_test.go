@@ -60,7 +60,11 @@ func TestRankVerdict(t *testing.T) {
 	if r := Rank(nil); r.Verdict == "" || r.Trusted != "" {
 		t.Errorf("empty ranking: %+v", r)
 	}
-	if g := RelativeGap(-0.5, 3, 1); g != -0.25 {
-		t.Errorf("RelativeGap = %v, want -0.25", g)
+	for _, tt := range []struct{ gap, x, b, want float64 }{
+		{-0.5, 3, 1, -0.25}, {0, 2, 2, 0}, {0.1, 2, 2, 1e6}, {-1e300, 1, 0, -1e6},
+	} {
+		if g := RelativeGap(tt.gap, tt.x, tt.b); g != tt.want {
+			t.Errorf("RelativeGap(%v, %v, %v) = %v, want %v", tt.gap, tt.x, tt.b, g, tt.want)
+		}
 	}
 }

@@ -1,0 +1,163 @@
+package main
+
+// The -evaluate figures, drawn with gonum.org/v1/plot: the mean deletion
+// and insertion curves per method, box plots of the AUCs, and the time
+// per method.
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// figure is one PNG written under figures/.
+type figure struct {
+	file, title, caption string
+}
+
+func writeFigures(dir string, s *evalSummary, recs []*evalRecord) ([]figure, error) {
+	var figs []figure
+	score := fmt.Sprint(s.Settings["curve_score"])
+	for _, kind := range []string{"deletion", "insertion"} {
+		p := plot.New()
+		p.Title.Text = fmt.Sprintf("Mean %s curve (%d images)", kind, s.Images)
+		p.X.Label.Text = "fraction of pixels " + map[string]string{"deletion": "removed", "insertion": "inserted"}[kind]
+		p.Y.Label.Text = "class " + score
+		p.X.Min, p.X.Max = 0, 1
+		if score == "probability" {
+			p.Y.Min, p.Y.Max = 0, 1.05
+		}
+		p.Add(plotter.NewGrid())
+		for i, m := range s.Methods {
+			curve := m.MeanDeletion
+			if kind == "insertion" {
+				curve = m.MeanInsertion
+			}
+			xy := make(plotter.XYs, len(curve))
+			for k := range curve {
+				xy[k].X, xy[k].Y = m.Fraction[k], curve[k]
+			}
+			l, err := plotter.NewLine(xy)
+			if err != nil {
+				return nil, fmt.Errorf("%s curve of %s: %v", kind, m.Method, err)
+			}
+			l.Color = plotutil.Color(i)
+			l.Dashes = plotutil.Dashes(i)
+			l.Width = vg.Points(1.5)
+			p.Add(l)
+			p.Legend.Add(m.Label, l)
+		}
+		p.Legend.Top = kind == "insertion"
+		p.Legend.Left = kind == "insertion"
+		file := "curves_" + kind + ".png"
+		if err := savePlot(p, filepath.Join(dir, file), 6*vg.Inch, 4*vg.Inch); err != nil {
+			return nil, err
+		}
+		cap := "Faster fall is better: the pixels the map ranks first are the ones the model needs."
+		if kind == "insertion" {
+			cap = "Faster rise is better: the pixels the map ranks first suffice for the prediction."
+		}
+		figs = append(figs, figure{file, "mean " + kind + " curves", cap})
+	}
+
+	// Box plots of the deletion and insertion AUCs and their difference.
+	p := plot.New()
+	p.Title.Text = "AUC per image"
+	p.Y.Label.Text = "AUC"
+	p.Add(plotter.NewGrid())
+	w := vg.Points(18)
+	var names []string
+	for i, m := range s.Methods {
+		names = append(names, m.Label)
+		var del, ins, faith plotter.Values
+		for _, r := range recs {
+			if e := r.Methods[m.Method]; e != nil {
+				del = append(del, e.Metrics.Deletion.AUC)
+				ins = append(ins, e.Metrics.Insertion.AUC)
+				faith = append(faith, e.Metrics.Faithfulness)
+			}
+		}
+		for k, v := range []plotter.Values{del, ins, faith} {
+			b, err := plotter.NewBoxPlot(w, float64(i), v)
+			if err != nil {
+				return nil, fmt.Errorf("box plot of %s: %v", m.Method, err)
+			}
+			b.Offset = vg.Length(k-1) * (w + vg.Points(3))
+			b.FillColor = plotutil.Color(k)
+			p.Add(b)
+			if i == 0 {
+				p.Legend.Add([]string{"deletion", "insertion", "insertion − deletion"}[k], swatch{plotutil.Color(k)})
+			}
+		}
+	}
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	// Room above the data for the legend.
+	p.Y.Min = min(p.Y.Min, 0)
+	p.Y.Max = max(p.Y.Max, 1) + 0.3*(max(p.Y.Max, 1)-p.Y.Min)
+	p.Legend.Top = true
+	if err := savePlot(p, filepath.Join(dir, "auc_boxplot.png"), vg.Length(max(6, 1.8*float64(len(names))))*vg.Inch, 4*vg.Inch); err != nil {
+		return nil, err
+	}
+	figs = append(figs, figure{"auc_boxplot.png", "AUC box plots",
+		"Per method, left to right: deletion AUC (lower is better), insertion AUC and insertion − deletion (higher is better); boxes span the quartiles."})
+
+	// Time per method.
+	p = plot.New()
+	p.Title.Text = "Time per image"
+	p.Y.Label.Text = "seconds"
+	var mapT, metT plotter.Values
+	for _, m := range s.Methods {
+		mapT = append(mapT, m.MapSeconds.Mean)
+		metT = append(metT, m.MetricsSeconds.Mean)
+	}
+	bw := vg.Points(16)
+	for k, v := range []plotter.Values{mapT, metT} {
+		b, err := plotter.NewBarChart(v, bw)
+		if err != nil {
+			return nil, fmt.Errorf("time chart: %v", err)
+		}
+		b.Color = plotutil.Color(k)
+		b.Offset = vg.Length(2*k-1) * bw / 2
+		p.Add(b)
+		p.Legend.Add([]string{"map", "metrics (deletion + insertion + confidence)"}[k], b)
+	}
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	p.Y.Min = 0
+	p.Y.Max *= 1.3 // room for the legend
+	p.Legend.Top = true
+	if err := savePlot(p, filepath.Join(dir, "time.png"), vg.Length(max(5, 1.5*float64(len(names))))*vg.Inch, 4*vg.Inch); err != nil {
+		return nil, err
+	}
+	figs = append(figs, figure{"time.png", "time per method", "Mean seconds per image to compute each map and to score it."})
+	return figs, nil
+}
+
+// swatch is a legend entry filled with one colour.
+type swatch struct{ c color.Color }
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	r := c.Rectangle
+	c.FillPolygon(s.c, []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}})
+}
+
+// savePlot renders p as PNG and writes it atomically.
+func savePlot(p *plot.Plot, path string, w, h vg.Length) error {
+	wt, err := p.WriterTo(w, h, "png")
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	return writeFile(path, buf.Bytes())
+}

@@ -145,7 +145,7 @@ func parseLayoutV3(c *cursor, l *layout, version uint8) {
 	}
 }
 
-// chunkRef locates one stored chunk.
+// storedChunk locates one stored chunk.
 type storedChunk struct {
 	offsets []uint64 // element offsets of the chunk's first element
 	addr    uint64

@@ -205,6 +205,9 @@ func hasSplitAttr(o hdf5.Object, name string) bool {
 // name0, name1, ... when it was longer than HDF5's 64 kB attribute limit.
 func splitAttr(o hdf5.Object, name string) ([]string, error) {
 	if a, err := o.Attr(name); err == nil {
+		if empty(a) {
+			return nil, nil // Keras writes np.asarray([]), a float64 array
+		}
 		s, err := a.Strings()
 		if err != nil {
 			return nil, fmt.Errorf("keras: %s attribute %s: %v", o.Path(), name, err)
@@ -311,6 +314,15 @@ func keras3Layers(h *hdf5.File) ([]Layer, error) {
 		layers = append(layers, l)
 	}
 	return layers, nil
+}
+
+func empty(a *hdf5.Attr) bool {
+	for _, d := range a.Shape {
+		if d == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func readVar(g *hdf5.Group, name string) (Var, error) {

@@ -253,7 +253,8 @@ def keras2_weights_group(g, w, split):
     for name, _, vars_ in TINY_SHAPES:
         lg = g.create_group(name)
         wnames = [f"{name}/{var}:0".encode() for var, _ in vars_]
-        lg.attrs["weight_names"] = np.array(wnames, dtype="S40")
+        # Keras writes np.asarray(names): an empty list becomes float64 (0,).
+        lg.attrs["weight_names"] = np.array(wnames, dtype="S40") if wnames else np.asarray([])
         for (var, _), wn in zip(vars_, wnames):
             lg.create_dataset(wn.decode(), data=w[(name, var)])
 

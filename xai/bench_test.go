@@ -1,0 +1,77 @@
+package xai
+
+// Benchmarks: each explainer end to end on the MAVIS architecture at
+// 224x224, batch 1, with seeded random weights (the cost does not depend
+// on the values). Run natively and as js/wasm under node:
+//
+//	go test -run '^$' -bench . -benchtime 3x ./xai
+//	PATH=$PATH:$(go env GOROOT)/lib/wasm GOOS=js GOARCH=wasm go test -run '^$' -bench . -benchtime 3x ./xai
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+func benchSetup(b *testing.B) (*Explainer, *nn.Tensor) {
+	b.Helper()
+	m, err := nn.BuildBuiltin("mavis")
+	if err != nil {
+		b.Fatal(err)
+	}
+	nn.Init(m, 1)
+	x := m.NewInput(1)
+	rng := rand.New(rand.NewPCG(2, 3))
+	for i := range x.Data {
+		x.Data[i] = float32(rng.IntN(256))
+	}
+	return New(m), x
+}
+
+func BenchmarkGradCAM(b *testing.B) {
+	ex, x := benchSetup(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ex.GradCAM(x, CAMOptions{Target: Predicted()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGradCAMPlusPlus(b *testing.B) {
+	ex, x := benchSetup(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ex.GradCAMPlusPlus(x, CAMOptions{Target: Predicted()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSaliency(b *testing.B) {
+	ex, x := benchSetup(b)
+	var s SaliencyMap
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ex.SaliencyTo(&s, x, Predicted()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchmarkIG(b *testing.B, steps, batch int) {
+	ex, x := benchSetup(b)
+	ex.Batch = batch
+	var a Attribution
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ex.IntegratedGradientsTo(&a, x, IGOptions{Target: Predicted(), Steps: steps}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkIG50(b *testing.B)        { benchmarkIG(b, 50, DefaultBatch) }
+func BenchmarkIG50Batch1(b *testing.B)  { benchmarkIG(b, 50, 1) }
+func BenchmarkIG50Batch10(b *testing.B) { benchmarkIG(b, 50, 10) }

@@ -1,0 +1,70 @@
+// Package xai explains image classifiers built with nn: Grad-CAM,
+// Grad-CAM++, gradient saliency, SmoothGrad and Integrated Gradients, and
+// the rendering of their maps as heatmaps, overlays and panels.
+//
+// # One engine, thin explainers
+//
+// An Explainer wraps one *nn.Model. Every method runs the same gradient
+// engine: a forward pass to the logits (the layer nn.Model.Logits names),
+// the softmax recomputed from them in float64, a seed d(Score)/d(logits),
+// and nn's backward pass down to the layer the method needs. The methods
+// only weight what the engine leaves:
+//
+//	GradCAM          w_k = spatial mean of ∂Score/∂A_k;  relu(Σ_k w_k A_k)     (stops at the layer: cheaper)
+//	GradCAMPlusPlus  w_k = Σ alpha relu(∂Score/∂A_k), alpha in closed form   (same pass)
+//	Saliency         max_c |∂Score/∂x|                                       (backward to the input)
+//	SmoothGrad       Saliency of the mean gradient over noisy copies         (batched)
+//	IntegratedGradients (x − b) ⊙ Σ_k w_k ∂Score/∂x(b + α_k(x − b))          (batched)
+//
+// Each method's doc comment cites its paper and equation and states the
+// exact convention; they are those of the reference fixtures in
+// ../shared/fixtures/README.md, which the tests hold them to.
+//
+// # Targets
+//
+// A Target is a class and a Score kind. Class −1 (Predicted) explains the
+// predicted class c = argmax p(x), fixed for every IG step, the baseline
+// and every SmoothGrad sample. Logit (the default) differentiates z_c:
+// a saturated softmax has vanishing gradients and blank maps.
+// Probability differentiates p_c with dp_c/dz_j = p_c(δ_cj − p_j), where
+// 1 − p_c is evaluated as Σ_{j≠c} p_j in float64, so it stays exact when
+// p_c rounds to 1 in float32.
+//
+// # Layout and aliasing
+//
+// Inputs are one-sample nn tensors, 1 x H x W x C, in the range of the
+// model's Preprocess contract (0..255 for MAVIS). Results are plain
+// structs holding Maps (H x W x C float32 grids in HWC order, like an
+// image.RGBA's Pix) that the caller owns. The *To variants
+// (SaliencyTo, IntegratedGradientsTo) reuse the destination's storage.
+// An Explainer reuses its buffers and the model's between calls: in steady
+// state IntegratedGradientsTo allocates nothing. An Explainer and its model
+// are not safe for concurrent use.
+//
+// # Batching
+//
+// IG steps and SmoothGrad samples run Explainer.Batch at a time through
+// one forward and backward pass (DefaultBatch when 0). Every pass of a
+// call has the same batch size (the last is padded), so the model's
+// buffers are never reallocated; the result does not depend on Batch.
+// Progress hooks on IGOptions and SmoothGradOptions report each pass.
+//
+// # Rendering
+//
+// Computation never renders. Maps become pictures through separate
+// functions: Resize (bilinear, standard library only), the Scale family
+// (min–max, percentile clip, symmetric, shared across maps), Colormaps
+// (jet, hot, viridis, inferno, rdbu_r), HeatmapTo, OverlayTo and Panel (the
+// original notebook's four tiles). A map with no contrast, such as an
+// all-zero Grad-CAM, has a flat Scale: it renders as the colormap's lowest
+// colour and is reported as flat (CAM.Zero, SaliencyMap.Zero), never as
+// NaN.
+//
+// # Errors
+//
+// Anything that comes from a user choice (a class, a layer name, a step
+// count, a baseline, an input of the wrong shape) returns an error
+// prefixed "xai: " with the numbers involved; for example a Grad-CAM layer
+// without a spatial output is refused in plain words. Shape mismatches
+// between our own code paths panic.
+package xai

@@ -5,7 +5,8 @@
 //
 // # Formats
 //
-//	Keras 3 .weights.h5   layers/<name>/vars/<i>; no architecture
+//	Keras 3 .weights.h5   layers/<name>/vars/<i> (_layer_checkpoint_dependencies/<name>/vars/<i>
+//	                      in the first Keras 3 / keras-core releases); no architecture
 //	Keras 3 .keras        zip of config.json (architecture) and model.weights.h5
 //	Keras 2 weights .h5   root attributes layer_names (or layer_names0, layer_names1, ...
 //	                      when Keras split a long list), one group per layer with

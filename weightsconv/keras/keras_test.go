@@ -60,6 +60,7 @@ func TestTinyFormats(t *testing.T) {
 		hasSpec bool
 	}{
 		{"tiny.weights.h5", Keras3Weights, false},
+		{"tiny_ckptdeps.weights.h5", Keras3Weights, false},
 		{"tiny.keras", Keras3Archive, true},
 		{"tiny_keras2_split.h5", Keras2Weights, false},
 		{"tiny_keras2_model.h5", Keras2Model, true},

@@ -171,7 +171,7 @@ func readHDF5(h *hdf5.File) (*Checkpoint, error) {
 		}
 		return &Checkpoint{Format: Keras2Weights, Layers: layers}, nil
 	}
-	if _, err := root.Group("layers"); err == nil {
+	if layersGroup(root) != "" {
 		layers, err := keras3Layers(h)
 		if err != nil {
 			return nil, err
@@ -265,18 +265,36 @@ func keras2Layers(g *hdf5.Group) ([]Layer, error) {
 	return layers, nil
 }
 
+// layersGroup names the group holding the layers of a Keras 3 weights file:
+// "layers", or "_layer_checkpoint_dependencies" in files of the first
+// Keras 3 / keras-core releases (2023); "" when there is none.
+func layersGroup(root *hdf5.Group) string {
+	for _, name := range []string{"layers", "_layer_checkpoint_dependencies"} {
+		for _, m := range root.Members() {
+			if m == name {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
 // keras3Layers reads layers/<name>/vars/<i> of a Keras 3 weights file.
 func keras3Layers(h *hdf5.File) ([]Layer, error) {
-	lg, err := h.Root().Group("layers")
+	top := layersGroup(h.Root())
+	if top == "" {
+		return nil, fmt.Errorf("keras: Keras 3 weights have no layers group (root has %v)", h.Root().Members())
+	}
+	lg, err := h.Root().Group(top)
 	if err != nil {
-		return nil, fmt.Errorf("keras: Keras 3 weights have no layers group: %v", err)
+		return nil, fmt.Errorf("keras: %v", err)
 	}
 	var layers []Layer
 	seen := map[string]string{}
 	for _, member := range lg.Members() {
 		g, err := lg.Group(member)
 		if err != nil {
-			return nil, fmt.Errorf("keras: layers/%s: %v", member, err)
+			return nil, fmt.Errorf("keras: %s/%s: %v", top, member, err)
 		}
 		name := member
 		if _, err := g.Attr("name"); err == nil {
@@ -285,7 +303,7 @@ func keras3Layers(h *hdf5.File) ([]Layer, error) {
 			}
 		}
 		if other, dup := seen[name]; dup {
-			return nil, fmt.Errorf("keras: layers/%s and layers/%s both name layer %q", other, member, name)
+			return nil, fmt.Errorf("keras: %s/%s and %s/%s both name layer %q", top, other, top, member, name)
 		}
 		seen[name] = member
 		l := Layer{Name: name}
@@ -294,14 +312,14 @@ func keras3Layers(h *hdf5.File) ([]Layer, error) {
 			for _, v := range vg.Members() {
 				i, err := strconv.Atoi(v)
 				if err != nil || i < 0 {
-					return nil, fmt.Errorf("keras: layers/%s/vars/%s: variable names must be 0, 1, ...", member, v)
+					return nil, fmt.Errorf("keras: %s/%s/vars/%s: variable names must be 0, 1, ...", top, member, v)
 				}
 				idx = append(idx, i)
 			}
 			sort.Ints(idx)
 			for want, i := range idx {
 				if i != want {
-					return nil, fmt.Errorf("keras: layers/%s/vars: variable %d missing (have %v)", member, want, idx)
+					return nil, fmt.Errorf("keras: %s/%s/vars: variable %d missing (have %v)", top, member, want, idx)
 				}
 				v, err := readVar(vg, strconv.Itoa(i))
 				if err != nil {

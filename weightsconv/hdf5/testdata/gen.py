@@ -219,13 +219,15 @@ def keras3_config():
             "registered_name": None, "build_config": {"input_shape": [None, 6, 6, 3]}}
 
 
-def keras3_weights(path, w):
-    # Keras 3 saving_lib layout: layers/<name>/vars/<i>, optimizer state apart.
+def keras3_weights(path, w, top="layers"):
+    # Keras 3 saving_lib layout: layers/<name>/vars/<i>, optimizer state apart
+    # (top "_layer_checkpoint_dependencies" in the first Keras 3 releases).
     with h5py.File(path, "w") as f:
-        layers = f.create_group("layers")
+        layers = f.create_group(top)
         for name, _, vars_ in TINY_SHAPES:
             g = layers.create_group(name)
-            g.attrs["name"] = name  # Keras >= 3.6
+            if top == "layers":
+                g.attrs["name"] = name  # Keras >= 3.6
             v = g.create_group("vars")
             for i, (var, _) in enumerate(vars_):
                 v.create_dataset(str(i), data=w[(name, var)])
@@ -279,6 +281,7 @@ def keras_files():
     with open(os.path.join(KERAS_DIR, "tiny_expected.json"), "w") as f:
         json.dump({"input": x.reshape(-1).tolist(), "logits": z.tolist(), "probs": p.tolist()}, f, indent=1)
     keras3_weights(os.path.join(KERAS_DIR, "tiny.weights.h5"), w)
+    keras3_weights(os.path.join(KERAS_DIR, "tiny_ckptdeps.weights.h5"), w, top="_layer_checkpoint_dependencies")
     # Keras 2 model.save_weights("x.h5") with split layer_names attributes.
     with h5py.File(os.path.join(KERAS_DIR, "tiny_keras2_split.h5"), "w") as f:
         keras2_weights_group(f, w, split=True)

@@ -34,6 +34,7 @@ Usage:
   train -resume -out DIR [-epochs N]            continue the run in DIR after its last epoch
   train -eval MODEL -data PATH                  evaluate a .safetensors model
   train -reorganise ROOT [-move]                copy Tiny ImageNet val images into val/<wnid>/
+  train -export-samples DIR -data PATH          one test image per class as PNG, for the page
 
 Data (-data, -val; the layout is detected, or set -format):
   idx           MNIST / Fashion-MNIST IDX files (gzipped or not): a directory
@@ -80,6 +81,8 @@ type options struct {
 	eval                             string
 	reorganise                       string
 	move                             bool
+	exportDir                        string
+	exportN                          int
 	scale                            string
 	limit                            int
 	cfg                              Config
@@ -119,6 +122,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.resume, "resume", false, "continue the run in -out from its last completed epoch")
 	fs.StringVar(&o.eval, "eval", "", "evaluate this .safetensors model on -data and exit")
 	fs.StringVar(&o.reorganise, "reorganise", "", "Tiny ImageNet root: copy val/images/* into val/<wnid>/ following val_annotations.txt, then exit")
+	fs.StringVar(&o.exportDir, "export-samples", "", "write the first test image of each class of -data as PNG (plus index.json for the page) into this directory, then exit")
+	fs.IntVar(&o.exportN, "export-n", 10, "with -export-samples: at most this many classes")
 	fs.BoolVar(&o.move, "move", false, "with -reorganise: remove each original after its copy is verified")
 	fs.StringVar(&o.scale, "scale", "auto", "input scale stored with the model: 0..1, 0..255, or auto (0..1 for fashion, 0..255 otherwise, as the original fed raw pixels)")
 	fs.IntVar(&o.limit, "limit", 0, "use only the first N training samples (after the split; 0 = all), for quick trials")
@@ -146,6 +151,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.reorganise != "":
 	case o.resume:
+	case o.exportDir != "" && o.data == "":
+		return o, fmt.Errorf("train: -export-samples needs -data")
 	case o.data == "":
 		return o, fmt.Errorf("train: -data is required (see train -help)")
 	}
@@ -170,6 +177,17 @@ func run(o options, stdout, stderr io.Writer) error {
 		return runReorganise(o, stdout, stderr)
 	case o.eval != "":
 		return runEval(o, stdout, stderr)
+	case o.exportDir != "":
+		d, err := loadData(o.data, o.loadOptions("test"), stderr)
+		if err != nil {
+			return err
+		}
+		files, err := ExportSamples(d, o.exportDir, o.exportN)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %d samples to %s: %s\n", len(files), o.exportDir, strings.Join(files, " "))
+		return nil
 	}
 	return runTrain(o, stderr)
 }

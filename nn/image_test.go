@@ -448,6 +448,7 @@ func FuzzDecodeImage(f *testing.F) {
 	var g bytes.Buffer
 	gif.Encode(&g, src, nil)
 	f.Add(g.Bytes())
+	f.Add(cmykJPEG(40, 100, 200, 30))
 	p := Preprocess{Height: 4, Width: 4, Channels: 3, Color: "rgb", Scale: "0..1", Crop: "center"}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		img, err := decodeImageLimit(bytes.NewReader(raw), 1<<16)
@@ -471,4 +472,93 @@ func FuzzDecodeImage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// cmykJPEG hand-assembles an 8x8 baseline JPEG with four components and an
+// Adobe APP14 marker (transform 0: CMYK), every pixel (c, m, y, k). Go's
+// encoder only writes YCbCr and grey, hence this. Adobe CMYK files store
+// inverted samples (255 means no ink), and a flat block is all DC: the
+// coefficient is 8*(sample-128) with a quantiser of 1.
+func cmykJPEG(c, m, y, k byte) []byte {
+	seg := func(b []byte, marker byte, payload ...byte) []byte {
+		b = append(b, 0xff, marker)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(payload)+2))
+		return append(b, payload...)
+	}
+	b := []byte{0xff, 0xd8}
+	b = seg(b, 0xee, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0)
+	dqt := make([]byte, 65)
+	for i := 1; i < 65; i++ {
+		dqt[i] = 1
+	}
+	b = seg(b, 0xdb, dqt...)
+	b = seg(b, 0xc0, 8, 0, 8, 0, 8, 4, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 4, 0x11, 0)
+	// DC table: symbols 0..11 (the size categories) with 4-bit codes, so
+	// category s has code s. AC table: only end-of-block, code "0".
+	dc := append([]byte{0x00, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+	b = seg(b, 0xc4, dc...)
+	b = seg(b, 0xc4, 0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00)
+	b = seg(b, 0xda, 4, 1, 0x00, 2, 0x00, 3, 0x00, 4, 0x00, 0, 63, 0)
+
+	var bits []bool
+	put := func(v, n int) {
+		for i := n - 1; i >= 0; i-- {
+			bits = append(bits, v>>i&1 == 1)
+		}
+	}
+	for _, v := range []byte{c, m, y, k} {
+		diff := 8 * (int(255-v) - 128)
+		cat := 0
+		for a := max(diff, -diff); a > 0; a >>= 1 {
+			cat++
+		}
+		put(cat, 4)
+		if diff < 0 {
+			diff += 1<<cat - 1
+		}
+		put(diff, cat)
+		put(0, 1) // end of block
+	}
+	for len(bits)%8 != 0 {
+		bits = append(bits, true)
+	}
+	for i := 0; i < len(bits); i += 8 {
+		var x byte
+		for j := 0; j < 8; j++ {
+			if bits[i+j] {
+				x |= 0x80 >> j
+			}
+		}
+		b = append(b, x)
+		if x == 0xff {
+			b = append(b, 0)
+		}
+	}
+	return append(b, 0xff, 0xd9)
+}
+
+func TestImageInputCMYKJPEG(t *testing.T) {
+	p := Preprocess{Height: 8, Width: 8, Channels: 3, Color: "rgb", Scale: "0..255"}
+	for _, ink := range [][4]byte{{0, 255, 255, 0}, {0, 0, 0, 0}, {40, 100, 200, 30}, {255, 255, 255, 255}} {
+		img, err := DecodeImage(bytes.NewReader(cmykJPEG(ink[0], ink[1], ink[2], ink[3])))
+		if err != nil {
+			t.Fatalf("%v: %v", ink, err)
+		}
+		if _, ok := img.(*image.CMYK); !ok {
+			t.Fatalf("%v: decoded as %T, want *image.CMYK", ink, img)
+		}
+		x, err := ImageInput(img, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, g, bl := color.CMYKToRGB(ink[0], ink[1], ink[2], ink[3])
+		want := []float32{float32(r), float32(g), float32(bl)}
+		for h := 0; h < 8; h++ {
+			for w := 0; w < 8; w++ {
+				if got := pix(x, h, w); !near(got, want, 1) {
+					t.Fatalf("ink %v at (%d,%d): got %v, want %v", ink, w, h, got, want)
+				}
+			}
+		}
+	}
 }

@@ -88,6 +88,7 @@ type config struct {
 	colormap    string
 	alpha       float64
 	inputs      []string
+	eval        *evalConfig // -evaluate mode (evaluate.go)
 }
 
 var allMethods = []string{"gradcam", "gradcampp", "saliency", "ig", "smoothgrad"}
@@ -110,6 +111,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "explain: %v\n", err)
 		return 1
+	}
+	if cfg.eval.dir != "" {
+		return runEvaluate(cfg, cfg.eval, m, stdout, stderr)
 	}
 	images, failed := collect(cfg.inputs, stderr)
 	if len(images) == 0 {
@@ -149,6 +153,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
+		fmt.Fprint(stderr, evaluateUsage)
 	}
 	methods := fs.String("methods", "gradcam,gradcampp,saliency,ig", "comma-separated methods: "+strings.Join(allMethods, ", ")+" (smoothgrad is added when -smoothgrad N > 0)")
 	fs.StringVar(&c.model, "model", "", "model file written by nn.Save (.safetensors; required)")
@@ -166,6 +171,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.topk, "topk", 5, "predictions listed in report.json")
 	fs.StringVar(&c.colormap, "colormap", "", "colormap for CAM panels (default jet; saliency uses hot, IG viridis): "+strings.Join(xai.ColormapNames(), ", "))
 	fs.Float64Var(&c.alpha, "alpha", 0.4, "heatmap opacity in overlays")
+	c.eval = evaluateFlags(fs)
 	// Flags anywhere: parse, take one positional argument, continue.
 	rest := args
 	for {
@@ -182,7 +188,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if c.model == "" {
 		return nil, fmt.Errorf("-model is required")
 	}
-	if len(c.inputs) == 0 {
+	if len(c.inputs) == 0 && c.eval.dir == "" {
 		return nil, fmt.Errorf("no IMAGE or DIR given")
 	}
 	for _, s := range strings.Split(*methods, ",") {

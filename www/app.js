@@ -504,14 +504,16 @@ async function main() {
   wireInputs();
   sendStyle();
   resetMethods();
-  const url = new URLSearchParams(location.search).get('model');
+  const params = new URLSearchParams(location.search);
+  const url = params.get('model');
   if (url) {
     $('model-source').value = 'url';
     $('model-url-form').hidden = false;
     $('model-url').value = url;
   }
   const [ok] = await Promise.all([loadModel(fetchBytes(url || defaultModel), url || defaultModel), loadGallery()]);
-  if (ok) await firstSample();
+  if (ok && params.get('autorun') !== '0') await firstSample();
+  document.body.dataset.loaded = ok ? 'true' : 'false';
 }
 
 main();

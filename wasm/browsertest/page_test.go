@@ -48,9 +48,14 @@ func record(ctx context.Context) *recorder {
 	return r
 }
 
-func TestPageExplainsSample(t *testing.T) {
+// TestSession is one person's session in one tab: the page loads the
+// default model and explains the first sample; a broken image and a broken
+// model each show a readable error and the page keeps working; the viewer
+// draws a known map where it should; fifty explanations keep the worker's
+// memory flat; and no request leaves the page's origin throughout.
+func TestSession(t *testing.T) {
 	base := site(t)
-	ctx, cancel := browser(t, 90*time.Second)
+	ctx, cancel := browser(t, 4*time.Minute)
 	defer cancel()
 	rec := record(ctx)
 	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
@@ -100,6 +105,10 @@ func TestPageExplainsSample(t *testing.T) {
 	if bars != len(got.Top) {
 		t.Errorf("%d prediction bars, want %d", bars, len(got.Top))
 	}
+	t.Run("BrokenImage", func(t *testing.T) { brokenImage(ctx, t) })
+	t.Run("BrokenModel", func(t *testing.T) { brokenModel(ctx, t) })
+	t.Run("Viewer", func(t *testing.T) { viewerDraws(ctx, t) })
+	t.Run("Memory", func(t *testing.T) { memoryFlat(ctx, t) })
 	rec.check(t, base)
 }
 

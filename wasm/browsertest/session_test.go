@@ -1,0 +1,229 @@
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// explained returns the number of completed explanation rounds marker.
+func explained(ctx context.Context) string {
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.explained || ''`))
+	return s
+}
+
+// upload hands a file to one of the page's hidden file inputs, as the file
+// picker would.
+func upload(ctx context.Context, t *testing.T, input, name string, data []byte) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID(input), []string{p})); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// errorShown waits for the error banner and returns its text.
+func errorShown(ctx context.Context, t *testing.T, before int) string {
+	t.Helper()
+	if err := waitJS(ctx, `app.state.errors.length > `+strconv.Itoa(before)+` && !document.getElementById('error').hidden && !app.state.busy`); err != nil {
+		t.Fatal(err)
+	}
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error-text').textContent`))
+	return text
+}
+
+func errorCount(ctx context.Context) int {
+	n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`app.state.errors.length`))
+	return n
+}
+
+// stillWorks clicks the second sample and waits for a new full explanation.
+func stillWorks(ctx context.Context, t *testing.T) {
+	t.Helper()
+	before := explained(ctx)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#gallery .thumb:nth-child(2)`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `(document.body.dataset.explained || '') !== '`+before+`' && !app.state.busy`); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.method[data-state="done"]').length`))
+	hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('error').hidden`))
+	if n != 4 || !hidden {
+		t.Errorf("after the error: %d maps done and error banner hidden %v, want 4 and true", n, hidden)
+	}
+}
+
+func brokenImage(ctx context.Context, t *testing.T) {
+	n := errorCount(ctx)
+	upload(ctx, t, "image-file", "broken.png", []byte("\x89PNG\r\n\x1a\nthis is not an image"))
+	text := errorShown(ctx, t, n)
+	if !strings.Contains(text, "broken.png") || !strings.Contains(text, "could not decode") {
+		t.Errorf("error %q, want one naming broken.png and saying it could not be decoded", text)
+	}
+	stillWorks(ctx, t)
+}
+
+func brokenModel(ctx context.Context, t *testing.T) {
+	n := errorCount(ctx)
+	upload(ctx, t, "model-file", "broken.safetensors", []byte("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}"))
+	text := errorShown(ctx, t, n)
+	if !strings.Contains(text, "broken.safetensors") || !strings.Contains(text, "nn: ") {
+		t.Errorf("error %q, want one naming broken.safetensors with the reader's reason", text)
+	}
+	model, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`app.state.modelName`))
+	if model != "models/fashion.safetensors" {
+		t.Errorf("model %q after a broken one, want the default still loaded", model)
+	}
+	stillWorks(ctx, t)
+}
+
+// viewerDraws sends a known image and map to the viewer and reads the
+// screen: a 28x28 grey (128) image with a map of 1 on its left half and 0
+// on its right, shown alone at full opacity. jet(1) = (0.5, 0, 0) and
+// jet(0) = (0, 0, 0.5); hot(1) = white and hot(0) = black; at opacity 0
+// the image shows through.
+func viewerDraws(ctx context.Context, t *testing.T) {
+	setup := `(() => {
+		const f = document.getElementById('viewer').contentWindow;
+		const rgba = new Uint8Array(28*28*4).fill(128);
+		const map = new Float32Array(28*28);
+		for (let y = 0; y < 28; y++) for (let x = 0; x < 14; x++) map[y*28+x] = 1;
+		f.postMessage({type: 'image', rgba, width: 28, height: 28}, location.origin);
+		f.postMessage({type: 'map', slot: 0, label: 'test map', map, width: 28, height: 28}, location.origin);
+		return true;
+	})()`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](setup)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		colormap    string
+		opacity     float64
+		left, right [3]float64
+	}{
+		{"jet", 1, [3]float64{127.5, 0, 0}, [3]float64{0, 0, 127.5}},
+		{"hot", 1, [3]float64{255, 255, 255}, [3]float64{0, 0, 0}},
+		{"jet", 0, [3]float64{128, 128, 128}, [3]float64{128, 128, 128}},
+		{"jet", 0.5, [3]float64{127.75, 64, 64}, [3]float64{64, 64, 127.75}},
+	} {
+		style := `(() => { document.getElementById('viewer').contentWindow.postMessage({type: 'style', style: {colormap: '` +
+			tt.colormap + `', opacity: ` + strconv.FormatFloat(tt.opacity, 'g', -1, 64) + `, layout: 'single', selected: 0}}, location.origin); return true; })()`
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](style)); err != nil {
+			t.Fatal(err)
+		}
+		var left, right [3]float64
+		ok := false
+		for range 40 { // the viewer applies messages at its next frame
+			shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID("viewer")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(shot))
+			if err != nil {
+				t.Fatal(err)
+			}
+			left, right = probe(img, 0.25), probe(img, 0.75)
+			if near(left, tt.left, 12) && near(right, tt.right, 12) {
+				ok = true
+				break
+			}
+			chromedp.Do(ctx, chromedp.Sleep(150e6))
+		}
+		if !ok {
+			t.Errorf("%s at opacity %g: left half %v, right half %v, want %v and %v (±12)", tt.colormap, tt.opacity, left, right, tt.left, tt.right)
+		}
+	}
+	// Hovering reads the raw value under the pointer.
+	pt, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+		const r = document.getElementById('viewer').getBoundingClientRect();
+		const side = Math.min(r.width, r.height - 18);
+		const x0 = (r.width - side) / 2, y0 = (r.height - side - 18) / 2 + 18;
+		return [r.left + x0 + side * 0.25, r.top + y0 + side * 0.5];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.MouseEvent(chromedp.MouseMoved, pt[0], pt[1])); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.getElementById('hover').textContent.includes('test map at (7, 14) of 28×28: 1')`); err != nil {
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('hover').textContent`))
+		t.Errorf("hover text %q, want the value 1 at (7, 14): %v", text, err)
+	}
+}
+
+// probe averages a 5x5 patch at fraction fx of the width of the single
+// panel, half way down it, using the viewer's layout (an 18-pixel label
+// strip above a square image centred in the frame).
+func probe(img image.Image, fx float64) [3]float64 {
+	b := img.Bounds()
+	w, h := float64(b.Dx()), float64(b.Dy())
+	side := math.Min(w, h-18)
+	x0, y0 := (w-side)/2, (h-side-18)/2+18
+	cx, cy := int(x0+side*fx), int(y0+side*0.5)
+	var s [3]float64
+	for y := cy - 2; y <= cy+2; y++ {
+		for x := cx - 2; x <= cx+2; x++ {
+			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			s[0] += float64(r>>8) / 25
+			s[1] += float64(g>>8) / 25
+			s[2] += float64(bl>>8) / 25
+		}
+	}
+	return s
+}
+
+func near(a, b [3]float64, tol float64) bool {
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > tol {
+			return false
+		}
+	}
+	return true
+}
+
+// memoryFlat runs fifty explanations in a row (the four methods in turn,
+// Integrated Gradients with 20 steps) and compares the worker's memory
+// after the first ten and after all fifty.
+func memoryFlat(ctx context.Context, t *testing.T) {
+	type mem struct {
+		HeapAlloc, HeapSys, Sys, WasmBytes float64
+		NumGC                              int
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]mem](`(async () => {
+		const methods = ['gradcam', 'gradcampp', 'saliency', 'ig'];
+		const out = [];
+		for (let i = 0; i < 50; i++) {
+			await app.rpc('explain', [{method: methods[i % 4], steps: 20}]);
+			if (i === 9 || i === 49) out.push(await app.memory());
+		}
+		return out;
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("memory samples %v", got)
+	}
+	a, b := got[0], got[1]
+	t.Logf("worker memory after 10 explanations: wasm %.1f MB, Go heap in use %.1f MB of %.1f MB, sys %.1f MB, %d GCs",
+		a.WasmBytes/1e6, a.HeapAlloc/1e6, a.HeapSys/1e6, a.Sys/1e6, a.NumGC)
+	t.Logf("worker memory after 50 explanations: wasm %.1f MB, Go heap in use %.1f MB of %.1f MB, sys %.1f MB, %d GCs",
+		b.WasmBytes/1e6, b.HeapAlloc/1e6, b.HeapSys/1e6, b.Sys/1e6, b.NumGC)
+	if b.WasmBytes > a.WasmBytes*1.05 || b.Sys > a.Sys*1.05 {
+		t.Errorf("the worker's memory grew from %.1f to %.1f MB (wasm) and %.1f to %.1f MB (Go sys) over 40 explanations",
+			a.WasmBytes/1e6, b.WasmBytes/1e6, a.Sys/1e6, b.Sys/1e6)
+	}
+}

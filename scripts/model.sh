@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# scripts/model.sh reproduces the default model the page ships,
+# www/models/fashion.safetensors, and its test-set samples in www/samples/.
+#
+#   ./build.sh model              train (about 1.5 CPU-hours; see www/models/MODEL.md), evaluate, install
+#   ./build.sh model -eval-only   evaluate the committed model on the test set
+#
+# Data: Fashion-MNIST from the Debian package dataset-fashion-mnist (MIT),
+# installed with apt-get when missing and running as root. Set DATA to use
+# another copy of the four IDX files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
+RUN="${RUN:-run-fashion}"
+
+if [ ! -e "$DATA/train-images-idx3-ubyte.gz" ]; then
+	if [ "$DATA" = /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "model.sh: installing dataset-fashion-mnist" >&2
+		apt-get install -y dataset-fashion-mnist >&2 || { apt-get update >&2 && apt-get install -y dataset-fashion-mnist >&2; }
+	else
+		echo "model.sh: no Fashion-MNIST at $DATA: run 'apt-get install dataset-fashion-mnist' as root, or set DATA" >&2
+		exit 1
+	fi
+fi
+
+mkdir -p bin
+go build -o bin/train ./train
+
+if [ "${1:-}" = -eval-only ]; then
+	exec bin/train -eval www/models/fashion.safetensors -data "$DATA"
+fi
+
+# The exact training command recorded in www/models/MODEL.md.
+bin/train -arch fashion -data "$DATA" -optimizer adam -lr 1e-3 -batch 64 -epochs 12 -patience 3 -seed 1 -out "$RUN"
+
+bin/train -eval "$RUN/model.safetensors" -data "$DATA" | tee "$RUN/eval.txt"
+mkdir -p www/models
+cp "$RUN/model.safetensors" www/models/fashion.safetensors.tmp
+mv www/models/fashion.safetensors.tmp www/models/fashion.safetensors
+bin/train -export-samples www/samples -data "$DATA"
+echo "model.sh: www/models/fashion.safetensors ($(wc -c < www/models/fashion.safetensors) bytes); curves in $RUN/curves.png" >&2

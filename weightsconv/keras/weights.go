@@ -52,8 +52,13 @@ type Checkpoint struct {
 // byName reports whether layers are matched by name (Keras 3).
 func (c *Checkpoint) byName() bool { return c.Format == Keras3Weights || c.Format == Keras3Archive }
 
-// maxArchiveMember bounds the uncompressed size of a member of a .keras zip.
+// A member of a .keras zip may claim at most 1100 times the archive size
+// (deflate cannot expand more) plus 1 MiB, and at most 2 GiB.
 const maxArchiveMember = 1 << 31
+
+func memberLimit(archive int64) uint64 {
+	return min(uint64(archive)*1100+1<<20, maxArchiveMember)
+}
 
 // ReadFile reads a Keras file of any supported format.
 func ReadFile(path string) (*Checkpoint, error) {
@@ -94,11 +99,12 @@ func readArchive(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keras: .keras archive: %v", err)
 	}
-	config, err := zipMember(z, "config.json")
+	limit := memberLimit(size)
+	config, err := zipMember(z, "config.json", limit)
 	if err != nil {
 		return nil, err
 	}
-	weights, err := zipMember(z, "model.weights.h5")
+	weights, err := zipMember(z, "model.weights.h5", limit)
 	if err != nil {
 		return nil, err
 	}
@@ -117,13 +123,13 @@ func readArchive(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	return &Checkpoint{Format: Keras3Archive, Spec: &spec, Layers: layers}, nil
 }
 
-func zipMember(z *zip.Reader, name string) ([]byte, error) {
+func zipMember(z *zip.Reader, name string, limit uint64) ([]byte, error) {
 	for _, f := range z.File {
 		if f.Name != name {
 			continue
 		}
-		if f.UncompressedSize64 > maxArchiveMember {
-			return nil, fmt.Errorf("keras: .keras archive: %s claims %d bytes (limit %d)", name, f.UncompressedSize64, int64(maxArchiveMember))
+		if f.UncompressedSize64 > limit {
+			return nil, fmt.Errorf("keras: .keras archive: %s claims %d bytes (limit %d for this archive)", name, f.UncompressedSize64, limit)
 		}
 		rc, err := f.Open()
 		if err != nil {

@@ -1,0 +1,143 @@
+// api.d.ts: the JavaScript contracts of the MAVIS-XAI page, in one place.
+//
+//   page (app.js)  --postMessage-->  worker.js  --calls-->  worker.wasm (Go: wasm/worker)
+//   page (app.js)  --postMessage-->  viewer.html/viewer.js  --calls-->  viewer.wasm (Go: wasm/viewer)
+//
+// Pixels and maps cross every boundary as typed arrays, never element by
+// element: Go copies them once with js.CopyBytesToGo / CopyBytesToJS; float32
+// maps travel as their little-endian bytes. Small results are JSON.
+
+// ---------------------------------------------------------------------------
+// 1. The Go compute engine: the global object worker.wasm registers inside the
+//    Web Worker. Every method validates its arguments and returns a Promise;
+//    errors and Go panics reject it with an Error whose message is the Go
+//    error text ("nn: ...", "xai: ...", "worker: ...").
+
+interface MavisWorkerAPI {
+  /** Decodes a model file (.safetensors with the project's metadata) and makes it current. */
+  loadModel(file: Uint8Array): Promise<string /* JSON ModelInfo */>;
+  /**
+   * Preprocesses non-premultiplied RGBA pixels with the model's own contract
+   * (nn.ImageInput: resize, crop, colour, scale), keeps them as the current
+   * input and classifies them. view is the input as the model sees it,
+   * input[0] x input[1] RGBA.
+   */
+  predict(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number):
+    Promise<{ json: string /* JSON Prediction */; view: Uint8Array }>;
+  /**
+   * Explains the current input. map holds the display map (shape[0] x shape[1]
+   * float32 bytes); full, for Integrated Gradients, the H x W x C attribution.
+   * onProgress(done, total) is called during long methods.
+   */
+  explain(options: string /* JSON ExplainOptions */, onProgress?: (done: number, total: number) => void):
+    Promise<{ json: string /* JSON Explanation */; map: Uint8Array; full?: Uint8Array }>;
+  /** The Go heap, for memory checks. */
+  memory(): Promise<string /* JSON Memory */>;
+}
+
+interface ModelInfo {
+  name: string;
+  input: [number, number, number];              // H, W, C
+  classes: { id: string; name: string }[];
+  preprocess: { height: number; width: number; channels: number; color: 'rgb' | 'grey';
+                scale: '0..255' | '0..1'; resize: string; crop: 'none' | 'center' };
+  layers: { name: string; kind: string; shape: [number, number, number]; spatial: boolean }[];
+  camLayer: string;                             // the default Grad-CAM layer (last Conv2D)
+  params: number;
+}
+
+interface Prediction {
+  class: number;
+  probs: number[];
+  top: number[];                                // up to five class indices, most probable first
+  input: [number, number, number];
+  ms: number;                                   // time in the worker
+}
+
+interface ExplainOptions {
+  method: 'gradcam' | 'gradcampp' | 'saliency' | 'ig';
+  class?: number;                               // -1 or absent: the predicted class
+  score?: 'logit' | 'probability';              // default logit
+  layer?: string;                               // Grad-CAM layer, default the last Conv2D
+  posNorm?: boolean;                            // Grad-CAM++: normalise alpha over g > 0 only
+  samples?: number;                             // saliency: > 0 means SmoothGrad with this many samples
+  noise?: number;                               // SmoothGrad noise, fraction of the input range (0.15)
+  seed?: number;
+  steps?: number;                               // Integrated Gradients steps (50)
+  baseline?: 'black' | 'white' | 'blur' | 'noise';
+  sigma?: number;                               // blur baseline sigma in pixels (5)
+  rule?: 'linspace' | 'trapezoid' | 'gauss-legendre';
+}
+
+interface Explanation {
+  method: string;
+  class: number;                                // the class explained
+  score: 'logit' | 'probability';
+  value: number;                                // the score at the input
+  probs: number[];
+  shape: [number, number];                      // display map H, W (CAMs: the layer's resolution)
+  fullShape?: number[];                         // Integrated Gradients: H, W, C
+  min: number; max: number;
+  zero: boolean;                                // an all-zero map (nothing supports the class)
+  layer?: string; weights?: number[];           // CAMs: layer and channel weights
+  samples?: number;                             // SmoothGrad samples
+  ig?: { steps: number; rule: string; baseline: string; baselineScore: number;
+         sum: number; gap: number; relGap: number; evaluations: number };  // completeness
+  ms: number;
+}
+
+interface Memory { heapAlloc: number; heapSys: number; sys: number; numGC: number }
+
+// ---------------------------------------------------------------------------
+// 2. worker.js: the messages between the page and the worker. worker.js
+//    decodes images itself (createImageBitmap without colour conversion, then
+//    OffscreenCanvas getImageData) and parses the JSON.
+
+type WorkerRequest =
+  | { id: number; method: 'loadModel'; args: [ArrayBuffer] }
+  | { id: number; method: 'predict'; args: [Blob] }
+  | { id: number; method: 'explain'; args: [ExplainOptions] }
+  | { id: number; method: 'memory'; args: [] };
+
+type WorkerReply =
+  | { id: number; result: ModelInfo }
+  | { id: number; result: Prediction & { view: Uint8Array; source: [number, number] } }
+  | { id: number; result: Explanation & { map: Float32Array; fullMap?: Float32Array } }
+  | { id: number; result: Memory & { wasmBytes: number } }
+  | { id: number; progress: [number, number] }
+  | { id: number; error: string };
+
+// ---------------------------------------------------------------------------
+// 3. The viewer iframe (viewer.html). The page posts ViewerMessage with
+//    targetOrigin location.origin; viewer.js re-wraps typed arrays in its own
+//    realm and calls the global `viewer` that viewer.wasm registers. Maps are
+//    raw scalar grids: colour and blend happen in the viewer's shader, so a
+//    colormap or opacity change never recomputes anything.
+
+type ViewerMessage =
+  | { type: 'image'; rgba: Uint8Array; width: number; height: number }          // clears the maps
+  | { type: 'map'; slot: 0 | 1 | 2 | 3; label: string; map: Float32Array; width: number; height: number } // empty map clears
+  | { type: 'style'; style: { colormap: 'jet' | 'viridis' | 'hot' | 'coolwarm' | 'grey'; opacity: number;
+                              layout: 'grid' | 'single'; selected: number } }
+  | { type: 'png'; slot: number };                                             // answered by ViewerEvent 'png'
+
+type ViewerEvent =
+  | { type: 'ready' }
+  | { type: 'hover'; slot?: number; label?: string; x?: number; y?: number; value?: number; w?: number; h?: number }
+  | { type: 'layout'; layout: 'grid' | 'single'; selected: number }             // the user clicked a panel
+  | { type: 'png'; slot: number; png?: Uint8Array; error?: string }
+  | { type: 'error'; error: string };
+
+interface ViewerAPI {
+  setImage(rgba: Uint8Array, width: number, height: number): string | null;     // null or the error text
+  setMap(slot: number, label: string, float32Bytes: Uint8Array, width: number, height: number): string | null;
+  setStyle(json: string): string | null;
+  png(slot: number): string | null;
+}
+
+// ---------------------------------------------------------------------------
+// 4. The page: window.app, for tests and the console.
+//    app.state: { busy, model, modelName, image, prediction, results, errors, timings }
+//    app.rpc(method, args, onProgress?) sends a WorkerRequest; app.memory() = rpc('memory').
+//    URL parameters: ?model=<relative URL of a .safetensors file>, ?autorun=0 (do not
+//    explain the first sample on load).

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+// testModel returns the bytes of a small grey 12x12 classifier with seeded
+// weights.
+func testModel(t *testing.T) []byte {
+	t.Helper()
+	m, err := nn.Build(nn.Spec{Name: "tiny", Input: [3]int{12, 12, 1}, Layers: []nn.LayerSpec{
+		{Class: "Conv2D", Name: "conv2d", Config: nn.LayerConfig{Filters: 4, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
+		{Class: "MaxPooling2D", Name: "pool", Config: nn.LayerConfig{PoolSize: []int{2, 2}}},
+		{Class: "Flatten", Name: "flatten"},
+		{Class: "Dense", Name: "dense", Config: nn.LayerConfig{Units: 3, Activation: "softmax"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.Init(m, 3)
+	for _, p := range m.Params() {
+		if strings.HasSuffix(p.Name, "bias") {
+			for i := range p.Value {
+				p.Value[i] = 0.05 * float32(i+1)
+			}
+		}
+	}
+	m.Classes = []nn.Class{{ID: "a", Name: "apple"}, {ID: "b", Name: "banana"}, {ID: "c", Name: "cherry"}}
+	m.Preprocess.Scale = "0..1"
+	var b bytes.Buffer
+	if err := nn.Encode(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// rgba draws a 24x24 picture (twice the model's input, so it is resized).
+func rgba() (*image.NRGBA, []byte) {
+	img := image.NewNRGBA(image.Rect(0, 0, 24, 24))
+	for y := range 24 {
+		for x := range 24 {
+			v := uint8(10 * ((x + 2*y) % 25))
+			img.SetNRGBA(x, y, color.NRGBA{v, v, v, 255})
+		}
+	}
+	return img, img.Pix
+}
+
+func TestSessionPredict(t *testing.T) {
+	var s session
+	info, err := s.load(testModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// conv2d 3*3*1*4 + 4, dense (6*6*4)*3 + 3
+	if info.Input != [3]int{12, 12, 1} || len(info.Classes) != 3 || info.CAMLayer != "conv2d" || info.Params != 40+435 {
+		t.Errorf("info %+v", info)
+	}
+	img, pix := rgba()
+	p, err := s.predict(pix, 24, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same image through nn directly (an independent path through the
+	// model: ImageInput and Forward, no xai).
+	m, err := nn.Decode(testModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := nn.ImageInput(img, m.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.Forward(x).Data
+	best := 0
+	for i := range want {
+		if math.Abs(p.Probs[i]-float64(want[i])) > 1e-6 {
+			t.Errorf("probs[%d] = %g, want %g", i, p.Probs[i], want[i])
+		}
+		if want[i] > want[best] {
+			best = i
+		}
+	}
+	if p.Class != best || p.Top[0] != best || len(p.Top) != 3 {
+		t.Errorf("class %d, top %v, want %d first", p.Class, p.Top, best)
+	}
+	// The view is the model input, scaled back to bytes and made RGBA.
+	for i, v := range x.Data {
+		b := uint8(math.Round(float64(v) * 255))
+		if s.view[4*i] != b || s.view[4*i+1] != b || s.view[4*i+2] != b || s.view[4*i+3] != 255 {
+			t.Fatalf("view pixel %d = %v, want %d grey, opaque", i, s.view[4*i:4*i+4], b)
+		}
+	}
+}
+
+func TestSessionExplain(t *testing.T) {
+	var s session
+	if _, err := s.load(testModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	_, pix := rgba()
+	if _, err := s.predict(pix, 24, 24); err != nil {
+		t.Fatal(err)
+	}
+	var calls [][2]int
+	progress := func(done, total int) { calls = append(calls, [2]int{done, total}) }
+	for _, tt := range []struct {
+		o     Options
+		shape [2]int
+	}{
+		{Options{Method: "gradcam"}, [2]int{12, 12}},
+		{Options{Method: "gradcampp", Score: "probability"}, [2]int{12, 12}},
+		{Options{Method: "saliency"}, [2]int{12, 12}},
+		{Options{Method: "saliency", Samples: 4, Noise: 0.1}, [2]int{12, 12}},
+		{Options{Method: "ig", Steps: 300, Rule: "gauss-legendre"}, [2]int{12, 12}},
+	} {
+		r, disp, full, err := s.explain(tt.o, progress)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.o, err)
+		}
+		if r.Shape != tt.shape || len(disp) != tt.shape[0]*tt.shape[1] {
+			t.Errorf("%s: shape %v with %d values, want %v", tt.o.Method, r.Shape, len(disp), tt.shape)
+		}
+		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+		for _, v := range disp {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		if lo != r.Min || hi != r.Max {
+			t.Errorf("%s: min, max %g, %g, want %g, %g", tt.o.Method, r.Min, r.Max, lo, hi)
+		}
+		if tt.o.Method != "ig" {
+			continue
+		}
+		// The display map is the channel sum of the full attribution (one
+		// channel here), and with 300 Gauss-Legendre steps completeness holds:
+		// Σ IG = Score(x) − Score(b) (Sundararajan et al., Proposition 1).
+		if len(full) != len(disp) || r.IG == nil {
+			t.Fatalf("ig: full %d values, info %+v", len(full), r.IG)
+		}
+		var sum float64
+		for i := range full {
+			if full[i] != disp[i] {
+				t.Fatalf("ig: display %g at %d, want the channel sum %g", disp[i], i, full[i])
+			}
+			sum += float64(full[i])
+		}
+		if d := r.Value - r.IG.BaselineScore; math.Abs(sum-d) > 1e-3*math.Max(1, math.Abs(d)) || math.Abs(r.IG.Sum-sum) > 1e-6 {
+			t.Errorf("ig: Σ %g (reported %g), score change %g: completeness gap %g", sum, r.IG.Sum, d, r.IG.Gap)
+		}
+		if last := calls[len(calls)-1]; last[0] != last[1] || last[1] != r.IG.Evaluations {
+			t.Errorf("ig: last progress %v, want %d of %d", last, r.IG.Evaluations, r.IG.Evaluations)
+		}
+	}
+}
+
+func TestSessionErrors(t *testing.T) {
+	var s session
+	_, pix := rgba()
+	if _, err := s.predict(pix, 24, 24); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("predict before a model: %v", err)
+	}
+	if _, err := s.load([]byte("not a model")); err == nil || !strings.HasPrefix(err.Error(), "nn: ") {
+		t.Errorf("bad model: %v", err)
+	}
+	if _, err := s.load(testModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.explain(Options{Method: "gradcam"}, func(int, int) {}); err == nil || !strings.Contains(err.Error(), "predict first") {
+		t.Errorf("explain before predict: %v", err)
+	}
+	for _, tt := range []struct {
+		pix  []byte
+		w, h int
+		want string
+	}{
+		{pix, 24, 23, "want 2208"},
+		{pix, 0, 24, "out of range"},
+		{pix, 100000, 1, "out of range"},
+		{nil, 1, 1, "want 4"},
+	} {
+		if _, err := s.predict(tt.pix, tt.w, tt.h); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("predict(%d bytes, %d, %d): %v, want %q", len(tt.pix), tt.w, tt.h, err, tt.want)
+		}
+	}
+	if _, err := s.predict(pix, 24, 24); err != nil {
+		t.Fatal(err)
+	}
+	seven := 7
+	for _, tt := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Method: "lime"}, "unknown method"},
+		{Options{Method: "gradcam", Score: "odds"}, "unknown target score"},
+		{Options{Method: "gradcam", Class: &seven}, "out of range"},
+		{Options{Method: "gradcam", Layer: "dense"}, "no spatial output"},
+		{Options{Method: "ig", Baseline: "grey"}, "unknown baseline"},
+		{Options{Method: "ig", Rule: "simpson"}, "unknown integration rule"},
+		{Options{Method: "ig", Steps: 1}, "integration steps"},
+		{Options{Method: "saliency", Samples: 3, Noise: -1}, "noise"},
+	} {
+		if _, _, _, err := s.explain(tt.o, func(int, int) {}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("explain(%+v): %v, want %q", tt.o, err, tt.want)
+		}
+	}
+}

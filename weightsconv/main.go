@@ -250,7 +250,11 @@ func setPreprocess(m *nn.Model, o options) error {
 
 // summary prints one line per layer and the totals.
 func summary(w io.Writer, m *nn.Model, ckpt *keras.Checkpoint, o options) {
-	fmt.Fprintf(w, "%s: %s, architecture %q\n", o.input, ckpt.Format, m.Spec.Name)
+	from := "from the file"
+	if o.arch != "" {
+		from = "from -arch " + o.arch
+	}
+	fmt.Fprintf(w, "%s: %s, architecture %q (%s)\n", o.input, ckpt.Format, m.Spec.Name, from)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "layer\ttype\toutput\tparams\n")
 	fmt.Fprintf(tw, "input\t\t%s\t\n", shapeText(m.Spec.Input))

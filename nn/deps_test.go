@@ -10,13 +10,14 @@ import (
 )
 
 // TestPackageBoundaries enforces the import table of shared/STYLE.md with
-// go list, building for js/wasm (the browser build; nn's native-only files,
-// //go:build !js, may use gorgonia):
+// go list, for the js/wasm build (what the browser loads) and natively:
 //   - nn and xai reach neither ebiten nor gorgonia, and no non-standard
 //     package among their dependencies imports syscall/js (the standard
 //     library's own os and syscall use it under js/wasm, which is fine);
 //   - nn imports nothing of this module, xai only nn;
-//   - nothing under wasm/ reaches gorgonia.org/tensor or a command.
+//   - nothing under wasm/ reaches gorgonia.org/tensor or a command;
+//   - natively too, nn, xai, weightsconv/hdf5 and weightsconv/keras never
+//     link gorgonia (the nn/numpy package holds the Dense conversions).
 func TestPackageBoundaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list; skipped in -short mode")
@@ -35,10 +36,13 @@ func TestPackageBoundaries(t *testing.T) {
 		standard bool
 		imports  []string
 	}
-	list := func(pattern string) []pkg {
+	list := func(pattern string, native bool) []pkg {
 		cmd := exec.Command(gobin, "list", "-e", "-deps", "-f", "{{.ImportPath}} {{.Standard}} {{join .Imports \",\"}}", pattern)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		if native {
+			cmd.Env = os.Environ()
+		}
 		out, err := cmd.Output()
 		if err != nil {
 			msg := err.Error()
@@ -64,16 +68,23 @@ func TestPackageBoundaries(t *testing.T) {
 		forbidden []string // import path prefixes it must not reach
 		ours      []string // packages of this module it may reach (nil: any but commands)
 		noJS      bool     // no non-standard dependency may import syscall/js
+		native    bool     // list the native build instead of js/wasm
 	}{
-		{"./nn", []string{"github.com/hajimehoshi/ebiten", "gorgonia.org/"}, []string{"nn"}, true},
-		{"./xai", []string{"github.com/hajimehoshi/ebiten", "gorgonia.org/"}, []string{"nn", "xai"}, true},
-		{"./wasm/...", []string{"gorgonia.org/tensor"}, nil, false},
+		{"./nn", []string{"github.com/hajimehoshi/ebiten", "gorgonia.org/"}, []string{"nn"}, true, false},
+		{"./xai", []string{"github.com/hajimehoshi/ebiten", "gorgonia.org/"}, []string{"nn", "xai"}, true, false},
+		{"./wasm/...", []string{"gorgonia.org/tensor"}, nil, false, false},
+		// Natively too, the libraries stay free of gorgonia (nn/numpy holds
+		// the conversions for the commands).
+		{"./nn", []string{"gorgonia.org/"}, []string{"nn"}, false, true},
+		{"./xai", []string{"gorgonia.org/"}, []string{"nn", "xai"}, false, true},
+		{"./weightsconv/hdf5", []string{"gorgonia.org/", "github.com/hajimehoshi/ebiten"}, []string{"weightsconv/hdf5"}, false, true},
+		{"./weightsconv/keras", []string{"gorgonia.org/", "github.com/hajimehoshi/ebiten"}, []string{"nn", "weightsconv/hdf5", "weightsconv/keras"}, false, true},
 	} {
 		if _, err := os.Stat(filepath.Join(root, strings.TrimSuffix(tt.pattern, "/..."))); err != nil {
 			t.Logf("%s not present; skipped", tt.pattern)
 			continue
 		}
-		for _, p := range list(tt.pattern) {
+		for _, p := range list(tt.pattern, tt.native) {
 			for _, f := range tt.forbidden {
 				if strings.HasPrefix(p.path, f) {
 					t.Errorf("%s reaches %s", tt.pattern, p.path)

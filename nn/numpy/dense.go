@@ -1,43 +1,41 @@
-//go:build !js
-
-package nn
+// Package numpy converts between nn.Tensor and gorgonia.org/tensor's Dense
+// arrays, for native tools that do array work with gorgonia. It is a
+// package of its own so that nn never links gorgonia (about 21 MB of wasm):
+// nothing the browser loads may import it (nn/deps_test.go checks).
+package numpy
 
 import (
 	"fmt"
 
+	"github.com/mavis-xai/mavis/nn"
 	"gorgonia.org/tensor"
 )
 
-// Conversions between Tensor and gorgonia's *tensor.Dense, for the native
-// tools (training, the command-line explainer) that use gorgonia for .npy
-// and array work. This file is excluded from js/wasm builds, which must not
-// link gorgonia.
-
 // ToDense returns t as a 4-D (N, H, W, C) float32 *tensor.Dense that shares
 // t.Data: writes through either are seen by both.
-func ToDense(t *Tensor) *tensor.Dense {
+func ToDense(t *nn.Tensor) *tensor.Dense {
 	return tensor.New(tensor.WithShape(t.Shape[0], t.Shape[1], t.Shape[2], t.Shape[3]), tensor.WithBacking(t.Data))
 }
 
 // FromDense copies a float32 or float64 *tensor.Dense into a new Tensor,
-// arranging its shape as NpyTensor does (a vector becomes 1x1x1xC, an
+// arranging its shape as nn.NpyTensor does (a vector becomes 1x1x1xC, an
 // (H, W) grid 1xHxWx1, (H, W, C) 1xHxWxC). Views and transposes are
 // materialized first; other dtypes, masked and column-major tensors are
 // errors.
-func FromDense(d *tensor.Dense) (*Tensor, error) {
+func FromDense(d *tensor.Dense) (*nn.Tensor, error) {
 	if d == nil {
-		return nil, fmt.Errorf("nn: dense: nil tensor")
+		return nil, fmt.Errorf("numpy: nil tensor")
 	}
 	if d.IsMasked() {
-		return nil, fmt.Errorf("nn: dense: masked tensors are not supported")
+		return nil, fmt.Errorf("numpy: masked tensors are not supported")
 	}
 	if d.DataOrder().IsColMajor() {
-		return nil, fmt.Errorf("nn: dense: column-major tensors are not supported")
+		return nil, fmt.Errorf("numpy: column-major tensors are not supported")
 	}
 	if d.RequiresIterator() {
 		m, ok := d.Materialize().(*tensor.Dense)
 		if !ok {
-			return nil, fmt.Errorf("nn: dense: cannot materialize a %v view", d.Shape())
+			return nil, fmt.Errorf("numpy: cannot materialize a %v view", d.Shape())
 		}
 		d = m
 	}
@@ -63,7 +61,7 @@ func FromDense(d *tensor.Dense) (*Tensor, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("nn: dense: dtype %v not supported (float32, float64)", d.Dtype())
+		return nil, fmt.Errorf("numpy: dtype %v not supported (float32, float64)", d.Dtype())
 	}
-	return NpyTensor(shape, data)
+	return nn.NpyTensor(shape, data)
 }

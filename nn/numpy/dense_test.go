@@ -1,6 +1,4 @@
-//go:build !js
-
-package nn
+package numpy
 
 import (
 	"bytes"
@@ -9,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/mavis-xai/mavis/nn"
 	"gorgonia.org/tensor"
 )
 
@@ -29,7 +28,7 @@ func TestNpyGorgoniaInterop(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	shape, got, err := ReadNpy(path)
+	shape, got, err := nn.ReadNpy(path)
 	if err != nil {
 		t.Fatalf("reading gorgonia's file: %v", err)
 	}
@@ -37,7 +36,7 @@ func TestNpyGorgoniaInterop(t *testing.T) {
 		t.Errorf("gorgonia -> ours: got %v %v, want [2 3] %v", shape, got, data)
 	}
 	// We write, gorgonia reads.
-	if err := WriteNpy(path, []int{3, 2}, data); err != nil {
+	if err := nn.WriteNpy(path, []int{3, 2}, data); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(path)
@@ -55,7 +54,7 @@ func TestNpyGorgoniaInterop(t *testing.T) {
 }
 
 func TestDenseConversions(t *testing.T) {
-	x := NewTensor(2, 3, 4, 5)
+	x := nn.NewTensor(2, 3, 4, 5)
 	for i := range x.Data {
 		x.Data[i] = float32(i) / 7
 	}

@@ -30,6 +30,25 @@
 // epsilon defaults to 1e-3; max-pooling floors with 'valid' and sends the
 // gradient to the first maximum in row-major order; Flatten is channels-last.
 //
+// # Files
+//
+// A model travels as one safetensors file (weights.go, safetensors.go): an
+// 8-byte little-endian header length, a JSON header naming every tensor by
+// its Param name ("conv2d/kernel") with dtype, shape and data offsets, and
+// a "__metadata__" map holding "format" ("mavis-xai/1"), "spec" (the Spec
+// JSON), "classes" and "preprocess". Save writes atomically; Load, Decode
+// and ReadModel validate the header before allocating and name the tensor
+// and the numbers in every error.
+//
+// DecodeImage reads PNG, JPEG, GIF, WebP and BMP after checking the header
+// against MaxPixels; ImageInput and ImageInputTo apply a model's Preprocess
+// (optional centre crop, resize, RGB or ITU-R 601 grey, alpha composited
+// over white, 0..255 or 0..1) (image.go, image_preprocess.go).
+//
+// ReadNpy, WriteNpy, ReadNpz and WriteNpz exchange float32 arrays with
+// numpy (npy.go, npz.go); nn/numpy converts to gorgonia's Dense for native
+// tools, outside nn so that nothing the browser loads links gorgonia.
+//
 // # Aliasing
 //
 // Outputs and gradients returned by layers and by the Model are owned by

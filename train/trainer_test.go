@@ -356,3 +356,82 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestShardsMatchOneReplica: on a batch made of one half repeated, every
+// shard sees the same batch statistics as the whole batch, so one step on
+// two replicas (gradients summed, moving statistics merged) must equal one
+// step on a single replica, up to float32 rounding.
+func TestShardsMatchOneReplica(t *testing.T) {
+	half := stripes(8, 12, 7)
+	idx := []int{0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7}
+	spec := stripeSpec(12)
+	spec.Layers = slices.Delete(spec.Layers, 3, 4) // no dropout: masks differ per replica
+	step := func(workers int) []*nn.Param {
+		m, err := nn.Build(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Preprocess.Scale = "0..1"
+		m.Classes = half.Classes
+		nn.Init(m, 2)
+		tr, err := NewTrainer(m, Config{Batch: 16, Optimizer: "sgd", LR: 0.1, Momentum: 0.9, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.setTraining(true)
+		for range 2 {
+			if _, _, err := tr.trainStep(half, idx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m.Params()
+	}
+	one, two := step(1), step(2)
+	for i, p := range one {
+		for k, v := range p.Value {
+			w := two[i].Value[k]
+			if math.Abs(float64(v-w)) > 1e-5*max(1, math.Abs(float64(v))) {
+				t.Errorf("%s[%d]: one replica %v, two replicas %v", p.Name, k, v, w)
+				break
+			}
+		}
+	}
+}
+
+// TestShardMovingMean: with distinct samples in two equal shards, the
+// merged moving mean after one step equals the single-replica one, since
+// the mean of the two shard means is the batch mean (the variances differ:
+// each shard normalises with its own, as documented).
+func TestShardMovingMean(t *testing.T) {
+	d := stripes(16, 12, 8)
+	idx := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+	mean := func(workers int) []float32 {
+		m, err := nn.Build(stripeSpec(12))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Preprocess.Scale = "0..1"
+		m.Classes = d.Classes
+		nn.Init(m, 2)
+		tr, err := NewTrainer(m, Config{Batch: 16, Optimizer: "sgd", LR: 0.1, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.setTraining(true)
+		if _, _, err := tr.trainStep(d, idx); err != nil {
+			t.Fatal(err)
+		}
+		return m.Param("batch_normalization/moving_mean").Value
+	}
+	one, two := mean(1), mean(2)
+	moved := false
+	for k, v := range one {
+		if math.Abs(float64(v-two[k])) > 1e-6 {
+			t.Errorf("moving_mean[%d]: one replica %v, two %v", k, v, two[k])
+		}
+		moved = moved || v != 0
+	}
+	if !moved {
+		t.Errorf("moving mean did not move from 0")
+	}
+}

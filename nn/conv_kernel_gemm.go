@@ -1,6 +1,9 @@
 package nn
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // The fast convolution kernels: each pass is a matrix product computed
 // tile by tile by the GEMM micro-kernel (gemm.go), with the image-to-column
@@ -31,6 +34,7 @@ const (
 	opForward convOp = iota
 	opInputGrad
 	opKernelGrad
+	opWinograd
 )
 
 // kgradChunk is the number of output positions packed at once for the
@@ -50,6 +54,7 @@ type convWork struct {
 	x, y, k, bias, dy, dx []float32
 	bp                    []float32 // packed B (forward, input gradient)
 	kt                    []float32 // flipped, transposed kernel (input gradient)
+	ku                    []float32 // Winograd-transformed kernel
 	phase, bandRows       int       // input gradient: bands of output rows
 	ws                    []convWorker
 }
@@ -111,6 +116,8 @@ func (cw *convWork) runRange(w, lo, hi int) {
 		cw.inputGradRange(w, lo, hi)
 	case opKernelGrad:
 		cw.kernelGradRange(w, lo, hi)
+	case opWinograd:
+		cw.winogradRange(w, lo, hi)
 	}
 }
 
@@ -128,13 +135,17 @@ func conv2DGemmTo(y, x, k, b []float32, relu bool, g convGeom) {
 // forward runs the forward pass on cw.g with nw workers.
 func (cw *convWork) forward(y, x, k, b []float32, relu bool, nw int) {
 	g := cw.g
+	if useWinograd(g) {
+		cw.winogradTo(y, x, k, b, relu, nw)
+		return
+	}
 	cw.y, cw.x, cw.k, cw.bias, cw.relu = y, x, k, b, relu
 	cw.np = panels(g.out, cw.nr)
 	cw.bp = grow(cw.bp, cw.np*cw.kk*cw.nr)
 	packBTo(cw.bp, k, cw.kk, g.out, g.out, cw.nr)
 	for w := range nw {
 		ws := &cw.ws[w]
-		ws.a = grow(ws.a, cw.kk*cw.mr)
+		ws.a = grow(ws.a, cw.forwardGroup()*cw.kk*cw.mr)
 		ws.c = grow(ws.c, cw.mr*cw.nr)
 		ws.zero = growZero(ws.zero, max(g.in, cw.nr))
 	}
@@ -142,42 +153,59 @@ func (cw *convWork) forward(y, x, k, b []float32, relu bool, nw int) {
 	cw.parallelRun.run(cw, blocks, max(1, blocks/(16*nw)), nw)
 }
 
-// forwardRange computes the output rows of position blocks [lo, hi): each
+// forwardGroupFloats bounds the packed A blocks that forwardRange keeps at
+// once (64 KiB, in L2), so that each panel of B (kk x nr, in L1) is reused
+// by several blocks before the next panel is loaded.
+const forwardGroupFloats = 1 << 14
+
+// forwardRange computes the output rows of position blocks [lo, hi). Each
 // tile goes through a small buffer, and the bias and ReLU are applied as it
 // is written out, so y is written once.
 func (cw *convWork) forwardRange(w, lo, hi int) {
 	g, mr, nr, kk := cw.g, cw.mr, cw.nr, cw.kk
 	ws := &cw.ws[w]
-	a, tile := ws.a[:kk*mr], ws.c[:mr*nr]
+	tile := ws.c[:mr*nr]
 	P := g.n * g.oh * g.ow
-	for blk := lo; blk < hi; blk++ {
-		p0 := blk * mr
-		rows := min(mr, P-p0)
-		cw.packCol(ws, a, p0, rows)
+	group := cw.forwardGroup()
+	for b0 := lo; b0 < hi; b0 += group {
+		b1 := min(hi, b0+group)
+		for blk := b0; blk < b1; blk++ {
+			p0 := blk * mr
+			cw.packCol(ws, ws.a[(blk-b0)*kk*mr:(blk-b0+1)*kk*mr], p0, min(mr, P-p0))
+		}
 		for p := range cw.np {
 			j0 := p * nr
 			cols := min(nr, g.out-j0)
-			clear(tile)
-			cw.kern(kk, a, cw.bp[p*kk*nr:(p+1)*kk*nr], tile, nr)
+			bp := cw.bp[p*kk*nr : (p+1)*kk*nr]
 			bias := ws.zero[:cols]
 			if cw.bias != nil {
 				bias = cw.bias[j0 : j0+cols]
 			}
-			for r := range rows {
-				yr := cw.y[(p0+r)*g.out+j0:][:cols]
-				tr := tile[r*nr:][:cols]
-				if cw.relu {
-					for j, v := range tr {
-						yr[j] = max(v+bias[j], 0)
-					}
-				} else {
-					for j, v := range tr {
-						yr[j] = v + bias[j]
+			for blk := b0; blk < b1; blk++ {
+				p0 := blk * mr
+				clear(tile)
+				cw.kern(kk, ws.a[(blk-b0)*kk*mr:(blk-b0+1)*kk*mr], bp, tile, nr)
+				for r := range min(mr, P-p0) {
+					yr := cw.y[(p0+r)*g.out+j0:][:cols]
+					tr := tile[r*nr:][:cols]
+					if cw.relu {
+						for j, v := range tr {
+							yr[j] = relu(v + bias[j])
+						}
+					} else {
+						for j, v := range tr {
+							yr[j] = v + bias[j]
+						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// forwardGroup returns how many blocks forwardRange packs at once.
+func (cw *convWork) forwardGroup() int {
+	return max(1, forwardGroupFloats/(cw.kk*cw.mr))
 }
 
 // packCol packs rows p0..p0+rows-1 of the column matrix Col into a,
@@ -453,6 +481,15 @@ func (cw *convWork) packColT(a []float32, c0, kc, m0 int) {
 			}
 		}
 	}
+}
+
+// relu returns max(v, 0) without branches: the sign bit, spread over the
+// word, masks v to +0. (Go's max on floats is a runtime call under wasm, and
+// a branch mispredicts on half the values; a NaN with its sign bit set
+// becomes 0.)
+func relu(v float32) float32 {
+	b := math.Float32bits(v)
+	return math.Float32frombits(b &^ uint32(int32(b)>>31))
 }
 
 // growZero returns a zeroed slice of n elements, reusing s.

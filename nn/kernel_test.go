@@ -16,7 +16,8 @@ import (
 // 2, same and valid, odd sizes, 1x1, 3x3, 5x5 and non-square kernels, 1 to
 // 64 channels, batch 1 to 3, images tall enough for the banded (parallel)
 // col2im input gradient, and stride-1 layers with enough input channels
-// for the flipped-kernel one.
+// for the flipped-kernel one, and odd-sized 3x3 stride-1 layers for
+// Winograd's 2x2 tiles.
 var kernelGeoms = []struct {
 	n, h, w, in, out, kh, kw, sh, sw int
 	pad                              Padding
@@ -39,6 +40,8 @@ var kernelGeoms = []struct {
 	{3, 17, 3, 2, 40, 5, 3, 1, 1, Same},
 	{1, 9, 7, 32, 5, 3, 3, 1, 1, Valid},
 	{2, 6, 8, 40, 9, 5, 3, 1, 1, Same},
+	{3, 7, 5, 9, 11, 3, 3, 1, 1, Same},
+	{1, 11, 9, 12, 40, 3, 3, 1, 1, Valid},
 }
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -68,21 +71,25 @@ func closeTo(got, want []float32, tol float64) error {
 	return nil
 }
 
-// forEachKernel runs f with each available micro-kernel in use, and with
-// one and three workers natively.
+// forEachKernel runs f with each available micro-kernel in use, with
+// and without Winograd, and with one and three workers natively.
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	defer useMicroKernel(microKernels[len(microKernels)-1])
+	defer func(on bool) { convWinograd = on }(convWinograd)
 	procs := []int{1, 3}
 	if runtime.GOARCH == "wasm" {
 		procs = []int{1}
 	}
 	for _, k := range microKernels {
 		for _, p := range procs {
-			t.Run(fmt.Sprintf("%s/procs=%d", k.name, p), func(t *testing.T) {
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
-				useMicroKernel(k)
-				f(t)
-			})
+			for _, wino := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s/procs=%d/winograd=%v", k.name, p, wino), func(t *testing.T) {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+					useMicroKernel(k)
+					convWinograd = wino
+					f(t)
+				})
+			}
 		}
 	}
 }

@@ -256,3 +256,30 @@ func TestBatchNormMoving(t *testing.T) {
 		t.Errorf("y[0] = %g, want %g", y.Data[0], want)
 	}
 }
+
+func TestActivationLayers(t *testing.T) {
+	for _, l := range []Layer{NewActivation("relu", ReLU), NewActivation("linear", Linear)} {
+		t.Run(l.Name(), func(t *testing.T) {
+			checkLayer(t, l, [4]int{2, 3, 3, 2})
+			checkBatch(t, l, [4]int{2, 3, 3, 2})
+		})
+	}
+	s, err := ParseSpec([]byte(`{"input":[4,4,1],"layers":[
+		{"class":"Conv2D","name":"c","config":{"filters":2,"kernel_size":[3,3]}},
+		{"class":"ReLU","name":"r"},{"class":"Activation","name":"a","config":{"activation":"linear"}},
+		{"class":"Flatten","name":"f"},{"class":"Dense","name":"d","config":{"units":3}},
+		{"class":"Activation","name":"s","config":{"activation":"softmax"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Logits(); got != 4 {
+		t.Errorf("Logits() = %d, want 4 (the Dense before the softmax Activation)", got)
+	}
+	if _, ok := m.Layers[1].(*ActivationLayer); !ok {
+		t.Errorf("ReLU built as %T", m.Layers[1])
+	}
+}

@@ -95,6 +95,9 @@ func ImageInput(img image.Image, p Preprocess) (*Tensor, error) {
 	if err := checkPreprocess(p); err != nil {
 		return nil, err
 	}
+	if p.Color == "none" {
+		return nil, notImageModel(p)
+	}
 	x := NewTensor(1, p.Height, p.Width, p.Channels)
 	if err := ImageInputTo(x, 0, img, p); err != nil {
 		return nil, err
@@ -109,6 +112,9 @@ func ImageInput(img image.Image, p Preprocess) (*Tensor, error) {
 func ImageInputTo(dst *Tensor, n int, img image.Image, p Preprocess) error {
 	if err := checkPreprocess(p); err != nil {
 		return err
+	}
+	if p.Color == "none" {
+		return notImageModel(p)
 	}
 	if dst.Shape[1] != p.Height || dst.Shape[2] != p.Width || dst.Shape[3] != p.Channels || n < 0 || n >= dst.Shape[0] {
 		panic(fmt.Sprintf("nn: ImageInputTo: sample %d of %v for a %dx%dx%d preprocess", n, dst, p.Height, p.Width, p.Channels))
@@ -193,4 +199,8 @@ func pixelsTo(out []float32, img image.Image, r image.Rectangle, p Preprocess) {
 			i += 3
 		}
 	}
+}
+
+func notImageModel(p Preprocess) error {
+	return fmt.Errorf("nn: preprocess: the model takes %d-channel tensors, not RGB or grey images", p.Channels)
 }

@@ -21,8 +21,9 @@ func checkPreprocess(p Preprocess) error {
 	switch {
 	case p.Color == "rgb" && p.Channels == 3:
 	case p.Color == "grey" && p.Channels == 1:
-	case p.Color != "rgb" && p.Color != "grey":
-		return fmt.Errorf("nn: preprocess: unknown color %q (rgb, grey)", p.Color)
+	case p.Color == "none" && p.Channels >= 1 && p.Channels <= 1<<16:
+	case p.Color != "rgb" && p.Color != "grey" && p.Color != "none":
+		return fmt.Errorf("nn: preprocess: unknown color %q (rgb, grey, none)", p.Color)
 	default:
 		return fmt.Errorf("nn: preprocess: color %q with %d channels (rgb needs 3, grey 1)", p.Color, p.Channels)
 	}

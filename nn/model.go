@@ -18,7 +18,7 @@ type Preprocess struct {
 	Height   int    `json:"height"`
 	Width    int    `json:"width"`
 	Channels int    `json:"channels"` // 3 for RGB, 1 for grey
-	Color    string `json:"color"`    // "rgb" or "grey"
+	Color    string `json:"color"`    // "rgb", "grey", or "none" (tensors only: not an image model)
 	Scale    string `json:"scale"`    // "0..255" (raw bytes, MAVIS) or "0..1"
 	Resize   string `json:"resize"`   // "bilinear" (default), "nearest", "bicubic", "lanczos3"
 	Crop     string `json:"crop"`     // "none" (stretch, default) or "center" (centre square crop first)
@@ -28,8 +28,12 @@ type Preprocess struct {
 // input shape, resized bilinearly, RGB or grey by channel count.
 func DefaultPreprocess(in [3]int) Preprocess {
 	p := Preprocess{Height: in[0], Width: in[1], Channels: in[2], Color: "rgb", Scale: "0..255", Resize: "bilinear", Crop: "none"}
-	if in[2] == 1 {
+	switch in[2] {
+	case 1:
 		p.Color = "grey"
+	case 3:
+	default:
+		p.Color = "none"
 	}
 	return p
 }

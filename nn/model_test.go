@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
 	"reflect"
 	"strings"
 	"testing"
@@ -94,5 +96,33 @@ func TestBadSpecs(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want one containing %q", tt.json, err, tt.want)
 		}
+	}
+}
+
+// TestTensorOnlyModel checks that a model whose input is neither RGB nor
+// grey saves and loads (Color "none") and refuses images clearly.
+func TestTensorOnlyModel(t *testing.T) {
+	s, err := ParseSpec([]byte(`{"input":[4,4,2],"layers":[{"class":"Flatten","name":"f"},{"class":"Dense","name":"d","config":{"units":3}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Preprocess.Color != "none" {
+		t.Fatalf("default preprocess color %q, want none", m.Preprocess.Color)
+	}
+	var buf bytes.Buffer
+	if err := Encode(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ImageInput(image.NewGray(image.Rect(0, 0, 4, 4)), back.Preprocess)
+	if err == nil || !strings.Contains(err.Error(), "2-channel tensors") {
+		t.Errorf("ImageInput on a 2-channel model: %v", err)
 	}
 }

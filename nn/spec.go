@@ -33,7 +33,8 @@ import (
 //	Dropout              rate, seed 0
 //	Flatten              -
 //	Dense                units, activation "linear", use_bias true, l2 0
-//	Softmax / Activation activation "softmax" (a separate softmax step)
+//	Activation           activation "relu", "linear" or "softmax" (a separate step)
+//	ReLU, Softmax        -
 //
 // Layer names must be unique; they name the weights ("conv2d/kernel").
 type Spec struct {
@@ -174,13 +175,17 @@ func newLayer(ls LayerSpec, in [3]int) (Layer, error) {
 		l := NewDense(ls.Name, in[2], c.Units, act, bias)
 		l.Kernel.L2 = float32(c.L2)
 		return l, nil
-	case "Softmax", "Activation":
-		if ls.Class == "Activation" && act != Softmax {
-			return nil, fmt.Errorf("nn: %s: Activation %q is not supported (only softmax)", ls.Name, c.Activation)
-		}
+	case "Softmax":
 		return NewSoftmax(ls.Name), nil
+	case "Activation":
+		if act == Softmax {
+			return NewSoftmax(ls.Name), nil
+		}
+		return NewActivation(ls.Name, act), nil
+	case "ReLU":
+		return NewActivation(ls.Name, ReLU), nil
 	}
-	return nil, fmt.Errorf("nn: %s: unsupported layer class %q (supported: Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense, Softmax)", ls.Name, ls.Class)
+	return nil, fmt.Errorf("nn: %s: unsupported layer class %q (supported: Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense, Activation, ReLU, Softmax)", ls.Name, ls.Class)
 }
 
 // Builtin returns a built-in architecture by name: "mavis" (the original

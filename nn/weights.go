@@ -235,6 +235,13 @@ func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 	return m, nil
 }
 
+// CheckParamBudget reports an error when spec needs more than about values
+// parameter values (plus 2^20 of slack), without building it: untrusted
+// architectures (a .keras file's config, a weights file's metadata) are
+// checked against the weights a file actually holds before Build allocates
+// them. Other problems with the spec are left for Build to report.
+func CheckParamBudget(spec Spec, values int64) error { return checkParamBudget(spec, values) }
+
 // checkParamBudget walks the spec layer by layer and fails as soon as the
 // parameters counted so far exceed budget values, so that a small file
 // whose spec asks for billions of parameters is refused without building

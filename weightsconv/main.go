@@ -183,6 +183,11 @@ func convert(o options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The architecture may come from the file itself: refuse one that needs
+	// far more parameters than the file holds before building it.
+	if err := nn.CheckParamBudget(spec, ckpt.Values()); err != nil {
+		return err
+	}
 	m, err := nn.Build(spec)
 	if err != nil {
 		return err
@@ -265,7 +270,7 @@ func summary(w io.Writer, m *nn.Model, ckpt *keras.Checkpoint, o options) {
 				n += len(q.Value)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", l.Name(), strings.TrimPrefix(fmt.Sprintf("%T", l), "*nn."), shapeText(m.Shapes[i]), n)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", l.Name(), m.Class(i), shapeText(m.Shapes[i]), n)
 	}
 	tw.Flush()
 	tr, other := m.CountParams()

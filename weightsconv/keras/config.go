@@ -56,6 +56,9 @@ type layerConfigJSON struct {
 	Units             int             `json:"units"`
 	BatchShape        []*int          `json:"batch_shape"`
 	BatchInputShape   []*int          `json:"batch_input_shape"`
+	MaxValue          *float64        `json:"max_value"`      // ReLU
+	NegativeSlope     *float64        `json:"negative_slope"` // ReLU
+	Threshold         *float64        `json:"threshold"`      // ReLU
 }
 
 // ints reads a Keras int-or-list value such as kernel_size (3 or [3, 3]).
@@ -244,14 +247,20 @@ func translate(class, name string, c layerConfigJSON) (nn.LayerSpec, error) {
 		}
 	case "Flatten":
 	case "Activation":
-		if act != "softmax" {
-			return bad("activation %q not supported as a layer (only softmax)", act)
-		}
 		ls.Config = nn.LayerConfig{Activation: act}
+	case "ReLU":
+		for _, v := range []struct {
+			key string
+			p   *float64
+		}{{"max_value", c.MaxValue}, {"negative_slope", c.NegativeSlope}, {"threshold", c.Threshold}} {
+			if v.p != nil && *v.p != 0 {
+				return bad("%s %g not supported (plain ReLU only)", v.key, *v.p)
+			}
+		}
 	case "Softmax":
 		ls.Config = nn.LayerConfig{Activation: "softmax"}
 	default:
-		return nn.LayerSpec{}, fmt.Errorf("keras: layer %q: class %s not supported (supported: InputLayer, Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense, Activation(softmax), Softmax)", name, class)
+		return nn.LayerSpec{}, fmt.Errorf("keras: layer %q: class %s not supported (supported: InputLayer, Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense, Activation (relu, linear, softmax), ReLU, Softmax)", name, class)
 	}
 	return ls, nil
 }

@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"github.com/mavis-xai/mavis/nn"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,7 +64,8 @@ func TestParseConfigRefusals(t *testing.T) {
 	}{
 		{"lstm", seq(`{"class_name": "LSTM", "config": {"name": "lstm", "units": 4}}`), `layer "lstm": class LSTM not supported`},
 		{"add", seq(`{"class_name": "Add", "config": {"name": "add"}}`), `layer "add": class Add not supported`},
-		{"relu layer", seq(`{"class_name": "Activation", "config": {"name": "act", "activation": "relu"}}`), `layer "act" (Activation): activation "relu" not supported as a layer`},
+		{"tanh layer", seq(`{"class_name": "Activation", "config": {"name": "act", "activation": "tanh"}}`), `layer "act" (Activation): activation "tanh" not supported`},
+		{"leaky relu", seq(`{"class_name": "ReLU", "config": {"name": "r", "negative_slope": 0.1}}`), `layer "r" (ReLU): negative_slope 0.1 not supported`},
 		{"tanh", seq(`{"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "tanh"}}`), `layer "d" (Dense): activation "tanh" not supported`},
 		{"dilation", seq(`{"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": 3, "dilation_rate": [2, 2]}}`), `layer "c" (Conv2D): dilation_rate [2 2] not supported`},
 		{"channels_first", seq(`{"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": 3, "data_format": "channels_first"}}`), `data_format "channels_first" not supported`},
@@ -97,5 +99,32 @@ func TestWasmBuild(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("GOOS=js GOARCH=wasm go build: %v\n%s", err, out)
+	}
+}
+
+// TestParseConfigActivationLayers checks that standalone ReLU and
+// Activation layers translate and build.
+func TestParseConfigActivationLayers(t *testing.T) {
+	cfg := `{"class_name": "Sequential", "config": {"name": "s", "layers": [
+		{"class_name": "InputLayer", "config": {"batch_shape": [null, 6, 6, 1], "name": "in"}},
+		{"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": 3}},
+		{"class_name": "ReLU", "config": {"name": "r", "max_value": null, "negative_slope": 0.0, "threshold": 0.0}},
+		{"class_name": "Activation", "config": {"name": "lin", "activation": "linear"}},
+		{"class_name": "Flatten", "config": {"name": "f"}},
+		{"class_name": "Dense", "config": {"name": "d", "units": 3}},
+		{"class_name": "Activation", "config": {"name": "sm", "activation": "softmax"}}]}}`
+	s, err := ParseConfig([]byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := nn.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Class(1) + "," + m.Class(2) + "," + m.Class(5); got != "ReLU,Activation,Activation" {
+		t.Errorf("classes %s", got)
+	}
+	if m.Logits() != 4 {
+		t.Errorf("Logits() = %d, want 4", m.Logits())
 	}
 }

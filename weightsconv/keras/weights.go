@@ -49,6 +49,17 @@ type Checkpoint struct {
 	Layers []Layer
 }
 
+// Values returns the number of weight values the checkpoint holds.
+func (c *Checkpoint) Values() int64 {
+	var n int64
+	for _, l := range c.Layers {
+		for _, v := range l.Vars {
+			n += int64(len(v.Data))
+		}
+	}
+	return n
+}
+
 // byName reports whether layers are matched by name (Keras 3).
 func (c *Checkpoint) byName() bool { return c.Format == Keras3Weights || c.Format == Keras3Archive }
 

@@ -226,8 +226,7 @@ func (s *session) explain(o Options, progress func(done, total int)) (Explanatio
 		disp = c.Raw.Data
 	case "saliency":
 		if o.Samples > 0 {
-			progress(0, o.Samples)
-			s.sal, err = s.ex.SmoothGrad(s.x, xai.SmoothGradOptions{Target: t, Samples: o.Samples, Noise: o.Noise, Seed: o.Seed})
+			s.sal, err = s.ex.SmoothGrad(s.x, xai.SmoothGradOptions{Target: t, Samples: o.Samples, Noise: o.Noise, Seed: o.Seed, Progress: progress})
 		} else {
 			err = s.ex.SaliencyTo(&s.sal, s.x, t)
 		}
@@ -238,7 +237,7 @@ func (s *session) explain(o Options, progress func(done, total int)) (Explanatio
 		r.Shape = [2]int{s.sal.Map.H, s.sal.Map.W}
 		disp = s.sal.Map.Data
 	case "ig":
-		io := xai.IGOptions{Target: t, Steps: o.Steps}
+		io := xai.IGOptions{Target: t, Steps: o.Steps, Progress: progress}
 		if io.Rule, err = xai.ParseRule(o.Rule); err != nil {
 			return Explanation{}, nil, nil, err
 		}
@@ -246,7 +245,6 @@ func (s *session) explain(o Options, progress func(done, total int)) (Explanatio
 			return Explanation{}, nil, nil, err
 		}
 		io.Baseline.Sigma, io.Baseline.Seed = o.Sigma, o.Seed
-		progress(0, max(o.Steps, 50))
 		if err = s.ex.IntegratedGradientsTo(&s.att, s.x, io); err != nil {
 			return Explanation{}, nil, nil, err
 		}
@@ -267,9 +265,6 @@ func (s *session) explain(o Options, progress func(done, total int)) (Explanatio
 	r.Class, r.Value, r.Probs = p.Class, p.Score, p.Probs
 	r.Min, r.Max = xai.MinMax(disp)
 	r.MS = ms(start)
-	if r.IG != nil {
-		progress(r.IG.Evaluations, r.IG.Evaluations)
-	}
 	return r, disp, full, nil
 }
 

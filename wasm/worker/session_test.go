@@ -154,6 +154,9 @@ func TestSessionExplain(t *testing.T) {
 		if d := r.Value - r.IG.BaselineScore; math.Abs(sum-d) > 1e-3*math.Max(1, math.Abs(d)) || math.Abs(r.IG.Sum-sum) > 1e-6 {
 			t.Errorf("ig: Σ %g (reported %g), score change %g: completeness gap %g", sum, r.IG.Sum, d, r.IG.Gap)
 		}
+		if len(calls) < 2 {
+			t.Fatalf("ig: progress called %d times, want once per batch", len(calls))
+		}
 		if last := calls[len(calls)-1]; last[0] != last[1] || last[1] != r.IG.Evaluations {
 			t.Errorf("ig: last progress %v, want %d of %d", last, r.IG.Evaluations, r.IG.Evaluations)
 		}

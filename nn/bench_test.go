@@ -36,6 +36,9 @@ func benchmarkConv(b *testing.B, n, h, w, in, out, k int, pass convPass) {
 	if pass == passKernelGrad {
 		c.Kernel.Grad = make([]float32, len(c.Kernel.Value))
 	}
+	if pass != passForward {
+		c.Backward(dy) // allocate the layer's gradient buffers
+	}
 	flops := 2 * float64(k*k*in*out) * float64(y.Len()/out)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -72,6 +75,13 @@ func BenchmarkConv112x64to64InputGrad(b *testing.B) {
 }
 func BenchmarkConv112x64to64Backward(b *testing.B) {
 	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passKernelGrad)
+}
+
+// The same layer without Winograd, to compare the two paths.
+func BenchmarkConv112x64to64ForwardIm2col(b *testing.B) {
+	defer func(on bool) { convWinograd = on }(convWinograd)
+	convWinograd = false
+	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
 }
 
 // The deep, tiny layers.

@@ -222,3 +222,45 @@ func TestConvKernelGradDefinition(t *testing.T) {
 		}
 	}
 }
+
+// TestSteadyStateAllocs checks that repeated forward and backward passes
+// at batch 1 allocate nothing once the buffers exist (the 50 steps of
+// Integrated Gradients), on a small model and, natively, on MAVIS.
+func TestSteadyStateAllocs(t *testing.T) {
+	small := Spec{Name: "small", Input: [3]int{12, 10, 3}, Layers: []LayerSpec{
+		{Class: "Conv2D", Name: "c1", Config: LayerConfig{Filters: 8, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
+		{Class: "BatchNormalization", Name: "bn"},
+		{Class: "MaxPooling2D", Name: "pool", Config: LayerConfig{PoolSize: []int{2, 2}}},
+		{Class: "Conv2D", Name: "c2", Config: LayerConfig{Filters: 16, KernelSize: []int{3, 3}, Strides: []int{2, 2}, Padding: "same", Activation: "relu"}},
+		{Class: "Conv2D", Name: "c3", Config: LayerConfig{Filters: 16, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
+		{Class: "Flatten", Name: "flat"},
+		{Class: "Dense", Name: "out", Config: LayerConfig{Units: 4, Activation: "softmax"}},
+	}}
+	specs := []Spec{small}
+	if runtime.GOARCH != "wasm" && !testing.Short() {
+		mavis, err := Builtin("mavis")
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs = append(specs, mavis)
+	}
+	for _, s := range specs {
+		m, err := Build(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		randomizeWeights(m, 3)
+		x := m.NewInput(1)
+		copy(x.Data, randSlice(rand.New(rand.NewPCG(5, 5)), len(x.Data)))
+		dy := NewTensor(1, 1, 1, m.Shapes[m.Logits()][2])
+		dy.Data[0] = 1
+		pass := func() {
+			m.Forward(x)
+			m.Backward(dy, m.Logits(), 0)
+		}
+		pass()
+		if a := testing.AllocsPerRun(3, pass); a != 0 {
+			t.Errorf("%s: %v allocations per forward+backward, want 0", s.Name, a)
+		}
+	}
+}

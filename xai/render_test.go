@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"math"
 	"testing"
+
+	"github.com/mavis-xai/mavis/nn"
 )
 
 func TestColormapAnchors(t *testing.T) {
@@ -172,5 +174,20 @@ func TestPanelLayout(t *testing.T) {
 	want := color.RGBA{uint8(math.Round(100 + float64(h.R)/2)), uint8(math.Round(100 + float64(h.G)/2)), uint8(math.Round(100 + float64(h.B)/2)), 255}
 	if got := img.RGBAAt(16+4, 0); got != want {
 		t.Errorf("overlay pixel %v, want %v", got, want)
+	}
+}
+
+func TestInputImage(t *testing.T) {
+	x := input(1, 2, 3, 0, 128, 255, 10, 20, 300)
+	img := InputImage(x, nn.Preprocess{Scale: "0..255"})
+	if got := img.RGBAAt(0, 0); got != (color.RGBA{0, 128, 255, 255}) {
+		t.Errorf("pixel 0: %v", got)
+	}
+	if got := img.RGBAAt(1, 0); got != (color.RGBA{10, 20, 255, 255}) { // 300 clamps
+		t.Errorf("pixel 1: %v", got)
+	}
+	g := input(1, 1, 1, 0.5)
+	if got := InputImage(g, nn.Preprocess{Scale: "0..1"}).RGBAAt(0, 0); got != (color.RGBA{128, 128, 128, 255}) {
+		t.Errorf("grey 0..1: %v", got)
 	}
 }

@@ -77,10 +77,15 @@ func BenchmarkConv112x64to64Backward(b *testing.B) {
 	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passKernelGrad)
 }
 
-// The same layer without Winograd, to compare the two paths.
+// The same layer through each path, to compare them with the kernel in use.
 func BenchmarkConv112x64to64ForwardIm2col(b *testing.B) {
-	defer func(on bool) { convWinograd = on }(convWinograd)
-	convWinograd = false
+	defer func(on bool) { gemmWinograd = on }(gemmWinograd)
+	gemmWinograd = false
+	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
+}
+func BenchmarkConv112x64to64ForwardWinograd(b *testing.B) {
+	defer func(on bool) { gemmWinograd = on }(gemmWinograd)
+	gemmWinograd = true
 	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
 }
 

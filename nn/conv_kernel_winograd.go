@@ -18,14 +18,11 @@ package nn
 // The transforms only add, subtract and halve, so the result stays within
 // float32 rounding of the direct sum (the tests hold it to conv2DNaive).
 
-// convWinograd enables the Winograd path (the tests turn it off to check
-// the im2col path on the same geometries).
-var convWinograd = true
-
 // useWinograd reports whether the forward pass of g goes through
-// Winograd: 3x3, stride 1, and enough channels for the transforms to pay.
+// Winograd: when it pays with the micro-kernel in use (gemmWinograd), for
+// 3x3 kernels, stride 1 and enough channels.
 func useWinograd(g convGeom) bool {
-	return convWinograd && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.in >= 8 && g.out >= 8
+	return gemmWinograd && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.in >= 8 && g.out >= 8
 }
 
 // winogradKernelTo writes U[ξν][c, o] = (G g_{c,o} Gᵀ)[ξ, ν].

@@ -22,9 +22,10 @@ type microKernel func(kc int, a, b, c []float32, ldc int)
 
 // microKernelInfo names a micro-kernel and its tile shape.
 type microKernelInfo struct {
-	name   string
-	kernel microKernel
-	mr, nr int // tile rows (at most maxMR) and columns
+	name     string
+	kernel   microKernel
+	mr, nr   int  // tile rows (at most maxMR) and columns
+	winograd bool // whether Winograd's transforms pay with this kernel
 }
 
 // maxMR bounds the tile rows of any micro-kernel.
@@ -32,14 +33,19 @@ const maxMR = 8
 
 // microKernels lists the kernels this build and CPU can run, portable
 // first; the last one is in use.
-var microKernels = []microKernelInfo{{"go 2x8", micro2x8, 2, 8}}
+var microKernels = []microKernelInfo{{"go 2x8", micro2x8, 2, 8, true}}
 
-// The kernel in use and its tile shape.
+// The kernel in use, its tile shape, and whether stride-1 3x3
+// convolutions go through Winograd (conv_kernel_winograd.go). With the
+// scalar kernel Winograd's 2.25x fewer multiplies win (7.9 against 4.3
+// GFLOP/cpu-s at 112x112x64); with AVX-512 the scalar transforms cost more
+// than they save (27 against 36-42), so the vector kernels use im2col.
 var (
-	gemmMicro  microKernel = micro2x8
-	gemmMR     int         = 2
-	gemmNR     int         = 8
-	gemmKernel string      = "go 2x8"
+	gemmMicro    microKernel = micro2x8
+	gemmMR       int         = 2
+	gemmNR       int         = 8
+	gemmKernel   string      = "go 2x8"
+	gemmWinograd bool        = true
 )
 
 // addMicroKernel registers a faster kernel and makes it the one in use.
@@ -51,7 +57,7 @@ func addMicroKernel(k microKernelInfo) {
 // useMicroKernel switches the kernel in use (tests and benchmarks compare
 // them; not safe while a convolution runs).
 func useMicroKernel(k microKernelInfo) {
-	gemmMicro, gemmMR, gemmNR, gemmKernel = k.kernel, k.mr, k.nr, k.name
+	gemmMicro, gemmMR, gemmNR, gemmKernel, gemmWinograd = k.kernel, k.mr, k.nr, k.name, k.winograd
 }
 
 // micro2x8 is the portable kernel: 16 scalar accumulators fit the 16

@@ -75,7 +75,6 @@ func closeTo(got, want []float32, tol float64) error {
 // and without Winograd, and with one and three workers natively.
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	defer useMicroKernel(microKernels[len(microKernels)-1])
-	defer func(on bool) { convWinograd = on }(convWinograd)
 	procs := []int{1, 3}
 	if runtime.GOARCH == "wasm" {
 		procs = []int{1}
@@ -86,7 +85,7 @@ func forEachKernel(t *testing.T, f func(t *testing.T)) {
 				t.Run(fmt.Sprintf("%s/procs=%d/winograd=%v", k.name, p, wino), func(t *testing.T) {
 					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
 					useMicroKernel(k)
-					convWinograd = wino
+					gemmWinograd = wino
 					f(t)
 				})
 			}

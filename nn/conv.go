@@ -100,7 +100,7 @@ func (c *Conv2D) Backward(dy *Tensor) *Tensor {
 	grad := dy.Data
 	if c.Act == ReLU {
 		c.g = reuse(c.g, dy.Shape)
-		reluMaskTo(c.g.Data, dy.Data, c.y.Data)
+		reluGradTo(c.g.Data, dy.Data, c.y.Data)
 		grad = c.g.Data
 	}
 	if c.Bias != nil && c.Bias.Grad != nil {

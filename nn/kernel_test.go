@@ -263,3 +263,28 @@ func TestSteadyStateAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestReluGrad(t *testing.T) {
+	inf := float32(math.Inf(1))
+	y := []float32{1, 0, float32(math.Copysign(0, -1)), -1, 1e-40, -1e-40, inf, -inf, 3}
+	dy := []float32{10, 20, 30, 40, 50, 60, 70, 80, -90}
+	want := []float32{10, 0, 0, 0, 50, 0, 70, 0, -90}
+	got := make([]float32, len(y))
+	reluGradTo(got, dy, y)
+	for i := range want {
+		if got[i] != want[i] || math.Signbit(float64(got[i])) != math.Signbit(float64(want[i])) {
+			t.Errorf("y=%g dy=%g: got %g, want %g", y[i], dy[i], got[i], want[i])
+		}
+	}
+	// reluMaskTo, the layer package's definition, agrees on random data.
+	r := rand.New(rand.NewPCG(8, 8))
+	y, dy = randSlice(r, 1000), randSlice(r, 1000)
+	want = make([]float32, len(y))
+	reluMaskTo(want, dy, y)
+	reluGradTo(got[:0:0], nil, nil)
+	got = make([]float32, len(y))
+	reluGradTo(got, dy, y)
+	if err := closeTo(got, want, 0); err != nil {
+		t.Error(err)
+	}
+}

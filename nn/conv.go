@@ -98,10 +98,16 @@ func (c *Conv2D) Backward(dy *Tensor) *Tensor {
 	g := c.geo
 	mustShape(c.name, "backward", dy.Shape, c.y.Shape)
 	grad := dy.Data
+	var mask []float32 // ReLU output, when the input-gradient kernel masks dy itself
+	params := c.Kernel.Grad != nil || (c.Bias != nil && c.Bias.Grad != nil)
 	if c.Act == ReLU {
-		c.g = reuse(c.g, dy.Shape)
-		reluGradTo(c.g.Data, dy.Data, c.y.Data)
-		grad = c.g.Data
+		if !params && conv2DInputGradMasks(g) {
+			mask = c.y.Data
+		} else {
+			c.g = reuse(c.g, dy.Shape)
+			reluGradTo(c.g.Data, dy.Data, c.y.Data)
+			grad = c.g.Data
+		}
 	}
 	if c.Bias != nil && c.Bias.Grad != nil {
 		biasGradAdd(c.Bias.Grad, grad, g.out)
@@ -110,7 +116,7 @@ func (c *Conv2D) Backward(dy *Tensor) *Tensor {
 		conv2DKernelGradAdd(c.Kernel.Grad, c.x.Data, grad, g)
 	}
 	c.dx = reuse(c.dx, c.x.Shape)
-	conv2DInputGradTo(c.dx.Data, grad, c.Kernel.Value, g)
+	conv2DInputGradTo(c.dx.Data, grad, mask, c.Kernel.Value, g)
 	return c.dx
 }
 

@@ -21,12 +21,20 @@ func conv2DReLUTo(y, x, k, b []float32, g convGeom) {
 	conv2DGemmTo(y, x, k, b, true, g)
 }
 
-// conv2DInputGradTo computes dx = convᵀ(dy, k).
+// conv2DInputGradTo computes dx = convᵀ(dy ⊙ [mask > 0], k): with a
+// non-nil mask (the output of a ReLU) only the entries of dy where the mask
+// is positive count. A mask is only accepted where conv2DInputGradMasks
+// says so.
 //
-//	dx: (n, h, w, in)   dy: (n, oh, ow, out)   k: (kh, kw, in, out)
-func conv2DInputGradTo(dx, dy, k []float32, g convGeom) {
-	conv2DGemmInputGradTo(dx, dy, k, g)
+//	dx: (n, h, w, in)   dy, mask: (n, oh, ow, out)   k: (kh, kw, in, out)
+func conv2DInputGradTo(dx, dy, mask, k []float32, g convGeom) {
+	conv2DGemmInputGradTo(dx, dy, mask, k, g)
 }
+
+// conv2DInputGradMasks reports whether conv2DInputGradTo applies a ReLU
+// mask while it reads dy for geometry g (saving a pass over dy); otherwise
+// the caller masks dy first.
+func conv2DInputGradMasks(g convGeom) bool { return !inputGradByConv(g) }
 
 // conv2DKernelGradAdd adds dL/dk into dk.
 //
@@ -129,10 +137,15 @@ func conv2DKernelGradNaive(dk, x, dy []float32, g convGeom) {
 func reluGradTo(dst, dy, y []float32) {
 	dy, y = dy[:len(dst)], y[:len(dst)]
 	for i, v := range y {
-		b := math.Float32bits(v)
-		pos := ^uint32(int32(b)>>31) & uint32(int32(b|-b)>>31)
-		dst[i] = math.Float32frombits(math.Float32bits(dy[i]) & pos)
+		dst[i] = maskPositive(dy[i], v)
 	}
+}
+
+// maskPositive returns v when m > 0 and +0 otherwise, without branches.
+func maskPositive(v, m float32) float32 {
+	b := math.Float32bits(m)
+	pos := ^uint32(int32(b)>>31) & uint32(int32(b|-b)>>31)
+	return math.Float32frombits(math.Float32bits(v) & pos)
 }
 
 // axpy computes y += a*x; len(x) >= len(y).

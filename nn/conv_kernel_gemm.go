@@ -52,6 +52,7 @@ type convWork struct {
 	np     int // panels of B
 	// Operands of the running call.
 	x, y, k, bias, dy, dx []float32
+	mask                  []float32 // input gradient: ReLU output masking dy, or nil
 	bp                    []float32 // packed B (forward, input gradient)
 	kt                    []float32 // flipped, transposed kernel (input gradient)
 	ku                    []float32 // Winograd-transformed kernel
@@ -102,7 +103,7 @@ func getConvWork(op convOp, g convGeom, nw int) *convWork {
 // put drops the references to the caller's data and returns cw to the
 // free list.
 func (cw *convWork) put() {
-	cw.x, cw.y, cw.k, cw.bias, cw.dy, cw.dx = nil, nil, nil, nil, nil, nil
+	cw.x, cw.y, cw.k, cw.bias, cw.dy, cw.dx, cw.mask = nil, nil, nil, nil, nil, nil, nil
 	convWorkFree.Lock()
 	convWorkFree.list = append(convWorkFree.list, cw)
 	convWorkFree.Unlock()
@@ -278,9 +279,12 @@ func interleave(dst []float32, src [][]float32) {
 // conv2DGemmInputGradTo computes dx = convᵀ(dy, k).
 //
 //	dx: (n, h, w, in)   dy: (n, oh, ow, out)   k: (kh, kw, in, out)
-func conv2DGemmInputGradTo(dx, dy, k []float32, g convGeom) {
+func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 	nw := workers()
-	if g.sh == 1 && g.sw == 1 && g.in >= gemmNR {
+	if inputGradByConv(g) {
+		if mask != nil {
+			panic("nn: conv2d input gradient: ReLU mask on the convolution path")
+		}
 		// With stride 1 the input gradient is itself a convolution, of dy
 		// with the kernel flipped in space and transposed in channels,
 		// padded by k-1-p before: dx[ih,iw,i] = Σ dy[ih+ky'-(kh-1-ph), ...,
@@ -298,7 +302,7 @@ func conv2DGemmInputGradTo(dx, dy, k []float32, g convGeom) {
 	}
 	cw := getConvWork(opInputGrad, g, nw)
 	defer cw.put()
-	cw.dx, cw.dy, cw.k = dx, dy, k
+	cw.dx, cw.dy, cw.mask, cw.k = dx, dy, mask, k
 	cw.np = panels(cw.kk, cw.nr)
 	cw.bp = grow(cw.bp, cw.np*g.out*cw.nr)
 	packBTransTo(cw.bp, k, g.out, cw.kk, g.out, cw.nr)
@@ -322,6 +326,13 @@ func conv2DGemmInputGradTo(dx, dy, k []float32, g convGeom) {
 		cw.phase = phase
 		cw.parallelRun.run(cw, (bands-phase+1)/2, 1, nw)
 	}
+}
+
+// inputGradByConv reports whether the input gradient of g runs as a
+// convolution of dy with the flipped kernel (stride 1 and at least a
+// panel's width of input channels) rather than by col2im.
+func inputGradByConv(g convGeom) bool {
+	return g.sh == 1 && g.sw == 1 && g.in >= gemmNR
 }
 
 // flipKernelTo writes the kernel of the stride-1 input gradient:
@@ -370,7 +381,15 @@ func (cw *convWork) inputGradBlock(ws *convWorker, p0, rows int) {
 			}
 			continue
 		}
-		for o, v := range cw.dy[(p0+r)*g.out : (p0+r+1)*g.out] {
+		row := cw.dy[(p0+r)*g.out : (p0+r+1)*g.out]
+		if cw.mask != nil {
+			m := cw.mask[(p0+r)*g.out : (p0+r+1)*g.out]
+			for o, v := range row {
+				a[o*mr+r] = maskPositive(v, m[o])
+			}
+			continue
+		}
+		for o, v := range row {
 			a[o*mr+r] = v
 		}
 	}

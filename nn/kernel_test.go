@@ -175,9 +175,19 @@ func TestConvKernels(t *testing.T) {
 			wantDx := make([]float32, len(x))
 			conv2DInputGradNaive(wantDx, dy, k, g)
 			gotDx := randSlice(r, len(x))
-			conv2DInputGradTo(gotDx, dy, k, g)
+			conv2DInputGradTo(gotDx, dy, nil, k, g)
 			if err := closeTo(gotDx, wantDx, 1e-5); err != nil {
 				t.Errorf("%s: input gradient: %v", name, err)
+			}
+			if conv2DInputGradMasks(g) {
+				// y doubles as a ReLU output: its negative half masks dy.
+				masked := make([]float32, len(dy))
+				reluMaskTo(masked, dy, got)
+				conv2DInputGradNaive(wantDx, masked, k, g)
+				conv2DInputGradTo(gotDx, dy, got, k, g)
+				if err := closeTo(gotDx, wantDx, 1e-5); err != nil {
+					t.Errorf("%s: masked input gradient: %v", name, err)
+				}
 			}
 
 			// The kernel gradient adds into what is there.

@@ -50,10 +50,11 @@ func ParseReference(s string) (Reference, error) {
 }
 
 // DefaultEvalBatch is the number of perturbed images scored per forward
-// pass when Evaluator.Batch is 0. Forward-only passes need no gradient
-// buffers, so a batch of 8 MAVIS images costs about as much memory as
-// Integrated Gradients' batch of 5.
-const DefaultEvalBatch = 8
+// pass when Evaluator.Batch is 0. It equals DefaultBatch, the explainers'
+// batch, so that when maps and metrics alternate on one model (as in the
+// page) the model's layer buffers are reused instead of reallocated for
+// another batch size; a MAVIS forward pass needs about 35 MB per image.
+const DefaultEvalBatch = DefaultBatch
 
 // Evaluator computes the faithfulness metrics of maps for one model. Like
 // Explainer it owns buffers reused between calls (repeated calls with the

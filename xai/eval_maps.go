@@ -18,10 +18,10 @@ import (
 //     reduction that keeps IG's completeness (Σ_pixels = Σ_all). Maps with
 //     C = 1 (Grad-CAM, Saliency) are used as they are;
 //  2. resolution: a map smaller or larger than the input (Grad-CAM's 7 x 7
-//     against 224 x 224) is resized bilinearly with half-pixel centres
-//     (src = (dst + 0.5)·in/out − 0.5, clamped at the edges), the
-//     convention of OpenCV's resize that pytorch-grad-cam uses to draw its
-//     overlays;
+//     against 224 x 224) is resized bilinearly with half-pixel centres by
+//     ResizeTo (the renderer's upsampler: OpenCV's INTER_LINEAR
+//     convention, which pytorch-grad-cam uses to draw its overlays), so
+//     the metrics rank the pixels of the overlay the user sees;
 //  3. ranking: pixels (or patches) are sorted by relevance, largest first;
 //     equal values keep row-major order (the smaller index first), NaN
 //     counts as −Inf, so the order is deterministic.
@@ -55,30 +55,7 @@ func pixelMapTo(dst []float32, h, w int, m Map) {
 		copy(dst, src)
 		return
 	}
-	bilinearTo(dst, h, w, src, m.H, m.W)
-}
-
-// bilinearTo resizes src (sh x sw) to dst (dh x dw) bilinearly with
-// half-pixel centres and edge clamping.
-//
-//	dst: (dh, dw)   src: (sh, sw)
-func bilinearTo(dst []float32, dh, dw int, src []float32, sh, sw int) {
-	coord := func(d, dn, sn int) (i0, i1 int, f float64) {
-		s := (float64(d)+0.5)*float64(sn)/float64(dn) - 0.5
-		s = max(s, 0)
-		i0 = min(int(s), sn-1)
-		i1 = min(i0+1, sn-1)
-		return i0, i1, s - float64(i0)
-	}
-	for y := range dh {
-		y0, y1, fy := coord(y, dh, sh)
-		for x := range dw {
-			x0, x1, fx := coord(x, dw, sw)
-			a := float64(src[y0*sw+x0])*(1-fx) + float64(src[y0*sw+x1])*fx
-			b := float64(src[y1*sw+x0])*(1-fx) + float64(src[y1*sw+x1])*fx
-			dst[y*dw+x] = float32(a*(1-fy) + b*fy)
-		}
-	}
+	ResizeTo(Map{H: h, W: w, C: 1, Data: dst}, Map{H: m.H, W: m.W, C: 1, Data: src})
 }
 
 // units describes how pixels are grouped for deletion and insertion: the

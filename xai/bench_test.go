@@ -73,5 +73,15 @@ func benchmarkIG(b *testing.B, steps, batch int) {
 }
 
 func BenchmarkIG50(b *testing.B)        { benchmarkIG(b, 50, DefaultBatch) }
-func BenchmarkIG50Batch1(b *testing.B)  { benchmarkIG(b, 50, 1) }
+func BenchmarkIG50Batch5(b *testing.B)  { benchmarkIG(b, 50, 5) }
 func BenchmarkIG50Batch10(b *testing.B) { benchmarkIG(b, 50, 10) }
+
+func BenchmarkSmoothGrad25(b *testing.B) {
+	ex, x := benchSetup(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ex.SmoothGrad(x, SmoothGradOptions{Target: Predicted(), Samples: 25, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

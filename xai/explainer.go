@@ -8,11 +8,14 @@ import (
 )
 
 // DefaultBatch is the number of Integrated-Gradients steps or SmoothGrad
-// samples run through one forward and backward pass when
-// Explainer.Batch is 0. Each sample of the MAVIS model needs about 60 MB of
-// activations and gradients, so larger batches cost memory (which a
-// browser tab has little of) for little speed.
-const DefaultBatch = 5
+// samples run through one forward and backward pass when Explainer.Batch
+// is 0. Batching is supported (and tested equal to step-by-step), but with
+// nn's kernels as of this writing it does not pay: IG-50 on MAVIS took
+// 63 s at batch 1, 80 s at batch 5 and 95 s at batch 10 (one loaded run,
+// BENCHMARKS.md), while each sample adds about 100 MB of activations,
+// gradients and im2col buffers, which a browser tab can ill afford. So the
+// default is 1; raise Explainer.Batch when the kernels favour it.
+const DefaultBatch = 1
 
 // Explainer computes explanations of one model. It owns the buffers reused
 // between calls (so repeated calls allocate nothing in steady state) and

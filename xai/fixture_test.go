@@ -28,17 +28,17 @@ import (
 )
 
 // The IG fixtures cost 50 or 300 forward and backward passes of MAVIS per
-// image and target, so by default only chelsea's IG-50 runs (both targets);
-// the whole set is
+// image and target, so by default only chelsea's IG-50 for the logit target
+// runs ("one"); the whole set is
 //
 //	go test -run TestFixtures -timeout 2h ./xai -args -xai.ig=all -xai.ig300=all
 var (
-	fixtureIG    = flag.String("xai.ig", "one", "fixture IG-50 images: all, one (chelsea) or none (-short: none)")
-	fixtureIG300 = flag.String("xai.ig300", "none", "fixture IG-300 images: all, one (chelsea) or none (-short: none); each image and target is 300 passes")
+	fixtureIG    = flag.String("xai.ig", "one", "fixture IG-50: all (every image and target), one (chelsea, logit) or none (-short: none)")
+	fixtureIG300 = flag.String("xai.ig300", "none", "fixture IG-300: all, one (chelsea, logit) or none (-short: none); each image and target is 300 passes")
 )
 
-// igSet reports whether a fixture IG run covers image.
-func igSet(mode, image string) bool {
+// igSet reports whether a fixture IG run covers image and target.
+func igSet(mode, image string, kind xai.Score) bool {
 	if testing.Short() {
 		return false
 	}
@@ -46,7 +46,7 @@ func igSet(mode, image string) bool {
 	case "all":
 		return true
 	case "one":
-		return image == "chelsea"
+		return image == "chelsea" && kind == xai.Logit
 	}
 	return false
 }
@@ -129,7 +129,7 @@ func TestFixtures(t *testing.T) {
 					file  string
 					steps int
 					run   bool
-				}{{"ig", 50, igSet(*fixtureIG, name)}, {"ig300", 300, igSet(*fixtureIG300, name)}} {
+				}{{"ig", 50, igSet(*fixtureIG, name, kind)}, {"ig300", 300, igSet(*fixtureIG300, name, kind)}} {
 					if !ig.run {
 						continue
 					}

@@ -398,7 +398,7 @@ func (j *job) mapFunc(method string) func(ex *xai.Explainer, x *nn.Tensor, t xai
 			if err != nil {
 				return xai.Map{}, nil, err
 			}
-			g := xai.RelativeGap(r.Gap, r.Score, r.BaselineScore)
+			g := xai.IGGap(r)
 			return r.Map, &g, nil
 		}
 		return xai.Map{}, nil, fmt.Errorf("unknown method %q", method)

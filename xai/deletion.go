@@ -36,6 +36,16 @@ func (r Reference) String() string {
 // MarshalText writes the name, so that JSON results read "rise".
 func (r Reference) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
+// UnmarshalText reads a name as ParseReference does.
+func (r *Reference) UnmarshalText(b []byte) error {
+	v, err := ParseReference(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
 // ParseReference reads "rise", "black" or "blur".
 func ParseReference(s string) (Reference, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {

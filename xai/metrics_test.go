@@ -7,9 +7,11 @@ package xai
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -288,7 +290,7 @@ func TestEvaluateErrorsAndCancel(t *testing.T) {
 		{"reference", x, good, MetricsOptions{Reference: 9}, "unknown deletion reference 9"},
 	} {
 		_, err := ev.Evaluate(context.Background(), tt.x, tt.m, tt.o)
-		if err == nil || !contains(err.Error(), tt.want) {
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: got %v, want an error containing %q", tt.name, err, tt.want)
 		}
 	}
@@ -341,5 +343,19 @@ func TestParseReference(t *testing.T) {
 	}
 	if _, err := ParseReference("grey"); err == nil {
 		t.Error("ParseReference(grey) succeeded")
+	}
+	// Options travel as JSON from the page's worker.
+	var o MetricsOptions
+	if err := json.Unmarshal([]byte(`{"class": 3, "steps": 16, "reference": "blur", "box": {"x0": 1, "y0": 2, "x1": 5, "y1": 6}}`), &o); err != nil {
+		t.Fatal(err)
+	}
+	if o.Class != 3 || o.Steps != 16 || o.Reference != BlurReference || o.Box == nil || *o.Box != (Box{1, 2, 5, 6}) {
+		t.Errorf("options from JSON: %+v", o)
+	}
+	if b, err := json.Marshal(MetricsOptions{Reference: BlackReference}); err != nil || !strings.Contains(string(b), `"reference":"black"`) {
+		t.Errorf("options to JSON: %s, %v", b, err)
+	}
+	if err := json.Unmarshal([]byte(`{"reference": "grey"}`), &o); err == nil {
+		t.Error("reference grey accepted from JSON")
 	}
 }

@@ -33,7 +33,9 @@ type MethodScore struct {
 	Gap *float64 `json:"completeness_gap,omitempty"`
 }
 
-// ScoreOf returns the ranking entry of a method from its metrics.
+// ScoreOf returns the ranking entry of a method from its metrics. Set
+// Sanity when the randomisation check ran, and Gap (see IGGap) for
+// Integrated Gradients.
 func ScoreOf(method string, m MapMetrics) MethodScore {
 	return MethodScore{Method: method, Faithfulness: m.Faithfulness,
 		Insertion: m.Insertion.AUC, Deletion: m.Deletion.AUC, Gini: m.Gini, Entropy: m.Entropy}
@@ -56,6 +58,10 @@ func RelativeGap(gap, scoreX, scoreBaseline float64) float64 {
 	}
 	return gap / d
 }
+
+// IGGap returns the relative completeness gap of an Integrated-Gradients
+// explanation, for MethodScore.Gap.
+func IGGap(a Attribution) float64 { return RelativeGap(a.Gap, a.Score, a.BaselineScore) }
 
 // Ranking orders methods by faithfulness and says which to trust.
 type Ranking struct {

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -211,6 +212,9 @@ func BenchmarkMavisInputGrad(b *testing.B) {
 // training mode, softmax cross-entropy gradient at the logits, backward
 // with parameter gradients (no optimiser update).
 func BenchmarkMavisTrainStep(b *testing.B) {
+	if runtime.GOARCH == "wasm" {
+		b.Skip("training runs natively")
+	}
 	const batch = 32
 	m, x := benchModel(b, "mavis", batch)
 	fwd, dx, dk := modelFlops(m)

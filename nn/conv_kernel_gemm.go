@@ -187,8 +187,9 @@ func (cw *convWork) forwardRange(w, lo, hi int) {
 				clear(tile)
 				cw.kern(kk, ws.a[(blk-b0)*kk*mr:(blk-b0+1)*kk*mr], bp, tile, nr)
 				for r := range min(mr, P-p0) {
-					yr := cw.y[(p0+r)*g.out+j0:][:cols]
 					tr := tile[r*nr:][:cols]
+					yr := cw.y[(p0+r)*g.out+j0:][:len(tr)]
+					bias := bias[:len(tr)]
 					if cw.relu {
 						for j, v := range tr {
 							yr[j] = relu(v + bias[j])

@@ -242,7 +242,7 @@ func readAnnotations(path, dir string) ([]evalImage, error) {
 			return nil, fmt.Errorf("%s:%d: %d fields, want 6 (file, class id, x0, y0, x1, y1)", path, line, len(fields))
 		}
 		name := fields[0]
-		if name != filepath.Base(name) || name == "." || name == ".." {
+		if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
 			return nil, fmt.Errorf("%s:%d: file %q is not a plain file name", path, line, name)
 		}
 		var b [4]int

@@ -162,7 +162,11 @@ func Rank(scores []MethodScore) Ranking {
 		why := fmt.Sprintf("removing the pixels it marks lowers the score fastest and inserting them raises it fastest (insertion − deletion AUC %.3f", s.Faithfulness)
 		if len(r.Scores) > 1 {
 			n := r.Scores[1]
-			why += fmt.Sprintf(", against %.3f for %s", n.Faithfulness, MethodLabel(n.Method))
+			if fmt.Sprintf("%.3f", n.Faithfulness) == fmt.Sprintf("%.3f", s.Faithfulness) {
+				why += fmt.Sprintf(", tied with %s to three decimals", MethodLabel(n.Method))
+			} else {
+				why += fmt.Sprintf(", against %.3f for %s", n.Faithfulness, MethodLabel(n.Method))
+			}
 		}
 		why += ")"
 		if s.Sanity != nil {

@@ -32,6 +32,10 @@ func TestRankVerdict(t *testing.T) {
 			[]string{"Trust Grad-CAM++:", "against 0.500 for Saliency", "passes the randomisation check",
 				"Saliency failed the randomisation check", "mean Spearman 0.83 > 0.50",
 				"Integrated Gradients misses completeness by +213%"}},
+		{"tie", []MethodScore{
+			{Method: "gradcam", Faithfulness: 0.93312},
+			{Method: "gradcampp", Faithfulness: 0.93308},
+		}, []string{"gradcam", "gradcampp"}, "gradcam", []string{"Trust Grad-CAM:", "AUC 0.933, tied with Grad-CAM++ to three decimals)."}},
 		{"all flagged", []MethodScore{
 			{Method: "saliency", Faithfulness: 0.5, Sanity: fail},
 		}, []string{"saliency"}, "", []string{"Trust none of these maps: Saliency ranks highest"}},

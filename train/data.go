@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"image"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -162,9 +163,10 @@ const (
 
 // LoadOptions says which part of a dataset to read.
 type LoadOptions struct {
-	Format  string   // auto, folder, tinyimagenet, idx
-	Split   string   // "train" or "val"/"test": Tiny ImageNet part, IDX file set
-	Classes []string // subset of class ids (Tiny ImageNet wnids, folder names); empty = all
+	Format  string    // auto, folder, tinyimagenet, idx
+	Split   string    // "train" or "val"/"test": Tiny ImageNet part, IDX file set
+	Classes []string  // subset of class ids (Tiny ImageNet wnids, folder names); empty = all
+	Log     io.Writer // progress of the image check on big folders; nil for none
 }
 
 // Load reads a dataset at path in the given layout; auto detects IDX files,
@@ -184,9 +186,9 @@ func Load(path string, o LoadOptions) (*Dataset, error) {
 	case FormatIDX:
 		d, err = LoadIDX(path, o.Split)
 	case FormatTinyImageNet:
-		d, err = LoadTinyImageNet(path, o.Split, o.Classes)
+		d, err = loadTinyImageNet(path, o.Split, o.Classes, o.Log)
 	case FormatFolder:
-		d, err = LoadFolder(path, o.Classes)
+		d, err = loadFolder(path, o.Classes, o.Log)
 	default:
 		return nil, fmt.Errorf("train: unknown data format %q (want auto, folder, tinyimagenet or idx)", format)
 	}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/mavis-xai/mavis/nn"
 )
@@ -20,6 +23,10 @@ import (
 // folder without images is kept (the label order stays Keras's) and
 // reported in Skipped too.
 func LoadFolder(root string, only []string) (*Dataset, error) {
+	return loadFolder(root, only, nil)
+}
+
+func loadFolder(root string, only []string, log io.Writer) (*Dataset, error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return nil, fmt.Errorf("train: %v", err)
@@ -67,15 +74,16 @@ func LoadFolder(root string, only []string) (*Dataset, error) {
 			labels = append(labels, label)
 		}
 	}
-	d.addChecked(paths, labels)
+	d.addChecked(paths, labels, log)
 	return d, nil
 }
 
 // addChecked decodes every image (on all cores) and appends the readable
 // ones to d, recording the others in d.Skipped.
-func (d *Dataset) addChecked(paths []string, labels []int) {
+func (d *Dataset) addChecked(paths []string, labels []int, log io.Writer) {
 	errs := make([]error, len(paths))
 	var wg sync.WaitGroup
+	var done atomic.Int64
 	workers := max(1, runtime.GOMAXPROCS(0))
 	for w := range workers {
 		wg.Add(1)
@@ -83,8 +91,25 @@ func (d *Dataset) addChecked(paths []string, labels []int) {
 			defer wg.Done()
 			for i := w; i < len(paths); i += workers {
 				_, errs[i] = decodeFile(paths[i])
+				done.Add(1)
 			}
 		}()
+	}
+	if log != nil && len(paths) > 0 {
+		start := time.Now()
+		tick := time.NewTicker(5 * time.Second)
+		finished := make(chan struct{})
+		go func() { wg.Wait(); close(finished) }()
+	wait:
+		for {
+			select {
+			case <-finished:
+				break wait
+			case <-tick.C:
+				fmt.Fprintf(log, "train: %s: checked %d of %d images (%s)\n", d.Source, done.Load(), len(paths), clock(time.Since(start)))
+			}
+		}
+		tick.Stop()
 	}
 	wg.Wait()
 	for i, p := range paths {

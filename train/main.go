@@ -206,6 +206,7 @@ func (o options) loadOptions(split string) LoadOptions {
 
 // loadData loads a dataset and reports its size and skips on log.
 func loadData(path string, lo LoadOptions, log io.Writer) (*Dataset, error) {
+	lo.Log = log
 	d, err := Load(path, lo)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,6 +36,10 @@ const maxTextFile = 64 << 20
 // is present. A validation annotation that names a missing or unreadable
 // file, or a wnid outside wnids.txt, is skipped and reported in Skipped.
 func LoadTinyImageNet(root, split string, only []string) (*Dataset, error) {
+	return loadTinyImageNet(root, split, only, nil)
+}
+
+func loadTinyImageNet(root, split string, only []string, log io.Writer) (*Dataset, error) {
 	wnids, err := tinyClasses(root, only)
 	if err != nil {
 		return nil, err
@@ -107,7 +112,7 @@ func LoadTinyImageNet(root, split string, only []string) (*Dataset, error) {
 	default:
 		return nil, fmt.Errorf("train: tiny imagenet: unknown split %q (want train or val)", split)
 	}
-	d.addChecked(paths, labels)
+	d.addChecked(paths, labels, log)
 	return d, nil
 }
 

@@ -120,7 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to use (Tiny ImageNet wnids or folder names); empty = all")
 	fs.StringVar(&o.out, "out", "run", "output directory for the model, checkpoint, history.csv and curves.png")
 	fs.BoolVar(&o.resume, "resume", false, "continue the run in -out from its last completed epoch")
-	fs.StringVar(&o.eval, "eval", "", "evaluate this .safetensors model on -data and exit")
+	fs.StringVar(&o.eval, "eval", "", "evaluate this .safetensors model on -data (IDX: the t10k set; Tiny ImageNet: val) and exit; prints accuracy=... loss=... n=... (loss: mean cross-entropy plus the L2 penalty, as Keras evaluate) and a per-class table (cross-entropy alone)")
 	fs.StringVar(&o.reorganise, "reorganise", "", "Tiny ImageNet root: copy val/images/* into val/<wnid>/ following val_annotations.txt, then exit")
 	fs.StringVar(&o.exportDir, "export-samples", "", "write the first test image of each class of -data as PNG (plus index.json for the page) into this directory, then exit")
 	fs.IntVar(&o.exportN, "export-n", 10, "with -export-samples: at most this many classes")

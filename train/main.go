@@ -66,6 +66,7 @@ Examples:
   # the original MAVIS model on the original's five Tiny ImageNet classes
   train -arch mavis -data tiny-imagenet-200 -classes n01443537,n01629819,n01644900,n01770393,n01855672 -out run-mavis
   train -resume -out run-mavis -epochs 200
+  train -resume -out run-mavis -epochs 300 -lr 1e-5     # continue with a lower learning rate
 
   # your own folders, your own architecture
   train -arch my-net.json -data photos/train -val photos/val -epochs 30
@@ -87,6 +88,7 @@ type options struct {
 	limit                            int
 	cfg                              Config
 	quiet                            bool
+	lrSet                            bool // -lr given explicitly
 }
 
 func main() {
@@ -139,6 +141,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.lrSet = o.lrSet || f.Name == "lr" })
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("train: unexpected argument %q (see train -help)", fs.Arg(0))
 	}
@@ -164,6 +167,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.cfg.Workers < 1 || o.cfg.Workers > 256 {
 		return o, fmt.Errorf("train: -workers %d, want 1..256", o.cfg.Workers)
+	}
+	if !(o.cfg.LR > 0) || math.IsInf(o.cfg.LR, 0) {
+		return o, fmt.Errorf("train: -lr %g, want > 0", o.cfg.LR)
 	}
 	if o.valSplit < 0 || o.valSplit >= 1 {
 		return o, fmt.Errorf("train: -val-split %g, want 0 <= split < 1", o.valSplit)
@@ -337,6 +343,10 @@ func runTrain(o options, log io.Writer) error {
 			return fmt.Errorf("train: -resume: the data's classes differ from the checkpoint's")
 		}
 		t.Config.Epochs, t.Config.Patience = o.cfg.Epochs, o.cfg.Patience
+		if o.lrSet && o.cfg.LR != t.Config.LR {
+			fmt.Fprintf(log, "train: learning rate %g from epoch %d on (was %g)\n", o.cfg.LR, t.Epoch+1, t.Config.LR)
+			t.SetLR(o.cfg.LR)
+		}
 	}
 	if !o.quiet {
 		t.Progress = log

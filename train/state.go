@@ -88,9 +88,10 @@ func (t *Trainer) saveCheckpoint(dir string) error {
 
 // resumeTrainer loads last.safetensors and last.state from dir and returns
 // a trainer positioned after the last completed epoch. c supplies the
-// number of epochs, patience and progress; the seed, batch size, workers
-// and optimiser come from the state, since changing them would not repeat
-// the interrupted run.
+// number of epochs, patience and progress; the seed, batch size, workers,
+// optimiser and learning rate come from the state, since changing them
+// would not repeat the interrupted run (the command's -resume -lr changes
+// the rate afterwards on purpose, with SetLR).
 func resumeTrainer(dir string, c Config) (*Trainer, error) {
 	spath := filepath.Join(dir, "last.state")
 	data, err := os.ReadFile(spath)

@@ -113,6 +113,18 @@ func NewTrainer(m *nn.Model, c Config) (*Trainer, error) {
 	return t, nil
 }
 
+// SetLR changes the learning rate from the next step on, keeping the
+// optimiser's state (a manual schedule step, used with -resume -lr).
+func (t *Trainer) SetLR(lr float64) {
+	t.Config.LR = lr
+	switch o := t.Opt.(type) {
+	case *nn.SGD:
+		o.LR = float32(lr)
+	case *nn.Adam:
+		o.LR = float32(lr)
+	}
+}
+
 // setTraining switches every replica's mode and copies the master's moving
 // statistics into the other replicas.
 func (t *Trainer) setTraining(on bool) {

@@ -435,3 +435,34 @@ func TestShardMovingMean(t *testing.T) {
 		t.Errorf("moving mean did not move from 0")
 	}
 }
+
+// TestResumeWithNewLR: -resume -lr keeps the optimiser state, uses the new
+// rate, and the next checkpoint records it.
+func TestResumeWithNewLR(t *testing.T) {
+	train := stripes(64, 12, 1)
+	dir := t.TempDir()
+	first := newStripeTrainer(t, Config{Epochs: 1, Batch: 16, Optimizer: "adam", LR: 0.01, Seed: 1, Workers: 2})
+	if err := first.Fit(train, nil, dir, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	steps := first.Opt.(*nn.Adam).T
+	r, err := resumeTrainer(dir, Config{Epochs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetLR(0.001)
+	if err := r.Fit(train, nil, dir, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	again, err := resumeTrainer(dir, Config{Epochs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := again.Opt.(*nn.Adam)
+	if again.Config.LR != 0.001 || a.LR != 0.001 {
+		t.Errorf("learning rate after resuming: config %v, adam %v; want 0.001", again.Config.LR, a.LR)
+	}
+	if a.T != 2*steps {
+		t.Errorf("Adam step count %d, want %d (state kept across the change)", a.T, 2*steps)
+	}
+}

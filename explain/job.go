@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -112,7 +113,7 @@ func readImage(path string) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return nn.DecodeImage(f)
+	return imagefile.Decode(f)
 }
 
 // report is report.json.

@@ -40,8 +40,9 @@
 // and ReadModel validate the header before allocating and name the tensor
 // and the numbers in every error.
 //
-// DecodeImage reads PNG, JPEG, GIF, WebP and BMP after checking the header
-// against MaxPixels; ImageInput and ImageInputTo apply a model's Preprocess
+// nn/imagefile decodes PNG, JPEG, GIF, WebP and BMP files after checking
+// the header against a pixel cap (apart from nn, so that the browser worker,
+// which gets pixels from a canvas, does not link the decoders); ImageInput and ImageInputTo apply a model's Preprocess
 // (optional centre crop, resize, RGB or ITU-R 601 grey, alpha composited
 // over white, 0..255 or 0..1) (image.go, image_preprocess.go).
 //

@@ -1,26 +1,17 @@
 package nn
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"image/draw"
-	_ "image/gif" // register GIF
-	_ "image/jpeg"
-	_ "image/png"
-	"io"
 
 	"github.com/nfnt/resize"
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/webp"
 )
 
 // Images in, tensors out.
 //
-// DecodeImage reads an untrusted image file: it reads at most MaxImageBytes,
-// looks at the header first and refuses images over MaxPixels before any
-// pixel buffer is allocated. ImageInput and ImageInputTo apply a Preprocess
+// Decoding image files lives in nn/imagefile, so that programs that get
+// pixels elsewhere (the browser worker) do not link five decoders. ImageInput and ImageInputTo apply a Preprocess
 // contract: an optional centre square crop, a resize to Height x Width with
 // nfnt/resize (skipped when the size already matches, so a 224x224 PNG gives
 // exactly its bytes), and a conversion of any image type to RGB or grey
@@ -37,57 +28,6 @@ import (
 // and grey values are image/color.GrayModel's 8-bit ITU-R 601 luma,
 // (19595 R + 38470 G + 7471 B + 2^15) >> 24 on 16-bit R, G, B, so a grey
 // byte v gives exactly v. Scale "0..1" divides the 0..255 values by 255.
-
-const (
-	// MaxImageBytes caps the size of an image file DecodeImage reads.
-	MaxImageBytes = 100 << 20
-	// MaxPixels caps the pixel count of an image DecodeImage decodes.
-	MaxPixels = 50_000_000
-)
-
-// DecodeImage decodes a PNG, JPEG, GIF (first frame), WebP or BMP image
-// read from r, refusing files over MaxImageBytes and images over MaxPixels
-// before decoding their pixels. TIFF is not registered: browsers do not
-// show it, and its decoder adds 131 KB to the wasm binary (WebP adds 284 KB,
-// BMP 17 KB; measured with go1.26 on a program that decodes and runs a model).
-func DecodeImage(r io.Reader) (image.Image, error) {
-	return decodeImageLimit(r, MaxImageBytes)
-}
-
-// decodeImageLimit is DecodeImage with a byte limit (tests use a small one).
-func decodeImageLimit(r io.Reader, maxBytes int64) (image.Image, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("nn: image: reading: %v", err)
-	}
-	if int64(len(data)) > maxBytes {
-		return nil, fmt.Errorf("nn: image: file over the %d-byte limit", maxBytes)
-	}
-	if len(data) == 0 {
-		return nil, fmt.Errorf("nn: image: empty file")
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if errors.Is(err, image.ErrFormat) {
-		return nil, fmt.Errorf("nn: image: unknown format (supported: PNG, JPEG, GIF, WebP, BMP)")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("nn: image: reading the %s header: %v", format, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("nn: image: %s of %dx%d pixels is empty", format, cfg.Width, cfg.Height)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels {
-		return nil, fmt.Errorf("nn: image: %dx%d is %d MP, over the %d MP limit", cfg.Width, cfg.Height, px/1_000_000, MaxPixels/1_000_000)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("nn: image: decoding %s: %v", format, err)
-	}
-	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
-		return nil, fmt.Errorf("nn: image: %s header says %dx%d, decoded %dx%d", format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
-	}
-	return img, nil
-}
 
 // ImageInput returns img preprocessed by p as a 1 x Height x Width x
 // Channels tensor.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mavis-xai/mavis/nn/imagefile"
 	"golang.org/x/image/bmp"
 )
 
@@ -29,7 +30,7 @@ func TestImageInputFixtures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := DecodeImage(f)
+		img, err := imagefile.Decode(f)
 		f.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -107,9 +108,9 @@ func TestDecodeImageBroken(t *testing.T) {
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		img, err := DecodeImage(bytes.NewReader(tt.raw))
+		img, err := imagefile.Decode(bytes.NewReader(tt.raw))
 		runtime.ReadMemStats(&after)
-		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "nn: image: ") {
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "imagefile: ") {
 			t.Errorf("%s: got %v, want an error containing %q", tt.name, err, tt.want)
 		}
 		if img != nil {
@@ -120,10 +121,10 @@ func TestDecodeImageBroken(t *testing.T) {
 			t.Errorf("%s: allocated %d bytes", tt.name, n)
 		}
 	}
-	if _, err := decodeImageLimit(bytes.NewReader(good), int64(len(good)-1)); err == nil || !strings.Contains(err.Error(), "over the") {
+	if _, err := imagefile.DecodeLimit(bytes.NewReader(good), int64(len(good)-1)); err == nil || !strings.Contains(err.Error(), "over the") {
 		t.Errorf("byte limit: got %v", err)
 	}
-	if img, err := DecodeImage(bytes.NewReader(good)); err != nil || img.Bounds().Dx() != 16 {
+	if img, err := imagefile.Decode(bytes.NewReader(good)); err != nil || img.Bounds().Dx() != 16 {
 		t.Errorf("good PNG: %v", err)
 	}
 }
@@ -237,7 +238,7 @@ func TestDecodeImageFormats(t *testing.T) {
 	}
 	p := Preprocess{Height: 3, Width: 4, Channels: 3, Color: "rgb", Scale: "0..255"}
 	for name, raw := range map[string][]byte{"png": encodePNG(t, src), "gif": gifBuf.Bytes(), "bmp": bmpBuf.Bytes()} {
-		img, err := DecodeImage(bytes.NewReader(raw))
+		img, err := imagefile.Decode(bytes.NewReader(raw))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -263,7 +264,7 @@ func TestDecodeImageFormats(t *testing.T) {
 	if err := jpeg.Encode(&jpg, flat, &jpeg.Options{Quality: 100}); err != nil {
 		t.Fatal(err)
 	}
-	img, err := DecodeImage(&jpg)
+	img, err := imagefile.Decode(&jpg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +286,7 @@ func TestDecodeImageWebP(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		img, err := DecodeImage(f)
+		img, err := imagefile.Decode(f)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -451,12 +452,12 @@ func FuzzDecodeImage(f *testing.F) {
 	f.Add(cmykJPEG(40, 100, 200, 30))
 	p := Preprocess{Height: 4, Width: 4, Channels: 3, Color: "rgb", Scale: "0..1", Crop: "center"}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		img, err := decodeImageLimit(bytes.NewReader(raw), 1<<16)
+		img, err := imagefile.DecodeLimit(bytes.NewReader(raw), 1<<16)
 		if err != nil {
 			return
 		}
 		b := img.Bounds()
-		if b.Dx()*b.Dy() > MaxPixels {
+		if b.Dx()*b.Dy() > imagefile.MaxPixels {
 			t.Fatalf("decoded %v", b)
 		}
 		if b.Dx()*b.Dy() > 1<<22 {
@@ -540,7 +541,7 @@ func cmykJPEG(c, m, y, k byte) []byte {
 func TestImageInputCMYKJPEG(t *testing.T) {
 	p := Preprocess{Height: 8, Width: 8, Channels: 3, Color: "rgb", Scale: "0..255"}
 	for _, ink := range [][4]byte{{0, 255, 255, 0}, {0, 0, 0, 0}, {40, 100, 200, 30}, {255, 255, 255, 255}} {
-		img, err := DecodeImage(bytes.NewReader(cmykJPEG(ink[0], ink[1], ink[2], ink[3])))
+		img, err := imagefile.Decode(bytes.NewReader(cmykJPEG(ink[0], ink[1], ink[2], ink[3])))
 		if err != nil {
 			t.Fatalf("%v: %v", ink, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/imagefile"
 )
 
 // Dataset is a labelled set of images, held either as raw grey bytes (IDX
@@ -136,7 +137,7 @@ func decodeFile(path string) (image.Image, error) {
 		return nil, fmt.Errorf("train: %v", err)
 	}
 	defer f.Close()
-	img, err := nn.DecodeImage(f)
+	img, err := imagefile.Decode(f)
 	if err != nil {
 		return nil, fmt.Errorf("train: %s: %v", path, strings.TrimPrefix(err.Error(), "nn: "))
 	}

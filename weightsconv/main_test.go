@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/imagefile"
 )
 
 func sharedDir(t testing.TB) string {
@@ -69,7 +70,7 @@ func TestMavis(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := nn.DecodeImage(f)
+		img, err := imagefile.Decode(f)
 		f.Close()
 		if err != nil {
 			t.Fatal(err)

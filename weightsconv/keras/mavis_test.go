@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/imagefile"
 )
 
 // sharedDir finds ../shared beside the repository root.
@@ -86,7 +87,7 @@ func pngInput(path string, x *nn.Tensor, p nn.Preprocess) error {
 		return err
 	}
 	defer f.Close()
-	img, err := nn.DecodeImage(f)
+	img, err := imagefile.Decode(f)
 	if err != nil {
 		return err
 	}

@@ -304,7 +304,11 @@ func runTrain(o options, log io.Writer) error {
 			return err
 		}
 	case o.valSplit > 0:
-		if train, val, err = train.Split(o.valSplit, o.cfg.Seed); err != nil {
+		seed := o.cfg.Seed
+		if t != nil {
+			seed = t.Config.Seed // the split the interrupted run used
+		}
+		if train, val, err = train.Split(o.valSplit, seed); err != nil {
 			return err
 		}
 	default:

@@ -31,8 +31,8 @@ interface MavisWorkerAPI {
    */
   explain(options: string /* JSON ExplainOptions */, onProgress?: (done: number, total: number) => void):
     Promise<{ json: string /* JSON Explanation */; map: Uint8Array; full?: Uint8Array }>;
-  /** The Go heap, for memory checks. */
-  memory(): Promise<string /* JSON Memory */>;
+  /** The Go heap, for memory checks; with gc true it collects first (heapAlloc is then the live heap). */
+  memory(gc?: boolean): Promise<string /* JSON Memory */>;
 }
 
 interface ModelInfo {
@@ -97,7 +97,7 @@ type WorkerRequest =
   | { id: number; method: 'loadModel'; args: [ArrayBuffer] }
   | { id: number; method: 'predict'; args: [Blob] }
   | { id: number; method: 'explain'; args: [ExplainOptions] }
-  | { id: number; method: 'memory'; args: [] };
+  | { id: number; method: 'memory'; args: [] | [boolean] };
 
 type WorkerReply =
   | { id: number; result: ModelInfo }
@@ -138,6 +138,6 @@ interface ViewerAPI {
 // ---------------------------------------------------------------------------
 // 4. The page: window.app, for tests and the console.
 //    app.state: { busy, model, modelName, image, prediction, results, errors, timings }
-//    app.rpc(method, args, onProgress?) sends a WorkerRequest; app.memory() = rpc('memory').
+//    app.rpc(method, args, onProgress?) sends a WorkerRequest; app.memory(gc) = rpc('memory', [gc]).
 //    URL parameters: ?model=<relative URL of a .safetensors file>, ?autorun=0 (do not
 //    explain the first sample on load).

@@ -112,7 +112,7 @@ const state = {
   timings: [],        // [what, milliseconds since navigation], for the tests and benchmarks
 };
 const mark = (what) => state.timings.push([what, Math.round(performance.now())]);
-window.app = { state, memory: () => rpc('memory'), rpc };
+window.app = { state, memory: (gc = false) => rpc('memory', [gc]), rpc };
 
 function fmt(v) {
   if (v === undefined || v === null || Number.isNaN(v)) return '–';
@@ -433,9 +433,10 @@ function wireInputs() {
 
   $('model-source').addEventListener('change', (e) => {
     $('model-url-form').hidden = e.target.value !== 'url';
-    if (e.target.value === 'file') $('model-file').click();
+    $('model-file-row').hidden = e.target.value !== 'file';
     if (e.target.value === 'default') loadModel(fetchBytes(defaultModel), defaultModel).then((ok) => ok && firstSample());
   });
+  $('model-file-pick').addEventListener('click', () => $('model-file').click());
   $('model-file').addEventListener('change', (e) => {
     const f = e.target.files[0];
     e.target.value = '';
@@ -500,7 +501,10 @@ function rerun() {
 async function main() {
   mark('start');
   startWorker();
-  rpc('memory').then(() => mark('worker ready'));
+  rpc('memory').then((m) => {
+    mark('worker ready');
+    state.workerStartup = { ...m.startup, createdAt: Math.round(m.startup.created - performance.timeOrigin) };
+  });
   wireInputs();
   sendStyle();
   resetMethods();
@@ -511,7 +515,11 @@ async function main() {
     $('model-url-form').hidden = false;
     $('model-url').value = url;
   }
-  const [ok] = await Promise.all([loadModel(fetchBytes(url || defaultModel), url || defaultModel), loadGallery()]);
+  const loading = loadModel(fetchBytes(url || defaultModel), url || defaultModel);
+  // The viewer (a larger wasm) starts once the worker has compiled, so the
+  // two do not compete for the CPU on the way to the first prediction.
+  loading.finally(() => { viewerFrame.src = viewerFrame.dataset.src; });
+  const [ok] = await Promise.all([loading, loadGallery()]);
   if (ok && params.get('autorun') !== '0') await firstSample();
   document.body.dataset.loaded = ok ? 'true' : 'false';
 }

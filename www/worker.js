@@ -5,13 +5,14 @@
 //   method "loadModel": args [ArrayBuffer]             (the .safetensors file)
 //   method "predict":   args [Blob]                    (an encoded image: decoded here)
 //   method "explain":   args [Options]                 (explains the last predicted image)
-//   method "memory":    args []
+//   method "memory":    args [gc?: boolean]         (gc: collect first, so heapAlloc is the live heap)
 // worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
 'use strict';
 importScripts('wasm_exec.js');
 
 const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
 let wasmMemory = null;
+const startup = { created: performance.timeOrigin }; // milliseconds since the worker started, per stage
 
 const ready = (async () => {
   const go = new Go();
@@ -24,8 +25,10 @@ const ready = (async () => {
     if (!resp.ok) throw new Error(`could not load worker.wasm (HTTP ${resp.status}); run ./build.sh first`);
     result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
   }
+  startup.compiled = Math.round(performance.now());
   wasmMemory = result.instance.exports.mem;
   go.run(result.instance);
+  startup.ready = Math.round(performance.now());
   if (!self.mavis) throw new Error('worker.wasm did not register its API');
   return self.mavis;
 })();
@@ -80,8 +83,9 @@ async function call(id, method, args) {
       return { result: e, transfer };
     }
     case 'memory': {
-      const m = JSON.parse(await api.memory());
+      const m = JSON.parse(await api.memory(!!args[0]));
       m.wasmBytes = wasmMemory ? wasmMemory.buffer.byteLength : 0;
+      m.startup = startup;
       return { result: m };
     }
   }

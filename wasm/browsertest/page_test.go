@@ -57,6 +57,15 @@ func TestSession(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 4*time.Minute)
 	defer cancel()
+	// The proxy that catches requests for other hosts works: a page of
+	// another host, in another tab, reaches it (and is refused).
+	other, cancelOther := chromedp.NewContext(ctx)
+	chromedp.Do(other, chromedp.Navigate("http://proxy-check.invalid/"), chromedp.Sleep(500*time.Millisecond))
+	cancelOther()
+	if out := outsideRequests(); len(out) == 0 {
+		t.Fatalf("a request for another host did not reach the recording proxy")
+	}
+	before := len(outsideRequests())
 	rec := record(ctx)
 	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
 		t.Fatal(err)
@@ -109,11 +118,11 @@ func TestSession(t *testing.T) {
 	t.Run("BrokenModel", func(t *testing.T) { brokenModel(ctx, t) })
 	t.Run("Viewer", func(t *testing.T) { viewerDraws(ctx, t) })
 	t.Run("Memory", func(t *testing.T) { memoryFlat(ctx, t) })
-	rec.check(t, base)
+	rec.check(t, base, before)
 }
 
 // check fails on requests to another origin and on console errors.
-func (r *recorder) check(t *testing.T, base string) {
+func (r *recorder) check(t *testing.T, base string, before int) {
 	t.Helper()
 	u, _ := url.Parse(base)
 	r.mu.Lock()
@@ -130,7 +139,24 @@ func (r *recorder) check(t *testing.T, base string) {
 		}
 		t.Errorf("console: %s", p)
 	}
-	t.Logf("%d requests, all to %s", len(r.requests), u.Host)
+	seen := map[string]bool{}
+	var paths []string
+	for _, q := range r.requests {
+		if p, err := url.Parse(q); err == nil && !seen[p.Path] {
+			seen[p.Path] = true
+			paths = append(paths, p.Path)
+		}
+	}
+	t.Logf("%d requests, all to %s: %s", len(r.requests), u.Host, strings.Join(paths, " "))
+	var out []string
+	for _, q := range outsideRequests()[before:] {
+		if !strings.Contains(q, "proxy-check.invalid") { // the check's own favicon, late
+			out = append(out, q)
+		}
+	}
+	if len(out) > 0 {
+		t.Errorf("requests for other hosts reached the proxy: %q", out)
+	}
 }
 
 func describe(o *runtime.RemoteObject) string {

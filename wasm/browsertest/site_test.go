@@ -10,9 +10,12 @@ import (
 	"image/png"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -238,10 +241,20 @@ func browser(t *testing.T, timeout time.Duration) (context.Context, context.Canc
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// Quiet the browser's own calls home, which would reach the proxy.
+		chromedp.Flag("disable-features", "AutofillServerCommunication,OptimizationHints,OptimizationHintsFetching,OptimizationGuideModelDownloading,MediaRouter,Translate"),
+		chromedp.Flag("disable-client-side-phishing-detection", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("no-pings", true),
 		chromedp.Flag("use-angle", "swiftshader"),
 		chromedp.Flag("enable-unsafe-swiftshader", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
+		// Every request for another host goes to a proxy that refuses and
+		// records it (loopback bypasses proxies): this covers the worker and
+		// the iframe too, whose requests the page's Network domain does not see.
+		chromedp.ProxyServer(outsideProxy()),
 		chromedp.WindowSize(1200, 900),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -273,6 +286,51 @@ func waitJS(ctx context.Context, expr string) error {
 		}
 	}
 }
+
+var (
+	proxyOnce sync.Once
+	proxyURL  string
+	proxyMu   sync.Mutex
+	outside   []string // requests that tried to leave the machine
+)
+
+// outsideProxy starts, once, an HTTP proxy that answers 403 to everything
+// and keeps what was asked.
+func outsideProxy() string {
+	proxyOnce.Do(func() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		proxyURL = "http://" + ln.Addr().String()
+		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			proxyMu.Lock()
+			outside = append(outside, r.Method+" "+r.Host+r.URL.Path)
+			proxyMu.Unlock()
+			http.Error(w, "the page must not leave its origin", http.StatusForbidden)
+		}))
+	})
+	return proxyURL
+}
+
+// outsideRequests returns the requests the proxy has refused so far,
+// without the browser's own calls to its vendor's services (sign-in,
+// autofill, optimisation hints), which no page can make: its CSP allows
+// only its own origin.
+func outsideRequests() []string {
+	proxyMu.Lock()
+	defer proxyMu.Unlock()
+	var out []string
+	for _, r := range outside {
+		if browserService.MatchString(r) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+var browserService = regexp.MustCompile(`^CONNECT ([a-z0-9-]+\.)*(google\.com|googleapis\.com|gvt1\.com|gstatic\.com):443$`)
 
 func init() {
 	// Two cores are shared by the whole team: keep the test binary itself small.

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"slices"
 	"sync"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -66,6 +67,11 @@ type Game struct {
 	hover    int // panel under the pointer, -1 for none
 	hx, hy   int
 	lastSent string
+	textImg  *ebiten.Image // scratch for labels, drawn at the device scale
+	// version counts the changes Update made to what is shown; Draw
+	// repaints only when it differs from drawn, so an idle viewer costs
+	// no rendering (the screen keeps its last frame).
+	version, drawn int
 
 	post func(msg map[string]any) // to the parent page
 }
@@ -156,13 +162,22 @@ func (g *Game) Update() error {
 	for _, f := range inbox {
 		f()
 	}
+	if len(inbox) > 0 {
+		g.version++
+	}
 	for i := range g.panels {
-		g.compose(i)
+		if g.compose(i) {
+			g.version++
+		}
 	}
 	for _, i := range pngs {
 		g.sendPNG(i)
 	}
-	g.rects = layout(g.sw, g.sh, slots, g.aspect(), g.st.Layout == "single", g.st.Selected, g.scale)
+	rects := layout(g.sw, g.sh, slots, g.aspect(), g.st.Layout == "single", g.st.Selected, g.scale)
+	if !slices.Equal(rects, g.rects) {
+		g.rects = rects
+		g.version++
+	}
 	g.input()
 	return nil
 }
@@ -174,11 +189,12 @@ func (g *Game) aspect() float64 {
 	return float64(g.vw) / float64(g.vh)
 }
 
-// compose redraws panel i's overlay when its map or the style changed.
-func (g *Game) compose(i int) {
+// compose redraws panel i's overlay when its map or the style changed,
+// and reports whether it did.
+func (g *Game) compose(i int) bool {
 	p := &g.panels[i]
 	if !p.dirty || p.overlay == nil {
-		return
+		return false
 	}
 	p.dirty = false
 	signed := float32(0)
@@ -191,6 +207,7 @@ func (g *Game) compose(i int) {
 	op.Blend = ebiten.BlendCopy
 	b := g.base.Bounds()
 	p.overlay.DrawRectShader(b.Dx(), b.Dy(), g.shader, op)
+	return true
 }
 
 // input tracks the pointer (mouse or touch) for hover values and clicks.
@@ -223,6 +240,7 @@ func (g *Game) input() {
 	}
 	if key := fmt.Sprint(msg); key != g.lastSent {
 		g.lastSent = key
+		g.version++ // the hover marker and value moved
 		g.post(msg)
 	}
 }
@@ -255,6 +273,10 @@ var (
 )
 
 func (g *Game) Draw(screen *ebiten.Image) {
+	if g.drawn == g.version && g.version > 0 {
+		return
+	}
+	g.drawn = g.version
 	screen.Fill(background)
 	for i, r := range g.rects {
 		if r.Empty() {
@@ -272,7 +294,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		if g.hover == i {
 			label += fmt.Sprintf("  (%d,%d) %.4g", g.hx, g.hy, p.data[g.hy*p.w+g.hx])
 		}
-		ebitenutil.DebugPrintAt(screen, label, r.Min.X, r.Min.Y-int(labelHeight*g.scale)+1)
+		g.text(screen, label, r.Min.X, r.Min.Y-int(labelHeight*g.scale)+1)
 		if src == nil {
 			vector.DrawFilledRect(screen, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), empty, false)
 			continue
@@ -288,6 +310,23 @@ func (g *Game) Draw(screen *ebiten.Image) {
 				max(cw, 3), max(ch, 3), 1.5, marker, false)
 		}
 	}
+}
+
+// text draws s with the debug font, scaled to the device (1x or 2x).
+func (g *Game) text(screen *ebiten.Image, s string, x, y int) {
+	if g.textImg == nil {
+		g.textImg = ebiten.NewImage(720, 16)
+	}
+	g.textImg.Clear()
+	ebitenutil.DebugPrintAt(g.textImg, s, 0, -1)
+	k := 1.0
+	if g.scale >= 1.5 {
+		k = 2
+	}
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Scale(k, k)
+	op.GeoM.Translate(float64(x), float64(y)+(labelHeight*g.scale-16*k)/2)
+	screen.DrawImage(g.textImg, op)
 }
 
 // Layout uses device pixels, so that maps stay sharp on high-density

@@ -102,7 +102,7 @@ func main() {
 
 	ebiten.SetWindowTitle("MAVIS-XAI viewer")
 	ebiten.SetRunnableOnUnfocused(true)
-	ebiten.SetScreenClearedEveryFrame(true)
+	ebiten.SetScreenClearedEveryFrame(false) // Draw repaints only after a change
 	if err := ebiten.RunGame(g); err != nil {
 		post(map[string]any{"type": "error", "error": err.Error()})
 	}

@@ -8,7 +8,7 @@
 //	mavis.loadModel(bytes)                   -> Promise<string>  ModelInfo JSON
 //	mavis.predict(rgba, width, height)       -> Promise<{json, view}>
 //	mavis.explain(optionsJSON, onProgress)   -> Promise<{json, map, full?}>
-//	mavis.memory()                           -> Promise<string>  Memory JSON
+//	mavis.memory(gc)                         -> Promise<string>  Memory JSON (after a GC when gc)
 //
 // Every method validates its arguments and returns a Promise that rejects
 // with the error's text; a panic becomes a rejection too. Pixels and maps
@@ -32,7 +32,7 @@ func main() {
 	api.Set("loadModel", method(1, loadModel))
 	api.Set("predict", method(3, predict))
 	api.Set("explain", method(1, explain))
-	api.Set("memory", method(0, func([]js.Value) (any, error) { return jsonText(memory()) }))
+	api.Set("memory", method(0, func(a []js.Value) (any, error) { return jsonText(memory(len(a) > 0 && a[0].Truthy())) }))
 	js.Global().Set("mavis", api)
 	select {} // serve calls forever
 }

@@ -293,7 +293,12 @@ type Memory struct {
 	NumGC     uint32 `json:"numGC"`
 }
 
-func memory() Memory {
+// memory reports the heap; with gc it collects first, so that HeapAlloc is
+// the live heap.
+func memory(gc bool) Memory {
+	if gc {
+		runtime.GC()
+	}
 	var st runtime.MemStats
 	runtime.ReadMemStats(&st)
 	return Memory{HeapAlloc: st.HeapAlloc, HeapSys: st.HeapSys, Sys: st.Sys, NumGC: st.NumGC}

@@ -1,0 +1,145 @@
+package browsertest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBenchmarks measures the page in headless Chromium and prints a
+// Markdown report (the source of www/BENCHMARKS.md):
+//
+//		MAVIS_BENCH=1 go test ./wasm/browsertest -run Benchmarks -v -timeout 30m
+//
+//	  - navigation to the first prediction with the default model, from a cold
+//	    start (a new browser profile: nothing cached), three runs;
+//	  - the time of each method on MAVIS 224x224 in the page (chelsea), as the
+//	    page sees it (round trip through the worker) and inside the worker;
+//	  - the size of the wasm, raw and gzip -9.
+func TestBenchmarks(t *testing.T) {
+	if os.Getenv("MAVIS_BENCH") == "" {
+		t.Skip("set MAVIS_BENCH=1 to measure the page")
+	}
+	base := site(t)
+	var out strings.Builder
+	fmt.Fprintf(&out, "Measured %s on %s/%s, %d CPUs (load average %s), headless Chromium with SwiftShader.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg())
+
+	out.WriteString("| wasm | raw | gzip -9 |\n|---|---:|---:|\n")
+	for _, f := range []string{"worker.wasm", "viewer.wasm"} {
+		b, err := os.ReadFile(filepath.Join(siteDir, "www", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var z bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		w.Write(b)
+		w.Close()
+		fmt.Fprintf(&out, "| %s | %.2f MB | %.2f MB |\n", f, float64(len(b))/1e6, float64(z.Len())/1e6)
+	}
+
+	out.WriteString("\n| cold load, default model (ms since navigation) | worker created | worker.wasm compiled | Go ready | first call answered | model loaded | first prediction | viewer ready | four maps |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	var firsts []float64
+	for i := range 3 {
+		ctx, cancel := browser(t, 3*time.Minute)
+		err := chromedp.Do(ctx, chromedp.Navigate(base))
+		if err == nil {
+			err = waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`)
+		}
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		tm, err := chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
+		ws, _ := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`app.state.workerStartup || {}`))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := func(prefix string) float64 {
+			for _, m := range tm {
+				if s, _ := m[0].(string); strings.HasPrefix(s, prefix) {
+					v, _ := m[1].(float64)
+					return v
+				}
+			}
+			return -1
+		}
+		firsts = append(firsts, at("prediction"))
+		c := ws["createdAt"]
+		fmt.Fprintf(&out, "| run %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", i+1, c, c+ws["compiled"], c+ws["ready"],
+			at("worker ready"), at("model"), at("prediction"), at("viewer ready"), at("ig"))
+	}
+	sort.Float64s(firsts)
+	fmt.Fprintf(&out, "\nFirst prediction, median of 3 cold loads: %.0f ms (target 1500 ms).\n", firsts[1])
+
+	shared := filepath.Join(repoRoot(), "..", "shared")
+	if _, err := os.Stat(filepath.Join(shared, "fixtures", "mavis", "manifest.json")); err == nil {
+		var man manifest
+		b, _ := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))
+		json.Unmarshal(b, &man)
+		www := filepath.Join(siteDir, "www")
+		writeMAVIS(t, shared, man, filepath.Join(www, "models", "mavis.safetensors"))
+		os.MkdirAll(filepath.Join(www, "fixtures"), 0o755)
+		copyFile(filepath.Join(shared, "fixtures", "mavis", "chelsea", "input.png"), filepath.Join(www, "fixtures", "chelsea.png"))
+		ctx, cancel := browser(t, 20*time.Minute)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0")); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(async () => {
+			window.benchBlob = await (await fetch('fixtures/chelsea.png')).blob();
+			return true;
+		})()`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatal(err)
+		}
+		out.WriteString("\n| MAVIS 224x224 (chelsea) | in the page (round trip) | inside the worker | CPU time of the worker thread |\n|---|---:|---:|---:|\n")
+		for _, r := range []struct{ name, call string }{
+			{"predict, first call (decode, preprocess, forward, buffers)", `app.rpc('predict', [benchBlob])`},
+			{"predict again", `app.rpc('predict', [benchBlob])`},
+			{"Grad-CAM", `app.rpc('explain', [{method: 'gradcam'}])`},
+			{"Grad-CAM++", `app.rpc('explain', [{method: 'gradcampp'}])`},
+			{"Saliency", `app.rpc('explain', [{method: 'saliency'}])`},
+			{"Integrated Gradients, 50 steps", `app.rpc('explain', [{method: 'ig', steps: 50}])`},
+			{"SmoothGrad, 25 samples", `app.rpc('explain', [{method: 'saliency', samples: 25}])`},
+		} {
+			cpu := workerCPU()
+			res, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(async () => {
+				const t = performance.now();
+				const r = await `+r.call+`;
+				return [performance.now() - t, r.ms];
+			})()`, chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&out, "| %s | %.0f ms | %.0f ms | %.0f ms |\n", r.name, res[0], res[1], float64((workerCPU() - cpu).Milliseconds()))
+		}
+	}
+	fmt.Fprintf(&out, "\nLoad average after the run: %s.\n", loadavg())
+	t.Log("\n" + out.String())
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

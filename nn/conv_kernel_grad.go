@@ -1,0 +1,234 @@
+package nn
+
+// The gradients of the convolution on the GEMM core (see conv_kernel_gemm.go
+// for the layout and the scratch):
+//
+//	input grad     stride 1, in >= nr: dx = conv(dy, flipped Kᵀ), the forward path
+//	               otherwise: dCol (P x kk) = dY (P x out) · Kᵀ (out x kk), then col2im
+//	kernel grad    dK (kk x out) += Colᵀ (kk x P) · dY (P x out)
+
+// conv2DGemmInputGradTo computes dx = convᵀ(dy, k).
+//
+//	dx: (n, h, w, in)   dy: (n, oh, ow, out)   k: (kh, kw, in, out)
+func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
+	nw := workers()
+	if inputGradByConv(g) {
+		if mask != nil {
+			panic("nn: conv2d input gradient: ReLU mask on the convolution path")
+		}
+		// With stride 1 the input gradient is itself a convolution, of dy
+		// with the kernel flipped in space and transposed in channels,
+		// padded by k-1-p before: dx[ih,iw,i] = Σ dy[ih+ky'-(kh-1-ph), ...,
+		// o] K[kh-1-ky', kw-1-kx', i, o]. It then runs at the forward
+		// pass's speed; with few input channels (the image's three) the
+		// panels of B would be mostly padding, and col2im below wins.
+		gt := convGeom{n: g.n, h: g.oh, w: g.ow, in: g.out, oh: g.h, ow: g.w, out: g.in,
+			kh: g.kh, kw: g.kw, sh: 1, sw: 1, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw}
+		cw := getConvWork(opForward, gt, nw)
+		defer cw.put()
+		cw.kt = grow(cw.kt, len(k))
+		flipKernelTo(cw.kt, k, g)
+		cw.forward(dx, dy, cw.kt, nil, false, nw)
+		return
+	}
+	cw := getConvWork(opInputGrad, g, nw)
+	defer cw.put()
+	cw.dx, cw.dy, cw.mask, cw.k = dx, dy, mask, k
+	cw.np = panels(cw.kk, cw.nr)
+	cw.bp = grow(cw.bp, cw.np*g.out*cw.nr)
+	packBTransTo(cw.bp, k, g.out, cw.kk, g.out, cw.nr)
+	for w := range nw {
+		ws := &cw.ws[w]
+		ws.a = grow(ws.a, g.out*cw.mr)
+		ws.c = grow(ws.c, cw.mr*cw.np*cw.nr)
+	}
+	clear(dx)
+	R := g.n * g.oh // output rows, over the whole batch
+	if nw == 1 || R < 4*g.kh {
+		cw.phase, cw.bandRows = 0, R
+		cw.parallelRun.run(cw, 1, 1, 1)
+		return
+	}
+	// Bands at least kh rows high: bands 2j and 2j+2 then touch disjoint
+	// input rows (band height * stride >= kh - 1).
+	cw.bandRows = max(g.kh, (R+8*nw-1)/(8*nw))
+	bands := (R + cw.bandRows - 1) / cw.bandRows
+	for phase := range 2 {
+		cw.phase = phase
+		cw.parallelRun.run(cw, (bands-phase+1)/2, 1, nw)
+	}
+}
+
+// inputGradByConv reports whether the input gradient of g runs as a
+// convolution of dy with the flipped kernel (stride 1 and at least a
+// panel's width of input channels) rather than by col2im.
+func inputGradByConv(g convGeom) bool {
+	return g.sh == 1 && g.sw == 1 && g.in >= gemmNR
+}
+
+// flipKernelTo writes the kernel of the stride-1 input gradient:
+// kt[ky,kx,o,i] = k[kh-1-ky, kw-1-kx, i, o].
+//
+//	kt: (kh, kw, out, in)   k: (kh, kw, in, out)
+func flipKernelTo(kt, k []float32, g convGeom) {
+	for ky := range g.kh {
+		for kx := range g.kw {
+			src := k[((g.kh-1-ky)*g.kw+(g.kw-1-kx))*g.in*g.out:][:g.in*g.out]
+			dst := kt[(ky*g.kw+kx)*g.out*g.in:][:g.out*g.in]
+			for i := range g.in {
+				for o, v := range src[i*g.out : (i+1)*g.out] {
+					dst[o*g.in+i] = v
+				}
+			}
+		}
+	}
+}
+
+// inputGradRange processes bands 2u+phase for u in [lo, hi).
+func (cw *convWork) inputGradRange(w, lo, hi int) {
+	g, mr := cw.g, cw.mr
+	ws := &cw.ws[w]
+	R := g.n * g.oh
+	for u := lo; u < hi; u++ {
+		band := 2*u + cw.phase
+		r0, r1 := band*cw.bandRows, min(R, (band+1)*cw.bandRows)
+		for p0 := r0 * g.ow; p0 < r1*g.ow; p0 += mr {
+			cw.inputGradBlock(ws, p0, min(mr, r1*g.ow-p0))
+		}
+	}
+}
+
+// inputGradBlock computes the column-matrix gradient of positions
+// p0..p0+rows-1 and adds it into dx (col2im).
+func (cw *convWork) inputGradBlock(ws *convWorker, p0, rows int) {
+	g, mr, nr := cw.g, cw.mr, cw.nr
+	ld := cw.np * nr
+	a, c := ws.a[:g.out*mr], ws.c[:mr*ld]
+	// Pack the dy rows: a[o*mr + r] = dy[p0+r, o].
+	for r := range mr {
+		if r >= rows {
+			for o := range g.out {
+				a[o*mr+r] = 0
+			}
+			continue
+		}
+		row := cw.dy[(p0+r)*g.out : (p0+r+1)*g.out]
+		if cw.mask != nil {
+			m := cw.mask[(p0+r)*g.out : (p0+r+1)*g.out]
+			for o, v := range row {
+				a[o*mr+r] = maskPositive(v, m[o])
+			}
+			continue
+		}
+		for o, v := range row {
+			a[o*mr+r] = v
+		}
+	}
+	clear(c)
+	for p := range cw.np {
+		cw.kern(g.out, a, cw.bp[p*g.out*nr:(p+1)*g.out*nr], c[p*nr:], ld)
+	}
+	for r := range rows {
+		p := p0 + r
+		n, oy, ox := p/(g.oh*g.ow), p/g.ow%g.oh, p%g.ow
+		q := r * ld
+		for ky := range g.kh {
+			iy := oy*g.sh + ky - g.ph
+			for kx := range g.kw {
+				ix := ox*g.sw + kx - g.pw
+				if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+					dst := cw.dx[((n*g.h+iy)*g.w+ix)*g.in:][:g.in]
+					for i, v := range c[q : q+g.in] {
+						dst[i] += v
+					}
+				}
+				q += g.in
+			}
+		}
+	}
+}
+
+// conv2DGemmKernelGradAdd adds dL/dk into dk.
+//
+//	dk: (kh, kw, in, out)   x: (n, h, w, in)   dy: (n, oh, ow, out)
+func conv2DGemmKernelGradAdd(dk, x, dy []float32, g convGeom) {
+	nw := workers()
+	cw := getConvWork(opKernelGrad, g, nw)
+	defer cw.put()
+	cw.x, cw.dy = x, dy
+	cw.np = panels(g.out, cw.nr)
+	ld := cw.np * cw.nr
+	mb := (cw.kk + cw.mr - 1) / cw.mr
+	for w := range nw {
+		ws := &cw.ws[w]
+		ws.a = grow(ws.a, kgradChunk*cw.mr)
+		ws.b = grow(ws.b, cw.np*kgradChunk*cw.nr)
+		ws.part = grow(ws.part, mb*cw.mr*ld)
+		clear(ws.part)
+	}
+	P := g.n * g.oh * g.ow
+	chunks := (P + kgradChunk - 1) / kgradChunk
+	cw.parallelRun.run(cw, chunks, max(1, chunks/(8*nw)), nw)
+	for w := range nw {
+		part := cw.ws[w].part
+		for m := range cw.kk {
+			row := dk[m*g.out : (m+1)*g.out]
+			for o, v := range part[m*ld : m*ld+g.out] {
+				row[o] += v
+			}
+		}
+	}
+}
+
+// kernelGradRange adds the contribution of position chunks [lo, hi) into
+// worker w's partial kernel gradient.
+func (cw *convWork) kernelGradRange(w, lo, hi int) {
+	g, mr, nr, kk := cw.g, cw.mr, cw.nr, cw.kk
+	ws := &cw.ws[w]
+	ld := cw.np * nr
+	P := g.n * g.oh * g.ow
+	for ch := lo; ch < hi; ch++ {
+		c0 := ch * kgradChunk
+		kc := min(kgradChunk, P-c0)
+		bp := ws.b[:cw.np*kc*nr]
+		packBTo(bp, cw.dy[c0*g.out:], kc, g.out, g.out, nr)
+		a := ws.a[:kc*mr]
+		for m0 := 0; m0 < kk; m0 += mr {
+			cw.packColT(a, c0, kc, m0)
+			for p := range cw.np {
+				cw.kern(kc, a, bp[p*kc*nr:(p+1)*kc*nr], ws.part[m0*ld+p*nr:], ld)
+			}
+		}
+	}
+}
+
+// packColT packs the block of Colᵀ with rows m0..m0+mr-1 (taps and
+// channels) and columns c0..c0+kc-1 (positions): a[k*mr + r] =
+// Col[c0+k, m0+r], zero past kk or in the padding.
+//
+//	a: (kc, mr)   x: (n, h, w, in)
+func (cw *convWork) packColT(a []float32, c0, kc, m0 int) {
+	g, mr := cw.g, cw.mr
+	var ky, kx, ch [maxMR]int
+	rows := min(mr, cw.kk-m0)
+	for r := range rows {
+		m := m0 + r
+		ch[r] = m % g.in
+		ky[r], kx[r] = m/g.in/g.kw, m/g.in%g.kw
+	}
+	for k := range kc {
+		p := c0 + k
+		n, oy, ox := p/(g.oh*g.ow), p/g.ow%g.oh, p%g.ow
+		dst := a[k*mr : (k+1)*mr]
+		for r := range mr {
+			dst[r] = 0
+			if r >= rows {
+				continue
+			}
+			iy, ix := oy*g.sh+ky[r]-g.ph, ox*g.sw+kx[r]-g.pw
+			if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+				dst[r] = cw.x[((n*g.h+iy)*g.w+ix)*g.in+ch[r]]
+			}
+		}
+	}
+}

@@ -519,8 +519,19 @@ async function main() {
   // The viewer (a larger wasm) starts once the worker has compiled, so the
   // two do not compete for the CPU on the way to the first prediction.
   loading.finally(() => { viewerFrame.src = viewerFrame.dataset.src; });
-  const [ok] = await Promise.all([loading, loadGallery()]);
-  if (ok && params.get('autorun') !== '0') await firstSample();
+  const autorun = params.get('autorun') !== '0';
+  // Fetch the first sample while the worker compiles and the model loads.
+  const first = loadGallery().then(() => (autorun && samples.length
+    ? fetchBytes(`samples/${samples[0].file}`).then((b) => ({ blob: new Blob([b]), name: samples[0].file }))
+    : null)).catch(() => null);
+  const ok = await loading;
+  const img = await first;
+  if (ok && img) {
+    lastImage = img;
+    await runImage(img.blob, img.name);
+  } else if (ok && autorun) {
+    await firstSample();
+  }
   document.body.dataset.loaded = ok ? 'true' : 'false';
 }
 

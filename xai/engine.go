@@ -184,8 +184,10 @@ func (e *engine) sweep(n, b int, t Target, point func(i int, dst []float32), use
 }
 
 // spatialLayer resolves the layer a CAM explains: name, or the last Conv2D
-// when name is empty. The layer must have a spatial (H x W, not 1 x 1)
-// output or be a convolution or pooling layer, and come before the logits.
+// when name is empty. The layer must have a spatial output (a map over
+// image positions: a convolution or pooling layer, or a BatchNorm or
+// Dropout after one, not a Flatten, a Dense or what follows them) and
+// come before the logits.
 func (e *engine) spatialLayer(name string) (int, error) {
 	m := e.m
 	if name == "" {
@@ -201,12 +203,20 @@ func (e *engine) spatialLayer(name string) (int, error) {
 		return -1, fmt.Errorf("xai: the model has no layer %q (%s)", name, layerList(m))
 	}
 	s := m.Shapes[i]
+	// Spatial: an H x W map, or the 1 x 1 output of a convolution or
+	// pooling layer, possibly through BatchNorm or Dropout; never what
+	// follows a Flatten or Dense.
 	spatial := s[0]*s[1] > 1
-	switch m.Layers[i].(type) {
-	case *nn.Conv2D, *nn.MaxPool2D:
-		spatial = true
-	case *nn.Dense, *nn.Flatten, *nn.SoftmaxLayer:
-		spatial = false
+walk:
+	for j := i; j >= 0; j-- {
+		switch m.Layers[j].(type) {
+		case *nn.Conv2D, *nn.MaxPool2D:
+			spatial = true
+			break walk
+		case *nn.Dense, *nn.Flatten, *nn.SoftmaxLayer:
+			spatial = false
+			break walk
+		}
 	}
 	if !spatial {
 		return -1, fmt.Errorf("xai: layer %q has no spatial output (its output is %dx%dx%d, one value per feature, not a map over image positions); Grad-CAM needs a convolution, pooling or normalisation layer before the Flatten", name, s[0], s[1], s[2])

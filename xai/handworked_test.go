@@ -209,6 +209,30 @@ func TestCAMLayerErrors(t *testing.T) {
 	}
 }
 
+// TestCAMLayerSpatial: a 1 x 1 convolution output (and a BatchNorm after
+// it) is a map; a BatchNorm after a Dense, also 1 x 1, is not.
+func TestCAMLayerSpatial(t *testing.T) {
+	m := tinyModel(t, [3]int{1, 1, 2}, []nn.LayerSpec{
+		{Class: "Conv2D", Name: "conv", Config: nn.LayerConfig{Filters: 2, KernelSize: []int{1, 1}, Activation: "relu"}},
+		{Class: "BatchNormalization", Name: "conv_bn"},
+		{Class: "Flatten", Name: "flatten"},
+		{Class: "Dense", Name: "dense", Config: nn.LayerConfig{Units: 3, Activation: "relu"}},
+		{Class: "BatchNormalization", Name: "dense_bn"},
+		{Class: "Dense", Name: "out", Config: nn.LayerConfig{Units: 2, Activation: "softmax"}},
+	}, map[string][]float32{"conv/kernel": {1, 0, 0, 1}, "dense/kernel": {1, 0, 1, 0, 1, 1}, "out/kernel": {1, -1, 2, 0, 0, 1}})
+	ex := New(m)
+	x := input(1, 1, 2, 3, 4)
+	for _, l := range []string{"conv", "conv_bn", ""} {
+		r, err := ex.GradCAM(x, CAMOptions{Layer: l})
+		if err != nil || r.Raw.H != 1 || r.Raw.W != 1 {
+			t.Errorf("layer %q: %v, map %v", l, err, r.Raw)
+		}
+	}
+	if _, err := ex.GradCAM(x, CAMOptions{Layer: "dense_bn"}); err == nil || !contains(err.Error(), "no spatial output") {
+		t.Errorf("dense_bn: got %v, want no spatial output", err)
+	}
+}
+
 // linearModel is z = W·flat(x) with x 2x2x2 and 2 classes, no softmax.
 //
 //	w[:, class 0] = ( 1, −2,   3, 0.5,   −1, 0,   2, −4)

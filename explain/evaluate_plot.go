@@ -32,7 +32,7 @@ func writeFigures(dir string, s *evalSummary, recs []*evalRecord) ([]figure, err
 		p.Y.Label.Text = "class " + score
 		p.X.Min, p.X.Max = 0, 1
 		if score == "probability" {
-			p.Y.Min, p.Y.Max = 0, 1.05
+			p.Y.Min, p.Y.Max = 0, 1
 		}
 		p.Add(plotter.NewGrid())
 		for i, m := range s.Methods {
@@ -54,8 +54,9 @@ func writeFigures(dir string, s *evalSummary, recs []*evalRecord) ([]figure, err
 			p.Add(l)
 			p.Legend.Add(m.Label, l)
 		}
-		p.Legend.Top = kind == "insertion"
-		p.Legend.Left = kind == "insertion"
+		// The legend goes in a band above the data.
+		p.Y.Max += 0.08 * float64(len(s.Methods)+1) * (p.Y.Max - p.Y.Min)
+		p.Legend.Top = true
 		file := "curves_" + kind + ".png"
 		if err := savePlot(p, filepath.Join(dir, file), 6*vg.Inch, 4*vg.Inch); err != nil {
 			return nil, err

@@ -49,7 +49,7 @@ func ScaleBox(x0, y0, x1, y1, iw, ih, w, h int) (Box, error) {
 // PointingGame reports whether the maximum of map m, brought to the h x w
 // input grid (see eval_maps.go), lies in box b grown by tol pixels on
 // every side: one trial of the pointing game of Zhang et al., "Top-down
-// Neural Attention by Excitation Backprop" (IJCV 2018, sec. 5.1; they use
+// Neural Attention by Excitation Backprop" (ECCV 2016, IJCV 2018; they use
 // tol = 15 pixels). The first maximum in row-major order counts; an
 // all-NaN map misses.
 func PointingGame(m Map, h, w int, b Box, tol int) (bool, error) {
@@ -80,7 +80,7 @@ func pointingGame(pix []float32, h, w int, b Box, tol int) bool {
 
 // RelevanceMass returns the relevance mass accuracy of Arras, Osman and
 // Samek, "CLEVR-XAI: A benchmark dataset for the ground truth evaluation
-// of neural network explanations" (Information Fusion 2022, sec. 4.2):
+// of neural network explanations" (Information Fusion 2022):
 // the share of the positive relevance that falls inside the box,
 //
 //	mass = Σ_{p in box} max(R_p, 0) / Σ_p max(R_p, 0)

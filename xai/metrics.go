@@ -42,8 +42,7 @@ type MetricsOptions struct {
 	// grid, for the pointing game and the relevance mass.
 	Box *Box `json:"box,omitempty"`
 	// Tolerance is the pointing game's tolerance in input pixels (0:
-	// the maximum must lie in the box itself; Zhang et al. use 15 pixels
-	// on ~224-pixel images).
+	// the maximum must lie in the box itself; Zhang et al. use 15 pixels).
 	Tolerance int `json:"tolerance"`
 	// Progress, when not nil, is called after every forward pass with the
 	// number of perturbed images scored and the total.
@@ -93,7 +92,7 @@ type MapMetrics struct {
 // eval_maps.go.
 //
 // Deletion and insertion (Petsiuk, Das and Saenko, "RISE: Randomized
-// Input Sampling for Explanation of Black-box Models", BMVC 2018, sec. 4.1):
+// Input Sampling for Explanation of Black-box Models", BMVC 2018):
 // the pixels (or patches) are ranked by relevance, most relevant first;
 // point i of k removes (deletion: replaces by the reference) or inserts
 // (insertion: copies from x into the reference) the first
@@ -103,7 +102,7 @@ type MapMetrics struct {
 // trapezoid rule over the fraction n_i/N in [0, 1].
 //
 // Confidence drop and increase (Chattopadhyay et al., "Grad-CAM++", WACV
-// 2018, sec. 6.1.1, "Average Drop %" and "% Increase in Confidence"): for
+// 2018, "Average Drop %" and "% Increase in Confidence"): for
 // each fraction in Keep, the image keeping only that fraction of the most
 // relevant units (the rest black) has class probability O_c; with Y_c the
 // probability of x, Drop = max(0, Y_c − O_c)/Y_c and Raise = O_c > Y_c.
@@ -302,7 +301,7 @@ func Gini(v []float32) float64 {
 // Entropy returns the Shannon entropy in nats of the normalised |v|,
 // p_i = |v_i| / Σ|v|: the complexity of an explanation of Bhatt, Weller
 // and Moura, "Evaluating and Aggregating Feature-based Model
-// Explanations", IJCAI 2020, sec. 4.3:
+// Explanations", IJCAI 2020, the complexity criterion:
 //
 //	H = −Σ_i p_i ln p_i   (0 ln 0 = 0)
 //

@@ -56,7 +56,7 @@ type SanityResult struct {
 
 // RandomisationCheck runs the cascading model-parameter randomisation
 // test of Adebayo et al., "Sanity Checks for Saliency Maps" (NeurIPS 2018,
-// sec. 3.1): starting from the logits, the weights of one layer after the
+// "cascading randomization"): starting from the logits, the weights of one layer after the
 // other are re-initialised, top layer first and cumulatively, and the map
 // of the partly random model is compared with the trained model's map by
 // the Spearman rank correlation of their absolute values (the map

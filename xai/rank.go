@@ -159,7 +159,7 @@ func Rank(scores []MethodScore) Ranking {
 	case trusted == 0:
 		s := r.Scores[0]
 		r.Trusted = s.Method
-		why := fmt.Sprintf("removing the pixels it marks lowers the score fastest and inserting them raises it fastest (insertion − deletion AUC %.3f", s.Faithfulness)
+		why := fmt.Sprintf("the pixels it marks are the ones the model's score depends on most (best insertion − deletion AUC, %.3f", s.Faithfulness)
 		if len(r.Scores) > 1 {
 			n := r.Scores[1]
 			if fmt.Sprintf("%.3f", n.Faithfulness) == fmt.Sprintf("%.3f", s.Faithfulness) {
@@ -176,7 +176,7 @@ func Rank(scores []MethodScore) Ranking {
 	default:
 		s := r.Scores[trusted]
 		r.Trusted = s.Method
-		why := fmt.Sprintf("it is the most faithful map without a failed check (insertion − deletion AUC %.3f, against %.3f for %s, which is flagged)",
+		why := fmt.Sprintf("it is the most faithful map without a problem (insertion − deletion AUC %.3f, against %.3f for %s, which is flagged)",
 			s.Faithfulness, top.Faithfulness, MethodLabel(top.Method))
 		if s.Sanity != nil {
 			why += " and it passes the randomisation check"

@@ -23,7 +23,7 @@ func TestRankVerdict(t *testing.T) {
 			{Method: "gradcam", Faithfulness: 0.4},
 			{Method: "ig", Faithfulness: 0.3, Gap: &small},
 		}, []string{"gradcam", "ig", "saliency"}, "gradcam",
-			[]string{"Trust Grad-CAM:", "AUC 0.400, against 0.300 for Integrated Gradients"}},
+			[]string{"Trust Grad-CAM:", "best insertion − deletion AUC, 0.400, against 0.300 for Integrated Gradients"}},
 		{"top fails sanity, IG gap too large", []MethodScore{
 			{Method: "saliency", Faithfulness: 0.5, Sanity: fail},
 			{Method: "ig", Faithfulness: 0.45, Gap: &large},
@@ -35,7 +35,7 @@ func TestRankVerdict(t *testing.T) {
 		{"tie", []MethodScore{
 			{Method: "gradcam", Faithfulness: 0.93312},
 			{Method: "gradcampp", Faithfulness: 0.93308},
-		}, []string{"gradcam", "gradcampp"}, "gradcam", []string{"Trust Grad-CAM:", "AUC 0.933, tied with Grad-CAM++ to three decimals)."}},
+		}, []string{"gradcam", "gradcampp"}, "gradcam", []string{"Trust Grad-CAM:", "AUC, 0.933, tied with Grad-CAM++ to three decimals)."}},
 		{"all flagged", []MethodScore{
 			{Method: "saliency", Faithfulness: 0.5, Sanity: fail},
 		}, []string{"saliency"}, "", []string{"Trust none of these maps: Saliency ranks highest"}},

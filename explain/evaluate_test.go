@@ -251,3 +251,53 @@ func TestInputBoxCentreCrop(t *testing.T) {
 		t.Errorf("box in the margin: %v, %v", b, err)
 	}
 }
+
+// TestEvaluateCommandLine runs explain -evaluate through the command's
+// flag parsing, and checks -help documents it.
+func TestEvaluateCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	model, _ := evalModel(t, dir)
+	imgs := filepath.Join(dir, "imgs")
+	os.Mkdir(imgs, 0o755)
+	evalPicture(t, filepath.Join(imgs, "a.png"), 1)
+	evalPicture(t, filepath.Join(imgs, "b.png"), 2)
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-model", model, "-evaluate", imgs, "-out", out, "-methods", "gradcam,saliency",
+		"-eval-steps", "4", "-eval-patch", "2", "-eval-reference", "black", "-eval-sanity", "0", "-eval-limit", "1"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+	}
+	var got struct {
+		Summary evalSummary   `json:"summary"`
+		Images  []*evalRecord `json:"images"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	// -eval-limit 1, two methods, 4 steps of 2x2 patches, black reference.
+	if len(got.Images) != 1 || len(got.Summary.Methods) != 2 {
+		t.Fatalf("%d images, %d methods; want 1, 2", len(got.Images), len(got.Summary.Methods))
+	}
+	m := got.Images[0].Methods["saliency"].Metrics
+	if m.Steps != 4 || m.Patch != 2 || m.Reference != "black" || len(m.Deletion.Score) != 5 || got.Images[0].Methods["saliency"].Sanity != nil {
+		t.Errorf("settings not applied: steps %d patch %d reference %s, %d points, sanity %v", m.Steps, m.Patch, m.Reference, len(m.Deletion.Score), got.Images[0].Methods["saliency"].Sanity)
+	}
+	if !strings.Contains(stdout.String(), "evaluated 1 of 1 images") {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"-help"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("-help exit %d", code)
+	}
+	for _, s := range []string{"-evaluate DIR", "-eval-steps", "val_annotations.txt", "explain -model mavis.safetensors -evaluate"} {
+		if !strings.Contains(stderr.String(), s) {
+			t.Errorf("-help lacks %q", s)
+		}
+	}
+}

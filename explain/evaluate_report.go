@@ -249,6 +249,12 @@ func reportMarkdown(s *evalSummary, recs []*evalRecord, figs []figure) string {
 		f("| %s | %.3f ± %.3f | %.3f | %.3f | %.3f | %.2f | %.3f | %.3f | %d of %d |\n", m.Label, m.Faithfulness.Mean, m.Faithfulness.SD,
 			m.Insertion.Mean, m.Deletion.Mean, m.Gini.Mean, m.Entropy.Mean, m.MapSeconds.Mean, m.MetricsSeconds.Mean, m.Wins, s.Images)
 	}
+	if len(s.Methods) > 0 && len(s.Methods[0].MeanDeletion) > 0 {
+		m := s.Methods[0]
+		f("\nThe curves end and start at the references, the same for every method: with everything removed the class %s is %.3f on average, at the insertion's start (nothing inserted) %.3f, and on the images themselves %.3f.",
+			s.Settings["curve_score"], m.MeanDeletion[len(m.MeanDeletion)-1], m.MeanInsertion[0], m.MeanDeletion[0])
+		f(" A reference the model already assigns to the class compresses every method's AUCs.\n")
+	}
 	f("\n### Confidence when keeping only the most relevant pixels (Chattopadhyay et al. 2018)\n\n")
 	if len(s.Methods) > 0 && len(s.Methods[0].Keep) > 0 {
 		f("| method |")

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -391,7 +392,13 @@ func (t *Trainer) Fit(train, val *Dataset, dir string, log io.Writer) error {
 		}
 		if l := rec.Monitored(); l < t.Best {
 			t.Best, t.Wait = l, 0
-			if err := nn.Save(best, t.Model); err != nil {
+			meta := map[string]string{
+				"source": fmt.Sprintf("mavis-xai train: epoch %d of %s, %s lr %g, batch %d, seed %d", rec.Epoch, t.Model.Spec.Name,
+					t.Config.Optimizer, t.Config.LR, t.Config.Batch, t.Config.Seed),
+				"val_loss":     strconv.FormatFloat(rec.ValLoss, 'f', 4, 64),
+				"val_accuracy": strconv.FormatFloat(rec.ValAcc, 'f', 4, 64),
+			}
+			if err := nn.SaveWith(best, t.Model, meta); err != nil {
 				return err
 			}
 			fmt.Fprintf(log, "train: epoch %d: best loss so far %.4f, saved %s\n", rec.Epoch, l, best)

@@ -88,6 +88,18 @@ func TestCommandTrainThenEval(t *testing.T) {
 		t.Errorf("curves.png is %v, want two panels side by side", b)
 	}
 
+	raw, err := os.ReadFile(filepath.Join(out, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := nn.Metadata(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(meta["source"], "mavis-xai train: epoch") || meta["val_accuracy"] == "" {
+		t.Errorf("metadata %v lacks the training source and validation figures", meta)
+	}
+
 	// Evaluate: one line, then a table with one row per class.
 	m, err := nn.Load(filepath.Join(out, "model.safetensors"))
 	if err != nil {

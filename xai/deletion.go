@@ -125,7 +125,7 @@ func AUC(x, y []float64) float64 {
 	return a
 }
 
-// resizeCurve makes c hold n points, reusing its storage.
+// resize makes c hold n points, reusing its storage.
 func (c *Curve) resize(n int) {
 	c.Fraction = resize64(c.Fraction, n)
 	c.Score = resize64(c.Score, n)
@@ -202,7 +202,7 @@ func (ev *Evaluator) scores(ctx context.Context, n int, t Target, point func(i i
 	return class, nil
 }
 
-// stepCounts returns n_i = round(i·total/steps), i = 0..steps: the number
+// stepCount returns n_i = round(i·total/steps), i = 0..steps: the number
 // of units removed or inserted at each point of a curve.
 func stepCount(i, steps, total int) int {
 	return int(math.Round(float64(i) * float64(total) / float64(steps)))

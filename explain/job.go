@@ -65,7 +65,7 @@ func newJob(cfg *config, m *nn.Model) (*job, error) {
 			return nil, err
 		}
 	}
-	if slices := cfg.methods; contains(slices, "gradcam") || contains(slices, "gradcampp") {
+	if contains(cfg.methods, "gradcam") || contains(cfg.methods, "gradcampp") {
 		// Check the layer once, before any image.
 		if _, err := j.ex.GradCAM(m.NewInput(1), xai.CAMOptions{Layer: cfg.layer, Target: xai.Target{Class: max(j.class, 0)}}); err != nil {
 			return nil, err

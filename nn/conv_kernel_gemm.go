@@ -15,7 +15,11 @@ import (
 //
 // where P = n*oh*ow output positions, kk = kh*kw*in and Col[p, (kh,kw,i)] is
 // the input value under tap (kh, kw) of position p (zero in the padding).
-// K in HWIO is already the row-major kk x out matrix.
+// K in HWIO is already the row-major kk x out matrix. Two shortcuts: with
+// the portable micro-kernel, stride-1 3x3 layers use Winograd's F(2x2,3x3)
+// instead of im2col (conv_kernel_winograd.go); and a stride-1 input
+// gradient with at least nr input channels is run as a forward convolution
+// of dY with the flipped kernel (conv_kernel_grad.go).
 //
 // Natively the work is split over worker goroutines (parallel_native.go):
 // by blocks of output positions for the forward pass, by bands of output

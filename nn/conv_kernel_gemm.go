@@ -52,8 +52,9 @@ type convWork struct {
 	relu   bool // forward: apply a ReLU
 	mr, nr int
 	kern   microKernel
-	kk     int // kh*kw*in
-	np     int // panels of B
+	store  microStoreKernel // nil: the forward pass writes through a tile
+	kk     int              // kh*kw*in
+	np     int              // panels of B
 	// Operands of the running call.
 	x, y, k, bias, dy, dx []float32
 	mask                  []float32 // input gradient: ReLU output masking dy, or nil
@@ -96,7 +97,7 @@ func getConvWork(op convOp, g convGeom, nw int) *convWork {
 		cw = new(convWork)
 	}
 	cw.op, cw.g = op, g
-	cw.kern, cw.mr, cw.nr = gemmMicro, gemmMR, gemmNR
+	cw.kern, cw.store, cw.mr, cw.nr = gemmMicro, gemmStore, gemmMR, gemmNR
 	cw.kk = g.kh * g.kw * g.in
 	if len(cw.ws) < nw {
 		cw.ws = append(cw.ws, make([]convWorker, nw-len(cw.ws))...)
@@ -188,6 +189,10 @@ func (cw *convWork) forwardRange(w, lo, hi int) {
 			}
 			for blk := b0; blk < b1; blk++ {
 				p0 := blk * mr
+				if cw.store != nil && cols == nr && p0+mr <= P {
+					cw.store(kk, ws.a[(blk-b0)*kk*mr:(blk-b0+1)*kk*mr], bp, cw.y[p0*g.out+j0:], g.out, bias, cw.relu)
+					continue
+				}
 				clear(tile)
 				cw.kern(kk, ws.a[(blk-b0)*kk*mr:(blk-b0+1)*kk*mr], bp, tile, nr)
 				for r := range min(mr, P-p0) {

@@ -106,6 +106,32 @@ func TestMicroKernels(t *testing.T) {
 			if err := closeTo(c, want, 1e-5); err != nil {
 				t.Errorf("%s kc=%d: %v", k.name, kc, err)
 			}
+			if k.store == nil {
+				continue
+			}
+			// The storing kernel: c = relu(A·B + bias), garbage in c ignored.
+			bias := randSlice(r, k.nr)
+			for _, relu := range []bool{false, true} {
+				want := make([]float32, k.mr*ldc)
+				gemmNaive(kc, k.mr, k.nr, a, b, want, ldc)
+				for i := range k.mr {
+					for j := range k.nr {
+						v := want[i*ldc+j] + bias[j]
+						if relu {
+							v = max(v, 0)
+						}
+						want[i*ldc+j] = v
+					}
+				}
+				c := randSlice(r, k.mr*ldc)
+				for i := range k.mr { // outside the tile c must stay as it was
+					copy(want[i*ldc+k.nr:(i+1)*ldc], c[i*ldc+k.nr:(i+1)*ldc])
+				}
+				k.store(kc, a, b, c, ldc, bias, relu)
+				if err := closeTo(c, want, 1e-5); err != nil {
+					t.Errorf("%s store kc=%d relu=%v: %v", k.name, kc, relu, err)
+				}
+			}
 		}
 	}
 }

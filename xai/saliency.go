@@ -77,8 +77,9 @@ type SmoothGradOptions struct {
 }
 
 // SmoothGrad computes SmoothGrad (Smilkov et al., "SmoothGrad: removing
-// noise by adding noise", 2017, section 3, the smoothed map M̂_c): the gradient averaged over n noisy
-// copies of the input, then reduced like Saliency:
+// noise by adding noise", 2017, section 3, the smoothed map M̂_c): the
+// gradient averaged over n noisy copies of the input, then reduced like
+// Saliency:
 //
 //	Grad = (1/n) Σ_{i=1..n} ∂Score/∂x (x + ε_i),   ε_i ~ N(0, σ²),   σ = Noise · (hi − lo)
 //	Map[h,w] = max_c |Grad[h,w,c]|

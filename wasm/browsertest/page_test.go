@@ -114,6 +114,7 @@ func TestSession(t *testing.T) {
 	if bars != len(got.Top) {
 		t.Errorf("%d prediction bars, want %d", bars, len(got.Top))
 	}
+	t.Run("Downloads", func(t *testing.T) { downloads(ctx, t) })
 	t.Run("BrokenImage", func(t *testing.T) { brokenImage(ctx, t) })
 	t.Run("BrokenModel", func(t *testing.T) { brokenModel(ctx, t) })
 	t.Run("Viewer", func(t *testing.T) { viewerDraws(ctx, t) })

@@ -183,7 +183,9 @@ func viewerDraws(ctx context.Context, t *testing.T) {
 
 	// Hovering reads the raw value under the pointer.
 	pt, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
-		const r = document.getElementById('viewer').getBoundingClientRect();
+		const v = document.getElementById('viewer');
+		v.scrollIntoView({block: 'center'});
+		const r = v.getBoundingClientRect();
 		const side = Math.min(r.width, r.height - 18);
 		const x0 = (r.width - side) / 2, y0 = (r.height - side - 18) / 2 + 18;
 		return [r.left + x0 + side * 0.25, r.top + y0 + side * 0.5];

@@ -330,7 +330,7 @@ func outsideRequests() []string {
 	return out
 }
 
-var browserService = regexp.MustCompile(`^CONNECT ([a-z0-9-]+\.)*(google\.com|googleapis\.com|gvt1\.com|gstatic\.com):443$`)
+var browserService = regexp.MustCompile(`^(CONNECT|GET|POST) ([a-z0-9-]+\.)*(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)(:443$|/)`)
 
 func init() {
 	// Two cores are shared by the whole team: keep the test binary itself small.

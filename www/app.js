@@ -50,6 +50,14 @@ let viewerReady = false;
 const viewerQueue = [];
 const pngWaiters = new Map();
 
+// startViewer loads the viewer iframe. It waits for the first prediction
+// (or the end of the start-up): its wasm is three times the worker's and,
+// being same-origin, it starts on the page's own thread, so it must not
+// compete with the way to the first prediction.
+function startViewer() {
+  if (!viewerFrame.getAttribute('src')) viewerFrame.src = viewerFrame.dataset.src;
+}
+
 function toViewer(msg) {
   if (viewerReady) viewerFrame.contentWindow.postMessage(msg, location.origin);
   else viewerQueue.push(msg);
@@ -223,6 +231,7 @@ async function runImage(blob, name) {
     state.results = [];
     clearError();
     showPrediction(p);
+    startViewer();
     toViewer({ type: 'image', rgba: p.view, width: p.input[1], height: p.input[0] });
     resetMethods();
     await explainAll(gen);
@@ -516,9 +525,6 @@ async function main() {
     $('model-url').value = url;
   }
   const loading = loadModel(fetchBytes(url || defaultModel), url || defaultModel);
-  // The viewer (a larger wasm) starts once the worker has compiled, so the
-  // two do not compete for the CPU on the way to the first prediction.
-  loading.finally(() => { viewerFrame.src = viewerFrame.dataset.src; });
   const autorun = params.get('autorun') !== '0';
   // Fetch the first sample while the worker compiles and the model loads.
   const first = loadGallery().then(() => (autorun && samples.length
@@ -532,6 +538,7 @@ async function main() {
   } else if (ok && autorun) {
     await firstSample();
   }
+  startViewer();
   document.body.dataset.loaded = ok ? 'true' : 'false';
 }
 

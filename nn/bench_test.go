@@ -90,6 +90,18 @@ func BenchmarkConv112x64to64ForwardWinograd(b *testing.B) {
 	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
 }
 
+// The same layer with each micro-kernel this build and CPU can run (with
+// its own choice of Winograd or im2col).
+func BenchmarkConv112x64to64ForwardByKernel(b *testing.B) {
+	defer useMicroKernel(microKernels[len(microKernels)-1])
+	for _, k := range microKernels {
+		b.Run(strings.ReplaceAll(k.name, " ", "-"), func(b *testing.B) {
+			useMicroKernel(k)
+			benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
+		})
+	}
+}
+
 // The deep, tiny layers.
 func BenchmarkConv14x32to16Forward(b *testing.B) { benchmarkConv(b, 1, 14, 14, 32, 16, 3, passForward) }
 func BenchmarkConv7x16to8Forward(b *testing.B)   { benchmarkConv(b, 1, 7, 7, 16, 8, 3, passForward) }

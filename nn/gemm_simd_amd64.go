@@ -18,12 +18,15 @@ import "simd/archsimd"
 
 func init() {
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		addMicroKernel(microKernelInfo{"avx2 4x16", micro4x16AVX2, 4, 16, false, nil})
+		addMicroKernel(microKernelInfo{"avx2 4x16", micro4x16AVX2, 4, 16, false, micro4x16AVX2Store})
 	}
 	if archsimd.X86.AVX512() {
-		addMicroKernel(microKernelInfo{"avx512 6x32", micro6x32AVX512, 6, 32, false, nil})
+		addMicroKernel(microKernelInfo{"avx512 6x32", micro6x32AVX512, 6, 32, false, micro6x32AVX512Store})
 	}
 }
+
+// The Store variants start the accumulators from the bias and end with the
+// ReLU (Max against zero) before storing: microStoreKernels.
 
 // micro4x16AVX2 is a microKernel with mr = 4 and nr = 16 (AVX2, FMA).
 func micro4x16AVX2(kc int, a, b, c []float32, ldc int) {
@@ -104,6 +107,130 @@ func micro6x32AVX512(kc int, a, b, c []float32, ldc int) {
 		c51 = x5.MulAdd(b1, c51)
 		a = a[6:]
 		b = b[32:]
+	}
+	c00.StoreSlice(c[0*ldc+0:])
+	c01.StoreSlice(c[0*ldc+16:])
+	c10.StoreSlice(c[1*ldc+0:])
+	c11.StoreSlice(c[1*ldc+16:])
+	c20.StoreSlice(c[2*ldc+0:])
+	c21.StoreSlice(c[2*ldc+16:])
+	c30.StoreSlice(c[3*ldc+0:])
+	c31.StoreSlice(c[3*ldc+16:])
+	c40.StoreSlice(c[4*ldc+0:])
+	c41.StoreSlice(c[4*ldc+16:])
+	c50.StoreSlice(c[5*ldc+0:])
+	c51.StoreSlice(c[5*ldc+16:])
+}
+
+// micro4x16AVX2Store is micro4x16AVX2 as a microStoreKernel.
+func micro4x16AVX2Store(kc int, a, b, c []float32, ldc int, bias []float32, relu bool) {
+	z0 := archsimd.LoadFloat32x8Slice(bias[0:8])
+	z1 := archsimd.LoadFloat32x8Slice(bias[8:16])
+	c00 := z0
+	c01 := z1
+	c10 := z0
+	c11 := z1
+	c20 := z0
+	c21 := z1
+	c30 := z0
+	c31 := z1
+	a = a[:kc*4]
+	b = b[:kc*16]
+	for len(a) >= 4 && len(b) >= 16 {
+		b0 := archsimd.LoadFloat32x8Slice(b[0:8])
+		b1 := archsimd.LoadFloat32x8Slice(b[8:16])
+		x0 := archsimd.BroadcastFloat32x8(a[0])
+		c00 = x0.MulAdd(b0, c00)
+		c01 = x0.MulAdd(b1, c01)
+		x1 := archsimd.BroadcastFloat32x8(a[1])
+		c10 = x1.MulAdd(b0, c10)
+		c11 = x1.MulAdd(b1, c11)
+		x2 := archsimd.BroadcastFloat32x8(a[2])
+		c20 = x2.MulAdd(b0, c20)
+		c21 = x2.MulAdd(b1, c21)
+		x3 := archsimd.BroadcastFloat32x8(a[3])
+		c30 = x3.MulAdd(b0, c30)
+		c31 = x3.MulAdd(b1, c31)
+		a = a[4:]
+		b = b[16:]
+	}
+	if relu {
+		zero := archsimd.BroadcastFloat32x8(0)
+		c00 = c00.Max(zero)
+		c01 = c01.Max(zero)
+		c10 = c10.Max(zero)
+		c11 = c11.Max(zero)
+		c20 = c20.Max(zero)
+		c21 = c21.Max(zero)
+		c30 = c30.Max(zero)
+		c31 = c31.Max(zero)
+	}
+	c00.StoreSlice(c[0*ldc+0:])
+	c01.StoreSlice(c[0*ldc+8:])
+	c10.StoreSlice(c[1*ldc+0:])
+	c11.StoreSlice(c[1*ldc+8:])
+	c20.StoreSlice(c[2*ldc+0:])
+	c21.StoreSlice(c[2*ldc+8:])
+	c30.StoreSlice(c[3*ldc+0:])
+	c31.StoreSlice(c[3*ldc+8:])
+}
+
+// micro6x32AVX512Store is micro6x32AVX512 as a microStoreKernel.
+func micro6x32AVX512Store(kc int, a, b, c []float32, ldc int, bias []float32, relu bool) {
+	z0 := archsimd.LoadFloat32x16Slice(bias[0:16])
+	z1 := archsimd.LoadFloat32x16Slice(bias[16:32])
+	c00 := z0
+	c01 := z1
+	c10 := z0
+	c11 := z1
+	c20 := z0
+	c21 := z1
+	c30 := z0
+	c31 := z1
+	c40 := z0
+	c41 := z1
+	c50 := z0
+	c51 := z1
+	a = a[:kc*6]
+	b = b[:kc*32]
+	for len(a) >= 6 && len(b) >= 32 {
+		b0 := archsimd.LoadFloat32x16Slice(b[0:16])
+		b1 := archsimd.LoadFloat32x16Slice(b[16:32])
+		x0 := archsimd.BroadcastFloat32x16(a[0])
+		c00 = x0.MulAdd(b0, c00)
+		c01 = x0.MulAdd(b1, c01)
+		x1 := archsimd.BroadcastFloat32x16(a[1])
+		c10 = x1.MulAdd(b0, c10)
+		c11 = x1.MulAdd(b1, c11)
+		x2 := archsimd.BroadcastFloat32x16(a[2])
+		c20 = x2.MulAdd(b0, c20)
+		c21 = x2.MulAdd(b1, c21)
+		x3 := archsimd.BroadcastFloat32x16(a[3])
+		c30 = x3.MulAdd(b0, c30)
+		c31 = x3.MulAdd(b1, c31)
+		x4 := archsimd.BroadcastFloat32x16(a[4])
+		c40 = x4.MulAdd(b0, c40)
+		c41 = x4.MulAdd(b1, c41)
+		x5 := archsimd.BroadcastFloat32x16(a[5])
+		c50 = x5.MulAdd(b0, c50)
+		c51 = x5.MulAdd(b1, c51)
+		a = a[6:]
+		b = b[32:]
+	}
+	if relu {
+		zero := archsimd.BroadcastFloat32x16(0)
+		c00 = c00.Max(zero)
+		c01 = c01.Max(zero)
+		c10 = c10.Max(zero)
+		c11 = c11.Max(zero)
+		c20 = c20.Max(zero)
+		c21 = c21.Max(zero)
+		c30 = c30.Max(zero)
+		c31 = c31.Max(zero)
+		c40 = c40.Max(zero)
+		c41 = c41.Max(zero)
+		c50 = c50.Max(zero)
+		c51 = c51.Max(zero)
 	}
 	c00.StoreSlice(c[0*ldc+0:])
 	c01.StoreSlice(c[0*ldc+16:])

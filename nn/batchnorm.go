@@ -77,13 +77,7 @@ func (b *BatchNorm) Forward(x *Tensor) *Tensor {
 			b.t[c] = b.Beta.Value[c] - b.Mean.Value[c]*b.s[c]
 		}
 	}
-	C := b.C
-	for p := 0; p < len(x.Data); p += C {
-		xr, yr := x.Data[p:p+C], b.y.Data[p:p+C]
-		for c, v := range xr {
-			yr[c] = v*b.s[c] + b.t[c]
-		}
-	}
+	scaleShiftTo(b.y.Data, x.Data, b.s, b.t)
 	return b.y
 }
 
@@ -180,6 +174,20 @@ func (b *BatchNorm) paramGrads(dy *Tensor) {
 			if b.Beta.Grad != nil {
 				b.Beta.Grad[c] += v
 			}
+		}
+	}
+}
+
+// scaleShiftTo computes y = x*s + t per channel.
+//
+//	y, x: (positions, c)   s, t: (c)
+func scaleShiftTo(y, x, s, t []float32) {
+	C := len(s)
+	t = t[:C]
+	for p := 0; p+C <= len(x); p += C {
+		xr, yr := x[p:p+C], y[p:p+C]
+		for c := range xr {
+			yr[c] = xr[c]*s[c] + t[c]
 		}
 	}
 }

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -110,6 +111,30 @@ func TestWindow(t *testing.T) {
 		out, before := window(tt.n, tt.k, tt.s, tt.pad)
 		if out != tt.out || before != tt.before {
 			t.Errorf("window(%d, %d, %d, %v) = %d, %d, want %d, %d", tt.n, tt.k, tt.s, tt.pad, out, before, tt.out, tt.before)
+		}
+	}
+}
+
+// TestPool2x2MatchesGeneral holds the 2x2 fast path to the general loop on
+// inputs full of ties (small integers) and odd sizes.
+func TestPool2x2MatchesGeneral(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, s := range [][4]int{{2, 7, 7, 3}, {1, 8, 6, 5}, {3, 5, 9, 1}} {
+		x := NewTensor(s[0], s[1], s[2], s[3])
+		for i := range x.Data {
+			x.Data[i] = float32(rng.IntN(3))
+		}
+		m := NewMaxPool2D("p", 2, 2, 2, 2, Valid)
+		oh, ow := s[1]/2, s[2]/2
+		n := s[0] * oh * ow * s[3]
+		y1, a1 := make([]float32, n), make([]int32, n)
+		y2, a2 := make([]float32, n), make([]int32, n)
+		pool2x2To(y1, a1, x.Data, s[0], s[1], s[2], s[3], oh, ow)
+		m.poolTo(y2, a2, x.Data, s[0], s[1], s[2], s[3], oh, ow, 0, 0)
+		for i := range y1 {
+			if y1[i] != y2[i] || a1[i] != a2[i] {
+				t.Fatalf("shape %v element %d: fast (%g at %d), general (%g at %d)", s, i, y1[i], a1[i], y2[i], a2[i])
+			}
 		}
 	}
 }

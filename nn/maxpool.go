@@ -49,11 +49,69 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 		m.arg = make([]int32, m.y.Len())
 	}
 	m.arg = m.arg[:m.y.Len()]
+	if m.PH == 2 && m.PW == 2 && m.SH == 2 && m.SW == 2 && ph == 0 && pw == 0 {
+		pool2x2To(m.y.Data, m.arg, x.Data, N, H, W, C, oh, ow)
+		return m.y
+	}
+	m.poolTo(m.y.Data, m.arg, x.Data, N, H, W, C, oh, ow, ph, pw)
+	return m.y
+}
+
+func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
+	mustShape(m.name, "backward", dy.Shape, m.y.Shape)
+	m.dx = reuse(m.dx, m.xshape)
+	m.dx.Zero()
+	for o, g := range dy.Data {
+		if a := m.arg[o]; a >= 0 {
+			m.dx.Data[a] += g
+		}
+	}
+	return m.dx
+}
+
+// pool2x2To is the forward pass of the common 2x2, stride-2 window without
+// padding: the same rule as the general loop (the first maximum in
+// row-major order wins, by strict >), with the four candidates of a window
+// compared directly.
+//
+//	y, arg: (n, oh, ow, c)   x: (n, h, w, c)
+func pool2x2To(y []float32, arg []int32, x []float32, N, H, W, C, oh, ow int) {
 	for n := range N {
 		for i := range oh {
 			for j := range ow {
 				o := ((n*oh+i)*ow + j) * C
-				yr, ar := m.y.Data[o:o+C], m.arg[o:o+C]
+				p00 := ((n*H+2*i)*W + 2*j) * C
+				p01, p10 := p00+C, p00+W*C
+				p11 := p10 + C
+				yr, ar := y[o:o+C], arg[o:o+C]
+				x00, x01, x10, x11 := x[p00:p00+C], x[p01:p01+C], x[p10:p10+C], x[p11:p11+C]
+				for c := range yr {
+					v, a := x00[c], p00+c
+					if u := x01[c]; u > v {
+						v, a = u, p01+c
+					}
+					if u := x10[c]; u > v {
+						v, a = u, p10+c
+					}
+					if u := x11[c]; u > v {
+						v, a = u, p11+c
+					}
+					yr[c], ar[c] = v, int32(a)
+				}
+			}
+		}
+	}
+}
+
+// poolTo is the general forward pass: any window, stride and padding.
+//
+//	y, arg: (n, oh, ow, c)   x: (n, h, w, c)
+func (m *MaxPool2D) poolTo(y []float32, arg []int32, x []float32, N, H, W, C, oh, ow, ph, pw int) {
+	for n := range N {
+		for i := range oh {
+			for j := range ow {
+				o := ((n*oh+i)*ow + j) * C
+				yr, ar := y[o:o+C], arg[o:o+C]
 				for c := range yr {
 					yr[c] = float32(math.Inf(-1))
 					ar[c] = -1
@@ -69,7 +127,7 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 							continue
 						}
 						base := ((n*H+h)*W + w) * C
-						for c, v := range x.Data[base : base+C] {
+						for c, v := range x[base : base+C] {
 							// Strict >: the first maximum in row-major order wins.
 							if v > yr[c] || ar[c] < 0 {
 								yr[c] = v
@@ -81,17 +139,4 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 			}
 		}
 	}
-	return m.y
-}
-
-func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
-	mustShape(m.name, "backward", dy.Shape, m.y.Shape)
-	m.dx = reuse(m.dx, m.xshape)
-	m.dx.Zero()
-	for o, g := range dy.Data {
-		if a := m.arg[o]; a >= 0 {
-			m.dx.Data[a] += g
-		}
-	}
-	return m.dx
 }

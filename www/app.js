@@ -55,7 +55,9 @@ const pngWaiters = new Map();
 // being same-origin, it starts on the page's own thread, so it must not
 // compete with the way to the first prediction.
 function startViewer() {
-  if (!viewerFrame.getAttribute('src')) viewerFrame.src = viewerFrame.dataset.src;
+  if (viewerFrame.getAttribute('src')) return;
+  $('viewer-wait').textContent = 'Starting the viewer…';
+  viewerFrame.src = viewerFrame.dataset.src;
 }
 
 function toViewer(msg) {
@@ -70,6 +72,7 @@ window.addEventListener('message', (e) => {
     case 'ready':
       mark('viewer ready');
       viewerReady = true;
+      $('viewer-wait').hidden = true;
       for (const q of viewerQueue.splice(0)) toViewer(q);
       break;
     case 'hover':

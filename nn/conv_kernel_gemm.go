@@ -62,6 +62,7 @@ type convWork struct {
 	kt                    []float32 // flipped, transposed kernel (input gradient)
 	ku                    []float32 // Winograd-transformed kernel
 	phase, bandRows       int       // input gradient: bands of output rows
+	chunks, slots         int       // kernel gradient: position chunks, partial sums
 	ws                    []convWorker
 }
 

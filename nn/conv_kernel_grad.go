@@ -166,9 +166,14 @@ func conv2DGemmKernelGradAdd(dk, x, dy []float32, g convGeom) {
 		ws.part = grow(ws.part, mb*cw.mr*ld)
 		clear(ws.part)
 	}
+	// Slot s sums chunks [s*chunks/nw, (s+1)*chunks/nw) into partial s, and
+	// the partials are added in slot order: the summation order is fixed by
+	// the worker count alone, not by scheduling, so seeded training repeats
+	// exactly.
 	P := g.n * g.oh * g.ow
-	chunks := (P + kgradChunk - 1) / kgradChunk
-	cw.parallelRun.run(cw, chunks, max(1, chunks/(8*nw)), nw)
+	cw.chunks = (P + kgradChunk - 1) / kgradChunk
+	cw.slots = nw
+	cw.parallelRun.run(cw, nw, 1, nw)
 	for w := range nw {
 		part := cw.ws[w].part
 		for m := range cw.kk {
@@ -180,11 +185,20 @@ func conv2DGemmKernelGradAdd(dk, x, dy []float32, g convGeom) {
 	}
 }
 
-// kernelGradRange adds the contribution of position chunks [lo, hi) into
-// worker w's partial kernel gradient.
+// kernelGradRange adds the contribution of the position chunks of slots
+// [lo, hi) into each slot's partial kernel gradient, with worker w's
+// packing scratch.
 func (cw *convWork) kernelGradRange(w, lo, hi int) {
+	for s := lo; s < hi; s++ {
+		cw.kernelGradChunks(w, s, s*cw.chunks/cw.slots, (s+1)*cw.chunks/cw.slots)
+	}
+}
+
+// kernelGradChunks adds position chunks [lo, hi) into slot s's partial.
+func (cw *convWork) kernelGradChunks(w, s, lo, hi int) {
 	g, mr, nr, kk := cw.g, cw.mr, cw.nr, cw.kk
 	ws := &cw.ws[w]
+	part := cw.ws[s].part
 	ld := cw.np * nr
 	P := g.n * g.oh * g.ow
 	for ch := lo; ch < hi; ch++ {
@@ -196,7 +210,7 @@ func (cw *convWork) kernelGradRange(w, lo, hi int) {
 		for m0 := 0; m0 < kk; m0 += mr {
 			cw.packColT(a, c0, kc, m0)
 			for p := range cw.np {
-				cw.kern(kc, a, bp[p*kc*nr:(p+1)*kc*nr], ws.part[m0*ld+p*nr:], ld)
+				cw.kern(kc, a, bp[p*kc*nr:(p+1)*kc*nr], part[m0*ld+p*nr:], ld)
 			}
 		}
 	}

@@ -52,6 +52,7 @@ type Model struct {
 	Shapes     [][3]int // Shapes[i] is layer i's per-sample output shape
 
 	classes []string // classes[i]: layer i's Keras class name
+	params  []*Param // every parameter, in order (built on first use)
 
 	outs  []*Tensor // outs[i]: output of layer i (last Forward)
 	grads []*Tensor // grads[i]: gradient at the output of layer i (last Backward)
@@ -163,14 +164,17 @@ func (m *Model) Logits() int {
 
 // Params returns every parameter in layer order (Keras's variable order
 // inside each layer), batch-norm moving statistics included.
+//
+// The slice is shared: do not modify it.
 func (m *Model) Params() []*Param {
-	var ps []*Param
-	for _, l := range m.Layers {
-		if p, ok := l.(Parametric); ok {
-			ps = append(ps, p.Params()...)
+	if m.params == nil {
+		for _, l := range m.Layers {
+			if p, ok := l.(Parametric); ok {
+				m.params = append(m.params, p.Params()...)
+			}
 		}
 	}
-	return ps
+	return m.params
 }
 
 // Param returns the parameter with the given full name, or nil.
@@ -215,7 +219,8 @@ func (m *Model) SetTraining(on bool) {
 	}
 }
 
-// ZeroGrad clears the parameter gradient buffers.
+// ZeroGrad clears the parameter gradient buffers (allocation-free: it is
+// called every training step).
 func (m *Model) ZeroGrad() {
 	for _, p := range m.Params() {
 		clear(p.Grad)

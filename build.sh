@@ -11,11 +11,19 @@ cd "$(dirname "$0")"
 
 GOROOT_WASM="$(go env GOROOT)/lib/wasm"
 
+# Native commands use the vector (AVX2/AVX-512) convolution kernels of
+# Go 1.26's GOEXPERIMENT=simd on amd64; elsewhere the portable kernel.
+native_env() {
+	if [ "$(go env GOARCH)" = amd64 ]; then
+		echo GOEXPERIMENT=simd
+	fi
+}
+
 build_native() {
 	mkdir -p bin
 	for cmd in weightsconv train explain; do
 		if [ -f "$cmd/main.go" ]; then
-			go build -o "bin/$cmd" "./$cmd"
+			env $(native_env) go build -o "bin/$cmd" "./$cmd"
 		fi
 	done
 }
@@ -64,7 +72,12 @@ serve)
 	;;
 test)
 	go vet ./...
-	go test ./...
+	go test -timeout 30m ./...
+	if [ -n "$(native_env)" ]; then
+		# The vector kernels, held to the same oracles.
+		env $(native_env) go vet ./nn
+		env $(native_env) go test ./nn
+	fi
 	wasm_test
 	;;
 bench)

@@ -6,6 +6,9 @@
 //   method "predict":   args [Blob]                    (an encoded image: decoded here)
 //   method "explain":   args [Options]                 (explains the last predicted image)
 //   method "memory":    args [gc?: boolean]         (gc: collect first, so heapAlloc is the live heap)
+//   method "evaluate":  args [EvaluateOptions]         (faithfulness metrics of the last explained maps)
+//   method "cancel":    args []                        (stops every earlier evaluate, running or queued, which then rejects; answered at once)
+// Calls run one at a time, in the order they arrive; cancel is not queued.
 // worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
 'use strict';
 importScripts('wasm_exec.js');
@@ -82,6 +85,14 @@ async function call(id, method, args) {
       }
       return { result: e, transfer };
     }
+    case 'evaluate': {
+      const progress = (done, total) => {
+        self.postMessage({ id, progress: [done, total] });
+        return id > cancelBefore;
+      };
+      if (id < cancelBefore) throw new Error('worker: metrics cancelled');
+      return { result: JSON.parse(await api.evaluate(JSON.stringify(args[0] || {}), progress)) };
+    }
     case 'memory': {
       const m = JSON.parse(await api.memory(!!args[0]));
       m.wasmBytes = wasmMemory ? wasmMemory.buffer.byteLength : 0;
@@ -92,12 +103,22 @@ async function call(id, method, args) {
   throw new Error(`unknown method ${method}`);
 }
 
-self.onmessage = async (e) => {
+let cancelBefore = 0; // evaluate calls with a smaller id stop at their next forward pass
+let queue = Promise.resolve(); // the calls, one at a time: the Go side is not re-entrant
+
+self.onmessage = (e) => {
   const { id, method, args } = e.data;
-  try {
-    const { result, transfer } = await call(id, method, args || []);
-    self.postMessage({ id, result }, transfer || []);
-  } catch (err) {
-    self.postMessage({ id, error: String((err && err.message) || err) });
+  if (method === 'cancel') {
+    cancelBefore = Math.max(cancelBefore, id);
+    self.postMessage({ id, result: true });
+    return;
   }
+  queue = queue.then(async () => {
+    try {
+      const { result, transfer } = await call(id, method, args || []);
+      self.postMessage({ id, result }, transfer || []);
+    } catch (err) {
+      self.postMessage({ id, error: String((err && err.message) || err) });
+    }
+  });
 };

@@ -9,16 +9,23 @@
 //	mavis.predict(rgba, width, height)       -> Promise<{json, view}>
 //	mavis.explain(optionsJSON, onProgress)   -> Promise<{json, map, full?}>
 //	mavis.memory(gc)                         -> Promise<string>  Memory JSON (after a GC when gc)
+//	mavis.evaluate(optionsJSON, onProgress)  -> Promise<string>  Evaluation JSON
 //
 // Every method validates its arguments and returns a Promise that rejects
-// with the error's text; a panic becomes a rejection too. Pixels and maps
+// with the error's text; a panic becomes a rejection too. evaluate alone
+// runs in a goroutine that yields to the event loop after every forward
+// pass, so that the worker can take a cancel message meanwhile: when
+// onProgress returns false the computation stops and the Promise rejects
+// with "worker: metrics cancelled". Pixels and maps
 // cross the boundary once, as bytes (float32 maps little-endian).
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"syscall/js"
+	"time"
 	"unsafe"
 )
 
@@ -33,6 +40,7 @@ func main() {
 	api.Set("predict", method(3, predict))
 	api.Set("explain", method(1, explain))
 	api.Set("memory", method(0, func(a []js.Value) (any, error) { return jsonText(memory(len(a) > 0 && a[0].Truthy())) }))
+	api.Set("evaluate", js.FuncOf(evaluate))
 	js.Global().Set("mavis", api)
 	select {} // serve calls forever
 }
@@ -94,6 +102,55 @@ func explain(args []js.Value) (any, error) {
 		out["full"] = toJS(floatBytes(full))
 	}
 	return out, nil
+}
+
+// evaluate computes the faithfulness metrics of the last explained maps
+// (see session.evaluate). It returns a Promise at once and computes in a
+// goroutine; onProgress(done, total) returning false cancels.
+func evaluate(this js.Value, args []js.Value) any {
+	promise := js.Global().Get("Promise")
+	if len(args) < 1 || args[0].Type() != js.TypeString {
+		return promise.Call("reject", js.Global().Get("Error").New("worker: evaluate(options, onProgress): options must be a JSON string"))
+	}
+	var o EvalOptions
+	if err := json.Unmarshal([]byte(args[0].String()), &o); err != nil {
+		return promise.Call("reject", js.Global().Get("Error").New(fmt.Sprintf("worker: evaluate options: %v", err)))
+	}
+	var onProgress js.Value
+	if len(args) > 1 && args[1].Type() == js.TypeFunction {
+		onProgress = args[1]
+	}
+	var executor js.Func
+	executor = js.FuncOf(func(_ js.Value, pa []js.Value) any {
+		resolve, reject := pa[0], pa[1]
+		executor.Release()
+		go func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			progress := func(done, total int) {
+				if !onProgress.IsUndefined() {
+					if v := onProgress.Invoke(done, total); v.Type() == js.TypeBoolean && !v.Bool() {
+						cancel()
+					}
+				}
+				time.Sleep(time.Millisecond) // let the event loop deliver a cancel
+			}
+			res, err := call(0, func([]js.Value) (any, error) {
+				r, err := s.evaluate(ctx, o, progress)
+				if err != nil {
+					return nil, err
+				}
+				return jsonText(r)
+			}, nil)
+			if err != nil {
+				reject.Invoke(js.Global().Get("Error").New(err.Error()))
+				return
+			}
+			resolve.Invoke(res)
+		}()
+		return nil
+	})
+	return promise.New(executor)
 }
 
 // method wraps f as a JS function returning a Promise. The call runs to

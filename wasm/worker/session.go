@@ -29,6 +29,8 @@ type session struct {
 	sal  xai.SaliencyMap
 	att  xai.Attribution
 	disp []float32 // the display map of the last explanation
+	ev   *xai.Evaluator
+	maps []evalMap // the maps explained for the current input, one per method
 }
 
 // ModelInfo describes a loaded model to the page.
@@ -78,6 +80,7 @@ func (s *session) load(data []byte) (ModelInfo, error) {
 	t, o := m.CountParams()
 	info.Params = t + o
 	s.m, s.ex, s.x, s.view = m, xai.New(m), nil, nil
+	s.ev, s.maps = xai.NewEvaluator(m), nil
 	return info, nil
 }
 
@@ -112,6 +115,7 @@ func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
 		return Prediction{}, err
 	}
 	s.viewTo()
+	s.maps = s.maps[:0]
 	p, err := s.ex.Predict(s.x)
 	if err != nil {
 		return Prediction{}, err
@@ -224,6 +228,7 @@ func (s *session) explain(o Options, progress func(done, total int)) (Explanatio
 		p, r.Layer, r.Weights, r.Zero = c.Prediction, c.Layer, c.Weights, c.Zero
 		r.Shape = [2]int{c.Raw.H, c.Raw.W}
 		disp = c.Raw.Data
+		s.keepMap(o, p.Class, c.Raw, nil)
 	case "saliency":
 		if o.Samples > 0 {
 			s.sal, err = s.ex.SmoothGrad(s.x, xai.SmoothGradOptions{Target: t, Samples: o.Samples, Noise: o.Noise, Seed: o.Seed, Progress: progress})
@@ -236,6 +241,7 @@ func (s *session) explain(o Options, progress func(done, total int)) (Explanatio
 		p, r.Zero, r.Samples = s.sal.Prediction, s.sal.Zero, s.sal.Samples
 		r.Shape = [2]int{s.sal.Map.H, s.sal.Map.W}
 		disp = s.sal.Map.Data
+		s.keepMap(o, p.Class, s.sal.Map, nil)
 	case "ig":
 		io := xai.IGOptions{Target: t, Steps: o.Steps, Progress: progress}
 		if io.Rule, err = xai.ParseRule(o.Rule); err != nil {
@@ -259,6 +265,8 @@ func (s *session) explain(o Options, progress func(done, total int)) (Explanatio
 			r.IG.RelGap = a.Gap / d
 		}
 		r.Zero = a.Sum == 0
+		gap := xai.IGGap(*a)
+		s.keepMap(o, p.Class, a.Map, &gap)
 	default:
 		return Explanation{}, nil, nil, fmt.Errorf("worker: unknown method %q (want gradcam, gradcampp, saliency or ig)", o.Method)
 	}

@@ -33,6 +33,58 @@ interface MavisWorkerAPI {
     Promise<{ json: string /* JSON Explanation */; map: Uint8Array; full?: Uint8Array }>;
   /** The Go heap, for memory checks; with gc true it collects first (heapAlloc is then the live heap). */
   memory(gc?: boolean): Promise<string /* JSON Memory */>;
+  /**
+   * Measures how faithful the maps of the last explain calls are (one per
+   * method, for the last predicted image): deletion and insertion curves
+   * and AUCs, confidence drop, Gini, entropy, Integrated Gradients'
+   * completeness gap, optionally the randomisation sanity check, and the
+   * pointing game and relevance mass when a box is given; then ranks the
+   * methods with a one-sentence verdict (package xai: Evaluator.Evaluate,
+   * RandomisationCheck, Rank). Unlike the other methods it computes in a
+   * goroutine that yields to the event loop after every forward pass:
+   * onProgress(done, total) is called then, and returning false cancels
+   * (the Promise rejects with "worker: metrics cancelled"). Rejects when no
+   * image was predicted or nothing was explained yet.
+   */
+  evaluate(options: string /* JSON EvaluateOptions */, onProgress?: (done: number, total: number) => boolean | void):
+    Promise<string /* JSON Evaluation */>;
+}
+
+interface EvaluateOptions {
+  steps?: number;                               // deletion/insertion steps (16); the curves have steps + 1 points
+  patch?: number;                               // patch side in input pixels (default max(1, min(H, W) / 28))
+  reference?: 'rise' | 'black' | 'blur';        // removed pixels become black (deletion) / blurred (insertion): rise
+  box?: { x0: number; y0: number; x1: number; y1: number };  // on the model's input grid, x1 and y1 excluded
+  tolerance?: number;                           // pointing-game tolerance in input pixels (0)
+  sanity?: boolean;                             // run the cascading randomisation check (slow; off by default)
+  seed?: number;                                // its seed
+}
+
+interface Curve { fraction: number[]; score: number[]; auc: number }
+
+interface MapMetrics {
+  class: number; score: 'probability' | 'logit'; prob: number;
+  steps: number; patch: number; reference: string;
+  deletion: Curve; insertion: Curve;
+  faithfulness: number;                         // insertion.auc - deletion.auc
+  confidence: { keep: number; prob: number; drop: number; raise: boolean }[];
+  gini: number; entropy: number;
+  pointing?: boolean; mass?: number;            // with a box only
+}
+
+interface SanityResult {
+  class: number; seed: number; layers: string[]; spearman: number[];
+  mean: number; threshold: number; pass: boolean;
+}
+
+interface Evaluation {
+  methods: { method: string; label: string; metrics: MapMetrics; sanity?: SanityResult;
+             completenessGap?: number /* Integrated Gradients: relative gap */; ms: number }[];
+  ranking: { scores: { method: string; faithfulness: number; insertion_auc: number; deletion_auc: number;
+                       gini: number; entropy: number; sanity?: SanityResult; completeness_gap?: number }[];
+             trusted: string;                   // '' when no method is trusted
+             flags: string[] | null; verdict: string };
+  steps: number; patch: number; input: [number, number, number]; ms: number;
 }
 
 interface ModelInfo {
@@ -97,13 +149,19 @@ type WorkerRequest =
   | { id: number; method: 'loadModel'; args: [ArrayBuffer] }
   | { id: number; method: 'predict'; args: [Blob] }
   | { id: number; method: 'explain'; args: [ExplainOptions] }
-  | { id: number; method: 'memory'; args: [] | [boolean] };
+  | { id: number; method: 'memory'; args: [] | [boolean] }
+  | { id: number; method: 'evaluate'; args: [EvaluateOptions] }
+  | { id: number; method: 'cancel'; args: [] };     // stops every evaluate with a smaller id; not queued
+
+// worker.js runs the calls one at a time in the order they arrive (cancel excepted).
 
 type WorkerReply =
   | { id: number; result: ModelInfo }
   | { id: number; result: Prediction & { view: Uint8Array; source: [number, number] } }
   | { id: number; result: Explanation & { map: Float32Array; fullMap?: Float32Array } }
   | { id: number; result: Memory & { wasmBytes: number } }
+  | { id: number; result: Evaluation }
+  | { id: number; result: true }                  // cancel
   | { id: number; progress: [number, number] }
   | { id: number; error: string };
 
@@ -137,7 +195,10 @@ interface ViewerAPI {
 
 // ---------------------------------------------------------------------------
 // 4. The page: window.app, for tests and the console.
-//    app.state: { busy, model, modelName, image, prediction, results, errors, timings }
+//    app.state: { busy, model, modelName, image, prediction, results, errors, timings, metrics, metricsBusy }
+//    The faithfulness panel (#metrics) runs 'evaluate' after every round of maps; when it is done
+//    document.body.dataset.evaluated changes and app.state.metrics holds the Evaluation. Its table
+//    cells carry data-metric and data-value (full precision).
 //    app.rpc(method, args, onProgress?) sends a WorkerRequest; app.memory(gc) = rpc('memory', [gc]).
 //    URL parameters: ?model=<relative URL of a .safetensors file>, ?autorun=0 (do not
 //    explain the first sample on load).

@@ -121,6 +121,8 @@ const state = {
   generation: 0,      // bumps when the image or model changes: stale results are dropped
   errors: [],         // every error shown, for the tests
   timings: [],        // [what, milliseconds since navigation], for the tests and benchmarks
+  metrics: null,      // Evaluation of the current maps (faithfulness panel)
+  metricsBusy: false,
 };
 const mark = (what) => state.timings.push([what, Math.round(performance.now())]);
 window.app = { state, memory: (gc = false) => rpc('memory', [gc]), rpc };
@@ -223,6 +225,7 @@ function li(text, cls) {
 async function runImage(blob, name) {
   if (!state.model) { showError('Load a model first.'); return; }
   const gen = ++state.generation;
+  cancelMetrics();
   setBusy(true);
   setStatus(`Classifying ${name}…`);
   try {
@@ -237,6 +240,10 @@ async function runImage(blob, name) {
     startViewer();
     toViewer({ type: 'image', rgba: p.view, width: p.input[1], height: p.input[0] });
     resetMethods();
+    for (const k of ['x0', 'y0', 'x1', 'y1']) $(`box-${k}`).value = '';
+    for (const k of ['x0', 'x1']) $(`box-${k}`).max = p.input[1];
+    for (const k of ['y0', 'y1']) $(`box-${k}`).max = p.input[0];
+    drawPreview();
     await explainAll(gen);
   } catch (e) {
     if (gen === state.generation) {
@@ -312,9 +319,11 @@ async function explainAll(gen) {
   setStatus(`Done in ${((performance.now() - t0) / 1000).toFixed(2)} s.`, 1);
   $('download-json').disabled = false;
   document.body.dataset.explained = String(gen);
+  runMetrics(gen); // not awaited: the page stays usable while the metrics run
 }
 
 function resetMethods() {
+  resetMetrics();
   const box = $('methods');
   box.replaceChildren();
   methods.forEach((m, i) => {
@@ -365,6 +374,269 @@ function showMethod(i, r, error) {
   }
   card.dataset.state = 'done';
   btn.disabled = false;
+}
+
+// ---- faithfulness metrics (issue 7): computed in the worker, drawn here ----
+
+let metricsGen = 0;    // the explanation round the panel shows
+let metricsRun = 0;    // bumps with every evaluate call: stale answers are dropped
+
+function metricsOptions() {
+  const o = { steps: Number($('metrics-steps').value) || 16, sanity: $('metrics-sanity').checked };
+  const box = readBox();
+  if (box) o.box = box;
+  return o;
+}
+
+function readBox() {
+  const v = ['x0', 'y0', 'x1', 'y1'].map((k) => $(`box-${k}`).value);
+  if (v.some((x) => x === '')) return null;
+  const [x0, y0, x1, y1] = v.map(Number);
+  return { x0, y0, x1, y1 };
+}
+
+function cancelMetrics() {
+  metricsRun++;
+  if (worker) rpc('cancel');
+}
+
+async function runMetrics(gen) {
+  if (!state.prediction || !state.results.some(Boolean)) return;
+  cancelMetrics();
+  const run = metricsRun;
+  metricsGen = gen;
+  const panel = $('metrics');
+  panel.hidden = false;
+  $('metrics-cancel').disabled = false;
+  $('metrics-run').disabled = true;
+  $('box-apply').disabled = true;
+  $('metrics-status').textContent = 'Measuring how faithful each map is…';
+  $('metrics-progress').value = 0;
+  state.metricsBusy = true;
+  const o = metricsOptions();
+  const onProgress = (done, total) => {
+    if (run !== metricsRun) return;
+    $('metrics-progress').value = total ? done / total : 0;
+    $('metrics-status').textContent = `${done} of ${total} images scored`;
+  };
+  try {
+    const r = await rpc('evaluate', [o], onProgress);
+    if (run !== metricsRun || gen !== state.generation) return;
+    state.metrics = r;
+    mark(`metrics ${r.ms} ms in the worker`);
+    showMetrics(r);
+    $('metrics-status').textContent = `Done in ${(r.ms / 1000).toFixed(2)} s (${r.steps} steps, ${r.patch}×${r.patch}-pixel patches).`;
+    $('metrics-progress').value = 1;
+    document.body.dataset.evaluated = String(run);
+  } catch (e) {
+    if (run !== metricsRun && /cancelled/.test(e.message)) return;
+    if (/cancelled/.test(e.message)) {
+      $('metrics-status').textContent = 'Cancelled.';
+    } else {
+      $('metrics-status').textContent = `Failed: ${e.message}`;
+      showError(`Faithfulness metrics: ${e.message}`);
+    }
+  } finally {
+    if (run === metricsRun) {
+      state.metricsBusy = false;
+      $('metrics-cancel').disabled = true;
+      $('metrics-run').disabled = false;
+      $('box-apply').disabled = false;
+    }
+  }
+}
+
+function resetMetrics() {
+  cancelMetrics();
+  state.metrics = null;
+  state.metricsBusy = false;
+  $('verdict').textContent = 'The metrics are computed after the maps.';
+  $('ranking').replaceChildren();
+  $('metrics-table').tBodies[0].replaceChildren();
+  $('metrics-status').textContent = '';
+  $('metrics-progress').value = 0;
+  $('metrics-cancel').disabled = true;
+}
+
+function showMetrics(r) {
+  $('verdict').textContent = r.ranking.verdict;
+  const rank = $('ranking');
+  rank.replaceChildren();
+  for (const s of r.ranking.scores) {
+    const item = li(`${methodName(s.method)}: insertion − deletion ${fmt(s.faithfulness)}`,
+      s.method === r.ranking.trusted ? 'trusted' : '');
+    item.dataset.method = s.method;
+    rank.append(item);
+  }
+  const body = $('metrics-table').tBodies[0];
+  body.replaceChildren();
+  for (const m of r.methods) {
+    const x = m.metrics;
+    const tr = document.createElement('tr');
+    tr.dataset.method = m.method;
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = m.label;
+    const plot = document.createElement('td');
+    plot.append(curvesSVG(x));
+    tr.append(th, plot,
+      cell('insertion', x.insertion.auc),
+      cell('deletion', x.deletion.auc),
+      cell('faithfulness', x.faithfulness),
+      cell('gini', x.gini),
+      cell('entropy', x.entropy),
+      confidenceCell(x.confidence),
+      gapCell(m.completenessGap),
+      sanityCell(m.sanity),
+      cell('pointing', x.pointing === undefined ? null : (x.pointing ? 1 : 0),
+        x.pointing === undefined ? 'no box' : (x.pointing ? 'hit (1)' : 'miss (0)')),
+      cell('mass', x.mass === undefined ? null : x.mass, x.mass === undefined ? 'no box' : null));
+    body.append(tr);
+  }
+}
+
+function methodName(key) {
+  const m = methods.find((x) => x.key === key);
+  return m ? m.name : key;
+}
+
+// cell shows a number; data-value keeps it at full precision for the tests.
+function cell(name, v, text = null) {
+  const td = document.createElement('td');
+  td.dataset.metric = name;
+  if (v !== null && v !== undefined) td.dataset.value = String(v);
+  td.textContent = text !== null ? text : fmt(v);
+  return td;
+}
+
+function confidenceCell(conf) {
+  const td = cell('confidence', null, (conf || []).map((c) =>
+    `${(100 * c.drop).toFixed(1)}%${c.raise ? ' ↑' : ''}`).join(' / '));
+  td.title = (conf || []).map((c) =>
+    `keeping the top ${Math.round(100 * c.keep)}%: probability ${fmt(c.prob)}${c.raise ? ' (an increase in confidence)' : ''}`).join('; ');
+  return td;
+}
+
+function gapCell(gap) {
+  if (gap === undefined || gap === null) return cell('gap', null, '–');
+  const td = cell('gap', gap, `${(100 * gap).toFixed(1)}%`);
+  if (Math.abs(gap) > 0.05) td.classList.add('warn');
+  return td;
+}
+
+function sanityCell(s) {
+  if (!s) return cell('sanity', null, 'not run');
+  const td = cell('sanity', s.mean, `${s.pass ? 'passes' : 'fails'} (mean Spearman ${fmt(s.mean)})`);
+  td.title = s.layers.map((l, i) => `${l}: ${fmt(s.spearman[i])}`).join(', ');
+  if (!s.pass) td.classList.add('warn');
+  return td;
+}
+
+// curvesSVG draws the deletion and insertion curves as a small inline plot.
+function curvesSVG(x) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  const W = 96, H = 48;
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('class', 'curves');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', `Deletion AUC ${fmt(x.deletion.auc)}, insertion AUC ${fmt(x.insertion.auc)}`);
+  let lo = 0, hi = 1;
+  if (x.score !== 'probability') {
+    const all = x.deletion.score.concat(x.insertion.score);
+    lo = Math.min(...all); hi = Math.max(...all);
+    if (hi === lo) hi = lo + 1;
+  }
+  for (const [cls, c] of [['del', x.deletion], ['ins', x.insertion]]) {
+    const line = document.createElementNS(ns, 'polyline');
+    line.setAttribute('class', cls);
+    line.setAttribute('points', c.fraction.map((f, i) =>
+      `${(f * W).toFixed(1)},${(H - ((c.score[i] - lo) / (hi - lo)) * H).toFixed(1)}`).join(' '));
+    svg.append(line);
+  }
+  return svg;
+}
+
+// ---- the object box: drawn on the image preview or typed ----
+
+const boxDrag = { on: false, x0: 0, y0: 0 };
+
+function drawPreview() {
+  const cv = $('box-canvas');
+  const ctx = cv.getContext('2d');
+  ctx.clearRect(0, 0, cv.width, cv.height);
+  const p = state.prediction;
+  if (!p) return;
+  const [h, w] = p.input;
+  const src = new OffscreenCanvas(w, h);
+  src.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(p.view), w, h), 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(src, 0, 0, cv.width, cv.height);
+  const b = readBox();
+  if (!b) return;
+  ctx.strokeStyle = '#ffd21f';
+  ctx.lineWidth = 2;
+  ctx.strokeRect(b.x0 * cv.width / w, b.y0 * cv.height / h, (b.x1 - b.x0) * cv.width / w, (b.y1 - b.y0) * cv.height / h);
+}
+
+// inputPoint converts a pointer position to the model's input pixels.
+function inputPoint(e) {
+  const r = $('box-canvas').getBoundingClientRect();
+  const [h, w] = state.prediction.input;
+  const x = Math.min(Math.max((e.clientX - r.left) / r.width, 0), 1);
+  const y = Math.min(Math.max((e.clientY - r.top) / r.height, 0), 1);
+  return [Math.round(x * w), Math.round(y * h)];
+}
+
+function setBox(x0, y0, x1, y1) {
+  $('box-x0').value = Math.min(x0, x1);
+  $('box-y0').value = Math.min(y0, y1);
+  $('box-x1').value = Math.max(x0, x1);
+  $('box-y1').value = Math.max(y0, y1);
+  drawPreview();
+}
+
+function wireMetrics() {
+  $('metrics-cancel').addEventListener('click', () => {
+    cancelMetrics();
+    state.metricsBusy = false;
+    $('metrics-status').textContent = 'Cancelled.';
+    $('metrics-cancel').disabled = true;
+    $('metrics-run').disabled = false;
+    $('box-apply').disabled = false;
+  });
+  $('metrics-run').addEventListener('click', () => runMetrics(state.generation));
+  $('box-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    drawPreview();
+    runMetrics(state.generation);
+  });
+  $('box-clear').addEventListener('click', () => {
+    for (const k of ['x0', 'y0', 'x1', 'y1']) $(`box-${k}`).value = '';
+    drawPreview();
+    runMetrics(state.generation);
+  });
+  for (const k of ['x0', 'y0', 'x1', 'y1']) $(`box-${k}`).addEventListener('input', drawPreview);
+  const cv = $('box-canvas');
+  cv.addEventListener('pointerdown', (e) => {
+    if (!state.prediction) return;
+    cv.setPointerCapture(e.pointerId);
+    const [x, y] = inputPoint(e);
+    Object.assign(boxDrag, { on: true, x0: x, y0: y });
+  });
+  cv.addEventListener('pointermove', (e) => {
+    if (!boxDrag.on) return;
+    const [x, y] = inputPoint(e);
+    setBox(boxDrag.x0, boxDrag.y0, x, y);
+  });
+  cv.addEventListener('pointerup', (e) => {
+    if (!boxDrag.on) return;
+    boxDrag.on = false;
+    const [x, y] = inputPoint(e);
+    if (x === boxDrag.x0 || y === boxDrag.y0) return; // a click, not a box
+    setBox(boxDrag.x0, boxDrag.y0, x, y);
+    runMetrics(state.generation);
+  });
 }
 
 // ---- downloads ----
@@ -518,6 +790,7 @@ async function main() {
     state.workerStartup = { ...m.startup, createdAt: Math.round(m.startup.created - performance.timeOrigin) };
   });
   wireInputs();
+  wireMetrics();
   sendStyle();
   resetMethods();
   const params = new URLSearchParams(location.search);

@@ -1,0 +1,277 @@
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/imagefile"
+	"github.com/mavis-xai/mavis/xai"
+)
+
+// pageMap is one explanation as the page holds it.
+type pageMap struct {
+	Method    string
+	Class     int
+	Shape     []int
+	Map       []float64
+	FullShape []int
+	FullMap   []float64
+}
+
+// pageMetrics is one row of the faithfulness table: the numbers the page
+// shows (data-value, at full precision) and the text.
+type pageMetrics struct {
+	Method string
+	Values map[string]string
+	Texts  map[string]string
+}
+
+// TestMetrics checks the faithfulness panel (issue 7): after the page
+// explains the first sample with the default model, the panel shows a
+// verdict and a ranking of the four methods; the AUCs, Gini and entropy it
+// shows equal those native xai computes for the same model, image, maps
+// and options; and a box typed into the four number inputs gives pointing
+// game and relevance mass values in [0, 1], equal to native xai's.
+func TestMetrics(t *testing.T) {
+	base := site(t)
+	ctx, cancel := browser(t, 4*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.evaluated !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`))
+	if len(errs) > 0 {
+		t.Fatalf("the page shows errors: %q", errs)
+	}
+	timings, _ := chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
+	t.Logf("timings (ms since navigation): %v", timings)
+
+	// The verdict and the ranking.
+	type panel struct {
+		Verdict string
+		Ranking []string
+		Hidden  bool
+		Rows    int
+	}
+	p, err := chromedp.Run(ctx, chromedp.Evaluate[panel](`({
+		verdict: document.getElementById('verdict').textContent,
+		ranking: [...document.querySelectorAll('#ranking li')].map(e => e.dataset.method),
+		hidden: document.getElementById('metrics').hidden,
+		rows: document.querySelectorAll('#metrics-table tbody tr').length,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("verdict: %s", p.Verdict)
+	t.Logf("ranking: %v", p.Ranking)
+	if p.Hidden || !strings.HasPrefix(p.Verdict, "Trust ") || !strings.HasSuffix(p.Verdict, ".") {
+		t.Errorf("panel hidden %v, verdict %q: want a visible panel with a one-sentence verdict", p.Hidden, p.Verdict)
+	}
+	if got := strings.Join(slices.Sorted(slices.Values(p.Ranking)), ","); got != "gradcam,gradcampp,ig,saliency" || p.Rows != 4 {
+		t.Errorf("ranking %v and %d table rows, want the four methods", p.Ranking, p.Rows)
+	}
+
+	// The same numbers natively, from the page's own maps.
+	maps, image := pageMaps(ctx, t)
+	m, err := nn.Load(filepath.Join(siteDir, "www", "models", "fashion.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(siteDir, "www", "samples", image))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imagefile.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := nn.ImageInput(img, m.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The input is the page's: the same probabilities.
+	probs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`app.state.prediction.probs`))
+	pred, err := xai.New(m).Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range probs {
+		if math.Abs(q-pred.Probs[i]) > 1e-5 {
+			t.Fatalf("class %d: probability %g in the page, %g natively: not the same input", i, q, pred.Probs[i])
+		}
+	}
+	in := m.InputShape()
+	opts := xai.MetricsOptions{Steps: 16, Patch: max(1, min(in[0], in[1])/28)}
+	ev := xai.NewEvaluator(m)
+	native := map[string]xai.MapMetrics{}
+	rows := pageRows(ctx, t)
+	var scores []xai.MethodScore
+	for _, pm := range maps {
+		o := opts
+		o.Class = pm.Class
+		got, err := ev.Evaluate(context.Background(), x, pm.xaiMap(t), o)
+		if err != nil {
+			t.Fatalf("%s: %v", pm.Method, err)
+		}
+		native[pm.Method] = got
+		row, ok := rows[pm.Method]
+		if !ok {
+			t.Fatalf("no table row for %s", pm.Method)
+		}
+		for _, c := range []struct {
+			name string
+			want float64
+		}{
+			{"insertion", got.Insertion.AUC}, {"deletion", got.Deletion.AUC}, {"faithfulness", got.Faithfulness},
+			{"gini", got.Gini}, {"entropy", got.Entropy},
+		} {
+			v := row.value(t, c.name)
+			t.Logf("%-9s %-12s page %.6g, native %.6g", pm.Method, c.name, v, c.want)
+			if !closeRel(v, c.want, 1e-4) {
+				t.Errorf("%s %s: page %.8g, native %.8g (want equal to 1e-4 relative)", pm.Method, c.name, v, c.want)
+			}
+		}
+		sc := xai.ScoreOf(pm.Method, got)
+		if pm.Method == "ig" {
+			g := row.value(t, "gap")
+			sc.Gap = &g
+		}
+		scores = append(scores, sc)
+	}
+	if want := xai.Rank(scores).Verdict; want != p.Verdict {
+		t.Errorf("verdict in the page:\n%s\nnatively:\n%s", p.Verdict, want)
+	}
+
+	// A box typed into the four inputs: the pointing game and relevance mass.
+	box := xai.Box{X0: in[1] / 4, Y0: in[0] / 4, X1: 3 * in[1] / 4, Y1: 3 * in[0] / 4}
+	before, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated`))
+	set := fmt.Sprintf(`(() => {
+		const v = {x0: %d, y0: %d, x1: %d, y1: %d};
+		for (const k in v) { const e = document.getElementById('box-' + k); e.value = v[k]; e.dispatchEvent(new Event('input')); }
+		document.getElementById('box-apply').click();
+		return true;
+	})()`, box.X0, box.Y0, box.X1, box.Y1)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](set)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.evaluated !== '`+before+`' || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	rows = pageRows(ctx, t)
+	for _, pm := range maps {
+		row := rows[pm.Method]
+		hit, mass := row.value(t, "pointing"), row.value(t, "mass")
+		t.Logf("%-9s box %v: pointing %g (%s), mass %.4f", pm.Method, box, hit, row.Texts["pointing"], mass)
+		if !(hit >= 0 && hit <= 1) || !(mass >= 0 && mass <= 1) {
+			t.Errorf("%s: pointing %g, mass %g, want both in [0, 1]", pm.Method, hit, mass)
+		}
+		wantHit, err := xai.PointingGame(pm.xaiMap(t), in[0], in[1], box, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMass, err := xai.RelevanceMass(pm.xaiMap(t), in[0], in[1], box)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (hit == 1) != wantHit || !closeRel(mass, wantMass, 1e-4) {
+			t.Errorf("%s: pointing %g and mass %.6g in the page, natively %v and %.6g", pm.Method, hit, mass, wantHit, wantMass)
+		}
+	}
+}
+
+// pageMaps returns the page's current maps and image name.
+func pageMaps(ctx context.Context, t *testing.T) ([]pageMap, string) {
+	t.Helper()
+	type res struct {
+		Image string
+		Maps  []pageMap
+	}
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[res](`({
+		image: app.state.image,
+		maps: app.state.results.map(r => ({method: r.method, class: r.class, shape: r.shape, map: Array.from(r.map),
+			fullShape: r.fullShape || null, fullMap: r.fullMap ? Array.from(r.fullMap) : null})),
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Maps) != 4 {
+		t.Fatalf("%d maps in the page, want 4", len(r.Maps))
+	}
+	return r.Maps, r.Image
+}
+
+// xaiMap is the map the worker evaluates: the full attribution for
+// Integrated Gradients, the display map otherwise.
+func (pm pageMap) xaiMap(t *testing.T) xai.Map {
+	t.Helper()
+	sh, data := pm.Shape, pm.Map
+	if pm.FullMap != nil {
+		sh, data = pm.FullShape, pm.FullMap
+	}
+	m := xai.Map{H: sh[0], W: sh[1], C: 1}
+	if len(sh) == 3 {
+		m.C = sh[2]
+	}
+	if len(data) != m.H*m.W*m.C {
+		t.Fatalf("%s: %d values for shape %v", pm.Method, len(data), sh)
+	}
+	m.Data = make([]float32, len(data))
+	for i, v := range data {
+		m.Data[i] = float32(v)
+	}
+	return m
+}
+
+// pageRows reads the faithfulness table.
+func pageRows(ctx context.Context, t *testing.T) map[string]pageMetrics {
+	t.Helper()
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]pageMetrics](`[...document.querySelectorAll('#metrics-table tbody tr')].map(tr => {
+		const values = {}, texts = {};
+		for (const td of tr.querySelectorAll('td[data-metric]')) {
+			texts[td.dataset.metric] = td.textContent;
+			if (td.dataset.value !== undefined) values[td.dataset.metric] = td.dataset.value;
+		}
+		return {method: tr.dataset.method, values, texts};
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]pageMetrics{}
+	for _, r := range rows {
+		out[r.Method] = r
+	}
+	return out
+}
+
+func (r pageMetrics) value(t *testing.T, name string) float64 {
+	t.Helper()
+	s, ok := r.Values[name]
+	if !ok {
+		t.Fatalf("%s: the page shows no %s value (text %q)", r.Method, name, r.Texts[name])
+	}
+	var v float64
+	if _, err := fmt.Sscan(s, &v); err != nil {
+		t.Fatalf("%s %s: %q is not a number", r.Method, name, s)
+	}
+	return v
+}
+
+// closeRel reports whether a and b agree to rel relative to the larger
+// magnitude (with an absolute floor of rel for values near zero).
+func closeRel(a, b, rel float64) bool {
+	return math.Abs(a-b) <= rel*max(math.Abs(a), math.Abs(b), 1e-3)
+}

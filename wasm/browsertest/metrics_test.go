@@ -40,8 +40,9 @@ type pageMetrics struct {
 // explains the first sample with the default model, the panel shows a
 // verdict and a ranking of the four methods; the AUCs, Gini and entropy it
 // shows equal those native xai computes for the same model, image, maps
-// and options; and a box typed into the four number inputs gives pointing
-// game and relevance mass values in [0, 1], equal to native xai's.
+// and options; a box typed into the four number inputs gives pointing
+// game and relevance mass values in [0, 1], equal to native xai's; and the
+// metrics can be cancelled and rerun with the randomisation check.
 func TestMetrics(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 4*time.Minute)
@@ -191,6 +192,62 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s: pointing %g and mass %.6g in the page, natively %v and %.6g", pm.Method, hit, mass, wantHit, wantMass)
 		}
 	}
+	t.Run("CancelAndSanity", func(t *testing.T) { cancelAndSanity(ctx, t) })
+}
+
+// cancelAndSanity turns the randomisation check on, starts the metrics,
+// cancels them part way (the panel says so, without an error) and runs
+// them again to the end: each method then shows its check's result.
+func cancelAndSanity(ctx context.Context, t *testing.T) {
+	before, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated`))
+	start := `(() => {
+		document.getElementById('metrics-sanity').checked = true;
+		document.getElementById('metrics-run').click();
+		return true;
+	})()`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](start)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `/ of \d+ images scored/.test(document.getElementById('metrics-status').textContent)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("metrics-cancel"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.getElementById('metrics-status').textContent === 'Cancelled.' && !app.state.metricsBusy`); err != nil {
+		t.Fatal(err)
+	}
+	// The worker really stopped: a memory call queued behind it answers soon.
+	t0 := time.Now()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`app.memory()`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the worker answered %v after the cancel", time.Since(t0))
+	if now, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated`)); now != before {
+		t.Errorf("a cancelled run marked the panel evaluated (%q -> %q)", before, now)
+	}
+	if n := errorCount(ctx); n > 0 {
+		errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`))
+		t.Fatalf("cancelling shows errors: %q", errs)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("metrics-run"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.evaluated !== '`+before+`' || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`app.state.metrics.ms`))
+	t.Logf("metrics with the randomisation check: %.0f ms in the worker", ms)
+	for method, row := range pageRows(ctx, t) {
+		v := row.value(t, "sanity")
+		text := row.Texts["sanity"]
+		t.Logf("%-9s sanity: %s", method, text)
+		if !(v >= -1 && v <= 1) || !(strings.HasPrefix(text, "passes") || strings.HasPrefix(text, "fails")) {
+			t.Errorf("%s: sanity %g %q, want a mean Spearman in [-1, 1] and passes or fails", method, v, text)
+		}
+	}
+	verdict, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('verdict').textContent`))
+	t.Logf("verdict with the check: %s", verdict)
 }
 
 // pageMaps returns the page's current maps and image name.

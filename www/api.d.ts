@@ -41,7 +41,7 @@ interface MavisWorkerAPI {
    * pointing game and relevance mass when a box is given; then ranks the
    * methods with a one-sentence verdict (package xai: Evaluator.Evaluate,
    * RandomisationCheck, Rank). Unlike the other methods it computes in a
-   * goroutine that yields to the event loop after every forward pass:
+   * goroutine that yields to the event loop between forward passes (at most every 50 ms):
    * onProgress(done, total) is called then, and returning false cancels
    * (the Promise rejects with "worker: metrics cancelled"). Rejects when no
    * image was predicted or nothing was explained yet.

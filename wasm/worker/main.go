@@ -13,8 +13,8 @@
 //
 // Every method validates its arguments and returns a Promise that rejects
 // with the error's text; a panic becomes a rejection too. evaluate alone
-// runs in a goroutine that yields to the event loop after every forward
-// pass, so that the worker can take a cancel message meanwhile: when
+// runs in a goroutine that yields to the event loop between forward passes
+// (at most every 50 ms), so that the worker can take a cancel message meanwhile: when
 // onProgress returns false the computation stops and the Promise rejects
 // with "worker: metrics cancelled". Pixels and maps
 // cross the boundary once, as bytes (float32 maps little-endian).
@@ -127,13 +127,19 @@ func evaluate(this js.Value, args []js.Value) any {
 		go func() {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			var yielded time.Time
 			progress := func(done, total int) {
 				if !onProgress.IsUndefined() {
 					if v := onProgress.Invoke(done, total); v.Type() == js.TypeBoolean && !v.Bool() {
 						cancel()
 					}
 				}
-				time.Sleep(time.Millisecond) // let the event loop deliver a cancel
+				// Let the event loop deliver a cancel, at most every 50 ms
+				// (a browser clamps nested timers to 4 ms).
+				if time.Since(yielded) > 50*time.Millisecond {
+					time.Sleep(time.Millisecond)
+					yielded = time.Now()
+				}
 			}
 			res, err := call(0, func([]js.Value) (any, error) {
 				r, err := s.evaluate(ctx, o, progress)

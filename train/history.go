@@ -142,7 +142,7 @@ func plotCurves(h []Record, title string) ([]byte, error) {
 			p.Add(l, pts)
 			p.Legend.Add(s.label, l, pts)
 		}
-		p.Legend.Top = name == "accuracy"
+		p.Legend.Top = name == "loss" // where the rising and falling curves leave room
 		return p, nil
 	}
 	pa, err := panel("accuracy", acc, vacc)

@@ -192,7 +192,52 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s: pointing %g and mass %.6g in the page, natively %v and %.6g", pm.Method, hit, mass, wantHit, wantMass)
 		}
 	}
+	t.Run("DragBox", func(t *testing.T) { dragBox(ctx, t, in) })
 	t.Run("CancelAndSanity", func(t *testing.T) { cancelAndSanity(ctx, t) })
+}
+
+// dragBox drags the pointer over the image preview from a quarter to three
+// quarters of its side: the four inputs then hold that box on the input
+// grid and the metrics are scored again with it.
+func dragBox(ctx context.Context, t *testing.T, in [3]int) {
+	before, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated`))
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+		const c = document.getElementById('box-canvas');
+		c.scrollIntoView({block: 'center'});
+		const r = c.getBoundingClientRect();
+		return [r.left, r.top, r.width, r.height];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(f float64) (float64, float64) { return r[0] + f*r[2], r[1] + f*r[3] }
+	x0, y0 := at(0.25)
+	xm, ym := at(0.5)
+	x1, y1 := at(0.75)
+	if err := chromedp.Do(ctx,
+		chromedp.MouseEvent(chromedp.MouseMoved, x0, y0),
+		chromedp.MouseEvent(chromedp.MousePressed, x0, y0, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseMoved, xm, ym, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseMoved, x1, y1, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseReleased, x1, y1, chromedp.ButtonLeft),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.evaluated !== '`+before+`' || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	box, _ := chromedp.Run(ctx, chromedp.Evaluate[[]int](`['x0', 'y0', 'x1', 'y1'].map(k => Number(document.getElementById('box-' + k).value))`))
+	want := []int{in[1] / 4, in[0] / 4, 3 * in[1] / 4, 3 * in[0] / 4}
+	for i := range want {
+		if len(box) != 4 || box[i] < want[i]-1 || box[i] > want[i]+1 {
+			t.Fatalf("dragged box %v, want %v (±1 pixel)", box, want)
+		}
+	}
+	for method, row := range pageRows(ctx, t) {
+		if hit, mass := row.value(t, "pointing"), row.value(t, "mass"); !(hit >= 0 && hit <= 1) || !(mass >= 0 && mass <= 1) {
+			t.Errorf("%s after dragging: pointing %g, mass %g, want both in [0, 1]", method, hit, mass)
+		}
+	}
 }
 
 // cancelAndSanity turns the randomisation check on, starts the metrics,

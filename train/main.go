@@ -56,8 +56,7 @@ Glorot-uniform initialisation. Losses reported include the L2 penalty, as
 Keras reports them. The best validation-loss weights are kept in
 DIR/model.safetensors; DIR/last.safetensors + DIR/last.state allow -resume;
 DIR/history.csv and DIR/curves.png show the curves. The same -seed, -batch and
--workers repeat a run exactly (for now only with GOMAXPROCS=1: nn's parallel
-conv kernel gradient sums in scheduling order).
+-workers repeat a run exactly.
 
 Examples:
   # the default model the page ships (see www/models/MODEL.md)

@@ -4,7 +4,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"testing"
 
@@ -270,24 +269,9 @@ func TestBatchNormTrainingFiniteDifferences(t *testing.T) {
 	check("kernel", kernel.Value, gk)
 }
 
-// pinProcs runs a test with GOMAXPROCS=1 and restores it afterwards.
-//
-// Why: nn's parallel conv kernel gradient (conv_kernel_gemm.go) hands
-// chunks of positions to whichever worker is free and sums per-worker
-// partials, so with more than one processor the float32 summation order,
-// and the last bits of the gradient, vary from run to run. The trainer
-// itself is deterministic (fixed shards, summed in order; seeded shuffles
-// and dropout); train/NEEDS.md asks nn for a fixed chunk-to-worker mapping,
-// after which this pin can go.
-func pinProcs(t *testing.T) {
-	old := runtime.GOMAXPROCS(1)
-	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
-}
-
 // TestSeededRunsRepeat: two runs with the same seed give bit-identical
 // weights, and a different seed gives different ones.
 func TestSeededRunsRepeat(t *testing.T) {
-	pinProcs(t)
 	train := stripes(96, 12, 1)
 	run := func(seed uint64) []float32 {
 		tr := newStripeTrainer(t, Config{Epochs: 2, Batch: 16, Optimizer: "sgd", LR: 0.05, Momentum: 0.9, Seed: seed, Workers: 2})
@@ -315,7 +299,6 @@ func TestSeededRunsRepeat(t *testing.T) {
 // bit-identical weights, optimiser state and history losses to 4 epochs in
 // one go, for SGD and Adam.
 func TestResumeEqualsUninterrupted(t *testing.T) {
-	pinProcs(t)
 	train, val := stripes(96, 12, 1), stripes(32, 12, 2)
 	for _, opt := range []string{"sgd", "adam"} {
 		c := Config{Epochs: 4, Batch: 16, Optimizer: opt, LR: 0.01, Momentum: 0.9, Seed: 11, Workers: 2}

@@ -194,20 +194,24 @@ func (cw *convWork) forwardRange(w, lo, hi int) {
 					cw.store(kk, ws.a[(blk-b0)*kk*mr:(blk-b0+1)*kk*mr], bp, cw.y[p0*g.out+j0:], g.out, bias, cw.relu)
 					continue
 				}
-				clear(tile)
+				// Edge tiles start from the bias too, as the store kernels
+				// do, so that every position sums in the same order and
+				// equal inputs give bit-equal outputs (max-pool ties
+				// depend on it: uniform regions, the all-zero IG baseline).
+				for r := range mr {
+					copy(tile[r*nr:r*nr+cols], bias)
+					clear(tile[r*nr+cols : (r+1)*nr])
+				}
 				cw.kern(kk, ws.a[(blk-b0)*kk*mr:(blk-b0+1)*kk*mr], bp, tile, nr)
 				for r := range min(mr, P-p0) {
 					tr := tile[r*nr:][:cols]
 					yr := cw.y[(p0+r)*g.out+j0:][:len(tr)]
-					bias := bias[:len(tr)]
 					if cw.relu {
 						for j, v := range tr {
-							yr[j] = relu(v + bias[j])
+							yr[j] = relu(v)
 						}
 					} else {
-						for j, v := range tr {
-							yr[j] = v + bias[j]
-						}
+						copy(yr, tr)
 					}
 				}
 			}

@@ -138,3 +138,39 @@ func TestPool2x2MatchesGeneral(t *testing.T) {
 		}
 	}
 }
+
+// TestUniformInputBitEqual: every position of a 'valid' convolution over a
+// constant image sees the same window, so its outputs must be bit-equal,
+// whichever tile (full or edge: the position counts are odd) computed it. Max-pool ties in uniform
+// regions and at the all-zero Integrated-Gradients baseline depend on it.
+func TestUniformInputBitEqual(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, s := range [][2]int{{3, 64}, {16, 8}, {64, 64}, {32, 16}} {
+		in, out := s[0], s[1]
+		for _, hw := range []int{9, 13, 31} { // 49, 121, 841 positions
+			c := NewConv2D("c", in, out, 3, 3, 1, 1, Valid, ReLU, true)
+			for i := range c.Kernel.Value {
+				c.Kernel.Value[i] = rng.Float32()*2 - 1
+			}
+			for i := range c.Bias.Value {
+				c.Bias.Value[i] = rng.Float32()
+			}
+			x := NewTensor(1, hw, hw, in)
+			for i := range x.Data {
+				x.Data[i] = 0.37
+			}
+			y := c.Forward(x)
+			ref := y.Data[:out]
+			for h := range hw - 2 {
+				for w := range hw - 2 {
+					got := y.Data[y.Offset(0, h, w, 0):][:out]
+					for o := range out {
+						if math.Float32bits(got[o]) != math.Float32bits(ref[o]) {
+							t.Fatalf("in %d out %d size %d: position (%d,%d) channel %d = %g, position (0,0) = %g", in, out, hw, h, w, o, got[o], ref[o])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -78,6 +78,11 @@ test)
 		env $(native_env) go vet ./nn
 		env $(native_env) go test ./nn
 	fi
+	if [ "${CI:-}" = true ]; then
+		# The whole fixture set: every image and target, IG-50 and IG-300
+		# (3,000 more passes of MAVIS), with the kernels the commands use.
+		env $(native_env) go test -run TestFixtures -timeout 60m ./xai -args -xai.ig=all -xai.ig300=all
+	fi
 	wasm_test
 	;;
 bench)

@@ -158,6 +158,7 @@ function setBusy(b) {
 
 async function loadModel(bytesPromise, name) {
   const gen = ++state.generation;
+  cancelMetrics(); // the worker runs one call at a time: do not wait for the old maps' metrics
   setBusy(true);
   setStatus(`Loading model ${name}…`);
   try {

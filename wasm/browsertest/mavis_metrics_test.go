@@ -1,0 +1,178 @@
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/imagefile"
+	"github.com/mavis-xai/mavis/xai"
+)
+
+// TestMAVISMetrics holds the faithfulness panel to native xai on the real
+// MAVIS model (issue 7): the page loads the converted MAVIS weights, the
+// chelsea fixture image is picked as a person would (Integrated Gradients
+// with 8 steps, the metrics with 4 deletion steps, the default patch and no
+// randomisation check, to keep it fast), and the AUCs, insertion −
+// deletion, Gini and entropy the panel shows equal to 1e-4 relative those
+// xai computes natively from the page's own maps with the same options;
+// the verdict is the same sentence.
+func TestMAVISMetrics(t *testing.T) {
+	shared := sharedDir(t)
+	base := site(t)
+	var man manifest
+	b, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &man); err != nil {
+		t.Fatal(err)
+	}
+	fixture, ok := man.Images["chelsea"]
+	if !ok {
+		t.Fatal("the MAVIS manifest has no image chelsea")
+	}
+	png, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "chelsea", "input.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Served under its own name, so TestMAVISFixtures' copy is not touched.
+	modelPath := filepath.Join(siteDir, "www", "models", "mavis-metrics.safetensors")
+	writeMAVIS(t, shared, man, modelPath)
+
+	ctx, cancel := browser(t, 6*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis-metrics.safetensors&autorun=0")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+		t.Fatal(err)
+	}
+	if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
+		t.Fatalf("loading the MAVIS model: %q", errs)
+	}
+	const igSteps, steps = 8, 4
+	set := fmt.Sprintf(`(() => {
+		const v = {'opt-steps': %d, 'metrics-steps': %d};
+		for (const k in v) { const e = document.getElementById(k); e.value = v[k]; e.dispatchEvent(new Event('input')); }
+		document.getElementById('metrics-sanity').checked = false;
+		return true;
+	})()`, igSteps, steps)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](set)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	upload(ctx, t, "image-file", "chelsea.png", png)
+	if err := waitJS(ctx, `document.body.dataset.evaluated !== undefined || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
+		t.Fatalf("the page shows errors: %q", errs)
+	}
+	t.Logf("chelsea: four maps and their metrics in %v in the page", time.Since(start).Round(time.Millisecond))
+	type run struct {
+		Steps, Patch int
+		MS           float64
+		IGSteps      int
+		Verdict      string
+		Class        int
+		Probs        []float64
+	}
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[run](`({
+		steps: app.state.metrics.steps, patch: app.state.metrics.patch, ms: app.state.metrics.ms,
+		igSteps: (app.state.results.find(r => r.method === 'ig') || {ig: {}}).ig.steps || 0,
+		verdict: document.getElementById('verdict').textContent,
+		class: app.state.prediction.class, probs: app.state.prediction.probs,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("metrics: %.0f ms in the worker, %d steps, %d-pixel patches; IG with %d steps", r.MS, r.Steps, r.Patch, r.IGSteps)
+	t.Logf("verdict: %s", r.Verdict)
+	if r.Steps != steps || r.IGSteps != igSteps {
+		t.Fatalf("the page ran %d metric steps and IG with %d steps, want %d and %d", r.Steps, r.IGSteps, steps, igSteps)
+	}
+	if r.Class != fixture.ClassIndex {
+		t.Errorf("chelsea: class %d in the page, the fixture says %d", r.Class, fixture.ClassIndex)
+	}
+
+	// The same input natively: the fixture image through Go's decoder.
+	m, err := nn.Load(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imagefile.Decode(bytes.NewReader(png))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := nn.ImageInput(img, m.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := xai.New(m).Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Probs) != len(pred.Probs) {
+		t.Fatalf("%d probabilities in the page, %d natively", len(r.Probs), len(pred.Probs))
+	}
+	for i, q := range r.Probs {
+		if math.Abs(q-pred.Probs[i]) > 2e-5 {
+			t.Fatalf("class %d: probability %g in the page, %g natively: not the same input", i, q, pred.Probs[i])
+		}
+	}
+	in := m.InputShape()
+	opts := xai.MetricsOptions{Steps: steps, Patch: max(1, min(in[0], in[1])/28)}
+	if r.Patch != opts.Patch {
+		t.Errorf("the page used %d-pixel patches, the default is %d", r.Patch, opts.Patch)
+	}
+	maps, _ := pageMaps(ctx, t)
+	rows := pageRows(ctx, t)
+	ev := xai.NewEvaluator(m)
+	var scores []xai.MethodScore
+	for _, pm := range maps {
+		o := opts
+		o.Class = pm.Class
+		t0 := time.Now()
+		got, err := ev.Evaluate(context.Background(), x, pm.xaiMap(t), o)
+		if err != nil {
+			t.Fatalf("%s: %v", pm.Method, err)
+		}
+		t.Logf("%-9s native metrics in %v", pm.Method, time.Since(t0).Round(time.Millisecond))
+		row, ok := rows[pm.Method]
+		if !ok {
+			t.Fatalf("no table row for %s", pm.Method)
+		}
+		for _, c := range []struct {
+			name string
+			want float64
+		}{
+			{"insertion", got.Insertion.AUC}, {"deletion", got.Deletion.AUC}, {"faithfulness", got.Faithfulness},
+			{"gini", got.Gini}, {"entropy", got.Entropy},
+		} {
+			v := row.value(t, c.name)
+			t.Logf("%-9s %-12s page %.6g, native %.6g", pm.Method, c.name, v, c.want)
+			if !closeRel(v, c.want, 1e-4) {
+				t.Errorf("%s %s: page %.8g, native %.8g (want equal to 1e-4 relative)", pm.Method, c.name, v, c.want)
+			}
+		}
+		sc := xai.ScoreOf(pm.Method, got)
+		if pm.Method == "ig" {
+			g := row.value(t, "gap")
+			sc.Gap = &g
+		}
+		scores = append(scores, sc)
+	}
+	if want := xai.Rank(scores).Verdict; want != r.Verdict {
+		t.Errorf("verdict in the page:\n%s\nnatively:\n%s", r.Verdict, want)
+	}
+}

@@ -25,10 +25,11 @@ type BatchNorm struct {
 	Var      *Param // moving_variance, not trainable
 	Training bool
 
-	x, y, dx  *Tensor
-	s, t      []float32 // per channel scale and shift used by the last Forward
-	mu, istd  []float32 // batch mean and 1/sqrt(var+eps) (training)
-	sum, sumx []float64 // scratch
+	x, y, dx   *Tensor
+	s, t       []float32 // per channel scale and shift used by the last Forward
+	mu, istd   []float32 // batch mean and 1/sqrt(var+eps) (training)
+	gs, gu, gt []float32 // training backward: dx = gs·dy + gu·x + gt per channel
+	sum, sumx  []float64 // scratch
 }
 
 var _ Layer = (*BatchNorm)(nil)
@@ -40,6 +41,7 @@ func NewBatchNorm(name string, c int, epsilon, momentum float32) *BatchNorm {
 		Gamma: newParam(name, "gamma", true, c), Beta: newParam(name, "beta", true, c),
 		Mean: newParam(name, "moving_mean", false, c), Var: newParam(name, "moving_variance", false, c),
 		s: make([]float32, c), t: make([]float32, c), mu: make([]float32, c), istd: make([]float32, c),
+		gs: make([]float32, c), gu: make([]float32, c), gt: make([]float32, c),
 		sum: make([]float64, c), sumx: make([]float64, c)}
 	for i := range c {
 		b.Gamma.Value[i] = 1
@@ -149,14 +151,17 @@ func (b *BatchNorm) Backward(dy *Tensor) *Tensor {
 			b.Beta.Grad[c] += float32(b.sum[c])
 		}
 	}
+	// dx is affine in (dy, x) per channel: dx = s·dy + u·x + t with
+	// k = γ·istd, s = k, u = −k/m·Σ(dy·x̂)·istd, t = −k/m·Σdy − u·μ.
 	m := float64(len(dy.Data) / C)
-	for p := 0; p < len(dy.Data); p += C {
-		dr, xr, out := dy.Data[p:p+C], b.x.Data[p:p+C], b.dx.Data[p:p+C]
-		for c, v := range dr {
-			xh := float64((xr[c] - b.mu[c]) * b.istd[c])
-			out[c] = float32(float64(b.Gamma.Value[c]*b.istd[c]) / m * (m*float64(v) - b.sum[c] - xh*b.sumx[c]))
-		}
+	for c := range C {
+		k := float64(b.Gamma.Value[c]) * float64(b.istd[c])
+		u := -k / m * b.sumx[c] * float64(b.istd[c])
+		b.gs[c] = float32(k)
+		b.gu[c] = float32(u)
+		b.gt[c] = float32(-k/m*b.sum[c] - u*float64(b.mu[c]))
 	}
+	affine2To(b.dx.Data, dy.Data, b.x.Data, b.gs, b.gu, b.gt)
 	return b.dx
 }
 
@@ -188,6 +193,20 @@ func scaleShiftTo(y, x, s, t []float32) {
 		xr, yr := x[p:p+C], y[p:p+C]
 		for c := range xr {
 			yr[c] = xr[c]*s[c] + t[c]
+		}
+	}
+}
+
+// affine2To computes dst = s*a + u*b + t per channel.
+//
+//	dst, a, b: (positions, c)   s, u, t: (c)
+func affine2To(dst, a, b, s, u, t []float32) {
+	C := len(s)
+	u, t = u[:C], t[:C]
+	for p := 0; p+C <= len(a); p += C {
+		ar, br, dr := a[p:p+C], b[p:p+C], dst[p:p+C]
+		for c := range dr {
+			dr[c] = s[c]*ar[c] + u[c]*br[c] + t[c]
 		}
 	}
 }

@@ -566,9 +566,7 @@ func TestAlphas(t *testing.T) {
 }
 
 // TestIGStepsAllocateNothing: once warm, IntegratedGradientsTo allocates
-// nothing beyond what nn's own forward and backward passes allocate
-// (nothing, once nn's Backward stops building its panic messages eagerly:
-// see NEEDS.md).
+// nothing, and neither do nn's own forward and backward passes.
 func TestIGStepsAllocateNothing(t *testing.T) {
 	m := reluNet(t)
 	ex := New(m)
@@ -596,8 +594,8 @@ func TestIGStepsAllocateNothing(t *testing.T) {
 	if allocs != 5*nnAllocs {
 		t.Errorf("IntegratedGradientsTo allocates %v times per call in steady state, want %v (5 passes of nn's %v)", allocs, 5*nnAllocs, nnAllocs)
 	}
-	if nnAllocs != 0 {
-		t.Logf("nn allocates %v times per forward+backward pass in steady state (xai adds nothing; see NEEDS.md)", nnAllocs)
+	if nnAllocs != 0 || allocs != 0 {
+		t.Errorf("steady state allocates: nn %v times per forward+backward pass, IntegratedGradientsTo %v times per call; want 0", nnAllocs, allocs)
 	}
 }
 

@@ -12,8 +12,7 @@ import (
 // TestImports enforces the package boundaries of STYLE.md: hdf5 uses only
 // the standard library; keras imports only the standard library, nn and
 // hdf5, and its js/wasm build (what the browser links) reaches neither
-// gorgonia nor ebiten. (Natively nn itself links gorgonia through
-// nn/npy_dense.go; see ../NEEDS.md.)
+// gorgonia nor ebiten. (nn/deps_test.go checks the native builds too.)
 func TestImports(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")

@@ -53,9 +53,9 @@ wasm_test() {
 		echo "build.sh: node not found, skipping the js/wasm tests" >&2
 		return
 	fi
-	# nn/numpy is native only (gorgonia); wasm/viewer needs a DOM (Ebitengine).
+	# wasm/viewer needs a DOM (Ebitengine).
 	local pkgs
-	pkgs=$(go list ./nn/... ./xai/... ./wasm/worker | grep -v '/nn/numpy$')
+	pkgs=$(go list ./nn/... ./xai/... ./wasm/worker)
 	PATH="$PATH:$GOROOT_WASM" GOOS=js GOARCH=wasm go test -timeout 20m $pkgs
 }
 

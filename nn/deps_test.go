@@ -17,7 +17,7 @@ import (
 //   - nn imports nothing of this module, xai only nn;
 //   - nothing under wasm/ reaches gorgonia.org/tensor or a command;
 //   - natively too, nn, xai, weightsconv/hdf5 and weightsconv/keras never
-//     link gorgonia (the nn/numpy package holds the Dense conversions).
+//     link gorgonia (explain/numpy holds the Dense conversions for the commands).
 func TestPackageBoundaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list; skipped in -short mode")
@@ -73,7 +73,7 @@ func TestPackageBoundaries(t *testing.T) {
 		{"./nn", []string{"github.com/hajimehoshi/ebiten", "gorgonia.org/"}, []string{"nn"}, true, false},
 		{"./xai", []string{"github.com/hajimehoshi/ebiten", "gorgonia.org/"}, []string{"nn", "xai"}, true, false},
 		{"./wasm/...", []string{"gorgonia.org/tensor"}, nil, false, false},
-		// Natively too, the libraries stay free of gorgonia (nn/numpy holds
+		// Natively too, the libraries stay free of gorgonia (explain/numpy holds
 		// the conversions for the commands).
 		{"./nn", []string{"gorgonia.org/"}, []string{"nn"}, false, true},
 		{"./xai", []string{"gorgonia.org/"}, []string{"nn", "xai"}, false, true},

@@ -42,13 +42,15 @@
 //
 // nn/imagefile decodes PNG, JPEG, GIF, WebP and BMP files after checking
 // the header against a pixel cap (apart from nn, so that the browser worker,
-// which gets pixels from a canvas, does not link the decoders); ImageInput and ImageInputTo apply a model's Preprocess
-// (optional centre crop, resize, RGB or ITU-R 601 grey, alpha composited
-// over white, 0..255 or 0..1) (image.go, image_preprocess.go).
+// which gets pixels from a canvas, does not link the decoders); ImageInput
+// and ImageInputTo apply a model's Preprocess (optional centre crop, resize,
+// RGB or ITU-R 601 grey, alpha composited over white, 0..255 or 0..1)
+// (image.go, image_preprocess.go).
 //
 // ReadNpy, WriteNpy, ReadNpz and WriteNpz exchange float32 arrays with
-// numpy (npy.go, npz.go); nn/numpy converts to gorgonia's Dense for native
-// tools, outside nn so that nothing the browser loads links gorgonia.
+// numpy (npy.go, npz.go); explain/numpy converts to gorgonia's Dense for
+// the native tools, outside nn so that nothing the browser loads links
+// gorgonia.
 //
 // # Aliasing
 //

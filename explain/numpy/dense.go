@@ -1,7 +1,8 @@
 // Package numpy converts between nn.Tensor and gorgonia.org/tensor's Dense
-// arrays, for native tools that do array work with gorgonia. It is a
-// package of its own so that nn never links gorgonia (about 21 MB of wasm):
-// nothing the browser loads may import it (nn/deps_test.go checks).
+// arrays, for the native commands that do array work with gorgonia. It
+// lives beside the commands, outside nn, so that neither nn nor anything
+// the browser loads links gorgonia (about 21 MB of wasm; nn/deps_test.go
+// checks).
 package numpy
 
 import (

@@ -148,29 +148,7 @@ func TestMAVISMetrics(t *testing.T) {
 			t.Fatalf("%s: %v", pm.Method, err)
 		}
 		t.Logf("%-9s native metrics in %v", pm.Method, time.Since(t0).Round(time.Millisecond))
-		row, ok := rows[pm.Method]
-		if !ok {
-			t.Fatalf("no table row for %s", pm.Method)
-		}
-		for _, c := range []struct {
-			name string
-			want float64
-		}{
-			{"insertion", got.Insertion.AUC}, {"deletion", got.Deletion.AUC}, {"faithfulness", got.Faithfulness},
-			{"gini", got.Gini}, {"entropy", got.Entropy},
-		} {
-			v := row.value(t, c.name)
-			t.Logf("%-9s %-12s page %.6g, native %.6g", pm.Method, c.name, v, c.want)
-			if !closeRel(v, c.want, 1e-4) {
-				t.Errorf("%s %s: page %.8g, native %.8g (want equal to 1e-4 relative)", pm.Method, c.name, v, c.want)
-			}
-		}
-		sc := xai.ScoreOf(pm.Method, got)
-		if pm.Method == "ig" {
-			g := row.value(t, "gap")
-			sc.Gap = &g
-		}
-		scores = append(scores, sc)
+		scores = append(scores, comparePageRow(t, rows, pm.Method, got))
 	}
 	if want := xai.Rank(scores).Verdict; want != r.Verdict {
 		t.Errorf("verdict in the page:\n%s\nnatively:\n%s", r.Verdict, want)

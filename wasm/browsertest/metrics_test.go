@@ -129,29 +129,7 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("%s: %v", pm.Method, err)
 		}
 		native[pm.Method] = got
-		row, ok := rows[pm.Method]
-		if !ok {
-			t.Fatalf("no table row for %s", pm.Method)
-		}
-		for _, c := range []struct {
-			name string
-			want float64
-		}{
-			{"insertion", got.Insertion.AUC}, {"deletion", got.Deletion.AUC}, {"faithfulness", got.Faithfulness},
-			{"gini", got.Gini}, {"entropy", got.Entropy},
-		} {
-			v := row.value(t, c.name)
-			t.Logf("%-9s %-12s page %.6g, native %.6g", pm.Method, c.name, v, c.want)
-			if !closeRel(v, c.want, 1e-4) {
-				t.Errorf("%s %s: page %.8g, native %.8g (want equal to 1e-4 relative)", pm.Method, c.name, v, c.want)
-			}
-		}
-		sc := xai.ScoreOf(pm.Method, got)
-		if pm.Method == "ig" {
-			g := row.value(t, "gap")
-			sc.Gap = &g
-		}
-		scores = append(scores, sc)
+		scores = append(scores, comparePageRow(t, rows, pm.Method, got))
 	}
 	if want := xai.Rank(scores).Verdict; want != p.Verdict {
 		t.Errorf("verdict in the page:\n%s\nnatively:\n%s", p.Verdict, want)
@@ -376,4 +354,35 @@ func (r pageMetrics) value(t *testing.T, name string) float64 {
 // magnitude (with an absolute floor of rel for values near zero).
 func closeRel(a, b, rel float64) bool {
 	return math.Abs(a-b) <= rel*max(math.Abs(a), math.Abs(b), 1e-3)
+}
+
+// comparePageRow holds the page's table row for method to the native
+// metrics got (AUCs, their difference, Gini and entropy to 1e-4 relative)
+// and returns the method's score for the ranking, with IG's completeness
+// gap as the page shows it.
+func comparePageRow(t *testing.T, rows map[string]pageMetrics, method string, got xai.MapMetrics) xai.MethodScore {
+	t.Helper()
+	row, ok := rows[method]
+	if !ok {
+		t.Fatalf("no table row for %s", method)
+	}
+	for _, c := range []struct {
+		name string
+		want float64
+	}{
+		{"insertion", got.Insertion.AUC}, {"deletion", got.Deletion.AUC}, {"faithfulness", got.Faithfulness},
+		{"gini", got.Gini}, {"entropy", got.Entropy},
+	} {
+		v := row.value(t, c.name)
+		t.Logf("%-9s %-12s page %.6g, native %.6g", method, c.name, v, c.want)
+		if !closeRel(v, c.want, 1e-4) {
+			t.Errorf("%s %s: page %.8g, native %.8g (want equal to 1e-4 relative)", method, c.name, v, c.want)
+		}
+	}
+	sc := xai.ScoreOf(method, got)
+	if method == "ig" {
+		g := row.value(t, "gap")
+		sc.Gap = &g
+	}
+	return sc
 }

@@ -28,8 +28,9 @@ type Explainer struct {
 	Batch int
 
 	eng  engine
-	acc  []float64 // IG and SmoothGrad gradient accumulator
+	acc  []float64 // SmoothGrad gradient accumulator
 	base nn.Tensor // the IG baseline
+	ig   igState   // the IG parts (ig.go)
 
 	rule          Rule // the rule and nodes of the last IG call
 	alpha, weight []float64

@@ -32,7 +32,7 @@ func TestIGPartLinearHandWorked(t *testing.T) {
 		{Linspace, 7, 0, 1, 7, 1.0 / 7, true, false},
 		{Linspace, 7, 6, 7, 7, 1.0 / 7, false, true},
 		{Trapezoid, 3, 0, 2, 3, 0.25 + 0.5, true, false}, // weights 1/4, 1/2, 1/4
-		{GaussLegendre, 2, 0, 1, 4, 0, true, false},       // x alone: weight 0
+		{GaussLegendre, 2, 0, 1, 4, 0, true, false},      // x alone: weight 0
 		{GaussLegendre, 2, 1, 3, 4, 1, false, false},
 		{GaussLegendre, 2, 2, 4, 4, 0.5, false, true},
 	} {

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -56,14 +55,14 @@ func (b *BatchNorm) SetTraining(on bool) { b.Training = on }
 
 func (b *BatchNorm) OutputShape(in [3]int) ([3]int, error) {
 	if in[2] != b.C {
-		return [3]int{}, fmt.Errorf("nn: %s: input has %d channels, layer has %d", b.name, in[2], b.C)
+		return [3]int{}, errorf("nn: %s: input has %d channels, layer has %d", b.name, in[2], b.C)
 	}
 	return in, nil
 }
 
 func (b *BatchNorm) Forward(x *Tensor) *Tensor {
 	if x.Shape[3] != b.C {
-		panic(fmt.Sprintf("nn: %s: input %v, want %d channels", b.name, x, b.C))
+		panic(sprintf("nn: %s: input %v, want %d channels", b.name, x, b.C))
 	}
 	b.x = x
 	b.y = reuse(b.y, x.Shape)

@@ -1,7 +1,5 @@
 package nn
 
-import "fmt"
-
 // Conv2D is a 2-D convolution (cross-correlation, as Keras: the kernel is not
 // flipped) with optional bias and an activation applied inside the layer.
 //
@@ -45,10 +43,10 @@ func (c *Conv2D) Params() []*Param {
 
 func (c *Conv2D) OutputShape(in [3]int) ([3]int, error) {
 	if in[2] != c.In {
-		return [3]int{}, fmt.Errorf("nn: %s: input has %d channels, kernel expects %d", c.name, in[2], c.In)
+		return [3]int{}, errorf("nn: %s: input has %d channels, kernel expects %d", c.name, in[2], c.In)
 	}
 	if c.Pad == Valid && (in[0] < c.KH || in[1] < c.KW) {
-		return [3]int{}, fmt.Errorf("nn: %s: input %dx%d smaller than kernel %dx%d", c.name, in[0], in[1], c.KH, c.KW)
+		return [3]int{}, errorf("nn: %s: input %dx%d smaller than kernel %dx%d", c.name, in[0], in[1], c.KH, c.KW)
 	}
 	oh, _ := window(in[0], c.KH, c.SH, c.Pad)
 	ow, _ := window(in[1], c.KW, c.SW, c.Pad)
@@ -65,7 +63,7 @@ type convGeom struct {
 
 func (c *Conv2D) geometry(x *Tensor) convGeom {
 	if x.Shape[3] != c.In {
-		panic(fmt.Sprintf("nn: %s: input %v has %d channels, want %d", c.name, x, x.Shape[3], c.In))
+		panic(sprintf("nn: %s: input %v has %d channels, want %d", c.name, x, x.Shape[3], c.In))
 	}
 	g := convGeom{n: x.Shape[0], h: x.Shape[1], w: x.Shape[2], in: c.In, out: c.Out,
 		kh: c.KH, kw: c.KW, sh: c.SH, sw: c.SW}

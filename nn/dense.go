@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -42,17 +41,17 @@ func (d *Dense) Params() []*Param {
 
 func (d *Dense) OutputShape(in [3]int) ([3]int, error) {
 	if in[0] != 1 || in[1] != 1 {
-		return [3]int{}, fmt.Errorf("nn: %s: dense input must be flat, got %dx%dx%d (add a Flatten)", d.name, in[0], in[1], in[2])
+		return [3]int{}, errorf("nn: %s: dense input must be flat, got %dx%dx%d (add a Flatten)", d.name, in[0], in[1], in[2])
 	}
 	if in[2] != d.In {
-		return [3]int{}, fmt.Errorf("nn: %s: input has %d features, kernel expects %d", d.name, in[2], d.In)
+		return [3]int{}, errorf("nn: %s: input has %d features, kernel expects %d", d.name, in[2], d.In)
 	}
 	return [3]int{1, 1, d.Out}, nil
 }
 
 func (d *Dense) Forward(x *Tensor) *Tensor {
 	if x.SampleLen() != d.In {
-		panic(fmt.Sprintf("nn: %s: input %v, want %d features", d.name, x, d.In))
+		panic(sprintf("nn: %s: input %v, want %d features", d.name, x, d.In))
 	}
 	N := x.Shape[0]
 	d.x = x

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math/rand/v2"
 )
 
@@ -33,7 +32,7 @@ func (d *Dropout) Reseed(seed, stream uint64) { d.rng = rand.New(rand.NewPCG(see
 
 func (d *Dropout) OutputShape(in [3]int) ([3]int, error) {
 	if d.Rate < 0 || d.Rate >= 1 {
-		return [3]int{}, fmt.Errorf("nn: %s: rate %g outside [0, 1)", d.name, d.Rate)
+		return [3]int{}, errorf("nn: %s: rate %g outside [0, 1)", d.name, d.Rate)
 	}
 	return in, nil
 }

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"image"
 	"image/draw"
 
@@ -57,10 +56,10 @@ func ImageInputTo(dst *Tensor, n int, img image.Image, p Preprocess) error {
 		return notImageModel(p)
 	}
 	if dst.Shape[1] != p.Height || dst.Shape[2] != p.Width || dst.Shape[3] != p.Channels || n < 0 || n >= dst.Shape[0] {
-		panic(fmt.Sprintf("nn: ImageInputTo: sample %d of %v for a %dx%dx%d preprocess", n, dst, p.Height, p.Width, p.Channels))
+		panic(sprintf("nn: ImageInputTo: sample %d of %v for a %dx%dx%d preprocess", n, dst, p.Height, p.Width, p.Channels))
 	}
 	if img == nil || img.Bounds().Empty() {
-		return fmt.Errorf("nn: image: empty image")
+		return errorf("nn: image: empty image")
 	}
 	r := img.Bounds()
 	if p.Crop == "center" {
@@ -77,7 +76,7 @@ func ImageInputTo(dst *Tensor, n int, img image.Image, p Preprocess) error {
 		src = resize.Resize(uint(p.Width), uint(p.Height), resizable(img, r), interp)
 		r = src.Bounds()
 		if r.Dx() != p.Width || r.Dy() != p.Height {
-			return fmt.Errorf("nn: image: resizing gave %dx%d, want %dx%d", r.Dx(), r.Dy(), p.Width, p.Height)
+			return errorf("nn: image: resizing gave %dx%d, want %dx%d", r.Dx(), r.Dy(), p.Width, p.Height)
 		}
 	}
 	pixelsTo(dst.Sample(n), src, r, p)
@@ -142,5 +141,5 @@ func pixelsTo(out []float32, img image.Image, r image.Rectangle, p Preprocess) {
 }
 
 func notImageModel(p Preprocess) error {
-	return fmt.Errorf("nn: preprocess: the model takes %d-channel tensors, not RGB or grey images", p.Channels)
+	return errorf("nn: preprocess: the model takes %d-channel tensors, not RGB or grey images", p.Channels)
 }

@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"fmt"
-
 	"github.com/nfnt/resize"
 )
 
@@ -16,25 +14,25 @@ const maxInputSide = 1 << 14
 // compare p with a model's input shape; see checkPreprocessFor.
 func checkPreprocess(p Preprocess) error {
 	if p.Height < 1 || p.Width < 1 || p.Height > maxInputSide || p.Width > maxInputSide {
-		return fmt.Errorf("nn: preprocess: size %dx%d outside 1..%d", p.Height, p.Width, maxInputSide)
+		return errorf("nn: preprocess: size %dx%d outside 1..%d", p.Height, p.Width, maxInputSide)
 	}
 	switch {
 	case p.Color == "rgb" && p.Channels == 3:
 	case p.Color == "grey" && p.Channels == 1:
 	case p.Color == "none" && p.Channels >= 1 && p.Channels <= 1<<16:
 	case p.Color != "rgb" && p.Color != "grey" && p.Color != "none":
-		return fmt.Errorf("nn: preprocess: unknown color %q (rgb, grey, none)", p.Color)
+		return errorf("nn: preprocess: unknown color %q (rgb, grey, none)", p.Color)
 	default:
-		return fmt.Errorf("nn: preprocess: color %q with %d channels (rgb needs 3, grey 1)", p.Color, p.Channels)
+		return errorf("nn: preprocess: color %q with %d channels (rgb needs 3, grey 1)", p.Color, p.Channels)
 	}
 	if p.Scale != "0..255" && p.Scale != "0..1" {
-		return fmt.Errorf("nn: preprocess: unknown scale %q (0..255, 0..1)", p.Scale)
+		return errorf("nn: preprocess: unknown scale %q (0..255, 0..1)", p.Scale)
 	}
 	if _, err := interpolation(p.Resize); err != nil {
 		return err
 	}
 	if p.Crop != "" && p.Crop != "none" && p.Crop != "center" {
-		return fmt.Errorf("nn: preprocess: unknown crop %q (none, center)", p.Crop)
+		return errorf("nn: preprocess: unknown crop %q (none, center)", p.Crop)
 	}
 	return nil
 }
@@ -45,7 +43,7 @@ func checkPreprocessFor(p Preprocess, in [3]int) error {
 		return err
 	}
 	if p.Height != in[0] || p.Width != in[1] || p.Channels != in[2] {
-		return fmt.Errorf("nn: preprocess: produces %dx%dx%d, the model takes %dx%dx%d",
+		return errorf("nn: preprocess: produces %dx%dx%d, the model takes %dx%dx%d",
 			p.Height, p.Width, p.Channels, in[0], in[1], in[2])
 	}
 	return nil
@@ -64,5 +62,5 @@ func interpolation(name string) (resize.InterpolationFunction, error) {
 	case "lanczos3":
 		return resize.Lanczos3, nil
 	}
-	return 0, fmt.Errorf("nn: preprocess: unknown resize %q (bilinear, nearest, bicubic, lanczos3)", name)
+	return 0, errorf("nn: preprocess: unknown resize %q (bilinear, nearest, bicubic, lanczos3)", name)
 }

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -79,7 +78,7 @@ func ParseActivation(s string) (Activation, error) {
 	case "softmax":
 		return Softmax, nil
 	}
-	return Linear, fmt.Errorf("nn: unsupported activation %q (want linear, relu or softmax)", s)
+	return Linear, errorf("nn: unsupported activation %q (want linear, relu or softmax)", s)
 }
 
 func (a Activation) String() string {

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -32,7 +31,7 @@ func (m *MaxPool2D) Name() string { return m.name }
 
 func (m *MaxPool2D) OutputShape(in [3]int) ([3]int, error) {
 	if m.Pad == Valid && (in[0] < m.PH || in[1] < m.PW) {
-		return [3]int{}, fmt.Errorf("nn: %s: input %dx%d smaller than pool %dx%d", m.name, in[0], in[1], m.PH, m.PW)
+		return [3]int{}, errorf("nn: %s: input %dx%d smaller than pool %dx%d", m.name, in[0], in[1], m.PH, m.PW)
 	}
 	oh, _ := window(in[0], m.PH, m.SH, m.Pad)
 	ow, _ := window(in[1], m.PW, m.SW, m.Pad)

@@ -1,9 +1,5 @@
 package nn
 
-import (
-	"fmt"
-)
-
 // Class is one output class: an identifier (a WordNet id, a folder name)
 // and a human-readable name.
 type Class struct {
@@ -66,14 +62,14 @@ type Model struct {
 // layer, so that Logits can find the scores before the softmax.
 func Build(s Spec) (*Model, error) {
 	if len(s.Layers) == 0 {
-		return nil, fmt.Errorf("nn: architecture %q has no layers", s.Name)
+		return nil, errorf("nn: architecture %q has no layers", s.Name)
 	}
 	if len(s.Layers) > 10000 {
-		return nil, fmt.Errorf("nn: architecture %q has %d layers (at most 10000)", s.Name, len(s.Layers))
+		return nil, errorf("nn: architecture %q has %d layers (at most 10000)", s.Name, len(s.Layers))
 	}
 	for i, d := range s.Input {
 		if d < 1 || d > 1<<16 {
-			return nil, fmt.Errorf("nn: architecture %q: input dimension %d is %d", s.Name, i, d)
+			return nil, errorf("nn: architecture %q: input dimension %d is %d", s.Name, i, d)
 		}
 	}
 	m := &Model{Spec: s, Preprocess: DefaultPreprocess(s.Input)}
@@ -82,10 +78,10 @@ func Build(s Spec) (*Model, error) {
 	var params int64
 	for i, ls := range s.Layers {
 		if ls.Name == "" {
-			return nil, fmt.Errorf("nn: layer %d (%s) has no name", i, ls.Class)
+			return nil, errorf("nn: layer %d (%s) has no name", i, ls.Class)
 		}
 		if seen[ls.Name] {
-			return nil, fmt.Errorf("nn: layer name %q is used twice", ls.Name)
+			return nil, errorf("nn: layer name %q is used twice", ls.Name)
 		}
 		seen[ls.Name] = true
 		split := ls.Class == "Dense" && i == len(s.Layers)-1 && ls.Config.Activation == "softmax"
@@ -101,14 +97,14 @@ func Build(s Spec) (*Model, error) {
 			return nil, err
 		}
 		if out[0] < 1 || out[1] < 1 || out[2] < 1 {
-			return nil, fmt.Errorf("nn: %s: output %dx%dx%d is empty for input %dx%dx%d", ls.Name, out[0], out[1], out[2], in[0], in[1], in[2])
+			return nil, errorf("nn: %s: output %dx%dx%d is empty for input %dx%dx%d", ls.Name, out[0], out[1], out[2], in[0], in[1], in[2])
 		}
 		if p, ok := l.(Parametric); ok {
 			for _, q := range p.Params() {
 				params += int64(len(q.Value))
 			}
 			if params > 1<<30 {
-				return nil, fmt.Errorf("nn: architecture %q has over 2^30 parameters", s.Name)
+				return nil, errorf("nn: architecture %q has over 2^30 parameters", s.Name)
 			}
 		}
 		m.Layers = append(m.Layers, l)
@@ -117,7 +113,7 @@ func Build(s Spec) (*Model, error) {
 		if split {
 			sm := ls.Name + "_softmax"
 			if seen[sm] {
-				return nil, fmt.Errorf("nn: layer name %q is used twice", sm)
+				return nil, errorf("nn: layer name %q is used twice", sm)
 			}
 			m.Layers = append(m.Layers, NewSoftmax(sm))
 			m.Shapes = append(m.Shapes, out)
@@ -247,7 +243,7 @@ func (m *Model) Forward(x *Tensor) *Tensor {
 func (m *Model) ForwardTo(x *Tensor, last int) *Tensor {
 	in := m.Spec.Input
 	if x.Shape[1] != in[0] || x.Shape[2] != in[1] || x.Shape[3] != in[2] {
-		panic(fmt.Sprintf("nn: model input %v, want Nx%dx%dx%d", x, in[0], in[1], in[2]))
+		panic(sprintf("nn: model input %v, want Nx%dx%dx%d", x, in[0], in[1], in[2]))
 	}
 	if m.outs == nil {
 		m.outs = make([]*Tensor, len(m.Layers))
@@ -272,7 +268,7 @@ func (m *Model) Output(i int) *Tensor { return m.outs[i] }
 // follow a Forward that reached layer from.
 func (m *Model) Backward(dy *Tensor, from, stop int) *Tensor {
 	if from < stop || stop < 0 || from >= len(m.Layers) {
-		panic(fmt.Sprintf("nn: Backward from layer %d to %d of %d", from, stop, len(m.Layers)))
+		panic(sprintf("nn: Backward from layer %d to %d of %d", from, stop, len(m.Layers)))
 	}
 	g := dy
 	m.grads[from] = dy

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -66,7 +65,7 @@ func (o *SGD) Step(ps []*Param) {
 		}
 		v := o.Velocity[k]
 		if len(v) != len(p.Value) {
-			panic(fmt.Sprintf("nn: sgd: state %d has %d values, parameter %s has %d", k, len(v), p.Name, len(p.Value)))
+			panic(sprintf("nn: sgd: state %d has %d values, parameter %s has %d", k, len(v), p.Name, len(p.Value)))
 		}
 		for i := range p.Value {
 			v[i] = o.Momentum*v[i] - o.LR*l2Grad(p, i)
@@ -113,7 +112,7 @@ func (o *Adam) Step(ps []*Param) {
 		}
 		m, v := o.M[k], o.V[k]
 		if len(m) != len(p.Value) || len(v) != len(p.Value) {
-			panic(fmt.Sprintf("nn: adam: state %d has %d values, parameter %s has %d", k, len(m), p.Name, len(p.Value)))
+			panic(sprintf("nn: adam: state %d has %d values, parameter %s has %d", k, len(m), p.Name, len(p.Value)))
 		}
 		for i := range p.Value {
 			g := l2Grad(p, i)

@@ -1,7 +1,5 @@
 package nn
 
-import "fmt"
-
 // Padding is Keras's padding mode for convolution and pooling windows.
 type Padding int
 
@@ -18,7 +16,7 @@ func ParsePadding(s string) (Padding, error) {
 	case "same":
 		return Same, nil
 	}
-	return Valid, fmt.Errorf("nn: unsupported padding %q (want same or valid)", s)
+	return Valid, errorf("nn: unsupported padding %q (want same or valid)", s)
 }
 
 func (p Padding) String() string {

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -68,25 +68,25 @@ type stHeader struct {
 // given size.
 func readSTHeader(r io.ReaderAt, size int64) (*stHeader, error) {
 	if size < 8 {
-		return nil, fmt.Errorf("nn: weights: file of %d bytes is too short for a safetensors header", size)
+		return nil, errorf("nn: weights: file of %d bytes is too short for a safetensors header", size)
 	}
 	var pre [8]byte
 	if _, err := r.ReadAt(pre[:], 0); err != nil {
-		return nil, fmt.Errorf("nn: weights: reading header length: %v", err)
+		return nil, errorf("nn: weights: reading header length: %v", err)
 	}
 	n := binary.LittleEndian.Uint64(pre[:])
 	if n > maxSTHeader {
-		return nil, fmt.Errorf("nn: weights: header length %d over the %d-byte limit", n, maxSTHeader)
+		return nil, errorf("nn: weights: header length %d over the %d-byte limit", n, maxSTHeader)
 	}
 	if int64(n) > size-8 {
-		return nil, fmt.Errorf("nn: weights: header length %d but the file has only %d bytes after it", n, size-8)
+		return nil, errorf("nn: weights: header length %d but the file has only %d bytes after it", n, size-8)
 	}
 	if n < 2 {
-		return nil, fmt.Errorf("nn: weights: header length %d is too short for a JSON object", n)
+		return nil, errorf("nn: weights: header length %d is too short for a JSON object", n)
 	}
 	buf := make([]byte, n)
 	if _, err := r.ReadAt(buf, 8); err != nil {
-		return nil, fmt.Errorf("nn: weights: reading %d-byte header: %v", n, err)
+		return nil, errorf("nn: weights: reading %d-byte header: %v", n, err)
 	}
 	h, err := parseSTHeader(buf)
 	if err != nil {
@@ -106,27 +106,27 @@ func parseSTHeader(buf []byte) (*stHeader, error) {
 	dec := json.NewDecoder(bytes.NewReader(buf))
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("nn: weights: header is not a JSON object")
+		return nil, errorf("nn: weights: header is not a JSON object")
 	}
 	h := &stHeader{}
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("nn: weights: bad header JSON: %v", err)
+			return nil, errorf("nn: weights: bad header JSON: %v", err)
 		}
 		name := tok.(string) // object keys are always strings
 		if seen[name] {
-			return nil, fmt.Errorf("nn: weights: header names %q twice", name)
+			return nil, errorf("nn: weights: header names %q twice", name)
 		}
 		seen[name] = true
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("nn: weights: bad header JSON at %q: %v", name, err)
+			return nil, errorf("nn: weights: bad header JSON at %q: %v", name, err)
 		}
 		if name == "__metadata__" {
 			if err := json.Unmarshal(raw, &h.Meta); err != nil {
-				return nil, fmt.Errorf("nn: weights: __metadata__ is not a map of strings: %v", err)
+				return nil, errorf("nn: weights: __metadata__ is not a map of strings: %v", err)
 			}
 			continue
 		}
@@ -137,10 +137,10 @@ func parseSTHeader(buf []byte) (*stHeader, error) {
 		h.Tensors = append(h.Tensors, t)
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("nn: weights: bad header JSON: %v", err)
+		return nil, errorf("nn: weights: bad header JSON: %v", err)
 	}
 	if rest := bytes.TrimRight(buf[dec.InputOffset():], " \t\r\n"); len(rest) != 0 {
-		return nil, fmt.Errorf("nn: weights: %d bytes of junk after the header JSON", len(rest))
+		return nil, errorf("nn: weights: %d bytes of junk after the header JSON", len(rest))
 	}
 	return h, nil
 }
@@ -155,44 +155,44 @@ func parseSTTensor(name string, raw json.RawMessage) (stTensor, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
-		return stTensor{}, fmt.Errorf("nn: weights: tensor %q: bad entry: %v", name, err)
+		return stTensor{}, errorf("nn: weights: tensor %q: bad entry: %v", name, err)
 	}
 	t := stTensor{Name: name, DType: e.DType}
 	size := stItemSize(e.DType)
 	if size == 0 {
-		return t, fmt.Errorf("nn: weights: tensor %q has dtype %q (supported: F32, F64)", name, e.DType)
+		return t, errorf("nn: weights: tensor %q has dtype %q (supported: F32, F64)", name, e.DType)
 	}
 	if e.Shape == nil {
-		return t, fmt.Errorf("nn: weights: tensor %q has no shape", name)
+		return t, errorf("nn: weights: tensor %q has no shape", name)
 	}
 	if len(e.Shape) > maxSTDims {
-		return t, fmt.Errorf("nn: weights: tensor %q has %d dimensions (at most %d)", name, len(e.Shape), maxSTDims)
+		return t, errorf("nn: weights: tensor %q has %d dimensions (at most %d)", name, len(e.Shape), maxSTDims)
 	}
 	count := int64(1)
 	for _, d := range e.Shape {
 		if d < 0 || d != math.Trunc(d) || d > math.MaxInt32 {
-			return t, fmt.Errorf("nn: weights: tensor %q has dimension %v in shape %v", name, d, e.Shape)
+			return t, errorf("nn: weights: tensor %q has dimension %v in shape %v", name, d, e.Shape)
 		}
 		if d != 0 && count > math.MaxInt32/int64(d) {
-			return t, fmt.Errorf("nn: weights: tensor %q shape %v has over 2^31 elements", name, e.Shape)
+			return t, errorf("nn: weights: tensor %q shape %v has over 2^31 elements", name, e.Shape)
 		}
 		count *= int64(d)
 		t.Shape = append(t.Shape, int(d))
 	}
 	if len(e.Offsets) != 2 {
-		return t, fmt.Errorf("nn: weights: tensor %q has %d data_offsets, want 2", name, len(e.Offsets))
+		return t, errorf("nn: weights: tensor %q has %d data_offsets, want 2", name, len(e.Offsets))
 	}
 	for _, o := range e.Offsets {
 		if o < 0 || o != math.Trunc(o) || o > 1<<53 {
-			return t, fmt.Errorf("nn: weights: tensor %q has data offset %v", name, o)
+			return t, errorf("nn: weights: tensor %q has data offset %v", name, o)
 		}
 	}
 	t.Begin, t.End = int64(e.Offsets[0]), int64(e.Offsets[1])
 	if t.End < t.Begin {
-		return t, fmt.Errorf("nn: weights: tensor %q data_offsets [%d, %d] end before they begin", name, t.Begin, t.End)
+		return t, errorf("nn: weights: tensor %q data_offsets [%d, %d] end before they begin", name, t.Begin, t.End)
 	}
 	if want := count * int64(size); t.End-t.Begin != want {
-		return t, fmt.Errorf("nn: weights: tensor %q of shape %v %s needs %d bytes, data_offsets [%d, %d] give %d",
+		return t, errorf("nn: weights: tensor %q of shape %v %s needs %d bytes, data_offsets [%d, %d] give %d",
 			name, t.Shape, e.DType, want, t.Begin, t.End, t.End-t.Begin)
 	}
 	return t, nil
@@ -210,19 +210,19 @@ func (h *stHeader) checkLayout() error {
 	var pos int64
 	for i, t := range h.Tensors {
 		if t.End > h.DataSize {
-			return fmt.Errorf("nn: weights: tensor %q data_offsets [%d, %d] past the end of the %d-byte data section", t.Name, t.Begin, t.End, h.DataSize)
+			return errorf("nn: weights: tensor %q data_offsets [%d, %d] past the end of the %d-byte data section", t.Name, t.Begin, t.End, h.DataSize)
 		}
 		if t.Begin < pos {
-			return fmt.Errorf("nn: weights: tensor %q [%d, %d] overlaps %q [%d, %d]", t.Name, t.Begin, t.End,
+			return errorf("nn: weights: tensor %q [%d, %d] overlaps %q [%d, %d]", t.Name, t.Begin, t.End,
 				h.Tensors[i-1].Name, h.Tensors[i-1].Begin, h.Tensors[i-1].End)
 		}
 		if t.Begin > pos {
-			return fmt.Errorf("nn: weights: gap of %d bytes before tensor %q at %d", t.Begin-pos, t.Name, t.Begin)
+			return errorf("nn: weights: gap of %d bytes before tensor %q at %d", t.Begin-pos, t.Name, t.Begin)
 		}
 		pos = t.End
 	}
 	if pos != h.DataSize {
-		return fmt.Errorf("nn: weights: tensors cover %d bytes of the %d-byte data section", pos, h.DataSize)
+		return errorf("nn: weights: tensors cover %d bytes of the %d-byte data section", pos, h.DataSize)
 	}
 	return nil
 }
@@ -241,7 +241,7 @@ func readSTValues(r io.ReaderAt, h *stHeader, t stTensor, dst []float32) error {
 		n := min(int64(len(buf))/size, int64(len(dst)-i))
 		b := buf[:n*size]
 		if _, err := r.ReadAt(b, off); err != nil {
-			return fmt.Errorf("nn: weights: reading tensor %q: %v", t.Name, err)
+			return errorf("nn: weights: reading tensor %q: %v", t.Name, err)
 		}
 		off += int64(len(b))
 		if size == 4 {
@@ -274,14 +274,14 @@ func writeST(w io.Writer, meta map[string]string, tensors []stOut) error {
 	hdr.WriteByte('{')
 	mb, err := json.Marshal(meta) // keys sorted: deterministic output
 	if err != nil {
-		return fmt.Errorf("nn: weights: %v", err)
+		return errorf("nn: weights: %v", err)
 	}
 	hdr.WriteString(`"__metadata__":`)
 	hdr.Write(mb)
 	var off int64
 	for _, t := range tensors {
 		if strings.TrimSpace(t.Name) == "" || t.Name == "__metadata__" {
-			return fmt.Errorf("nn: weights: bad tensor name %q", t.Name)
+			return errorf("nn: weights: bad tensor name %q", t.Name)
 		}
 		name, _ := json.Marshal(t.Name)
 		shape, _ := json.Marshal(t.Shape)
@@ -289,7 +289,11 @@ func writeST(w io.Writer, meta map[string]string, tensors []stOut) error {
 			shape = []byte("[]")
 		}
 		n := int64(len(t.Data)) * 4
-		fmt.Fprintf(&hdr, `,%s:{"dtype":"F32","shape":%s,"data_offsets":[%d,%d]}`, name, shape, off, off+n)
+		hdr.WriteByte(',')
+		hdr.Write(name)
+		hdr.WriteString(`:{"dtype":"F32","shape":`)
+		hdr.Write(shape)
+		hdr.WriteString(`,"data_offsets":[` + strconv.FormatInt(off, 10) + "," + strconv.FormatInt(off+n, 10) + "]}")
 		off += n
 	}
 	hdr.WriteByte('}')
@@ -299,10 +303,10 @@ func writeST(w io.Writer, meta map[string]string, tensors []stOut) error {
 	var pre [8]byte
 	binary.LittleEndian.PutUint64(pre[:], uint64(hdr.Len()))
 	if _, err := w.Write(pre[:]); err != nil {
-		return fmt.Errorf("nn: weights: %v", err)
+		return errorf("nn: weights: %v", err)
 	}
 	if _, err := w.Write(hdr.Bytes()); err != nil {
-		return fmt.Errorf("nn: weights: %v", err)
+		return errorf("nn: weights: %v", err)
 	}
 	buf := make([]byte, 0, 1<<16)
 	for _, t := range tensors {
@@ -310,7 +314,7 @@ func writeST(w io.Writer, meta map[string]string, tensors []stOut) error {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 			if len(buf) == cap(buf) || i == len(t.Data)-1 {
 				if _, err := w.Write(buf); err != nil {
-					return fmt.Errorf("nn: weights: %v", err)
+					return errorf("nn: weights: %v", err)
 				}
 				buf = buf[:0]
 			}

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -73,7 +72,7 @@ func ParseSpec(data []byte) (Spec, error) {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return Spec{}, fmt.Errorf("nn: architecture spec: %v", err)
+		return Spec{}, errorf("nn: architecture spec: %v", err)
 	}
 	return s, nil
 }
@@ -87,10 +86,10 @@ func pair(layer, key string, v []int, def int) (int, int, error) {
 		v = []int{v[0], v[0]}
 	case 2:
 	default:
-		return 0, 0, fmt.Errorf("nn: %s: %s has %d values, want 2", layer, key, len(v))
+		return 0, 0, errorf("nn: %s: %s has %d values, want 2", layer, key, len(v))
 	}
 	if v[0] < 1 || v[1] < 1 || v[0] > 1<<16 || v[1] > 1<<16 {
-		return 0, 0, fmt.Errorf("nn: %s: %s %v out of range", layer, key, v)
+		return 0, 0, errorf("nn: %s: %s %v out of range", layer, key, v)
 	}
 	return v[0], v[1], nil
 }
@@ -104,7 +103,7 @@ func newLayer(ls LayerSpec, in [3]int) (Layer, error) {
 	bias := c.UseBias == nil || *c.UseBias
 	act, err := ParseActivation(c.Activation)
 	if err != nil {
-		return nil, fmt.Errorf("nn: %s: %v", ls.Name, strings.TrimPrefix(err.Error(), "nn: "))
+		return nil, errorf("nn: %s: %v", ls.Name, strings.TrimPrefix(err.Error(), "nn: "))
 	}
 	switch ls.Class {
 	case "Conv2D":
@@ -113,7 +112,7 @@ func newLayer(ls LayerSpec, in [3]int) (Layer, error) {
 			return nil, err
 		}
 		if kh == 0 {
-			return nil, fmt.Errorf("nn: %s: Conv2D needs kernel_size", ls.Name)
+			return nil, errorf("nn: %s: Conv2D needs kernel_size", ls.Name)
 		}
 		sh, sw, err := pair(ls.Name, "strides", c.Strides, 1)
 		if err != nil {
@@ -121,13 +120,13 @@ func newLayer(ls LayerSpec, in [3]int) (Layer, error) {
 		}
 		pad, err := ParsePadding(c.Padding)
 		if err != nil {
-			return nil, fmt.Errorf("nn: %s: %v", ls.Name, strings.TrimPrefix(err.Error(), "nn: "))
+			return nil, errorf("nn: %s: %v", ls.Name, strings.TrimPrefix(err.Error(), "nn: "))
 		}
 		if c.Filters < 1 || c.Filters > maxUnits {
-			return nil, fmt.Errorf("nn: %s: filters %d out of range", ls.Name, c.Filters)
+			return nil, errorf("nn: %s: filters %d out of range", ls.Name, c.Filters)
 		}
 		if act == Softmax {
-			return nil, fmt.Errorf("nn: %s: softmax activation on Conv2D is not supported", ls.Name)
+			return nil, errorf("nn: %s: softmax activation on Conv2D is not supported", ls.Name)
 		}
 		l := NewConv2D(ls.Name, in[2], c.Filters, kh, kw, sh, sw, pad, act, bias)
 		l.Kernel.L2 = float32(c.L2)
@@ -155,22 +154,22 @@ func newLayer(ls LayerSpec, in [3]int) (Layer, error) {
 		}
 		pad, err := ParsePadding(c.Padding)
 		if err != nil {
-			return nil, fmt.Errorf("nn: %s: %v", ls.Name, strings.TrimPrefix(err.Error(), "nn: "))
+			return nil, errorf("nn: %s: %v", ls.Name, strings.TrimPrefix(err.Error(), "nn: "))
 		}
 		return NewMaxPool2D(ls.Name, ph, pw, sh, sw, pad), nil
 	case "Dropout":
 		if c.Rate < 0 || c.Rate >= 1 {
-			return nil, fmt.Errorf("nn: %s: dropout rate %g outside [0, 1)", ls.Name, c.Rate)
+			return nil, errorf("nn: %s: dropout rate %g outside [0, 1)", ls.Name, c.Rate)
 		}
 		return NewDropout(ls.Name, float32(c.Rate), c.Seed), nil
 	case "Flatten":
 		return NewFlatten(ls.Name), nil
 	case "Dense":
 		if c.Units < 1 || c.Units > maxUnits {
-			return nil, fmt.Errorf("nn: %s: units %d out of range", ls.Name, c.Units)
+			return nil, errorf("nn: %s: units %d out of range", ls.Name, c.Units)
 		}
 		if in[0] != 1 || in[1] != 1 {
-			return nil, fmt.Errorf("nn: %s: Dense on a %dx%dx%d input needs a Flatten before it", ls.Name, in[0], in[1], in[2])
+			return nil, errorf("nn: %s: Dense on a %dx%dx%d input needs a Flatten before it", ls.Name, in[0], in[1], in[2])
 		}
 		l := NewDense(ls.Name, in[2], c.Units, act, bias)
 		l.Kernel.L2 = float32(c.L2)
@@ -185,7 +184,7 @@ func newLayer(ls LayerSpec, in [3]int) (Layer, error) {
 	case "ReLU":
 		return NewActivation(ls.Name, ReLU), nil
 	}
-	return nil, fmt.Errorf("nn: %s: unsupported layer class %q (supported: Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense, Activation, ReLU, Softmax)", ls.Name, ls.Class)
+	return nil, errorf("nn: %s: unsupported layer class %q (supported: Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense, Activation, ReLU, Softmax)", ls.Name, ls.Class)
 }
 
 // Builtin returns a built-in architecture by name: "mavis" (the original
@@ -198,7 +197,7 @@ func Builtin(name string) (Spec, error) {
 			names = append(names, k)
 		}
 		slices.Sort(names)
-		return Spec{}, fmt.Errorf("nn: no built-in architecture %q (have %s)", name, strings.Join(names, ", "))
+		return Spec{}, errorf("nn: no built-in architecture %q (have %s)", name, strings.Join(names, ", "))
 	}
 	return f(), nil
 }
@@ -226,7 +225,7 @@ func mavisSpec() Spec {
 		if n == 0 {
 			return base
 		}
-		return fmt.Sprintf("%s_%d", base, n)
+		return sprintf("%s_%d", base, n)
 	}
 	conv := func(filters int) {
 		s.Layers = append(s.Layers,

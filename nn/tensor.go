@@ -1,7 +1,5 @@
 package nn
 
-import "fmt"
-
 // Tensor is a batch of feature maps in NHWC order, stored as float32.
 //
 // Element (n, h, w, c) is at Data[((n*H+h)*W+w)*C+c] where
@@ -15,7 +13,7 @@ type Tensor struct {
 // NewTensor returns a zeroed tensor of shape n x h x w x c.
 func NewTensor(n, h, w, c int) *Tensor {
 	if n < 0 || h < 0 || w < 0 || c < 0 {
-		panic(fmt.Sprintf("nn: negative tensor shape %dx%dx%dx%d", n, h, w, c))
+		panic(sprintf("nn: negative tensor shape %dx%dx%dx%d", n, h, w, c))
 	}
 	return &Tensor{Shape: [4]int{n, h, w, c}, Data: make([]float32, n*h*w*c)}
 }
@@ -47,7 +45,7 @@ func (t *Tensor) Clone() *Tensor {
 
 // String describes the shape, as "1x224x224x3".
 func (t *Tensor) String() string {
-	return fmt.Sprintf("%dx%dx%dx%d", t.Shape[0], t.Shape[1], t.Shape[2], t.Shape[3])
+	return sprintf("%dx%dx%dx%d", t.Shape[0], t.Shape[1], t.Shape[2], t.Shape[3])
 }
 
 // reuse returns t when it already has shape s, and a new zeroed tensor
@@ -65,6 +63,6 @@ func reuse(t *Tensor, s [4]int) *Tensor {
 // so the check costs no allocation.
 func mustShape(layer, op string, got, want [4]int) {
 	if got != want {
-		panic(fmt.Sprintf("nn: %s: %s: shape %v, want %v", layer, op, got, want))
+		panic(sprintf("nn: %s: %s: shape %v, want %v", layer, op, got, want))
 	}
 }

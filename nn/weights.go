@@ -3,7 +3,6 @@ package nn
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"os"
@@ -69,24 +68,24 @@ func EncodeWith(w io.Writer, m *Model, extra map[string]string) error {
 	meta := map[string]string{"format": WeightsFormat}
 	for k, v := range extra {
 		if slices.Contains(reservedMeta, k) {
-			return fmt.Errorf("nn: weights: metadata key %q is reserved", k)
+			return errorf("nn: weights: metadata key %q is reserved", k)
 		}
 		meta[k] = v
 	}
 	spec, err := json.Marshal(m.Spec)
 	if err != nil {
-		return fmt.Errorf("nn: weights: encoding spec: %v", err)
+		return errorf("nn: weights: encoding spec: %v", err)
 	}
 	meta["spec"] = string(spec)
 	if len(m.Classes) > 0 {
 		if units := m.Shapes[len(m.Shapes)-1][2]; len(m.Classes) != units {
-			return fmt.Errorf("nn: weights: model has %d classes for %d outputs", len(m.Classes), units)
+			return errorf("nn: weights: model has %d classes for %d outputs", len(m.Classes), units)
 		}
 		c, _ := json.Marshal(m.Classes)
 		meta["classes"] = string(c)
 	}
 	if err := checkPreprocessFor(m.Preprocess, m.Spec.Input); err != nil {
-		return fmt.Errorf("nn: weights: %s", strings.TrimPrefix(err.Error(), "nn: "))
+		return errorf("nn: weights: %s", strings.TrimPrefix(err.Error(), "nn: "))
 	}
 	p, _ := json.Marshal(m.Preprocess)
 	meta["preprocess"] = string(p)
@@ -104,16 +103,16 @@ func EncodeWith(w io.Writer, m *Model, extra map[string]string) error {
 func Load(path string) (*Model, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("nn: weights: %v", err)
+		return nil, errorf("nn: weights: %v", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("nn: weights: %v", err)
+		return nil, errorf("nn: weights: %v", err)
 	}
 	m, err := ReadModel(f, st.Size())
 	if err != nil {
-		return nil, fmt.Errorf("nn: weights: %s: %s", path, strings.TrimPrefix(err.Error(), "nn: weights: "))
+		return nil, errorf("nn: weights: %s: %s", path, strings.TrimPrefix(err.Error(), "nn: weights: "))
 	}
 	return m, nil
 }
@@ -153,12 +152,12 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 			continue
 		}
 		if !slices.Equal(t.Shape, p.Shape) {
-			return nil, fmt.Errorf("nn: weights: tensor %q has shape %v, architecture needs %v", p.Name, t.Shape, p.Shape)
+			return nil, errorf("nn: weights: tensor %q has shape %v, architecture needs %v", p.Name, t.Shape, p.Shape)
 		}
 		delete(byName, p.Name)
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("nn: weights: %d tensors the architecture needs are missing: %s", len(missing), nameList(missing))
+		return nil, errorf("nn: weights: %d tensors the architecture needs are missing: %s", len(missing), nameList(missing))
 	}
 	if len(byName) > 0 {
 		var unknown []string
@@ -166,7 +165,7 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 			unknown = append(unknown, name)
 		}
 		slices.Sort(unknown)
-		return nil, fmt.Errorf("nn: weights: %d tensors are not parameters of architecture %q: %s", len(unknown), m.Spec.Name, nameList(unknown))
+		return nil, errorf("nn: weights: %d tensors are not parameters of architecture %q: %s", len(unknown), m.Spec.Name, nameList(unknown))
 	}
 	tensors := make(map[string]stTensor, len(h.Tensors))
 	for _, t := range h.Tensors {
@@ -188,33 +187,33 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 // values than the file holds.
 func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 	if meta == nil {
-		return nil, fmt.Errorf("nn: weights: no __metadata__: not a %s weights file", WeightsFormat)
+		return nil, errorf("nn: weights: no __metadata__: not a %s weights file", WeightsFormat)
 	}
 	if f := meta["format"]; f != WeightsFormat {
-		return nil, fmt.Errorf("nn: weights: metadata format %q, want %q", f, WeightsFormat)
+		return nil, errorf("nn: weights: metadata format %q, want %q", f, WeightsFormat)
 	}
 	specJSON, ok := meta["spec"]
 	if !ok {
-		return nil, fmt.Errorf("nn: weights: metadata has no spec")
+		return nil, errorf("nn: weights: metadata has no spec")
 	}
 	spec, err := ParseSpec([]byte(specJSON))
 	if err != nil {
-		return nil, fmt.Errorf("nn: weights: metadata spec: %s", strings.TrimPrefix(err.Error(), "nn: "))
+		return nil, errorf("nn: weights: metadata spec: %s", strings.TrimPrefix(err.Error(), "nn: "))
 	}
 	if err := checkParamBudget(spec, values); err != nil {
 		return nil, err
 	}
 	m, err := Build(spec)
 	if err != nil {
-		return nil, fmt.Errorf("nn: weights: metadata spec: %s", strings.TrimPrefix(err.Error(), "nn: "))
+		return nil, errorf("nn: weights: metadata spec: %s", strings.TrimPrefix(err.Error(), "nn: "))
 	}
 	units := m.Shapes[len(m.Shapes)-1][2]
 	if c, ok := meta["classes"]; ok {
 		if err := strictJSON(c, &m.Classes); err != nil {
-			return nil, fmt.Errorf("nn: weights: metadata classes: %v", err)
+			return nil, errorf("nn: weights: metadata classes: %v", err)
 		}
 		if len(m.Classes) != units {
-			return nil, fmt.Errorf("nn: weights: metadata lists %d classes, the model has %d outputs", len(m.Classes), units)
+			return nil, errorf("nn: weights: metadata lists %d classes, the model has %d outputs", len(m.Classes), units)
 		}
 	} else {
 		m.Classes = make([]Class, units)
@@ -225,10 +224,10 @@ func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 	if p, ok := meta["preprocess"]; ok {
 		var pp Preprocess
 		if err := strictJSON(p, &pp); err != nil {
-			return nil, fmt.Errorf("nn: weights: metadata preprocess: %v", err)
+			return nil, errorf("nn: weights: metadata preprocess: %v", err)
 		}
 		if err := checkPreprocessFor(pp, spec.Input); err != nil {
-			return nil, fmt.Errorf("nn: weights: metadata %s", strings.TrimPrefix(err.Error(), "nn: "))
+			return nil, errorf("nn: weights: metadata %s", strings.TrimPrefix(err.Error(), "nn: "))
 		}
 		m.Preprocess = pp
 	}
@@ -286,7 +285,7 @@ func checkParamBudget(spec Spec, values int64) error {
 		}
 		total += need
 		if !ok || total > budget {
-			return fmt.Errorf("nn: weights: architecture %q needs over %d parameter values by layer %q, the file holds %d", spec.Name, budget, ls.Name, values)
+			return errorf("nn: weights: architecture %q needs over %d parameter values by layer %q, the file holds %d", spec.Name, budget, ls.Name, values)
 		}
 		if ls.Class == "Dense" && i == len(spec.Layers)-1 && c.Activation == "softmax" {
 			ls.Config.Activation = "linear" // as Build does
@@ -329,7 +328,7 @@ func strictJSON(s string, v any) error {
 		return err
 	}
 	if dec.More() {
-		return fmt.Errorf("trailing data after the JSON value")
+		return errorf("trailing data after the JSON value")
 	}
 	return nil
 }
@@ -340,10 +339,10 @@ func checkValues(name string, v []float32) error {
 	variance := strings.HasSuffix(name, "/moving_variance")
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("nn: weights: tensor %q value %d is %v", name, i, x)
+			return errorf("nn: weights: tensor %q value %d is %v", name, i, x)
 		}
 		if variance && x < 0 {
-			return fmt.Errorf("nn: weights: tensor %q value %d is %v, a variance must not be negative", name, i, x)
+			return errorf("nn: weights: tensor %q value %d is %v, a variance must not be negative", name, i, x)
 		}
 	}
 	return nil
@@ -354,7 +353,7 @@ func nameList(names []string) string {
 	q := make([]string, 0, 6)
 	for i, n := range names {
 		if i == 5 {
-			q = append(q, fmt.Sprintf("and %d more", len(names)-5))
+			q = append(q, sprintf("and %d more", len(names)-5))
 			break
 		}
 		q = append(q, strconv.Quote(n))

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,7 +17,7 @@ func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("nn: writing %s: %v", path, err)
+		return errorf("nn: writing %s: %v", path, err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -29,21 +28,21 @@ func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	}()
 	if err = write(f); err != nil {
 		if !strings.HasPrefix(err.Error(), "nn: ") {
-			err = fmt.Errorf("nn: writing %s: %v", path, err)
+			err = errorf("nn: writing %s: %v", path, err)
 		}
 		return err
 	}
 	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("nn: writing %s: %v", path, err)
+		return errorf("nn: writing %s: %v", path, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("nn: writing %s: %v", path, err)
+		return errorf("nn: writing %s: %v", path, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("nn: writing %s: %v", path, err)
+		return errorf("nn: writing %s: %v", path, err)
 	}
 	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("nn: writing %s: %v", path, err)
+		return errorf("nn: writing %s: %v", path, err)
 	}
 	// Make the rename itself durable where the platform allows it.
 	if d, derr := os.Open(dir); derr == nil {

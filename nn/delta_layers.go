@@ -1,0 +1,257 @@
+package nn
+
+import "math"
+
+// The incremental step of each layer kind Delta runs (delta.go). Each
+// takes its input, the input positions changed since the last call (nil:
+// all of them) and returns its output, the output positions whose values
+// changed (nil: all) and the fraction of output positions recomputed.
+
+// deltaBlock is the side of the square blocks of output positions a
+// Conv2D recomputes. Blocks start at even output coordinates, so with
+// Winograd's F(2x2, 3x3) (conv_kernel_winograd.go) a block is exactly one
+// tile of the full pass and gets the same bits; the im2col kernels compute
+// every position on its own, so any block gives the same bits there.
+const deltaBlock = 2
+
+// deltaChunk is the number of blocks gathered for one kernel call: it
+// bounds the scratch (256 blocks of 4x4 windows of 64 channels: 1 MiB)
+// while keeping the per-call cost of packing the kernel small.
+const deltaChunk = 256
+
+// deltaFull is the fraction of a Conv2D's blocks at or above which it is
+// recomputed whole (no gathering; its whole output counts as changed).
+const deltaFull = 0.9
+
+// conv recomputes the output blocks of c whose windows hold a changed
+// input: it gathers each block's input window (zero outside the image,
+// as the padding) into a small batch, runs the layer's kernel on it with
+// valid padding, and stores the outputs back, noting which changed.
+func (d *Delta) conv(i int, c *Conv2D, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
+	g := c.geometry(x)
+	y := d.outs[i]
+	if chg == nil {
+		deltaConvTo(c, y.Data, x.Data, g)
+		return y, nil, 1
+	}
+	out := d.chg[i]
+	clear(out)
+	dirty := d.dirty[:g.n*g.oh*g.ow]
+	if deltaWindowsTo(dirty, d.tmp, chg, g.n, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw) == 0 {
+		return y, out, 0
+	}
+	const B = deltaBlock
+	by, bx := (g.oh+B-1)/B, (g.ow+B-1)/B
+	d.blk = d.blk[:0]
+	for n := range g.n {
+		for j := range by {
+			for k := range bx {
+				if deltaBlockDirty(dirty[n*g.oh*g.ow:], g.oh, g.ow, j*B, k*B) {
+					d.blk = append(d.blk, int32((n*by+j)*bx+k))
+				}
+			}
+		}
+	}
+	if float64(len(d.blk)) >= deltaFull*float64(g.n*by*bx) {
+		deltaConvTo(c, y.Data, x.Data, g)
+		return y, nil, 1
+	}
+	ih, iw := (B-1)*g.sh+g.kh, (B-1)*g.sw+g.kw
+	gc := convGeom{h: ih, w: iw, in: g.in, oh: B, ow: B, out: g.out, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw}
+	for start := 0; start < len(d.blk); start += deltaChunk {
+		blks := d.blk[start:min(start+deltaChunk, len(d.blk))]
+		gc.n = len(blks)
+		d.xs = grow(d.xs, gc.n*ih*iw*g.in)
+		d.ys = grow(d.ys, gc.n*B*B*g.out)
+		for j, b := range blks {
+			n, oy, ox := int(b)/(by*bx), int(b)/bx%by*B, int(b)%bx*B
+			deltaGather(d.xs[j*ih*iw*g.in:(j+1)*ih*iw*g.in], x.Data, n, oy*g.sh-g.ph, ox*g.sw-g.pw, ih, iw, g)
+		}
+		deltaConvTo(c, d.ys, d.xs, gc)
+		for j, b := range blks {
+			n, oy, ox := int(b)/(by*bx), int(b)/bx%by*B, int(b)%bx*B
+			for r := range min(B, g.oh-oy) {
+				for s := range min(B, g.ow-ox) {
+					p := (n*g.oh+oy+r)*g.ow + ox + s
+					src := d.ys[((j*B+r)*B+s)*g.out:][:g.out]
+					if deltaStore(y.Data[p*g.out:(p+1)*g.out], src) {
+						out[p] = true
+					}
+				}
+			}
+		}
+	}
+	return y, out, float64(len(d.blk)*B*B) / float64(g.n*by*bx*B*B)
+}
+
+// deltaBlockDirty reports whether any of the B x B positions from (oy, ox) of
+// the oh x ow mask m is set.
+func deltaBlockDirty(m []bool, oh, ow, oy, ox int) bool {
+	for r := oy; r < min(oy+deltaBlock, oh); r++ {
+		for _, v := range m[r*ow+ox : r*ow+min(ox+deltaBlock, ow)] {
+			if v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// deltaGather copies the ih x iw window of sample n of x whose top-left
+// input position is (iy0, ix0) into dst, zero outside the image.
+//
+//	dst: (ih, iw, in)   x: (n, h, w, in)
+func deltaGather(dst, x []float32, n, iy0, ix0, ih, iw int, g convGeom) {
+	C := g.in
+	lo, hi := max(ix0, 0), min(ix0+iw, g.w)
+	hi = max(hi, lo)
+	for r := range ih {
+		row := dst[r*iw*C : (r+1)*iw*C]
+		iy := iy0 + r
+		if iy < 0 || iy >= g.h {
+			clear(row)
+			continue
+		}
+		clear(row[:(lo-ix0)*C])
+		copy(row[(lo-ix0)*C:], x[((n*g.h+iy)*g.w+lo)*C:((n*g.h+iy)*g.w+hi)*C])
+		clear(row[(hi-ix0)*C:])
+	}
+}
+
+// deltaConvTo runs c's forward kernel, as Conv2D.Forward does, for
+// geometry g.
+//
+//	y: (n, oh, ow, out)   x: (n, h, w, in)
+func deltaConvTo(c *Conv2D, y, x []float32, g convGeom) {
+	var bias []float32
+	if c.Bias != nil {
+		bias = c.Bias.Value
+	}
+	if c.Act == ReLU {
+		conv2DReLUTo(y, x, c.Kernel.Value, bias, g)
+		return
+	}
+	conv2DTo(y, x, c.Kernel.Value, bias, g)
+}
+
+// batchNorm recomputes the changed positions with the inference scale
+// and shift (the same expressions as BatchNorm.Forward).
+func (d *Delta) batchNorm(i int, b *BatchNorm, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
+	C := b.C
+	s, t := d.st[i][:C], d.st[i][C:]
+	for c := range C {
+		s[c] = b.Gamma.Value[c] / float32(math.Sqrt(float64(b.Var.Value[c])+float64(b.Epsilon)))
+		t[c] = b.Beta.Value[c] - b.Mean.Value[c]*s[c]
+	}
+	y := d.outs[i]
+	if chg == nil {
+		scaleShiftTo(y.Data, x.Data, s, t)
+		return y, nil, 1
+	}
+	out := d.chg[i]
+	clear(out)
+	d.row = grow(d.row, C)
+	count := 0
+	for p, v := range chg {
+		if v {
+			scaleShiftTo(d.row, x.Data[p*C:(p+1)*C], s, t)
+			out[p] = deltaStore(y.Data[p*C:(p+1)*C], d.row)
+			count++
+		}
+	}
+	return y, out, float64(count) / float64(len(chg))
+}
+
+// relu recomputes the changed positions of a ReLU layer (the expression
+// of ActivationLayer.Forward).
+func (d *Delta) relu(i int, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
+	y := d.outs[i]
+	if chg == nil {
+		for j, v := range x.Data {
+			y.Data[j] = max(v, 0)
+		}
+		return y, nil, 1
+	}
+	C := x.Shape[3]
+	out := d.chg[i]
+	clear(out)
+	d.row = grow(d.row, C)
+	count := 0
+	for p, v := range chg {
+		if v {
+			for c, u := range x.Data[p*C : (p+1)*C] {
+				d.row[c] = max(u, 0)
+			}
+			out[p] = deltaStore(y.Data[p*C:(p+1)*C], d.row)
+			count++
+		}
+	}
+	return y, out, float64(count) / float64(len(chg))
+}
+
+// maxPool pools again the windows that hold a changed input.
+func (d *Delta) maxPool(i int, mp *MaxPool2D, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
+	N, H, W, C := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	oh, ph := window(H, mp.PH, mp.SH, mp.Pad)
+	ow, pw := window(W, mp.PW, mp.SW, mp.Pad)
+	y := d.outs[i]
+	if chg == nil {
+		for p := range N * oh * ow {
+			deltaPoolTo(mp, y.Data[p*C:(p+1)*C], x.Data, p/(oh*ow), p/ow%oh, p%ow, H, W, ph, pw)
+		}
+		return y, nil, 1
+	}
+	out := d.chg[i]
+	clear(out)
+	dirty := d.dirty[:N*oh*ow]
+	count := deltaWindowsTo(dirty, d.tmp, chg, N, H, W, oh, ow, mp.PH, mp.PW, mp.SH, mp.SW, ph, pw)
+	if count == 0 {
+		return y, out, 0
+	}
+	d.row = grow(d.row, C)
+	for p, v := range dirty {
+		if v {
+			deltaPoolTo(mp, d.row, x.Data, p/(oh*ow), p/ow%oh, p%ow, H, W, ph, pw)
+			out[p] = deltaStore(y.Data[p*C:(p+1)*C], d.row)
+		}
+	}
+	return y, out, float64(count) / float64(len(dirty))
+}
+
+// deltaPoolTo writes the maximum of output position (n, oy, ox)'s window into
+// dst by MaxPool2D's rule: the first element in row-major order, replaced
+// only by a strictly greater one (−Inf for a window wholly outside).
+//
+//	dst: (c)   x: (n, h, w, c)
+func deltaPoolTo(m *MaxPool2D, dst, x []float32, n, oy, ox, H, W, ph, pw int) {
+	C := len(dst)
+	first := true
+	for di := range m.PH {
+		h := oy*m.SH + di - ph
+		if h < 0 || h >= H {
+			continue
+		}
+		for dj := range m.PW {
+			w := ox*m.SW + dj - pw
+			if w < 0 || w >= W {
+				continue
+			}
+			src := x[((n*H+h)*W+w)*C:][:C]
+			if first {
+				copy(dst, src)
+				first = false
+				continue
+			}
+			for c, v := range src {
+				if v > dst[c] {
+					dst[c] = v
+				}
+			}
+		}
+	}
+	if first {
+		for c := range dst {
+			dst[c] = float32(math.Inf(-1))
+		}
+	}
+}

@@ -31,6 +31,7 @@ type session struct {
 	disp []float32 // the display map of the last explanation
 	ev   *xai.Evaluator
 	maps []evalMap // the maps explained for the current input, one per method
+	pool poolState // the worker pool's IG parts (pool.go)
 }
 
 // ModelInfo describes a loaded model to the page.

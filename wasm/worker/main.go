@@ -10,6 +10,7 @@
 //	mavis.explain(optionsJSON, onProgress)   -> Promise<{json, map, full?}>
 //	mavis.memory(gc)                         -> Promise<string>  Memory JSON (after a GC when gc)
 //	mavis.evaluate(optionsJSON, onProgress)  -> Promise<string>  Evaluation JSON
+//	mavis.igPlan, igPart, igCombine          the worker pool's Integrated Gradients (pool_js.go)
 //
 // Every method validates its arguments and returns a Promise that rejects
 // with the error's text; a panic becomes a rejection too. evaluate alone
@@ -41,6 +42,9 @@ func main() {
 	api.Set("explain", method(1, explain))
 	api.Set("memory", method(0, func(a []js.Value) (any, error) { return jsonText(memory(len(a) > 0 && a[0].Truthy())) }))
 	api.Set("evaluate", js.FuncOf(evaluate))
+	api.Set("igPlan", method(1, igPlanJS))
+	api.Set("igPart", method(4, igPartJS))
+	api.Set("igCombine", method(2, igCombineJS))
 	js.Global().Set("mavis", api)
 	select {} // serve calls forever
 }

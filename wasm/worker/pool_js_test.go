@@ -1,0 +1,128 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"math"
+	"strings"
+	"syscall/js"
+	"testing"
+)
+
+// TestPoolMethodsJS calls the pool's JS methods as worker.js does, with a
+// JS options object and typed arrays, runs Integrated Gradients split over
+// this worker and a helper session, and compares the answer with explain's.
+func TestPoolMethodsJS(t *testing.T) {
+	model := testModel(t)
+	_, pix := rgba()
+	if _, err := s.load(model); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.predict(pix, 24, 24); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Method: "ig", Steps: 16, Score: "probability", Baseline: "noise", Seed: 9}
+	want, _, wfull, err := s.explain(o, func(int, int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wfull = append([]float32(nil), wfull...)
+	opts := js.ValueOf(map[string]any{"method": "ig", "steps": 16, "score": "probability", "baseline": "noise", "seed": 9, "class": -1})
+
+	plan, err := igPlanJS([]js.Value{opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv := js.ValueOf(plan)
+	if n := pv.Get("evaluations").Int(); n != 16 {
+		t.Fatalf("igPlan: %d evaluations, want 16", n)
+	}
+	input := pv.Get("input")
+	if input.Get("byteLength").Int() != 4*144 {
+		t.Fatalf("igPlan: input of %d bytes, want %d", input.Get("byteLength").Int(), 4*144)
+	}
+
+	// The helper's part runs in another session: swap it in, as if it
+	// were the helper worker's global session.
+	main := s
+	s = session{}
+	if _, err := s.load(model); err != nil {
+		t.Fatal(err)
+	}
+	var calls int
+	prog := js.FuncOf(func(js.Value, []js.Value) any { calls++; return nil })
+	defer prog.Release()
+	hp, err := igPartJS([]js.Value{input, opts, js.ValueOf(6), js.ValueOf(16), prog.Value})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := js.ValueOf(hp)
+	if part.Get("sum").Get("byteLength").Int() != 8*144 || part.Get("lo").Int() != 6 || part.Get("hi").Int() != 16 || calls != 10 {
+		t.Fatalf("helper part: sum %v bytes, range %v..%v, %d progress calls; want 1152, 6..16, 10",
+			part.Get("sum").Get("byteLength"), part.Get("lo"), part.Get("hi"), calls)
+	}
+	s = main
+
+	own, err := igPartJS([]js.Value{js.Null(), opts, js.ValueOf(0), js.ValueOf(6)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !js.ValueOf(own).Get("sum").IsUndefined() {
+		t.Error("the main worker's part returned its sum: it should stay in Go")
+	}
+	res, err := igCombineJS([]js.Value{opts, js.ValueOf([]any{part})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := js.ValueOf(res)
+	j := rv.Get("json").String()
+	if !strings.Contains(j, `"method":"ig"`) || !strings.Contains(j, `"evaluations":16`) {
+		t.Errorf("igCombine json %s", j)
+	}
+	full := make([]float32, 144)
+	b := make([]byte, 4*144)
+	if n := js.CopyBytesToGo(b, rv.Get("full")); n != len(b) {
+		t.Fatalf("full map of %d bytes, want %d", n, len(b))
+	}
+	float32sTo(full, b)
+	for i := range full {
+		if d := math.Abs(float64(full[i]) - float64(wfull[i])); d > 2.4e-7*math.Abs(float64(wfull[i]))+1e-30 {
+			t.Fatalf("pooled map[%d] = %v, explain %v", i, full[i], wfull[i])
+		}
+	}
+	if !strings.Contains(j, `"class":`+itoa(want.Class)) {
+		t.Errorf("igCombine json %s, want class %d", j, want.Class)
+	}
+}
+
+func TestPoolArgsJS(t *testing.T) {
+	for _, tt := range []struct {
+		opts map[string]any
+		want string
+	}{
+		{map[string]any{"method": "gradcam"}, "Integrated Gradients only"},
+		{map[string]any{"method": "ig", "steps": 2.5}, "steps must be a whole number, not 2.5"},
+		{map[string]any{"method": "ig", "steps": "50"}, "steps must be a number"},
+		{map[string]any{"method": "ig", "rule": 3}, "rule must be a string"},
+		{map[string]any{"method": "ig", "seed": -1}, "seed must be a whole number"},
+		{map[string]any{"method": "ig", "class": 1e12}, "class must be a whole number"},
+	} {
+		if _, err := optionsArg(js.ValueOf(tt.opts)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("optionsArg(%v): %v, want %q", tt.opts, err, tt.want)
+		}
+	}
+	if _, err := optionsArg(js.ValueOf("ig")); err == nil || !strings.Contains(err.Error(), "must be an object") {
+		t.Errorf("options as a string: %v", err)
+	}
+	opts := js.ValueOf(map[string]any{"method": "ig"})
+	if _, err := igPartJS([]js.Value{js.ValueOf([]any{1, 2}), opts, js.ValueOf(0), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "Uint8Array") {
+		t.Errorf("igPart with an array input: %v", err)
+	}
+	if _, err := igCombineJS([]js.Value{opts, js.ValueOf(3)}); err == nil || !strings.Contains(err.Error(), "parts must be an array") {
+		t.Errorf("igCombine with a number: %v", err)
+	}
+	bad := js.ValueOf([]any{map[string]any{"lo": 0, "hi": 1, "evaluations": 1, "class": 0, "baselineScore": 0, "sum": []any{}}})
+	if _, err := igCombineJS([]js.Value{opts, bad}); err == nil || !strings.Contains(err.Error(), "sum must be a Uint8Array") {
+		t.Errorf("igCombine with an array sum: %v", err)
+	}
+}

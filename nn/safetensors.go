@@ -103,58 +103,79 @@ func readSTHeader(r io.ReaderAt, size int64) (*stHeader, error) {
 // parseSTHeader decodes the JSON header, refusing duplicate keys, unknown
 // fields and bad values.
 func parseSTHeader(buf []byte) (*stHeader, error) {
-	dec := json.NewDecoder(bytes.NewReader(buf))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
+	v, n, err := parseJSONPrefix(buf)
+	if err != nil {
+		return nil, errorf("nn: weights: bad header JSON: %v", err)
+	}
+	o, ok := v.(jsonObject)
+	if !ok {
 		return nil, errorf("nn: weights: header is not a JSON object")
 	}
 	h := &stHeader{}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, errorf("nn: weights: bad header JSON: %v", err)
-		}
-		name := tok.(string) // object keys are always strings
+	seen := make(map[string]bool, len(o))
+	for _, m := range o {
+		name := m.Key
 		if seen[name] {
 			return nil, errorf("nn: weights: header names %q twice", name)
 		}
 		seen[name] = true
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, errorf("nn: weights: bad header JSON at %q: %v", name, err)
-		}
 		if name == "__metadata__" {
-			if err := json.Unmarshal(raw, &h.Meta); err != nil {
+			if h.Meta, err = jsonStringMap(m.Value, "__metadata__"); err != nil || h.Meta == nil {
 				return nil, errorf("nn: weights: __metadata__ is not a map of strings: %v", err)
 			}
 			continue
 		}
-		t, err := parseSTTensor(name, raw)
+		t, err := parseSTTensor(name, m.Value)
 		if err != nil {
 			return nil, err
 		}
 		h.Tensors = append(h.Tensors, t)
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, errorf("nn: weights: bad header JSON: %v", err)
-	}
-	if rest := bytes.TrimRight(buf[dec.InputOffset():], " \t\r\n"); len(rest) != 0 {
+	if rest := bytes.TrimRight(buf[n:], " \t\r\n"); len(rest) != 0 {
 		return nil, errorf("nn: weights: %d bytes of junk after the header JSON", len(rest))
 	}
 	return h, nil
 }
 
+// stEntry is a tensor entry as the header spells it.
+type stEntry struct {
+	DType   string
+	Shape   []float64
+	Offsets []float64
+}
+
 // parseSTTensor decodes and checks one tensor entry.
-func parseSTTensor(name string, raw json.RawMessage) (stTensor, error) {
-	var e struct {
-		DType   string    `json:"dtype"`
-		Shape   []float64 `json:"shape"`
-		Offsets []float64 `json:"data_offsets"`
+func parseSTTensor(name string, v any) (stTensor, error) {
+	var e stEntry
+	floats := func(v any, what string) ([]float64, error) {
+		s := []float64{}
+		err := jsonArray(v, what, func(_ int, x any) error {
+			f, ok := x.(float64)
+			if !ok {
+				return errorf("%s has %s, want numbers", what, jsonKind(x))
+			}
+			s = append(s, f)
+			return nil
+		})
+		if v == nil {
+			s = nil
+		}
+		return s, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
+	err := jsonFields(v, "the entry", func(k string, x any) (err error) {
+		switch k {
+		case "dtype":
+			e.DType, err = jsonString(x, k)
+		case "shape":
+			e.Shape, err = floats(x, k)
+		case "data_offsets":
+			e.Offsets, err = floats(x, k)
+		default:
+			return errUnknownField
+		}
+		return err
+	})
+	if err != nil {
 		return stTensor{}, errorf("nn: weights: tensor %q: bad entry: %v", name, err)
 	}
 	t := stTensor{Name: name, DType: e.DType}

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 )
@@ -68,13 +67,14 @@ type LayerConfig struct {
 
 // ParseSpec reads a Spec from JSON, refusing unknown keys.
 func ParseSpec(data []byte) (Spec, error) {
-	var s Spec
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return Spec{}, errorf("nn: architecture spec: %v", err)
+	v, err := parseJSON(data)
+	if err == nil {
+		var s Spec
+		if s, err = decodeSpec(v); err == nil {
+			return s, nil
+		}
 	}
-	return s, nil
+	return Spec{}, errorf("nn: architecture spec: %v", err)
 }
 
 // pair reads a Keras (h, w) pair: [] gives def, [a] gives (a, a).

@@ -209,7 +209,11 @@ func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 	}
 	units := m.Shapes[len(m.Shapes)-1][2]
 	if c, ok := meta["classes"]; ok {
-		if err := strictJSON(c, &m.Classes); err != nil {
+		v, err := parseJSON([]byte(c))
+		if err == nil {
+			m.Classes, err = decodeClasses(v)
+		}
+		if err != nil {
 			return nil, errorf("nn: weights: metadata classes: %v", err)
 		}
 		if len(m.Classes) != units {
@@ -222,8 +226,12 @@ func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 		}
 	}
 	if p, ok := meta["preprocess"]; ok {
+		v, err := parseJSON([]byte(p))
 		var pp Preprocess
-		if err := strictJSON(p, &pp); err != nil {
+		if err == nil {
+			pp, err = decodePreprocess(v)
+		}
+		if err != nil {
 			return nil, errorf("nn: weights: metadata preprocess: %v", err)
 		}
 		if err := checkPreprocessFor(pp, spec.Input); err != nil {
@@ -317,20 +325,6 @@ func mulCap(limit int64, factors ...int64) (int64, bool) {
 		p *= f
 	}
 	return p, true
-}
-
-// strictJSON decodes one JSON value, refusing unknown fields and trailing
-// data.
-func strictJSON(s string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errorf("trailing data after the JSON value")
-	}
-	return nil
 }
 
 // checkValues refuses non-finite values, and negative batch-norm moving

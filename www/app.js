@@ -43,6 +43,25 @@ function rpc(method, args = [], onProgress = null, transfer = []) {
   });
 }
 
+// ---- the worker pool: Integrated Gradients split across workers (pool.js) ----
+
+let pool = null;      // created the first time IG runs, not on the way to the first prediction
+let poolModel = null; // a copy of the current model file, for the pool's helpers
+
+// explainIG is rpc('explain', [o], onProgress) for Integrated Gradients, split
+// across min(hardwareConcurrency, 4) workers (?workers=N overrides, 1 turns the
+// pool off). Results of an older generation are dropped.
+async function explainIG(o, onProgress = null, gen = state.generation) {
+  if (!pool) {
+    const { Pool } = await import('./pool.js');
+    const n = Number(new URLSearchParams(location.search).get('workers'));
+    pool = n >= 1 ? new Pool(rpc, n) : new Pool(rpc);
+    window.app.pool = pool;
+  }
+  if (pool.model !== poolModel) pool.setModel(poolModel);
+  return pool.explainIG(o, onProgress, () => gen !== state.generation);
+}
+
 // ---- the viewer iframe ----
 
 const viewerFrame = $('viewer');
@@ -125,7 +144,7 @@ const state = {
   metricsBusy: false,
 };
 const mark = (what) => state.timings.push([what, Math.round(performance.now())]);
-window.app = { state, memory: (gc = false) => rpc('memory', [gc]), rpc };
+window.app = { state, memory: (gc = false) => rpc('memory', [gc]), rpc, explainIG };
 
 function fmt(v) {
   if (v === undefined || v === null || Number.isNaN(v)) return '–';
@@ -163,7 +182,9 @@ async function loadModel(bytesPromise, name) {
   setStatus(`Loading model ${name}…`);
   try {
     const bytes = await bytesPromise;
+    const copy = bytes.slice(0); // for the worker pool's helpers (pool.js): bytes is transferred
     const info = await rpc('loadModel', [bytes], null, [bytes]);
+    poolModel = copy;
     mark(`model ${name}`);
     state.model = info;
     state.modelName = name;
@@ -304,7 +325,7 @@ async function explainAll(gen) {
     };
     let r;
     try {
-      r = await rpc('explain', [options(m.key)], onProgress);
+      r = m.key === 'ig' ? await explainIG(options(m.key), onProgress, gen) : await rpc('explain', [options(m.key)], onProgress);
     } catch (e) {
       if (gen !== state.generation) return;
       showError(`${m.name}: ${e.message}`);

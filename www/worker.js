@@ -8,6 +8,10 @@
 //   method "memory":    args [gc?: boolean]         (gc: collect first, so heapAlloc is the live heap)
 //   method "evaluate":  args [EvaluateOptions]         (faithfulness metrics of the last explained maps)
 //   method "cancel":    args []                        (stops every earlier evaluate, running or queued, which then rejects; answered at once)
+//   method "igPlan":    args [Options]                 (the worker pool: IG's evaluation count and the current input, Float32Array)
+//   method "igPart":    args [Float32Array|null, Options, lo, hi]  (IG's path sum over evaluations lo..hi: with an input, a helper's,
+//                                                       returned as a Float64Array; with null, the main worker's own first range, kept)
+//   method "igCombine": args [Options, IGPart[]]        (adds the helpers' parts to the own one; answers as explain)
 // Calls run one at a time, in the order they arrive; cancel is not queued.
 // worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
 'use strict';
@@ -92,6 +96,27 @@ async function call(id, method, args) {
       };
       if (id < cancelBefore) throw new Error('worker: metrics cancelled');
       return { result: JSON.parse(await api.evaluate(JSON.stringify(args[0] || {}), progress)) };
+    }
+    case 'igPlan': {
+      const r = await api.igPlan(args[0] || {});
+      return { result: { evaluations: r.evaluations, input: new Float32Array(r.input.buffer) }, transfer: [r.input.buffer] };
+    }
+    case 'igPart': {
+      const progress = (done, total) => self.postMessage({ id, progress: [done, total] });
+      const x = args[0] ? new Uint8Array(args[0].buffer, args[0].byteOffset, args[0].byteLength) : null;
+      const r = await api.igPart(x, args[1] || {}, args[2], args[3], progress);
+      const p = { lo: r.lo, hi: r.hi, evaluations: r.evaluations, class: r.class, baselineScore: r.baselineScore };
+      if (!r.sum) return { result: p };
+      p.sum = new Float64Array(r.sum.buffer);
+      return { result: p, transfer: [r.sum.buffer] };
+    }
+    case 'igCombine': {
+      const parts = (args[1] || []).map((p) => ({ ...p, sum: new Uint8Array(p.sum.buffer, p.sum.byteOffset, p.sum.byteLength) }));
+      const r = await api.igCombine(args[0] || {}, parts);
+      const e = JSON.parse(r.json);
+      e.map = new Float32Array(r.map.buffer);
+      e.fullMap = new Float32Array(r.full.buffer);
+      return { result: e, transfer: [r.map.buffer, r.full.buffer] };
     }
     case 'memory': {
       const m = JSON.parse(await api.memory(!!args[0]));

@@ -1,0 +1,137 @@
+package browsertest
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// poolIG is what the pool test reads back: the pooled and the one-worker
+// Integrated Gradients of the current image, and the pool's state.
+type poolIG struct {
+	Pooled, One struct {
+		FullMap []float64
+		Map     []float64
+		Class   int
+		Value   float64
+		IG      struct {
+			Sum, Gap, RelGap, BaselineScore float64
+			Evaluations                     int
+		}
+	}
+	Helpers  int
+	Broken   string
+	Progress [][2]int
+	Gap      string // the completeness line shown on the IG card
+}
+
+// TestPoolIG runs the page with a pool of two workers (?workers=2) on the
+// default model and checks that Integrated Gradients split across the main
+// worker and a helper equals the one-worker result: the full map within
+// float32 rounding, the same class, scores and completeness gap, and the gap
+// line shown on the card. Then a helper dies (an uncaught error in its
+// worker), and IG falls back to the main worker alone with the same result;
+// loading a model again brings the pool back, with the helper reloaded.
+func TestPoolIG(t *testing.T) {
+	base := site(t)
+	ctx, cancel := browser(t, 5*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?workers=2")); err != nil {
+		t.Fatal(err)
+	}
+	// The page explains the first sample by itself, IG through the pool.
+	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	const run = `(async () => {
+		const o = {method: 'ig', steps: 40, class: -1, score: 'logit', baseline: 'black', rule: 'linspace'};
+		const progress = [];
+		const pooled = await app.explainIG(o, (d, n) => progress.push([d, n]));
+		const one = await app.rpc('explain', [o]);
+		const pick = (r) => ({fullMap: Array.from(r.fullMap), map: Array.from(r.map), class: r.class, value: r.value, ig: r.ig});
+		const gap = document.querySelector('#method-ig .gap');
+		return {pooled: pick(pooled), one: pick(one), helpers: app.pool.helpers.filter((h) => !h.dead).length,
+		        broken: app.pool.broken, progress, gap: gap ? gap.textContent : ''};
+	})()`
+	check := func(what string, wantHelpers int, wantBroken bool) poolIG {
+		t.Helper()
+		if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
+			t.Fatalf("%s: page errors %q", what, errs)
+		}
+		r, err := chromedp.Run(ctx, chromedp.Evaluate[poolIG](run, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		p, o := r.Pooled, r.One
+		if r.Helpers != wantHelpers || (r.Broken != "") != wantBroken {
+			t.Errorf("%s: %d live helpers, broken %q; want %d helpers, broken %v", what, r.Helpers, r.Broken, wantHelpers, wantBroken)
+		}
+		if len(p.FullMap) == 0 || len(p.FullMap) != len(o.FullMap) || len(p.Map) != len(o.Map) {
+			t.Fatalf("%s: pooled map of %d values, one worker %d", what, len(p.FullMap), len(o.FullMap))
+		}
+		// A float64 sum in another order, rounded once to float32.
+		for i := range o.FullMap {
+			if d := math.Abs(p.FullMap[i] - o.FullMap[i]); d > 2.4e-7*math.Abs(o.FullMap[i])+1e-30 {
+				t.Fatalf("%s: pooled map[%d] = %v, one worker %v", what, i, p.FullMap[i], o.FullMap[i])
+			}
+		}
+		if p.Class != o.Class || p.Value != o.Value || p.IG.BaselineScore != o.IG.BaselineScore || p.IG.Evaluations != 40 || o.IG.Evaluations != 40 {
+			t.Errorf("%s: pooled class %d score %v baseline %v (%d evaluations), one worker %d %v %v (%d)", what,
+				p.Class, p.Value, p.IG.BaselineScore, p.IG.Evaluations, o.Class, o.Value, o.IG.BaselineScore, o.IG.Evaluations)
+		}
+		if d := math.Abs(p.IG.Gap - o.IG.Gap); d > 1e-6*(math.Abs(o.IG.Sum)+math.Abs(o.Value)) || o.IG.Sum == 0 {
+			t.Errorf("%s: pooled gap %v, one worker %v (sum %v)", what, p.IG.Gap, o.IG.Gap, o.IG.Sum)
+		}
+		if n := len(r.Progress); n == 0 || r.Progress[n-1] != [2]int{40, 40} {
+			t.Errorf("%s: progress %v, want it to end at 40 of 40", what, r.Progress)
+		}
+		t.Logf("%s: %d helpers, sum %.6g gap %.6g (one worker %.6g, %.6g); %d progress reports", what, r.Helpers, p.IG.Sum, p.IG.Gap, o.IG.Sum, o.IG.Gap, len(r.Progress))
+		return r
+	}
+	first := check("pool of 2", 1, false)
+
+	// The card the page drew from its own (pooled) run shows the gap of
+	// the one-worker result.
+	if !strings.Contains(first.Gap, "gap ") {
+		t.Fatalf("IG card: no completeness line (%q)", first.Gap)
+	}
+	card, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(async () => {
+		const r = app.state.results[3];
+		const one = await app.rpc('explain', [{method: 'ig', steps: r.ig.steps, class: Number(document.getElementById('opt-class').value),
+			score: document.querySelector('input[name="opt-score"]:checked').value,
+			baseline: document.getElementById('opt-baseline').value, rule: document.getElementById('opt-rule').value}]);
+		return [r.ig.gap, one.ig.gap, r.ig.relGap, one.ig.relGap];
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(card[0]-card[1]) > 1e-6*math.Max(1, math.Abs(card[1])) || math.Abs(card[2]-card[3]) > 1e-6*math.Max(1e-3, math.Abs(card[3])) {
+		t.Errorf("the page's pooled IG: gap %v (relative %v), one worker %v (%v)", card[0], card[2], card[1], card[3])
+	}
+
+	// A helper dies: an uncaught error in its worker.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`app.pool.helpers[0].worker.postMessage(null), true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `!!app.pool.helpers[0].dead`); err != nil {
+		t.Fatal(err)
+	}
+	check("after a helper died", 0, true)
+
+	// A new model (the same file, loaded again) brings the pool back.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		document.body.dataset.explained = '';
+		document.getElementById('model-url').value = 'models/fashion.safetensors';
+		document.getElementById('model-url-form').requestSubmit();
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.explained !== '' || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	check("after the model was loaded again", 1, false)
+}

@@ -1,0 +1,157 @@
+// pool.js splits Integrated Gradients across Web Workers (issue 6). The
+// page's own compute worker (the main worker) computes the first range of
+// IG's gradient evaluations; helpers, min(hardwareConcurrency, 4) - 1 more
+// copies of worker.js started the first time IG runs, each with its own copy
+// of the model, compute the others. The main worker adds their partial sums
+// and answers as 'explain' does. All the math is Go's (wasm/worker/pool.go);
+// this module only starts workers and moves typed arrays. Contracts:
+// api.d.ts (WorkerRequest igPlan, igPart, igCombine).
+
+// maxWorkers bounds the pool, main worker included: IG's memory (about
+// 100 MB per worker for a 224x224 model) grows with it.
+const maxWorkers = 4;
+
+// A helper: a worker.js of its own, with a promise per call.
+class Helper {
+  constructor() {
+    this.worker = new Worker('worker.js');
+    this.nextID = 1;
+    this.calls = new Map();
+    this.dead = null; // the error that killed it
+    this.model = 0;   // the model version it holds
+    this.worker.onmessage = (e) => {
+      const { id, result, error, progress } = e.data;
+      const c = this.calls.get(id);
+      if (!c) return;
+      if (progress) { if (c.onProgress) c.onProgress(progress[0], progress[1]); return; }
+      this.calls.delete(id);
+      if (error !== undefined) c.reject(new Error(error)); else c.resolve(result);
+    };
+    this.worker.onerror = (e) => {
+      e.preventDefault();
+      this.kill(new Error(e.message || 'a helper worker failed'));
+    };
+  }
+
+  rpc(method, args = [], onProgress = null, transfer = []) {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve, reject) => {
+      const id = this.nextID++;
+      this.calls.set(id, { resolve, reject, onProgress });
+      this.worker.postMessage({ id, method, args }, transfer);
+    });
+  }
+
+  kill(err) {
+    this.dead = this.dead || err;
+    this.worker.terminate();
+    for (const c of this.calls.values()) c.reject(this.dead);
+    this.calls.clear();
+  }
+}
+
+export class Pool {
+  // rpc calls the main worker (app.js's rpc). workers is the pool's size,
+  // main worker included (default min(hardwareConcurrency, 4)).
+  constructor(rpc, workers = Math.min(navigator.hardwareConcurrency || 1, maxWorkers)) {
+    this.rpc = rpc;
+    this.size = Math.max(1, Math.min(workers, maxWorkers));
+    this.helpers = [];
+    this.model = null;   // the current model file (ArrayBuffer)
+    this.version = 0;    // bumps with every model
+    this.broken = '';    // why the pool fell back to one worker for this model ('' when fine)
+    this.runs = 0;       // IG runs started: for the tests
+  }
+
+  // setModel gives the pool the model file the main worker loaded (a copy the
+  // pool keeps). Helpers reload it the next time IG runs.
+  setModel(bytes) {
+    this.model = bytes;
+    this.version++;
+    this.broken = '';
+  }
+
+  // helpersReady starts the helpers that are missing and loads the current
+  // model into each; it resolves to those that are ready.
+  async helpersReady() {
+    for (const h of this.helpers) if (h.dead) this.drop(h, h.dead); // died since the last run
+    this.helpers = this.helpers.filter((h) => !h.dead);
+    if (this.broken) return [];
+    while (this.helpers.length < this.size - 1) this.helpers.push(new Helper());
+    const v = this.version;
+    const loads = this.helpers.map(async (h) => {
+      if (h.model !== v) {
+        await h.rpc('loadModel', [this.model.slice(0)]);
+        h.model = v;
+      }
+      return h;
+    });
+    const res = await Promise.allSettled(loads);
+    const ok = [];
+    res.forEach((r, i) => {
+      if (r.status === 'fulfilled') ok.push(r.value);
+      else this.drop(this.helpers[i], r.reason);
+    });
+    this.helpers = this.helpers.filter((h) => !h.dead);
+    return ok;
+  }
+
+  drop(h, err) {
+    h.kill(err);
+    this.broken = `a helper worker failed (${err.message}); Integrated Gradients runs in one worker`;
+    console.warn(`pool: ${this.broken}`);
+  }
+
+  // explainIG computes Integrated Gradients with options o for the main
+  // worker's current image, as rpc('explain', [o]) does, split across the
+  // pool. onProgress(done, total) sums the workers' progress; stale()
+  // returning true (the image or model changed) drops the run. A helper
+  // that fails sends the computation back to the main worker alone.
+  async explainIG(o, onProgress = null, stale = () => false) {
+    this.runs++;
+    if (this.size < 2 || !this.model || this.broken) return this.rpc('explain', [o], onProgress);
+    let helpers;
+    try {
+      helpers = await this.helpersReady();
+    } catch (e) {
+      helpers = [];
+    }
+    if (!helpers.length || stale()) return this.rpc('explain', [o], onProgress);
+    const plan = await this.rpc('igPlan', [o]);
+    const n = plan.evaluations;
+    const k = Math.min(helpers.length + 1, n);
+    const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * n) / k));
+    const done = new Array(k).fill(0);
+    const progress = (i) => (d) => {
+      done[i] = d;
+      if (onProgress) onProgress(done.reduce((a, b) => a + b, 0), n);
+    };
+    const parts = helpers.slice(0, k - 1).map((h, i) => {
+      const x = plan.input.slice();
+      return h.rpc('igPart', [x, o, bounds[i + 1], bounds[i + 2]], progress(i + 1), [x.buffer])
+        .catch((e) => { this.drop(h, e); throw e; });
+    });
+    const own = this.rpc('igPart', [null, o, 0, bounds[1]], progress(0));
+    let got;
+    try {
+      got = await Promise.all(parts);
+    } catch (e) {
+      await own.catch(() => {});
+      if (stale()) throw new Error('cancelled: the image or model changed');
+      try {
+        return await this.rpc('explain', [o], onProgress);
+      } catch (e2) {
+        throw new Error(`a helper worker failed (${e.message}) and Integrated Gradients in one worker failed too: ${e2.message}`);
+      }
+    }
+    await own;
+    if (stale()) throw new Error('cancelled: the image or model changed');
+    return this.rpc('igCombine', [o, got], null, got.map((p) => p.sum.buffer));
+  }
+
+  // terminate stops every helper (they restart the next time IG runs).
+  terminate() {
+    for (const h of this.helpers) h.kill(new Error('the pool was stopped'));
+    this.helpers = [];
+  }
+}

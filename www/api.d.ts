@@ -48,6 +48,38 @@ interface MavisWorkerAPI {
    */
   evaluate(options: string /* JSON EvaluateOptions */, onProgress?: (done: number, total: number) => boolean | void):
     Promise<string /* JSON Evaluation */>;
+
+  // The worker pool (www/pool.js, wasm/worker/pool.go): Integrated Gradients
+  // split into ranges of its gradient evaluations (0 is x, the last the
+  // baseline; xai.IGPathSumTo), computed by several workers and added by the
+  // main worker (xai.CombineIGTo). options is the ExplainOptions object itself
+  // (method 'ig'), not JSON.
+
+  /** The number of gradient evaluations of IG with these options, and the current input (H x W x C float32 bytes). */
+  igPlan(options: ExplainOptions): Promise<{ evaluations: number; input: Uint8Array }>;
+  /**
+   * IG's path sum over the evaluations [lo, hi). With input (igPlan's), a
+   * helper's part: sum holds the H x W x C float64 sums; with a predicted
+   * class (class -1) and lo > 0 the helper first predicts the input to
+   * resolve it. With input null, the main worker's own part of its current
+   * input, which must start at 0 and stays in Go for igCombine (no sum).
+   */
+  igPart(input: Uint8Array | null, options: ExplainOptions, lo: number, hi: number,
+         onProgress?: (done: number, total: number) => void): Promise<IGPartResult & { sum?: Uint8Array }>;
+  /**
+   * Adds the helpers' parts to the main worker's own (same image and
+   * options) and answers as explain does; rejects when the parts do not
+   * cover the evaluations once or disagree on the class.
+   */
+  igCombine(options: ExplainOptions, parts: (IGPartResult & { sum: Uint8Array })[]):
+    Promise<{ json: string /* JSON Explanation */; map: Uint8Array; full: Uint8Array }>;
+}
+
+interface IGPartResult {
+  lo: number; hi: number;                       // the evaluations summed
+  evaluations: number;                          // of the whole path
+  class: number;                                // the class explained
+  baselineScore: number;                        // Score(baseline) when hi === evaluations, else 0
 }
 
 interface EvaluateOptions {
@@ -151,7 +183,10 @@ type WorkerRequest =
   | { id: number; method: 'explain'; args: [ExplainOptions] }
   | { id: number; method: 'memory'; args: [] | [boolean] }
   | { id: number; method: 'evaluate'; args: [EvaluateOptions] }
-  | { id: number; method: 'cancel'; args: [] };     // stops every evaluate with a smaller id; not queued
+  | { id: number; method: 'cancel'; args: [] }      // stops every evaluate with a smaller id; not queued
+  | { id: number; method: 'igPlan'; args: [ExplainOptions] }
+  | { id: number; method: 'igPart'; args: [Float32Array | null, ExplainOptions, number, number] }  // input (transferred), options, lo, hi
+  | { id: number; method: 'igCombine'; args: [ExplainOptions, (IGPartResult & { sum: Float64Array })[]] };  // sums transferred
 
 // worker.js runs the calls one at a time in the order they arrive (cancel excepted).
 
@@ -162,6 +197,8 @@ type WorkerReply =
   | { id: number; result: Memory & { wasmBytes: number } }
   | { id: number; result: Evaluation }
   | { id: number; result: true }                  // cancel
+  | { id: number; result: { evaluations: number; input: Float32Array } }                  // igPlan
+  | { id: number; result: IGPartResult & { sum?: Float64Array } }                         // igPart (sum: a helper's)
   | { id: number; progress: [number, number] }
   | { id: number; error: string };
 
@@ -200,5 +237,8 @@ interface ViewerAPI {
 //    document.body.dataset.evaluated changes and app.state.metrics holds the Evaluation. Its table
 //    cells carry data-metric and data-value (full precision).
 //    app.rpc(method, args, onProgress?) sends a WorkerRequest; app.memory(gc) = rpc('memory', [gc]).
+//    app.explainIG(options, onProgress?) is rpc('explain', [options]) for Integrated Gradients split across
+//    the worker pool (pool.js; app.pool once IG has run): the main worker plus min(hardwareConcurrency, 4) - 1
+//    helper workers, started the first time IG runs, each loading the current model.
 //    URL parameters: ?model=<relative URL of a .safetensors file>, ?autorun=0 (do not
-//    explain the first sample on load).
+//    explain the first sample on load), ?workers=N (the pool's size, main worker included; 1: no pool).

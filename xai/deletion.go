@@ -2,7 +2,6 @@ package xai
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strings"
 
@@ -56,26 +55,34 @@ func ParseReference(s string) (Reference, error) {
 	case "blur", "blurred":
 		return BlurReference, nil
 	}
-	return RISE, fmt.Errorf("xai: unknown deletion reference %q (want rise, black or blur)", s)
+	return RISE, errorf("xai: unknown deletion reference %q (want rise, black or blur)", s)
 }
 
-// DefaultEvalBatch is the number of perturbed images scored per forward
-// pass when Evaluator.Batch is 0. It equals DefaultBatch, the explainers'
-// batch, so that when maps and metrics alternate on one model (as in the
-// page) the model's layer buffers are reused instead of reallocated for
-// another batch size; a MAVIS forward pass needs about 35 MB per image.
+// DefaultEvalBatch is the batch size of an Evaluator's full passes
+// (Evaluator.Batch) when it is asked for them without a size. It equals
+// DefaultBatch, the explainers' batch, so that the model's layer buffers
+// are shared with the explainers' passes.
 const DefaultEvalBatch = DefaultBatch
 
 // Evaluator computes the faithfulness metrics of maps for one model. Like
 // Explainer it owns buffers reused between calls (repeated calls with the
-// same options allocate little: the curves and the ranking buffers are
-// reused, the model's layer buffers too while the batch size is
-// unchanged) and is not safe for concurrent use. It only runs forward
-// passes and never changes the model.
+// same options allocate little: the curves, the ranking buffers and the
+// incremental runner's activations are reused) and is not safe for
+// concurrent use. It only runs forward passes and never changes the
+// model.
+//
+// By default the perturbed images run one at a time through nn.Delta:
+// consecutive points of a deletion or insertion curve differ only in the
+// pixels of one step, so each pass after the first recomputes only the
+// layer outputs those pixels reach, with the same bits as a full pass (the
+// changed pixels are found by comparing each image with the one before).
+// The runner keeps its own copy of one image's activations (about 35 MB
+// for MAVIS at 224x224).
 type Evaluator struct {
 	Model *nn.Model
-	// Batch is the number of perturbed images per forward pass
-	// (DefaultEvalBatch when 0). The results do not depend on it.
+	// Batch, when above 0, runs every perturbed image through the whole
+	// model instead, Batch images per forward pass. The results are the
+	// same.
 	Batch int
 
 	eng   engine
@@ -87,18 +94,16 @@ type Evaluator struct {
 	ins   nn.Tensor // insertion reference
 	sc    []float64 // scores of every point of a sweep
 	pr    []float64 // probabilities of every point of a sweep
+
+	delta *nn.Delta     // the incremental runner (Batch 0)
+	img   [2]*nn.Tensor // the current and the previous image of a sweep
+	chg   []bool        // the pixels where they differ
+	dp    []float64     // the probabilities of one image
 }
 
 // NewEvaluator returns an evaluator for m (a classifier, as for New).
 func NewEvaluator(m *nn.Model) *Evaluator {
 	return &Evaluator{Model: m, eng: newEngine(m)}
-}
-
-func (ev *Evaluator) batch() int {
-	if ev.Batch > 0 {
-		return ev.Batch
-	}
-	return DefaultEvalBatch
 }
 
 // Curve is a deletion or insertion curve: Score[i] is the model's score for
@@ -116,7 +121,7 @@ type Curve struct {
 // points (x[i], y[i]) (the trapezoid rule); x must be ascending.
 func AUC(x, y []float64) float64 {
 	if len(x) != len(y) {
-		panic(fmt.Sprintf("xai: AUC of %d x values and %d y values", len(x), len(y)))
+		panic(sprintf("xai: AUC of %d x values and %d y values", len(x), len(y)))
 	}
 	var a float64
 	for i := 1; i < len(x); i++ {
@@ -137,7 +142,7 @@ func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error 
 		sigma = 5
 	}
 	if !(sigma > 0 && sigma <= 1000) {
-		return fmt.Errorf("xai: blur sigma %g out of range (0, 1000] pixels", sigma)
+		return errorf("xai: blur sigma %g out of range (0, 1000] pixels", sigma)
 	}
 	for _, t := range []*nn.Tensor{&ev.del, &ev.ins} {
 		if t.Shape != x.Shape {
@@ -153,7 +158,7 @@ func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error 
 		del = blur
 	case RISE:
 	default:
-		return fmt.Errorf("xai: unknown deletion reference %d", int(r))
+		return errorf("xai: unknown deletion reference %d", int(r))
 	}
 	p := ev.Model.Preprocess
 	if err := baselineTo(&ev.del, x, del, p); err != nil {
@@ -166,14 +171,74 @@ func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error 
 	return baselineTo(&ev.ins, x, ins, p)
 }
 
-// scores runs the n points point(i, dst) forward, Batch at a time, and
-// writes each point's score for the class into out and its probability
-// into prob (len n each). Points are
-// requested in order 0, 1, ..., n−1. With t.Class < 0 the class is the one
-// predicted for point 0. It checks ctx before every pass and returns the
-// class.
+// scores runs the n points point(i, dst) forward and writes each point's
+// score for the class into out and its probability into prob (len n
+// each). Points are requested in order 0, 1, ..., n−1. With t.Class < 0
+// the class is the one predicted for point 0. It checks ctx before every
+// pass and returns the class.
 func (ev *Evaluator) scores(ctx context.Context, n int, t Target, point func(i int, dst []float32), out, prob []float64, progress func(done, total int)) (int, error) {
-	b := ev.batch()
+	if ev.Batch > 0 {
+		return ev.scoresBatched(ctx, n, t, point, out, prob, progress)
+	}
+	m := ev.Model
+	in := m.InputShape()
+	C := in[2]
+	if ev.delta == nil {
+		ev.delta = nn.NewDelta(m, ev.eng.logits)
+		ev.img = [2]*nn.Tensor{m.NewInput(1), m.NewInput(1)}
+		ev.chg = make([]bool, in[0]*in[1])
+		ev.dp = make([]float64, ev.eng.k)
+	}
+	class := t.Class
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return class, errorf("xai: metrics stopped after %d of %d images: %w", i, n, err)
+		}
+		x, prev := ev.img[i%2], ev.img[(i+1)%2]
+		point(i, x.Data)
+		var z *nn.Tensor
+		if i == 0 {
+			z = ev.delta.Forward(x)
+		} else {
+			changedPixelsTo(ev.chg, x.Data, prev.Data, C)
+			z = ev.delta.Update(x, ev.chg)
+		}
+		// As engine.pass: the softmax in float64 from the logits.
+		softmax64(ev.dp, z.Data[:ev.eng.k])
+		if class < 0 {
+			class = argmax(ev.dp)
+		}
+		prob[i] = ev.dp[class]
+		out[i] = prob[i]
+		if t.Kind == Logit {
+			out[i] = float64(z.Data[class])
+		}
+		if progress != nil {
+			progress(i+1, n)
+		}
+	}
+	return class, nil
+}
+
+// changedPixelsTo marks in chg (h x w) the pixels of the h x w x c images
+// a and b whose values differ (bitwise).
+func changedPixelsTo(chg []bool, a, b []float32, c int) {
+	for p := range chg {
+		ar, br := a[p*c:(p+1)*c], b[p*c:(p+1)*c]
+		d := false
+		for j, v := range ar {
+			if math.Float32bits(v) != math.Float32bits(br[j]) {
+				d = true
+				break
+			}
+		}
+		chg[p] = d
+	}
+}
+
+// scoresBatched is scores with full forward passes of ev.Batch images.
+func (ev *Evaluator) scoresBatched(ctx context.Context, n int, t Target, point func(i int, dst []float32), out, prob []float64, progress func(done, total int)) (int, error) {
+	b := ev.Batch
 	passes := (n + b - 1) / b
 	b = (n + passes - 1) / passes
 	e := &ev.eng
@@ -181,7 +246,7 @@ func (ev *Evaluator) scores(ctx context.Context, n int, t Target, point func(i i
 	class := t.Class
 	for start := 0; start < n; start += b {
 		if err := ctx.Err(); err != nil {
-			return class, fmt.Errorf("xai: metrics stopped after %d of %d images: %w", start, n, err)
+			return class, errorf("xai: metrics stopped after %d of %d images: %w", start, n, err)
 		}
 		cnt := min(b, n-start)
 		for s := range cnt {

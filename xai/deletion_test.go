@@ -1,0 +1,128 @@
+package xai_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/xai"
+)
+
+// The incremental deletion and insertion passes (nn.Delta, the default)
+// are held to full batched passes (Evaluator.Batch > 0): the same curves,
+// bit for bit, since both compute every logit with the same kernels.
+
+// deltaMaps returns Grad-CAM, Saliency, a short IG and a random map of x
+// for the predicted class, and that class.
+func deltaMaps(t testing.TB, m *nn.Model, x *nn.Tensor, seed uint64) ([]xai.Map, []string, int) {
+	t.Helper()
+	ex := xai.New(m)
+	gc, err := ex.GradCAM(x, xai.CAMOptions{Target: xai.Predicted()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := xai.Target{Class: gc.Class}
+	sal, err := ex.Saliency(x, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ig, err := ex.IntegratedGradients(x, xai.IGOptions{Target: tg, Steps: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.InputShape()
+	rnd := xai.Map{H: in[0], W: in[1], C: 1, Data: make([]float32, in[0]*in[1])}
+	rng := rand.New(rand.NewPCG(seed, 3))
+	for i := range rnd.Data {
+		rnd.Data[i] = float32(rng.Float64())
+	}
+	return []xai.Map{gc.Raw, sal.Map, ig.Map, rnd}, []string{"gradcam", "saliency", "ig", "random"}, gc.Class
+}
+
+// sameCurves fails when two results differ in any score or probability.
+func sameCurves(t *testing.T, name string, got, want xai.MapMetrics) {
+	t.Helper()
+	eq := func(a, b []float64) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	if !eq(got.Deletion.Score, want.Deletion.Score) || !eq(got.Insertion.Score, want.Insertion.Score) {
+		t.Errorf("%s: deletion %v, insertion %v; want %v, %v", name, got.Deletion.Score, got.Insertion.Score, want.Deletion.Score, want.Insertion.Score)
+	}
+	if got.Class != want.Class || got.Prob != want.Prob || got.Faithfulness != want.Faithfulness {
+		t.Errorf("%s: class %d prob %v faithfulness %v; want %d, %v, %v", name, got.Class, got.Prob, got.Faithfulness, want.Class, want.Prob, want.Faithfulness)
+	}
+	for i := range want.Confidence {
+		if got.Confidence[i] != want.Confidence[i] {
+			t.Errorf("%s: confidence %+v, want %+v", name, got.Confidence[i], want.Confidence[i])
+		}
+	}
+}
+
+// checkIncremental evaluates every map with several options both ways.
+func checkIncremental(t *testing.T, m *nn.Model, x *nn.Tensor, opts []xai.MetricsOptions) {
+	t.Helper()
+	maps, names, class := deltaMaps(t, m, x, 1)
+	inc, full := xai.NewEvaluator(m), xai.NewEvaluator(m)
+	full.Batch = 5
+	ctx := context.Background()
+	for _, o := range opts {
+		o.Class = class
+		for i, mp := range maps {
+			want, err := full.Evaluate(ctx, x, mp, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := inc.Evaluate(ctx, x, mp, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameCurves(t, names[i], got, want)
+		}
+	}
+}
+
+func TestDeletionIncremental(t *testing.T) {
+	m, err := nn.BuildBuiltin("fashion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.Init(m, 11)
+	x := m.NewInput(1)
+	rng := rand.New(rand.NewPCG(11, 1))
+	for i := range x.Data {
+		x.Data[i] = float32(255 * rng.Float64())
+	}
+	checkIncremental(t, m, x, []xai.MetricsOptions{
+		{},
+		{Steps: 7, Patch: 3, Logit: true},
+		{Steps: 16, Reference: xai.BlackReference},
+		{Steps: 5, Patch: 2, Reference: xai.BlurReference, Keep: []float64{0.5, 0.2, 0.9}},
+	})
+}
+
+func TestDeletionIncrementalMAVISRandom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("MAVIS at 224x224 in -short")
+	}
+	m, err := nn.BuildBuiltin("mavis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.Init(m, 12)
+	x := m.NewInput(1)
+	rng := rand.New(rand.NewPCG(12, 1))
+	for i := range x.Data {
+		x.Data[i] = float32(255 * rng.Float64())
+	}
+	checkIncremental(t, m, x, []xai.MetricsOptions{{Steps: 4, Patch: 8}})
+}

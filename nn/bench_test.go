@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -260,4 +261,41 @@ func BenchmarkMavisTrainStep(b *testing.B) {
 	}
 	reportFlops(b, batch*(fwd+dx+dk), cpu0)
 	b.ReportMetric(batch*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkMavisLayers times each layer of MAVIS at batch 1 on its own:
+// the forward pass, and the backward pass as an explainer runs it (no
+// parameter gradients; the first convolution's input gradient included).
+// The sub-benchmarks are named by layer index and name, so that a profile
+// of where a pass goes needs no profiler (under wasm there is none):
+//
+//	PATH=$PATH:$(go env GOROOT)/lib/wasm GOOS=js GOARCH=wasm go test ./nn -run '^$' -bench MavisLayers -benchtime 5x
+func BenchmarkMavisLayers(b *testing.B) {
+	m, x := benchModel(b, "mavis", 1)
+	logits := m.Logits()
+	dy := NewTensor(1, 1, 1, m.Shapes[logits][2])
+	dy.Data[0] = 1
+	m.Forward(x)
+	m.Backward(dy, logits, 0)
+	for i := 0; i <= logits; i++ {
+		l := m.Layers[i]
+		in := x
+		if i > 0 {
+			in = m.Output(i - 1)
+		}
+		g := m.Grad(i)
+		b.Run(fmt.Sprintf("%02d-%s/forward", i, l.Name()), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				l.Forward(in)
+			}
+		})
+		b.Run(fmt.Sprintf("%02d-%s/backward", i, l.Name()), func(b *testing.B) {
+			l.Forward(in) // Backward uses what the last Forward cached
+			b.ReportAllocs()
+			for b.Loop() {
+				l.Backward(g)
+			}
+		})
+	}
 }

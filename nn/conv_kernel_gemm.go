@@ -259,6 +259,13 @@ func (cw *convWork) packCol(ws *convWorker, a []float32, p0, rows int) {
 // rows side by side, the layout of a packed A block.
 func interleave(dst []float32, src [][]float32) {
 	switch len(src) {
+	case 3:
+		s0, s1, s2 := src[0], src[1][:len(src[0])], src[2][:len(src[0])]
+		dst = dst[:3*len(s0)]
+		for i := range s0 {
+			d := dst[3*i : 3*i+3 : 3*i+3]
+			d[0], d[1], d[2] = s0[i], s1[i], s2[i]
+		}
 	case 2:
 		s0, s1 := src[0], src[1][:len(src[0])]
 		dst = dst[:2*len(s0)]

@@ -41,7 +41,10 @@ const maxMR = 8
 
 // microKernels lists the kernels this build and CPU can run, portable
 // first; the last one is in use.
-var microKernels = []microKernelInfo{{"go 2x8", micro2x8, 2, 8, true, micro2x8Store}}
+var microKernels = []microKernelInfo{
+	{"go 2x8", micro2x8, 2, 8, true, micro2x8Store},
+	{"go 3x4", micro3x4, 3, 4, true, micro3x4Store},
+}
 
 // The kernel in use, its tile shape, and whether stride-1 3x3
 // convolutions go through Winograd (conv_kernel_winograd.go). With the
@@ -49,12 +52,12 @@ var microKernels = []microKernelInfo{{"go 2x8", micro2x8, 2, 8, true, micro2x8St
 // GFLOP/cpu-s at 112x112x64); with AVX-512 the scalar transforms cost more
 // than they save (27 against 36-42), so the vector kernels use im2col.
 var (
-	gemmMicro    microKernel      = micro2x8
-	gemmMR       int              = 2
-	gemmNR       int              = 8
-	gemmKernel   string           = "go 2x8"
+	gemmMicro    microKernel      = micro3x4
+	gemmMR       int              = 3
+	gemmNR       int              = 4
+	gemmKernel   string           = "go 3x4"
 	gemmWinograd bool             = true
-	gemmStore    microStoreKernel = micro2x8Store
+	gemmStore    microStoreKernel = micro3x4Store
 )
 
 // addMicroKernel registers a faster kernel and makes it the one in use.
@@ -69,9 +72,181 @@ func useMicroKernel(k microKernelInfo) {
 	gemmMicro, gemmMR, gemmNR, gemmKernel, gemmWinograd, gemmStore = k.kernel, k.mr, k.nr, k.name, k.winograd, k.store
 }
 
-// micro2x8 is the portable kernel: 16 scalar accumulators fit the 16
-// float registers of Go's amd64 and wasm back ends, and unrolling k by two
-// halves the loop overhead, which dominates under wasm.
+// micro3x4 is the portable kernel: 12 accumulators, the three values of
+// A and one of B fill exactly the 16 float32 registers of Go's wasm back
+// end (F0-F15; amd64 has 16 too), so nothing spills to the stack. One B
+// value is loaded at a time and used three times. The 2x8 tile needs 16
+// accumulators plus operands and spilled half of them on every step: 3x4
+// runs 1.4x faster under wasm (nn/BENCHMARKS.md, 2026-11-26 16:20).
+//
+//	a: (kc, 3)   b: (kc, 4)   c: (3 rows of stride ldc, 4)
+func micro3x4(kc int, a, b, c []float32, ldc int) {
+	var c00, c01, c02, c03 float32
+	var c10, c11, c12, c13 float32
+	var c20, c21, c22, c23 float32
+	a = a[:kc*3]
+	b = b[:kc*4]
+	for len(a) >= 6 && len(b) >= 8 {
+		{
+			a0, a1, a2 := a[0], a[1], a[2]
+			b0 := b[0]
+			c00 += a0 * b0
+			c10 += a1 * b0
+			c20 += a2 * b0
+			b1 := b[1]
+			c01 += a0 * b1
+			c11 += a1 * b1
+			c21 += a2 * b1
+			b2 := b[2]
+			c02 += a0 * b2
+			c12 += a1 * b2
+			c22 += a2 * b2
+			b3 := b[3]
+			c03 += a0 * b3
+			c13 += a1 * b3
+			c23 += a2 * b3
+		}
+		{
+			a0, a1, a2 := a[3], a[4], a[5]
+			b0 := b[4]
+			c00 += a0 * b0
+			c10 += a1 * b0
+			c20 += a2 * b0
+			b1 := b[5]
+			c01 += a0 * b1
+			c11 += a1 * b1
+			c21 += a2 * b1
+			b2 := b[6]
+			c02 += a0 * b2
+			c12 += a1 * b2
+			c22 += a2 * b2
+			b3 := b[7]
+			c03 += a0 * b3
+			c13 += a1 * b3
+			c23 += a2 * b3
+		}
+		a = a[6:]
+		b = b[8:]
+	}
+	if len(a) >= 3 && len(b) >= 4 {
+		a0, a1, a2 := a[0], a[1], a[2]
+		b0 := b[0]
+		c00 += a0 * b0
+		c10 += a1 * b0
+		c20 += a2 * b0
+		b1 := b[1]
+		c01 += a0 * b1
+		c11 += a1 * b1
+		c21 += a2 * b1
+		b2 := b[2]
+		c02 += a0 * b2
+		c12 += a1 * b2
+		c22 += a2 * b2
+		b3 := b[3]
+		c03 += a0 * b3
+		c13 += a1 * b3
+		c23 += a2 * b3
+	}
+	r0 := c[:4]
+	r0[0], r0[1], r0[2], r0[3] = r0[0]+c00, r0[1]+c01, r0[2]+c02, r0[3]+c03
+	r1 := c[1*ldc:][:4]
+	r1[0], r1[1], r1[2], r1[3] = r1[0]+c10, r1[1]+c11, r1[2]+c12, r1[3]+c13
+	r2 := c[2*ldc:][:4]
+	r2[0], r2[1], r2[2], r2[3] = r2[0]+c20, r2[1]+c21, r2[2]+c22, r2[3]+c23
+}
+
+// micro3x4Store is micro3x4 writing c = A·B + bias, then the ReLU when
+// relu is set (see micro2x8Store).
+//
+//	a: (kc, 3)   b: (kc, 4)   c: (3 rows of stride ldc, 4)   bias: (4)
+func micro3x4Store(kc int, a, b, c []float32, ldc int, bias []float32, relu bool) {
+	var c00, c01, c02, c03 float32
+	var c10, c11, c12, c13 float32
+	var c20, c21, c22, c23 float32
+	a = a[:kc*3]
+	b = b[:kc*4]
+	for len(a) >= 6 && len(b) >= 8 {
+		{
+			a0, a1, a2 := a[0], a[1], a[2]
+			b0 := b[0]
+			c00 += a0 * b0
+			c10 += a1 * b0
+			c20 += a2 * b0
+			b1 := b[1]
+			c01 += a0 * b1
+			c11 += a1 * b1
+			c21 += a2 * b1
+			b2 := b[2]
+			c02 += a0 * b2
+			c12 += a1 * b2
+			c22 += a2 * b2
+			b3 := b[3]
+			c03 += a0 * b3
+			c13 += a1 * b3
+			c23 += a2 * b3
+		}
+		{
+			a0, a1, a2 := a[3], a[4], a[5]
+			b0 := b[4]
+			c00 += a0 * b0
+			c10 += a1 * b0
+			c20 += a2 * b0
+			b1 := b[5]
+			c01 += a0 * b1
+			c11 += a1 * b1
+			c21 += a2 * b1
+			b2 := b[6]
+			c02 += a0 * b2
+			c12 += a1 * b2
+			c22 += a2 * b2
+			b3 := b[7]
+			c03 += a0 * b3
+			c13 += a1 * b3
+			c23 += a2 * b3
+		}
+		a = a[6:]
+		b = b[8:]
+	}
+	if len(a) >= 3 && len(b) >= 4 {
+		a0, a1, a2 := a[0], a[1], a[2]
+		b0 := b[0]
+		c00 += a0 * b0
+		c10 += a1 * b0
+		c20 += a2 * b0
+		b1 := b[1]
+		c01 += a0 * b1
+		c11 += a1 * b1
+		c21 += a2 * b1
+		b2 := b[2]
+		c02 += a0 * b2
+		c12 += a1 * b2
+		c22 += a2 * b2
+		b3 := b[3]
+		c03 += a0 * b3
+		c13 += a1 * b3
+		c23 += a2 * b3
+	}
+	bias = bias[:4]
+	b0, b1, b2, b3 := bias[0], bias[1], bias[2], bias[3]
+	c00, c01, c02, c03 = c00+b0, c01+b1, c02+b2, c03+b3
+	c10, c11, c12, c13 = c10+b0, c11+b1, c12+b2, c13+b3
+	c20, c21, c22, c23 = c20+b0, c21+b1, c22+b2, c23+b3
+	if relu {
+		c00, c01, c02, c03 = reluF(c00), reluF(c01), reluF(c02), reluF(c03)
+		c10, c11, c12, c13 = reluF(c10), reluF(c11), reluF(c12), reluF(c13)
+		c20, c21, c22, c23 = reluF(c20), reluF(c21), reluF(c22), reluF(c23)
+	}
+	r0 := c[:4]
+	r0[0], r0[1], r0[2], r0[3] = c00, c01, c02, c03
+	r1 := c[ldc:][:4]
+	r1[0], r1[1], r1[2], r1[3] = c10, c11, c12, c13
+	r2 := c[2*ldc:][:4]
+	r2[0], r2[1], r2[2], r2[3] = c20, c21, c22, c23
+}
+
+// micro2x8 is the former portable kernel, kept for comparison (the
+// ByKernel benchmark): 16 accumulators, k unrolled by two. With its
+// operands it needs more than the 16 float registers, and Go spills.
 func micro2x8(kc int, a, b, c []float32, ldc int) {
 	var c00, c01, c02, c03, c04, c05, c06, c07 float32
 	var c10, c11, c12, c13, c14, c15, c16, c17 float32

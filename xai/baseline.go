@@ -1,7 +1,6 @@
 package xai
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -45,15 +44,15 @@ func ParseBaseline(s string) (Baseline, error) {
 	case "noise", "uniform":
 		return Baseline{Kind: Noise}, nil
 	}
-	return Baseline{}, fmt.Errorf("xai: unknown baseline %q (want black, white, blur, noise or an image)", s)
+	return Baseline{}, errorf("xai: unknown baseline %q (want black, white, blur, noise or an image)", s)
 }
 
 func (b Baseline) String() string {
 	switch b.Kind {
 	case Blur:
-		return fmt.Sprintf("blur(sigma=%g)", b.sigma())
+		return sprintf("blur(sigma=%g)", b.sigma())
 	case Noise:
-		return fmt.Sprintf("noise(seed=%d)", b.Seed)
+		return sprintf("noise(seed=%d)", b.Seed)
 	}
 	return b.Kind.String()
 }
@@ -78,7 +77,7 @@ func baselineTo(dst, x *nn.Tensor, b Baseline, p nn.Preprocess) error {
 	case Blur:
 		s := b.sigma()
 		if !(s > 0 && s <= 1000) {
-			return fmt.Errorf("xai: blur baseline sigma %g out of range (0, 1000] pixels", b.Sigma)
+			return errorf("xai: blur baseline sigma %g out of range (0, 1000] pixels", b.Sigma)
 		}
 		gaussianBlurTo(dst, x, s)
 	case Noise:
@@ -88,11 +87,11 @@ func baselineTo(dst, x *nn.Tensor, b Baseline, p nn.Preprocess) error {
 		}
 	case Custom:
 		if b.Image == nil || b.Image.Shape != x.Shape || len(b.Image.Data) != len(x.Data) {
-			return fmt.Errorf("xai: baseline image %v, want the input's shape %v", b.Image, x)
+			return errorf("xai: baseline image %v, want the input's shape %v", b.Image, x)
 		}
 		copy(dst.Data, b.Image.Data)
 	default:
-		return fmt.Errorf("xai: unknown baseline kind %d", int(b.Kind))
+		return errorf("xai: unknown baseline kind %d", int(b.Kind))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package xai
 
 import (
-	"fmt"
 	"image/color"
 	"math"
 	"slices"
@@ -97,7 +96,7 @@ func ColormapByName(name string) (*Colormap, error) {
 	if i := slices.IndexFunc(colormaps, func(c *Colormap) bool { return c.Name == n }); i >= 0 {
 		return colormaps[i], nil
 	}
-	return nil, fmt.Errorf("xai: unknown colormap %q (have %s)", name, strings.Join(ColormapNames(), ", "))
+	return nil, errorf("xai: unknown colormap %q (have %s)", name, strings.Join(ColormapNames(), ", "))
 }
 
 // listed builds a colormap from colours at positions pos/scale.

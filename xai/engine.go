@@ -1,7 +1,6 @@
 package xai
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -196,11 +195,11 @@ func (e *engine) spatialLayer(name string) (int, error) {
 				return i, nil
 			}
 		}
-		return -1, fmt.Errorf("xai: the model has no Conv2D layer before its logits; name a layer with a spatial output")
+		return -1, errorf("xai: the model has no Conv2D layer before its logits; name a layer with a spatial output")
 	}
 	i := m.Index(name)
 	if i < 0 {
-		return -1, fmt.Errorf("xai: the model has no layer %q (%s)", name, layerList(m))
+		return -1, errorf("xai: the model has no layer %q (%s)", name, layerList(m))
 	}
 	s := m.Shapes[i]
 	// Spatial: an H x W map, or the 1 x 1 output of a convolution or
@@ -219,10 +218,10 @@ walk:
 		}
 	}
 	if !spatial {
-		return -1, fmt.Errorf("xai: layer %q has no spatial output (its output is %dx%dx%d, one value per feature, not a map over image positions); Grad-CAM needs a convolution, pooling or normalisation layer before the Flatten", name, s[0], s[1], s[2])
+		return -1, errorf("xai: layer %q has no spatial output (its output is %dx%dx%d, one value per feature, not a map over image positions); Grad-CAM needs a convolution, pooling or normalisation layer before the Flatten", name, s[0], s[1], s[2])
 	}
 	if i >= e.logits {
-		return -1, fmt.Errorf("xai: layer %q is not before the logits layer %q", name, m.Layers[e.logits].Name())
+		return -1, errorf("xai: layer %q is not before the logits layer %q", name, m.Layers[e.logits].Name())
 	}
 	return i, nil
 }

@@ -2,7 +2,6 @@ package xai
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 )
@@ -31,10 +30,10 @@ import (
 // resized bilinearly to h x w. It panics when m is empty.
 func pixelMapTo(dst []float32, h, w int, m Map) {
 	if m.H < 1 || m.W < 1 || m.C < 1 || len(m.Data) != m.H*m.W*m.C {
-		panic(fmt.Sprintf("xai: map %v with %d values", m, len(m.Data)))
+		panic(sprintf("xai: map %v with %d values", m, len(m.Data)))
 	}
 	if len(dst) != h*w {
-		panic(fmt.Sprintf("xai: pixel map of %d values for %dx%d", len(dst), h, w))
+		panic(sprintf("xai: pixel map of %d values for %dx%d", len(dst), h, w))
 	}
 	src := m.Data
 	if m.C > 1 {
@@ -125,7 +124,7 @@ func nanLow(v float64) float64 {
 // It is the order in which Deletion removes pixels.
 func RankPixels(m Map, h, w int) []int {
 	if h < 1 || w < 1 || m.H < 1 || m.W < 1 || m.C < 1 || len(m.Data) != m.H*m.W*m.C {
-		panic(fmt.Sprintf("xai: ranking map %v at %dx%d", m, h, w))
+		panic(sprintf("xai: ranking map %v at %dx%d", m, h, w))
 	}
 	pix := make([]float32, h*w)
 	pixelMapTo(pix, h, w, m)
@@ -143,10 +142,10 @@ func RankPixels(m Map, h, w int) []int {
 // panic).
 func checkMap(m Map) error {
 	if m.H < 1 || m.W < 1 || m.C < 1 || m.H > 1<<14 || m.W > 1<<14 || m.C > 1<<12 {
-		return fmt.Errorf("xai: map %v is empty or too large", m)
+		return errorf("xai: map %v is empty or too large", m)
 	}
 	if len(m.Data) != m.H*m.W*m.C {
-		return fmt.Errorf("xai: map %v holds %d values, want %d", m, len(m.Data), m.H*m.W*m.C)
+		return errorf("xai: map %v holds %d values, want %d", m, len(m.Data), m.H*m.W*m.C)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package xai
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -64,10 +63,10 @@ func (ex *Explainer) check(x *nn.Tensor, t Target) error {
 	in := ex.Model.InputShape()
 	want := [4]int{1, in[0], in[1], in[2]}
 	if x == nil || x.Shape != want {
-		return fmt.Errorf("xai: input %v, want %dx%dx%dx%d", x, 1, in[0], in[1], in[2])
+		return errorf("xai: input %v, want %dx%dx%dx%d", x, 1, in[0], in[1], in[2])
 	}
 	if len(x.Data) != x.Len() {
-		return fmt.Errorf("xai: input %v holds %d values, want %d", x, len(x.Data), x.Len())
+		return errorf("xai: input %v holds %d values, want %d", x, len(x.Data), x.Len())
 	}
 	return t.check(ex.eng.k)
 }

@@ -1,7 +1,6 @@
 package xai
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -15,12 +14,12 @@ type Box struct {
 	Y1 int `json:"y1"`
 }
 
-func (b Box) String() string { return fmt.Sprintf("(%d,%d)-(%d,%d)", b.X0, b.Y0, b.X1, b.Y1) }
+func (b Box) String() string { return sprintf("(%d,%d)-(%d,%d)", b.X0, b.Y0, b.X1, b.Y1) }
 
 // check validates b on an h x w grid.
 func (b Box) check(h, w int) error {
 	if b.X0 < 0 || b.Y0 < 0 || b.X1 > w || b.Y1 > h || b.X0 >= b.X1 || b.Y0 >= b.Y1 {
-		return fmt.Errorf("xai: box %v is empty or outside the %dx%d input", b, w, h)
+		return errorf("xai: box %v is empty or outside the %dx%d input", b, w, h)
 	}
 	return nil
 }
@@ -32,10 +31,10 @@ func (b Box) check(h, w int) error {
 // crop). The result is clamped to the grid and at least one pixel wide.
 func ScaleBox(x0, y0, x1, y1, iw, ih, w, h int) (Box, error) {
 	if iw < 1 || ih < 1 || w < 1 || h < 1 {
-		return Box{}, fmt.Errorf("xai: box on a %dx%d image for a %dx%d input", iw, ih, w, h)
+		return Box{}, errorf("xai: box on a %dx%d image for a %dx%d input", iw, ih, w, h)
 	}
 	if x0 < 0 || y0 < 0 || x1 < x0 || y1 < y0 || x1 >= iw || y1 >= ih {
-		return Box{}, fmt.Errorf("xai: box (%d,%d)-(%d,%d) is not inside the %dx%d image", x0, y0, x1, y1, iw, ih)
+		return Box{}, errorf("xai: box (%d,%d)-(%d,%d) is not inside the %dx%d image", x0, y0, x1, y1, iw, ih)
 	}
 	sx, sy := float64(w)/float64(iw), float64(h)/float64(ih)
 	b := Box{

@@ -1,7 +1,5 @@
 package xai
 
-import "fmt"
-
 // Map is an H x W x C grid of float32 values in row-major HWC order, like a
 // one-sample nn.Tensor: element (h, w, c) is Data[(h*W+w)*C+c] (Offset
 // computes it). CAM and saliency maps have C = 1, gradients and
@@ -14,7 +12,7 @@ type Map struct {
 // NewMap returns a zeroed h x w x c map.
 func NewMap(h, w, c int) Map {
 	if h < 0 || w < 0 || c < 0 {
-		panic(fmt.Sprintf("xai: negative map shape %dx%dx%d", h, w, c))
+		panic(sprintf("xai: negative map shape %dx%dx%d", h, w, c))
 	}
 	return Map{H: h, W: w, C: c, Data: make([]float32, h*w*c)}
 }
@@ -31,7 +29,7 @@ func (m Map) Shape() []int {
 	return []int{m.H, m.W, m.C}
 }
 
-func (m Map) String() string { return fmt.Sprintf("%dx%dx%d", m.H, m.W, m.C) }
+func (m Map) String() string { return sprintf("%dx%dx%d", m.H, m.W, m.C) }
 
 // reshape makes m an h x w x c map, reusing its storage when large enough.
 // The contents are unspecified.

@@ -2,7 +2,6 @@ package xai
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 
@@ -125,7 +124,7 @@ func (ev *Evaluator) EvaluateTo(ctx context.Context, dst *MapMetrics, x *nn.Tens
 	in := ev.Model.InputShape()
 	H, W, C := in[0], in[1], in[2]
 	if x == nil || x.Shape != [4]int{1, H, W, C} || len(x.Data) != H*W*C {
-		return fmt.Errorf("xai: input %v, want 1x%dx%dx%d", x, H, W, C)
+		return errorf("xai: input %v, want 1x%dx%dx%d", x, H, W, C)
 	}
 	if err := checkMap(m); err != nil {
 		return err
@@ -138,10 +137,10 @@ func (ev *Evaluator) EvaluateTo(ctx context.Context, dst *MapMetrics, x *nn.Tens
 		k = 32
 	}
 	if k < 1 || k > 100000 {
-		return fmt.Errorf("xai: %d deletion steps (want 1..100000)", o.Steps)
+		return errorf("xai: %d deletion steps (want 1..100000)", o.Steps)
 	}
 	if o.Patch < 0 || o.Patch > max(H, W) {
-		return fmt.Errorf("xai: patch size %d out of range 1..%d pixels", o.Patch, max(H, W))
+		return errorf("xai: patch size %d out of range 1..%d pixels", o.Patch, max(H, W))
 	}
 	keep := o.Keep
 	if keep == nil {
@@ -149,7 +148,7 @@ func (ev *Evaluator) EvaluateTo(ctx context.Context, dst *MapMetrics, x *nn.Tens
 	}
 	for _, f := range keep {
 		if !(f >= 0 && f <= 1) {
-			return fmt.Errorf("xai: kept fraction %g outside [0, 1]", f)
+			return errorf("xai: kept fraction %g outside [0, 1]", f)
 		}
 	}
 	if o.Box != nil {
@@ -158,7 +157,7 @@ func (ev *Evaluator) EvaluateTo(ctx context.Context, dst *MapMetrics, x *nn.Tens
 		}
 	}
 	if o.Tolerance < 0 {
-		return fmt.Errorf("xai: pointing-game tolerance %d pixels is negative", o.Tolerance)
+		return errorf("xai: pointing-game tolerance %d pixels is negative", o.Tolerance)
 	}
 	if ctx == nil {
 		ctx = context.Background()

@@ -1,7 +1,6 @@
 package xai
 
 import (
-	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -42,7 +41,7 @@ func InputImage(x *nn.Tensor, p nn.Preprocess) *image.RGBA {
 func HeatmapTo(dst *image.RGBA, m Map, cm *Colormap, s Scale) (flat bool) {
 	b := dst.Bounds()
 	if m.C != 1 || m.H != b.Dy() || m.W != b.Dx() {
-		panic(fmt.Sprintf("xai: HeatmapTo: map %v for a %dx%d image", m, b.Dx(), b.Dy()))
+		panic(sprintf("xai: HeatmapTo: map %v for a %dx%d image", m, b.Dx(), b.Dy()))
 	}
 	norm := make([]float32, len(m.Data))
 	flat = NormalizeTo(norm, m.Data, s)

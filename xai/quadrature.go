@@ -1,7 +1,6 @@
 package xai
 
 import (
-	"fmt"
 	"math"
 	"strings"
 )
@@ -45,7 +44,7 @@ func ParseRule(s string) (Rule, error) {
 	case "gauss-legendre", "gausslegendre", "gauss", "gl":
 		return GaussLegendre, nil
 	}
-	return Linspace, fmt.Errorf("xai: unknown integration rule %q (want linspace, trapezoid or gauss-legendre)", s)
+	return Linspace, errorf("xai: unknown integration rule %q (want linspace, trapezoid or gauss-legendre)", s)
 }
 
 // maxSteps bounds IG steps and SmoothGrad samples.
@@ -59,7 +58,7 @@ func alphas(r Rule, m int) (alpha, weight []float64, err error) {
 		lo = 1
 	}
 	if m < lo || m > maxSteps {
-		return nil, nil, fmt.Errorf("xai: %d integration steps for the %s rule (want %d..%d)", m, r, lo, maxSteps)
+		return nil, nil, errorf("xai: %d integration steps for the %s rule (want %d..%d)", m, r, lo, maxSteps)
 	}
 	alpha, weight = make([]float64, m), make([]float64, m)
 	switch r {
@@ -83,7 +82,7 @@ func alphas(r Rule, m int) (alpha, weight []float64, err error) {
 			weight[k] = w[k] / 2
 		}
 	default:
-		return nil, nil, fmt.Errorf("xai: unknown integration rule %d", int(r))
+		return nil, nil, errorf("xai: unknown integration rule %d", int(r))
 	}
 	return alpha, weight, nil
 }

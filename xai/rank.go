@@ -2,7 +2,6 @@ package xai
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -101,24 +100,24 @@ func MethodLabel(method string) string {
 func (s MethodScore) problems() []string {
 	var p []string
 	if s.Sanity != nil && !s.Sanity.Pass {
-		p = append(p, fmt.Sprintf("%s failed the randomisation check (its map barely changes when the weights are scrambled: mean Spearman %.2f > %.2f)",
+		p = append(p, sprintf("%s failed the randomisation check (its map barely changes when the weights are scrambled: mean Spearman %.2f > %.2f)",
 			MethodLabel(s.Method), s.Sanity.Mean, s.Sanity.Threshold))
 	}
 	if s.Gap != nil && !(math.Abs(*s.Gap) <= GapThreshold) {
-		p = append(p, fmt.Sprintf("%s misses completeness by %s of the score difference (more than %.0f%%: more steps needed)",
+		p = append(p, sprintf("%s misses completeness by %s of the score difference (more than %.0f%%: more steps needed)",
 			MethodLabel(s.Method), percent(*s.Gap), 100*GapThreshold))
 	}
 	if math.IsNaN(s.Faithfulness) {
-		p = append(p, fmt.Sprintf("%s has no faithfulness score", MethodLabel(s.Method)))
+		p = append(p, sprintf("%s has no faithfulness score", MethodLabel(s.Method)))
 	}
 	return p
 }
 
 func percent(v float64) string {
 	if math.IsInf(v, 0) {
-		return fmt.Sprintf("%+.0f%%", v)
+		return sprintf("%+.0f%%", v)
 	}
-	return fmt.Sprintf("%+.0f%%", 100*v)
+	return sprintf("%+.0f%%", 100*v)
 }
 
 // Rank orders the methods by Faithfulness (insertion AUC − deletion AUC,
@@ -151,37 +150,37 @@ func Rank(scores []MethodScore) Ranking {
 	}
 	switch {
 	case !(top.Faithfulness > 0):
-		r.Verdict = fmt.Sprintf("Trust none of these maps: even the best, %s, does no better than a random pixel order (insertion − deletion AUC %.3f)%s.",
+		r.Verdict = sprintf("Trust none of these maps: even the best, %s, does no better than a random pixel order (insertion − deletion AUC %.3f)%s.",
 			MethodLabel(top.Method), top.Faithfulness, flags)
 	case trusted < 0:
-		r.Verdict = fmt.Sprintf("Trust none of these maps: %s ranks highest (insertion − deletion AUC %.3f) but every method has a problem%s.",
+		r.Verdict = sprintf("Trust none of these maps: %s ranks highest (insertion − deletion AUC %.3f) but every method has a problem%s.",
 			MethodLabel(top.Method), top.Faithfulness, flags)
 	case trusted == 0:
 		s := r.Scores[0]
 		r.Trusted = s.Method
-		why := fmt.Sprintf("the pixels it marks are the ones the model's score depends on most (best insertion − deletion AUC, %.3f", s.Faithfulness)
+		why := sprintf("the pixels it marks are the ones the model's score depends on most (best insertion − deletion AUC, %.3f", s.Faithfulness)
 		if len(r.Scores) > 1 {
 			n := r.Scores[1]
-			if fmt.Sprintf("%.3f", n.Faithfulness) == fmt.Sprintf("%.3f", s.Faithfulness) {
-				why += fmt.Sprintf(", tied with %s to three decimals", MethodLabel(n.Method))
+			if sprintf("%.3f", n.Faithfulness) == sprintf("%.3f", s.Faithfulness) {
+				why += sprintf(", tied with %s to three decimals", MethodLabel(n.Method))
 			} else {
-				why += fmt.Sprintf(", against %.3f for %s", n.Faithfulness, MethodLabel(n.Method))
+				why += sprintf(", against %.3f for %s", n.Faithfulness, MethodLabel(n.Method))
 			}
 		}
 		why += ")"
 		if s.Sanity != nil {
 			why += " and it passes the randomisation check"
 		}
-		r.Verdict = fmt.Sprintf("Trust %s: %s%s.", MethodLabel(s.Method), why, flags)
+		r.Verdict = sprintf("Trust %s: %s%s.", MethodLabel(s.Method), why, flags)
 	default:
 		s := r.Scores[trusted]
 		r.Trusted = s.Method
-		why := fmt.Sprintf("it is the most faithful map without a problem (insertion − deletion AUC %.3f, against %.3f for %s, which is flagged)",
+		why := sprintf("it is the most faithful map without a problem (insertion − deletion AUC %.3f, against %.3f for %s, which is flagged)",
 			s.Faithfulness, top.Faithfulness, MethodLabel(top.Method))
 		if s.Sanity != nil {
 			why += " and it passes the randomisation check"
 		}
-		r.Verdict = fmt.Sprintf("Trust %s: %s%s.", MethodLabel(s.Method), why, flags)
+		r.Verdict = sprintf("Trust %s: %s%s.", MethodLabel(s.Method), why, flags)
 	}
 	return r
 }

@@ -1,7 +1,6 @@
 package xai
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -98,14 +97,14 @@ func (ex *Explainer) SmoothGrad(x *nn.Tensor, o SmoothGradOptions) (SaliencyMap,
 		n = 25
 	}
 	if n < 1 || n > maxSteps {
-		return SaliencyMap{}, fmt.Errorf("xai: smoothgrad samples %d out of range 1..%d", n, maxSteps)
+		return SaliencyMap{}, errorf("xai: smoothgrad samples %d out of range 1..%d", n, maxSteps)
 	}
 	frac := o.Noise
 	if frac == 0 {
 		frac = 0.15
 	}
 	if !(frac > 0 && frac <= 10) {
-		return SaliencyMap{}, fmt.Errorf("xai: smoothgrad noise %g out of range (a fraction of the input range, such as 0.15)", o.Noise)
+		return SaliencyMap{}, errorf("xai: smoothgrad noise %g out of range (a fraction of the input range, such as 0.15)", o.Noise)
 	}
 	lo, hi := inputRange(ex.Model.Preprocess)
 	sigma := frac * (hi - lo)

@@ -3,7 +3,6 @@ package xai
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -99,13 +98,13 @@ func RandomisationCheck(ctx context.Context, m *nn.Model, x *nn.Tensor, fn MapFu
 		}
 	}
 	if o.Steps < 0 {
-		return SanityResult{}, fmt.Errorf("xai: %d randomisation steps", o.Steps)
+		return SanityResult{}, errorf("xai: %d randomisation steps", o.Steps)
 	}
 	if o.Steps > 0 && o.Steps < len(steps) {
 		steps = steps[:o.Steps]
 	}
 	if len(steps) == 0 {
-		return SanityResult{}, fmt.Errorf("xai: the model has no Conv2D or Dense layer to randomise")
+		return SanityResult{}, errorf("xai: the model has no Conv2D or Dense layer to randomise")
 	}
 	total := len(steps) + 1
 	orig, err := fn(ex, x, t)
@@ -120,7 +119,7 @@ func RandomisationCheck(ctx context.Context, m *nn.Model, x *nn.Tensor, fn MapFu
 	rng := rand.New(rand.NewPCG(o.Seed, 0xadeba10))
 	for s, i := range steps {
 		if err := ctx.Err(); err != nil {
-			return SanityResult{}, fmt.Errorf("xai: randomisation check stopped after %d of %d steps: %w", s, len(steps), err)
+			return SanityResult{}, errorf("xai: randomisation check stopped after %d of %d steps: %w", s, len(steps), err)
 		}
 		reinit(cp.Layers[i], rng)
 		got, err := fn(ex, x, t)
@@ -129,7 +128,7 @@ func RandomisationCheck(ctx context.Context, m *nn.Model, x *nn.Tensor, fn MapFu
 		}
 		b := absChannelSum(got)
 		if len(b) != len(a) {
-			return SanityResult{}, fmt.Errorf("xai: map %v after randomising %s, want %v as before", got, cp.Layers[i].Name(), orig)
+			return SanityResult{}, errorf("xai: map %v after randomising %s, want %v as before", got, cp.Layers[i].Name(), orig)
 		}
 		r.Layers = append(r.Layers, cp.Layers[i].Name())
 		r.Spearman = append(r.Spearman, Spearman(a, b))
@@ -186,11 +185,11 @@ func CloneModel(m *nn.Model) (*nn.Model, error) {
 	cp.Preprocess = m.Preprocess
 	src, dst := m.Params(), cp.Params()
 	if len(src) != len(dst) {
-		return nil, fmt.Errorf("xai: model has %d parameters, its spec builds %d", len(src), len(dst))
+		return nil, errorf("xai: model has %d parameters, its spec builds %d", len(src), len(dst))
 	}
 	for i, p := range src {
 		if len(p.Value) != len(dst[i].Value) || p.Name != dst[i].Name {
-			return nil, fmt.Errorf("xai: parameter %s has %d values, its spec builds %s with %d", p.Name, len(p.Value), dst[i].Name, len(dst[i].Value))
+			return nil, errorf("xai: parameter %s has %d values, its spec builds %s with %d", p.Name, len(p.Value), dst[i].Name, len(dst[i].Value))
 		}
 		copy(dst[i].Value, p.Value)
 	}
@@ -204,7 +203,7 @@ func CloneModel(m *nn.Model) (*nn.Model, error) {
 // NaNs rank below every number. It panics when the lengths differ.
 func Spearman(a, b []float64) float64 {
 	if len(a) != len(b) {
-		panic(fmt.Sprintf("xai: Spearman of %d and %d values", len(a), len(b)))
+		panic(sprintf("xai: Spearman of %d and %d values", len(a), len(b)))
 	}
 	if len(a) < 2 {
 		return 0

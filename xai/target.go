@@ -1,7 +1,7 @@
 package xai
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -34,7 +34,7 @@ func ParseScore(s string) (Score, error) {
 	case "probability", "prob", "softmax":
 		return Probability, nil
 	}
-	return Logit, fmt.Errorf("xai: unknown target score %q (want logit or probability)", s)
+	return Logit, errorf("xai: unknown target score %q (want logit or probability)", s)
 }
 
 // Target is what an explanation explains: the Score of one class.
@@ -53,17 +53,17 @@ func Predicted() Target { return Target{Class: -1} }
 func (t Target) String() string {
 	c := "predicted"
 	if t.Class >= 0 {
-		c = fmt.Sprint(t.Class)
+		c = strconv.Itoa(t.Class)
 	}
-	return fmt.Sprintf("%s of class %s", t.Kind, c)
+	return sprintf("%s of class %s", t.Kind, c)
 }
 
 func (t Target) check(classes int) error {
 	if t.Class < -1 || t.Class >= classes {
-		return fmt.Errorf("xai: target class %d out of range (the model has %d classes, -1 means predicted)", t.Class, classes)
+		return errorf("xai: target class %d out of range (the model has %d classes, -1 means predicted)", t.Class, classes)
 	}
 	if t.Kind != Logit && t.Kind != Probability {
-		return fmt.Errorf("xai: unknown target score %d", int(t.Kind))
+		return errorf("xai: unknown target score %d", int(t.Kind))
 	}
 	return nil
 }

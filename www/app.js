@@ -12,35 +12,14 @@ const methods = [
 ];
 const defaultModel = 'models/fashion.safetensors';
 
-// ---- the worker: a promise per call, progress by id ----
+// ---- the worker: boot.js started it, with the model and the first sample ----
 
-let worker = null;
-let nextID = 1;
-const calls = new Map();
-
-function startWorker() {
-  worker = new Worker('worker.js');
-  worker.onmessage = (e) => {
-    const { id, result, error, progress } = e.data;
-    const c = calls.get(id);
-    if (!c) return;
-    if (progress) { if (c.onProgress) c.onProgress(progress[0], progress[1]); return; }
-    calls.delete(id);
-    if (error !== undefined) c.reject(new Error(error)); else c.resolve(result);
-  };
-  worker.onerror = (e) => {
-    const err = new Error(e.message || 'the compute worker failed to start');
-    for (const c of calls.values()) c.reject(err);
-    calls.clear();
-  };
-}
+const boot = window.mavisBoot; // see boot.js
+const worker = boot ? boot.worker : null;
 
 function rpc(method, args = [], onProgress = null, transfer = []) {
-  return new Promise((resolve, reject) => {
-    const id = nextID++;
-    calls.set(id, { resolve, reject, onProgress });
-    worker.postMessage({ id, method, args }, transfer);
-  });
+  if (!boot) return Promise.reject(new Error('boot.js did not run, so there is no compute worker; reload the page'));
+  return boot.rpc(method, args, onProgress, transfer);
 }
 
 // ---- the worker pool: Integrated Gradients split across workers (pool.js) ----
@@ -52,14 +31,23 @@ let poolModel = null; // a copy of the current model file, for the pool's helper
 // across min(hardwareConcurrency, 4) workers (?workers=N overrides, 1 turns the
 // pool off). Results of an older generation are dropped.
 async function explainIG(o, onProgress = null, gen = state.generation) {
+  await startPool();
+  return pool.explainIG(o, onProgress, () => gen !== state.generation);
+}
+
+// startPool loads pool.js, gives the pool the current model and starts its
+// helpers (explainAll calls it after the first prediction, so that they are
+// ready when IG's turn comes).
+async function startPool() {
   if (!pool) {
     const { Pool } = await import('./pool.js');
+    if (pool) return startPool();
     const n = Number(new URLSearchParams(location.search).get('workers'));
     pool = n >= 1 ? new Pool(rpc, n) : new Pool(rpc);
     window.app.pool = pool;
   }
   if (pool.model !== poolModel) pool.setModel(poolModel);
-  return pool.explainIG(o, onProgress, () => gen !== state.generation);
+  pool.warm();
 }
 
 // ---- the viewer iframe ----
@@ -139,7 +127,7 @@ const state = {
   results: [],        // Explanation per method slot
   generation: 0,      // bumps when the image or model changes: stale results are dropped
   errors: [],         // every error shown, for the tests
-  timings: [],        // [what, milliseconds since navigation], for the tests and benchmarks
+  timings: boot ? boot.timings : [], // [what, milliseconds since navigation], for the tests and benchmarks (boot.js's first)
   metrics: null,      // Evaluation of the current maps (faithfulness panel)
   metricsBusy: false,
 };
@@ -175,15 +163,20 @@ function setBusy(b) {
 
 // ---- model ----
 
-async function loadModel(bytesPromise, name) {
+// loadModel sends a model file to the worker and shows it. loaded, when
+// given, is the worker's answer to a loadModel call already made with the
+// same bytes (boot.js's, at start-up).
+async function loadModel(bytesPromise, name, loaded = null) {
   const gen = ++state.generation;
   cancelMetrics(); // the worker runs one call at a time: do not wait for the old maps' metrics
   setBusy(true);
   setStatus(`Loading model ${name}…`);
   try {
     const bytes = await bytesPromise;
-    const copy = bytes.slice(0); // for the worker pool's helpers (pool.js): bytes is transferred
-    const info = await rpc('loadModel', [bytes], null, [bytes]);
+    // boot.js's call did not transfer its bytes; others keep a copy for the
+    // worker pool's helpers (pool.js).
+    const copy = loaded ? bytes : bytes.slice(0);
+    const info = await (loaded || rpc('loadModel', [bytes], null, [bytes]));
     poolModel = copy;
     mark(`model ${name}`);
     state.model = info;
@@ -203,16 +196,7 @@ async function loadModel(bytesPromise, name) {
   }
 }
 
-async function fetchBytes(url) {
-  let resp;
-  try {
-    resp = await fetch(url);
-  } catch (e) {
-    throw new Error(`could not fetch ${url} (${e.message}); only this site's own files can be loaded`);
-  }
-  if (!resp.ok) throw new Error(`could not fetch ${url}: HTTP ${resp.status}`);
-  return resp.arrayBuffer();
-}
+const fetchBytes = (url) => boot.fetchBytes(url);
 
 function showModel(info, name) {
   const [h, w, c] = info.input;
@@ -244,14 +228,17 @@ function li(text, cls) {
 
 // ---- image, prediction, explanations ----
 
-async function runImage(blob, name) {
+// runImage classifies and explains an image. predicted, when given, is the
+// worker's answer to a predict call already made with blob (boot.js's, at
+// start-up).
+async function runImage(blob, name, predicted = null) {
   if (!state.model) { showError('Load a model first.'); return; }
   const gen = ++state.generation;
   cancelMetrics();
   setBusy(true);
   setStatus(`Classifying ${name}…`);
   try {
-    const p = await rpc('predict', [blob]);
+    const p = await (predicted || rpc('predict', [blob]));
     if (gen !== state.generation) return;
     mark(`prediction ${name}`);
     state.image = name;
@@ -317,6 +304,7 @@ function options(method) {
 
 async function explainAll(gen) {
   const t0 = performance.now();
+  startPool().catch(() => {}); // IG falls back to one worker if the pool cannot start
   for (let i = 0; i < methods.length; i++) {
     const m = methods[i];
     setStatus(`${m.name}…`, i / methods.length);
@@ -759,12 +747,7 @@ let samples = [];
 let lastImage = null;
 
 async function loadGallery() {
-  try {
-    const list = await (await fetch('samples/index.json')).json();
-    samples = list.map((s) => (typeof s === 'string' ? { file: s } : s));
-  } catch (e) {
-    samples = [];
-  }
+  samples = await boot.samples;
   const g = $('gallery');
   g.replaceChildren();
   for (const s of samples) {
@@ -806,34 +789,31 @@ function rerun() {
 
 async function main() {
   mark('start');
-  startWorker();
-  rpc('memory').then((m) => {
-    mark('worker ready');
-    state.workerStartup = { ...m.startup, createdAt: Math.round(m.startup.created - performance.timeOrigin) };
-  });
+  if (!boot) {
+    showError('The page did not start: boot.js did not run. Reload the page.');
+    setStatus('No compute worker.', 0);
+    document.body.dataset.loaded = 'false';
+    return;
+  }
   wireInputs();
   wireMetrics();
   sendStyle();
   resetMethods();
   const params = new URLSearchParams(location.search);
-  const url = params.get('model');
-  if (url) {
+  if (params.get('model')) {
     $('model-source').value = 'url';
     $('model-url-form').hidden = false;
-    $('model-url').value = url;
+    $('model-url').value = params.get('model');
   }
-  const loading = loadModel(fetchBytes(url || defaultModel), url || defaultModel);
-  const autorun = params.get('autorun') !== '0';
-  // Fetch the first sample while the worker compiles and the model loads.
-  const first = loadGallery().then(() => (autorun && samples.length
-    ? fetchBytes(`samples/${samples[0].file}`).then((b) => ({ blob: new Blob([b]), name: samples[0].file }))
-    : null)).catch(() => null);
-  const ok = await loading;
-  const img = await first;
-  if (ok && img) {
-    lastImage = img;
-    await runImage(img.blob, img.name);
-  } else if (ok && autorun) {
+  // boot.js has already sent the model and the first sample to the worker.
+  const gallery = loadGallery();
+  const ok = await loadModel(boot.model.bytes, boot.model.url, boot.model.info);
+  const first = await boot.first;
+  if (ok && first) {
+    lastImage = { blob: first.blob, name: first.name };
+    await runImage(first.blob, first.name, first.prediction);
+  } else if (ok && params.get('autorun') !== '0') {
+    await gallery;
     await firstSample();
   }
   startViewer();

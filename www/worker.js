@@ -15,30 +15,45 @@
 // Calls run one at a time, in the order they arrive; cancel is not queued.
 // worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
 'use strict';
+
+// Start-up. The page (boot.js) creates this worker as "worker.js#module",
+// compiles worker.wasm itself while the bytes arrive and posts the module as
+// {wasm: WebAssembly.Module} (or {wasmError: string}); any other worker.js
+// (the IG pool's helpers) fetches and compiles worker.wasm on its own. Calls
+// that arrive meanwhile wait for Go; predict decodes its image at once.
+const startup = { created: performance.timeOrigin }; // milliseconds since the worker started, per stage
+let fromPage = null; // {resolve, reject} of the module the page posts
+const module = self.location.hash === '#module'
+  ? new Promise((resolve, reject) => { fromPage = { resolve, reject }; })
+  : compile();
 importScripts('wasm_exec.js');
 
 const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
 let wasmMemory = null;
-const startup = { created: performance.timeOrigin }; // milliseconds since the worker started, per stage
 
-const ready = (async () => {
-  const go = new Go();
-  let result;
+async function compile() {
   try {
-    result = await WebAssembly.instantiateStreaming(fetch('worker.wasm'), go.importObject);
+    return await WebAssembly.compileStreaming(fetch('worker.wasm'));
   } catch (e) {
     // A host that does not send application/wasm: fall back to bytes.
     const resp = await fetch('worker.wasm');
     if (!resp.ok) throw new Error(`could not load worker.wasm (HTTP ${resp.status}); run ./build.sh first`);
-    result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+    return WebAssembly.compile(await resp.arrayBuffer());
   }
+}
+
+const ready = (async () => {
+  const m = await module;
   startup.compiled = Math.round(performance.now());
-  wasmMemory = result.instance.exports.mem;
-  go.run(result.instance);
+  const go = new Go();
+  const instance = await WebAssembly.instantiate(m, go.importObject);
+  wasmMemory = instance.exports.mem;
+  go.run(instance);
   startup.ready = Math.round(performance.now());
   if (!self.mavis) throw new Error('worker.wasm did not register its API');
   return self.mavis;
 })();
+ready.catch(() => {}); // every call reports it
 
 // decode turns an encoded image into non-premultiplied RGBA pixels, without
 // colour management, so that the bytes match what Go's decoders would give.
@@ -62,7 +77,9 @@ async function decode(blob) {
   return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 
-async function call(id, method, args) {
+// call runs one call; image is the decoded image of a predict, started when
+// the message arrived.
+async function call(id, method, args, image) {
   const api = await ready;
   switch (method) {
     case 'loadModel': {
@@ -70,7 +87,7 @@ async function call(id, method, args) {
       return { result: info };
     }
     case 'predict': {
-      const img = await decode(args[0]);
+      const img = await image;
       const r = await api.predict(img.pixels, img.width, img.height);
       const p = JSON.parse(r.json);
       p.view = r.view;
@@ -132,15 +149,24 @@ let cancelBefore = 0; // evaluate calls with a smaller id stop at their next for
 let queue = Promise.resolve(); // the calls, one at a time: the Go side is not re-entrant
 
 self.onmessage = (e) => {
+  if (fromPage && e.data && ('wasm' in e.data || 'wasmError' in e.data)) {
+    if (e.data.wasm instanceof WebAssembly.Module) fromPage.resolve(e.data.wasm);
+    else fromPage.reject(new Error(e.data.wasmError || 'the page posted no WebAssembly module'));
+    return;
+  }
   const { id, method, args } = e.data;
   if (method === 'cancel') {
     cancelBefore = Math.max(cancelBefore, id);
     self.postMessage({ id, result: true });
     return;
   }
+  // Decode an image at once, not in its turn: the first one decodes while
+  // worker.wasm compiles.
+  const image = method === 'predict' ? decode((args || [])[0]) : null;
+  if (image) image.catch(() => {}); // reported by its call
   queue = queue.then(async () => {
     try {
-      const { result, transfer } = await call(id, method, args || []);
+      const { result, transfer } = await call(id, method, args || [], image);
       self.postMessage({ id, result }, transfer || []);
     } catch (err) {
       self.postMessage({ id, error: String((err && err.message) || err) });

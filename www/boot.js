@@ -1,0 +1,131 @@
+// boot.js starts everything the first prediction waits for, before the
+// stylesheet and app.js are even fetched: the compute worker, the download
+// and compilation of worker.wasm, the model file, the sample list and the
+// first sample. It is a small classic script at the top of <head> (the CSP
+// allows no inline script), so it runs as soon as the parser reaches it;
+// app.js, a module that runs once the whole document is parsed, takes over
+// through window.mavisBoot.
+//
+// The page compiles worker.wasm itself (WebAssembly.compileStreaming, while
+// the bytes arrive) and posts the compiled module to the worker: that starts
+// the compile a few hundred milliseconds before the worker's own thread
+// exists. The model is posted to the worker as soon as its bytes arrive, and
+// the first sample right behind it: the worker queues both until Go is
+// ready and decodes the image meanwhile, so the first prediction needs no
+// round trip through the page.
+//
+// window.mavisBoot:
+//   worker                the compute worker (worker.js)
+//   rpc(method, args, onProgress, transfer) -> Promise   a call to the worker (api.d.ts)
+//   fetchBytes(url) -> Promise<ArrayBuffer>              this site's files only, with clear errors
+//   wasm                  Promise<WebAssembly.Module>: worker.wasm, compiled; another
+//                         worker created as "worker.js#module" takes it as {wasm: module}
+//   timings               [what, ms since navigation]: app.js adds its own
+//   workerStartup         the worker's start-up stages (ms since navigation), once it answers
+//   model: {url, bytes, info}   the model named by ?model= (else the default) and
+//                         the worker's answer to loading it (Promise<ModelInfo>)
+//   samples               Promise<Sample[]>: samples/index.json ([] when missing)
+//   first                 Promise<{blob, name, prediction} | null>: the first sample
+//                         and the worker's prediction of it (null with ?autorun=0)
+'use strict';
+(() => {
+  const timings = [];
+  const mark = (what) => timings.push([what, Math.round(performance.now())]);
+  mark('boot');
+  const params = new URLSearchParams(location.search);
+  const defaultModel = 'models/fashion.safetensors';
+  const modelURL = params.get('model') || defaultModel;
+  const autorun = params.get('autorun') !== '0';
+
+  // The worker, with a promise per call and progress by id. "#module" tells
+  // worker.js to wait for the module this page compiles.
+  const worker = new Worker('worker.js#module');
+  let nextID = 1;
+  const calls = new Map();
+  worker.onmessage = (e) => {
+    const { id, result, error, progress } = e.data;
+    const c = calls.get(id);
+    if (!c) return;
+    if (progress) { if (c.onProgress) c.onProgress(progress[0], progress[1]); return; }
+    calls.delete(id);
+    if (error !== undefined) c.reject(new Error(error)); else c.resolve(result);
+  };
+  worker.onerror = (e) => {
+    const err = new Error(e.message || 'the compute worker failed to start');
+    for (const c of calls.values()) c.reject(err);
+    calls.clear();
+  };
+  function rpc(method, args = [], onProgress = null, transfer = []) {
+    return new Promise((resolve, reject) => {
+      const id = nextID++;
+      calls.set(id, { resolve, reject, onProgress });
+      worker.postMessage({ id, method, args }, transfer);
+    });
+  }
+
+  async function fetchBytes(url) {
+    let resp;
+    try {
+      resp = await fetch(url);
+    } catch (e) {
+      throw new Error(`could not fetch ${url} (${e.message}); only this site's own files can be loaded`);
+    }
+    if (!resp.ok) throw new Error(`could not fetch ${url}: HTTP ${resp.status}`);
+    return resp.arrayBuffer();
+  }
+
+  async function compile() {
+    try {
+      return await WebAssembly.compileStreaming(fetch('worker.wasm'));
+    } catch (e) {
+      // A host that does not send application/wasm: compile the bytes.
+      const resp = await fetch('worker.wasm');
+      if (!resp.ok) throw new Error(`could not load worker.wasm (HTTP ${resp.status}); run ./build.sh first`);
+      return WebAssembly.compile(await resp.arrayBuffer());
+    }
+  }
+  const wasm = compile();
+  wasm.then((module) => {
+    mark('wasm compiled');
+    worker.postMessage({ wasm: module });
+  }, (e) => worker.postMessage({ wasmError: String((e && e.message) || e) }));
+
+  const boot = {
+    worker, rpc, fetchBytes, wasm, timings, workerStartup: null,
+    model: { url: modelURL, bytes: null, info: null },
+    samples: null, first: null,
+  };
+
+  // The first answer tells when Go is ready (calls run in order).
+  rpc('memory').then((m) => {
+    mark('worker ready');
+    const at = Math.round(m.startup.created - performance.timeOrigin);
+    boot.workerStartup = { created: at };
+    for (const k of ['module', 'compiled', 'ready']) if (m.startup[k] !== undefined) boot.workerStartup[k] = at + m.startup[k];
+  }, () => {});
+
+  // The model: posted as soon as its bytes arrive, not transferred (app.js
+  // keeps them for the worker pool).
+  boot.model.bytes = fetchBytes(modelURL);
+  boot.model.info = boot.model.bytes.then((b) => rpc('loadModel', [b]));
+  boot.model.info.catch(() => {}); // app.js reports it
+
+  boot.samples = fetch('samples/index.json')
+    .then((r) => (r.ok ? r.json() : []))
+    .then((list) => (Array.isArray(list) ? list.map((s) => (typeof s === 'string' ? { file: s } : s)) : []))
+    .catch(() => []);
+
+  // The first sample, predicted right behind the model (never before it:
+  // the worker answers in order, and a predict before the model would fail).
+  if (autorun) {
+    boot.first = Promise.all([boot.model.bytes, boot.samples.then((list) =>
+      (list.length ? fetchBytes(`samples/${list[0].file}`).then((b) => ({ blob: new Blob([b]), name: list[0].file })) : null))])
+      .then(([, img]) => img && { ...img, prediction: rpc('predict', [img.blob]) })
+      .catch(() => null);
+  } else {
+    boot.first = Promise.resolve(null);
+  }
+  boot.first.then((f) => f && f.prediction.catch(() => {}));
+
+  window.mavisBoot = boot;
+})();

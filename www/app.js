@@ -132,7 +132,7 @@ const state = {
   metricsBusy: false,
 };
 const mark = (what) => state.timings.push([what, Math.round(performance.now())]);
-window.app = { state, memory: (gc = false) => rpc('memory', [gc]), rpc, explainIG };
+window.app = { state, memory: (gc = false) => rpc('memory', [gc]), rpc, explainIG, metricsOptions: () => metricsOptions() };
 
 function fmt(v) {
   if (v === undefined || v === null || Number.isNaN(v)) return '–';

@@ -17,8 +17,9 @@ class Helper {
     this.worker = new Worker('worker.js');
     this.nextID = 1;
     this.calls = new Map();
-    this.dead = null; // the error that killed it
-    this.model = 0;   // the model version it holds
+    this.dead = null;    // the error that killed it
+    this.model = 0;      // the model version it holds or is loading
+    this.loaded = null;  // that load: a promise of this helper
     this.worker.onmessage = (e) => {
       const { id, result, error, progress } = e.data;
       const c = this.calls.get(id);
@@ -71,20 +72,26 @@ export class Pool {
     this.broken = '';
   }
 
+  // warm starts the helpers and loads the model into them ahead of the
+  // first IG (app.js calls it once the first prediction is shown).
+  warm() {
+    if (this.size > 1 && this.model && !this.broken) this.helpersReady().catch(() => {});
+  }
+
   // helpersReady starts the helpers that are missing and loads the current
-  // model into each; it resolves to those that are ready.
+  // model into each (once per model); it resolves to those that are ready.
   async helpersReady() {
     for (const h of this.helpers) if (h.dead) this.drop(h, h.dead); // died since the last run
     this.helpers = this.helpers.filter((h) => !h.dead);
     if (this.broken) return [];
     while (this.helpers.length < this.size - 1) this.helpers.push(new Helper());
     const v = this.version;
-    const loads = this.helpers.map(async (h) => {
+    const loads = this.helpers.map((h) => {
       if (h.model !== v) {
-        await h.rpc('loadModel', [this.model.slice(0)]);
         h.model = v;
+        h.loaded = h.rpc('loadModel', [this.model.slice(0)]).then(() => h);
       }
-      return h;
+      return h.loaded;
     });
     const res = await Promise.allSettled(loads);
     const ok = [];

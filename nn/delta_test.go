@@ -286,3 +286,29 @@ func TestDeltaWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestDeltaWeightsChanged: new weights make the next Update a full pass
+// with them, whatever the mask says.
+func TestDeltaWeightsChanged(t *testing.T) {
+	m := deltaModel(t, fashionSpec(), 8)
+	x := m.NewInput(1)
+	for i := range x.Data {
+		x.Data[i] = float32(i % 97)
+	}
+	last := m.Logits()
+	d := NewDelta(m, last)
+	d.Forward(x)
+	m.Layers[0].(*Conv2D).Kernel.Value[5] += 0.5
+	m.Layers[1].(*BatchNorm).Mean.Value[3] += 0.25
+	got := append([]float32(nil), d.Update(x, make([]bool, 28*28)).Data...)
+	if d.Work != 1 {
+		t.Errorf("work %g after new weights, want 1 (a full pass)", d.Work)
+	}
+	if want := m.ForwardTo(x, last).Data; sameBits(got, want) >= 0 {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	d.Update(x, make([]bool, 28*28))
+	if d.Work != 0 {
+		t.Errorf("work %g for no change with the same weights, want 0", d.Work)
+	}
+}

@@ -121,12 +121,7 @@ func (b *BatchNorm) Backward(dy *Tensor) *Tensor {
 		if b.Gamma.Grad != nil || b.Beta.Grad != nil {
 			b.paramGrads(dy)
 		}
-		for p := 0; p < len(dy.Data); p += C {
-			dr, xr := dy.Data[p:p+C], b.dx.Data[p:p+C]
-			for c, v := range dr {
-				xr[c] = v * b.s[c]
-			}
-		}
+		scaleTo(b.dx.Data, dy.Data, b.s)
 		return b.dx
 	}
 	// Training: x̂ = (x-μ)·istd, y = γx̂ + β, and
@@ -188,10 +183,51 @@ func (b *BatchNorm) paramGrads(dy *Tensor) {
 func scaleShiftTo(y, x, s, t []float32) {
 	C := len(s)
 	t = t[:C]
+	if C%4 != 0 {
+		for p := 0; p+C <= len(x); p += C {
+			xr, yr := x[p:p+C], y[p:p+C]
+			for c := range xr {
+				yr[c] = xr[c]*s[c] + t[c]
+			}
+		}
+		return
+	}
+	// Four channels per step, checked once: under wasm a loop's back edge
+	// and each bounds check cost about as much as the arithmetic.
 	for p := 0; p+C <= len(x); p += C {
 		xr, yr := x[p:p+C], y[p:p+C]
-		for c := range xr {
+		for c := 0; c+3 < len(xr); c += 4 {
+			_, _, _ = yr[c+3], s[c+3], t[c+3]
 			yr[c] = xr[c]*s[c] + t[c]
+			yr[c+1] = xr[c+1]*s[c+1] + t[c+1]
+			yr[c+2] = xr[c+2]*s[c+2] + t[c+2]
+			yr[c+3] = xr[c+3]*s[c+3] + t[c+3]
+		}
+	}
+}
+
+// scaleTo computes y = x*s per channel.
+//
+//	y, x: (positions, c)   s: (c)
+func scaleTo(y, x, s []float32) {
+	C := len(s)
+	if C%4 != 0 {
+		for p := 0; p+C <= len(x); p += C {
+			xr, yr := x[p:p+C], y[p:p+C]
+			for c := range xr {
+				yr[c] = xr[c] * s[c]
+			}
+		}
+		return
+	}
+	for p := 0; p+C <= len(x); p += C {
+		xr, yr := x[p:p+C], y[p:p+C]
+		for c := 0; c+3 < len(xr); c += 4 {
+			_, _ = yr[c+3], s[c+3]
+			yr[c] = xr[c] * s[c]
+			yr[c+1] = xr[c+1] * s[c+1]
+			yr[c+2] = xr[c+2] * s[c+2]
+			yr[c+3] = xr[c+3] * s[c+3]
 		}
 	}
 }

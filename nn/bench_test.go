@@ -267,7 +267,9 @@ func BenchmarkMavisTrainStep(b *testing.B) {
 // the forward pass, and the backward pass as an explainer runs it (no
 // parameter gradients; the first convolution's input gradient included).
 // The sub-benchmarks are named by layer index and name, so that a profile
-// of where a pass goes needs no profiler (under wasm there is none):
+// of where a pass goes needs no profiler. Each also reports the CPU time
+// per pass (cpu-ms/op), which a busy machine inflates less than the wall
+// clock:
 //
 //	PATH=$PATH:$(go env GOROOT)/lib/wasm GOOS=js GOARCH=wasm go test ./nn -run '^$' -bench MavisLayers -benchtime 5x
 func BenchmarkMavisLayers(b *testing.B) {
@@ -286,16 +288,31 @@ func BenchmarkMavisLayers(b *testing.B) {
 		g := m.Grad(i)
 		b.Run(fmt.Sprintf("%02d-%s/forward", i, l.Name()), func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := cpuSeconds()
 			for b.Loop() {
 				l.Forward(in)
 			}
+			reportCPUTime(b, cpu0)
 		})
 		b.Run(fmt.Sprintf("%02d-%s/backward", i, l.Name()), func(b *testing.B) {
 			l.Forward(in) // Backward uses what the last Forward cached
 			b.ReportAllocs()
+			cpu0 := cpuSeconds()
 			for b.Loop() {
 				l.Backward(g)
 			}
+			reportCPUTime(b, cpu0)
 		})
+	}
+}
+
+// reportCPUTime reports the CPU milliseconds per iteration since cpu0
+// (from cpuSeconds) as "cpu-ms/op".
+func reportCPUTime(b *testing.B, cpu0 float64) {
+	if cpu0 == 0 {
+		return
+	}
+	if d := cpuSeconds() - cpu0; d > 0 {
+		b.ReportMetric(d*1e3/float64(b.N), "cpu-ms/op")
 	}
 }

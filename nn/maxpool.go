@@ -18,6 +18,7 @@ type MaxPool2D struct {
 	y, dx  *Tensor
 	arg    []int32 // per output element, the input index of its maximum
 	xshape [4]int
+	fast   bool // the last Forward took the 2x2, stride-2, unpadded path
 }
 
 var _ Layer = (*MaxPool2D)(nil)
@@ -48,7 +49,8 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 		m.arg = make([]int32, m.y.Len())
 	}
 	m.arg = m.arg[:m.y.Len()]
-	if m.PH == 2 && m.PW == 2 && m.SH == 2 && m.SW == 2 && ph == 0 && pw == 0 {
+	m.fast = m.PH == 2 && m.PW == 2 && m.SH == 2 && m.SW == 2 && ph == 0 && pw == 0
+	if m.fast {
 		pool2x2To(m.y.Data, m.arg, x.Data, N, H, W, C, oh, ow)
 		return m.y
 	}
@@ -59,6 +61,11 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
 	mustShape(m.name, "backward", dy.Shape, m.y.Shape)
 	m.dx = reuse(m.dx, m.xshape)
+	if m.fast {
+		s := m.xshape
+		pool2x2BackTo(m.dx.Data, m.arg, dy.Data, s[0], s[1], s[2], s[3], dy.Shape[1], dy.Shape[2])
+		return m.dx
+	}
 	m.dx.Zero()
 	for o, g := range dy.Data {
 		if a := m.arg[o]; a >= 0 {
@@ -71,7 +78,8 @@ func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
 // pool2x2To is the forward pass of the common 2x2, stride-2 window without
 // padding: the same rule as the general loop (the first maximum in
 // row-major order wins, by strict >), with the four candidates of a window
-// compared directly.
+// compared without branches (gtMask): on activations the comparisons are
+// coin flips, and a mispredicted branch costs more than the whole window.
 //
 //	y, arg: (n, oh, ow, c)   x: (n, h, w, c)
 func pool2x2To(y []float32, arg []int32, x []float32, N, H, W, C, oh, ow int) {
@@ -85,21 +93,77 @@ func pool2x2To(y []float32, arg []int32, x []float32, N, H, W, C, oh, ow int) {
 				yr, ar := y[o:o+C], arg[o:o+C]
 				x00, x01, x10, x11 := x[p00:p00+C], x[p01:p01+C], x[p10:p10+C], x[p11:p11+C]
 				for c := range yr {
-					v, a := x00[c], p00+c
-					if u := x01[c]; u > v {
-						v, a = u, p01+c
-					}
-					if u := x10[c]; u > v {
-						v, a = u, p10+c
-					}
-					if u := x11[c]; u > v {
-						v, a = u, p11+c
-					}
-					yr[c], ar[c] = v, int32(a)
+					v := x00[c]
+					vb, a := math.Float32bits(v), uint32(p00+c)
+					u := x01[c]
+					m := gtMask(u, v)
+					vb ^= (vb ^ math.Float32bits(u)) & m
+					a ^= (a ^ uint32(p01+c)) & m
+					v = math.Float32frombits(vb)
+					u = x10[c]
+					m = gtMask(u, v)
+					vb ^= (vb ^ math.Float32bits(u)) & m
+					a ^= (a ^ uint32(p10+c)) & m
+					v = math.Float32frombits(vb)
+					u = x11[c]
+					m = gtMask(u, v)
+					vb ^= (vb ^ math.Float32bits(u)) & m
+					a ^= (a ^ uint32(p11+c)) & m
+					yr[c], ar[c] = math.Float32frombits(vb), int32(a)
 				}
 			}
 		}
 	}
+}
+
+// gtMask returns all ones when u > v and zero otherwise (false for NaNs,
+// as u > v is). Go compiles it to a select, not a branch.
+func gtMask(u, v float32) uint32 {
+	var m uint32
+	if u > v {
+		m = ^uint32(0)
+	}
+	return m
+}
+
+// pool2x2BackTo is the backward pass of pool2x2To: each window's gradient
+// goes to its recorded maximum and the window's other three inputs get 0,
+// so dx is written once, without a clearing pass and a scatter. Inputs no
+// window covers (the last row or column of an odd size) get 0.
+//
+//	dx: (n, h, w, c)   arg, dy: (n, oh, ow, c)
+func pool2x2BackTo(dx []float32, arg []int32, dy []float32, N, H, W, C, oh, ow int) {
+	if H != 2*oh || W != 2*ow {
+		clear(dx)
+	}
+	for n := range N {
+		for i := range oh {
+			for j := range ow {
+				o := ((n*oh+i)*ow + j) * C
+				p00 := ((n*H+2*i)*W + 2*j) * C
+				p01, p10 := p00+C, p00+W*C
+				p11 := p10 + C
+				gr, ar := dy[o:o+C], arg[o:o+C]
+				d00, d01, d10, d11 := dx[p00:p00+C], dx[p01:p01+C], dx[p10:p10+C], dx[p11:p11+C]
+				for c := range gr {
+					g, a := math.Float32bits(gr[c]), ar[c]
+					d00[c] = math.Float32frombits(g & eqMask(a, int32(p00+c)))
+					d01[c] = math.Float32frombits(g & eqMask(a, int32(p01+c)))
+					d10[c] = math.Float32frombits(g & eqMask(a, int32(p10+c)))
+					d11[c] = math.Float32frombits(g & eqMask(a, int32(p11+c)))
+				}
+			}
+		}
+	}
+}
+
+// eqMask returns all ones when a == b and zero otherwise, without a branch.
+func eqMask(a, b int32) uint32 {
+	var m uint32
+	if a == b {
+		m = ^uint32(0)
+	}
+	return m
 }
 
 // poolTo is the general forward pass: any window, stride and padding.

@@ -23,8 +23,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+	"errors"
+	"strconv"
 	"syscall/js"
 	"time"
 	"unsafe"
@@ -68,7 +68,7 @@ func predict(args []js.Value) (any, error) {
 		return nil, err
 	}
 	if args[1].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber {
-		return nil, fmt.Errorf("worker: predict(pixels, width, height): width and height must be numbers")
+		return nil, errors.New("worker: predict(pixels, width, height): width and height must be numbers")
 	}
 	p, err := s.predict(pix, args[1].Int(), args[2].Int())
 	if err != nil {
@@ -83,11 +83,15 @@ func predict(args []js.Value) (any, error) {
 
 func explain(args []js.Value) (any, error) {
 	if args[0].Type() != js.TypeString {
-		return nil, fmt.Errorf("worker: explain(options, onProgress): options must be a JSON string")
+		return nil, errors.New("worker: explain(options, onProgress): options must be a JSON string")
 	}
-	var o Options
-	if err := json.Unmarshal([]byte(args[0].String()), &o); err != nil {
-		return nil, fmt.Errorf("worker: explain options: %v", err)
+	tree, err := jsonArg(args[0], "explain options")
+	if err != nil {
+		return nil, err
+	}
+	o, err := decodeOptions(tree)
+	if err != nil {
+		return nil, err
 	}
 	progress := func(done, total int) {}
 	if len(args) > 1 && args[1].Type() == js.TypeFunction {
@@ -116,9 +120,13 @@ func evaluate(this js.Value, args []js.Value) any {
 	if len(args) < 1 || args[0].Type() != js.TypeString {
 		return promise.Call("reject", js.Global().Get("Error").New("worker: evaluate(options, onProgress): options must be a JSON string"))
 	}
+	tree, err := jsonArg(args[0], "evaluate options")
 	var o EvalOptions
-	if err := json.Unmarshal([]byte(args[0].String()), &o); err != nil {
-		return promise.Call("reject", js.Global().Get("Error").New(fmt.Sprintf("worker: evaluate options: %v", err)))
+	if err == nil {
+		o, err = decodeEvalOptions(tree)
+	}
+	if err != nil {
+		return promise.Call("reject", js.Global().Get("Error").New(err.Error()))
 	}
 	var onProgress js.Value
 	if len(args) > 1 && args[1].Type() == js.TypeFunction {
@@ -181,11 +189,11 @@ func method(nargs int, f func(args []js.Value) (any, error)) js.Func {
 func call(nargs int, f func([]js.Value) (any, error), args []js.Value) (res any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("worker: internal error: %v", r)
+			err = errors.New("worker: internal error: " + panicText(r))
 		}
 	}()
 	if len(args) < nargs {
-		return nil, fmt.Errorf("worker: %d arguments, want %d", len(args), nargs)
+		return nil, errors.New("worker: " + strconv.Itoa(len(args)) + " arguments, want " + strconv.Itoa(nargs))
 	}
 	return f(args)
 }
@@ -194,7 +202,7 @@ func call(nargs int, f func([]js.Value) (any, error), args []js.Value) (res any,
 func bytesArg(v js.Value, what string) ([]byte, error) {
 	u8 := js.Global().Get("Uint8Array")
 	if v.Type() != js.TypeObject || !(v.InstanceOf(u8) || v.InstanceOf(js.Global().Get("Uint8ClampedArray"))) {
-		return nil, fmt.Errorf("worker: %s must be a Uint8Array", what)
+		return nil, errors.New("worker: " + what + " must be a Uint8Array")
 	}
 	if !v.InstanceOf(u8) {
 		v = u8.New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
@@ -224,7 +232,59 @@ func floatBytes(f []float32) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 4*len(f))
 }
 
-func jsonText(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
+// jsonText gives a result as JSON text, by JS's JSON.stringify of the
+// object its value method spells out (values.go).
+func jsonText(v valuer) (string, error) {
+	return js.Global().Get("JSON").Call("stringify", js.ValueOf(v.value())).String(), nil
+}
+
+// jsonArg parses a JSON argument with JS's JSON.parse into the tree
+// decodeOptions and decodeEvalOptions read.
+func jsonArg(v js.Value, what string) (tree any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("worker: " + what + ": " + panicText(r))
+		}
+	}()
+	return goValue(js.Global().Get("JSON").Call("parse", v)), nil
+}
+
+// goValue converts a JSON-like JS value to nil, bool, float64, string,
+// []any or map[string]any.
+func goValue(v js.Value) any {
+	switch v.Type() {
+	case js.TypeBoolean:
+		return v.Bool()
+	case js.TypeNumber:
+		return v.Float()
+	case js.TypeString:
+		return v.String()
+	case js.TypeObject:
+		if js.Global().Get("Array").Call("isArray", v).Bool() {
+			a := make([]any, v.Length())
+			for i := range a {
+				a[i] = goValue(v.Index(i))
+			}
+			return a
+		}
+		keys := js.Global().Get("Object").Call("keys", v)
+		m := make(map[string]any, keys.Length())
+		for i := range keys.Length() {
+			k := keys.Index(i).String()
+			m[k] = goValue(v.Get(k))
+		}
+		return m
+	}
+	return nil
+}
+
+// panicText describes a recovered panic value.
+func panicText(r any) string {
+	switch x := r.(type) {
+	case error:
+		return x.Error()
+	case string:
+		return x
+	}
+	return "unexpected panic"
 }

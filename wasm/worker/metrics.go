@@ -2,7 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"strconv"
 	"time"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -11,6 +12,9 @@ import (
 
 // This file is evaluate's logic: the faithfulness metrics of the maps of
 // the last explain calls (issue 7), in plain Go like session.go.
+
+// errCancelled is evaluate's error when its context is cancelled.
+var errCancelled = errors.New("worker: metrics cancelled")
 
 // evalMap is a map kept from an explain call on the current input, with
 // what is needed to recompute it for the randomisation check.
@@ -77,7 +81,7 @@ func (s *session) metricsOptions(o EvalOptions) (xai.MetricsOptions, error) {
 		mo.Steps = 16
 	}
 	if mo.Steps < 1 || mo.Steps > 1000 {
-		return mo, fmt.Errorf("worker: %d deletion steps (want 1..1000)", o.Steps)
+		return mo, errors.New("worker: " + strconv.Itoa(o.Steps) + " deletion steps (want 1..1000)")
 	}
 	if mo.Patch == 0 {
 		mo.Patch = max(1, min(in[0], in[1])/28)
@@ -94,10 +98,10 @@ func (s *session) metricsOptions(o EvalOptions) (xai.MetricsOptions, error) {
 // ctx cancels between them.
 func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(done, total int)) (Evaluation, error) {
 	if s.m == nil || s.x == nil {
-		return Evaluation{}, fmt.Errorf("worker: no image to evaluate (call predict first)")
+		return Evaluation{}, errors.New("worker: no image to evaluate (call predict first)")
 	}
 	if len(s.maps) == 0 {
-		return Evaluation{}, fmt.Errorf("worker: no maps to evaluate (call explain first)")
+		return Evaluation{}, errors.New("worker: no maps to evaluate (call explain first)")
 	}
 	mo, err := s.metricsOptions(o)
 	if err != nil {
@@ -120,7 +124,7 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 	for _, e := range s.maps {
 		t0 := time.Now()
 		if err := ctx.Err(); err != nil {
-			return Evaluation{}, fmt.Errorf("worker: metrics cancelled")
+			return Evaluation{}, errCancelled
 		}
 		base := done
 		mo.Class = e.class
@@ -128,9 +132,9 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 		mm, err := s.ev.Evaluate(ctx, s.x, e.m, mo)
 		if err != nil {
 			if ctx.Err() != nil {
-				return Evaluation{}, fmt.Errorf("worker: metrics cancelled")
+				return Evaluation{}, errCancelled
 			}
-			return Evaluation{}, fmt.Errorf("%s: %v", xai.MethodLabel(e.method), err)
+			return Evaluation{}, errors.New(xai.MethodLabel(e.method) + ": " + err.Error())
 		}
 		done = base + per
 		me := MethodEvaluation{Method: e.method, Label: xai.MethodLabel(e.method), Metrics: mm, Gap: e.gap}
@@ -149,9 +153,9 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 			}, so)
 			if err != nil {
 				if ctx.Err() != nil {
-					return Evaluation{}, fmt.Errorf("worker: metrics cancelled")
+					return Evaluation{}, errCancelled
 				}
-				return Evaluation{}, fmt.Errorf("%s: %v", xai.MethodLabel(e.method), err)
+				return Evaluation{}, errors.New(xai.MethodLabel(e.method) + ": " + err.Error())
 			}
 			done = base + sanitySteps
 			me.Sanity, sc.Sanity = &sr, &sr
@@ -216,5 +220,5 @@ func methodMap(ex *xai.Explainer, x *nn.Tensor, o Options, t xai.Target) (xai.Ma
 		err = ex.IntegratedGradientsTo(&a, x, io)
 		return a.Map, err
 	}
-	return xai.Map{}, fmt.Errorf("worker: unknown method %q", o.Method)
+	return xai.Map{}, errors.New("worker: unknown method " + strconv.Quote(o.Method))
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"image"
 	"math"
 	"runtime"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -62,16 +62,16 @@ func (s *session) load(data []byte) (ModelInfo, error) {
 	}
 	logits := m.Logits()
 	if sh := m.Shapes[logits]; sh[0] != 1 || sh[1] != 1 || sh[2] < 2 {
-		return ModelInfo{}, fmt.Errorf("worker: the model's output is %dx%dx%d, not a vector of class scores", sh[0], sh[1], sh[2])
+		return ModelInfo{}, errors.New("worker: the model's output is " + dims(sh[:]) + ", not a vector of class scores")
 	}
 	info := ModelInfo{Name: m.Spec.Name, Input: m.InputShape(), Classes: m.Classes, Preprocess: m.Preprocess}
 	for len(info.Classes) < m.Shapes[logits][2] {
 		n := len(info.Classes)
-		info.Classes = append(info.Classes, nn.Class{ID: fmt.Sprint(n), Name: fmt.Sprintf("class %d", n)})
+		info.Classes = append(info.Classes, nn.Class{ID: strconv.Itoa(n), Name: "class " + strconv.Itoa(n)})
 	}
 	for i, l := range m.Layers {
 		sh := m.Shapes[i]
-		kind := strings.TrimPrefix(fmt.Sprintf("%T", l), "*nn.")
+		kind := layerKind(l)
 		sp := i < logits && (sh[0] > 1 || sh[1] > 1) && kind != "Dense" && kind != "Flatten"
 		info.Layers = append(info.Layers, LayerInfo{Name: l.Name(), Kind: kind, Shape: sh, Spatial: sp})
 		if kind == "Conv2D" && i < logits {
@@ -99,13 +99,13 @@ type Prediction struct {
 // current input and classifies it.
 func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
 	if s.m == nil {
-		return Prediction{}, fmt.Errorf("worker: no model loaded")
+		return Prediction{}, errors.New("worker: no model loaded")
 	}
 	if w < 1 || h < 1 || w > maxSide || h > maxSide {
-		return Prediction{}, fmt.Errorf("worker: image size %dx%d out of range 1..%d", w, h, maxSide)
+		return Prediction{}, errors.New("worker: image size " + dims([]int{w, h}) + " out of range 1.." + strconv.Itoa(maxSide))
 	}
 	if len(pix) != 4*w*h {
-		return Prediction{}, fmt.Errorf("worker: %d bytes of pixels for a %dx%d RGBA image, want %d", len(pix), w, h, 4*w*h)
+		return Prediction{}, errors.New("worker: " + strconv.Itoa(len(pix)) + " bytes of pixels for a " + dims([]int{w, h}) + " RGBA image, want " + strconv.Itoa(4*w*h))
 	}
 	start := time.Now()
 	img := &image.NRGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
@@ -200,7 +200,7 @@ type IGInfo struct {
 // attribution; both alias the session's buffers until the next call.
 func (s *session) explain(o Options, progress func(done, total int)) (Explanation, []float32, []float32, error) {
 	if s.m == nil || s.x == nil {
-		return Explanation{}, nil, nil, fmt.Errorf("worker: no image to explain (call predict first)")
+		return Explanation{}, nil, nil, errors.New("worker: no image to explain (call predict first)")
 	}
 	kind, err := xai.ParseScore(o.Score)
 	if err != nil {
@@ -269,7 +269,7 @@ func (s *session) explain(o Options, progress func(done, total int)) (Explanatio
 		gap := xai.IGGap(*a)
 		s.keepMap(o, p.Class, a.Map, &gap)
 	default:
-		return Explanation{}, nil, nil, fmt.Errorf("worker: unknown method %q (want gradcam, gradcampp, saliency or ig)", o.Method)
+		return Explanation{}, nil, nil, errors.New("worker: unknown method " + strconv.Quote(o.Method) + " (want gradcam, gradcampp, saliency or ig)")
 	}
 	r.Class, r.Value, r.Probs = p.Class, p.Score, p.Probs
 	r.Min, r.Max = xai.MinMax(disp)
@@ -315,4 +315,16 @@ func memory(gc bool) Memory {
 
 func ms(start time.Time) float64 {
 	return math.Round(float64(time.Since(start).Microseconds())/10) / 100
+}
+
+// dims writes a shape as "HxWxC".
+func dims(d []int) string {
+	s := ""
+	for i, v := range d {
+		if i > 0 {
+			s += "x"
+		}
+		s += strconv.Itoa(v)
+	}
+	return s
 }

@@ -1,9 +1,5 @@
 package nn
 
-func init() {
-	builtins["fashion"] = fashionSpec
-}
-
 // fashionSpec is the compact network the page ships: 28x28 grey images
 // (Fashion-MNIST) in 10 classes. Two 3x3 convolution blocks with batch
 // normalisation and max-pooling, then a small dense head with dropout 0.2;

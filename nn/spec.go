@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"slices"
 	"strings"
 )
 
@@ -188,31 +187,22 @@ func newLayer(ls LayerSpec, in [3]int) (Layer, error) {
 }
 
 // Builtin returns a built-in architecture by name: "mavis" (the original
-// MAVIS-XAI Tiny-ImageNet CNN).
+// MAVIS-XAI Tiny-ImageNet CNN) or "fashion" (the page's default model).
 func Builtin(name string) (Spec, error) {
-	f, ok := builtins[name]
-	if !ok {
-		names := make([]string, 0, len(builtins))
-		for k := range builtins {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		return Spec{}, errorf("nn: no built-in architecture %q (have %s)", name, strings.Join(names, ", "))
+	// A switch, not a map: the linker then drops the specs (about 45 KB
+	// of wasm) from programs that never call Builtin, such as the
+	// browser's worker.
+	switch name {
+	case "mavis":
+		return mavisSpec(), nil
+	case "fashion":
+		return fashionSpec(), nil
 	}
-	return f(), nil
+	return Spec{}, errorf("nn: no built-in architecture %q (have %s)", name, strings.Join(BuiltinNames(), ", "))
 }
 
 // BuiltinNames lists the built-in architectures.
-func BuiltinNames() []string {
-	names := make([]string, 0, len(builtins))
-	for k := range builtins {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
-}
-
-var builtins = map[string]func() Spec{"mavis": mavisSpec}
+func BuiltinNames() []string { return []string{"fashion", "mavis"} }
 
 // mavisSpec is the original model (shared/seed/NOTES.md), with Keras's
 // automatic layer names so that Keras weight files map onto it by name.

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"image"
-	"image/draw"
 
 	"github.com/nfnt/resize"
 )
@@ -93,14 +92,44 @@ func resizable(img image.Image, r image.Rectangle) image.Image {
 			return img
 		}
 	}
-	var dst draw.Image
-	switch img.(type) {
+	// The copy is what draw.Draw(dst, dst.Bounds(), img, r.Min, draw.Src)
+	// gives (image_draw_test.go holds it to that), without linking
+	// image/draw into the browser's worker.
+	w, h := r.Dx(), r.Dy()
+	switch src := img.(type) {
 	case *image.RGBA64, *image.NRGBA64, *image.Gray16, *image.Alpha16:
-		dst = image.NewRGBA64(image.Rect(0, 0, r.Dx(), r.Dy()))
-	default:
-		dst = image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+		dst := image.NewRGBA64(image.Rect(0, 0, w, h))
+		s := src.(image.RGBA64Image)
+		for y := range h {
+			for x := range w {
+				dst.SetRGBA64(x, y, s.RGBA64At(r.Min.X+x, r.Min.Y+y))
+			}
+		}
+		return dst
 	}
-	draw.Draw(dst, dst.Bounds(), img, r.Min, draw.Src)
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		d := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
+		switch src := img.(type) {
+		case *image.RGBA:
+			copy(d, src.Pix[src.PixOffset(r.Min.X, r.Min.Y+y):])
+		case *image.NRGBA:
+			// Premultiply as draw's NRGBA fast path (and color.NRGBA.RGBA) do.
+			s := src.Pix[src.PixOffset(r.Min.X, r.Min.Y+y):]
+			for i := 0; i < len(d); i += 4 {
+				a := uint32(s[i+3]) * 0x101
+				d[i] = uint8(uint32(s[i]) * a / 0xff >> 8)
+				d[i+1] = uint8(uint32(s[i+1]) * a / 0xff >> 8)
+				d[i+2] = uint8(uint32(s[i+2]) * a / 0xff >> 8)
+				d[i+3] = uint8(a >> 8)
+			}
+		default:
+			for x := range w {
+				cr, cg, cb, ca := img.At(r.Min.X+x, r.Min.Y+y).RGBA()
+				d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = uint8(cr>>8), uint8(cg>>8), uint8(cb>>8), uint8(ca>>8)
+			}
+		}
+	}
 	return dst
 }
 

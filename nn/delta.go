@@ -162,23 +162,29 @@ func (d *Delta) prefix() int {
 func (d *Delta) sameParams() bool {
 	same := d.par != nil
 	k := 0
-	for _, l := range d.m.Layers[:d.pre] {
-		p, ok := l.(Parametric)
-		if !ok {
-			continue
-		}
-		for _, q := range p.Params() {
-			if k+len(q.Value) > len(d.par) {
-				d.par = append(d.par[:k], make([]float32, len(q.Value))...)
-				same = false
-			}
-			if same && sameBits32(d.par[k:k+len(q.Value)], q.Value) {
-				k += len(q.Value)
-				continue
-			}
+	check := func(v []float32) {
+		if k+len(v) > len(d.par) {
+			d.par = append(d.par[:k], make([]float32, len(v))...)
 			same = false
-			copy(d.par[k:], q.Value)
-			k += len(q.Value)
+		}
+		if !same || !sameBits32(d.par[k:k+len(v)], v) {
+			same = false
+			copy(d.par[k:], v)
+		}
+		k += len(v)
+	}
+	for _, l := range d.m.Layers[:d.pre] {
+		switch l := l.(type) { // (Params would allocate its slice)
+		case *Conv2D:
+			check(l.Kernel.Value)
+			if l.Bias != nil {
+				check(l.Bias.Value)
+			}
+		case *BatchNorm:
+			check(l.Gamma.Value)
+			check(l.Beta.Value)
+			check(l.Mean.Value)
+			check(l.Var.Value)
 		}
 	}
 	d.par = d.par[:k]

@@ -76,8 +76,9 @@ const DefaultEvalBatch = DefaultBatch
 // pixels of one step, so each pass after the first recomputes only the
 // layer outputs those pixels reach, with the same bits as a full pass (the
 // changed pixels are found by comparing each image with the one before).
-// The runner keeps its own copy of one image's activations (about 35 MB
-// for MAVIS at 224x224).
+// Two runners (see deltaSlots) keep their own copies of one image's
+// activations each (about 35 MB for MAVIS at 224x224), from one call to
+// the next.
 type Evaluator struct {
 	Model *nn.Model
 	// Batch, when above 0, runs every perturbed image through the whole
@@ -95,10 +96,29 @@ type Evaluator struct {
 	sc    []float64 // scores of every point of a sweep
 	pr    []float64 // probabilities of every point of a sweep
 
-	delta *nn.Delta     // the incremental runner (Batch 0)
-	img   [2]*nn.Tensor // the current and the previous image of a sweep
-	chg   []bool        // the pixels where they differ
-	dp    []float64     // the probabilities of one image
+	slots [deltaSlots]deltaSlot // the incremental runners (Batch 0)
+	next  *nn.Tensor            // the image being scored
+	dp    []float64             // its probabilities
+}
+
+// deltaSlots is the number of incremental runners an Evaluator keeps. A
+// sweep's images come in chains that each start far from the one before:
+// deletion from x to the deletion reference, insertion from the
+// insertion reference to x, the kept fractions from black upwards. Each
+// image goes to the runner whose last image is nearest, so with two the
+// kept fractions continue from the end of deletion (black, with the RISE
+// or black reference), and the next map's deletion starts from x, where
+// insertion ended: of the 2(k+1)+3 images of a map only the insertion
+// reference needs a full pass.
+const deltaSlots = 2
+
+// deltaSlot is one incremental runner and the image it last ran.
+type deltaSlot struct {
+	d   *nn.Delta
+	img *nn.Tensor
+	ran bool   // whether d holds img's activations
+	chg []bool // the pixels where the next image differs from img
+	n   int    // their number
 }
 
 // NewEvaluator returns an evaluator for m (a classifier, as for New).
@@ -182,27 +202,27 @@ func (ev *Evaluator) scores(ctx context.Context, n int, t Target, point func(i i
 	}
 	m := ev.Model
 	in := m.InputShape()
-	C := in[2]
-	if ev.delta == nil {
-		ev.delta = nn.NewDelta(m, ev.eng.logits)
-		ev.img = [2]*nn.Tensor{m.NewInput(1), m.NewInput(1)}
-		ev.chg = make([]bool, in[0]*in[1])
+	if ev.next == nil {
+		ev.next = m.NewInput(1)
 		ev.dp = make([]float64, ev.eng.k)
+		for j := range ev.slots {
+			ev.slots[j] = deltaSlot{d: nn.NewDelta(m, ev.eng.logits), img: m.NewInput(1), chg: make([]bool, in[0]*in[1])}
+		}
 	}
 	class := t.Class
 	for i := range n {
 		if err := ctx.Err(); err != nil {
 			return class, errorf("xai: metrics stopped after %d of %d images: %w", i, n, err)
 		}
-		x, prev := ev.img[i%2], ev.img[(i+1)%2]
-		point(i, x.Data)
+		point(i, ev.next.Data)
+		s := ev.nearest()
 		var z *nn.Tensor
-		if i == 0 {
-			z = ev.delta.Forward(x)
+		if s.ran {
+			z = s.d.Update(ev.next, s.chg)
 		} else {
-			changedPixelsTo(ev.chg, x.Data, prev.Data, C)
-			z = ev.delta.Update(x, ev.chg)
+			z = s.d.Forward(ev.next)
 		}
+		s.img, ev.next, s.ran = ev.next, s.img, true
 		// As engine.pass: the softmax in float64 from the logits.
 		softmax64(ev.dp, z.Data[:ev.eng.k])
 		if class < 0 {
@@ -220,9 +240,33 @@ func (ev *Evaluator) scores(ctx context.Context, n int, t Target, point func(i i
 	return class, nil
 }
 
+// nearest returns the slot to run ev.next on: the one whose last image
+// differs from it in the fewest pixels, or an unused one when every used
+// one differs in more than half of them.
+func (ev *Evaluator) nearest() *deltaSlot {
+	var best, free *deltaSlot
+	c := ev.Model.InputShape()[2]
+	for j := range ev.slots {
+		s := &ev.slots[j]
+		if !s.ran {
+			free = s
+			continue
+		}
+		s.n = changedPixelsTo(s.chg, ev.next.Data, s.img.Data, c)
+		if best == nil || s.n < best.n {
+			best = s
+		}
+	}
+	if best == nil || (free != nil && 2*best.n > len(best.chg)) {
+		return free
+	}
+	return best
+}
+
 // changedPixelsTo marks in chg (h x w) the pixels of the h x w x c images
-// a and b whose values differ (bitwise).
-func changedPixelsTo(chg []bool, a, b []float32, c int) {
+// a and b whose values differ (bitwise), and returns their number.
+func changedPixelsTo(chg []bool, a, b []float32, c int) int {
+	n := 0
 	for p := range chg {
 		ar, br := a[p*c:(p+1)*c], b[p*c:(p+1)*c]
 		d := false
@@ -233,7 +277,11 @@ func changedPixelsTo(chg []bool, a, b []float32, c int) {
 			}
 		}
 		chg[p] = d
+		if d {
+			n++
+		}
 	}
+	return n
 }
 
 // scoresBatched is scores with full forward passes of ev.Batch images.

@@ -51,18 +51,26 @@ func fourMaps(b *testing.B, ex *Explainer, x *nn.Tensor) ([]Map, int) {
 }
 
 // BenchmarkMetricsMAVIS4: deletion + insertion (32 steps, 66 images) and
-// the three confidence images for the four maps: 276 forward passes of
-// MAVIS at 224x224 per iteration, DefaultEvalBatch per pass.
-func BenchmarkMetricsMAVIS4(b *testing.B) {
+// the three confidence images for the four maps: 276 images of MAVIS at
+// 224x224 per iteration, by default through incremental passes
+// (nn.Delta). Patch8 uses the page's 8-pixel patches; Full runs every
+// image through the whole model, DefaultEvalBatch per pass (the way
+// before nn.Delta).
+func BenchmarkMetricsMAVIS4(b *testing.B)       { benchmarkMetricsMAVIS4(b, 0, 0) }
+func BenchmarkMetricsMAVIS4Patch8(b *testing.B) { benchmarkMetricsMAVIS4(b, 8, 0) }
+func BenchmarkMetricsMAVIS4Full(b *testing.B)   { benchmarkMetricsMAVIS4(b, 0, DefaultEvalBatch) }
+
+func benchmarkMetricsMAVIS4(b *testing.B, patch, batch int) {
 	m, x, c, maps := benchMAVIS(b)
 	ev := NewEvaluator(m)
+	ev.Batch = batch
 	var r MapMetrics
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		for _, mp := range maps {
-			if err := ev.EvaluateTo(ctx, &r, x, mp, MetricsOptions{Class: c}); err != nil {
+			if err := ev.EvaluateTo(ctx, &r, x, mp, MetricsOptions{Class: c, Patch: patch}); err != nil {
 				b.Fatal(err)
 			}
 		}

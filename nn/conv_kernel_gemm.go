@@ -39,6 +39,7 @@ const (
 	opInputGrad
 	opKernelGrad
 	opWinograd
+	opNarrow
 )
 
 // kgradChunk is the number of output positions packed at once for the
@@ -125,6 +126,8 @@ func (cw *convWork) runRange(w, lo, hi int) {
 		cw.kernelGradRange(w, lo, hi)
 	case opWinograd:
 		cw.winogradRange(w, lo, hi)
+	case opNarrow:
+		cw.narrowRange(w, lo, hi)
 	}
 }
 

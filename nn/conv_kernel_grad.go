@@ -4,6 +4,7 @@ package nn
 // for the layout and the scratch):
 //
 //	input grad     stride 1, in >= nr: dx = conv(dy, flipped Kᵀ), the forward path
+//	               (in == 3 with a portable kernel: the same on narrowTo)
 //	               otherwise: dCol (P x kk) = dY (P x out) · Kᵀ (out x kk), then col2im
 //	kernel grad    dK (kk x out) += Colᵀ (kk x P) · dY (P x out)
 
@@ -28,6 +29,10 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 		defer cw.put()
 		cw.kt = grow(cw.kt, len(k))
 		flipKernelTo(cw.kt, k, g)
+		if g.in < cw.nr {
+			cw.narrowTo(dx, dy, cw.kt, nw)
+			return
+		}
 		cw.forward(dx, dy, cw.kt, nil, false, nw)
 		return
 	}
@@ -61,9 +66,10 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 
 // inputGradByConv reports whether the input gradient of g runs as a
 // convolution of dy with the flipped kernel (stride 1 and at least a
-// panel's width of input channels) rather than by col2im.
+// panel's width of input channels, or three with a portable kernel, by
+// narrowTo) rather than by col2im.
 func inputGradByConv(g convGeom) bool {
-	return g.sh == 1 && g.sw == 1 && g.in >= gemmNR
+	return g.sh == 1 && g.sw == 1 && (g.in >= gemmNR || gemmNarrow && g.in == narrowOut)
 }
 
 // flipKernelTo writes the kernel of the stride-1 input gradient:

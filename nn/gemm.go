@@ -46,8 +46,9 @@ var microKernels = []microKernelInfo{
 	{"go 3x4", micro3x4, 3, 4, true, micro3x4Store},
 }
 
-// The kernel in use, its tile shape, and whether stride-1 3x3
-// convolutions go through Winograd (conv_kernel_winograd.go). With the
+// The kernel in use, its tile shape, whether stride-1 3x3 convolutions
+// go through Winograd (conv_kernel_winograd.go), and whether 3-channel
+// input gradients run as narrow convolutions (conv_kernel_narrow.go). With the
 // scalar kernel Winograd's 2.25x fewer multiplies win (7.9 against 4.3
 // GFLOP/cpu-s at 112x112x64); with AVX-512 the scalar transforms cost more
 // than they save (27 against 36-42), so the vector kernels use im2col.
@@ -58,6 +59,7 @@ var (
 	gemmKernel   string           = "go 3x4"
 	gemmWinograd bool             = true
 	gemmStore    microStoreKernel = micro3x4Store
+	gemmNarrow   bool             = true
 )
 
 // addMicroKernel registers a faster kernel and makes it the one in use.
@@ -70,6 +72,7 @@ func addMicroKernel(k microKernelInfo) {
 // them; not safe while a convolution runs).
 func useMicroKernel(k microKernelInfo) {
 	gemmMicro, gemmMR, gemmNR, gemmKernel, gemmWinograd, gemmStore = k.kernel, k.mr, k.nr, k.name, k.winograd, k.store
+	gemmNarrow = k.winograd // the portable kernels (conv_kernel_narrow.go)
 }
 
 // micro3x4 is the portable kernel: 12 accumulators, the three values of

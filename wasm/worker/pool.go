@@ -35,7 +35,11 @@ type poolState struct {
 	part xai.IGPart // a helper's part (its Sum is what igPart returns)
 	recv []xai.IGPart
 	ptrs []*xai.IGPart
+
+	eval evalSplit // evaluate split by method (metrics_pool.go)
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
 
 // igOptions turns the page's options into xai's (Progress aside).
 func igOptions(o Options) (xai.IGOptions, error) {

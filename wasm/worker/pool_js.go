@@ -210,5 +210,3 @@ func whole(f float64, name string) (int, error) {
 	}
 	return int(f), nil
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// valueTree is v's JS object as the page would hand it back: the tree its
+// value method spells out, with MethodEvaluation's results picked out.
+func methodTrees(r Evaluation) []any {
+	return r.value().(map[string]any)["methods"].([]any)
+}
+
+// TestPoolEvaluateEqualsOneWorker: evaluate split by method, the main
+// worker on gradcam and ig and a helper (its own session and model, given
+// the maps and the input) on the others, with the results crossing as the
+// trees JS would carry, gives the one-worker evaluation: the same metrics
+// per method, in explain order, the same ranking and verdict.
+func TestPoolEvaluateEqualsOneWorker(t *testing.T) {
+	for _, o := range []EvalOptions{{Steps: 8}, {Steps: 4, Sanity: true, Seed: 3}} {
+		one := explained(t)
+		want, err := one.evaluate(context.Background(), o, func(int, int) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		main := explained(t)
+		maps, x, err := main.evalPlan()
+		if err != nil || len(maps) != 4 {
+			t.Fatalf("evalPlan: %d maps, %v", len(maps), err)
+		}
+		helper := &session{}
+		if _, err := helper.load(testModel(t)); err != nil {
+			t.Fatal(err)
+		}
+		if err := helper.evalInstall(append([]float32(nil), x...), []evalMap{maps[1], maps[2]}); err != nil {
+			t.Fatal(err)
+		}
+		hr, err := helper.evaluate(context.Background(), o, func(int, int) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := main.evalOnly([]string{"gradcam", "ig"}); err != nil {
+			t.Fatal(err)
+		}
+		if len(main.maps) != 2 {
+			t.Fatalf("evalOnly left %d maps, want 2", len(main.maps))
+		}
+		mr, err := main.evaluate(context.Background(), o, func(int, int) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []MethodEvaluation
+		for _, tree := range append(methodTrees(hr), methodTrees(mr)...) {
+			me, err := decodeMethodEvaluation(tree)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, me)
+		}
+		got, err := main.evalCombine(o, parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(main.maps) != 4 {
+			t.Errorf("evalCombine left %d maps, want the 4 kept", len(main.maps))
+		}
+		for i := range want.Methods {
+			w, g := want.Methods[i], got.Methods[i]
+			w.MS, g.MS = 0, 0
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("sanity %v: method %d: pooled %+v\none worker %+v", o.Sanity, i, g, w)
+			}
+		}
+		if !reflect.DeepEqual(got.Ranking, want.Ranking) || got.Steps != want.Steps || got.Patch != want.Patch || got.Input != want.Input {
+			t.Errorf("sanity %v: pooled ranking %+v, one worker %+v", o.Sanity, got.Ranking, want.Ranking)
+		}
+		if got.Ranking.Verdict == "" || len(got.Methods) != 4 {
+			t.Errorf("sanity %v: %d methods, verdict %q", o.Sanity, len(got.Methods), got.Ranking.Verdict)
+		}
+	}
+}
+
+func TestPoolEvaluateErrors(t *testing.T) {
+	s := explained(t)
+	o := EvalOptions{Steps: 2}
+	if _, err := s.evalCombine(o, nil); err == nil || !strings.Contains(err.Error(), "maps changed") {
+		t.Errorf("evalCombine without evalOnly: %v", err)
+	}
+	if err := s.evalOnly([]string{"lime"}); err == nil || !strings.Contains(err.Error(), "no lime map") {
+		t.Errorf("evalOnly(lime): %v", err)
+	}
+	if err := s.evalOnly(nil); err == nil || !strings.Contains(err.Error(), "at least one method") {
+		t.Errorf("evalOnly(): %v", err)
+	}
+	full, err := s.evaluate(context.Background(), o, func(int, int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []MethodEvaluation
+	for _, tree := range methodTrees(full) {
+		me, err := decodeMethodEvaluation(tree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, me)
+	}
+	wrongClass := append([]MethodEvaluation(nil), all...)
+	wrongClass[0].Metrics.Class++
+	for _, tt := range []struct {
+		name  string
+		parts []MethodEvaluation
+		want  string
+	}{
+		{"missing", all[:3], "no result for ig"},
+		{"twice", append(append([]MethodEvaluation(nil), all...), all[1]), "two results for gradcampp"},
+		{"class", wrongClass, "scores class"},
+	} {
+		if err := s.evalOnly([]string{"gradcam"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.evalCombine(o, tt.parts); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+		if len(s.maps) != 4 {
+			t.Fatalf("%s: %d maps kept after a failed combine, want 4", tt.name, len(s.maps))
+		}
+	}
+	// A new explanation between evalOnly and evalCombine: the maps are
+	// refused, and the new one stays.
+	if err := s.evalOnly([]string{"gradcam", "saliency"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.explain(Options{Method: "saliency"}, func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.evalCombine(o, all); err == nil || !strings.Contains(err.Error(), "maps changed") {
+		t.Errorf("combine after a new explanation: %v", err)
+	}
+	for _, tt := range []struct {
+		tree any
+		want string
+	}{
+		{"x", "must be an object"},
+		{map[string]any{"method": "ig"}, "metrics are missing"},
+		{map[string]any{"method": "ig", "metrics": map[string]any{"class": 1.5}}, "class must be a whole number"},
+		{map[string]any{"method": "ig", "metrics": map[string]any{"deletion": map[string]any{"fraction": []any{"a"}}}}, "fraction must be a list of numbers"},
+		{map[string]any{"method": "ig", "metrics": map[string]any{"deletion": map[string]any{}, "insertion": map[string]any{}},
+			"sanity": map[string]any{"layers": []any{1.0}}}, "layers must be a list of strings"},
+	} {
+		if _, err := decodeMethodEvaluation(tt.tree); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("decode %v: %v, want %q", tt.tree, err, tt.want)
+		}
+	}
+	h := &session{}
+	if err := h.evalInstall(nil, nil); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("evalInstall before a model: %v", err)
+	}
+	if _, err := h.load(testModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	maps, x, _ := s.evalPlan()
+	if err := h.evalInstall(x[:10], maps); err == nil || !strings.Contains(err.Error(), "an input of 10 values") {
+		t.Errorf("evalInstall with a short input: %v", err)
+	}
+	bad := maps[0]
+	bad.m.H++
+	if err := h.evalInstall(x, []evalMap{bad}); err == nil || !strings.Contains(err.Error(), "map holds") {
+		t.Errorf("evalInstall with a bad map: %v", err)
+	}
+}

@@ -238,10 +238,8 @@ interface ViewerAPI {
 //    cells carry data-metric and data-value (full precision).
 //    app.rpc(method, args, onProgress?) sends a WorkerRequest; app.memory(gc) = rpc('memory', [gc]).
 //    app.metricsOptions() is the EvaluateOptions the panel would send now (its steps, sanity and box).
-//    Start-up: boot.js (window.mavisBoot, documented there) creates the worker as "worker.js#module",
-//    compiles worker.wasm and posts {wasm: WebAssembly.Module} (or {wasmError: string}) before any
-//    WorkerRequest is answered; it sends the model and the first sample's predict at once, and its
-//    timings come first in app.state.timings.
+//    Start-up: boot.js (window.mavisBoot, documented there) creates the worker and sends the model and
+//    the first sample's predict at once; its timings come first in app.state.timings.
 //    app.explainIG(options, onProgress?) is rpc('explain', [options]) for Integrated Gradients split across
 //    the worker pool (pool.js; app.pool once IG has run): the main worker plus min(hardwareConcurrency, 4) - 1
 //    helper workers, started the first time IG runs, each loading the current model.

@@ -6,20 +6,18 @@
 // app.js, a module that runs once the whole document is parsed, takes over
 // through window.mavisBoot.
 //
-// The page compiles worker.wasm itself (WebAssembly.compileStreaming, while
-// the bytes arrive) and posts the compiled module to the worker: that starts
-// the compile a few hundred milliseconds before the worker's own thread
-// exists. The model is posted to the worker as soon as its bytes arrive, and
-// the first sample right behind it: the worker queues both until Go is
-// ready and decodes the image meanwhile, so the first prediction needs no
-// round trip through the page.
+// The worker fetches and compiles worker.wasm itself, first thing. (The page
+// compiling it and posting the module started the compile earlier but was
+// slower overall: the page's compile held up the worker's own start, 0.5 to
+// 1.5 s more to the first prediction in A/B cold loads.) The model is posted
+// to the worker as soon as its bytes arrive, and the first sample right
+// behind it: the worker queues both until Go is ready and decodes the image
+// meanwhile, so the first prediction needs no round trip through the page.
 //
 // window.mavisBoot:
 //   worker                the compute worker (worker.js)
 //   rpc(method, args, onProgress, transfer) -> Promise   a call to the worker (api.d.ts)
 //   fetchBytes(url) -> Promise<ArrayBuffer>              this site's files only, with clear errors
-//   wasm                  Promise<WebAssembly.Module>: worker.wasm, compiled; another
-//                         worker created as "worker.js#module" takes it as {wasm: module}
 //   timings               [what, ms since navigation]: app.js adds its own
 //   workerStartup         the worker's start-up stages (ms since navigation), once it answers
 //   model: {url, bytes, info}   the model named by ?model= (else the default) and
@@ -37,9 +35,8 @@
   const modelURL = params.get('model') || defaultModel;
   const autorun = params.get('autorun') !== '0';
 
-  // The worker, with a promise per call and progress by id. "#module" tells
-  // worker.js to wait for the module this page compiles.
-  const worker = new Worker('worker.js#module');
+  // The worker, with a promise per call and progress by id.
+  const worker = new Worker('worker.js');
   let nextID = 1;
   const calls = new Map();
   worker.onmessage = (e) => {
@@ -74,24 +71,8 @@
     return resp.arrayBuffer();
   }
 
-  async function compile() {
-    try {
-      return await WebAssembly.compileStreaming(fetch('worker.wasm'));
-    } catch (e) {
-      // A host that does not send application/wasm: compile the bytes.
-      const resp = await fetch('worker.wasm');
-      if (!resp.ok) throw new Error(`could not load worker.wasm (HTTP ${resp.status}); run ./build.sh first`);
-      return WebAssembly.compile(await resp.arrayBuffer());
-    }
-  }
-  const wasm = compile();
-  wasm.then((module) => {
-    mark('wasm compiled');
-    worker.postMessage({ wasm: module });
-  }, (e) => worker.postMessage({ wasmError: String((e && e.message) || e) }));
-
   const boot = {
-    worker, rpc, fetchBytes, wasm, timings, workerStartup: null,
+    worker, rpc, fetchBytes, timings, workerStartup: null,
     model: { url: modelURL, bytes: null, info: null },
     samples: null, first: null,
   };
@@ -101,7 +82,7 @@
     mark('worker ready');
     const at = Math.round(m.startup.created - performance.timeOrigin);
     boot.workerStartup = { created: at };
-    for (const k of ['module', 'compiled', 'ready']) if (m.startup[k] !== undefined) boot.workerStartup[k] = at + m.startup[k];
+    for (const k of ['compiled', 'ready']) if (m.startup[k] !== undefined) boot.workerStartup[k] = at + m.startup[k];
   }, () => {});
 
   // The model: posted as soon as its bytes arrive, not transferred (app.js

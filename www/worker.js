@@ -16,16 +16,12 @@
 // worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
 'use strict';
 
-// Start-up. The page (boot.js) creates this worker as "worker.js#module",
-// compiles worker.wasm itself while the bytes arrive and posts the module as
-// {wasm: WebAssembly.Module} (or {wasmError: string}); any other worker.js
-// (the IG pool's helpers) fetches and compiles worker.wasm on its own. Calls
-// that arrive meanwhile wait for Go; predict decodes its image at once.
+// Start-up: the fetch and streaming compile of worker.wasm start first
+// (compiling in the page and posting the module was slower: the page's
+// compile held up the worker's own start). Calls that arrive meanwhile wait
+// for Go; predict decodes its image at once.
 const startup = { created: performance.timeOrigin }; // milliseconds since the worker started, per stage
-let fromPage = null; // {resolve, reject} of the module the page posts
-const module = self.location.hash === '#module'
-  ? new Promise((resolve, reject) => { fromPage = { resolve, reject }; })
-  : compile();
+const module = compile();
 importScripts('wasm_exec.js');
 
 const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
@@ -149,11 +145,6 @@ let cancelBefore = 0; // evaluate calls with a smaller id stop at their next for
 let queue = Promise.resolve(); // the calls, one at a time: the Go side is not re-entrant
 
 self.onmessage = (e) => {
-  if (fromPage && e.data && ('wasm' in e.data || 'wasmError' in e.data)) {
-    if (e.data.wasm instanceof WebAssembly.Module) fromPage.resolve(e.data.wasm);
-    else fromPage.reject(new Error(e.data.wasmError || 'the page posted no WebAssembly module'));
-    return;
-  }
   const { id, method, args } = e.data;
   if (method === 'cancel') {
     cancelBefore = Math.max(cancelBefore, id);

@@ -2,11 +2,11 @@ package nn
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -222,12 +222,16 @@ func parseSTTensor(name string, v any) (stTensor, error) {
 // checkLayout sorts the tensors by offset and checks that they tile the
 // data section exactly.
 func (h *stHeader) checkLayout() error {
-	slices.SortStableFunc(h.Tensors, func(a, b stTensor) int {
-		if a.Begin != b.Begin {
-			return int(min(max(a.Begin-b.Begin, -1), 1))
+	ts := h.Tensors
+	h.Tensors = make([]stTensor, len(ts))
+	for k, i := range sortedIndex(len(ts), func(a, b int32) int {
+		if c := cmp.Compare(ts[a].Begin, ts[b].Begin); c != 0 {
+			return c
 		}
-		return int(min(max(a.End-b.End, -1), 1))
-	})
+		return cmp.Compare(ts[a].End, ts[b].End)
+	}) {
+		h.Tensors[k] = ts[i]
+	}
 	var pos int64
 	for i, t := range h.Tensors {
 		if t.End > h.DataSize {

@@ -160,11 +160,14 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 		return nil, errorf("nn: weights: %d tensors the architecture needs are missing: %s", len(missing), nameList(missing))
 	}
 	if len(byName) > 0 {
-		var unknown []string
+		var names []string
 		for name := range byName {
-			unknown = append(unknown, name)
+			names = append(names, name)
 		}
-		slices.Sort(unknown)
+		unknown := make([]string, len(names))
+		for k, i := range sortedIndex(len(names), func(a, b int32) int { return strings.Compare(names[a], names[b]) }) {
+			unknown[k] = names[i]
+		}
 		return nil, errorf("nn: weights: %d tensors are not parameters of architecture %q: %s", len(unknown), m.Spec.Name, nameList(unknown))
 	}
 	tensors := make(map[string]stTensor, len(h.Tensors))

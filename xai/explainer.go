@@ -1,8 +1,6 @@
 package xai
 
 import (
-	"slices"
-
 	"github.com/mavis-xai/mavis/nn"
 )
 
@@ -88,11 +86,7 @@ func (ex *Explainer) Predict(x *nn.Tensor) (Prediction, error) {
 
 // TopK returns the indices of the k largest probabilities, largest first.
 func (p Prediction) TopK(k int) []int {
-	idx := make([]int, len(p.Probs))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
+	idx := sortedIndex(len(p.Probs), func(a, b int32) int {
 		switch {
 		case p.Probs[a] > p.Probs[b]:
 			return -1
@@ -101,7 +95,11 @@ func (p Prediction) TopK(k int) []int {
 		}
 		return 0
 	})
-	return idx[:min(max(k, 0), len(idx))]
+	top := make([]int, min(max(k, 0), len(idx)))
+	for i := range top {
+		top[i] = int(idx[i])
+	}
+	return top
 }
 
 // setPrediction fills dst, reusing its Probs storage.

@@ -1,9 +1,9 @@
 package xai
 
 import (
+	"cmp"
 	"context"
 	"math"
-	"slices"
 
 	"github.com/mavis-xai/mavis/nn"
 )
@@ -277,22 +277,24 @@ func Gini(v []float32) float64 {
 	if n == 0 {
 		return 0
 	}
-	c := make([]float64, n)
-	var sum float64
-	for i, x := range v {
-		c[i] = math.Abs(float64(x))
-		if c[i] != c[i] {
-			c[i] = 0
+	c := func(i int32) float64 { // |v_i|, NaN as 0
+		a := math.Abs(float64(v[i]))
+		if a != a {
+			return 0
 		}
-		sum += c[i]
+		return a
+	}
+	var sum float64
+	for i := range v {
+		sum += c(int32(i))
 	}
 	if sum == 0 || math.IsInf(sum, 0) {
 		return 0
 	}
-	slices.Sort(c)
 	var g float64
-	for k, x := range c { // k is 0-based: (n − (k+1) + ½) = n − k − ½
-		g += x / sum * (float64(n-k) - 0.5)
+	for k, i := range sortedIndex(n, func(a, b int32) int { return cmp.Compare(c(a), c(b)) }) {
+		// k is 0-based: (n − (k+1) + ½) = n − k − ½
+		g += c(i) / sum * (float64(n-k) - 0.5)
 	}
 	return 1 - 2*g/float64(n)
 }

@@ -3,7 +3,6 @@ package xai
 import (
 	"cmp"
 	"math"
-	"slices"
 	"strings"
 )
 
@@ -127,10 +126,15 @@ func percent(v float64) string {
 // is at most 0 (no better than deleting pixels in a random order), no
 // method is trusted.
 func Rank(scores []MethodScore) Ranking {
-	r := Ranking{Scores: slices.Clone(scores)}
-	slices.SortStableFunc(r.Scores, func(a, b MethodScore) int {
-		return cmp.Compare(nanLow(b.Faithfulness), nanLow(a.Faithfulness))
-	})
+	r := Ranking{Scores: make([]MethodScore, len(scores))}
+	for k, i := range sortedIndex(len(scores), func(a, b int32) int {
+		return cmp.Compare(nanLow(scores[b].Faithfulness), nanLow(scores[a].Faithfulness))
+	}) {
+		r.Scores[k] = scores[i]
+	}
+	if scores == nil {
+		r.Scores = nil
+	}
 	if len(r.Scores) == 0 {
 		r.Verdict = "No method was evaluated."
 		return r

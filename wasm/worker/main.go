@@ -22,7 +22,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"strconv"
 	"syscall/js"
@@ -137,8 +136,8 @@ func evaluate(this js.Value, args []js.Value) any {
 		resolve, reject := pa[0], pa[1]
 		executor.Release()
 		go func() {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
+			ctx := newCancelCtx()
+			cancel := ctx.cancel
 			var yielded time.Time
 			progress := func(done, total int) {
 				if !onProgress.IsUndefined() {

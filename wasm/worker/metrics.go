@@ -13,6 +13,37 @@ import (
 // This file is evaluate's logic: the faithfulness metrics of the maps of
 // the last explain calls (issue 7), in plain Go like session.go.
 
+// cancelCtx is the context evaluate runs under: a context.Context that
+// cancel cancels. context.WithCancel would do, but links the context
+// package's machinery (timers, goroutines, formatting of deadlines) into
+// the worker for nothing.
+type cancelCtx struct {
+	done   chan struct{}
+	closed bool
+}
+
+func newCancelCtx() *cancelCtx { return &cancelCtx{done: make(chan struct{})} }
+
+func (c *cancelCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *cancelCtx) Done() <-chan struct{}       { return c.done }
+func (c *cancelCtx) Value(any) any               { return nil }
+
+func (c *cancelCtx) Err() error {
+	if c.closed {
+		return context.Canceled
+	}
+	return nil
+}
+
+// cancel cancels c; it is called from evaluate's own goroutine (its
+// progress callback), so no lock is needed.
+func (c *cancelCtx) cancel() {
+	if !c.closed {
+		c.closed = true
+		close(c.done)
+	}
+}
+
 // errCancelled is evaluate's error when its context is cancelled.
 var errCancelled = errors.New("worker: metrics cancelled")
 

@@ -1,0 +1,130 @@
+package browsertest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBoot holds the page's start-up (boot.js) to the ordinary path: the
+// first prediction, which boot.js asks for before app.js runs, is bit for bit
+// what a later predict of the same sample gives; the stages come in order;
+// ?autorun=0 loads the model and predicts nothing; a missing ?model= file
+// is reported with its HTTP status and no prediction is made.
+func TestBoot(t *testing.T) {
+	base := site(t)
+
+	t.Run("FirstPrediction", func(t *testing.T) {
+		ctx, cancel := browser(t, 3*time.Minute)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
+			t.Fatal(err)
+		}
+		errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`))
+		if len(errs) > 0 {
+			t.Fatalf("the page shows errors: %v", errs)
+		}
+		tm, err := chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := map[string]float64{}
+		for _, m := range tm {
+			s, _ := m[0].(string)
+			v, _ := m[1].(float64)
+			k, _, _ := strings.Cut(s, " models/")
+			k, _, _ = strings.Cut(k, " ")
+			if k == "worker" {
+				k = s
+			}
+			if _, ok := at[k]; !ok {
+				at[k] = v
+			}
+		}
+		order := []string{"boot", "worker ready", "model", "prediction"}
+		for i, k := range order {
+			if _, ok := at[k]; !ok {
+				t.Fatalf("no %q stage in the timings %v", k, tm)
+			}
+			if i > 0 && at[k] < at[order[i-1]] {
+				t.Errorf("stage %q at %v ms comes before %q at %v ms", k, at[k], order[i-1], at[order[i-1]])
+			}
+		}
+		if at["boot"] > at["start"] {
+			t.Errorf("boot.js ran at %v ms, after app.js (%v ms)", at["boot"], at["start"])
+		}
+		// The same sample through the ordinary path, in the same worker.
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => {
+			const first = await mavisBoot.first;
+			const again = await app.rpc('predict', [first.blob]);
+			return {name: first.name, shown: app.state.image, boot: app.state.prediction.probs, again: again.probs};
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["name"] != got["shown"] {
+			t.Errorf("boot.js predicted %v, the page shows %v", got["name"], got["shown"])
+		}
+		bp, _ := got["boot"].([]any)
+		ap, _ := got["again"].([]any)
+		if len(bp) == 0 || len(bp) != len(ap) {
+			t.Fatalf("probabilities: %d from boot.js, %d from predict", len(bp), len(ap))
+		}
+		for i := range bp {
+			if bp[i] != ap[i] {
+				t.Errorf("class %d: probability %v from boot.js's predict, %v from app.rpc('predict')", i, bp[i], ap[i])
+			}
+		}
+	})
+
+	t.Run("NoAutorun", func(t *testing.T) {
+		ctx, cancel := browser(t, 3*time.Minute)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"?autorun=0")); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => ({
+			loaded: document.body.dataset.loaded,
+			first: await mavisBoot.first,
+			prediction: app.state.prediction,
+			classes: app.state.model ? app.state.model.classes.length : 0,
+		}))()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["loaded"] != "true" || got["first"] != nil || got["prediction"] != nil || got["classes"] != float64(len(fashionClasses)) {
+			t.Errorf("?autorun=0: got %v, want the model loaded (%d classes), no first sample and no prediction", got, len(fashionClasses))
+		}
+	})
+
+	t.Run("MissingModel", func(t *testing.T) {
+		ctx, cancel := browser(t, 3*time.Minute)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/missing.safetensors")); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+			loaded: document.body.dataset.loaded,
+			errors: app.state.errors.join(' | '),
+			prediction: app.state.prediction,
+		})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs, _ := got["errors"].(string)
+		if got["loaded"] != "false" || !strings.Contains(errs, "models/missing.safetensors") || !strings.Contains(errs, "HTTP 404") || got["prediction"] != nil {
+			t.Errorf("a missing ?model= file: got %v, want loaded=false, an error naming the file and HTTP 404, and no prediction", got)
+		}
+	})
+}

@@ -74,6 +74,7 @@ type convWorker struct {
 	b    []float32 // packed B chunk (kernel gradient)
 	part []float32 // partial kernel gradient
 	zero []float32 // a row of zeros for taps in the padding
+	t    []float32 // Winograd: one tile's Bᵀ d, 16 channel rows
 	src  [maxMR][]float32
 }
 

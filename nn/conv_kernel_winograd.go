@@ -22,7 +22,7 @@ package nn
 // Winograd: when it pays with the micro-kernel in use (gemmWinograd), for
 // 3x3 kernels, stride 1 and enough channels.
 func useWinograd(g convGeom) bool {
-	return gemmWinograd && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.in >= 8 && g.out >= 8
+	return gemmWinograd && gemmNR <= maxNR && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.in >= 8 && g.out >= 8
 }
 
 // winogradKernelTo writes U[ξν][c, o] = (G g_{c,o} Gᵀ)[ξ, ν].
@@ -72,6 +72,7 @@ func (cw *convWork) winogradTo(y, x, k, b []float32, relu bool, nw int) {
 		ws := &cw.ws[w]
 		ws.a = grow(ws.a, 16*g.in*cw.mr)
 		ws.c = grow(ws.c, 16*cw.mr*cw.nr)
+		ws.t = grow(ws.t, 16*g.in)
 		ws.zero = growZero(ws.zero, max(g.in, cw.nr))
 	}
 	tiles := g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2)
@@ -105,12 +106,16 @@ func (cw *convWork) winogradRange(w, lo, hi int) {
 }
 
 // winogradInput writes row r of the 16 packed A blocks: a[ξν*asz + c*mr +
-// r] = (Bᵀ d_c B)[ξ, ν] for tile t (zeros when !ok).
+// r] = (Bᵀ d_c B)[ξ, ν] for tile t (zeros when !ok). It runs over
+// channels in two passes, Bᵀ d into ws.t and then (Bᵀ d) B into a, so that
+// each inner loop reads and writes a few whole channel rows (under wasm a
+// per-channel gather of the 16 pixels cost more than the arithmetic).
 func (cw *convWork) winogradInput(ws *convWorker, a []float32, asz, r, t int, ok bool) {
 	g, mr := cw.g, cw.mr
+	in := g.in
 	if !ok {
 		for xn := range 16 {
-			for c := range g.in {
+			for c := range in {
 				a[xn*asz+c*mr+r] = 0
 			}
 		}
@@ -123,72 +128,110 @@ func (cw *convWork) winogradInput(ws *convWorker, a []float32, asz, r, t int, ok
 		iy := 2*ty + u - g.ph
 		for v := range 4 {
 			ix := 2*tx + v - g.pw
-			s[u*4+v] = ws.zero[:g.in]
+			s[u*4+v] = ws.zero[:in]
 			if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-				s[u*4+v] = cw.x[((n*g.h+iy)*g.w+ix)*g.in:][:g.in]
+				s[u*4+v] = cw.x[((n*g.h+iy)*g.w+ix)*in:][:in]
 			}
 		}
 	}
-	for c := range g.in {
-		var d, t [4][4]float32
-		for i := range 16 {
-			d[i/4][i%4] = s[i][c]
+	tb := ws.t[:16*in] // tb[(ξ*4+v)*in + c] = (Bᵀ d_c)[ξ, v]
+	for v := range 4 {
+		d0 := s[v]
+		d1, d2, d3 := s[4+v][:len(d0)], s[8+v][:len(d0)], s[12+v][:len(d0)]
+		t0, t1 := tb[v*in:][:len(d0)], tb[(4+v)*in:][:len(d0)]
+		t2, t3 := tb[(8+v)*in:][:len(d0)], tb[(12+v)*in:][:len(d0)]
+		for c, x0 := range d0 {
+			x1, x2, x3 := d1[c], d2[c], d3[c]
+			t0[c] = x0 - x2
+			t1[c] = x1 + x2
+			t2[c] = x2 - x1
+			t3[c] = x1 - x3
 		}
-		for v := range 4 { // Bᵀ d
-			t[0][v] = d[0][v] - d[2][v]
-			t[1][v] = d[1][v] + d[2][v]
-			t[2][v] = d[2][v] - d[1][v]
-			t[3][v] = d[1][v] - d[3][v]
-		}
-		o := c*mr + r
-		for xi := range 4 { // (Bᵀ d) B
-			a[(xi*4+0)*asz+o] = t[xi][0] - t[xi][2]
-			a[(xi*4+1)*asz+o] = t[xi][1] + t[xi][2]
-			a[(xi*4+2)*asz+o] = t[xi][2] - t[xi][1]
-			a[(xi*4+3)*asz+o] = t[xi][1] - t[xi][3]
+	}
+	for xi := range 4 {
+		u0 := tb[xi*4*in:][:in]
+		u1, u2, u3 := tb[(xi*4+1)*in:][:len(u0)], tb[(xi*4+2)*in:][:len(u0)], tb[(xi*4+3)*in:][:len(u0)]
+		a0, a1 := a[xi*4*asz:][:asz], a[(xi*4+1)*asz:][:asz]
+		a2, a3 := a[(xi*4+2)*asz:][:asz], a[(xi*4+3)*asz:][:asz]
+		o := r
+		for c, x0 := range u0 {
+			x1, x2, x3 := u1[c], u2[c], u3[c]
+			a0[o] = x0 - x2
+			a1[o] = x1 + x2
+			a2[o] = x2 - x1
+			a3[o] = x1 - x3
+			o += mr
 		}
 	}
 }
 
 // winogradOutput turns the 16 product tiles m[ξν] (mr x nr, panel p) into
-// 2x2 output tiles, Aᵀ M A, adds the bias, applies the ReLU and writes y.
+// 2x2 output tiles, Aᵀ M A, adds the bias, applies the ReLU and writes y,
+// a tile's columns at a time.
 func (cw *convWork) winogradOutput(m []float32, t0, rows, p int) {
 	g, mr, nr := cw.g, cw.mr, cw.nr
 	th, tw := (g.oh+1)/2, (g.ow+1)/2
 	j0 := p * nr
 	cols := min(nr, g.out-j0)
+	var zero [maxNR]float32
+	bias := zero[:cols]
+	if cw.bias != nil {
+		bias = cw.bias[j0 : j0+cols]
+	}
+	var s0, s1 [4][maxNR]float32 // Aᵀ M, column by column
 	for r := range rows {
+		for v := range 4 {
+			q0 := m[(v*mr+r)*nr:][:cols]
+			q1, q2, q3 := m[((4+v)*mr+r)*nr:][:cols], m[((8+v)*mr+r)*nr:][:cols], m[((12+v)*mr+r)*nr:][:cols]
+			r0, r1 := s0[v][:cols], s1[v][:cols]
+			for j, x0 := range q0 {
+				x1, x2, x3 := q1[j], q2[j], q3[j]
+				r0[j] = x0 + x1 + x2
+				r1[j] = x1 - x2 - x3
+			}
+		}
 		t := t0 + r
 		n, ty, tx := t/(th*tw), t/tw%th, t%tw
 		oy, ox := 2*ty, 2*tx
-		for j := range cols {
-			var q [16]float32
-			for xn := range 16 {
-				q[xn] = m[(xn*mr+r)*nr+j]
-			}
-			var s0, s1 [4]float32 // Aᵀ M
-			for v := range 4 {
-				s0[v] = q[v] + q[4+v] + q[8+v]
-				s1[v] = q[4+v] - q[8+v] - q[12+v]
-			}
-			var bias float32
-			if cw.bias != nil {
-				bias = cw.bias[j0+j]
-			}
-			out := [4]float32{ // (Aᵀ M) A
-				s0[0] + s0[1] + s0[2] + bias, s0[1] - s0[2] - s0[3] + bias,
-				s1[0] + s1[1] + s1[2] + bias, s1[1] - s1[2] - s1[3] + bias,
-			}
-			for i, v := range out {
-				y, x := oy+i/2, ox+i%2
-				if y >= g.oh || x >= g.ow {
-					continue
-				}
-				if cw.relu {
-					v = relu(v)
-				}
-				cw.y[((n*g.oh+y)*g.ow+x)*g.out+j0+j] = v
+		base := ((n*g.oh+oy)*g.ow+ox)*g.out + j0
+		right, below := ox+1 < g.ow, oy+1 < g.oh
+		cw.winogradStore(cw.y[base:][:cols], &s0, bias)
+		if right {
+			cw.winogradStore1(cw.y[base+g.out:][:cols], &s0, bias)
+		}
+		if below {
+			cw.winogradStore(cw.y[base+g.ow*g.out:][:cols], &s1, bias)
+			if right {
+				cw.winogradStore1(cw.y[base+(g.ow+1)*g.out:][:cols], &s1, bias)
 			}
 		}
+	}
+}
+
+// winogradStore writes the left output of a tile row, (Aᵀ M) A's column
+// 0: y = s[0] + s[1] + s[2] + bias, then the ReLU when cw.relu is set.
+func (cw *convWork) winogradStore(y []float32, s *[4][maxNR]float32, bias []float32) {
+	s0, s1, s2 := s[0][:len(y)], s[1][:len(y)], s[2][:len(y)]
+	bias = bias[:len(y)]
+	for j := range y {
+		v := s0[j] + s1[j] + s2[j] + bias[j]
+		if cw.relu {
+			v = relu(v)
+		}
+		y[j] = v
+	}
+}
+
+// winogradStore1 writes the right output of a tile row, column 1:
+// y = s[1] - s[2] - s[3] + bias, then the ReLU when cw.relu is set.
+func (cw *convWork) winogradStore1(y []float32, s *[4][maxNR]float32, bias []float32) {
+	s1, s2, s3 := s[1][:len(y)], s[2][:len(y)], s[3][:len(y)]
+	bias = bias[:len(y)]
+	for j := range y {
+		v := s1[j] - s2[j] - s3[j] + bias[j]
+		if cw.relu {
+			v = relu(v)
+		}
+		y[j] = v
 	}
 }

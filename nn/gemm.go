@@ -36,8 +36,12 @@ type microKernelInfo struct {
 //	a: (kc, mr)   b: (kc, nr)   c: (mr rows of stride ldc, nr)   bias: (nr)
 type microStoreKernel func(kc int, a, b, c []float32, ldc int, bias []float32, relu bool)
 
-// maxMR bounds the tile rows of any micro-kernel.
-const maxMR = 8
+// maxMR bounds the tile rows of any micro-kernel, maxNR the columns of a
+// kernel that Winograd uses.
+const (
+	maxMR = 8
+	maxNR = 8
+)
 
 // microKernels lists the kernels this build and CPU can run, portable
 // first; the last one is in use.

@@ -408,6 +408,13 @@ function readBox() {
 function cancelMetrics() {
   metricsRun++;
   if (worker) rpc('cancel');
+  if (pool) pool.cancel();
+}
+
+// evaluate is rpc('evaluate', [o], onProgress), split by method across the
+// worker pool once IG has started it (pool.js).
+function evaluate(o, onProgress) {
+  return pool ? pool.evaluate(o, onProgress) : rpc('evaluate', [o], onProgress);
 }
 
 async function runMetrics(gen) {
@@ -430,7 +437,7 @@ async function runMetrics(gen) {
     $('metrics-status').textContent = `${done} of ${total} images scored`;
   };
   try {
-    const r = await rpc('evaluate', [o], onProgress);
+    const r = await evaluate(o, onProgress);
     if (run !== metricsRun || gen !== state.generation) return;
     state.metrics = r;
     mark(`metrics ${r.ms} ms in the worker`);

@@ -3,7 +3,8 @@
 // IG's gradient evaluations; helpers, min(hardwareConcurrency, 4) - 1 more
 // copies of worker.js started the first time IG runs, each with its own copy
 // of the model, compute the others. The main worker adds their partial sums
-// and answers as 'explain' does. All the math is Go's (wasm/worker/pool.go);
+// and answers as 'explain' does. The faithfulness metrics ('evaluate') are
+// split the same way, by method. All the math is Go's (wasm/worker/pool.go);
 // this module only starts workers and moves typed arrays. Contracts:
 // api.d.ts (WorkerRequest igPlan, igPart, igCombine).
 
@@ -62,6 +63,9 @@ export class Pool {
     this.version = 0;    // bumps with every model
     this.broken = '';    // why the pool fell back to one worker for this model ('' when fine)
     this.runs = 0;       // IG runs started: for the tests
+    this.evalRun = 0;    // bumps with every evaluate and cancel
+    this.evalHelpers = []; // the helpers of the running evaluate
+    this.lastSplit = null; // the methods' bounds of the last split evaluate
   }
 
   // setModel gives the pool the model file the main worker loaded (a copy the
@@ -154,6 +158,73 @@ export class Pool {
     await own;
     if (stale()) throw new Error('cancelled: the image or model changed');
     return this.rpc('igCombine', [o, got], null, got.map((p) => p.sum.buffer));
+  }
+
+  // evaluate computes the faithfulness metrics of the main worker's kept
+  // maps, as rpc('evaluate', [o], onProgress) does, split by method: the
+  // main worker keeps the first methods (evalOnly), each helper gets the
+  // maps and the input of the others (evalInstall), all run the usual
+  // evaluate, and the main worker merges and ranks (evalCombine). cancel()
+  // stops every share. A helper that fails sends the work back to the main
+  // worker alone.
+  async evaluate(o, onProgress = null) {
+    const one = () => this.rpc('evaluate', [o], onProgress);
+    if (this.size < 2 || !this.model || this.broken) return one();
+    const run = ++this.evalRun;
+    let helpers;
+    try {
+      helpers = await this.helpersReady();
+    } catch (e) {
+      helpers = [];
+    }
+    if (run !== this.evalRun) throw new Error('worker: metrics cancelled');
+    if (!helpers.length) return one();
+    const plan = await this.rpc('evalPlan');
+    const m = plan.maps.length;
+    const k = Math.min(helpers.length + 1, m);
+    if (k < 2) return one();
+    const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * m) / k));
+    const done = new Array(k).fill(0);
+    const total = new Array(k).fill(0);
+    const progress = (i) => (d, n) => {
+      done[i] = d;
+      total[i] = n;
+      if (onProgress) onProgress(done.reduce((a, b) => a + b, 0), total.reduce((a, b) => a + b, 0));
+      return run === this.evalRun;
+    };
+    this.evalHelpers = helpers.slice(0, k - 1);
+    this.lastSplit = bounds; // for the tests
+    const shares = this.evalHelpers.map((h, i) => {
+      const x = plan.input.slice();
+      const maps = plan.maps.slice(bounds[i + 1], bounds[i + 2]);
+      return h.rpc('evalInstall', [x, maps], null, [x.buffer, ...maps.map((e) => e.map.buffer)])
+        .then(() => h.rpc('evaluate', [o], progress(i + 1)))
+        .catch((e) => {
+          if (!/cancelled/.test(e.message)) this.drop(h, e);
+          throw e;
+        });
+    });
+    const own = this.rpc('evalOnly', [plan.maps.slice(0, bounds[1]).map((e) => e.method), run])
+      .then(() => this.rpc('evaluate', [o], progress(0)));
+    let results;
+    try {
+      results = await Promise.all([own, ...shares]);
+    } catch (e) {
+      await Promise.allSettled([own, ...shares]);
+      await this.rpc('evalCombine', [o, [], run]).catch(() => {}); // gives the main worker its maps back (unless a newer run began)
+      if (/cancelled/.test(e.message) || run !== this.evalRun) throw new Error('worker: metrics cancelled');
+      if (this.broken) return one();
+      throw e;
+    }
+    return this.rpc('evalCombine', [o, results.flatMap((r) => r.methods), run]);
+  }
+
+  // cancel stops the running evaluate's shares on the helpers (app.js
+  // cancels the main worker's itself).
+  cancel() {
+    this.evalRun++;
+    for (const h of this.evalHelpers) if (!h.dead) h.rpc('cancel').catch(() => {});
+    this.evalHelpers = [];
   }
 
   // terminate stops every helper (they restart the next time IG runs).

@@ -12,6 +12,10 @@
 //   method "igPart":    args [Float32Array|null, Options, lo, hi]  (IG's path sum over evaluations lo..hi: with an input, a helper's,
 //                                                       returned as a Float64Array; with null, the main worker's own first range, kept)
 //   method "igCombine": args [Options, IGPart[]]        (adds the helpers' parts to the own one; answers as explain)
+//   method "evalPlan":  args []                        (the pool's evaluate split by method: the kept maps, Float32Array each, and the input)
+//   method "evalInstall": args [Float32Array, EvalMap[]] (a helper's share of the maps and the input, for its evaluate)
+//   method "evalOnly":  args [string[], token]         (the main worker's share of the methods, for its evaluate)
+//   method "evalCombine": args [EvaluateOptions, results[], token] (every share's results: restores the maps, answers as evaluate)
 // Calls run one at a time, in the order they arrive; cancel is not queued.
 // worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
 'use strict';
@@ -131,6 +135,19 @@ async function call(id, method, args, image) {
       e.fullMap = new Float32Array(r.full.buffer);
       return { result: e, transfer: [r.map.buffer, r.full.buffer] };
     }
+    case 'evalPlan': {
+      const r = await api.evalPlan();
+      const maps = Array.from(r.maps, (m) => ({ ...m, map: new Float32Array(m.map.buffer) }));
+      return { result: { input: new Float32Array(r.input.buffer), maps }, transfer: [r.input.buffer, ...maps.map((m) => m.map.buffer)] };
+    }
+    case 'evalInstall': {
+      const bytes = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      return { result: await api.evalInstall(bytes(args[0]), args[1].map((m) => ({ ...m, map: bytes(m.map) }))) };
+    }
+    case 'evalOnly':
+      return { result: await api.evalOnly(args[0], args[1]) };
+    case 'evalCombine':
+      return { result: JSON.parse(await api.evalCombine(JSON.stringify(args[0] || {}), args[1] || [], args[2])) };
     case 'memory': {
       const m = JSON.parse(await api.memory(!!args[0]));
       m.wasmBytes = wasmMemory ? wasmMemory.buffer.byteLength : 0;

@@ -1,7 +1,9 @@
 package browsertest
 
 import (
+	"encoding/json"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -148,4 +150,73 @@ func TestPoolIG(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("a helper died during the run", 0, true)
+}
+
+// TestPoolMetrics: with a pool of two workers the page's faithfulness
+// panel is computed split by method (the main worker and a helper each
+// evaluate two maps) and equals the main worker's own evaluation of the
+// same maps: every method's metrics, the ranking and the verdict. With the
+// sanity check, a box and a cancel in the middle, the next run still
+// equals the one-worker one (the main worker got its maps back).
+func TestPoolMetrics(t *testing.T) {
+	base := site(t)
+	ctx, cancel := browser(t, 5*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?workers=2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.evaluated !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	compare := func(what string) {
+		t.Helper()
+		if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
+			t.Fatalf("%s: page errors %q", what, errs)
+		}
+		r, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async () => {
+			const strip = (e) => JSON.stringify({...e, ms: 0, methods: e.methods.map((m) => ({...m, ms: 0}))});
+			const pooled = app.state.metrics;
+			const one = await app.rpc('evaluate', [app.metricsOptions()]);
+			return [strip(pooled), strip(one), JSON.stringify(app.pool.lastSplit)];
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if r[2] != "[0,2,4]" {
+			t.Errorf("%s: the methods were split %s, want [0,2,4] (the main worker two, the helper two)", what, r[2])
+		}
+		// Key order follows Go's maps: compare the decoded values.
+		var pooled, one map[string]any
+		if err := json.Unmarshal([]byte(r[0]), &pooled); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(r[1]), &one); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(pooled, one) || one["ranking"].(map[string]any)["verdict"] == "" {
+			for k := range one {
+				if !reflect.DeepEqual(pooled[k], one[k]) {
+					t.Errorf("%s: pooled %s\n%v\none worker\n%v", what, k, pooled[k], one[k])
+				}
+			}
+		}
+	}
+	compare("default panel")
+
+	// A cancel in the middle of a run (the box form resubmitted at once),
+	// then the sanity check and a box.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		document.getElementById('metrics-sanity').checked = true;
+		for (const [k, v] of [['x0', 2], ['y0', 3], ['x1', 20], ['y1', 25]]) document.getElementById('box-' + k).value = v;
+		document.body.dataset.evaluated = '';
+		document.getElementById('metrics-run').click();
+		setTimeout(() => document.getElementById('box-form').requestSubmit(), 50);
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `(document.body.dataset.evaluated !== '' && !app.state.metricsBusy) || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	compare("sanity check and a box, after a cancel")
 }

@@ -11,6 +11,7 @@
 //	mavis.memory(gc)                         -> Promise<string>  Memory JSON (after a GC when gc)
 //	mavis.evaluate(optionsJSON, onProgress)  -> Promise<string>  Evaluation JSON
 //	mavis.igPlan, igPart, igCombine          the worker pool's Integrated Gradients (pool_js.go)
+//	mavis.evalPlan, evalInstall, evalOnly, evalCombine   and its evaluate split by method
 //
 // Every method validates its arguments and returns a Promise that rejects
 // with the error's text; a panic becomes a rejection too. evaluate alone
@@ -44,6 +45,10 @@ func main() {
 	api.Set("igPlan", method(1, igPlanJS))
 	api.Set("igPart", method(4, igPartJS))
 	api.Set("igCombine", method(2, igCombineJS))
+	api.Set("evalPlan", method(0, evalPlanJS))
+	api.Set("evalInstall", method(2, evalInstallJS))
+	api.Set("evalOnly", method(2, evalOnlyJS))
+	api.Set("evalCombine", method(3, evalCombineJS))
 	js.Global().Set("mavis", api)
 	select {} // serve calls forever
 }

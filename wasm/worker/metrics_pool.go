@@ -22,6 +22,7 @@ type evalSplit struct {
 	all   []evalMap // every kept map, in explain order
 	sub   []evalMap // the share installed as s.maps
 	start time.Time
+	token int // the page's name for this split
 }
 
 // evalPlan returns the kept maps of the current input (in explain order;
@@ -37,9 +38,10 @@ func (s *session) evalPlan() ([]evalMap, []float32, error) {
 	return s.maps, s.x.Data, nil
 }
 
-// evalOnly restricts the kept maps to the given methods until evalCombine,
-// so that evaluate computes the main worker's share only.
-func (s *session) evalOnly(methods []string) error {
+// evalOnly restricts the kept maps to the given methods until evalCombine
+// with the same token, so that evaluate computes the main worker's share
+// only.
+func (s *session) evalOnly(methods []string, token int) error {
 	s.evalRestore()
 	if len(s.maps) == 0 {
 		return errors.New("worker: no maps to evaluate (call explain first)")
@@ -56,7 +58,7 @@ func (s *session) evalOnly(methods []string) error {
 		return errors.New("worker: evalOnly needs at least one method")
 	}
 	// sub is a copy: keepMap replaces entries of s.maps in place.
-	s.pool.eval = evalSplit{all: s.maps, sub: append([]evalMap(nil), sub...), start: time.Now()}
+	s.pool.eval = evalSplit{all: s.maps, sub: append([]evalMap(nil), sub...), start: time.Now(), token: token}
 	s.maps = sub
 	return nil
 }
@@ -121,12 +123,17 @@ func (s *session) evalInstall(x []float32, maps []evalMap) error {
 	return nil
 }
 
-// evalCombine restores the main worker's maps after evalOnly and merges
-// every part's results (the main worker's own among them) into evaluate's
-// answer: one result per kept map, in explain order, ranked. A map's
-// completeness gap is the main worker's.
-func (s *session) evalCombine(o EvalOptions, parts []MethodEvaluation) (Evaluation, error) {
+// evalCombine restores the main worker's maps after evalOnly with the same
+// token and merges every part's results (the main worker's own among them)
+// into evaluate's answer: one result per kept map, in explain order,
+// ranked. A map's completeness gap is the main worker's. A token other than
+// the current split's (a cancelled run's, once a newer run has begun)
+// changes nothing.
+func (s *session) evalCombine(o EvalOptions, parts []MethodEvaluation, token int) (Evaluation, error) {
 	start := s.pool.eval.start
+	if s.pool.eval.all != nil && s.pool.eval.token != token {
+		return Evaluation{}, errors.New("worker: these metrics were cancelled; a newer evaluation runs")
+	}
 	if !s.evalRestore() {
 		return Evaluation{}, errors.New("worker: the maps changed while their metrics were computed; evaluate again")
 	}

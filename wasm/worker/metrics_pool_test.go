@@ -42,7 +42,7 @@ func TestPoolEvaluateEqualsOneWorker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := main.evalOnly([]string{"gradcam", "ig"}); err != nil {
+		if err := main.evalOnly([]string{"gradcam", "ig"}, 1); err != nil {
 			t.Fatal(err)
 		}
 		if len(main.maps) != 2 {
@@ -60,7 +60,7 @@ func TestPoolEvaluateEqualsOneWorker(t *testing.T) {
 			}
 			parts = append(parts, me)
 		}
-		got, err := main.evalCombine(o, parts)
+		got, err := main.evalCombine(o, parts, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,13 +86,13 @@ func TestPoolEvaluateEqualsOneWorker(t *testing.T) {
 func TestPoolEvaluateErrors(t *testing.T) {
 	s := explained(t)
 	o := EvalOptions{Steps: 2}
-	if _, err := s.evalCombine(o, nil); err == nil || !strings.Contains(err.Error(), "maps changed") {
+	if _, err := s.evalCombine(o, nil, 0); err == nil || !strings.Contains(err.Error(), "maps changed") {
 		t.Errorf("evalCombine without evalOnly: %v", err)
 	}
-	if err := s.evalOnly([]string{"lime"}); err == nil || !strings.Contains(err.Error(), "no lime map") {
+	if err := s.evalOnly([]string{"lime"}, 1); err == nil || !strings.Contains(err.Error(), "no lime map") {
 		t.Errorf("evalOnly(lime): %v", err)
 	}
-	if err := s.evalOnly(nil); err == nil || !strings.Contains(err.Error(), "at least one method") {
+	if err := s.evalOnly(nil, 1); err == nil || !strings.Contains(err.Error(), "at least one method") {
 		t.Errorf("evalOnly(): %v", err)
 	}
 	full, err := s.evaluate(context.Background(), o, func(int, int) {})
@@ -118,10 +118,10 @@ func TestPoolEvaluateErrors(t *testing.T) {
 		{"twice", append(append([]MethodEvaluation(nil), all...), all[1]), "two results for gradcampp"},
 		{"class", wrongClass, "scores class"},
 	} {
-		if err := s.evalOnly([]string{"gradcam"}); err != nil {
+		if err := s.evalOnly([]string{"gradcam"}, 2); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.evalCombine(o, tt.parts); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := s.evalCombine(o, tt.parts, 2); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 		}
 		if len(s.maps) != 4 {
@@ -130,13 +130,20 @@ func TestPoolEvaluateErrors(t *testing.T) {
 	}
 	// A new explanation between evalOnly and evalCombine: the maps are
 	// refused, and the new one stays.
-	if err := s.evalOnly([]string{"gradcam", "saliency"}); err != nil {
+	// A cancelled run's restore (an older token) leaves a newer split alone.
+	if err := s.evalOnly([]string{"gradcam", "saliency"}, 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.evalCombine(o, nil, 6); err == nil || !strings.Contains(err.Error(), "newer evaluation") || len(s.maps) != 2 {
+		t.Errorf("a stale token: %v, %d maps (want the newer split's 2)", err, len(s.maps))
+	}
+	if err := s.evalOnly([]string{"gradcam", "saliency"}, 8); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, _, err := s.explain(Options{Method: "saliency"}, func(int, int) {}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.evalCombine(o, all); err == nil || !strings.Contains(err.Error(), "maps changed") {
+	if _, err := s.evalCombine(o, all, 8); err == nil || !strings.Contains(err.Error(), "maps changed") {
 		t.Errorf("combine after a new explanation: %v", err)
 	}
 	for _, tt := range []struct {

@@ -210,3 +210,140 @@ func whole(f float64, name string) (int, error) {
 	}
 	return int(f), nil
 }
+
+// The evaluation split by method (metrics_pool.go):
+//
+//	mavis.evalPlan()                       -> Promise<{input, maps: [{method, options, class, gap, shape, map}]}>
+//	mavis.evalInstall(input, maps)         -> Promise<true>  a helper's share, then the usual evaluate
+//	mavis.evalOnly(methods, token)         -> Promise<true>  the main worker's share, then the usual evaluate
+//	mavis.evalCombine(optionsJSON, results, token) -> Promise<string> Evaluation JSON (results [] restores only)
+
+func evalPlanJS([]js.Value) (any, error) {
+	maps, x, err := s.evalPlan()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(maps))
+	for i, e := range maps {
+		var gap any
+		if e.gap != nil {
+			gap = *e.gap
+		}
+		out[i] = map[string]any{"method": e.method, "options": optionsValue(e.opts), "class": e.class, "gap": gap,
+			"shape": []any{e.m.H, e.m.W, e.m.C}, "map": toJS(floatBytes(e.m.Data))}
+	}
+	return map[string]any{"input": toJS(floatBytes(x)), "maps": out}, nil
+}
+
+func evalInstallJS(args []js.Value) (any, error) {
+	b, err := bytesArg(args[0], "the input to evaluate")
+	if err != nil {
+		return nil, err
+	}
+	if len(b)%4 != 0 {
+		return nil, errors.New("worker: the input to evaluate has " + itoa(len(b)) + " bytes, not a whole number of float32s")
+	}
+	x := make([]float32, len(b)/4)
+	float32sTo(x, b)
+	a := args[1]
+	if !a.InstanceOf(js.Global().Get("Array")) {
+		return nil, errors.New("worker: evalInstall(input, maps): maps must be an array")
+	}
+	maps := make([]evalMap, a.Length())
+	for i := range maps {
+		v := a.Index(i)
+		if v.Type() != js.TypeObject {
+			return nil, errors.New("worker: map " + itoa(i) + " to evaluate is not an object")
+		}
+		e := &maps[i]
+		if m := v.Get("method"); m.Type() == js.TypeString {
+			e.method = m.String()
+		} else {
+			return nil, errors.New("worker: map " + itoa(i) + " to evaluate: method must be a string")
+		}
+		var err error
+		if e.class, err = intArg(v.Get("class"), "the "+e.method+" map's class"); err != nil {
+			return nil, err
+		}
+		if g := v.Get("gap"); g.Type() == js.TypeNumber {
+			x := g.Float()
+			e.gap = &x
+		}
+		if e.opts, err = decodeOptions(goValue(v.Get("options"))); err != nil {
+			return nil, err
+		}
+		sh := v.Get("shape")
+		if !sh.InstanceOf(js.Global().Get("Array")) || sh.Length() != 3 {
+			return nil, errors.New("worker: the " + e.method + " map's shape must be [H, W, C]")
+		}
+		dims := [3]int{}
+		for k := range dims {
+			if dims[k], err = intArg(sh.Index(k), "map shape"); err != nil {
+				return nil, err
+			}
+		}
+		e.m.H, e.m.W, e.m.C = dims[0], dims[1], dims[2]
+		mb, err := bytesArg(v.Get("map"), "the "+e.method+" map")
+		if err != nil {
+			return nil, err
+		}
+		e.m.Data = make([]float32, len(mb)/4)
+		float32sTo(e.m.Data, mb)
+	}
+	if err := s.evalInstall(x, maps); err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+func evalOnlyJS(args []js.Value) (any, error) {
+	a := args[0]
+	if !a.InstanceOf(js.Global().Get("Array")) {
+		return nil, errors.New("worker: evalOnly(methods): methods must be an array of method names")
+	}
+	var methods []string
+	for i := range a.Length() {
+		if a.Index(i).Type() != js.TypeString {
+			return nil, errors.New("worker: evalOnly(methods): methods must be an array of method names")
+		}
+		methods = append(methods, a.Index(i).String())
+	}
+	token, err := intArg(args[1], "evalOnly's token")
+	if err != nil {
+		return nil, err
+	}
+	return true, s.evalOnly(methods, token)
+}
+
+func evalCombineJS(args []js.Value) (any, error) {
+	if args[0].Type() != js.TypeString {
+		return nil, errors.New("worker: evalCombine(options, results): options must be a JSON string")
+	}
+	tree, err := jsonArg(args[0], "evaluate options")
+	if err != nil {
+		return nil, err
+	}
+	o, err := decodeEvalOptions(tree)
+	if err != nil {
+		return nil, err
+	}
+	var parts []MethodEvaluation
+	if a := args[1]; a.InstanceOf(js.Global().Get("Array")) {
+		for i := range a.Length() {
+			me, err := decodeMethodEvaluation(goValue(a.Index(i)))
+			if err != nil {
+				return nil, err
+			}
+			parts = append(parts, me)
+		}
+	}
+	token, err := intArg(args[2], "evalCombine's token")
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.evalCombine(o, parts, token)
+	if err != nil {
+		return nil, err
+	}
+	return jsonText(r)
+}

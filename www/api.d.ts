@@ -73,6 +73,35 @@ interface MavisWorkerAPI {
    */
   igCombine(options: ExplainOptions, parts: (IGPartResult & { sum: Uint8Array })[]):
     Promise<{ json: string /* JSON Explanation */; map: Uint8Array; full: Uint8Array }>;
+
+
+  // The faithfulness metrics split by method: the pool gives each helper some
+  // of the main worker's kept maps with the input (evalInstall, then its usual
+  // evaluate), restricts the main worker to the rest (evalOnly, then evaluate)
+  // and hands every share's per-method results back (evalCombine), which
+  // restores the main worker's maps and answers as evaluate does: results in
+  // explain order, ranked, with the main worker's completeness gaps.
+
+  /** The kept maps of the current input, in explain order, and the input (float32 bytes). */
+  evalPlan(): Promise<{ input: Uint8Array; maps: EvalMap<Uint8Array>[] }>;
+  /** A helper's share: makes these maps and this input current for evaluate. */
+  evalInstall(input: Uint8Array, maps: EvalMap<Uint8Array>[]): Promise<true>;
+  /** The main worker's share: evaluate computes only these methods until evalCombine with the same token. */
+  evalOnly(methods: string[], token: number): Promise<true>;
+  /**
+   * Restores the maps evalOnly set aside (unless the token is an older run's)
+   * and merges the shares' Evaluation.methods entries; with results [] it only
+   * restores (and rejects).
+   */
+  evalCombine(options: string /* JSON EvaluateOptions */, results: Evaluation['methods'], token: number):
+    Promise<string /* JSON Evaluation */>;
+}
+
+interface EvalMap<A> {
+  method: string; options: ExplainOptions;      // as explained
+  class: number; gap: number | null;            // the class explained; IG's relative completeness gap
+  shape: [number, number, number];              // H, W, C of map
+  map: A;                                       // float32 (bytes to Go, Float32Array between workers)
 }
 
 interface IGPartResult {
@@ -186,7 +215,11 @@ type WorkerRequest =
   | { id: number; method: 'cancel'; args: [] }      // stops every evaluate with a smaller id; not queued
   | { id: number; method: 'igPlan'; args: [ExplainOptions] }
   | { id: number; method: 'igPart'; args: [Float32Array | null, ExplainOptions, number, number] }  // input (transferred), options, lo, hi
-  | { id: number; method: 'igCombine'; args: [ExplainOptions, (IGPartResult & { sum: Float64Array })[]] };  // sums transferred
+  | { id: number; method: 'igCombine'; args: [ExplainOptions, (IGPartResult & { sum: Float64Array })[]] }  // sums transferred
+  | { id: number; method: 'evalPlan'; args: [] }
+  | { id: number; method: 'evalInstall'; args: [Float32Array, EvalMap<Float32Array>[]] }  // transferred
+  | { id: number; method: 'evalOnly'; args: [string[], number] }
+  | { id: number; method: 'evalCombine'; args: [EvaluateOptions, Evaluation['methods'], number] };
 
 // worker.js runs the calls one at a time in the order they arrive (cancel excepted).
 
@@ -199,6 +232,7 @@ type WorkerReply =
   | { id: number; result: true }                  // cancel
   | { id: number; result: { evaluations: number; input: Float32Array } }                  // igPlan
   | { id: number; result: IGPartResult & { sum?: Float64Array } }                         // igPart (sum: a helper's)
+  | { id: number; result: { input: Float32Array; maps: EvalMap<Float32Array>[] } }        // evalPlan
   | { id: number; progress: [number, number] }
   | { id: number; error: string };
 
@@ -242,6 +276,7 @@ interface ViewerAPI {
 //    the first sample's predict at once; its timings come first in app.state.timings.
 //    app.explainIG(options, onProgress?) is rpc('explain', [options]) for Integrated Gradients split across
 //    the worker pool (pool.js; app.pool once IG has run): the main worker plus min(hardwareConcurrency, 4) - 1
-//    helper workers, started the first time IG runs, each loading the current model.
+//    helper workers, started the first time IG runs, each loading the current model. Once the pool
+//    exists, the faithfulness panel's evaluate is split by method across it too (pool.evaluate).
 //    URL parameters: ?model=<relative URL of a .safetensors file>, ?autorun=0 (do not
 //    explain the first sample on load), ?workers=N (the pool's size, main worker included; 1: no pool).

@@ -3,7 +3,9 @@
 package main
 
 import (
+	"context"
 	"math"
+	"reflect"
 	"strings"
 	"syscall/js"
 	"testing"
@@ -124,5 +126,78 @@ func TestPoolArgsJS(t *testing.T) {
 	bad := js.ValueOf([]any{map[string]any{"lo": 0, "hi": 1, "evaluations": 1, "class": 0, "baselineScore": 0, "sum": []any{}}})
 	if _, err := igCombineJS([]js.Value{opts, bad}); err == nil || !strings.Contains(err.Error(), "sum must be a Uint8Array") {
 		t.Errorf("igCombine with an array sum: %v", err)
+	}
+}
+
+// TestPoolEvalMethodsJS runs evaluate split by method through the JS
+// methods: the plan's maps and input go to a helper session (evalInstall),
+// the main session keeps two methods (evalOnly), each evaluates, and the
+// results cross as the JS objects JSON.parse gives before evalCombine;
+// the answer equals the one-worker evaluate.
+func TestPoolEvalMethodsJS(t *testing.T) {
+	one := explained(t)
+	o := EvalOptions{Steps: 4}
+	want, err := one.evaluate(context.Background(), o, func(int, int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = *explained(t)
+	plan, err := evalPlanJS(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv := js.ValueOf(plan)
+	maps := pv.Get("maps")
+	if maps.Length() != 4 || maps.Index(3).Get("method").String() != "ig" || maps.Index(3).Get("gap").Type() != js.TypeNumber {
+		t.Fatalf("evalPlan maps: %d, last %v", maps.Length(), maps.Index(3).Get("method"))
+	}
+	share := js.Global().Get("Array").New(maps.Index(2), maps.Index(3))
+	main := s
+	s = session{}
+	if _, err := s.load(testModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evalInstallJS([]js.Value{pv.Get("input"), share}); err != nil {
+		t.Fatal(err)
+	}
+	hr, err := s.evaluate(context.Background(), o, func(int, int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = main
+	if _, err := evalOnlyJS([]js.Value{js.ValueOf([]any{"gradcam", "gradcampp"}), js.ValueOf(5)}); err != nil {
+		t.Fatal(err)
+	}
+	mr, err := s.evaluate(context.Background(), o, func(int, int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonOf := func(r Evaluation) js.Value {
+		txt, _ := jsonText(r)
+		return js.Global().Get("JSON").Call("parse", txt).Get("methods")
+	}
+	results := jsonOf(mr).Call("concat", jsonOf(hr))
+	res, err := evalCombineJS([]js.Value{js.ValueOf(`{"steps": 4}`), results, js.ValueOf(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText, _ := jsonText(want)
+	// Key order follows Go's maps: compare the decoded trees.
+	norm := func(txt string) map[string]any {
+		v := goValue(js.Global().Get("JSON").Call("parse", txt)).(map[string]any)
+		v["ms"] = 0.0
+		for _, m := range v["methods"].([]any) {
+			m.(map[string]any)["ms"] = 0.0
+		}
+		return v
+	}
+	if got, w := norm(res.(string)), norm(wantText); !reflect.DeepEqual(got, w) {
+		t.Errorf("pooled evaluation\n%v\none worker\n%v", got, w)
+	}
+	if _, err := evalOnlyJS([]js.Value{js.ValueOf("ig"), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "array of method names") {
+		t.Errorf("evalOnly with a string: %v", err)
+	}
+	if _, err := evalInstallJS([]js.Value{pv.Get("input"), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "maps must be an array") {
+		t.Errorf("evalInstall with a number: %v", err)
 	}
 }

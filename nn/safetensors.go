@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"encoding/json"
 	"io"
 	"math"
 	"strconv"
@@ -297,19 +296,15 @@ type stOut struct {
 func writeST(w io.Writer, meta map[string]string, tensors []stOut) error {
 	var hdr bytes.Buffer
 	hdr.WriteByte('{')
-	mb, err := json.Marshal(meta) // keys sorted: deterministic output
-	if err != nil {
-		return errorf("nn: weights: %v", err)
-	}
 	hdr.WriteString(`"__metadata__":`)
-	hdr.Write(mb)
+	hdr.Write(marshalStringMap(meta)) // keys sorted: deterministic output
 	var off int64
 	for _, t := range tensors {
 		if strings.TrimSpace(t.Name) == "" || t.Name == "__metadata__" {
 			return errorf("nn: weights: bad tensor name %q", t.Name)
 		}
-		name, _ := json.Marshal(t.Name)
-		shape, _ := json.Marshal(t.Shape)
+		name := appendJSONString(nil, t.Name)
+		shape := appendJSONInts(nil, t.Shape)
 		if t.Shape == nil {
 			shape = []byte("[]")
 		}

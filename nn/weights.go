@@ -2,7 +2,6 @@ package nn
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"math"
 	"os"
@@ -72,7 +71,7 @@ func EncodeWith(w io.Writer, m *Model, extra map[string]string) error {
 		}
 		meta[k] = v
 	}
-	spec, err := json.Marshal(m.Spec)
+	spec, err := marshalSpec(m.Spec)
 	if err != nil {
 		return errorf("nn: weights: encoding spec: %v", err)
 	}
@@ -81,13 +80,13 @@ func EncodeWith(w io.Writer, m *Model, extra map[string]string) error {
 		if units := m.Shapes[len(m.Shapes)-1][2]; len(m.Classes) != units {
 			return errorf("nn: weights: model has %d classes for %d outputs", len(m.Classes), units)
 		}
-		c, _ := json.Marshal(m.Classes)
+		c := marshalClasses(m.Classes)
 		meta["classes"] = string(c)
 	}
 	if err := checkPreprocessFor(m.Preprocess, m.Spec.Input); err != nil {
 		return errorf("nn: weights: %s", strings.TrimPrefix(err.Error(), "nn: "))
 	}
-	p, _ := json.Marshal(m.Preprocess)
+	p := marshalPreprocess(m.Preprocess)
 	meta["preprocess"] = string(p)
 	var out []stOut
 	for _, q := range m.Params() {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -159,4 +160,102 @@ func loadavg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// TestBenchmarkStartAB measures the start-up of this tree's page against the
+// page of another commit under the same load: cold loads alternate between
+// the two, and the report gives every run's stages and the median first
+// prediction of each. Both pages use this tree's worker.wasm, model and
+// samples (only index.html and the page's scripts come from the commit), so
+// the difference is the page's start-up alone:
+//
+//	MAVIS_BENCH_REF=d1c260c go test ./wasm/browsertest -run BenchmarkStartAB -v -timeout 30m
+//
+// MAVIS_BENCH_RUNS sets the number of cold loads of each page (default 5).
+func TestBenchmarkStartAB(t *testing.T) {
+	ref := os.Getenv("MAVIS_BENCH_REF")
+	if ref == "" {
+		t.Skip("set MAVIS_BENCH_REF to a commit to compare the page's start-up with it")
+	}
+	runs := 5
+	if s := os.Getenv("MAVIS_BENCH_RUNS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 50 {
+			t.Fatalf("MAVIS_BENCH_RUNS=%q: want a number of cold loads from 1 to 50", s)
+		}
+		runs = n
+	}
+	base := site(t)
+	www := filepath.Join(siteDir, "www")
+	dir := "ref-" + strings.NewReplacer("/", "-", ".", "-").Replace(ref)
+	refDir := filepath.Join(www, dir)
+	tmp := filepath.Join(siteDir, dir) // beside www/, then moved in: a copy into itself would not end
+	if err := copyTree(www, tmp); err != nil { // .wasm files are skipped: copied below
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, refDir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(refDir)
+	for _, f := range []string{"worker.wasm", "viewer.wasm"} {
+		if err := copyFile(filepath.Join(www, f), filepath.Join(refDir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"index.html", "app.js", "worker.js", "boot.js", "pool.js"} {
+		os.Remove(filepath.Join(refDir, f))
+		out, err := runErr(repoRoot(), nil, "git", "show", ref+":www/"+f)
+		if err != nil {
+			if f == "index.html" || f == "app.js" || f == "worker.js" {
+				t.Fatalf("git show %s:www/%s: %v\n%s", ref, f, err, out)
+			}
+			continue // not in that commit
+		}
+		if err := os.WriteFile(filepath.Join(refDir, f), []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var out strings.Builder
+	fmt.Fprintf(&out, "Start-up A/B, %s (load average %s): cold loads alternating between the page of %s and this tree's, both with this tree's worker.wasm.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), loadavg(), ref)
+	out.WriteString("| cold load (ms since navigation) | page | worker ready (first call answered) | model loaded | first prediction |\n|---|---|---:|---:|---:|\n")
+	firsts := map[string][]float64{}
+	pages := []struct{ name, path string }{{ref, dir + "/"}, {"this tree", ""}}
+	for i := range runs {
+		for _, p := range pages {
+			ctx, cancel := browser(t, 3*time.Minute)
+			err := chromedp.Do(ctx, chromedp.Navigate(base+p.path))
+			if err == nil {
+				err = waitJS(ctx, `window.app !== undefined && (app.state.timings.some((m) => m[0].startsWith('prediction')) || app.state.errors.length > 0)`)
+			}
+			var tm [][]any
+			if err == nil {
+				tm, err = chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
+			}
+			cancel()
+			if err != nil {
+				t.Fatalf("%s, run %d: %v", p.name, i+1, err)
+			}
+			at := func(prefix string) float64 {
+				for _, m := range tm {
+					if s, _ := m[0].(string); strings.HasPrefix(s, prefix) {
+						v, _ := m[1].(float64)
+						return v
+					}
+				}
+				return -1
+			}
+			firsts[p.name] = append(firsts[p.name], at("prediction"))
+			fmt.Fprintf(&out, "| run %d | %s | %.0f | %.0f | %.0f |\n", i+1, p.name, at("worker ready"), at("model"), at("prediction"))
+		}
+	}
+	out.WriteString("\n")
+	for _, p := range pages {
+		f := firsts[p.name]
+		sort.Float64s(f)
+		fmt.Fprintf(&out, "First prediction, %s: median %.0f ms of %d cold loads (fastest %.0f, slowest %.0f).\n", p.name, f[len(f)/2], len(f), f[0], f[len(f)-1])
+	}
+	fmt.Fprintf(&out, "\nLoad average after the run: %s.\n", loadavg())
+	t.Log("\n" + out.String())
 }

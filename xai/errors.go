@@ -153,28 +153,42 @@ func appendArg(b []byte, v verb, a any) []byte {
 	case stringer:
 		return appendString(b, v, x.String())
 	case []int:
-		return appendList(b, v, len(x), func(b []byte, i int) []byte { return appendInt(b, v, int64(x[i])) })
+		return appendInts(b, v, x)
 	case [2]int:
-		return appendList(b, v, len(x), func(b []byte, i int) []byte { return appendInt(b, v, int64(x[i])) })
+		return appendInts(b, v, x[:])
 	case [3]int:
-		return appendList(b, v, len(x), func(b []byte, i int) []byte { return appendInt(b, v, int64(x[i])) })
+		return appendInts(b, v, x[:])
 	case [4]int:
-		return appendList(b, v, len(x), func(b []byte, i int) []byte { return appendInt(b, v, int64(x[i])) })
+		return appendInts(b, v, x[:])
 	case []float64:
-		return appendList(b, v, len(x), func(b []byte, i int) []byte { return appendFloat(b, v, x[i], 64) })
+		b = append(b, '[')
+		for i, f := range x {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = appendFloat(b, v, f, 64)
+		}
+		return append(b, ']')
 	case []string:
-		return appendList(b, v, len(x), func(b []byte, i int) []byte { return appendString(b, v, x[i]) })
+		b = append(b, '[')
+		for i, s := range x {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = appendString(b, v, s)
+		}
+		return append(b, ']')
 	}
 	return append(b, '%', '!', v.c, '(', '?', ')')
 }
 
-func appendList(b []byte, v verb, n int, elem func(b []byte, i int) []byte) []byte {
+func appendInts(b []byte, v verb, x []int) []byte {
 	b = append(b, '[')
-	for i := range n {
+	for i, n := range x {
 		if i > 0 {
 			b = append(b, ' ')
 		}
-		b = elem(b, i)
+		b = appendInt(b, v, int64(n))
 	}
 	return append(b, ']')
 }

@@ -1,0 +1,144 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// maxWorkerGzip is the most worker.wasm may weigh gzipped
+// (compress/gzip at BestCompression, a little larger than gzip -9): every
+// byte of it is on the path to the page's first prediction. The goal is
+// 800,000; removing fmt, encoding/json, image/draw, context and five
+// generic sorts took it from 1,316,696 to 1,090,513 by this measure (2026-11-26) while the
+// worker gained the pool and incremental deletion, and this budget holds
+// that with 3% of room. go run ./scripts/wasmsize shows what is linked.
+const maxWorkerGzip = 1_125_000
+
+// forbidden are packages the worker must not link: each costs it tens of
+// KB gzipped (encoding/json with fmt and reflect: about 340 KB).
+var forbidden = []string{"fmt.", "encoding_json.", "image_draw."}
+
+// TestWorkerSize builds the worker as build.sh does and checks its gzipped
+// size, then builds it with symbols and checks that no forbidden package's
+// functions are linked.
+func TestWorkerSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the worker twice for js/wasm; skipped with -short")
+	}
+	dir := t.TempDir()
+	stripped := filepath.Join(dir, "worker.wasm")
+	build(t, stripped, "-trimpath", `-ldflags=-s -w`)
+	raw, err := os.ReadFile(stripped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+	w.Write(raw)
+	w.Close()
+	t.Logf("worker.wasm: %d bytes, %d gzip", len(raw), z.Len())
+	if z.Len() > maxWorkerGzip {
+		t.Errorf("worker.wasm is %d bytes gzipped, over the %d-byte budget (go run ./scripts/wasmsize shows what grew)", z.Len(), maxWorkerGzip)
+	}
+
+	named := filepath.Join(dir, "worker-names.wasm")
+	build(t, named, "-trimpath")
+	data, err := os.ReadFile(named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := wasmFuncNames(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 1000 {
+		t.Fatalf("only %d function names in the name section: the reader is broken", len(names))
+	}
+	found := map[string][]string{}
+	for _, n := range names {
+		for _, p := range forbidden {
+			if strings.HasPrefix(n, p) {
+				found[p] = append(found[p], n)
+			}
+		}
+	}
+	for _, p := range forbidden {
+		if fs := found[p]; len(fs) > 0 {
+			t.Errorf("the worker links %d functions of %s, such as %s", len(fs), strings.TrimSuffix(p, "."), strings.Join(fs[:min(3, len(fs))], ", "))
+		}
+	}
+}
+
+// build compiles the worker for js/wasm into out.
+func build(t *testing.T, out string, flags ...string) {
+	t.Helper()
+	args := append([]string{"build", "-o", out}, flags...)
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+}
+
+// wasmFuncNames returns the function names of a wasm module's name section
+// (the custom section "name", subsection 1).
+func wasmFuncNames(b []byte) ([]string, error) {
+	if len(b) < 8 || string(b[:4]) != "\x00asm" {
+		return nil, errString("not a wasm module")
+	}
+	var names []string
+	for i := 8; i < len(b); {
+		id := b[i]
+		size, n := binary.Uvarint(b[i+1:])
+		if n <= 0 || uint64(len(b)-i-1-n) < size {
+			return nil, errString("bad section at byte " + strconv.Itoa(i))
+		}
+		sec := b[i+1+n : i+1+n+int(size)]
+		i += 1 + n + int(size)
+		if id != 0 {
+			continue
+		}
+		l, n := binary.Uvarint(sec)
+		if n <= 0 || uint64(len(sec)-n) < l || string(sec[n:n+int(l)]) != "name" {
+			continue
+		}
+		for s := sec[n+int(l):]; len(s) > 0; {
+			sid := s[0]
+			ssize, n := binary.Uvarint(s[1:])
+			if n <= 0 || uint64(len(s)-1-n) < ssize {
+				return nil, errString("bad name subsection")
+			}
+			sub := s[1+n : 1+n+int(ssize)]
+			s = s[1+n+int(ssize):]
+			if sid != 1 {
+				continue
+			}
+			count, n := binary.Uvarint(sub)
+			sub = sub[n:]
+			for range count {
+				_, n := binary.Uvarint(sub) // function index
+				sub = sub[n:]
+				l, m := binary.Uvarint(sub[:min(len(sub), 10)])
+				if n <= 0 || m <= 0 || uint64(len(sub)-m) < l {
+					return nil, errString("bad function name entry")
+				}
+				names = append(names, string(sub[m:m+int(l)]))
+				sub = sub[m+int(l):]
+			}
+		}
+	}
+	return names, nil
+}
+
+type errString string
+
+func (e errString) Error() string { return "worker size test: " + string(e) }

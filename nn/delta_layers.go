@@ -15,9 +15,9 @@ import "math"
 const deltaBlock = 2
 
 // deltaChunk is the number of blocks gathered for one kernel call: it
-// bounds the scratch (256 blocks of 4x4 windows of 64 channels: 1 MiB)
+// bounds the scratch (1024 blocks of 4x4 windows of 64 channels: 4 MiB)
 // while keeping the per-call cost of packing the kernel small.
-const deltaChunk = 256
+const deltaChunk = 1024
 
 // deltaFull is the fraction of a Conv2D's blocks at or above which it is
 // recomputed whole (no gathering; its whole output counts as changed).

@@ -2,6 +2,7 @@ package xai_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -125,4 +126,31 @@ func TestDeletionIncrementalMAVISRandom(t *testing.T) {
 		x.Data[i] = float32(255 * rng.Float64())
 	}
 	checkIncremental(t, m, x, []xai.MetricsOptions{{Steps: 4, Patch: 8}})
+}
+
+// TestDeletionIncrementalCancel: the incremental sweep reports progress
+// per image and stops at the next image once ctx is done.
+func TestDeletionIncrementalCancel(t *testing.T) {
+	m, err := nn.BuildBuiltin("fashion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.Init(m, 13)
+	x := m.NewInput(1)
+	for i := range x.Data {
+		x.Data[i] = float32(i % 255)
+	}
+	mp := xai.Map{H: 28, W: 28, C: 1, Data: x.Data}
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	_, err = xai.NewEvaluator(m).Evaluate(ctx, x, mp, xai.MetricsOptions{Steps: 4, Progress: func(done, total int) {
+		calls++
+		if done != 1 || total != 13 {
+			t.Errorf("progress %d/%d, want 1/13", done, total)
+		}
+		cancel()
+	}})
+	if !errors.Is(err, context.Canceled) || calls != 1 {
+		t.Errorf("canceled after %d images: %v", calls, err)
+	}
 }

@@ -109,7 +109,7 @@ export class Pool {
 
   drop(h, err) {
     h.kill(err);
-    this.broken = `a helper worker failed (${err.message}); Integrated Gradients runs in one worker`;
+    this.broken = `a helper worker failed (${err.message}); the page computes in one worker until the next model`;
     console.warn(`pool: ${this.broken}`);
   }
 

@@ -85,33 +85,40 @@ func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
 func pool2x2To(y []float32, arg []int32, x []float32, N, H, W, C, oh, ow int) {
 	for n := range N {
 		for i := range oh {
-			for j := range ow {
-				o := ((n*oh+i)*ow + j) * C
-				p00 := ((n*H+2*i)*W + 2*j) * C
-				p01, p10 := p00+C, p00+W*C
-				p11 := p10 + C
-				yr, ar := y[o:o+C], arg[o:o+C]
-				x00, x01, x10, x11 := x[p00:p00+C], x[p01:p01+C], x[p10:p10+C], x[p11:p11+C]
-				for c := range yr {
-					v := x00[c]
-					vb, a := math.Float32bits(v), uint32(p00+c)
-					u := x01[c]
-					m := gtMask(u, v)
-					vb ^= (vb ^ math.Float32bits(u)) & m
-					a ^= (a ^ uint32(p01+c)) & m
-					v = math.Float32frombits(vb)
-					u = x10[c]
-					m = gtMask(u, v)
-					vb ^= (vb ^ math.Float32bits(u)) & m
-					a ^= (a ^ uint32(p10+c)) & m
-					v = math.Float32frombits(vb)
-					u = x11[c]
-					m = gtMask(u, v)
-					vb ^= (vb ^ math.Float32bits(u)) & m
-					a ^= (a ^ uint32(p11+c)) & m
-					yr[c], ar[c] = math.Float32frombits(vb), int32(a)
-				}
-			}
+			pool2x2RowTo(y, arg, x, n, i, H, W, C, oh, ow)
+		}
+	}
+}
+
+// pool2x2RowTo computes output row i of image n for pool2x2To. (A call
+// per row, not one per layer: under wasm a running call keeps V8's
+// baseline code, and the first pass of a page would run unoptimized.)
+func pool2x2RowTo(y []float32, arg []int32, x []float32, n, i, H, W, C, oh, ow int) {
+	for j := range ow {
+		o := ((n*oh+i)*ow + j) * C
+		p00 := ((n*H+2*i)*W + 2*j) * C
+		p01, p10 := p00+C, p00+W*C
+		p11 := p10 + C
+		yr, ar := y[o:o+C], arg[o:o+C]
+		x00, x01, x10, x11 := x[p00:p00+C], x[p01:p01+C], x[p10:p10+C], x[p11:p11+C]
+		for c := range yr {
+			v := x00[c]
+			vb, a := math.Float32bits(v), uint32(p00+c)
+			u := x01[c]
+			m := gtMask(u, v)
+			vb ^= (vb ^ math.Float32bits(u)) & m
+			a ^= (a ^ uint32(p01+c)) & m
+			v = math.Float32frombits(vb)
+			u = x10[c]
+			m = gtMask(u, v)
+			vb ^= (vb ^ math.Float32bits(u)) & m
+			a ^= (a ^ uint32(p10+c)) & m
+			v = math.Float32frombits(vb)
+			u = x11[c]
+			m = gtMask(u, v)
+			vb ^= (vb ^ math.Float32bits(u)) & m
+			a ^= (a ^ uint32(p11+c)) & m
+			yr[c], ar[c] = math.Float32frombits(vb), int32(a)
 		}
 	}
 }

@@ -30,7 +30,9 @@ build_native() {
 
 build_wasm() {
 	# The page's two programs and Go's JS glue; the sizes are printed because
-	# every byte of worker.wasm is on the path to the first prediction.
+	# every byte of worker.wasm is on the path to the first prediction
+	# (wasm/worker's TestWorkerSize holds its budget; go run ./scripts/wasmsize
+	# on a build without -s -w shows what each package costs).
 	local p
 	for p in worker viewer; do
 		if [ -d "wasm/$p" ]; then

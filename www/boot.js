@@ -1,5 +1,5 @@
 // boot.js starts everything the first prediction waits for, before the
-// stylesheet and app.js are even fetched: the compute worker, the download
+// stylesheet is applied and app.js runs: the compute worker, the download
 // and compilation of worker.wasm, the model file, the sample list and the
 // first sample. It is a small classic script at the top of <head> (the CSP
 // allows no inline script), so it runs as soon as the parser reaches it;
@@ -7,9 +7,10 @@
 // through window.mavisBoot.
 //
 // The worker fetches and compiles worker.wasm itself, first thing. (The page
-// compiling it and posting the module started the compile earlier but was
-// slower overall: the page's compile held up the worker's own start, 0.5 to
-// 1.5 s more to the first prediction in A/B cold loads.) The model is posted
+// compiling it and posting the module starts the compile earlier but was
+// slower in each of 6 alternating cold loads, median 4.3 s against 2.6 s to
+// the first prediction: the worker's own start waited for the page's
+// compile; see BENCHMARKS.md.) The model is posted
 // to the worker as soon as its bytes arrive, and the first sample right
 // behind it: the worker queues both until Go is ready and decodes the image
 // meanwhile, so the first prediction needs no round trip through the page.

@@ -32,8 +32,10 @@ import (
 // after it. The layers from the first one of another kind (Flatten,
 // Dense, Softmax) on run their own Forward on every call.
 //
-// Delta keeps its own buffers for the incremental layers' outputs (about
-// as much memory as one sample's forward pass per sample), so the model's
+// Delta keeps its own buffers for the incremental layers' outputs (a
+// BatchNorm after a Conv2D is applied in the convolution's buffer, as the
+// values are stored, so the pair needs one: about 20 MB per sample for
+// MAVIS at 224x224), so the model's
 // own buffers, its Output and its Backward are neither used nor
 // disturbed; the layers after the incremental part run their Forward, so
 // their outputs and caches do change. When the parameters of the
@@ -45,18 +47,19 @@ type Delta struct {
 	m    *Model
 	last int // the layer whose output Forward and Update return
 
-	n     int       // batch size of the kept state; 0: no state
-	pre   int       // layers 0..pre-1 run incrementally
-	outs  []*Tensor // outs[i]: output of layer i < pre (own buffer, or an alias of its input)
-	chg   [][]bool  // chg[i]: positions of outs[i] changed by the last call
-	st    [][]float32
-	dirty []bool    // scratch: output positions to recompute
-	tmp   []bool    // scratch: window rows (deltaWindowsTo)
-	blk   []int32   // scratch: dirty blocks
-	xs    []float32 // scratch: gathered input windows
-	ys    []float32 // scratch: their outputs
-	row   []float32 // scratch: one position's channels
-	par   []float32 // the incremental layers' parameters at the last pass
+	n     int         // batch size of the kept state; 0: no state
+	pre   int         // layers 0..pre-1 run incrementally
+	outs  []*Tensor   // outs[i]: output of layer i < pre (own buffer, or an alias of its input)
+	chg   [][]bool    // chg[i]: positions of outs[i] changed by the last call
+	st    [][]float32 // st[i]: a BatchNorm's inference scale and shift
+	fused []bool      // fused[i]: BatchNorm i is applied by Conv2D i-1
+	dirty []bool      // scratch: output positions to recompute
+	tmp   []bool      // scratch: window rows (deltaWindowsTo)
+	blk   []int32     // scratch: dirty blocks
+	xs    []float32   // scratch: gathered input windows
+	ys    []float32   // scratch: their outputs
+	row   []float32   // scratch: one position's channels
+	par   []float32   // the incremental layers' parameters at the last pass
 
 	// Work is the fraction of the incremental convolutions' multiply-adds
 	// the last call spent (1 for a full pass), for benchmarks and tuning.
@@ -208,6 +211,7 @@ func (d *Delta) setup(n, pre int) {
 	d.outs = make([]*Tensor, pre)
 	d.chg = make([][]bool, pre)
 	d.st = make([][]float32, pre)
+	d.fused = make([]bool, pre)
 	in := m.Spec.Input
 	most := n * in[0] * in[1]
 	for i := range pre {
@@ -218,8 +222,12 @@ func (d *Delta) setup(n, pre int) {
 		case *Conv2D, *MaxPool2D:
 			d.outs[i] = NewTensor(n, s[0], s[1], s[2])
 		case *BatchNorm:
-			d.outs[i] = NewTensor(n, s[0], s[1], s[2])
 			d.st[i] = make([]float32, 2*l.C)
+			if _, ok := m.Layers[i-1].(*Conv2D); i > 0 && ok {
+				d.fused[i] = true // applied by the convolution, in its buffer
+				continue
+			}
+			d.outs[i] = NewTensor(n, s[0], s[1], s[2])
 		case *ActivationLayer:
 			if l.Act != Linear {
 				d.outs[i] = NewTensor(n, s[0], s[1], s[2])
@@ -239,7 +247,9 @@ func (d *Delta) layer(i int, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
 	case *Conv2D:
 		return d.conv(i, l, x, chg)
 	case *BatchNorm:
-		return d.batchNorm(i, l, x, chg)
+		if !d.fused[i] {
+			return d.batchNorm(i, l, x, chg)
+		}
 	case *MaxPool2D:
 		return d.maxPool(i, l, x, chg)
 	case *ActivationLayer:
@@ -247,7 +257,9 @@ func (d *Delta) layer(i int, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
 			return d.relu(i, x, chg)
 		}
 	}
-	d.outs[i] = x // Dropout at inference, a linear activation: the identity
+	// Dropout at inference, a linear activation: the identity; a
+	// BatchNorm after a Conv2D: applied by the convolution.
+	d.outs[i] = x
 	return x, chg, 0
 }
 

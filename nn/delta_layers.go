@@ -30,8 +30,12 @@ const deltaFull = 0.9
 func (d *Delta) conv(i int, c *Conv2D, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
 	g := c.geometry(x)
 	y := d.outs[i]
+	var s, t []float32 // the batch-norm applied in place, if any
+	if i+1 < d.pre && d.fused[i+1] {
+		s, t = d.scaleShift(i + 1)
+	}
 	if chg == nil {
-		deltaConvTo(c, y.Data, x.Data, g)
+		d.convFull(c, y.Data, x.Data, s, t, g)
 		return y, nil, 1
 	}
 	out := d.chg[i]
@@ -53,7 +57,7 @@ func (d *Delta) conv(i int, c *Conv2D, x *Tensor, chg []bool) (*Tensor, []bool, 
 		}
 	}
 	if float64(len(d.blk)) >= deltaFull*float64(g.n*by*bx) {
-		deltaConvTo(c, y.Data, x.Data, g)
+		d.convFull(c, y.Data, x.Data, s, t, g)
 		return y, nil, 1
 	}
 	ih, iw := (B-1)*g.sh+g.kh, (B-1)*g.sw+g.kw
@@ -68,6 +72,9 @@ func (d *Delta) conv(i int, c *Conv2D, x *Tensor, chg []bool) (*Tensor, []bool, 
 			deltaGather(d.xs[j*ih*iw*g.in:(j+1)*ih*iw*g.in], x.Data, n, oy*g.sh-g.ph, ox*g.sw-g.pw, ih, iw, g)
 		}
 		deltaConvTo(c, d.ys, d.xs, gc)
+		if s != nil {
+			scaleShiftTo(d.ys, d.ys, s, t)
+		}
 		for j, b := range blks {
 			n, oy, ox := int(b)/(by*bx), int(b)/bx%by*B, int(b)%bx*B
 			for r := range min(B, g.oh-oy) {
@@ -134,15 +141,33 @@ func deltaConvTo(c *Conv2D, y, x []float32, g convGeom) {
 	conv2DTo(y, x, c.Kernel.Value, bias, g)
 }
 
-// batchNorm recomputes the changed positions with the inference scale
-// and shift (the same expressions as BatchNorm.Forward).
-func (d *Delta) batchNorm(i int, b *BatchNorm, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
+// convFull computes the whole output of c, followed by the batch-norm
+// scale and shift s, t when s is not nil.
+func (d *Delta) convFull(c *Conv2D, y, x, s, t []float32, g convGeom) {
+	deltaConvTo(c, y, x, g)
+	if s != nil {
+		scaleShiftTo(y, y, s, t)
+	}
+}
+
+// scaleShift returns BatchNorm i's inference scale and shift (the same
+// expressions as BatchNorm.Forward).
+func (d *Delta) scaleShift(i int) (s, t []float32) {
+	b := d.m.Layers[i].(*BatchNorm)
 	C := b.C
-	s, t := d.st[i][:C], d.st[i][C:]
+	s, t = d.st[i][:C], d.st[i][C:]
 	for c := range C {
 		s[c] = b.Gamma.Value[c] / float32(math.Sqrt(float64(b.Var.Value[c])+float64(b.Epsilon)))
 		t[c] = b.Beta.Value[c] - b.Mean.Value[c]*s[c]
 	}
+	return s, t
+}
+
+// batchNorm recomputes the changed positions with the inference scale
+// and shift.
+func (d *Delta) batchNorm(i int, b *BatchNorm, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
+	C := b.C
+	s, t := d.scaleShift(i)
 	y := d.outs[i]
 	if chg == nil {
 		scaleShiftTo(y.Data, x.Data, s, t)

@@ -77,7 +77,7 @@ const DefaultEvalBatch = DefaultBatch
 // layer outputs those pixels reach, with the same bits as a full pass (the
 // changed pixels are found by comparing each image with the one before).
 // Two runners (see deltaSlots) keep their own copies of one image's
-// activations each (about 35 MB for MAVIS at 224x224), from one call to
+// activations each (about 21 MB for MAVIS at 224x224), from one call to
 // the next.
 type Evaluator struct {
 	Model *nn.Model

@@ -34,6 +34,7 @@ func TestErrorfMatchesFmt(t *testing.T) {
 		{"%v %q %s", []any{[]float64{0.5, 1e-7}, []string{"a", "b"}, []string{"c"}}},
 		{"%v %v", []any{nil, error(nil)}},
 		{"%v %s", []any{ReLU, Same}},
+		{"%v %s", []any{(*Tensor)(nil), (*Tensor)(nil)}},
 		{"trailing %", nil},
 		{"missing %d %s", []any{1}},
 	} {

@@ -149,9 +149,9 @@ func appendArg(b []byte, v verb, a any) []byte {
 	case string:
 		return appendString(b, v, x)
 	case error:
-		return appendString(b, v, x.Error())
+		return appendString(b, v, safeString(x.Error))
 	case stringer:
-		return appendString(b, v, x.String())
+		return appendString(b, v, safeString(x.String))
 	case []int:
 		return appendInts(b, v, x)
 	case [2]int:
@@ -180,6 +180,17 @@ func appendArg(b []byte, v verb, a any) []byte {
 		return append(b, ']')
 	}
 	return append(b, '%', '!', v.c, '(', '?', ')')
+}
+
+// safeString calls an Error or String method; a panic (a nil pointer
+// receiver) gives "<nil>", as fmt prints it.
+func safeString(f func() string) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "<nil>"
+		}
+	}()
+	return f()
 }
 
 func appendInts(b []byte, v verb, x []int) []byte {

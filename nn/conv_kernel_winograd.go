@@ -22,7 +22,7 @@ package nn
 // Winograd: when it pays with the micro-kernel in use (gemmWinograd), for
 // 3x3 kernels, stride 1 and enough channels.
 func useWinograd(g convGeom) bool {
-	return gemmWinograd && gemmNR <= maxNR && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.in >= 8 && g.out >= 8
+	return gemmWinograd && gemmWinoNR <= maxNR && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.in >= 8 && g.out >= 8
 }
 
 // winogradKernelTo writes U[ξν][c, o] = (G g_{c,o} Gᵀ)[ξ, ν].
@@ -59,6 +59,7 @@ func (cw *convWork) winogradTo(y, x, k, b []float32, relu bool, nw int) {
 	g := cw.g
 	cw.y, cw.x, cw.k, cw.bias, cw.relu = y, x, k, b, relu
 	cw.op = opWinograd
+	cw.kern, cw.mr, cw.nr = gemmWinoMicro, gemmWinoMR, gemmWinoNR
 	cw.np = panels(g.out, cw.nr)
 	n := g.in * g.out
 	cw.ku = grow(cw.ku, 16*n)

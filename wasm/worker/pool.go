@@ -189,7 +189,7 @@ func (s *session) igCombine(o Options, in []PartIn) (Explanation, []float32, []f
 }
 
 // igExplanation is explain's answer for the attribution in s.att, which it
-// also keeps for evaluate (the same as session.explain's "ig" case).
+// also keeps for evaluate: session.explain's for "ig", and igCombine's.
 func (s *session) igExplanation(o Options) (Explanation, []float32, []float32) {
 	a := &s.att
 	r := Explanation{Method: "ig", Score: a.Target.Kind.String()}

@@ -244,30 +244,17 @@ func (s *session) explain(o Options, progress func(done, total int)) (Explanatio
 		disp = s.sal.Map.Data
 		s.keepMap(o, p.Class, s.sal.Map, nil)
 	case "ig":
-		io := xai.IGOptions{Target: t, Steps: o.Steps, Progress: progress}
-		if io.Rule, err = xai.ParseRule(o.Rule); err != nil {
+		io, err := igOptions(o)
+		if err != nil {
 			return Explanation{}, nil, nil, err
 		}
-		if io.Baseline, err = xai.ParseBaseline(o.Baseline); err != nil {
-			return Explanation{}, nil, nil, err
-		}
-		io.Baseline.Sigma, io.Baseline.Seed = o.Sigma, o.Seed
+		io.Progress = progress
 		if err = s.ex.IntegratedGradientsTo(&s.att, s.x, io); err != nil {
 			return Explanation{}, nil, nil, err
 		}
-		a := &s.att
-		p = a.Prediction
-		r.Shape, r.Full = [2]int{a.Map.H, a.Map.W}, a.Map.Shape()
-		full = a.Map.Data
-		disp = s.channelSum(a.Map)
-		r.IG = &IGInfo{Steps: a.Steps, Rule: a.Rule.String(), Baseline: a.Baseline.String(),
-			BaselineScore: a.BaselineScore, Sum: a.Sum, Gap: a.Gap, Evaluations: a.Evaluations}
-		if d := math.Abs(a.Score - a.BaselineScore); d > 0 {
-			r.IG.RelGap = a.Gap / d
-		}
-		r.Zero = a.Sum == 0
-		gap := xai.IGGap(*a)
-		s.keepMap(o, p.Class, a.Map, &gap)
+		r, disp, full := s.igExplanation(o) // shared with the pool's igCombine (pool.go)
+		r.MS = ms(start)
+		return r, disp, full, nil
 	default:
 		return Explanation{}, nil, nil, errors.New("worker: unknown method " + strconv.Quote(o.Method) + " (want gradcam, gradcampp, saliency or ig)")
 	}

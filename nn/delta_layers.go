@@ -65,8 +65,10 @@ func (d *Delta) conv(i int, c *Conv2D, x *Tensor, chg []bool) (*Tensor, []bool, 
 	for start := 0; start < len(d.blk); start += deltaChunk {
 		blks := d.blk[start:min(start+deltaChunk, len(d.blk))]
 		gc.n = len(blks)
-		d.xs = grow(d.xs, gc.n*ih*iw*g.in)
-		d.ys = grow(d.ys, gc.n*B*B*g.out)
+		// Sized for a whole chunk at once, so the scratch grows once
+		// per geometry, not with every larger change.
+		d.xs = grow(d.xs, deltaChunk*ih*iw*g.in)[:gc.n*ih*iw*g.in]
+		d.ys = grow(d.ys, deltaChunk*B*B*g.out)[:gc.n*B*B*g.out]
 		for j, b := range blks {
 			n, oy, ox := int(b)/(by*bx), int(b)/bx%by*B, int(b)%bx*B
 			deltaGather(d.xs[j*ih*iw*g.in:(j+1)*ih*iw*g.in], x.Data, n, oy*g.sh-g.ph, ox*g.sw-g.pw, ih, iw, g)

@@ -34,7 +34,7 @@ func conv2DInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 // conv2DInputGradMasks reports whether conv2DInputGradTo applies a ReLU
 // mask while it reads dy for geometry g (saving a pass over dy); otherwise
 // the caller masks dy first.
-func conv2DInputGradMasks(g convGeom) bool { return !inputGradByConv(g) }
+func conv2DInputGradMasks(g convGeom) bool { return !inputGradByConv(g) || narrowInputGrad(g) }
 
 // conv2DKernelGradAdd adds dL/dk into dk.
 //

@@ -14,7 +14,7 @@ package nn
 func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 	nw := workers()
 	if inputGradByConv(g) {
-		if mask != nil {
+		if mask != nil && !narrowInputGrad(g) {
 			panic("nn: conv2d input gradient: ReLU mask on the convolution path")
 		}
 		// With stride 1 the input gradient is itself a convolution, of dy
@@ -29,8 +29,8 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 		defer cw.put()
 		cw.kt = grow(cw.kt, len(k))
 		flipKernelTo(cw.kt, k, g)
-		if g.in < cw.nr {
-			cw.narrowTo(dx, dy, cw.kt, nw)
+		if narrowInputGrad(g) {
+			cw.narrowTo(dx, dy, mask, cw.kt, nw)
 			return
 		}
 		cw.forward(dx, dy, cw.kt, nil, false, nw)
@@ -69,7 +69,13 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 // panel's width of input channels, or three with a portable kernel, by
 // narrowTo) rather than by col2im.
 func inputGradByConv(g convGeom) bool {
-	return g.sh == 1 && g.sw == 1 && (g.in >= gemmNR || gemmNarrow && g.in == narrowOut)
+	return g.sh == 1 && g.sw == 1 && g.in >= gemmNR || narrowInputGrad(g)
+}
+
+// narrowInputGrad reports whether the input gradient of g runs on
+// narrowTo, which also applies a ReLU mask as it reads dy.
+func narrowInputGrad(g convGeom) bool {
+	return gemmNarrow && g.sh == 1 && g.sw == 1 && g.in == narrowOut && g.in < gemmNR && g.kh <= maxNarrowKH
 }
 
 // flipKernelTo writes the kernel of the stride-1 input gradient:

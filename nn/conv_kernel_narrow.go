@@ -8,66 +8,100 @@ package nn
 // the packing costs as much as the products; col2im computes 27 columns to
 // add them back. Here each 4-position block reads its taps straight from
 // x, in place, and keeps its 4x3 outputs in registers across one tap's
-// channels (micro4x3Rows), with 12 accumulators as micro3x4.
+// channels (micro4x3Rows), with 12 accumulators as micro3x4. The ReLU mask
+// of the layer's output is applied to the few rows being read, so the
+// backward pass allocates no masked copy of dy (an image-sized buffer,
+// 12.8 MB for MAVIS, whose first use costs more than the pass over it).
 
 // narrowOut is the number of output channels narrowTo computes.
 const narrowOut = 3
 
-// narrowTo computes y = conv(x, k) for cw.g, which has stride 1 and
-// narrowOut output channels (no bias, no activation).
+// narrowTo computes y = conv(x ⊙ [mask > 0], k) for cw.g, which has
+// stride 1 and narrowOut output channels (no bias, no activation); mask,
+// when not nil, has x's shape (the ReLU output whose gradient x is).
 //
-//	y: (n, oh, ow, 3)   x: (n, h, w, in)   k: (kh, kw, in, 3)
-func (cw *convWork) narrowTo(y, x, k []float32, nw int) {
+//	y: (n, oh, ow, 3)   x, mask: (n, h, w, in)   k: (kh, kw, in, 3)
+func (cw *convWork) narrowTo(y, x, mask, k []float32, nw int) {
 	g := cw.g
-	if g.out != narrowOut || g.sh != 1 || g.sw != 1 {
+	if g.out != narrowOut || g.sh != 1 || g.sw != 1 || g.kh > maxNarrowKH {
 		panic("nn: narrow convolution on an unsupported geometry")
 	}
 	cw.op = opNarrow
-	cw.y, cw.x, cw.k = y, x, k
+	cw.y, cw.x, cw.mask, cw.k = y, x, mask, k
 	for w := range nw {
 		ws := &cw.ws[w]
 		ws.zero = growZero(ws.zero, g.in)
+		if mask != nil {
+			ws.c = grow(ws.c, g.kh*g.w*g.in)
+		}
 	}
-	blocks := (g.n*g.oh*g.ow + 3) / 4
-	cw.parallelRun.run(cw, blocks, max(1, blocks/(16*nw)), nw)
+	rows := g.n * g.oh
+	cw.parallelRun.run(cw, rows, max(1, rows/(16*nw)), nw)
 }
 
-// narrowRange computes the output positions of blocks [lo, hi), four
-// positions a block.
+// narrowRange computes output rows [lo, hi) (over the batch), four
+// positions at a time. With a mask, the input rows a output row reads are
+// masked into a ring of kh rows (ws.c) as they are first needed, so each
+// is masked once per range and no masked copy of x is allocated.
 func (cw *convWork) narrowRange(w, lo, hi int) {
 	g := cw.g
-	zero := cw.ws[w].zero[:g.in]
-	P := g.n * g.oh * g.ow
+	ws := &cw.ws[w]
+	zero := ws.zero[:g.in]
 	kt := g.in * narrowOut // kernel floats per tap
-	for blk := lo; blk < hi; blk++ {
-		p0 := 4 * blk
-		rows := min(4, P-p0)
-		var pos [4][3]int // n, oy, ox
-		for r := range rows {
-			p := p0 + r
-			pos[r] = [3]int{p / (g.oh * g.ow), p / g.ow % g.oh, p % g.ow}
-		}
-		var acc [4 * narrowOut]float32
+	rowLen := g.w * g.in
+	var ring [maxNarrowKH]int // the input row (n*h + iy) each ring slot holds
+	for i := range ring {
+		ring[i] = -1
+	}
+	for row := lo; row < hi; row++ {
+		n, oy := row/g.oh, row%g.oh
+		var src [maxNarrowKH][]float32 // input row oy+ky-ph, masked, or nil
 		for ky := range g.kh {
-			for kx := range g.kw {
-				var s [4][]float32
-				for r := range s {
-					s[r] = zero
-					if r >= rows {
-						continue
-					}
-					n, iy, ix := pos[r][0], pos[r][1]+ky-g.ph, pos[r][2]+kx-g.pw
-					if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-						s[r] = cw.x[((n*g.h+iy)*g.w+ix)*g.in:][:g.in]
-					}
-				}
-				tap := ky*g.kw + kx
-				micro4x3Rows(&acc, s[0], s[1], s[2], s[3], cw.k[tap*kt:(tap+1)*kt])
+			iy := oy + ky - g.ph
+			if iy < 0 || iy >= g.h {
+				continue
 			}
+			xr := cw.x[(n*g.h+iy)*rowLen:][:rowLen]
+			if cw.mask == nil {
+				src[ky] = xr
+				continue
+			}
+			key, slot := n*g.h+iy, iy%g.kh
+			buf := ws.c[slot*rowLen:][:rowLen]
+			if ring[slot] != key {
+				reluGradTo(buf, xr, cw.mask[(n*g.h+iy)*rowLen:][:rowLen])
+				ring[slot] = key
+			}
+			src[ky] = buf
 		}
-		copy(cw.y[p0*narrowOut:(p0+rows)*narrowOut], acc[:rows*narrowOut])
+		yr := cw.y[row*g.ow*narrowOut:][:g.ow*narrowOut]
+		for ox0 := 0; ox0 < g.ow; ox0 += 4 {
+			cols := min(4, g.ow-ox0)
+			var acc [4 * narrowOut]float32
+			for ky := range g.kh {
+				if src[ky] == nil {
+					continue
+				}
+				for kx := range g.kw {
+					var s [4][]float32
+					for r := range s {
+						s[r] = zero
+						ix := ox0 + r + kx - g.pw
+						if r < cols && ix >= 0 && ix < g.w {
+							s[r] = src[ky][ix*g.in:][:g.in]
+						}
+					}
+					tap := ky*g.kw + kx
+					micro4x3Rows(&acc, s[0], s[1], s[2], s[3], cw.k[tap*kt:(tap+1)*kt])
+				}
+			}
+			copy(yr[ox0*narrowOut:(ox0+cols)*narrowOut], acc[:cols*narrowOut])
+		}
 	}
 }
+
+// maxNarrowKH bounds the kernel height of the narrow convolution.
+const maxNarrowKH = 16
 
 // micro4x3Rows adds Σ_k s_r[k] b[k, j] into acc[r*3 + j]: four rows of A
 // read in place, times a row-major (len(s0) x 3) matrix.

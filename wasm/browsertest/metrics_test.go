@@ -115,8 +115,14 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("class %d: probability %g in the page, %g natively: not the same input", i, q, pred.Probs[i])
 		}
 	}
+	// The page's own step count (its default is in index.html); the patch
+	// size is the worker's rule for its default.
+	steps, err := chromedp.Run(ctx, chromedp.Evaluate[int](`app.metricsOptions().steps`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	in := m.InputShape()
-	opts := xai.MetricsOptions{Steps: 16, Patch: max(1, min(in[0], in[1])/28)}
+	opts := xai.MetricsOptions{Steps: steps, Patch: max(1, min(in[0], in[1])/28)}
 	ev := xai.NewEvaluator(m)
 	native := map[string]xai.MapMetrics{}
 	rows := pageRows(ctx, t)

@@ -209,6 +209,8 @@ interface Memory { heapAlloc: number; heapSys: number; sys: number; numGC: numbe
 type WorkerRequest =
   | { id: number; method: 'loadModel'; args: [ArrayBuffer] }
   | { id: number; method: 'predict'; args: [Blob] }
+  | { id: number; method: 'bootModel'; args: [] }   // boot.js's worker (worker.js?boot=1&model=URL): the model it fetched, loaded -> { info: ModelInfo; bytes: ArrayBuffer }
+  | { id: number; method: 'bootSample'; args: [] }  // and the first sample it fetched, predicted -> { file: string; bytes: ArrayBuffer; prediction: Prediction } | null
   | { id: number; method: 'explain'; args: [ExplainOptions] }
   | { id: number; method: 'memory'; args: [] | [boolean] }
   | { id: number; method: 'evaluate'; args: [EvaluateOptions] }
@@ -272,8 +274,8 @@ interface ViewerAPI {
 //    cells carry data-metric and data-value (full precision).
 //    app.rpc(method, args, onProgress?) sends a WorkerRequest; app.memory(gc) = rpc('memory', [gc]).
 //    app.metricsOptions() is the EvaluateOptions the panel would send now (its steps, sanity and box).
-//    Start-up: boot.js (window.mavisBoot, documented there) creates the worker and sends the model and
-//    the first sample's predict at once; its timings come first in app.state.timings.
+//    Start-up: boot.js (window.mavisBoot, documented there) creates the worker, which fetches the model
+//    and the first sample itself (bootModel, bootSample); its timings come first in app.state.timings.
 //    app.explainIG(options, onProgress?) is rpc('explain', [options]) for Integrated Gradients split across
 //    the worker pool (pool.js; app.pool once IG has run): the main worker plus min(hardwareConcurrency, 4) - 1
 //    helper workers, started the first time IG runs, each loading the current model. Once the pool

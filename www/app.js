@@ -173,8 +173,8 @@ async function loadModel(bytesPromise, name, loaded = null) {
   setStatus(`Loading model ${name}…`);
   try {
     const bytes = await bytesPromise;
-    // boot.js's call did not transfer its bytes; others keep a copy for the
-    // worker pool's helpers (pool.js).
+    // boot.js's bytes are the page's own (the worker fetched the file and
+    // sent it back); others keep a copy for the worker pool's helpers (pool.js).
     const copy = loaded ? bytes : bytes.slice(0);
     const info = await (loaded || rpc('loadModel', [bytes], null, [bytes]));
     poolModel = copy;
@@ -766,8 +766,10 @@ async function loadGallery() {
     b.title = label;
     b.setAttribute('aria-label', `Sample image: ${label}`);
     const img = document.createElement('img');
-    img.src = `samples/${s.file}`;
     img.alt = '';
+    img.decoding = 'async';
+    img.fetchPriority = 'low'; // after the start-up's own fetches
+    img.src = `samples/${s.file}`;
     b.append(img);
     b.addEventListener('click', () => useSample(s));
     g.append(b);

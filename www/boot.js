@@ -10,10 +10,14 @@
 // compiling it and posting the module starts the compile earlier but was
 // slower in each of 6 alternating cold loads, median 4.3 s against 2.6 s to
 // the first prediction: the worker's own start waited for the page's
-// compile; see BENCHMARKS.md.) The model is posted
-// to the worker as soon as its bytes arrive, and the first sample right
-// behind it: the worker queues both until Go is ready and decodes the image
-// meanwhile, so the first prediction needs no round trip through the page.
+// compile; see BENCHMARKS.md.) The worker also fetches the model and the
+// first sample itself, named in its URL (worker.js?boot=1&model=...), and
+// decodes the sample while the wasm compiles: the page's thread is busy
+// parsing and running app.js until about 1 s into a cold load, and when
+// boot.js relayed these files, its continuations waited for it (in one probe
+// load the sample reached the worker after the model had loaded, putting its
+// decode back on the way). The page only receives the answers: the model's
+// info and bytes (bootModel) and the first prediction (bootSample).
 //
 // window.mavisBoot:
 //   worker                the compute worker (worker.js)
@@ -21,11 +25,14 @@
 //   fetchBytes(url) -> Promise<ArrayBuffer>              this site's files only, with clear errors
 //   timings               [what, ms since navigation]: app.js adds its own
 //   workerStartup         the worker's start-up stages (ms since navigation), once it answers
-//   model: {url, bytes, info}   the model named by ?model= (else the default) and
-//                         the worker's answer to loading it (Promise<ModelInfo>)
-//   samples               Promise<Sample[]>: samples/index.json ([] when missing)
+//   model: {url, bytes, info}   the model named by ?model= (else the default):
+//                         Promise<ArrayBuffer> of its file and Promise<ModelInfo>,
+//                         both from the worker, which fetched and loaded it
+//   samples               Promise<Sample[]>: samples/index.json ([] when missing), for the gallery
 //   first                 Promise<{blob, name, prediction} | null>: the first sample
-//                         and the worker's prediction of it (null with ?autorun=0)
+//                         and the worker's prediction of it (null with ?autorun=0,
+//                         or when the worker could not fetch or predict it: app.js
+//                         then tries again itself and shows the error)
 'use strict';
 (() => {
   const timings = [];
@@ -37,7 +44,7 @@
   const autorun = params.get('autorun') !== '0';
 
   // The worker, with a promise per call and progress by id.
-  const worker = new Worker('worker.js');
+  const worker = new Worker(`worker.js?${new URLSearchParams({ boot: '1', model: modelURL, autorun: autorun ? '1' : '0' })}`);
   let nextID = 1;
   const calls = new Map();
   worker.onmessage = (e) => {
@@ -86,28 +93,22 @@
     for (const k of ['compiled', 'ready']) if (m.startup[k] !== undefined) boot.workerStartup[k] = at + m.startup[k];
   }, () => {});
 
-  // The model: posted as soon as its bytes arrive, not transferred (app.js
-  // keeps them for the worker pool).
-  boot.model.bytes = fetchBytes(modelURL);
-  boot.model.info = boot.model.bytes.then((b) => rpc('loadModel', [b]));
-  boot.model.info.catch(() => {}); // app.js reports it
+  // The model and the first sample: the worker fetched both at its start;
+  // these calls collect its answers (calls run in order: the model first).
+  const loaded = rpc('bootModel');
+  loaded.catch(() => {}); // app.js reports it
+  boot.model.bytes = loaded.then((r) => r.bytes);
+  boot.model.info = loaded.then((r) => r.info);
+  boot.model.info.catch(() => {}); // app.js awaits the bytes first, and reports their error
 
   boot.samples = fetch('samples/index.json')
     .then((r) => (r.ok ? r.json() : []))
     .then((list) => (Array.isArray(list) ? list.map((s) => (typeof s === 'string' ? { file: s } : s)) : []))
     .catch(() => []);
 
-  // The first sample, predicted right behind the model (never before it:
-  // the worker answers in order, and a predict before the model would fail).
-  if (autorun) {
-    boot.first = Promise.all([boot.model.bytes, boot.samples.then((list) =>
-      (list.length ? fetchBytes(`samples/${list[0].file}`).then((b) => ({ blob: new Blob([b]), name: list[0].file })) : null))])
-      .then(([, img]) => img && { ...img, prediction: rpc('predict', [img.blob]) })
-      .catch(() => null);
-  } else {
-    boot.first = Promise.resolve(null);
-  }
-  boot.first.then((f) => f && f.prediction.catch(() => {}));
+  boot.first = autorun
+    ? rpc('bootSample').then((r) => r && { blob: new Blob([r.bytes]), name: r.file, prediction: Promise.resolve(r.prediction) }, () => null)
+    : Promise.resolve(null);
 
   window.mavisBoot = boot;
 })();

@@ -4,6 +4,10 @@
 // page -> worker: {id, method, args}
 //   method "loadModel": args [ArrayBuffer]             (the .safetensors file)
 //   method "predict":   args [Blob]                    (an encoded image: decoded here)
+//   method "bootModel": args []                        (boot.js's worker only: loads the model it fetched at its start;
+//                                                       answers {info: ModelInfo, bytes: ArrayBuffer})
+//   method "bootSample": args []                       (boot.js's worker only: predicts the first sample it fetched at its
+//                                                       start; answers {file, bytes, prediction} or null)
 //   method "explain":   args [Options]                 (explains the last predicted image)
 //   method "memory":    args [gc?: boolean]         (gc: collect first, so heapAlloc is the live heap)
 //   method "evaluate":  args [EvaluateOptions]         (faithfulness metrics of the last explained maps)
@@ -22,10 +26,16 @@
 
 // Start-up: the fetch and streaming compile of worker.wasm start first
 // (compiling in the page and posting the module was slower: the page's
-// compile held up the worker's own start). Calls that arrive meanwhile wait
-// for Go; predict decodes its image at once.
+// compile held up the worker's own start). The page's own worker is created
+// as worker.js?boot=1&model=URL[&autorun=0] (boot.js): it then fetches the
+// model, the sample list and the first sample itself, right behind the wasm,
+// and decodes that sample while the wasm compiles, so nothing on the way to
+// the first prediction waits for the page's thread (busy parsing and running
+// app.js). Calls that arrive meanwhile wait for Go; predict decodes its image
+// at once.
 const startup = { created: performance.timeOrigin }; // milliseconds since the worker started, per stage
 const module = compile();
+const early = startEarly(new URLSearchParams(self.location.search));
 importScripts('wasm_exec.js');
 
 const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
@@ -40,6 +50,51 @@ async function compile() {
     if (!resp.ok) throw new Error(`could not load worker.wasm (HTTP ${resp.status}); run ./build.sh first`);
     return WebAssembly.compile(await resp.arrayBuffer());
   }
+}
+
+// fetchBytes fetches one of this site's files, with the error text the
+// page shows (api.d.ts: boot.js's fetchBytes). Other sites are refused here
+// too: the page's Content-Security-Policy (connect-src 'self') does not
+// bind a worker served without one (GitHub Pages sends none).
+async function fetchBytes(url) {
+  if (new URL(url, self.location.href).origin !== self.location.origin) {
+    throw new Error(`could not fetch ${url} (another site); only this site's own files can be loaded`);
+  }
+  let resp;
+  try {
+    resp = await fetch(url);
+  } catch (e) {
+    throw new Error(`could not fetch ${url} (${e.message}); only this site's own files can be loaded`);
+  }
+  if (!resp.ok) throw new Error(`could not fetch ${url}: HTTP ${resp.status}`);
+  return resp.arrayBuffer();
+}
+
+// startEarly starts the boot worker's fetches (see Start-up above): the model
+// named by ?model=, and unless ?autorun=0 the first file of
+// samples/index.json and its decoded pixels. Plain workers (the pool's
+// helpers) start nothing.
+function startEarly(params) {
+  if (params.get('boot') !== '1') return null;
+  const quiet = (p) => { p.catch(() => {}); return p; }; // reported by bootModel / bootSample
+  const model = quiet(fetchBytes(params.get('model') || 'models/fashion.safetensors'));
+  let sample = Promise.resolve(null);
+  if (params.get('autorun') !== '0') {
+    sample = quiet(fetch('samples/index.json')
+      .then((r) => (r.ok ? r.json() : []))
+      .catch(() => [])
+      .then((list) => {
+        const s = Array.isArray(list) && list[0];
+        const file = s && (typeof s === 'string' ? s : s.file);
+        if (!file) return null;
+        return fetchBytes(`samples/${file}`).then((bytes) => {
+          const image = decode(new Blob([bytes]));
+          image.catch(() => {});
+          return { file, bytes, image };
+        });
+      }));
+  }
+  return { model, sample };
 }
 
 const ready = (async () => {
@@ -86,13 +141,25 @@ async function call(id, method, args, image) {
       const info = JSON.parse(await api.loadModel(new Uint8Array(args[0])));
       return { result: info };
     }
-    case 'predict': {
-      const img = await image;
-      const r = await api.predict(img.pixels, img.width, img.height);
-      const p = JSON.parse(r.json);
-      p.view = r.view;
-      p.source = [img.width, img.height];
-      return { result: p, transfer: [r.view.buffer] };
+    case 'predict':
+      return predictImage(api, await image);
+    case 'bootModel': {
+      // The model this worker fetched at its start, loaded; its bytes go
+      // back to the page (for the pool's helpers), transferred: Go has
+      // copied them.
+      if (!early) throw new Error('worker: bootModel: this worker was not started by boot.js (worker.js?boot=1)');
+      const bytes = await early.model;
+      const info = JSON.parse(await api.loadModel(new Uint8Array(bytes)));
+      return { result: { info, bytes }, transfer: [bytes] };
+    }
+    case 'bootSample': {
+      // The first sample this worker fetched at its start, predicted, with
+      // its file name and bytes; null with ?autorun=0 or no samples.
+      if (!early) throw new Error('worker: bootSample: this worker was not started by boot.js (worker.js?boot=1)');
+      const s = await early.sample;
+      if (!s) return { result: null };
+      const { result, transfer } = await predictImage(api, await s.image);
+      return { result: { file: s.file, bytes: s.bytes, prediction: result }, transfer: [...transfer, s.bytes] };
     }
     case 'explain': {
       const progress = (done, total) => self.postMessage({ id, progress: [done, total] });
@@ -156,6 +223,15 @@ async function call(id, method, args, image) {
     }
   }
   throw new Error(`unknown method ${method}`);
+}
+
+// predictImage classifies decoded pixels: the Prediction of api.d.ts.
+async function predictImage(api, img) {
+  const r = await api.predict(img.pixels, img.width, img.height);
+  const p = JSON.parse(r.json);
+  p.view = r.view;
+  p.source = [img.width, img.height];
+  return { result: p, transfer: [r.view.buffer] };
 }
 
 let cancelBefore = 0; // evaluate calls with a smaller id stop at their next forward pass

@@ -12,7 +12,8 @@ import (
 // first prediction, which boot.js asks for before app.js runs, is bit for bit
 // what a later predict of the same sample gives; the stages come in order;
 // ?autorun=0 loads the model and predicts nothing; a missing ?model= file
-// is reported with its HTTP status and no prediction is made.
+// is reported with its HTTP status and no prediction is made; another site's
+// ?model= is refused by the worker, which fetches it.
 func TestBoot(t *testing.T) {
 	base := site(t)
 
@@ -102,6 +103,36 @@ func TestBoot(t *testing.T) {
 		}
 		if got["loaded"] != "true" || got["first"] != nil || got["prediction"] != nil || got["classes"] != float64(len(fashionClasses)) {
 			t.Errorf("?autorun=0: got %v, want the model loaded (%d classes), no first sample and no prediction", got, len(fashionClasses))
+		}
+	})
+
+	// The worker fetches the ?model= file itself, where the page's
+	// Content-Security-Policy does not reach when the site is served without
+	// one: it refuses another site's file on its own.
+	t.Run("OtherSiteModel", func(t *testing.T) {
+		ctx, cancel := browser(t, 3*time.Minute)
+		defer cancel()
+		other := "http://localhost:9/model.safetensors"
+		if strings.Contains(base, "//localhost:9/") {
+			t.Fatalf("the test site is at %s, the address this test uses as another site", base)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model="+other)); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+			loaded: document.body.dataset.loaded,
+			errors: app.state.errors.join(' | '),
+			prediction: app.state.prediction,
+		})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs, _ := got["errors"].(string)
+		if got["loaded"] != "false" || !strings.Contains(errs, other+" (another site)") || got["prediction"] != nil {
+			t.Errorf("?model=%s: got %v, want loaded=false, an error naming the file as another site's, and no prediction", other, got)
 		}
 	})
 

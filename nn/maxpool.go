@@ -18,7 +18,6 @@ type MaxPool2D struct {
 	y, dx  *Tensor
 	arg    []int32 // per output element, the input index of its maximum
 	xshape [4]int
-	fast   bool // the last Forward took the 2x2, stride-2, unpadded path
 }
 
 var _ Layer = (*MaxPool2D)(nil)
@@ -49,8 +48,7 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 		m.arg = make([]int32, m.y.Len())
 	}
 	m.arg = m.arg[:m.y.Len()]
-	m.fast = m.PH == 2 && m.PW == 2 && m.SH == 2 && m.SW == 2 && ph == 0 && pw == 0
-	if m.fast {
+	if m.PH == 2 && m.PW == 2 && m.SH == 2 && m.SW == 2 && ph == 0 && pw == 0 {
 		pool2x2To(m.y.Data, m.arg, x.Data, N, H, W, C, oh, ow)
 		return m.y
 	}
@@ -61,11 +59,9 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
 	mustShape(m.name, "backward", dy.Shape, m.y.Shape)
 	m.dx = reuse(m.dx, m.xshape)
-	if m.fast {
-		s := m.xshape
-		pool2x2BackTo(m.dx.Data, m.arg, dy.Data, s[0], s[1], s[2], s[3], dy.Shape[1], dy.Shape[2])
-		return m.dx
-	}
+	// Clearing and scattering (2.3 ms under wasm at 224x224x64) beats
+	// writing each window's four inputs with masks (4.6 ms): the clear is
+	// one bulk fill.
 	m.dx.Zero()
 	for o, g := range dy.Data {
 		if a := m.arg[o]; a >= 0 {
@@ -128,46 +124,6 @@ func pool2x2RowTo(y []float32, arg []int32, x []float32, n, i, H, W, C, oh, ow i
 func gtMask(u, v float32) uint32 {
 	var m uint32
 	if u > v {
-		m = ^uint32(0)
-	}
-	return m
-}
-
-// pool2x2BackTo is the backward pass of pool2x2To: each window's gradient
-// goes to its recorded maximum and the window's other three inputs get 0,
-// so dx is written once, without a clearing pass and a scatter. Inputs no
-// window covers (the last row or column of an odd size) get 0.
-//
-//	dx: (n, h, w, c)   arg, dy: (n, oh, ow, c)
-func pool2x2BackTo(dx []float32, arg []int32, dy []float32, N, H, W, C, oh, ow int) {
-	if H != 2*oh || W != 2*ow {
-		clear(dx)
-	}
-	for n := range N {
-		for i := range oh {
-			for j := range ow {
-				o := ((n*oh+i)*ow + j) * C
-				p00 := ((n*H+2*i)*W + 2*j) * C
-				p01, p10 := p00+C, p00+W*C
-				p11 := p10 + C
-				gr, ar := dy[o:o+C], arg[o:o+C]
-				d00, d01, d10, d11 := dx[p00:p00+C], dx[p01:p01+C], dx[p10:p10+C], dx[p11:p11+C]
-				for c := range gr {
-					g, a := math.Float32bits(gr[c]), ar[c]
-					d00[c] = math.Float32frombits(g & eqMask(a, int32(p00+c)))
-					d01[c] = math.Float32frombits(g & eqMask(a, int32(p01+c)))
-					d10[c] = math.Float32frombits(g & eqMask(a, int32(p10+c)))
-					d11[c] = math.Float32frombits(g & eqMask(a, int32(p11+c)))
-				}
-			}
-		}
-	}
-}
-
-// eqMask returns all ones when a == b and zero otherwise, without a branch.
-func eqMask(a, b int32) uint32 {
-	var m uint32
-	if a == b {
 		m = ^uint32(0)
 	}
 	return m

@@ -33,16 +33,15 @@ import (
 // Dense, Softmax) on run their own Forward on every call.
 //
 // Delta keeps its own buffers for the incremental layers' outputs (a
-// BatchNorm after a Conv2D is applied in the convolution's buffer, as the
-// values are stored, so the pair needs one: about 20 MB per sample for
-// MAVIS at 224x224), so the model's
-// own buffers, its Output and its Backward are neither used nor
-// disturbed; the layers after the incremental part run their Forward, so
-// their outputs and caches do change. When the parameters of the
-// incremental layers changed since the last pass (Delta compares them with
-// a copy), Update runs a full pass. In training mode
-// the layers from the first BatchNorm or Dropout on run their Forward. A
-// Delta is not safe for concurrent use.
+// BatchNorm after a Conv2D is applied in the convolution's buffer as the
+// values are stored, so the pair needs one: about 21 MB per sample for
+// MAVIS at 224x224), so the model's own buffers, its Output and its
+// Backward are neither used nor disturbed; the layers after the
+// incremental part run their Forward, so their outputs and caches do
+// change. When the parameters of the incremental layers changed since the
+// last pass (Delta compares them with a copy), Update runs a full pass. In
+// training mode the layers from the first BatchNorm or Dropout on run
+// their Forward. A Delta is not safe for concurrent use.
 type Delta struct {
 	m    *Model
 	last int // the layer whose output Forward and Update return

@@ -25,6 +25,7 @@
 //   fetchBytes(url) -> Promise<ArrayBuffer>              this site's files only, with clear errors
 //   timings               [what, ms since navigation]: app.js adds its own
 //   workerStartup         the worker's start-up stages (ms since navigation), once it answers
+//                         (worker.js's startup method), updated by bootModel and bootSample
 //   model: {url, bytes, info}   the model named by ?model= (else the default):
 //                         Promise<ArrayBuffer> of its file and Promise<ModelInfo>,
 //                         both from the worker, which fetched and loaded it
@@ -85,17 +86,20 @@
     samples: null, first: null,
   };
 
-  // The first answer tells when Go is ready (calls run in order).
-  rpc('memory').then((m) => {
-    mark('worker ready');
-    const at = Math.round(m.startup.created - performance.timeOrigin);
+  // The worker's start-up stages, in ms since navigation.
+  const stages = (s) => {
+    const at = Math.round(s.created - performance.timeOrigin);
     boot.workerStartup = { created: at };
-    for (const k of ['compiled', 'ready']) if (m.startup[k] !== undefined) boot.workerStartup[k] = at + m.startup[k];
-  }, () => {});
+    for (const k of Object.keys(s)) if (k !== 'created') boot.workerStartup[k] = at + s[k];
+  };
+  // The first answer tells when Go is ready (calls run in order; worker.js
+  // answers this one without calling Go).
+  rpc('startup').then((s) => { mark('worker ready'); stages(s); }, () => {});
 
   // The model and the first sample: the worker fetched both at its start;
   // these calls collect its answers (calls run in order: the model first).
   const loaded = rpc('bootModel');
+  loaded.then((r) => stages(r.startup), () => {});
   loaded.catch(() => {}); // app.js reports it
   boot.model.bytes = loaded.then((r) => r.bytes);
   boot.model.info = loaded.then((r) => r.info);
@@ -107,7 +111,7 @@
     .catch(() => []);
 
   boot.first = autorun
-    ? rpc('bootSample').then((r) => r && { blob: new Blob([r.bytes]), name: r.file, prediction: Promise.resolve(r.prediction) }, () => null)
+    ? rpc('bootSample').then((r) => r && (stages(r.startup), { blob: new Blob([r.bytes]), name: r.file, prediction: Promise.resolve(r.prediction) }), () => null)
     : Promise.resolve(null);
 
   window.mavisBoot = boot;

@@ -9,6 +9,10 @@
 //   method "bootSample": args []                       (boot.js's worker only: predicts the first sample it fetched at its
 //                                                       start; answers {file, bytes, prediction} or null)
 //   method "explain":   args [Options]                 (explains the last predicted image)
+//   method "startup":   args []                        (answered once Go is ready, without calling it: the start-up stages,
+//                                                       ms since the worker started: created (its time origin), compiled,
+//                                                       ready, and for boot.js's worker modelFetched, sampleFetched,
+//                                                       sampleDecoded, modelLoaded, predicted as they happen)
 //   method "memory":    args [gc?: boolean]         (gc: collect first, so heapAlloc is the live heap)
 //   method "evaluate":  args [EvaluateOptions]         (faithfulness metrics of the last explained maps)
 //   method "cancel":    args []                        (stops every earlier evaluate, running or queued, which then rejects; answered at once)
@@ -77,7 +81,8 @@ async function fetchBytes(url) {
 function startEarly(params) {
   if (params.get('boot') !== '1') return null;
   const quiet = (p) => { p.catch(() => {}); return p; }; // reported by bootModel / bootSample
-  const model = quiet(fetchBytes(params.get('model') || 'models/fashion.safetensors'));
+  const stage = (k) => (v) => { startup[k] = Math.round(performance.now()); return v; };
+  const model = quiet(fetchBytes(params.get('model') || 'models/fashion.safetensors').then(stage('modelFetched')));
   let sample = Promise.resolve(null);
   if (params.get('autorun') !== '0') {
     sample = quiet(fetch('samples/index.json')
@@ -88,7 +93,8 @@ function startEarly(params) {
         const file = s && (typeof s === 'string' ? s : s.file);
         if (!file) return null;
         return fetchBytes(`samples/${file}`).then((bytes) => {
-          const image = decode(new Blob([bytes]));
+          stage('sampleFetched')();
+          const image = decode(new Blob([bytes])).then(stage('sampleDecoded'));
           image.catch(() => {});
           return { file, bytes, image };
         });
@@ -150,7 +156,8 @@ async function call(id, method, args, image) {
       if (!early) throw new Error('worker: bootModel: this worker was not started by boot.js (worker.js?boot=1)');
       const bytes = await early.model;
       const info = JSON.parse(await api.loadModel(new Uint8Array(bytes)));
-      return { result: { info, bytes }, transfer: [bytes] };
+      startup.modelLoaded = Math.round(performance.now());
+      return { result: { info, bytes, startup }, transfer: [bytes] };
     }
     case 'bootSample': {
       // The first sample this worker fetched at its start, predicted, with
@@ -159,7 +166,8 @@ async function call(id, method, args, image) {
       const s = await early.sample;
       if (!s) return { result: null };
       const { result, transfer } = await predictImage(api, await s.image);
-      return { result: { file: s.file, bytes: s.bytes, prediction: result }, transfer: [...transfer, s.bytes] };
+      startup.predicted = Math.round(performance.now());
+      return { result: { file: s.file, bytes: s.bytes, prediction: result, startup }, transfer: [...transfer, s.bytes] };
     }
     case 'explain': {
       const progress = (done, total) => self.postMessage({ id, progress: [done, total] });
@@ -215,6 +223,8 @@ async function call(id, method, args, image) {
       return { result: await api.evalOnly(args[0], args[1]) };
     case 'evalCombine':
       return { result: JSON.parse(await api.evalCombine(JSON.stringify(args[0] || {}), args[1] || [], args[2])) };
+    case 'startup':
+      return { result: startup };
     case 'memory': {
       const m = JSON.parse(await api.memory(!!args[0]));
       m.wasmBytes = wasmMemory ? wasmMemory.buffer.byteLength : 0;

@@ -228,7 +228,7 @@ func TestBenchmarkStartAB(t *testing.T) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "Start-up A/B, %s (load average %s): cold loads alternating between the page of %s and this tree's, both with this tree's worker.wasm.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), loadavg(), ref)
-	out.WriteString("| cold load (ms since navigation) | page | worker ready (first call answered) | model loaded | first prediction |\n|---|---|---:|---:|---:|\n")
+	out.WriteString("| cold load (ms since navigation) | page | worker created | worker.wasm compiled | Go ready | model fetched (worker) | first sample fetched (worker) | first sample decoded (worker) | worker ready (first call answered) | model loaded (worker) | model loaded | predicted (worker) | first prediction |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	firsts := map[string][]float64{}
 	pages := []struct{ name, path string }{{ref, dir + "/"}, {"this tree", ""}}
 	for i := range runs {
@@ -239,8 +239,12 @@ func TestBenchmarkStartAB(t *testing.T) {
 				err = waitJS(ctx, `window.app !== undefined && (app.state.timings.some((m) => m[0].startsWith('prediction')) || app.state.errors.length > 0)`)
 			}
 			var tm [][]any
+			var ws map[string]float64
 			if err == nil {
 				tm, err = chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
+			}
+			if err == nil {
+				ws, err = chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`(window.mavisBoot && mavisBoot.workerStartup) || {}`))
 			}
 			cancel()
 			if err != nil {
@@ -256,7 +260,15 @@ func TestBenchmarkStartAB(t *testing.T) {
 				return -1
 			}
 			firsts[p.name] = append(firsts[p.name], at("prediction"))
-			fmt.Fprintf(&out, "| run %d | %s | %.0f | %.0f | %.0f |\n", i+1, p.name, at("worker ready"), at("model"), at("prediction"))
+			stage := func(k string) string { // the worker's stages: pages before f6d72e3 report fewer
+				if v, ok := ws[k]; ok {
+					return strconv.FormatFloat(v, 'f', 0, 64)
+				}
+				return "–"
+			}
+			fmt.Fprintf(&out, "| run %d | %s | %s | %s | %s | %s | %s | %s | %.0f | %s | %.0f | %s | %.0f |\n", i+1, p.name,
+				stage("created"), stage("compiled"), stage("ready"), stage("modelFetched"), stage("sampleFetched"), stage("sampleDecoded"),
+				at("worker ready"), stage("modelLoaded"), at("model"), stage("predicted"), at("prediction"))
 		}
 	}
 	out.WriteString("\n")

@@ -112,7 +112,7 @@ interface IGPartResult {
 }
 
 interface EvaluateOptions {
-  steps?: number;                               // deletion/insertion steps (16); the curves have steps + 1 points
+  steps?: number;                               // deletion/insertion steps (32); the curves have steps + 1 points
   patch?: number;                               // patch side in input pixels (default max(1, min(H, W) / 28))
   reference?: 'rise' | 'black' | 'blur';        // removed pixels become black (deletion) / blurred (insertion): rise
   box?: { x0: number; y0: number; x1: number; y1: number };  // on the model's input grid, x1 and y1 excluded

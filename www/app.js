@@ -392,7 +392,7 @@ let metricsGen = 0;    // the explanation round the panel shows
 let metricsRun = 0;    // bumps with every evaluate call: stale answers are dropped
 
 function metricsOptions() {
-  const o = { steps: Number($('metrics-steps').value) || 16, sanity: $('metrics-sanity').checked };
+  const o = { steps: Number($('metrics-steps').value) || 32, sanity: $('metrics-sanity').checked };
   const box = readBox();
   if (box) o.box = box;
   return o;

@@ -110,9 +110,11 @@ type MapMetrics struct {
 // is the thresholded variant that does not depend on the map's scale.
 //
 // Gini, Entropy, PointingGame and RelevanceMass are computed on the
-// same input-grid map. All the perturbed images run through the model
-// in one batched sweep of 2(k+1) + len(Keep) images, checking ctx between
-// forward passes.
+// same input-grid map. The 2(k+1) + len(Keep) perturbed images run
+// through the model one at a time and incrementally (nn.Delta: each
+// image recomputes only what its changed pixels reach, bit-equal to a
+// full pass), or, with Evaluator.Batch > 0, in full batched passes;
+// ctx is checked between forward passes.
 func (ev *Evaluator) Evaluate(ctx context.Context, x *nn.Tensor, m Map, o MetricsOptions) (MapMetrics, error) {
 	var r MapMetrics
 	err := ev.EvaluateTo(ctx, &r, x, m, o)

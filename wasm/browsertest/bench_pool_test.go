@@ -138,7 +138,7 @@ func TestBenchmarkPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	fourMaps := cams[0] + cams[1] + cams[2] + best(times["pool"])
-	out.WriteString("\n| MAVIS 224x224 (chelsea), faithfulness metrics of the four maps (16 steps, the page's defaults) | in the page (round trip) | CPU time of the worker threads |\n|---|---:|---:|\n")
+	out.WriteString("\n| MAVIS 224x224 (chelsea), faithfulness metrics of the four maps (the page's default options) | in the page (round trip) | CPU time of the worker threads |\n|---|---:|---:|\n")
 	var texts [2]string
 	etimes := map[string][]float64{}
 	for _, r := range []struct{ name, key, call string }{

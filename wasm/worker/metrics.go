@@ -74,7 +74,7 @@ func (s *session) keepMap(o Options, class int, m xai.Map, gap *float64) {
 // EvalOptions configures evaluate. Zero values are the page's defaults,
 // chosen for speed in the browser.
 type EvalOptions struct {
-	Steps     int      `json:"steps"`     // deletion/insertion steps (default 16)
+	Steps     int      `json:"steps"`     // deletion/insertion steps (default 32, the page's)
 	Patch     int      `json:"patch"`     // patch side in input pixels (default: the input's side / 28, at least 1)
 	Reference string   `json:"reference"` // rise (default), black, blur
 	Box       *xai.Box `json:"box"`       // on the model's input grid, for the pointing game and relevance mass
@@ -109,7 +109,7 @@ func (s *session) metricsOptions(o EvalOptions) (xai.MetricsOptions, error) {
 	in := s.m.InputShape()
 	mo := xai.MetricsOptions{Steps: o.Steps, Patch: o.Patch, Box: o.Box, Tolerance: o.Tolerance}
 	if mo.Steps == 0 {
-		mo.Steps = 16
+		mo.Steps = 32
 	}
 	if mo.Steps < 1 || mo.Steps > 1000 {
 		return mo, errors.New("worker: " + strconv.Itoa(o.Steps) + " deletion steps (want 1..1000)")

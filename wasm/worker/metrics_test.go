@@ -50,12 +50,12 @@ func TestSessionEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 4 methods x (2 x 17 curve points + 3 kept fractions) images.
-	if want := 4 * (2*17 + 3); last != want || calls < 4 {
+	// 4 methods x (2 x 33 curve points + 3 kept fractions) images.
+	if want := 4 * (2*33 + 3); last != want || calls < 4 {
 		t.Errorf("progress ended at %d after %d calls, want %d", last, calls, want)
 	}
-	if r.Steps != 16 || r.Patch != 1 || len(r.Methods) != 4 || len(r.Ranking.Scores) != 4 || r.Ranking.Verdict == "" {
-		t.Fatalf("steps %d, patch %d, %d methods, %d ranked, verdict %q: want 16, 1 (a 12-pixel input), 4, 4 and a verdict",
+	if r.Steps != 32 || r.Patch != 1 || len(r.Methods) != 4 || len(r.Ranking.Scores) != 4 || r.Ranking.Verdict == "" {
+		t.Fatalf("steps %d, patch %d, %d methods, %d ranked, verdict %q: want 32, 1 (a 12-pixel input), 4, 4 and a verdict",
 			r.Steps, r.Patch, len(r.Methods), len(r.Ranking.Scores), r.Ranking.Verdict)
 	}
 
@@ -73,7 +73,7 @@ func TestSessionEvaluate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref, err := ev.Evaluate(context.Background(), s.x, mp, xai.MetricsOptions{Class: got.Metrics.Class, Steps: 16,
+		ref, err := ev.Evaluate(context.Background(), s.x, mp, xai.MetricsOptions{Class: got.Metrics.Class, Steps: 32,
 			Box: &xai.Box{X0: 0, Y0: 0, X1: 6, Y1: 12}})
 		if err != nil {
 			t.Fatal(err)

@@ -52,6 +52,14 @@
 // the native tools, outside nn so that nothing the browser loads links
 // gorgonia.
 //
+// # Incremental passes
+//
+// Delta (delta.go, delta_layers.go) re-runs a model's forward pass after a
+// few input pixels changed, recomputing only the outputs those pixels reach
+// through each convolution, batch-norm, activation and max-pool, with the
+// same kernels on the same tiles, so its outputs equal Forward's bit for bit.
+// xai's deletion and insertion curves use it.
+//
 // # Aliasing
 //
 // Outputs and gradients returned by layers and by the Model are owned by

@@ -134,6 +134,12 @@ func TestBenchmarks(t *testing.T) {
 			{"Integrated Gradients, 50 steps", `app.rpc('explain', [{method: 'ig', steps: 50}])`, true, false},
 			{"faithfulness metrics of the four maps (evaluate, the page's default options)", `app.rpc('evaluate', [app.metricsOptions()])`, false, true},
 			{"SmoothGrad, 25 samples", `app.rpc('explain', [{method: 'saliency', samples: 25}])`, false, false},
+			// A second image in the same worker: the buffers the first calls
+			// allocated (about 40 MB of gradients for MAVIS, whose first touch
+			// is part of the first Saliency) are reused.
+			{"Grad-CAM again", `app.rpc('explain', [{method: 'gradcam'}])`, false, false},
+			{"Grad-CAM++ again", `app.rpc('explain', [{method: 'gradcampp'}])`, false, false},
+			{"Saliency again", `app.rpc('explain', [{method: 'saliency'}])`, false, false},
 		} {
 			cpu := workerCPU()
 			res, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(async () => {

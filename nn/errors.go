@@ -5,9 +5,10 @@ import (
 	"strconv"
 )
 
-// errorf and sprintf format messages as fmt.Errorf and fmt.Sprintf do, for
-// the verbs and types this package uses, without package fmt: the browser's
-// worker links everything reachable from nn.Decode and the layers, and fmt
+// Errorf and Sprintf (errorf and sprintf inside nn) format messages as
+// fmt.Errorf and fmt.Sprintf do, for the verbs and types nn and xai use,
+// without package fmt: the browser's worker links everything reachable from
+// nn.Decode, the layers and xai's explainers and metrics, and fmt
 // (with the reflection it pulls in) would cost it about 170 KB of gzipped
 // wasm. The output is fmt's for
 //
@@ -31,6 +32,12 @@ func (e *wrapError) Unwrap() error { return e.err }
 
 // stringer is fmt.Stringer.
 type stringer interface{ String() string }
+
+// Errorf is fmt.Errorf for the verbs above, without linking fmt.
+func Errorf(format string, args ...any) error { return errorf(format, args...) }
+
+// Sprintf is fmt.Sprintf for the verbs above, without linking fmt.
+func Sprintf(format string, args ...any) string { return sprintf(format, args...) }
 
 func errorf(format string, args ...any) error {
 	b, w := appendf(nil, format, args)

@@ -38,7 +38,11 @@
 // a "__metadata__" map holding "format" ("mavis-xai/1"), "spec" (the Spec
 // JSON), "classes" and "preprocess". Save writes atomically; Load, Decode
 // and ReadModel validate the header before allocating and name the tensor
-// and the numbers in every error.
+// and the numbers in every error. The functions that take a path (Save,
+// SaveWith, Load, ReadNpy, WriteNpy; weights_file.go, npy_file.go, npz.go)
+// are native only: in a js/wasm build nn imports neither os nor time, which
+// would reach the browser's syscall/js there; the browser has bytes (Decode,
+// DecodeNpy).
 //
 // nn/imagefile decodes PNG, JPEG, GIF, WebP and BMP files after checking
 // the header against a pixel cap (apart from nn, so that the browser worker,

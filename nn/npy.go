@@ -1,13 +1,10 @@
 package nn
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -51,27 +48,6 @@ type npyHeader struct {
 // dataLen returns the byte length of the data section.
 func (h npyHeader) dataLen() int64 { return int64(h.count) * int64(h.itemSize) }
 
-// ReadNpy reads a float32 or float64 .npy file and returns its shape and
-// values as float32 in C order (last index fastest). A shape of length 1,
-// such as (5,), is a 1-D array; a shape of length 0 is a scalar with one
-// value.
-func ReadNpy(path string) (shape []int, data []float32, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("nn: npy: %v", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("nn: npy: %v", err)
-	}
-	shape, data, err = decodeNpy(f, st.Size(), true)
-	if err != nil {
-		return nil, nil, fmt.Errorf("nn: npy: %s: %s", path, strings.TrimPrefix(err.Error(), "nn: npy: "))
-	}
-	return shape, data, nil
-}
-
 // DecodeNpy reads a .npy stream of exactly size bytes from r (the browser
 // and archive readers have bytes, not paths). It validates like ReadNpy.
 func DecodeNpy(r io.Reader, size int64) (shape []int, data []float32, err error) {
@@ -88,7 +64,7 @@ func decodeNpy(r io.Reader, size int64, exact bool) ([]int, []float32, error) {
 		return nil, nil, err
 	}
 	if want := int64(h.dataOff) + h.dataLen(); size != want {
-		return nil, nil, fmt.Errorf("nn: npy: shape %v of %d-byte values needs %d data bytes, file has %d",
+		return nil, nil, errorf("nn: npy: shape %v of %d-byte values needs %d data bytes, file has %d",
 			h.shape, h.itemSize, h.dataLen(), size-int64(h.dataOff))
 	}
 	data, err := readNpyData(r, h, exact)
@@ -103,44 +79,44 @@ func readNpyHeader(r io.Reader, size int64) (npyHeader, error) {
 	var h npyHeader
 	var pre [12]byte
 	if size < 10 {
-		return h, fmt.Errorf("nn: npy: file of %d bytes is too short for a header", size)
+		return h, errorf("nn: npy: file of %d bytes is too short for a header", size)
 	}
 	if _, err := io.ReadFull(r, pre[:8]); err != nil {
-		return h, fmt.Errorf("nn: npy: reading magic: %v", err)
+		return h, errorf("nn: npy: reading magic: %v", err)
 	}
 	if string(pre[:6]) != npyMagic {
-		return h, fmt.Errorf("nn: npy: not a .npy file (magic %q)", pre[:6])
+		return h, errorf("nn: npy: not a .npy file (magic %q)", string(pre[:6]))
 	}
 	major, minor := pre[6], pre[7]
 	var hlen int64
 	switch {
 	case major == 1 && minor == 0:
 		if _, err := io.ReadFull(r, pre[8:10]); err != nil {
-			return h, fmt.Errorf("nn: npy: reading header length: %v", err)
+			return h, errorf("nn: npy: reading header length: %v", err)
 		}
 		hlen = int64(binary.LittleEndian.Uint16(pre[8:10]))
 		h.dataOff = 10
 	case (major == 2 || major == 3) && minor == 0:
 		if size < 12 {
-			return h, fmt.Errorf("nn: npy: file of %d bytes is too short for a version %d.0 header", size, major)
+			return h, errorf("nn: npy: file of %d bytes is too short for a version %d.0 header", size, major)
 		}
 		if _, err := io.ReadFull(r, pre[8:12]); err != nil {
-			return h, fmt.Errorf("nn: npy: reading header length: %v", err)
+			return h, errorf("nn: npy: reading header length: %v", err)
 		}
 		hlen = int64(binary.LittleEndian.Uint32(pre[8:12]))
 		h.dataOff = 12
 	default:
-		return h, fmt.Errorf("nn: npy: format version %d.%d not supported (1.0, 2.0, 3.0)", major, minor)
+		return h, errorf("nn: npy: format version %d.%d not supported (1.0, 2.0, 3.0)", major, minor)
 	}
 	if hlen > maxNpyHeader {
-		return h, fmt.Errorf("nn: npy: header length %d over the %d-byte limit", hlen, maxNpyHeader)
+		return h, errorf("nn: npy: header length %d over the %d-byte limit", hlen, maxNpyHeader)
 	}
 	if hlen > size-int64(h.dataOff) {
-		return h, fmt.Errorf("nn: npy: header length %d but only %d bytes follow", hlen, size-int64(h.dataOff))
+		return h, errorf("nn: npy: header length %d but only %d bytes follow", hlen, size-int64(h.dataOff))
 	}
 	hdr := make([]byte, hlen)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return h, fmt.Errorf("nn: npy: reading %d-byte header: %v", hlen, err)
+		return h, errorf("nn: npy: reading %d-byte header: %v", hlen, err)
 	}
 	h.dataOff += int(hlen)
 	if err := parseNpyHeader(string(hdr), &h); err != nil {
@@ -183,7 +159,7 @@ func parseNpyHeader(s string, h *npyHeader) error {
 			haveDescr = true
 			if descr, err = p.str(); err != nil {
 				if p.peek() == '[' {
-					return fmt.Errorf("nn: npy: structured dtypes are not supported (only '<f4' and '<f8')")
+					return errorf("nn: npy: structured dtypes are not supported (only '<f4' and '<f8')")
 				}
 				return err
 			}
@@ -195,7 +171,7 @@ func parseNpyHeader(s string, h *npyHeader) error {
 			switch {
 			case p.word("False"):
 			case p.word("True"):
-				return fmt.Errorf("nn: npy: Fortran-order arrays are not supported (save with C order)")
+				return errorf("nn: npy: Fortran-order arrays are not supported (save with C order)")
 			default:
 				return p.errorf("fortran_order is not True or False")
 			}
@@ -225,11 +201,11 @@ func parseNpyHeader(s string, h *npyHeader) error {
 	}
 	switch {
 	case !haveDescr:
-		return fmt.Errorf("nn: npy: header has no 'descr'")
+		return errorf("nn: npy: header has no 'descr'")
 	case !haveOrder:
-		return fmt.Errorf("nn: npy: header has no 'fortran_order'")
+		return errorf("nn: npy: header has no 'fortran_order'")
 	case !haveShape:
-		return fmt.Errorf("nn: npy: header has no 'shape'")
+		return errorf("nn: npy: header has no 'shape'")
 	}
 	switch descr {
 	case "<f4":
@@ -237,16 +213,16 @@ func parseNpyHeader(s string, h *npyHeader) error {
 	case "<f8":
 		h.itemSize = 8
 	case ">f4", ">f8":
-		return fmt.Errorf("nn: npy: big-endian dtype %q not supported (only '<f4' and '<f8')", descr)
+		return errorf("nn: npy: big-endian dtype %q not supported (only '<f4' and '<f8')", descr)
 	case "|O", "O", "<O", ">O":
-		return fmt.Errorf("nn: npy: object arrays (pickles) are not supported, only '<f4' and '<f8'")
+		return errorf("nn: npy: object arrays (pickles) are not supported, only '<f4' and '<f8'")
 	default:
-		return fmt.Errorf("nn: npy: dtype %q not supported (only '<f4' and '<f8')", descr)
+		return errorf("nn: npy: dtype %q not supported (only '<f4' and '<f8')", descr)
 	}
 	h.count = 1
 	for _, d := range h.shape {
 		if d != 0 && h.count > math.MaxInt32/d {
-			return fmt.Errorf("nn: npy: shape %v has over 2^31 elements", h.shape)
+			return errorf("nn: npy: shape %v has over 2^31 elements", h.shape)
 		}
 		h.count *= d
 	}
@@ -260,7 +236,7 @@ type npyParser struct {
 }
 
 func (p *npyParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("nn: npy: bad header at byte %d: %s", p.i, fmt.Sprintf(format, args...))
+	return errorf("nn: npy: bad header at byte %d: %s", p.i, sprintf(format, args...))
 }
 
 func (p *npyParser) peek() byte {
@@ -368,9 +344,9 @@ func readNpyData(r io.Reader, h npyHeader, exact bool) ([]float32, error) {
 		b := buf[:min(int64(len(buf)), left)]
 		if n, err := io.ReadFull(r, b); err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("nn: npy: data ends %d bytes early (shape %v)", left-int64(n), h.shape)
+				return nil, errorf("nn: npy: data ends %d bytes early (shape %v)", left-int64(n), h.shape)
 			}
-			return nil, fmt.Errorf("nn: npy: reading data: %v", err)
+			return nil, errorf("nn: npy: reading data: %v", err)
 		}
 		left -= int64(len(b))
 		if h.itemSize == 4 {
@@ -389,38 +365,23 @@ func readNpyData(r io.Reader, h npyHeader, exact bool) ([]float32, error) {
 	return data, nil
 }
 
-// WriteNpy writes data with the given shape as a version 1.0 little-endian
-// float32 .npy file, atomically (a temporary file in the same directory,
-// synced, then renamed over path). The header is padded so that the data
-// starts at a multiple of 64 bytes, as numpy does.
-func WriteNpy(path string, shape []int, data []float32) error {
-	var buf bytes.Buffer
-	if err := EncodeNpy(&buf, shape, data); err != nil {
-		return err
-	}
-	return writeFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(buf.Bytes())
-		return err
-	})
-}
-
 // EncodeNpy writes a version 1.0 little-endian float32 .npy stream to w.
 func EncodeNpy(w io.Writer, shape []int, data []float32) error {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			return fmt.Errorf("nn: npy: negative dimension in shape %v", shape)
+			return errorf("nn: npy: negative dimension in shape %v", shape)
 		}
 		if d != 0 && n > math.MaxInt32/d {
-			return fmt.Errorf("nn: npy: shape %v has over 2^31 elements", shape)
+			return errorf("nn: npy: shape %v has over 2^31 elements", shape)
 		}
 		n *= d
 	}
 	if n != len(data) {
-		return fmt.Errorf("nn: npy: shape %v holds %d values, data has %d", shape, n, len(data))
+		return errorf("nn: npy: shape %v holds %d values, data has %d", shape, n, len(data))
 	}
 	if len(shape) > maxNpyDims {
-		return fmt.Errorf("nn: npy: shape has %d dimensions (at most %d)", len(shape), maxNpyDims)
+		return errorf("nn: npy: shape has %d dimensions (at most %d)", len(shape), maxNpyDims)
 	}
 	dims := make([]string, len(shape))
 	for i, d := range shape {
@@ -434,7 +395,7 @@ func EncodeNpy(w io.Writer, shape []int, data []float32) error {
 	total := 10 + len(hdr) + 1
 	pad := (64 - total%64) % 64
 	if total+pad-10 > math.MaxUint16 {
-		return fmt.Errorf("nn: npy: header for shape %v too long for version 1.0", shape)
+		return errorf("nn: npy: header for shape %v too long for version 1.0", shape)
 	}
 	hdr += strings.Repeat(" ", pad) + "\n"
 	out := make([]byte, 0, 10+len(hdr)+4*len(data))
@@ -446,7 +407,7 @@ func EncodeNpy(w io.Writer, shape []int, data []float32) error {
 		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
 	}
 	if _, err := w.Write(out); err != nil {
-		return fmt.Errorf("nn: npy: %v", err)
+		return errorf("nn: npy: %v", err)
 	}
 	return nil
 }
@@ -468,10 +429,10 @@ func NpyTensor(shape []int, data []float32) (*Tensor, error) {
 	case 4:
 		s = [4]int{shape[0], shape[1], shape[2], shape[3]}
 	default:
-		return nil, fmt.Errorf("nn: npy: a %d-dimensional array %v is not a tensor (at most 4 dimensions)", len(shape), shape)
+		return nil, errorf("nn: npy: a %d-dimensional array %v is not a tensor (at most 4 dimensions)", len(shape), shape)
 	}
 	if s[0]*s[1]*s[2]*s[3] != len(data) {
-		return nil, fmt.Errorf("nn: npy: shape %v holds %d values, data has %d", shape, s[0]*s[1]*s[2]*s[3], len(data))
+		return nil, errorf("nn: npy: shape %v holds %d values, data has %d", shape, s[0]*s[1]*s[2]*s[3], len(data))
 	}
 	return &Tensor{Shape: s, Data: data}, nil
 }

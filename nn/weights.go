@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,28 +32,6 @@ const WeightsFormat = "mavis-xai/1"
 
 // reservedMeta are the metadata keys that Encode writes itself.
 var reservedMeta = []string{"format", "spec", "classes", "preprocess"}
-
-// Save writes m to path atomically: a temporary file in the same directory
-// is written, synced and renamed over path, so that on any failure nothing
-// is left behind and an existing file is unchanged.
-func Save(path string, m *Model) error {
-	return SaveWith(path, m, nil)
-}
-
-// SaveWith is Save with extra metadata entries, such as "source" and
-// "created".
-func SaveWith(path string, m *Model, meta map[string]string) error {
-	// Encode to memory first: a model that cannot be encoded never
-	// touches the file system.
-	var buf bytes.Buffer
-	if err := EncodeWith(&buf, m, meta); err != nil {
-		return err
-	}
-	return writeFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(buf.Bytes())
-		return err
-	})
-}
 
 // Encode writes m as a weights file to w.
 func Encode(w io.Writer, m *Model) error {
@@ -96,24 +73,6 @@ func EncodeWith(w io.Writer, m *Model, extra map[string]string) error {
 		out = append(out, stOut{Name: q.Name, Shape: q.Shape, Data: q.Value})
 	}
 	return writeST(w, meta, out)
-}
-
-// Load reads a weights file and returns the model it describes.
-func Load(path string) (*Model, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, errorf("nn: weights: %v", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, errorf("nn: weights: %v", err)
-	}
-	m, err := ReadModel(f, st.Size())
-	if err != nil {
-		return nil, errorf("nn: weights: %s: %s", path, strings.TrimPrefix(err.Error(), "nn: weights: "))
-	}
-	return m, nil
 }
 
 // Decode reads a weights file held in memory (in the browser, the bytes of

@@ -1,7 +1,6 @@
 package xai
 
 import (
-	"context"
 	"math"
 	"strings"
 
@@ -196,7 +195,7 @@ func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error 
 // each). Points are requested in order 0, 1, ..., n−1. With t.Class < 0
 // the class is the one predicted for point 0. It checks ctx before every
 // pass and returns the class.
-func (ev *Evaluator) scores(ctx context.Context, n int, t Target, point func(i int, dst []float32), out, prob []float64, progress func(done, total int)) (int, error) {
+func (ev *Evaluator) scores(ctx Canceller, n int, t Target, point func(i int, dst []float32), out, prob []float64, progress func(done, total int)) (int, error) {
 	if ev.Batch > 0 {
 		return ev.scoresBatched(ctx, n, t, point, out, prob, progress)
 	}
@@ -211,7 +210,7 @@ func (ev *Evaluator) scores(ctx context.Context, n int, t Target, point func(i i
 	}
 	class := t.Class
 	for i := range n {
-		if err := ctx.Err(); err != nil {
+		if err := cancelled(ctx); err != nil {
 			return class, errorf("xai: metrics stopped after %d of %d images: %w", i, n, err)
 		}
 		point(i, ev.next.Data)
@@ -285,7 +284,7 @@ func changedPixelsTo(chg []bool, a, b []float32, c int) int {
 }
 
 // scoresBatched is scores with full forward passes of ev.Batch images.
-func (ev *Evaluator) scoresBatched(ctx context.Context, n int, t Target, point func(i int, dst []float32), out, prob []float64, progress func(done, total int)) (int, error) {
+func (ev *Evaluator) scoresBatched(ctx Canceller, n int, t Target, point func(i int, dst []float32), out, prob []float64, progress func(done, total int)) (int, error) {
 	b := ev.Batch
 	passes := (n + b - 1) / b
 	b = (n + passes - 1) / passes
@@ -293,7 +292,7 @@ func (ev *Evaluator) scoresBatched(ctx context.Context, n int, t Target, point f
 	x := e.input(b)
 	class := t.Class
 	for start := 0; start < n; start += b {
-		if err := ctx.Err(); err != nil {
+		if err := cancelled(ctx); err != nil {
 			return class, errorf("xai: metrics stopped after %d of %d images: %w", start, n, err)
 		}
 		cnt := min(b, n-start)

@@ -2,7 +2,6 @@ package xai
 
 import (
 	"cmp"
-	"context"
 	"math"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -115,14 +114,14 @@ type MapMetrics struct {
 // image recomputes only what its changed pixels reach, bit-equal to a
 // full pass), or, with Evaluator.Batch > 0, in full batched passes;
 // ctx is checked between forward passes.
-func (ev *Evaluator) Evaluate(ctx context.Context, x *nn.Tensor, m Map, o MetricsOptions) (MapMetrics, error) {
+func (ev *Evaluator) Evaluate(ctx Canceller, x *nn.Tensor, m Map, o MetricsOptions) (MapMetrics, error) {
 	var r MapMetrics
 	err := ev.EvaluateTo(ctx, &r, x, m, o)
 	return r, err
 }
 
 // EvaluateTo is Evaluate writing into dst, reusing its storage.
-func (ev *Evaluator) EvaluateTo(ctx context.Context, dst *MapMetrics, x *nn.Tensor, m Map, o MetricsOptions) error {
+func (ev *Evaluator) EvaluateTo(ctx Canceller, dst *MapMetrics, x *nn.Tensor, m Map, o MetricsOptions) error {
 	in := ev.Model.InputShape()
 	H, W, C := in[0], in[1], in[2]
 	if x == nil || x.Shape != [4]int{1, H, W, C} || len(x.Data) != H*W*C {
@@ -160,9 +159,6 @@ func (ev *Evaluator) EvaluateTo(ctx context.Context, dst *MapMetrics, x *nn.Tens
 	}
 	if o.Tolerance < 0 {
 		return errorf("xai: pointing-game tolerance %d pixels is negative", o.Tolerance)
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	if err := ev.references(x, o.Reference, o.BlurSigma); err != nil {
 		return err

@@ -2,7 +2,6 @@ package xai
 
 import (
 	"cmp"
-	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -70,10 +69,7 @@ type SanityResult struct {
 // moving statistics (they do not mix features; keeping them keeps the
 // activations at their trained scale). Everything runs on a deep copy
 // of m: the caller's model is never changed.
-func RandomisationCheck(ctx context.Context, m *nn.Model, x *nn.Tensor, fn MapFunc, o SanityOptions) (SanityResult, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func RandomisationCheck(ctx Canceller, m *nn.Model, x *nn.Tensor, fn MapFunc, o SanityOptions) (SanityResult, error) {
 	cp, err := CloneModel(m)
 	if err != nil {
 		return SanityResult{}, err
@@ -118,7 +114,7 @@ func RandomisationCheck(ctx context.Context, m *nn.Model, x *nn.Tensor, fn MapFu
 	r := SanityResult{Class: t.Class, Seed: o.Seed, Threshold: SanityThreshold}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xadeba10))
 	for s, i := range steps {
-		if err := ctx.Err(); err != nil {
+		if err := cancelled(ctx); err != nil {
 			return SanityResult{}, errorf("xai: randomisation check stopped after %d of %d steps: %w", s, len(steps), err)
 		}
 		reinit(cp.Layers[i], rng)

@@ -33,49 +33,23 @@ func f32(v float32) float64 {
 	return f
 }
 
-func floats(s []float64) any {
+// jsonList gives a slice as the []any JSON.parse would produce for it, each
+// element through conv, and nil for a nil slice (JSON null).
+func jsonList[T any](s []T, conv func(T) any) any {
 	if s == nil {
 		return nil
 	}
 	a := make([]any, len(s))
 	for i, v := range s {
-		a[i] = v
+		a[i] = conv(v)
 	}
 	return a
 }
 
-func floats32(s []float32) any {
-	if s == nil {
-		return nil
-	}
-	a := make([]any, len(s))
-	for i, v := range s {
-		a[i] = f32(v)
-	}
-	return a
-}
-
-func ints(s []int) any {
-	if s == nil {
-		return nil
-	}
-	a := make([]any, len(s))
-	for i, v := range s {
-		a[i] = float64(v)
-	}
-	return a
-}
-
-func strs(s []string) any {
-	if s == nil {
-		return nil
-	}
-	a := make([]any, len(s))
-	for i, v := range s {
-		a[i] = v
-	}
-	return a
-}
+func floats(s []float64) any   { return jsonList(s, func(v float64) any { return v }) }
+func floats32(s []float32) any { return jsonList(s, func(v float32) any { return f32(v) }) }
+func ints(s []int) any         { return jsonList(s, func(v int) any { return float64(v) }) }
+func strs(s []string) any      { return jsonList(s, func(v string) any { return v }) }
 
 func (m ModelInfo) value() any {
 	var classes []any

@@ -454,7 +454,7 @@ async function runMetrics(gen) {
     $('metrics-progress').value = 1;
     document.body.dataset.evaluated = String(run);
   } catch (e) {
-    if (run !== metricsRun && /cancelled/.test(e.message)) return;
+    if (run !== metricsRun) return; // a newer run (or a new image) owns the panel
     if (/cancelled/.test(e.message)) {
       $('metrics-status').textContent = 'Cancelled.';
     } else {

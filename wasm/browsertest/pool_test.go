@@ -68,6 +68,11 @@ func TestPoolIG(t *testing.T) {
 	})()`
 	check := func(what string, wantHelpers int, wantBroken bool) poolIG {
 		t.Helper()
+		// The page's own metrics run after its maps, split across the
+		// pool; the explanations below would replace their maps.
+		if err := waitJS(ctx, `!app.state.metricsBusy`); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
 		if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
 			t.Fatalf("%s: page errors %q", what, errs)
 		}

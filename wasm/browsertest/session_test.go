@@ -242,6 +242,11 @@ func memoryFlat(ctx context.Context, t *testing.T) {
 		HeapAlloc, HeapSys, Sys, WasmBytes float64
 		NumGC                              int
 	}
+	// The page's own metrics (split across the worker pool) must not be
+	// running: these explanations would replace their maps.
+	if err := waitJS(ctx, `!app.state.metricsBusy`); err != nil {
+		t.Fatal(err)
+	}
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]mem](`(async () => {
 		const methods = ['gradcam', 'gradcampp', 'saliency', 'ig'];
 		const out = [await app.memory(true)];

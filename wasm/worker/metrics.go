@@ -58,8 +58,13 @@ type evalMap struct {
 }
 
 // keepMap stores a copy of m as the current map of its method (replacing
-// an earlier one of the same method).
+// an earlier one of the same method). An explanation during a split
+// evaluation (between evalOnly and evalCombine) ends the split: every kept
+// map is back, and evalCombine reports that the maps changed.
 func (s *session) keepMap(o Options, class int, m xai.Map, gap *float64) {
+	if s.pool.eval.all != nil {
+		s.maps, s.pool.eval = s.pool.eval.all, evalSplit{}
+	}
 	e := evalMap{method: o.Method, opts: o, class: class, gap: gap,
 		m: xai.Map{H: m.H, W: m.W, C: m.C, Data: append([]float32(nil), m.Data...)}}
 	for i := range s.maps {

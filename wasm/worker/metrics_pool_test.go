@@ -128,8 +128,6 @@ func TestPoolEvaluateErrors(t *testing.T) {
 			t.Fatalf("%s: %d maps kept after a failed combine, want 4", tt.name, len(s.maps))
 		}
 	}
-	// A new explanation between evalOnly and evalCombine: the maps are
-	// refused, and the new one stays.
 	// A cancelled run's restore (an older token) leaves a newer split alone.
 	if err := s.evalOnly([]string{"gradcam", "saliency"}, 7); err != nil {
 		t.Fatal(err)
@@ -137,14 +135,41 @@ func TestPoolEvaluateErrors(t *testing.T) {
 	if _, err := s.evalCombine(o, nil, 6); err == nil || !strings.Contains(err.Error(), "newer evaluation") || len(s.maps) != 2 {
 		t.Errorf("a stale token: %v, %d maps (want the newer split's 2)", err, len(s.maps))
 	}
+	// A new explanation between evalOnly and evalCombine (IG, outside the
+	// main worker's share): every kept map is back, with the new one, and
+	// the combine is refused.
 	if err := s.evalOnly([]string{"gradcam", "saliency"}, 8); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.explain(Options{Method: "ig", Steps: 3}, func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.evalCombine(o, all, 8); err == nil || !strings.Contains(err.Error(), "maps changed") {
+		t.Errorf("combine after a new explanation: %v", err)
+	}
+	var kept []string
+	for _, e := range s.maps {
+		kept = append(kept, e.method)
+	}
+	if !reflect.DeepEqual(kept, []string{"gradcam", "gradcampp", "saliency", "ig"}) || s.maps[3].opts.Steps != 3 {
+		t.Errorf("after a new explanation during a split: maps %v (ig steps %d), want all four with the new ig", kept, s.maps[3].opts.Steps)
+	}
+	// A new image during a split: no map of the old image comes back.
+	if err := s.evalOnly([]string{"gradcam"}, 9); err != nil {
+		t.Fatal(err)
+	}
+	pix := make([]byte, 4*5*5)
+	if _, err := s.predict(pix, 5, 5); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, _, err := s.explain(Options{Method: "saliency"}, func(int, int) {}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.evalCombine(o, all, 8); err == nil || !strings.Contains(err.Error(), "maps changed") {
-		t.Errorf("combine after a new explanation: %v", err)
+	if len(s.maps) != 1 || s.maps[0].method != "saliency" {
+		t.Errorf("a new image and one explanation during a split: %d maps kept, want the new saliency alone", len(s.maps))
+	}
+	if _, err := s.evalCombine(o, all, 9); err == nil || !strings.Contains(err.Error(), "maps changed") {
+		t.Errorf("combine after a new image: %v", err)
 	}
 	for _, tt := range []struct {
 		tree any

@@ -81,7 +81,7 @@ func (s *session) load(data []byte) (ModelInfo, error) {
 	t, o := m.CountParams()
 	info.Params = t + o
 	s.m, s.ex, s.x, s.view = m, xai.New(m), nil, nil
-	s.ev, s.maps = xai.NewEvaluator(m), nil
+	s.ev, s.maps, s.pool.eval = xai.NewEvaluator(m), nil, evalSplit{}
 	return info, nil
 }
 
@@ -116,7 +116,7 @@ func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
 		return Prediction{}, err
 	}
 	s.viewTo()
-	s.maps = s.maps[:0]
+	s.maps, s.pool.eval = s.maps[:0], evalSplit{} // a split evaluation of the old image ends
 	p, err := s.ex.Predict(s.x)
 	if err != nil {
 		return Prediction{}, err

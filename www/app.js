@@ -488,7 +488,9 @@ function showMetrics(r) {
   const rank = $('ranking');
   rank.replaceChildren();
   for (const s of r.ranking.scores) {
-    const item = li(`${methodName(s.method)}: insertion − deletion ${fmt(s.faithfulness)}`,
+    // flagged: a failed sanity check or a large completeness gap keeps the
+    // method from being trusted (the verdict says which).
+    const item = li(`${methodName(s.method)}: insertion − deletion ${s.faithfulness.toFixed(3)}${s.flagged ? ' (flagged)' : ''}`,
       s.method === r.ranking.trusted ? 'trusted' : '');
     item.dataset.method = s.method;
     rank.append(item);
@@ -525,12 +527,14 @@ function methodName(key) {
   return m ? m.name : key;
 }
 
-// cell shows a number; data-value keeps it at full precision for the tests.
+// cell shows a number to three decimals (the scores lie within a few units
+// of zero); data-value keeps it at full precision, and the title too.
 function cell(name, v, text = null) {
   const td = document.createElement('td');
   td.dataset.metric = name;
   if (v !== null && v !== undefined) td.dataset.value = String(v);
-  td.textContent = text !== null ? text : fmt(v);
+  td.textContent = text !== null ? text : (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3));
+  if (text === null && td.dataset.value) td.title = fmt(v);
   return td;
 }
 
@@ -551,8 +555,9 @@ function gapCell(gap) {
 
 function sanityCell(s) {
   if (!s) return cell('sanity', null, 'not run');
-  const td = cell('sanity', s.mean, `${s.pass ? 'passes' : 'fails'} (mean Spearman ${fmt(s.mean)})`);
-  td.title = s.layers.map((l, i) => `${l}: ${fmt(s.spearman[i])}`).join(', ');
+  const td = cell('sanity', s.mean, `${s.pass ? 'passes' : 'fails'} (ρ ${s.mean.toFixed(2)})`);
+  td.title = `mean Spearman rank correlation with the map of the randomised model ${fmt(s.mean)} (fails above ${fmt(s.threshold)}); per layer randomised, top first: ` +
+    s.layers.map((l, i) => `${l}: ${fmt(s.spearman[i])}`).join(', ');
   if (!s.pass) td.classList.add('warn');
   return td;
 }

@@ -29,6 +29,11 @@ type MethodScore struct {
 	// Gap is the relative completeness gap (Integrated Gradients only):
 	// (Σ attributions − (Score(x) − Score(b))) / |Score(x) − Score(b)|.
 	Gap *float64 `json:"completeness_gap,omitempty"`
+	// Flagged, set by Rank, marks a method that cannot be trusted however
+	// high its faithfulness: a failed randomisation check, a completeness
+	// gap above GapThreshold or no faithfulness score (Rank's Flags say
+	// which).
+	Flagged bool `json:"flagged"`
 }
 
 // ScoreOf returns the ranking entry of a method from its metrics. Set
@@ -143,6 +148,7 @@ func Rank(scores []MethodScore) Ranking {
 	for i, s := range r.Scores {
 		p := s.problems()
 		r.Flags = append(r.Flags, p...)
+		r.Scores[i].Flagged = len(p) > 0
 		if trusted < 0 && len(p) == 0 && s.Faithfulness > 0 {
 			trusted = i
 		}

@@ -17,13 +17,14 @@ func TestRankVerdict(t *testing.T) {
 		order   []string
 		trusted string
 		says    []string // substrings of the verdict
+		flagged []string // the methods marked Flagged
 	}{
 		{"plain", []MethodScore{
 			{Method: "saliency", Faithfulness: 0.2},
 			{Method: "gradcam", Faithfulness: 0.4},
 			{Method: "ig", Faithfulness: 0.3, Gap: &small},
 		}, []string{"gradcam", "ig", "saliency"}, "gradcam",
-			[]string{"Trust Grad-CAM:", "best insertion − deletion AUC, 0.400, against 0.300 for Integrated Gradients"}},
+			[]string{"Trust Grad-CAM:", "best insertion − deletion AUC, 0.400, against 0.300 for Integrated Gradients"}, nil},
 		{"top fails sanity, IG gap too large", []MethodScore{
 			{Method: "saliency", Faithfulness: 0.5, Sanity: fail},
 			{Method: "ig", Faithfulness: 0.45, Gap: &large},
@@ -31,23 +32,29 @@ func TestRankVerdict(t *testing.T) {
 		}, []string{"saliency", "ig", "gradcampp"}, "gradcampp",
 			[]string{"Trust Grad-CAM++:", "against 0.500 for Saliency", "passes the randomisation check",
 				"Saliency failed the randomisation check", "mean Spearman 0.83 > 0.50",
-				"Integrated Gradients misses completeness by +213%"}},
+				"Integrated Gradients misses completeness by +213%"}, []string{"saliency", "ig"}},
 		{"tie", []MethodScore{
 			{Method: "gradcam", Faithfulness: 0.93312},
 			{Method: "gradcampp", Faithfulness: 0.93308},
-		}, []string{"gradcam", "gradcampp"}, "gradcam", []string{"Trust Grad-CAM:", "AUC, 0.933, tied with Grad-CAM++ to three decimals)."}},
+		}, []string{"gradcam", "gradcampp"}, "gradcam", []string{"Trust Grad-CAM:", "AUC, 0.933, tied with Grad-CAM++ to three decimals)."}, nil},
 		{"all flagged", []MethodScore{
 			{Method: "saliency", Faithfulness: 0.5, Sanity: fail},
-		}, []string{"saliency"}, "", []string{"Trust none of these maps: Saliency ranks highest"}},
+		}, []string{"saliency"}, "", []string{"Trust none of these maps: Saliency ranks highest"}, []string{"saliency"}},
 		{"none better than random", []MethodScore{
 			{Method: "gradcam", Faithfulness: -0.1},
 			{Method: "saliency", Faithfulness: math.NaN()},
-		}, []string{"gradcam", "saliency"}, "", []string{"Trust none", "no better than a random pixel order", "Saliency has no faithfulness score"}},
+		}, []string{"gradcam", "saliency"}, "", []string{"Trust none", "no better than a random pixel order", "Saliency has no faithfulness score"}, []string{"saliency"}},
 	} {
 		r := Rank(tt.in)
-		var order []string
+		var order, flagged []string
 		for _, s := range r.Scores {
 			order = append(order, s.Method)
+			if s.Flagged {
+				flagged = append(flagged, s.Method)
+			}
+		}
+		if !slices.Equal(flagged, tt.flagged) {
+			t.Errorf("%s: flagged %v, want %v", tt.name, flagged, tt.flagged)
 		}
 		if !slices.Equal(order, tt.order) || r.Trusted != tt.trusted {
 			t.Errorf("%s: order %v trusted %q, want %v %q", tt.name, order, r.Trusted, tt.order, tt.trusted)

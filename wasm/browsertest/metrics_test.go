@@ -64,12 +64,14 @@ func TestMetrics(t *testing.T) {
 	type panel struct {
 		Verdict string
 		Ranking []string
+		Flagged []bool // the ranking entries marked "(flagged)"
 		Hidden  bool
 		Rows    int
 	}
 	p, err := chromedp.Run(ctx, chromedp.Evaluate[panel](`({
 		verdict: document.getElementById('verdict').textContent,
 		ranking: [...document.querySelectorAll('#ranking li')].map(e => e.dataset.method),
+		flagged: [...document.querySelectorAll('#ranking li')].map(e => e.textContent.endsWith(' (flagged)')),
 		hidden: document.getElementById('metrics').hidden,
 		rows: document.querySelectorAll('#metrics-table tbody tr').length,
 	})`))
@@ -137,7 +139,13 @@ func TestMetrics(t *testing.T) {
 		native[pm.Method] = got
 		scores = append(scores, comparePageRow(t, rows, pm.Method, got))
 	}
-	if want := xai.Rank(scores).Verdict; want != p.Verdict {
+	want := xai.Rank(scores)
+	for i, s := range want.Scores {
+		if i >= len(p.Ranking) || p.Ranking[i] != s.Method || p.Flagged[i] != s.Flagged {
+			t.Errorf("ranking %v flagged %v in the page; natively %d. %s flagged %v", p.Ranking, p.Flagged, i+1, s.Method, s.Flagged)
+		}
+	}
+	if want := want.Verdict; want != p.Verdict {
 		t.Errorf("verdict in the page:\n%s\nnatively:\n%s", p.Verdict, want)
 	}
 

@@ -10,7 +10,8 @@ import (
 )
 
 // TestScreenshots saves what the page looks like on a desktop and on a
-// phone-sized screen after a full explanation, for a person to look at:
+// phone-sized screen after a full explanation and its faithfulness panel,
+// for a person to look at:
 //
 //	MAVIS_SCREENSHOTS=/tmp/shots go test ./wasm/browsertest -run Screenshots
 func TestScreenshots(t *testing.T) {
@@ -27,13 +28,13 @@ func TestScreenshots(t *testing.T) {
 		// Tall viewports, so that the whole page is drawn as it stands
 		// (a full-page capture resizes the viewport, and the viewer has not
 		// repainted at the new size when the capture is taken).
-		{"desktop", 1280, 1150, nil},
-		{"phone", 390, 2300, []chromedp.EmulateViewportOption{chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch}},
+		{"desktop", 1280, 1900, nil},
+		{"phone", 390, 3600, []chromedp.EmulateViewportOption{chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch}},
 	} {
 		ctx, cancel := browser(t, 120*time.Second)
 		err := chromedp.Do(ctx, chromedp.EmulateViewport(s.w, s.h, s.opts...), chromedp.Navigate(base))
 		if err == nil {
-			err = waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`)
+			err = waitJS(ctx, `document.body.dataset.evaluated !== undefined || (window.app && app.state.errors.length > 0)`)
 		}
 		if err != nil {
 			cancel()

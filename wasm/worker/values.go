@@ -171,7 +171,7 @@ func rankingValue(r xai.Ranking) any {
 	}
 	for i, s := range r.Scores {
 		o := obj{"method": s.Method, "faithfulness": s.Faithfulness, "insertion_auc": s.Insertion,
-			"deletion_auc": s.Deletion, "gini": s.Gini, "entropy": s.Entropy}
+			"deletion_auc": s.Deletion, "gini": s.Gini, "entropy": s.Entropy, "flagged": s.Flagged}
 		if s.Sanity != nil {
 			o["sanity"] = sanityValue(*s.Sanity)
 		}

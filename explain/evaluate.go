@@ -146,14 +146,14 @@ func runEvaluate(cfg *config, ev *evalConfig, m *nn.Model, stdout, stderr io.Wri
 	}
 	bar := newProgress(stderr, len(images))
 	var records []*evalRecord
-	failed := 0
+	var skipped []skippedImage
 	for i, im := range images {
 		bar.start(i, im.path)
 		rec, err := j.evaluateSafe(im, scorer, opts, i < ev.sanity, bar)
 		if err != nil {
 			bar.clear()
 			fmt.Fprintf(stderr, "explain: %s: %v (skipped)\n", im.path, err)
-			failed++
+			skipped = append(skipped, skippedImage{Image: im.path, Error: err.Error()})
 			continue
 		}
 		records = append(records, rec)
@@ -163,13 +163,14 @@ func runEvaluate(cfg *config, ev *evalConfig, m *nn.Model, stdout, stderr io.Wri
 		return fail(1, "no image of %d could be evaluated", len(images))
 	}
 	sum := summarise(cfg, ev, ref, records)
+	sum.Skipped = skipped
 	if err := writeEvaluation(cfg.out, sum, records); err != nil {
 		return fail(1, "%v", err)
 	}
 	fmt.Fprintf(stdout, "explain: evaluated %d of %d images into %s; recommended: %s\n",
 		len(records), len(images), filepath.Join(cfg.out, "report.md"), recommendedLabel(sum.Ranking))
-	if failed > 0 {
-		fmt.Fprintf(stderr, "explain: %d image(s) failed\n", failed)
+	if len(skipped) > 0 {
+		fmt.Fprintf(stderr, "explain: %d image(s) failed (listed in report.md and metrics.json)\n", len(skipped))
 		return 1
 	}
 	return 0

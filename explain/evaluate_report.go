@@ -96,6 +96,14 @@ type evalSummary struct {
 	// Ranking ranks the methods by their mean scores; its Trusted is the
 	// recommended method for this model on this data.
 	Ranking xai.Ranking `json:"ranking"`
+	// Skipped lists the images that could not be evaluated, and why.
+	Skipped []skippedImage `json:"skipped,omitempty"`
+}
+
+// skippedImage is an image left out of the report.
+type skippedImage struct {
+	Image string `json:"image"`
+	Error string `json:"error"`
 }
 
 func summarise(cfg *config, ev *evalConfig, ref xai.Reference, recs []*evalRecord) *evalSummary {
@@ -234,8 +242,12 @@ func reportMarkdown(s *evalSummary, recs []*evalRecord, figs []figure) string {
 	var b strings.Builder
 	f := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	f("# Which explanation to trust: %s on %s\n\n", filepath.Base(s.Model), s.Dir)
-	f("%d images, methods %s. Maps explain the %s of the class %s; the deletion and insertion curves score its %s ",
-		s.Images, strings.Join(labels(s.Methods), ", "), s.Settings["target"], classPhrase(recs), s.Settings["curve_score"])
+	skipped := ""
+	if len(s.Skipped) > 0 {
+		skipped = fmt.Sprintf(" (%d more could not be read: see Skipped)", len(s.Skipped))
+	}
+	f("%s%s, methods %s. Maps explain the %s of the class %s; the deletion and insertion curves score its %s ",
+		imageCount(s.Images), skipped, strings.Join(labels(s.Methods), ", "), s.Settings["target"], classPhrase(recs), s.Settings["curve_score"])
 	f("over %v steps of %s (reference: %s).\n\n", s.Settings["steps"], unitPhrase(s.Settings["patch"]), s.Settings["reference"])
 	f("How to read this: deletion removes the pixels a map calls most relevant first and should make the score fall fast (low deletion AUC); ")
 	f("insertion adds them first to a reference image and should make it rise fast (high insertion AUC). ")
@@ -321,6 +333,17 @@ func reportMarkdown(s *evalSummary, recs []*evalRecord, figs []figure) string {
 		}
 		f("| %s | %d | %.3f | %s | %s |\n", filepath.Base(r.Image), r.Class, r.Prob, best, strings.ReplaceAll(r.Ranking.Verdict, "|", "/"))
 	}
+	if len(s.Skipped) > 0 {
+		f("\n## Skipped\n\n%s could not be evaluated and %s left out of every figure and score:\n\n", imageCount(len(s.Skipped)),
+			map[bool]string{true: "is", false: "are"}[len(s.Skipped) == 1])
+		for i, k := range s.Skipped {
+			if i == 50 {
+				f("- … %d more in metrics.json\n", len(s.Skipped)-50)
+				break
+			}
+			f("- %s: %s\n", k.Image, k.Error)
+		}
+	}
 	f("\n## Recommendation\n\n")
 	if s.Ranking.Trusted != "" {
 		f("**Recommended method for this model on this data: %s.** ", xai.MethodLabel(s.Ranking.Trusted))
@@ -329,6 +352,14 @@ func reportMarkdown(s *evalSummary, recs []*evalRecord, figs []figure) string {
 	}
 	f("%s\n", s.Ranking.Verdict)
 	return b.String()
+}
+
+// imageCount is "1 image" or "n images".
+func imageCount(n int) string {
+	if n == 1 {
+		return "1 image"
+	}
+	return fmt.Sprintf("%d images", n)
 }
 
 func labels(ms []methodSummary) []string {

@@ -119,6 +119,9 @@ func TestEvaluateTinyImageNetFolder(t *testing.T) {
 	if len(got.Images) != 3 || got.Summary.Images != 3 || len(got.Summary.Methods) != 4 {
 		t.Fatalf("metrics.json: %d images, summary %d images %d methods", len(got.Images), got.Summary.Images, len(got.Summary.Methods))
 	}
+	if k := got.Summary.Skipped; len(k) != 1 || filepath.Base(k[0].Image) != "val_9.png" || k[0].Error == "" {
+		t.Errorf("metrics.json: skipped %+v, want val_9.png with its error", k)
+	}
 	// The box (0,0)-(7,7) of the 16x16 image is (0,0)-(4,4) half-open on
 	// the 8x8 input.
 	if b := got.Images[0].Box; b == nil || *b != (xai.Box{X0: 0, Y0: 0, X1: 4, Y1: 4}) {
@@ -168,7 +171,8 @@ func TestEvaluateTinyImageNetFolder(t *testing.T) {
 	if !strings.Contains(r, "## Recommendation") || !(strings.Contains(last, "Recommended method for this model on this data: ") || strings.Contains(last, "No method can be recommended")) {
 		t.Errorf("report.md does not end with the recommendation: %q", last)
 	}
-	for _, s := range []string{"Pointing game", "pointing game", "Grad-CAM++", "randomisation check", "figures/curves_deletion.png"} {
+	for _, s := range []string{"Pointing game", "pointing game", "Grad-CAM++", "randomisation check", "figures/curves_deletion.png",
+		"3 images (1 more could not be read: see Skipped)", "## Skipped", "val_9.png: "} {
 		if !strings.Contains(r, s) && !strings.Contains(strings.ToLower(r), strings.ToLower(s)) {
 			t.Errorf("report.md lacks %q", s)
 		}

@@ -490,7 +490,7 @@ function showMetrics(r) {
   for (const s of r.ranking.scores) {
     // flagged: a failed sanity check or a large completeness gap keeps the
     // method from being trusted (the verdict says which).
-    const item = li(`${methodName(s.method)}: insertion − deletion ${s.faithfulness.toFixed(3)}${s.flagged ? ' (flagged)' : ''}`,
+    const item = li(`${methodName(s.method)}: insertion − deletion ${fixed3(s.faithfulness)}${s.flagged ? ' (flagged)' : ''}`,
       s.method === r.ranking.trusted ? 'trusted' : '');
     item.dataset.method = s.method;
     rank.append(item);
@@ -527,13 +527,19 @@ function methodName(key) {
   return m ? m.name : key;
 }
 
-// cell shows a number to three decimals (the scores lie within a few units
-// of zero); data-value keeps it at full precision, and the title too.
+// fixed3 shows a score to three decimals (the scores lie within a few
+// units of zero), and a missing or NaN one as a dash.
+function fixed3(v) {
+  return v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3);
+}
+
+// cell shows a number with fixed3; data-value keeps it at full precision,
+// and the title too.
 function cell(name, v, text = null) {
   const td = document.createElement('td');
   td.dataset.metric = name;
   if (v !== null && v !== undefined) td.dataset.value = String(v);
-  td.textContent = text !== null ? text : (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3));
+  td.textContent = text !== null ? text : fixed3(v);
   if (text === null && td.dataset.value) td.title = fmt(v);
   return td;
 }

@@ -28,8 +28,9 @@ let pool = null;      // created the first time IG runs, not on the way to the f
 let poolModel = null; // a copy of the current model file, for the pool's helpers
 
 // explainIG is rpc('explain', [o], onProgress) for Integrated Gradients, split
-// across min(hardwareConcurrency, 4) workers (?workers=N overrides, 1 turns the
-// pool off). Results of an older generation are dropped.
+// across min(hardwareConcurrency, 4) workers, one per 2 GB of device memory
+// (pool.js's defaultWorkers; ?workers=N overrides, 1 turns the pool off).
+// Results of an older generation are dropped.
 async function explainIG(o, onProgress = null, gen = state.generation) {
   await startPool();
   return pool.explainIG(o, onProgress, () => gen !== state.generation);

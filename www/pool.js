@@ -1,16 +1,28 @@
 // pool.js splits Integrated Gradients across Web Workers (issue 6). The
 // page's own compute worker (the main worker) computes the first range of
-// IG's gradient evaluations; helpers, min(hardwareConcurrency, 4) - 1 more
-// copies of worker.js started the first time IG runs, each with its own copy
+// IG's gradient evaluations; helpers, defaultWorkers() - 1 more copies of
+// worker.js started the first time IG runs, each with its own copy
 // of the model, compute the others. The main worker adds their partial sums
 // and answers as 'explain' does. The faithfulness metrics ('evaluate') are
 // split the same way, by method. All the math is Go's (wasm/worker/pool.go);
 // this module only starts workers and moves typed arrays. Contracts:
 // api.d.ts (WorkerRequest igPlan, igPart, igCombine).
 
-// maxWorkers bounds the pool, main worker included: IG's memory (about
-// 100 MB per worker for a 224x224 model) grows with it.
+// maxWorkers bounds the pool, main worker included: memory grows with it
+// (a worker holds about 165 MB of wasm memory once it has explained and
+// scored a 224x224 MAVIS image).
 const maxWorkers = 4;
+
+// defaultWorkers is the pool's size when the page does not set one:
+// min(hardwareConcurrency, 4), and at most one worker per 2 GB of memory
+// where the browser says how much the device has (navigator.deviceMemory,
+// Chromium's rounded figure), so that a phone is not filled by copies of
+// the model.
+export function defaultWorkers(nav = navigator) {
+  let n = Math.min(nav.hardwareConcurrency || 1, maxWorkers);
+  if (nav.deviceMemory > 0) n = Math.min(n, Math.max(1, Math.floor(nav.deviceMemory / 2)));
+  return n;
+}
 
 // A helper: a worker.js of its own, with a promise per call.
 class Helper {
@@ -54,8 +66,8 @@ class Helper {
 
 export class Pool {
   // rpc calls the main worker (app.js's rpc). workers is the pool's size,
-  // main worker included (default min(hardwareConcurrency, 4)).
-  constructor(rpc, workers = Math.min(navigator.hardwareConcurrency || 1, maxWorkers)) {
+  // main worker included (default: defaultWorkers()).
+  constructor(rpc, workers = defaultWorkers()) {
     this.rpc = rpc;
     this.size = Math.max(1, Math.min(workers, maxWorkers));
     this.helpers = [];

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -227,4 +228,42 @@ func TestPoolMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	compare("sanity check and a box, after a cancel")
+}
+
+// TestPoolSize: the pool's default size is min(hardwareConcurrency, 4),
+// and at most one worker per 2 GB where the browser reports the device's
+// memory; a page on a device reporting 2 GB explains with the main worker
+// alone.
+func TestPoolSize(t *testing.T) {
+	base := site(t)
+	ctx, cancel := browser(t, 3*time.Minute)
+	defer cancel()
+	// Chromium's navigator.deviceMemory, as a 2 GB phone would report it.
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `Object.defineProperty(Navigator.prototype, 'deviceMemory', {get: () => 2})`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`(async () => {
+		const { defaultWorkers } = await import('./pool.js');
+		return [
+			{hardwareConcurrency: 8, deviceMemory: 8}, {hardwareConcurrency: 8, deviceMemory: 4},
+			{hardwareConcurrency: 8, deviceMemory: 2}, {hardwareConcurrency: 8, deviceMemory: 0.5},
+			{hardwareConcurrency: 2}, {hardwareConcurrency: 16}, {hardwareConcurrency: 3, deviceMemory: 8}, {},
+		].map((nav) => defaultWorkers(nav)).concat([app.pool.size, app.pool.helpers.length, app.state.results.filter(Boolean).length]);
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{4, 2, 1, 1, 2, 4, 3, 1, 1, 0, 4}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("defaultWorkers for 8 cores with 8, 4, 2 and 0.5 GB, 2 and 16 cores without a figure, 3 cores with 8 GB, nothing; "+
+			"then the 2 GB page's pool size, helpers and maps: %v, want %v", got, want)
+	}
 }

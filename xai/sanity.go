@@ -35,6 +35,13 @@ type SanityOptions struct {
 	// Progress, when not nil, is called after every map with the number
 	// of maps computed and the total (Steps + 1).
 	Progress func(done, total int) `json:"-"`
+	// InPlace randomises the caller's model itself and puts its weights
+	// back, bit for bit, before returning (also on an error or a cancel),
+	// instead of working on a copy. It saves a second set of the model's
+	// activation and gradient buffers (about 85 MB for MAVIS at 224x224),
+	// for a caller short of memory such as the browser worker; the model
+	// must not be used by anyone else during the call.
+	InPlace bool `json:"-"`
 }
 
 // SanityResult is the outcome of the randomisation check.
@@ -68,11 +75,17 @@ type SanityResult struct {
 // BatchNorm layers keep their trained per-channel scale and shift and
 // moving statistics (they do not mix features; keeping them keeps the
 // activations at their trained scale). Everything runs on a deep copy
-// of m: the caller's model is never changed.
+// of m, and the caller's model is never changed, unless o.InPlace.
 func RandomisationCheck(ctx Canceller, m *nn.Model, x *nn.Tensor, fn MapFunc, o SanityOptions) (SanityResult, error) {
-	cp, err := CloneModel(m)
-	if err != nil {
-		return SanityResult{}, err
+	cp := m
+	if o.InPlace {
+		saved := saveParams(m)
+		defer restoreParams(m, saved)
+	} else {
+		var err error
+		if cp, err = CloneModel(m); err != nil {
+			return SanityResult{}, err
+		}
 	}
 	ex := New(cp)
 	if err := ex.check(x, o.Target); err != nil {
@@ -138,6 +151,22 @@ func RandomisationCheck(ctx Canceller, m *nn.Model, x *nn.Tensor, fn MapFunc, o 
 	r.Mean /= float64(len(r.Spearman))
 	r.Pass = r.Mean <= SanityThreshold
 	return r, nil
+}
+
+// saveParams copies every parameter of m (for MAVIS, 0.5 MB).
+func saveParams(m *nn.Model) [][]float32 {
+	var saved [][]float32
+	for _, p := range m.Params() {
+		saved = append(saved, slices.Clone(p.Value))
+	}
+	return saved
+}
+
+// restoreParams puts back what saveParams copied.
+func restoreParams(m *nn.Model, saved [][]float32) {
+	for i, p := range m.Params() {
+		copy(p.Value, saved[i])
+	}
 }
 
 // reinit re-initialises a Conv2D or Dense layer's weights as Keras does:

@@ -2,8 +2,10 @@ package xai
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -158,4 +160,47 @@ func TestRandomisationCheck(t *testing.T) {
 	if _, err := RandomisationCheck(cctx, m, x, saliencyMap, SanityOptions{Target: Predicted()}); err == nil {
 		t.Error("canceled check succeeded")
 	}
+
+	// In place: the same correlations as on a copy, and the caller's
+	// weights back bit for bit, also after a cancel part way and after an
+	// error from the map.
+	in, err := RandomisationCheck(ctx, m, x, saliencyMap, SanityOptions{Target: Predicted(), Seed: 1, InPlace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(in.Spearman, sal.Spearman) || in.Mean != sal.Mean || !slices.Equal(in.Layers, sal.Layers) {
+		t.Errorf("in place %v (mean %v), on a copy %v (%v)", in.Spearman, in.Mean, sal.Spearman, sal.Mean)
+	}
+	unchanged := func(what string) {
+		t.Helper()
+		for i, p := range m.Params() {
+			if !slices.Equal(p.Value, before[i]) {
+				t.Fatalf("%s: the in-place check left the caller's %s changed", what, p.Name)
+			}
+		}
+	}
+	unchanged("after a full check")
+	cctx, cancel = context.WithCancel(ctx)
+	calls := 0
+	_, err = RandomisationCheck(cctx, m, x, func(ex *Explainer, x *nn.Tensor, t Target) (Map, error) {
+		if calls++; calls == 3 { // the second randomised layer's map: two layers are random now
+			cancel()
+		}
+		return saliencyMap(ex, x, t)
+	}, SanityOptions{Target: Predicted(), Seed: 1, InPlace: true})
+	if err == nil || !strings.Contains(err.Error(), "stopped after 2 of 4 steps") {
+		t.Errorf("cancelled in-place check: %v", err)
+	}
+	unchanged("after a cancel")
+	calls = 0
+	_, err = RandomisationCheck(ctx, m, x, func(ex *Explainer, x *nn.Tensor, t Target) (Map, error) {
+		if calls++; calls == 2 {
+			return Map{}, errors.New("no map")
+		}
+		return saliencyMap(ex, x, t)
+	}, SanityOptions{Target: Predicted(), Seed: 1, InPlace: true})
+	if err == nil || err.Error() != "no map" {
+		t.Errorf("in-place check whose map fails: %v", err)
+	}
+	unchanged("after an error")
 }

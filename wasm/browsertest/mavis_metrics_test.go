@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,5 +153,49 @@ func TestMAVISMetrics(t *testing.T) {
 	}
 	if want := xai.Rank(scores).Verdict; want != r.Verdict {
 		t.Errorf("verdict in the page:\n%s\nnatively:\n%s", r.Verdict, want)
+	}
+
+	// The randomisation check randomises each worker's model in place and
+	// collects its garbage: no worker's wasm memory grows by more than
+	// 60 MB (with a copy of the model per method it grew by about 225 MB
+	// on one worker, to 390 MB).
+	const memoryJS = `Promise.all([app.memory(true)].concat(app.pool ? app.pool.helpers.filter((h) => !h.dead).map((h) => h.rpc('memory', [true])) : []))`
+	type mem struct{ WasmBytes, HeapAlloc float64 }
+	before, err := chromedp.Run(ctx, chromedp.Evaluate[[]mem](memoryJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		document.getElementById('metrics-sanity').checked = true;
+		document.body.dataset.evaluated = '';
+		document.getElementById('metrics-run').click();
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `(document.body.dataset.evaluated !== '' && !app.state.metricsBusy) || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
+		t.Fatalf("the randomisation check: page errors %q", errs)
+	}
+	after, err := chromedp.Run(ctx, chromedp.Evaluate[[]mem](memoryJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the randomisation check of the four maps in %v; workers' wasm memory before %v, after %v", time.Since(start).Round(time.Millisecond), before, after)
+	if len(after) != len(before) || len(after) == 0 {
+		t.Fatalf("memory of %d workers before, %d after", len(before), len(after))
+	}
+	for i := range after {
+		if grew := after[i].WasmBytes - before[i].WasmBytes; grew > 60e6 {
+			t.Errorf("worker %d: the randomisation check grew its wasm memory by %.0f MB (from %.0f MB)", i, grew/1e6, before[i].WasmBytes/1e6)
+		}
+	}
+	for method, row := range pageRows(ctx, t) {
+		if text := row.Texts["sanity"]; !strings.HasPrefix(text, "passes") && !strings.HasPrefix(text, "fails") {
+			t.Errorf("%s: sanity %q after the check", method, text)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -178,7 +179,11 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 		sc.Gap = e.gap
 		if o.Sanity {
 			base := done
-			so := xai.SanityOptions{Target: xai.Target{Class: e.class}, Seed: o.Seed,
+			// In place: a copy of the model would hold a second set of
+			// activations and gradients (about 85 MB for MAVIS). The worker
+			// runs one call at a time, so nothing else sees the randomised
+			// weights.
+			so := xai.SanityOptions{Target: xai.Target{Class: e.class}, Seed: o.Seed, InPlace: true,
 				Progress: func(d, _ int) { progress(base+d, total) }}
 			if so.Target.Kind, err = xai.ParseScore(e.opts.Score); err != nil {
 				return Evaluation{}, err
@@ -187,6 +192,11 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 			sr, err := xai.RandomisationCheck(ctx, s.m, s.x, func(ex *xai.Explainer, x *nn.Tensor, t xai.Target) (xai.Map, error) {
 				return methodMap(ex, x, opts, t)
 			}, so)
+			// Collect the check's garbage (a map, its ranks and the
+			// explainer's buffers per step: about 18 MB for MAVIS) before
+			// the next method's: left to the pacer, the heap would first
+			// grow to twice the live buffers, and wasm memory never shrinks.
+			runtime.GC()
 			if err != nil {
 				if ctx.Err() != nil {
 					return Evaluation{}, errCancelled

@@ -350,7 +350,14 @@ func reportMarkdown(s *evalSummary, recs []*evalRecord, figs []figure) string {
 	} else {
 		f("**No method can be recommended for this model on this data.** ")
 	}
-	f("%s\n", s.Ranking.Verdict)
+	f("%s", s.Ranking.Verdict)
+	for _, m := range s.Methods {
+		if m.Gap != nil && !(math.Abs(*m.Gap) <= xai.GapThreshold) { // the verdict quotes it (xai.Rank)
+			f(" (The completeness gap quoted is the median over the images.)")
+			break
+		}
+	}
+	f("\n")
 	return b.String()
 }
 

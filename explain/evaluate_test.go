@@ -305,3 +305,22 @@ func TestEvaluateCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// TestReportMedianGap: the recommendation quotes the pooled ranking's
+// completeness gap, the median over the images, and says so when it
+// quotes one.
+func TestReportMedianGap(t *testing.T) {
+	for _, g := range []float64{1.46, 0.01} {
+		gap := g
+		s := &evalSummary{Model: "m.safetensors", Dir: "imgs", Images: 3, Settings: map[string]any{},
+			Methods: []methodSummary{{Method: "gradcam", Label: "Grad-CAM"}, {Method: "ig", Label: "Integrated Gradients", Gap: &gap}},
+			Ranking: xai.Rank([]xai.MethodScore{{Method: "gradcam", Faithfulness: 0.2}, {Method: "ig", Faithfulness: 0.1, Gap: &gap}})}
+		r := strings.TrimRight(reportMarkdown(s, nil, nil), "\n")
+		last := r[strings.LastIndex(r, "\n")+1:]
+		quoted := strings.Contains(last, "misses completeness by +146%")
+		noted := strings.Contains(last, "The completeness gap quoted is the median over the images.")
+		if quoted != (g > xai.GapThreshold) || noted != quoted {
+			t.Errorf("gap %v: recommendation %q", g, last)
+		}
+	}
+}

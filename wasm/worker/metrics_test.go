@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,10 +102,58 @@ func TestSessionEvaluate(t *testing.T) {
 
 func TestSessionEvaluateSanity(t *testing.T) {
 	s := explained(t)
-	last, total := 0, 0
-	r, err := s.evaluate(context.Background(), EvalOptions{Steps: 4, Sanity: true, Seed: 1}, func(d, n int) { last, total = d, n })
+	ctx := context.Background()
+	plain, err := s.evaluate(ctx, EvalOptions{Steps: 4}, func(int, int) {})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var params [][]float32
+	for _, p := range s.m.Params() {
+		params = append(params, append([]float32(nil), p.Value...))
+	}
+	last, total := 0, 0
+	r, err := s.evaluate(ctx, EvalOptions{Steps: 4, Sanity: true, Seed: 1}, func(d, n int) { last, total = d, n })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The check ran on the session's own model (in place): its weights
+	// are back bit for bit, the metrics and a new map are as before, and
+	// the correlations are those of a check on a copy.
+	for i, p := range s.m.Params() {
+		if !slices.Equal(p.Value, params[i]) {
+			t.Fatalf("after the randomisation check the session's %s changed", p.Name)
+		}
+	}
+	again, err := s.evaluate(ctx, EvalOptions{Steps: 4}, func(int, int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range plain.Methods {
+		a, b := plain.Methods[i], again.Methods[i]
+		a.MS, b.MS = 0, 0
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: metrics after the check %+v, before %+v", a.Method, b, a)
+		}
+	}
+	sal := s.maps[s.mapIndex(s.maps, "saliency")]
+	if _, _, _, err := s.explain(Options{Method: "saliency"}, func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if now := s.maps[s.mapIndex(s.maps, "saliency")]; !slices.Equal(now.m.Data, sal.m.Data) {
+		t.Error("saliency after the check differs from before")
+	}
+	cp, err := xai.CloneModel(s.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onCopy, err := xai.RandomisationCheck(ctx, cp, s.x, func(ex *xai.Explainer, x *nn.Tensor, t xai.Target) (xai.Map, error) {
+		return methodMap(ex, x, sal.opts, t)
+	}, xai.SanityOptions{Target: xai.Target{Class: sal.class}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Methods[s.mapIndex(s.maps, "saliency")].Sanity; got == nil || !slices.Equal(got.Spearman, onCopy.Spearman) {
+		t.Errorf("saliency's check in the session %+v, on a copy %+v", got, onCopy)
 	}
 	// The test model randomises conv2d and dense: 3 maps per method.
 	if want := 4 * (2*5 + 3 + 3); last != want || total != want {

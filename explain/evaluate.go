@@ -170,7 +170,7 @@ func runEvaluate(cfg *config, ev *evalConfig, m *nn.Model, stdout, stderr io.Wri
 	fmt.Fprintf(stdout, "explain: evaluated %d of %d images into %s; recommended: %s\n",
 		len(records), len(images), filepath.Join(cfg.out, "report.md"), recommendedLabel(sum.Ranking))
 	if len(skipped) > 0 {
-		fmt.Fprintf(stderr, "explain: %d image(s) failed (listed in report.md and metrics.json)\n", len(skipped))
+		fmt.Fprintf(stderr, "explain: %s failed (listed in report.md and metrics.json)\n", imageCount(len(skipped)))
 		return 1
 	}
 	return 0

@@ -98,7 +98,7 @@ func TestEvaluateTinyImageNetFolder(t *testing.T) {
 	ev := &evalConfig{dir: val, steps: 8, patch: 1, reference: "rise", sanity: 1, batch: 4}
 	var stdout, stderr bytes.Buffer
 	code := runEvaluate(evalTestConfig(model, out), ev, m, &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "val_9.png") {
+	if code != 1 || !strings.Contains(stderr.String(), "val_9.png") || !strings.Contains(stderr.String(), "explain: 1 image failed (listed in report.md and metrics.json)") {
 		t.Fatalf("exit %d (want 1: one missing image); stderr:\n%s", code, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "evaluated 3 of 4 images") {

@@ -3,21 +3,38 @@
 package nn
 
 import (
-	"syscall/js"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 )
 
-// Under node, process.cpuUsage gives the CPU time of the whole node
-// process (the wasm thread, V8's compiler and GC threads). This file is
-// only part of the test binary: package nn itself never imports
-// syscall/js. In a browser there is no process object and no CPU metric.
+// Under node (go_js_wasm_exec), os reads files through node, and
+// /proc/self/stat is node's own: its utime and stime fields (14 and 15, in
+// clock ticks of 1/100 s) are the CPU time of the whole node process (the
+// wasm thread, V8's compiler and GC threads), as process.cpuUsage gives
+// it. nn, even its tests, never imports syscall/js. Elsewhere (a browser,
+// a system without /proc) there is no CPU metric.
 func cpuSeconds() float64 {
-	p := js.Global().Get("process")
-	if p.Type() != js.TypeObject || p.Get("cpuUsage").Type() != js.TypeFunction {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
 		return 0
 	}
-	u := p.Call("cpuUsage")
-	return (u.Get("user").Float() + u.Get("system").Float()) / 1e6
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	k, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return float64(u+k) / 100
 }
 
 // reportCPU reports flops per CPU second since cpu0 (from cpuSeconds) as

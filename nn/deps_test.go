@@ -14,7 +14,8 @@ import (
 //   - nn and xai reach neither ebiten nor gorgonia nor syscall/js, not even
 //     through the standard library (whose os, syscall and time import it
 //     under js/wasm: nn keeps its path-taking functions in !js files and
-//     xai takes a Canceller rather than a context.Context);
+//     xai takes a Canceller rather than a context.Context), and their test
+//     files import neither;
 //   - nn imports nothing of this module, xai only nn;
 //   - nothing under wasm/ reaches gorgonia.org/tensor or a command;
 //   - natively too, nn, xai, weightsconv/hdf5 and weightsconv/keras never
@@ -99,6 +100,23 @@ func TestPackageBoundaries(t *testing.T) {
 			}
 			if slices.Contains(commands, p.path) {
 				t.Errorf("%s imports the command %s", tt.pattern, p.path)
+			}
+		}
+	}
+	// Their test files too (testing itself reaches syscall/js through time
+	// under js/wasm; the files must not import it, nor gorgonia).
+	cmd := exec.Command(gobin, "list", "-f", "{{.ImportPath}} {{join .TestImports \",\"}},{{join .XTestImports \",\"}}", "./nn", "./xai")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list the test imports of nn and xai: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, imports, _ := strings.Cut(line, " ")
+		for _, imp := range strings.Split(imports, ",") {
+			if imp == "syscall/js" || strings.HasPrefix(imp, "gorgonia.org/") {
+				t.Errorf("a test file of %s imports %s", path, imp)
 			}
 		}
 	}

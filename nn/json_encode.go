@@ -123,7 +123,7 @@ func marshalStringMap(m map[string]string) []byte {
 // sortedStrings returns s sorted.
 func sortedStrings(s []string) []string {
 	out := make([]string, len(s))
-	for k, i := range sortedIndex(len(s), func(a, b int32) int {
+	for k, i := range SortedIndex(len(s), func(a, b int32) int {
 		switch {
 		case s[a] < s[b]:
 			return -1

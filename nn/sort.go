@@ -2,12 +2,12 @@ package nn
 
 import "slices"
 
-// sortedIndex returns 0..n-1 ordered by cmp, ties in index order (a stable
-// sort). Every sort on the worker's path sorts []int32 with
-// slices.SortFunc (xai has the same helper), so that the browser's worker
-// links one instantiation of the generic sort instead of one per element
-// type (each is 10-20 KB of wasm).
-func sortedIndex(n int, cmp func(a, b int32) int) []int32 {
+// SortedIndex returns 0..n-1 ordered by cmp, ties in index order (a stable
+// sort). Every sort on the worker's path (nn's and xai's) sorts []int32
+// with slices.SortFunc through it, so that the browser's worker links one
+// instantiation of the generic sort instead of one per element type (each
+// is 10-20 KB of wasm).
+func SortedIndex(n int, cmp func(a, b int32) int) []int32 {
 	idx := make([]int32, n)
 	for i := range idx {
 		idx[i] = int32(i)

@@ -123,7 +123,7 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 			names = append(names, name)
 		}
 		unknown := make([]string, len(names))
-		for k, i := range sortedIndex(len(names), func(a, b int32) int { return strings.Compare(names[a], names[b]) }) {
+		for k, i := range SortedIndex(len(names), func(a, b int32) int { return strings.Compare(names[a], names[b]) }) {
 			unknown[k] = names[i]
 		}
 		return nil, errorf("nn: weights: %d tensors are not parameters of architecture %q: %s", len(unknown), m.Spec.Name, nameList(unknown))

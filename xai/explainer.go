@@ -86,7 +86,7 @@ func (ex *Explainer) Predict(x *nn.Tensor) (Prediction, error) {
 
 // TopK returns the indices of the k largest probabilities, largest first.
 func (p Prediction) TopK(k int) []int {
-	idx := sortedIndex(len(p.Probs), func(a, b int32) int {
+	idx := nn.SortedIndex(len(p.Probs), func(a, b int32) int {
 		switch {
 		case p.Probs[a] > p.Probs[b]:
 			return -1

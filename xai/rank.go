@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"math"
 	"strings"
+
+	"github.com/mavis-xai/mavis/nn"
 )
 
 // GapThreshold is the relative completeness gap |Σ attributions −
@@ -132,7 +134,7 @@ func percent(v float64) string {
 // method is trusted.
 func Rank(scores []MethodScore) Ranking {
 	r := Ranking{Scores: make([]MethodScore, len(scores))}
-	for k, i := range sortedIndex(len(scores), func(a, b int32) int {
+	for k, i := range nn.SortedIndex(len(scores), func(a, b int32) int {
 		return cmp.Compare(nanLow(scores[b].Faithfulness), nanLow(scores[a].Faithfulness))
 	}) {
 		r.Scores[k] = scores[i]

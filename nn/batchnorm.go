@@ -73,10 +73,7 @@ func (b *BatchNorm) Forward(x *Tensor) *Tensor {
 			b.t[c] = b.Beta.Value[c] - b.mu[c]*b.s[c]
 		}
 	} else {
-		for c := range b.C {
-			b.s[c] = b.Gamma.Value[c] / float32(math.Sqrt(float64(b.Var.Value[c])+float64(b.Epsilon)))
-			b.t[c] = b.Beta.Value[c] - b.Mean.Value[c]*b.s[c]
-		}
+		b.inferenceScaleShift(b.s, b.t)
 	}
 	// In pieces of at most 64 Ki values (a call each, for V8's tier-up:
 	// see pool2x2RowTo).
@@ -86,6 +83,15 @@ func (b *BatchNorm) Forward(x *Tensor) *Tensor {
 		scaleShiftTo(b.y.Data[p:q], x.Data[p:q], b.s, b.t)
 	}
 	return b.y
+}
+
+// inferenceScaleShift writes the inference scale and shift, y = s·x + t
+// per channel, from the moving statistics (Forward's, and nn.Delta's).
+func (b *BatchNorm) inferenceScaleShift(s, t []float32) {
+	for c := range b.C {
+		s[c] = b.Gamma.Value[c] / float32(math.Sqrt(float64(b.Var.Value[c])+float64(b.Epsilon)))
+		t[c] = b.Beta.Value[c] - b.Mean.Value[c]*s[c]
+	}
 }
 
 // batchStats sets mu and istd from the batch and updates the moving

@@ -152,16 +152,12 @@ func (d *Delta) convFull(c *Conv2D, y, x, s, t []float32, g convGeom) {
 	}
 }
 
-// scaleShift returns BatchNorm i's inference scale and shift (the same
-// expressions as BatchNorm.Forward).
+// scaleShift returns BatchNorm i's inference scale and shift (as
+// BatchNorm.Forward computes them).
 func (d *Delta) scaleShift(i int) (s, t []float32) {
 	b := d.m.Layers[i].(*BatchNorm)
-	C := b.C
-	s, t = d.st[i][:C], d.st[i][C:]
-	for c := range C {
-		s[c] = b.Gamma.Value[c] / float32(math.Sqrt(float64(b.Var.Value[c])+float64(b.Epsilon)))
-		t[c] = b.Beta.Value[c] - b.Mean.Value[c]*s[c]
-	}
+	s, t = d.st[i][:b.C], d.st[i][b.C:]
+	b.inferenceScaleShift(s, t)
 	return s, t
 }
 

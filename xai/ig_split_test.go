@@ -8,6 +8,7 @@ package xai
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -160,25 +161,13 @@ func TestIGPartsEqualWhole(t *testing.T) {
 				}
 			}
 			if got.Class != whole.Class || got.Score != whole.Score || got.BaselineScore != whole.BaselineScore ||
-				got.Evaluations != n || got.Steps != whole.Steps || !equal64(got.Probs, whole.Probs) || !equal64(got.Logits, whole.Logits) {
+				got.Evaluations != n || got.Steps != whole.Steps || !slices.Equal(got.Probs, whole.Probs) || !slices.Equal(got.Logits, whole.Logits) {
 				t.Errorf("%v split %v: class %d score %v baseline %v evaluations %d probs %v; whole %d %v %v %d %v",
 					o.Rule, split, got.Class, got.Score, got.BaselineScore, got.Evaluations, got.Probs,
 					whole.Class, whole.Score, whole.BaselineScore, whole.Evaluations, whole.Probs)
 			}
 		}
 	}
-}
-
-func equal64(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestIGPartProgress: a part reports its own evaluations.

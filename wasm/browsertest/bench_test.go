@@ -70,15 +70,7 @@ func TestBenchmarks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		at := func(prefix string) float64 {
-			for _, m := range tm {
-				if s, _ := m[0].(string); strings.HasPrefix(s, prefix) {
-					v, _ := m[1].(float64)
-					return v
-				}
-			}
-			return -1
-		}
+		at := func(prefix string) float64 { return timingAt(tm, prefix) }
 		firsts = append(firsts, at("prediction"))
 		fmt.Fprintf(&out, "| run %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", i+1, ws["created"], ws["compiled"], ws["ready"],
 			at("worker ready"), at("model"), at("prediction"), at("viewer ready"), at("ig"))
@@ -256,15 +248,7 @@ func TestBenchmarkStartAB(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s, run %d: %v", p.name, i+1, err)
 			}
-			at := func(prefix string) float64 {
-				for _, m := range tm {
-					if s, _ := m[0].(string); strings.HasPrefix(s, prefix) {
-						v, _ := m[1].(float64)
-						return v
-					}
-				}
-				return -1
-			}
+			at := func(prefix string) float64 { return timingAt(tm, prefix) }
 			firsts[p.name] = append(firsts[p.name], at("prediction"))
 			stage := func(k string) string { // the worker's stages: pages before f6d72e3 report fewer
 				if v, ok := ws[k]; ok {
@@ -285,4 +269,17 @@ func TestBenchmarkStartAB(t *testing.T) {
 	}
 	fmt.Fprintf(&out, "\nLoad average after the run: %s.\n", loadavg())
 	t.Log("\n" + out.String())
+}
+
+// timingAt returns the time of the first of the page's timings (app.state.
+// timings: [label, ms since navigation] pairs) whose label starts with
+// prefix, or -1.
+func timingAt(tm [][]any, prefix string) float64 {
+	for _, m := range tm {
+		if s, _ := m[0].(string); strings.HasPrefix(s, prefix) {
+			v, _ := m[1].(float64)
+			return v
+		}
+	}
+	return -1
 }

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -116,21 +117,7 @@ func TestBoot(t *testing.T) {
 		if strings.Contains(base, "//localhost:9/") {
 			t.Fatalf("the test site is at %s, the address this test uses as another site", base)
 		}
-		if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model="+other)); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-			t.Fatal(err)
-		}
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
-			loaded: document.body.dataset.loaded,
-			errors: app.state.errors.join(' | '),
-			prediction: app.state.prediction,
-		})`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		errs, _ := got["errors"].(string)
+		got, errs := loadFailure(ctx, t, base+"?model="+other)
 		if got["loaded"] != "false" || !strings.Contains(errs, other+" (another site)") || got["prediction"] != nil {
 			t.Errorf("?model=%s: got %v, want loaded=false, an error naming the file as another site's, and no prediction", other, got)
 		}
@@ -139,23 +126,31 @@ func TestBoot(t *testing.T) {
 	t.Run("MissingModel", func(t *testing.T) {
 		ctx, cancel := browser(t, 3*time.Minute)
 		defer cancel()
-		if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/missing.safetensors")); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-			t.Fatal(err)
-		}
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
-			loaded: document.body.dataset.loaded,
-			errors: app.state.errors.join(' | '),
-			prediction: app.state.prediction,
-		})`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		errs, _ := got["errors"].(string)
+		got, errs := loadFailure(ctx, t, base+"?model=models/missing.safetensors")
 		if got["loaded"] != "false" || !strings.Contains(errs, "models/missing.safetensors") || !strings.Contains(errs, "HTTP 404") || got["prediction"] != nil {
 			t.Errorf("a missing ?model= file: got %v, want loaded=false, an error naming the file and HTTP 404, and no prediction", got)
 		}
 	})
+}
+
+// loadFailure opens url, whose ?model= must fail to load, and returns what
+// the page shows: loaded, errors (joined by " | ") and prediction.
+func loadFailure(ctx context.Context, t *testing.T, url string) (map[string]any, string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+		loaded: document.body.dataset.loaded,
+		errors: app.state.errors.join(' | '),
+		prediction: app.state.prediction,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, _ := got["errors"].(string)
+	return got, errs
 }

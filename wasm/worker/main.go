@@ -86,10 +86,7 @@ func predict(args []js.Value) (any, error) {
 }
 
 func explain(args []js.Value) (any, error) {
-	if args[0].Type() != js.TypeString {
-		return nil, errors.New("worker: explain(options, onProgress): options must be a JSON string")
-	}
-	tree, err := jsonArg(args[0], "explain options")
+	tree, err := jsonArg(args[0], "explain(options, onProgress)", "explain options")
 	if err != nil {
 		return nil, err
 	}
@@ -121,13 +118,10 @@ func explain(args []js.Value) (any, error) {
 // goroutine; onProgress(done, total) returning false cancels.
 func evaluate(this js.Value, args []js.Value) any {
 	promise := js.Global().Get("Promise")
-	if len(args) < 1 || args[0].Type() != js.TypeString {
-		return promise.Call("reject", js.Global().Get("Error").New("worker: evaluate(options, onProgress): options must be a JSON string"))
-	}
-	tree, err := jsonArg(args[0], "evaluate options")
 	var o EvalOptions
-	if err == nil {
-		o, err = decodeEvalOptions(tree)
+	err := errors.New("worker: evaluate(options, onProgress): options must be a JSON string")
+	if len(args) > 0 {
+		o, err = evalOptionsArg(args[0], "evaluate(options, onProgress)")
 	}
 	if err != nil {
 		return promise.Call("reject", js.Global().Get("Error").New(err.Error()))
@@ -242,15 +236,29 @@ func jsonText(v valuer) (string, error) {
 	return js.Global().Get("JSON").Call("stringify", js.ValueOf(v.value())).String(), nil
 }
 
-// jsonArg parses a JSON argument with JS's JSON.parse into the tree
-// decodeOptions and decodeEvalOptions read.
-func jsonArg(v js.Value, what string) (tree any, err error) {
+// jsonArg parses v, the options argument of call (a JSON string), with
+// JS's JSON.parse into the tree decodeOptions and decodeEvalOptions read;
+// what names it in parse errors.
+func jsonArg(v js.Value, call, what string) (tree any, err error) {
+	if v.Type() != js.TypeString {
+		return nil, errors.New("worker: " + call + ": options must be a JSON string")
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = errors.New("worker: " + what + ": " + panicText(r))
 		}
 	}()
 	return goValue(js.Global().Get("JSON").Call("parse", v)), nil
+}
+
+// evalOptionsArg decodes v, the options argument of call (a JSON string),
+// as evaluate's options.
+func evalOptionsArg(v js.Value, call string) (EvalOptions, error) {
+	tree, err := jsonArg(v, call, "evaluate options")
+	if err != nil {
+		return EvalOptions{}, err
+	}
+	return decodeEvalOptions(tree)
 }
 
 // goValue converts a JSON-like JS value to nil, bool, float64, string,

@@ -316,14 +316,7 @@ func evalOnlyJS(args []js.Value) (any, error) {
 }
 
 func evalCombineJS(args []js.Value) (any, error) {
-	if args[0].Type() != js.TypeString {
-		return nil, errors.New("worker: evalCombine(options, results): options must be a JSON string")
-	}
-	tree, err := jsonArg(args[0], "evaluate options")
-	if err != nil {
-		return nil, err
-	}
-	o, err := decodeEvalOptions(tree)
+	o, err := evalOptionsArg(args[0], "evalCombine(options, results)")
 	if err != nil {
 		return nil, err
 	}

@@ -25,9 +25,11 @@ type Explainer struct {
 	Batch int
 
 	eng  engine
-	acc  []float64 // SmoothGrad gradient accumulator
-	base nn.Tensor // the IG baseline
-	ig   igState   // the IG parts (ig.go)
+	acc  []float64   // SmoothGrad gradient accumulator
+	sal  SaliencyMap // the registry's saliency buffers
+	att  Attribution // and Integrated Gradients'
+	base nn.Tensor   // the IG baseline
+	ig   igState     // the IG parts (ig.go)
 
 	rule          Rule // the rule and nodes of the last IG call
 	alpha, weight []float64

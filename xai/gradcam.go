@@ -188,3 +188,37 @@ func gradCAMPP(w []float64, a, g []float32, k int, posNorm bool) {
 		}
 	}
 }
+
+func init() {
+	register(Method{Name: "gradcam", Label: "Grad-CAM", Family: FamilyCAM, Display: DisplayMax, Layer: true, Default: true,
+		Paper: "Selvaraju et al., \"Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization\", ICCV 2017",
+		URL:   "https://arxiv.org/abs/1610.02391",
+		Doc:   "The regions whose features raise the score, at the layer's coarse resolution: its channels weighted by their mean gradient. Bright is strong support; dark is none.",
+		run: func(ex *Explainer, x *nn.Tensor, r *Request, _ Values, dst *Result) error {
+			c, err := ex.GradCAM(x, CAMOptions{Target: r.Target, Layer: r.Layer})
+			camResult(dst, c, err)
+			return err
+		}})
+	register(Method{Name: "gradcampp", Label: "Grad-CAM++", Family: FamilyCAM, Display: DisplayMax, Layer: true, Default: true,
+		Paper: "Chattopadhyay et al., \"Grad-CAM++: Improved Visual Explanations for Deep Convolutional Networks\", WACV 2018",
+		URL:   "https://arxiv.org/abs/1710.11063",
+		Doc:   "Like Grad-CAM, with channel weights from positive gradients only, weighted per position, so that several objects of the class all show. Bright is strong support.",
+		Params: []Param{{Name: "posnorm", Label: "Positive normalisation", Kind: Bool, Default: false,
+			Doc: "normalise alpha over the positions with a positive gradient (the authors' current code) instead of all positions (the paper)"}},
+		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
+			c, err := ex.GradCAMPlusPlus(x, CAMOptions{Target: r.Target, Layer: r.Layer, PosNorm: v.Bool("posnorm")})
+			camResult(dst, c, err)
+			return err
+		}})
+}
+
+// camResult fills dst from a CAM: its map is the unnormalised Raw at the
+// layer's resolution.
+func camResult(dst *Result, c CAM, err error) {
+	if err != nil {
+		return
+	}
+	dst.setPrediction(c.Prediction)
+	dst.Layer, dst.Map, dst.Weights, dst.Zero = c.Layer, c.Raw, c.Weights, c.Zero
+	dst.Passes = 1
+}

@@ -351,3 +351,94 @@ func (ex *Explainer) nodes(r Rule, m int) (alpha, weight []float64, err error) {
 	}
 	return ex.alpha, ex.weight, nil
 }
+
+func init() {
+	register(Method{Name: "ig", Label: "Integrated Gradients", Family: FamilyPath, Display: DisplaySigned, Default: true,
+		Paper: "Sundararajan, Taly and Yan, \"Axiomatic Attribution for Deep Networks\", ICML 2017",
+		URL:   "https://arxiv.org/abs/1703.01365",
+		Doc:   "How much each pixel adds to the score compared with a baseline image, summed over the colour channels; the values add up to the score difference. Red raises the score, blue lowers it.",
+		Params: []Param{
+			{Name: "steps", Label: "Steps", Kind: Int, Default: 50, Min: 1, Max: maxSteps, Doc: "points on the path from the baseline to the image"},
+			{Name: "rule", Label: "Rule", Kind: Choice, Default: "linspace", Choices: []string{"linspace", "trapezoid", "gauss-legendre"},
+				Doc: "quadrature rule: the original's linspace mean, the trapezoid rule, or Gauss-Legendre (most accurate for few steps)"},
+			{Name: "baseline", Label: "Baseline", Kind: Choice, Default: "black", Choices: []string{"black", "white", "blur", "noise"},
+				Doc: "the reference image the path starts from"},
+			{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur baseline's Gaussian standard deviation in pixels"},
+		},
+		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
+			o, err := igOptions(r, v)
+			if err != nil {
+				return err
+			}
+			if err := ex.IntegratedGradientsTo(&ex.att, x, o); err != nil {
+				return err
+			}
+			igResult(dst, &ex.att)
+			return nil
+		},
+		split: &splitter{
+			evaluations: func(ex *Explainer, r *Request, v Values) (int, error) {
+				o, err := igOptions(r, v)
+				if err != nil {
+					return 0, err
+				}
+				return ex.evaluations(o)
+			},
+			part: func(ex *Explainer, dst *Part, x *nn.Tensor, r *Request, v Values, lo, hi int) error {
+				o, err := igOptions(r, v)
+				if err != nil {
+					return err
+				}
+				return ex.IGPathSumTo(dst, x, o, lo, hi)
+			},
+			combine: func(ex *Explainer, dst *Result, x *nn.Tensor, r *Request, v Values, parts []*Part) error {
+				o, err := igOptions(r, v)
+				if err != nil {
+					return err
+				}
+				if err := ex.CombineIGTo(&ex.att, x, o, parts); err != nil {
+					return err
+				}
+				igResult(dst, &ex.att)
+				return nil
+			},
+		}})
+}
+
+// igOptions turns a request for "ig" into IGOptions.
+func igOptions(r *Request, v Values) (IGOptions, error) {
+	o := IGOptions{Target: r.Target, Steps: v.Int("steps"), Progress: r.Progress}
+	var err error
+	if o.Rule, err = ParseRule(v.String("rule")); err != nil {
+		return o, err
+	}
+	if o.Baseline, err = ParseBaseline(v.String("baseline")); err != nil {
+		return o, err
+	}
+	o.Baseline.Sigma, o.Baseline.Seed = v.Float("sigma"), r.Seed
+	if r.Baseline != nil {
+		o.Baseline = Baseline{Kind: Custom, Image: r.Baseline}
+	}
+	return o, nil
+}
+
+// igResult fills dst from an attribution: its map is the H x W x C
+// attribution, with the completeness check.
+func igResult(dst *Result, a *Attribution) {
+	dst.setPrediction(a.Prediction)
+	dst.Passes = a.Evaluations
+	dst.Map.reshape(a.Map.H, a.Map.W, a.Map.C)
+	copy(dst.Map.Data, a.Map.Data)
+	dst.Zero = a.Sum == 0 && allZero(a.Map.Data)
+	dst.Check = &Check{Name: "completeness", Sum: a.Sum, Want: a.Score - a.BaselineScore, ScoreX: a.Score, ScoreRef: a.BaselineScore,
+		Gap: a.Gap, Rel: IGGap(*a), Threshold: GapThreshold}
+}
+
+func allZero(d []float32) bool {
+	for _, v := range d {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}

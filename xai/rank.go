@@ -82,26 +82,6 @@ type Ranking struct {
 	Verdict string `json:"verdict"`
 }
 
-// MethodLabel returns a method's display name ("Grad-CAM++" for
-// "gradcampp"); unknown names are returned as they are.
-func MethodLabel(method string) string {
-	switch method {
-	case "gradcam":
-		return "Grad-CAM"
-	case "gradcampp":
-		return "Grad-CAM++"
-	case "gradcampp_posnorm":
-		return "Grad-CAM++ (positive normalisation)"
-	case "saliency":
-		return "Saliency"
-	case "smoothgrad":
-		return "SmoothGrad"
-	case "ig", "integrated_gradients":
-		return "Integrated Gradients"
-	}
-	return method
-}
-
 // problems returns the plain phrases that disqualify s (empty when none).
 func (s MethodScore) problems() []string {
 	var p []string

@@ -3,6 +3,7 @@ package xai
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/mavis-xai/mavis/nn"
 )
@@ -159,4 +160,44 @@ func resize64(s []float64, n int) []float64 {
 		return make([]float64, n)
 	}
 	return s[:n]
+}
+
+func init() {
+	register(Method{Name: "saliency", Label: "Saliency", Family: FamilyGradient, Display: DisplayPercentile, Default: true,
+		Paper: "Simonyan, Vedaldi and Zisserman, \"Deep Inside Convolutional Networks: Visualising Image Classification Models and Saliency Maps\", ICLR workshop 2014",
+		URL:   "https://arxiv.org/abs/1312.6034",
+		Doc:   "The pixels whose small change would change the score most: the gradient's largest magnitude over the colour channels. Bright pixels are sensitive; it shows edges and texture, not whole objects.",
+		run: func(ex *Explainer, x *nn.Tensor, r *Request, _ Values, dst *Result) error {
+			if err := ex.SaliencyTo(&ex.sal, x, r.Target); err != nil {
+				return err
+			}
+			saliencyResult(dst, &ex.sal, 1)
+			return nil
+		}})
+	register(Method{Name: "smoothgrad", Label: "SmoothGrad", Family: FamilyGradient, Display: DisplayPercentile, Seeded: true,
+		Paper: "Smilkov et al., \"SmoothGrad: removing noise by adding noise\", ICML workshop 2017",
+		URL:   "https://arxiv.org/abs/1706.03825",
+		Doc:   "Saliency averaged over noisy copies of the image: the same sensitivity with the speckle averaged away. Bright pixels are sensitive.",
+		Params: []Param{
+			{Name: "samples", Label: "Samples", Kind: Int, Default: 25, Min: 1, Max: maxSteps, Doc: "noisy copies averaged"},
+			{Name: "noise", Label: "Noise", Kind: Float, Default: 0.15, Min: 0.001, Max: 10, Doc: "noise standard deviation as a fraction of the input range"},
+		},
+		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
+			s, err := ex.SmoothGrad(x, SmoothGradOptions{Target: r.Target, Samples: v.Int("samples"), Noise: v.Float("noise"), Seed: r.Seed, Progress: r.Progress})
+			if err != nil {
+				return err
+			}
+			saliencyResult(dst, &s, s.Samples+1)
+			return nil
+		}})
+}
+
+// saliencyResult fills dst from a saliency map: its map is the max over
+// channels of |gradient|, with the signed gradient as the extra "grad".
+func saliencyResult(dst *Result, s *SaliencyMap, passes int) {
+	dst.setPrediction(s.Prediction)
+	dst.Zero, dst.Passes = s.Zero, passes
+	dst.Map.reshape(s.Map.H, s.Map.W, s.Map.C)
+	copy(dst.Map.Data, s.Map.Data)
+	dst.Extras = append(dst.Extras, Extra{Name: "grad", Shape: s.Grad.Shape(), Data: slices.Clone(s.Grad.Data)})
 }

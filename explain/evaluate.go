@@ -337,17 +337,19 @@ func (j *job) evaluate(im evalImage, s *xai.Evaluator, o xai.MetricsOptions, san
 	var scores []xai.MethodScore
 	for _, method := range j.cfg.methods {
 		bar.method(method)
-		fn := j.mapFunc(method)
 		t0 := time.Now()
-		mp, gap, err := fn(j.ex, x, t)
+		res, err := j.ex.Explain(x, j.request(method, t, nil))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", method, err)
 		}
-		r := &evalMethod{MapSeconds: time.Since(t0).Seconds(), Gap: gap}
+		r := &evalMethod{MapSeconds: time.Since(t0).Seconds()}
+		if res.Check != nil {
+			r.Gap = &res.Check.Rel
+		}
 		bar.method(method + " metrics")
 		o.Progress = bar.steps
 		t1 := time.Now()
-		if r.Metrics, err = s.Evaluate(context.Background(), x, mp, o); err != nil {
+		if r.Metrics, err = s.Evaluate(context.Background(), x, res.Map, o); err != nil {
 			return nil, fmt.Errorf("%s metrics: %v", method, err)
 		}
 		r.MetricsSeconds = time.Since(t1).Seconds()
@@ -356,8 +358,8 @@ func (j *job) evaluate(im evalImage, s *xai.Evaluator, o xai.MetricsOptions, san
 			san, err := xai.RandomisationCheck(context.Background(), j.m, x,
 				func(ex *xai.Explainer, x *nn.Tensor, t xai.Target) (xai.Map, error) {
 					ex.Batch = j.ex.Batch
-					mp, _, err := fn(ex, x, t)
-					return mp, err
+					res, err := ex.Explain(x, j.request(method, t, nil))
+					return res.Map, err
 				}, xai.SanityOptions{Target: t, Seed: j.cfg.seed, Progress: bar.steps})
 			if err != nil {
 				return nil, fmt.Errorf("%s sanity check: %v", method, err)
@@ -371,39 +373,6 @@ func (j *job) evaluate(im evalImage, s *xai.Evaluator, o xai.MetricsOptions, san
 	}
 	rec.Ranking = xai.Rank(scores)
 	return rec, nil
-}
-
-// mapFunc returns the map a method gives, as the metrics see it: the raw
-// Grad-CAM/Grad-CAM++ map at its layer's resolution, saliency's
-// max_c |gradient|, SmoothGrad's map, Integrated Gradients' H x W x C
-// attributions (summed over channels by the metrics), and for IG the
-// relative completeness gap.
-func (j *job) mapFunc(method string) func(ex *xai.Explainer, x *nn.Tensor, t xai.Target) (xai.Map, *float64, error) {
-	return func(ex *xai.Explainer, x *nn.Tensor, t xai.Target) (xai.Map, *float64, error) {
-		switch method {
-		case "gradcam", "gradcampp":
-			run := ex.GradCAM
-			if method == "gradcampp" {
-				run = ex.GradCAMPlusPlus
-			}
-			r, err := run(x, xai.CAMOptions{Target: t, Layer: j.cfg.layer})
-			return r.Raw, nil, err
-		case "saliency":
-			r, err := ex.Saliency(x, t)
-			return r.Map, nil, err
-		case "smoothgrad":
-			r, err := ex.SmoothGrad(x, xai.SmoothGradOptions{Target: t, Samples: j.cfg.smooth, Noise: j.cfg.smoothNoise, Seed: j.cfg.seed})
-			return r.Map, nil, err
-		case "ig":
-			r, err := ex.IntegratedGradients(x, xai.IGOptions{Target: t, Steps: j.cfg.igSteps, Rule: j.rule, Baseline: j.baseline})
-			if err != nil {
-				return xai.Map{}, nil, err
-			}
-			g := xai.IGGap(r)
-			return r.Map, &g, nil
-		}
-		return xai.Map{}, nil, fmt.Errorf("unknown method %q", method)
-	}
 }
 
 // finite replaces NaN and infinities, which JSON cannot hold, by 0 (a

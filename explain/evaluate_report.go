@@ -108,8 +108,8 @@ type skippedImage struct {
 
 func summarise(cfg *config, ev *evalConfig, ref xai.Reference, recs []*evalRecord) *evalSummary {
 	s := &evalSummary{Model: cfg.model, Dir: ev.dir, Images: len(recs), Settings: map[string]any{
-		"methods": cfg.methods, "target": cfg.target, "layer": cfg.layer, "ig_steps": cfg.igSteps,
-		"ig_baseline": cfg.igBaseline, "ig_rule": cfg.igRule, "steps": ev.steps, "patch": ev.patch,
+		"methods": cfg.methods, "target": cfg.target, "layer": cfg.layer, "options": methodValues(cfg),
+		"steps": ev.steps, "patch": ev.patch,
 		"reference": ref.String(), "curve_score": map[bool]string{false: "probability", true: "logit"}[ev.logit],
 		"sanity_images": min(ev.sanity, len(recs)), "sanity_threshold": xai.SanityThreshold,
 		"gap_threshold": xai.GapThreshold, "pointing_tolerance": ev.tolerance,
@@ -399,4 +399,19 @@ func spearmanSteps(r *xai.SanityResult) string {
 		parts = append(parts, fmt.Sprintf("%s %.2f", r.Layers[i], v))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// methodValues gives every method's options as used, defaults included.
+func methodValues(cfg *config) map[string]xai.Values {
+	out := map[string]xai.Values{}
+	for _, name := range cfg.methods {
+		m, err := xai.Lookup(name)
+		if err != nil {
+			continue
+		}
+		if v, err := m.Resolve(cfg.options[name]); err == nil && len(v) > 0 {
+			out[name] = v
+		}
+	}
+	return out
 }

@@ -78,7 +78,7 @@ func evalPicture(t *testing.T, path string, seed int) {
 
 func evalTestConfig(model, out string) *config {
 	return &config{model: model, methods: []string{"gradcam", "gradcampp", "saliency", "ig"}, target: "logit",
-		igSteps: 16, igBaseline: "black", igRule: "linspace", igBatch: 5, seed: 1, out: out, topk: 2}
+		options: map[string]xai.Options{"ig": {"steps": 16, "baseline": "black", "rule": "linspace"}}, batch: 5, seed: 1, out: out, topk: 2}
 }
 
 func TestEvaluateTinyImageNetFolder(t *testing.T) {
@@ -253,6 +253,57 @@ func TestInputBoxCentreCrop(t *testing.T) {
 	// Entirely in the cropped-away margin: no box.
 	if b, err := inputBox([4]int{0, 0, 5, 5}, image.Rect(0, 0, 32, 16), p); b != nil || err != nil {
 		t.Errorf("box in the margin: %v, %v", b, err)
+	}
+}
+
+// TestEvaluateEveryMethod: -evaluate scores and ranks every method of the
+// registry it is given (-methods all), each with the library's metrics
+// of the library's map.
+func TestEvaluateEveryMethod(t *testing.T) {
+	dir := t.TempDir()
+	model, m := evalModel(t, dir)
+	imgs := filepath.Join(dir, "imgs")
+	os.Mkdir(imgs, 0o755)
+	evalPicture(t, filepath.Join(imgs, "a.png"), 1)
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-model", model, "-evaluate", imgs, "-out", out, "-methods", "all", "-eval-steps", "4", "-eval-sanity", "0"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+	}
+	var got struct {
+		Summary evalSummary   `json:"summary"`
+		Images  []*evalRecord `json:"images"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	img, _ := readImage(filepath.Join(imgs, "a.png"))
+	x, _ := nn.ImageInput(img, m.Preprocess)
+	rec := got.Images[0]
+	for _, meth := range xai.Methods() {
+		ranked := false
+		for _, s := range rec.Ranking.Scores {
+			ranked = ranked || s.Method == meth.Name
+		}
+		if !ranked || rec.Methods[meth.Name] == nil {
+			t.Errorf("%s is not scored and ranked", meth.Name)
+			continue
+		}
+		r, err := xai.New(m).Explain(x, xai.Request{Method: meth.Name, Target: xai.Target{Class: rec.Class}, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := xai.NewEvaluator(m).Evaluate(context.Background(), x, r.Map, xai.MetricsOptions{Class: rec.Class, Steps: 4, Patch: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := rec.Methods[meth.Name].Metrics; math.Abs(g.Faithfulness-want.Faithfulness) > 1e-12 {
+			t.Errorf("%s: faithfulness %v, library %v", meth.Name, g.Faithfulness, want.Faithfulness)
+		}
 	}
 }
 

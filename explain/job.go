@@ -21,19 +21,18 @@ import (
 
 // job explains images with one model and one configuration.
 type job struct {
-	cfg      *config
-	m        *nn.Model
-	ex       *xai.Explainer
-	kind     xai.Score
-	class    int // -1: predicted
-	baseline xai.Baseline
-	rule     xai.Rule
-	camCM    *xai.Colormap
+	cfg       *config
+	m         *nn.Model
+	ex        *xai.Explainer
+	kind      xai.Score
+	class     int                    // -1: predicted
+	baselines map[string]*nn.Tensor // per method, a baseline image
+	camCM     *xai.Colormap
 }
 
 func newJob(cfg *config, m *nn.Model) (*job, error) {
-	j := &job{cfg: cfg, m: m, ex: xai.New(m), class: -1}
-	j.ex.Batch = cfg.igBatch
+	j := &job{cfg: cfg, m: m, ex: xai.New(m), class: -1, baselines: map[string]*nn.Tensor{}}
+	j.ex.Batch = cfg.batch
 	var err error
 	if j.kind, err = xai.ParseScore(cfg.target); err != nil {
 		return nil, err
@@ -43,35 +42,40 @@ func newJob(cfg *config, m *nn.Model) (*job, error) {
 			return nil, err
 		}
 	}
-	if j.rule, err = xai.ParseRule(cfg.igRule); err != nil {
-		return nil, err
-	}
-	if j.baseline, err = xai.ParseBaseline(cfg.igBaseline); err != nil {
-		// Not a keyword: an image file.
-		img, ferr := readImage(cfg.igBaseline)
+	for method, file := range cfg.baselines {
+		img, ferr := readImage(file)
 		if ferr != nil {
-			return nil, fmt.Errorf("-ig-baseline %q is neither black, white, blur nor noise, and not a readable image: %v", cfg.igBaseline, ferr)
+			p, _ := xai.Lookup(method)
+			return nil, fmt.Errorf("-%s-baseline %q is neither %s, and not a readable image: %v", method, file, strings.Join(p.Param("baseline").Choices, ", "), ferr)
 		}
 		x, ierr := nn.ImageInput(img, m.Preprocess)
 		if ierr != nil {
-			return nil, fmt.Errorf("-ig-baseline %s: %v", cfg.igBaseline, ierr)
+			return nil, fmt.Errorf("-%s-baseline %s: %v", method, file, ierr)
 		}
-		j.baseline = xai.Baseline{Kind: xai.Custom, Image: x}
+		j.baselines[method] = x
 	}
-	j.baseline.Seed = cfg.seed
 	j.camCM = xai.Jet
 	if cfg.colormap != "" {
 		if j.camCM, err = xai.ColormapByName(cfg.colormap); err != nil {
 			return nil, err
 		}
 	}
-	if contains(cfg.methods, "gradcam") || contains(cfg.methods, "gradcampp") {
-		// Check the layer once, before any image.
-		if _, err := j.ex.GradCAM(m.NewInput(1), xai.CAMOptions{Layer: cfg.layer, Target: xai.Target{Class: max(j.class, 0)}}); err != nil {
-			return nil, err
+	// Check the layer once, before any image.
+	for _, name := range cfg.methods {
+		if m, _ := xai.Lookup(name); m.Layer {
+			if _, err := j.ex.Explain(j.m.NewInput(1), j.request(name, xai.Target{Class: max(j.class, 0)}, nil)); err != nil {
+				return nil, err
+			}
+			break
 		}
 	}
 	return j, nil
+}
+
+// request is the registry request for one method.
+func (j *job) request(method string, t xai.Target, progress func(done, total int)) xai.Request {
+	return xai.Request{Method: method, Target: t, Layer: j.cfg.layer, Options: j.cfg.options[method],
+		Seed: j.cfg.seed, Baseline: j.baselines[method], Progress: progress}
 }
 
 func contains(s []string, v string) bool {
@@ -209,92 +213,56 @@ func (j *job) className(i int) (id, name string) {
 
 // method runs one method, writes its files and returns its report entry.
 func (j *job) method(method string, x *nn.Tensor, t xai.Target, orig *image.RGBA, dir string, bar *progress, rep *report) (map[string]any, error) {
-	alpha := j.cfg.alpha
-	switch method {
-	case "gradcam", "gradcampp":
-		run := j.ex.GradCAM
-		if method == "gradcampp" {
-			run = j.ex.GradCAMPlusPlus
-		}
-		r, err := run(x, xai.CAMOptions{Target: t, Layer: j.cfg.layer})
-		if err != nil {
-			return nil, err
-		}
-		rep.Target.Score = r.Score
-		if err := nn.WriteNpy(filepath.Join(dir, method+".npy"), r.Raw.Shape(), r.Raw.Data); err != nil {
-			return nil, err
-		}
-		if err := j.images(dir, method, orig, r.Raw, j.camCM, nil, alpha); err != nil {
-			return nil, err
-		}
-		return map[string]any{"layer": r.Layer, "shape": r.Raw.Shape(), "weights": r.Weights, "zero_map": r.Zero,
-			"max_raw": maxOf(r.Raw.Data), "normalisation": "raw / max(raw)", "colormap": j.camCM.Name}, nil
-	case "saliency":
-		s, err := j.ex.Saliency(x, t)
-		if err != nil {
-			return nil, err
-		}
-		rep.Target.Score = s.Score
-		if err := nn.WriteNpy(filepath.Join(dir, "saliency.npy"), s.Map.Shape(), s.Map.Data); err != nil {
-			return nil, err
-		}
-		if err := nn.WriteNpy(filepath.Join(dir, "saliency_grad.npy"), s.Grad.Shape(), s.Grad.Data); err != nil {
-			return nil, err
-		}
-		if err := j.images(dir, method, orig, s.Map, xai.Hot, nil, alpha); err != nil {
-			return nil, err
-		}
-		return map[string]any{"reduction": "max over channels of |dScore/dx|", "zero_map": s.Zero, "colormap": "hot"}, nil
-	case "smoothgrad":
-		o := xai.SmoothGradOptions{Target: t, Samples: j.cfg.smooth, Noise: j.cfg.smoothNoise, Seed: j.cfg.seed, Progress: bar.steps}
-		s, err := j.ex.SmoothGrad(x, o)
-		if err != nil {
-			return nil, err
-		}
-		if err := nn.WriteNpy(filepath.Join(dir, "smoothgrad.npy"), s.Map.Shape(), s.Map.Data); err != nil {
-			return nil, err
-		}
-		if err := nn.WriteNpy(filepath.Join(dir, "smoothgrad_grad.npy"), s.Grad.Shape(), s.Grad.Data); err != nil {
-			return nil, err
-		}
-		if err := j.images(dir, method, orig, s.Map, xai.Hot, nil, alpha); err != nil {
-			return nil, err
-		}
-		return map[string]any{"samples": s.Samples, "noise_fraction": j.cfg.smoothNoise, "seed": j.cfg.seed,
-			"reduction": "max over channels of |mean gradient|", "zero_map": s.Zero, "colormap": "hot"}, nil
-	case "ig":
-		o := xai.IGOptions{Target: t, Steps: j.cfg.igSteps, Rule: j.rule, Baseline: j.baseline, Progress: bar.steps}
-		a, err := j.ex.IntegratedGradients(x, o)
-		if err != nil {
-			return nil, err
-		}
-		rep.Target.Score = a.Score
-		if err := nn.WriteNpy(filepath.Join(dir, "ig.npy"), a.Map.Shape(), a.Map.Data); err != nil {
-			return nil, err
-		}
-		// Shown as the notebook did: Σ_c |attribution|, min-max, viridis;
-		// and signed (Σ_c attribution) on a diverging map.
-		var abs, signed xai.Map
-		xai.ReduceTo(&abs, a.Map, xai.SumAbs)
-		if err := j.images(dir, method, orig, abs, xai.Viridis, nil, alpha); err != nil {
-			return nil, err
-		}
-		xai.ReduceTo(&signed, a.Map, xai.Sum)
-		sym := xai.SymmetricScale(signed.Data, 99.5)
-		if err := j.images(dir, "ig_signed", orig, signed, xai.RdBuR, &sym, alpha); err != nil {
-			return nil, err
-		}
-		d := a.Score - a.BaselineScore
-		rel := math.NaN()
-		if d != 0 {
-			rel = a.Gap / d
-		}
-		return map[string]any{"steps": a.Steps, "rule": a.Rule.String(), "baseline": a.Baseline.String(), "batch": j.cfg.igBatch,
-			"evaluations": a.Evaluations, "score_x": a.Score, "score_baseline": a.BaselineScore,
-			"sum_attributions": a.Sum, "completeness_gap": a.Gap, "relative_gap": jsonFloat(rel),
-			"display": "sum over channels of |attribution| (viridis); ig_signed: sum over channels (rdbu_r)"}, nil
+	r, err := j.ex.Explain(x, j.request(method, t, bar.steps))
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown method")
+	rep.Target.Score = r.Score
+	if err := nn.WriteNpy(filepath.Join(dir, method+".npy"), r.Map.Shape(), r.Map.Data); err != nil {
+		return nil, err
+	}
+	for _, e := range r.Extras {
+		if err := nn.WriteNpy(filepath.Join(dir, method+"_"+e.Name+".npy"), e.Shape, e.Data); err != nil {
+			return nil, err
+		}
+	}
+	meth, _ := xai.Lookup(method)
+	info := map[string]any{"label": meth.Label, "shape": r.Map.Shape(), "zero_map": r.Zero, "passes": r.Passes}
+	for k, v := range r.Values {
+		info[k] = v
+	}
+	if r.Layer != "" {
+		info["layer"] = r.Layer
+	}
+	if r.Weights != nil {
+		info["weights"] = r.Weights
+	}
+	if c := r.Check; c != nil {
+		info["check"] = c.Name
+		info["score_x"], info["score_baseline"] = c.ScoreX, c.ScoreRef
+		info["sum_attributions"], info["completeness_gap"], info["relative_gap"] = c.Sum, c.Gap, jsonFloat(c.Rel)
+	}
+	if method == "ig" && j.baselines[method] != nil {
+		info["baseline"] = "image " + j.cfg.baselines[method]
+	}
+	cm, scale, display := j.display(meth, r.Display)
+	info["display"], info["colormap"] = display, cm.Name
+	if err := j.images(dir, method, orig, r.Display, cm, &scale, j.cfg.alpha); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// display returns the colormap and scale of a method's display map, and
+// says in words how it is shown.
+func (j *job) display(m *xai.Method, d xai.Map) (*xai.Colormap, xai.Scale, string) {
+	switch m.Display {
+	case xai.DisplaySigned:
+		return xai.RdBuR, xai.SymmetricScale(d.Data, 99.5), "sum over channels, signed, symmetric to the 99.5th percentile of |value| (rdbu_r)"
+	case xai.DisplayPercentile:
+		return xai.Hot, xai.PercentileScale(d.Data, 0, 99.5), "0 to the 99.5th percentile (hot)"
+	}
+	return j.camCM, xai.MinMaxScale(d.Data), "raw / max(raw) (" + j.camCM.Name + ")"
 }
 
 // images writes <name>_panel.png and <name>_overlay.png for map m.

@@ -1,6 +1,6 @@
-// Command explain computes Grad-CAM, Grad-CAM++, saliency (optionally
-// SmoothGrad) and Integrated Gradients for images, with a model saved by
-// nn.Save (a .safetensors file carrying its architecture, classes and
+// Command explain computes explanation maps (every method of xai's
+// registry: Grad-CAM, Saliency, Integrated Gradients, ...) for images, with
+// a model saved by nn.Save (a .safetensors file carrying its architecture, classes and
 // preprocessing), and writes the maps as .npy arrays, PNG panels and
 // overlays, and a report.json per image.
 //
@@ -39,22 +39,24 @@ directory given) it writes a folder named after the image file without its
 extension under -out, holding:
 
   probs.npy            class probabilities (K)
-  gradcam.npy          Grad-CAM map before normalisation, at the layer's resolution (h, w)
-  gradcampp.npy        Grad-CAM++ map before normalisation (h, w)
-  saliency.npy         max over channels of |dScore/dx| (H, W)
-  saliency_grad.npy    dScore/dx (H, W, C)
-  ig.npy               Integrated-Gradients attributions (H, W, C)
-  smoothgrad.npy       SmoothGrad map (H, W) and smoothgrad_grad.npy (H, W, C), with -smoothgrad N
-  <method>_panel.png   input | overlay | heatmap with colour bar | raw map
+  <method>.npy         each method's map at its native resolution: a class
+                       activation map before normalisation at its layer's
+                       resolution (h, w); Saliency and SmoothGrad's max over
+                       channels of |dScore/dx| (H, W); the attributions of
+                       the other input-space methods (H, W, C)
+  <method>_<extra>.npy what a method adds: saliency_grad.npy and
+                       smoothgrad_grad.npy (dScore/dx, H, W, C), ...
+  <method>_panel.png   input | overlay | heatmap with colour bar | map
   <method>_overlay.png the heatmap over the input
   input.png            the model's input after preprocessing
-  report.json          top-k predictions, target, parameters, completeness gap, timings
+  report.json          top-k predictions, target, parameters, conservation
+                       checks (IG's completeness gap), timings
 
 Flags may come before or after the images.
 
 Examples:
 
-  # all four methods for every image in a folder, default settings
+  # the default methods for every image in a folder, default settings
   explain -model mavis.safetensors photos/
 
   # the softmax probability of class "goose" as the notebook did, IG with 300 steps
@@ -71,27 +73,22 @@ Flags:
 
 // config holds the parsed command line.
 type config struct {
-	model       string
-	methods     []string
-	target      string
-	class       string
-	layer       string
-	igSteps     int
-	igBaseline  string
-	igRule      string
-	igBatch     int
-	smooth      int
-	smoothNoise float64
-	seed        uint64
-	out         string
-	topk        int
-	colormap    string
-	alpha       float64
-	inputs      []string
-	eval        *evalConfig // -evaluate mode (evaluate.go)
+	model     string
+	methods   []string
+	options   map[string]xai.Options // per method, from the -<method>-<param> flags
+	baselines map[string]string      // per method, a -<method>-baseline image FILE
+	target    string
+	class     string
+	layer     string
+	batch     int
+	seed      uint64
+	out       string
+	topk      int
+	colormap  string
+	alpha     float64
+	inputs    []string
+	eval      *evalConfig // -evaluate mode (evaluate.go)
 }
-
-var allMethods = []string{"gradcam", "gradcampp", "saliency", "ig", "smoothgrad"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -153,20 +150,19 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
+		fmt.Fprint(stderr, methodsHelp())
 		fmt.Fprint(stderr, evaluateUsage)
 	}
-	methods := fs.String("methods", "gradcam,gradcampp,saliency,ig", "comma-separated methods: "+strings.Join(allMethods, ", ")+" (smoothgrad is added when -smoothgrad N > 0)")
+	methods := fs.String("methods", "default", "comma-separated methods (see Methods below), \"default\" or \"all\"")
 	fs.StringVar(&c.model, "model", "", "model file written by nn.Save (.safetensors; required)")
 	fs.StringVar(&c.target, "target", "logit", "score to explain: logit (pre-softmax, default) or probability (softmax output, as the original notebook)")
 	fs.StringVar(&c.class, "class", "", "class to explain: index, class id or class name (default: the predicted class)")
-	fs.StringVar(&c.layer, "layer", "", "layer for Grad-CAM and Grad-CAM++ (default: the last convolution)")
-	fs.IntVar(&c.igSteps, "ig-steps", 50, "Integrated-Gradients steps")
-	fs.StringVar(&c.igBaseline, "ig-baseline", "black", "IG baseline: black, white, blur, noise, or an image FILE")
-	fs.StringVar(&c.igRule, "ig-rule", "linspace", "IG rule: linspace (the original's inclusive linspace mean), trapezoid or gauss-legendre")
-	fs.IntVar(&c.igBatch, "ig-batch", xai.DefaultBatch, "IG steps (and SmoothGrad samples) per forward/backward pass")
-	fs.IntVar(&c.smooth, "smoothgrad", 0, "SmoothGrad samples (0: no SmoothGrad)")
-	fs.Float64Var(&c.smoothNoise, "smoothgrad-noise", 0.15, "SmoothGrad noise standard deviation as a fraction of the input range")
-	fs.Uint64Var(&c.seed, "seed", 1, "seed for SmoothGrad and the noise baseline")
+	fs.StringVar(&c.layer, "layer", "", "layer for the class activation maps (default: the last convolution)")
+	fs.IntVar(&c.batch, "ig-batch", xai.DefaultBatch, "inputs per forward/backward pass for the methods that run many (IG steps, SmoothGrad samples)")
+	smooth := fs.Int("smoothgrad", 0, "shorthand: add SmoothGrad with N samples (as -methods ...,smoothgrad -smoothgrad-samples N)")
+	var mf methodFlags
+	mf.register(fs)
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the methods that draw random numbers (SmoothGrad, the noise baseline, ...)")
 	fs.StringVar(&c.out, "out", "explain-out", "output directory")
 	fs.IntVar(&c.topk, "topk", 5, "predictions listed in report.json")
 	fs.StringVar(&c.colormap, "colormap", "", "colormap for CAM panels (default jet; saliency uses hot, IG viridis): "+strings.Join(xai.ColormapNames(), ", "))
@@ -191,38 +187,46 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if len(c.inputs) == 0 && c.eval.dir == "" {
 		return nil, fmt.Errorf("no IMAGE or DIR given")
 	}
-	for _, s := range strings.Split(*methods, ",") {
-		s = strings.TrimSpace(strings.ToLower(s))
-		if s == "" {
-			continue
-		}
-		if !slices.Contains(allMethods, s) {
-			return nil, fmt.Errorf("unknown method %q (want %s)", s, strings.Join(allMethods, ", "))
-		}
-		if !slices.Contains(c.methods, s) {
-			c.methods = append(c.methods, s)
-		}
+	var err error
+	if c.methods, err = parseMethods(*methods); err != nil {
+		return nil, err
 	}
-	if c.smooth > 0 && !slices.Contains(c.methods, "smoothgrad") {
-		c.methods = append(c.methods, "smoothgrad")
+	if *smooth != 0 {
+		if *smooth < 0 {
+			return nil, fmt.Errorf("-smoothgrad %d must be positive", *smooth)
+		}
+		if mf.set["smoothgrad"] == nil {
+			mf.set["smoothgrad"] = map[string]string{}
+		}
+		mf.set["smoothgrad"]["samples"] = strconv.Itoa(*smooth)
+		if !slices.Contains(c.methods, "smoothgrad") {
+			c.methods = append(c.methods, "smoothgrad")
+		}
 	}
 	if len(c.methods) == 0 {
 		return nil, fmt.Errorf("-methods is empty")
 	}
+	// A baseline that is not one of the choices is an image file.
+	c.baselines = map[string]string{}
+	for name, set := range mf.set {
+		m, _ := xai.Lookup(name)
+		if p := m.Param("baseline"); p != nil && set["baseline"] != "" {
+			if _, err := p.Parse(set["baseline"]); err != nil {
+				c.baselines[name] = set["baseline"]
+				delete(set, "baseline")
+			}
+		}
+	}
+	if c.options, err = mf.options(); err != nil {
+		return nil, err
+	}
 	switch {
-	case c.igSteps < 1 || c.igSteps > 100000:
-		return nil, fmt.Errorf("-ig-steps %d out of range 1..100000", c.igSteps)
-	case c.igBatch < 1 || c.igBatch > 1024:
-		return nil, fmt.Errorf("-ig-batch %d out of range 1..1024", c.igBatch)
-	case c.smooth < 0 || c.smooth > 100000:
-		return nil, fmt.Errorf("-smoothgrad %d out of range 0..100000", c.smooth)
+	case c.batch < 1 || c.batch > 1024:
+		return nil, fmt.Errorf("-ig-batch %d out of range 1..1024", c.batch)
 	case c.topk < 1:
 		return nil, fmt.Errorf("-topk %d must be at least 1", c.topk)
 	case !(c.alpha >= 0 && c.alpha <= 1):
 		return nil, fmt.Errorf("-alpha %g outside [0, 1]", c.alpha)
-	}
-	if slices.Contains(c.methods, "smoothgrad") && c.smooth == 0 {
-		c.smooth = 25
 	}
 	return c, nil
 }

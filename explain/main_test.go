@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,7 +88,7 @@ func TestExplainWritesLibraryMaps(t *testing.T) {
 	got := filepath.Join(out, "cat")
 	for _, f := range []string{"probs.npy", "gradcam.npy", "gradcampp.npy", "saliency.npy", "saliency_grad.npy", "ig.npy",
 		"smoothgrad.npy", "smoothgrad_grad.npy", "report.json", "input.png", "gradcam_panel.png", "gradcam_overlay.png",
-		"ig_panel.png", "ig_signed_panel.png", "saliency_overlay.png"} {
+		"ig_panel.png", "ig_overlay.png", "saliency_overlay.png"} {
 		if _, err := os.Stat(filepath.Join(got, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -194,7 +195,7 @@ func TestExplainFlags(t *testing.T) {
 		{[]string{"-model", model, "-class", "zebra", img}, 2, `matches no class (have: 0 n1 cat`},
 		{[]string{"-model", model, "-class", "7", img}, 2, "-class 7 out of range 0..2"},
 		{[]string{"-model", model, "-layer", "dense", img}, 2, "no spatial output"},
-		{[]string{"-model", model, "-ig-rule", "simpson", img}, 2, "unknown integration rule"},
+		{[]string{"-model", model, "-ig-rule", "simpson", img}, 2, "-ig-rule must be one of linspace, trapezoid, gauss-legendre"},
 		{[]string{"-model", model, "-ig-baseline", filepath.Join(dir, "nope.png"), img}, 2, "not a readable image"},
 		{[]string{"-model", model, "-ig-steps", "0", img}, 2, "-ig-steps 0 out of range"},
 		{[]string{"-model", filepath.Join(dir, "missing.safetensors"), img}, 1, "missing.safetensors"},
@@ -216,6 +217,67 @@ func TestExplainFlags(t *testing.T) {
 	if !strings.Contains(string(data), `"class_name": "goose"`) || !strings.Contains(string(data), `"baseline": "white"`) {
 		t.Errorf("report.json:\n%s", data)
 	}
+}
+
+// TestExplainEveryMethod: every method of the registry runs from the
+// command line (-methods all) and writes its map at its native shape, as
+// the library computes it, with its report entry; --help lists it.
+func TestExplainEveryMethod(t *testing.T) {
+	dir := t.TempDir()
+	model, m := tinyModel(t, dir)
+	img := filepath.Join(dir, "a.png")
+	writeTestImage(t, img, 8, 8)
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-model", model, "-methods", "all", "-out", out, img}, &stdout, &stderr); code != 0 {
+		t.Fatalf("status %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(out, "a", "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Methods map[string]map[string]any `json:"methods"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	x := readInputFile(t, img, m)
+	var help bytes.Buffer
+	run([]string{"-help"}, &stdout, &help)
+	for _, meth := range xai.Methods() {
+		shape, got, err := nn.ReadNpy(filepath.Join(out, "a", meth.Name+".npy"))
+		if err != nil {
+			t.Errorf("%s: %v", meth.Name, err)
+			continue
+		}
+		want, err := xai.New(m).Explain(x, xai.Request{Method: meth.Name, Target: xai.Predicted(), Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equalInts(shape, want.Map.Shape()) || !slices.Equal(got, want.Map.Data) {
+			t.Errorf("%s.npy: shape %v, want %v, or values differ from the library's", meth.Name, shape, want.Map.Shape())
+		}
+		if rep.Methods[meth.Name]["label"] != meth.Label {
+			t.Errorf("report.json: %s has label %v, want %q", meth.Name, rep.Methods[meth.Name]["label"], meth.Label)
+		}
+		if !strings.Contains(help.String(), "  "+meth.Name+" ") || !strings.Contains(help.String(), meth.Paper) {
+			t.Errorf("-help does not list %s with its paper", meth.Name)
+		}
+	}
+}
+
+func readInputFile(t *testing.T, path string, m *nn.Model) *nn.Tensor {
+	t.Helper()
+	img, err := readImage(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := nn.ImageInput(img, m.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }
 
 func TestOutDirNames(t *testing.T) {

@@ -25,7 +25,7 @@ type job struct {
 	m         *nn.Model
 	ex        *xai.Explainer
 	kind      xai.Score
-	class     int                    // -1: predicted
+	class     int                   // -1: predicted
 	baselines map[string]*nn.Tensor // per method, a baseline image
 	camCM     *xai.Colormap
 }

@@ -59,9 +59,9 @@ type wave2Manifest struct {
 			} `json:"rules"`
 		} `json:"tolerances"`
 		Images map[string]struct {
-			ClassIndex int      `json:"class_index"`
-			OneMinusPC float64  `json:"one_minus_p_c"`
-			Saturated  bool     `json:"probability_target_saturated"`
+			ClassIndex int     `json:"class_index"`
+			OneMinusPC float64 `json:"one_minus_p_c"`
+			Saturated  bool    `json:"probability_target_saturated"`
 			Files      map[string]struct {
 				Shape []int `json:"shape"`
 			} `json:"files"`

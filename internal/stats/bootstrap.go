@@ -9,10 +9,10 @@ import (
 )
 
 // DefaultLevel and DefaultResamples are what a zero Bootstrap uses: a 95%
-// interval from 2000 resamples, which Efron and Tibshirani (1993, sec.
-// 19.3) find ample for percentile and BCa intervals (the Monte Carlo
-// error of a 2.5% quantile is then about 0.04 standard errors of the
-// mean).
+// interval from 2000 resamples (Efron and Tibshirani 1993 advise 1000 or
+// more for percentile and BCa intervals; with 2000, the Monte Carlo error
+// of a bound is about 0.06 standard errors of the mean, √(0.025·0.975/B)
+// / φ(1.96), for a normal mean).
 const (
 	DefaultLevel     = 0.95
 	DefaultResamples = 2000
@@ -53,8 +53,8 @@ type Bootstrap struct {
 	Seed uint64
 	// BCa selects the bias-corrected and accelerated interval (Efron
 	// 1987, "Better bootstrap confidence intervals", JASA 82(397); Efron
-	// and Tibshirani 1993, sec. 14.3) instead of the percentile interval
-	// (Efron and Tibshirani 1993, sec. 13.3). BCa corrects the percentile
+	// and Tibshirani 1993, ch. 14) instead of the percentile interval
+	// (Efron and Tibshirani 1993, ch. 13). BCa corrects the percentile
 	// interval for the skewness of the mean's distribution; it is
 	// second-order accurate where the percentile interval is first-order.
 	BCa bool
@@ -88,8 +88,9 @@ func (b Bootstrap) Mean(x []float64) (Interval, error) {
 // quantile levels to Φ(z0 + (z0 + z)/(1 − a(z0 + z))) for z = Φ⁻¹(α/2)
 // and Φ⁻¹(1 − α/2), with the bias correction z0 = Φ⁻¹(the proportion of
 // resampled means below the sample mean, counting ties as a half) and the
-// jackknife acceleration a = Σ(xᵢ − x̄)³ / (6 (Σ(xᵢ − x̄)²)^{3/2}), which
-// is Efron's (1987, eq. 6.6) for the mean.
+// jackknife acceleration a = Σ(xᵢ − x̄)³ / (6 (Σ(xᵢ − x̄)²)^{3/2}) (Efron
+// and Tibshirani's jackknife estimate of a, written out for the mean,
+// whose leave-one-out estimates are x̄ − (xᵢ − x̄)/(n − 1)).
 //
 // Means returns an error for an invalid Level or Resamples, or an
 // infinite value (only NaN marks a missing one). It panics if the rows
@@ -104,6 +105,11 @@ func (b Bootstrap) Means(x [][]float64) ([]Interval, error) {
 	}
 	if len(x) == 0 {
 		return nil, nil
+	}
+	for _, xm := range x {
+		if len(xm) != len(x[0]) {
+			panic("stats: Bootstrap.Means: rows differ in length")
+		}
 	}
 	if err := checkFinite(x); err != nil {
 		return nil, fmt.Errorf("stats: bootstrap: %w", err)

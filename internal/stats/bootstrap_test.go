@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -51,7 +52,8 @@ func TestBootstrapScipy(t *testing.T) {
 // the 5⁵ = 3125 ordered resamples with probability 1/3125: the percentile
 // bounds are its α/2 and 1 − α/2 quantiles, and the BCa bounds its
 // quantiles at levels computed here from that distribution (z0) and from
-// the leave-one-out means (a, Efron 1987, eq. 6.6). A bound drawn from B
+// the leave-one-out means (a, by the jackknife formula of Efron and
+// Tibshirani 1993, ch. 14). A bound drawn from B
 // resamples must lie between the ideal quantiles at levels q ± 4√(q(1 −
 // q)/B).
 func TestBootstrapExhaustive(t *testing.T) {
@@ -80,17 +82,21 @@ func TestBootstrapExhaustive(t *testing.T) {
 		}
 	}
 	z0 := normalQuantile(below / float64(len(means)))
-	var num, den float64
+	loo := make([]float64, n) // the leave-one-out means
 	for i := range x {
-		var s float64
 		for j, v := range x {
 			if j != i {
-				s += v
+				loo[i] += v / float64(n-1)
 			}
 		}
-		d := theta - s/float64(n-1) // mean of the leave-one-out means minus the i-th
-		num += d * d * d
-		den += d * d
+	}
+	var jack, num, den float64
+	for _, l := range loo {
+		jack += l / float64(n)
+	}
+	for _, l := range loo {
+		num += (jack - l) * (jack - l) * (jack - l)
+		den += (jack - l) * (jack - l)
 	}
 	a := num / (6 * math.Pow(den, 1.5))
 	bcaLevel := func(q float64) float64 {
@@ -214,6 +220,25 @@ func TestBootstrapEdges(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "stats: ") {
 			t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestRaggedPanics: rows of different lengths are a programmer's error.
+func TestRaggedPanics(t *testing.T) {
+	ragged := [][]float64{{1, 2, 3}, {1, 2}}
+	for name, f := range map[string]func(){
+		"Means":    func() { Bootstrap{}.Means(ragged) },
+		"Compare":  func() { Compare(ragged, 0.05) },
+		"Wilcoxon": func() { Wilcoxon(ragged[0], ragged[1]) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "differ in length") {
+					t.Errorf("%s of ragged rows: recovered %v, want a panic saying the rows differ in length", name, r)
+				}
+			}()
+			f()
+		}()
 	}
 }
 

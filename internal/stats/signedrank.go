@@ -15,7 +15,7 @@ const ExactMax = 50
 
 // SignedRank is the result of Wilcoxon's signed-rank test of paired
 // observations x, y (Wilcoxon 1945, "Individual comparisons by ranking
-// methods", Biometrics Bulletin 1(6), test (b) for paired comparisons).
+// methods", Biometrics Bulletin 1(6), the test for paired comparisons).
 type SignedRank struct {
 	// N is the number of pairs with a non-zero difference d = x − y:
 	// the ranks' count. Zero differences are dropped before ranking
@@ -89,15 +89,8 @@ func Wilcoxon(x, y []float64) SignedRank {
 		d = append(d, di)
 	}
 	r.MedianDiff = median(d)
-	nz := d[:0:0]
-	for _, di := range d {
-		if di == 0 {
-			r.Zeros++
-			continue
-		}
-		nz = append(nz, di)
-	}
-	r.N = len(nz)
+	nz := slices.DeleteFunc(d, func(v float64) bool { return v == 0 })
+	r.N, r.Zeros = len(nz), len(d)-len(nz)
 	if r.N == 0 {
 		r.P, r.RankBiserial = math.NaN(), math.NaN()
 		return r

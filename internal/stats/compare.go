@@ -51,13 +51,20 @@ type Pair struct {
 // being better (negate a score where lower is better, such as a deletion
 // AUC). Each pair is tested with Wilcoxon over the columns both rows
 // have, and the m(m−1)/2 p-values are adjusted together by Holm, so that
-// every "A is better than B" the comparison makes holds at family-wise
-// error rate alpha (0.05 is usual).
+// the probability of calling any pair of equivalent methods different is
+// at most alpha (0.05 is usual), however many methods there are. The
+// direction of a difference is that of the rank sums.
 //
 // A statement such as "A is more faithful than B on this data" should be
 // made only for a Pair whose Better is A; otherwise the data cannot tell
 // A and B apart (at this alpha, with this many images), which is not the
 // same as their being equal.
+//
+// The signed-rank test asks whether A − B leans to one side of zero in
+// rank, not whether the mean difference is zero: a method that loses a
+// little on most images and wins a lot on a few can have the higher mean
+// and still be significantly worse. Order follows the means; Best and
+// Top follow the tests.
 //
 // Compare returns an error for alpha outside (0, 1) or an infinite score.
 // It panics if the rows differ in length.

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/mavis-xai/mavis/internal/order"
 )
 
 // Writing the weights file's JSON (header, spec, classes, preprocess) by
@@ -123,7 +125,7 @@ func marshalStringMap(m map[string]string) []byte {
 // sortedStrings returns s sorted.
 func sortedStrings(s []string) []string {
 	out := make([]string, len(s))
-	for k, i := range SortedIndex(len(s), func(a, b int32) int {
+	for k, i := range order.Index(len(s), func(a, b int32) int {
 		switch {
 		case s[a] < s[b]:
 			return -1

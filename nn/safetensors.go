@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/mavis-xai/mavis/internal/order"
 )
 
 // The safetensors container (https://github.com/huggingface/safetensors):
@@ -223,7 +225,7 @@ func parseSTTensor(name string, v any) (stTensor, error) {
 func (h *stHeader) checkLayout() error {
 	ts := h.Tensors
 	h.Tensors = make([]stTensor, len(ts))
-	for k, i := range SortedIndex(len(ts), func(a, b int32) int {
+	for k, i := range order.Index(len(ts), func(a, b int32) int {
 		if c := cmp.Compare(ts[a].Begin, ts[b].Begin); c != 0 {
 			return c
 		}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mavis-xai/mavis/internal/order"
 )
 
 // The weights file is a safetensors file (safetensors.go) that carries the
@@ -123,7 +125,7 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 			names = append(names, name)
 		}
 		unknown := make([]string, len(names))
-		for k, i := range SortedIndex(len(names), func(a, b int32) int { return strings.Compare(names[a], names[b]) }) {
+		for k, i := range order.Index(len(names), func(a, b int32) int { return strings.Compare(names[a], names[b]) }) {
 			unknown[k] = names[i]
 		}
 		return nil, errorf("nn: weights: %d tensors are not parameters of architecture %q: %s", len(unknown), m.Spec.Name, nameList(unknown))

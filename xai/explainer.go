@@ -1,6 +1,7 @@
 package xai
 
 import (
+	"github.com/mavis-xai/mavis/internal/order"
 	"github.com/mavis-xai/mavis/nn"
 )
 
@@ -88,7 +89,7 @@ func (ex *Explainer) Predict(x *nn.Tensor) (Prediction, error) {
 
 // TopK returns the indices of the k largest probabilities, largest first.
 func (p Prediction) TopK(k int) []int {
-	idx := nn.SortedIndex(len(p.Probs), func(a, b int32) int {
+	idx := order.Index(len(p.Probs), func(a, b int32) int {
 		switch {
 		case p.Probs[a] > p.Probs[b]:
 			return -1

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 
+	"github.com/mavis-xai/mavis/internal/order"
 	"github.com/mavis-xai/mavis/nn"
 )
 
@@ -290,7 +291,7 @@ func Gini(v []float32) float64 {
 		return 0
 	}
 	var g float64
-	for k, i := range nn.SortedIndex(n, func(a, b int32) int { return cmp.Compare(c(a), c(b)) }) {
+	for k, i := range order.Index(n, func(a, b int32) int { return cmp.Compare(c(a), c(b)) }) {
 		// k is 0-based: (n − (k+1) + ½) = n − k − ½
 		g += c(i) / sum * (float64(n-k) - 0.5)
 	}

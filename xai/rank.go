@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/internal/order"
 )
 
 // GapThreshold is the relative completeness gap |Σ attributions −
@@ -114,7 +114,7 @@ func percent(v float64) string {
 // method is trusted.
 func Rank(scores []MethodScore) Ranking {
 	r := Ranking{Scores: make([]MethodScore, len(scores))}
-	for k, i := range nn.SortedIndex(len(scores), func(a, b int32) int {
+	for k, i := range order.Index(len(scores), func(a, b int32) int {
 		return cmp.Compare(nanLow(scores[b].Faithfulness), nanLow(scores[a].Faithfulness))
 	}) {
 		r.Scores[k] = scores[i]

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/mavis-xai/mavis/internal/order"
 	"github.com/mavis-xai/mavis/nn"
 )
 
@@ -252,7 +253,7 @@ func Spearman(a, b []float64) float64 {
 // ranks returns the 1-based ranks of v, ascending, ties averaged.
 func ranks(v []float64) []float64 {
 	key := func(i int32) float64 { return nanLow(v[i]) }
-	idx := nn.SortedIndex(len(v), func(i, j int32) int { return cmp.Compare(key(i), key(j)) })
+	idx := order.Index(len(v), func(i, j int32) int { return cmp.Compare(key(i), key(j)) })
 	r := make([]float64, len(v))
 	for s := 0; s < len(idx); {
 		e := s + 1

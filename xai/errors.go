@@ -1,10 +1,10 @@
 package xai
 
-import "github.com/mavis-xai/mavis/nn"
+import "github.com/mavis-xai/mavis/internal/printf"
 
-// errorf and sprintf format like fmt.Errorf and fmt.Sprintf without linking
-// package fmt into the browser's worker; nn.Errorf documents the verbs and
-// types they support (nn/errors_test.go holds them to fmt).
-func errorf(format string, args ...any) error { return nn.Errorf(format, args...) }
+// errorf and sprintf are fmt.Errorf and fmt.Sprintf without linking package
+// fmt into the browser's worker; internal/printf documents the verbs and
+// types they support (and holds them to fmt).
+func errorf(format string, args ...any) error { return printf.Errorf(format, args...) }
 
-func sprintf(format string, args ...any) string { return nn.Sprintf(format, args...) }
+func sprintf(format string, args ...any) string { return printf.Sprintf(format, args...) }

@@ -1,4 +1,4 @@
-package nn
+package printf
 
 import (
 	"errors"
@@ -8,10 +8,27 @@ import (
 	"testing"
 )
 
-// TestErrorfMatchesFmt holds errorf and sprintf to package fmt, the
+// shape is a Stringer on a pointer (a nil one panics in String, as
+// *nn.Tensor's does); activation and padding are Stringers on integers,
+// as nn's enums are.
+type shape struct{ dims [4]int }
+
+func (s *shape) String() string {
+	return fmt.Sprintf("%dx%dx%dx%d", s.dims[0], s.dims[1], s.dims[2], s.dims[3])
+}
+
+type activation int
+
+func (a activation) String() string { return [...]string{"linear", "relu"}[a] }
+
+type padding int
+
+func (p padding) String() string { return [...]string{"valid", "same"}[p] }
+
+// TestErrorfMatchesFmt holds Errorf and Sprintf to package fmt, the
 // independent truth, on every verb, flag and type they document.
 func TestErrorfMatchesFmt(t *testing.T) {
-	tens := NewTensor(1, 2, 3, 4)
+	tens := &shape{[4]int{1, 2, 3, 4}}
 	for _, tt := range []struct {
 		format string
 		args   []any
@@ -33,23 +50,23 @@ func TestErrorfMatchesFmt(t *testing.T) {
 		{"%v %v", []any{[2]int{1, 2}, [4]int{1, 2, 3, 4}}},
 		{"%v %q %s", []any{[]float64{0.5, 1e-7}, []string{"a", "b"}, []string{"c"}}},
 		{"%v %v", []any{nil, error(nil)}},
-		{"%v %s", []any{ReLU, Same}},
-		{"%v %s", []any{(*Tensor)(nil), (*Tensor)(nil)}},
+		{"%v %s", []any{activation(1), padding(1)}},
+		{"%v %s", []any{(*shape)(nil), (*shape)(nil)}},
 		{"trailing %", nil},
 		{"missing %d %s", []any{1}},
 	} {
 		want := fmt.Sprintf(tt.format, tt.args...)
-		if got := sprintf(tt.format, tt.args...); got != want {
-			t.Errorf("sprintf(%q): got %q, want %q", tt.format, got, want)
+		if got := Sprintf(tt.format, tt.args...); got != want {
+			t.Errorf("Sprintf(%q): got %q, want %q", tt.format, got, want)
 		}
-		if got := errorf(tt.format, tt.args...).Error(); got != want {
-			t.Errorf("errorf(%q): got %q, want %q", tt.format, got, want)
+		if got := Errorf(tt.format, tt.args...).Error(); got != want {
+			t.Errorf("Errorf(%q): got %q, want %q", tt.format, got, want)
 		}
 	}
 }
 
 func TestErrorfWraps(t *testing.T) {
-	err := errorf("nn: reading %d bytes: %w", 8, io.ErrUnexpectedEOF)
+	err := Errorf("nn: reading %d bytes: %w", 8, io.ErrUnexpectedEOF)
 	want := fmt.Errorf("nn: reading %d bytes: %w", 8, io.ErrUnexpectedEOF)
 	if err.Error() != want.Error() {
 		t.Errorf("got %q, want %q", err, want)
@@ -57,7 +74,7 @@ func TestErrorfWraps(t *testing.T) {
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("errors.Is(%v, io.ErrUnexpectedEOF) = false", err)
 	}
-	if errors.Unwrap(errorf("nn: %v", io.EOF)) != nil {
+	if errors.Unwrap(Errorf("nn: %v", io.EOF)) != nil {
 		t.Errorf("a %%v directive wrapped its error; only %%w should")
 	}
 }

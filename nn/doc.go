@@ -81,9 +81,9 @@
 // The browser's worker links everything it reaches in nn, so nn uses
 // neither fmt nor encoding/json (together about 340 KB of gzipped wasm):
 // messages are formatted by internal/printf (fmt's output for the verbs
-// used), the weights file's JSON is parsed by a small strict decoder
-// (json.go, json_decode.go) and written by hand (json_encode.go), each held
-// to the standard package by tests and fuzzing. Sorts go through one
+// used), the weights file's JSON is parsed by internal/jsonv, a small
+// strict decoder, into nn's structs (json_decode.go) and written by hand
+// (json_encode.go), each held to the standard package by tests and fuzzing. Sorts go through one
 // []int32 index sort (internal/order). Keep it so: wasm/worker's TestWorkerSize
 // fails when fmt or encoding/json is linked or the worker outgrows its
 // budget, and scripts/wasmsize shows what is linked.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mavis-xai/mavis/internal/jsonv"
 	"github.com/mavis-xai/mavis/internal/order"
 )
 
@@ -104,11 +105,11 @@ func readSTHeader(r io.ReaderAt, size int64) (*stHeader, error) {
 // parseSTHeader decodes the JSON header, refusing duplicate keys, unknown
 // fields and bad values.
 func parseSTHeader(buf []byte) (*stHeader, error) {
-	v, n, err := parseJSONPrefix(buf)
+	v, n, err := jsonv.ParsePrefix(buf)
 	if err != nil {
 		return nil, errorf("nn: weights: bad header JSON: %v", err)
 	}
-	o, ok := v.(jsonObject)
+	o, ok := v.(jsonv.Object)
 	if !ok {
 		return nil, errorf("nn: weights: header is not a JSON object")
 	}
@@ -121,7 +122,7 @@ func parseSTHeader(buf []byte) (*stHeader, error) {
 		}
 		seen[name] = true
 		if name == "__metadata__" {
-			if h.Meta, err = jsonStringMap(m.Value, "__metadata__"); err != nil || h.Meta == nil {
+			if h.Meta, err = jsonv.StringMap(m.Value, "__metadata__"); err != nil || h.Meta == nil {
 				return nil, errorf("nn: weights: __metadata__ is not a map of strings: %v", err)
 			}
 			continue
@@ -150,10 +151,10 @@ func parseSTTensor(name string, v any) (stTensor, error) {
 	var e stEntry
 	floats := func(v any, what string) ([]float64, error) {
 		s := []float64{}
-		err := jsonArray(v, what, func(_ int, x any) error {
+		err := jsonv.Array(v, what, func(_ int, x any) error {
 			f, ok := x.(float64)
 			if !ok {
-				return errorf("%s has %s, want numbers", what, jsonKind(x))
+				return errorf("%s has %s, want numbers", what, jsonv.Kind(x))
 			}
 			s = append(s, f)
 			return nil
@@ -163,16 +164,16 @@ func parseSTTensor(name string, v any) (stTensor, error) {
 		}
 		return s, err
 	}
-	err := jsonFields(v, "the entry", func(k string, x any) (err error) {
+	err := jsonv.Fields(v, "the entry", func(k string, x any) (err error) {
 		switch k {
 		case "dtype":
-			e.DType, err = jsonString(x, k)
+			e.DType, err = jsonv.String(x, k)
 		case "shape":
 			e.Shape, err = floats(x, k)
 		case "data_offsets":
 			e.Offsets, err = floats(x, k)
 		default:
-			return errUnknownField
+			return jsonv.ErrUnknownField
 		}
 		return err
 	})
@@ -299,14 +300,14 @@ func writeST(w io.Writer, meta map[string]string, tensors []stOut) error {
 	var hdr bytes.Buffer
 	hdr.WriteByte('{')
 	hdr.WriteString(`"__metadata__":`)
-	hdr.Write(marshalStringMap(meta)) // keys sorted: deterministic output
+	hdr.Write(jsonv.MarshalStringMap(meta)) // keys sorted: deterministic output
 	var off int64
 	for _, t := range tensors {
 		if strings.TrimSpace(t.Name) == "" || t.Name == "__metadata__" {
 			return errorf("nn: weights: bad tensor name %q", t.Name)
 		}
-		name := appendJSONString(nil, t.Name)
-		shape := appendJSONInts(nil, t.Shape)
+		name := jsonv.AppendString(nil, t.Name)
+		shape := jsonv.AppendInts(nil, t.Shape)
 		if t.Shape == nil {
 			shape = []byte("[]")
 		}

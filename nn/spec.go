@@ -2,6 +2,8 @@ package nn
 
 import (
 	"strings"
+
+	"github.com/mavis-xai/mavis/internal/jsonv"
 )
 
 // Spec describes a sequential model: its input and one entry per layer,
@@ -66,7 +68,7 @@ type LayerConfig struct {
 
 // ParseSpec reads a Spec from JSON, refusing unknown keys.
 func ParseSpec(data []byte) (Spec, error) {
-	v, err := parseJSON(data)
+	v, err := jsonv.Parse(data)
 	if err == nil {
 		var s Spec
 		if s, err = decodeSpec(v); err == nil {

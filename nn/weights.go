@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mavis-xai/mavis/internal/jsonv"
 	"github.com/mavis-xai/mavis/internal/order"
 )
 
@@ -172,7 +173,7 @@ func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 	}
 	units := m.Shapes[len(m.Shapes)-1][2]
 	if c, ok := meta["classes"]; ok {
-		v, err := parseJSON([]byte(c))
+		v, err := jsonv.Parse([]byte(c))
 		if err == nil {
 			m.Classes, err = decodeClasses(v)
 		}
@@ -189,7 +190,7 @@ func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 		}
 	}
 	if p, ok := meta["preprocess"]; ok {
-		v, err := parseJSON([]byte(p))
+		v, err := jsonv.Parse([]byte(p))
 		var pp Preprocess
 		if err == nil {
 			pp, err = decodePreprocess(v)

@@ -1,56 +1,37 @@
-package nn
+package jsonv
 
 import (
 	"errors"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/mavis-xai/mavis/internal/printf"
 )
 
-// A small strict JSON decoder (RFC 8259) for the load path: the
-// safetensors header, the architecture spec and the metadata. The browser's
-// worker links everything nn.Decode reaches, and encoding/json (with fmt and
-// reflect) would cost it about 340 KB of gzipped wasm; this file and
-// json_decode.go do the same job in a few KB. Writing stays with
-// encoding/json (Encode, Save: native tools only).
-//
-// parseJSON accepts exactly what encoding/json accepts and decodes to the
-// same values as json.Unmarshal into an `any` (json_test.go and FuzzJSON
-// hold it to that), except that
-//
-//   - objects keep their members in order, duplicates included, as
-//     jsonObject (json.Unmarshal keeps the last of duplicate keys);
-//   - nesting is limited to maxJSONDepth levels (encoding/json: 10000).
-//
-// Values are nil, bool, float64, string, []any and jsonObject. Numbers
-// outside float64's range are refused, as json.Unmarshal does. Strings are
-// decoded as encoding/json does: invalid UTF-8 and unpaired surrogates
-// become U+FFFD. Error texts carry no package prefix (every caller adds its
-// own context) and give the byte offset.
+// MaxDepth bounds the nesting of arrays and objects.
+const MaxDepth = 256
 
-// maxJSONDepth bounds the nesting of arrays and objects.
-const maxJSONDepth = 256
+// Object is a JSON object's members in order.
+type Object []Member
 
-// jsonObject is a JSON object's members in order.
-type jsonObject []jsonMember
-
-// jsonMember is one member of a JSON object.
-type jsonMember struct {
+// Member is one member of a JSON object.
+type Member struct {
 	Key   string
 	Value any
 }
 
-// errJSONDepth is returned for input nested more than maxJSONDepth deep.
-var errJSONDepth = errors.New("nested too deeply")
+// ErrDepth is returned for input nested more than MaxDepth deep.
+var ErrDepth = errors.New("nested too deeply")
 
-// parseJSON decodes data, one JSON value with optional white space around
+// Parse decodes data, one JSON value with optional white space around
 // it.
-func parseJSON(data []byte) (any, error) {
-	v, n, err := parseJSONPrefix(data)
+func Parse(data []byte) (any, error) {
+	v, n, err := ParsePrefix(data)
 	if err != nil {
 		return nil, err
 	}
-	p := jsonParser{data: data, i: n}
+	p := parser{data: data, i: n}
 	p.space()
 	if p.i < len(data) {
 		return nil, p.errorf("invalid character %s after the top-level value", p.i)
@@ -58,10 +39,10 @@ func parseJSON(data []byte) (any, error) {
 	return v, nil
 }
 
-// parseJSONPrefix decodes the JSON value at the start of data (after
+// ParsePrefix decodes the JSON value at the start of data (after
 // optional white space) and returns it with the offset just past it.
-func parseJSONPrefix(data []byte) (any, int, error) {
-	p := jsonParser{data: data}
+func ParsePrefix(data []byte) (any, int, error) {
+	p := parser{data: data}
 	p.space()
 	v, err := p.value()
 	if err != nil {
@@ -70,8 +51,8 @@ func parseJSONPrefix(data []byte) (any, int, error) {
 	return v, p.i, nil
 }
 
-// jsonParser is a recursive-descent parser over data.
-type jsonParser struct {
+// parser is a recursive-descent parser over data.
+type parser struct {
 	data  []byte
 	i     int // the next byte
 	depth int
@@ -79,7 +60,7 @@ type jsonParser struct {
 
 // errorf reports a syntax error; %s in format is the quoted character at
 // offset at (or "end of input").
-func (p *jsonParser) errorf(format string, at int) error {
+func (p *parser) errorf(format string, at int) error {
 	c := "end of input"
 	if at < len(p.data) {
 		c = strconv.QuoteRune(rune(p.data[at]))
@@ -87,10 +68,10 @@ func (p *jsonParser) errorf(format string, at int) error {
 			c = "byte 0x" + strconv.FormatUint(uint64(p.data[at]), 16)
 		}
 	}
-	return errorf(format+" at byte %d", c, at)
+	return printf.Errorf(format+" at byte %d", c, at)
 }
 
-func (p *jsonParser) space() {
+func (p *parser) space() {
 	for p.i < len(p.data) {
 		switch p.data[p.i] {
 		case ' ', '\t', '\n', '\r':
@@ -102,7 +83,7 @@ func (p *jsonParser) space() {
 }
 
 // value parses one value; white space before it is already skipped.
-func (p *jsonParser) value() (any, error) {
+func (p *parser) value() (any, error) {
 	if p.i >= len(p.data) {
 		return nil, p.errorf("unexpected %s looking for a value", p.i)
 	}
@@ -125,7 +106,7 @@ func (p *jsonParser) value() (any, error) {
 	return nil, p.errorf("invalid character %s looking for a value", p.i)
 }
 
-func (p *jsonParser) literal(word string) error {
+func (p *parser) literal(word string) error {
 	for k := 0; k < len(word); k++ {
 		if p.i >= len(p.data) || p.data[p.i] != word[k] {
 			return p.errorf("invalid character %s in literal "+word, p.i)
@@ -135,20 +116,20 @@ func (p *jsonParser) literal(word string) error {
 	return nil
 }
 
-func (p *jsonParser) enter() error {
+func (p *parser) enter() error {
 	p.depth++
-	if p.depth > maxJSONDepth {
-		return errorf("%w: over %d levels at byte %d", errJSONDepth, maxJSONDepth, p.i)
+	if p.depth > MaxDepth {
+		return printf.Errorf("%w: over %d levels at byte %d", ErrDepth, MaxDepth, p.i)
 	}
 	return nil
 }
 
-func (p *jsonParser) object() (any, error) {
+func (p *parser) object() (any, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
 	p.i++ // {
-	o := jsonObject{}
+	o := Object{}
 	p.space()
 	if p.i < len(p.data) && p.data[p.i] == '}' {
 		p.i++
@@ -173,7 +154,7 @@ func (p *jsonParser) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		o = append(o, jsonMember{k, v})
+		o = append(o, Member{k, v})
 		p.space()
 		if p.i < len(p.data) && p.data[p.i] == ',' {
 			p.i++
@@ -189,7 +170,7 @@ func (p *jsonParser) object() (any, error) {
 	}
 }
 
-func (p *jsonParser) array() (any, error) {
+func (p *parser) array() (any, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
@@ -223,7 +204,7 @@ func (p *jsonParser) array() (any, error) {
 }
 
 // number parses -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? as a float64.
-func (p *jsonParser) number() (any, error) {
+func (p *parser) number() (any, error) {
 	start := p.i
 	if p.data[p.i] == '-' {
 		p.i++
@@ -260,13 +241,13 @@ func (p *jsonParser) number() (any, error) {
 	s := string(p.data[start:p.i])
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return nil, errorf("number %s out of range at byte %d", s, start)
+		return nil, printf.Errorf("number %s out of range at byte %d", s, start)
 	}
 	return f, nil
 }
 
 // string parses a quoted string as encoding/json does.
-func (p *jsonParser) string() (string, error) {
+func (p *parser) string() (string, error) {
 	start := p.i
 	p.i++ // "
 	// Fast path: no escapes and plain ASCII.
@@ -305,11 +286,11 @@ func (p *jsonParser) string() (string, error) {
 			p.i += n
 		}
 	}
-	return "", errorf("unterminated string starting at byte %d", start)
+	return "", printf.Errorf("unterminated string starting at byte %d", start)
 }
 
 // escape decodes the escape sequence at p.i (a backslash).
-func (p *jsonParser) escape() (rune, error) {
+func (p *parser) escape() (rune, error) {
 	if p.i+1 >= len(p.data) {
 		return 0, p.errorf("unexpected %s in an escape", len(p.data))
 	}
@@ -356,7 +337,7 @@ func (p *jsonParser) escape() (rune, error) {
 	return 0, p.errorf("invalid character %s in an escape", p.i-1)
 }
 
-func (p *jsonParser) hex4() (rune, error) {
+func (p *parser) hex4() (rune, error) {
 	var r rune
 	for k := 0; k < 4; k++ {
 		if p.i >= len(p.data) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/imagefile"
+	"github.com/mavis-xai/mavis/nn/npy"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -179,7 +180,7 @@ func (j *job) explain(path, dir string, bar *progress) error {
 	}
 	id, name := j.className(c)
 	rep.Target = target{Kind: j.kind.String(), Class: c, ClassID: id, ClassName: name, Predicted: j.class < 0}
-	if err := nn.WriteNpy(filepath.Join(dir, "probs.npy"), []int{len(pred.Probs)}, f32(pred.Probs)); err != nil {
+	if err := npy.Write(filepath.Join(dir, "probs.npy"), []int{len(pred.Probs)}, f32(pred.Probs)); err != nil {
 		return err
 	}
 	orig := xai.InputImage(x, j.m.Preprocess)
@@ -218,11 +219,11 @@ func (j *job) method(method string, x *nn.Tensor, t xai.Target, orig *image.RGBA
 		return nil, err
 	}
 	rep.Target.Score = r.Score
-	if err := nn.WriteNpy(filepath.Join(dir, method+".npy"), r.Map.Shape(), r.Map.Data); err != nil {
+	if err := npy.Write(filepath.Join(dir, method+".npy"), r.Map.Shape(), r.Map.Data); err != nil {
 		return nil, err
 	}
 	for _, e := range r.Extras {
-		if err := nn.WriteNpy(filepath.Join(dir, method+"_"+e.Name+".npy"), e.Shape, e.Data); err != nil {
+		if err := npy.Write(filepath.Join(dir, method+"_"+e.Name+".npy"), e.Shape, e.Data); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/npy"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -122,7 +123,7 @@ func TestExplainWritesLibraryMaps(t *testing.T) {
 		{"ig.npy", []int{8, 8, 3}, ig.Map.Data},
 		{"smoothgrad_grad.npy", []int{8, 8, 3}, sg.Grad.Data},
 	} {
-		shape, data, err := nn.ReadNpy(filepath.Join(got, tt.file))
+		shape, data, err := npy.Read(filepath.Join(got, tt.file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,7 +247,7 @@ func TestExplainEveryMethod(t *testing.T) {
 	var help bytes.Buffer
 	run([]string{"-help"}, &stdout, &help)
 	for _, meth := range xai.Methods() {
-		shape, got, err := nn.ReadNpy(filepath.Join(out, "a", meth.Name+".npy"))
+		shape, got, err := npy.Read(filepath.Join(out, "a", meth.Name+".npy"))
 		if err != nil {
 			t.Errorf("%s: %v", meth.Name, err)
 			continue

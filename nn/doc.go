@@ -39,10 +39,9 @@
 // JSON), "classes" and "preprocess". Save writes atomically; Load, Decode
 // and ReadModel validate the header before allocating and name the tensor
 // and the numbers in every error. The functions that take a path (Save,
-// SaveWith, Load, ReadNpy, WriteNpy; weights_file.go, npy_file.go, npz.go)
-// are native only: in a js/wasm build nn imports neither os nor time, which
-// would reach the browser's syscall/js there; the browser has bytes (Decode,
-// DecodeNpy).
+// SaveWith, Load; weights_file.go) are native only: in a js/wasm build nn
+// imports neither os nor time, which would reach the browser's syscall/js
+// there; the browser has bytes (Decode).
 //
 // nn/imagefile decodes PNG, JPEG, GIF, WebP and BMP files after checking
 // the header against a pixel cap (apart from nn, so that the browser worker,
@@ -51,10 +50,10 @@
 // RGB or ITU-R 601 grey, alpha composited over white, 0..255 or 0..1)
 // (image.go, image_preprocess.go).
 //
-// ReadNpy, WriteNpy, ReadNpz and WriteNpz exchange float32 arrays with
-// numpy (npy.go, npz.go); explain/numpy converts to gorgonia's Dense for
-// the native tools, outside nn so that nothing the browser loads links
-// gorgonia.
+// nn/npy exchanges float32 arrays with numpy (.npy and .npz files) for the
+// native tools and the tests; the browser does not load it. explain/numpy
+// converts to gorgonia's Dense for the native tools, outside nn so that
+// nothing the browser loads links gorgonia.
 //
 // # Incremental passes
 //

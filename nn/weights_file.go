@@ -4,10 +4,10 @@ package nn
 
 import (
 	"bytes"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/mavis-xai/mavis/internal/atomicfile"
 )
 
 // The functions that take a path live here, outside the js/wasm build: the
@@ -31,10 +31,10 @@ func SaveWith(path string, m *Model, meta map[string]string) error {
 	if err := EncodeWith(&buf, m, meta); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(buf.Bytes())
-		return err
-	})
+	if err := atomicfile.Write(path, buf.Bytes()); err != nil {
+		return errorf("nn: %v", err)
+	}
+	return nil
 }
 
 // Load reads a weights file and returns the model it describes.
@@ -53,49 +53,4 @@ func Load(path string) (*Model, error) {
 		return nil, errorf("nn: weights: %s: %s", path, strings.TrimPrefix(err.Error(), "nn: weights: "))
 	}
 	return m, nil
-}
-
-// writeFileAtomic writes a file through a temporary file in the same
-// directory, syncs it and renames it over path. On any failure the
-// temporary file is removed and an existing file at path is left unchanged.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return errorf("nn: writing %s: %v", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = write(f); err != nil {
-		if !strings.HasPrefix(err.Error(), "nn: ") {
-			err = errorf("nn: writing %s: %v", path, err)
-		}
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return errorf("nn: writing %s: %v", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return errorf("nn: writing %s: %v", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return errorf("nn: writing %s: %v", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return errorf("nn: writing %s: %v", path, err)
-	}
-	// Make the rename itself durable where the platform allows it.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

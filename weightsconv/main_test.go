@@ -13,6 +13,7 @@ import (
 
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/imagefile"
+	"github.com/mavis-xai/mavis/nn/npy"
 )
 
 func sharedDir(t testing.TB) string {
@@ -79,7 +80,7 @@ func TestMavis(t *testing.T) {
 			t.Fatal(err)
 		}
 		probs := m.Forward(x).Data
-		_, want, err := nn.ReadNpy(filepath.Join(filepath.Dir(path), "probs.npy"))
+		_, want, err := npy.Read(filepath.Join(filepath.Dir(path), "probs.npy"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +98,7 @@ func TestMavis(t *testing.T) {
 			t.Errorf("%s: probs %v, want %v (max_abs %.3g, argmax %d want %d)", name, probs, want, maxAbs, best, wantBest)
 		}
 	}
-	arrays, err := nn.ReadNpz(npz)
+	arrays, err := npy.ReadNpz(npz)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/npy"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -188,7 +189,7 @@ func (f *fixture) limit(kind, metric string) float64 {
 func (f *fixture) check(kind, file string, got []float32) []float32 {
 	t := f.t
 	t.Helper()
-	_, ref, err := nn.ReadNpy(filepath.Join(f.dir, file+".npy"))
+	_, ref, err := npy.Read(filepath.Join(f.dir, file+".npy"))
 	if err != nil {
 		t.Fatal(err)
 	}

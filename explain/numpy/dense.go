@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/npy"
 	"gorgonia.org/tensor"
 )
 
@@ -19,7 +20,7 @@ func ToDense(t *nn.Tensor) *tensor.Dense {
 }
 
 // FromDense copies a float32 or float64 *tensor.Dense into a new Tensor,
-// arranging its shape as nn.NpyTensor does (a vector becomes 1x1x1xC, an
+// arranging its shape as npy.AsTensor does (a vector becomes 1x1x1xC, an
 // (H, W) grid 1xHxWx1, (H, W, C) 1xHxWxC). Views and transposes are
 // materialized first; other dtypes, masked and column-major tensors are
 // errors.
@@ -64,5 +65,5 @@ func FromDense(d *tensor.Dense) (*nn.Tensor, error) {
 	default:
 		return nil, fmt.Errorf("numpy: dtype %v not supported (float32, float64)", d.Dtype())
 	}
-	return nn.NpyTensor(shape, data)
+	return npy.AsTensor(shape, data)
 }

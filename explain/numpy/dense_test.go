@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/npy"
 	"gorgonia.org/tensor"
 )
 
@@ -28,7 +29,7 @@ func TestNpyGorgoniaInterop(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	shape, got, err := nn.ReadNpy(path)
+	shape, got, err := npy.Read(path)
 	if err != nil {
 		t.Fatalf("reading gorgonia's file: %v", err)
 	}
@@ -36,7 +37,7 @@ func TestNpyGorgoniaInterop(t *testing.T) {
 		t.Errorf("gorgonia -> ours: got %v %v, want [2 3] %v", shape, got, data)
 	}
 	// We write, gorgonia reads.
-	if err := nn.WriteNpy(path, []int{3, 2}, data); err != nil {
+	if err := npy.Write(path, []int{3, 2}, data); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(path)

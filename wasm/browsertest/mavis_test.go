@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/npy"
 	"github.com/mavis-xai/mavis/weightsconv/keras"
 )
 
@@ -201,7 +202,7 @@ func compareMAVIS(t *testing.T, name, target, dir string, class int, r pageResul
 
 func readNpy(t *testing.T, dir, file string) []float64 {
 	t.Helper()
-	_, data, err := nn.ReadNpy(filepath.Join(dir, file))
+	_, data, err := npy.Read(filepath.Join(dir, file))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/imagefile"
+	"github.com/mavis-xai/mavis/nn/npy"
 )
 
 // sharedDir finds ../shared beside the repository root.
@@ -60,7 +61,7 @@ func TestMavis(t *testing.T) {
 			t.Fatal(err)
 		}
 		probs := m.Forward(x).Data
-		_, want, err := nn.ReadNpy(filepath.Join(filepath.Dir(img), "probs.npy"))
+		_, want, err := npy.Read(filepath.Join(filepath.Dir(img), "probs.npy"))
 		if err != nil {
 			t.Fatal(err)
 		}

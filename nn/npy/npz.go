@@ -1,6 +1,6 @@
 //go:build !js
 
-package nn
+package npy
 
 import (
 	"archive/zip"
@@ -8,22 +8,24 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/mavis-xai/mavis/internal/atomicfile"
 )
 
-// NpyArray is one named array of an .npz archive.
-type NpyArray struct {
+// Array is one named array of an .npz archive.
+type Array struct {
 	Name  string // the archive member without ".npy"
 	Shape []int
 	Data  []float32
 }
 
-// maxNpzMembers bounds the number of arrays in an archive we read.
-const maxNpzMembers = 1 << 16
+// maxMembers bounds the number of arrays in an archive we read.
+const maxMembers = 1 << 16
 
 // WriteNpz writes arrays as an uncompressed .npz archive (a zip of
 // "<name>.npy" members, as numpy.savez writes), atomically, in the given
 // order. Names must be non-empty and unique.
-func WriteNpz(path string, arrays []NpyArray) error {
+func WriteNpz(path string, arrays []Array) error {
 	seen := make(map[string]bool, len(arrays))
 	for _, a := range arrays {
 		if a.Name == "" {
@@ -34,43 +36,46 @@ func WriteNpz(path string, arrays []NpyArray) error {
 		}
 		seen[a.Name] = true
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
-		zw := zip.NewWriter(w)
-		var buf bytes.Buffer
-		for _, a := range arrays {
-			buf.Reset()
-			if err := EncodeNpy(&buf, a.Shape, a.Data); err != nil {
-				return fmt.Errorf("nn: npz: array %q: %s", a.Name, strings.TrimPrefix(err.Error(), "nn: npy: "))
-			}
-			fw, err := zw.CreateHeader(&zip.FileHeader{Name: a.Name + ".npy", Method: zip.Store})
-			if err != nil {
-				return fmt.Errorf("nn: npz: %v", err)
-			}
-			if _, err := fw.Write(buf.Bytes()); err != nil {
-				return fmt.Errorf("nn: npz: %v", err)
-			}
+	// Encode to memory first: arrays that cannot be encoded never touch the
+	// file system.
+	var out, buf bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, a := range arrays {
+		buf.Reset()
+		if err := Encode(&buf, a.Shape, a.Data); err != nil {
+			return fmt.Errorf("nn: npz: array %q: %s", a.Name, strings.TrimPrefix(err.Error(), "nn: npy: "))
 		}
-		if err := zw.Close(); err != nil {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: a.Name + ".npy", Method: zip.Store})
+		if err != nil {
 			return fmt.Errorf("nn: npz: %v", err)
 		}
-		return nil
-	})
+		if _, err := fw.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("nn: npz: %v", err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("nn: npz: %v", err)
+	}
+	if err := atomicfile.Write(path, out.Bytes()); err != nil {
+		return fmt.Errorf("nn: %v", err)
+	}
+	return nil
 }
 
 // ReadNpz reads every array of an .npz archive (stored or deflated, as
 // numpy.savez and savez_compressed write), in archive order. Each member is
-// validated as ReadNpy validates a file; members whose names do not end in
+// validated as Read validates a file; members whose names do not end in
 // ".npy" are an error.
-func ReadNpz(path string) ([]NpyArray, error) {
+func ReadNpz(path string) ([]Array, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, fmt.Errorf("nn: npz: %s: %v", path, err)
 	}
 	defer zr.Close()
-	if len(zr.File) > maxNpzMembers {
-		return nil, fmt.Errorf("nn: npz: %s has %d members (at most %d)", path, len(zr.File), maxNpzMembers)
+	if len(zr.File) > maxMembers {
+		return nil, fmt.Errorf("nn: npz: %s has %d members (at most %d)", path, len(zr.File), maxMembers)
 	}
-	arrays := make([]NpyArray, 0, len(zr.File))
+	arrays := make([]Array, 0, len(zr.File))
 	seen := map[string]bool{}
 	for _, f := range zr.File {
 		name, ok := strings.CutSuffix(f.Name, ".npy")
@@ -81,7 +86,7 @@ func ReadNpz(path string) ([]NpyArray, error) {
 			return nil, fmt.Errorf("nn: npz: %s: array %q appears twice", path, name)
 		}
 		seen[name] = true
-		a, err := readNpzMember(f)
+		a, err := readMember(f)
 		if err != nil {
 			return nil, fmt.Errorf("nn: npz: %s: array %q: %s", path, name, strings.TrimPrefix(err.Error(), "nn: npy: "))
 		}
@@ -91,25 +96,25 @@ func ReadNpz(path string) ([]NpyArray, error) {
 	return arrays, nil
 }
 
-func readNpzMember(f *zip.File) (NpyArray, error) {
+func readMember(f *zip.File) (Array, error) {
 	if f.UncompressedSize64 > 1<<40 {
-		return NpyArray{}, fmt.Errorf("claims %d bytes", f.UncompressedSize64)
+		return Array{}, fmt.Errorf("claims %d bytes", f.UncompressedSize64)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return NpyArray{}, err
+		return Array{}, err
 	}
 	defer rc.Close()
 	// The zip reader fails when the member's data is longer or shorter than
-	// its claimed size, and decodeNpy grows its output with the data
+	// its claimed size, and decode grows its output with the data
 	// (exact=false), so a lying size cannot force a large allocation.
-	shape, data, err := decodeNpy(rc, int64(f.UncompressedSize64), f.Method == zip.Store && f.CompressedSize64 == f.UncompressedSize64)
+	shape, data, err := decode(rc, int64(f.UncompressedSize64), f.Method == zip.Store && f.CompressedSize64 == f.UncompressedSize64)
 	if err != nil {
-		return NpyArray{}, err
+		return Array{}, err
 	}
 	// Reach EOF so that the zip reader verifies the checksum.
 	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return NpyArray{}, err
+		return Array{}, err
 	}
-	return NpyArray{Shape: shape, Data: data}, nil
+	return Array{Shape: shape, Data: data}, nil
 }

@@ -1,6 +1,6 @@
 //go:build !js
 
-package nn
+package npy
 
 import (
 	"archive/zip"
@@ -14,7 +14,7 @@ import (
 
 func TestNpzRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.npz")
-	in := []NpyArray{
+	in := []Array{
 		{Name: "probs", Shape: []int{5}, Data: []float32{0.1, 0.2, 0.3, 0.25, 0.15}},
 		{Name: "map", Shape: []int{2, 2}, Data: []float32{1, -2, 3, -4}},
 		{Name: "empty", Shape: []int{0}, Data: []float32{}},
@@ -34,11 +34,11 @@ func TestNpzRoundTrip(t *testing.T) {
 			t.Errorf("array %d: got %+v, want %+v", i, out[i], in[i])
 		}
 	}
-	if err := WriteNpz(path, []NpyArray{{Name: "a", Shape: []int{1}, Data: []float32{1}}, {Name: "a", Shape: []int{1}, Data: []float32{1}}}); err == nil || !strings.Contains(err.Error(), `"a" used twice`) {
+	if err := WriteNpz(path, []Array{{Name: "a", Shape: []int{1}, Data: []float32{1}}, {Name: "a", Shape: []int{1}, Data: []float32{1}}}); err == nil || !strings.Contains(err.Error(), `"a" used twice`) {
 		t.Errorf("duplicate names: got %v", err)
 	}
 	// A failing write must not clobber the good archive.
-	if err := WriteNpz(path, []NpyArray{{Name: "bad", Shape: []int{3}, Data: []float32{1}}}); err == nil || !strings.Contains(err.Error(), `array "bad"`) {
+	if err := WriteNpz(path, []Array{{Name: "bad", Shape: []int{3}, Data: []float32{1}}}); err == nil || !strings.Contains(err.Error(), `array "bad"`) {
 		t.Errorf("bad array: got %v", err)
 	}
 	if again, err := ReadNpz(path); err != nil || len(again) != 3 {
@@ -49,7 +49,7 @@ func TestNpzRoundTrip(t *testing.T) {
 // TestReadNpzCompressed reads a deflated archive, as savez_compressed writes.
 func TestReadNpzCompressed(t *testing.T) {
 	var npy bytes.Buffer
-	if err := EncodeNpy(&npy, []int{3}, []float32{1, 2, 3}); err != nil {
+	if err := Encode(&npy, []int{3}, []float32{1, 2, 3}); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "c.npz")

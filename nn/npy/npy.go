@@ -1,15 +1,7 @@
-package nn
-
-import (
-	"encoding/binary"
-	"errors"
-	"io"
-	"math"
-	"strconv"
-	"strings"
-)
-
-// NumPy .npy interchange (reference data, training exports).
+// Package npy reads and writes NumPy's .npy files and .npz archives of
+// float32 arrays (reference data, training exports, the explain command's
+// raw maps). It is for the native tools and the tests: the browser does not
+// load it (nn/deps_test.go keeps it out of the worker).
 //
 // The format (numpy.lib.format, versions 1.0, 2.0 and 3.0): the magic
 // "\x93NUMPY", a major and a minor version byte, the header length HLEN as a
@@ -18,7 +10,7 @@ import (
 // "{'descr': '<f4', 'fortran_order': False, 'shape': (7, 7, 8), }" padded with
 // spaces and ended by "\n"), then the raw data in C order.
 //
-// ReadNpy accepts little-endian float32 and float64 ('<f4', '<f8'; float64 is
+// Read accepts little-endian float32 and float64 ('<f4', '<f8'; float64 is
 // rounded to float32) in C order. It refuses Fortran order, pickled object
 // arrays and every other dtype with an error naming them, and it checks that
 // the shape's element count matches the bytes that follow the header before it
@@ -27,18 +19,31 @@ import (
 // header's shape before it looks at the file size and reads one element per
 // call; gorgonia's reader and writer serve as the independent check in the
 // tests instead (npy_test.go).
+package npy
 
-const (
-	npyMagic = "\x93NUMPY"
-	// maxNpyHeader bounds the header length of a file we read; numpy itself
-	// refuses headers over 10000 bytes unless told otherwise.
-	maxNpyHeader = 1 << 20
-	// maxNpyDims is numpy's NPY_MAXDIMS (64 since numpy 2.0).
-	maxNpyDims = 64
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/mavis-xai/mavis/internal/printf"
+	"github.com/mavis-xai/mavis/nn"
 )
 
-// npyHeader is the parsed header of a .npy stream.
-type npyHeader struct {
+const (
+	magic = "\x93NUMPY"
+	// maxHeader bounds the header length of a file we read; numpy itself
+	// refuses headers over 10000 bytes unless told otherwise.
+	maxHeader = 1 << 20
+	// maxDims is numpy's NPY_MAXDIMS (64 since numpy 2.0).
+	maxDims = 64
+)
+
+// header is the parsed header of a .npy stream.
+type header struct {
 	shape    []int
 	count    int // product of shape
 	itemSize int // 4 for '<f4', 8 for '<f8'
@@ -46,91 +51,91 @@ type npyHeader struct {
 }
 
 // dataLen returns the byte length of the data section.
-func (h npyHeader) dataLen() int64 { return int64(h.count) * int64(h.itemSize) }
+func (h header) dataLen() int64 { return int64(h.count) * int64(h.itemSize) }
 
-// DecodeNpy reads a .npy stream of exactly size bytes from r (the browser
-// and archive readers have bytes, not paths). It validates like ReadNpy.
-func DecodeNpy(r io.Reader, size int64) (shape []int, data []float32, err error) {
-	return decodeNpy(r, size, true)
+// Decode reads a .npy stream of exactly size bytes from r (for callers
+// with bytes rather than a path). It validates like Read.
+func Decode(r io.Reader, size int64) (shape []int, data []float32, err error) {
+	return decode(r, size, true)
 }
 
-// decodeNpy reads a .npy stream of size bytes. When exact is false the size
+// decode reads a .npy stream of size bytes. When exact is false the size
 // is a claim (a zip entry's uncompressed size) that the reader enforces as
 // the data arrives, and the output grows with the data instead of being
 // allocated from the claim.
-func decodeNpy(r io.Reader, size int64, exact bool) ([]int, []float32, error) {
-	h, err := readNpyHeader(r, size)
+func decode(r io.Reader, size int64, exact bool) ([]int, []float32, error) {
+	h, err := readHeader(r, size)
 	if err != nil {
 		return nil, nil, err
 	}
 	if want := int64(h.dataOff) + h.dataLen(); size != want {
-		return nil, nil, errorf("nn: npy: shape %v of %d-byte values needs %d data bytes, file has %d",
+		return nil, nil, printf.Errorf("nn: npy: shape %v of %d-byte values needs %d data bytes, file has %d",
 			h.shape, h.itemSize, h.dataLen(), size-int64(h.dataOff))
 	}
-	data, err := readNpyData(r, h, exact)
+	data, err := readData(r, h, exact)
 	if err != nil {
 		return nil, nil, err
 	}
 	return h.shape, data, nil
 }
 
-// readNpyHeader reads and validates everything up to the data.
-func readNpyHeader(r io.Reader, size int64) (npyHeader, error) {
-	var h npyHeader
+// readHeader reads and validates everything up to the data.
+func readHeader(r io.Reader, size int64) (header, error) {
+	var h header
 	var pre [12]byte
 	if size < 10 {
-		return h, errorf("nn: npy: file of %d bytes is too short for a header", size)
+		return h, printf.Errorf("nn: npy: file of %d bytes is too short for a header", size)
 	}
 	if _, err := io.ReadFull(r, pre[:8]); err != nil {
-		return h, errorf("nn: npy: reading magic: %v", err)
+		return h, printf.Errorf("nn: npy: reading magic: %v", err)
 	}
-	if string(pre[:6]) != npyMagic {
-		return h, errorf("nn: npy: not a .npy file (magic %q)", string(pre[:6]))
+	if string(pre[:6]) != magic {
+		return h, printf.Errorf("nn: npy: not a .npy file (magic %q)", string(pre[:6]))
 	}
 	major, minor := pre[6], pre[7]
 	var hlen int64
 	switch {
 	case major == 1 && minor == 0:
 		if _, err := io.ReadFull(r, pre[8:10]); err != nil {
-			return h, errorf("nn: npy: reading header length: %v", err)
+			return h, printf.Errorf("nn: npy: reading header length: %v", err)
 		}
 		hlen = int64(binary.LittleEndian.Uint16(pre[8:10]))
 		h.dataOff = 10
 	case (major == 2 || major == 3) && minor == 0:
 		if size < 12 {
-			return h, errorf("nn: npy: file of %d bytes is too short for a version %d.0 header", size, major)
+			return h, printf.Errorf("nn: npy: file of %d bytes is too short for a version %d.0 header", size, major)
 		}
 		if _, err := io.ReadFull(r, pre[8:12]); err != nil {
-			return h, errorf("nn: npy: reading header length: %v", err)
+			return h, printf.Errorf("nn: npy: reading header length: %v", err)
 		}
 		hlen = int64(binary.LittleEndian.Uint32(pre[8:12]))
 		h.dataOff = 12
 	default:
-		return h, errorf("nn: npy: format version %d.%d not supported (1.0, 2.0, 3.0)", major, minor)
+		return h, printf.Errorf("nn: npy: format version %d.%d not supported (1.0, 2.0, 3.0)", major, minor)
 	}
-	if hlen > maxNpyHeader {
-		return h, errorf("nn: npy: header length %d over the %d-byte limit", hlen, maxNpyHeader)
+	if hlen > maxHeader {
+		return h, printf.Errorf("nn: npy: header length %d over the %d-byte limit", hlen, maxHeader)
 	}
 	if hlen > size-int64(h.dataOff) {
-		return h, errorf("nn: npy: header length %d but only %d bytes follow", hlen, size-int64(h.dataOff))
+		return h, printf.Errorf("nn: npy: header length %d but only %d bytes follow", hlen, size-int64(h.dataOff))
 	}
 	hdr := make([]byte, hlen)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return h, errorf("nn: npy: reading %d-byte header: %v", hlen, err)
+		return h, printf.Errorf("nn: npy: reading %d-byte header: %v", hlen, err)
 	}
 	h.dataOff += int(hlen)
-	if err := parseNpyHeader(string(hdr), &h); err != nil {
+	if err := parseHeader(string(hdr), &h); err != nil {
 		return h, err
 	}
 	return h, nil
 }
 
-// parseNpyHeader parses the dict literal: exactly the keys descr,
+// parseHeader parses the dict literal: exactly the keys descr,
 // fortran_order and shape, in any order, with an optional trailing comma,
 // then padding. numpy ends the padding with a newline but does not require
 // one when reading, and gorgonia's writer omits it, so neither do we.
-func parseNpyHeader(s string, h *npyHeader) error {
-	p := &npyParser{s: s}
+func parseHeader(s string, h *header) error {
+	p := &headerParser{s: s}
 	p.space()
 	if !p.eat('{') {
 		return p.errorf("header is not a dict")
@@ -159,7 +164,7 @@ func parseNpyHeader(s string, h *npyHeader) error {
 			haveDescr = true
 			if descr, err = p.str(); err != nil {
 				if p.peek() == '[' {
-					return errorf("nn: npy: structured dtypes are not supported (only '<f4' and '<f8')")
+					return printf.Errorf("nn: npy: structured dtypes are not supported (only '<f4' and '<f8')")
 				}
 				return err
 			}
@@ -171,7 +176,7 @@ func parseNpyHeader(s string, h *npyHeader) error {
 			switch {
 			case p.word("False"):
 			case p.word("True"):
-				return errorf("nn: npy: Fortran-order arrays are not supported (save with C order)")
+				return printf.Errorf("nn: npy: Fortran-order arrays are not supported (save with C order)")
 			default:
 				return p.errorf("fortran_order is not True or False")
 			}
@@ -201,11 +206,11 @@ func parseNpyHeader(s string, h *npyHeader) error {
 	}
 	switch {
 	case !haveDescr:
-		return errorf("nn: npy: header has no 'descr'")
+		return printf.Errorf("nn: npy: header has no 'descr'")
 	case !haveOrder:
-		return errorf("nn: npy: header has no 'fortran_order'")
+		return printf.Errorf("nn: npy: header has no 'fortran_order'")
 	case !haveShape:
-		return errorf("nn: npy: header has no 'shape'")
+		return printf.Errorf("nn: npy: header has no 'shape'")
 	}
 	switch descr {
 	case "<f4":
@@ -213,46 +218,46 @@ func parseNpyHeader(s string, h *npyHeader) error {
 	case "<f8":
 		h.itemSize = 8
 	case ">f4", ">f8":
-		return errorf("nn: npy: big-endian dtype %q not supported (only '<f4' and '<f8')", descr)
+		return printf.Errorf("nn: npy: big-endian dtype %q not supported (only '<f4' and '<f8')", descr)
 	case "|O", "O", "<O", ">O":
-		return errorf("nn: npy: object arrays (pickles) are not supported, only '<f4' and '<f8'")
+		return printf.Errorf("nn: npy: object arrays (pickles) are not supported, only '<f4' and '<f8'")
 	default:
-		return errorf("nn: npy: dtype %q not supported (only '<f4' and '<f8')", descr)
+		return printf.Errorf("nn: npy: dtype %q not supported (only '<f4' and '<f8')", descr)
 	}
 	h.count = 1
 	for _, d := range h.shape {
 		if d != 0 && h.count > math.MaxInt32/d {
-			return errorf("nn: npy: shape %v has over 2^31 elements", h.shape)
+			return printf.Errorf("nn: npy: shape %v has over 2^31 elements", h.shape)
 		}
 		h.count *= d
 	}
 	return nil
 }
 
-// npyParser is a cursor over a header dict literal.
-type npyParser struct {
+// headerParser is a cursor over a header dict literal.
+type headerParser struct {
 	s string
 	i int
 }
 
-func (p *npyParser) errorf(format string, args ...any) error {
-	return errorf("nn: npy: bad header at byte %d: %s", p.i, sprintf(format, args...))
+func (p *headerParser) errorf(format string, args ...any) error {
+	return printf.Errorf("nn: npy: bad header at byte %d: %s", p.i, printf.Sprintf(format, args...))
 }
 
-func (p *npyParser) peek() byte {
+func (p *headerParser) peek() byte {
 	if p.i < len(p.s) {
 		return p.s[p.i]
 	}
 	return 0
 }
 
-func (p *npyParser) space() {
+func (p *headerParser) space() {
 	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n' || p.s[p.i] == '\r') {
 		p.i++
 	}
 }
 
-func (p *npyParser) eat(c byte) bool {
+func (p *headerParser) eat(c byte) bool {
 	if p.peek() == c {
 		p.i++
 		return true
@@ -260,7 +265,7 @@ func (p *npyParser) eat(c byte) bool {
 	return false
 }
 
-func (p *npyParser) word(w string) bool {
+func (p *headerParser) word(w string) bool {
 	if strings.HasPrefix(p.s[p.i:], w) {
 		p.i += len(w)
 		return true
@@ -269,7 +274,7 @@ func (p *npyParser) word(w string) bool {
 }
 
 // str reads a quoted string without escapes, as numpy writes keys and dtypes.
-func (p *npyParser) str() (string, error) {
+func (p *headerParser) str() (string, error) {
 	q := p.peek()
 	if q != '\'' && q != '"' {
 		return "", p.errorf("expected a quoted string")
@@ -287,7 +292,7 @@ func (p *npyParser) str() (string, error) {
 }
 
 // tuple reads "(a, b, c)", "(a,)" or "()" of non-negative integers.
-func (p *npyParser) tuple() ([]int, error) {
+func (p *headerParser) tuple() ([]int, error) {
 	if !p.eat('(') {
 		return nil, p.errorf("shape is not a tuple")
 	}
@@ -311,8 +316,8 @@ func (p *npyParser) tuple() ([]int, error) {
 		if err != nil || d > math.MaxInt32 {
 			return nil, p.errorf("shape entry %s is too large", p.s[start:p.i])
 		}
-		if len(shape) == maxNpyDims {
-			return nil, p.errorf("shape has more than %d dimensions", maxNpyDims)
+		if len(shape) == maxDims {
+			return nil, p.errorf("shape has more than %d dimensions", maxDims)
 		}
 		shape = append(shape, d)
 		p.space()
@@ -331,9 +336,9 @@ func (p *npyParser) tuple() ([]int, error) {
 	}
 }
 
-// readNpyData reads h.count values and converts them to float32. With exact
-// false the output grows as data arrives (see decodeNpy).
-func readNpyData(r io.Reader, h npyHeader, exact bool) ([]float32, error) {
+// readData reads h.count values and converts them to float32. With exact
+// false the output grows as data arrives (see decode).
+func readData(r io.Reader, h header, exact bool) ([]float32, error) {
 	const chunk = 1 << 16 // bytes; a multiple of 8
 	var data []float32
 	if exact || h.count <= chunk {
@@ -344,9 +349,9 @@ func readNpyData(r io.Reader, h npyHeader, exact bool) ([]float32, error) {
 		b := buf[:min(int64(len(buf)), left)]
 		if n, err := io.ReadFull(r, b); err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return nil, errorf("nn: npy: data ends %d bytes early (shape %v)", left-int64(n), h.shape)
+				return nil, printf.Errorf("nn: npy: data ends %d bytes early (shape %v)", left-int64(n), h.shape)
 			}
-			return nil, errorf("nn: npy: reading data: %v", err)
+			return nil, printf.Errorf("nn: npy: reading data: %v", err)
 		}
 		left -= int64(len(b))
 		if h.itemSize == 4 {
@@ -365,23 +370,23 @@ func readNpyData(r io.Reader, h npyHeader, exact bool) ([]float32, error) {
 	return data, nil
 }
 
-// EncodeNpy writes a version 1.0 little-endian float32 .npy stream to w.
-func EncodeNpy(w io.Writer, shape []int, data []float32) error {
+// Encode writes a version 1.0 little-endian float32 .npy stream to w.
+func Encode(w io.Writer, shape []int, data []float32) error {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			return errorf("nn: npy: negative dimension in shape %v", shape)
+			return printf.Errorf("nn: npy: negative dimension in shape %v", shape)
 		}
 		if d != 0 && n > math.MaxInt32/d {
-			return errorf("nn: npy: shape %v has over 2^31 elements", shape)
+			return printf.Errorf("nn: npy: shape %v has over 2^31 elements", shape)
 		}
 		n *= d
 	}
 	if n != len(data) {
-		return errorf("nn: npy: shape %v holds %d values, data has %d", shape, n, len(data))
+		return printf.Errorf("nn: npy: shape %v holds %d values, data has %d", shape, n, len(data))
 	}
-	if len(shape) > maxNpyDims {
-		return errorf("nn: npy: shape has %d dimensions (at most %d)", len(shape), maxNpyDims)
+	if len(shape) > maxDims {
+		return printf.Errorf("nn: npy: shape has %d dimensions (at most %d)", len(shape), maxDims)
 	}
 	dims := make([]string, len(shape))
 	for i, d := range shape {
@@ -395,11 +400,11 @@ func EncodeNpy(w io.Writer, shape []int, data []float32) error {
 	total := 10 + len(hdr) + 1
 	pad := (64 - total%64) % 64
 	if total+pad-10 > math.MaxUint16 {
-		return errorf("nn: npy: header for shape %v too long for version 1.0", shape)
+		return printf.Errorf("nn: npy: header for shape %v too long for version 1.0", shape)
 	}
 	hdr += strings.Repeat(" ", pad) + "\n"
 	out := make([]byte, 0, 10+len(hdr)+4*len(data))
-	out = append(out, npyMagic...)
+	out = append(out, magic...)
 	out = append(out, 1, 0)
 	out = binary.LittleEndian.AppendUint16(out, uint16(len(hdr)))
 	out = append(out, hdr...)
@@ -407,15 +412,15 @@ func EncodeNpy(w io.Writer, shape []int, data []float32) error {
 		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
 	}
 	if _, err := w.Write(out); err != nil {
-		return errorf("nn: npy: %v", err)
+		return printf.Errorf("nn: npy: %v", err)
 	}
 	return nil
 }
 
-// NpyTensor arranges an array read from a .npy file as a Tensor (it aliases
+// AsTensor arranges an array read from a .npy file as a Tensor (it aliases
 // data): a scalar or (C,) vector becomes 1x1x1xC, an (H, W) grid 1xHxWx1,
 // (H, W, C) 1xHxWxC and (N, H, W, C) stays as it is.
-func NpyTensor(shape []int, data []float32) (*Tensor, error) {
+func AsTensor(shape []int, data []float32) (*nn.Tensor, error) {
 	var s [4]int
 	switch len(shape) {
 	case 0:
@@ -429,10 +434,10 @@ func NpyTensor(shape []int, data []float32) (*Tensor, error) {
 	case 4:
 		s = [4]int{shape[0], shape[1], shape[2], shape[3]}
 	default:
-		return nil, errorf("nn: npy: a %d-dimensional array %v is not a tensor (at most 4 dimensions)", len(shape), shape)
+		return nil, printf.Errorf("nn: npy: a %d-dimensional array %v is not a tensor (at most 4 dimensions)", len(shape), shape)
 	}
 	if s[0]*s[1]*s[2]*s[3] != len(data) {
-		return nil, errorf("nn: npy: shape %v holds %d values, data has %d", shape, s[0]*s[1]*s[2]*s[3], len(data))
+		return nil, printf.Errorf("nn: npy: shape %v holds %d values, data has %d", shape, s[0]*s[1]*s[2]*s[3], len(data))
 	}
-	return &Tensor{Shape: s, Data: data}, nil
+	return &nn.Tensor{Shape: s, Data: data}, nil
 }

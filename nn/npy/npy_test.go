@@ -1,4 +1,4 @@
-package nn
+package npy
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // CI=true.
 func ioFixtures(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "fixtures", "mavis")
+	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "mavis")
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("fixtures missing under CI: %v", err)
@@ -37,7 +37,7 @@ func TestReadNpyFloat64(t *testing.T) {
 	}
 	for _, version := range []byte{1, 2, 3} {
 		raw := npyBytes(version, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", body)
-		shape, data, err := DecodeNpy(bytes.NewReader(raw), int64(len(raw)))
+		shape, data, err := Decode(bytes.NewReader(raw), int64(len(raw)))
 		if err != nil {
 			t.Fatalf("version %d: %v", version, err)
 		}
@@ -56,7 +56,7 @@ func TestReadNpyFloat64(t *testing.T) {
 // (a newline is appended) and data bytes.
 func npyBytes(version byte, hdr string, body []byte) []byte {
 	hdr += "\n"
-	b := append([]byte(npyMagic), version, 0)
+	b := append([]byte(magic), version, 0)
 	if version == 1 {
 		b = binary.LittleEndian.AppendUint16(b, uint16(len(hdr)))
 	} else {
@@ -76,8 +76,8 @@ var brokenNpy = []struct {
 	{"empty", nil, "too short"},
 	{"not npy", []byte("PK\x03\x04 this is a zip file"), "not a .npy file"},
 	{"version 4", npyBytes(4, "{}", nil), "version 4.0 not supported"},
-	{"header past end", append([]byte(npyMagic+"\x01\x00\xff\xff"), "{'descr'"...), "header length 65535 but only 8 bytes follow"},
-	{"huge v2 header", append([]byte(npyMagic+"\x02\x00\xff\xff\xff\x7f"), "{}\n"...), "header length 2147483647 over the 1048576-byte limit"},
+	{"header past end", append([]byte(magic+"\x01\x00\xff\xff"), "{'descr'"...), "header length 65535 but only 8 bytes follow"},
+	{"huge v2 header", append([]byte(magic+"\x02\x00\xff\xff\xff\x7f"), "{}\n"...), "header length 2147483647 over the 1048576-byte limit"},
 	{"not a dict", npyBytes(1, "['descr']", nil), "header is not a dict"},
 	{"fortran", npyBytes(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", make([]byte, 16)), "Fortran-order"},
 	{"pickle", npyBytes(1, "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", make([]byte, 16)), "pickles"},
@@ -102,7 +102,7 @@ var brokenNpy = []struct {
 // TestDecodeNpyTruncatedStream gives a reader shorter than the claimed size.
 func TestDecodeNpyTruncatedStream(t *testing.T) {
 	raw := npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", make([]byte, 16))
-	_, _, err := DecodeNpy(bytes.NewReader(raw[:len(raw)-6]), int64(len(raw)))
+	_, _, err := Decode(bytes.NewReader(raw[:len(raw)-6]), int64(len(raw)))
 	if err == nil || !strings.Contains(err.Error(), "data ends 6 bytes early") {
 		t.Errorf("got %v, want a data-ends-early error", err)
 	}
@@ -113,12 +113,12 @@ func FuzzDecodeNpy(f *testing.F) {
 		f.Add(tt.raw)
 	}
 	var buf bytes.Buffer
-	if err := EncodeNpy(&buf, []int{2, 3}, []float32{1, 2, 3, 4, 5, 6}); err != nil {
+	if err := Encode(&buf, []int{2, 3}, []float32{1, 2, 3, 4, 5, 6}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		shape, data, err := DecodeNpy(bytes.NewReader(raw), int64(len(raw)))
+		shape, data, err := Decode(bytes.NewReader(raw), int64(len(raw)))
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "nn: npy: ") {
 				t.Fatalf("error without prefix: %v", err)

@@ -1,6 +1,6 @@
 //go:build !js
 
-package nn
+package npy
 
 import (
 	"encoding/binary"
@@ -36,7 +36,7 @@ func TestReadNpyFixtureProbs(t *testing.T) {
 	}
 	for name, img := range man.Images {
 		for file, want := range map[string][]float64{"probs.npy": img.Probs, "logits.npy": img.Logits} {
-			shape, data, err := ReadNpy(filepath.Join(dir, name, file))
+			shape, data, err := Read(filepath.Join(dir, name, file))
 			if err != nil {
 				t.Fatalf("%s/%s: %v", name, file, err)
 			}
@@ -69,7 +69,7 @@ func TestReadNpyFixtureShapes(t *testing.T) {
 		{"saliency_grad_logit.npy", []int{224, 224, 3}},
 	} {
 		path := filepath.Join(dir, "astronaut", tt.file)
-		shape, data, err := ReadNpy(path)
+		shape, data, err := Read(path)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.file, err)
 		}
@@ -87,7 +87,7 @@ func TestReadNpyFixtureShapes(t *testing.T) {
 				t.Fatalf("%s[%d]: got %v, want %v", tt.file, i, v, w)
 			}
 		}
-		x, err := NpyTensor(shape, data)
+		x, err := AsTensor(shape, data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestNpyRoundTrip(t *testing.T) {
 			data[2] = float32(math.SmallestNonzeroFloat32)
 		}
 		path := filepath.Join(dir, "a.npy")
-		if err := WriteNpy(path, tt.shape, data); err != nil {
+		if err := Write(path, tt.shape, data); err != nil {
 			t.Fatalf("%v: %v", tt.shape, err)
 		}
 		raw, _ := os.ReadFile(path)
@@ -133,7 +133,7 @@ func TestNpyRoundTrip(t *testing.T) {
 		if (10+hlen)%64 != 0 || raw[10+hlen-1] != '\n' || !strings.Contains(string(raw[10:10+hlen]), tt.hdr) {
 			t.Errorf("%v: header %q (length %d) not aligned to 64, newline-terminated and containing %q", tt.shape, raw[10:10+hlen], hlen, tt.hdr)
 		}
-		shape, got, err := ReadNpy(path)
+		shape, got, err := Read(path)
 		if err != nil {
 			t.Fatalf("%v: %v", tt.shape, err)
 		}
@@ -141,7 +141,7 @@ func TestNpyRoundTrip(t *testing.T) {
 			t.Errorf("round trip %v: got shape %v data %v, want %v", tt.shape, shape, got, data)
 		}
 	}
-	if err := WriteNpy(filepath.Join(dir, "b.npy"), []int{2, 2}, []float32{1, 2, 3}); err == nil || !strings.Contains(err.Error(), "holds 4 values, data has 3") {
+	if err := Write(filepath.Join(dir, "b.npy"), []int{2, 2}, []float32{1, 2, 3}); err == nil || !strings.Contains(err.Error(), "holds 4 values, data has 3") {
 		t.Errorf("shape/data mismatch: got %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "b.npy")); !os.IsNotExist(err) {
@@ -160,12 +160,12 @@ func TestReadNpyBroken(t *testing.T) {
 		if err := os.WriteFile(path, tt.raw, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := ReadNpy(path)
+		_, _, err := Read(path)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "nn: npy: ") {
 			t.Errorf("%s: got error %v, want one containing %q", tt.name, err, tt.want)
 		}
 	}
-	if _, _, err := ReadNpy(filepath.Join(dir, "missing.npy")); err == nil || !strings.Contains(err.Error(), "missing.npy") {
+	if _, _, err := Read(filepath.Join(dir, "missing.npy")); err == nil || !strings.Contains(err.Error(), "missing.npy") {
 		t.Errorf("missing file: got %v", err)
 	}
 }

@@ -38,28 +38,35 @@ func fans(shape []int) (int, int) {
 }
 
 // Init sets a freshly built model's weights as Keras does for a new model:
-// kernels Glorot-uniform from a generator seeded by seed (in parameter
-// order), biases and batch-norm beta 0, gamma 1, moving mean 0 and moving
-// variance 1. The same seed gives the same weights.
+// every layer through InitLayer, from one generator seeded by seed (in
+// layer order). The same seed gives the same weights.
 func Init(m *Model, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x676c6f726f74))
 	for _, l := range m.Layers {
-		switch l := l.(type) {
-		case *Conv2D:
-			GlorotUniform(l.Kernel, rng)
-			if l.Bias != nil {
-				clear(l.Bias.Value)
-			}
-		case *Dense:
-			GlorotUniform(l.Kernel, rng)
-			if l.Bias != nil {
-				clear(l.Bias.Value)
-			}
-		case *BatchNorm:
-			for c := range l.C {
-				l.Gamma.Value[c], l.Beta.Value[c] = 1, 0
-				l.Mean.Value[c], l.Var.Value[c] = 0, 1
-			}
+		InitLayer(l, rng)
+	}
+}
+
+// InitLayer sets one layer's weights as Keras initialises a new layer:
+// Conv2D and Dense kernels Glorot-uniform from rng, their biases 0;
+// BatchNorm gamma 1, beta 0, moving mean 0 and moving variance 1. Layers
+// without weights are left alone and draw nothing from rng.
+func InitLayer(l Layer, rng *rand.Rand) {
+	switch l := l.(type) {
+	case *Conv2D:
+		GlorotUniform(l.Kernel, rng)
+		if l.Bias != nil {
+			clear(l.Bias.Value)
+		}
+	case *Dense:
+		GlorotUniform(l.Kernel, rng)
+		if l.Bias != nil {
+			clear(l.Bias.Value)
+		}
+	case *BatchNorm:
+		for c := range l.C {
+			l.Gamma.Value[c], l.Beta.Value[c] = 1, 0
+			l.Mean.Value[c], l.Var.Value[c] = 0, 1
 		}
 	}
 }

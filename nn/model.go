@@ -1,5 +1,7 @@
 package nn
 
+import "slices"
+
 // Class is one output class: an identifier (a WordNet id, a folder name)
 // and a human-readable name.
 type Class struct {
@@ -131,6 +133,29 @@ func BuildBuiltin(name string) (*Model, error) {
 		return nil, err
 	}
 	return Build(s)
+}
+
+// Clone returns a deep copy of m: the same architecture, classes and
+// preprocessing, with every parameter copied, and fresh buffers (in
+// inference mode, with no gradient buffers).
+func (m *Model) Clone() (*Model, error) {
+	cp, err := Build(m.Spec)
+	if err != nil {
+		return nil, err
+	}
+	cp.Classes = slices.Clone(m.Classes)
+	cp.Preprocess = m.Preprocess
+	src, dst := m.Params(), cp.Params()
+	if len(src) != len(dst) {
+		return nil, errorf("nn: model has %d parameters, its spec builds %d", len(src), len(dst))
+	}
+	for i, p := range src {
+		if len(p.Value) != len(dst[i].Value) || p.Name != dst[i].Name {
+			return nil, errorf("nn: parameter %s has %d values, its spec builds %s with %d", p.Name, len(p.Value), dst[i].Name, len(dst[i].Value))
+		}
+		copy(dst[i].Value, p.Value)
+	}
+	return cp, nil
 }
 
 // Index returns the index of the layer called name, or -1.

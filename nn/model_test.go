@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -124,5 +126,41 @@ func TestTensorOnlyModel(t *testing.T) {
 	_, err = ImageInput(image.NewGray(image.Rect(0, 0, 4, 4)), back.Preprocess)
 	if err == nil || !strings.Contains(err.Error(), "2-channel tensors") {
 		t.Errorf("ImageInput on a 2-channel model: %v", err)
+	}
+}
+
+// TestClone checks that a clone computes what the original does, bit for
+// bit, and shares none of its storage.
+func TestClone(t *testing.T) {
+	m, err := BuildBuiltin("fashion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	Init(m, 7)
+	m.Classes = make([]Class, 10)
+	m.Classes[3] = Class{ID: "3", Name: "renamed"}
+	m.Preprocess.Scale = "unit"
+	cp, err := m.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cp.Classes, m.Classes) || cp.Preprocess != m.Preprocess || !reflect.DeepEqual(cp.Spec, m.Spec) {
+		t.Errorf("clone: classes %v, preprocess %+v; want %v, %+v", cp.Classes, cp.Preprocess, m.Classes, m.Preprocess)
+	}
+	x := m.NewInput(2)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	want := slices.Clone(m.Forward(x).Data)
+	if got := cp.Forward(x).Data; !slices.Equal(got, want) {
+		t.Errorf("clone's output %v, original's %v", got[:10], want[:10])
+	}
+	for _, p := range cp.Params() {
+		clear(p.Value)
+	}
+	cp.Classes[3].Name = "changed"
+	if got := m.Forward(x).Data; !slices.Equal(got, want) || m.Classes[3].Name != "renamed" {
+		t.Error("changing the clone changed the original")
 	}
 }

@@ -84,7 +84,7 @@ func RandomisationCheck(ctx Canceller, m *nn.Model, x *nn.Tensor, fn MapFunc, o 
 		defer restoreParams(m, saved)
 	} else {
 		var err error
-		if cp, err = CloneModel(m); err != nil {
+		if cp, err = m.Clone(); err != nil {
 			return SanityResult{}, err
 		}
 	}
@@ -131,7 +131,7 @@ func RandomisationCheck(ctx Canceller, m *nn.Model, x *nn.Tensor, fn MapFunc, o 
 		if err := cancelled(ctx); err != nil {
 			return SanityResult{}, errorf("xai: randomisation check stopped after %d of %d steps: %w", s, len(steps), err)
 		}
-		reinit(cp.Layers[i], rng)
+		nn.InitLayer(cp.Layers[i], rng)
 		got, err := fn(ex, x, t)
 		if err != nil {
 			return SanityResult{}, err
@@ -170,23 +170,6 @@ func restoreParams(m *nn.Model, saved [][]float32) {
 	}
 }
 
-// reinit re-initialises a Conv2D or Dense layer's weights as Keras does:
-// kernel Glorot-uniform, bias 0.
-func reinit(l nn.Layer, rng *rand.Rand) {
-	switch l := l.(type) {
-	case *nn.Conv2D:
-		nn.GlorotUniform(l.Kernel, rng)
-		if l.Bias != nil {
-			clear(l.Bias.Value)
-		}
-	case *nn.Dense:
-		nn.GlorotUniform(l.Kernel, rng)
-		if l.Bias != nil {
-			clear(l.Bias.Value)
-		}
-	}
-}
-
 // absChannelSum returns |Σ_c m[h,w,c]| per position, in float64.
 func absChannelSum(m Map) []float64 {
 	out := make([]float64, m.H*m.W)
@@ -198,28 +181,6 @@ func absChannelSum(m Map) []float64 {
 		out[p] = math.Abs(s)
 	}
 	return out
-}
-
-// CloneModel returns a deep copy of m: the same architecture, classes and
-// preprocessing, with every parameter copied, and fresh buffers.
-func CloneModel(m *nn.Model) (*nn.Model, error) {
-	cp, err := nn.Build(m.Spec)
-	if err != nil {
-		return nil, err
-	}
-	cp.Classes = slices.Clone(m.Classes)
-	cp.Preprocess = m.Preprocess
-	src, dst := m.Params(), cp.Params()
-	if len(src) != len(dst) {
-		return nil, errorf("xai: model has %d parameters, its spec builds %d", len(src), len(dst))
-	}
-	for i, p := range src {
-		if len(p.Value) != len(dst[i].Value) || p.Name != dst[i].Name {
-			return nil, errorf("xai: parameter %s has %d values, its spec builds %s with %d", p.Name, len(p.Value), dst[i].Name, len(dst[i].Value))
-		}
-		copy(dst[i].Value, p.Value)
-	}
-	return cp, nil
 }
 
 // Spearman returns Spearman's rank correlation coefficient of a and b:

@@ -142,7 +142,7 @@ func TestSessionEvaluateSanity(t *testing.T) {
 	if now := s.maps[s.mapIndex(s.maps, "saliency")]; !slices.Equal(now.m.Data, sal.m.Data) {
 		t.Error("saliency after the check differs from before")
 	}
-	cp, err := xai.CloneModel(s.m)
+	cp, err := s.m.Clone()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/nn/imagefile"
 	"golang.org/x/image/bmp"
 )
@@ -23,7 +24,7 @@ import (
 // TestImageInputFixtures: the fixture model input is x[h][w][c] = the PNG's
 // byte at row h, column w, channel c (fixtures README, "File format").
 func TestImageInputFixtures(t *testing.T) {
-	dir := ioFixtures(t)
+	dir := sharedtest.Fixtures(t)
 	p := DefaultPreprocess([3]int{224, 224, 3})
 	for _, name := range []string{"astronaut", "chelsea", "rocket", "immunohistochemistry", "grey128"} {
 		f, err := os.Open(filepath.Join(dir, name, "input.png"))
@@ -562,20 +563,4 @@ func TestImageInputCMYKJPEG(t *testing.T) {
 			}
 		}
 	}
-}
-
-// ioFixtures returns the reference fixture folder (/work/shared/fixtures/mavis,
-// ../shared relative to the repository root; see its README.md for how it
-// was made). It skips the test when the folder is absent, and fails it when
-// CI=true.
-func ioFixtures(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "fixtures", "mavis")
-	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixtures missing under CI: %v", err)
-		}
-		t.Skipf("fixtures not found (%v); they live in ../shared/fixtures next to the repository", err)
-	}
-	return dir
 }

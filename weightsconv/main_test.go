@@ -7,26 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/nn/npy"
 )
-
-func sharedDir(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared fixtures missing at %s (CI=true): %v", dir, err)
-		}
-		t.Skipf("shared fixtures not found at %s; skipping (set CI=true to make this fatal)", dir)
-	}
-	return dir
-}
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -39,7 +27,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 // reloads the written file with nn.Load, and checks every fixture image's
 // probabilities (max_abs 2e-5, same argmax) and the -npz dump.
 func TestMavis(t *testing.T) {
-	dir := sharedDir(t)
+	dir := sharedtest.Dir(t, sharedtest.Weights, sharedtest.Manifest)
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "mavis.safetensors")
 	npz := filepath.Join(tmp, "mavis.npz")

@@ -18,25 +18,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/weightsconv/hdf5"
 )
-
-// sharedDir returns ../shared relative to the repository root, or skips.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("MAVIS_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "fixtures", "mavis", "manifest.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared fixtures missing (CI=true): %v", err)
-		}
-		t.Skipf("shared fixtures not found at %s (set MAVIS_SHARED): %v", dir, err)
-	}
-	return dir
-}
 
 var mavisOnce struct {
 	sync.Once
@@ -50,7 +35,7 @@ var mavisOnce struct {
 // in Keras order (kernel, bias; gamma, beta, moving_mean, moving_variance).
 func loadMAVIS(t testing.TB) *nn.Model {
 	t.Helper()
-	dir := sharedDir(t)
+	dir := sharedtest.Dir(t, sharedtest.Weights)
 	mavisOnce.Do(func() {
 		mavisOnce.vals, mavisOnce.err = readWeights(filepath.Join(dir, "mavis", "tiny_imagenet_model.checkpoint.weights.h5"))
 	})
@@ -135,7 +120,7 @@ type manifest struct {
 }
 
 func readManifest(t testing.TB) (*manifest, string) {
-	dir := filepath.Join(sharedDir(t), "fixtures", "mavis")
+	dir := sharedtest.Fixtures(t)
 	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)

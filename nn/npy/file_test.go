@@ -12,12 +12,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 )
 
 // TestReadNpyFixtureProbs checks the (5,) probability vectors against the
 // float64 values in manifest.json, rounded to float32 as the generator did.
 func TestReadNpyFixtureProbs(t *testing.T) {
-	dir := ioFixtures(t)
+	dir := sharedtest.Fixtures(t)
 	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +60,7 @@ func TestReadNpyFixtureProbs(t *testing.T) {
 // TestReadNpyFixtureShapes reads a 3-D, 2-D and 1-D fixture and checks the
 // values against the raw bytes after the header, decoded independently.
 func TestReadNpyFixtureShapes(t *testing.T) {
-	dir := ioFixtures(t)
+	dir := sharedtest.Fixtures(t)
 	for _, tt := range []struct {
 		file  string
 		shape []int

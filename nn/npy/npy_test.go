@@ -4,28 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// ioFixtures returns the reference fixture folder (/work/shared/fixtures/mavis,
-// ../shared relative to the repository root; see its README.md for how it
-// was made). It skips the test when the folder is absent, and fails it when
-// CI=true.
-func ioFixtures(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "mavis")
-	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixtures missing under CI: %v", err)
-		}
-		t.Skipf("fixtures not found (%v); they live in ../shared/fixtures next to the repository", err)
-	}
-	return dir
-}
 
 // TestReadNpyFloat64 reads '<f8' and version 2.0 files (as numpy writes
 // them for large headers), built by hand.

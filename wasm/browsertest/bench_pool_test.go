@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 )
 
 // TestBenchmarkPool measures Integrated Gradients (50 steps) on MAVIS
@@ -33,7 +35,7 @@ func TestBenchmarkPool(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to measure the worker pool")
 	}
-	shared := sharedDir(t)
+	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
 	base := site(t)
 	var man manifest
 	b, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))

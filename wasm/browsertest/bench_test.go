@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 )
 
 // TestBenchmarks measures the page in headless Chromium and prints a
@@ -78,7 +80,7 @@ func TestBenchmarks(t *testing.T) {
 	sort.Float64s(firsts)
 	fmt.Fprintf(&out, "\nFirst prediction, median of 3 cold loads: %.0f ms (target 1500 ms).\n", firsts[1])
 
-	shared := filepath.Join(repoRoot(), "..", "shared")
+	shared, _ := sharedtest.Root()
 	if _, err := os.Stat(filepath.Join(shared, "fixtures", "mavis", "manifest.json")); err == nil && os.Getenv("MAVIS_BENCH") != "cold" {
 		var man manifest
 		b, _ := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/xai"
@@ -28,7 +29,7 @@ import (
 // xai computes natively from the page's own maps with the same options;
 // the verdict is the same sentence.
 func TestMAVISMetrics(t *testing.T) {
-	shared := sharedDir(t)
+	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
 	base := site(t)
 	var man manifest
 	b, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))

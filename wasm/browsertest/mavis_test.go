@@ -10,25 +10,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/npy"
 	"github.com/mavis-xai/mavis/weightsconv/keras"
 )
-
-// sharedDir is ../shared beside the repository: the MAVIS weights and the
-// float64 reference fixtures (shared/fixtures/README.md). Tests skip without
-// it, and fail under CI=true.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(repoRoot(), "..", "shared")
-	if _, err := os.Stat(filepath.Join(dir, "fixtures", "mavis", "manifest.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the shared fixtures are missing at %s (CI=true): %v", dir, err)
-		}
-		t.Skipf("the shared fixtures are not at %s: skipping the MAVIS comparison", dir)
-	}
-	return dir
-}
 
 type manifest struct {
 	Classes []struct {
@@ -85,7 +71,7 @@ type pageResult struct {
 // chelsea. The images go through the browser's decoder, as a dropped file
 // would.
 func TestMAVISFixtures(t *testing.T) {
-	shared := sharedDir(t)
+	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
 	base := site(t)
 	var man manifest
 	b, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))

@@ -5,30 +5,16 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// sharedDir finds ../shared beside the repository root (the package is
-// weightsconv/hdf5, so the root is two levels up).
-func sharedDir(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	dir := filepath.Join(root, "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared fixtures missing at %s (CI=true): %v", dir, err)
-		}
-		t.Skipf("shared fixtures not found at %s; skipping (set CI=true to make this fatal)", dir)
-	}
-	return dir
-}
+	"github.com/mavis-xai/mavis/internal/sharedtest"
+)
 
 const mavisSHA256 = "d439f5cf04bf3fe17058e8bee44fa311693b4c30f5267f742cc5b28bdfbb6c7d"
 
 func mavisPath(t testing.TB) string {
-	p := filepath.Join(sharedDir(t), "mavis", "tiny_imagenet_model.checkpoint.weights.h5")
+	p := filepath.Join(sharedtest.Dir(t, sharedtest.Weights), "mavis", "tiny_imagenet_model.checkpoint.weights.h5")
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)

@@ -6,33 +6,20 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/nn/npy"
 )
-
-// sharedDir finds ../shared beside the repository root.
-func sharedDir(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared fixtures missing at %s (CI=true): %v", dir, err)
-		}
-		t.Skipf("shared fixtures not found at %s; skipping (set CI=true to make this fatal)", dir)
-	}
-	return dir
-}
 
 // TestMavis converts the original Keras 3 weights onto the built-in mavis
 // architecture and checks the probabilities of every fixture image against
 // the float64 reference (shared/fixtures/README.md: probs max_abs 2e-5,
 // identical argmax).
 func TestMavis(t *testing.T) {
-	dir := sharedDir(t)
+	dir := sharedtest.Dir(t, sharedtest.Weights, sharedtest.Manifest)
 	c, err := ReadFile(filepath.Join(dir, "mavis", "tiny_imagenet_model.checkpoint.weights.h5"))
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,7 @@
 #
 #   ./build.sh          build the wasm into www/ and the native commands into bin/
 #   ./build.sh serve    build, then serve www/ on http://127.0.0.1:8080
-#   ./build.sh test     run every test (vet, native, js/wasm under node, browser)
+#   ./build.sh test     run every test (go mod tidy -diff, vet, native, js/wasm under node, browser)
 #   ./build.sh model    retrain the default model the page ships (www/models/)
 #   ./build.sh bench    run the benchmarks
 set -euo pipefail
@@ -73,6 +73,11 @@ serve)
 	exec go run serve.go "$@"
 	;;
 test)
+	# go.mod and go.sum must be what go mod tidy writes.
+	if ! go mod tidy -diff; then
+		echo "build.sh: go.mod/go.sum are not tidy (diff above): run go mod tidy and commit the result" >&2
+		exit 1
+	fi
 	go vet ./...
 	go test -timeout 30m ./...
 	if [ -n "$(native_env)" ]; then

@@ -46,7 +46,8 @@ build_wasm() {
 }
 
 wasm_test() {
-	# The packages the browser loads, compiled to js/wasm and run under node.
+	# The packages the browser loads (and the rest of nn), compiled to js/wasm
+	# and run under node.
 	if ! command -v node >/dev/null; then
 		if [ "${CI:-}" = true ]; then
 			echo "build.sh: node is required for the js/wasm tests" >&2
@@ -57,7 +58,7 @@ wasm_test() {
 	fi
 	# wasm/viewer needs a DOM (Ebitengine).
 	local pkgs
-	pkgs=$(go list ./nn/... ./xai/... ./wasm/worker)
+	pkgs=$(GOOS=js GOARCH=wasm go list ./nn/... ./xai/... ./internal/... ./wasm/worker)
 	PATH="$PATH:$GOROOT_WASM" GOOS=js GOARCH=wasm go test -timeout 20m $pkgs
 }
 

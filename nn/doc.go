@@ -82,8 +82,9 @@
 // messages are formatted by internal/printf (fmt's output for the verbs
 // used), the weights file's JSON is parsed by internal/jsonv, a small
 // strict decoder, into nn's structs (json_decode.go) and written by hand
-// (json_encode.go), each held to the standard package by tests and fuzzing. Sorts go through one
-// []int32 index sort (internal/order). Keep it so: wasm/worker's TestWorkerSize
-// fails when fmt or encoding/json is linked or the worker outgrows its
-// budget, and scripts/wasmsize shows what is linked.
+// (json_encode.go), each held to the standard package by tests and
+// fuzzing. Sorts go through one []int32 index sort (internal/order). Keep
+// it so: wasm/worker's TestWorkerSize fails when fmt or encoding/json is
+// linked or the worker outgrows its regression budget, and
+// scripts/wasmsize shows what is linked.
 package nn

@@ -14,15 +14,19 @@ import (
 	"testing"
 )
 
-// maxWorkerGzip is the most worker.wasm may weigh gzipped
-// (compress/gzip at BestCompression, a little larger than gzip -9): every
-// byte of it is on the path to the page's first prediction. The goal is
-// 800,000. Removing fmt, encoding/json, image/draw, context and five
-// generic sorts took it from 1,316,696 to 1,090,513 by this measure
-// (2026-11-26) while the worker gained the IG pool and incremental
-// deletion; this budget holds that with 3% of room.
-// go run ./scripts/wasmsize shows what is linked.
-const maxWorkerGzip = 1_125_000
+// workerGzip is worker.wasm's size gzipped (compress/gzip at
+// BestCompression, a little larger than gzip -9) when this budget was set:
+// 1,089,026 bytes (3,921,540 raw), built as build.sh builds it (GOOS=js
+// GOARCH=wasm, -trimpath -ldflags="-s -w") with Go 1.26.8 on 2026-12-05.
+// There is no size target any more (the 0.8 MB goal is withdrawn, issue
+// 11): maxWorkerGzip is a regression budget of that size plus 5%, so that
+// a change that adds tens of KB to the page's first prediction is noticed.
+// Raise workerGzip, saying why in the commit, when a change is worth the
+// bytes; go run ./scripts/wasmsize shows what is linked.
+const workerGzip = 1_089_026
+
+// maxWorkerGzip is the budget: workerGzip plus 5%.
+const maxWorkerGzip = workerGzip * 105 / 100
 
 // forbidden are packages the worker must not link: each costs it tens of
 // KB gzipped (encoding/json with fmt and reflect: about 340 KB).
@@ -48,7 +52,7 @@ func TestWorkerSize(t *testing.T) {
 	w.Close()
 	t.Logf("worker.wasm: %d bytes, %d gzip", len(raw), z.Len())
 	if z.Len() > maxWorkerGzip {
-		t.Errorf("worker.wasm is %d bytes gzipped, over the %d-byte budget (go run ./scripts/wasmsize shows what grew)", z.Len(), maxWorkerGzip)
+		t.Errorf("worker.wasm is %d bytes gzipped, over the %d-byte budget (%d when it was set, plus 5%%; go run ./scripts/wasmsize shows what grew)", z.Len(), maxWorkerGzip, workerGzip)
 	}
 
 	named := filepath.Join(dir, "worker-names.wasm")

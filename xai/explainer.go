@@ -26,7 +26,7 @@ type Explainer struct {
 	Batch int
 
 	eng  engine
-	acc  []float64   // SmoothGrad gradient accumulator
+	tun  tunnelState // the noise tunnel's sums (tunnel.go)
 	sal  SaliencyMap // the registry's saliency buffers
 	att  Attribution // and Integrated Gradients'
 	base nn.Tensor   // the IG baseline

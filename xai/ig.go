@@ -353,7 +353,7 @@ func (ex *Explainer) nodes(r Rule, m int) (alpha, weight []float64, err error) {
 }
 
 func init() {
-	register(Method{Name: "ig", Label: "Integrated Gradients", Family: FamilyPath, Display: DisplaySigned, Default: true,
+	register(Method{Name: "ig", Label: "Integrated Gradients", Family: FamilyPath, Display: DisplaySigned, Default: true, Tunnel: true,
 		Paper: "Sundararajan, Taly and Yan, \"Axiomatic Attribution for Deep Networks\", ICML 2017",
 		URL:   "https://arxiv.org/abs/1703.01365",
 		Doc:   "How much each pixel adds to the score compared with a baseline image, summed over the colour channels; the values add up to the score difference. Red raises the score, blue lowers it.",

@@ -76,6 +76,11 @@ type Method struct {
 	// Seeded methods draw random numbers from Request.Seed: equal seeds
 	// give equal maps.
 	Seeded bool
+	// Tunnel marks a method the noise tunnel (smoothgrad, smoothgradsq,
+	// vargrad; tunnel.go) can wrap: it is deterministic and its Map is an
+	// attribution at the input's resolution (H x W x C or H x W x 1).
+	// Registering it adds its name to the tunnel methods' "wraps" choices.
+	Tunnel bool
 	// Params are the method's options, with defaults and bounds.
 	Params []Param
 
@@ -226,6 +231,7 @@ func register(m Method) {
 		}
 	}
 	registry = append(registry, &m)
+	linkTunnel(&m)
 	slices.SortStableFunc(registry, func(a, b *Method) int {
 		return slices.Index(Families, a.Family) - slices.Index(Families, b.Family)
 	})

@@ -2,7 +2,6 @@ package xai
 
 import (
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -93,55 +92,17 @@ func (ex *Explainer) SmoothGrad(x *nn.Tensor, o SmoothGradOptions) (SaliencyMap,
 	if err := ex.check(x, o.Target); err != nil {
 		return SaliencyMap{}, err
 	}
-	n := o.Samples
-	if n == 0 {
-		n = 25
+	if o.Samples < 0 || o.Samples > maxSteps {
+		return SaliencyMap{}, errorf("xai: smoothgrad samples %d out of range 1..%d", o.Samples, maxSteps)
 	}
-	if n < 1 || n > maxSteps {
-		return SaliencyMap{}, errorf("xai: smoothgrad samples %d out of range 1..%d", n, maxSteps)
-	}
-	frac := o.Noise
-	if frac == 0 {
-		frac = 0.15
-	}
-	if !(frac > 0 && frac <= 10) {
+	if !(o.Noise >= 0 && o.Noise <= 10) {
 		return SaliencyMap{}, errorf("xai: smoothgrad noise %g out of range (a fraction of the input range, such as 0.15)", o.Noise)
 	}
-	lo, hi := inputRange(ex.Model.Preprocess)
-	sigma := frac * (hi - lo)
-	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
-	ex.acc = resize64(ex.acc, len(x.Data))
-	clear(ex.acc)
-	var r SaliencyMap
-	var score float64
-	// Point 0 is x itself: it fixes the class and gives the score; its
-	// gradient is not part of the average.
-	point := func(i int, dst []float32) {
-		for j, v := range x.Data {
-			if i == 0 {
-				dst[j] = v
-			} else {
-				dst[j] = float32(float64(v) + sigma*rng.NormFloat64())
-			}
-		}
+	tu, err := ex.NoiseTunnel(x, NoiseTunnelOptions{Target: o.Target, Samples: o.Samples, Noise: o.Noise, Seed: o.Seed, Progress: o.Progress})
+	if err != nil {
+		return SaliencyMap{}, err
 	}
-	use := func(i int, g []float32, s float64) {
-		if i == 0 {
-			score = s
-			return
-		}
-		for j, v := range g {
-			ex.acc[j] += float64(v)
-		}
-	}
-	c := ex.eng.sweep(n+1, ex.batch(), o.Target, point, use, o.Progress)
-	setPrediction(&r.Prediction, o.Target, c, ex.eng.p0, ex.eng.z0, score)
-	in := ex.Model.InputShape()
-	r.Grad = NewMap(in[0], in[1], in[2])
-	for j, v := range ex.acc {
-		r.Grad.Data[j] = float32(v / float64(n))
-	}
-	r.Samples = n
+	r := SaliencyMap{Prediction: tu.Prediction, Grad: tu.Mean, Samples: tu.Samples}
 	r.Zero = maxAbsTo(&r.Map, r.Grad)
 	return r, nil
 }
@@ -172,22 +133,6 @@ func init() {
 				return err
 			}
 			saliencyResult(dst, &ex.sal, 1)
-			return nil
-		}})
-	register(Method{Name: "smoothgrad", Label: "SmoothGrad", Family: FamilyGradient, Display: DisplayPercentile, Seeded: true,
-		Paper: "Smilkov et al., \"SmoothGrad: removing noise by adding noise\", ICML workshop 2017",
-		URL:   "https://arxiv.org/abs/1706.03825",
-		Doc:   "Saliency averaged over noisy copies of the image: the same sensitivity with the speckle averaged away. Bright pixels are sensitive.",
-		Params: []Param{
-			{Name: "samples", Label: "Samples", Kind: Int, Default: 25, Min: 1, Max: maxSteps, Doc: "noisy copies averaged"},
-			{Name: "noise", Label: "Noise", Kind: Float, Default: 0.15, Min: 0.001, Max: 10, Doc: "noise standard deviation as a fraction of the input range"},
-		},
-		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
-			s, err := ex.SmoothGrad(x, SmoothGradOptions{Target: r.Target, Samples: v.Int("samples"), Noise: v.Float("noise"), Seed: r.Seed, Progress: r.Progress})
-			if err != nil {
-				return err
-			}
-			saliencyResult(dst, &s, s.Samples+1)
 			return nil
 		}})
 }

@@ -85,3 +85,28 @@ func BenchmarkSmoothGrad25(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOcclusion runs the fixtures' occlusion (169 windows of 32x32 at
+// stride 16) through nn.Delta; BenchmarkForward169 is its peer, 169 full
+// forward passes (the target: Occlusion within 0.3x of it).
+func BenchmarkOcclusion(b *testing.B) {
+	ex, x := benchSetup(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ex.Occlusion(x, OcclusionOptions{Target: Predicted()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkForward169(b *testing.B) {
+	ex, x := benchSetup(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for range 169 {
+			if _, err := ex.Predict(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -47,6 +47,7 @@ func resultMap(r xai.Result) []float32 { return r.Map.Data }
 
 var wave2Files = []wave2File{
 	{kind: "inputxgrad", method: "inputxgrad", target: true, get: resultMap},
+	{kind: "occlusion", method: "occlusion", target: true, get: resultMap},
 }
 
 type wave2Manifest struct {

@@ -83,3 +83,36 @@ func (ex *Explainer) splitOf(r *Request) (*Method, Values, error) {
 	}
 	return m, v, nil
 }
+
+// chainParts appends to ord the parts (in any order, nil ones ignored)
+// chained in ascending Lo from evaluation 0 to n, and checks that they
+// cover every evaluation once, fit n, agree on the class and each hold
+// sumLen(p) values in Sum. Parts may come from another worker: what does
+// not fit is an error naming the method.
+func chainParts(ord, parts []*Part, n int, method string, sumLen func(p *Part) int) ([]*Part, error) {
+	for at := 0; at < n; {
+		var p *Part
+		for _, q := range parts {
+			if q != nil && q.Lo == at {
+				p = q
+				break
+			}
+		}
+		switch {
+		case p == nil:
+			return ord, errorf("xai: no %s part starts at evaluation %d of 0..%d", method, at, n)
+		case p.Evaluations != n || p.Hi <= p.Lo || p.Hi > n:
+			return ord, errorf("xai: %s part %d..%d of %d evaluations does not fit these options' %d", method, p.Lo, p.Hi, p.Evaluations, n)
+		case len(p.Sum) != sumLen(p):
+			return ord, errorf("xai: %s part %d..%d holds %d values, want %d", method, p.Lo, p.Hi, len(p.Sum), sumLen(p))
+		case len(ord) > 0 && p.Class != ord[0].Class:
+			return ord, errorf("xai: the %s parts explain classes %d and %d", method, ord[0].Class, p.Class)
+		}
+		ord = append(ord, p)
+		at = p.Hi
+	}
+	if k := countParts(parts); len(ord) != k {
+		return ord, errorf("xai: %d %s parts, of which %d cover the evaluations 0..%d: the others overlap them", k, method, len(ord), n)
+	}
+	return ord, nil
+}

@@ -28,6 +28,7 @@ type Explainer struct {
 	eng  engine
 	tun  tunnelState // the noise tunnel's sums (tunnel.go)
 	occ  occlusionState
+	rise riseState
 	sal  SaliencyMap // the registry's saliency buffers
 	att  Attribution // and Integrated Gradients'
 	base nn.Tensor   // the IG baseline

@@ -236,3 +236,40 @@ func layerList(m *nn.Model) string {
 	}
 	return s
 }
+
+// scan is sweep without the backward pass: it scores n points, b per
+// pass (balanced and padded as sweep pads), giving use each point's score.
+// ctx, when not nil, is checked before every pass; a cancellation returns
+// its error and the number of points done. With t.Class < 0 the class is
+// that predicted for point 0. It returns the class, and leaves the
+// probabilities and logits at point 0 in e.p0 and e.z0.
+func (e *engine) scan(ctx Canceller, n, b int, t Target, point func(i int, dst []float32), use func(i int, score float64), progress func(done, total int)) (class, done int, err error) {
+	passes := (n + b - 1) / b
+	b = (n + passes - 1) / passes
+	x := e.input(b)
+	class = t.Class
+	for start := 0; start < n; start += b {
+		if err := cancelled(ctx); err != nil {
+			return class, start, err
+		}
+		cnt := min(b, n-start)
+		for s := range cnt {
+			point(start+s, x.Sample(s))
+		}
+		for s := cnt; s < b; s++ {
+			copy(x.Sample(s), x.Sample(cnt-1))
+		}
+		class = e.pass(Target{Class: class, Kind: t.Kind}, noBackward)
+		if start == 0 {
+			copy(e.p0, e.p[:e.k])
+			copy(e.z0, e.z[:e.k])
+		}
+		for s := range cnt {
+			use(start+s, e.score[s])
+		}
+		if progress != nil {
+			progress(start+cnt, n)
+		}
+	}
+	return class, n, nil
+}

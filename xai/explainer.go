@@ -29,6 +29,7 @@ type Explainer struct {
 	tun  tunnelState // the noise tunnel's sums (tunnel.go)
 	occ  occlusionState
 	rise riseState
+	shap shapState
 	sal  SaliencyMap // the registry's saliency buffers
 	att  Attribution // and Integrated Gradients'
 	base nn.Tensor   // the IG baseline

@@ -218,45 +218,28 @@ func (ex *Explainer) risePart(dst *Part, x *nn.Tensor, o RISEOptions, lo, hi int
 	H, W, C := in[0], in[1], in[2]
 	mk := &ex.rise.mask
 	mk.setup(H, W, grid, p)
-	e := &ex.eng
-	cnt := hi - lo
-	b := ex.batch()
-	passes := (cnt + b - 1) / b
-	b = (cnt + passes - 1) / passes
-	xb := e.input(b)
 	m := ex.rise.maskBuf(H * W)
-	dst.Sum = resize64(dst.Sum, cnt)
+	dst.Sum = resize64(dst.Sum, hi-lo)
 	dst.Lo, dst.Hi, dst.Evaluations, dst.BaselineScore = lo, hi, n, 0
-	class := o.Target.Class
-	for start := 0; start < cnt; start += b {
-		if err := cancelled(o.Cancel); err != nil {
-			return errorf("xai: rise stopped after %d of %d images: %w", start, cnt, err)
+	point := func(i int, d []float32) {
+		if i += lo; i == 0 {
+			copy(d, x.Data)
+			return
 		}
-		k := min(b, cnt-start)
-		for s := range k {
-			i, d := lo+start+s, xb.Sample(s)
-			if i == 0 {
-				copy(d, x.Data)
-				continue
-			}
-			mk.maskTo(m, o.Seed, i)
-			for q, mv := range m {
-				for c := range C {
-					d[q*C+c] = x.Data[q*C+c] * mv
-				}
+		mk.maskTo(m, o.Seed, i)
+		for q, mv := range m {
+			for c := range C {
+				d[q*C+c] = x.Data[q*C+c] * mv
 			}
 		}
-		for s := k; s < b; s++ {
-			copy(xb.Sample(s), xb.Sample(k-1))
-		}
-		class = e.pass(Target{Class: class, Kind: o.Target.Kind}, noBackward)
-		if start == 0 && lo == 0 {
-			setPrediction(&dst.Prediction, o.Target, class, e.p[:e.k], e.z[:e.k], e.score[0])
-		}
-		copy(dst.Sum[start:start+k], e.score[:k])
-		if o.Progress != nil {
-			o.Progress(start+k, cnt)
-		}
+	}
+	use := func(i int, score float64) { dst.Sum[i] = score }
+	class, done, err := ex.eng.scan(o.Cancel, hi-lo, ex.batch(), o.Target, point, use, o.Progress)
+	if err != nil {
+		return errorf("xai: rise stopped after %d of %d images: %w", done, hi-lo, err)
+	}
+	if lo == 0 {
+		setPrediction(&dst.Prediction, o.Target, class, ex.eng.p0, ex.eng.z0, dst.Sum[0])
 	}
 	dst.Class = class
 	if lo > 0 {

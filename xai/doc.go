@@ -15,6 +15,19 @@
 //	Saliency         max_c |∂Score/∂x|                                       (backward to the input)
 //	SmoothGrad       Saliency of the mean gradient over noisy copies         (batched)
 //	IntegratedGradients (x − b) ⊙ Σ_k w_k ∂Score/∂x(b + α_k(x − b))          (batched)
+//	NoiseTunnel      mean (SmoothGrad), mean square (SmoothGrad²) or variance
+//	                 (VarGrad) of a gradient or a method's map over noisy copies
+//	GradientSHAP     mean of (x̃ − b) ⊙ ∂Score/∂x(b + α(x̃ − b)), b and α random (batched)
+//
+// The perturbation methods only run forward passes:
+//
+//	Occlusion        Score(x) − Score(x with a window hidden), averaged per pixel (nn.Delta)
+//	RISE             Σ_i Score(x ⊙ M_i) M_i / (N p) over random upsampled masks  (batched)
+//
+// The seeded methods (SmoothGrad, SmoothGrad², VarGrad, GradientSHAP,
+// RISE) draw sample i's random numbers from a stream that depends only on
+// Request.Seed and i, in pure Go: equal seeds give equal maps on every
+// platform, whatever the batch size or the split across workers.
 //
 // Each method's doc comment cites its paper and equation and states the
 // exact convention; they are those of the reference fixtures in

@@ -374,7 +374,7 @@ func init() {
 		URL:   "https://arxiv.org/abs/1311.2901",
 		Doc:   "How much the score drops when a square window hides each part of the image, averaged over the windows covering each pixel. Red: hiding it lowers the score (the model uses it); blue: hiding it raises the score.",
 		Params: []Param{
-			{Name: "window", Label: "Window", Kind: Int, Default: 32, Min: 1, Max: 4096, Doc: "side of the square window in pixels (clamped to the image)"},
+			{Name: "window", Label: "Window", Kind: Int, Default: 32, Min: 1, Max: 4096, Doc: "side of the square window in pixels, clamped to the image"},
 			{Name: "stride", Label: "Stride", Kind: Int, Default: 16, Min: 1, Max: 4096, Doc: "step between windows in pixels"},
 			{Name: "fill", Label: "Fill", Kind: Choice, Default: "black", Choices: fillNames, Doc: "what hides the window: black, the blurred image or the image's mean colour"},
 			{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur fill's Gaussian standard deviation in pixels"},

@@ -94,74 +94,165 @@ type Tunnel struct {
 // stream (seed, 0x5eed) through NormFloat64: it depends only on the seed
 // and i, is the same on every platform (pure Go), and is SmoothGrad's
 // noise as it always was.
+//
+// The evaluations (x, then the samples) can be split into ranges computed
+// by other workers and combined (the registry's PartTo and CombineTo):
+// each part holds its float64 sums, a part without x shifts its
+// variance's sums by its first sample, and the combination re-shifts
+// them exactly to the first part's shift. One part gives NoiseTunnel's
+// result bit for bit.
 func (ex *Explainer) NoiseTunnel(x *nn.Tensor, o NoiseTunnelOptions) (Tunnel, error) {
 	var tu Tunnel
-	if err := ex.check(x, o.Target); err != nil {
+	n, err := ex.tunnelEvaluations(o)
+	if err != nil {
 		return tu, err
 	}
-	n := o.Samples
+	p := &ex.tun.part
+	if err := ex.tunnelPart(p, x, o, 0, n); err != nil {
+		return tu, err
+	}
+	ex.tun.one[0] = p
+	err = ex.tunnelCombine(&tu, x, o, ex.tun.one[:])
+	return tu, err
+}
+
+// tunnelEvaluations checks o and returns its number of attributions, the
+// samples and x.
+func (ex *Explainer) tunnelEvaluations(o NoiseTunnelOptions) (int, error) {
+	n, _, err := o.defaults()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := o.wrapped(); err != nil {
+		return 0, err
+	}
+	return n + 1, nil
+}
+
+func (o NoiseTunnelOptions) defaults() (n int, frac float64, err error) {
+	n, frac = o.Samples, o.Noise
 	if n == 0 {
 		n = 25
 	}
-	if n < 1 || n > maxSteps {
-		return tu, errorf("xai: noise tunnel samples %d out of range 1..%d", n, maxSteps)
-	}
-	frac := o.Noise
 	if frac == 0 {
 		frac = 0.15
 	}
-	if !(frac > 0 && frac <= 10) {
-		return tu, errorf("xai: noise tunnel noise %g out of range (a fraction of the input range, such as 0.15)", o.Noise)
+	if n < 1 || n > maxSteps {
+		return 0, 0, errorf("xai: noise tunnel samples %d out of range 1..%d", n, maxSteps)
 	}
-	lo, hi := inputRange(ex.Model.Preprocess)
-	st := &ex.tun
-	st.noise.start(o.Seed, frac*(hi-lo))
-	var err error
-	var h, w, c int
+	if !(frac > 0 && frac <= 10) {
+		return 0, 0, errorf("xai: noise tunnel noise %g out of range (a fraction of the input range, such as 0.15)", o.Noise)
+	}
+	return n, frac, nil
+}
+
+// wrapped returns the method o wraps, nil for the gradient.
+func (o NoiseTunnelOptions) wrapped() (*Method, error) {
 	if o.Wraps == "" || o.Wraps == tunnelGradient {
-		in := ex.Model.InputShape()
-		h, w, c = in[0], in[1], in[2]
-		st.resize(len(x.Data))
-		point := func(i int, dst []float32) {
-			if i == 0 {
-				copy(dst, x.Data)
+		return nil, nil
+	}
+	m, err := Lookup(o.Wraps)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Tunnel {
+		return nil, errorf("xai: the noise tunnel cannot wrap %s (it wraps gradient or a deterministic input-space method: %s)", m.Name, join(tunnelChoices(), ", "))
+	}
+	return m, nil
+}
+
+// tunnelPart computes the tunnel's attributions [lo, hi) (0 is x, i ≥ 1
+// sample i) into dst. dst.Sum holds five blocks of L values (L = the
+// attribution's length): Σ a_i, Σ a_i², the shift K (a_0, or the part's
+// first sample when it lacks x), Σ (a_i − K) and Σ (a_i − K)², over the
+// part's samples. A part without x needs Target.Class ≥ 0.
+func (ex *Explainer) tunnelPart(dst *Part, x *nn.Tensor, o NoiseTunnelOptions, lo, hi int) error {
+	if err := ex.check(x, o.Target); err != nil {
+		return err
+	}
+	samples, frac, err := o.defaults()
+	if err != nil {
+		return err
+	}
+	m, err := o.wrapped()
+	if err != nil {
+		return err
+	}
+	n := samples + 1
+	if lo < 0 || hi > n || lo >= hi {
+		return errorf("xai: noise tunnel evaluations %d..%d are not a non-empty range within 0..%d", lo, hi, n)
+	}
+	if lo > 0 && o.Target.Class < 0 {
+		return errorf("xai: noise tunnel evaluations %d..%d exclude x (evaluation 0), so they need the class explained (Target.Class ≥ 0), not the predicted class", lo, hi)
+	}
+	rlo, rhi := inputRange(ex.Model.Preprocess)
+	st := &ex.tun
+	st.noise.start(o.Seed, frac*(rhi-rlo))
+	dst.Lo, dst.Hi, dst.Evaluations, dst.BaselineScore = lo, hi, n, 0
+	first := true
+	// add accumulates attribution i; the part's first one sets the shift.
+	add := func(i int, a []float32) {
+		L := len(a)
+		if first {
+			dst.Sum = resize64(dst.Sum, 5*L)
+			clear(dst.Sum)
+			for j, v := range a {
+				dst.Sum[2*L+j] = float64(v)
+			}
+			first = false
+		}
+		if i == 0 {
+			return
+		}
+		sum, sq, k, s1, s2 := dst.Sum[:L], dst.Sum[L:2*L], dst.Sum[2*L:3*L], dst.Sum[3*L:4*L], dst.Sum[4*L:5*L]
+		for j, v := range a {
+			f := float64(v)
+			d := f - k[j]
+			sum[j] += f
+			sq[j] += f * f
+			s1[j] += d
+			s2[j] += d * d
+		}
+	}
+	var class int
+	var pred *Prediction
+	if m == nil {
+		point := func(i int, p []float32) {
+			if i += lo; i == 0 {
+				copy(p, x.Data)
 				return
 			}
-			st.noise.sampleTo(dst, x.Data, i)
+			st.noise.sampleTo(p, x.Data, i)
 		}
 		var score float64
 		use := func(i int, g []float32, s float64) {
-			if i == 0 {
+			if i == 0 && lo == 0 {
 				score = s
 			}
-			st.add(i, g)
+			add(i+lo, g)
 		}
-		cl := ex.eng.sweep(n+1, ex.batch(), o.Target, point, use, o.Progress)
-		setPrediction(&tu.Prediction, o.Target, cl, ex.eng.p0, ex.eng.z0, score)
-		tu.Passes = n + 1
-	} else if h, w, c, err = ex.tunnelWrapped(&tu, x, o, n); err != nil {
-		return tu, err
+		class = ex.eng.sweep(hi-lo, ex.batch(), o.Target, point, use, o.Progress)
+		if lo == 0 {
+			setPrediction(&dst.Prediction, o.Target, class, ex.eng.p0, ex.eng.z0, score)
+			pred = &dst.Prediction
+		}
+	} else if class, err = ex.tunnelWrapped(dst, m, x, o, lo, hi, add); err != nil {
+		return err
 	}
-	tu.Samples = n
-	tu.Mean, tu.MeanSquare, tu.Var = NewMap(h, w, c), NewMap(h, w, c), NewMap(h, w, c)
-	st.finish(tu.Mean.Data, tu.MeanSquare.Data, tu.Var.Data, n)
-	return tu, nil
+	dst.Class = class
+	if pred == nil && lo > 0 {
+		dst.Prediction.Class, dst.Prediction.Target, dst.Prediction.Score = class, o.Target, 0
+		dst.Prediction.Probs, dst.Prediction.Logits = dst.Prediction.Probs[:0], dst.Prediction.Logits[:0]
+	}
+	return nil
 }
 
-// tunnelWrapped runs the registered method o.Wraps on x and then on its n
-// noisy copies, accumulating its maps in ex.tun. It returns the maps'
-// shape.
-func (ex *Explainer) tunnelWrapped(tu *Tunnel, x *nn.Tensor, o NoiseTunnelOptions, n int) (h, w, c int, err error) {
-	m, err := Lookup(o.Wraps)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	if !m.Tunnel {
-		return 0, 0, 0, errorf("xai: the noise tunnel cannot wrap %s (it wraps gradient or a deterministic input-space method: %s)", m.Name, join(tunnelChoices(), ", "))
-	}
+// tunnelWrapped runs the registered method m on the attributions [lo, hi)
+// (x, or its noisy copies), passing each map to add. It returns the class.
+func (ex *Explainer) tunnelWrapped(dst *Part, m *Method, x *nn.Tensor, o NoiseTunnelOptions, lo, hi int, add func(i int, a []float32)) (int, error) {
 	v, err := m.Resolve(nil)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, err
 	}
 	st := &ex.tun
 	if st.pt.Shape != x.Shape {
@@ -170,9 +261,9 @@ func (ex *Explainer) tunnelWrapped(tu *Tunnel, x *nn.Tensor, o NoiseTunnelOption
 	in := ex.Model.InputShape()
 	req := Request{Method: m.Name, Target: o.Target, Seed: o.Seed, Baseline: o.Baseline, Cancel: o.Cancel}
 	res := &st.res
-	for i := 0; i <= n; i++ {
+	for i := lo; i < hi; i++ {
 		if err := cancelled(o.Cancel); err != nil {
-			return 0, 0, 0, err
+			return 0, err
 		}
 		if i == 0 {
 			copy(st.pt.Data, x.Data)
@@ -181,29 +272,110 @@ func (ex *Explainer) tunnelWrapped(tu *Tunnel, x *nn.Tensor, o NoiseTunnelOption
 		}
 		*res = Result{Method: m.Name, Values: v, Map: res.Map, Prediction: res.Prediction}
 		if err := m.run(ex, &st.pt, &req, v, res); err != nil {
-			return 0, 0, 0, err
+			return 0, err
 		}
-		a := res.Map
-		if a.H != in[0] || a.W != in[1] {
-			return 0, 0, 0, errorf("xai: the noise tunnel wraps %s, whose %v map is not at the input's %dx%d resolution", m.Name, a, in[0], in[1])
+		if a := res.Map; a.H != in[0] || a.W != in[1] || a.C < 1 || i > lo && len(a.Data)*5 != len(dst.Sum) {
+			return 0, errorf("xai: the noise tunnel wraps %s, whose %v map is not at the input's %dx%d resolution", m.Name, a, in[0], in[1])
 		}
 		if i == 0 {
-			h, w, c = a.H, a.W, a.C
-			st.resize(len(a.Data))
-			tu.setPrediction(res.Prediction)
-			req.Target.Class = res.Class // every sample explains x's class
+			setPrediction(&dst.Prediction, res.Prediction.Target, res.Class, res.Probs, res.Logits, res.Score)
 		}
-		st.add(i, a.Data)
-		tu.Passes += res.Passes
+		req.Target.Class = res.Class // every sample explains x's class
+		add(i, res.Map.Data)
 		if o.Progress != nil {
-			o.Progress(i+1, n+1)
+			o.Progress(i-lo+1, hi-lo)
 		}
 	}
-	return h, w, c, nil
+	return req.Target.Class, nil
 }
 
-func (tu *Tunnel) setPrediction(p Prediction) {
-	setPrediction(&tu.Prediction, p.Target, p.Class, p.Probs, p.Logits, p.Score)
+// tunnelCombine writes the tunnel statistics of x made of parts (any
+// order) that cover every evaluation once.
+func (ex *Explainer) tunnelCombine(dst *Tunnel, x *nn.Tensor, o NoiseTunnelOptions, parts []*Part) error {
+	if err := ex.check(x, o.Target); err != nil {
+		return err
+	}
+	n, err := ex.tunnelEvaluations(o)
+	if err != nil {
+		return err
+	}
+	m, _ := o.wrapped()
+	in := ex.Model.InputShape()
+	size := 0 // the first part's sums: all must hold as many
+	for _, p := range parts {
+		if p != nil {
+			size = len(p.Sum)
+			break
+		}
+	}
+	L := size / 5
+	if hw := in[0] * in[1]; L == 0 || size%5 != 0 || L%hw != 0 {
+		return errorf("xai: noise tunnel parts of %d sums, want 5 blocks of %dx%dxC attributions", size, in[0], in[1])
+	}
+	st := &ex.tun
+	ord, err := chainParts(st.order[:0], parts, n, "noise tunnel", func(*Part) int { return size })
+	st.order = ord
+	defer clear(ord)
+	if err != nil {
+		return err
+	}
+	if o.Target.Class >= 0 && ord[0].Class != o.Target.Class {
+		return errorf("xai: a noise tunnel part explains class %d, want %d", ord[0].Class, o.Target.Class)
+	}
+	first := ord[0].Sum
+	sum, sq, k0, s1, s2 := first[:L], first[L:2*L], first[2*L:3*L], first[3*L:4*L], first[4*L:5*L]
+	if len(ord) > 1 {
+		// Add the other parts, their shifted sums moved to the first
+		// part's shift K0 exactly: with d = K − K0,
+		// Σ(a − K0) = Σ(a − K) + n d and Σ(a − K0)² = Σ(a − K)² + 2d Σ(a − K) + n d².
+		st.sums = resize64(st.sums, 4*L)
+		copy(st.sums[:L], sum)
+		copy(st.sums[L:2*L], sq)
+		copy(st.sums[2*L:3*L], s1)
+		copy(st.sums[3*L:], s2)
+		sum, sq, s1, s2 = st.sums[:L], st.sums[L:2*L], st.sums[2*L:3*L], st.sums[3*L:]
+		for _, p := range ord[1:] {
+			np := float64(p.Hi - max(p.Lo, 1))
+			ps := p.Sum
+			for j := range L {
+				d := ps[2*L+j] - k0[j]
+				sum[j] += ps[j]
+				sq[j] += ps[L+j]
+				s1[j] += ps[3*L+j] + np*d
+				s2[j] += ps[4*L+j] + 2*d*ps[3*L+j] + np*d*d
+			}
+		}
+	}
+	c := L / (in[0] * in[1])
+	dst.Mean, dst.MeanSquare, dst.Var = NewMap(in[0], in[1], c), NewMap(in[0], in[1], c), NewMap(in[0], in[1], c)
+	fn := float64(n - 1)
+	for j := range L {
+		dst.Mean.Data[j] = float32(sum[j] / fn)
+		dst.MeanSquare.Data[j] = float32(sq[j] / fn)
+		d := s1[j] / fn
+		dst.Var.Data[j] = float32(max(s2[j]/fn-d*d, 0))
+	}
+	px := &ord[0].Prediction
+	setPrediction(&dst.Prediction, o.Target, ord[0].Class, px.Probs, px.Logits, px.Score)
+	dst.Samples, dst.Passes = n-1, n*ex.wrappedPasses(m, o)
+	return nil
+}
+
+// wrappedPasses returns the passes of one attribution of m (nil: the
+// gradient, one): a splittable method's evaluations, else one.
+func (ex *Explainer) wrappedPasses(m *Method, o NoiseTunnelOptions) int {
+	if m == nil || m.split == nil {
+		return 1
+	}
+	v, err := m.Resolve(nil)
+	if err != nil {
+		return 1
+	}
+	r := Request{Method: m.Name, Target: o.Target, Baseline: o.Baseline}
+	if k, err := m.split.evaluations(ex, &r, v); err == nil {
+		return k
+	}
+	return 1
 }
 
 // tunnelChoices returns the attributions the noise tunnel wraps.
@@ -217,57 +389,16 @@ func tunnelChoices() []string {
 	return out
 }
 
-// tunnelState is the noise tunnel's storage: its running sums (float64,
-// one per value of the wrapped attribution), the shift a_0, the noise
-// and a wrapped method's input and result.
+// tunnelState is the noise tunnel's storage: its parts, the noise, a
+// wrapped method's input and result, and the sums of a combination.
 type tunnelState struct {
-	sum   []float64 // Σ a_i
-	sq    []float64 // Σ a_i²
-	s1    []float64 // Σ (a_i − a_0)
-	s2    []float64 // Σ (a_i − a_0)²
-	shift []float32 // a_0
+	part  Part
+	one   [1]*Part
+	order []*Part
+	sums  []float64
 	noise noiseStream
 	pt    nn.Tensor // a noisy copy, for a wrapped method
 	res   Result    // a wrapped method's result
-}
-
-func (st *tunnelState) resize(n int) {
-	st.sum, st.sq, st.s1, st.s2 = resize64(st.sum, n), resize64(st.sq, n), resize64(st.s1, n), resize64(st.s2, n)
-	if cap(st.shift) < n {
-		st.shift = make([]float32, n)
-	}
-	st.shift = st.shift[:n]
-}
-
-// add accumulates a_i (i = 0: the shift, which starts the sums).
-func (st *tunnelState) add(i int, a []float32) {
-	if i == 0 {
-		copy(st.shift, a)
-		clear(st.sum)
-		clear(st.sq)
-		clear(st.s1)
-		clear(st.s2)
-		return
-	}
-	for j, v := range a {
-		f := float64(v)
-		d := f - float64(st.shift[j])
-		st.sum[j] += f
-		st.sq[j] += f * f
-		st.s1[j] += d
-		st.s2[j] += d * d
-	}
-}
-
-// finish writes the mean, mean square and variance over n samples.
-func (st *tunnelState) finish(mean, sq, vr []float32, n int) {
-	fn := float64(n)
-	for j := range mean {
-		mean[j] = float32(st.sum[j] / fn)
-		sq[j] = float32(st.sq[j] / fn)
-		d := st.s1[j] / fn
-		vr[j] = float32(max(st.s2[j]/fn-d*d, 0))
-	}
 }
 
 // noiseStream draws the noise of SmoothGrad's samples: sample i (1, 2,
@@ -320,53 +451,63 @@ func tunnelParams() []Param {
 }
 
 // tunnelRun runs a tunnel method's request.
-func tunnelRun(ex *Explainer, x *nn.Tensor, r *Request, v Values) (Tunnel, error) {
-	return ex.NoiseTunnel(x, NoiseTunnelOptions{Target: r.Target, Wraps: v.String(tunnelParam), Samples: v.Int("samples"),
-		Noise: v.Float("noise"), Seed: r.Seed, Baseline: r.Baseline, Progress: r.Progress, Cancel: r.Cancel})
+func tunnelOptions(r *Request, v Values) NoiseTunnelOptions {
+	return NoiseTunnelOptions{Target: r.Target, Wraps: v.String(tunnelParam), Samples: v.Int("samples"),
+		Noise: v.Float("noise"), Seed: r.Seed, Baseline: r.Baseline, Progress: r.Progress, Cancel: r.Cancel}
+}
+
+// tunnelMethod returns the run function and the split of a tunnel method
+// whose result is made from the tunnel's statistics by result.
+func tunnelMethod(result func(dst *Result, tu *Tunnel)) (func(*Explainer, *nn.Tensor, *Request, Values, *Result) error, *splitter) {
+	run := func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
+		tu, err := ex.NoiseTunnel(x, tunnelOptions(r, v))
+		if err != nil {
+			return err
+		}
+		result(dst, &tu)
+		return nil
+	}
+	return run, &splitter{
+		evaluations: func(ex *Explainer, r *Request, v Values) (int, error) {
+			return ex.tunnelEvaluations(tunnelOptions(r, v))
+		},
+		part: func(ex *Explainer, dst *Part, x *nn.Tensor, r *Request, v Values, lo, hi int) error {
+			return ex.tunnelPart(dst, x, tunnelOptions(r, v), lo, hi)
+		},
+		combine: func(ex *Explainer, dst *Result, x *nn.Tensor, r *Request, v Values, parts []*Part) error {
+			var tu Tunnel
+			if err := ex.tunnelCombine(&tu, x, tunnelOptions(r, v), parts); err != nil {
+				return err
+			}
+			result(dst, &tu)
+			return nil
+		},
+	}
 }
 
 func init() {
+	run, split := tunnelMethod(func(dst *Result, tu *Tunnel) {
+		s := SaliencyMap{Prediction: tu.Prediction, Grad: tu.Mean, Samples: tu.Samples}
+		s.Zero = maxAbsTo(&s.Map, s.Grad)
+		saliencyResult(dst, &s, tu.Passes)
+	})
 	register(Method{Name: "smoothgrad", Label: "SmoothGrad", Family: FamilyGradient, Display: DisplayPercentile, Seeded: true,
 		Paper:  "Smilkov et al., \"SmoothGrad: removing noise by adding noise\", ICML workshop 2017",
 		URL:    "https://arxiv.org/abs/1706.03825",
 		Doc:    "Saliency averaged over noisy copies of the image: the same sensitivity with the speckle averaged away. Bright pixels are sensitive.",
-		Params: tunnelParams(),
-		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
-			tu, err := tunnelRun(ex, x, r, v)
-			if err != nil {
-				return err
-			}
-			s := SaliencyMap{Prediction: tu.Prediction, Grad: tu.Mean, Samples: tu.Samples}
-			s.Zero = maxAbsTo(&s.Map, s.Grad)
-			saliencyResult(dst, &s, tu.Passes)
-			return nil
-		}})
+		Params: tunnelParams(), run: run, split: split})
+	run, split = tunnelMethod(func(dst *Result, tu *Tunnel) { tunnelResult(dst, tu, tu.MeanSquare) })
 	register(Method{Name: "smoothgradsq", Label: "SmoothGrad²", Family: FamilyGradient, Display: DisplayPercentile, Seeded: true,
 		Paper:  "Hooker, Erhan, Kindermans and Kim, \"A Benchmark for Interpretability Methods in Deep Neural Networks\" (ROAR; SmoothGrad-Squared), NeurIPS 2019; after Smilkov et al. 2017",
 		URL:    "https://arxiv.org/abs/1806.10758",
 		Doc:    "The mean of the squared gradient over noisy copies of the image (per colour channel; shown summed over them): where the score is sensitive, whatever the sign. Bright pixels are sensitive.",
-		Params: tunnelParams(),
-		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
-			tu, err := tunnelRun(ex, x, r, v)
-			if err != nil {
-				return err
-			}
-			tunnelResult(dst, &tu, tu.MeanSquare)
-			return nil
-		}})
+		Params: tunnelParams(), run: run, split: split})
+	run, split = tunnelMethod(func(dst *Result, tu *Tunnel) { tunnelResult(dst, tu, tu.Var) })
 	register(Method{Name: "vargrad", Label: "VarGrad", Family: FamilyGradient, Display: DisplayPercentile, Seeded: true,
 		Paper:  "Adebayo, Gilmer, Goodfellow and Kim, \"Local Explanation Methods for Deep Neural Networks Lack Sensitivity to Parameter Randomization\", ICLR workshop 2018",
 		URL:    "https://arxiv.org/abs/1810.03307",
 		Doc:    "The variance of the gradient over noisy copies of the image (per colour channel; shown summed over them): where the gradient changes with small changes of the image. Bright pixels vary most.",
-		Params: tunnelParams(),
-		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
-			tu, err := tunnelRun(ex, x, r, v)
-			if err != nil {
-				return err
-			}
-			tunnelResult(dst, &tu, tu.Var)
-			return nil
-		}})
+		Params: tunnelParams(), run: run, split: split})
 }
 
 // tunnelResult fills dst with a tunnel statistic as its map.

@@ -224,3 +224,99 @@ func tunnelChoicesSorted() []string {
 	slices.Sort(c[1:])
 	return c
 }
+
+// TestTunnelSplit: the samples split into parts computed by separate
+// explainers and combined in any order give the whole tunnel's maps:
+// bitwise for one part, within float32 rounding for several; and on the
+// linear model a VarGrad of exactly 0 for any split.
+func TestTunnelSplit(t *testing.T) {
+	for _, tt := range []struct {
+		linear bool
+		req    Request
+	}{
+		{false, Request{Method: "vargrad", Target: Predicted(), Options: Options{"samples": 7}, Seed: 3}},
+		{false, Request{Method: "smoothgradsq", Target: Target{Class: 1, Kind: Probability}, Options: Options{"samples": 6, "wraps": "inputxgrad"}, Seed: 4}},
+		{false, Request{Method: "smoothgrad", Target: Predicted(), Options: Options{"samples": 5, "noise": 0.3}, Seed: 5}},
+		{true, Request{Method: "vargrad", Target: Predicted(), Options: Options{"samples": 6, "noise": 1.0}, Seed: 6}},
+	} {
+		m, x := reluNet(t), reluInput()
+		if tt.linear {
+			m, x = linearModel(t), input(2, 2, 2, 1, 2, 3, 4, 5, 6, 7, 8)
+		}
+		whole, err := New(m).Explain(x, tt.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := New(m).Evaluations(tt.req)
+		if err != nil || n != tt.req.Options["samples"].(int)+1 {
+			t.Fatalf("%s: %d evaluations, %v", tt.req.Method, n, err)
+		}
+		rng := rand.New(rand.NewPCG(9, 9))
+		for _, split := range splits(n) {
+			var parts []*Part
+			for _, s := range split {
+				pr := tt.req
+				if s[0] > 0 {
+					pr.Target.Class = whole.Class
+				}
+				p := new(Part)
+				if err := New(m).PartTo(p, x, pr, s[0], s[1]); err != nil {
+					t.Fatal(err)
+				}
+				parts = append(parts, p)
+			}
+			rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+			var got Result
+			if err := New(m).CombineTo(&got, x, tt.req, parts); err != nil {
+				t.Fatalf("%s %v: %v", tt.req.Method, split, err)
+			}
+			tol := 0.0
+			if len(split) > 1 {
+				tol = 1e-5 * maxAbs(whole.Map.Data)
+			}
+			near(t, tt.req.Method+" split", got.Map.Data, whole.Map.Data, tol)
+			if got.Class != whole.Class || got.Score != whole.Score || got.Passes != whole.Passes {
+				t.Errorf("%s %v: class %d score %v passes %d; whole %d %v %d", tt.req.Method, split, got.Class, got.Score, got.Passes, whole.Class, whole.Score, whole.Passes)
+			}
+			if tt.linear && !allZero(got.Map.Data) {
+				t.Errorf("linear VarGrad split %v: %v, want exactly 0", split, got.Map.Data)
+			}
+		}
+	}
+	// Parts that do not fit.
+	m, x := reluNet(t), reluInput()
+	req := Request{Method: "vargrad", Target: Target{Class: 0}, Options: Options{"samples": 4}}
+	part := func(r Request, lo, hi int) *Part {
+		p := new(Part)
+		if err := New(m).PartTo(p, x, r, lo, hi); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := part(req, 0, 2), part(req, 2, 5)
+	short := *b
+	short.Sum = short.Sum[:5]
+	ixg := req
+	ixg.Options = Options{"samples": 4, "wraps": "ig"}
+	for _, tt := range []struct {
+		name  string
+		parts []*Part
+		want  string
+	}{
+		{"gap", []*Part{a}, "no noise tunnel part starts at evaluation 2 of 0..5"},
+		{"length", []*Part{a, &short}, "noise tunnel part 2..5 holds 5 values, want 360"},
+		{"odd", []*Part{&short}, "noise tunnel parts of 5 sums, want 5 blocks of 6x6xC attributions"},
+	} {
+		var r Result
+		if err := New(m).CombineTo(&r, x, req, tt.parts); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	if err := New(m).PartTo(new(Part), x, Request{Method: "smoothgrad", Target: Predicted()}, 3, 6); err == nil ||
+		!strings.Contains(err.Error(), "noise tunnel evaluations 3..6 exclude x (evaluation 0), so they need the class") {
+		t.Errorf("a part without x or class: %v", err)
+	}
+	if n, err := New(m).Evaluations(ixg); err != nil || n != 5 {
+		t.Errorf("evaluations of a tunnel of ig: %d, %v", n, err)
+	}
+}

@@ -10,7 +10,11 @@ import "github.com/mavis-xai/mavis/nn"
 // float64 sums that CombineTo adds in evaluation order.
 
 // Part is one range of a split method's evaluations (see IGPart, whose
-// BaselineScore is the score at the last evaluation).
+// BaselineScore is the score at the last evaluation). What Sum holds is
+// the method's own: Integrated Gradients' path sum (H x W x C);
+// Occlusion's and RISE's scores, one per evaluation of the range; the
+// noise tunnel's five blocks of sums (see tunnelPart). Evaluation 0 is x
+// for every split method, and only the part holding it has Prediction.
 type Part = IGPart
 
 // splitter is a method's split: the number of evaluations, a part, and

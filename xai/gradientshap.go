@@ -97,35 +97,118 @@ type SHAPAttribution struct {
 //
 // Sample i draws α_i, then b_i, then ε_i from its own PCG stream of (seed,
 // i): the samples are the same whatever the batch size.
+//
+// The evaluations (x, then the samples) can be split into ranges computed
+// by other workers and combined (the registry's PartTo and CombineTo);
+// one part gives GradientSHAP's result bit for bit.
 func (ex *Explainer) GradientSHAP(x *nn.Tensor, o GradientSHAPOptions) (SHAPAttribution, error) {
 	var a SHAPAttribution
-	if err := ex.check(x, o.Target); err != nil {
+	n, err := o.evaluations()
+	if err != nil {
 		return a, err
 	}
+	p := &ex.shap.part
+	if err := ex.shapPart(p, x, o, 0, n); err != nil {
+		return a, err
+	}
+	ex.shap.one[0] = p
+	err = ex.shapCombine(&a, x, o, ex.shap.one[:])
+	return a, err
+}
+
+func (o GradientSHAPOptions) samples() (int, error) {
 	n := o.Samples
 	if n == 0 {
 		n = 25
 	}
 	if n < 1 || n > maxSteps {
-		return a, errorf("xai: gradientshap samples %d out of range 1..%d", n, maxSteps)
+		return 0, errorf("xai: gradientshap samples %d out of range 1..%d", n, maxSteps)
 	}
 	if !(o.Noise >= 0 && o.Noise <= 10) {
-		return a, errorf("xai: gradientshap noise %g out of range 0..10 (a fraction of the input range)", o.Noise)
+		return 0, errorf("xai: gradientshap noise %g out of range 0..10 (a fraction of the input range)", o.Noise)
 	}
-	lo, hi := inputRange(ex.Model.Preprocess)
+	return n, nil
+}
+
+func (o GradientSHAPOptions) evaluations() (int, error) {
+	n, err := o.samples()
+	return n + 1, err
+}
+
+// shapLayout says what a GradientSHAP part's Sum holds after the L sums
+// of its terms: per sample of the part its term's total, then (with
+// noise) Score(x̃_i), then (for uniform baselines) Score(b_i); and, in the
+// part holding x, the scores of the fixed baselines (black and white, or
+// the one baseline).
+type shapLayout struct {
+	perSample int // values per sample: 1, 2 or 3
+	noisy     bool
+	varying   bool // a baseline per sample
+	fixed     int  // fixed baselines: 0, 1 or 2
+}
+
+func (o GradientSHAPOptions) layout() shapLayout {
+	l := shapLayout{perSample: 1, noisy: o.Noise > 0, varying: o.Baselines == UniformBaselines}
+	if l.noisy {
+		l.perSample++
+	}
+	if l.varying {
+		l.perSample++
+	}
+	switch o.Baselines {
+	case BlackWhiteBaselines:
+		l.fixed = 2
+	case UniformBaselines:
+	default:
+		l.fixed = 1
+	}
+	return l
+}
+
+// size is the length of the Sum of part [lo, hi) for attributions of L
+// values.
+func (l shapLayout) size(L, lo, hi int) int {
+	k := L + l.perSample*(hi-max(lo, 1))
+	if lo == 0 {
+		k += l.fixed
+	}
+	return k
+}
+
+// shapPart computes GradientSHAP's evaluations [lo, hi) (0 is x, i ≥ 1
+// sample i) into dst, with the check's forward passes of its samples
+// (see shapLayout). A part without x needs Target.Class ≥ 0.
+func (ex *Explainer) shapPart(dst *Part, x *nn.Tensor, o GradientSHAPOptions, lo, hi int) error {
+	if err := ex.check(x, o.Target); err != nil {
+		return err
+	}
+	n, err := o.evaluations()
+	if err != nil {
+		return err
+	}
+	if lo < 0 || hi > n || lo >= hi {
+		return errorf("xai: gradientshap evaluations %d..%d are not a non-empty range within 0..%d", lo, hi, n)
+	}
+	if lo > 0 && o.Target.Class < 0 {
+		return errorf("xai: gradientshap evaluations %d..%d exclude x (evaluation 0), so they need the class explained (Target.Class ≥ 0), not the predicted class", lo, hi)
+	}
+	rlo, rhi := inputRange(ex.Model.Preprocess)
 	st := &ex.shap
-	if err := st.setup(x, o, lo, hi, ex.batch()); err != nil {
-		return a, err
+	B := ex.batch()
+	if err := st.setup(x, o, rlo, rhi, B); err != nil {
+		return err
 	}
 	L := len(x.Data)
-	B := ex.batch()
-	terms := resize64(st.terms, n+1) // Σ_j of sample i's term
-	st.terms = terms
-	st.acc = resize64(st.acc, L)
-	clear(st.acc)
-	point := func(i int, dst []float32) {
-		if i == 0 {
-			copy(dst, x.Data)
+	lay := o.layout()
+	first := max(lo, 1) // the part's first sample
+	m := hi - first
+	dst.Sum = resize64(dst.Sum, lay.size(L, lo, hi))
+	clear(dst.Sum)
+	dst.Lo, dst.Hi, dst.Evaluations, dst.BaselineScore = lo, hi, n, 0
+	acc, per := dst.Sum[:L], dst.Sum[L:L+lay.perSample*m]
+	point := func(i int, p []float32) {
+		if i += lo; i == 0 {
+			copy(p, x.Data)
 			return
 		}
 		d := st.diff[(i%B)*L : (i%B+1)*L]
@@ -133,131 +216,163 @@ func (ex *Explainer) GradientSHAP(x *nn.Tensor, o GradientSHAPOptions) (SHAPAttr
 		for j, v := range st.xt {
 			bv := float64(st.b[j])
 			d[j] = float32(float64(v) - bv)
-			dst[j] = float32(bv + alpha*(float64(v)-bv))
+			p[j] = float32(bv + alpha*(float64(v)-bv))
 		}
 	}
 	var scoreX float64
 	use := func(i int, g []float32, s float64) {
-		if i == 0 {
+		if i += lo; i == 0 {
 			scoreX = s
 			return
 		}
 		d := st.diff[(i%B)*L : (i%B+1)*L]
 		var t float64
 		for j, v := range g {
-			p := float64(v) * float64(d[j])
-			st.acc[j] += p
-			t += p
+			q := float64(v) * float64(d[j])
+			acc[j] += q
+			t += q
 		}
-		terms[i] = t
+		per[(i-first)*lay.perSample] = t
 	}
-	class := ex.eng.sweep(n+1, B, o.Target, point, use, o.Progress)
-	setPrediction(&a.Prediction, o.Target, class, ex.eng.p0, ex.eng.z0, scoreX)
-	a.Samples, a.Passes = n, n+1
-	in := ex.Model.InputShape()
-	a.Map = NewMap(in[0], in[1], in[2])
-	for j, v := range st.acc {
-		a.Map.Data[j] = float32(v / float64(n))
+	class := ex.eng.sweep(hi-lo, B, o.Target, point, use, o.Progress)
+	dst.Class = class
+	if lo == 0 {
+		setPrediction(&dst.Prediction, o.Target, class, ex.eng.p0, ex.eng.z0, scoreX)
+	} else {
+		dst.Prediction.Class, dst.Prediction.Target, dst.Prediction.Score = class, o.Target, 0
+		dst.Prediction.Probs, dst.Prediction.Logits = dst.Prediction.Probs[:0], dst.Prediction.Logits[:0]
 	}
-	passes, err := ex.shapCheck(&a.Check, x, o, n, class, scoreX, a.Map.Data)
-	a.Passes += passes
-	return a, err
-}
-
-// shapCheck computes GradientSHAP's expected completeness from the
-// samples' terms in ex.shap.terms, with forward passes at the distinct
-// baselines and noisy inputs. It returns the number of passes.
-func (ex *Explainer) shapCheck(c *Check, x *nn.Tensor, o GradientSHAPOptions, n, class int, scoreX float64, attr []float32) (int, error) {
-	st := &ex.shap
-	t := Target{Class: class, Kind: o.Target.Kind}
-	// The points to score: per sample, its noisy input (when there is
-	// noise) and its baseline (when baselines vary), or the fixed
-	// baselines once.
-	noisy := o.Noise > 0
-	var fixed []func(dst []float32) // baselines that do not vary
-	switch o.Baselines {
-	case BlackWhiteBaselines:
-		fixed = []func([]float32){func(d []float32) { clear(d) }, func(d []float32) { fill32(d, float32(st.hi)) }}
-	case BlackBaselines, BlurBaselines, CustomBaselines:
-		fixed = []func([]float32){func(d []float32) { copy(d, st.fixed.Data) }}
+	// The check's forward passes: the part's noisy inputs and baselines,
+	// and the fixed baselines in the part holding x.
+	fixed := 0
+	if lo == 0 {
+		fixed = lay.fixed
 	}
-	perSample := 0
-	if noisy {
-		perSample++
+	k := fixed + (lay.perSample-1)*m
+	if k == 0 {
+		return nil
 	}
-	if fixed == nil {
-		perSample++
-	}
-	total := len(fixed) + perSample*n
-	scores := resize64(st.scores, total)
-	st.scores = scores
-	point := func(k int, dst []float32) {
-		if k < len(fixed) {
-			fixed[k](dst)
+	out := dst.Sum[L+lay.perSample*m:]
+	pt := func(q int, p []float32) {
+		if q < fixed {
+			switch {
+			case lay.fixed == 2 && q == 1:
+				fill32(p, float32(st.hi))
+			case lay.fixed == 2:
+				clear(p)
+			default:
+				copy(p, st.fixed.Data)
+			}
 			return
 		}
-		k -= len(fixed)
-		i := k/perSample + 1
-		st.sample(i, x.Data)
-		if noisy && k%perSample == 0 {
-			copy(dst, st.xt)
+		q -= fixed
+		j := q / (lay.perSample - 1)
+		st.sample(first+j, x.Data)
+		if lay.noisy && q%(lay.perSample-1) == 0 {
+			copy(p, st.xt)
 		} else {
-			copy(dst, st.b)
+			copy(p, st.b)
 		}
 	}
-	use := func(k int, s float64) { scores[k] = s }
-	if total > 0 {
-		if _, _, err := ex.eng.scan(nil, total, ex.batch(), t, point, use, nil); err != nil {
-			return total, err
+	put := func(q int, s float64) {
+		if q < fixed {
+			out[q] = s
+			return
 		}
+		q -= fixed
+		j, r := q/(lay.perSample-1), q%(lay.perSample-1)
+		per[j*lay.perSample+1+r] = s
 	}
-	// Per sample: d_i = Score(x̃_i) − Score(b_i), and the term's miss
-	// e_i = term_i − d_i (for the standard error).
+	_, _, err = ex.eng.scan(nil, k, B, Target{Class: class, Kind: o.Target.Kind}, pt, put, nil)
+	return err
+}
+
+// shapCombine writes GradientSHAP's attribution of x made of parts (any
+// order) that cover every evaluation once: the terms' sums added in
+// ascending Lo, and the expected completeness from the samples' values.
+func (ex *Explainer) shapCombine(dst *SHAPAttribution, x *nn.Tensor, o GradientSHAPOptions, parts []*Part) error {
+	if err := ex.check(x, o.Target); err != nil {
+		return err
+	}
+	n, err := o.evaluations()
+	if err != nil {
+		return err
+	}
+	if o.Baselines == CustomBaselines && (o.Baseline == nil || o.Baseline.Shape != x.Shape) {
+		return errorf("xai: gradientshap baseline image %v, want the input's shape %v", o.Baseline, x)
+	}
+	st := &ex.shap
+	L, lay := len(x.Data), o.layout()
+	ord, err := chainParts(st.order[:0], parts, n, "gradientshap", func(p *Part) int { return lay.size(L, p.Lo, p.Hi) })
+	st.order = ord
+	defer clear(ord)
+	if err != nil {
+		return err
+	}
+	if o.Target.Class >= 0 && ord[0].Class != o.Target.Class {
+		return errorf("xai: a gradientshap part explains class %d, want %d", ord[0].Class, o.Target.Class)
+	}
+	in := ex.Model.InputShape()
+	dst.Map.reshape(in[0], in[1], in[2])
+	fn := float64(n - 1)
+	for j := range L {
+		s := ord[0].Sum[j]
+		for _, p := range ord[1:] {
+			s += p.Sum[j]
+		}
+		dst.Map.Data[j] = float32(s / fn)
+	}
+	px := &ord[0].Prediction
+	setPrediction(&dst.Prediction, o.Target, ord[0].Class, px.Probs, px.Logits, px.Score)
+	dst.Samples = n - 1
+	// The check: per sample d_i = Score(x̃_i) − Score(b_i) and the term's
+	// miss e_i = term_i − d_i.
+	fixed := ord[0].Sum[lay.size(L, 0, ord[0].Hi)-lay.fixed:][:lay.fixed]
 	var sx, sb, se, se2 float64
-	for i := 1; i <= n; i++ {
-		k := len(fixed) + (i-1)*perSample
-		xs := scoreX
-		if noisy {
-			xs = scores[k]
-			k++
-		}
-		var bs float64
-		switch {
-		case fixed == nil:
-			bs = scores[k]
-		case len(fixed) == 2:
-			bs = scores[0]
-			if st.white(i) {
-				bs = scores[1]
+	for _, p := range ord {
+		first := max(p.Lo, 1)
+		per := p.Sum[L:]
+		for i := first; i < p.Hi; i++ {
+			v := per[(i-first)*lay.perSample:]
+			xs, q := px.Score, 1
+			if lay.noisy {
+				xs, q = v[1], 2
 			}
-		default:
-			bs = scores[0]
+			var bs float64
+			switch {
+			case lay.varying:
+				bs = v[q]
+			case lay.fixed == 2 && st.white(o.Seed, i):
+				bs = fixed[1]
+			default:
+				bs = fixed[0]
+			}
+			sx += xs
+			sb += bs
+			e := v[0] - (xs - bs)
+			se += e
+			se2 += e * e
 		}
-		sx += xs
-		sb += bs
-		e := st.terms[i] - (xs - bs)
-		se += e
-		se2 += e * e
 	}
-	fn := float64(n)
-	c.Name = "expected completeness"
-	c.ScoreX, c.ScoreRef = sx/fn, sb/fn
-	if !noisy {
-		c.ScoreX = scoreX // not a sum of n copies, rounded
+	c := &dst.Check
+	*c = Check{Name: "expected completeness", ScoreX: sx / fn, ScoreRef: sb / fn}
+	if !lay.noisy {
+		c.ScoreX = px.Score // not a sum of n copies, rounded
 	}
-	if len(fixed) == 1 {
-		c.ScoreRef = scores[0]
+	if lay.fixed == 1 {
+		c.ScoreRef = fixed[0]
 	}
-	c.Sum, c.Gap = Completeness(attr, c.ScoreX, c.ScoreRef)
+	c.Sum, c.Gap = Completeness(dst.Map.Data, c.ScoreX, c.ScoreRef)
 	c.Want = c.ScoreX - c.ScoreRef
 	c.Rel = RelativeGap(c.Gap, c.ScoreX, c.ScoreRef)
 	c.Threshold = GapThreshold
-	if n > 1 && c.Want != 0 {
+	if n > 2 && c.Want != 0 {
 		mean := se / fn
 		sd := math.Sqrt(max(se2/fn-mean*mean, 0) * fn / (fn - 1))
 		c.Threshold = max(GapThreshold, 3*sd/math.Sqrt(fn)/math.Abs(c.Want))
 	}
-	return total, nil
+	dst.Passes = n + lay.fixed + (lay.perSample-1)*(n-1)
+	return nil
 }
 
 func fill32(d []float32, v float32) {
@@ -274,9 +389,9 @@ type shapState struct {
 	fixed  nn.Tensor // a fixed baseline (black, blur, custom)
 	b, xt  []float32 // the current sample's baseline and noisy input
 	diff   []float32 // batch x L: x̃_i − b_i of the samples in flight
-	acc    []float64 // Σ terms, per value
-	terms  []float64 // per sample: Σ_j of its term
-	scores []float64 // the check's forward passes
+	part   Part
+	one    [1]*Part
+	order  []*Part
 	pcg    rand.PCG
 	rng    *rand.Rand
 }
@@ -353,8 +468,11 @@ func (st *shapState) sample(i int, x []float32) float64 {
 }
 
 // white reports whether sample i's black-or-white baseline is white.
-func (st *shapState) white(i int) bool {
-	seedStream(&st.pcg, st.o.Seed, shapTag, i)
+func (st *shapState) white(seed uint64, i int) bool {
+	if st.rng == nil {
+		st.rng = rand.New(&st.pcg)
+	}
+	seedStream(&st.pcg, seed, shapTag, i)
 	st.rng.Float64()
 	return st.rng.Float64() >= 0.5
 }
@@ -372,23 +490,62 @@ func init() {
 			{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur baseline's Gaussian standard deviation in pixels"},
 		},
 		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
-			b, err := ParseSHAPBaselines(v.String("baselines"))
+			o, err := shapOptions(r, v)
 			if err != nil {
 				return err
-			}
-			o := GradientSHAPOptions{Target: r.Target, Samples: v.Int("samples"), Baselines: b, Sigma: v.Float("sigma"),
-				Noise: v.Float("noise"), Seed: r.Seed, Progress: r.Progress}
-			if r.Baseline != nil {
-				o.Baselines, o.Baseline = CustomBaselines, r.Baseline
 			}
 			a, err := ex.GradientSHAP(x, o)
 			if err != nil {
 				return err
 			}
-			dst.setPrediction(a.Prediction)
-			dst.Map, dst.Zero, dst.Passes = a.Map, allZero(a.Map.Data), a.Passes
-			c := a.Check
-			dst.Check = &c
+			shapResult(dst, &a)
 			return nil
+		},
+		split: &splitter{
+			evaluations: func(ex *Explainer, r *Request, v Values) (int, error) {
+				o, err := shapOptions(r, v)
+				if err != nil {
+					return 0, err
+				}
+				return o.evaluations()
+			},
+			part: func(ex *Explainer, dst *Part, x *nn.Tensor, r *Request, v Values, lo, hi int) error {
+				o, err := shapOptions(r, v)
+				if err != nil {
+					return err
+				}
+				return ex.shapPart(dst, x, o, lo, hi)
+			},
+			combine: func(ex *Explainer, dst *Result, x *nn.Tensor, r *Request, v Values, parts []*Part) error {
+				o, err := shapOptions(r, v)
+				if err != nil {
+					return err
+				}
+				var a SHAPAttribution
+				if err := ex.shapCombine(&a, x, o, parts); err != nil {
+					return err
+				}
+				shapResult(dst, &a)
+				return nil
+			},
 		}})
+}
+
+func shapOptions(r *Request, v Values) (GradientSHAPOptions, error) {
+	b, err := ParseSHAPBaselines(v.String("baselines"))
+	o := GradientSHAPOptions{Target: r.Target, Samples: v.Int("samples"), Baselines: b, Sigma: v.Float("sigma"),
+		Noise: v.Float("noise"), Seed: r.Seed, Progress: r.Progress}
+	if r.Baseline != nil {
+		o.Baselines, o.Baseline = CustomBaselines, r.Baseline
+	}
+	return o, err
+}
+
+func shapResult(dst *Result, a *SHAPAttribution) {
+	dst.setPrediction(a.Prediction)
+	dst.Map.reshape(a.Map.H, a.Map.W, a.Map.C)
+	copy(dst.Map.Data, a.Map.Data)
+	dst.Zero, dst.Passes = allZero(a.Map.Data), a.Passes
+	c := a.Check
+	dst.Check = &c
 }

@@ -225,3 +225,70 @@ func TestGradientSHAPErrors(t *testing.T) {
 		t.Errorf("ParseSHAPBaselines(white): %v", err)
 	}
 }
+
+// TestGradientSHAPSplit: the samples split into parts computed by separate
+// explainers and combined in any order give the whole attribution and
+// check: bitwise for one part, within rounding for several.
+func TestGradientSHAPSplit(t *testing.T) {
+	m := reluNet(t)
+	x := reluInput()
+	for _, req := range []Request{
+		{Method: "gradientshap", Target: Predicted(), Options: Options{"samples": 7, "noise": 0.05}, Seed: 2},
+		{Method: "gradientshap", Target: Target{Class: -1, Kind: Probability}, Options: Options{"samples": 6, "baselines": "black-white"}, Seed: 3},
+		{Method: "gradientshap", Target: Target{Class: 2}, Options: Options{"samples": 5, "baselines": "black", "noise": 0.1}, Seed: 4},
+		{Method: "gradientshap", Target: Predicted(), Options: Options{"samples": 5, "baselines": "blur", "sigma": 1.0}, Seed: 5},
+	} {
+		whole, err := New(m).Explain(x, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := New(m).Evaluations(req)
+		if err != nil || n != req.Options["samples"].(int)+1 {
+			t.Fatalf("%v: %d evaluations, %v", req.Options, n, err)
+		}
+		rng := rand.New(rand.NewPCG(5, 5))
+		for _, split := range splits(n) {
+			var parts []*Part
+			for _, s := range split {
+				pr := req
+				if s[0] > 0 {
+					pr.Target.Class = whole.Class
+				}
+				p := new(Part)
+				if err := New(m).PartTo(p, x, pr, s[0], s[1]); err != nil {
+					t.Fatal(err)
+				}
+				parts = append(parts, p)
+			}
+			rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+			var got Result
+			if err := New(m).CombineTo(&got, x, req, parts); err != nil {
+				t.Fatalf("%v %v: %v", req.Options, split, err)
+			}
+			tol := 0.0
+			if len(split) > 1 {
+				tol = 1e-6 * maxAbs(whole.Map.Data)
+			}
+			near(t, "split", got.Map.Data, whole.Map.Data, tol)
+			g, w := got.Check, whole.Check
+			if d := math.Abs(g.Sum - w.Sum); d > 1e-6*math.Abs(w.Sum) || math.Abs(g.Want-w.Want) > 1e-12*math.Abs(w.Want)+1e-15 ||
+				math.Abs(g.Threshold-w.Threshold) > 1e-9*w.Threshold || got.Passes != whole.Passes || got.Score != whole.Score {
+				t.Errorf("%v %v: check %+v passes %d; whole %+v %d", req.Options, split, g, got.Passes, w, whole.Passes)
+			}
+		}
+	}
+	req := Request{Method: "gradientshap", Target: Target{Class: 0}, Options: Options{"samples": 4}}
+	p := new(Part)
+	if err := New(m).PartTo(p, x, req, 0, 3); err != nil {
+		t.Fatal(err)
+	}
+	q := new(Part)
+	if err := New(m).PartTo(q, x, req, 3, 5); err != nil {
+		t.Fatal(err)
+	}
+	q.Sum = q.Sum[:len(q.Sum)-1]
+	var r Result
+	if err := New(m).CombineTo(&r, x, req, []*Part{p, q}); err == nil || !strings.Contains(err.Error(), "gradientshap part 3..5 holds 75 values, want 76") {
+		t.Errorf("a short part: %v", err)
+	}
+}

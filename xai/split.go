@@ -13,7 +13,8 @@ import "github.com/mavis-xai/mavis/nn"
 // BaselineScore is the score at the last evaluation). What Sum holds is
 // the method's own: Integrated Gradients' path sum (H x W x C);
 // Occlusion's and RISE's scores, one per evaluation of the range; the
-// noise tunnel's five blocks of sums (see tunnelPart). Evaluation 0 is x
+// noise tunnel's five blocks of sums (see tunnelPart); GradientSHAP's
+// terms' sums and its samples' check scores (see shapLayout). Evaluation 0 is x
 // for every split method, and only the part holding it has Prediction.
 type Part = IGPart
 

@@ -43,6 +43,13 @@
 // imports neither os nor time, which would reach the browser's syscall/js
 // there; the browser has bytes (Decode).
 //
+// Sniff (sniff.go) says what a file is from its first bytes: an image, a
+// safetensors file, an HDF5 file or a zip archive (Keras .h5 and .keras
+// files, which weightsconv/keras reads). The page and the tools route files
+// by it, whatever their names; the readers above use it to say "this is an
+// HDF5 file (a Keras .h5 or .weights.h5 model?) ... convert it with
+// weightsconv" rather than report the header length its signature spells.
+//
 // nn/imagefile decodes PNG, JPEG, GIF, WebP and BMP files after checking
 // the header against a pixel cap (apart from nn, so that the browser worker,
 // which gets pixels from a canvas, does not link the decoders); ImageInput

@@ -69,6 +69,16 @@ type stHeader struct {
 // readSTHeader reads and validates the header of a safetensors file of the
 // given size.
 func readSTHeader(r io.ReaderAt, size int64) (*stHeader, error) {
+	// An image or a Keras file gets an error saying what it is and what to
+	// do, rather than the header length its first bytes spell.
+	var head [SniffLen]byte
+	got, err := r.ReadAt(head[:max(0, min(size, SniffLen))], 0)
+	if err != nil && err != io.EOF {
+		return nil, errorf("nn: weights: reading the file: %v", err)
+	}
+	if err := notWeights(Sniff(head[:got], size)); err != nil {
+		return nil, err
+	}
 	if size < 8 {
 		return nil, errorf("nn: weights: file of %d bytes is too short for a safetensors header", size)
 	}

@@ -115,3 +115,19 @@ func TestLoadErrorsNameThePath(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestLoadSaysWhatAFileIs: Load names the path, then what the file is
+// (TestDecodeSaysWhatAFileIs has the cases).
+func TestLoadSaysWhatAFileIs(t *testing.T) {
+	data, err := os.ReadFile(filepath.FromSlash("../weightsconv/keras/testdata/tiny.weights.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "model.weights.h5")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.HasPrefix(err.Error(), "nn: weights: "+path+": this is an HDF5 file") {
+		t.Errorf("Load: got %v", err)
+	}
+}

@@ -22,6 +22,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,9 +30,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/mavis-xai/mavis/internal/atomicfile"
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/weightsconv/keras"
 )
@@ -64,16 +67,6 @@ Example:
   weightsconv -arch mavis tiny_imagenet_model.checkpoint.weights.h5 -o mavis.safetensors
   weightsconv model.keras -o model.safetensors -classes classes.txt -npz model.npz
 `
-
-// mavisClasses are the five Tiny-ImageNet classes of the original model, in
-// its class order (sorted folder names).
-var mavisClasses = []nn.Class{
-	{ID: "n01443537", Name: "goldfish"},
-	{ID: "n01629819", Name: "European fire salamander"},
-	{ID: "n01644900", Name: "tailed frog"},
-	{ID: "n01770393", Name: "scorpion"},
-	{ID: "n01855672", Name: "goose"},
-}
 
 type options struct {
 	input, output, arch, classes string
@@ -174,87 +167,61 @@ func reorder(fs *flag.FlagSet, args []string) (flags, pos []string, err error) {
 	return flags, pos, nil
 }
 
+// convert reads the input and the -arch and -classes files, converts with
+// keras.Convert (the page's converter runs the same function) and writes
+// the result atomically.
 func convert(o options, stdout io.Writer) error {
-	ckpt, err := keras.ReadFile(o.input)
+	f, err := os.Open(o.input)
+	if err != nil {
+		return fmt.Errorf("keras: %v", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("keras: %v", err)
+	}
+	ko := keras.Options{Source: filepath.Base(o.input), Scale: o.scale, Resize: o.resize, Crop: o.crop}
+	if o.arch != "" {
+		if slices.Contains(nn.BuiltinNames(), o.arch) {
+			ko.Arch = o.arch
+		} else if ko.Spec, err = os.ReadFile(o.arch); err != nil {
+			return fmt.Errorf("-arch %s: not a built-in architecture (%s) and not readable: %v", o.arch, strings.Join(nn.BuiltinNames(), ", "), err)
+		}
+	}
+	if o.classes != "" {
+		b, err := os.ReadFile(o.classes)
+		if err != nil {
+			return fmt.Errorf("classes: %v", err)
+		}
+		if ko.Classes, err = keras.ParseClasses(bytes.NewReader(b), o.classes); err != nil {
+			return err
+		}
+	}
+	c, err := keras.Convert(f, st.Size(), ko)
+	if errors.Is(err, keras.ErrNoArchitecture) {
+		return fmt.Errorf("%s holds weights only: give the architecture with -arch (%s, or a spec JSON file)",
+			o.input, strings.Join(nn.BuiltinNames(), ", "))
+	}
 	if err != nil {
 		return err
 	}
-	spec, builtin, err := architecture(o.arch, ckpt)
-	if err != nil {
-		return err
-	}
-	// The architecture may come from the file itself: refuse one that needs
-	// far more parameters than the file holds before building it.
-	if err := nn.CheckParamBudget(spec, ckpt.Values()); err != nil {
-		return err
-	}
-	m, err := nn.Build(spec)
-	if err != nil {
-		return err
-	}
-	if err := ckpt.Load(m); err != nil {
-		return err
-	}
-	if err := setClasses(m, o.classes, builtin); err != nil {
-		return err
-	}
-	if err := setPreprocess(m, o); err != nil {
-		return err
-	}
-	meta := map[string]string{"source": filepath.Base(o.input) + " (" + string(ckpt.Format) + ")", "converter": "weightsconv"}
-	if err := nn.SaveWith(o.output, m, meta); err != nil {
+	if err := atomicfile.Write(o.output, c.File); err != nil {
 		return err
 	}
 	if o.npz != "" {
-		if err := writeNpz(o.npz, m); err != nil {
+		if err := writeNpz(o.npz, c.Model); err != nil {
 			return err
 		}
 	}
 	if !o.quiet {
-		summary(stdout, m, ckpt, o)
+		summary(stdout, c, o)
 	}
 	return nil
 }
 
-// architecture picks the spec: -arch when given, else the file's own.
-func architecture(arch string, ckpt *keras.Checkpoint) (spec nn.Spec, builtin string, err error) {
-	switch {
-	case arch == "" && ckpt.Spec == nil:
-		return spec, "", fmt.Errorf("%s holds weights only: give the architecture with -arch (%s, or a spec JSON file)",
-			ckpt.Format, strings.Join(nn.BuiltinNames(), ", "))
-	case arch == "":
-		return *ckpt.Spec, "", nil
-	}
-	for _, name := range nn.BuiltinNames() {
-		if arch == name {
-			spec, err = nn.Builtin(name)
-			return spec, name, err
-		}
-	}
-	data, err := os.ReadFile(arch)
-	if err != nil {
-		return spec, "", fmt.Errorf("-arch %s: not a built-in architecture (%s) and not readable: %v", arch, strings.Join(nn.BuiltinNames(), ", "), err)
-	}
-	spec, err = nn.ParseSpec(data)
-	return spec, "", err
-}
-
-func setPreprocess(m *nn.Model, o options) error {
-	p := &m.Preprocess
-	if o.scale != "" {
-		p.Scale = o.scale
-	}
-	if o.resize != "" {
-		p.Resize = o.resize
-	}
-	if o.crop != "" {
-		p.Crop = o.crop
-	}
-	return nil // nn validates the contract when it writes the file
-}
-
 // summary prints one line per layer and the totals.
-func summary(w io.Writer, m *nn.Model, ckpt *keras.Checkpoint, o options) {
+func summary(w io.Writer, c *keras.Conversion, o options) {
+	m, ckpt := c.Model, c.Checkpoint
 	from := "from the file"
 	if o.arch != "" {
 		from = "from -arch " + o.arch

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/nn/npy"
+	"github.com/mavis-xai/mavis/weightsconv/keras"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -183,28 +185,57 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-func TestParseClasses(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []nn.Class
-		err  string
+// TestCommandWritesConvert: the command writes exactly keras.Convert's bytes
+// for the same inputs (the page's converter calls keras.Convert too), with
+// the input's base name as the source and the -arch, -classes, -scale,
+// -resize and -crop flags passed through.
+func TestCommandWritesConvert(t *testing.T) {
+	tmp := t.TempDir()
+	classes := filepath.Join(tmp, "classes.txt")
+	os.WriteFile(classes, []byte("n01443537 goldfish\ncat\ndog\n"), 0o644)
+	spec, err := json.Marshal(tinySpecFromKeras(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specFile := filepath.Join(tmp, "tiny.json")
+	os.WriteFile(specFile, spec, 0o644)
+	for i, tt := range []struct {
+		file  string
+		flags []string
+		o     keras.Options
 	}{
-		{"n01443537 goldfish\nn01629819 European fire salamander\n", []nn.Class{{ID: "n01443537", Name: "goldfish"}, {ID: "n01629819", Name: "European fire salamander"}}, ""},
-		{"cat\ndog\n", []nn.Class{{ID: "cat", Name: "cat"}, {ID: "dog", Name: "dog"}}, ""},
-		{"n01443537\n", []nn.Class{{ID: "n01443537", Name: "n01443537"}}, ""},
-		{"# only comments\n\n", nil, "lists no classes"},
-		{"cat\ncat\n", nil, `"cat" appears at entries 1 and 2`},
-	}
-	for _, tt := range tests {
-		got, err := parseClasses(strings.NewReader(tt.in), "test")
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("%q: error %v, want %q", tt.in, err, tt.err)
-			}
-			continue
+		{"tiny.keras", nil, keras.Options{}},
+		{"tiny.weights.h5", []string{"-arch", specFile, "-classes", classes}, keras.Options{Spec: spec, Classes: []nn.Class{{ID: "n01443537", Name: "goldfish"}, {ID: "cat", Name: "cat"}, {ID: "dog", Name: "dog"}}}},
+		{"tiny_keras2_model.h5", []string{"-scale", "0..1", "-resize", "nearest", "-crop", "center"}, keras.Options{Scale: "0..1", Resize: "nearest", Crop: "center"}},
+	} {
+		out := filepath.Join(tmp, fmt.Sprint(i, ".safetensors"))
+		if code, _, stderr := runCmd(t, append([]string{"-q", tinyFile(tt.file), "-o", out}, tt.flags...)...); code != 0 {
+			t.Fatalf("%s: %s", tt.file, stderr)
 		}
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("%q: got %v (%v), want %v", tt.in, got, err, tt.want)
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := os.ReadFile(tinyFile(tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tt.o.Source = tt.file
+		c, err := keras.Convert(bytes.NewReader(in), int64(len(in)), tt.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, c.File) {
+			t.Errorf("%s %v: the command wrote %d bytes that differ from keras.Convert's %d", tt.file, tt.flags, len(got), len(c.File))
 		}
 	}
+}
+
+// tinySpecFromKeras is the architecture of tiny.keras, as an nn spec.
+func tinySpecFromKeras(t *testing.T) nn.Spec {
+	c, err := keras.ReadFile(tinyFile("tiny.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *c.Spec
 }

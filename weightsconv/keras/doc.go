@@ -42,6 +42,16 @@
 // Activation or Softmax layer. Anything else is refused with an error naming
 // the layer and its class.
 //
+// # Converting
+//
+// Convert does the whole conversion into the project's weights file
+// (safetensors with the architecture, classes and preprocessing as
+// metadata, nn.EncodeWith): read, pick the architecture (the file's own,
+// Options.Arch or Options.Spec), check and load every weight, name the
+// classes (ParseClasses reads a class names file), encode. The weightsconv
+// command, explain -model and the page's converter module (wasm/convert)
+// all call it, so they write the same bytes for the same inputs.
+//
 // # Errors
 //
 // Errors start with "keras: " and name the layer, variable and shapes

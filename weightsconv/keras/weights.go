@@ -3,6 +3,7 @@ package keras
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -88,14 +89,18 @@ func ReadFile(path string) (*Checkpoint, error) {
 // Read reads a Keras file held by r (size bytes): a .keras zip archive or an
 // HDF5 file of one of the formats in the package documentation.
 func Read(r io.ReaderAt, size int64) (*Checkpoint, error) {
-	head := make([]byte, 4)
-	if size >= 4 {
-		if _, err := r.ReadAt(head, 0); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("keras: %v", err)
-		}
+	head := make([]byte, max(0, min(size, nn.SniffLen)))
+	n, err := r.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("keras: %v", err)
 	}
-	if string(head) == "PK\x03\x04" {
+	switch kind, format := nn.Sniff(head[:n], size); kind {
+	case nn.FileZip:
 		return readArchive(r, size)
+	case nn.FileImage:
+		return nil, fmt.Errorf("keras: this is a %s image, not a Keras model file (.keras, .h5 or .weights.h5)", format)
+	case nn.FileSafetensors:
+		return nil, errors.New("keras: this is a .safetensors weights file, not a Keras file: it needs no conversion, load it as it is")
 	}
 	h, err := hdf5.Open(r, size)
 	if err != nil {

@@ -1,7 +1,8 @@
 // Command explain computes explanation maps (every method of xai's
 // registry: Grad-CAM, Saliency, Integrated Gradients, ...) for images, with
 // a model saved by nn.Save (a .safetensors file carrying its architecture, classes and
-// preprocessing), and writes the maps as .npy arrays, PNG panels and
+// preprocessing) or a Keras file converted in memory as weightsconv would
+// convert it (-arch for a weights-only file), and writes the maps as .npy arrays, PNG panels and
 // overlays, and a report.json per image.
 //
 // Usage:
@@ -24,7 +25,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -33,6 +33,11 @@ const usage = `explain computes explanation maps for image classifications.
 Usage:
 
   explain -model m.safetensors [flags] IMAGE|DIR...
+  explain -model m.keras [flags] IMAGE|DIR...
+  explain -model m.weights.h5 -arch mavis|SPEC.json [-classes FILE] [flags] IMAGE|DIR...
+
+A Keras -model (Keras 3 .keras or .weights.h5, Keras 2 .h5) is converted in
+memory, exactly as weightsconv converts it; a weights-only file needs -arch.
 
 For every image (the files given, and the images directly inside every
 directory given) it writes a folder named after the image file without its
@@ -68,12 +73,16 @@ Examples:
   # IG from a blurred baseline with the Gauss-Legendre rule
   explain -model mavis.safetensors -methods ig -ig-baseline blur -ig-rule gauss-legendre cat.png
 
+  # the original Keras checkpoint itself, converted in memory
+  explain -model tiny_imagenet_model.checkpoint.weights.h5 -arch mavis photos/
+
 Flags:
 `
 
 // config holds the parsed command line.
 type config struct {
 	model     string
+	keras     modelFlags // -arch and -classes for a Keras -model (model.go)
 	methods   []string
 	options   map[string]xai.Options // per method, from the -<method>-<param> flags
 	baselines map[string]string      // per method, a -<method>-baseline image FILE
@@ -104,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "explain: %v\n(run explain -help for usage)\n", err)
 		return 2
 	}
-	m, err := nn.Load(cfg.model)
+	m, err := loadModel(cfg.model, cfg.keras, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "explain: %v\n", err)
 		return 1
@@ -154,7 +163,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		fmt.Fprint(stderr, evaluateUsage)
 	}
 	methods := fs.String("methods", "default", "comma-separated methods (see Methods below), \"default\" or \"all\"")
-	fs.StringVar(&c.model, "model", "", "model file written by nn.Save (.safetensors; required)")
+	fs.StringVar(&c.model, "model", "", "model: a .safetensors file (weightsconv, train), or a Keras .keras, .weights.h5 or .h5 file, converted in memory (required)")
+	c.keras.register(fs)
 	fs.StringVar(&c.target, "target", "logit", "score to explain: logit (pre-softmax, default) or probability (softmax output, as the original notebook)")
 	fs.StringVar(&c.class, "class", "", "class to explain: index, class id or class name (default: the predicted class)")
 	fs.StringVar(&c.layer, "layer", "", "layer for the class activation maps (default: the last convolution)")

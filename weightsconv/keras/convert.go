@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -152,7 +151,20 @@ func BuiltinClasses(arch string) []nn.Class {
 	}
 }
 
-var wnid = regexp.MustCompile(`^n[0-9]{8}$`)
+// isWnid reports whether s is a WordNet id: n and eight digits, such as
+// n01443537. (A hand check, not a regexp: the page's converter module
+// would link package regexp for it, 260 KB of wasm.)
+func isWnid(s string) bool {
+	if len(s) != 9 || s[0] != 'n' {
+		return false
+	}
+	for _, c := range []byte(s[1:]) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // maxClassLine bounds a line of a class names file.
 const maxClassLine = 64 << 10
@@ -171,7 +183,7 @@ func ParseClasses(r io.Reader, src string) ([]nn.Class, error) {
 		}
 		id, name, ok := strings.Cut(s, " ")
 		name = strings.TrimSpace(name)
-		if ok && wnid.MatchString(id) && name != "" {
+		if ok && isWnid(id) && name != "" {
 			out = append(out, nn.Class{ID: id, Name: name})
 			continue
 		}

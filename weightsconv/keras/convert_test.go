@@ -245,3 +245,17 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
+
+func TestIsWnid(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		want bool
+	}{
+		{"n01443537", true}, {"n00000000", true},
+		{"n0144353", false}, {"n014435370", false}, {"m01443537", false}, {"n0144353x", false}, {"N01443537", false}, {"", false}, {"n", false},
+	} {
+		if got := isWnid(tt.s); got != tt.want {
+			t.Errorf("isWnid(%q) = %v, want %v", tt.s, got, tt.want)
+		}
+	}
+}

@@ -93,13 +93,6 @@ func loadModel(path string, mf modelFlags, stderr io.Writer) (*nn.Model, error) 
 // convertCommand is the weightsconv command that writes the conversion
 // loadModel does, next to the input.
 func convertCommand(path string, mf modelFlags) string {
-	out := path
-	for _, ext := range []string{".keras", ".weights.h5", ".h5"} {
-		if strings.HasSuffix(strings.ToLower(out), ext) {
-			out = out[:len(out)-len(ext)]
-			break
-		}
-	}
 	args := []string{"weightsconv"}
 	if mf.arch != "" {
 		args = append(args, "-arch", mf.arch)
@@ -107,7 +100,7 @@ func convertCommand(path string, mf modelFlags) string {
 	if mf.classes != "" {
 		args = append(args, "-classes", mf.classes)
 	}
-	args = append(args, path, "-o", out+".safetensors")
+	args = append(args, path, "-o", keras.OutputName(path))
 	for i, a := range args {
 		if strings.ContainsAny(a, " \t'\"$\\") {
 			args[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"

@@ -134,6 +134,18 @@ func architecture(o Options, ckpt *Checkpoint) (spec nn.Spec, from, builtin stri
 	return *ckpt.Spec, "the file", "", nil
 }
 
+// OutputName is the name of the weights file for a Keras file's name: its
+// Keras extension (.keras, .weights.h5, .h5, in any case) replaced by
+// .safetensors, or .safetensors appended.
+func OutputName(input string) string {
+	for _, ext := range []string{".keras", ".weights.h5", ".h5"} {
+		if len(input) > len(ext) && strings.EqualFold(input[len(input)-len(ext):], ext) {
+			return input[:len(input)-len(ext)] + ".safetensors"
+		}
+	}
+	return input + ".safetensors"
+}
+
 // BuiltinClasses returns the default class names of a built-in
 // architecture, or nil: for "mavis" the five Tiny-ImageNet classes of the
 // original model, in its class order (sorted WordNet ids, as its training

@@ -259,3 +259,19 @@ func TestIsWnid(t *testing.T) {
 		}
 	}
 }
+
+func TestOutputName(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"tiny_imagenet_model.checkpoint.weights.h5", "tiny_imagenet_model.checkpoint.safetensors"},
+		{"dir/model.keras", "dir/model.safetensors"},
+		{"M.H5", "M.safetensors"},
+		{"model.weights.H5", "model.safetensors"},
+		{"model", "model.safetensors"},
+		{".h5", ".h5.safetensors"},
+		{"", ".safetensors"},
+	} {
+		if got := OutputName(tt.in); got != tt.want {
+			t.Errorf("OutputName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

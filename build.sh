@@ -23,19 +23,25 @@ build_native() {
 	mkdir -p bin
 	for cmd in weightsconv train explain; do
 		if [ -f "$cmd/main.go" ]; then
+			echo "build.sh: building bin/$cmd"
 			env $(native_env) go build -o "bin/$cmd" "./$cmd"
 		fi
 	done
 }
 
 build_wasm() {
-	# The page's two programs and Go's JS glue; the sizes are printed because
-	# every byte of worker.wasm is on the path to the first prediction
-	# (wasm/worker's TestWorkerSize holds its budget; go run ./scripts/wasmsize
-	# on a build without -s -w shows what each package costs).
+	# The page's three programs and Go's JS glue; the sizes are printed
+	# because every byte of worker.wasm is on the path to the first
+	# prediction (wasm/worker's TestWorkerSize holds its budget; go run
+	# ./scripts/wasmsize on a build without -s -w shows what each package
+	# costs). viewer.wasm loads after the first prediction, convert.wasm (the
+	# Keras converter, www/convert.js) only when a Keras file is opened.
+	# A cold build takes a minute or more (the Go cache is empty): each step
+	# says what it builds.
 	local p
-	for p in worker viewer; do
+	for p in worker viewer convert; do
 		if [ -d "wasm/$p" ]; then
+			echo "build.sh: building www/$p.wasm"
 			GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "www/$p.wasm" "./wasm/$p"
 			echo "www/$p.wasm: $(wc -c <"www/$p.wasm") bytes, $(gzip -9 -c "www/$p.wasm" | wc -c) gzip"
 		fi
@@ -71,6 +77,7 @@ serve)
 	build_wasm
 	build_native
 	shift
+	echo "build.sh: starting the server (go run serve.go $*)"
 	exec go run serve.go "$@"
 	;;
 test)

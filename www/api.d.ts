@@ -282,3 +282,112 @@ interface ViewerAPI {
 //    exists, the faithfulness panel's evaluate is split by method across it too (pool.evaluate).
 //    URL parameters: ?model=<relative URL of a .safetensors file>, ?autorun=0 (do not
 //    explain the first sample on load), ?workers=N (the pool's size, main worker included; 1: no pool).
+
+// ---------------------------------------------------------------------------
+// 5. Files by content, and Keras files opened in the page.
+//
+//   page --import--> sniff.js                        (routing: what a file is, from its first bytes)
+//   page --import()--> convert.js --postMessage--> convert-worker.js --calls--> convert.wasm (Go: wasm/convert)
+//
+// sniff.js gives the answers of Go's nn.Sniff (wasm/convert's TestSniffJS).
+// convert.js starts its worker and loads convert.wasm (about 1.3 MB gzipped)
+// on its first call only: import it with import() when a Keras file arrives,
+// so that nothing of it is on the way to the first prediction. Its
+// conversions equal bin/weightsconv's output byte for byte (both call
+// weightsconv/keras.Convert; wasm/convert's TestNodeMatchesWeightsconv and
+// wasm/browsertest's TestConvertInBrowser).
+
+type FileKind = 'image' | 'safetensors' | 'hdf5' | 'zip' | 'unknown';
+
+interface SniffResult {
+  kind: FileKind;
+  /** 'PNG' | 'JPEG' | 'GIF' | 'WebP' | 'BMP' | 'safetensors' | 'HDF5' | 'zip', or '' for 'unknown'. */
+  format: string;
+}
+
+interface SniffModule {
+  /** How many leading bytes sniff looks at (2056, nn.SniffLen). */
+  SNIFF_LEN: number;
+  /** head: the file's first bytes (at least SNIFF_LEN, or all of them); size: the file's size (default head.length). */
+  sniff(head: Uint8Array | ArrayBuffer, size?: number): SniffResult;
+  /** Reads a File's or Blob's first SNIFF_LEN bytes and sniffs them. */
+  sniffFile(blob: Blob): Promise<SniffResult>;
+  /** What the page does with each kind: 'image' explains it, 'model' loads it (loadModel), 'keras' converts it (convert.js), null refuses it with unknownMessage. */
+  routes: Record<FileKind, 'image' | 'model' | 'keras' | null>;
+  unknownMessage: string;
+}
+
+/** A built-in architecture, offered for a weights-only Keras file. */
+interface Architecture {
+  name: string;                            // 'fashion' | 'mavis' (nn.BuiltinNames)
+  input: [number, number, number];         // height, width, channels
+  classes: { id: string; name: string }[] | null; // the default class names, or null (the user names them)
+}
+
+/** What a Keras file holds, before it is converted (convert.js inspect). */
+interface Inspection {
+  format: 'Keras 3 .weights.h5' | 'Keras 3 .keras archive' | 'Keras 2 weights .h5' | 'Keras 2 model .h5';
+  hasArchitecture: boolean;                // false: convert needs options.arch or options.spec
+  architecture?: string;                   // the file's architecture name, when it has one
+  layers: { name: string; vars: { name: string; shape: number[] }[] }[]; // the layers with weights, in file order
+  values: number;                          // weight values in the file
+  fits: string[];                          // built-in architectures whose every weight the file fills with the right shape
+}
+
+/** convert's options: strings only; any other name is refused. */
+interface ConvertOptions {
+  name?: string;      // the file's name, recorded in the metadata as weightsconv records it; default: the File's name
+  arch?: string;      // a built-in architecture (Architecture.name), instead of the file's own
+  spec?: string;      // an nn spec as JSON text (nn/spec.go), pasted or read from a file; not with arch
+  classes?: string;   // class names, one per line ("wnid name" or "name"; # comments), typed or read from a text file;
+                      // default: the built-in's (mavis: its five classes), else unnamed ("class 0", ...)
+  scale?: '0..255' | '0..1';
+  resize?: 'bilinear' | 'nearest' | 'bicubic' | 'lanczos3';
+  crop?: 'none' | 'center';
+}
+
+/** What a converted file holds: the facts weightsconv prints. */
+interface ConversionInfo {
+  format: Inspection['format'];
+  fileName: string;                        // the name to save it as: the input's with .safetensors (keras.OutputName)
+  architecture: string;                    // spec name
+  archFrom: string;                        // 'the file' | 'built-in NAME' | 'spec NAME'
+  input: [number, number, number];
+  layers: { name: string; class: string; output: [number, number, number]; params: number }[];
+  trainable: number;
+  nonTrainable: number;
+  classes: { id: string; name: string }[]; // empty when unnamed
+  preprocess: { height: number; width: number; channels: number; color: string; scale: string; resize: string; crop: string };
+  bytes: number;                           // file.length
+}
+
+interface ConvertModule {
+  architectures(): Promise<Architecture[]>;
+  /** input: a File, Blob, ArrayBuffer or Uint8Array (copied, the caller keeps it). */
+  inspect(input: Blob | ArrayBuffer | Uint8Array): Promise<Inspection>;
+  /**
+   * The .safetensors bytes bin/weightsconv writes for the same inputs: load
+   * them with loadModel, offer them as "Save as .safetensors" under
+   * info.fileName. Rejects with an Error saying what to give instead:
+   * "keras: the file holds weights only (...): give its architecture, a
+   * built-in (fashion, mavis) or an nn spec JSON", "keras: N class names
+   * given, the model has M outputs", "keras: the file has no weights for
+   * layer ...", "keras: this is a PNG image, not a Keras model file ...",
+   * "convert: the file is N MB; the page converts Keras files up to 512 MB:
+   * convert it with bin/weightsconv instead", "could not load the converter ...".
+   */
+  convert(input: Blob | ArrayBuffer | Uint8Array, options?: ConvertOptions): Promise<{ file: Uint8Array; info: ConversionInfo }>;
+  /** Stops the converter's worker (pending calls reject); the next call starts a new one. */
+  stop(): void;
+}
+
+/** convert.wasm's global object inside convert-worker.js (wasm/convert/main.go). */
+interface MavisConvertAPI {
+  architectures(): Promise<Architecture[]>;
+  inspect(bytes: Uint8Array | ArrayBuffer): Promise<Inspection>;
+  convert(bytes: Uint8Array | ArrayBuffer, options?: ConvertOptions): Promise<{ file: Uint8Array; info: ConversionInfo }>;
+}
+
+/** convert-worker.js's messages. */
+type ConvertRequest = { id: number; method: 'architectures' | 'inspect' | 'convert'; args: unknown[] };
+type ConvertResponse = { id: number; result: unknown } | { id: number; error: string };

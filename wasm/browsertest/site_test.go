@@ -100,7 +100,7 @@ func buildSite() error {
 		return err
 	}
 	env := append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	for _, p := range []string{"worker", "viewer"} {
+	for _, p := range []string{"worker", "viewer", "convert"} {
 		if out, err := runErr(root, env, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(www, p+".wasm"), "./wasm/"+p); err != nil {
 			return fmt.Errorf("building wasm/%s: %v\n%s", p, err, out)
 		}

@@ -391,3 +391,26 @@ interface MavisConvertAPI {
 /** convert-worker.js's messages. */
 type ConvertRequest = { id: number; method: 'architectures' | 'inspect' | 'convert'; args: unknown[] };
 type ConvertResponse = { id: number; result: unknown } | { id: number; error: string };
+
+// The built-in models: www/models/index.json, in the order the model picker
+// lists them (the first is the page's default). Paths are relative to the
+// site root. models_test.go holds every entry to its files.
+interface BuiltinModel {
+  file: string;          // 'models/mavis.safetensors': load it with loadModel
+  name: string;          // what the picker shows
+  domain: string;        // the inputs it knows, in a phrase ('colour photos of 5 Tiny-ImageNet animals: ...'), to show with a prediction
+  card: string;          // its model card (Markdown): source, classes, input contract, training data, what it cannot know
+  licence: string;       // 'Apache-2.0', ...
+  licenceFile?: string;  // the licence text, when it is not the project's
+  samples: string;       // its samples index ('samples/mavis/index.json'): Sample[]
+}
+
+/** An entry of a samples index; file is relative to the index's folder. */
+interface Sample {
+  file: string;
+  label: string;
+  inClass?: boolean;     // false: not one of the model's classes (the label says so)
+  licence?: string;      // for photos not made by this project: 'CC0-1.0', 'public domain', ...
+  author?: string;
+  source?: string;
+}

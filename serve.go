@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"path"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -107,6 +108,11 @@ func run(addr, dir string, out io.Writer) error {
 		fmt.Fprintf(out, "serve: warning: %s is not a loopback address; other machines can reach this server\n", host)
 	}
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("serve: %s is already in use (is the page already being served?): stop that server, "+
+			"or pick another port with -addr, e.g. -addr %s (-addr %s picks a free one; with ./build.sh: ./build.sh serve -addr %s)",
+			addr, net.JoinHostPort(host, "8081"), net.JoinHostPort(host, "0"), net.JoinHostPort(host, "8081"))
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %v", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -202,6 +203,24 @@ func TestCleanName(t *testing.T) {
 		got, ok := cleanName(tt.in)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("cleanName(%q) = %q, %v, want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestServeAddressInUse: a port that is taken is named, with the flag that
+// picks another.
+func TestServeAddressInUse(t *testing.T) {
+	dir, _ := site(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	err = run(addr, dir, io.Discard)
+	for _, want := range []string{"serve: " + addr + " is already in use", "-addr 127.0.0.1:8081", "-addr 127.0.0.1:0", "./build.sh serve -addr"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want it to contain %q", err, want)
 		}
 	}
 }

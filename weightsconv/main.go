@@ -19,6 +19,11 @@
 // parameters) and the totals, checks every weight's shape against the
 // architecture, and writes the output atomically. -npz also dumps every
 // tensor as a NumPy .npz archive for inspection in Python.
+//
+// The conversion itself is keras.Convert (weightsconv/keras), which the
+// page's converter module (wasm/convert) and explain -model call too: the
+// three give the same bytes for the same inputs. The input is recognised by
+// its content, not its name (nn.Sniff).
 package main
 
 import (

@@ -358,3 +358,69 @@ func tinySpecJSON(t *testing.T) string {
 	}
 	return string(s)
 }
+
+// dtsFields returns the field names of interface name in www/api.d.ts,
+// and whether each is optional.
+func dtsFields(t *testing.T, name string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "www", "api.d.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	i := strings.Index(src, "interface "+name+" {")
+	if i < 0 {
+		t.Fatalf("api.d.ts has no interface %s", name)
+	}
+	body := src[i:]
+	body = body[strings.Index(body, "{")+1 : strings.Index(body, "\n}")]
+	fields := map[string]bool{}
+	for _, line := range strings.Split(body, "\n") {
+		line = strings.TrimSpace(line)
+		if j := strings.IndexAny(line, ":("); j > 0 && !strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "*") {
+			f := line[:j]
+			optional := strings.HasSuffix(f, "?")
+			fields[strings.TrimSuffix(f, "?")] = optional
+		}
+	}
+	return fields
+}
+
+// checkAgainstDTS: obj has every required field of interface name and no
+// field the interface lacks.
+func checkAgainstDTS(t *testing.T, name string, obj map[string]any) {
+	t.Helper()
+	fields := dtsFields(t, name)
+	for f, optional := range fields {
+		if _, ok := obj[f]; !ok && !optional {
+			t.Errorf("%s: the module sends no %q", name, f)
+		}
+	}
+	for k := range obj {
+		if _, ok := fields[k]; !ok {
+			t.Errorf("%s: the module sends %q, which api.d.ts does not declare", name, k)
+		}
+	}
+}
+
+// TestNodeResultsMatchDTS: what the module sends under node has the fields
+// api.d.ts declares for it (ConversionInfo, Inspection, Architecture).
+func TestNodeResultsMatchDTS(t *testing.T) {
+	node := needNode(t)
+	build(t)
+	results, nr := runJobs(t, node, []job{{Input: filepath.Join(kerasTestdata, "tiny.keras")}})
+	checkAgainstDTS(t, "ConversionInfo", results[0].Info)
+	checkAgainstDTS(t, "Inspection", nr.Inspected[filepath.Join(kerasTestdata, "tiny.keras")])
+	for _, a := range nr.Architectures {
+		checkAgainstDTS(t, "Architecture", a)
+	}
+	if fs := dtsFields(t, "ConvertOptions"); len(fs) != len(requestFields) {
+		t.Errorf("api.d.ts ConvertOptions has %v, the module reads %v", fs, requestFields)
+	} else {
+		for _, f := range requestFields {
+			if _, ok := fs[f]; !ok {
+				t.Errorf("api.d.ts ConvertOptions lacks %q", f)
+			}
+		}
+	}
+}

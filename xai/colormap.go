@@ -7,79 +7,85 @@ import (
 	"strings"
 )
 
-// Colormap maps [0, 1] to colours by piecewise-linear interpolation of
-// each channel between anchor points, as matplotlib's
-// LinearSegmentedColormap does.
+// Colormap maps [0, 1] to colours. It holds matplotlib's 256-entry lookup
+// table of the colormap, the colours at v = i/255 (a listed colormap's
+// entries themselves; a segmented one evaluated at linspace(0, 1, 256), as
+// matplotlib builds its tables), and At interpolates linearly between
+// them. Colormaps is the one list of them: the explain command, the
+// worker and the page's viewer (which samples LUT) all use it.
 type Colormap struct {
-	Name    string
-	R, G, B []Anchor // ascending X from 0 to 1
+	Name  string // "viridis": what ColormapByName, -colormap and the page use
+	Label string // "Viridis"
+	// Diverging colormaps have a neutral middle (v = 0.5) for zero, for
+	// signed maps on a symmetric scale (see DisplayScale).
+	Diverging bool
+	table     [256][3]float64 // sRGB, channels in [0, 1]
 }
 
-// Anchor is one point (X, Y) of a channel's curve, both in [0, 1].
-type Anchor struct{ X, Y float64 }
-
-// At returns the colour for v, clamped to [0, 1]; NaN gives At(0).
+// At returns the colour for v, clamped to [0, 1]; NaN gives At(0). It is
+// the lookup table interpolated linearly at 255·v, rounded to 8 bits: a
+// viewer that samples LUT's 256 texels with linear filtering at
+// (0.5 + 255·v)/256 draws the same colour within one unit.
 func (cm *Colormap) At(v float64) color.RGBA {
 	if !(v > 0) {
 		v = 0
 	}
-	v = min(v, 1)
-	return color.RGBA{channel(cm.R, v), channel(cm.G, v), channel(cm.B, v), 255}
+	p := min(v, 1) * 255
+	i := min(int(p), 254)
+	f := p - float64(i)
+	a, b := cm.table[i], cm.table[i+1]
+	ch := func(c int) uint8 { return unit8(a[c] + (b[c]-a[c])*f) }
+	return color.RGBA{ch(0), ch(1), ch(2), 255}
 }
 
-func channel(a []Anchor, v float64) uint8 {
-	i := 1
-	for i < len(a)-1 && a[i].X < v {
-		i++
+// LUT returns the 256-entry lookup table as RGBA bytes (1024 bytes; entry
+// i is the colour at v = i/255, alpha 255), for a viewer to sample.
+func (cm *Colormap) LUT() []byte {
+	out := make([]byte, 4*256)
+	for i, c := range cm.table {
+		out[4*i], out[4*i+1], out[4*i+2], out[4*i+3] = unit8(c[0]), unit8(c[1]), unit8(c[2]), 255
 	}
-	p, q := a[i-1], a[i]
-	y := p.Y
-	if q.X > p.X {
-		y = p.Y + (q.Y-p.Y)*(v-p.X)/(q.X-p.X)
-	}
-	return uint8(math.Round(255 * min(max(y, 0), 1)))
+	return out
 }
 
-// Colormaps by name. jet and hot are matplotlib's segment data
-// (matplotlib/_cm.py, _jet_data and _hot_data), exactly. viridis and
-// inferno are matplotlib's 256-entry tables (matplotlib/_cm_listed.py,
-// by van der Walt and Smith) sampled at every 16th entry (0, 16, ...,
-// 240, 255) and interpolated linearly between the samples. rdbu_r is
-// ColorBrewer's 11-class RdBu (Cynthia Brewer, as in matplotlib's
-// _RdBu_data) reversed: negative blue, zero near-white, positive red, for
-// signed maps normalised symmetrically (see SymmetricScale).
+// unit8 rounds a channel in [0, 1] (clamped) to 0..255.
+func unit8(y float64) uint8 { return uint8(math.Round(255 * min(max(y, 0), 1))) }
+
+// The colormaps. viridis, magma, inferno and turbo are matplotlib's listed
+// tables (colormap_data.go: its sources and licences); jet, hot and grey
+// are matplotlib's segment data (matplotlib/_cm.py, _jet_data, _hot_data,
+// _gray_data), exactly; coolwarm is Moreland's 33 colours
+// (_coolwarm_data); rdbu_r is ColorBrewer's 11-class RdBu (Cynthia
+// Brewer, as matplotlib's _RdBu_data) reversed: negative blue, zero
+// near-white (#f7f7f7), positive red.
 var (
-	Jet = &Colormap{Name: "jet",
-		R: []Anchor{{0, 0}, {0.35, 0}, {0.66, 1}, {0.89, 1}, {1, 0.5}},
-		G: []Anchor{{0, 0}, {0.125, 0}, {0.375, 1}, {0.64, 1}, {0.91, 0}, {1, 0}},
-		B: []Anchor{{0, 0.5}, {0.11, 1}, {0.34, 1}, {0.65, 0}, {1, 0}},
-	}
-	Hot = &Colormap{Name: "hot",
-		R: []Anchor{{0, 0.0416}, {0.365079, 1}, {1, 1}},
-		G: []Anchor{{0, 0}, {0.365079, 0}, {0.746032, 1}, {1, 1}},
-		B: []Anchor{{0, 0}, {0.746032, 0}, {1, 1}},
-	}
-	Viridis = listed("viridis", []float64{0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 255}, 255, [][3]float64{
-		{0.267004, 0.004874, 0.329415}, {0.282327, 0.094955, 0.417331}, {0.278826, 0.175490, 0.483397},
-		{0.258965, 0.251537, 0.524736}, {0.229739, 0.322361, 0.545706}, {0.199430, 0.387607, 0.554642},
-		{0.172719, 0.448791, 0.557885}, {0.149039, 0.508051, 0.557250}, {0.127568, 0.566949, 0.550556},
-		{0.120638, 0.625828, 0.533488}, {0.157851, 0.683765, 0.501686}, {0.246070, 0.738910, 0.452024},
-		{0.369214, 0.788888, 0.382914}, {0.515992, 0.831158, 0.294279}, {0.678489, 0.863742, 0.189503},
-		{0.845561, 0.887322, 0.099702}, {0.993248, 0.906157, 0.143936},
-	})
-	Inferno = listed("inferno", []float64{0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 255}, 255, [][3]float64{
-		{0.001462, 0.000466, 0.013866}, {0.042253, 0.028139, 0.141141}, {0.129285, 0.047293, 0.290788},
-		{0.238273, 0.036621, 0.396353}, {0.341500, 0.062325, 0.429425}, {0.441207, 0.099338, 0.431594},
-		{0.540920, 0.134729, 0.415123}, {0.640135, 0.171438, 0.381065}, {0.735683, 0.215906, 0.330245},
-		{0.822386, 0.275197, 0.266085}, {0.894305, 0.353399, 0.193584}, {0.946965, 0.449191, 0.115272},
-		{0.978422, 0.557937, 0.034931}, {0.987874, 0.675267, 0.065257}, {0.974638, 0.797692, 0.206332},
-		{0.947594, 0.917399, 0.410665}, {0.988362, 0.998364, 0.644924},
-	})
-	RdBuR = listed("rdbu_r", []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 10, rgb8(
-		0x053061, 0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5f0, 0xf7f7f7, 0xfddbc7, 0xf4a582, 0xd6604d, 0xb2182b, 0x67001f))
+	Viridis = &Colormap{Name: "viridis", Label: "Viridis", table: viridisTable}
+	Inferno = &Colormap{Name: "inferno", Label: "Inferno", table: infernoTable}
+	Magma   = &Colormap{Name: "magma", Label: "Magma", table: magmaTable}
+	Turbo   = &Colormap{Name: "turbo", Label: "Turbo", table: turboTable}
+	Jet     = &Colormap{Name: "jet", Label: "Jet", table: segmented(
+		[]anchor{{0, 0}, {0.35, 0}, {0.66, 1}, {0.89, 1}, {1, 0.5}},
+		[]anchor{{0, 0}, {0.125, 0}, {0.375, 1}, {0.64, 1}, {0.91, 0}, {1, 0}},
+		[]anchor{{0, 0.5}, {0.11, 1}, {0.34, 1}, {0.65, 0}, {1, 0}},
+	)}
+	Hot = &Colormap{Name: "hot", Label: "Hot", table: segmented(
+		[]anchor{{0, 0.0416}, {0.365079, 1}, {1, 1}},
+		[]anchor{{0, 0}, {0.365079, 0}, {0.746032, 1}, {1, 1}},
+		[]anchor{{0, 0}, {0.746032, 0}, {1, 1}},
+	)}
+	Grey     = &Colormap{Name: "grey", Label: "Grey", table: segmented([]anchor{{0, 0}, {1, 1}}, []anchor{{0, 0}, {1, 1}}, []anchor{{0, 0}, {1, 1}})}
+	Coolwarm = &Colormap{Name: "coolwarm", Label: "Coolwarm (diverging)", Diverging: true, table: fromAnchors(coolwarmAnchors[:])}
+	RdBuR    = &Colormap{Name: "rdbu_r", Label: "RdBu reversed (diverging)", Diverging: true, table: reversed(fromList(rgb8(
+		0x67001f, 0xb2182b, 0xd6604d, 0xf4a582, 0xfddbc7, 0xf7f7f7, 0xd1e5f0, 0x92c5de, 0x4393c3, 0x2166ac, 0x053061)))}
 )
 
-var colormaps = []*Colormap{Jet, Viridis, Hot, Inferno, RdBuR}
+// colormaps is the list Colormaps returns: sequential first, then the
+// diverging ones.
+var colormaps = []*Colormap{Viridis, Inferno, Magma, Turbo, Jet, Hot, Grey, RdBuR, Coolwarm}
+
+// Colormaps returns every colormap, sequential ones first. The slice is a
+// copy; the Colormaps are shared and must not be changed.
+func Colormaps() []*Colormap { return slices.Clone(colormaps) }
 
 // ColormapNames lists the colormaps ColormapByName knows.
 func ColormapNames() []string {
@@ -90,25 +96,71 @@ func ColormapNames() []string {
 	return s
 }
 
-// ColormapByName returns jet, viridis, hot, inferno or rdbu_r.
+// ColormapByName returns the colormap called name (any case; "gray" is
+// grey), or an error listing them.
 func ColormapByName(name string) (*Colormap, error) {
 	n := strings.ToLower(strings.TrimSpace(name))
+	if n == "gray" {
+		n = "grey"
+	}
 	if i := slices.IndexFunc(colormaps, func(c *Colormap) bool { return c.Name == n }); i >= 0 {
 		return colormaps[i], nil
 	}
 	return nil, errorf("xai: unknown colormap %q (have %s)", name, strings.Join(ColormapNames(), ", "))
 }
 
-// listed builds a colormap from colours at positions pos/scale.
-func listed(name string, pos []float64, scale float64, rgb [][3]float64) *Colormap {
-	cm := &Colormap{Name: name}
-	for i, p := range pos {
-		x := p / scale
-		cm.R = append(cm.R, Anchor{x, rgb[i][0]})
-		cm.G = append(cm.G, Anchor{x, rgb[i][1]})
-		cm.B = append(cm.B, Anchor{x, rgb[i][2]})
+// anchor is one point (x, y) of a channel's piecewise-linear curve, both
+// in [0, 1] (matplotlib's segment data without discontinuities).
+type anchor struct{ x, y float64 }
+
+// segmented evaluates three channel curves at v = i/255, as matplotlib's
+// LinearSegmentedColormap builds its 256-entry table.
+func segmented(r, g, b []anchor) [256][3]float64 {
+	var t [256][3]float64
+	for i := range t {
+		v := float64(i) / 255
+		t[i] = [3]float64{curve(r, v), curve(g, v), curve(b, v)}
 	}
-	return cm
+	return t
+}
+
+// curve evaluates a piecewise-linear curve (ascending x from 0 to 1) at v.
+func curve(a []anchor, v float64) float64 {
+	k := 1
+	for k < len(a)-1 && a[k].x < v {
+		k++
+	}
+	p, q := a[k-1], a[k]
+	if q.x <= p.x {
+		return p.y
+	}
+	return p.y + (q.y-p.y)*(v-p.x)/(q.x-p.x)
+}
+
+// fromAnchors builds a table from colours at positions: rows of
+// {x, r, g, b}.
+func fromAnchors(rows [][4]float64) [256][3]float64 {
+	var r, g, b []anchor
+	for _, row := range rows {
+		r, g, b = append(r, anchor{row[0], row[1]}), append(g, anchor{row[0], row[2]}), append(b, anchor{row[0], row[3]})
+	}
+	return segmented(r, g, b)
+}
+
+// fromList builds a table from evenly spaced colours, as matplotlib's
+// LinearSegmentedColormap.from_list does.
+func fromList(rgb [][3]float64) [256][3]float64 {
+	rows := make([][4]float64, len(rgb))
+	for i, c := range rgb {
+		rows[i] = [4]float64{float64(i) / float64(len(rgb)-1), c[0], c[1], c[2]}
+	}
+	return fromAnchors(rows)
+}
+
+// reversed is a table read backwards (matplotlib's "_r" colormaps).
+func reversed(t [256][3]float64) [256][3]float64 {
+	slices.Reverse(t[:])
+	return t
 }
 
 func rgb8(hex ...uint32) [][3]float64 {

@@ -26,7 +26,7 @@ func TestColormapAnchors(t *testing.T) {
 		{Inferno, 0, color.RGBA{0, 0, 4, 255}},               // #000004
 		{Inferno, 1, color.RGBA{252, 255, 164, 255}},         // #fcffa4
 		{RdBuR, 0, color.RGBA{0x05, 0x30, 0x61, 255}},
-		{RdBuR, 0.5, color.RGBA{0xf7, 0xf7, 0xf7, 255}},
+		{RdBuR, 0.5, color.RGBA{0xf7, 0xf7, 0xf6, 255}}, // the mean of RdBu at 127/255 and 128/255
 		{RdBuR, 1, color.RGBA{0x67, 0x00, 0x1f, 255}},
 		{Viridis, math.NaN(), color.RGBA{68, 1, 84, 255}},
 		{Viridis, -3, color.RGBA{68, 1, 84, 255}},

@@ -1,0 +1,149 @@
+package xai
+
+import (
+	"image"
+	"testing"
+)
+
+func TestParseScaleRule(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want ScaleRule
+		err  bool
+	}{
+		{"", ScaleDefault, false}, {"default", ScaleDefault, false}, {"max", ScaleMax, false}, {"MAX", ScaleMax, false},
+		{"p99.5", ScaleP995, false}, {"99.5", ScaleP995, false}, {"99.5%", ScaleP995, false},
+		{"p99", ScaleP99, false}, {"99", ScaleP99, false}, {"98", ScaleP98, false}, {"p98", ScaleP98, false},
+		{"97", "", true}, {"percentile", "", true}, {"p", "", true},
+	} {
+		got, err := ParseScaleRule(tt.in)
+		if (err != nil) != tt.err || !tt.err && got != tt.want {
+			t.Errorf("ParseScaleRule(%q) = %q, %v; want %q (error %v)", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+	for _, r := range ScaleRules {
+		if got, err := ParseScaleRule(string(r)); err != nil || got != r {
+			t.Errorf("ParseScaleRule(%q) = %q, %v: does not round-trip", r, got, err)
+		}
+	}
+	if l := ScaleP995.Label(); l != "99.5th percentile" {
+		t.Errorf("label %q", l)
+	}
+}
+
+// TestDisplayScale: hand-worked scales for each kind and rule.
+func TestDisplayScale(t *testing.T) {
+	ramp := NewMap(10, 10, 1) // 1, 2, ..., 100
+	for i := range ramp.Data {
+		ramp.Data[i] = float32(i + 1)
+	}
+	signed := NewMap(10, 20, 1) // −100..−1, 1..100
+	for i := range 100 {
+		signed.Data[i], signed.Data[100+i] = -float32(i+1), float32(i+1)
+	}
+	shifted := Map{H: 1, W: 4, C: 1, Data: []float32{-2, 0, 1, 6}}
+	zeroButOne := NewMap(10, 10, 1)
+	zeroButOne.Data[37] = 5
+	for _, tt := range []struct {
+		name string
+		m    Map
+		d    Display
+		r    ScaleRule
+		want Scale
+	}{
+		// Nearest rank: the p-th percentile of n values is the value at
+		// index round(p/100·(n−1)) of the sorted values.
+		{"ramp max", ramp, DisplayPercentile, ScaleMax, Scale{0, 100}},
+		{"ramp p99.5", ramp, DisplayPercentile, ScaleP995, Scale{0, 100}}, // round(98.505) = 99
+		{"ramp p99", ramp, DisplayPercentile, ScaleP99, Scale{0, 99}},     // round(98.01) = 98
+		{"ramp p98", ramp, DisplayPercentile, ScaleP98, Scale{0, 98}},     // round(97.02) = 97
+		{"ramp default", ramp, DisplayPercentile, ScaleDefault, Scale{0, 99}},
+		{"CAM default is the max", ramp, DisplayMax, ScaleDefault, Scale{0, 100}},
+		{"CAM p98", ramp, DisplayMax, ScaleP98, Scale{0, 98}},
+		// |value| of 200 values: 1, 1, 2, 2, ..., 100, 100; p99 index
+		// round(0.99·199) = 197: 99.
+		{"signed p99", signed, DisplaySigned, ScaleP99, Scale{-99, 99}},
+		{"signed max", signed, DisplaySigned, ScaleMax, Scale{-100, 100}},
+		{"negative values lower the bottom", shifted, DisplayMax, ScaleMax, Scale{-2, 6}},
+		// 99% of the map is 0: the percentile is 0, so the max shows the
+		// one pixel.
+		{"zero but one", zeroButOne, DisplayPercentile, ScaleP99, Scale{0, 5}},
+		{"zero but one, signed", zeroButOne, DisplaySigned, ScaleP99, Scale{-5, 5}},
+		{"all zero", NewMap(3, 3, 1), DisplayPercentile, ScaleP99, Scale{0, 0}},
+	} {
+		if got := DisplayScale(tt.m, tt.d, tt.r); got != tt.want {
+			t.Errorf("%s: DisplayScale = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if !DisplayScale(NewMap(3, 3, 1), DisplaySigned, ScaleDefault).Flat() {
+		t.Error("all-zero signed map: scale not flat")
+	}
+	if r := DisplayMax.DefaultRule(); r != ScaleMax {
+		t.Errorf("CAM default rule %q", r)
+	}
+	for _, d := range []Display{DisplayPercentile, DisplaySigned} {
+		if r := d.DefaultRule(); r != ScaleP99 {
+			t.Errorf("%s default rule %q", d, r)
+		}
+	}
+	if !DisplaySigned.Colormap().Diverging || DisplayMax.Colormap().Diverging || DisplayPercentile.Colormap().Diverging {
+		t.Error("only signed maps get a diverging colormap by default")
+	}
+}
+
+// TestOneHotPixel: a gradient map whose largest value is 10⁴ times the
+// rest shows the rest under the default rule (most pixels not at the
+// colormap's bottom colour), and not under ScaleMax.
+func TestOneHotPixel(t *testing.T) {
+	const n = 32
+	m := NewMap(n, n, 1)
+	for i := range m.Data {
+		// small, varied values: 1e-4 .. 8e-4
+		m.Data[i] = 1e-4 * float32(1+(i*7)%8)
+	}
+	m.Data[n*n/2+5] = 5
+	s := NewMap(n, n, 1) // signed: the same with alternating signs
+	for i, v := range m.Data {
+		s.Data[i] = v * float32(1-2*(i%2))
+	}
+	for _, tt := range []struct {
+		name    string
+		m       Map
+		d       Display
+		r       ScaleRule
+		atLeast float64 // fraction of pixels not at the bottom (signed: zero) colour
+		atMost  float64
+	}{
+		{"gradient, default", m, DisplayPercentile, ScaleDefault, 0.9, 1},
+		{"gradient, max", m, DisplayPercentile, ScaleMax, 0, 0.01},
+		{"signed, default", s, DisplaySigned, ScaleDefault, 0.9, 1},
+		{"signed, max", s, DisplaySigned, ScaleMax, 0, 0.01},
+	} {
+		cm := tt.d.Colormap()
+		img := image.NewRGBA(image.Rect(0, 0, n, n))
+		HeatmapTo(img, tt.m, cm, DisplayScale(tt.m, tt.d, tt.r))
+		bottom := cm.At(0)
+		if tt.d == DisplaySigned {
+			bottom = cm.At(0.5)
+		}
+		other := 0
+		for y := range n {
+			for x := range n {
+				if img.RGBAAt(x, y) != bottom {
+					other++
+				}
+			}
+		}
+		f := float64(other) / (n * n)
+		if f < tt.atLeast || f > tt.atMost {
+			t.Errorf("%s: %.1f%% of the pixels differ from the bottom colour %v, want %.0f%% to %.0f%%",
+				tt.name, 100*f, bottom, 100*tt.atLeast, 100*tt.atMost)
+		}
+	}
+	// The hot pixel itself is at the top colour.
+	img := image.NewRGBA(image.Rect(0, 0, n, n))
+	HeatmapTo(img, m, Inferno, DisplayScale(m, DisplayPercentile, ScaleDefault))
+	if got := img.RGBAAt(5, n/2); got != Inferno.At(1) {
+		t.Errorf("hot pixel %v, want the top colour %v", got, Inferno.At(1))
+	}
+}

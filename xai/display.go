@@ -181,4 +181,3 @@ func (s Scale) Clipped(data []float32) (below, above bool) {
 	}
 	return below, above
 }
-

@@ -88,54 +88,86 @@ type PanelOptions struct {
 	Alpha    float64   // overlay opacity of the heatmap (default 0.4)
 	Scale    *Scale    // normalisation; nil: min–max of the map
 	Gap      int       // pixels between tiles (default 8)
+	// BarMargin is the blank width right of the colour bar, for a caller
+	// to write the values its ends stand for (default 0: none).
+	BarMargin int
+}
+
+// PanelLayout is where Panel puts its parts, for a caller that labels
+// them (the explain command writes titles and the colour bar's values).
+type PanelLayout struct {
+	Size image.Point // the whole panel
+	// Tiles are the input, the overlay, the heatmap and the raw map.
+	Tiles [4]image.Rectangle
+	// Bar is the colour bar: its top row is the scale's Hi, its bottom row
+	// Lo.
+	Bar image.Rectangle
+}
+
+func (o PanelOptions) defaults() PanelOptions {
+	if o.Colormap == nil {
+		o.Colormap = Jet
+	}
+	if o.Alpha == 0 {
+		o.Alpha = 0.4
+	}
+	if o.Gap == 0 {
+		o.Gap = 8
+	}
+	return o
+}
+
+// Layout returns the layout of a panel over an input image of size
+// orig: four tiles of that size in a row, the colour bar (1/16 of the
+// width, at least 6 pixels) between the third and the fourth, then
+// BarMargin blank pixels.
+func (o PanelOptions) Layout(orig image.Point) PanelLayout {
+	o = o.defaults()
+	W, H, gap := orig.X, orig.Y, o.Gap
+	bar := max(W/16, 6)
+	var l PanelLayout
+	for i := range l.Tiles {
+		x := i * (W + gap)
+		if i == 3 {
+			x += bar + gap + o.BarMargin
+		}
+		l.Tiles[i] = image.Rect(x, 0, x+W, H)
+	}
+	bx := l.Tiles[2].Max.X + gap/2
+	l.Bar = image.Rect(bx, 0, bx+bar, H)
+	l.Size = image.Pt(l.Tiles[3].Max.X, H)
+	return l
 }
 
 // Panel lays out the original notebook's figure in one image: the input,
 // the heatmap overlaid on it, the heatmap alone with a colour bar, and
 // the raw map at its own resolution (nearest-neighbour enlarged so each
-// cell stays visible). orig is the model input (see InputImage); m is
-// h x w x 1 at any resolution. It reports a flat map (no contrast, such
-// as an all-zero Grad-CAM), drawn in the colormap's lowest colour.
+// cell stays visible); see PanelOptions.Layout. orig is the model input
+// (see InputImage); m is h x w x 1 at any resolution. It reports a flat
+// map (no contrast, such as an all-zero Grad-CAM), drawn in the
+// colormap's lowest colour.
 func Panel(orig image.Image, m Map, o PanelOptions) (img *image.RGBA, flat bool) {
+	o = o.defaults()
 	cm := o.Colormap
-	if cm == nil {
-		cm = Jet
-	}
-	alpha := o.Alpha
-	if alpha == 0 {
-		alpha = 0.4
-	}
-	gap := o.Gap
-	if gap == 0 {
-		gap = 8
-	}
 	s := MinMaxScale(m.Data)
 	if o.Scale != nil {
 		s = *o.Scale
 	}
 	ob := orig.Bounds()
 	W, H := ob.Dx(), ob.Dy()
-	bar := max(W/16, 6)
-	img = image.NewRGBA(image.Rect(0, 0, 4*W+bar+4*gap, H))
+	l := o.Layout(ob.Size())
+	img = image.NewRGBA(image.Rectangle{Max: l.Size})
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	tile := func(i int) image.Rectangle {
-		x := i * (W + gap)
-		if i == 3 {
-			x += bar + gap
-		}
-		return image.Rect(x, 0, x+W, H)
-	}
-	draw.Draw(img, tile(0), orig, ob.Min, draw.Src)
+	draw.Draw(img, l.Tiles[0], orig, ob.Min, draw.Src)
 	heat, flat := Heatmap(m, W, H, cm, s)
-	ov := img.SubImage(tile(1)).(*image.RGBA)
-	shifted := &shiftedImage{orig, ob.Min.Sub(tile(1).Min)}
-	OverlayTo(ov, shifted, &image.RGBA{Pix: heat.Pix, Stride: heat.Stride, Rect: heat.Rect.Add(tile(1).Min)}, alpha)
-	draw.Draw(img, tile(2), heat, image.Point{}, draw.Src)
+	ov := img.SubImage(l.Tiles[1]).(*image.RGBA)
+	shifted := &shiftedImage{orig, ob.Min.Sub(l.Tiles[1].Min)}
+	OverlayTo(ov, shifted, &image.RGBA{Pix: heat.Pix, Stride: heat.Stride, Rect: heat.Rect.Add(l.Tiles[1].Min)}, o.Alpha)
+	draw.Draw(img, l.Tiles[2], heat, image.Point{}, draw.Src)
 	// The colour bar: top is 1 (the scale's Hi), bottom 0 (Lo).
-	bx := tile(2).Max.X + gap/2
 	for y := range H {
 		c := cm.At(1 - float64(y)/float64(max(H-1, 1)))
-		for x := bx; x < bx+bar; x++ {
+		for x := l.Bar.Min.X; x < l.Bar.Max.X; x++ {
 			img.SetRGBA(x, y, c)
 		}
 	}
@@ -146,7 +178,7 @@ func Panel(orig image.Image, m Map, o PanelOptions) (img *image.RGBA, flat bool)
 			raw.Data[y*W+x] = m.Data[(y*m.H/H)*m.W+x*m.W/W]
 		}
 	}
-	HeatmapTo(img.SubImage(tile(3)).(*image.RGBA), raw, cm, s)
+	HeatmapTo(img.SubImage(l.Tiles[3]).(*image.RGBA), raw, cm, s)
 	return img, flat
 }
 

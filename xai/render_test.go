@@ -160,6 +160,16 @@ func TestPanelLayout(t *testing.T) {
 	if got := img.RGBAAt(0, 0); got != (color.RGBA{200, 200, 200, 255}) {
 		t.Errorf("original tile pixel %v", got)
 	}
+	// A margin right of the bar shifts the raw tile by its width; the bar
+	// stays where it was (x 2·(16+4) + 16 + 2 = 58).
+	o := PanelOptions{Gap: 4, BarMargin: 30}
+	l := o.Layout(image.Pt(16, 16))
+	if l.Size.X != 4*16+6+4*4+30 || l.Bar != image.Rect(58, 0, 64, 16) || l.Tiles[3].Min.X != 3*(16+4)+6+4+30 {
+		t.Errorf("layout with a 30-pixel bar margin: %+v", l)
+	}
+	if wide, _ := Panel(orig, m, o); wide.Bounds().Size() != l.Size || wide.RGBAAt(58, 0) != Jet.At(1) || wide.RGBAAt(58, 15) != Jet.At(0) {
+		t.Errorf("panel %v, bar top %v bottom %v; want size %v, bar %v to %v", wide.Bounds(), wide.RGBAAt(58, 0), wide.RGBAAt(58, 15), l.Size, Jet.At(1), Jet.At(0))
+	}
 	// The raw tile's top-left cell has the lowest value, its bottom-right
 	// the highest.
 	x3 := 3*(16+4) + 6 + 4

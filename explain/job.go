@@ -28,7 +28,8 @@ type job struct {
 	kind      xai.Score
 	class     int                   // -1: predicted
 	baselines map[string]*nn.Tensor // per method, a baseline image
-	camCM     *xai.Colormap
+	cmap      *xai.Colormap         // -colormap; nil: each map kind's own
+	rule      xai.ScaleRule         // -scale; xai.ScaleDefault: each map kind's own
 }
 
 func newJob(cfg *config, m *nn.Model) (*job, error) {
@@ -55,11 +56,13 @@ func newJob(cfg *config, m *nn.Model) (*job, error) {
 		}
 		j.baselines[method] = x
 	}
-	j.camCM = xai.Jet
 	if cfg.colormap != "" {
-		if j.camCM, err = xai.ColormapByName(cfg.colormap); err != nil {
-			return nil, err
+		if j.cmap, err = xai.ColormapByName(cfg.colormap); err != nil {
+			return nil, fmt.Errorf("-colormap: %v", strings.TrimPrefix(err.Error(), "xai: "))
 		}
+	}
+	if j.rule, err = xai.ParseScaleRule(cfg.scale); err != nil {
+		return nil, fmt.Errorf("-scale: %v", strings.TrimPrefix(err.Error(), "xai: "))
 	}
 	// Check the layer once, before any image.
 	for _, name := range cfg.methods {
@@ -247,39 +250,74 @@ func (j *job) method(method string, x *nn.Tensor, t xai.Target, orig *image.RGBA
 		info["baseline"] = "image " + j.cfg.baselines[method]
 	}
 	cm, scale, display := j.display(meth, r.Display)
-	info["display"], info["colormap"] = display, cm.Name
-	if err := j.images(dir, method, orig, r.Display, cm, &scale, j.cfg.alpha); err != nil {
+	info["display"], info["colormap"], info["scale"] = display, cm.Name, []float64{float64(scale.Lo), float64(scale.Hi)}
+	if err := j.images(dir, method, orig, r.Display, cm, scale, j.title(meth, &r)); err != nil {
 		return nil, err
 	}
 	return info, nil
 }
 
-// display returns the colormap and scale of a method's display map, and
-// says in words how it is shown.
+// display returns the colormap and scale of a method's display map, the
+// page's (xai.DisplayScale, each Display kind's rule and colormap unless
+// -scale or -colormap say otherwise), and says in words how it is shown.
 func (j *job) display(m *xai.Method, d xai.Map) (*xai.Colormap, xai.Scale, string) {
-	switch m.Display {
-	case xai.DisplaySigned:
-		return xai.RdBuR, xai.SymmetricScale(d.Data, 99.5), "sum over channels, signed, symmetric to the 99.5th percentile of |value| (rdbu_r)"
-	case xai.DisplayPercentile:
-		return xai.Hot, xai.PercentileScale(d.Data, 0, 99.5), "0 to the 99.5th percentile (hot)"
+	cm := j.cmap
+	if cm == nil {
+		cm = m.Display.Colormap()
 	}
-	return j.camCM, xai.MinMaxScale(d.Data), "raw / max(raw) (" + j.camCM.Name + ")"
+	rule := j.rule
+	if rule == xai.ScaleDefault {
+		rule = m.Display.DefaultRule()
+	}
+	return cm, xai.DisplayScale(d, m.Display, rule), scaleText(m.Display, rule, cm)
 }
 
-// images writes <name>_panel.png and <name>_overlay.png for map m.
-func (j *job) images(dir, name string, orig *image.RGBA, m xai.Map, cm *xai.Colormap, s *xai.Scale, alpha float64) error {
-	panel, _ := xai.Panel(orig, m, xai.PanelOptions{Colormap: cm, Alpha: alpha, Scale: s})
+// scaleText says how a map is coloured: "0 to the 99th percentile
+// (inferno)".
+func scaleText(d xai.Display, rule xai.ScaleRule, cm *xai.Colormap) string {
+	if d == xai.DisplaySigned {
+		if rule == xai.ScaleMax {
+			return "symmetric around 0 to the largest |value| (" + cm.Name + ")"
+		}
+		return "symmetric around 0 to the " + rule.Label() + " of |value| (" + cm.Name + ")"
+	}
+	return "0 to the " + rule.Label() + " (" + cm.Name + ")"
+}
+
+// title is a panel's title: the method, the class and the target score,
+// then how the colours are scaled.
+func (j *job) title(m *xai.Method, r *xai.Result) []string {
+	id, name := j.className(r.Class)
+	class := strconv.Itoa(r.Class)
+	if name != "" || id != "" {
+		class = strings.TrimSpace(name+" "+id) + " (class " + class
+	} else {
+		class = "class " + class + " ("
+	}
+	if j.class < 0 {
+		class += ", predicted)"
+	} else {
+		class += ", asked for)"
+	}
+	line := fmt.Sprintf("%s: %s, %s %.4g", m.Label, class, j.kind, r.Score)
+	if j.kind != xai.Probability && r.Class < len(r.Probs) {
+		line += fmt.Sprintf(", p %.3f", r.Probs[r.Class])
+	}
+	_, _, colours := j.display(m, r.Display)
+	return []string{line, "colours: " + colours}
+}
+
+// images writes <name>_panel.png (titled, with the colour bar's values)
+// and <name>_overlay.png for map m.
+func (j *job) images(dir, name string, orig *image.RGBA, m xai.Map, cm *xai.Colormap, s xai.Scale, title []string) error {
+	panel := titledPanel(orig, m, xai.PanelOptions{Colormap: cm, Alpha: j.cfg.alpha, Scale: &s}, title)
 	if err := writePNG(filepath.Join(dir, name+"_panel.png"), panel); err != nil {
 		return err
 	}
 	b := orig.Bounds()
-	scale := xai.MinMaxScale(m.Data)
-	if s != nil {
-		scale = *s
-	}
-	heat, _ := xai.Heatmap(m, b.Dx(), b.Dy(), cm, scale)
+	heat, _ := xai.Heatmap(m, b.Dx(), b.Dy(), cm, s)
 	ov := image.NewRGBA(b)
-	xai.OverlayTo(ov, orig, heat, alpha)
+	xai.OverlayTo(ov, orig, heat, j.cfg.alpha)
 	return writePNG(filepath.Join(dir, name+"_overlay.png"), ov)
 }
 

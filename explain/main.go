@@ -51,7 +51,11 @@ extension under -out, holding:
                        the other input-space methods (H, W, C)
   <method>_<extra>.npy what a method adds: saliency_grad.npy and
                        smoothgrad_grad.npy (dScore/dx, H, W, C), ...
-  <method>_panel.png   input | overlay | heatmap with colour bar | map
+  <method>_panel.png   input | overlay | heatmap | map, under a title (the
+                       method, class and target score) and with a colour
+                       bar marked with the values its ends (and zero)
+                       stand for; colours as the page shows them (-scale,
+                       -colormap)
   <method>_overlay.png the heatmap over the input
   input.png            the model's input after preprocessing
   report.json          top-k predictions, target, parameters, conservation
@@ -94,6 +98,7 @@ type config struct {
 	out       string
 	topk      int
 	colormap  string
+	scale     string
 	alpha     float64
 	inputs    []string
 	eval      *evalConfig // -evaluate mode (evaluate.go)
@@ -175,7 +180,10 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the methods that draw random numbers (SmoothGrad, the noise baseline, ...)")
 	fs.StringVar(&c.out, "out", "explain-out", "output directory")
 	fs.IntVar(&c.topk, "topk", 5, "predictions listed in report.json")
-	fs.StringVar(&c.colormap, "colormap", "", "colormap for CAM panels (default jet; saliency uses hot, IG viridis): "+strings.Join(xai.ColormapNames(), ", "))
+	fs.StringVar(&c.colormap, "colormap", "", fmt.Sprintf("colormap of every panel and overlay: %s (default: by kind of map, %s for class activation maps, %s for gradient magnitudes, %s for signed maps)",
+		strings.Join(xai.ColormapNames(), ", "), xai.DisplayMax.Colormap().Name, xai.DisplayPercentile.Colormap().Name, xai.DisplaySigned.Colormap().Name))
+	fs.StringVar(&c.scale, "scale", "", fmt.Sprintf("top of the colour scale: %s, a percentile of the values (of |value| for signed maps; the few above it take the top colour) (default: by kind of map, %s for class activation maps, %s for the others)",
+		scaleRules(), xai.DisplayMax.DefaultRule().Label(), xai.DisplayPercentile.DefaultRule()))
 	fs.Float64Var(&c.alpha, "alpha", 0.4, "heatmap opacity in overlays")
 	c.eval = evaluateFlags(fs)
 	// Flags anywhere: parse, take one positional argument, continue.
@@ -239,6 +247,15 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-alpha %g outside [0, 1]", c.alpha)
 	}
 	return c, nil
+}
+
+// scaleRules lists xai's colour scale rules: "max, p99.5, p99 or p98".
+func scaleRules() string {
+	var s []string
+	for _, r := range xai.ScaleRules {
+		s = append(s, string(r))
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // imageExts are the extensions collect picks up inside directories.

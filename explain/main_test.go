@@ -199,6 +199,8 @@ func TestExplainFlags(t *testing.T) {
 		{[]string{"-model", model, "-ig-rule", "simpson", img}, 2, "-ig-rule must be one of linspace, trapezoid, gauss-legendre"},
 		{[]string{"-model", model, "-ig-baseline", filepath.Join(dir, "nope.png"), img}, 2, "not a readable image"},
 		{[]string{"-model", model, "-ig-steps", "0", img}, 2, "-ig-steps 0 out of range"},
+		{[]string{"-model", model, "-scale", "97", img}, 2, `-scale: unknown colour scale "97" (want max, p99.5, p99 or p98)`},
+		{[]string{"-model", model, "-colormap", "parula", img}, 2, `-colormap: unknown colormap "parula" (have viridis,`},
 		{[]string{"-model", filepath.Join(dir, "missing.safetensors"), img}, 1, "missing.safetensors"},
 		{[]string{"-model", model, filepath.Join(dir, "nothing.png")}, 1, "no images to explain"},
 	}
@@ -262,10 +264,25 @@ func TestExplainEveryMethod(t *testing.T) {
 		if rep.Methods[meth.Name]["label"] != meth.Label {
 			t.Errorf("report.json: %s has label %v, want %q", meth.Name, rep.Methods[meth.Name]["label"], meth.Label)
 		}
+		// The panels use the page's scale and colormap for the map's kind.
+		s := xai.DisplayScale(want.Display, meth.Display, xai.ScaleDefault)
+		if got := rep.Methods[meth.Name]["scale"]; !slices.Equal(toFloats(got), []float64{float64(s.Lo), float64(s.Hi)}) || rep.Methods[meth.Name]["colormap"] != meth.Display.Colormap().Name {
+			t.Errorf("report.json: %s has scale %v and colormap %v, want %v and %s", meth.Name, got, rep.Methods[meth.Name]["colormap"], s, meth.Display.Colormap().Name)
+		}
 		if !strings.Contains(help.String(), "  "+meth.Name+" ") || !strings.Contains(help.String(), meth.Paper) {
 			t.Errorf("-help does not list %s with its paper", meth.Name)
 		}
 	}
+}
+
+// toFloats reads a JSON array of numbers.
+func toFloats(v any) []float64 {
+	a, _ := v.([]any)
+	out := make([]float64, len(a))
+	for i, x := range a {
+		out[i], _ = x.(float64)
+	}
+	return out
 }
 
 func readInputFile(t *testing.T, path string, m *nn.Model) *nn.Tensor {

@@ -69,10 +69,12 @@ object's box. It writes OUT/report.md (ending with the recommended method),
 OUT/metrics.json and OUT/figures/*.png.
 
   # the four methods on a Tiny-ImageNet validation folder, first 200 images
-  explain -model mavis.safetensors -evaluate tiny-imagenet-200/val -eval-limit 200 -out eval
+  explain -model mavis.safetensors -evaluate tiny-imagenet-200/val \
+      -eval-limit 200 -out eval
 
   # 8x8 patches, black reference for both curves, no sanity check
-  explain -model mavis.safetensors -evaluate photos -eval-patch 8 -eval-reference black -eval-sanity 0
+  explain -model mavis.safetensors -evaluate photos -eval-patch 8 \
+      -eval-reference black -eval-sanity 0
 `
 
 // evalImage is one image to evaluate, with its object box when known.

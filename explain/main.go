@@ -68,14 +68,18 @@ Examples:
   # the default methods for every image in a folder, default settings
   explain -model mavis.safetensors photos/
 
-  # the softmax probability of class "goose" as the notebook did, IG with 300 steps
-  explain -model mavis.safetensors -target probability -class goose -ig-steps 300 cat.png
+  # the softmax probability of class "goose" as the notebook did,
+  # IG with 300 steps
+  explain -model mavis.safetensors -target probability -class goose \
+      -ig-steps 300 cat.png
 
   # only Grad-CAM at another layer, and SmoothGrad with 25 samples
-  explain -model mavis.safetensors -methods gradcam,saliency -layer conv2d_6 -smoothgrad 25 cat.png
+  explain -model mavis.safetensors -methods gradcam,saliency \
+      -layer conv2d_6 -smoothgrad 25 cat.png
 
   # IG from a blurred baseline with the Gauss-Legendre rule
-  explain -model mavis.safetensors -methods ig -ig-baseline blur -ig-rule gauss-legendre cat.png
+  explain -model mavis.safetensors -methods ig -ig-baseline blur \
+      -ig-rule gauss-legendre cat.png
 
   # the original Keras checkpoint itself, converted in memory
   explain -model tiny_imagenet_model.checkpoint.weights.h5 -arch mavis photos/
@@ -163,7 +167,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 		fmt.Fprint(stderr, methodsHelp())
 		fmt.Fprint(stderr, evaluateUsage)
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/npy"
@@ -269,11 +270,14 @@ func TestExplainEveryMethod(t *testing.T) {
 		if got := rep.Methods[meth.Name]["scale"]; !slices.Equal(toFloats(got), []float64{float64(s.Lo), float64(s.Hi)}) || rep.Methods[meth.Name]["colormap"] != meth.Display.Colormap().Name {
 			t.Errorf("report.json: %s has scale %v and colormap %v, want %v and %s", meth.Name, got, rep.Methods[meth.Name]["colormap"], s, meth.Display.Colormap().Name)
 		}
-		if !strings.Contains(help.String(), "  "+meth.Name+" ") || !strings.Contains(help.String(), meth.Paper) {
+		if !strings.Contains(help.String(), "  "+meth.Name+" ") || !strings.Contains(oneLine(help.String()), meth.Paper) {
 			t.Errorf("-help does not list %s with its paper", meth.Name)
 		}
 	}
 }
+
+// oneLine joins wrapped text: every run of white space becomes one space.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // toFloats reads a JSON array of numbers.
 func toFloats(v any) []float64 {
@@ -319,4 +323,30 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestHelpWidth: --help fits 80 columns, and wrapping loses no word of a
+// method's documentation or of a flag's.
+func TestHelpWidth(t *testing.T) {
+	var stdout, help bytes.Buffer
+	if code := run([]string{"-help"}, &stdout, &help); code != 0 {
+		t.Fatalf("status %d", code)
+	}
+	for i, line := range strings.Split(help.String(), "\n") {
+		if n := utf8.RuneCountInString(line); n > helpWidth {
+			t.Errorf("--help line %d has %d columns, want at most %d: %q", i+1, n, helpWidth, line)
+		}
+	}
+	all := oneLine(help.String())
+	for _, m := range xai.Methods() {
+		if !strings.Contains(all, oneLine(m.Label+". "+m.Doc)) {
+			t.Errorf("--help lacks %s's documentation %q", m.Name, m.Doc)
+		}
+	}
+	if !strings.Contains(all, "-scale string top of the colour scale: max, p99.5, p99 or p98") {
+		t.Errorf("--help lacks -scale's documentation")
+	}
+	if got := wrap("aaa bbb cccc dd", 2, 4, 10); got != "  aaa bbb\n    cccc\n    dd" {
+		t.Errorf("wrap: %q", got)
+	}
 }

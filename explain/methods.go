@@ -114,14 +114,18 @@ func parseMethods(s string) ([]string, error) {
 // shows and the paper, grouped by family.
 func methodsHelp() string {
 	var b strings.Builder
-	b.WriteString("\nMethods (-methods NAME,...; default: " + strings.Join(xai.DefaultMethods(), ",") + "; \"all\" for every one):\n")
+	b.WriteString("\n" + wrap("Methods (-methods NAME,...; default: "+strings.Join(xai.DefaultMethods(), ",")+"; \"all\" for every one):", 0, 2, helpWidth) + "\n")
 	family := xai.Family("")
 	for _, m := range xai.Methods() {
 		if m.Family != family {
 			family = m.Family
 			fmt.Fprintf(&b, "\n  %s\n", familyTitle(family))
 		}
-		fmt.Fprintf(&b, "  %-14s %s. %s\n  %-14s %s\n", m.Name, m.Label, m.Doc, "", m.Paper)
+		// The name, then the label, what the map shows and the paper,
+		// wrapped in a column of their own.
+		const col = 17
+		doc := wrap(m.Label+". "+m.Doc, col, col, helpWidth)
+		fmt.Fprintf(&b, "  %-14s %s\n%s\n", m.Name, doc[col:], wrap(m.Paper, col, col, helpWidth))
 	}
 	return b.String()
 }

@@ -99,9 +99,13 @@ func (s MethodScore) problems() []string {
 	return p
 }
 
+// percent prints a relative gap as a percentage: one decimal under 10%.
 func percent(v float64) string {
-	if math.IsInf(v, 0) {
+	switch {
+	case math.IsInf(v, 0):
 		return sprintf("%+.0f%%", v)
+	case math.Abs(v) < 0.1:
+		return sprintf("%+.1f%%", 100*v)
 	}
 	return sprintf("%+.0f%%", 100*v)
 }

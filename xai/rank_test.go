@@ -10,7 +10,7 @@ import (
 func TestRankVerdict(t *testing.T) {
 	pass := &SanityResult{Mean: 0.1, Threshold: SanityThreshold, Pass: true}
 	fail := &SanityResult{Mean: 0.83, Threshold: SanityThreshold, Pass: false}
-	small, large := 0.01, 2.13
+	small, large, huge := 0.01, 2.13, -148.82
 	for _, tt := range []struct {
 		name    string
 		in      []MethodScore
@@ -32,7 +32,16 @@ func TestRankVerdict(t *testing.T) {
 		}, []string{"saliency", "ig", "gradcampp"}, "gradcampp",
 			[]string{"Trust Grad-CAM++:", "against 0.500 for Saliency", "passes the randomisation check",
 				"Saliency failed the randomisation check", "mean Spearman 0.83 > 0.50",
-				"Integrated Gradients misses completeness by +213%"}, []string{"saliency", "ig"}},
+				"Integrated Gradients misses completeness by +213%",
+				"against 0.500 for Saliency and 0.450 for Integrated Gradients, which rank above it but are flagged)",
+				"more steps alone often do not close it", "another baseline (blur)"}, []string{"saliency", "ig"}},
+		{"IG flagged with measured advice", []MethodScore{
+			{Method: "ig", Faithfulness: 0.6, Gap: &huge, Advice: "Measured on this image from the black baseline, the linspace rule misses by -14882% at 49 steps; what helps: trapezoid, 25 steps, baseline blur(sigma=5) (+1.0%)."},
+			{Method: "gradcam", Faithfulness: 0.4},
+		}, []string{"ig", "gradcam"}, "gradcam",
+			[]string{"Trust Grad-CAM: it is the most faithful map without a problem (insertion − deletion AUC 0.400, against 0.600 for Integrated Gradients, which ranks above it but is flagged)",
+				"Integrated Gradients misses completeness by -14882% of the score difference (more than 5%); measured on this image", "what helps: trapezoid, 25 steps, baseline blur(sigma=5) (+1.0%)."},
+			[]string{"ig"}},
 		{"tie", []MethodScore{
 			{Method: "gradcam", Faithfulness: 0.93312},
 			{Method: "gradcampp", Faithfulness: 0.93308},
@@ -62,6 +71,22 @@ func TestRankVerdict(t *testing.T) {
 		for _, s := range tt.says {
 			if !strings.Contains(r.Verdict, s) {
 				t.Errorf("%s: verdict %q lacks %q", tt.name, r.Verdict, s)
+			}
+		}
+		// A flagged method ranked above the trusted one is named in the
+		// verdict as flagged; every flagged method says why.
+		trusted := slices.IndexFunc(r.Scores, func(s MethodScore) bool { return s.Method == r.Trusted })
+		for i, s := range r.Scores {
+			if s.Flagged != (len(s.Problems) > 0) {
+				t.Errorf("%s: %s flagged %v with problems %q", tt.name, s.Method, s.Flagged, s.Problems)
+			}
+			for _, p := range s.Problems {
+				if !strings.Contains(r.Verdict, p) {
+					t.Errorf("%s: verdict %q lacks %s's problem %q", tt.name, r.Verdict, s.Method, p)
+				}
+			}
+			if i < trusted && (!s.Flagged || !strings.Contains(r.Verdict, MethodLabel(s.Method)) || !strings.Contains(r.Verdict, "flagged")) {
+				t.Errorf("%s: %s ranks above the trusted %s without the verdict saying it is flagged: %q", tt.name, s.Method, r.Trusted, r.Verdict)
 			}
 		}
 		if strings.Count(r.Verdict, ".") < 1 || !strings.HasSuffix(r.Verdict, ".") {

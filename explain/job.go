@@ -249,12 +249,55 @@ func (j *job) method(method string, x *nn.Tensor, t xai.Target, orig *image.RGBA
 	if method == "ig" && j.baselines[method] != nil {
 		info["baseline"] = "image " + j.cfg.baselines[method]
 	}
+	if c := r.Check; c != nil && c.Name == "completeness" && !c.Pass() && j.cfg.sweep {
+		bar.method(method + " completeness sweep")
+		trials, err := j.sweep(method, x, t, &r, bar.steps)
+		if err != nil {
+			return nil, err
+		}
+		var rows []map[string]any
+		for _, g := range trials {
+			rows = append(rows, map[string]any{"rule": g.Rule.String(), "steps": g.Steps, "baseline": g.Baseline.String(),
+				"sum_attributions": g.Sum, "score_difference": g.Want, "relative_gap": jsonFloat(g.Rel), "flat": g.Flat})
+		}
+		info["completeness_sweep"] = rows
+		advice := xai.GapAdvice(trials)
+		if best, ok := xai.BestGapTrial(trials); ok && best.Pass() && best.Baseline.Kind != xai.Custom {
+			advice += fmt.Sprintf(" (-%s-rule %s -%s-steps %d -%s-baseline %s)", method, best.Rule, method, best.Steps, method, best.Baseline.Kind)
+		}
+		info["advice"] = advice
+		bar.clear()
+		fmt.Fprintf(bar.w, "explain: %s: %s misses completeness by %+.1f%% of the score difference. %s\n", filepath.Base(dir), meth.Label, 100*c.Rel, advice)
+	}
 	cm, scale, display := j.display(meth, r.Display)
 	info["display"], info["colormap"], info["scale"] = display, cm.Name, []float64{float64(scale.Lo), float64(scale.Hi)}
 	if err := j.images(dir, method, orig, r.Display, cm, scale, j.title(meth, &r)); err != nil {
 		return nil, err
 	}
 	return info, nil
+}
+
+// sweep measures the completeness gap of an Integrated-Gradients result r
+// for other rules, step counts and baselines (xai.CompletenessSweep):
+// from the baseline r used, then from a blur and from black when r's was
+// neither.
+func (j *job) sweep(method string, x *nn.Tensor, t xai.Target, r *xai.Result, progress func(done, total int)) ([]xai.GapTrial, error) {
+	bl := xai.Baseline{Kind: xai.Custom, Image: j.baselines[method]}
+	if bl.Image == nil {
+		var err error
+		if bl, err = xai.ParseBaseline(r.Values.String("baseline")); err != nil {
+			return nil, err
+		}
+		bl.Sigma, bl.Seed = r.Values.Float("sigma"), j.cfg.seed
+	}
+	bls := []xai.Baseline{bl}
+	for _, k := range []xai.BaselineKind{xai.Blur, xai.Black} {
+		if bl.Kind != k {
+			bls = append(bls, xai.Baseline{Kind: k})
+		}
+	}
+	t.Class = r.Class
+	return j.ex.CompletenessSweep(x, xai.GapSweep{Target: t, Baselines: bls, Progress: progress})
 }
 
 // display returns the colormap and scale of a method's display map, the

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -348,5 +349,75 @@ func TestHelpWidth(t *testing.T) {
 	}
 	if got := wrap("aaa bbb cccc dd", 2, 4, 10); got != "  aaa bbb\n    cccc\n    dd" {
 		t.Errorf("wrap: %q", got)
+	}
+}
+
+// TestCompletenessAdvice: when IG misses completeness, report.json holds
+// the sweep (each row the gap xai.IntegratedGradients gives with that
+// rule, step count and baseline) and the advice; -completeness-sweep=false
+// leaves them out.
+func TestCompletenessAdvice(t *testing.T) {
+	dir := t.TempDir()
+	model, m := tinyModel(t, dir)
+	img := filepath.Join(dir, "a.png")
+	writeTestImage(t, img, 8, 8)
+	for _, sweep := range []bool{true, false} {
+		out := filepath.Join(dir, fmt.Sprint(sweep))
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"-model", model, "-methods", "ig", "-ig-steps", "2", "-completeness-sweep=" + fmt.Sprint(sweep), "-out", out, img}, &stdout, &stderr); code != 0 {
+			t.Fatalf("status %d: %s", code, stderr.String())
+		}
+		data, err := os.ReadFile(filepath.Join(out, "a", "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct {
+			Methods map[string]struct {
+				Rel    float64 `json:"relative_gap"`
+				Advice string  `json:"advice"`
+				Sweep  []struct {
+					Rule     string  `json:"rule"`
+					Steps    int     `json:"steps"`
+					Baseline string  `json:"baseline"`
+					Rel      float64 `json:"relative_gap"`
+				} `json:"completeness_sweep"`
+			} `json:"methods"`
+		}
+		if err := json.Unmarshal(data, &rep); err != nil {
+			t.Fatal(err)
+		}
+		ig := rep.Methods["ig"]
+		if math.Abs(ig.Rel) <= xai.GapThreshold {
+			t.Fatalf("IG at 2 steps misses completeness by only %+.3g: the test needs a larger gap", ig.Rel)
+		}
+		if !sweep {
+			if ig.Advice != "" || ig.Sweep != nil || strings.Contains(stderr.String(), "misses completeness") {
+				t.Errorf("-completeness-sweep=false: advice %q, %d sweep rows, stderr %q", ig.Advice, len(ig.Sweep), stderr.String())
+			}
+			continue
+		}
+		// black (the default) and blur: linspace and trapezoid at 13, 25
+		// and 49 steps, Gauss–Legendre at 16.
+		if len(ig.Sweep) != 14 || !strings.HasPrefix(ig.Advice, "Measured on this image from the black baseline, the linspace rule misses by") {
+			t.Fatalf("%d sweep rows, advice %q", len(ig.Sweep), ig.Advice)
+		}
+		if !strings.Contains(stderr.String(), "Integrated Gradients misses completeness by") || !strings.Contains(stderr.String(), ig.Advice) {
+			t.Errorf("stderr lacks the advice: %q", stderr.String())
+		}
+		x := readInputFile(t, img, m)
+		for _, row := range ig.Sweep {
+			rule, _ := xai.ParseRule(row.Rule)
+			bl := xai.Baseline{Kind: xai.Black}
+			if row.Baseline != "black" {
+				bl = xai.Baseline{Kind: xai.Blur}
+			}
+			a, err := xai.New(m).IntegratedGradients(x, xai.IGOptions{Target: xai.Predicted(), Rule: rule, Steps: row.Steps, Baseline: bl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := math.Abs(row.Rel - xai.IGGap(a)); d > 1e-4*math.Max(1, math.Abs(row.Rel)) {
+				t.Errorf("%s %d steps from %s: relative gap %.6g, IntegratedGradients %.6g", row.Rule, row.Steps, row.Baseline, row.Rel, xai.IGGap(a))
+			}
+		}
 	}
 }

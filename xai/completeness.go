@@ -45,8 +45,8 @@ type GapSweep struct {
 	Baselines []Baseline
 	// Grid is the number of intervals of the uniform α grid evaluated per
 	// baseline (default 48): the linspace and trapezoid rules are
-	// measured at every step count m with m − 1 dividing Grid and m ≥ 5
-	// (13, 25 and 49 for 48). It must be from 4 to 1024.
+	// measured at m = Grid/d + 1 steps for d = 4, 2 and 1, where d divides
+	// Grid (13, 25 and 49 for 48). It must be from 4 to 1024.
 	Grid int
 	// GaussLegendre lists the Gauss–Legendre node counts tried per
 	// baseline (default 16; at most 1024 each).
@@ -63,8 +63,8 @@ type GapSweep struct {
 // attributions of a rule with nodes α_k and weights w_k is
 // Σ_k w_k (x − b)·∇Score(b + α_k (x − b)), so the rules sharing a grid
 // share its gradients: the cost is Grid + 1 + Σ GaussLegendre gradients
-// per baseline (113 for the defaults, about 2.3 times one 50-step IG
-// run). The class is x's prediction for Target.Class −1, fixed for every
+// per baseline (65 for the defaults: 130 for two baselines, about 2.6
+// times one 50-step IG run). The class is x's prediction for Target.Class −1, fixed for every
 // point. Trials come baseline by baseline, linspace then trapezoid by
 // rising steps, then Gauss–Legendre.
 func (ex *Explainer) CompletenessSweep(x *nn.Tensor, o GapSweep) ([]GapTrial, error) {
@@ -159,11 +159,11 @@ func (ex *Explainer) CompletenessSweep(x *nn.Tensor, o GapSweep) ([]GapTrial, er
 		}
 		// slope[grid−k] is the slope at α = k/grid.
 		for _, r := range []Rule{Linspace, Trapezoid} {
-			for m := 5; m <= grid+1; m++ {
-				if grid%(m-1) != 0 {
+			for _, stride := range []int{4, 2, 1} {
+				if grid%stride != 0 {
 					continue
 				}
-				stride := grid / (m - 1)
+				m := grid/stride + 1
 				a, w, err := alphas(r, m)
 				if err != nil {
 					return nil, err
@@ -208,32 +208,41 @@ func GapAdvice(trials []GapTrial) string {
 			s = sprintf("On this image the %s baseline scores as the image does, so its gaps say nothing", first)
 		}
 	}
-	var ok []GapTrial
+	best, ok := BestGapTrial(trials)
+	switch {
+	case ok && best.Pass():
+		return s + sprintf("; what helps: %s (%s).", best, percent(best.Rel))
+	case ok:
+		return s + sprintf("; no rule, step count or baseline tried comes within %.0f%%, the closest is %s (%s).", 100*GapThreshold, best, percent(best.Rel))
+	}
+	return s + "."
+}
+
+// BestGapTrial returns the trial to recommend: the one with the fewest
+// steps among those that pass (the smallest gap among equals), else the
+// one with the smallest gap; ok is false when every trial is Flat.
+func BestGapTrial(trials []GapTrial) (best GapTrial, ok bool) {
+	var pass, live []GapTrial
 	for _, g := range trials {
 		if g.Pass() {
-			ok = append(ok, g)
+			pass = append(pass, g)
 		}
-	}
-	if len(ok) > 0 {
-		best := slices.MinFunc(ok, func(a, b GapTrial) int {
-			if a.Steps != b.Steps {
-				return a.Steps - b.Steps
-			}
-			return cmpFloat(math.Abs(a.Rel), math.Abs(b.Rel))
-		})
-		return s + sprintf("; what helps: %s (%s).", best, percent(best.Rel))
-	}
-	var live []GapTrial
-	for _, g := range trials {
 		if !g.Flat {
 			live = append(live, g)
 		}
 	}
-	if len(live) == 0 {
-		return s + "."
+	if len(pass) > 0 {
+		return slices.MinFunc(pass, func(a, b GapTrial) int {
+			if a.Steps != b.Steps {
+				return a.Steps - b.Steps
+			}
+			return cmpFloat(math.Abs(a.Rel), math.Abs(b.Rel))
+		}), true
 	}
-	best := slices.MinFunc(live, func(a, b GapTrial) int { return cmpFloat(math.Abs(a.Rel), math.Abs(b.Rel)) })
-	return s + sprintf("; no rule, step count or baseline tried comes within %.0f%%, the closest is %s (%s).", 100*GapThreshold, best, percent(best.Rel))
+	if len(live) == 0 {
+		return GapTrial{}, false
+	}
+	return slices.MinFunc(live, func(a, b GapTrial) int { return cmpFloat(math.Abs(a.Rel), math.Abs(b.Rel)) }), true
 }
 
 func cmpFloat(a, b float64) int {

@@ -18,8 +18,8 @@ func TestCompletenessSweep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Per baseline (black, blur): linspace and trapezoid at m − 1
-		// dividing 12 with m ≥ 5 (5, 7, 13), then Gauss–Legendre 3 and 8.
+		// Per baseline (black, blur): linspace and trapezoid at 12/d + 1
+		// steps for d = 4, 2, 1 (4, 7, 13), then Gauss–Legendre 3 and 8.
 		var got []string
 		for _, g := range trials {
 			got = append(got, g.String())
@@ -27,7 +27,7 @@ func TestCompletenessSweep(t *testing.T) {
 		want := []string{}
 		for _, b := range []string{"black", "blur(sigma=5)"} {
 			for _, r := range []string{"linspace", "trapezoid"} {
-				for _, m := range []string{"5", "7", "13"} {
+				for _, m := range []string{"4", "7", "13"} {
 					want = append(want, r+", "+m+" steps, baseline "+b)
 				}
 			}
@@ -64,8 +64,8 @@ func TestCompletenessSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(trials) != 2 || !trials[0].Flat || trials[0].Pass() {
-		t.Errorf("uniform image, blur baseline: %+v, want two flat trials that do not pass", trials)
+	if len(trials) != 6 || !trials[0].Flat || trials[0].Pass() {
+		t.Errorf("uniform image, blur baseline: %+v, want six flat trials (linspace and trapezoid at 2, 3, 5 steps) that do not pass", trials)
 	}
 	for _, o := range []GapSweep{{Grid: 2}, {Grid: 2000}, {GaussLegendre: []int{0}}, {Baselines: []Baseline{{Kind: Blur, Sigma: -1}}}} {
 		if _, err := ex.CompletenessSweep(x, o); err == nil {

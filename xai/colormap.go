@@ -59,10 +59,10 @@ func unit8(y float64) uint8 { return uint8(math.Round(255 * min(max(y, 0), 1))) 
 // Brewer, as matplotlib's _RdBu_data) reversed: negative blue, zero
 // near-white (#f7f7f7), positive red.
 var (
-	Viridis = &Colormap{Name: "viridis", Label: "Viridis", table: viridisTable}
-	Inferno = &Colormap{Name: "inferno", Label: "Inferno", table: infernoTable}
-	Magma   = &Colormap{Name: "magma", Label: "Magma", table: magmaTable}
-	Turbo   = &Colormap{Name: "turbo", Label: "Turbo", table: turboTable}
+	Viridis = &Colormap{Name: "viridis", Label: "Viridis", table: millionths(&viridisTable)}
+	Inferno = &Colormap{Name: "inferno", Label: "Inferno", table: millionths(&infernoTable)}
+	Magma   = &Colormap{Name: "magma", Label: "Magma", table: millionths(&magmaTable)}
+	Turbo   = &Colormap{Name: "turbo", Label: "Turbo", table: millionths(&turboTable)}
 	Jet     = &Colormap{Name: "jet", Label: "Jet", table: segmented(
 		[]anchor{{0, 0}, {0.35, 0}, {0.66, 1}, {0.89, 1}, {1, 0.5}},
 		[]anchor{{0, 0}, {0.125, 0}, {0.375, 1}, {0.64, 1}, {0.91, 0}, {1, 0}},
@@ -107,6 +107,15 @@ func ColormapByName(name string) (*Colormap, error) {
 		return colormaps[i], nil
 	}
 	return nil, errorf("xai: unknown colormap %q (have %s)", name, strings.Join(ColormapNames(), ", "))
+}
+
+// millionths turns a listed table in millionths into channel values.
+func millionths(t *[256][3]uint32) [256][3]float64 {
+	var out [256][3]float64
+	for i, c := range t {
+		out[i] = [3]float64{float64(c[0]) / 1e6, float64(c[1]) / 1e6, float64(c[2]) / 1e6}
+	}
+	return out
 }
 
 // anchor is one point (x, y) of a channel's piecewise-linear curve, both

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -25,7 +26,7 @@ import (
 func TestDisplayMAVIS(t *testing.T) {
 	m := loadMAVIS(t)
 	ex := xai.New(m)
-	dir := filepath.Join(sharedDir(t), "fixtures", "mavis")
+	dir := sharedtest.Fixtures(t)
 	for _, photo := range []string{"astronaut", "chelsea", "immunohistochemistry", "rocket"} {
 		x := readInput(t, filepath.Join(dir, photo, "input.png"))
 		for _, method := range []string{"saliency", "inputxgrad"} {

@@ -211,7 +211,7 @@ func GapAdvice(trials []GapTrial) string {
 	best, ok := BestGapTrial(trials)
 	switch {
 	case ok && best.Pass():
-		return s + sprintf("; what helps: %s (%s).", best, percent(best.Rel))
+		return s + sprintf("; what helps: %s (%s, and within %.0f%% at every larger step count tried).", best, percent(best.Rel), 100*GapThreshold)
 	case ok:
 		return s + sprintf("; no rule, step count or baseline tried comes within %.0f%%, the closest is %s (%s).", 100*GapThreshold, best, percent(best.Rel))
 	}
@@ -219,12 +219,23 @@ func GapAdvice(trials []GapTrial) string {
 }
 
 // BestGapTrial returns the trial to recommend: the one with the fewest
-// steps among those that pass (the smallest gap among equals), else the
-// one with the smallest gap; ok is false when every trial is Flat.
+// steps (the smallest gap among equals) among those that hold, that is
+// pass with every trial of the same rule and baseline at more steps
+// passing too (the gap of a ReLU network's path need not shrink
+// steadily with the steps, and one lucky step count is no advice); else
+// the one with the smallest gap. ok is false when every trial is Flat.
 func BestGapTrial(trials []GapTrial) (best GapTrial, ok bool) {
+	holds := func(g GapTrial) bool {
+		for _, h := range trials {
+			if h.Rule == g.Rule && h.Baseline == g.Baseline && h.Steps >= g.Steps && !h.Pass() {
+				return false
+			}
+		}
+		return true
+	}
 	var pass, live []GapTrial
 	for _, g := range trials {
-		if g.Pass() {
+		if holds(g) {
 			pass = append(pass, g)
 		}
 		if !g.Flat {

@@ -82,8 +82,9 @@ func TestGapAdvice(t *testing.T) {
 		{Rule: Trapezoid, Steps: 49, Baseline: black, Rel: -10.9},
 		{Rule: GaussLegendre, Steps: 16, Baseline: black, Rel: 0.36},
 		{Rule: Linspace, Steps: 13, Baseline: blur, Rel: 0.09},
+		{Rule: Trapezoid, Steps: 13, Baseline: blur, Rel: 0.001}, // passes, but not at 25 steps: no advice
 		{Rule: Linspace, Steps: 49, Baseline: blur, Rel: 0.017},
-		{Rule: Trapezoid, Steps: 25, Baseline: blur, Rel: 0.010},
+		{Rule: Trapezoid, Steps: 25, Baseline: blur, Rel: 0.10},
 		{Rule: GaussLegendre, Steps: 16, Baseline: blur, Rel: -0.02},
 	}
 	for _, tt := range []struct {
@@ -91,10 +92,10 @@ func TestGapAdvice(t *testing.T) {
 		trials []GapTrial
 		want   string
 	}{
-		{"the cheapest that passes", trials, "Measured on this image from the black baseline, the linspace rule misses by -8480% at 13, -2180% at 49 steps; what helps: gauss-legendre, 16 steps, baseline blur(sigma=5) (-2.0%)."},
+		{"the cheapest that passes", trials, "Measured on this image from the black baseline, the linspace rule misses by -8480% at 13, -2180% at 49 steps; what helps: gauss-legendre, 16 steps, baseline blur(sigma=5) (-2.0%, and within 5% at every larger step count tried)."},
 		{"none passes", trials[:4], "Measured on this image from the black baseline, the linspace rule misses by -8480% at 13, -2180% at 49 steps; no rule, step count or baseline tried comes within 5%, the closest is gauss-legendre, 16 steps, baseline black (+36%)."},
 		{"flat first baseline", []GapTrial{{Rule: Linspace, Steps: 13, Baseline: blur, Flat: true}, {Rule: Linspace, Steps: 13, Baseline: black, Rel: 0.01}},
-			"On this image the blur(sigma=5) baseline scores as the image does, so its gaps say nothing; what helps: linspace, 13 steps, baseline black (+1.0%)."},
+			"On this image the blur(sigma=5) baseline scores as the image does, so its gaps say nothing; what helps: linspace, 13 steps, baseline black (+1.0%, and within 5% at every larger step count tried)."},
 		{"none", nil, ""},
 	} {
 		if got := GapAdvice(tt.trials); got != tt.want {

@@ -67,11 +67,29 @@
 // Computation never renders. Maps become pictures through separate
 // functions: Resize (bilinear, standard library only), the Scale family
 // (min–max, percentile clip, symmetric, shared across maps), Colormaps
-// (jet, hot, viridis, inferno, rdbu_r), HeatmapTo, OverlayTo and Panel (the
-// original notebook's four tiles). A map with no contrast, such as an
-// all-zero Grad-CAM, has a flat Scale: it renders as the colormap's lowest
-// colour and is reported as flat (CAM.Zero, SaliencyMap.Zero), never as
-// NaN.
+// (matplotlib's exact 256-entry tables of viridis, inferno, magma, turbo,
+// jet, hot, grey, rdbu_r and coolwarm; LUT gives a viewer the table),
+// HeatmapTo, OverlayTo and Panel (the original notebook's four tiles;
+// PanelOptions.Layout says where its parts are). A map with no contrast,
+// such as an all-zero Grad-CAM, has a flat Scale: it renders as the
+// colormap's lowest colour and is reported as flat (CAM.Zero,
+// SaliencyMap.Zero), never as NaN.
+//
+// DisplayScale is the one rule that turns a Result's Display map into
+// colours, for the page and the explain command alike: each Method's
+// Display kind has a default ScaleRule (CAMs by their max, gradient and
+// attribution maps at the 99th percentile of the values, of |value| and
+// symmetric around 0 for signed maps) and a default Colormap; a person may
+// pick max, p99.5, p99 or p98 instead (ScaleRules).
+//
+// # Completeness
+//
+// Integrated Gradients' attributions should add up to Score(x) −
+// Score(baseline) (Check, GapThreshold). When they do not, more steps are
+// often not the remedy on ReLU networks: CompletenessSweep measures the
+// gap on one input for several rules, step counts and baselines at a few
+// IG runs' cost, and GapAdvice says what helps; Rank quotes it
+// (MethodScore.Advice).
 //
 // # Errors
 //

@@ -13,7 +13,7 @@ import (
 // TestCompletenessSweepMAVIS holds the sweep's linspace sums, from the
 // black baseline, to the fixtures' float64 reference (manifest.json's
 // completeness by_steps, the probability target) on "chelsea", whose
-// linspace gap is large: Σ attributions 2.38 at 50 steps for a score
+// linspace gap is large: Σ attributions 9.62 at 10 steps for a score
 // difference of 0.70.
 func TestCompletenessSweepMAVIS(t *testing.T) {
 	man, dir := readManifest(t)
@@ -24,21 +24,22 @@ func TestCompletenessSweepMAVIS(t *testing.T) {
 	comp := img.Completeness["probability"]
 	x := readInput(t, filepath.Join(dir, "chelsea", "input.png"))
 	ex := xai.New(loadMAVIS(t))
-	// Grid 49: linspace at 8 and 50 steps, from the black baseline only.
+	// Grid 9: linspace (and trapezoid) at 10 steps, from the black
+	// baseline only: 10 gradients.
 	trials, err := ex.CompletenessSweep(x, xai.GapSweep{Target: xai.Target{Class: -1, Kind: xai.Probability},
-		Baselines: []xai.Baseline{{Kind: xai.Black}}, Grid: 49, GaussLegendre: []int{}})
+		Baselines: []xai.Baseline{{Kind: xai.Black}}, Grid: 9, GaussLegendre: []int{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, g := range trials {
-		if g.Rule != xai.Linspace || g.Steps != 50 {
+		if g.Rule != xai.Linspace || g.Steps != 10 {
 			continue
 		}
 		found = true
-		want := comp.BySteps["50"].SumAttributions
+		want := comp.BySteps["10"].SumAttributions
 		wantDiff := comp.ScoreX - comp.ScoreBaseline
-		t.Logf("linspace 50: Σ %.6g (manifest %.6g), score difference %.6g (manifest %.6g), relative gap %+.4g", g.Sum, want, g.Want, wantDiff, g.Rel)
+		t.Logf("linspace 10: Σ %.6g (manifest %.6g), score difference %.6g (manifest %.6g), relative gap %+.4g", g.Sum, want, g.Want, wantDiff, g.Rel)
 		if math.Abs(g.Sum-want) > 1e-3*math.Abs(want) {
 			t.Errorf("Σ attributions %.6g, manifest %.6g", g.Sum, want)
 		}
@@ -46,10 +47,10 @@ func TestCompletenessSweepMAVIS(t *testing.T) {
 			t.Errorf("score difference %.6g, manifest %.6g", g.Want, wantDiff)
 		}
 		if g.Pass() {
-			t.Errorf("the black baseline's linspace-50 gap %+.3g passes; the manifest's is %+.3g", g.Rel, (want-wantDiff)/math.Abs(wantDiff))
+			t.Errorf("the black baseline's linspace-10 gap %+.3g passes; the manifest's is %+.3g", g.Rel, (want-wantDiff)/math.Abs(wantDiff))
 		}
 	}
 	if !found {
-		t.Fatalf("no linspace 50-step trial in %v", trials)
+		t.Fatalf("no linspace 10-step trial in %v", trials)
 	}
 }

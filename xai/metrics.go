@@ -21,8 +21,9 @@ type MetricsOptions struct {
 	// instead of its softmax probability (Petsiuk et al. use the
 	// probability; logit AUCs are not bounded to [0, 1]).
 	Logit bool `json:"logit"`
-	// Steps is the number of steps k of each curve (default 32): the
-	// curves have k+1 points, so both cost 2(k+1) forward passes.
+	// Steps is the number of steps k of each curve (default
+	// DefaultCurveSteps, 32): the curves have k+1 points, so both cost
+	// 2(k+1) forward passes.
 	Steps int `json:"steps"`
 	// Patch is the side in input pixels of the square patches removed
 	// together (their relevance is the mean over the patch); 0 or 1
@@ -35,7 +36,7 @@ type MetricsOptions struct {
 	BlurSigma float64 `json:"blur_sigma"`
 	// Keep lists the fractions of the most relevant pixels kept (the
 	// others black) for the confidence drop and increase; default
-	// {0.1, 0.25, 0.5}.
+	// DefaultKeep().
 	Keep []float64 `json:"keep"`
 	// Box, when not nil, is an object's bounding box on the model's input
 	// grid, for the pointing game and the relevance mass.
@@ -136,7 +137,7 @@ func (ev *Evaluator) EvaluateTo(ctx Canceller, dst *MapMetrics, x *nn.Tensor, m 
 	}
 	k := o.Steps
 	if k == 0 {
-		k = 32
+		k = DefaultCurveSteps
 	}
 	if k < 1 || k > 100000 {
 		return errorf("xai: %d deletion steps (want 1..100000)", o.Steps)
@@ -146,7 +147,7 @@ func (ev *Evaluator) EvaluateTo(ctx Canceller, dst *MapMetrics, x *nn.Tensor, m 
 	}
 	keep := o.Keep
 	if keep == nil {
-		keep = []float64{0.1, 0.25, 0.5}
+		keep = DefaultKeep()
 	}
 	for _, f := range keep {
 		if !(f >= 0 && f <= 1) {

@@ -3,23 +3,28 @@
 // Command worker is the page's compute engine: Go compiled to js/wasm and
 // run inside a Web Worker (www/worker.js), so that long explanations never
 // block the page. It registers one global object, mavis, whose methods are
-// documented in www/api.d.ts:
+// documented in www/api.d.ts (MavisWorkerAPI):
 //
-//	mavis.loadModel(bytes)                   -> Promise<string>  ModelInfo JSON
-//	mavis.predict(rgba, width, height)       -> Promise<{json, view}>
-//	mavis.explain(optionsJSON, onProgress)   -> Promise<{json, map, full?}>
-//	mavis.memory(gc)                         -> Promise<string>  Memory JSON (after a GC when gc)
-//	mavis.evaluate(optionsJSON, onProgress)  -> Promise<string>  Evaluation JSON
-//	mavis.igPlan, igPart, igCombine          the worker pool's Integrated Gradients (pool_js.go)
+//	mavis.loadModel(bytes)                   -> Promise<ModelInfo>
+//	mavis.predict(rgba, width, height)       -> Promise<Prediction & {view}>
+//	mavis.explain(options, onProgress)       -> Promise<Explanation & {map, fullMap?}>
+//	mavis.memory(gc)                         -> Promise<Memory> (after a GC when gc)
+//	mavis.evaluate(options, onProgress)      -> Promise<Evaluation>
+//	mavis.splitPlan, splitPart, splitCombine the worker pool's split methods (pool_js.go)
 //	mavis.evalPlan, evalInstall, evalOnly, evalCombine   and its evaluate split by method
 //
 // Every method validates its arguments and returns a Promise that rejects
 // with the error's text; a panic becomes a rejection too. evaluate alone
 // runs in a goroutine that yields to the event loop between forward passes
-// (at most every 50 ms), so that the worker can take a cancel message meanwhile: when
-// onProgress returns false the computation stops and the Promise rejects
-// with "worker: metrics cancelled". Pixels and maps
-// cross the boundary once, as bytes (float32 maps little-endian).
+// (at most every 50 ms), so that the worker can take a cancel message
+// meanwhile: when onProgress returns false the computation stops and the
+// Promise rejects with "worker: metrics cancelled".
+//
+// Values cross the boundary one way each: in, goValue turns any JS value
+// into a Go tree (typed arrays into []byte, []float32, []float64, copied
+// once) that decode.go reads; out, jsValue turns the trees of values.go
+// into plain JS objects (the slices into typed arrays, copied once).
+// Nothing is JSON text.
 package main
 
 import (
@@ -27,7 +32,6 @@ import (
 	"strconv"
 	"syscall/js"
 	"time"
-	"unsafe"
 )
 
 var (
@@ -40,11 +44,11 @@ func main() {
 	api.Set("loadModel", method(1, loadModel))
 	api.Set("predict", method(3, predict))
 	api.Set("explain", method(1, explain))
-	api.Set("memory", method(0, func(a []js.Value) (any, error) { return jsonText(memory(len(a) > 0 && a[0].Truthy())) }))
+	api.Set("memory", method(0, func(a []js.Value) (any, error) { return memory(len(a) > 0 && a[0].Truthy()), nil }))
 	api.Set("evaluate", js.FuncOf(evaluate))
-	api.Set("igPlan", method(1, igPlanJS))
-	api.Set("igPart", method(4, igPartJS))
-	api.Set("igCombine", method(2, igCombineJS))
+	api.Set("splitPlan", method(1, splitPlanJS))
+	api.Set("splitPart", method(4, splitPartJS))
+	api.Set("splitCombine", method(2, splitCombineJS))
 	api.Set("evalPlan", method(0, evalPlanJS))
 	api.Set("evalInstall", method(2, evalInstallJS))
 	api.Set("evalOnly", method(2, evalOnlyJS))
@@ -63,7 +67,7 @@ func loadModel(args []js.Value) (any, error) {
 		return nil, err
 	}
 	buf = nil // a model file can be large: do not keep its buffer
-	return jsonText(info)
+	return info, nil
 }
 
 func predict(args []js.Value) (any, error) {
@@ -74,43 +78,25 @@ func predict(args []js.Value) (any, error) {
 	if args[1].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber {
 		return nil, errors.New("worker: predict(pixels, width, height): width and height must be numbers")
 	}
-	p, err := s.predict(pix, args[1].Int(), args[2].Int())
-	if err != nil {
-		return nil, err
-	}
-	j, err := jsonText(p)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"json": j, "view": toJS(s.view)}, nil
+	return s.predict(pix, args[1].Int(), args[2].Int())
 }
 
 func explain(args []js.Value) (any, error) {
-	tree, err := jsonArg(args[0], "explain(options, onProgress)", "explain options")
+	o, err := decodeOptions(goValue(args[0]))
 	if err != nil {
 		return nil, err
 	}
-	o, err := decodeOptions(tree)
-	if err != nil {
-		return nil, err
+	return s.explain(o, progressArg(args, 1))
+}
+
+// progressArg returns a progress callback calling args[i] when it is a
+// function.
+func progressArg(args []js.Value, i int) func(done, total int) {
+	if len(args) > i && args[i].Type() == js.TypeFunction {
+		f := args[i]
+		return func(done, total int) { f.Invoke(done, total) }
 	}
-	progress := func(done, total int) {}
-	if len(args) > 1 && args[1].Type() == js.TypeFunction {
-		progress = func(done, total int) { args[1].Invoke(done, total) }
-	}
-	r, disp, full, err := s.explain(o, progress)
-	if err != nil {
-		return nil, err
-	}
-	j, err := jsonText(r)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{"json": j, "map": toJS(floatBytes(disp))}
-	if full != nil {
-		out["full"] = toJS(floatBytes(full))
-	}
-	return out, nil
+	return func(done, total int) {}
 }
 
 // evaluate computes the faithfulness metrics of the last explained maps
@@ -119,9 +105,9 @@ func explain(args []js.Value) (any, error) {
 func evaluate(this js.Value, args []js.Value) any {
 	promise := js.Global().Get("Promise")
 	var o EvalOptions
-	err := errors.New("worker: evaluate(options, onProgress): options must be a JSON string")
+	err := errors.New("worker: evaluate(options, onProgress): options must be an object")
 	if len(args) > 0 {
-		o, err = evalOptionsArg(args[0], "evaluate(options, onProgress)")
+		o, err = decodeEvalOptions(goValue(args[0]))
 	}
 	if err != nil {
 		return promise.Call("reject", js.Global().Get("Error").New(err.Error()))
@@ -136,12 +122,11 @@ func evaluate(this js.Value, args []js.Value) any {
 		executor.Release()
 		go func() {
 			ctx := newCancelCtx()
-			cancel := ctx.cancel
 			var yielded time.Time
 			progress := func(done, total int) {
 				if !onProgress.IsUndefined() {
 					if v := onProgress.Invoke(done, total); v.Type() == js.TypeBoolean && !v.Bool() {
-						cancel()
+						ctx.cancel()
 					}
 				}
 				// Let the event loop deliver a cancel, at most every 50 ms
@@ -151,13 +136,7 @@ func evaluate(this js.Value, args []js.Value) any {
 					yielded = time.Now()
 				}
 			}
-			res, err := call(0, func([]js.Value) (any, error) {
-				r, err := s.evaluate(ctx, o, progress)
-				if err != nil {
-					return nil, err
-				}
-				return jsonText(r)
-			}, nil)
+			res, err := call(0, func([]js.Value) (any, error) { return s.evaluate(ctx, o, progress) }, nil)
 			if err != nil {
 				reject.Invoke(js.Global().Get("Error").New(err.Error()))
 				return
@@ -184,16 +163,25 @@ func method(nargs int, f func(args []js.Value) (any, error)) js.Func {
 	})
 }
 
-func call(nargs int, f func([]js.Value) (any, error), args []js.Value) (res any, err error) {
+// call runs f and gives its result as a JS value (a valuer through its
+// value tree).
+func call(nargs int, f func([]js.Value) (any, error), args []js.Value) (res js.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = errors.New("worker: internal error: " + panicText(r))
 		}
 	}()
 	if len(args) < nargs {
-		return nil, errors.New("worker: " + strconv.Itoa(len(args)) + " arguments, want " + strconv.Itoa(nargs))
+		return js.Undefined(), errors.New("worker: " + strconv.Itoa(len(args)) + " arguments, want " + strconv.Itoa(nargs))
 	}
-	return f(args)
+	v, err := f(args)
+	if err != nil {
+		return js.Undefined(), err
+	}
+	if r, ok := v.(valuer); ok {
+		v = r.value()
+	}
+	return jsValue(v), nil
 }
 
 // bytesArg copies a Uint8Array or Uint8ClampedArray into the reused buffer.
@@ -214,55 +202,21 @@ func bytesArg(v js.Value, what string) ([]byte, error) {
 	return buf, nil
 }
 
-// toJS copies b into a new Uint8Array (which the worker then transfers).
-func toJS(b []byte) js.Value {
-	a := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(a, b)
-	return a
-}
-
-// floatBytes views float32s as their little-endian bytes (wasm is
-// little-endian), without copying.
-func floatBytes(f []float32) []byte {
-	if len(f) == 0 {
-		return nil
+// intArg reads a whole-number argument.
+func intArg(v js.Value, name string) (int, error) {
+	f, _ := object(obj{name: goValue(v)}, "arguments")
+	if !f.has(name) {
+		f.fail(name, "a number")
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 4*len(f))
+	i := f.int(name)
+	return i, f.err
 }
 
-// jsonText gives a result as JSON text, by JS's JSON.stringify of the
-// object its value method spells out (values.go).
-func jsonText(v valuer) (string, error) {
-	return js.Global().Get("JSON").Call("stringify", js.ValueOf(v.value())).String(), nil
-}
-
-// jsonArg parses v, the options argument of call (a JSON string), with
-// JS's JSON.parse into the tree decodeOptions and decodeEvalOptions read;
-// what names it in parse errors.
-func jsonArg(v js.Value, call, what string) (tree any, err error) {
-	if v.Type() != js.TypeString {
-		return nil, errors.New("worker: " + call + ": options must be a JSON string")
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = errors.New("worker: " + what + ": " + panicText(r))
-		}
-	}()
-	return goValue(js.Global().Get("JSON").Call("parse", v)), nil
-}
-
-// evalOptionsArg decodes v, the options argument of call (a JSON string),
-// as evaluate's options.
-func evalOptionsArg(v js.Value, call string) (EvalOptions, error) {
-	tree, err := jsonArg(v, call, "evaluate options")
-	if err != nil {
-		return EvalOptions{}, err
-	}
-	return decodeEvalOptions(tree)
-}
-
-// goValue converts a JSON-like JS value to nil, bool, float64, string,
-// []any or map[string]any.
+// goValue converts a JS value to a Go tree: nil, bool, float64, string,
+// []any, map[string]any, and []byte, []float32 or []float64 for a
+// Uint8Array (or Uint8ClampedArray), Float32Array or Float64Array, whose
+// bytes are copied once. Other values (functions, other typed arrays) give
+// nil or a value no reader accepts.
 func goValue(v js.Value) any {
 	switch v.Type() {
 	case js.TypeBoolean:
@@ -279,6 +233,9 @@ func goValue(v js.Value) any {
 			}
 			return a
 		}
+		if js.Global().Get("ArrayBuffer").Call("isView", v).Bool() {
+			return typedValue(v)
+		}
 		keys := js.Global().Get("Object").Call("keys", v)
 		m := make(map[string]any, keys.Length())
 		for i := range keys.Length() {
@@ -288,6 +245,66 @@ func goValue(v js.Value) any {
 		return m
 	}
 	return nil
+}
+
+// unsupported is a typed array of a kind the worker does not read.
+type unsupported string
+
+func typedValue(v js.Value) any {
+	n := v.Get("byteLength").Int()
+	u8 := js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), n)
+	// The constructor's name, not instanceof: the array may come from
+	// another realm (structured clone gives this one's, but tests may not).
+	switch kind := v.Get("constructor").Get("name").String(); kind {
+	case "Uint8Array", "Uint8ClampedArray":
+		b := make([]byte, n)
+		js.CopyBytesToGo(b, u8)
+		return b
+	case "Float32Array":
+		f := make([]float32, n/4)
+		js.CopyBytesToGo(float32Bytes(f), u8)
+		return f
+	case "Float64Array":
+		f := make([]float64, n/8)
+		js.CopyBytesToGo(float64Bytes(f), u8)
+		return f
+	default:
+		return unsupported(kind)
+	}
+}
+
+// jsValue converts a tree of values.go to what js.ValueOf takes, with
+// map[string]any and []any as plain objects and arrays and []byte,
+// []float32 and []float64 as new typed arrays (copied once).
+func jsValue(v any) js.Value {
+	switch x := v.(type) {
+	case map[string]any:
+		o := js.Global().Get("Object").New()
+		for k, e := range x {
+			o.Set(k, jsValue(e))
+		}
+		return o
+	case []any:
+		a := js.Global().Get("Array").New(len(x))
+		for i, e := range x {
+			a.SetIndex(i, jsValue(e))
+		}
+		return a
+	case []byte:
+		return bytesJS(x)
+	case []float32:
+		return js.Global().Get("Float32Array").New(bytesJS(float32Bytes(x)).Get("buffer"))
+	case []float64:
+		return js.Global().Get("Float64Array").New(bytesJS(float64Bytes(x)).Get("buffer"))
+	}
+	return js.ValueOf(v)
+}
+
+// bytesJS copies b into a new Uint8Array (which the worker then transfers).
+func bytesJS(b []byte) js.Value {
+	a := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(a, b)
+	return a
 }
 
 // panicText describes a recovered panic value.

@@ -54,22 +54,26 @@ type evalMap struct {
 	method string
 	opts   Options
 	class  int      // the class explained
-	m      xai.Map  // the map evaluated (CAM: layer resolution; saliency: H x W; IG: H x W x C)
-	gap    *float64 // Integrated Gradients' relative completeness gap
+	m      xai.Map  // the method's map at its native resolution (xai.Result.Map)
+	gap    *float64 // the relative gap of the method's conservation check (Integrated Gradients' completeness)
 }
 
-// keepMap stores a copy of m as the current map of its method (replacing
-// an earlier one of the same method). An explanation during a split
-// evaluation (between evalOnly and evalCombine) ends the split: every kept
-// map is back, and evalCombine reports that the maps changed.
-func (s *session) keepMap(o Options, class int, m xai.Map, gap *float64) {
+// keepMap stores a copy of r's map as the current map of its method
+// (replacing an earlier one of the same method). An explanation during a
+// split evaluation (between evalOnly and evalCombine) ends the split: every
+// kept map is back, and evalCombine reports that the maps changed.
+func (s *session) keepMap(o Options, r *xai.Result) {
 	if s.pool.eval.all != nil {
 		s.maps, s.pool.eval = s.pool.eval.all, evalSplit{}
 	}
-	e := evalMap{method: o.Method, opts: o, class: class, gap: gap,
-		m: xai.Map{H: m.H, W: m.W, C: m.C, Data: append([]float32(nil), m.Data...)}}
+	e := evalMap{method: r.Method, opts: o, class: r.Class,
+		m: xai.Map{H: r.Map.H, W: r.Map.W, C: r.Map.C, Data: append([]float32(nil), r.Map.Data...)}}
+	if r.Check != nil {
+		g := r.Check.Rel
+		e.gap = &g
+	}
 	for i := range s.maps {
-		if s.maps[i].method == o.Method {
+		if s.maps[i].method == e.method {
 			s.maps[i] = e
 			return
 		}
@@ -77,51 +81,53 @@ func (s *session) keepMap(o Options, class int, m xai.Map, gap *float64) {
 	s.maps = append(s.maps, e)
 }
 
-// EvalOptions configures evaluate. Zero values are the page's defaults,
-// chosen for speed in the browser.
+// maxEvalSteps bounds the deletion and insertion steps evaluate takes.
+const maxEvalSteps = 1000
+
+// EvalOptions configures evaluate (api.d.ts EvaluateOptions). Zero values
+// take the defaults the page is told (MetricsInfo).
 type EvalOptions struct {
-	Steps     int      `json:"steps"`     // deletion/insertion steps (default 32, the page's)
-	Patch     int      `json:"patch"`     // patch side in input pixels (default: the input's side / 28, at least 1)
-	Reference string   `json:"reference"` // rise (default), black, blur
-	Box       *xai.Box `json:"box"`       // on the model's input grid, for the pointing game and relevance mass
-	Tolerance int      `json:"tolerance"` // pointing-game tolerance in pixels
-	Sanity    bool     `json:"sanity"`    // run the randomisation check (slow)
-	Seed      uint64   `json:"seed"`      // the randomisation check's seed
+	Steps     int      // deletion/insertion steps (xai.DefaultCurveSteps)
+	Patch     int      // patch side in input pixels (defaultPatch)
+	Reference string   // rise (default), black, blur
+	Box       *xai.Box // on the model's input grid, for the pointing game and relevance mass
+	Tolerance int      // pointing-game tolerance in pixels
+	Sanity    bool     // run the randomisation check (slow)
+	Seed      uint64   // the randomisation check's seed
 }
 
 // MethodEvaluation is one method's metrics.
 type MethodEvaluation struct {
-	Method  string            `json:"method"`
-	Label   string            `json:"label"`
-	Metrics xai.MapMetrics    `json:"metrics"`
-	Sanity  *xai.SanityResult `json:"sanity,omitempty"`
-	Gap     *float64          `json:"completenessGap,omitempty"`
-	MS      float64           `json:"ms"`
+	Method  string
+	Label   string
+	Metrics xai.MapMetrics
+	Sanity  *xai.SanityResult
+	Gap     *float64 // the relative gap of the method's conservation check
+	MS      float64
 }
 
 // Evaluation is evaluate's result: the metrics per method in explain
 // order, and the ranking with its verdict.
 type Evaluation struct {
-	Methods []MethodEvaluation `json:"methods"`
-	Ranking xai.Ranking        `json:"ranking"`
-	Steps   int                `json:"steps"`
-	Patch   int                `json:"patch"`
-	Input   [3]int             `json:"input"`
-	MS      float64            `json:"ms"`
+	Methods []MethodEvaluation
+	Ranking xai.Ranking
+	Steps   int
+	Patch   int
+	Input   [3]int
+	MS      float64
 }
 
 // metricsOptions resolves o's defaults for the current model.
 func (s *session) metricsOptions(o EvalOptions) (xai.MetricsOptions, error) {
-	in := s.m.InputShape()
 	mo := xai.MetricsOptions{Steps: o.Steps, Patch: o.Patch, Box: o.Box, Tolerance: o.Tolerance}
 	if mo.Steps == 0 {
-		mo.Steps = 32
+		mo.Steps = xai.DefaultCurveSteps
 	}
-	if mo.Steps < 1 || mo.Steps > 1000 {
-		return mo, errors.New("worker: " + strconv.Itoa(o.Steps) + " deletion steps (want 1..1000)")
+	if mo.Steps < 1 || mo.Steps > maxEvalSteps {
+		return mo, errors.New("worker: " + strconv.Itoa(o.Steps) + " deletion steps (want 1.." + strconv.Itoa(maxEvalSteps) + ")")
 	}
 	if mo.Patch == 0 {
-		mo.Patch = max(1, min(in[0], in[1])/28)
+		mo.Patch = defaultPatch(s.m)
 	}
 	var err error
 	if mo.Reference, err = xai.ParseReference(o.Reference); err != nil {
@@ -147,8 +153,7 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 	if s.ev == nil {
 		s.ev = xai.NewEvaluator(s.m)
 	}
-	keep := 3 // xai's default kept fractions
-	per := 2*(mo.Steps+1) + keep
+	per := 2*(mo.Steps+1) + len(xai.DefaultKeep())
 	sanitySteps := 0
 	if o.Sanity {
 		sanitySteps = randomisable(s.m) + 1
@@ -183,14 +188,12 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 			// activations and gradients (about 85 MB for MAVIS). The worker
 			// runs one call at a time, so nothing else sees the randomised
 			// weights.
-			so := xai.SanityOptions{Target: xai.Target{Class: e.class}, Seed: o.Seed, InPlace: true,
+			so := xai.SanityOptions{Target: xai.Target{Class: e.class, Kind: e.opts.Target.Kind}, Seed: o.Seed, InPlace: true,
 				Progress: func(d, _ int) { progress(base+d, total) }}
-			if so.Target.Kind, err = xai.ParseScore(e.opts.Score); err != nil {
-				return Evaluation{}, err
-			}
 			opts := e.opts
+			var scratch xai.Result
 			sr, err := xai.RandomisationCheck(ctx, s.m, s.x, func(ex *xai.Explainer, x *nn.Tensor, t xai.Target) (xai.Map, error) {
-				return methodMap(ex, x, opts, t)
+				return methodMapTo(&scratch, ex, x, opts, t)
 			}, so)
 			// Collect the check's garbage (a map, its ranks and the
 			// explainer's buffers per step: about 18 MB for MAVIS) before
@@ -229,42 +232,12 @@ func randomisable(m *nn.Model) int {
 	return n
 }
 
-// methodMap computes the map explain keeps for o's method, with explainer
-// ex (the randomisation check's partly random copy of the model).
-func methodMap(ex *xai.Explainer, x *nn.Tensor, o Options, t xai.Target) (xai.Map, error) {
-	switch o.Method {
-	case "gradcam", "gradcampp":
-		co := xai.CAMOptions{Target: t, Layer: o.Layer, PosNorm: o.PosNorm}
-		var c xai.CAM
-		var err error
-		if o.Method == "gradcam" {
-			c, err = ex.GradCAM(x, co)
-		} else {
-			c, err = ex.GradCAMPlusPlus(x, co)
-		}
-		return c.Raw, err
-	case "saliency":
-		var sal xai.SaliencyMap
-		var err error
-		if o.Samples > 0 {
-			sal, err = ex.SmoothGrad(x, xai.SmoothGradOptions{Target: t, Samples: o.Samples, Noise: o.Noise, Seed: o.Seed})
-		} else {
-			err = ex.SaliencyTo(&sal, x, t)
-		}
-		return sal.Map, err
-	case "ig":
-		io := xai.IGOptions{Target: t, Steps: o.Steps}
-		var err error
-		if io.Rule, err = xai.ParseRule(o.Rule); err != nil {
-			return xai.Map{}, err
-		}
-		if io.Baseline, err = xai.ParseBaseline(o.Baseline); err != nil {
-			return xai.Map{}, err
-		}
-		io.Baseline.Sigma, io.Baseline.Seed = o.Sigma, o.Seed
-		var a xai.Attribution
-		err = ex.IntegratedGradientsTo(&a, x, io)
-		return a.Map, err
-	}
-	return xai.Map{}, errors.New("worker: unknown method " + strconv.Quote(o.Method))
+// methodMapTo computes the map explain keeps for o's method, with
+// explainer ex (the randomisation check's partly random copy of the
+// model) and target t, into dst through xai's registry.
+func methodMapTo(dst *xai.Result, ex *xai.Explainer, x *nn.Tensor, o Options, t xai.Target) (xai.Map, error) {
+	r := o.request(nil)
+	r.Target = t
+	err := ex.ExplainTo(dst, x, r)
+	return dst.Map, err
 }

@@ -27,15 +27,15 @@ type evalSplit struct {
 
 // evalPlan returns the kept maps of the current input (in explain order;
 // they alias the session's until the next explain) and the input.
-func (s *session) evalPlan() ([]evalMap, []float32, error) {
+func (s *session) evalPlan() (EvalPlan, error) {
 	s.evalRestore()
 	if s.m == nil || s.x == nil {
-		return nil, nil, errors.New("worker: no image to evaluate (call predict first)")
+		return EvalPlan{}, errors.New("worker: no image to evaluate (call predict first)")
 	}
 	if len(s.maps) == 0 {
-		return nil, nil, errors.New("worker: no maps to evaluate (call explain first)")
+		return EvalPlan{}, errors.New("worker: no maps to evaluate (call explain first)")
 	}
-	return s.maps, s.x.Data, nil
+	return EvalPlan{Maps: s.maps, Input: s.x.Data}, nil
 }
 
 // evalOnly restricts the kept maps to the given methods until evalCombine
@@ -172,130 +172,4 @@ func (s *session) evalCombine(o EvalOptions, parts []MethodEvaluation, token int
 	r.Ranking = xai.Rank(scores)
 	r.MS = ms(start)
 	return r, nil
-}
-
-// optionsValue is o as an options tree (the inverse of decodeOptions).
-func optionsValue(o Options) any {
-	v := obj{"method": o.Method, "score": o.Score, "layer": o.Layer, "posNorm": o.PosNorm,
-		"samples": float64(o.Samples), "noise": o.Noise, "seed": float64(o.Seed), "steps": float64(o.Steps),
-		"baseline": o.Baseline, "sigma": o.Sigma, "rule": o.Rule}
-	if o.Class != nil {
-		v["class"] = float64(*o.Class)
-	}
-	return v
-}
-
-// decodeMethodEvaluation reads one of evaluate's per-method results, as
-// Evaluation.value spells it out (values.go), back into Go.
-func decodeMethodEvaluation(v any) (MethodEvaluation, error) {
-	f, err := object(v, "evaluation result")
-	if err != nil {
-		return MethodEvaluation{}, err
-	}
-	me := MethodEvaluation{Method: f.str("method"), Label: f.str("label"), MS: f.num("ms")}
-	if f.m["completenessGap"] != nil {
-		g := f.num("completenessGap")
-		me.Gap = &g
-	}
-	g, err := object(f.m["metrics"], "evaluation result: metrics")
-	if err != nil {
-		return MethodEvaluation{}, err
-	}
-	if g.m == nil {
-		return MethodEvaluation{}, errors.New("worker: evaluation result: metrics are missing")
-	}
-	mm := &me.Metrics
-	mm.Class, mm.Score, mm.Prob, mm.Steps = g.int("class"), g.str("score"), g.num("prob"), g.int("steps")
-	mm.Patch, mm.Reference, mm.Faithfulness = g.int("patch"), g.str("reference"), g.num("faithfulness")
-	mm.Gini, mm.Entropy = g.num("gini"), g.num("entropy")
-	if g.m["pointing"] != nil {
-		p := g.bool("pointing")
-		mm.Pointing = &p
-	}
-	if g.m["mass"] != nil {
-		m := g.num("mass")
-		mm.Mass = &m
-	}
-	mm.Deletion = decodeCurve(&g, "deletion")
-	mm.Insertion = decodeCurve(&g, "insertion")
-	for _, c := range list(&g, "confidence") {
-		h, err := object(c, "evaluation result: confidence")
-		if err != nil || h.m == nil {
-			g.fail("confidence", "a list of objects")
-			break
-		}
-		mm.Confidence = append(mm.Confidence, xai.Confidence{Keep: h.num("keep"), Prob: h.num("prob"), Drop: h.num("drop"), Raise: h.bool("raise")})
-		if h.err != nil {
-			g.err = h.err
-		}
-	}
-	if sv := f.m["sanity"]; sv != nil && f.err == nil {
-		h, err := object(sv, "evaluation result: sanity")
-		if err != nil {
-			return MethodEvaluation{}, err
-		}
-		sr := xai.SanityResult{Class: h.int("class"), Seed: h.seed("seed"), Mean: h.num("mean"),
-			Threshold: h.num("threshold"), Pass: h.bool("pass"), Spearman: numbers(&h, "spearman")}
-		for _, l := range list(&h, "layers") {
-			name, ok := l.(string)
-			if !ok {
-				h.fail("layers", "a list of strings")
-				break
-			}
-			sr.Layers = append(sr.Layers, name)
-		}
-		me.Sanity = &sr
-		if h.err != nil {
-			f.err = h.err
-		}
-	}
-	for _, err := range []error{f.err, g.err} {
-		if err != nil {
-			return MethodEvaluation{}, err
-		}
-	}
-	return me, nil
-}
-
-func decodeCurve(f *fields, key string) xai.Curve {
-	g, err := object(f.m[key], f.what+": "+key)
-	if err != nil || g.m == nil {
-		f.fail(key, "an object")
-		return xai.Curve{}
-	}
-	c := xai.Curve{Fraction: numbers(&g, "fraction"), Score: numbers(&g, "score"), AUC: g.num("auc")}
-	if g.err != nil && f.err == nil {
-		f.err = g.err
-	}
-	return c
-}
-
-// list reads an array member (nil when absent or null).
-func list(f *fields, key string) []any {
-	switch v := f.m[key].(type) {
-	case nil:
-	case []any:
-		return v
-	default:
-		f.fail(key, "a list")
-	}
-	return nil
-}
-
-// numbers reads an array of numbers (nil when absent or null).
-func numbers(f *fields, key string) []float64 {
-	a := list(f, key)
-	if a == nil {
-		return nil
-	}
-	out := make([]float64, len(a))
-	for i, v := range a {
-		x, ok := v.(float64)
-		if !ok {
-			f.fail(key, "a list of numbers")
-			return nil
-		}
-		out[i] = x
-	}
-	return out
 }

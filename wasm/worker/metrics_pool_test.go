@@ -27,15 +27,25 @@ func TestPoolEvaluateEqualsOneWorker(t *testing.T) {
 		}
 
 		main := explained(t)
-		maps, x, err := main.evalPlan()
-		if err != nil || len(maps) != 4 {
-			t.Fatalf("evalPlan: %d maps, %v", len(maps), err)
+		plan, err := main.evalPlan()
+		if err != nil || len(plan.Maps) != 4 {
+			t.Fatalf("evalPlan: %d maps, %v", len(plan.Maps), err)
+		}
+		// The maps cross as the trees JS carries, and are read back as
+		// evalInstall reads them.
+		var share []evalMap
+		for _, tree := range plan.value().(map[string]any)["maps"].([]any)[1:3] {
+			e, err := decodeEvalMap(tree)
+			if err != nil {
+				t.Fatal(err)
+			}
+			share = append(share, e)
 		}
 		helper := &session{}
 		if _, err := helper.load(testModel(t)); err != nil {
 			t.Fatal(err)
 		}
-		if err := helper.evalInstall(append([]float32(nil), x...), []evalMap{maps[1], maps[2]}); err != nil {
+		if err := helper.evalInstall(append([]float32(nil), plan.Input...), share); err != nil {
 			t.Fatal(err)
 		}
 		hr, err := helper.evaluate(context.Background(), o, func(int, int) {})
@@ -141,7 +151,7 @@ func TestPoolEvaluateErrors(t *testing.T) {
 	if err := s.evalOnly([]string{"gradcam", "saliency"}, 8); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := s.explain(Options{Method: "ig", Steps: 3}, func(int, int) {}); err != nil {
+	if _, err := s.explain(opts("ig", "steps", 3), func(int, int) {}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.evalCombine(o, all, 8); err == nil || !strings.Contains(err.Error(), "maps changed") {
@@ -151,8 +161,8 @@ func TestPoolEvaluateErrors(t *testing.T) {
 	for _, e := range s.maps {
 		kept = append(kept, e.method)
 	}
-	if !reflect.DeepEqual(kept, []string{"gradcam", "gradcampp", "saliency", "ig"}) || s.maps[3].opts.Steps != 3 {
-		t.Errorf("after a new explanation during a split: maps %v (ig steps %d), want all four with the new ig", kept, s.maps[3].opts.Steps)
+	if !reflect.DeepEqual(kept, []string{"gradcam", "gradcampp", "saliency", "ig"}) || s.maps[3].opts.Params["steps"] != 3 {
+		t.Errorf("after a new explanation during a split: maps %v (ig steps %v), want all four with the new ig", kept, s.maps[3].opts.Params["steps"])
 	}
 	// A new image during a split: no map of the old image comes back.
 	if err := s.evalOnly([]string{"gradcam"}, 9); err != nil {
@@ -162,7 +172,7 @@ func TestPoolEvaluateErrors(t *testing.T) {
 	if _, err := s.predict(pix, 5, 5); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := s.explain(Options{Method: "saliency"}, func(int, int) {}); err != nil {
+	if _, err := s.explain(opts("saliency"), func(int, int) {}); err != nil {
 		t.Fatal(err)
 	}
 	if len(s.maps) != 1 || s.maps[0].method != "saliency" {
@@ -193,9 +203,23 @@ func TestPoolEvaluateErrors(t *testing.T) {
 	if _, err := h.load(testModel(t)); err != nil {
 		t.Fatal(err)
 	}
-	maps, x, _ := s.evalPlan()
+	plan, _ := s.evalPlan()
+	maps, x := plan.Maps, plan.Input
 	if err := h.evalInstall(x[:10], maps); err == nil || !strings.Contains(err.Error(), "an input of 10 values") {
 		t.Errorf("evalInstall with a short input: %v", err)
+	}
+	for _, tt := range []struct {
+		tree any
+		want string
+	}{
+		{3.0, "map to evaluate must be an object"},
+		{map[string]any{"method": "ig", "class": 0.0, "shape": []any{1.0, 1.0}, "map": []float32{1}}, "shape must be [H, W, C]"},
+		{map[string]any{"method": "ig", "class": 0.0, "shape": []any{1.0, 1.0, 1.0}, "map": []float64{1}}, "map must be a Float32Array"},
+		{map[string]any{"method": "ig", "class": 0.0, "shape": []any{1.0, 1.0, 1.0}, "map": []float32{1}, "options": map[string]any{"method": "lime"}}, "unknown method"},
+	} {
+		if _, err := decodeEvalMap(tt.tree); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("decodeEvalMap(%v): %v, want %q", tt.tree, err, tt.want)
+		}
 	}
 	bad := maps[0]
 	bad.m.H++

@@ -25,7 +25,11 @@ func explained(t *testing.T) *session {
 		t.Fatal(err)
 	}
 	for _, m := range []string{"gradcam", "gradcampp", "saliency", "ig"} {
-		if _, _, _, err := s.explain(Options{Method: m, Steps: 16}, func(int, int) {}); err != nil {
+		o := opts(m)
+		if m == "ig" {
+			o = opts(m, "steps", 16)
+		}
+		if _, err := s.explain(o, func(int, int) {}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,7 +42,7 @@ func explained(t *testing.T) *session {
 func TestSessionEvaluate(t *testing.T) {
 	s := explained(t)
 	// Re-explaining a method replaces its map instead of adding one.
-	if _, _, _, err := s.explain(Options{Method: "gradcam"}, func(int, int) {}); err != nil {
+	if _, err := s.explain(opts("gradcam"), func(int, int) {}); err != nil {
 		t.Fatal(err)
 	}
 	last, calls := 0, 0
@@ -71,7 +75,12 @@ func TestSessionEvaluate(t *testing.T) {
 		if got.Method != want {
 			t.Fatalf("method %d is %s, want %s", i, got.Method, want)
 		}
-		mp, err := methodMap(ex, s.x, Options{Method: want, Steps: 16}, xai.Target{Class: got.Metrics.Class})
+		o := opts(want)
+		if want == "ig" {
+			o = opts(want, "steps", 16)
+		}
+		var res xai.Result
+		mp, err := methodMapTo(&res, ex, s.x, o, xai.Target{Class: got.Metrics.Class})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +145,7 @@ func TestSessionEvaluateSanity(t *testing.T) {
 		}
 	}
 	sal := s.maps[s.mapIndex(s.maps, "saliency")]
-	if _, _, _, err := s.explain(Options{Method: "saliency"}, func(int, int) {}); err != nil {
+	if _, err := s.explain(opts("saliency"), func(int, int) {}); err != nil {
 		t.Fatal(err)
 	}
 	if now := s.maps[s.mapIndex(s.maps, "saliency")]; !slices.Equal(now.m.Data, sal.m.Data) {
@@ -147,7 +156,8 @@ func TestSessionEvaluateSanity(t *testing.T) {
 		t.Fatal(err)
 	}
 	onCopy, err := xai.RandomisationCheck(ctx, cp, s.x, func(ex *xai.Explainer, x *nn.Tensor, t xai.Target) (xai.Map, error) {
-		return methodMap(ex, x, sal.opts, t)
+		var res xai.Result
+		return methodMapTo(&res, ex, x, sal.opts, t)
 	}, xai.SanityOptions{Target: xai.Target{Class: sal.class}, Seed: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -9,11 +9,14 @@ import (
 	"strings"
 	"syscall/js"
 	"testing"
+
+	"github.com/mavis-xai/mavis/xai"
 )
 
 // TestPoolMethodsJS calls the pool's JS methods as worker.js does, with a
 // JS options object and typed arrays, runs Integrated Gradients split over
-// this worker and a helper session, and compares the answer with explain's.
+// this worker and a helper session, and compares the answer with explain's
+// (bit for bit).
 func TestPoolMethodsJS(t *testing.T) {
 	model := testModel(t)
 	_, pix := rgba()
@@ -23,25 +26,26 @@ func TestPoolMethodsJS(t *testing.T) {
 	if _, err := s.predict(pix, 24, 24); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{Method: "ig", Steps: 16, Score: "probability", Baseline: "noise", Seed: 9}
-	want, _, wfull, err := s.explain(o, func(int, int) {})
+	o := withScore(opts("ig", "steps", 16, "baseline", "noise"), xai.Probability)
+	o.Seed = 9
+	want, err := s.explain(o, func(int, int) {})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wfull = append([]float32(nil), wfull...)
-	opts := js.ValueOf(map[string]any{"method": "ig", "steps": 16, "score": "probability", "baseline": "noise", "seed": 9, "class": -1})
+	wfull := append([]float32(nil), want.Full...)
+	jsOpts := jsValue(map[string]any{"method": "ig", "score": "probability", "seed": 9, "class": -1,
+		"options": map[string]any{"steps": 16, "baseline": "noise"}})
 
-	plan, err := igPlanJS([]js.Value{opts})
+	plan, err := call(1, splitPlanJS, []js.Value{jsOpts})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pv := js.ValueOf(plan)
-	if n := pv.Get("evaluations").Int(); n != 16 {
-		t.Fatalf("igPlan: %d evaluations, want 16", n)
+	if n := plan.Get("evaluations").Int(); n != 16 {
+		t.Fatalf("splitPlan: %d evaluations, want 16", n)
 	}
-	input := pv.Get("input")
-	if input.Get("byteLength").Int() != 4*144 {
-		t.Fatalf("igPlan: input of %d bytes, want %d", input.Get("byteLength").Int(), 4*144)
+	input := plan.Get("input")
+	if input.Get("constructor").Get("name").String() != "Float32Array" || input.Length() != 144 {
+		t.Fatalf("splitPlan: input %v of %d values, want a Float32Array of 144", input.Get("constructor").Get("name"), input.Length())
 	}
 
 	// The helper's part runs in another session: swap it in, as if it
@@ -54,86 +58,86 @@ func TestPoolMethodsJS(t *testing.T) {
 	var calls int
 	prog := js.FuncOf(func(js.Value, []js.Value) any { calls++; return nil })
 	defer prog.Release()
-	hp, err := igPartJS([]js.Value{input, opts, js.ValueOf(6), js.ValueOf(16), prog.Value})
+	part, err := call(4, splitPartJS, []js.Value{input, jsOpts, js.ValueOf(6), js.ValueOf(16), prog.Value})
 	if err != nil {
 		t.Fatal(err)
 	}
-	part := js.ValueOf(hp)
-	if part.Get("sum").Get("byteLength").Int() != 8*144 || part.Get("lo").Int() != 6 || part.Get("hi").Int() != 16 || calls != 10 {
-		t.Fatalf("helper part: sum %v bytes, range %v..%v, %d progress calls; want 1152, 6..16, 10",
-			part.Get("sum").Get("byteLength"), part.Get("lo"), part.Get("hi"), calls)
+	if sum := part.Get("sum"); sum.Get("constructor").Get("name").String() != "Float64Array" || sum.Length() != 144 ||
+		part.Get("lo").Int() != 6 || part.Get("hi").Int() != 16 || calls != 10 {
+		t.Fatalf("helper part: sum %v of %d, range %v..%v, %d progress calls; want a Float64Array of 144, 6..16, 10",
+			sum.Get("constructor").Get("name"), sum.Length(), part.Get("lo"), part.Get("hi"), calls)
 	}
 	s = main
 
-	own, err := igPartJS([]js.Value{js.Null(), opts, js.ValueOf(0), js.ValueOf(6)})
+	own, err := call(4, splitPartJS, []js.Value{js.Null(), jsOpts, js.ValueOf(0), js.ValueOf(6)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !js.ValueOf(own).Get("sum").IsUndefined() {
+	if !own.Get("sum").IsUndefined() {
 		t.Error("the main worker's part returned its sum: it should stay in Go")
 	}
-	res, err := igCombineJS([]js.Value{opts, js.ValueOf([]any{part})})
+	rv, err := call(2, splitCombineJS, []js.Value{jsOpts, js.Global().Get("Array").New(part)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv := js.ValueOf(res)
-	j := rv.Get("json").String()
-	if !strings.Contains(j, `"method":"ig"`) || !strings.Contains(j, `"evaluations":16`) {
-		t.Errorf("igCombine json %s", j)
+	if rv.Get("method").String() != "ig" || rv.Get("passes").Int() != 16 || rv.Get("class").Int() != want.Class {
+		t.Errorf("splitCombine: method %v, passes %v, class %v; want ig, 16, %d", rv.Get("method"), rv.Get("passes"), rv.Get("class"), want.Class)
 	}
-	full := make([]float32, 144)
-	b := make([]byte, 4*144)
-	if n := js.CopyBytesToGo(b, rv.Get("full")); n != len(b) {
-		t.Fatalf("full map of %d bytes, want %d", n, len(b))
+	full, ok := goValue(rv.Get("fullMap")).([]float32)
+	if !ok || len(full) != 144 {
+		t.Fatalf("fullMap %v", rv.Get("fullMap"))
 	}
-	float32sTo(full, b)
 	for i := range full {
-		if d := math.Abs(float64(full[i]) - float64(wfull[i])); d > 2.4e-7*math.Abs(float64(wfull[i]))+1e-30 {
+		if math.Float32bits(full[i]) != math.Float32bits(wfull[i]) {
 			t.Fatalf("pooled map[%d] = %v, explain %v", i, full[i], wfull[i])
 		}
-	}
-	if !strings.Contains(j, `"class":`+itoa(want.Class)) {
-		t.Errorf("igCombine json %s, want class %d", j, want.Class)
 	}
 }
 
 func TestPoolArgsJS(t *testing.T) {
+	ig := func(o map[string]any) js.Value {
+		return jsValue(map[string]any{"method": "ig", "options": o})
+	}
 	for _, tt := range []struct {
-		opts map[string]any
+		opts js.Value
 		want string
 	}{
-		{map[string]any{"method": "gradcam"}, "Integrated Gradients only"},
-		{map[string]any{"method": "ig", "steps": 2.5}, "steps must be a whole number, not 2.5"},
-		{map[string]any{"method": "ig", "steps": "50"}, "steps must be a number"},
-		{map[string]any{"method": "ig", "rule": 3}, "rule must be a string"},
-		{map[string]any{"method": "ig", "seed": -1}, "seed must be a whole number"},
-		{map[string]any{"method": "ig", "class": 1e12}, "class must be a whole number"},
+		{jsValue(map[string]any{"method": "gradcam"}), "gradcam cannot be split"},
+		{ig(map[string]any{"steps": 2.5}), "steps must be a whole number, not 2.5"},
+		{ig(map[string]any{"steps": "many"}), `steps must be a number, not "many"`},
+		{ig(map[string]any{"rule": 3}), "rule must be one of"},
+		{jsValue(map[string]any{"method": "ig", "seed": -1}), "seed must be a whole number"},
+		{jsValue(map[string]any{"method": "ig", "class": 1e12}), "class must be a whole number"},
+		{js.ValueOf("ig"), "must be an object"},
 	} {
-		if _, err := optionsArg(js.ValueOf(tt.opts)); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("optionsArg(%v): %v, want %q", tt.opts, err, tt.want)
+		if _, err := call(1, splitPlanJS, []js.Value{tt.opts}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("splitPlan(%v): %v, want %q", tt.opts, err, tt.want)
 		}
 	}
-	if _, err := optionsArg(js.ValueOf("ig")); err == nil || !strings.Contains(err.Error(), "must be an object") {
-		t.Errorf("options as a string: %v", err)
+	opts := ig(nil)
+	if _, err := call(4, splitPartJS, []js.Value{js.ValueOf([]any{1, 2}), opts, js.ValueOf(0), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "Float32Array or null") {
+		t.Errorf("splitPart with an array input: %v", err)
 	}
-	opts := js.ValueOf(map[string]any{"method": "ig"})
-	if _, err := igPartJS([]js.Value{js.ValueOf([]any{1, 2}), opts, js.ValueOf(0), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "Uint8Array") {
-		t.Errorf("igPart with an array input: %v", err)
+	if _, err := call(4, splitPartJS, []js.Value{js.Null(), opts, js.ValueOf("0"), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "lo must be a number") {
+		t.Errorf("splitPart with a string lo: %v", err)
 	}
-	if _, err := igCombineJS([]js.Value{opts, js.ValueOf(3)}); err == nil || !strings.Contains(err.Error(), "parts must be an array") {
-		t.Errorf("igCombine with a number: %v", err)
+	if _, err := call(2, splitCombineJS, []js.Value{opts, js.ValueOf(3)}); err == nil || !strings.Contains(err.Error(), "parts must be an array") {
+		t.Errorf("splitCombine with a number: %v", err)
 	}
 	bad := js.ValueOf([]any{map[string]any{"lo": 0, "hi": 1, "evaluations": 1, "class": 0, "baselineScore": 0, "sum": []any{}}})
-	if _, err := igCombineJS([]js.Value{opts, bad}); err == nil || !strings.Contains(err.Error(), "sum must be a Uint8Array") {
-		t.Errorf("igCombine with an array sum: %v", err)
+	if _, err := call(2, splitCombineJS, []js.Value{opts, bad}); err == nil || !strings.Contains(err.Error(), "sum must be a Float64Array") {
+		t.Errorf("splitCombine with an array sum: %v", err)
+	}
+	if _, err := call(2, splitCombineJS, []js.Value{opts}); err == nil || !strings.Contains(err.Error(), "1 arguments, want 2") {
+		t.Errorf("splitCombine with one argument: %v", err)
 	}
 }
 
 // TestPoolEvalMethodsJS runs evaluate split by method through the JS
 // methods: the plan's maps and input go to a helper session (evalInstall),
 // the main session keeps two methods (evalOnly), each evaluates, and the
-// results cross as the JS objects JSON.parse gives before evalCombine;
-// the answer equals the one-worker evaluate.
+// results cross as the JS objects evaluate answers with before
+// evalCombine; the answer equals the one-worker evaluate.
 func TestPoolEvalMethodsJS(t *testing.T) {
 	one := explained(t)
 	o := EvalOptions{Steps: 4}
@@ -142,11 +146,10 @@ func TestPoolEvalMethodsJS(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = *explained(t)
-	plan, err := evalPlanJS(nil)
+	pv, err := call(0, evalPlanJS, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pv := js.ValueOf(plan)
 	maps := pv.Get("maps")
 	if maps.Length() != 4 || maps.Index(3).Get("method").String() != "ig" || maps.Index(3).Get("gap").Type() != js.TypeNumber {
 		t.Fatalf("evalPlan maps: %d, last %v", maps.Length(), maps.Index(3).Get("method"))
@@ -157,7 +160,7 @@ func TestPoolEvalMethodsJS(t *testing.T) {
 	if _, err := s.load(testModel(t)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := evalInstallJS([]js.Value{pv.Get("input"), share}); err != nil {
+	if _, err := call(2, evalInstallJS, []js.Value{pv.Get("input"), share}); err != nil {
 		t.Fatal(err)
 	}
 	hr, err := s.evaluate(context.Background(), o, func(int, int) {})
@@ -165,39 +168,50 @@ func TestPoolEvalMethodsJS(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = main
-	if _, err := evalOnlyJS([]js.Value{js.ValueOf([]any{"gradcam", "gradcampp"}), js.ValueOf(5)}); err != nil {
+	if _, err := call(2, evalOnlyJS, []js.Value{js.ValueOf([]any{"gradcam", "gradcampp"}), js.ValueOf(5)}); err != nil {
 		t.Fatal(err)
 	}
 	mr, err := s.evaluate(context.Background(), o, func(int, int) {})
 	if err != nil {
 		t.Fatal(err)
 	}
-	jsonOf := func(r Evaluation) js.Value {
-		txt, _ := jsonText(r)
-		return js.Global().Get("JSON").Call("parse", txt).Get("methods")
-	}
-	results := jsonOf(mr).Call("concat", jsonOf(hr))
-	res, err := evalCombineJS([]js.Value{js.ValueOf(`{"steps": 4}`), results, js.ValueOf(5)})
+	methodsOf := func(r Evaluation) js.Value { return jsValue(r.value()).Get("methods") }
+	results := methodsOf(mr).Call("concat", methodsOf(hr))
+	res, err := call(3, evalCombineJS, []js.Value{jsValue(map[string]any{"steps": 4}), results, js.ValueOf(5)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantText, _ := jsonText(want)
-	// Key order follows Go's maps: compare the decoded trees.
-	norm := func(txt string) map[string]any {
-		v := goValue(js.Global().Get("JSON").Call("parse", txt)).(map[string]any)
-		v["ms"] = 0.0
-		for _, m := range v["methods"].([]any) {
-			m.(map[string]any)["ms"] = 0.0
+	norm := func(v js.Value) map[string]any {
+		m := goValue(v).(map[string]any)
+		m["ms"] = 0.0
+		for _, e := range m["methods"].([]any) {
+			e.(map[string]any)["ms"] = 0.0
 		}
-		return v
+		return m
 	}
-	if got, w := norm(res.(string)), norm(wantText); !reflect.DeepEqual(got, w) {
+	if got, w := norm(res), norm(jsValue(want.value())); !reflect.DeepEqual(got, w) {
 		t.Errorf("pooled evaluation\n%v\none worker\n%v", got, w)
 	}
-	if _, err := evalOnlyJS([]js.Value{js.ValueOf("ig"), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "array of method names") {
+	if _, err := call(2, evalOnlyJS, []js.Value{js.ValueOf("ig"), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "array of method names") {
 		t.Errorf("evalOnly with a string: %v", err)
 	}
-	if _, err := evalInstallJS([]js.Value{pv.Get("input"), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "maps must be an array") {
+	if _, err := call(2, evalInstallJS, []js.Value{pv.Get("input"), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "maps must be an array") {
 		t.Errorf("evalInstall with a number: %v", err)
+	}
+}
+
+// TestValuesRoundTripJS: a tree crosses to JS and back unchanged, typed
+// arrays included (jsValue out, goValue in: the worker's one encoder and
+// one decoder).
+func TestValuesRoundTripJS(t *testing.T) {
+	in := map[string]any{"a": 1.5, "b": "x", "c": true, "d": nil, "e": []any{1.0, "y", []any{}},
+		"f": map[string]any{"g": []float32{1, -2.5, float32(math.Inf(1))}}, "h": []float64{math.Pi, -0.0},
+		"i": []byte{0, 255, 7}}
+	if got := goValue(jsValue(in)); !reflect.DeepEqual(got, in) {
+		t.Errorf("round trip\n%v\nwant\n%v", got, in)
+	}
+	u16 := js.Global().Get("Uint16Array").New(2)
+	if _, ok := goValue(u16).(unsupported); !ok {
+		t.Errorf("a Uint16Array reads as %v, want unsupported", goValue(u16))
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -8,45 +9,52 @@ import (
 	"github.com/mavis-xai/mavis/xai"
 )
 
-// poolRun explains o with Integrated Gradients the way www/pool.js does:
-// the main session plans, each helper session (its own model, loaded from
-// the same bytes) computes a range from the plan's input, the main session
-// computes the first range and combines. The helpers' sums cross as bytes,
-// as they do between workers.
+// poolRun explains o with a split method the way www/pool.js does: the
+// main session plans, each helper session (its own model, loaded from the
+// same bytes) computes a range from the plan's input, the main session
+// computes the first range and combines. The helpers' parts cross as the
+// trees JS carries (the sums as Float64Arrays), as they do between workers.
 func poolRun(t *testing.T, main *session, helpers []*session, o Options, cuts []int) (Explanation, []float32, []float32) {
 	t.Helper()
-	n, x, err := main.igPlan(o)
+	plan, err := main.splitPlan(o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	n, x := plan.Evaluations, plan.Input
 	bounds := append(append([]int{0}, cuts...), n)
-	var parts []PartIn
+	var parts []xai.Part
 	for i, h := range helpers {
 		var last [2]int
-		p, err := h.igPart(append([]float32(nil), x...), o, bounds[i+1], bounds[i+2], func(d, tot int) { last = [2]int{d, tot} })
+		p, err := h.splitPart(append([]float32(nil), x...), o, bounds[i+1], bounds[i+2], func(d, tot int) { last = [2]int{d, tot} })
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := bounds[i+2] - bounds[i+1]; last != [2]int{want, want} {
 			t.Errorf("helper %d: last progress %v, want %d of %d", i, last, want, want)
 		}
-		parts = append(parts, PartIn{Lo: p.Lo, Hi: p.Hi, Evaluations: p.Evaluations, Class: p.Class,
-			BaselineScore: p.BaselineScore, Sum: append([]byte(nil), float64Bytes(p.Sum)...)})
+		tree := partValue(p, true).(map[string]any)
+		tree["sum"] = append([]float64(nil), p.Sum...)
+		q, err := decodePart(tree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, q)
 	}
-	if _, err := main.igPart(nil, o, 0, bounds[1], nil); err != nil {
+	if _, err := main.splitPart(nil, o, 0, bounds[1], nil); err != nil {
 		t.Fatal(err)
 	}
-	r, disp, full, err := main.igCombine(o, parts)
+	r, err := main.splitCombine(o, parts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, disp, full
+	return r, r.Map, r.Full
 }
 
 // TestPoolIGEqualsOneWorker: Integrated Gradients split over a main worker
 // and one or two helpers gives the one-worker explanation: the same class,
-// scores and completeness, the map within float32 rounding of a float64
-// sum taken in another order, and the map kept for evaluate.
+// scores and completeness, the maps bit for bit (xai adds the parts'
+// float64 sums in evaluation order, as one worker does), and the map kept
+// for evaluate.
 func TestPoolIGEqualsOneWorker(t *testing.T) {
 	model := testModel(t)
 	_, pix := rgba()
@@ -65,56 +73,58 @@ func TestPoolIGEqualsOneWorker(t *testing.T) {
 	if _, err := main.predict(pix, 24, 24); err != nil {
 		t.Fatal(err)
 	}
-	two := 2
+	noise := opts("ig", "steps", 9, "rule", "gauss-legendre", "baseline", "noise")
+	noise.Seed = 5
+	two := opts("ig", "steps", 12, "baseline", "blur", "sigma", 2.0)
+	two.Target.Class = 2
 	for _, tt := range []struct {
 		o       Options
 		cuts    []int
 		helpers int
 	}{
-		{Options{Method: "ig", Steps: 20}, []int{10}, 1},
-		{Options{Method: "ig", Steps: 20, Score: "probability"}, []int{7, 14}, 2},
-		{Options{Method: "ig", Steps: 9, Rule: "gauss-legendre", Baseline: "noise", Seed: 5}, []int{4}, 1}, // 11 evaluations
-		{Options{Method: "ig", Steps: 12, Class: &two, Baseline: "blur", Sigma: 2}, []int{1, 11}, 2},
+		{opts("ig", "steps", 20), []int{10}, 1},
+		{withScore(opts("ig", "steps", 20), xai.Probability), []int{7, 14}, 2},
+		{noise, []int{4}, 1}, // 11 evaluations
+		{two, []int{1, 11}, 2},
 	} {
-		want, wdisp, wfull, err := one.explain(tt.o, func(int, int) {})
+		want, err := one.explain(tt.o, func(int, int) {})
 		if err != nil {
 			t.Fatal(err)
 		}
-		wfull = append([]float32(nil), wfull...)
-		wdisp = append([]float32(nil), wdisp...)
+		wfull := append([]float32(nil), want.Full...)
+		wdisp := append([]float32(nil), want.Map...)
 		var helpers []*session
 		for range tt.helpers {
 			helpers = append(helpers, newSession())
 		}
 		got, disp, full := poolRun(t, main, helpers, tt.o, tt.cuts)
-		name := tt.o.Rule + "/" + tt.o.Score + "/" + tt.o.Baseline
+		name := want.Values.String("rule") + "/" + want.Score.String() + "/" + want.Values.String("baseline")
 		close32 := func(what string, g, w []float32) {
 			if len(g) != len(w) {
 				t.Fatalf("%s %s: %d values, want %d", name, what, len(g), len(w))
 			}
 			for i := range g {
-				if d := math.Abs(float64(g[i]) - float64(w[i])); d > 2.4e-7*math.Abs(float64(w[i]))+1e-30 {
+				if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
 					t.Fatalf("%s %s[%d] = %v, one worker %v", name, what, i, g[i], w[i])
 				}
 			}
 		}
 		close32("full map", full, wfull)
 		close32("display map", disp, wdisp)
-		if got.Class != want.Class || got.Value != want.Value || got.IG.BaselineScore != want.IG.BaselineScore ||
-			got.IG.Evaluations != want.IG.Evaluations || got.IG.Steps != want.IG.Steps || got.IG.Rule != want.IG.Rule ||
-			got.IG.Baseline != want.IG.Baseline || got.Score != want.Score || got.Shape != want.Shape {
-			t.Errorf("%s: pooled %+v %+v, one worker %+v %+v", name, got, *got.IG, want, *want.IG)
+		if got.Class != want.Class || got.Value != want.Value || got.Check.ScoreRef != want.Check.ScoreRef ||
+			got.Passes != want.Passes || !maps.Equal(got.Values, want.Values) || got.Score != want.Score || got.Shape != want.Shape {
+			t.Errorf("%s: pooled %+v %+v, one worker %+v %+v", name, got, *got.Check, want, *want.Check)
 		}
-		if d := math.Abs(got.IG.Gap - want.IG.Gap); d > 1e-6*(math.Abs(want.IG.Sum)+math.Abs(want.Value)) {
-			t.Errorf("%s: gap %v, one worker %v", name, got.IG.Gap, want.IG.Gap)
+		if d := math.Abs(got.Check.Gap - want.Check.Gap); d > 1e-6*(math.Abs(want.Check.Sum)+math.Abs(want.Value)) {
+			t.Errorf("%s: gap %v, one worker %v", name, got.Check.Gap, want.Check.Gap)
 		}
 		// Completeness from the map itself: Σ map − (Score(x) − Score(b)).
 		var sum float64
 		for _, v := range full {
 			sum += float64(v)
 		}
-		if g := sum - (got.Value - got.IG.BaselineScore); math.Abs(g-got.IG.Gap) > 1e-9*math.Max(1, math.Abs(sum)) {
-			t.Errorf("%s: reported gap %v, from the map %v", name, got.IG.Gap, g)
+		if g := sum - (got.Value - got.Check.ScoreRef); math.Abs(g-got.Check.Gap) > 1e-9*math.Max(1, math.Abs(sum)) {
+			t.Errorf("%s: reported gap %v, from the map %v", name, got.Check.Gap, g)
 		}
 		// The combined map is what evaluate measures.
 		var kept *evalMap
@@ -127,7 +137,7 @@ func TestPoolIGEqualsOneWorker(t *testing.T) {
 			t.Fatalf("%s: the pooled map was not kept for evaluate (%v)", name, kept)
 		}
 		close32("kept map", kept.m.Data, wfull)
-		if *kept.gap != xai.RelativeGap(got.IG.Gap, got.Value, got.IG.BaselineScore) {
+		if *kept.gap != xai.RelativeGap(got.Check.Gap, got.Value, got.Check.ScoreRef) {
 			t.Errorf("%s: kept gap %v", name, *kept.gap)
 		}
 	}
@@ -137,33 +147,36 @@ func TestPoolErrors(t *testing.T) {
 	model := testModel(t)
 	_, pix := rgba()
 	var s session
-	o := Options{Method: "ig", Steps: 10}
-	if _, _, err := s.igPlan(o); err == nil || !strings.Contains(err.Error(), "predict first") {
-		t.Errorf("igPlan before predict: %v", err)
+	o := opts("ig", "steps", 10)
+	if _, err := s.splitPlan(o); err == nil || !strings.Contains(err.Error(), "predict first") {
+		t.Errorf("splitPlan before predict: %v", err)
 	}
-	if _, err := s.igPart(nil, o, 0, 5, nil); err == nil || !strings.Contains(err.Error(), "no model") {
-		t.Errorf("igPart before a model: %v", err)
+	if _, err := s.splitPart(nil, o, 0, 5, nil); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("splitPart before a model: %v", err)
 	}
 	if _, err := s.load(model); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := s.igCombine(o, nil); err == nil || !strings.Contains(err.Error(), "predict first") {
-		t.Errorf("igCombine before predict: %v", err)
+	if _, err := s.splitCombine(o, nil); err == nil || !strings.Contains(err.Error(), "predict first") {
+		t.Errorf("splitCombine before predict: %v", err)
 	}
 	if _, err := s.predict(pix, 24, 24); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := s.igCombine(o, nil); err == nil || !strings.Contains(err.Error(), "own IG part is missing") {
-		t.Errorf("igCombine without a part: %v", err)
+	if _, err := s.splitCombine(o, nil); err == nil || !strings.Contains(err.Error(), "own part is missing") {
+		t.Errorf("splitCombine without a part: %v", err)
 	}
-	if _, _, err := s.igPlan(Options{Method: "ig", Rule: "simpson"}); err == nil || !strings.Contains(err.Error(), "unknown integration rule") {
-		t.Errorf("igPlan with a bad rule: %v", err)
+	if _, err := s.splitPlan(opts("gradcam")); err == nil || !strings.Contains(err.Error(), "cannot be split") {
+		t.Errorf("splitPlan of Grad-CAM: %v", err)
 	}
-	n, x, err := s.igPlan(o)
-	if err != nil || n != 10 || len(x) != 144 {
-		t.Fatalf("igPlan: %d evaluations, %d values, %v; want 10, 144", n, len(x), err)
+	if _, err := s.splitPlan(opts("ig", "steps", 1, "rule", "trapezoid")); err == nil || !strings.Contains(err.Error(), "integration steps") {
+		t.Errorf("splitPlan with one trapezoid step: %v", err)
 	}
-	x = append([]float32(nil), x...)
+	plan, err := s.splitPlan(o)
+	if err != nil || plan.Evaluations != 10 || len(plan.Input) != 144 {
+		t.Fatalf("splitPlan: %d evaluations, %d values, %v; want 10, 144", plan.Evaluations, len(plan.Input), err)
+	}
+	x := append([]float32(nil), plan.Input...)
 	for _, tt := range []struct {
 		x      []float32
 		lo, hi int
@@ -171,11 +184,11 @@ func TestPoolErrors(t *testing.T) {
 	}{
 		{nil, 3, 10, "must start at evaluation 0"},
 		{nil, 0, 11, "not a non-empty range within 0..10"},
-		{x[:143], 5, 10, "an IG input of 143 values, want 12x12x1 = 144"},
+		{x[:143], 5, 10, "an input of 143 values to split, want 12x12x1 = 144"},
 		{x, 5, 5, "not a non-empty range"},
 	} {
-		if _, err := s.igPart(tt.x, o, tt.lo, tt.hi, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("igPart(%d values, %d, %d): %v, want %q", len(tt.x), tt.lo, tt.hi, err, tt.want)
+		if _, err := s.splitPart(tt.x, o, tt.lo, tt.hi, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("splitPart(%d values, %d, %d): %v, want %q", len(tt.x), tt.lo, tt.hi, err, tt.want)
 		}
 	}
 	// A helper's part for evaluations 5..10, and the main worker's 0..5.
@@ -183,33 +196,41 @@ func TestPoolErrors(t *testing.T) {
 	if _, err := h.load(model); err != nil {
 		t.Fatal(err)
 	}
-	hp, err := h.igPart(x, o, 5, 10, nil)
+	hp, err := h.splitPart(x, o, 5, 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := PartIn{Lo: 5, Hi: 10, Evaluations: 10, Class: hp.Class, BaselineScore: hp.BaselineScore, Sum: append([]byte(nil), float64Bytes(hp.Sum)...)}
+	good := *hp
+	good.Sum = append([]float64(nil), hp.Sum...)
 	short := good
-	short.Sum = short.Sum[:8]
+	short.Sum = short.Sum[:1]
 	for _, tt := range []struct {
 		name  string
 		o     Options
-		parts []PartIn
+		parts []xai.Part
 		want  string
 	}{
-		{"other options", Options{Method: "ig", Steps: 10, Baseline: "white"}, []PartIn{good}, "another image or other options"},
-		{"short sum", o, []PartIn{short}, "holds 8 bytes, want 1152"},
+		{"other options", opts("ig", "steps", 10, "baseline", "white"), []xai.Part{good}, "another image or other options"},
+		{"short sum", o, []xai.Part{short}, "holds 1 sums, want 144"},
 		{"missing part", o, nil, "no IG part starts at evaluation 5"},
-		{"overlap", o, []PartIn{good, good}, "the others overlap"},
+		{"overlap", o, []xai.Part{good, good}, "the others overlap"},
 	} {
-		if _, err := s.igPart(nil, o, 0, 5, nil); err != nil {
+		if _, err := s.splitPart(nil, o, 0, 5, nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, _, err := s.igCombine(tt.o, tt.parts); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := s.splitCombine(tt.o, tt.parts); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 		}
 	}
+	// The defaults spelt out are the same options.
+	if _, err := s.splitPart(nil, o, 0, 5, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.splitCombine(opts("ig", "steps", 10, "rule", "linspace", "baseline", "black"), []xai.Part{good}); err != nil {
+		t.Errorf("combine with the defaults spelt out: %v", err)
+	}
 	// Another image since the main worker's part: refused.
-	if _, err := s.igPart(nil, o, 0, 5, nil); err != nil {
+	if _, err := s.splitPart(nil, o, 0, 5, nil); err != nil {
 		t.Fatal(err)
 	}
 	pix2 := append([]byte(nil), pix...)
@@ -217,7 +238,20 @@ func TestPoolErrors(t *testing.T) {
 	if _, err := s.predict(pix2, 24, 24); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := s.igCombine(o, []PartIn{good}); err == nil || !strings.Contains(err.Error(), "another image") {
+	if _, err := s.splitCombine(o, []xai.Part{good}); err == nil || !strings.Contains(err.Error(), "another image") {
 		t.Errorf("combine after a new image: %v", err)
+	}
+	for _, tt := range []struct {
+		tree any
+		want string
+	}{
+		{nil, "split part must be an object"},
+		{map[string]any{"lo": 0.0, "hi": 1.0, "evaluations": 1.0, "class": 0.0, "baselineScore": 0.0, "sum": []any{}}, "sum must be a Float64Array"},
+		{map[string]any{"lo": 0.5, "sum": []float64{}}, "lo must be a whole number"},
+		{map[string]any{"sum": []float64{}, "extra": 1.0}, `unknown member "extra"`},
+	} {
+		if _, err := decodePart(tt.tree); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("decodePart(%v): %v, want %q", tt.tree, err, tt.want)
+		}
 	}
 }

@@ -13,8 +13,7 @@ import (
 )
 
 // This file is the worker's logic in plain Go (no syscall/js), so that it
-// is tested natively; main.go only moves bytes and JSON across the JS
-// boundary.
+// is tested natively; main.go only moves values across the JS boundary.
 
 // maxSide bounds the width and height of an image handed to predict.
 const maxSide = 8192
@@ -26,32 +25,10 @@ type session struct {
 	ex   *xai.Explainer
 	x    *nn.Tensor // the current input, 1 x H x W x C (nil before predict)
 	view []byte     // the input as the model sees it, H x W RGBA
-	sal  xai.SaliencyMap
-	att  xai.Attribution
-	disp []float32 // the display map of the last explanation
+	res  xai.Result // the last explanation (its maps are reused)
 	ev   *xai.Evaluator
 	maps []evalMap // the maps explained for the current input, one per method
-	pool poolState // the worker pool's IG parts (pool.go)
-}
-
-// ModelInfo describes a loaded model to the page.
-type ModelInfo struct {
-	Name       string        `json:"name"`
-	Input      [3]int        `json:"input"`
-	Classes    []nn.Class    `json:"classes"`
-	Preprocess nn.Preprocess `json:"preprocess"`
-	Layers     []LayerInfo   `json:"layers"`
-	CAMLayer   string        `json:"camLayer"` // the default Grad-CAM layer
-	Params     int           `json:"params"`
-}
-
-// LayerInfo is one layer: its name, kind, output shape and whether
-// Grad-CAM may use it.
-type LayerInfo struct {
-	Name    string `json:"name"`
-	Kind    string `json:"kind"`
-	Shape   [3]int `json:"shape"`
-	Spatial bool   `json:"spatial"`
+	pool poolState // the worker pool's split parts (pool.go)
 }
 
 // load decodes a model file (the project's safetensors format).
@@ -60,38 +37,24 @@ func (s *session) load(data []byte) (ModelInfo, error) {
 	if err != nil {
 		return ModelInfo{}, err
 	}
-	logits := m.Logits()
-	if sh := m.Shapes[logits]; sh[0] != 1 || sh[1] != 1 || sh[2] < 2 {
-		return ModelInfo{}, errors.New("worker: the model's output is " + dims(sh[:]) + ", not a vector of class scores")
+	info, err := modelInfo(m)
+	if err != nil {
+		return ModelInfo{}, err
 	}
-	info := ModelInfo{Name: m.Spec.Name, Input: m.InputShape(), Classes: m.Classes, Preprocess: m.Preprocess}
-	for len(info.Classes) < m.Shapes[logits][2] {
-		n := len(info.Classes)
-		info.Classes = append(info.Classes, nn.Class{ID: strconv.Itoa(n), Name: "class " + strconv.Itoa(n)})
-	}
-	for i, l := range m.Layers {
-		sh := m.Shapes[i]
-		kind := layerKind(l)
-		sp := i < logits && (sh[0] > 1 || sh[1] > 1) && kind != "Dense" && kind != "Flatten"
-		info.Layers = append(info.Layers, LayerInfo{Name: l.Name(), Kind: kind, Shape: sh, Spatial: sp})
-		if kind == "Conv2D" && i < logits {
-			info.CAMLayer = l.Name()
-		}
-	}
-	t, o := m.CountParams()
-	info.Params = t + o
-	s.m, s.ex, s.x, s.view = m, xai.New(m), nil, nil
-	s.ev, s.maps, s.pool.eval = xai.NewEvaluator(m), nil, evalSplit{}
+	s.m, s.ex, s.x, s.view, s.res = m, xai.New(m), nil, nil, xai.Result{}
+	s.ev, s.maps, s.pool = xai.NewEvaluator(m), nil, poolState{}
 	return info, nil
 }
 
-// Prediction is predict's result: the classes ranked by probability.
+// Prediction is predict's result: the classes ranked by probability, and
+// the input as the model sees it.
 type Prediction struct {
-	Class int       `json:"class"`
-	Probs []float64 `json:"probs"`
-	Top   []int     `json:"top"`
-	Input [3]int    `json:"input"` // the model input's shape; view is H x W RGBA
-	MS    float64   `json:"ms"`
+	Class int
+	Probs []float64
+	Top   []int
+	Input [3]int  // the model input's shape
+	MS    float64 // time in the worker
+	View  []byte  // Input[0] x Input[1] RGBA (aliases the session's buffer)
 }
 
 // predict preprocesses an RGBA image (non-premultiplied, as canvas
@@ -122,7 +85,7 @@ func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
 		return Prediction{}, err
 	}
 	return Prediction{Class: p.Class, Probs: p.Probs, Top: p.TopK(5), Input: s.m.InputShape(),
-		MS: ms(start)}, nil
+		MS: ms(start), View: s.view}, nil
 }
 
 // viewTo renders the current input as RGBA bytes (grey replicated).
@@ -146,147 +109,61 @@ func (s *session) viewTo() {
 	}
 }
 
-// Options selects and configures one explanation. Zero values are the
-// xai defaults.
-type Options struct {
-	Method   string  `json:"method"` // gradcam, gradcampp, saliency, ig
-	Class    *int    `json:"class"`  // nil or -1: the predicted class
-	Score    string  `json:"score"`  // logit (default) or probability
-	Layer    string  `json:"layer"`  // CAM layer ("" = last Conv2D)
-	PosNorm  bool    `json:"posNorm"`
-	Samples  int     `json:"samples"` // saliency: > 0 means SmoothGrad with this many samples
-	Noise    float64 `json:"noise"`   // SmoothGrad noise, a fraction of the input range
-	Seed     uint64  `json:"seed"`
-	Steps    int     `json:"steps"`    // IG steps
-	Baseline string  `json:"baseline"` // black, white, blur, noise
-	Sigma    float64 `json:"sigma"`    // blur baseline sigma
-	Rule     string  `json:"rule"`     // linspace, trapezoid, gauss-legendre
-}
-
-// Explanation is explain's result (the maps travel separately as float32).
+// Explanation is explain's result: one xai.Result as the page shows it.
 type Explanation struct {
-	Method string    `json:"method"`
-	Class  int       `json:"class"`
-	Score  string    `json:"score"`
-	Value  float64   `json:"value"` // Score at the input
-	Probs  []float64 `json:"probs"`
-	Shape  [2]int    `json:"shape"`               // the display map's H, W
-	Full   []int     `json:"fullShape,omitempty"` // the full attribution's shape (IG: H, W, C)
-	Min    float32   `json:"min"`
-	Max    float32   `json:"max"`
-	Zero   bool      `json:"zero"`
-	Layer  string    `json:"layer,omitempty"`
-	// Weights are the CAM channel weights.
-	Weights []float32 `json:"weights,omitempty"`
-	Samples int       `json:"samples,omitempty"`
-	IG      *IGInfo   `json:"ig,omitempty"`
-	MS      float64   `json:"ms"`
+	Method, Label string
+	Class         int       // the class explained
+	Score         xai.Score // the target's score
+	Value         float64   // Score at the input
+	Probs         []float64
+	Shape         [2]int // the display map's H, W
+	Min, Max      float32
+	Zero          bool
+	Layer         string    // layer methods: the layer explained
+	Weights       []float32 // CAMs: the channel weights
+	Check         *xai.Check
+	Values        xai.Values // the method's options as used
+	Passes        int
+	MS            float64
+	// Map is the display map (Shape[0] x Shape[1]); Full is the method's
+	// map at its native resolution (xai.Result.Map, FullShape H x W x C),
+	// what evaluate scores. Both alias the session's buffers until the
+	// next call.
+	Map, Full []float32
+	FullShape []int
 }
 
-// IGInfo is Integrated Gradients' bookkeeping: the completeness gap.
-type IGInfo struct {
-	Steps         int     `json:"steps"`
-	Rule          string  `json:"rule"`
-	Baseline      string  `json:"baseline"`
-	BaselineScore float64 `json:"baselineScore"`
-	Sum           float64 `json:"sum"`
-	Gap           float64 `json:"gap"`
-	RelGap        float64 `json:"relGap"` // Gap / |Score(x) - Score(b)|
-	Evaluations   int     `json:"evaluations"`
-}
-
-// explain explains the current input. It returns the result, the display
-// map (H x W) and, for Integrated Gradients, the full H x W x C
-// attribution; both alias the session's buffers until the next call.
-func (s *session) explain(o Options, progress func(done, total int)) (Explanation, []float32, []float32, error) {
+// explain explains the current input with the method and options o asks
+// for, through xai's registry, and keeps the map for evaluate.
+func (s *session) explain(o Options, progress func(done, total int)) (Explanation, error) {
 	if s.m == nil || s.x == nil {
-		return Explanation{}, nil, nil, errors.New("worker: no image to explain (call predict first)")
-	}
-	kind, err := xai.ParseScore(o.Score)
-	if err != nil {
-		return Explanation{}, nil, nil, err
-	}
-	t := xai.Target{Class: -1, Kind: kind}
-	if o.Class != nil {
-		t.Class = *o.Class
+		return Explanation{}, errors.New("worker: no image to explain (call predict first)")
 	}
 	start := time.Now()
-	r := Explanation{Method: o.Method, Score: kind.String()}
-	var p xai.Prediction
-	var disp, full []float32
-	switch o.Method {
-	case "gradcam", "gradcampp":
-		co := xai.CAMOptions{Target: t, Layer: o.Layer, PosNorm: o.PosNorm}
-		var c xai.CAM
-		if o.Method == "gradcam" {
-			c, err = s.ex.GradCAM(s.x, co)
-		} else {
-			c, err = s.ex.GradCAMPlusPlus(s.x, co)
-		}
-		if err != nil {
-			return Explanation{}, nil, nil, err
-		}
-		p, r.Layer, r.Weights, r.Zero = c.Prediction, c.Layer, c.Weights, c.Zero
-		r.Shape = [2]int{c.Raw.H, c.Raw.W}
-		disp = c.Raw.Data
-		s.keepMap(o, p.Class, c.Raw, nil)
-	case "saliency":
-		if o.Samples > 0 {
-			s.sal, err = s.ex.SmoothGrad(s.x, xai.SmoothGradOptions{Target: t, Samples: o.Samples, Noise: o.Noise, Seed: o.Seed, Progress: progress})
-		} else {
-			err = s.ex.SaliencyTo(&s.sal, s.x, t)
-		}
-		if err != nil {
-			return Explanation{}, nil, nil, err
-		}
-		p, r.Zero, r.Samples = s.sal.Prediction, s.sal.Zero, s.sal.Samples
-		r.Shape = [2]int{s.sal.Map.H, s.sal.Map.W}
-		disp = s.sal.Map.Data
-		s.keepMap(o, p.Class, s.sal.Map, nil)
-	case "ig":
-		io, err := igOptions(o)
-		if err != nil {
-			return Explanation{}, nil, nil, err
-		}
-		io.Progress = progress
-		if err = s.ex.IntegratedGradientsTo(&s.att, s.x, io); err != nil {
-			return Explanation{}, nil, nil, err
-		}
-		r, disp, full := s.igExplanation(o) // shared with the pool's igCombine (pool.go)
-		r.MS = ms(start)
-		return r, disp, full, nil
-	default:
-		return Explanation{}, nil, nil, errors.New("worker: unknown method " + strconv.Quote(o.Method) + " (want gradcam, gradcampp, saliency or ig)")
+	if err := s.ex.ExplainTo(&s.res, s.x, o.request(progress)); err != nil {
+		return Explanation{}, err
 	}
-	r.Class, r.Value, r.Probs = p.Class, p.Score, p.Probs
-	r.Min, r.Max = xai.MinMax(disp)
-	r.MS = ms(start)
-	return r, disp, full, nil
+	return s.explanation(o, start), nil
 }
 
-// channelSum reduces an H x W x C attribution to H x W by summing over
-// channels (signed), the usual display of Integrated Gradients.
-func (s *session) channelSum(m xai.Map) []float32 {
-	if cap(s.disp) < m.H*m.W {
-		s.disp = make([]float32, m.H*m.W)
-	}
-	d := s.disp[:m.H*m.W]
-	for p := range d {
-		var v float32
-		for _, a := range m.Data[p*m.C : (p+1)*m.C] {
-			v += a
-		}
-		d[p] = v
-	}
-	return d
+// explanation is explain's answer for s.res, which it also keeps for
+// evaluate: explain's, and splitCombine's.
+func (s *session) explanation(o Options, start time.Time) Explanation {
+	r := &s.res
+	s.keepMap(o, r)
+	e := Explanation{Method: r.Method, Label: xai.MethodLabel(r.Method), Class: r.Class, Score: r.Target.Kind,
+		Value: r.Score, Probs: r.Probs, Shape: [2]int{r.Display.H, r.Display.W}, Zero: r.Zero, Layer: r.Layer,
+		Weights: r.Weights, Check: r.Check, Values: r.Values, Passes: r.Passes, Map: r.Display.Data,
+		Full: r.Map.Data, FullShape: []int{r.Map.H, r.Map.W, r.Map.C}}
+	e.Min, e.Max = xai.MinMax(e.Map)
+	e.MS = ms(start)
+	return e
 }
 
 // Memory reports the Go heap, for the page's fifty-explanations check.
 type Memory struct {
-	HeapAlloc uint64 `json:"heapAlloc"`
-	HeapSys   uint64 `json:"heapSys"`
-	Sys       uint64 `json:"sys"`
-	NumGC     uint32 `json:"numGC"`
+	HeapAlloc, HeapSys, Sys uint64
+	NumGC                   uint32
 }
 
 // memory reports the heap; with gc it collects first, so that HeapAlloc is
@@ -315,3 +192,5 @@ func dims(d []int) string {
 	}
 	return s
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }

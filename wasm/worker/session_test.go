@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/xai"
 )
 
 // testModel returns the bytes of a small grey 12x12 classifier with seeded
@@ -100,6 +101,22 @@ func TestSessionPredict(t *testing.T) {
 	}
 }
 
+// opts builds explain options as the page sends them: the method, then
+// option names and values (the method's own options).
+func opts(method string, kv ...any) Options {
+	o := Options{Method: method, Target: xai.Predicted()}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if o.Params == nil {
+			o.Params = xai.Options{}
+		}
+		o.Params[kv[i].(string)] = kv[i+1]
+	}
+	return o
+}
+
+// withScore returns o with the target score k.
+func withScore(o Options, k xai.Score) Options { o.Target.Kind = k; return o }
+
 func TestSessionExplain(t *testing.T) {
 	var s session
 	if _, err := s.load(testModel(t)); err != nil {
@@ -115,16 +132,17 @@ func TestSessionExplain(t *testing.T) {
 		o     Options
 		shape [2]int
 	}{
-		{Options{Method: "gradcam"}, [2]int{12, 12}},
-		{Options{Method: "gradcampp", Score: "probability"}, [2]int{12, 12}},
-		{Options{Method: "saliency"}, [2]int{12, 12}},
-		{Options{Method: "saliency", Samples: 4, Noise: 0.1}, [2]int{12, 12}},
-		{Options{Method: "ig", Steps: 300, Rule: "gauss-legendre"}, [2]int{12, 12}},
+		{opts("gradcam"), [2]int{12, 12}},
+		{withScore(opts("gradcampp"), xai.Probability), [2]int{12, 12}},
+		{opts("saliency"), [2]int{12, 12}},
+		{opts("smoothgrad", "samples", 4, "noise", 0.1), [2]int{12, 12}},
+		{opts("ig", "steps", 300, "rule", "gauss-legendre"), [2]int{12, 12}},
 	} {
-		r, disp, full, err := s.explain(tt.o, progress)
+		r, err := s.explain(tt.o, progress)
 		if err != nil {
 			t.Fatalf("%+v: %v", tt.o, err)
 		}
+		disp, full := r.Map, r.Full
 		if r.Shape != tt.shape || len(disp) != tt.shape[0]*tt.shape[1] {
 			t.Errorf("%s: shape %v with %d values, want %v", tt.o.Method, r.Shape, len(disp), tt.shape)
 		}
@@ -141,8 +159,8 @@ func TestSessionExplain(t *testing.T) {
 		// The display map is the channel sum of the full attribution (one
 		// channel here), and with 300 Gauss-Legendre steps completeness holds:
 		// Σ IG = Score(x) − Score(b) (Sundararajan et al., Proposition 1).
-		if len(full) != len(disp) || r.IG == nil {
-			t.Fatalf("ig: full %d values, info %+v", len(full), r.IG)
+		if len(full) != len(disp) || r.Check == nil {
+			t.Fatalf("ig: full %d values, check %+v", len(full), r.Check)
 		}
 		var sum float64
 		for i := range full {
@@ -151,14 +169,14 @@ func TestSessionExplain(t *testing.T) {
 			}
 			sum += float64(full[i])
 		}
-		if d := r.Value - r.IG.BaselineScore; math.Abs(sum-d) > 1e-3*math.Max(1, math.Abs(d)) || math.Abs(r.IG.Sum-sum) > 1e-6 {
-			t.Errorf("ig: Σ %g (reported %g), score change %g: completeness gap %g", sum, r.IG.Sum, d, r.IG.Gap)
+		if d := r.Value - r.Check.ScoreRef; math.Abs(sum-d) > 1e-3*math.Max(1, math.Abs(d)) || math.Abs(r.Check.Sum-sum) > 1e-6 {
+			t.Errorf("ig: Σ %g (reported %g), score change %g: completeness gap %g", sum, r.Check.Sum, d, r.Check.Gap)
 		}
 		if len(calls) < 2 {
 			t.Fatalf("ig: progress called %d times, want once per batch", len(calls))
 		}
-		if last := calls[len(calls)-1]; last[0] != last[1] || last[1] != r.IG.Evaluations {
-			t.Errorf("ig: last progress %v, want %d of %d", last, r.IG.Evaluations, r.IG.Evaluations)
+		if last := calls[len(calls)-1]; last[0] != last[1] || last[1] != r.Passes {
+			t.Errorf("ig: last progress %v, want %d of %d", last, r.Passes, r.Passes)
 		}
 	}
 }
@@ -175,7 +193,7 @@ func TestSessionErrors(t *testing.T) {
 	if _, err := s.load(testModel(t)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := s.explain(Options{Method: "gradcam"}, func(int, int) {}); err == nil || !strings.Contains(err.Error(), "predict first") {
+	if _, err := s.explain(opts("gradcam"), func(int, int) {}); err == nil || !strings.Contains(err.Error(), "predict first") {
 		t.Errorf("explain before predict: %v", err)
 	}
 	for _, tt := range []struct {
@@ -195,21 +213,23 @@ func TestSessionErrors(t *testing.T) {
 	if _, err := s.predict(pix, 24, 24); err != nil {
 		t.Fatal(err)
 	}
-	seven := 7
+	seven := opts("gradcam")
+	seven.Target.Class = 7
+	layer := opts("gradcam")
+	layer.Layer = "dense"
 	for _, tt := range []struct {
 		o    Options
 		want string
 	}{
-		{Options{Method: "lime"}, "unknown method"},
-		{Options{Method: "gradcam", Score: "odds"}, "unknown target score"},
-		{Options{Method: "gradcam", Class: &seven}, "out of range"},
-		{Options{Method: "gradcam", Layer: "dense"}, "no spatial output"},
-		{Options{Method: "ig", Baseline: "grey"}, "unknown baseline"},
-		{Options{Method: "ig", Rule: "simpson"}, "unknown integration rule"},
-		{Options{Method: "ig", Steps: 1}, "integration steps"},
-		{Options{Method: "saliency", Samples: 3, Noise: -1}, "noise"},
+		{opts("lime"), "unknown method"},
+		{seven, "out of range"},
+		{layer, "no spatial output"},
+		{opts("ig", "baseline", "grey"), "baseline must be one of"},
+		{opts("ig", "rule", "simpson"), "rule must be one of"},
+		{opts("ig", "steps", 1, "rule", "trapezoid"), "integration steps"},
+		{opts("smoothgrad", "samples", 3, "noise", -1.0), "noise"},
 	} {
-		if _, _, _, err := s.explain(tt.o, func(int, int) {}); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := s.explain(tt.o, func(int, int) {}); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("explain(%+v): %v, want %q", tt.o, err, tt.want)
 		}
 	}

@@ -1,41 +1,25 @@
 package main
 
 import (
-	"errors"
-	"math"
-	"strconv"
-
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/xai"
 )
 
-// This file moves the worker's small results and options across the JS
-// boundary without encoding/json (which, with fmt and reflect, would cost
-// the worker a third of its gzipped size). A result's value method spells
-// out its JSON by hand as nested map[string]any, []any, float64, string,
-// bool and nil, which js.ValueOf turns into JS objects; options arrive as
-// the same kind of tree (goValue in main.go) and are decoded by hand.
-// values_test.go holds both to encoding/json and the structs' json tags,
-// which stay the documented contract (www/api.d.ts).
+// This file spells out what the worker sends the page, as trees of
+// map[string]any, []any, float64, string, bool and nil, with []byte,
+// []float32 and []float64 for the bulk data that crosses once as typed
+// arrays (Uint8Array, Float32Array, Float64Array). main.go's jsValue turns
+// a tree into plain JS objects; nothing is JSON text. www/api.d.ts is the
+// written schema, and TestValuesMatchSchema holds these trees to it.
 
 // valuer is a result that can cross to JS.
 type valuer interface{ value() any }
 
 type obj = map[string]any
 
-// f32 gives a float32 as the float64 that JSON's shortest decimal for it
-// parses to (what encoding/json and then JSON.parse produced).
-func f32(v float32) float64 {
-	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-		return float64(v)
-	}
-	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
-	return f
-}
-
-// jsonList gives a slice as the []any JSON.parse would produce for it, each
-// element through conv, and nil for a nil slice (JSON null).
-func jsonList[T any](s []T, conv func(T) any) any {
+// list gives a slice as a JS array, each element through conv, and nil
+// (JS null) for a nil slice.
+func list[T any](s []T, conv func(T) any) any {
 	if s == nil {
 		return nil
 	}
@@ -46,66 +30,100 @@ func jsonList[T any](s []T, conv func(T) any) any {
 	return a
 }
 
-func floats(s []float64) any   { return jsonList(s, func(v float64) any { return v }) }
-func floats32(s []float32) any { return jsonList(s, func(v float32) any { return f32(v) }) }
-func ints(s []int) any         { return jsonList(s, func(v int) any { return float64(v) }) }
-func strs(s []string) any      { return jsonList(s, func(v string) any { return v }) }
+func floats(s []float64) any   { return list(s, func(v float64) any { return v }) }
+func floats32(s []float32) any { return list(s, func(v float32) any { return float64(v) }) }
+func ints(s []int) any         { return list(s, func(v int) any { return float64(v) }) }
+func strs(s []string) any      { return list(s, func(v string) any { return v }) }
 
 func (m ModelInfo) value() any {
-	var classes []any
-	if m.Classes != nil {
-		classes = make([]any, len(m.Classes))
-	}
-	for i, c := range m.Classes {
-		classes[i] = obj{"id": c.ID, "name": c.Name}
-	}
-	var layers []any
-	if m.Layers != nil {
-		layers = make([]any, len(m.Layers))
-	}
-	for i, l := range m.Layers {
-		layers[i] = obj{"name": l.Name, "kind": l.Kind, "shape": ints(l.Shape[:]), "spatial": l.Spatial}
-	}
 	p := m.Preprocess
-	return obj{"name": m.Name, "input": ints(m.Input[:]), "classes": nilable(classes),
+	return obj{"name": m.Name, "input": ints(m.Input[:]),
+		"classes": list(m.Classes, func(c nn.Class) any { return obj{"id": c.ID, "name": c.Name} }),
 		"preprocess": obj{"height": float64(p.Height), "width": float64(p.Width), "channels": float64(p.Channels),
 			"color": p.Color, "scale": p.Scale, "resize": p.Resize, "crop": p.Crop},
-		"layers": nilable(layers), "camLayer": m.CAMLayer, "params": float64(m.Params)}
+		"layers": list(m.Layers, func(l LayerInfo) any {
+			return obj{"name": l.Name, "kind": l.Kind, "shape": ints(l.Shape[:]), "spatial": l.Spatial}
+		}),
+		"camLayer": m.CAMLayer, "params": float64(m.Params),
+		"families": list(xai.Families, func(f xai.Family) any { return obj{"name": string(f), "label": f.Label()} }),
+		"methods":  list(m.Methods, methodValue),
+		"scores":   list(m.Scores, func(s xai.Score) any { return s.String() }),
+		"colormaps": list(m.Colormaps, func(c *xai.Colormap) any {
+			return obj{"name": c.Name, "label": c.Label, "diverging": c.Diverging, "lut": c.LUT()}
+		}),
+		"metrics": m.Metrics.value(),
+	}
 }
 
-// nilable keeps a nil []any a JSON null (not an empty array).
-func nilable(a []any) any {
-	if a == nil {
-		return nil
+func methodValue(m *xai.Method) any {
+	return obj{"name": m.Name, "label": m.Label, "family": string(m.Family), "paper": m.Paper, "url": m.URL,
+		"doc": m.Doc, "display": string(m.Display), "layer": m.Layer, "default": m.Default, "seeded": m.Seeded,
+		"split": m.Splittable(), "params": list(m.Params, paramValue)}
+}
+
+func paramValue(p xai.Param) any {
+	o := obj{"name": p.Name, "label": p.Label, "doc": p.Doc, "kind": string(p.Kind), "default": optionValue(p.Default)}
+	switch p.Kind {
+	case xai.Int, xai.Float:
+		o["min"], o["max"] = p.Min, p.Max
+	case xai.Choice:
+		o["choices"] = strs(p.Choices)
 	}
-	return a
+	return o
+}
+
+// optionValue gives an option's value (int, float64, string or bool) as
+// JS holds it.
+func optionValue(v any) any {
+	if i, ok := v.(int); ok {
+		return float64(i)
+	}
+	return v
+}
+
+func (m MetricsInfo) value() any {
+	return obj{"steps": float64(m.Steps), "minSteps": float64(m.MinSteps), "maxSteps": float64(m.MaxSteps),
+		"patch": float64(m.Patch), "reference": m.Reference.String(),
+		"references":   list(m.References, func(r xai.Reference) any { return r.String() }),
+		"keep":         floats(m.Keep),
+		"gapThreshold": m.GapThreshold, "sanityThreshold": m.SanityThreshold}
 }
 
 func (p Prediction) value() any {
 	return obj{"class": float64(p.Class), "probs": floats(p.Probs), "top": ints(p.Top),
-		"input": ints(p.Input[:]), "ms": p.MS}
+		"input": ints(p.Input[:]), "ms": p.MS, "view": p.View}
 }
 
 func (e Explanation) value() any {
-	o := obj{"method": e.Method, "class": float64(e.Class), "score": e.Score, "value": e.Value,
-		"probs": floats(e.Probs), "shape": ints(e.Shape[:]), "min": f32(e.Min), "max": f32(e.Max),
-		"zero": e.Zero, "ms": e.MS}
-	if len(e.Full) > 0 {
-		o["fullShape"] = ints(e.Full)
-	}
+	o := obj{"method": e.Method, "label": e.Label, "class": float64(e.Class), "score": e.Score.String(), "value": e.Value,
+		"probs": floats(e.Probs), "shape": ints(e.Shape[:]), "min": float64(e.Min), "max": float64(e.Max),
+		"zero": e.Zero, "passes": float64(e.Passes), "ms": e.MS, "map": e.Map,
+		"fullShape": ints(e.FullShape), "fullMap": e.Full, "values": valuesValue(e.Values)}
 	if e.Layer != "" {
 		o["layer"] = e.Layer
 	}
 	if len(e.Weights) > 0 {
 		o["weights"] = floats32(e.Weights)
 	}
-	if e.Samples != 0 {
-		o["samples"] = float64(e.Samples)
+	if c := e.Check; c != nil {
+		o["check"] = checkValue(c)
 	}
-	if g := e.IG; g != nil {
-		o["ig"] = obj{"steps": float64(g.Steps), "rule": g.Rule, "baseline": g.Baseline,
-			"baselineScore": g.BaselineScore, "sum": g.Sum, "gap": g.Gap, "relGap": g.RelGap,
-			"evaluations": float64(g.Evaluations)}
+	return o
+}
+
+func valuesValue(v xai.Values) any {
+	o := obj{}
+	for k, x := range v {
+		o[k] = optionValue(x)
+	}
+	return o
+}
+
+func checkValue(c *xai.Check) any {
+	o := obj{"name": c.Name, "sum": c.Sum, "want": c.Want, "scoreX": c.ScoreX, "scoreRef": c.ScoreRef,
+		"gap": c.Gap, "rel": c.Rel, "threshold": c.Threshold, "pass": c.Pass()}
+	if c.Layers != nil {
+		o["layers"] = list(c.Layers, func(l xai.LayerSum) any { return obj{"layer": l.Layer, "sum": l.Sum} })
 	}
 	return o
 }
@@ -116,22 +134,19 @@ func (m Memory) value() any {
 }
 
 func (r Evaluation) value() any {
-	var methods []any
-	if r.Methods != nil {
-		methods = make([]any, len(r.Methods))
+	return obj{"methods": list(r.Methods, methodEvaluationValue), "ranking": rankingValue(r.Ranking),
+		"steps": float64(r.Steps), "patch": float64(r.Patch), "input": ints(r.Input[:]), "ms": r.MS}
+}
+
+func methodEvaluationValue(m MethodEvaluation) any {
+	o := obj{"method": m.Method, "label": m.Label, "metrics": metricsValue(m.Metrics), "ms": m.MS}
+	if m.Sanity != nil {
+		o["sanity"] = sanityValue(*m.Sanity)
 	}
-	for i, m := range r.Methods {
-		o := obj{"method": m.Method, "label": m.Label, "metrics": metricsValue(m.Metrics), "ms": m.MS}
-		if m.Sanity != nil {
-			o["sanity"] = sanityValue(*m.Sanity)
-		}
-		if m.Gap != nil {
-			o["completenessGap"] = *m.Gap
-		}
-		methods[i] = o
+	if m.Gap != nil {
+		o["completenessGap"] = *m.Gap
 	}
-	return obj{"methods": nilable(methods), "ranking": rankingValue(r.Ranking), "steps": float64(r.Steps),
-		"patch": float64(r.Patch), "input": ints(r.Input[:]), "ms": r.MS}
+	return o
 }
 
 func curveValue(c xai.Curve) any {
@@ -139,16 +154,12 @@ func curveValue(c xai.Curve) any {
 }
 
 func metricsValue(m xai.MapMetrics) any {
-	var conf []any
-	if m.Confidence != nil {
-		conf = make([]any, len(m.Confidence))
-	}
-	for i, c := range m.Confidence {
-		conf[i] = obj{"keep": c.Keep, "prob": c.Prob, "drop": c.Drop, "raise": c.Raise}
-	}
 	o := obj{"class": float64(m.Class), "score": m.Score, "prob": m.Prob, "steps": float64(m.Steps),
 		"patch": float64(m.Patch), "reference": m.Reference, "deletion": curveValue(m.Deletion),
-		"insertion": curveValue(m.Insertion), "faithfulness": m.Faithfulness, "confidence": nilable(conf),
+		"insertion": curveValue(m.Insertion), "faithfulness": m.Faithfulness,
+		"confidence": list(m.Confidence, func(c xai.Confidence) any {
+			return obj{"keep": c.Keep, "prob": c.Prob, "drop": c.Drop, "raise": c.Raise}
+		}),
 		"gini": m.Gini, "entropy": m.Entropy}
 	if m.Pointing != nil {
 		o["pointing"] = *m.Pointing
@@ -165,11 +176,7 @@ func sanityValue(s xai.SanityResult) any {
 }
 
 func rankingValue(r xai.Ranking) any {
-	var scores []any
-	if r.Scores != nil {
-		scores = make([]any, len(r.Scores))
-	}
-	for i, s := range r.Scores {
+	return obj{"scores": list(r.Scores, func(s xai.MethodScore) any {
 		o := obj{"method": s.Method, "faithfulness": s.Faithfulness, "insertion_auc": s.Insertion,
 			"deletion_auc": s.Deletion, "gini": s.Gini, "entropy": s.Entropy, "flagged": s.Flagged}
 		if s.Sanity != nil {
@@ -178,142 +185,60 @@ func rankingValue(r xai.Ranking) any {
 		if s.Gap != nil {
 			o["completeness_gap"] = *s.Gap
 		}
-		scores[i] = o
-	}
-	return obj{"scores": nilable(scores), "trusted": r.Trusted, "flags": strs(r.Flags), "verdict": r.Verdict}
+		return o
+	}), "trusted": r.Trusted, "flags": strs(r.Flags), "verdict": r.Verdict}
 }
 
-// fields reads an options object: absent and null members keep their zero
-// values, unknown members are ignored (as encoding/json did), and a member
-// of the wrong type is an error naming it.
-type fields struct {
-	m    map[string]any
-	what string // "explain options"
-	err  error
+// SplitPlan is splitPlan's answer: how many evaluations a split method
+// runs, and the input the helpers need.
+type SplitPlan struct {
+	Evaluations int
+	Input       []float32
 }
 
-func (f *fields) fail(key, want string) {
-	if f.err == nil {
-		f.err = errors.New("worker: " + f.what + ": " + key + " must be " + want)
-	}
+func (p SplitPlan) value() any {
+	return obj{"evaluations": float64(p.Evaluations), "input": p.Input}
 }
 
-func (f *fields) str(key string) string {
-	switch v := f.m[key].(type) {
-	case nil:
-	case string:
-		return v
-	default:
-		f.fail(key, "a string")
+// partValue is a split part for the page: a helper's with its float64 sum
+// (withSum), the main worker's without (its sum stays in Go).
+func partValue(p *xai.Part, withSum bool) any {
+	o := obj{"lo": float64(p.Lo), "hi": float64(p.Hi), "evaluations": float64(p.Evaluations),
+		"class": float64(p.Class), "baselineScore": p.BaselineScore}
+	if withSum {
+		o["sum"] = p.Sum
 	}
-	return ""
+	return o
 }
 
-func (f *fields) bool(key string) bool {
-	switch v := f.m[key].(type) {
-	case nil:
-	case bool:
-		return v
-	default:
-		f.fail(key, "true or false")
-	}
-	return false
+// EvalPlan is evalPlan's answer: the kept maps of the current input and
+// that input.
+type EvalPlan struct {
+	Maps  []evalMap
+	Input []float32
 }
 
-func (f *fields) num(key string) float64 {
-	switch v := f.m[key].(type) {
-	case nil:
-	case float64:
-		return v
-	default:
-		f.fail(key, "a number")
-	}
-	return 0
-}
-
-// int reads a whole number of magnitude at most 2^31.
-func (f *fields) int(key string) int {
-	v := f.num(key)
-	if v != math.Trunc(v) || math.Abs(v) > 1<<31 {
-		f.fail(key, "a whole number")
-		return 0
-	}
-	return int(v)
-}
-
-// seed reads a whole number from 0 to 2^53.
-func (f *fields) seed(key string) uint64 {
-	v := f.num(key)
-	if !(v >= 0 && v <= 1<<53 && v == math.Trunc(v)) {
-		f.fail(key, "a whole number from 0 to 2^53")
-		return 0
-	}
-	return uint64(v)
-}
-
-// object reads an options tree's top level.
-func object(v any, what string) (fields, error) {
-	m, ok := v.(map[string]any)
-	if !ok && v != nil {
-		return fields{}, errors.New("worker: " + what + " must be an object")
-	}
-	return fields{m: m, what: what}, nil
-}
-
-// decodeOptions reads explain's options.
-func decodeOptions(v any) (Options, error) {
-	f, err := object(v, "explain options")
-	if err != nil {
-		return Options{}, err
-	}
-	o := Options{Method: f.str("method"), Score: f.str("score"), Layer: f.str("layer"),
-		PosNorm: f.bool("posNorm"), Samples: f.int("samples"), Noise: f.num("noise"), Seed: f.seed("seed"),
-		Steps: f.int("steps"), Baseline: f.str("baseline"), Sigma: f.num("sigma"), Rule: f.str("rule")}
-	if f.m["class"] != nil {
-		c := f.int("class")
-		o.Class = &c
-	}
-	return o, f.err
-}
-
-// decodeEvalOptions reads evaluate's options.
-func decodeEvalOptions(v any) (EvalOptions, error) {
-	f, err := object(v, "evaluate options")
-	if err != nil {
-		return EvalOptions{}, err
-	}
-	o := EvalOptions{Steps: f.int("steps"), Patch: f.int("patch"), Reference: f.str("reference"),
-		Tolerance: f.int("tolerance"), Sanity: f.bool("sanity"), Seed: f.seed("seed")}
-	if b := f.m["box"]; b != nil && f.err == nil {
-		g, err := object(b, "evaluate options: box")
-		if err != nil {
-			return EvalOptions{}, err
+func (p EvalPlan) value() any {
+	return obj{"input": p.Input, "maps": list(p.Maps, func(e evalMap) any {
+		var gap any
+		if e.gap != nil {
+			gap = *e.gap
 		}
-		o.Box = &xai.Box{X0: g.int("x0"), Y0: g.int("y0"), X1: g.int("x1"), Y1: g.int("y1")}
-		f.err = g.err
-	}
-	return o, f.err
+		return obj{"method": e.method, "options": optionsValue(e.opts), "class": float64(e.class), "gap": gap,
+			"shape": ints([]int{e.m.H, e.m.W, e.m.C}), "map": e.m.Data}
+	})}
 }
 
-// layerKind names a layer's type as the page shows it ("Conv2D").
-func layerKind(l nn.Layer) string {
-	switch l.(type) {
-	case *nn.Conv2D:
-		return "Conv2D"
-	case *nn.BatchNorm:
-		return "BatchNorm"
-	case *nn.MaxPool2D:
-		return "MaxPool2D"
-	case *nn.Dropout:
-		return "Dropout"
-	case *nn.Flatten:
-		return "Flatten"
-	case *nn.Dense:
-		return "Dense"
-	case *nn.SoftmaxLayer:
-		return "SoftmaxLayer"
-	case *nn.ActivationLayer:
-		return "ActivationLayer"
+// optionsValue is o as ExplainOptions (what decodeOptions reads).
+func optionsValue(o Options) any {
+	v := obj{"method": o.Method, "class": float64(o.Target.Class), "score": o.Target.Kind.String(),
+		"layer": o.Layer, "seed": float64(o.Seed)}
+	if len(o.Params) > 0 {
+		p := obj{}
+		for k, x := range o.Params {
+			p[k] = optionValue(x)
+		}
+		v["options"] = p
 	}
-	return "Layer"
+	return v
 }

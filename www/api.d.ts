@@ -3,9 +3,14 @@
 //   page (app.js)  --postMessage-->  worker.js  --calls-->  worker.wasm (Go: wasm/worker)
 //   page (app.js)  --postMessage-->  viewer.html/viewer.js  --calls-->  viewer.wasm (Go: wasm/viewer)
 //
-// Pixels and maps cross every boundary as typed arrays, never element by
-// element: Go copies them once with js.CopyBytesToGo / CopyBytesToJS; float32
-// maps travel as their little-endian bytes. Small results are JSON.
+// Every value crosses as a plain object (structured clone between the page
+// and its workers; Go's goValue in and jsValue out at the wasm boundary),
+// never as JSON text. Pixels, maps and sums cross as typed arrays, copied
+// once each way at the wasm boundary and transferred between threads.
+//
+// The interfaces below are what the worker really sends: wasm/worker's
+// TestValuesMatchSchema parses them and holds the values of real results
+// to them (member names, types, optional members, nothing extra).
 
 // ---------------------------------------------------------------------------
 // 1. The Go compute engine: the global object worker.wasm registers inside the
@@ -15,77 +20,70 @@
 
 interface MavisWorkerAPI {
   /** Decodes a model file (.safetensors with the project's metadata) and makes it current. */
-  loadModel(file: Uint8Array): Promise<string /* JSON ModelInfo */>;
+  loadModel(file: Uint8Array): Promise<ModelInfo>;
   /**
    * Preprocesses non-premultiplied RGBA pixels with the model's own contract
    * (nn.ImageInput: resize, crop, colour, scale), keeps them as the current
-   * input and classifies them. view is the input as the model sees it,
-   * input[0] x input[1] RGBA.
+   * input and classifies them.
    */
-  predict(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number):
-    Promise<{ json: string /* JSON Prediction */; view: Uint8Array }>;
+  predict(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Promise<Prediction>;
   /**
-   * Explains the current input. map holds the display map (shape[0] x shape[1]
-   * float32 bytes); full, for Integrated Gradients, the H x W x C attribution.
+   * Explains the current input with any registered method (xai.Explainer.Explain).
    * onProgress(done, total) is called during long methods.
    */
-  explain(options: string /* JSON ExplainOptions */, onProgress?: (done: number, total: number) => void):
-    Promise<{ json: string /* JSON Explanation */; map: Uint8Array; full?: Uint8Array }>;
+  explain(options: ExplainOptions, onProgress?: (done: number, total: number) => void): Promise<Explanation>;
   /** The Go heap, for memory checks; with gc true it collects first (heapAlloc is then the live heap). */
-  memory(gc?: boolean): Promise<string /* JSON Memory */>;
+  memory(gc?: boolean): Promise<Memory>;
   /**
    * Measures how faithful the maps of the last explain calls are (one per
    * method, for the last predicted image): deletion and insertion curves
-   * and AUCs, confidence drop, Gini, entropy, Integrated Gradients'
-   * completeness gap, optionally the randomisation sanity check, and the
-   * pointing game and relevance mass when a box is given; then ranks the
-   * methods with a one-sentence verdict (package xai: Evaluator.Evaluate,
+   * and AUCs, confidence drop, Gini, entropy, each method's conservation
+   * gap, optionally the randomisation sanity check, and the pointing game
+   * and relevance mass when a box is given; then ranks the methods with a
+   * one-sentence verdict (package xai: Evaluator.Evaluate,
    * RandomisationCheck, Rank). Unlike the other methods it computes in a
-   * goroutine that yields to the event loop between forward passes (at most every 50 ms):
-   * onProgress(done, total) is called then, and returning false cancels
-   * (the Promise rejects with "worker: metrics cancelled"). Rejects when no
-   * image was predicted or nothing was explained yet.
+   * goroutine that yields to the event loop between forward passes (at most
+   * every 50 ms): onProgress(done, total) is called then, and returning false
+   * cancels (the Promise rejects with "worker: metrics cancelled"). Rejects
+   * when no image was predicted or nothing was explained yet.
    */
-  evaluate(options: string /* JSON EvaluateOptions */, onProgress?: (done: number, total: number) => boolean | void):
-    Promise<string /* JSON Evaluation */>;
+  evaluate(options: EvaluateOptions, onProgress?: (done: number, total: number) => boolean | void): Promise<Evaluation>;
 
-  // The worker pool (www/pool.js, wasm/worker/pool.go): Integrated Gradients
-  // split into ranges of its gradient evaluations (0 is x, the last the
-  // baseline; xai.IGPathSumTo), computed by several workers and added by the
-  // main worker (xai.CombineIGTo). options is the ExplainOptions object itself
-  // (method 'ig'), not JSON.
+  // The worker pool (www/pool.js, wasm/worker/pool.go): a method whose
+  // MethodInfo.split is true (Integrated Gradients) split into ranges of its
+  // evaluations (0 is x, the last the baseline; xai.Explainer.PartTo),
+  // computed by several workers and added by the main worker
+  // (xai.Explainer.CombineTo), bitwise equal to explain's.
 
-  /** The number of gradient evaluations of IG with these options, and the current input (H x W x C float32 bytes). */
-  igPlan(options: ExplainOptions): Promise<{ evaluations: number; input: Uint8Array }>;
+  /** The number of evaluations of the split method with these options, and the current input. */
+  splitPlan(options: ExplainOptions): Promise<SplitPlan>;
   /**
-   * IG's path sum over the evaluations [lo, hi). With input (igPlan's), a
+   * The sums over the evaluations [lo, hi). With input (splitPlan's), a
    * helper's part: sum holds the H x W x C float64 sums; with a predicted
    * class (class -1) and lo > 0 the helper first predicts the input to
    * resolve it. With input null, the main worker's own part of its current
-   * input, which must start at 0 and stays in Go for igCombine (no sum).
+   * input, which must start at 0 and stays in Go for splitCombine (no sum).
    */
-  igPart(input: Uint8Array | null, options: ExplainOptions, lo: number, hi: number,
-         onProgress?: (done: number, total: number) => void): Promise<IGPartResult & { sum?: Uint8Array }>;
+  splitPart(input: Float32Array | null, options: ExplainOptions, lo: number, hi: number,
+            onProgress?: (done: number, total: number) => void): Promise<SplitPart>;
   /**
    * Adds the helpers' parts to the main worker's own (same image and
    * options) and answers as explain does; rejects when the parts do not
    * cover the evaluations once or disagree on the class.
    */
-  igCombine(options: ExplainOptions, parts: (IGPartResult & { sum: Uint8Array })[]):
-    Promise<{ json: string /* JSON Explanation */; map: Uint8Array; full: Uint8Array }>;
-
+  splitCombine(options: ExplainOptions, parts: SplitPart[]): Promise<Explanation>;
 
   // The faithfulness metrics split by method: the pool gives each helper some
   // of the main worker's kept maps with the input (evalInstall, then its usual
   // evaluate), restricts the main worker to the rest (evalOnly, then evaluate)
   // and hands every share's per-method results back (evalCombine), which
   // restores the main worker's maps and answers as evaluate does: results in
-  // explain order, ranked, with the main worker's completeness gaps.
+  // explain order, ranked, with the main worker's conservation gaps.
 
-  /** The kept maps of the current input, in explain order, and the input (float32 bytes). */
-  evalPlan(): Promise<{ input: Uint8Array; maps: EvalMap<Uint8Array>[] }>;
+  /** The kept maps of the current input, in explain order, and the input. */
+  evalPlan(): Promise<EvalPlan>;
   /** A helper's share: makes these maps and this input current for evaluate. */
-  evalInstall(input: Uint8Array, maps: EvalMap<Uint8Array>[]): Promise<true>;
+  evalInstall(input: Float32Array, maps: EvalMap[]): Promise<true>;
   /** The main worker's share: evaluate computes only these methods until evalCombine with the same token. */
   evalOnly(methods: string[], token: number): Promise<true>;
   /**
@@ -93,38 +91,134 @@ interface MavisWorkerAPI {
    * and merges the shares' Evaluation.methods entries; with results [] it only
    * restores (and rejects).
    */
-  evalCombine(options: string /* JSON EvaluateOptions */, results: Evaluation['methods'], token: number):
-    Promise<string /* JSON Evaluation */>;
+  evalCombine(options: EvaluateOptions, results: MethodEvaluation[], token: number): Promise<Evaluation>;
 }
 
-interface EvalMap<A> {
-  method: string; options: ExplainOptions;      // as explained
-  class: number; gap: number | null;            // the class explained; IG's relative completeness gap
-  shape: [number, number, number];              // H, W, C of map
-  map: A;                                       // float32 (bytes to Go, Float32Array between workers)
+// What the page sends.
+
+interface ExplainOptions {
+  method: string;                               // a MethodInfo.name
+  class?: number;                               // -1 or absent: the predicted class
+  score?: string;                               // a ModelInfo.scores entry (default: the first, logit)
+  layer?: string;                               // layer methods (MethodInfo.layer): default ModelInfo.camLayer
+  seed?: number;                                // seeded methods and noise baselines (0..2^53)
+  options?: OptionValues;                       // the method's params by name; absent ones take their defaults
 }
 
-interface IGPartResult {
-  lo: number; hi: number;                       // the evaluations summed
-  evaluations: number;                          // of the whole path
-  class: number;                                // the class explained
-  baselineScore: number;                        // Score(baseline) when hi === evaluations, else 0
-}
+// A method's option values by ParamInfo.name: numbers for int and float
+// params, strings for choices, booleans for bool params.
+type OptionValues = { [name: string]: number | string | boolean };
 
 interface EvaluateOptions {
-  steps?: number;                               // deletion/insertion steps (32); the curves have steps + 1 points
-  patch?: number;                               // patch side in input pixels (default max(1, min(H, W) / 28))
-  reference?: 'rise' | 'black' | 'blur';        // removed pixels become black (deletion) / blurred (insertion): rise
+  steps?: number;                               // deletion/insertion steps (MetricsInfo.steps); the curves have steps + 1 points
+  patch?: number;                               // patch side in input pixels (MetricsInfo.patch)
+  reference?: string;                           // a MetricsInfo.references entry: what removed pixels become
   box?: { x0: number; y0: number; x1: number; y1: number };  // on the model's input grid, x1 and y1 excluded
   tolerance?: number;                           // pointing-game tolerance in input pixels (0)
   sanity?: boolean;                             // run the cascading randomisation check (slow; off by default)
   seed?: number;                                // its seed
 }
 
+// What the worker sends.
+
+interface ModelInfo {
+  name: string;
+  input: [number, number, number];              // H, W, C
+  classes: { id: string; name: string }[];
+  preprocess: { height: number; width: number; channels: number; color: string;
+                scale: string; resize: string; crop: string };
+  layers: { name: string; kind: string; shape: [number, number, number]; spatial: boolean }[];
+  camLayer: string;                             // the default layer of layer methods (the last Conv2D)
+  params: number;
+  // What the page builds its controls from; it copies none of it.
+  families: { name: string; label: string }[]; // the method families, in the order the page shows them
+  methods: MethodInfo[];                        // xai.Methods(): grouped by family
+  scores: string[];                             // the target scores, the default first: logit, probability
+  colormaps: ColormapInfo[];                    // xai.Colormaps()
+  metrics: MetricsInfo;
+}
+
+interface MethodInfo {
+  name: string;                                 // registry name: ExplainOptions.method
+  label: string; family: string;                // display name; a families[].name
+  paper: string; url: string;                   // its source, and the paper's address
+  doc: string;                                  // what the map shows and how to read its colours
+  display: 'max' | 'percentile' | 'signed';     // signed maps are shown on a diverging colormap centred on zero
+  layer: boolean;                               // explains a layer's output (ExplainOptions.layer applies)
+  default: boolean;                             // computed when the user has chosen nothing
+  seeded: boolean;                              // uses ExplainOptions.seed
+  split: boolean;                               // the worker pool can split it (splitPlan, splitPart, splitCombine)
+  params: ParamInfo[] | null;
+}
+
+interface ParamInfo {
+  name: string; label: string; doc: string;
+  kind: 'int' | 'float' | 'choice' | 'bool';
+  default: number | string | boolean;
+  min?: number; max?: number;                   // int and float
+  choices?: string[];                           // choice
+}
+
+interface ColormapInfo {
+  name: string; label: string;
+  diverging: boolean;                           // a neutral middle for zero: for signed maps
+  lut: Uint8Array;                              // 256 RGBA entries: entry i is the colour at i/255 (xai.Colormap.LUT)
+}
+
+interface MetricsInfo {
+  steps: number; minSteps: number; maxSteps: number;  // deletion/insertion steps: default and bounds
+  patch: number;                                // the default patch side for this model's input
+  reference: string; references: string[];     // what removed pixels become: default and choices
+  keep: number[];                               // the fractions kept for the confidence drop
+  gapThreshold: number;                         // a conservation gap above this (relative) flags a method
+  sanityThreshold: number;                      // a mean Spearman above this fails the randomisation check
+}
+
+interface Prediction {
+  class: number;
+  probs: number[];
+  top: number[];                                // up to five class indices, most probable first
+  input: [number, number, number];
+  ms: number;                                   // time in the worker
+  view: Uint8Array;                             // the input as the model sees it, input[0] x input[1] RGBA
+}
+
+interface Explanation {
+  method: string; label: string;
+  class: number;                                // the class explained
+  score: string;                                // the target's score (logit, probability)
+  value: number;                                // the score at the input
+  probs: number[];
+  shape: [number, number];                      // display map H, W (CAMs: the layer's resolution)
+  map: Float32Array;                            // the display map, shape[0] x shape[1]
+  fullShape: [number, number, number];          // the method's map at its native resolution: H, W, C
+  fullMap: Float32Array;                        // that map (what evaluate scores)
+  min: number; max: number;                     // of the display map
+  zero: boolean;                                // an all-zero map (nothing supports the class)
+  values: OptionValues;                         // the method's options as used, defaults included
+  passes: number;                               // forward (and backward) passes of one sample
+  layer?: string; weights?: number[];           // layer methods: the layer; CAMs: channel weights
+  check?: Check;                                // the method's conservation property
+  ms: number;
+}
+
+// A conservation property (xai.Check): Integrated Gradients' completeness,
+// DeepLIFT's summation to delta, LRP's relevance conservation.
+interface Check {
+  name: string;
+  sum: number; want: number;                    // Σ attributions, and the score difference it should equal
+  scoreX: number; scoreRef: number;             // want = scoreX - scoreRef
+  gap: number; rel: number;                     // sum - want, and relative to |want|
+  threshold: number; pass: boolean;             // |rel| <= threshold
+  layers?: { layer: string; sum: number }[];    // a layer-by-layer property: the sum at each layer
+}
+
+interface Memory { heapAlloc: number; heapSys: number; sys: number; numGC: number }
+
 interface Curve { fraction: number[]; score: number[]; auc: number }
 
 interface MapMetrics {
-  class: number; score: 'probability' | 'logit'; prob: number;
+  class: number; score: string; prob: number;
   steps: number; patch: number; reference: string;
   deletion: Curve; insertion: Curve;
   faithfulness: number;                         // insertion.auc - deletion.auc
@@ -138,73 +232,46 @@ interface SanityResult {
   mean: number; threshold: number; pass: boolean;
 }
 
+interface MethodEvaluation {
+  method: string; label: string; metrics: MapMetrics; sanity?: SanityResult;
+  completenessGap?: number;                     // the conservation check's relative gap (Explanation.check.rel)
+  ms: number;
+}
+
 interface Evaluation {
-  methods: { method: string; label: string; metrics: MapMetrics; sanity?: SanityResult;
-             completenessGap?: number /* Integrated Gradients: relative gap */; ms: number }[];
+  methods: MethodEvaluation[];
   ranking: { scores: { method: string; faithfulness: number; insertion_auc: number; deletion_auc: number;
-                       gini: number; entropy: number; sanity?: SanityResult; completeness_gap?: number }[];
+                       gini: number; entropy: number; flagged: boolean; sanity?: SanityResult;
+                       completeness_gap?: number }[];
              trusted: string;                   // '' when no method is trusted
              flags: string[] | null; verdict: string };
   steps: number; patch: number; input: [number, number, number]; ms: number;
 }
 
-interface ModelInfo {
-  name: string;
-  input: [number, number, number];              // H, W, C
-  classes: { id: string; name: string }[];
-  preprocess: { height: number; width: number; channels: number; color: 'rgb' | 'grey';
-                scale: '0..255' | '0..1'; resize: string; crop: 'none' | 'center' };
-  layers: { name: string; kind: string; shape: [number, number, number]; spatial: boolean }[];
-  camLayer: string;                             // the default Grad-CAM layer (last Conv2D)
-  params: number;
-}
+interface SplitPlan { evaluations: number; input: Float32Array }  // input: H x W x C
 
-interface Prediction {
-  class: number;
-  probs: number[];
-  top: number[];                                // up to five class indices, most probable first
-  input: [number, number, number];
-  ms: number;                                   // time in the worker
-}
-
-interface ExplainOptions {
-  method: 'gradcam' | 'gradcampp' | 'saliency' | 'ig';
-  class?: number;                               // -1 or absent: the predicted class
-  score?: 'logit' | 'probability';              // default logit
-  layer?: string;                               // Grad-CAM layer, default the last Conv2D
-  posNorm?: boolean;                            // Grad-CAM++: normalise alpha over g > 0 only
-  samples?: number;                             // saliency: > 0 means SmoothGrad with this many samples
-  noise?: number;                               // SmoothGrad noise, fraction of the input range (0.15)
-  seed?: number;
-  steps?: number;                               // Integrated Gradients steps (50)
-  baseline?: 'black' | 'white' | 'blur' | 'noise';
-  sigma?: number;                               // blur baseline sigma in pixels (5)
-  rule?: 'linspace' | 'trapezoid' | 'gauss-legendre';
-}
-
-interface Explanation {
-  method: string;
+interface SplitPart {
+  lo: number; hi: number;                       // the evaluations summed
+  evaluations: number;                          // of the whole split
   class: number;                                // the class explained
-  score: 'logit' | 'probability';
-  value: number;                                // the score at the input
-  probs: number[];
-  shape: [number, number];                      // display map H, W (CAMs: the layer's resolution)
-  fullShape?: number[];                         // Integrated Gradients: H, W, C
-  min: number; max: number;
-  zero: boolean;                                // an all-zero map (nothing supports the class)
-  layer?: string; weights?: number[];           // CAMs: layer and channel weights
-  samples?: number;                             // SmoothGrad samples
-  ig?: { steps: number; rule: string; baseline: string; baselineScore: number;
-         sum: number; gap: number; relGap: number; evaluations: number };  // completeness
-  ms: number;
+  baselineScore: number;                        // Score(baseline) when hi === evaluations, else 0
+  sum?: Float64Array;                           // H x W x C float64 sums: a helper's part only
 }
 
-interface Memory { heapAlloc: number; heapSys: number; sys: number; numGC: number }
+interface EvalPlan { input: Float32Array; maps: EvalMap[] }
+
+interface EvalMap {
+  method: string; options: ExplainOptions;      // as explained
+  class: number; gap: number | null;            // the class explained; the conservation check's relative gap
+  shape: [number, number, number];              // H, W, C of map
+  map: Float32Array;                            // the method's map at its native resolution
+}
 
 // ---------------------------------------------------------------------------
 // 2. worker.js: the messages between the page and the worker. worker.js
 //    decodes images itself (createImageBitmap without colour conversion, then
-//    OffscreenCanvas getImageData) and parses the JSON.
+//    OffscreenCanvas getImageData), calls Go with the arguments as they came
+//    and transfers the typed arrays of the answer.
 
 type WorkerRequest =
   | { id: number; method: 'loadModel'; args: [ArrayBuffer] }
@@ -215,26 +282,26 @@ type WorkerRequest =
   | { id: number; method: 'memory'; args: [] | [boolean] }
   | { id: number; method: 'evaluate'; args: [EvaluateOptions] }
   | { id: number; method: 'cancel'; args: [] }      // stops every evaluate with a smaller id; not queued
-  | { id: number; method: 'igPlan'; args: [ExplainOptions] }
-  | { id: number; method: 'igPart'; args: [Float32Array | null, ExplainOptions, number, number] }  // input (transferred), options, lo, hi
-  | { id: number; method: 'igCombine'; args: [ExplainOptions, (IGPartResult & { sum: Float64Array })[]] }  // sums transferred
+  | { id: number; method: 'splitPlan'; args: [ExplainOptions] }
+  | { id: number; method: 'splitPart'; args: [Float32Array | null, ExplainOptions, number, number] }  // input (transferred), options, lo, hi
+  | { id: number; method: 'splitCombine'; args: [ExplainOptions, SplitPart[]] }  // sums transferred
   | { id: number; method: 'evalPlan'; args: [] }
-  | { id: number; method: 'evalInstall'; args: [Float32Array, EvalMap<Float32Array>[]] }  // transferred
+  | { id: number; method: 'evalInstall'; args: [Float32Array, EvalMap[]] }  // transferred
   | { id: number; method: 'evalOnly'; args: [string[], number] }
-  | { id: number; method: 'evalCombine'; args: [EvaluateOptions, Evaluation['methods'], number] };
+  | { id: number; method: 'evalCombine'; args: [EvaluateOptions, MethodEvaluation[], number] };
 
 // worker.js runs the calls one at a time in the order they arrive (cancel excepted).
 
 type WorkerReply =
   | { id: number; result: ModelInfo }
-  | { id: number; result: Prediction & { view: Uint8Array; source: [number, number] } }
-  | { id: number; result: Explanation & { map: Float32Array; fullMap?: Float32Array } }
+  | { id: number; result: Prediction & { source: [number, number] } }
+  | { id: number; result: Explanation }
   | { id: number; result: Memory & { wasmBytes: number } }
   | { id: number; result: Evaluation }
-  | { id: number; result: true }                  // cancel
-  | { id: number; result: { evaluations: number; input: Float32Array } }                  // igPlan
-  | { id: number; result: IGPartResult & { sum?: Float64Array } }                         // igPart (sum: a helper's)
-  | { id: number; result: { input: Float32Array; maps: EvalMap<Float32Array>[] } }        // evalPlan
+  | { id: number; result: true }                  // cancel, evalInstall, evalOnly
+  | { id: number; result: SplitPlan }
+  | { id: number; result: SplitPart }
+  | { id: number; result: EvalPlan }
   | { id: number; progress: [number, number] }
   | { id: number; error: string };
 
@@ -242,14 +309,18 @@ type WorkerReply =
 // 3. The viewer iframe (viewer.html). The page posts ViewerMessage with
 //    targetOrigin location.origin; viewer.js re-wraps typed arrays in its own
 //    realm and calls the global `viewer` that viewer.wasm registers. Maps are
-//    raw scalar grids: colour and blend happen in the viewer's shader, so a
+//    raw scalar grids: colour and blend happen in the viewer's shader, which
+//    samples the 256-entry lookup table xai built (ColormapInfo.lut), so a
 //    colormap or opacity change never recomputes anything.
 
 type ViewerMessage =
+  | { type: 'colormaps'; colormaps: { name: string; lut: Uint8Array }[] }      // the lookup tables styles name
   | { type: 'image'; rgba: Uint8Array; width: number; height: number }          // clears the maps
-  | { type: 'map'; slot: 0 | 1 | 2 | 3; label: string; map: Float32Array; width: number; height: number } // empty map clears
-  | { type: 'style'; style: { colormap: 'jet' | 'viridis' | 'hot' | 'coolwarm' | 'grey'; opacity: number;
-                              layout: 'grid' | 'single'; selected: number } }
+  | { type: 'slots'; labels: string[] }                                         // one empty panel per label, any number
+  | { type: 'map'; slot: number; label: string; map: Float32Array; width: number; height: number;
+      signed?: boolean }                         // signed: symmetric about zero on the diverging colormap; empty map clears
+  | { type: 'style'; style: { colormap: string; diverging?: string; opacity: number;
+                              layout: 'grid' | 'single'; selected: number } }  // colormap names of 'colormaps'
   | { type: 'png'; slot: number };                                             // answered by ViewerEvent 'png'
 
 type ViewerEvent =
@@ -260,28 +331,18 @@ type ViewerEvent =
   | { type: 'error'; error: string };
 
 interface ViewerAPI {
-  setImage(rgba: Uint8Array, width: number, height: number): string | null;     // null or the error text
-  setMap(slot: number, label: string, float32Bytes: Uint8Array, width: number, height: number): string | null;
-  setStyle(json: string): string | null;
+  // Each returns null or the error text.
+  setColormaps(names: string[], luts: Uint8Array[]): string | null;
+  setImage(rgba: Uint8Array, width: number, height: number): string | null;
+  setSlots(labels: string[]): string | null;
+  setMap(slot: number, label: string, float32Bytes: Uint8Array, width: number, height: number, signed: boolean): string | null;
+  setStyle(colormap: string, diverging: string, opacity: number, layout: string, selected: number): string | null;
   png(slot: number): string | null;
 }
 
 // ---------------------------------------------------------------------------
-// 4. The page: window.app, for tests and the console.
-//    app.state: { busy, model, modelName, image, prediction, results, errors, timings, metrics, metricsBusy }
-//    The faithfulness panel (#metrics) runs 'evaluate' after every round of maps; when it is done
-//    document.body.dataset.evaluated changes and app.state.metrics holds the Evaluation. Its table
-//    cells carry data-metric and data-value (full precision).
-//    app.rpc(method, args, onProgress?) sends a WorkerRequest; app.memory(gc) = rpc('memory', [gc]).
-//    app.metricsOptions() is the EvaluateOptions the panel would send now (its steps, sanity and box).
-//    Start-up: boot.js (window.mavisBoot, documented there) creates the worker, which fetches the model
-//    and the first sample itself (bootModel, bootSample); its timings come first in app.state.timings.
-//    app.explainIG(options, onProgress?) is rpc('explain', [options]) for Integrated Gradients split across
-//    the worker pool (pool.js; app.pool once IG has run): the main worker plus min(hardwareConcurrency, 4) - 1
-//    helper workers, started the first time IG runs, each loading the current model. Once the pool
-//    exists, the faithfulness panel's evaluate is split by method across it too (pool.evaluate).
-//    URL parameters: ?model=<relative URL of a .safetensors file>, ?autorun=0 (do not
-//    explain the first sample on load), ?workers=N (the pool's size, main worker included; 1: no pool).
+// 4. The page: window.app, for tests and the console (app.js).
+//    PAGE_API_PLACEHOLDER
 
 // ---------------------------------------------------------------------------
 // 5. Files by content, and Keras files opened in the page.

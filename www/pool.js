@@ -1,12 +1,14 @@
-// pool.js splits Integrated Gradients across Web Workers (issue 6). The
+// pool.js splits a method across Web Workers (issue 6): any method the
+// registry can split (MethodInfo.split: Integrated Gradients today). The
 // page's own compute worker (the main worker) computes the first range of
-// IG's gradient evaluations; helpers, defaultWorkers() - 1 more copies of
-// worker.js started the first time IG runs, each with its own copy
-// of the model, compute the others. The main worker adds their partial sums
-// and answers as 'explain' does. The faithfulness metrics ('evaluate') are
-// split the same way, by method. All the math is Go's (wasm/worker/pool.go);
-// this module only starts workers and moves typed arrays. Contracts:
-// api.d.ts (WorkerRequest igPlan, igPart, igCombine).
+// the method's evaluations; helpers, defaultWorkers() - 1 more copies of
+// worker.js started the first time a split method runs, each with its own
+// copy of the model, compute the others. The main worker adds their partial
+// sums and answers as 'explain' does. The faithfulness metrics ('evaluate')
+// are split the same way, by method. All the math is Go's
+// (wasm/worker/pool.go); this module only starts workers and moves typed
+// arrays. Contracts: api.d.ts (WorkerRequest splitPlan, splitPart,
+// splitCombine, evalPlan, evalInstall, evalOnly, evalCombine).
 
 // maxWorkers bounds the pool, main worker included: memory grows with it
 // (a worker holds about 165 MB of wasm memory once it has explained and
@@ -74,14 +76,14 @@ export class Pool {
     this.model = null;   // the current model file (ArrayBuffer)
     this.version = 0;    // bumps with every model
     this.broken = '';    // why the pool fell back to one worker for this model ('' when fine)
-    this.runs = 0;       // IG runs started: for the tests
+    this.runs = 0;       // split runs started: for the tests
     this.evalRun = 0;    // bumps with every evaluate and cancel
     this.evalHelpers = []; // the helpers of the running evaluate
     this.lastSplit = null; // the methods' bounds of the last split evaluate
   }
 
   // setModel gives the pool the model file the main worker loaded (a copy the
-  // pool keeps). Helpers reload it the next time IG runs.
+  // pool keeps). Helpers reload it the next time they are needed.
   setModel(bytes) {
     this.model = bytes;
     this.version++;
@@ -89,7 +91,7 @@ export class Pool {
   }
 
   // warm starts the helpers and loads the model into them ahead of the
-  // first IG (app.js calls it once the first prediction is shown).
+  // first split method (app.js calls it once the first prediction is shown).
   warm() {
     if (this.size > 1 && this.model && !this.broken) this.helpersReady().catch(() => {});
   }
@@ -125,12 +127,12 @@ export class Pool {
     console.warn(`pool: ${this.broken}`);
   }
 
-  // explainIG computes Integrated Gradients with options o for the main
+  // explain computes a splittable method with options o for the main
   // worker's current image, as rpc('explain', [o]) does, split across the
   // pool. onProgress(done, total) sums the workers' progress; stale()
   // returning true (the image or model changed) drops the run. A helper
   // that fails sends the computation back to the main worker alone.
-  async explainIG(o, onProgress = null, stale = () => false) {
+  async explain(o, onProgress = null, stale = () => false) {
     this.runs++;
     if (this.size < 2 || !this.model || this.broken) return this.rpc('explain', [o], onProgress);
     let helpers;
@@ -140,7 +142,7 @@ export class Pool {
       helpers = [];
     }
     if (!helpers.length || stale()) return this.rpc('explain', [o], onProgress);
-    const plan = await this.rpc('igPlan', [o]);
+    const plan = await this.rpc('splitPlan', [o]);
     const n = plan.evaluations;
     const k = Math.min(helpers.length + 1, n);
     const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * n) / k));
@@ -151,10 +153,10 @@ export class Pool {
     };
     const parts = helpers.slice(0, k - 1).map((h, i) => {
       const x = plan.input.slice();
-      return h.rpc('igPart', [x, o, bounds[i + 1], bounds[i + 2]], progress(i + 1), [x.buffer])
+      return h.rpc('splitPart', [x, o, bounds[i + 1], bounds[i + 2]], progress(i + 1), [x.buffer])
         .catch((e) => { this.drop(h, e); throw e; });
     });
-    const own = this.rpc('igPart', [null, o, 0, bounds[1]], progress(0));
+    const own = this.rpc('splitPart', [null, o, 0, bounds[1]], progress(0));
     let got;
     try {
       got = await Promise.all(parts);
@@ -164,12 +166,12 @@ export class Pool {
       try {
         return await this.rpc('explain', [o], onProgress);
       } catch (e2) {
-        throw new Error(`a helper worker failed (${e.message}) and Integrated Gradients in one worker failed too: ${e2.message}`);
+        throw new Error(`a helper worker failed (${e.message}) and ${o.method} in one worker failed too: ${e2.message}`);
       }
     }
     await own;
     if (stale()) throw new Error('cancelled: the image or model changed');
-    return this.rpc('igCombine', [o, got], null, got.map((p) => p.sum.buffer));
+    return this.rpc('splitCombine', [o, got], null, got.map((p) => p.sum.buffer));
   }
 
   // evaluate computes the faithfulness metrics of the main worker's kept
@@ -239,7 +241,7 @@ export class Pool {
     this.evalHelpers = [];
   }
 
-  // terminate stops every helper (they restart the next time IG runs).
+  // terminate stops every helper (they restart the next time they are needed).
   terminate() {
     for (const h of this.helpers) h.kill(new Error('the pool was stopped'));
     this.helpers = [];

@@ -1,5 +1,8 @@
 // worker.js runs the Go compute engine (worker.wasm) in a Web Worker and
-// relays messages between it and the page. The contract is in api.d.ts.
+// relays messages between it and the page. The contract is in api.d.ts
+// (WorkerRequest, WorkerReply, MavisWorkerAPI): the arguments go to Go as
+// they came, plain objects and typed arrays, and Go's answers come back the
+// same way, their typed arrays transferred. Nothing here is JSON.
 //
 // page -> worker: {id, method, args}
 //   method "loadModel": args [ArrayBuffer]             (the .safetensors file)
@@ -8,22 +11,15 @@
 //                                                       answers {info: ModelInfo, bytes: ArrayBuffer})
 //   method "bootSample": args []                       (boot.js's worker only: predicts the first sample it fetched at its
 //                                                       start; answers {file, bytes, prediction} or null)
-//   method "explain":   args [Options]                 (explains the last predicted image)
 //   method "startup":   args []                        (answered once Go is ready, without calling it: the start-up stages,
 //                                                       ms since the worker started: created (its time origin), compiled,
 //                                                       ready, and for boot.js's worker modelFetched, sampleFetched,
 //                                                       sampleDecoded, modelLoaded, predicted as they happen)
-//   method "memory":    args [gc?: boolean]         (gc: collect first, so heapAlloc is the live heap)
+//   method "memory":    args [gc?: boolean]            (gc: collect first, so heapAlloc is the live heap)
 //   method "evaluate":  args [EvaluateOptions]         (faithfulness metrics of the last explained maps)
 //   method "cancel":    args []                        (stops every earlier evaluate, running or queued, which then rejects; answered at once)
-//   method "igPlan":    args [Options]                 (the worker pool: IG's evaluation count and the current input, Float32Array)
-//   method "igPart":    args [Float32Array|null, Options, lo, hi]  (IG's path sum over evaluations lo..hi: with an input, a helper's,
-//                                                       returned as a Float64Array; with null, the main worker's own first range, kept)
-//   method "igCombine": args [Options, IGPart[]]        (adds the helpers' parts to the own one; answers as explain)
-//   method "evalPlan":  args []                        (the pool's evaluate split by method: the kept maps, Float32Array each, and the input)
-//   method "evalInstall": args [Float32Array, EvalMap[]] (a helper's share of the maps and the input, for its evaluate)
-//   method "evalOnly":  args [string[], token]         (the main worker's share of the methods, for its evaluate)
-//   method "evalCombine": args [EvaluateOptions, results[], token] (every share's results: restores the maps, answers as evaluate)
+//   any other method of MavisWorkerAPI (explain, splitPlan, splitPart, splitCombine, evalPlan, evalInstall,
+//   evalOnly, evalCombine): its arguments, with a progress callback after them
 // Calls run one at a time, in the order they arrive; cancel is not queued.
 // worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
 'use strict';
@@ -138,15 +134,17 @@ async function decode(blob) {
   return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 
+// relayed are the Go methods called with the page's arguments as they are,
+// and a progress callback after them.
+const relayed = new Set(['explain', 'splitPlan', 'splitPart', 'splitCombine', 'evalPlan', 'evalInstall', 'evalOnly', 'evalCombine']);
+
 // call runs one call; image is the decoded image of a predict, started when
 // the message arrived.
 async function call(id, method, args, image) {
   const api = await ready;
   switch (method) {
-    case 'loadModel': {
-      const info = JSON.parse(await api.loadModel(new Uint8Array(args[0])));
-      return { result: info };
-    }
+    case 'loadModel':
+      return answer(await api.loadModel(new Uint8Array(args[0])));
     case 'predict':
       return predictImage(api, await image);
     case 'bootModel': {
@@ -155,9 +153,9 @@ async function call(id, method, args, image) {
       // copied them.
       if (!early) throw new Error('worker: bootModel: this worker was not started by boot.js (worker.js?boot=1)');
       const bytes = await early.model;
-      const info = JSON.parse(await api.loadModel(new Uint8Array(bytes)));
+      const info = await api.loadModel(new Uint8Array(bytes));
       startup.modelLoaded = Math.round(performance.now());
-      return { result: { info, bytes, startup }, transfer: [bytes] };
+      return answer({ info, bytes, startup });
     }
     case 'bootSample': {
       // The first sample this worker fetched at its start, predicted, with
@@ -165,21 +163,9 @@ async function call(id, method, args, image) {
       if (!early) throw new Error('worker: bootSample: this worker was not started by boot.js (worker.js?boot=1)');
       const s = await early.sample;
       if (!s) return { result: null };
-      const { result, transfer } = await predictImage(api, await s.image);
+      const { result } = await predictImage(api, await s.image);
       startup.predicted = Math.round(performance.now());
-      return { result: { file: s.file, bytes: s.bytes, prediction: result, startup }, transfer: [...transfer, s.bytes] };
-    }
-    case 'explain': {
-      const progress = (done, total) => self.postMessage({ id, progress: [done, total] });
-      const r = await api.explain(JSON.stringify(args[0] || {}), progress);
-      const e = JSON.parse(r.json);
-      e.map = new Float32Array(r.map.buffer);
-      const transfer = [r.map.buffer];
-      if (r.full) {
-        e.fullMap = new Float32Array(r.full.buffer);
-        transfer.push(r.full.buffer);
-      }
-      return { result: e, transfer };
+      return answer({ file: s.file, bytes: s.bytes, prediction: result, startup });
     }
     case 'evaluate': {
       const progress = (done, total) => {
@@ -187,61 +173,41 @@ async function call(id, method, args, image) {
         return id > cancelBefore;
       };
       if (id < cancelBefore) throw new Error('worker: metrics cancelled');
-      return { result: JSON.parse(await api.evaluate(JSON.stringify(args[0] || {}), progress)) };
+      return answer(await api.evaluate(args[0] || {}, progress));
     }
-    case 'igPlan': {
-      const r = await api.igPlan(args[0] || {});
-      return { result: { evaluations: r.evaluations, input: new Float32Array(r.input.buffer) }, transfer: [r.input.buffer] };
-    }
-    case 'igPart': {
-      const progress = (done, total) => self.postMessage({ id, progress: [done, total] });
-      const x = args[0] ? new Uint8Array(args[0].buffer, args[0].byteOffset, args[0].byteLength) : null;
-      const r = await api.igPart(x, args[1] || {}, args[2], args[3], progress);
-      const p = { lo: r.lo, hi: r.hi, evaluations: r.evaluations, class: r.class, baselineScore: r.baselineScore };
-      if (!r.sum) return { result: p };
-      p.sum = new Float64Array(r.sum.buffer);
-      return { result: p, transfer: [r.sum.buffer] };
-    }
-    case 'igCombine': {
-      const parts = (args[1] || []).map((p) => ({ ...p, sum: new Uint8Array(p.sum.buffer, p.sum.byteOffset, p.sum.byteLength) }));
-      const r = await api.igCombine(args[0] || {}, parts);
-      const e = JSON.parse(r.json);
-      e.map = new Float32Array(r.map.buffer);
-      e.fullMap = new Float32Array(r.full.buffer);
-      return { result: e, transfer: [r.map.buffer, r.full.buffer] };
-    }
-    case 'evalPlan': {
-      const r = await api.evalPlan();
-      const maps = Array.from(r.maps, (m) => ({ ...m, map: new Float32Array(m.map.buffer) }));
-      return { result: { input: new Float32Array(r.input.buffer), maps }, transfer: [r.input.buffer, ...maps.map((m) => m.map.buffer)] };
-    }
-    case 'evalInstall': {
-      const bytes = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      return { result: await api.evalInstall(bytes(args[0]), args[1].map((m) => ({ ...m, map: bytes(m.map) }))) };
-    }
-    case 'evalOnly':
-      return { result: await api.evalOnly(args[0], args[1]) };
-    case 'evalCombine':
-      return { result: JSON.parse(await api.evalCombine(JSON.stringify(args[0] || {}), args[1] || [], args[2])) };
     case 'startup':
       return { result: startup };
     case 'memory': {
-      const m = JSON.parse(await api.memory(!!args[0]));
+      const m = await api.memory(!!args[0]);
       m.wasmBytes = wasmMemory ? wasmMemory.buffer.byteLength : 0;
       m.startup = startup;
       return { result: m };
     }
   }
-  throw new Error(`unknown method ${method}`);
+  if (!relayed.has(method)) throw new Error(`unknown method ${method}`);
+  const progress = (done, total) => self.postMessage({ id, progress: [done, total] });
+  return answer(await api[method](...args, progress));
+}
+
+// answer is a reply with the buffers of every typed array in result (Go
+// made them for this answer) transferred, not copied.
+function answer(result) {
+  const buffers = new Set();
+  const walk = (v, depth) => {
+    if (!v || typeof v !== 'object' || depth > 4) return;
+    if (ArrayBuffer.isView(v)) buffers.add(v.buffer);
+    else if (v instanceof ArrayBuffer) buffers.add(v);
+    else for (const k of Object.keys(v)) walk(v[k], depth + 1);
+  };
+  walk(result, 0);
+  return { result, transfer: [...buffers] };
 }
 
 // predictImage classifies decoded pixels: the Prediction of api.d.ts.
 async function predictImage(api, img) {
-  const r = await api.predict(img.pixels, img.width, img.height);
-  const p = JSON.parse(r.json);
-  p.view = r.view;
+  const p = await api.predict(img.pixels, img.width, img.height);
   p.source = [img.width, img.height];
-  return { result: p, transfer: [r.view.buffer] };
+  return answer(p);
 }
 
 let cancelBefore = 0; // evaluate calls with a smaller id stop at their next forward pass

@@ -17,9 +17,19 @@
   function apply(m) {
     let err = null;
     switch (m.type) {
+      case 'colormaps': {
+        const cms = m.colormaps || [];
+        err = api.setColormaps(cms.map((c) => String(c.name)), cms.map((c) => bytes(c.lut)));
+        break;
+      }
       case 'image': err = api.setImage(bytes(m.rgba), m.width, m.height); break;
-      case 'map': err = api.setMap(m.slot, m.label || '', bytes(m.map), m.width || 0, m.height || 0); break;
-      case 'style': err = api.setStyle(JSON.stringify(m.style)); break;
+      case 'slots': err = api.setSlots((m.labels || []).map(String)); break;
+      case 'map': err = api.setMap(m.slot, m.label || '', bytes(m.map), m.width || 0, m.height || 0, !!m.signed); break;
+      case 'style': {
+        const s = m.style || {};
+        err = api.setStyle(String(s.colormap || ''), String(s.diverging || ''), Number(s.opacity) || 0, String(s.layout || 'grid'), Number(s.selected) || 0);
+        break;
+      }
       case 'png': err = api.png(m.slot); break;
       default: err = `unknown message type ${m.type}`;
     }

@@ -21,10 +21,8 @@ import (
 //go:embed overlay.kage
 var overlayKage []byte
 
-// Colormaps in the order of the shader's Colormap uniform.
-var colormaps = []string{"jet", "viridis", "hot", "coolwarm", "grey"}
-
-const slots = 4
+// maxSlots bounds the number of map panels the page may ask for.
+const maxSlots = 64
 
 // panel is one map: the raw grid (for hover values), its upscaled display
 // levels and the cached overlay.
@@ -32,7 +30,7 @@ type panel struct {
 	label   string
 	w, h    int
 	data    []float32
-	signed  bool
+	mode    mode
 	up      *ebiten.Image // display levels at overlay resolution
 	overlay *ebiten.Image // image and map composed by the shader
 	dirty   bool          // the overlay must be composed again
@@ -40,13 +38,14 @@ type panel struct {
 
 // style is what the page controls without recomputing a map.
 type style struct {
-	Colormap string  `json:"colormap"`
-	Opacity  float64 `json:"opacity"`
-	Layout   string  `json:"layout"` // "grid" or "single"
-	Selected int     `json:"selected"`
+	Colormap  string // the colormap of ordinary maps (a name of setColormaps)
+	Diverging string // the colormap of signed maps
+	Opacity   float64
+	Layout    string // "grid" or "single"
+	Selected  int
 }
 
-// Game draws the input image with up to four maps over it. JS callbacks
+// Game draws the input image with any number of maps over it. JS callbacks
 // only queue commands (under mu); Update applies them, handles input and
 // composes overlays that changed; Draw only draws cached images.
 type Game struct {
@@ -54,20 +53,21 @@ type Game struct {
 	inbox []func()
 	pngs  []int
 
-	shader   *ebiten.Shader
-	view     *ebiten.Image // the input as the model sees it
-	base     *ebiten.Image // view upscaled to overlay resolution (nearest)
-	vw, vh   int
-	panels   [slots]panel
-	st       style
-	cmap     int
-	rects    []image.Rectangle
-	sw, sh   int
-	scale    float64
-	hover    int // panel under the pointer, -1 for none
-	hx, hy   int
-	lastSent string
-	textImg  *ebiten.Image // scratch for labels, drawn at the device scale
+	shader    *ebiten.Shader
+	view      *ebiten.Image // the input as the model sees it
+	base      *ebiten.Image // view upscaled to overlay resolution (nearest)
+	vw, vh    int
+	panels    []panel
+	st        style
+	colormaps map[string][]byte // 256 RGBA entries by name, as xai built them (the page sends them)
+	lut       *ebiten.Image     // 256 x 2: the style's colormap (row 0) and diverging one (row 1)
+	rects     []image.Rectangle
+	sw, sh    int
+	scale     float64
+	hover     int // panel under the pointer, -1 for none
+	hx, hy    int
+	lastSent  string
+	textImg   *ebiten.Image // scratch for labels, drawn at the device scale
 	// version counts the changes Update made to what is shown; Draw
 	// repaints only when it differs from drawn, so an idle viewer costs
 	// no rendering (the screen keeps its last frame).
@@ -81,7 +81,8 @@ func newGame(post func(map[string]any)) (*Game, error) {
 	if err != nil {
 		return nil, fmt.Errorf("viewer: shader: %v", err)
 	}
-	g := &Game{shader: sh, hover: -1, post: post, st: style{Colormap: "jet", Opacity: 0.5, Layout: "grid"}}
+	g := &Game{shader: sh, hover: -1, post: post, st: style{Opacity: 0.5, Layout: "grid"},
+		colormaps: map[string][]byte{}, lut: ebiten.NewImage(256, 2)}
 	return g, nil
 }
 
@@ -107,13 +108,28 @@ func (g *Game) setImage(rgba []byte, w, h int) {
 	op.GeoM.Scale(float64(k), float64(k))
 	g.base.DrawImage(g.view, op)
 	for i := range g.panels {
-		g.setMap(i, g.panels[i].label, nil, 0, 0)
+		g.setMap(i, g.panels[i].label, nil, 0, 0, false)
 	}
 }
 
-// setMap replaces the map of slot i (w x h values; nil clears it) and
-// uploads its display levels: the only WritePixels of a map.
-func (g *Game) setMap(i int, label string, data []float32, w, h int) {
+// setSlots makes one empty panel per label.
+func (g *Game) setSlots(labels []string) {
+	for i := range g.panels {
+		g.setMap(i, "", nil, 0, 0, false)
+	}
+	g.panels = make([]panel, len(labels))
+	for i, l := range labels {
+		g.panels[i].label = l
+	}
+}
+
+// setMap replaces the map of slot i (w x h values; nil clears it), signed
+// or not, and uploads its display levels: the only WritePixels of a map.
+// A slot past the last adds panels.
+func (g *Game) setMap(i int, label string, data []float32, w, h int, signed bool) {
+	for len(g.panels) <= i {
+		g.panels = append(g.panels, panel{})
+	}
 	p := &g.panels[i]
 	p.label, p.data, p.w, p.h = label, data, w, h
 	if p.up != nil {
@@ -125,7 +141,7 @@ func (g *Game) setMap(i int, label string, data []float32, w, h int) {
 		return
 	}
 	levels := make([]byte, 4*w*h)
-	p.signed = normalizeTo(levels, data)
+	p.mode = normalizeTo(levels, data, signed)
 	small := ebiten.NewImage(w, h)
 	small.WritePixels(levels)
 	bw, bh := g.base.Bounds().Dx(), g.base.Bounds().Dy()
@@ -141,14 +157,27 @@ func (g *Game) setMap(i int, label string, data []float32, w, h int) {
 	p.dirty = true
 }
 
+// setColormaps keeps the lookup tables (256 RGBA entries each) by name.
+func (g *Game) setColormaps(luts map[string][]byte) {
+	g.colormaps = luts
+	g.setStyle(g.st)
+}
+
+// setStyle applies s; an empty colormap name keeps the one in use. The
+// style's two colormaps are uploaded as the rows of the lookup image.
 func (g *Game) setStyle(s style) {
-	for i, c := range colormaps {
-		if c == s.Colormap {
-			g.cmap = i
-		}
+	if s.Colormap == "" {
+		s.Colormap = g.st.Colormap
+	}
+	if s.Diverging == "" {
+		s.Diverging = g.st.Diverging
 	}
 	s.Opacity = min(max(s.Opacity, 0), 1)
 	g.st = s
+	pix := make([]byte, 2*4*256)
+	copy(pix, g.colormaps[s.Colormap])
+	copy(pix[4*256:], g.colormaps[s.Diverging])
+	g.lut.WritePixels(pix)
 	for i := range g.panels {
 		g.panels[i].dirty = true
 	}
@@ -173,7 +202,7 @@ func (g *Game) Update() error {
 	for _, i := range pngs {
 		g.sendPNG(i)
 	}
-	rects := layout(g.sw, g.sh, slots, g.aspect(), g.st.Layout == "single", g.st.Selected, g.scale)
+	rects := layout(g.sw, g.sh, len(g.panels), g.aspect(), g.st.Layout == "single", g.st.Selected, g.scale)
 	if !slices.Equal(rects, g.rects) {
 		g.rects = rects
 		g.version++
@@ -197,16 +226,20 @@ func (g *Game) compose(i int) bool {
 		return false
 	}
 	p.dirty = false
-	signed := float32(0)
-	if p.signed {
-		signed = 1
-	}
-	op := &ebiten.DrawRectShaderOptions{}
-	op.Images[0], op.Images[1] = g.base, p.up
-	op.Uniforms = map[string]any{"Colormap": float32(g.cmap), "Opacity": float32(g.st.Opacity), "Signed": signed}
-	op.Blend = ebiten.BlendCopy
+	// A quad over the base image; the lookup image is a source of another
+	// size, which the pixel-unit shader addresses from imageSrc0Origin.
 	b := g.base.Bounds()
-	p.overlay.DrawRectShader(b.Dx(), b.Dy(), g.shader, op)
+	w, h := float32(b.Dx()), float32(b.Dy())
+	vs := []ebiten.Vertex{
+		{DstX: 0, DstY: 0, SrcX: 0, SrcY: 0, ColorR: 1, ColorG: 1, ColorB: 1, ColorA: 1},
+		{DstX: w, DstY: 0, SrcX: w, SrcY: 0, ColorR: 1, ColorG: 1, ColorB: 1, ColorA: 1},
+		{DstX: 0, DstY: h, SrcX: 0, SrcY: h, ColorR: 1, ColorG: 1, ColorB: 1, ColorA: 1},
+		{DstX: w, DstY: h, SrcX: w, SrcY: h, ColorR: 1, ColorG: 1, ColorB: 1, ColorA: 1},
+	}
+	op := &ebiten.DrawTrianglesShaderOptions{Blend: ebiten.BlendCopy}
+	op.Images[0], op.Images[1], op.Images[2] = g.base, p.up, g.lut
+	op.Uniforms = map[string]any{"Opacity": float32(g.st.Opacity), "Mode": float32(p.mode)}
+	p.overlay.DrawTrianglesShader(vs, []uint16{0, 1, 2, 1, 2, 3}, g.shader, op)
 	return true
 }
 
@@ -247,6 +280,10 @@ func (g *Game) input() {
 
 // sendPNG posts panel i's overlay (or the bare image) as a PNG file.
 func (g *Game) sendPNG(i int) {
+	if i >= len(g.panels) {
+		g.post(map[string]any{"type": "png", "slot": i, "error": fmt.Sprintf("no map %d (the viewer has %d)", i, len(g.panels))})
+		return
+	}
 	src := g.panels[i].overlay
 	if src == nil {
 		src = g.base

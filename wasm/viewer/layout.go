@@ -68,27 +68,49 @@ func layout(sw, sh, n int, aspect float64, single bool, sel int, scale float64) 
 	return rects
 }
 
+// mode is how the shader (overlay.kage) colours a panel's display levels
+// t: the values of its Mode uniform.
+type mode int
+
+const (
+	// plain: t = v/max on the colormap (the lookup image's row 0).
+	plain mode = iota
+	// magnitude: an ordinary map with negative values, t = 0.5 + 0.5
+	// v/max|v|, coloured by |2t − 1| on the colormap.
+	magnitude
+	// diverging: a signed map, t = 0.5 + 0.5 v/max|v| (0.5 is zero) on
+	// the diverging colormap (row 1).
+	diverging
+)
+
 // normalizeTo writes the 8-bit display level of every map value into the
 // R, G and B bytes of dst (RGBA, alpha 255): v/max for a map without
-// negative values, 0.5 + 0.5 v/max|v| for a signed one (0.5 is zero). It
-// returns whether the map is signed. NaNs show as 0.
-func normalizeTo(dst []byte, data []float32) (signed bool) {
+// negative values, 0.5 + 0.5 v/max|v| for a signed one (the page says so:
+// its method's display is "signed") or one with negative values. It
+// returns the mode the shader colours the levels in. NaNs show as 0.
+func normalizeTo(dst []byte, data []float32, signed bool) mode {
 	var lo, hi float32
 	for _, v := range data {
 		if v == v {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 	}
-	signed = lo < 0
+	m := plain
+	switch {
+	case signed:
+		m = diverging
+	case lo < 0:
+		m = magnitude
+	}
 	scale := float32(0)
-	if m := max(-lo, hi); m > 0 {
-		scale = 1 / m
+	if a := max(-lo, hi); a > 0 {
+		scale = 1 / a
 	}
 	for i, v := range data {
 		var t float32
 		switch {
 		case v != v:
-		case signed:
+		case m != plain:
 			t = 0.5 + 0.5*v*scale
 		default:
 			t = v * scale
@@ -96,7 +118,7 @@ func normalizeTo(dst []byte, data []float32) (signed bool) {
 		b := byte(min(max(t*255+0.5, 0), 255))
 		dst[4*i], dst[4*i+1], dst[4*i+2], dst[4*i+3] = b, b, b, 255
 	}
-	return signed
+	return m
 }
 
 // cell maps a point inside r to the map cell (column x, row y) of a

@@ -51,22 +51,27 @@ func TestLayout(t *testing.T) {
 func TestNormalize(t *testing.T) {
 	for _, tt := range []struct {
 		in     []float32
-		want   []byte
 		signed bool
+		want   []byte
+		mode   mode
 	}{
-		{[]float32{0, 1, 2, 4}, []byte{0, 64, 128, 255}, false},
-		{[]float32{-2, 0, 1, 2}, []byte{0, 128, 191, 255}, true},
-		{[]float32{0, 0}, []byte{0, 0}, false},
+		{[]float32{0, 1, 2, 4}, false, []byte{0, 64, 128, 255}, plain},
+		{[]float32{-2, 0, 1, 2}, false, []byte{0, 128, 191, 255}, magnitude},
+		{[]float32{0, 0}, false, []byte{0, 0}, plain},
+		// A signed map is symmetric about zero even without negative values.
+		{[]float32{0, 1, 2, 4}, true, []byte{128, 159, 191, 255}, diverging},
+		{[]float32{-2, 0, 1, 2}, true, []byte{0, 128, 191, 255}, diverging},
+		{[]float32{0, 0}, true, []byte{128, 128}, diverging},
 	} {
 		dst := make([]byte, 4*len(tt.in))
-		signed := normalizeTo(dst, tt.in)
+		m := normalizeTo(dst, tt.in, tt.signed)
 		for i, w := range tt.want {
 			if dst[4*i] != w || dst[4*i+3] != 255 {
-				t.Errorf("normalizeTo(%v)[%d] = %d, want %d", tt.in, i, dst[4*i], w)
+				t.Errorf("normalizeTo(%v, %v)[%d] = %d, want %d", tt.in, tt.signed, i, dst[4*i], w)
 			}
 		}
-		if signed != tt.signed {
-			t.Errorf("normalizeTo(%v) signed %v, want %v", tt.in, signed, tt.signed)
+		if m != tt.mode {
+			t.Errorf("normalizeTo(%v, %v) mode %d, want %d", tt.in, tt.signed, m, tt.mode)
 		}
 	}
 }

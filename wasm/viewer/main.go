@@ -6,17 +6,18 @@
 // body. www/viewer.js receives the page's messages and calls the global
 // object this program registers (contract in www/api.d.ts):
 //
+//	viewer.setColormaps(names, luts)   the lookup tables xai built (256 RGBA entries each), by name
 //	viewer.setImage(rgba Uint8Array, width, height)
-//	viewer.setMap(slot, label, float32Bytes Uint8Array, width, height)   (empty bytes clear the slot)
-//	viewer.setStyle(json)   {"colormap","opacity","layout","selected"}
-//	viewer.png(slot)        the overlay arrives later as {type:"png", slot, png}
+//	viewer.setSlots(labels)            one empty panel per label, any number
+//	viewer.setMap(slot, label, float32Bytes Uint8Array, width, height, signed)   (empty bytes clear the slot)
+//	viewer.setStyle(colormap, diverging, opacity, layout, selected)   ("" keeps a colormap)
+//	viewer.png(slot)                   the overlay arrives later as {type:"png", slot, png}
 //
 // It posts {type:"ready"}, {type:"hover", slot, label, x, y, value},
 // {type:"layout", layout, selected} and {type:"png", ...} to the parent.
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"syscall/js"
@@ -55,18 +56,48 @@ func main() {
 		g.queue(func() { g.setImage(b, w, h) })
 		return nil
 	}))
-	api.Set("setMap", fn(5, func(a []js.Value) error {
-		slot, label := a[0].Int(), a[1].String()
+	api.Set("setColormaps", fn(2, func(a []js.Value) error {
+		if a[0].Type() != js.TypeObject || a[1].Type() != js.TypeObject || a[0].Length() != a[1].Length() {
+			return fmt.Errorf("viewer: setColormaps(names, luts): two arrays of the same length")
+		}
+		luts := map[string][]byte{}
+		for i := range a[0].Length() {
+			b, err := bytesArg(a[1].Index(i))
+			if err != nil {
+				return err
+			}
+			name := a[0].Index(i).String()
+			if len(b) != 4*256 {
+				return fmt.Errorf("viewer: colormap %s: %d bytes, want 256 RGBA entries (1024)", name, len(b))
+			}
+			luts[name] = b
+		}
+		g.queue(func() { g.setColormaps(luts) })
+		return nil
+	}))
+	api.Set("setSlots", fn(1, func(a []js.Value) error {
+		if a[0].Type() != js.TypeObject || a[0].Length() > maxSlots {
+			return fmt.Errorf("viewer: setSlots(labels): an array of at most %d labels", maxSlots)
+		}
+		labels := make([]string, a[0].Length())
+		for i := range labels {
+			labels[i] = a[0].Index(i).String()
+		}
+		g.queue(func() { g.setSlots(labels) })
+		return nil
+	}))
+	api.Set("setMap", fn(6, func(a []js.Value) error {
+		slot, label, signed := a[0].Int(), a[1].String(), a[5].Truthy()
 		b, err := bytesArg(a[2])
 		if err != nil {
 			return err
 		}
 		w, h := a[3].Int(), a[4].Int()
-		if slot < 0 || slot >= slots {
-			return fmt.Errorf("viewer: slot %d out of range 0..%d", slot, slots-1)
+		if slot < 0 || slot >= maxSlots {
+			return fmt.Errorf("viewer: slot %d out of range 0..%d", slot, maxSlots-1)
 		}
 		if len(b) == 0 {
-			g.queue(func() { g.setMap(slot, label, nil, 0, 0) })
+			g.queue(func() { g.setMap(slot, label, nil, 0, 0, false) })
 			return nil
 		}
 		if w < 1 || h < 1 || w > 4096 || h > 4096 || len(b) != 4*w*h {
@@ -76,21 +107,25 @@ func main() {
 		for i := range data {
 			data[i] = math.Float32frombits(uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24)
 		}
-		g.queue(func() { g.setMap(slot, label, data, w, h) })
+		g.queue(func() { g.setMap(slot, label, data, w, h, signed) })
 		return nil
 	}))
-	api.Set("setStyle", fn(1, func(a []js.Value) error {
-		var s style
-		if err := json.Unmarshal([]byte(a[0].String()), &s); err != nil {
-			return fmt.Errorf("viewer: style: %v", err)
-		}
-		g.queue(func() { g.setStyle(s) })
+	api.Set("setStyle", fn(5, func(a []js.Value) error {
+		s := style{Colormap: a[0].String(), Diverging: a[1].String(), Opacity: a[2].Float(), Layout: a[3].String(), Selected: a[4].Int()}
+		g.queue(func() {
+			for _, name := range []string{s.Colormap, s.Diverging} {
+				if _, ok := g.colormaps[name]; name != "" && !ok {
+					g.post(map[string]any{"type": "error", "error": "viewer: unknown colormap " + name + " (setColormaps first)"})
+				}
+			}
+			g.setStyle(s)
+		})
 		return nil
 	}))
 	api.Set("png", fn(1, func(a []js.Value) error {
 		slot := a[0].Int()
-		if slot < 0 || slot >= slots {
-			return fmt.Errorf("viewer: slot %d out of range 0..%d", slot, slots-1)
+		if slot < 0 || slot >= maxSlots {
+			return fmt.Errorf("viewer: slot %d out of range 0..%d", slot, maxSlots-1)
 		}
 		g.mu.Lock()
 		g.pngs = append(g.pngs, slot)

@@ -342,7 +342,44 @@ interface ViewerAPI {
 
 // ---------------------------------------------------------------------------
 // 4. The page: window.app, for tests and the console (app.js).
-//    PAGE_API_PLACEHOLDER
+
+interface PageApp {
+  state: {
+    busy: boolean; model: ModelInfo | null; modelName: string; image: string; prediction: Prediction | null;
+    methods: MethodInfo[];                      // the methods of the current round of maps, in the registry's order
+    options: ExplainOptions[];                  // what each was asked with
+    results: Explanation[];                     // and its answer (index by index; a failed one is missing)
+    generation: number; errors: string[];       // every error the page showed
+    timings: [string, number][];                // [what, ms since navigation]: boot.js's first, then app.js's
+    metrics: Evaluation | null; metricsBusy: boolean;
+  };
+  rpc(method: string, args?: unknown[], onProgress?: (done: number, total: number) => void): Promise<any>;  // a WorkerRequest
+  memory(gc?: boolean): Promise<Memory & { wasmBytes: number }>;
+  /** rpc('explain', [o]), split across the worker pool when the method's MethodInfo.split (app.pool then exists). */
+  explain(o: ExplainOptions, onProgress?: (done: number, total: number) => void): Promise<Explanation>;
+  explainOptions(method: string): ExplainOptions; // what the methods panel would send now for a method
+  metricsOptions(): EvaluateOptions;             // what the faithfulness panel would send now (its steps, sanity and box)
+  readonly pool: object | null;                  // pool.js's Pool, once a split method has run
+}
+
+//    The page explains the chosen methods (the methods panel; the registry's
+//    Default methods at first) one after the other, with a card each under
+//    the viewer; document.body.dataset.explained changes when a round is
+//    done. The faithfulness panel (#metrics) then runs 'evaluate'; when it is
+//    done document.body.dataset.evaluated changes and app.state.metrics holds
+//    the Evaluation. Its table cells carry data-metric and data-value (full
+//    precision). document.body.dataset.loaded is 'true' or 'false' once the
+//    start-up is over.
+//    Start-up: boot.js (window.mavisBoot, documented there) creates the worker,
+//    which fetches the model and the first sample itself (bootModel,
+//    bootSample); its timings come first in app.state.timings.
+//    The worker pool (pool.js): the main worker plus helpers, started the
+//    first time a split method runs, each loading the current model; its size
+//    is min(hardwareConcurrency, 4) and at most one per 2 GB of device memory.
+//    Once the pool exists, the faithfulness panel's evaluate is split by
+//    method across it too (pool.evaluate).
+//    URL parameters: ?model=<relative URL of a .safetensors file>, ?autorun=0 (do not
+//    explain the first sample on load), ?workers=N (the pool's size, main worker included; 1: no pool).
 
 // ---------------------------------------------------------------------------
 // 5. Files by content, and Keras files opened in the page.

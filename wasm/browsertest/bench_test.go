@@ -125,9 +125,9 @@ func TestBenchmarks(t *testing.T) {
 			{"Grad-CAM", `app.rpc('explain', [{method: 'gradcam'}])`, true, false},
 			{"Grad-CAM++", `app.rpc('explain', [{method: 'gradcampp'}])`, true, false},
 			{"Saliency", `app.rpc('explain', [{method: 'saliency'}])`, true, false},
-			{"Integrated Gradients, 50 steps", `app.rpc('explain', [{method: 'ig', steps: 50}])`, true, false},
+			{"Integrated Gradients, 50 steps", `app.rpc('explain', [{method: 'ig', options: {steps: 50}}])`, true, false},
 			{"faithfulness metrics of the four maps (evaluate, the page's default options)", `app.rpc('evaluate', [app.metricsOptions()])`, false, true},
-			{"SmoothGrad, 25 samples", `app.rpc('explain', [{method: 'saliency', samples: 25}])`, false, false},
+			{"SmoothGrad, 25 samples", `app.rpc('explain', [{method: 'smoothgrad', options: {samples: 25}}])`, false, false},
 			// A second image in the same worker: the buffers the first calls
 			// allocated (about 40 MB of gradients for MAVIS, whose first touch
 			// is part of the first Saliency) are reused.

@@ -64,7 +64,7 @@ func TestMAVISMetrics(t *testing.T) {
 	}
 	const igSteps, steps = 8, 4
 	set := fmt.Sprintf(`(() => {
-		const v = {'opt-steps': %d, 'metrics-steps': %d};
+		const v = {'opt-ig-steps': %d, 'metrics-steps': %d};
 		for (const k in v) { const e = document.getElementById(k); e.value = v[k]; e.dispatchEvent(new Event('input')); }
 		document.getElementById('metrics-sanity').checked = false;
 		return true;
@@ -91,7 +91,7 @@ func TestMAVISMetrics(t *testing.T) {
 	}
 	r, err := chromedp.Run(ctx, chromedp.Evaluate[run](`({
 		steps: app.state.metrics.steps, patch: app.state.metrics.patch, ms: app.state.metrics.ms,
-		igSteps: (app.state.results.find(r => r.method === 'ig') || {ig: {}}).ig.steps || 0,
+		igSteps: (app.state.results.find(r => r.method === 'ig') || {values: {}}).values.steps || 0,
 		verdict: document.getElementById('verdict').textContent,
 		class: app.state.prediction.class, probs: app.state.prediction.probs,
 	})`))

@@ -122,7 +122,7 @@ func TestMAVISFixtures(t *testing.T) {
 				const p = await app.rpc('predict', [blob]);
 				const out = {class: p.class, probs: p.probs, maps: {}};
 				for (const m of %s) {
-					const e = await app.rpc('explain', [{method: m, score: '%s', steps: 50}]);
+					const e = await app.rpc('explain', [{method: m, score: '%s', options: m === 'ig' ? {steps: 50} : {}}]);
 					out.maps[m] = {map: Array.from(e.map), fullMap: e.fullMap ? Array.from(e.fullMap) : null, shape: e.shape};
 				}
 				return out;

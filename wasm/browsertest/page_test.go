@@ -118,6 +118,7 @@ func TestSession(t *testing.T) {
 	t.Run("BrokenImage", func(t *testing.T) { brokenImage(ctx, t) })
 	t.Run("BrokenModel", func(t *testing.T) { brokenModel(ctx, t) })
 	t.Run("Viewer", func(t *testing.T) { viewerDraws(ctx, t) })
+	t.Run("Colormaps", func(t *testing.T) { viewerColours(ctx, t) })
 	t.Run("Memory", func(t *testing.T) { memoryFlat(ctx, t) })
 	rec.check(t, base, before)
 }

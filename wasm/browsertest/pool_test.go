@@ -52,9 +52,9 @@ func TestPoolIG(t *testing.T) {
 		t.Fatal(err)
 	}
 	const run = `(async () => {
-		const o = {method: 'ig', steps: 40, class: -1, score: 'logit', baseline: 'black', rule: 'linspace'};
+		const o = {method: 'ig', class: -1, score: 'logit', options: {steps: 40, baseline: 'black', rule: 'linspace'}};
 		const progress = [];
-		const pooled = await app.explainIG(o, (d, n) => {
+		const pooled = await app.explain(o, (d, n) => {
 			progress.push([d, n]);
 			if (window.killHelper && d > 0) { // a helper dies in the middle of the run, as its onerror would end it
 				window.killHelper = false;
@@ -62,7 +62,8 @@ func TestPoolIG(t *testing.T) {
 			}
 		});
 		const one = await app.rpc('explain', [o]);
-		const pick = (r) => ({fullMap: Array.from(r.fullMap), map: Array.from(r.map), class: r.class, value: r.value, ig: r.ig});
+		const pick = (r) => ({fullMap: Array.from(r.fullMap), map: Array.from(r.map), class: r.class, value: r.value,
+			ig: {sum: r.check.sum, gap: r.check.gap, relGap: r.check.rel, baselineScore: r.check.scoreRef, evaluations: r.passes}});
 		const gap = document.querySelector('#method-ig .gap');
 		return {pooled: pick(pooled), one: pick(one), helpers: app.pool.helpers.filter((h) => !h.dead).length,
 		        broken: app.pool.broken, progress, gap: gap ? gap.textContent : ''};
@@ -115,11 +116,9 @@ func TestPoolIG(t *testing.T) {
 		t.Fatalf("IG card: no completeness line (%q)", first.Gap)
 	}
 	card, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(async () => {
-		const r = app.state.results[3];
-		const one = await app.rpc('explain', [{method: 'ig', steps: r.ig.steps, class: Number(document.getElementById('opt-class').value),
-			score: document.querySelector('input[name="opt-score"]:checked').value,
-			baseline: document.getElementById('opt-baseline').value, rule: document.getElementById('opt-rule').value}]);
-		return [r.ig.gap, one.ig.gap, r.ig.relGap, one.ig.relGap];
+		const r = app.state.results.find((r) => r.method === 'ig');
+		const one = await app.rpc('explain', [app.explainOptions('ig')]);
+		return [r.check.gap, one.check.gap, r.check.rel, one.check.rel];
 	})()`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)

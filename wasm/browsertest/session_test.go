@@ -251,7 +251,8 @@ func memoryFlat(ctx context.Context, t *testing.T) {
 		const methods = ['gradcam', 'gradcampp', 'saliency', 'ig'];
 		const out = [await app.memory(true)];
 		for (let i = 0; i < 50; i++) {
-			await app.rpc('explain', [{method: methods[i % 4], steps: 20}]);
+			const m = methods[i % 4];
+			await app.rpc('explain', [m === 'ig' ? {method: m, options: {steps: 20}} : {method: m}]);
 			if (i % 10 === 9) out.push(await app.memory(true));
 		}
 		return out;

@@ -3,6 +3,8 @@ package main
 import (
 	"maps"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -253,5 +255,63 @@ func TestPoolErrors(t *testing.T) {
 		if _, err := decodePart(tt.tree); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("decodePart(%v): %v, want %q", tt.tree, err, tt.want)
 		}
+	}
+}
+
+// TestPoolEveryMethodEqualsOneWorker: every method the registry can split,
+// split over the main worker and a helper at the middle of its
+// evaluations, gives the one-worker explanation bit for bit (maps and
+// check), through the trees the parts cross as.
+func TestPoolEveryMethodEqualsOneWorker(t *testing.T) {
+	model := testModel(t)
+	_, pix := rgba()
+	newSession := func() *session {
+		s := new(session)
+		if _, err := s.load(model); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.predict(pix, 24, 24); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	one, main := newSession(), newSession()
+	split := 0
+	for _, m := range xai.Methods() {
+		if !m.Splittable() {
+			continue
+		}
+		split++
+		o := opts(m.Name)
+		o.Seed = 7
+		want, err := one.explain(o, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		wmap, wfull, wcheck := slices.Clone(want.Map), slices.Clone(want.Full), want.Check
+		plan, err := main.splitPlan(o)
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		if plan.Evaluations < 2 {
+			t.Fatalf("%s: %d evaluations", m.Name, plan.Evaluations)
+		}
+		var h session
+		if _, err := h.load(model); err != nil {
+			t.Fatal(err)
+		}
+		got, _, _ := poolRun(t, main, []*session{&h}, o, []int{plan.Evaluations / 2})
+		if !slices.Equal(got.Map, wmap) || !slices.Equal(got.Full, wfull) {
+			t.Errorf("%s: the pooled map differs from one worker's", m.Name)
+		}
+		if !reflect.DeepEqual(got.Check, wcheck) {
+			t.Errorf("%s: pooled check %+v, one worker %+v", m.Name, got.Check, wcheck)
+		}
+		if got.Class != want.Class || got.Value != want.Value || got.Passes != want.Passes {
+			t.Errorf("%s: pooled class %d value %v passes %d, one worker %d %v %d", m.Name, got.Class, got.Value, got.Passes, want.Class, want.Value, want.Passes)
+		}
+	}
+	if split == 0 {
+		t.Fatal("no method of the registry can be split")
 	}
 }

@@ -1,5 +1,3 @@
-//go:build !js
-
 package xai_test
 
 // Loading the real MAVIS model and the shared reference fixtures for the
@@ -8,6 +6,7 @@ package xai_test
 // absent and fail when CI=true.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/npy"
 	"github.com/mavis-xai/mavis/weightsconv/hdf5"
 )
 
@@ -157,4 +157,15 @@ func readInput(t testing.TB, path string) *nn.Tensor {
 	}
 	_ = image.Point{}
 	return x
+}
+
+// readNpy reads a fixture's .npy file through os and npy.Decode (npy.Read
+// is native-only; the tests may use os under js/wasm too).
+func readNpy(path string) ([]float32, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	_, v, err := npy.Decode(bytes.NewReader(data), int64(len(data)))
+	return v, err
 }

@@ -61,9 +61,43 @@ const noBackward = -1
 // stop 0 reaches the input (m.InputGrad); stop i+1 leaves the gradient at
 // layer i's output in m.Grad(i). It returns the class.
 func (e *engine) pass(t Target, stop int) int {
-	n := e.x.Shape[0]
-	z := e.m.ForwardTo(e.x, e.logits)
+	c := e.record(e.m.ForwardTo(e.x, e.logits), t)
+	if stop == noBackward || stop > e.logits {
+		return c
+	}
 	k := e.k
+	for s := range e.x.Shape[0] {
+		seed := e.seed.Data[s*k : (s+1)*k]
+		if t.Kind == Probability {
+			probabilitySeed(seed, e.p[s*k:(s+1)*k], c)
+		} else {
+			clear(seed)
+			seed[c] = 1
+		}
+	}
+	e.m.Backward(e.seed, e.logits, stop)
+	return c
+}
+
+// passFrom runs a, a batch of layer from-1's outputs, through layers
+// from..logits (nn.Model.ForwardFrom; no backward) and records it as pass
+// does: the class (t.Class < 0: sample 0's argmax), and every sample's
+// probabilities and score. It returns the class.
+func (e *engine) passFrom(a *nn.Tensor, from int, t Target) int {
+	return e.record(e.m.ForwardFrom(a, from, e.logits), t)
+}
+
+// record writes the probabilities (softmax64), logits and score of every
+// sample of z, the logits of a batch, into e.p, e.z and e.score, growing
+// them for a batch larger than e.x's, and returns the class: t.Class, or
+// sample 0's argmax when t.Class < 0.
+func (e *engine) record(z *nn.Tensor, t Target) int {
+	n, k := z.Shape[0], e.k
+	if len(e.score) < n {
+		e.p = make([]float64, n*k)
+		e.z = make([]float64, n*k)
+		e.score = make([]float64, n)
+	}
 	for s := range n {
 		softmax64(e.p[s*k:(s+1)*k], z.Data[s*k:(s+1)*k])
 	}
@@ -75,20 +109,12 @@ func (e *engine) pass(t Target, stop int) int {
 		c = argmax(e.p[:k])
 	}
 	for s := range n {
-		zs, ps, seed := z.Data[s*k:(s+1)*k], e.p[s*k:(s+1)*k], e.seed.Data[s*k:(s+1)*k]
 		if t.Kind == Probability {
-			e.score[s] = ps[c]
-			probabilitySeed(seed, ps, c)
+			e.score[s] = e.p[s*k+c]
 		} else {
-			e.score[s] = float64(zs[c])
-			clear(seed)
-			seed[c] = 1
+			e.score[s] = e.z[s*k+c]
 		}
 	}
-	if stop == noBackward || stop > e.logits {
-		return c
-	}
-	e.m.Backward(e.seed, e.logits, stop)
 	return c
 }
 

@@ -6,7 +6,9 @@ import (
 	"github.com/mavis-xai/mavis/nn"
 )
 
-// CAMOptions configures GradCAM and GradCAMPlusPlus.
+// CAMOptions configures the CAM family: GradCAM, GradCAMPlusPlus,
+// HiResCAM, XGradCAM, LayerCAM, EigenCAM, EigenGradCAM, ScoreCAM and
+// AblationCAM.
 type CAMOptions struct {
 	Target Target
 	// Layer names the layer whose output A is weighted; "" means the last
@@ -16,19 +18,27 @@ type CAMOptions struct {
 	// positive gradient instead of all positions, as the authors' current
 	// code does (see GradCAMPlusPlus).
 	PosNorm bool
+	// Progress, when not nil, is called after every forward pass of
+	// ScoreCAM and AblationCAM with the number of passes done and their
+	// total.
+	Progress func(done, total int)
+	// Cancel, when not nil, stops ScoreCAM and AblationCAM between passes
+	// (they then return its error).
+	Cancel Canceller
 }
 
 // CAM is a class activation map at the resolution of its layer.
 type CAM struct {
 	Prediction
 	Layer   string    // the layer explained
-	Method  string    // "gradcam", "gradcampp" or "gradcampp_posnorm"
-	Weights []float32 // w_k, one per channel of the layer
+	Method  string    // the registry name ("gradcam", "scorecam", ...), or "gradcampp_posnorm"
+	Weights []float32 // w_k, one per channel of the layer (nil for HiResCAM, LayerCAM and the Eigen-CAMs)
+	Scores  []float32 // Score-CAM's masked scores s_k, Ablation-CAM's ablated scores y_k (nil for the others)
 	Raw     Map       // relu(Σ_k w_k A_k), h x w x 1, before normalisation
 	Norm    Map       // Raw / max(Raw), or all zeros when Zero
 	Zero    bool      // max(Raw) == 0: no position supports the class; Norm is all zeros
 	Act     Map       // A, the layer's output, h x w x k
-	Grad    Map       // ∂Score/∂A, h x w x k
+	Grad    Map       // ∂Score/∂A, h x w x k (empty for the gradient-free EigenCAM, ScoreCAM and AblationCAM)
 }
 
 // channelWeights writes one weight per channel from a layer's activation
@@ -75,60 +85,86 @@ func (ex *Explainer) GradCAMPlusPlus(x *nn.Tensor, o CAMOptions) (CAM, error) {
 }
 
 func (ex *Explainer) cam(x *nn.Tensor, o CAMOptions, method string, weights channelWeights) (CAM, error) {
-	if err := ex.check(x, o.Target); err != nil {
-		return CAM{}, err
-	}
-	e := &ex.eng
-	l, err := e.spatialLayer(o.Layer)
+	r, _, err := ex.camPass(x, o, method, true)
 	if err != nil {
 		return CAM{}, err
 	}
-	copy(e.input(1).Data, x.Data)
-	c := e.pass(o.Target, l+1) // backward only down to the layer's output
-	a, g := ex.Model.Output(l), ex.Model.Grad(l)
-	h, w, k := a.Shape[1], a.Shape[2], a.Shape[3]
-	r := CAM{Layer: ex.Model.Layers[l].Name(), Method: method, Act: NewMap(h, w, k), Grad: NewMap(h, w, k)}
-	copy(r.Act.Data, a.Data)
-	copy(r.Grad.Data, g.Data)
-	setPrediction(&r.Prediction, o.Target, c, e.p[:e.k], e.z[:e.k], e.score[0])
+	k := r.Act.C
 	w64 := make([]float64, k)
-	weights(w64, a.Data, g.Data, k)
+	weights(w64, r.Act.Data, r.Grad.Data, k)
 	r.Weights = make([]float32, k)
 	for i, v := range w64 {
 		r.Weights[i] = float32(v)
 	}
-	r.Raw, r.Norm = NewMap(h, w, 1), NewMap(h, w, 1)
-	r.Zero = !camTo(r.Raw.Data, r.Norm.Data, a.Data, w64)
+	raw := make([]float64, r.Act.H*r.Act.W)
+	weightedTo(raw, r.Act.Data, w64)
+	r.setRaw(raw)
 	return r, nil
 }
 
-// camTo writes raw = relu(Σ_k w_k a[:,k]) and norm = raw / max(raw), in
-// float64 before rounding. It reports whether max(raw) > 0; otherwise norm
-// is all zeros.
-//
-//	raw, norm: (positions)   a: (positions, k)   w: (k)
-func camTo(raw, norm []float32, a []float32, w []float64) bool {
-	k := len(w)
-	r64 := make([]float64, len(raw))
+// camPass resolves o.Layer and runs x forward to the logits and, with
+// grad, backward to that layer's output. It returns the layer's index and
+// a CAM holding Layer, Method, the Prediction, Act (A) and, with grad,
+// Grad (∂Score/∂A).
+func (ex *Explainer) camPass(x *nn.Tensor, o CAMOptions, method string, grad bool) (CAM, int, error) {
+	if err := ex.check(x, o.Target); err != nil {
+		return CAM{}, 0, err
+	}
+	e := &ex.eng
+	l, err := e.spatialLayer(o.Layer)
+	if err != nil {
+		return CAM{}, 0, err
+	}
+	copy(e.input(1).Data, x.Data)
+	stop := noBackward
+	if grad {
+		stop = l + 1 // backward only down to the layer's output
+	}
+	c := e.pass(o.Target, stop)
+	a := ex.Model.Output(l)
+	h, w, k := a.Shape[1], a.Shape[2], a.Shape[3]
+	r := CAM{Layer: ex.Model.Layers[l].Name(), Method: method, Act: NewMap(h, w, k)}
+	copy(r.Act.Data, a.Data)
+	if grad {
+		r.Grad = NewMap(h, w, k)
+		copy(r.Grad.Data, ex.Model.Grad(l).Data)
+	}
+	setPrediction(&r.Prediction, o.Target, c, e.p[:e.k], e.z[:e.k], e.score[0])
+	return r, l, nil
+}
+
+// setRaw sets Raw to raw (the map before normalisation, relu already
+// applied, in float64 and rounded once), Norm to raw / max(raw) and Zero;
+// Norm is all zeros when max(raw) is 0.
+func (r *CAM) setRaw(raw []float64) {
+	h, w := r.Act.H, r.Act.W
+	r.Raw, r.Norm = NewMap(h, w, 1), NewMap(h, w, 1)
 	var top float64
+	for p, v := range raw {
+		r.Raw.Data[p] = float32(v)
+		top = max(top, v)
+	}
+	r.Zero = !(top > 0) || math.IsInf(top, 0)
+	if r.Zero {
+		return
+	}
+	for p, v := range raw {
+		r.Norm.Data[p] = float32(v / top)
+	}
+}
+
+// weightedTo writes raw = relu(Σ_k w_k a[:,k]) in float64.
+//
+//	raw: (positions)   a: (positions, k)   w: (k)
+func weightedTo(raw []float64, a []float32, w []float64) {
+	k := len(w)
 	for p := range raw {
 		var s float64
 		for c, v := range a[p*k : (p+1)*k] {
 			s += w[c] * float64(v)
 		}
-		s = max(s, 0)
-		r64[p] = s
-		raw[p] = float32(s)
-		top = max(top, s)
+		raw[p] = max(s, 0)
 	}
-	for p, v := range r64 {
-		if top > 0 {
-			norm[p] = float32(v / top)
-		} else {
-			norm[p] = 0
-		}
-	}
-	return top > 0 && !math.IsInf(top, 0)
 }
 
 // gradCAMWeights is Grad-CAM's spatial mean of the gradient.
@@ -213,12 +249,16 @@ func init() {
 }
 
 // camResult fills dst from a CAM: its map is the unnormalised Raw at the
-// layer's resolution.
+// layer's resolution; Scores, when set, become the extra "scores". Passes
+// is 1 unless the method sets it.
 func camResult(dst *Result, c CAM, err error) {
 	if err != nil {
 		return
 	}
 	dst.setPrediction(c.Prediction)
 	dst.Layer, dst.Map, dst.Weights, dst.Zero = c.Layer, c.Raw, c.Weights, c.Zero
+	if c.Scores != nil {
+		dst.Extras = append(dst.Extras, Extra{Name: "scores", Shape: []int{len(c.Scores)}, Data: c.Scores})
+	}
 	dst.Passes = 1
 }

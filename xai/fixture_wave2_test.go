@@ -11,6 +11,7 @@ package xai_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,9 +46,17 @@ func (f wave2File) file(t string) string {
 
 func resultMap(r xai.Result) []float32 { return r.Map.Data }
 
+func resultWeights(r xai.Result) []float32 { return r.Weights }
+
 var wave2Files = []wave2File{
 	{kind: "inputxgrad", method: "inputxgrad", target: true, get: resultMap},
 	{kind: "occlusion", method: "occlusion", target: true, get: resultMap},
+	{kind: "hirescam_raw", method: "hirescam", target: true, get: resultMap},
+	{kind: "xgradcam_weights", method: "xgradcam", target: true, get: resultWeights},
+	{kind: "xgradcam_raw", method: "xgradcam", target: true, get: resultMap},
+	{kind: "layercam_raw", method: "layercam", target: true, get: resultMap},
+	{kind: "eigencam_raw", method: "eigencam", target: false, get: resultMap},
+	{kind: "eigengradcam_raw", method: "eigengradcam", target: true, get: resultMap},
 }
 
 type wave2Manifest struct {
@@ -115,6 +124,9 @@ func TestFixturesWave2(t *testing.T) {
 				if kind == xai.Probability {
 					fx.scale = max(1, 1e-4/img.OneMinusPC)
 				}
+				// One Explain per method and options: several files
+				// (weights, raw map, scores) come from one Result.
+				results := map[string]xai.Result{}
 				for _, f := range wave2Files {
 					if !f.target && kind != xai.Logit {
 						continue
@@ -124,9 +136,15 @@ func TestFixturesWave2(t *testing.T) {
 						t.Errorf("%s.npy is not listed in the manifest's wave2 files", f.file(tn))
 						continue
 					}
-					r, err := ex.Explain(x, xai.Request{Method: f.method, Target: xai.Target{Class: -1, Kind: kind}, Options: f.opts})
-					if err != nil {
-						t.Fatalf("%s %s: %v", f.method, tn, err)
+					key := f.method + fmt.Sprint(f.opts)
+					r, ok := results[key]
+					if !ok {
+						var err error
+						r, err = ex.Explain(x, xai.Request{Method: f.method, Target: xai.Target{Class: -1, Kind: kind}, Options: f.opts})
+						if err != nil {
+							t.Fatalf("%s %s: %v", f.method, tn, err)
+						}
+						results[key] = r
 					}
 					if r.Class != img.ClassIndex {
 						t.Fatalf("%s %s: class %d, want %d", f.method, tn, r.Class, img.ClassIndex)

@@ -262,3 +262,16 @@ func camResult(dst *Result, c CAM, err error) {
 	}
 	dst.Passes = 1
 }
+
+// camRun is the registry's run function of a CAM method f (a method
+// expression such as (*Explainer).HiResCAM).
+func camRun(f func(*Explainer, *nn.Tensor, CAMOptions) (CAM, error)) func(*Explainer, *nn.Tensor, *Request, Values, *Result) error {
+	return func(ex *Explainer, x *nn.Tensor, r *Request, _ Values, dst *Result) error {
+		c, err := f(ex, x, CAMOptions{Target: r.Target, Layer: r.Layer, Progress: r.Progress, Cancel: r.Cancel})
+		camResult(dst, c, err)
+		if err == nil && c.Scores != nil {
+			dst.Passes = 1 + len(c.Scores)
+		}
+		return err
+	}
+}

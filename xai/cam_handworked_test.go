@@ -192,3 +192,150 @@ func TestCAMFamilyLayerErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreCAMHandWorked: posModel's layer has the input's resolution, so
+// the aligned-corners upsampling is the identity and the masks are the
+// min-max normalised channels
+//
+//	N_0 = A_0/4 = (0, 1/4; 1/2, 1),   N_1 = A_1/3 = (1, 2/3; 1/3, 0)
+//
+// x ⊙ N_0 = (0, 1/4; 1, 4) gives A = (0, 3), (1/4, 11/4), (1, 2), (4, 0) and
+// z_0 = −3 + 1/2 + 1 + 4 = 2.5; x ⊙ N_1 = (0, 2/3; 2/3, 0) gives
+// A = (0, 3), (2/3, 7/3), (2/3, 7/3), (0, 3) and z_0 = −3 + 4/3 + 5/3 + 6 = 6.
+// For the probability the scores are σ(2.5) and σ(6) (z_1 = 0). Then
+// w = softmax(s) and raw = relu(w_0 A_0 + w_1 A_1) =
+// (3 w_1, w_0 + 2 w_1; 2 w_0 + w_1, 4 w_0).
+func TestScoreCAMHandWorked(t *testing.T) {
+	x := input(2, 2, 1, posInput...)
+	for _, tt := range []struct {
+		kind   Score
+		scores [2]float64
+	}{
+		{Logit, [2]float64{2.5, 6}},
+		{Probability, [2]float64{sigmoid(2.5), sigmoid(6)}},
+	} {
+		w1 := sigmoid(tt.scores[1] - tt.scores[0]) // softmax of two
+		w0 := 1 - w1
+		raw := []float32{
+			float32(3 * w1), float32(w0 + 2*w1),
+			float32(2*w0 + w1), float32(4 * w0),
+		}
+		for _, batch := range []int{0, 1, 2, 5} {
+			ex := New(posModel(t, 0))
+			ex.Batch = batch
+			r, err := ex.Explain(x, Request{Method: "scorecam", Target: Target{Class: -1, Kind: tt.kind}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			what := "scorecam " + tt.kind.String()
+			if r.Class != 0 || r.Layer != "conv" || r.Passes != 3 || len(r.Extras) != 1 || r.Extras[0].Name != "scores" {
+				t.Fatalf("%s: class %d layer %q passes %d extras %v, want 0, conv, 3 and the scores", what, r.Class, r.Layer, r.Passes, r.Extras)
+			}
+			near(t, what+" scores", r.Extras[0].Data, []float32{float32(tt.scores[0]), float32(tt.scores[1])}, 1e-6)
+			near(t, what+" weights", r.Weights, []float32{float32(w0), float32(w1)}, 1e-6)
+			near(t, what+" raw", r.Map.Data, raw, 1e-6)
+		}
+	}
+}
+
+// TestScoreCAMFlatMasks: at a 1x1 layer every upsampled channel is flat,
+// every mask all zeros and every masked input black: all scores are
+// Score(0) and the weights uniform.
+func TestScoreCAMFlatMasks(t *testing.T) {
+	m := tinyModel(t, [3]int{2, 2, 1}, []nn.LayerSpec{
+		{Class: "Conv2D", Name: "conv", Config: nn.LayerConfig{Filters: 2, KernelSize: []int{1, 1}, Activation: "relu"}},
+		{Class: "MaxPooling2D", Name: "pool", Config: nn.LayerConfig{PoolSize: []int{2, 2}}},
+		{Class: "Flatten", Name: "flatten"},
+		{Class: "Dense", Name: "dense", Config: nn.LayerConfig{Units: 2, Activation: "softmax"}},
+	}, map[string][]float32{
+		"conv/kernel": {1, -1}, "conv/bias": {0, 3},
+		"dense/kernel": {1, 0, 2, 0},
+	})
+	ex := New(m)
+	x := input(2, 2, 1, posInput...)
+	r, err := ex.ScoreCAM(x, CAMOptions{Target: Target{Class: -1}, Layer: "pool"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At x = 0: A = (0, 3) after the pool, z_0 = 1·0 + 2·3 = 6.
+	near(t, "scores", r.Scores, []float32{6, 6}, 1e-6)
+	near(t, "weights", r.Weights, []float32{0.5, 0.5}, 1e-7)
+	// At x: pool(A_0) = 4, pool(A_1) = 3; raw = (4 + 3)/2.
+	near(t, "raw", r.Raw.Data, []float32{3.5}, 1e-6)
+}
+
+// TestCornerTaps checks align_corners resampling by hand: 2x2 to 3x3 puts
+// the corners on the corners and means between them.
+func TestCornerTaps(t *testing.T) {
+	src := Map{H: 2, W: 2, C: 2, Data: []float32{
+		1, 10, 3, 30,
+		5, 50, 7, 70,
+	}}
+	dst, tmp := make([]float64, 9), make([]float64, 3*2)
+	for c, want := range [][]float64{
+		{1, 2, 3, 3, 4, 5, 5, 6, 7},
+		{10, 20, 30, 30, 40, 50, 50, 60, 70},
+	} {
+		upsampleCornersTo(dst, tmp, src, c, cornerTaps(3, 2), cornerTaps(3, 2))
+		for i := range want {
+			if math.Abs(dst[i]-want[i]) > 1e-12 {
+				t.Errorf("channel %d: got %v, want %v", c, dst, want)
+				break
+			}
+		}
+	}
+	// 7 -> 224 as in the fixtures: output d samples d·6/223.
+	taps := cornerTaps(224, 7)
+	for _, tt := range []struct {
+		d, i0, i1 int
+		f         float64
+	}{{0, 0, 1, 0}, {1, 0, 1, 6. / 223}, {38, 1, 2, 38*6./223 - 1}, {223, 6, 6, 0}} {
+		if got := taps[tt.d]; got.i0 != tt.i0 || got.i1 != tt.i1 || math.Abs(got.f-tt.f) > 1e-15 {
+			t.Errorf("7 -> 224, output %d: taps %+v, want %d, %d, %g", tt.d, got, tt.i0, tt.i1, tt.f)
+		}
+	}
+	// One output samples the first input; one input is copied.
+	if got := cornerTaps(1, 5); got[0] != (cornerTap{0, 1, 0}) {
+		t.Errorf("5 -> 1: %+v, want {0 1 0}", got[0])
+	}
+	for d, got := range cornerTaps(4, 1) {
+		if got != (cornerTap{0, 0, 0}) {
+			t.Errorf("1 -> 4, output %d: %+v, want {0 0 0}", d, got)
+		}
+	}
+}
+
+// stopAfter is a Canceller that reports an error after n calls.
+type stopAfter struct{ n int }
+
+func (s *stopAfter) Err() error {
+	if s.n--; s.n < 0 {
+		return errorf("stopped")
+	}
+	return nil
+}
+
+// TestPerturbationCAMProgress: Score-CAM and Ablation-CAM report their
+// passes and stop when cancelled.
+func TestPerturbationCAMProgress(t *testing.T) {
+	x := input(2, 2, 1, posInput...)
+	for _, method := range []string{"scorecam", "ablationcam"} {
+		if _, err := Lookup(method); err != nil {
+			continue
+		}
+		ex := New(posModel(t, 0))
+		ex.Batch = 1
+		var calls [][2]int
+		r, err := ex.Explain(x, Request{Method: method, Target: Predicted(), Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) == 0 || calls[len(calls)-1] != [2]int{3, 3} || r.Passes != 3 {
+			t.Errorf("%s: progress %v, passes %d; want to end at 3 of 3", method, calls, r.Passes)
+		}
+		_, err = ex.Explain(x, Request{Method: method, Target: Predicted(), Cancel: &stopAfter{1}})
+		if err == nil || err.Error() != "stopped" {
+			t.Errorf("%s cancelled: error %v, want the Canceller's", method, err)
+		}
+	}
+}

@@ -48,6 +48,18 @@ func resultMap(r xai.Result) []float32 { return r.Map.Data }
 
 func resultWeights(r xai.Result) []float32 { return r.Weights }
 
+// resultExtra returns the Result's extra array called name.
+func resultExtra(name string) func(r xai.Result) []float32 {
+	return func(r xai.Result) []float32 {
+		for _, e := range r.Extras {
+			if e.Name == name {
+				return e.Data
+			}
+		}
+		return nil
+	}
+}
+
 var wave2Files = []wave2File{
 	{kind: "inputxgrad", method: "inputxgrad", target: true, get: resultMap},
 	{kind: "occlusion", method: "occlusion", target: true, get: resultMap},
@@ -57,6 +69,9 @@ var wave2Files = []wave2File{
 	{kind: "layercam_raw", method: "layercam", target: true, get: resultMap},
 	{kind: "eigencam_raw", method: "eigencam", target: false, get: resultMap},
 	{kind: "eigengradcam_raw", method: "eigengradcam", target: true, get: resultMap},
+	{kind: "scorecam_scores", method: "scorecam", target: true, get: resultExtra("scores")},
+	{kind: "scorecam_weights", method: "scorecam", target: true, get: resultWeights},
+	{kind: "scorecam_raw", method: "scorecam", target: true, get: resultMap},
 }
 
 type wave2Manifest struct {

@@ -53,3 +53,51 @@ func Resize(src Map, h, w int) Map {
 	ResizeTo(dst, src)
 	return dst
 }
+
+// cornerTap is one output index of a resampling with aligned corners: the
+// two source indices around it and the weight f of the second.
+type cornerTap struct {
+	i0, i1 int
+	f      float64
+}
+
+// cornerTaps returns the taps of bilinear resampling from in to out
+// samples with aligned corners (torch's interpolate(mode='bilinear',
+// align_corners=True), Score-CAM's masks): output d samples the source at
+// s = d·(in−1)/(out−1), i0 = floor(s), i1 = min(i0+1, in−1), f = s − i0,
+// so the first and last samples of both grids coincide. A single output
+// samples s = 0.
+func cornerTaps(out, in int) []cornerTap {
+	taps := make([]cornerTap, out)
+	for d := range taps {
+		var s float64
+		if out > 1 {
+			s = float64(d) * float64(in-1) / float64(out-1)
+		}
+		i0 := min(int(s), in-1)
+		taps[d] = cornerTap{i0, min(i0+1, in-1), s - float64(i0)}
+	}
+	return taps
+}
+
+// upsampleCornersTo writes channel c of src resampled with aligned corners
+// (rows then columns) into dst, in float64.
+//
+//	dst: (len(rows), len(cols))   tmp: (len(rows), src.W) scratch
+//	src: (src.H, src.W, src.C)
+func upsampleCornersTo(dst, tmp []float64, src Map, c int, rows, cols []cornerTap) {
+	W := len(cols)
+	for d, t := range rows {
+		for j := range src.W {
+			a := float64(src.Data[src.Offset(t.i0, j, c)])
+			b := float64(src.Data[src.Offset(t.i1, j, c)])
+			tmp[d*src.W+j] = a*(1-t.f) + b*t.f
+		}
+	}
+	for d := range rows {
+		row := tmp[d*src.W : (d+1)*src.W]
+		for e, t := range cols {
+			dst[d*W+e] = row[t.i0]*(1-t.f) + row[t.i1]*t.f
+		}
+	}
+}

@@ -243,6 +243,22 @@ func (e *engine) scoreSweep(n, b int, t Target, point func(i int, dst []float32)
 	return class, nil
 }
 
+// forwardTo runs e.x forward through layer last only and returns its
+// output (owned by the model).
+func (e *engine) forwardTo(last int) *nn.Tensor { return e.m.ForwardTo(e.x, last) }
+
+// rest returns 1 − p_c of sample s as Σ_{j≠c} p_j, exact when p_c rounds
+// to 1 (see probabilitySeed).
+func (e *engine) rest(s, c int) float64 {
+	var r float64
+	for j, v := range e.p[s*e.k : (s+1)*e.k] {
+		if j != c {
+			r += v
+		}
+	}
+	return r
+}
+
 // spatialLayer resolves the layer a CAM explains: name, or the last Conv2D
 // when name is empty. The layer must have a spatial output (a map over
 // image positions: a convolution or pooling layer, or a BatchNorm or

@@ -72,6 +72,8 @@ var wave2Files = []wave2File{
 	{kind: "scorecam_scores", method: "scorecam", target: true, get: resultExtra("scores")},
 	{kind: "scorecam_weights", method: "scorecam", target: true, get: resultWeights},
 	{kind: "scorecam_raw", method: "scorecam", target: true, get: resultMap},
+	{kind: "ablationcam_weights", method: "ablationcam", target: true, get: resultWeights},
+	{kind: "ablationcam_raw", method: "ablationcam", target: true, get: resultMap},
 }
 
 type wave2Manifest struct {

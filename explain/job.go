@@ -64,10 +64,11 @@ func newJob(cfg *config, m *nn.Model) (*job, error) {
 	if j.rule, err = xai.ParseScaleRule(cfg.scale); err != nil {
 		return nil, fmt.Errorf("-scale: %v", strings.TrimPrefix(err.Error(), "xai: "))
 	}
-	// Check the layer once, before any image.
+	// Check the layer once, before any image (not by explaining a black
+	// input: Ablation-CAM, for one, refuses a score of 0 there).
 	for _, name := range cfg.methods {
 		if m, _ := xai.Lookup(name); m.Layer {
-			if _, err := j.ex.Explain(j.m.NewInput(1), j.request(name, xai.Target{Class: max(j.class, 0)}, nil)); err != nil {
+			if _, err := j.ex.CAMLayer(cfg.layer); err != nil {
 				return nil, err
 			}
 			break

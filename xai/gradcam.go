@@ -133,6 +133,19 @@ func (ex *Explainer) camPass(x *nn.Tensor, o CAMOptions, method string, grad boo
 	return r, l, nil
 }
 
+// CAMLayer returns the name of the layer the layer-based methods
+// (Method.Layer) explain for Request.Layer name: name itself, or the last
+// Conv2D before the logits when name is "". It is an error when there is
+// no such layer or its output is not a map over image positions. Callers
+// check a layer with it once rather than by explaining an input.
+func (ex *Explainer) CAMLayer(name string) (string, error) {
+	l, err := ex.eng.spatialLayer(name)
+	if err != nil {
+		return "", err
+	}
+	return ex.Model.Layers[l].Name(), nil
+}
+
 // setRaw sets Raw to raw (the map before normalisation, relu already
 // applied, in float64 and rounded once), Norm to raw / max(raw) and Zero;
 // Norm is all zeros when max(raw) is 0.

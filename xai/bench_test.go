@@ -110,3 +110,36 @@ func BenchmarkForward169(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPredict is one forward pass to the logits: the unit of
+// Score-CAM's and Ablation-CAM's cost (at most channels + 1 of them).
+func BenchmarkPredict(b *testing.B) {
+	ex, x := benchSetup(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ex.Predict(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchmarkMethod runs a registered method through ExplainTo at the
+// default layer (conv2d_7: 8 channels).
+func benchmarkMethod(b *testing.B, name string) {
+	ex, x := benchSetup(b)
+	var r Result
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ex.ExplainTo(&r, x, Request{Method: name, Target: Predicted()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHiResCAM(b *testing.B)     { benchmarkMethod(b, "hirescam") }
+func BenchmarkXGradCAM(b *testing.B)     { benchmarkMethod(b, "xgradcam") }
+func BenchmarkLayerCAM(b *testing.B)     { benchmarkMethod(b, "layercam") }
+func BenchmarkEigenCAM(b *testing.B)     { benchmarkMethod(b, "eigencam") }
+func BenchmarkEigenGradCAM(b *testing.B) { benchmarkMethod(b, "eigengradcam") }
+func BenchmarkScoreCAM(b *testing.B)     { benchmarkMethod(b, "scorecam") }
+func BenchmarkAblationCAM(b *testing.B)  { benchmarkMethod(b, "ablationcam") }

@@ -1,5 +1,7 @@
-// Package xai explains image classifiers built with nn: Grad-CAM,
-// Grad-CAM++, gradient saliency, SmoothGrad and Integrated Gradients, and
+// Package xai explains image classifiers built with nn: the CAM family
+// (Grad-CAM, Grad-CAM++, HiResCAM, XGrad-CAM, LayerCAM, Eigen-CAM,
+// Eigen-Grad-CAM, Score-CAM, Ablation-CAM), gradient saliency, SmoothGrad
+// and Integrated Gradients, and
 // the rendering of their maps as heatmaps, overlays and panels.
 //
 // # One engine, thin explainers
@@ -12,6 +14,13 @@
 //
 //	GradCAM          w_k = spatial mean of ∂Score/∂A_k;  relu(Σ_k w_k A_k)     (stops at the layer: cheaper)
 //	GradCAMPlusPlus  w_k = Σ alpha relu(∂Score/∂A_k), alpha in closed form   (same pass)
+//	HiResCAM         relu(Σ_k ∂Score/∂A_k ⊙ A_k)                             (same pass)
+//	XGradCAM         w_k = Σ (∂Score/∂A_k ⊙ A_k) / Σ A_k                     (same pass)
+//	LayerCAM         relu(Σ_k relu(∂Score/∂A_k) ⊙ A_k)                       (same pass)
+//	EigenCAM         relu(A's first principal component)                     (forward only)
+//	EigenGradCAM     relu(the first principal component of ∂Score/∂A ⊙ A)    (same pass)
+//	ScoreCAM         w = softmax_k Score(x ⊙ normalised upsampled A_k)       (channels + 1 forward passes, batched)
+//	AblationCAM      w_k = (y − y_k)/y, y_k the Score with A_k zeroed        (the layers after A, batched)
 //	Saliency         max_c |∂Score/∂x|                                       (backward to the input)
 //	SmoothGrad       Saliency of the mean gradient over noisy copies         (batched)
 //	IntegratedGradients (x − b) ⊙ Σ_k w_k ∂Score/∂x(b + α_k(x − b))          (batched)

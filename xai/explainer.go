@@ -21,8 +21,10 @@ const DefaultBatch = 1
 // with its own Model.
 type Explainer struct {
 	Model *nn.Model
-	// Batch is the number of IG steps or SmoothGrad samples per pass
-	// (DefaultBatch when 0). The result does not depend on it.
+	// Batch is the number of IG steps, SmoothGrad samples or Score-CAM
+	// masked inputs per pass (DefaultBatch when 0), and the least number
+	// of Ablation-CAM's ablated copies per pass. The result does not
+	// depend on it.
 	Batch int
 
 	eng  engine

@@ -208,41 +208,6 @@ func (e *engine) sweep(n, b int, t Target, point func(i int, dst []float32), use
 	return class
 }
 
-// scoreSweep runs n inputs forward to the logits, b per pass, with no
-// backward pass: point(i, dst) writes input i into dst and use(i, score)
-// receives its score. Every pass has the same batch size
-// ceil(n / ceil(n/b)), the last padded by repeating its last input, as in
-// sweep. With t.Class < 0 the class is that predicted for input 0. cancel
-// is checked before every pass (its error is returned); progress, when
-// not nil, gets the number of inputs done after every pass. It returns the
-// class.
-func (e *engine) scoreSweep(n, b int, t Target, point func(i int, dst []float32), use func(i int, score float64), progress func(done int), cancel Canceller) (class int, err error) {
-	passes := (n + b - 1) / b
-	b = (n + passes - 1) / passes
-	x := e.input(b)
-	class = t.Class
-	for start := 0; start < n; start += b {
-		if err := cancelled(cancel); err != nil {
-			return class, err
-		}
-		cnt := min(b, n-start)
-		for s := range cnt {
-			point(start+s, x.Sample(s))
-		}
-		for s := cnt; s < b; s++ {
-			copy(x.Sample(s), x.Sample(cnt-1))
-		}
-		class = e.pass(Target{Class: class, Kind: t.Kind}, noBackward)
-		for s := range cnt {
-			use(start+s, e.score[s])
-		}
-		if progress != nil {
-			progress(start + cnt)
-		}
-	}
-	return class, nil
-}
-
 // forwardTo runs e.x forward through layer last only and returns its
 // output (owned by the model).
 func (e *engine) forwardTo(last int) *nn.Tensor { return e.m.ForwardTo(e.x, last) }

@@ -55,12 +55,12 @@ func (ex *Explainer) ScoreCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
 		}
 	}
 	scores := make([]float64, K)
-	var progress func(int)
+	var progress func(int, int)
 	if o.Progress != nil {
-		progress = func(done int) { o.Progress(1+done, 1+K) }
+		progress = func(done, total int) { o.Progress(1+done, 1+total) }
 	}
 	t := Target{Class: r.Class, Kind: o.Target.Kind}
-	if _, err := ex.eng.scoreSweep(K, ex.batch(), t, point, func(k int, s float64) { scores[k] = s }, progress, o.Cancel); err != nil {
+	if _, _, err := ex.eng.scan(o.Cancel, K, ex.batch(), t, point, func(k int, s float64) { scores[k] = s }, progress); err != nil {
 		return CAM{}, err
 	}
 	// w = softmax(scores), in float64.

@@ -1,8 +1,8 @@
 // Package xai explains image classifiers built with nn: the CAM family
 // (Grad-CAM, Grad-CAM++, HiResCAM, XGrad-CAM, LayerCAM, Eigen-CAM,
 // Eigen-Grad-CAM, Score-CAM, Ablation-CAM), gradient saliency, SmoothGrad
-// and Integrated Gradients, and
-// the rendering of their maps as heatmaps, overlays and panels.
+// and Integrated Gradients, and the rendering of their maps as heatmaps,
+// overlays and panels.
 //
 // # One engine, thin explainers
 //

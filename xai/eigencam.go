@@ -19,7 +19,7 @@ import "github.com/mavis-xai/mavis/nn"
 // target or class (no gradient): it shows what the layer responds to most,
 // whatever the prediction. It has no channel weights.
 func (ex *Explainer) EigenCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
-	r, _, err := ex.camPass(x, o, "eigencam", false)
+	r, err := ex.camPass(x, o, "eigencam", false)
 	if err != nil {
 		return CAM{}, err
 	}
@@ -33,7 +33,7 @@ func (ex *Explainer) EigenCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
 // activations (the sign rule uses this M's row sums). Unlike EigenCAM it
 // depends on the target and class.
 func (ex *Explainer) EigenGradCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
-	r, _, err := ex.camPass(x, o, "eigengradcam", true)
+	r, err := ex.camPass(x, o, "eigengradcam", true)
 	if err != nil {
 		return CAM{}, err
 	}

@@ -85,7 +85,7 @@ func (ex *Explainer) GradCAMPlusPlus(x *nn.Tensor, o CAMOptions) (CAM, error) {
 }
 
 func (ex *Explainer) cam(x *nn.Tensor, o CAMOptions, method string, weights channelWeights) (CAM, error) {
-	r, _, err := ex.camPass(x, o, method, true)
+	r, err := ex.camPass(x, o, method, true)
 	if err != nil {
 		return CAM{}, err
 	}
@@ -103,17 +103,16 @@ func (ex *Explainer) cam(x *nn.Tensor, o CAMOptions, method string, weights chan
 }
 
 // camPass resolves o.Layer and runs x forward to the logits and, with
-// grad, backward to that layer's output. It returns the layer's index and
-// a CAM holding Layer, Method, the Prediction, Act (A) and, with grad,
-// Grad (∂Score/∂A).
-func (ex *Explainer) camPass(x *nn.Tensor, o CAMOptions, method string, grad bool) (CAM, int, error) {
+// grad, backward to that layer's output. It returns a CAM holding Layer,
+// Method, the Prediction, Act (A) and, with grad, Grad (∂Score/∂A).
+func (ex *Explainer) camPass(x *nn.Tensor, o CAMOptions, method string, grad bool) (CAM, error) {
 	if err := ex.check(x, o.Target); err != nil {
-		return CAM{}, 0, err
+		return CAM{}, err
 	}
 	e := &ex.eng
 	l, err := e.spatialLayer(o.Layer)
 	if err != nil {
-		return CAM{}, 0, err
+		return CAM{}, err
 	}
 	copy(e.input(1).Data, x.Data)
 	stop := noBackward
@@ -130,7 +129,7 @@ func (ex *Explainer) camPass(x *nn.Tensor, o CAMOptions, method string, grad boo
 		copy(r.Grad.Data, ex.Model.Grad(l).Data)
 	}
 	setPrediction(&r.Prediction, o.Target, c, e.p[:e.k], e.z[:e.k], e.score[0])
-	return r, l, nil
+	return r, nil
 }
 
 // CAMLayer returns the name of the layer the layer-based methods

@@ -22,7 +22,7 @@ func (ex *Explainer) HiResCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
 // elementCAM computes Raw = relu(Σ_k f(g_k) ⊙ A_k) with f the identity
 // (HiResCAM) or relu (LayerCAM), in float64.
 func (ex *Explainer) elementCAM(x *nn.Tensor, o CAMOptions, method string, reluGrad bool) (CAM, error) {
-	r, _, err := ex.camPass(x, o, method, true)
+	r, err := ex.camPass(x, o, method, true)
 	if err != nil {
 		return CAM{}, err
 	}

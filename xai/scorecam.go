@@ -29,7 +29,7 @@ import (
 // masked scores is the common implementation's. Scores holds s and
 // Weights w.
 func (ex *Explainer) ScoreCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
-	r, _, err := ex.camPass(x, o, "scorecam", false)
+	r, err := ex.camPass(x, o, "scorecam", false)
 	if err != nil {
 		return CAM{}, err
 	}

@@ -2,6 +2,7 @@ package xai
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/mavis-xai/mavis/nn"
 )
@@ -232,13 +233,23 @@ func register(m Method) {
 	}
 	registry = append(registry, &m)
 	linkTunnel(&m)
-	slices.SortStableFunc(registry, func(a, b *Method) int {
-		return slices.Index(Families, a.Family) - slices.Index(Families, b.Family)
+	slices.SortFunc(registry, func(a, b *Method) int {
+		if d := slices.Index(Families, a.Family) - slices.Index(Families, b.Family); d != 0 {
+			return d
+		}
+		if a.Default != b.Default {
+			if a.Default {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
 	})
 }
 
 // Methods returns every registered method, grouped by family in the order
-// of Families, in registration order within a family. The slice is a copy;
+// of Families; within a family the Default methods come first, then the
+// others, each by name (whatever order the files register in). The slice is a copy;
 // the Methods are shared and must not be changed.
 func Methods() []*Method { return slices.Clone(registry) }
 

@@ -56,6 +56,8 @@ type Model struct {
 	grads []*Tensor // grads[i]: gradient at the output of layer i (last Backward)
 	dx    *Tensor   // gradient at the model input (last Backward that reached it)
 	x     *Tensor
+
+	rs ruleState // the backward rule of the ReLUs and what it keeps (rule.go)
 }
 
 // Build constructs a model with zero weights (BatchNorm: gamma 1, moving
@@ -277,7 +279,7 @@ func (m *Model) ForwardTo(x *Tensor, last int) *Tensor {
 	m.x = x
 	y := x
 	for i := 0; i <= last; i++ {
-		y = m.Layers[i].Forward(y)
+		y = m.forwardLayer(i, y)
 		m.outs[i] = y
 	}
 	return y
@@ -298,7 +300,7 @@ func (m *Model) Backward(dy *Tensor, from, stop int) *Tensor {
 	g := dy
 	m.grads[from] = dy
 	for i := from; i >= stop; i-- {
-		g = m.Layers[i].Backward(g)
+		g = m.backwardLayer(i, g)
 		if i > 0 {
 			m.grads[i-1] = g
 		}

@@ -1,0 +1,344 @@
+package nn
+
+import "math"
+
+// Backward rules: explanation methods that are "a gradient with a modified
+// backward pass" (guided backpropagation, the deconvnet, DeepLIFT) change
+// what a model's ReLUs, and for DeepLIFT its max-pools, do in Backward.
+// Model.SetRule selects the rule; every other layer (convolutions and dense
+// layers without their ReLU, batch normalisation, flatten, dropout) keeps
+// its ordinary backward pass, which is what all three methods prescribe.
+// The default, Gradient, is the derivative, and a model without a rule
+// runs exactly the code it always did.
+
+// Rule is how a model's backward pass treats its ReLUs: the activation of
+// a Conv2D or Dense layer and an ActivationLayer with ReLU. With u the
+// ReLU's input, y = max(u, 0) its output and dy the gradient arriving from
+// above:
+//
+//	Gradient  dx = dy·[u > 0]                 the derivative (0 at u = 0)
+//	Guided    dx = dy·[u > 0]·[dy > 0]         guided backpropagation
+//	Deconv    dx = max(dy, 0)                 the deconvnet
+//	Rescale   dx = dy·(y − y⁰)/(u − u⁰)        DeepLIFT's Rescale rule (dy·[u > 0] where u = u⁰)
+//
+// Guided and Deconv route max-pools by the forward argmax, as Gradient
+// does. Rescale compares the last Forward with the reference recorded by
+// ForwardReference (u⁰, y⁰ are the reference's), sample by sample, and
+// also changes MaxPool2D's backward (see rescalePoolTo). Its results are
+// DeepLIFT's multipliers: Σ dx·(x − x⁰) over the input equals Σ dy·(z − z⁰)
+// at the layer Backward started from (summation-to-delta), up to float32
+// rounding.
+type Rule int
+
+const (
+	Gradient Rule = iota
+	// Guided is guided backpropagation (Springenberg et al., "Striving for
+	// Simplicity: The All Convolutional Net", ICLR workshop 2015, sec. 3.4).
+	Guided
+	// Deconv is the deconvnet's backward pass through a ReLU (Zeiler and
+	// Fergus, "Visualizing and Understanding Convolutional Networks", ECCV
+	// 2014, sec. 2.1): the ReLU is applied to the signal going down, not
+	// masked by the forward pass.
+	Deconv
+	// Rescale is DeepLIFT's Rescale rule (Shrikumar, Greenside and
+	// Kundaje, "Learning Important Features Through Propagating Activation
+	// Differences", ICML 2017, sec. 3.5), with Captum's rule for max-pools.
+	Rescale
+)
+
+func (r Rule) String() string {
+	switch r {
+	case Guided:
+		return "guided"
+	case Deconv:
+		return "deconv"
+	case Rescale:
+		return "rescale"
+	}
+	return "gradient"
+}
+
+// ruleState is what a model keeps for its rule. Only Rescale needs
+// storage: the pre-activations of the fused ReLUs (Conv2D and Dense keep
+// only their output) at the last Forward and at the reference, and the
+// reference's inputs of ActivationLayer ReLUs and of max-pools, with the
+// pools' outputs and argmax.
+type ruleState struct {
+	rule           Rule
+	pre, refPre    []*Tensor // [layer]: pre-activation of a fused ReLU (nil elsewhere)
+	refIn, refOut  []*Tensor // [layer]: the reference's input and output (ActivationLayer, MaxPool2D)
+	refArg         [][]int32 // [layer]: the reference's argmax (MaxPool2D)
+	grad, scratch  []*Tensor // [layer]: the rule's gradient before a fused layer's linear part; a pool's plain gradient
+	reference      bool      // ForwardReference has recorded since the rule was set
+	refBatch, refN int       // the reference's batch size and last layer
+}
+
+// SetRule selects the backward rule of the model's ReLUs (and, for
+// Rescale, its max-pools); Gradient restores the derivative. Rules are for
+// inference: parameter gradients (training) are those of the modified
+// backward pass. Setting Rescale drops any reference recorded before.
+func (m *Model) SetRule(r Rule) {
+	if r < Gradient || r > Rescale {
+		panic(sprintf("nn: SetRule: unknown rule %d", int(r)))
+	}
+	m.rs.rule = r
+	m.rs.reference = false
+	if r != Rescale {
+		// Keep no reference activations alive (the rule's gradient
+		// buffers stay, as the layers' own do).
+		s := &m.rs
+		s.pre, s.refPre, s.refIn, s.refOut, s.refArg, s.scratch = nil, nil, nil, nil, nil, nil
+	}
+}
+
+// Rule returns the backward rule (Gradient unless SetRule chose another).
+func (m *Model) Rule() Rule { return m.rs.rule }
+
+// ForwardReference runs x0 (the reference input, the same batch size as
+// the inputs to come) through layers 0..last and records what the Rescale
+// rule needs of it; the next Forward then runs the input x, and Backward
+// gives DeepLIFT's multipliers of x against x0, sample by sample. It
+// returns the output of layer last for x0, valid until the next Forward.
+// The model's rule must be Rescale.
+func (m *Model) ForwardReference(x0 *Tensor, last int) *Tensor {
+	if m.rs.rule != Rescale {
+		panic("nn: ForwardReference needs the Rescale rule (SetRule(Rescale))")
+	}
+	y := m.ForwardTo(x0, last)
+	s := &m.rs
+	s.pre, s.refPre = s.refPre, s.pre // this pass's pre-activations become the reference's
+	s.grow(len(m.Layers))
+	for i := 0; i <= last; i++ {
+		in := m.x
+		if i > 0 {
+			in = m.outs[i-1]
+		}
+		switch l := m.Layers[i].(type) {
+		case *ActivationLayer:
+			if l.Act == ReLU {
+				s.refIn[i] = copyTo(s.refIn[i], in)
+			}
+		case *MaxPool2D:
+			s.refIn[i] = copyTo(s.refIn[i], in)
+			s.refOut[i] = copyTo(s.refOut[i], l.y)
+			s.refArg[i] = append(s.refArg[i][:0], l.arg...)
+		}
+	}
+	s.reference, s.refBatch, s.refN = true, x0.Shape[0], last
+	return y
+}
+
+func (s *ruleState) grow(n int) {
+	for _, p := range []*[]*Tensor{&s.pre, &s.refPre, &s.refIn, &s.refOut, &s.grad, &s.scratch} {
+		if len(*p) < n {
+			*p = append(*p, make([]*Tensor, n-len(*p))...)
+		}
+	}
+	if len(s.refArg) < n {
+		s.refArg = append(s.refArg, make([][]int32, n-len(s.refArg))...)
+	}
+}
+
+func copyTo(dst, src *Tensor) *Tensor {
+	dst = reuse(dst, src.Shape)
+	copy(dst.Data, src.Data)
+	return dst
+}
+
+// forwardLayer runs layer i on x. Under Rescale a Conv2D or Dense with a
+// ReLU runs linear first, so that its pre-activation is kept, and applies
+// the ReLU after: its output and Backward are as with the fused ReLU.
+func (m *Model) forwardLayer(i int, x *Tensor) *Tensor {
+	l := m.Layers[i]
+	if m.rs.rule != Rescale {
+		return l.Forward(x)
+	}
+	act := fusedReLU(l)
+	if act == nil {
+		return l.Forward(x)
+	}
+	m.rs.grow(len(m.Layers))
+	*act = Linear
+	y := l.Forward(x)
+	*act = ReLU
+	m.rs.pre[i] = copyTo(m.rs.pre[i], y)
+	reluInPlace(y.Data)
+	return y
+}
+
+// fusedReLU returns the Act field of a Conv2D or Dense with a ReLU, or nil.
+func fusedReLU(l Layer) *Activation {
+	switch l := l.(type) {
+	case *Conv2D:
+		if l.Act == ReLU {
+			return &l.Act
+		}
+	case *Dense:
+		if l.Act == ReLU {
+			return &l.Act
+		}
+	}
+	return nil
+}
+
+// backwardLayer runs layer i's backward pass under the model's rule.
+func (m *Model) backwardLayer(i int, dy *Tensor) *Tensor {
+	l := m.Layers[i]
+	r := m.rs.rule
+	if r == Gradient {
+		return l.Backward(dy)
+	}
+	s := &m.rs
+	s.grow(len(m.Layers))
+	if r == Rescale && !(s.reference && s.refBatch == dy.Shape[0] && i <= s.refN) {
+		panic(sprintf("nn: Backward under the Rescale rule at layer %d needs a reference of batch %d through that layer (ForwardReference)", i, dy.Shape[0]))
+	}
+	in := m.x
+	if i > 0 {
+		in = m.outs[i-1]
+	}
+	if act := fusedReLU(l); act != nil {
+		// The rule replaces the ReLU's backward; the layer's linear part
+		// runs as usual.
+		var y []float32
+		switch l := l.(type) {
+		case *Conv2D:
+			y = l.y.Data
+		case *Dense:
+			y = l.y.Data
+		}
+		mustShape(l.Name(), "backward", dy.Shape, m.outs[i].Shape)
+		s.grad[i] = reuse(s.grad[i], dy.Shape)
+		g := s.grad[i].Data
+		switch r {
+		case Guided:
+			guidedTo(g, dy.Data, y)
+		case Deconv:
+			deconvTo(g, dy.Data)
+		case Rescale:
+			rescaleTo(g, dy.Data, s.pre[i].Data, s.refPre[i].Data)
+		}
+		*act = Linear
+		dx := l.Backward(s.grad[i])
+		*act = ReLU
+		return dx
+	}
+	switch l := l.(type) {
+	case *ActivationLayer:
+		if l.Act != ReLU {
+			break
+		}
+		mustShape(l.name, "backward", dy.Shape, l.y.Shape)
+		l.dx = reuse(l.dx, dy.Shape)
+		switch r {
+		case Guided:
+			guidedTo(l.dx.Data, dy.Data, l.y.Data)
+		case Deconv:
+			deconvTo(l.dx.Data, dy.Data)
+		case Rescale:
+			rescaleTo(l.dx.Data, dy.Data, in.Data, s.refIn[i].Data)
+		}
+		return l.dx
+	case *MaxPool2D:
+		if r != Rescale {
+			break
+		}
+		mustShape(l.name, "backward", dy.Shape, l.y.Shape)
+		l.dx = reuse(l.dx, l.xshape)
+		s.scratch[i] = reuse(s.scratch[i], l.xshape)
+		rescalePoolTo(l.dx.Data, s.scratch[i].Data, dy.Data, in.Data, s.refIn[i].Data, l.y.Data, s.refOut[i].Data, l.arg, s.refArg[i])
+		return l.dx
+	}
+	return l.Backward(dy)
+}
+
+// guidedTo is guided backpropagation through a ReLU: dx = dy where y > 0
+// and dy > 0, else 0.
+//
+//	dx, dy, y: (n)
+func guidedTo(dx, dy, y []float32) {
+	dy, dx = dy[:len(y)], dx[:len(y)]
+	for i, v := range y {
+		if v > 0 && dy[i] > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = 0
+		}
+	}
+}
+
+// deconvTo is the deconvnet's ReLU: dx = max(dy, 0).
+//
+//	dx, dy: (n)
+func deconvTo(dx, dy []float32) {
+	dx = dx[:len(dy)]
+	for i, v := range dy {
+		dx[i] = max(v, 0)
+	}
+}
+
+// rescaleTo is DeepLIFT's Rescale rule through a ReLU: the multiplier is
+// the secant slope (relu(u) − relu(u⁰)) / (u − u⁰), always in [0, 1], and
+// the derivative [u > 0] where u = u⁰ (where the choice does not change
+// the sum of contributions; Captum takes the gradient there too).
+//
+//	dx, dy, u, u0: (n)   u: pre-activations at the input, u0 at the reference
+func rescaleTo(dx, dy, u, u0 []float32) {
+	dy, dx, u0 = dy[:len(u)], dx[:len(u)], u0[:len(u)]
+	for i, a := range u {
+		b := u0[i]
+		switch {
+		case a == b:
+			if a > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
+		case a > 0 && b > 0:
+			dx[i] = dy[i] // both on the linear side: slope 1
+		case a <= 0 && b <= 0:
+			dx[i] = 0
+		default:
+			ya, yb := math.Max(float64(a), 0), math.Max(float64(b), 0)
+			dx[i] = float32(float64(dy[i]) * (ya - yb) / (float64(a) - float64(b)))
+		}
+	}
+}
+
+// rescalePoolTo is DeepLIFT through a max-pool by Captum's rule
+// (captum.attr.DeepLift, deep_lift.py's maxpool): each window's output
+// difference Δy = y − y⁰ is split into max(y, y⁰) − y⁰, sent to the
+// input's maximum (arg), and y − max(y, y⁰), sent to the reference's
+// maximum (arg0), each times the multiplier dy of the output; an input
+// element's multiplier is what it received divided by its own difference
+// Δx = x − x⁰. Where Δx = 0 it received exactly 0 (at the input's maximum
+// y = x = x⁰ ≤ y⁰; at the reference's, y⁰ = x⁰ = x ≤ y), and it takes the
+// gradient, the window's dy routed by arg, as Captum does. Both parts lie
+// between 0 and Δx of the element they go to, so the multipliers stay
+// within [0, 1]·dy per window, and summation-to-delta holds exactly:
+// Σ_i m_i Δx_i = Σ_o dy_o Δy_o. (The authors' implementation routes by
+// the gradient alone, which conserves the sum only when every element of
+// a window has the same reference value: not so for an image reference.)
+//
+//	dx, plain, x, x0: (input)   dy, y, y0, arg, arg0: (output)
+func rescalePoolTo(dx, plain, dy, x, x0, y, y0 []float32, arg, arg0 []int32) {
+	clear(dx)
+	clear(plain)
+	for o, g := range dy {
+		a, a0 := arg[o], arg0[o]
+		if a < 0 || a0 < 0 {
+			continue // a window of padding only
+		}
+		top := max(y[o], y0[o])
+		dx[a] += g * (top - y0[o])
+		dx[a0] += g * (y[o] - top)
+		plain[a] += g
+	}
+	for i, v := range dx {
+		if d := x[i] - x0[i]; d != 0 {
+			dx[i] = float32(float64(v) / float64(d))
+		} else {
+			dx[i] = plain[i]
+		}
+	}
+}

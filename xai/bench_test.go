@@ -161,3 +161,7 @@ func BenchmarkEigenCAM(b *testing.B)     { benchmarkMethod(b, "eigencam") }
 func BenchmarkEigenGradCAM(b *testing.B) { benchmarkMethod(b, "eigengradcam") }
 func BenchmarkScoreCAM(b *testing.B)     { benchmarkMethod(b, "scorecam") }
 func BenchmarkAblationCAM(b *testing.B)  { benchmarkMethod(b, "ablationcam") }
+
+func BenchmarkGuidedBackprop(b *testing.B) { benchmarkMethod(b, "guidedbackprop") }
+func BenchmarkDeconvnet(b *testing.B)      { benchmarkMethod(b, "deconvnet") }
+func BenchmarkGuidedGradCAM(b *testing.B)  { benchmarkMethod(b, "guidedgradcam") }

@@ -315,3 +315,119 @@ func (e *engine) scan(ctx Canceller, n, b int, t Target, point func(i int, dst [
 	}
 	return class, n, nil
 }
+
+// rulePass is pass with the model's ReLUs following rule r (nn.Guided or
+// nn.Deconv) in the backward pass; the model is back on the gradient
+// afterwards.
+func (e *engine) rulePass(t Target, stop int, r nn.Rule) int {
+	e.m.SetRule(r)
+	defer e.m.SetRule(nn.Gradient)
+	return e.pass(t, stop)
+}
+
+// ruleBackward runs the backward pass of the last pass again, from the
+// same seed through layer stop, with the ReLUs following rule r (nn.Guided
+// or nn.Deconv): a second backward pass over the same forward pass.
+func (e *engine) ruleBackward(r nn.Rule, stop int) {
+	e.m.SetRule(r)
+	defer e.m.SetRule(nn.Gradient)
+	e.m.Backward(e.seed, e.logits, stop)
+}
+
+// rescale runs DeepLIFT's Rescale rule (nn.Rescale) for x against the
+// reference x0 (both 1 x H x W x C): the reference's forward pass, x's,
+// and one backward pass from the multipliers of the logits, m_j with
+// Σ_j m_j (z_j − z⁰_j) = Score(x) − Score(x0). For the logit target that
+// is e_c; for the probability target it is the path integral of the
+// softmax's gradient along the straight line from z⁰ to z (see
+// softmaxSecant). It returns the class (t.Class, or x's prediction) and
+// the reference's logits and probabilities; x's are in e.z and e.p, and
+// the input multipliers in m.InputGrad().
+func (e *engine) rescale(x, x0 *nn.Tensor, t Target) (c int, z0, p0 []float64) {
+	e.m.SetRule(nn.Rescale)
+	defer e.m.SetRule(nn.Gradient)
+	in := e.input(1)
+	copy(in.Data, x0.Data)
+	zr := e.m.ForwardReference(in, e.logits)
+	k := e.k
+	z0, p0 = make([]float64, k), make([]float64, k)
+	for j, v := range zr.Data[:k] {
+		z0[j] = float64(v)
+	}
+	softmax64(p0, zr.Data[:k])
+	copy(in.Data, x.Data)
+	c = e.pass(t, noBackward)
+	seed := e.seed.Data[:k]
+	if t.Kind == Probability {
+		softmaxSecant(seed, z0, e.z[:k], c)
+	} else {
+		clear(seed)
+		seed[c] = 1
+	}
+	e.m.Backward(e.seed, e.logits, 0)
+	return c, z0, p0
+}
+
+// softmaxSecant writes the multipliers of the logits for the probability
+// p_c: m_j = ∫_0^1 ∂p_c/∂z_j (z⁰ + α(z − z⁰)) dα, so that Σ_j m_j (z_j − z⁰_j)
+// = p_c(z) − p_c(z⁰) (the fundamental theorem of calculus along the line).
+// The softmax has no single-input Rescale rule; this is the same
+// straight-line path integral Integrated Gradients takes, in the k
+// logits. The integrand changes over a length of about 1/D along the
+// path (D the spread of z − z⁰ over the classes), so it runs composite
+// 16-point Gauss–Legendre panels of width about 2/D (at most 4096),
+// accurate to float64 rounding (TestSoftmaxSecant).
+//
+//	m: (k)   z0, z: (k) logits of the reference and the input
+func softmaxSecant(m []float32, z0, z []float64, c int) {
+	k := len(z)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for j := range z {
+		d := z[j] - z0[j]
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	panels := min(max(1, int(math.Ceil((hi-lo)/2))), 4096)
+	alpha, weight, _ := alphas(GaussLegendre, 16)
+	acc := make([]float64, k)
+	p := make([]float64, k)
+	for q := range panels {
+		for i, a := range alpha {
+			at := (float64(q) + a) / float64(panels)
+			softmaxAt(p, z0, z, at)
+			rest := 0.0
+			for j, v := range p {
+				if j != c {
+					rest += v
+				}
+			}
+			w := weight[i] / float64(panels)
+			for j, v := range p {
+				if j == c {
+					acc[j] += w * p[c] * rest
+				} else {
+					acc[j] -= w * p[c] * v
+				}
+			}
+		}
+	}
+	for j, v := range acc {
+		m[j] = float32(v)
+	}
+}
+
+// softmaxAt writes the softmax of z⁰ + α(z − z⁰) in float64.
+func softmaxAt(p, z0, z []float64, alpha float64) {
+	top := math.Inf(-1)
+	for j := range z {
+		p[j] = z0[j] + alpha*(z[j]-z0[j])
+		top = max(top, p[j])
+	}
+	var s float64
+	for j := range p {
+		p[j] = math.Exp(p[j] - top)
+		s += p[j]
+	}
+	for j := range p {
+		p[j] /= s
+	}
+}

@@ -74,6 +74,9 @@ var wave2Files = []wave2File{
 	{kind: "scorecam_raw", method: "scorecam", target: true, get: resultMap},
 	{kind: "ablationcam_weights", method: "ablationcam", target: true, get: resultWeights},
 	{kind: "ablationcam_raw", method: "ablationcam", target: true, get: resultMap},
+	{kind: "guidedbackprop", method: "guidedbackprop", target: true, get: resultMap},
+	{kind: "deconvnet", method: "deconvnet", target: true, get: resultMap},
+	{kind: "guidedgradcam", method: "guidedgradcam", target: true, get: resultMap},
 }
 
 type wave2Manifest struct {

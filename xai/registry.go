@@ -68,7 +68,8 @@ type Method struct {
 	// Display is how the display map is scaled and coloured.
 	Display Display
 	// Layer is true for methods that explain a layer's output (the CAM
-	// family): Request.Layer names it, the last Conv2D by default.
+	// family, and Guided Grad-CAM through its Grad-CAM): Request.Layer
+	// names it, the last Conv2D by default.
 	Layer bool
 	// Default marks the methods computed when none are named: the page's
 	// first maps and explain's default -methods, each fast enough for

@@ -21,7 +21,9 @@ func TestRegistryEntries(t *testing.T) {
 		if m.Paper == "" || !strings.HasPrefix(m.URL, "https://") || m.Doc == "" || m.Display == "" {
 			t.Errorf("%s: paper %q, URL %q, doc %q, display %q: each must be set", m.Name, m.Paper, m.URL, m.Doc, m.Display)
 		}
-		if m.Layer != (m.Family == FamilyCAM) {
+		// Every CAM explains a layer; outside the family only Guided
+		// Grad-CAM does (through the Grad-CAM it multiplies by).
+		if m.Layer != (m.Family == FamilyCAM || m.Name == "guidedgradcam") {
 			t.Errorf("%s: Layer %v in family %s", m.Name, m.Layer, m.Family)
 		}
 		if _, err := m.Resolve(nil); err != nil {

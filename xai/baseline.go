@@ -64,6 +64,32 @@ func (b Baseline) sigma() float64 {
 	return b.Sigma
 }
 
+// The options that choose a reference input, shared by the methods that
+// take one (Integrated Gradients' baseline, DeepLIFT's reference).
+
+// baselineParam is the "baseline" option, with its one-line doc.
+func baselineParam(doc string) Param {
+	return Param{Name: "baseline", Label: "Baseline", Kind: Choice, Default: "black", Choices: []string{"black", "white", "blur", "noise"}, Doc: doc}
+}
+
+// sigmaParam is the blur baseline's "sigma" option.
+var sigmaParam = Param{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur baseline's Gaussian standard deviation in pixels"}
+
+// baselineOption returns the baseline a request asks for: its image
+// (Request.Baseline) when set, else the "baseline" and "sigma" options,
+// seeded by Request.Seed.
+func baselineOption(r *Request, v Values) (Baseline, error) {
+	if r.Baseline != nil {
+		return Baseline{Kind: Custom, Image: r.Baseline}, nil
+	}
+	b, err := ParseBaseline(v.String("baseline"))
+	if err != nil {
+		return b, err
+	}
+	b.Sigma, b.Seed = v.Float("sigma"), r.Seed
+	return b, nil
+}
+
 // baselineTo writes the baseline for x into dst (same shape as x).
 func baselineTo(dst, x *nn.Tensor, b Baseline, p nn.Preprocess) error {
 	lo, hi := inputRange(p)

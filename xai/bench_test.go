@@ -165,3 +165,4 @@ func BenchmarkAblationCAM(b *testing.B)  { benchmarkMethod(b, "ablationcam") }
 func BenchmarkGuidedBackprop(b *testing.B) { benchmarkMethod(b, "guidedbackprop") }
 func BenchmarkDeconvnet(b *testing.B)      { benchmarkMethod(b, "deconvnet") }
 func BenchmarkGuidedGradCAM(b *testing.B)  { benchmarkMethod(b, "guidedgradcam") }
+func BenchmarkDeepLIFT(b *testing.B)       { benchmarkMethod(b, "deeplift") }

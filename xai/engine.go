@@ -359,7 +359,11 @@ func (e *engine) rescale(x, x0 *nn.Tensor, t Target) (c int, z0, p0 []float64) {
 	c = e.pass(t, noBackward)
 	seed := e.seed.Data[:k]
 	if t.Kind == Probability {
-		softmaxSecant(seed, z0, e.z[:k], c)
+		m := make([]float64, k)
+		softmaxSecant(m, z0, e.z[:k], c)
+		for j, v := range m {
+			seed[j] = float32(v)
+		}
 	} else {
 		clear(seed)
 		seed[c] = 1
@@ -379,7 +383,7 @@ func (e *engine) rescale(x, x0 *nn.Tensor, t Target) (c int, z0, p0 []float64) {
 // accurate to float64 rounding (TestSoftmaxSecant).
 //
 //	m: (k)   z0, z: (k) logits of the reference and the input
-func softmaxSecant(m []float32, z0, z []float64, c int) {
+func softmaxSecant(m []float64, z0, z []float64, c int) {
 	k := len(z)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for j := range z {
@@ -388,7 +392,7 @@ func softmaxSecant(m []float32, z0, z []float64, c int) {
 	}
 	panels := min(max(1, int(math.Ceil((hi-lo)/2))), 4096)
 	alpha, weight, _ := alphas(GaussLegendre, 16)
-	acc := make([]float64, k)
+	clear(m)
 	p := make([]float64, k)
 	for q := range panels {
 		for i, a := range alpha {
@@ -403,15 +407,12 @@ func softmaxSecant(m []float32, z0, z []float64, c int) {
 			w := weight[i] / float64(panels)
 			for j, v := range p {
 				if j == c {
-					acc[j] += w * p[c] * rest
+					m[j] += w * p[c] * rest
 				} else {
-					acc[j] -= w * p[c] * v
+					m[j] -= w * p[c] * v
 				}
 			}
 		}
-	}
-	for j, v := range acc {
-		m[j] = float32(v)
 	}
 }
 

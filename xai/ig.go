@@ -361,9 +361,7 @@ func init() {
 			{Name: "steps", Label: "Steps", Kind: Int, Default: 50, Min: 1, Max: maxSteps, Doc: "points on the path from the baseline to the image"},
 			{Name: "rule", Label: "Rule", Kind: Choice, Default: "linspace", Choices: []string{"linspace", "trapezoid", "gauss-legendre"},
 				Doc: "quadrature rule: the original's linspace mean, the trapezoid rule, or Gauss-Legendre (most accurate for few steps)"},
-			{Name: "baseline", Label: "Baseline", Kind: Choice, Default: "black", Choices: []string{"black", "white", "blur", "noise"},
-				Doc: "the reference image the path starts from"},
-			{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur baseline's Gaussian standard deviation in pixels"},
+			baselineParam("the reference image the path starts from"), sigmaParam,
 		},
 		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
 			o, err := igOptions(r, v)
@@ -412,14 +410,8 @@ func igOptions(r *Request, v Values) (IGOptions, error) {
 	if o.Rule, err = ParseRule(v.String("rule")); err != nil {
 		return o, err
 	}
-	if o.Baseline, err = ParseBaseline(v.String("baseline")); err != nil {
-		return o, err
-	}
-	o.Baseline.Sigma, o.Baseline.Seed = v.Float("sigma"), r.Seed
-	if r.Baseline != nil {
-		o.Baseline = Baseline{Kind: Custom, Image: r.Baseline}
-	}
-	return o, nil
+	o.Baseline, err = baselineOption(r, v)
+	return o, err
 }
 
 // igResult fills dst from an attribution: its map is the H x W x C

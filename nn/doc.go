@@ -25,6 +25,12 @@
 // separate Softmax layer, so Logits() names the pre-softmax scores that
 // explainers differentiate.
 //
+// Model.SetRule changes what Backward does at every ReLU (and, for
+// DeepLIFT's Rescale rule, at every max-pool) for the explanation methods
+// that are a modified gradient: guided backpropagation, the deconvnet and
+// DeepLIFT, whose reference input ForwardReference records (rule.go). The
+// default rule is the derivative.
+//
 // Conventions follow Keras exactly: ReLU inside Conv2D and Dense; 'same'
 // padding splits the total padding with the smaller half first; BatchNorm
 // epsilon defaults to 1e-3; max-pooling floors with 'valid' and sends the

@@ -342,3 +342,31 @@ func rescalePoolTo(dx, plain, dy, x, x0, y, y0 []float32, arg, arg0 []int32) {
 		}
 	}
 }
+
+// What layer-wise relevance propagation reads of a forward pass (xai folds
+// batch normalisation into the next linear layer, through the max-pools
+// between them).
+
+// ScaleShift returns the affine map a BatchNorm is at inference,
+// y = s·x + t per channel, from the moving statistics (new slices).
+func (b *BatchNorm) ScaleShift() (s, t []float32) {
+	s, t = make([]float32, b.C), make([]float32, b.C)
+	b.inferenceScaleShift(s, t)
+	return s, t
+}
+
+// Gather writes into dst (the pool's output shape) the elements of x (its
+// input shape) at the maxima the last Forward chose: x pooled with the
+// routing of that forward pass, whatever x's own maxima. A window of
+// padding only gives 0.
+func (m *MaxPool2D) Gather(dst, x *Tensor) {
+	mustShape(m.name, "gather", x.Shape, m.xshape)
+	mustShape(m.name, "gather", dst.Shape, m.y.Shape)
+	for o, a := range m.arg[:len(dst.Data)] {
+		if a >= 0 {
+			dst.Data[o] = x.Data[a]
+		} else {
+			dst.Data[o] = 0
+		}
+	}
+}

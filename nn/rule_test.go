@@ -337,3 +337,29 @@ func nearRule(t *testing.T, what string, got []float32, want []float64, tol floa
 		}
 	}
 }
+
+// TestScaleShiftAndGather: the two reads of a forward pass LRP uses. A
+// batch normalisation with gamma 2, beta 1, mean 1, variance 3 and
+// epsilon 1e-3 is y = s·x + t with s = 2/√3.001 and t = 1 − s; a 2x2 pool
+// that chose (top right, bottom left) gathers another tensor's elements
+// at those places, not at that tensor's own maxima.
+func TestScaleShiftAndGather(t *testing.T) {
+	bn := NewBatchNorm("bn", 1, 1e-3, 0.99)
+	bn.Gamma.Value[0], bn.Beta.Value[0], bn.Mean.Value[0], bn.Var.Value[0] = 2, 1, 1, 3
+	s, sh := bn.ScaleShift()
+	want := 2 / math.Sqrt(3.001)
+	if math.Abs(float64(s[0])-want) > 1e-6 || math.Abs(float64(sh[0])-(1-want)) > 1e-6 {
+		t.Errorf("ScaleShift = %v, %v; want %g, %g", s, sh, want, 1-want)
+	}
+	p := NewMaxPool2D("p", 2, 2, 2, 2, Valid)
+	p.Forward(tensorOf([4]int{1, 2, 4, 1},
+		0, 5, 9, 1,
+		3, 2, 1, 1)) // maxima: top right (5) and top left (9, first of a window)
+	dst := NewTensor(1, 1, 2, 1)
+	p.Gather(dst, tensorOf([4]int{1, 2, 4, 1},
+		10, 20, 30, 40,
+		50, 60, 70, 80))
+	if !slices.Equal(dst.Data, []float32{20, 30}) {
+		t.Errorf("Gather = %v, want [20 30]", dst.Data)
+	}
+}

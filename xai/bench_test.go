@@ -141,13 +141,16 @@ func BenchmarkPredict(b *testing.B) {
 
 // benchmarkMethod runs a registered method through ExplainTo at the
 // default layer (conv2d_7: 8 channels).
-func benchmarkMethod(b *testing.B, name string) {
+func benchmarkMethod(b *testing.B, name string) { benchmarkMethodOptions(b, name, nil) }
+
+// benchmarkMethodOptions is benchmarkMethod with options.
+func benchmarkMethodOptions(b *testing.B, name string, o Options) {
 	ex, x := benchSetup(b)
 	var r Result
 	b.ReportAllocs()
 	cpu0 := cpuSeconds()
 	for b.Loop() {
-		if err := ex.ExplainTo(&r, x, Request{Method: name, Target: Predicted()}); err != nil {
+		if err := ex.ExplainTo(&r, x, Request{Method: name, Target: Predicted(), Options: o}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -166,3 +169,13 @@ func BenchmarkGuidedBackprop(b *testing.B) { benchmarkMethod(b, "guidedbackprop"
 func BenchmarkDeconvnet(b *testing.B)      { benchmarkMethod(b, "deconvnet") }
 func BenchmarkGuidedGradCAM(b *testing.B)  { benchmarkMethod(b, "guidedgradcam") }
 func BenchmarkDeepLIFT(b *testing.B)       { benchmarkMethod(b, "deeplift") }
+
+func BenchmarkLRP(b *testing.B) { benchmarkMethod(b, "lrp") } // z+
+
+func BenchmarkLRPEpsilon(b *testing.B) {
+	benchmarkMethodOptions(b, "lrp", Options{"rule": "epsilon"})
+}
+
+func BenchmarkLRPAlphaBeta(b *testing.B) {
+	benchmarkMethodOptions(b, "lrp", Options{"rule": "alpha-beta"})
+}

@@ -27,11 +27,19 @@
 //	NoiseTunnel      mean (SmoothGrad), mean square (SmoothGrad²) or variance
 //	                 (VarGrad) of a gradient or a method's map over noisy copies
 //	GradientSHAP     mean of (x̃ − b) ⊙ ∂Score/∂x(b + α(x̃ − b)), b and α random (batched)
+//	GuidedBackprop   ∂Score/∂x, ReLUs pass dy·[u > 0]·[dy > 0]                (nn.Guided)
+//	Deconvnet        ∂Score/∂x, ReLUs pass max(dy, 0)                         (nn.Deconv)
+//	GuidedGradCAM    GuidedBackprop ⊙ nearest-upsampled Grad-CAM             (one forward, two backward)
 //
 // The perturbation methods only run forward passes:
 //
 //	Occlusion        Score(x) − Score(x with a window hidden), averaged per pixel (nn.Delta)
 //	RISE             Σ_i Score(x ⊙ M_i) M_i / (N p) over random upsampled masks  (batched)
+//
+// The propagation methods pass their own quantity down the layers:
+//
+//	DeepLIFT         m ⊙ (x − x⁰), multipliers by the Rescale rule           (nn.Rescale: x⁰'s and x's forward, one backward)
+//	LRP              relevance from the logit, layer by layer                (engine_lrp.go: one forward, a rule per layer)
 //
 // The seeded methods (SmoothGrad, SmoothGrad², VarGrad, GradientSHAP,
 // RISE) draw sample i's random numbers from a stream that depends only on

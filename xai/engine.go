@@ -28,6 +28,8 @@ type engine struct {
 	score []float64  // (N): Score of each sample
 	p0    []float64  // (k): probabilities at a sweep's point 0
 	z0    []float64  // (k): logits at a sweep's point 0
+
+	lrp lrpState // relevance propagation's buffers (engine_lrp.go)
 }
 
 func newEngine(m *nn.Model) engine {

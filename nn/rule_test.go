@@ -173,11 +173,11 @@ func TestRuleRescaleMaxPoolHandWorked(t *testing.T) {
 	}
 }
 
-// randomNet is a small network with every layer kind the rules meet:
+// ruleNet is a small network with every layer kind the rules meet:
 // convolutions with fused ReLUs, batch normalisation, max-pools (one with
 // odd input sizes), an Activation ReLU, flatten, dense with and without
 // ReLU.
-func randomNet(t *testing.T, seed uint64) *Model {
+func ruleNet(t *testing.T, seed uint64) *Model {
 	t.Helper()
 	m, err := Build(Spec{Name: "net", Input: [3]int{9, 9, 2}, Layers: []LayerSpec{
 		{Class: "Conv2D", Name: "c1", Config: LayerConfig{Filters: 4, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
@@ -207,7 +207,7 @@ func randomNet(t *testing.T, seed uint64) *Model {
 	return m
 }
 
-func randomInput(rng *rand.Rand, n int) *Tensor {
+func ruleInput(rng *rand.Rand, n int) *Tensor {
 	x := NewTensor(n, 9, 9, 2)
 	for i := range x.Data {
 		x.Data[i] = float32(rng.IntN(256)) / 32
@@ -222,9 +222,9 @@ func randomInput(rng *rand.Rand, n int) *Tensor {
 func TestRescaleSummationToDelta(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	for seed := range uint64(20) {
-		m := randomNet(t, seed)
+		m := ruleNet(t, seed)
 		last := len(m.Layers) - 1
-		x, x0 := randomInput(rng, 2), randomInput(rng, 2)
+		x, x0 := ruleInput(rng, 2), ruleInput(rng, 2)
 		if seed%4 == 0 {
 			clear(x0.Data) // the black reference: every pool window tied
 		}
@@ -257,10 +257,10 @@ func TestRescaleSummationToDelta(t *testing.T) {
 // ordinary gradient, bit for bit.
 func TestRulesFallBackToGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	m := randomNet(t, 7)
-	ref := randomNet(t, 7)
+	m := ruleNet(t, 7)
+	ref := ruleNet(t, 7)
 	last := len(m.Layers) - 1
-	x := randomInput(rng, 1)
+	x := ruleInput(rng, 1)
 	seed := tensorOf([4]int{1, 1, 1, 3}, 0.5, -1, 2)
 	ref.Forward(x)
 	want := slices.Clone(ref.Backward(seed, last, 0).Data)
@@ -274,7 +274,7 @@ func TestRulesFallBackToGradient(t *testing.T) {
 	for _, r := range []Rule{Guided, Deconv, Rescale} {
 		m.SetRule(r)
 		if r == Rescale {
-			m.ForwardReference(randomInput(rng, 1), last)
+			m.ForwardReference(ruleInput(rng, 1), last)
 		}
 		m.Forward(x)
 		m.Backward(seed, last, 0)
@@ -292,13 +292,13 @@ func TestRulesFallBackToGradient(t *testing.T) {
 // TestRescaleNeedsReference: Backward under Rescale without a reference of
 // the batch's size is a programmer error, reported as such.
 func TestRescaleNeedsReference(t *testing.T) {
-	m := randomNet(t, 1)
+	m := ruleNet(t, 1)
 	last := len(m.Layers) - 1
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, tt := range []struct {
 		name string
 		ref  *Tensor
-	}{{"none", nil}, {"batch 2 for 1", randomInput(rng, 2)}} {
+	}{{"none", nil}, {"batch 2 for 1", ruleInput(rng, 2)}} {
 		func() {
 			defer func() {
 				r := recover()
@@ -310,7 +310,7 @@ func TestRescaleNeedsReference(t *testing.T) {
 			if tt.ref != nil {
 				m.ForwardReference(tt.ref, last)
 			}
-			m.Forward(randomInput(rng, 1))
+			m.Forward(ruleInput(rng, 1))
 			m.Backward(NewTensor(1, 1, 1, 3), last, 0)
 		}()
 	}
@@ -321,7 +321,7 @@ func TestRescaleNeedsReference(t *testing.T) {
 			}
 		}()
 		m.SetRule(Guided)
-		m.ForwardReference(randomInput(rng, 1), last)
+		m.ForwardReference(ruleInput(rng, 1), last)
 	}()
 }
 

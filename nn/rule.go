@@ -1,7 +1,5 @@
 package nn
 
-import "math"
-
 // Backward rules: explanation methods that are "a gradient with a modified
 // backward pass" (guided backpropagation, the deconvnet, DeepLIFT) change
 // what a model's ReLUs, and for DeepLIFT its max-pools, do in Backward.
@@ -59,16 +57,19 @@ func (r Rule) String() string {
 }
 
 // ruleState is what a model keeps for its rule. Only Rescale needs
-// storage: the pre-activations of the fused ReLUs (Conv2D and Dense keep
-// only their output) at the last Forward and at the reference, and the
-// reference's inputs of ActivationLayer ReLUs and of max-pools, with the
-// pools' outputs and argmax.
+// storage: a fused ReLU's pre-activation u (under Rescale the layer runs
+// linear, so its own output holds u, and the ReLU's output goes to post),
+// and of the reference, the fused ReLUs' pre-activations, the inputs of
+// ActivationLayer ReLUs and of max-pools, with the pools' outputs and
+// argmax.
 type ruleState struct {
 	rule           Rule
-	pre, refPre    []*Tensor // [layer]: pre-activation of a fused ReLU (nil elsewhere)
+	pre            []*Tensor // [layer]: a fused ReLU's pre-activation at the last Forward (the layer's own output)
+	post           []*Tensor // [layer]: its ReLU's output, the layer's output in the model
+	refPre         []*Tensor // [layer]: the reference's pre-activation of a fused ReLU
 	refIn, refOut  []*Tensor // [layer]: the reference's input and output (ActivationLayer, MaxPool2D)
 	refArg         [][]int32 // [layer]: the reference's argmax (MaxPool2D)
-	grad, scratch  []*Tensor // [layer]: the rule's gradient before a fused layer's linear part; a pool's plain gradient
+	grad           []*Tensor // [layer]: the rule's gradient before a fused layer's linear part
 	reference      bool      // ForwardReference has recorded since the rule was set
 	refBatch, refN int       // the reference's batch size and last layer
 }
@@ -84,10 +85,10 @@ func (m *Model) SetRule(r Rule) {
 	m.rs.rule = r
 	m.rs.reference = false
 	if r != Rescale {
-		// Keep no reference activations alive (the rule's gradient
+		// Keep no activations of Rescale alive (the rule's gradient
 		// buffers stay, as the layers' own do).
 		s := &m.rs
-		s.pre, s.refPre, s.refIn, s.refOut, s.refArg, s.scratch = nil, nil, nil, nil, nil, nil
+		s.pre, s.post, s.refPre, s.refIn, s.refOut, s.refArg = nil, nil, nil, nil, nil, nil
 	}
 }
 
@@ -106,12 +107,15 @@ func (m *Model) ForwardReference(x0 *Tensor, last int) *Tensor {
 	}
 	y := m.ForwardTo(x0, last)
 	s := &m.rs
-	s.pre, s.refPre = s.refPre, s.pre // this pass's pre-activations become the reference's
 	s.grow(len(m.Layers))
 	for i := 0; i <= last; i++ {
 		in := m.x
 		if i > 0 {
 			in = m.outs[i-1]
+		}
+		if s.pre[i] != nil {
+			s.refPre[i] = copyTo(s.refPre[i], s.pre[i])
+			s.pre[i] = nil
 		}
 		switch l := m.Layers[i].(type) {
 		case *ActivationLayer:
@@ -129,7 +133,7 @@ func (m *Model) ForwardReference(x0 *Tensor, last int) *Tensor {
 }
 
 func (s *ruleState) grow(n int) {
-	for _, p := range []*[]*Tensor{&s.pre, &s.refPre, &s.refIn, &s.refOut, &s.grad, &s.scratch} {
+	for _, p := range []*[]*Tensor{&s.pre, &s.post, &s.refPre, &s.refIn, &s.refOut, &s.grad} {
 		if len(*p) < n {
 			*p = append(*p, make([]*Tensor, n-len(*p))...)
 		}
@@ -146,8 +150,10 @@ func copyTo(dst, src *Tensor) *Tensor {
 }
 
 // forwardLayer runs layer i on x. Under Rescale a Conv2D or Dense with a
-// ReLU runs linear first, so that its pre-activation is kept, and applies
-// the ReLU after: its output and Backward are as with the fused ReLU.
+// ReLU runs linear, so that its output holds the pre-activation u, and
+// the ReLU writes relu(u) into a buffer of the model's, which the next
+// layer reads. (Its Backward masks with the layer's output, and u > 0
+// where relu(u) > 0: after Rescale, Gradient needs no new forward pass.)
 func (m *Model) forwardLayer(i int, x *Tensor) *Tensor {
 	l := m.Layers[i]
 	if m.rs.rule != Rescale {
@@ -157,13 +163,23 @@ func (m *Model) forwardLayer(i int, x *Tensor) *Tensor {
 	if act == nil {
 		return l.Forward(x)
 	}
-	m.rs.grow(len(m.Layers))
+	s := &m.rs
+	s.grow(len(m.Layers))
 	*act = Linear
-	y := l.Forward(x)
+	u := l.Forward(x)
 	*act = ReLU
-	m.rs.pre[i] = copyTo(m.rs.pre[i], y)
-	reluInPlace(y.Data)
-	return y
+	s.pre[i] = u
+	s.post[i] = reuse(s.post[i], u.Shape)
+	reluTo(s.post[i].Data, u.Data)
+	return s.post[i]
+}
+
+// reluTo writes y = max(u, 0).
+func reluTo(y, u []float32) {
+	y = y[:len(u)]
+	for i, v := range u {
+		y[i] = max(v, 0)
+	}
 }
 
 // fusedReLU returns the Act field of a Conv2D or Dense with a ReLU, or nil.
@@ -245,35 +261,39 @@ func (m *Model) backwardLayer(i int, dy *Tensor) *Tensor {
 		}
 		mustShape(l.name, "backward", dy.Shape, l.y.Shape)
 		l.dx = reuse(l.dx, l.xshape)
-		s.scratch[i] = reuse(s.scratch[i], l.xshape)
-		rescalePoolTo(l.dx.Data, s.scratch[i].Data, dy.Data, in.Data, s.refIn[i].Data, l.y.Data, s.refOut[i].Data, l.arg, s.refArg[i])
+		rescalePoolTo(l.dx.Data, dy.Data, in.Data, s.refIn[i].Data, l.y.Data, s.refOut[i].Data, l.arg, s.refArg[i])
 		return l.dx
 	}
 	return l.Backward(dy)
 }
 
 // guidedTo is guided backpropagation through a ReLU: dx = dy where y > 0
-// and dy > 0, else 0.
+// and dy > 0, else 0, without branches (maskPositive; on activations the
+// conditions are coin flips), four per step as reluGradTo.
 //
 //	dx, dy, y: (n)
 func guidedTo(dx, dy, y []float32) {
 	dy, dx = dy[:len(y)], dx[:len(y)]
-	for i, v := range y {
-		if v > 0 && dy[i] > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = 0
-		}
+	i := 0
+	for ; i+3 < len(y); i += 4 {
+		_, _ = dx[i+3], dy[i+3]
+		dx[i] = maskPositive(maskPositive(dy[i], y[i]), dy[i])
+		dx[i+1] = maskPositive(maskPositive(dy[i+1], y[i+1]), dy[i+1])
+		dx[i+2] = maskPositive(maskPositive(dy[i+2], y[i+2]), dy[i+2])
+		dx[i+3] = maskPositive(maskPositive(dy[i+3], y[i+3]), dy[i+3])
+	}
+	for ; i < len(y); i++ {
+		dx[i] = maskPositive(maskPositive(dy[i], y[i]), dy[i])
 	}
 }
 
-// deconvTo is the deconvnet's ReLU: dx = max(dy, 0).
+// deconvTo is the deconvnet's ReLU: dx = max(dy, 0), without branches.
 //
 //	dx, dy: (n)
 func deconvTo(dx, dy []float32) {
 	dx = dx[:len(dy)]
 	for i, v := range dy {
-		dx[i] = max(v, 0)
+		dx[i] = maskPositive(v, v)
 	}
 }
 
@@ -288,19 +308,14 @@ func rescaleTo(dx, dy, u, u0 []float32) {
 	for i, a := range u {
 		b := u0[i]
 		switch {
-		case a == b:
-			if a > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
-			}
-		case a > 0 && b > 0:
-			dx[i] = dy[i] // both on the linear side: slope 1
+		case a > 0 && b > 0, a == b && a > 0:
+			dx[i] = dy[i] // both on the linear side (or equal and active): slope 1
 		case a <= 0 && b <= 0:
-			dx[i] = 0
-		default:
-			ya, yb := math.Max(float64(a), 0), math.Max(float64(b), 0)
-			dx[i] = float32(float64(dy[i]) * (ya - yb) / (float64(a) - float64(b)))
+			dx[i] = 0 // both clipped (or equal and inactive): slope 0
+		case a > 0: // b ≤ 0
+			dx[i] = float32(float64(dy[i]) * float64(a) / (float64(a) - float64(b)))
+		default: // a ≤ 0 < b
+			dx[i] = float32(float64(dy[i]) * float64(b) / (float64(b) - float64(a)))
 		}
 	}
 }
@@ -320,25 +335,29 @@ func rescaleTo(dx, dy, u, u0 []float32) {
 // the gradient alone, which conserves the sum only when every element of
 // a window has the same reference value: not so for an image reference.)
 //
-//	dx, plain, x, x0: (input)   dy, y, y0, arg, arg0: (output)
-func rescalePoolTo(dx, plain, dy, x, x0, y, y0 []float32, arg, arg0 []int32) {
+//	dx, x, x0: (input)   dy, y, y0, arg, arg0: (output)
+func rescalePoolTo(dx, dy, x, x0, y, y0 []float32, arg, arg0 []int32) {
 	clear(dx)
-	clear(plain)
 	for o, g := range dy {
 		a, a0 := arg[o], arg0[o]
 		if a < 0 || a0 < 0 {
 			continue // a window of padding only
 		}
 		top := max(y[o], y0[o])
-		dx[a] += g * (top - y0[o])
-		dx[a0] += g * (y[o] - top)
-		plain[a] += g
-	}
-	for i, v := range dx {
-		if d := x[i] - x0[i]; d != 0 {
-			dx[i] = float32(float64(v) / float64(d))
+		if x[a] == x0[a] {
+			dx[a] += g // Δx = 0: the gradient (its share, top − y⁰, is 0)
 		} else {
-			dx[i] = plain[i]
+			dx[a] += g * (top - y0[o])
+		}
+		if x[a0] != x0[a0] { // else its share, y − top, is 0
+			dx[a0] += g * (y[o] - top)
+		}
+	}
+	// An element's sum of shares over its Δx; where Δx = 0 it holds the
+	// gradient.
+	for i, v := range dx {
+		if d := x[i] - x0[i]; v != 0 && d != 0 {
+			dx[i] = float32(float64(v) / float64(d))
 		}
 	}
 }

@@ -31,16 +31,16 @@ type Rule int
 const (
 	Gradient Rule = iota
 	// Guided is guided backpropagation (Springenberg et al., "Striving for
-	// Simplicity: The All Convolutional Net", ICLR workshop 2015, sec. 3.4).
+	// Simplicity: The All Convolutional Net", ICLR workshop 2015).
 	Guided
 	// Deconv is the deconvnet's backward pass through a ReLU (Zeiler and
 	// Fergus, "Visualizing and Understanding Convolutional Networks", ECCV
-	// 2014, sec. 2.1): the ReLU is applied to the signal going down, not
-	// masked by the forward pass.
+	// 2014): the ReLU is applied to the signal going down, not masked by
+	// the forward pass.
 	Deconv
 	// Rescale is DeepLIFT's Rescale rule (Shrikumar, Greenside and
 	// Kundaje, "Learning Important Features Through Propagating Activation
-	// Differences", ICML 2017, sec. 3.5), with Captum's rule for max-pools.
+	// Differences", ICML 2017), with Captum's rule for max-pools.
 	Rescale
 )
 

@@ -217,7 +217,7 @@ func ruleInput(rng *rand.Rand, n int) *Tensor {
 
 // TestRescaleSummationToDelta: DeepLIFT's multipliers of every output add
 // up to that output's change, Σ_i m_i (x_i − x⁰_i) = z(x) − z(x⁰) (the
-// axiom of Shrikumar et al., eq. 1), for random networks, inputs and
+// summation-to-delta of Shrikumar et al.), for random networks, inputs and
 // references, two samples at a time.
 func TestRescaleSummationToDelta(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))

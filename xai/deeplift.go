@@ -26,10 +26,11 @@ type Contributions struct {
 
 // DeepLIFT computes DeepLIFT with the Rescale rule (Shrikumar, Greenside
 // and Kundaje, "Learning Important Features Through Propagating
-// Activation Differences", ICML 2017, secs. 3.2-3.5) for x
+// Activation Differences", ICML 2017: summation-to-delta, multipliers
+// and their chain rule, the Linear and Rescale rules) for x
 // (1 x H x W x C) against the reference x⁰:
 //
-//	Map = m ⊙ (x − x⁰),   Σ Map = Score(x) − Score(x⁰)   (summation-to-delta, eq. 1)
+//	Map = m ⊙ (x − x⁰),   Σ Map = Score(x) − Score(x⁰)   (summation-to-delta)
 //
 // where m are the multipliers of the input, propagated backwards as
 // gradients are (the chain rule for multipliers) with these rules:

@@ -19,9 +19,8 @@ import "github.com/mavis-xai/mavis/nn"
 
 // GuidedBackprop computes guided backpropagation (Springenberg,
 // Dosovitskiy, Brox and Riedmiller, "Striving for Simplicity: The All
-// Convolutional Net", ICLR workshop 2015, sec. 3.4 and fig. 1) for x
-// (1 x H x W x C): ∂Score/∂x with the backward pass of every ReLU replaced
-// by
+// Convolutional Net", ICLR workshop 2015) for x (1 x H x W x C): ∂Score/∂x
+// with the backward pass of every ReLU replaced by
 //
 //	grad_in = grad_out · [u > 0] · [grad_out > 0]
 //
@@ -34,9 +33,9 @@ func (ex *Explainer) GuidedBackprop(x *nn.Tensor, t Target) (Map, Prediction, er
 }
 
 // Deconvnet computes the deconvnet's reconstruction (Zeiler and Fergus,
-// "Visualizing and Understanding Convolutional Networks", ECCV 2014,
-// sec. 2.1) as Springenberg et al. (2015, sec. 3.4) state it: ∂Score/∂x
-// with the backward pass of every ReLU replaced by
+// "Visualizing and Understanding Convolutional Networks", ECCV 2014) as
+// Springenberg et al. (2015) state it: ∂Score/∂x with the backward pass
+// of every ReLU replaced by
 //
 //	grad_in = max(grad_out, 0)
 //
@@ -68,7 +67,7 @@ func (ex *Explainer) ruleGradientTo(dst *Map, x *nn.Tensor, t Target, r nn.Rule)
 
 // GuidedGradCAM computes Guided Grad-CAM (Selvaraju et al., "Grad-CAM:
 // Visual Explanations from Deep Networks via Gradient-based
-// Localization", ICCV 2017, sec. 3): guided backpropagation times the
+// Localization", ICCV 2017): guided backpropagation times the
 // layer's raw (unnormalised) Grad-CAM map, upsampled to the input by
 // nearest neighbour:
 //

@@ -236,15 +236,20 @@ func (s *lrpState) alphaBeta(i int, l nn.Layer, in, out *nn.Tensor, rule lrpRule
 	}
 	s.zp, s.zn = resize32(s.zp, k), resize32(s.zn, k)
 	s.in = nn.Tensor{Shape: in.Shape, Data: s.a}
+	// z⁻ only when β weighs it (z+ needs one copy's passes per input sign).
 	copy(s.zp, pos.Forward(&s.in).Data)
-	copy(s.zn, neg.Forward(&s.in).Data)
+	if rule.beta != 0 {
+		copy(s.zn, neg.Forward(&s.in).Data)
+	}
 	if mixed {
 		s.in.Data = s.b
 		for j, v := range neg.Forward(&s.in).Data {
 			s.zp[j] += v
 		}
-		for j, v := range pos.Forward(&s.in).Data {
-			s.zn[j] += v
+		if rule.beta != 0 {
+			for j, v := range pos.Forward(&s.in).Data {
+				s.zn[j] += v
+			}
 		}
 	}
 	s.sp, s.sn = resize32(s.sp, k), resize32(s.sn, k)

@@ -143,3 +143,36 @@ func TestLRPErrors(t *testing.T) {
 }
 
 func bnNet2(t testing.TB) *nn.Model { m, _ := bnNet(t); return m }
+
+// TestLRPSignedInputs: inputs of both signs (here the model's own input;
+// after a linear layer or a negative batch-normalisation scale, hidden
+// inputs too). A dense logit z = 1·2 + (−2)·(−1) + 1·(−3) + 0.5 = 1.5 has
+// the contributions 2, 2 (a negative input times a negative weight) and
+// −3, and the bias 0.5:
+//
+//	z+:               1.5 · (2, 2, 0)/4                  = (0.75, 0.75, 0)
+//	alpha-beta (2,1): 1.5 · (2·2/4, 2·2/4, −1·(−3)/(−3)) = (1.5, 1.5, −1.5)
+//	epsilon 0.5:      (2, 2, −3) · 1.5/(1.5 + 0.5)       = (1.5, 1.5, −2.25)
+func TestLRPSignedInputs(t *testing.T) {
+	m := tinyModel(t, [3]int{1, 1, 3}, []nn.LayerSpec{
+		{Class: "Dense", Name: "dense", Config: nn.LayerConfig{Units: 2, Activation: "softmax"}},
+	}, map[string][]float32{"dense/kernel": {1, 0, -2, 0, 1, 0}, "dense/bias": {0.5, 0}})
+	x := input(1, 1, 3, 2, -1, -3)
+	for _, tt := range []struct {
+		opts Options
+		want []float32
+	}{
+		{Options{"rule": "z+"}, []float32{0.75, 0.75, 0}},
+		{Options{"rule": "alpha-beta", "alpha": 2.0}, []float32{1.5, 1.5, -1.5}},
+		{Options{"rule": "epsilon", "epsilon": 0.5}, []float32{1.5, 1.5, -2.25}},
+	} {
+		r, err := New(m).Explain(x, Request{Method: "lrp", Target: Predicted(), Options: tt.opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Class != 0 || r.Score != 1.5 {
+			t.Fatalf("class %d score %g, want 0 and 1.5", r.Class, r.Score)
+		}
+		near(t, tt.opts["rule"].(string), r.Map.Data, tt.want, 1e-6)
+	}
+}

@@ -1,5 +1,3 @@
-//go:build !js
-
 package xai_test
 
 // DeepLIFT's summation-to-delta on the real MAVIS model: for every fixture

@@ -1,5 +1,3 @@
-//go:build !js
-
 package xai_test
 
 // LRP on the real MAVIS model: relevance conservation layer by layer for

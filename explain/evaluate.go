@@ -370,7 +370,8 @@ func (j *job) evaluate(im evalImage, s *xai.Evaluator, o xai.MetricsOptions, san
 		}
 		rec.Methods[method] = r
 		ms := xai.ScoreOf(method, r.Metrics)
-		ms.Sanity, ms.Gap = r.Sanity, r.Gap
+		ms.Sanity = r.Sanity
+		ms.SetCheck(res.Check)
 		scores = append(scores, ms)
 	}
 	rec.Ranking = xai.Rank(scores)

@@ -128,7 +128,8 @@ func init() {
 			dst.Map, dst.Passes = d.Map, 2
 			dst.Zero = d.Sum == 0 && allZero(d.Map.Data)
 			dst.Check = &Check{Name: "summation to delta", Sum: d.Sum, Want: d.Delta, ScoreX: d.Score, ScoreRef: d.RefScore,
-				Gap: d.Gap, Rel: RelativeGap(d.Gap, d.Delta, 0), Threshold: GapThreshold}
+				Gap: d.Gap, Rel: RelativeGap(d.Gap, d.Delta, 0), Threshold: GapThreshold,
+				Advice: "DeepLIFT's rules add up exactly, so a gap is float32 rounding on a score difference near zero: compare against another reference"}
 			return nil
 		}})
 }

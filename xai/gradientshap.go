@@ -366,6 +366,7 @@ func (ex *Explainer) shapCombine(dst *SHAPAttribution, x *nn.Tensor, o GradientS
 	c.Want = c.ScoreX - c.ScoreRef
 	c.Rel = RelativeGap(c.Gap, c.ScoreX, c.ScoreRef)
 	c.Threshold = GapThreshold
+	c.Advice = "draw more samples: the gap is a Monte Carlo estimate over random baselines and path points"
 	if n > 2 && c.Want != 0 {
 		mean := se / fn
 		sd := math.Sqrt(max(se2/fn-mean*mean, 0) * fn / (fn - 1))

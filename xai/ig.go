@@ -423,7 +423,7 @@ func igResult(dst *Result, a *Attribution) {
 	copy(dst.Map.Data, a.Map.Data)
 	dst.Zero = a.Sum == 0 && allZero(a.Map.Data)
 	dst.Check = &Check{Name: "completeness", Sum: a.Sum, Want: a.Score - a.BaselineScore, ScoreX: a.Score, ScoreRef: a.BaselineScore,
-		Gap: a.Gap, Rel: IGGap(*a), Threshold: GapThreshold}
+		Gap: a.Gap, Rel: IGGap(*a), Threshold: GapThreshold, Advice: gapAdvice}
 }
 
 func allZero(d []float32) bool {

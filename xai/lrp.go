@@ -173,7 +173,16 @@ func init() {
 			dst.Zero = rel.Sum == 0 && allZero(rel.Map.Data)
 			gap := rel.Sum - rel.Score
 			dst.Check = &Check{Name: "relevance conservation", Sum: rel.Sum, Want: rel.Score, ScoreX: rel.Score,
-				Gap: gap, Rel: RelativeGap(gap, rel.Score, 0), Threshold: GapThreshold, Layers: rel.Layers}
+				Gap: gap, Rel: RelativeGap(gap, rel.Score, 0), Threshold: GapThreshold, Layers: rel.Layers,
+				Advice: lrpAdvice(rule)}
 			return nil
 		}})
+}
+
+// lrpAdvice says why an LRP map may miss conservation and what keeps it.
+func lrpAdvice(r LRPRule) string {
+	if r == Epsilon {
+		return "the epsilon rule lets biases and epsilon absorb relevance by design; the z+ or alpha-beta rule conserves it"
+	}
+	return "the rule drops the relevance of units with no positive input (black regions seen by the first layer); read the map as conservative only up to that share"
 }

@@ -28,9 +28,15 @@ type MethodScore struct {
 	Entropy      float64 `json:"entropy"`
 	// Sanity is the randomisation check, when it was run.
 	Sanity *SanityResult `json:"sanity,omitempty"`
-	// Gap is the relative completeness gap (Integrated Gradients only):
-	// (Σ attributions − (Score(x) − Score(b))) / |Score(x) − Score(b)|.
+	// Gap is the relative gap of the method's conservation check (see
+	// Check and SetCheck: Integrated Gradients' completeness, DeepLIFT's
+	// summation to delta, ...): (Σ attributions − want) / |want|.
 	Gap *float64 `json:"completeness_gap,omitempty"`
+	// Check names the conservation property Gap measures ("completeness"
+	// when empty) and GapLimit the |Gap| above which the map is flagged
+	// (GapThreshold when 0).
+	Check    string  `json:"check,omitempty"`
+	GapLimit float64 `json:"gap_limit,omitempty"`
 	// Advice, when set (by a caller that ran CompletenessSweep: see
 	// GapAdvice), says what brings a completeness gap above GapThreshold
 	// within it on this input; Rank quotes it instead of its general
@@ -42,6 +48,26 @@ type MethodScore struct {
 	// by Rank, says which, one plain phrase each (as in Ranking.Flags).
 	Flagged  bool     `json:"flagged"`
 	Problems []string `json:"problems,omitempty"`
+}
+
+// SetCheck records a method's conservation check c (nil: none) in s: its
+// relative gap, name, limit and, unless s has advice already, c's advice.
+func (s *MethodScore) SetCheck(c *Check) {
+	if c == nil {
+		return
+	}
+	g := c.Rel
+	s.Gap, s.Check, s.GapLimit = &g, c.Name, c.Threshold
+	if s.Advice == "" {
+		s.Advice = c.Advice
+	}
+}
+
+func (s MethodScore) gapLimit() float64 {
+	if s.GapLimit > 0 {
+		return s.GapLimit
+	}
+	return GapThreshold
 }
 
 // ScoreOf returns the ranking entry of a method from its metrics. Set
@@ -95,15 +121,19 @@ func (s MethodScore) problems() []string {
 		p = append(p, sprintf("%s failed the randomisation check (its map barely changes when the weights are scrambled: mean Spearman %.2f > %.2f)",
 			MethodLabel(s.Method), s.Sanity.Mean, s.Sanity.Threshold))
 	}
-	if s.Gap != nil && !(math.Abs(*s.Gap) <= GapThreshold) {
+	if s.Gap != nil && !(math.Abs(*s.Gap) <= s.gapLimit()) {
 		advice := strings.TrimSuffix(s.Advice, ".")
 		if advice == "" {
 			advice = gapAdvice
 		} else if c := advice[0]; 'A' <= c && c <= 'Z' && len(advice) > 1 && 'a' <= advice[1] && advice[1] <= 'z' {
 			advice = string(c+'a'-'A') + advice[1:] // a clause, not a sentence
 		}
-		p = append(p, sprintf("%s misses completeness by %s of the score difference (more than %.0f%%); %s",
-			MethodLabel(s.Method), percent(*s.Gap), 100*GapThreshold, advice))
+		check := s.Check
+		if check == "" {
+			check = "completeness"
+		}
+		p = append(p, sprintf("%s misses %s by %s of the score difference (more than %s); %s",
+			MethodLabel(s.Method), check, percent(*s.Gap), sprintf("%.2g%%", 100*s.gapLimit()), advice))
 	}
 	if math.IsNaN(s.Faithfulness) {
 		p = append(p, sprintf("%s has no faithfulness score", MethodLabel(s.Method)))

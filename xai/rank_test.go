@@ -104,3 +104,34 @@ func TestRankVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestRankCheck: a method's own conservation check (SetCheck) flags it by
+// its own limit and name, and quotes its own advice.
+func TestRankCheck(t *testing.T) {
+	lrp := &Check{Name: "relevance conservation", Rel: -0.95, Threshold: GapThreshold, Advice: "use the z+ rule"}
+	shap := &Check{Name: "expected completeness", Rel: 0.08, Threshold: 0.1, Advice: "draw more samples"}
+	var a, b, c MethodScore
+	a = MethodScore{Method: "lrp", Faithfulness: 0.5}
+	a.SetCheck(lrp)
+	b = MethodScore{Method: "gradientshap", Faithfulness: 0.4}
+	b.SetCheck(shap)
+	c = MethodScore{Method: "saliency", Faithfulness: 0.3}
+	c.SetCheck(nil)
+	r := Rank([]MethodScore{a, b, c})
+	if r.Trusted != "gradientshap" {
+		t.Errorf("trusted %q, want gradientshap (its 8%% gap is within its 10%% limit; LRP misses by 95%%)", r.Trusted)
+	}
+	want := "LRP misses relevance conservation by -95% of the score difference (more than 5%); use the z+ rule"
+	if len(r.Flags) != 1 || r.Flags[0] != want {
+		t.Errorf("flags %q, want [%q]", r.Flags, want)
+	}
+	if !r.Scores[0].Flagged || r.Scores[1].Flagged || r.Scores[2].Flagged || c.Gap != nil {
+		t.Errorf("flagged %v %v %v, gap of a method without a check %v", r.Scores[0].Flagged, r.Scores[1].Flagged, r.Scores[2].Flagged, c.Gap)
+	}
+	// Advice from a completeness sweep wins over the method's own.
+	d := MethodScore{Method: "ig", Faithfulness: 0.2, Advice: "use trapezoid, 25 steps, blur"}
+	d.SetCheck(&Check{Name: "completeness", Rel: 0.5, Threshold: GapThreshold, Advice: "general"})
+	if p := Rank([]MethodScore{d}).Flags; len(p) != 1 || !strings.HasSuffix(p[0], "; use trapezoid, 25 steps, blur") {
+		t.Errorf("flags %q, want the sweep's advice", p)
+	}
+}

@@ -200,6 +200,10 @@ type Check struct {
 	Gap, Rel float64
 	// Threshold is the |Rel| above which the ranking flags the map.
 	Threshold float64
+	// Advice says what brings Rel within Threshold for this method (more
+	// samples, another rule, ...), for the ranking to quote when the check
+	// fails.
+	Advice string
 	// Layers, for a layer-by-layer property (LRP), give the relevance sum
 	// at each layer's input, input first.
 	Layers []LayerSum

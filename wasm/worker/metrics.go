@@ -53,9 +53,10 @@ var errCancelled = errors.New("worker: metrics cancelled")
 type evalMap struct {
 	method string
 	opts   Options
-	class  int      // the class explained
-	m      xai.Map  // the method's map at its native resolution (xai.Result.Map)
-	gap    *float64 // the relative gap of the method's conservation check (Integrated Gradients' completeness)
+	class  int        // the class explained
+	m      xai.Map    // the method's map at its native resolution (xai.Result.Map)
+	gap    *float64   // the relative gap of the method's conservation check (Integrated Gradients' completeness)
+	check  *xai.Check // that check (nil on a helper, which does not rank)
 }
 
 // keepMap stores a copy of r's map as the current map of its method
@@ -69,8 +70,8 @@ func (s *session) keepMap(o Options, r *xai.Result) {
 	e := evalMap{method: r.Method, opts: o, class: r.Class,
 		m: xai.Map{H: r.Map.H, W: r.Map.W, C: r.Map.C, Data: append([]float32(nil), r.Map.Data...)}}
 	if r.Check != nil {
-		g := r.Check.Rel
-		e.gap = &g
+		c := *r.Check
+		e.gap, e.check = &c.Rel, &c
 	}
 	for i := range s.maps {
 		if s.maps[i].method == e.method {
@@ -181,7 +182,7 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 		done = base + per
 		me := MethodEvaluation{Method: e.method, Label: xai.MethodLabel(e.method), Metrics: mm, Gap: e.gap}
 		sc := xai.ScoreOf(e.method, mm)
-		sc.Gap = e.gap
+		sc.SetCheck(e.check)
 		if o.Sanity {
 			base := done
 			// In place: a copy of the model would hold a second set of

@@ -162,7 +162,8 @@ func (s *session) evalCombine(o EvalOptions, parts []MethodEvaluation, token int
 		m := *me
 		m.Label, m.Gap = xai.MethodLabel(e.method), e.gap
 		sc := xai.ScoreOf(e.method, m.Metrics)
-		sc.Gap, sc.Sanity = e.gap, m.Sanity
+		sc.SetCheck(e.check)
+		sc.Sanity = m.Sanity
 		r.Methods = append(r.Methods, m)
 		scores = append(scores, sc)
 	}

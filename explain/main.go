@@ -176,7 +176,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		fmt.Fprint(stderr, methodsHelp())
 		fmt.Fprint(stderr, evaluateUsage)
 	}
-	methods := fs.String("methods", "default", "comma-separated methods (see Methods below), \"default\" or \"all\"")
+	methods := fs.String("methods", "default", "comma-separated methods (see Methods below), \"default\", \"page\" or \"all\"")
 	fs.StringVar(&c.model, "model", "", "model: a .safetensors file (weightsconv, train), or a Keras .keras, .weights.h5 or .h5 file, converted in memory (required)")
 	c.keras.register(fs)
 	fs.StringVar(&c.target, "target", "logit", "score to explain: logit (pre-softmax, default) or probability (softmax output, as the original notebook)")

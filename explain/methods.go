@@ -79,8 +79,10 @@ func (mf *methodFlags) options() (map[string]xai.Options, error) {
 	return out, nil
 }
 
-// parseMethods reads -methods: registry names, comma-separated ("" or
-// "default": the registry's default methods; "all": every method).
+// parseMethods reads -methods: registry names, comma-separated;
+// "default": the page's default methods and every fast one
+// (xai.QuickMethods); "page": the page's default methods; "all": every
+// method.
 func parseMethods(s string) ([]string, error) {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
@@ -90,6 +92,8 @@ func parseMethods(s string) ([]string, error) {
 		case "":
 			continue
 		case "default":
+			names = xai.QuickMethods()
+		case "page":
 			names = xai.DefaultMethods()
 		case "all":
 			for _, m := range xai.Methods() {
@@ -114,7 +118,8 @@ func parseMethods(s string) ([]string, error) {
 // shows and the paper, grouped by family.
 func methodsHelp() string {
 	var b strings.Builder
-	b.WriteString("\n" + wrap("Methods (-methods NAME,...; default: "+strings.Join(xai.DefaultMethods(), ",")+"; \"all\" for every one):", 0, 2, helpWidth) + "\n")
+	b.WriteString("\n" + wrap("Methods (-methods NAME,...; \"default\": the page's "+strings.Join(xai.DefaultMethods(), ",")+
+		" and every method marked fast; \"page\": the page's only; \"all\": every one):", 0, 2, helpWidth) + "\n")
 	family := xai.Family("")
 	for _, m := range xai.Methods() {
 		if m.Family != family {
@@ -124,7 +129,11 @@ func methodsHelp() string {
 		// The name, then the label, what the map shows and the paper,
 		// wrapped in a column of their own.
 		const col = 17
-		doc := wrap(m.Label+". "+m.Doc, col, col, helpWidth)
+		text := m.Label + ". " + m.Doc
+		if m.Fast {
+			text += " Fast: a few passes."
+		}
+		doc := wrap(text, col, col, helpWidth)
 		fmt.Fprintf(&b, "  %-14s %s\n%s\n", m.Name, doc[col:], wrap(m.Paper, col, col, helpWidth))
 	}
 	return b.String()

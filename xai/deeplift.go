@@ -109,7 +109,7 @@ func rest(p []float64, c int) float64 {
 }
 
 func init() {
-	register(Method{Name: "deeplift", Label: "DeepLIFT", Family: FamilyPropagation, Display: DisplaySigned,
+	register(Method{Name: "deeplift", Fast: true, Label: "DeepLIFT", Family: FamilyPropagation, Display: DisplaySigned,
 		Paper:  "Shrikumar, Greenside and Kundaje, \"Learning Important Features Through Propagating Activation Differences\", ICML 2017",
 		URL:    "https://arxiv.org/abs/1704.02685",
 		Doc:    "How much each pixel's difference from a reference image adds to the score's difference, summed over the colour channels, in one backward pass; the values add up to the score difference exactly. Red raises the score, blue lowers it.",

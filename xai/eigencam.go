@@ -62,12 +62,12 @@ func principalMap(a, g []float32, n, k int) []float64 {
 }
 
 func init() {
-	register(Method{Name: "eigencam", Label: "Eigen-CAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
+	register(Method{Name: "eigencam", Fast: true, Label: "Eigen-CAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
 		Paper: "Bany Muhammad and Yeasin, \"Eigen-CAM: Class Activation Map using Principal Components\", IJCNN 2020",
 		URL:   "https://arxiv.org/abs/2008.00299",
 		Doc:   "The layer's dominant pattern, its first principal component, with no gradient and no class: what the network looks at most, whatever it predicts. Bright is strong response.",
 		run:   camRun((*Explainer).EigenCAM)})
-	register(Method{Name: "eigengradcam", Label: "Eigen-Grad-CAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
+	register(Method{Name: "eigengradcam", Fast: true, Label: "Eigen-Grad-CAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
 		Paper: "Gildenblat and contributors, pytorch-grad-cam (EigenGradCAM), 2021; after Bany Muhammad and Yeasin, IJCNN 2020",
 		URL:   "https://github.com/jacobgil/pytorch-grad-cam",
 		Doc:   "The first principal component of the layer's activations times their gradients: Eigen-CAM made class-specific, like a cleaner Grad-CAM. Bright is strong support.",

@@ -238,7 +238,7 @@ func gradCAMPP(w []float64, a, g []float32, k int, posNorm bool) {
 }
 
 func init() {
-	register(Method{Name: "gradcam", Label: "Grad-CAM", Family: FamilyCAM, Display: DisplayMax, Layer: true, Default: true,
+	register(Method{Name: "gradcam", Fast: true, Label: "Grad-CAM", Family: FamilyCAM, Display: DisplayMax, Layer: true, Default: true,
 		Paper: "Selvaraju et al., \"Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization\", ICCV 2017",
 		URL:   "https://arxiv.org/abs/1610.02391",
 		Doc:   "The regions whose features raise the score, at the layer's coarse resolution: its channels weighted by their mean gradient. Bright is strong support; dark is none.",
@@ -247,7 +247,7 @@ func init() {
 			camResult(dst, c, err)
 			return err
 		}})
-	register(Method{Name: "gradcampp", Label: "Grad-CAM++", Family: FamilyCAM, Display: DisplayMax, Layer: true, Default: true,
+	register(Method{Name: "gradcampp", Fast: true, Label: "Grad-CAM++", Family: FamilyCAM, Display: DisplayMax, Layer: true, Default: true,
 		Paper: "Chattopadhyay et al., \"Grad-CAM++: Improved Visual Explanations for Deep Convolutional Networks\", WACV 2018",
 		URL:   "https://arxiv.org/abs/1710.11063",
 		Doc:   "Like Grad-CAM, with channel weights from positive gradients only, weighted per position, so that several objects of the class all show. Bright is strong support.",

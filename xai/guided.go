@@ -106,21 +106,21 @@ func (ex *Explainer) guidedGradCAMTo(dst *Map, x *nn.Tensor, o CAMOptions) (CAM,
 }
 
 func init() {
-	register(Method{Name: "guidedbackprop", Label: "Guided Backprop", Family: FamilyGradient, Display: DisplayPercentile,
+	register(Method{Name: "guidedbackprop", Fast: true, Label: "Guided Backprop", Family: FamilyGradient, Display: DisplayPercentile,
 		Paper: "Springenberg, Dosovitskiy, Brox and Riedmiller, \"Striving for Simplicity: The All Convolutional Net\", ICLR workshop 2015",
 		URL:   "https://arxiv.org/abs/1412.6806",
 		Doc:   "The gradient with only positive signals let back through the active units: crisp edges and textures the network responds to, as the largest magnitude over the colour channels. Bright pixels matter; it changes little with the class.",
 		run: func(ex *Explainer, x *nn.Tensor, r *Request, _ Values, dst *Result) error {
 			return ruleResult(ex, dst, x, r.Target, nn.Guided)
 		}})
-	register(Method{Name: "deconvnet", Label: "Deconvnet", Family: FamilyGradient, Display: DisplayPercentile,
+	register(Method{Name: "deconvnet", Fast: true, Label: "Deconvnet", Family: FamilyGradient, Display: DisplayPercentile,
 		Paper: "Zeiler and Fergus, \"Visualizing and Understanding Convolutional Networks\", ECCV 2014",
 		URL:   "https://arxiv.org/abs/1311.2901",
 		Doc:   "The network's positive signals projected back to the pixels, whatever the units did in the forward pass: the patterns the class's features look for, as the largest magnitude over the colour channels. Bright pixels matter.",
 		run: func(ex *Explainer, x *nn.Tensor, r *Request, _ Values, dst *Result) error {
 			return ruleResult(ex, dst, x, r.Target, nn.Deconv)
 		}})
-	register(Method{Name: "guidedgradcam", Label: "Guided Grad-CAM", Family: FamilyGradient, Display: DisplayPercentile, Layer: true,
+	register(Method{Name: "guidedgradcam", Fast: true, Label: "Guided Grad-CAM", Family: FamilyGradient, Display: DisplayPercentile, Layer: true,
 		Paper: "Selvaraju et al., \"Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization\", ICCV 2017",
 		URL:   "https://arxiv.org/abs/1610.02391",
 		Doc:   "Guided Backprop's fine detail kept only where Grad-CAM finds the class: the class's regions at pixel resolution, as the largest magnitude over the colour channels. Bright pixels matter.",

@@ -44,7 +44,7 @@ func (ex *Explainer) elementCAM(x *nn.Tensor, o CAMOptions, method string, reluG
 }
 
 func init() {
-	register(Method{Name: "hirescam", Label: "HiResCAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
+	register(Method{Name: "hirescam", Fast: true, Label: "HiResCAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
 		Paper: "Draelos and Carin, \"Use HiResCAM instead of Grad-CAM for faithful explanations of convolutional neural networks\", 2020",
 		URL:   "https://arxiv.org/abs/2011.08891",
 		Doc:   "Each position of the layer weighted by its own gradient rather than the channel's mean: the parts of the layer that add to the score, where they are. Bright is strong support.",

@@ -26,7 +26,7 @@ func (ex *Explainer) InputXGradient(x *nn.Tensor, t Target) (Map, Prediction, er
 }
 
 func init() {
-	register(Method{Name: "inputxgrad", Label: "Gradient × Input", Family: FamilyGradient, Display: DisplaySigned, Tunnel: true,
+	register(Method{Name: "inputxgrad", Fast: true, Label: "Gradient × Input", Family: FamilyGradient, Display: DisplaySigned, Tunnel: true,
 		Paper: "Shrikumar et al., \"Not Just a Black Box: Learning Important Features Through Propagating Activation Differences\", 2016",
 		URL:   "https://arxiv.org/abs/1605.01713",
 		Doc:   "Each pixel's value times the score's gradient there, summed over the colour channels: a first-order estimate of what the pixel contributes against a black image. Red raises the score, blue lowers it.",

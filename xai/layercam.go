@@ -18,7 +18,7 @@ func (ex *Explainer) LayerCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
 }
 
 func init() {
-	register(Method{Name: "layercam", Label: "LayerCAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
+	register(Method{Name: "layercam", Fast: true, Label: "LayerCAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
 		Paper: "Jiang et al., \"LayerCAM: Exploring Hierarchical Class Activation Maps for Localization\", IEEE TIP 2021",
 		URL:   "https://doi.org/10.1109/TIP.2021.3089943",
 		Doc:   "Each activation of the layer weighted by its positive gradient: where raising the layer's features would raise the score. Sharp even at early layers. Bright is strong support.",

@@ -146,7 +146,7 @@ func (ex *Explainer) LRPTo(dst *Relevance, x *nn.Tensor, o LRPOptions) error {
 }
 
 func init() {
-	register(Method{Name: "lrp", Label: "LRP", Family: FamilyPropagation, Display: DisplaySigned,
+	register(Method{Name: "lrp", Fast: true, Label: "LRP", Family: FamilyPropagation, Display: DisplaySigned,
 		Paper: "Bach et al., \"On Pixel-Wise Explanations for Non-Linear Classifier Decisions by Layer-Wise Relevance Propagation\", PLoS ONE 2015",
 		URL:   "https://doi.org/10.1371/journal.pone.0130140",
 		Doc:   "The score passed back layer by layer as relevance, each unit sharing it among its inputs by their contributions, summed over the colour channels; the z+ rule keeps positive contributions only and loses almost none of the score on the way. Red supports the class, blue speaks against it.",

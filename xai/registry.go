@@ -75,6 +75,10 @@ type Method struct {
 	// first maps and explain's default -methods, each fast enough for
 	// every image.
 	Default bool
+	// Fast marks the methods that cost a few passes whatever the model
+	// (not a pass per channel, sample, step or window): explain computes
+	// them, with the Default ones, when no -methods are named.
+	Fast bool
 	// Seeded methods draw random numbers from Request.Seed: equal seeds
 	// give equal maps.
 	Seeded bool
@@ -264,6 +268,18 @@ func DefaultMethods() []string {
 	var names []string
 	for _, m := range registry {
 		if m.Default {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+// QuickMethods returns the names of the Default and Fast methods, in
+// Methods order: explain's default set.
+func QuickMethods() []string {
+	var names []string
+	for _, m := range registry {
+		if m.Default || m.Fast {
 			names = append(names, m.Name)
 		}
 	}

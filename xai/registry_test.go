@@ -221,3 +221,30 @@ func TestExplainToReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestFastMethodsAreCheap: a method marked Fast runs a few passes whatever
+// the model (Result.Passes), and QuickMethods is the Default and Fast
+// methods.
+func TestFastMethodsAreCheap(t *testing.T) {
+	m := reluNet(t)
+	x := reluInput()
+	var quick []string
+	for _, meth := range Methods() {
+		if meth.Default || meth.Fast {
+			quick = append(quick, meth.Name)
+		}
+		if !meth.Fast {
+			continue
+		}
+		r, err := New(m).Explain(x, Request{Method: meth.Name, Target: Target{Class: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Passes < 1 || r.Passes > 3 {
+			t.Errorf("%s is marked Fast but ran %d passes", meth.Name, r.Passes)
+		}
+	}
+	if got := QuickMethods(); !slices.Equal(got, quick) {
+		t.Errorf("QuickMethods() = %v, want %v", got, quick)
+	}
+}

@@ -124,7 +124,7 @@ func resize64(s []float64, n int) []float64 {
 }
 
 func init() {
-	register(Method{Name: "saliency", Label: "Saliency", Family: FamilyGradient, Display: DisplayPercentile, Default: true,
+	register(Method{Name: "saliency", Fast: true, Label: "Saliency", Family: FamilyGradient, Display: DisplayPercentile, Default: true,
 		Paper: "Simonyan, Vedaldi and Zisserman, \"Deep Inside Convolutional Networks: Visualising Image Classification Models and Saliency Maps\", ICLR workshop 2014",
 		URL:   "https://arxiv.org/abs/1312.6034",
 		Doc:   "The pixels whose small change would change the score most: the gradient's largest magnitude over the colour channels. Bright pixels are sensitive; it shows edges and texture, not whole objects.",

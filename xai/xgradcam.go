@@ -33,7 +33,7 @@ func xgradCAMWeights(w []float64, a, g []float32, k int) {
 }
 
 func init() {
-	register(Method{Name: "xgradcam", Label: "XGrad-CAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
+	register(Method{Name: "xgradcam", Fast: true, Label: "XGrad-CAM", Family: FamilyCAM, Display: DisplayMax, Layer: true,
 		Paper: "Fu et al., \"Axiom-based Grad-CAM: Towards Accurate Visualization and Explanation of CNNs\", BMVC 2020",
 		URL:   "https://arxiv.org/abs/2008.02312",
 		Doc:   "Like Grad-CAM, with each channel's gradient averaged where the channel is active rather than everywhere. Bright is strong support.",

@@ -441,20 +441,47 @@ func checksSection(f func(string, ...any), s *evalSummary) {
 		return
 	}
 	f("\n## Can each metric separate the methods on this data?\n\n")
-	var good []string
+	var good, unknown []string
+	type group struct {
+		metrics []string
+		check   metricCheck
+	}
+	var warned []*group // metrics with the same problem and suggestion, together
 	for _, c := range s.Checks {
-		if c.Separates {
+		switch {
+		case c.Separates:
 			good = append(good, fmt.Sprintf("%s (%d of %d pairs differ)", c.Metric, c.Significant, c.Pairs))
+		case c.TooFew:
+			unknown = append(unknown, c.Metric)
+		case c.Warning != "":
+			key := strings.TrimPrefix(c.Warning, c.Metric)
+			var g *group
+			for _, w := range warned {
+				if strings.TrimPrefix(w.check.Warning, w.metrics[0]) == key && w.check.Suggestion == c.Suggestion {
+					g = w
+				}
+			}
+			if g == nil {
+				g = &group{check: c}
+				warned = append(warned, g)
+			}
+			g.metrics = append(g.metrics, c.Metric)
 		}
 	}
-	for _, c := range s.Checks {
-		if c.Warning != "" {
-			f("- **Warning:** %s.", c.Warning)
-			if c.Suggestion != "" {
-				f(" %s", c.Suggestion)
-			}
-			f("\n")
+	for _, g := range warned {
+		what := g.check.Warning
+		if len(g.metrics) > 1 {
+			what = joinAnd(g.metrics) + strings.Replace(strings.TrimPrefix(what, g.metrics[0]), " finds ", " find ", 1)
 		}
+		f("- **Warning:** %s.", what)
+		if g.check.Suggestion != "" {
+			f(" %s", g.check.Suggestion)
+		}
+		f("\n")
+	}
+	if len(unknown) > 0 {
+		f("- With %s, the tests cannot tell whether %s separate the methods (%d images are needed for a significant difference).\n",
+			imageCount(s.Images), joinAnd(unknown), s.Comparison.MinImages)
 	}
 	if len(good) > 0 {
 		f("- These separate the methods: %s.\n", strings.Join(good, "; "))
@@ -469,6 +496,14 @@ func checksSection(f func(string, ...any), s *evalSummary) {
 			f("| %s | %s | %.3f | %s%s | %.0f%% of images | %.3f |\n", r.Name, ci("%.3f", r.Prob.Mean, r.Prob.CI), r.ImageProb, r.TopName, dom, 100*r.TopShare, r.TopProb)
 		}
 	}
+}
+
+// joinAnd lists words: "a", "a and b", "a, b and c".
+func joinAnd(w []string) string {
+	if len(w) <= 1 {
+		return strings.Join(w, "")
+	}
+	return strings.Join(w[:len(w)-1], ", ") + " and " + w[len(w)-1]
 }
 
 // imageCount is "1 image" or "n images".

@@ -510,10 +510,7 @@ func joinLabels(methods []string) string {
 	for _, m := range methods {
 		l = append(l, xai.MethodLabel(m))
 	}
-	if len(l) <= 1 {
-		return strings.Join(l, "")
-	}
-	return strings.Join(l[:len(l)-1], ", ") + " and " + l[len(l)-1]
+	return joinAnd(l)
 }
 
 // poolSanity averages the randomisation checks of several images step by

@@ -51,13 +51,13 @@ func faithfulnessMetrics(keep []float64, delFill, insFill, keepFill string) []me
 	}
 	for i, k := range keep {
 		ms = append(ms,
-			metricDef{fmt.Sprintf("avg drop, top %.0f%%", 100*k), fmt.Sprintf("average_drop_%g", k), true, keepFill, func(e *evalMethod) (float64, bool) {
+			metricDef{fmt.Sprintf("average drop at the top %.0f%%", 100*k), fmt.Sprintf("average_drop_%g", k), true, keepFill, func(e *evalMethod) (float64, bool) {
 				if i >= len(e.Metrics.Confidence) {
 					return 0, false
 				}
 				return 100 * e.Metrics.Confidence[i].Drop, true
 			}},
-			metricDef{fmt.Sprintf("increase, top %.0f%%", 100*k), fmt.Sprintf("increase_%g", k), false, keepFill, func(e *evalMethod) (float64, bool) {
+			metricDef{fmt.Sprintf("increase at the top %.0f%%", 100*k), fmt.Sprintf("increase_%g", k), false, keepFill, func(e *evalMethod) (float64, bool) {
 				if i >= len(e.Metrics.Confidence) {
 					return 0, false
 				}
@@ -286,8 +286,11 @@ type metricCheck struct {
 	Pairs       int     `json:"pairs"`
 	// Separates is false when the metric cannot tell the methods apart:
 	// they tie on most images, or (with enough images for a test to
-	// succeed) no pair differs.
+	// succeed) no pair differs. TooFew is set when there are too few
+	// images for any pair to differ significantly, and the methods do
+	// not tie: then whether the metric separates them is not known.
 	Separates  bool   `json:"separates"`
+	TooFew     bool   `json:"too_few_images,omitempty"`
 	Warning    string `json:"warning,omitempty"`
 	Suggestion string `json:"suggestion,omitempty"`
 }
@@ -352,6 +355,14 @@ type referenceSummary struct {
 // referenceCandidates are the fills an -eval-reference can give the
 // curves, in the order a suggestion prefers them.
 var referenceCandidates = []string{"blur", "black"}
+
+// refPhrase names a reference in a sentence.
+func refPhrase(name string) string {
+	if name == "blur" {
+		return "the blurred image"
+	}
+	return "the " + name + " image"
+}
 
 // referenceFills returns the fills of the deletion and insertion curves
 // for a reference setting (xai.Evaluator's references).
@@ -428,8 +439,10 @@ func checkMetrics(s *evalSummary, recs []*evalRecord, defs []metricDef) ([]metri
 		}
 		mc := metricCheck{Metric: def.name, Fill: def.fill, Images: len(recs), Tied: tiedFraction(rows),
 			Significant: c.significant(), Pairs: len(c.Pairs)}
-		mc.Separates = mc.Tied < 0.5 && (mc.Significant > 0 || len(recs) < c.MinImages)
+		mc.Separates = mc.Tied < 0.5 && mc.Significant > 0
+		mc.TooFew = mc.Tied < 0.5 && len(recs) < c.MinImages
 		switch {
+		case mc.TooFew:
 		case mc.Tied >= 0.5:
 			mc.Warning = fmt.Sprintf("%s cannot separate the methods on this data: every method scores the same on %.0f%% of the images", def.name, 100*mc.Tied)
 		case !mc.Separates:
@@ -459,10 +472,10 @@ func suggestReference(s *evalSummary, def metricDef, earlier []metricCheck) stri
 	var why []string
 	for _, f := range fills {
 		if r, ok := refs[f]; ok && r.Dominant {
-			why = append(why, fmt.Sprintf("the model calls the %s image %q with p = %.2f on %.0f%% of the images, so any %s fill pulls the masked image towards that class whatever the map kept",
-				f, r.TopName, r.TopProb, 100*r.TopShare, f))
+			why = append(why, fmt.Sprintf("the model calls %s %q with p = %.2f on %.0f%% of the images, so filling with it pulls a masked image towards that class whatever the map kept",
+				refPhrase(f), r.TopName, r.TopProb, 100*r.TopShare))
 		} else if ok && r.Prob.Mean >= 0.5*r.ImageProb {
-			why = append(why, fmt.Sprintf("the %s image already scores the explained class at p = %.2f on average (the images themselves %.2f)", f, r.Prob.Mean, r.ImageProb))
+			why = append(why, fmt.Sprintf("%s already scores the explained class at p = %.2f on average (the images themselves %.2f)", refPhrase(f), r.Prob.Mean, r.ImageProb))
 		}
 	}
 	// A candidate is one the metric did not use, that is not dominant,
@@ -475,10 +488,10 @@ func suggestReference(s *evalSummary, def metricDef, earlier []metricCheck) stri
 		if !ok || r.Dominant {
 			continue
 		}
-		evidence := fmt.Sprintf("the model gives the %s image the explained class with p = %.2f on average and no one class dominates it (its most frequent class, %q, on %.0f%% of the images)",
-			c, r.Prob.Mean, r.TopName, 100*r.TopShare)
+		evidence := fmt.Sprintf("the model gives %s the explained class with p = %.2f on average and no one class dominates it (its most frequent class, %q, on %.0f%% of the images)",
+			refPhrase(c), r.Prob.Mean, r.TopName, 100*r.TopShare)
 		for _, e := range earlier {
-			if e.Fill == c && e.Separates {
+			if e.Fill == c && e.Significant > 0 {
 				evidence += fmt.Sprintf("; the %s, which fills with it, separates %d of %d pairs", e.Metric, e.Significant, e.Pairs)
 			}
 		}

@@ -151,6 +151,15 @@ func TestStatisticsTooFewImages(t *testing.T) {
 	if s.Comparison.significant() != 0 || !strings.Contains(s.Confidence, "With 6 images no difference between methods can be significant (at α = 0.05 after Holm's correction over 3 pairs, at least 7 images are needed)") {
 		t.Errorf("significant pairs %d; confidence %q", s.Comparison.significant(), s.Confidence)
 	}
+	// Nor can a metric be said to separate the methods, or not.
+	for _, c := range s.Checks {
+		if c.Metric == "faithfulness (ins − del)" && (c.Separates || !c.TooFew || c.Warning != "") {
+			t.Errorf("faithfulness check with 6 images: %+v", c)
+		}
+	}
+	if r := reportMarkdown(s, recs, nil); !strings.Contains(r, "With 6 images, the tests cannot tell whether faithfulness (ins − del) and insertion AUC separate the methods (7 images are needed") {
+		t.Errorf("report.md does not say that 6 images cannot tell whether the metrics separate the methods:\n%s", r)
+	}
 }
 
 // TestMetricChecks: a confidence drop of 100% for every method on every
@@ -175,13 +184,13 @@ func TestMetricChecks(t *testing.T) {
 	if c := checks["faithfulness (ins − del)"]; !c.Separates || c.Significant != 3 || c.Warning != "" {
 		t.Errorf("faithfulness: %+v", c)
 	}
-	drop := checks["avg drop, top 10%"]
-	for _, want := range []string{"avg drop, top 10% cannot separate the methods on this data: every method scores the same on 100% of the images"} {
+	drop := checks["average drop at the top 10%"]
+	for _, want := range []string{"average drop at the top 10% cannot separate the methods on this data: every method scores the same on 100% of the images"} {
 		if drop.Separates || !strings.Contains(drop.Warning, want) {
 			t.Errorf("drop warning %q lacks %q", drop.Warning, want)
 		}
 	}
-	for _, want := range []string{`the model calls the black image "scorpion" with p = 0.97 on 100% of the images`, "Try -eval-keep-fill blur: the model gives the blur image the explained class with p = 0.20 on average"} {
+	for _, want := range []string{`the model calls the black image "scorpion" with p = 0.97 on 100% of the images`, "Try -eval-keep-fill blur: the model gives the blurred image the explained class with p = 0.20 on average"} {
 		if !strings.Contains(drop.Suggestion, want) {
 			t.Errorf("drop suggestion %q lacks %q", drop.Suggestion, want)
 		}
@@ -197,7 +206,7 @@ func TestMetricChecks(t *testing.T) {
 		t.Errorf("black reference %+v", r)
 	}
 	report := reportMarkdown(s, recs, nil)
-	if !strings.Contains(report, "- **Warning:** avg drop, top 10% cannot separate") || !strings.Contains(report, "| black | 0.001") {
+	if !strings.Contains(report, "- **Warning:** average drop at the top 10%, increase at the top 10%, average drop at the top 25%, increase at the top 25%, average drop at the top 50% and increase at the top 50% cannot separate the methods on this data: every method scores the same on 100% of the images. On this data the model calls") || !strings.Contains(report, "| black | 0.001") {
 		t.Error("report.md lacks the warning or the reference table")
 	}
 }

@@ -222,3 +222,32 @@ func TestMergeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestKubernetesManifest holds deploy/k8s/evaluate-job.yaml to the
+// command: its arguments parse, -shards equals the Job's completions,
+// and the merge Job runs -merge over the shards' folders.
+func TestKubernetesManifest(t *testing.T) {
+	job := string(readFile(t, filepath.Join("..", "deploy", "k8s", "evaluate-job.yaml")))
+	completions := regexp.MustCompile(`(?m)^  completions: (\d+)`).FindStringSubmatch(job)
+	if completions == nil {
+		t.Fatal("no completions in evaluate-job.yaml")
+	}
+	var args []string
+	for _, m := range regexp.MustCompile(`(?m)^            - (-[a-z-]+=\S+)$`).FindAllStringSubmatch(job, -1) {
+		args = append(args, strings.ReplaceAll(m[1], "$(SHARD)", "3"))
+	}
+	cfg, err := parse(args, os.Stderr)
+	if err != nil {
+		t.Fatalf("the Job's args %v: %v", args, err)
+	}
+	if fmt.Sprint(cfg.eval.shards) != completions[1] || cfg.eval.dir == "" || cfg.out != "/results/shard-3" {
+		t.Errorf("-shards %d, completions %s, -evaluate %q, -out %q", cfg.eval.shards, completions[1], cfg.eval.dir, cfg.out)
+	}
+	if !strings.Contains(job, "fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']") {
+		t.Error("the Job does not take SHARD from the completion index")
+	}
+	merge := string(readFile(t, filepath.Join("..", "deploy", "k8s", "merge-job.yaml")))
+	if !strings.Contains(merge, "explain -merge /results/report /results/shard-*") {
+		t.Error("merge-job.yaml does not merge /results/shard-*")
+	}
+}

@@ -425,6 +425,8 @@ func classSection(f func(string, ...any), s *evalSummary) {
 		switch {
 		case len(c.Top) == 0:
 			f(" – |\n")
+		case s.Comparison != nil && c.Images < s.Comparison.MinImages && c.Pairs == 0:
+			f(" too few images to tell |\n")
 		case len(c.Top) == len(s.Methods) && len(s.Methods) > 1:
 			f(" no difference found |\n")
 		default:

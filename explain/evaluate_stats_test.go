@@ -157,6 +157,9 @@ func TestStatisticsTooFewImages(t *testing.T) {
 			t.Errorf("faithfulness check with 6 images: %+v", c)
 		}
 	}
+	if r := reportMarkdown(s, recs, nil); !strings.Contains(r, "| goldfish | 6 |") || !strings.Contains(r, "| too few images to tell |") {
+		t.Errorf("the per-class table does not say that 6 images are too few:\n%s", r)
+	}
 	if r := reportMarkdown(s, recs, nil); !strings.Contains(r, "With 6 images, the tests cannot tell whether faithfulness (ins − del) and insertion AUC separate the methods (7 images are needed") {
 		t.Errorf("report.md does not say that 6 images cannot tell whether the metrics separate the methods:\n%s", r)
 	}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -451,8 +452,16 @@ func evaluateAll(ctx context.Context, j *job, n int, todo []evalImage, o xai.Met
 			werr = lg.append(logLine{Failed: &skippedImage{Image: r.im.key, Error: r.err.Error()}})
 		} else {
 			r.rec.Seconds = r.seconds
-			werr = lg.append(logLine{Image: r.rec})
-			bar.finished(r.im.key, r.seconds, nil)
+			if _, err := json.Marshal(r.rec); err != nil {
+				// A number JSON cannot hold (a NaN from a method): this
+				// image fails, the run goes on.
+				err = fmt.Errorf("internal error: the results cannot be written as JSON: %v", err)
+				bar.finished(r.im.key, r.seconds, err)
+				werr = lg.append(logLine{Failed: &skippedImage{Image: r.im.key, Error: err.Error()}})
+			} else {
+				werr = lg.append(logLine{Image: r.rec})
+				bar.finished(r.im.key, r.seconds, nil)
+			}
 		}
 		if werr != nil {
 			cancel()

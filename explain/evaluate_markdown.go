@@ -387,8 +387,11 @@ func comparisonSection(f func(string, ...any), s *evalSummary) {
 		f("| %s | %s | %d | %s | %s | %s | %s |\n", xai.MethodLabel(p.A), xai.MethodLabel(p.B), p.N+p.Zeros, med, r, ph, verdict)
 	}
 	f("\n")
+	// In words: every pair, or with many methods those of the best.
 	for _, p := range c.Pairs {
-		f("- %s.\n", p.verdict("faithfulness"))
+		if len(s.Methods) <= 6 || p.A == c.Best || p.B == c.Best {
+			f("- %s.\n", p.verdict("faithfulness"))
+		}
 	}
 	if len(c.Top) > 0 {
 		f("\nMost faithful by the tests: %s", joinLabels(c.Top))

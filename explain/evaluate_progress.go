@@ -59,7 +59,7 @@ func (s *workerStatus) method(m string) {
 
 // steps is the Progress hook of the long computations.
 func (s *workerStatus) steps(done, total int) {
-	s.set(fmt.Sprintf("%s %s %d/%d", s.image, strings.Fields(s.what + " ")[0], done, total))
+	s.set(fmt.Sprintf("%s %s %d/%d", s.image, s.what, done, total))
 }
 
 func (s *workerStatus) set(v string) {

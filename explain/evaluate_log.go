@@ -240,6 +240,12 @@ func openLog(out string, h evalHeader, restart bool, notes io.Writer) (*evalLog,
 		return resumeLog(path, h, notes)
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return nil, err
+	case err == nil: // -eval-restart: not while another process writes it
+		old, err := appendLog(path)
+		if err != nil {
+			return nil, err
+		}
+		defer old.close()
 	}
 	data, err := json.Marshal(logLine{Header: &h})
 	if err != nil {

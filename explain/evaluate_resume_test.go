@@ -260,4 +260,7 @@ func TestEvaluateLocked(t *testing.T) {
 	if _, err := appendLog(path); err == nil || !strings.Contains(err.Error(), "give every process, such as every shard, its own -out") {
 		t.Errorf("second writer: %v", err)
 	}
+	if _, err := openLog(dir, h, true, os.Stderr); err == nil || !strings.Contains(err.Error(), "is being written by another explain -evaluate") {
+		t.Errorf("-eval-restart while another process writes: %v", err)
+	}
 }

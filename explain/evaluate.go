@@ -6,6 +6,22 @@ package main
 // entropy, and the pointing game and relevance mass when a box is known),
 // runs the randomisation check on the first images, ranks the methods, and
 // writes report.md, metrics.json and PNG figures under -out.
+//
+// At dataset scale (issue 15) the work is split over files:
+//
+//	evaluate.go           flags, the images, the workers (-j), one image's evaluation
+//	evaluate_log.go       OUT/evaluate.jsonl: results appended per image, resuming, refusing other settings
+//	evaluate_shard.go     -shard K/N and JOB_COMPLETION_INDEX
+//	evaluate_merge.go     explain -merge OUT DIR...
+//	evaluate_report.go    the summary: means, intervals, ranking, per class
+//	evaluate_stats.go     the paired tests, the metric checks, the references
+//	evaluate_markdown.go  report.md, metrics.json, timings.json
+//	evaluate_plot.go      the figures
+//	evaluate_progress.go  the progress line over workers
+//
+// The summary depends only on the records (sorted by image) and the
+// header's settings, so that any split of the work, any -j and any
+// number of interruptions give the same metrics.json.
 
 import (
 	"bufio"

@@ -73,7 +73,7 @@ type evalConfig struct {
 func evaluateFlags(fs *flag.FlagSet) *evalConfig {
 	e := &evalConfig{}
 	fs.StringVar(&e.dir, "evaluate", "", "evaluate the methods' faithfulness over the images in `DIR` (or a Tiny-ImageNet val folder with val_annotations.txt) and write report.md, metrics.json and figures under -out")
-	fs.IntVar(&e.steps, "eval-steps", 32, "-evaluate: steps of the deletion and insertion curves")
+	fs.IntVar(&e.steps, "eval-steps", xai.DefaultCurveSteps, "-evaluate: steps of the deletion and insertion curves")
 	fs.IntVar(&e.patch, "eval-patch", 1, "-evaluate: side in pixels of the square patches removed together (1: single pixels)")
 	fs.StringVar(&e.reference, "eval-reference", "rise", "-evaluate: what removed pixels become: rise (black for deletion, blurred for insertion), black or blur")
 	fs.StringVar(&e.keepFill, "eval-keep-fill", "black", "-evaluate: what the pixels not kept become for the confidence drop and increase: black (Chattopadhyay et al.) or blur")
@@ -177,10 +177,11 @@ type evalRecord struct {
 }
 
 // metricsOptions are the xai options of ev's flags (Class and Box are
-// per image).
+// per image), xai's defaults written out so that the settings in the log
+// say what the numbers mean.
 func (ev *evalConfig) metricsOptions(ref, keepFill xai.Reference) xai.MetricsOptions {
 	return xai.MetricsOptions{Logit: ev.logit, Steps: ev.steps, Patch: ev.patch, Reference: ref, Tolerance: ev.tolerance,
-		BlurSigma: defaultBlurSigma, Keep: slices.Clone(defaultKeep), KeepFill: keepFill}
+		BlurSigma: xai.DefaultBlurSigma, Keep: xai.DefaultKeep(), KeepFill: keepFill}
 }
 
 // parseKeepFill reads -eval-keep-fill ("": black).
@@ -194,13 +195,6 @@ func parseKeepFill(s string) (xai.Reference, error) {
 	}
 	return r, nil
 }
-
-// defaultBlurSigma and defaultKeep are xai.MetricsOptions' defaults,
-// written into the settings so that a log says what its numbers mean.
-var (
-	defaultBlurSigma = 5.0
-	defaultKeep      = []float64{0.1, 0.25, 0.5}
-)
 
 // runEvaluate is explain -evaluate: it evaluates cfg's methods on model m
 // over the images of ev.dir (the shard's part of them, continuing the

@@ -59,7 +59,7 @@ func (b Baseline) String() string {
 
 func (b Baseline) sigma() float64 {
 	if b.Sigma == 0 {
-		return 5
+		return DefaultBlurSigma
 	}
 	return b.Sigma
 }

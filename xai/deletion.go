@@ -159,7 +159,7 @@ func (c *Curve) resize(n int) {
 // references prepares the deletion and insertion references for x.
 func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error {
 	if sigma == 0 {
-		sigma = 5
+		sigma = DefaultBlurSigma
 	}
 	if !(sigma > 0 && sigma <= 1000) {
 		return errorf("xai: blur sigma %g out of range (0, 1000] pixels", sigma)
@@ -203,7 +203,7 @@ func (ev *Evaluator) keepFill(x *nn.Tensor, r Reference, sigma float64) ([]float
 		return nil, errorf("xai: unknown fill %d for the kept pixels", int(r))
 	}
 	if sigma == 0 {
-		sigma = 5
+		sigma = DefaultBlurSigma
 	}
 	if ev.kfill.Shape != x.Shape {
 		ev.kfill = nn.Tensor{Shape: x.Shape, Data: make([]float32, len(x.Data))}

@@ -6,20 +6,44 @@ package main
 // entropy, and the pointing game and relevance mass when a box is known),
 // runs the randomisation check on the first images, ranks the methods, and
 // writes report.md, metrics.json and PNG figures under -out.
+//
+// At dataset scale (issue 15) the work is split over files:
+//
+//	evaluate.go           flags, the images, the workers (-j), one image's evaluation
+//	evaluate_log.go       OUT/evaluate.jsonl: results appended per image, resuming, refusing other settings
+//	evaluate_shard.go     -shard K/N and JOB_COMPLETION_INDEX
+//	evaluate_merge.go     explain -merge OUT DIR...
+//	evaluate_report.go    the summary: means, intervals, ranking, per class
+//	evaluate_stats.go     the paired tests, the metric checks, the references
+//	evaluate_markdown.go  report.md, metrics.json, timings.json
+//	evaluate_plot.go      the figures
+//	evaluate_progress.go  the progress line over workers
+//
+// The summary depends only on the records (sorted by image) and the
+// header's settings, so that any split of the work, any -j and any
+// number of interruptions give the same metrics.json.
 
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -32,25 +56,37 @@ type evalConfig struct {
 	steps     int
 	patch     int
 	reference string
+	keepFill  string // -eval-keep-fill
 	logit     bool
 	sanity    int
 	limit     int
 	batch     int
 	tolerance int
+	jobs      int    // -j: images at once (0: one per CPU)
+	shard     string // -shard K/N
+	shards    int    // -shards N, with JOB_COMPLETION_INDEX
+	restart   bool   // -eval-restart
+	merge     string // -merge OUT (evaluate_merge.go)
 }
 
 // evaluateFlags registers the -evaluate flags on fs.
 func evaluateFlags(fs *flag.FlagSet) *evalConfig {
 	e := &evalConfig{}
 	fs.StringVar(&e.dir, "evaluate", "", "evaluate the methods' faithfulness over the images in `DIR` (or a Tiny-ImageNet val folder with val_annotations.txt) and write report.md, metrics.json and figures under -out")
-	fs.IntVar(&e.steps, "eval-steps", 32, "-evaluate: steps of the deletion and insertion curves")
+	fs.IntVar(&e.steps, "eval-steps", xai.DefaultCurveSteps, "-evaluate: steps of the deletion and insertion curves")
 	fs.IntVar(&e.patch, "eval-patch", 1, "-evaluate: side in pixels of the square patches removed together (1: single pixels)")
 	fs.StringVar(&e.reference, "eval-reference", "rise", "-evaluate: what removed pixels become: rise (black for deletion, blurred for insertion), black or blur")
+	fs.StringVar(&e.keepFill, "eval-keep-fill", "black", "-evaluate: what the pixels not kept become for the confidence drop and increase: black (Chattopadhyay et al.) or blur")
 	fs.BoolVar(&e.logit, "eval-logit", false, "-evaluate: score the curves with the class logit instead of its probability")
-	fs.IntVar(&e.sanity, "eval-sanity", 1, "-evaluate: run the randomisation sanity check on the first N images (0: none)")
-	fs.IntVar(&e.limit, "eval-limit", 0, "-evaluate: evaluate at most N images (0: all)")
+	fs.IntVar(&e.sanity, "eval-sanity", 1, "-evaluate: run the randomisation sanity check on the first N images of DIR (0: none)")
+	fs.IntVar(&e.limit, "eval-limit", 0, "-evaluate: evaluate at most the first N images of DIR (0: all)")
 	fs.IntVar(&e.batch, "eval-batch", xai.DefaultEvalBatch, "-evaluate: perturbed images per forward pass")
 	fs.IntVar(&e.tolerance, "eval-tolerance", 0, "-evaluate: pointing-game tolerance in input pixels")
+	fs.IntVar(&e.jobs, "j", 0, "-evaluate: images evaluated at once, each with its own copy of the model (default: the number of CPUs)")
+	fs.StringVar(&e.shard, "shard", "", "-evaluate: evaluate only shard `K/N` of DIR (K from 0 to N-1; an image's shard is a hash of its path, see below)")
+	fs.IntVar(&e.shards, "shards", 0, "-evaluate: N shards, this one being $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
+	fs.BoolVar(&e.restart, "eval-restart", false, "-evaluate: discard the results already in -out and start over (by default a rerun continues them)")
+	fs.StringVar(&e.merge, "merge", "", "combine the -evaluate outputs (shards) given as arguments into `OUT`: report.md, metrics.json and figures as one run would write")
 	return e
 }
 
@@ -65,8 +101,28 @@ methods), the confidence drop when keeping the top 10/25/50%, Gini
 sparseness, entropy, the randomisation sanity check (first -eval-sanity
 images) and, for a Tiny-ImageNet-style folder (DIR/val_annotations.txt,
 images in DIR/images), the pointing game and relevance mass inside the
-object's box. It writes OUT/report.md (ending with the recommended method),
-OUT/metrics.json and OUT/figures/*.png.
+object's box. It writes OUT/report.md (means with 95% bootstrap intervals,
+paired Wilcoxon tests between the methods, per-class tables, and the
+recommended method with how sure it is), OUT/metrics.json and
+OUT/figures/*.png; OUT/timings.json holds the times, which differ from run
+to run, so that metrics.json does not.
+
+Each image's results are appended to OUT/evaluate.jsonl as it finishes:
+run the same command again after an interruption and it continues where
+it stopped (saying how many images it skipped). A rerun with another
+model, methods, options or metric settings is refused; give another -out,
+or -eval-restart to start over. -j N evaluates N images at once (default:
+one per CPU); the results do not depend on N.
+
+Shards: -shard K/N evaluates the images whose path relative to DIR
+hashes to K modulo N (SHA-256, first 8 bytes), so an image keeps its
+shard when files are added. In a Kubernetes Indexed Job, -shards N takes
+K from JOB_COMPLETION_INDEX. Give each shard its own -out, then
+
+  explain -merge OUT SHARD-OUT...
+
+writes OUT/report.md, metrics.json and figures as a single run over the
+whole folder would (metrics.json byte for byte). -model is not needed.
 
   # the four methods on a Tiny-ImageNet validation folder, first 200 images
   explain -model mavis.safetensors -evaluate tiny-imagenet-200/val \
@@ -75,11 +131,18 @@ OUT/metrics.json and OUT/figures/*.png.
   # 8x8 patches, black reference for both curves, no sanity check
   explain -model mavis.safetensors -evaluate photos -eval-patch 8 \
       -eval-reference black -eval-sanity 0
+
+  # four shards on one machine with GNU parallel, then the report
+  parallel explain -model mavis.safetensors -evaluate photos -j 1 \
+      -shard {}/4 -out eval-{} ::: 0 1 2 3
+  explain -merge eval eval-0 eval-1 eval-2 eval-3
 `
 
 // evalImage is one image to evaluate, with its object box when known.
 type evalImage struct {
 	path  string
+	key   string   // path relative to the folder, slash-separated: the image's name in the results
+	index int      // position in the folder's listing
 	label string   // the annotated class id ("" when unknown)
 	box   *[4]int  // x0, y0, x1, y1 inclusive, on the image's own pixels
 	boxIn *xai.Box // the box on the model's input grid
@@ -87,16 +150,18 @@ type evalImage struct {
 
 // evalMethod is one method's result for one image.
 type evalMethod struct {
-	MapSeconds     float64           `json:"map_seconds"`
-	MetricsSeconds float64           `json:"metrics_seconds"`
+	// MapSeconds and MetricsSeconds are left out of metrics.json (they
+	// differ from run to run; timings.json has them).
+	MapSeconds     float64           `json:"map_seconds,omitempty"`
+	MetricsSeconds float64           `json:"metrics_seconds,omitempty"`
 	Metrics        xai.MapMetrics    `json:"metrics"`
 	Gap            *float64          `json:"completeness_gap,omitempty"` // relative (IG)
 	Sanity         *xai.SanityResult `json:"sanity,omitempty"`
 }
 
-// evalRecord is one image's entry in metrics.json.
+// evalRecord is one image's entry in metrics.json and evaluate.jsonl.
 type evalRecord struct {
-	Image     string                 `json:"image"`
+	Image     string                 `json:"image"` // relative to the folder
 	Label     string                 `json:"label,omitempty"`
 	Predicted int                    `json:"predicted"`
 	Class     int                    `json:"class"`
@@ -104,18 +169,48 @@ type evalRecord struct {
 	Box       *xai.Box               `json:"box,omitempty"`
 	Methods   map[string]*evalMethod `json:"methods"`
 	Ranking   xai.Ranking            `json:"ranking"`
+	// References is what the model makes of the references the metrics
+	// fill removed pixels with (evaluate_stats.go).
+	References []referenceScore `json:"references,omitempty"`
+	// Seconds is the wall time of the whole image (timings.json).
+	Seconds float64 `json:"seconds,omitempty"`
+}
+
+// metricsOptions are the xai options of ev's flags (Class and Box are
+// per image), xai's defaults written out so that the settings in the log
+// say what the numbers mean.
+func (ev *evalConfig) metricsOptions(ref, keepFill xai.Reference) xai.MetricsOptions {
+	return xai.MetricsOptions{Logit: ev.logit, Steps: ev.steps, Patch: ev.patch, Reference: ref, Tolerance: ev.tolerance,
+		BlurSigma: xai.DefaultBlurSigma, Keep: xai.DefaultKeep(), KeepFill: keepFill}
+}
+
+// parseKeepFill reads -eval-keep-fill ("": black).
+func parseKeepFill(s string) (xai.Reference, error) {
+	if s == "" {
+		return xai.BlackReference, nil
+	}
+	r, err := xai.ParseReference(s)
+	if err != nil || r == xai.RISE {
+		return 0, fmt.Errorf("-eval-keep-fill %q: want black or blur", s)
+	}
+	return r, nil
 }
 
 // runEvaluate is explain -evaluate: it evaluates cfg's methods on model m
-// over the images of ev.dir and writes the report under cfg.out. It
+// over the images of ev.dir (the shard's part of them, continuing the
+// results already in cfg.out) and writes the report under cfg.out. It
 // returns the exit status (0 ok, 1 some images failed or nothing was
-// evaluated, 2 bad flags).
+// evaluated, 2 bad flags, 130 interrupted).
 func runEvaluate(cfg *config, ev *evalConfig, m *nn.Model, stdout, stderr io.Writer) int {
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "explain: -evaluate: "+format+"\n", a...)
 		return code
 	}
 	ref, err := xai.ParseReference(ev.reference)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	keepFill, err := parseKeepFill(ev.keepFill)
 	if err != nil {
 		return fail(2, "%v", err)
 	}
@@ -128,54 +223,299 @@ func runEvaluate(cfg *config, ev *evalConfig, m *nn.Model, stdout, stderr io.Wri
 		return fail(2, "-eval-sanity, -eval-limit and -eval-tolerance must not be negative")
 	case ev.batch < 1 || ev.batch > 1024:
 		return fail(2, "-eval-batch %d out of range 1..1024", ev.batch)
+	case ev.jobs < 0 || ev.jobs > maxJobs:
+		return fail(2, "-j %d out of range 1..%d (0: one per CPU)", ev.jobs, maxJobs)
+	}
+	shard, err := resolveShard(ev.shard, ev.shards, getenv)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	jobs := ev.jobs
+	if jobs == 0 {
+		jobs = runtime.NumCPU()
 	}
 	images, err := evalImages(ev.dir)
 	if err != nil {
 		return fail(1, "%v", err)
 	}
+	listed := len(images)
 	if ev.limit > 0 && len(images) > ev.limit {
 		images = images[:ev.limit]
+	}
+	var selected []evalImage
+	for _, im := range images {
+		if shardOf(im.key, shard.N) == shard.K {
+			selected = append(selected, im)
+		}
 	}
 	j, err := newJob(cfg, m)
 	if err != nil {
 		return fail(2, "%v", err)
 	}
-	scorer := xai.NewEvaluator(m)
-	scorer.Batch = ev.batch
-	opts := xai.MetricsOptions{Logit: ev.logit, Steps: ev.steps, Patch: ev.patch, Reference: ref, Tolerance: ev.tolerance}
+	h, err := newHeader(cfg, ev, ref, keepFill, m, shard)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.out, "figures"), 0o755); err != nil {
 		return fail(1, "%v", err)
 	}
-	bar := newProgress(stderr, len(images))
-	var records []*evalRecord
-	var skipped []skippedImage
-	for i, im := range images {
-		bar.start(i, im.path)
-		rec, err := j.evaluateSafe(im, scorer, opts, i < ev.sanity, bar)
-		if err != nil {
-			bar.clear()
-			fmt.Fprintf(stderr, "explain: %s: %v (skipped)\n", im.path, err)
-			skipped = append(skipped, skippedImage{Image: im.path, Error: err.Error()})
-			continue
+	lg, err := openLog(cfg.out, h, ev.restart, stderr)
+	if err != nil {
+		var changed *changedError
+		if errors.As(err, &changed) {
+			return fail(2, "%v", err)
 		}
-		records = append(records, rec)
+		return fail(1, "%v", err)
 	}
-	bar.done()
+	defer lg.close()
+
+	var todo []evalImage
+	for _, im := range selected {
+		if lg.Records[im.key] == nil {
+			todo = append(todo, im)
+		}
+	}
+	jobs = max(min(jobs, len(todo)), 1)
+	done := len(selected) - len(todo)
+	what := "evaluating"
+	if shard.sharded() {
+		what = fmt.Sprintf("shard %s: %d of the %d images; evaluating", shard, len(selected), len(images))
+	}
+	if done > 0 {
+		fmt.Fprintf(stderr, "explain: -evaluate: %s %d, skipping %d already in %s\n", what, len(todo), done, lg.path)
+	} else {
+		fmt.Fprintf(stderr, "explain: -evaluate: %s %d\n", what, len(todo))
+	}
+	host, _ := os.Hostname()
+	if err := lg.append(logLine{Run: &runInfo{Started: time.Now().UTC().Format(time.RFC3339), Host: host, Listed: listed, Limit: ev.limit,
+		Selected: len(selected), Done: done, Jobs: jobs}}); err != nil {
+		return fail(1, "%v", err)
+	}
+
+	// The first interrupt (or a Kubernetes SIGTERM) stops the work and
+	// keeps what is done; a second one kills at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	runErr := evaluateAll(ctx, j, jobs, todo, ev.metricsOptions(ref, keepFill), ev, lg, newEvalBar(stderr, len(selected), done, jobs), stderr)
+	if runErr != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "explain: -evaluate: interrupted; %d of %d images are in %s: run the same command again to continue\n",
+				countIn(lg, selected), len(selected), lg.path)
+			return 130
+		}
+		return fail(1, "%v", runErr)
+	}
+
+	records, skipped := lg.selection(selected)
+	if len(selected) == 0 && shard.sharded() {
+		fmt.Fprintf(stdout, "explain: shard %s holds none of the %d images: nothing to evaluate (its %s still counts as done for explain -merge)\n", shard, len(images), logName)
+		return 0
+	}
 	if len(records) == 0 {
-		return fail(1, "no image of %d could be evaluated", len(images))
+		return fail(1, "no image of %d could be evaluated", len(selected))
 	}
-	sum := summarise(cfg, ev, ref, records)
-	sum.Skipped = skipped
-	if err := writeEvaluation(cfg.out, sum, records); err != nil {
+	if extra := len(lg.Records) - len(records); extra > 0 {
+		fmt.Fprintf(stderr, "explain: -evaluate: %s in %s %s not among this run's images (-eval-limit, or files removed) and %s left out of this report\n",
+			imageCount(extra), lg.path, map[bool]string{true: "is", false: "are"}[extra == 1], map[bool]string{true: "is", false: "are"}[extra == 1])
+	}
+	sum, err := summarise(h, records, skipped)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	if err := writeEvaluation(cfg.out, sum, records, newTimings(h.Settings.Methods, records, lg.Runs)); err != nil {
 		return fail(1, "%v", err)
 	}
 	fmt.Fprintf(stdout, "explain: evaluated %d of %d images into %s; recommended: %s\n",
-		len(records), len(images), filepath.Join(cfg.out, "report.md"), recommendedLabel(sum.Ranking))
+		len(records), len(selected), filepath.Join(cfg.out, "report.md"), recommendedLabel(sum.Ranking))
+	if shard.sharded() {
+		fmt.Fprintf(stdout, "explain: this is shard %s; when every shard is done: explain -merge OUT SHARD-OUT...\n", shard)
+	}
 	if len(skipped) > 0 {
 		fmt.Fprintf(stderr, "explain: %s failed (listed in report.md and metrics.json)\n", imageCount(len(skipped)))
 		return 1
 	}
 	return 0
+}
+
+// maxJobs bounds -j (each worker holds a copy of the model and its
+// buffers: about 155 MB for MAVIS).
+const maxJobs = 256
+
+// newHeader describes the run: what its results depend on.
+func newHeader(cfg *config, ev *evalConfig, ref, keepFill xai.Reference, m *nn.Model, shard shardSpec) (evalHeader, error) {
+	sum, err := fileSHA256(cfg.model)
+	if err != nil {
+		return evalHeader{}, fmt.Errorf("hashing the model: %v", err)
+	}
+	abs, err := filepath.Abs(ev.dir)
+	if err != nil {
+		return evalHeader{}, err
+	}
+	class := -1
+	if cfg.class != "" {
+		if class, err = findClass(m, cfg.class); err != nil {
+			return evalHeader{}, err
+		}
+	}
+	o := ev.metricsOptions(ref, keepFill)
+	s := evalSettings{ModelSHA256: sum, Methods: slices.Clone(cfg.methods), Options: methodValues(cfg),
+		Target: cfg.target, Class: class, Layer: cfg.layer, Seed: cfg.seed, Batch: cfg.batch,
+		Steps: o.Steps, Patch: o.Patch, Reference: ref.String(), BlurSigma: o.BlurSigma, Keep: o.Keep, KeepFill: keepFill.String(),
+		CurveScore: map[bool]string{false: "probability", true: "logit"}[ev.logit], Tolerance: ev.tolerance, Sanity: ev.sanity}
+	for method, file := range cfg.baselines {
+		if s.Baselines == nil {
+			s.Baselines = map[string]string{}
+		}
+		if s.Baselines[method], err = fileSHA256(file); err != nil {
+			return evalHeader{}, err
+		}
+	}
+	h := evalHeader{Format: logFormat, Model: cfg.model, Dir: ev.dir, DirAbs: abs, Shard: shard, Settings: s}
+	for i := range m.Shapes[m.Logits()][2] {
+		name := strconv.Itoa(i)
+		if i < len(m.Classes) && m.Classes[i].Name != "" {
+			name = m.Classes[i].Name
+		}
+		h.Classes = append(h.Classes, name)
+	}
+	return h, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	hs := sha256.New()
+	if _, err := io.Copy(hs, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(hs.Sum(nil)), nil
+}
+
+// evaluateAll evaluates the images todo with n workers, each with its
+// own copy of the model, appending each result to the log as it comes.
+// It returns the first error writing the log, or ctx's when interrupted.
+func evaluateAll(ctx context.Context, j *job, n int, todo []evalImage, o xai.MetricsOptions, ev *evalConfig, lg *evalLog, bar *evalBar, stderr io.Writer) error {
+	type result struct {
+		im      evalImage
+		rec     *evalRecord
+		err     error
+		seconds float64
+	}
+	next := make(chan evalImage)
+	results := make(chan result)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := []*job{j}
+	for len(workers) < n {
+		cp, err := j.m.Clone()
+		if err != nil {
+			return err
+		}
+		jw, err := newJob(j.cfg, cp)
+		if err != nil {
+			return err
+		}
+		workers = append(workers, jw)
+	}
+	var wg sync.WaitGroup
+	for w, jw := range workers {
+		scorer := xai.NewEvaluator(jw.m)
+		scorer.Batch = ev.batch
+		st := bar.worker(w)
+		wg.Go(func() {
+			for im := range next {
+				st.start(im.key)
+				t0 := time.Now()
+				rec, err := jw.evaluateSafe(ctx, im, scorer, o, im.index < ev.sanity, st)
+				results <- result{im, rec, err, time.Since(t0).Seconds()}
+			}
+		})
+	}
+	go func() {
+		defer close(next)
+		for _, im := range todo {
+			select {
+			case next <- im:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	var werr error
+	for r := range results {
+		if werr != nil || ctx.Err() != nil {
+			continue // drain
+		}
+		if r.err != nil {
+			bar.finished(r.im.key, r.seconds, r.err)
+			werr = lg.append(logLine{Failed: &skippedImage{Image: r.im.key, Error: r.err.Error()}})
+		} else {
+			r.rec.Seconds = r.seconds
+			if _, err := json.Marshal(r.rec); err != nil {
+				// A number JSON cannot hold (a NaN from a method): this
+				// image fails, the run goes on.
+				err = fmt.Errorf("internal error: the results cannot be written as JSON: %v", err)
+				bar.finished(r.im.key, r.seconds, err)
+				werr = lg.append(logLine{Failed: &skippedImage{Image: r.im.key, Error: err.Error()}})
+			} else {
+				werr = lg.append(logLine{Image: r.rec})
+				bar.finished(r.im.key, r.seconds, nil)
+			}
+		}
+		if werr != nil {
+			cancel()
+		}
+	}
+	bar.done()
+	if werr != nil {
+		return werr
+	}
+	return ctx.Err()
+}
+
+// countIn counts the selected images with a record in the log.
+func countIn(lg *evalLog, sel []evalImage) int {
+	n := 0
+	for _, im := range sel {
+		if lg.Records[im.key] != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// selection returns the log's records of the images sel, sorted by image
+// (so that the report does not depend on the order they finished in),
+// and the images of sel that failed.
+func (lg *evalLog) selection(sel []evalImage) ([]*evalRecord, []skippedImage) {
+	var recs []*evalRecord
+	var failed []skippedImage
+	for _, im := range sel {
+		if r := lg.Records[im.key]; r != nil {
+			recs = append(recs, r)
+		} else if f := lg.Failed[im.key]; f != nil {
+			failed = append(failed, *f)
+		}
+	}
+	sortRecords(recs, failed)
+	return recs, failed
+}
+
+// sortRecords orders records and failures by image name.
+func sortRecords(recs []*evalRecord, failed []skippedImage) {
+	slices.SortFunc(recs, func(a, b *evalRecord) int { return strings.Compare(a.Image, b.Image) })
+	slices.SortFunc(failed, func(a, b skippedImage) int { return strings.Compare(a.Image, b.Image) })
 }
 
 func recommendedLabel(r xai.Ranking) string {
@@ -198,7 +538,9 @@ func evalImages(dir string) ([]evalImage, error) {
 	}
 	ann := filepath.Join(dir, "val_annotations.txt")
 	if _, err := os.Stat(ann); err == nil {
-		return readAnnotations(ann, dir)
+		images, err := readAnnotations(ann, dir)
+		imageKeys(dir, images)
+		return images, err
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -210,10 +552,24 @@ func evalImages(dir string) ([]evalImage, error) {
 			out = append(out, evalImage{path: filepath.Join(dir, e.Name())})
 		}
 	}
+	imageKeys(dir, out)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no images (%s) in this directory and no val_annotations.txt", dir, strings.Join(imageExts, ", "))
 	}
 	return out, nil
+}
+
+// imageKeys names each image by its path relative to dir, with slashes
+// (the same on every machine and system), and numbers them in order.
+func imageKeys(dir string, images []evalImage) {
+	for i := range images {
+		im := &images[i]
+		im.index = i
+		im.key = filepath.Base(im.path)
+		if rel, err := filepath.Rel(dir, im.path); err == nil {
+			im.key = filepath.ToSlash(rel)
+		}
+	}
 }
 
 // readAnnotations reads Tiny ImageNet's val_annotations.txt: one line per
@@ -299,19 +655,26 @@ func inputBox(b [4]int, bounds image.Rectangle, p nn.Preprocess) (*xai.Box, erro
 	return &box, nil
 }
 
+// evalStatus is told what an image's evaluation is doing (the progress
+// bar's line for one worker).
+type evalStatus interface {
+	method(m string)
+	steps(done, total int)
+}
+
 // evaluateSafe runs evaluate and turns a panic (a bug) into an error for
 // this image.
-func (j *job) evaluateSafe(im evalImage, s *xai.Evaluator, o xai.MetricsOptions, sanity bool, bar *progress) (rec *evalRecord, err error) {
+func (j *job) evaluateSafe(ctx context.Context, im evalImage, s *xai.Evaluator, o xai.MetricsOptions, sanity bool, st evalStatus) (rec *evalRecord, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("internal error: %v", r)
 		}
 	}()
-	return j.evaluate(im, s, o, sanity, bar)
+	return j.evaluate(ctx, im, s, o, sanity, st)
 }
 
 // evaluate computes and scores every method's map for one image.
-func (j *job) evaluate(im evalImage, s *xai.Evaluator, o xai.MetricsOptions, sanity bool, bar *progress) (*evalRecord, error) {
+func (j *job) evaluate(ctx context.Context, im evalImage, s *xai.Evaluator, o xai.MetricsOptions, sanity bool, st evalStatus) (*evalRecord, error) {
 	img, err := readImage(im.path)
 	if err != nil {
 		return nil, err
@@ -328,17 +691,20 @@ func (j *job) evaluate(im evalImage, s *xai.Evaluator, o xai.MetricsOptions, san
 	if j.class >= 0 {
 		c = j.class
 	}
-	rec := &evalRecord{Image: im.path, Label: im.label, Predicted: pred.Class, Class: c, Prob: pred.Probs[c], Methods: map[string]*evalMethod{}}
+	rec := &evalRecord{Image: im.key, Label: im.label, Predicted: pred.Class, Class: c, Prob: pred.Probs[c], Methods: map[string]*evalMethod{}}
 	if im.box != nil {
 		if rec.Box, err = inputBox(*im.box, img.Bounds(), j.m.Preprocess); err != nil {
 			return nil, err
 		}
 	}
+	if rec.References, err = j.referenceScores(x, c, o.BlurSigma); err != nil {
+		return nil, err
+	}
 	o.Class, o.Box = c, rec.Box
 	t := xai.Target{Class: c, Kind: j.kind}
 	var scores []xai.MethodScore
 	for _, method := range j.cfg.methods {
-		bar.method(method)
+		st.method(method)
 		t0 := time.Now()
 		res, err := j.ex.Explain(x, j.request(method, t, nil))
 		if err != nil {
@@ -348,21 +714,21 @@ func (j *job) evaluate(im evalImage, s *xai.Evaluator, o xai.MetricsOptions, san
 		if res.Check != nil {
 			r.Gap = &res.Check.Rel
 		}
-		bar.method(method + " metrics")
-		o.Progress = bar.steps
+		st.method(method + " metrics")
+		o.Progress = st.steps
 		t1 := time.Now()
-		if r.Metrics, err = s.Evaluate(context.Background(), x, res.Map, o); err != nil {
+		if r.Metrics, err = s.Evaluate(ctx, x, res.Map, o); err != nil {
 			return nil, fmt.Errorf("%s metrics: %v", method, err)
 		}
 		r.MetricsSeconds = time.Since(t1).Seconds()
 		if sanity {
-			bar.method(method + " sanity")
-			san, err := xai.RandomisationCheck(context.Background(), j.m, x,
+			st.method(method + " sanity")
+			san, err := xai.RandomisationCheck(ctx, j.m, x,
 				func(ex *xai.Explainer, x *nn.Tensor, t xai.Target) (xai.Map, error) {
 					ex.Batch = j.ex.Batch
 					res, err := ex.Explain(x, j.request(method, t, nil))
 					return res.Map, err
-				}, xai.SanityOptions{Target: t, Seed: j.cfg.seed, Progress: bar.steps})
+				}, xai.SanityOptions{Target: t, Seed: j.cfg.seed, Progress: st.steps})
 			if err != nil {
 				return nil, fmt.Errorf("%s sanity check: %v", method, err)
 			}
@@ -376,6 +742,26 @@ func (j *job) evaluate(im evalImage, s *xai.Evaluator, o xai.MetricsOptions, san
 	}
 	rec.Ranking = xai.Rank(scores)
 	return rec, nil
+}
+
+// referenceScores runs the model on the references the metrics fill
+// removed pixels with (black, and x blurred by sigma pixels): the
+// explained class's probability on each and the class it predicts,
+// which tell whether a fill is neutral on this data (evaluate_stats.go).
+func (j *job) referenceScores(x *nn.Tensor, class int, sigma float64) ([]referenceScore, error) {
+	var out []referenceScore
+	ref := &nn.Tensor{Shape: x.Shape, Data: make([]float32, len(x.Data))}
+	for _, b := range []xai.Baseline{{Kind: xai.Black}, {Kind: xai.Blur, Sigma: sigma}} {
+		if err := xai.BaselineTo(ref, x, b, j.m.Preprocess); err != nil {
+			return nil, err
+		}
+		p, err := j.ex.Predict(ref)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, referenceScore{Name: b.Kind.String(), Prob: p.Probs[class], Top: p.Class, TopProb: p.Probs[p.Class]})
+	}
+	return out, nil
 }
 
 // finite replaces NaN and infinities, which JSON cannot hold, by 0 (a

@@ -110,14 +110,28 @@ func writeFigures(dir string, s *evalSummary, recs []*evalRecord) ([]figure, err
 	figs = append(figs, figure{"auc_boxplot.png", "AUC box plots",
 		"Per method, left to right: deletion AUC (lower is better), insertion AUC and insertion − deletion (higher is better); boxes span the quartiles."})
 
-	// Time per method.
+	// Means with their intervals.
+	fig, err := intervalFigure(dir, s, names)
+	if err != nil {
+		return nil, err
+	}
+	figs = append(figs, fig)
+
+	// Time per method (timings.json; not in a figure when unknown).
+	if s.Timing == nil {
+		return figs, nil
+	}
 	p = plot.New()
 	p.Title.Text = "Time per image"
 	p.Y.Label.Text = "seconds"
 	var mapT, metT plotter.Values
 	for _, m := range s.Methods {
-		mapT = append(mapT, m.MapSeconds.Mean)
-		metT = append(metT, m.MetricsSeconds.Mean)
+		var mt, et float64
+		if t := s.Timing.method(m.Method); t != nil {
+			mt, et = t.MapSeconds.Mean, t.MetricsSeconds.Mean
+		}
+		mapT = append(mapT, mt)
+		metT = append(metT, et)
 	}
 	bw := vg.Points(16)
 	for k, v := range []plotter.Values{mapT, metT} {
@@ -140,6 +154,60 @@ func writeFigures(dir string, s *evalSummary, recs []*evalRecord) ([]figure, err
 	}
 	figs = append(figs, figure{"time.png", "time per method", "Mean seconds per image to compute each map and to score it."})
 	return figs, nil
+}
+
+// intervalFigure draws each method's mean faithfulness, insertion and
+// deletion AUC with its 95% bootstrap interval as an error bar.
+func intervalFigure(dir string, s *evalSummary, names []string) (figure, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Means with 95%% bootstrap intervals (%d images)", s.Images)
+	p.Y.Label.Text = "AUC"
+	p.Add(plotter.NewGrid())
+	kinds := []string{"deletion AUC", "insertion AUC", "insertion − deletion"}
+	for k := range kinds {
+		var pts meanBars
+		for i, m := range s.Methods {
+			st := []stat{m.Deletion, m.Insertion, m.Faithfulness}[k]
+			lo, hi := 0.0, 0.0
+			if st.CI != nil {
+				lo, hi = st.Mean-st.CI[0], st.CI[1]-st.Mean
+			}
+			pts.XYs = append(pts.XYs, plotter.XY{X: float64(i) + 0.22*float64(k-1), Y: st.Mean})
+			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{lo, hi})
+		}
+		bars, err := plotter.NewYErrorBars(pts)
+		if err != nil {
+			return figure{}, fmt.Errorf("interval figure: %v", err)
+		}
+		bars.Color = plotutil.Color(k)
+		bars.Width = vg.Points(1.5)
+		bars.CapWidth = vg.Points(6)
+		dots, err := plotter.NewScatter(pts.XYs)
+		if err != nil {
+			return figure{}, fmt.Errorf("interval figure: %v", err)
+		}
+		dots.Color = plotutil.Color(k)
+		dots.Shape = plotutil.Shape(k)
+		dots.Radius = vg.Points(3)
+		p.Add(bars, dots)
+		p.Legend.Add(kinds[k], dots)
+	}
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	p.Y.Min = min(p.Y.Min, 0)
+	p.Y.Max = max(p.Y.Max, 1) + 0.3*(max(p.Y.Max, 1)-p.Y.Min)
+	p.Legend.Top = true
+	if err := savePlot(p, filepath.Join(dir, "intervals.png"), vg.Length(max(6, 1.8*float64(len(names))))*vg.Inch, 4*vg.Inch); err != nil {
+		return figure{}, err
+	}
+	return figure{"intervals.png", "means with 95% intervals",
+		"Per method, left to right: mean deletion AUC (lower is better), insertion AUC and insertion − deletion (higher is better), each with its 95% bootstrap interval over the images. Overlapping intervals do not by themselves mean two methods tie: the paired tests above decide that."}, nil
+}
+
+// meanBars is points with asymmetric vertical error bars.
+type meanBars struct {
+	plotter.XYs
+	plotter.YErrors
 }
 
 // swatch is a legend entry filled with one colour.

@@ -1,25 +1,30 @@
 package main
 
-// The -evaluate report: per-method summaries over the images, the ranking
-// of the means, metrics.json and report.md.
+// The -evaluate summary: per-method statistics over the images (means
+// with bootstrap intervals), the ranking of the means, the pairwise
+// tests, the per-class breakdown and the metric checks: the summary of
+// metrics.json, from which report.md is written (evaluate_markdown.go).
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/mavis-xai/mavis/internal/stats"
 	"github.com/mavis-xai/mavis/xai"
 )
 
-// stat is the mean, standard deviation and median of a sample.
+// stat is the mean, standard deviation and median of a sample, and the
+// mean's 95% bootstrap confidence interval (over images, seeded; absent
+// with fewer than two values).
 type stat struct {
-	Mean   float64 `json:"mean"`
-	SD     float64 `json:"sd"`
-	Median float64 `json:"median"`
-	N      int     `json:"n"`
+	Mean   float64   `json:"mean"`
+	SD     float64   `json:"sd"`
+	Median float64   `json:"median"`
+	N      int       `json:"n"`
+	CI     *interval `json:"ci95,omitempty"`
 }
 
 func statOf(v []float64) stat {
@@ -65,17 +70,17 @@ type methodSummary struct {
 	MeanDeletion  []float64 `json:"mean_deletion"`
 	MeanInsertion []float64 `json:"mean_insertion"`
 	// Chattopadhyay et al.'s Average Drop % and % Increase in Confidence
-	// per kept fraction.
-	Keep        []float64 `json:"keep"`
-	AverageDrop []float64 `json:"average_drop_percent"`
-	Increase    []float64 `json:"increase_percent"`
+	// per kept fraction, with their intervals.
+	Keep          []float64   `json:"keep"`
+	AverageDrop   []float64   `json:"average_drop_percent"`
+	Increase      []float64   `json:"increase_percent"`
+	AverageDropCI []*interval `json:"average_drop_ci95,omitempty"`
+	IncreaseCI    []*interval `json:"increase_ci95,omitempty"`
 	// Localisation over the images with a box.
-	Boxes    int      `json:"boxes"`
-	Pointing *float64 `json:"pointing_accuracy,omitempty"`
-	Mass     *stat    `json:"relevance_mass,omitempty"`
-	// Seconds per image.
-	MapSeconds     stat `json:"map_seconds"`
-	MetricsSeconds stat `json:"metrics_seconds"`
+	Boxes      int       `json:"boxes"`
+	Pointing   *float64  `json:"pointing_accuracy,omitempty"`
+	PointingCI *interval `json:"pointing_ci95,omitempty"`
+	Mass       *stat     `json:"relevance_mass,omitempty"`
 	// Sanity pools the checked images: Spearman per cascade step averaged
 	// over them.
 	Sanity *xai.SanityResult `json:"sanity,omitempty"`
@@ -86,7 +91,9 @@ type methodSummary struct {
 	Trusted int `json:"trusted"`
 }
 
-// evalSummary is the top of metrics.json.
+// evalSummary is the top of metrics.json. It depends only on the
+// records and the header's settings, never on how or where they were
+// computed, so that a merge of shards gives the same bytes as one run.
 type evalSummary struct {
 	Model    string          `json:"model"`
 	Dir      string          `json:"dir"`
@@ -96,8 +103,41 @@ type evalSummary struct {
 	// Ranking ranks the methods by their mean scores; its Trusted is the
 	// recommended method for this model on this data.
 	Ranking xai.Ranking `json:"ranking"`
+	// Comparison tests the methods pairwise on faithfulness; Confidence
+	// says in words how sure the recommendation is.
+	Comparison *comparison `json:"comparison,omitempty"`
+	Confidence string      `json:"confidence,omitempty"`
+	// Classes breaks faithfulness down by the class explained.
+	Classes []classSummary `json:"classes,omitempty"`
+	// Checks says which metrics can separate the methods on this data;
+	// References what the model makes of the metrics' fills.
+	Checks     []metricCheck      `json:"metric_checks,omitempty"`
+	References []referenceSummary `json:"references,omitempty"`
 	// Skipped lists the images that could not be evaluated, and why.
 	Skipped []skippedImage `json:"skipped,omitempty"`
+	// Timing is for report.md only (timings.json; it differs between
+	// runs of the same images).
+	Timing *timings `json:"-"`
+	// Notes are said at the top of report.md (a merge's missing shards).
+	Notes []string `json:"-"`
+}
+
+// classSummary is faithfulness over the images of one explained class.
+type classSummary struct {
+	Class   int           `json:"class"`
+	Name    string        `json:"name"`
+	Images  int           `json:"images"`
+	Methods []classMethod `json:"methods"`
+	Best    string        `json:"best,omitempty"`
+	Top     []string      `json:"indistinguishable_from_best,omitempty"`
+	Pairs   int           `json:"significant_pairs"`
+	Ranking []string      `json:"-"`
+}
+
+// classMethod is one method's faithfulness on one class.
+type classMethod struct {
+	Method       string `json:"method"`
+	Faithfulness stat   `json:"faithfulness"`
 }
 
 // skippedImage is an image left out of the report.
@@ -106,31 +146,63 @@ type skippedImage struct {
 	Error string `json:"error"`
 }
 
-func summarise(cfg *config, ev *evalConfig, ref xai.Reference, recs []*evalRecord) *evalSummary {
-	s := &evalSummary{Model: cfg.model, Dir: ev.dir, Images: len(recs), Settings: map[string]any{
-		"methods": cfg.methods, "target": cfg.target, "layer": cfg.layer, "options": methodValues(cfg),
-		"steps": ev.steps, "patch": ev.patch,
-		"reference": ref.String(), "curve_score": map[bool]string{false: "probability", true: "logit"}[ev.logit],
-		"sanity_images": min(ev.sanity, len(recs)), "sanity_threshold": xai.SanityThreshold,
-		"gap_threshold": xai.GapThreshold, "pointing_tolerance": ev.tolerance,
-	}}
+func (s *evalSummary) methodNames() []string {
+	var out []string
+	for _, m := range s.Methods {
+		out = append(out, m.Method)
+	}
+	return out
+}
+
+// settingsMap is metrics.json's settings: the header's, the numbers the
+// report depends on, and how the statistics were computed.
+func settingsMap(st evalSettings, recs []*evalRecord) map[string]any {
+	sanity := 0
+	for _, r := range recs {
+		for _, e := range r.Methods {
+			if e.Sanity != nil {
+				sanity++
+				break
+			}
+		}
+	}
+	del, ins := referenceFills(st.Reference)
+	return map[string]any{
+		"model_sha256": st.ModelSHA256, "methods": st.Methods, "target": st.Target, "layer": st.Layer, "class": st.Class,
+		"options": st.Options, "seed": st.Seed,
+		"steps": st.Steps, "patch": st.Patch, "reference": st.Reference, "deletion_reference": del, "insertion_reference": ins,
+		"confidence_fill": st.KeepFill, "blur_sigma": st.BlurSigma, "keep": st.Keep,
+		"curve_score": st.CurveScore, "sanity_first": st.Sanity,
+		"sanity_images": sanity, "sanity_threshold": xai.SanityThreshold,
+		"gap_threshold": xai.GapThreshold, "pointing_tolerance": st.Tolerance,
+		"bootstrap": map[string]any{"level": stats.DefaultLevel, "resamples": stats.DefaultResamples, "seed": st.Seed, "interval": "percentile"},
+		"alpha":     alpha,
+	}
+}
+
+// summarise computes the summary of records recs (sorted by image) for
+// the settings of header h.
+func summarise(h evalHeader, recs []*evalRecord, skipped []skippedImage) (*evalSummary, error) {
+	st := h.Settings
+	s := &evalSummary{Model: h.Model, Dir: h.Dir, Images: len(recs), Settings: settingsMap(st, recs), Skipped: skipped}
 	var scores []xai.MethodScore
-	for _, method := range cfg.methods {
+	for _, method := range st.Methods {
 		ms := methodSummary{Method: method, Label: xai.MethodLabel(method)}
-		var faith, ins, del, gini, ent, mapS, metS, mass, gaps []float64
-		var hits int
+		var faith, ins, del, gini, ent, mass []float64
+		var hits, n int
 		var sanity []*xai.SanityResult
 		var drops, raises [][]float64
+		var gaps []float64
 		for _, r := range recs {
 			e := r.Methods[method]
 			if e == nil {
 				continue
 			}
+			n++
 			m := e.Metrics
 			faith = append(faith, m.Faithfulness)
 			ins, del = append(ins, m.Insertion.AUC), append(del, m.Deletion.AUC)
 			gini, ent = append(gini, m.Gini), append(ent, m.Entropy)
-			mapS, metS = append(mapS, e.MapSeconds), append(metS, e.MetricsSeconds)
 			if ms.Fraction == nil {
 				ms.Fraction = slices.Clone(m.Deletion.Fraction)
 				ms.MeanDeletion = make([]float64, len(m.Deletion.Score))
@@ -141,12 +213,14 @@ func summarise(cfg *config, ev *evalConfig, ref xai.Reference, recs []*evalRecor
 				drops, raises = make([][]float64, len(ms.Keep)), make([][]float64, len(ms.Keep))
 			}
 			for i := range ms.MeanDeletion {
-				ms.MeanDeletion[i] += m.Deletion.Score[i] / float64(len(recs))
-				ms.MeanInsertion[i] += m.Insertion.Score[i] / float64(len(recs))
+				ms.MeanDeletion[i] += m.Deletion.Score[i]
+				ms.MeanInsertion[i] += m.Insertion.Score[i]
 			}
 			for i, c := range m.Confidence {
-				drops[i] = append(drops[i], 100*c.Drop)
-				raises[i] = append(raises[i], map[bool]float64{false: 0, true: 100}[c.Raise])
+				if i < len(drops) {
+					drops[i] = append(drops[i], 100*c.Drop)
+					raises[i] = append(raises[i], map[bool]float64{false: 0, true: 100}[c.Raise])
+				}
 			}
 			if m.Pointing != nil {
 				ms.Boxes++
@@ -168,9 +242,12 @@ func summarise(cfg *config, ev *evalConfig, ref xai.Reference, recs []*evalRecor
 				ms.Trusted++
 			}
 		}
+		for i := range ms.MeanDeletion {
+			ms.MeanDeletion[i] /= float64(n)
+			ms.MeanInsertion[i] /= float64(n)
+		}
 		ms.Faithfulness, ms.Insertion, ms.Deletion = statOf(faith), statOf(ins), statOf(del)
 		ms.Gini, ms.Entropy = statOf(gini), statOf(ent)
-		ms.MapSeconds, ms.MetricsSeconds = statOf(mapS), statOf(metS)
 		for i := range ms.Keep {
 			ms.AverageDrop = append(ms.AverageDrop, statOf(drops[i]).Mean)
 			ms.Increase = append(ms.Increase, statOf(raises[i]).Mean)
@@ -191,7 +268,249 @@ func summarise(cfg *config, ev *evalConfig, ref xai.Reference, recs []*evalRecor
 			Sanity: ms.Sanity, Gap: ms.Gap})
 	}
 	s.Ranking = xai.Rank(scores)
-	return s
+
+	delFill, insFill := referenceFills(st.Reference)
+	defs := faithfulnessMetrics(st.Keep, delFill, insFill, st.KeepFill)
+	if err := s.intervals(recs, defs, st.Seed); err != nil {
+		return nil, err
+	}
+	if len(st.Methods) > 1 {
+		rows, _ := scoreRows(st.Methods, recs, defs[0])
+		c, err := compareMethods("faithfulness", st.Methods, rows)
+		if err != nil {
+			return nil, err
+		}
+		s.Comparison = c
+	}
+	s.Confidence = s.confidence()
+	var err error
+	if s.Classes, err = classSummaries(st, recs, h.Classes, defs[0]); err != nil {
+		return nil, err
+	}
+	s.References = summariseReferences(recs, h.Classes)
+	if s.Checks, err = checkMetrics(s, recs, defs); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// intervals sets the 95% bootstrap interval of every mean: one bootstrap
+// over all the metrics and methods at once (the images resampled
+// jointly, as they are paired).
+func (s *evalSummary) intervals(recs []*evalRecord, defs []metricDef, seed uint64) error {
+	defs = append(slices.Clone(defs),
+		metricDef{key: "gini", value: func(e *evalMethod) (float64, bool) { return e.Metrics.Gini, true }},
+		metricDef{key: "entropy", value: func(e *evalMethod) (float64, bool) { return e.Metrics.Entropy, true }})
+	methods := s.methodNames()
+	var rows [][]float64
+	var keys []string
+	for _, def := range defs {
+		r, any := scoreRows(methods, recs, def)
+		if !any {
+			continue
+		}
+		rows = append(rows, r...)
+		keys = append(keys, def.key)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	ivs, err := bootstrap(seed).Means(rows)
+	if err != nil {
+		return err
+	}
+	for k, key := range keys {
+		for m := range s.Methods {
+			ms := &s.Methods[m]
+			ci := intervalOf(ivs[k*len(methods)+m])
+			switch key {
+			case "faithfulness":
+				ms.Faithfulness.CI = ci
+			case "insertion_auc":
+				ms.Insertion.CI = ci
+			case "deletion_auc":
+				ms.Deletion.CI = ci
+			case "gini":
+				ms.Gini.CI = ci
+			case "entropy":
+				ms.Entropy.CI = ci
+			case "pointing":
+				ms.PointingCI = ci
+			case "relevance_mass":
+				if ms.Mass != nil {
+					ms.Mass.CI = ci
+				}
+			}
+			for i, kf := range ms.Keep {
+				switch key {
+				case fmt.Sprintf("average_drop_%g", kf):
+					ms.AverageDropCI = setAt(ms.AverageDropCI, i, len(ms.Keep), ci)
+				case fmt.Sprintf("increase_%g", kf):
+					ms.IncreaseCI = setAt(ms.IncreaseCI, i, len(ms.Keep), ci)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func setAt(v []*interval, i, n int, ci *interval) []*interval {
+	if v == nil {
+		v = make([]*interval, n)
+	}
+	v[i] = ci
+	return v
+}
+
+// classSummaries breaks faithfulness down by the class explained: the
+// means with their intervals and which methods are best on that class.
+func classSummaries(st evalSettings, recs []*evalRecord, names []string, faith metricDef) ([]classSummary, error) {
+	byClass := map[int][]*evalRecord{}
+	var classes []int
+	for _, r := range recs {
+		if byClass[r.Class] == nil {
+			classes = append(classes, r.Class)
+		}
+		byClass[r.Class] = append(byClass[r.Class], r)
+	}
+	slices.Sort(classes)
+	var out []classSummary
+	for _, k := range classes {
+		rs := byClass[k]
+		cs := classSummary{Class: k, Images: len(rs), Name: strconv.Itoa(k)}
+		if k < len(names) {
+			cs.Name = names[k]
+		}
+		rows, _ := scoreRows(st.Methods, rs, faith)
+		ivs, err := bootstrap(st.Seed).Means(rows)
+		if err != nil {
+			return nil, err
+		}
+		for m, method := range st.Methods {
+			var v []float64
+			for _, x := range rows[m] {
+				if !math.IsNaN(x) {
+					v = append(v, x)
+				}
+			}
+			fs := statOf(v)
+			fs.CI = intervalOf(ivs[m])
+			cs.Methods = append(cs.Methods, classMethod{Method: method, Faithfulness: fs})
+		}
+		if len(st.Methods) > 1 {
+			c, err := compareMethods("faithfulness", st.Methods, rows)
+			if err != nil {
+				return nil, err
+			}
+			cs.Best, cs.Top, cs.Pairs = c.Best, c.Top, c.significant()
+		}
+		out = append(out, cs)
+	}
+	return out, nil
+}
+
+// confidence says how sure the recommendation is: which methods the
+// recommended one is significantly more faithful than, which it cannot
+// be told apart from, and whether there were enough images to tell.
+func (s *evalSummary) confidence() string {
+	c := s.Comparison
+	if c == nil {
+		return ""
+	}
+	var b strings.Builder
+	if s.Images < c.MinImages {
+		fmt.Fprintf(&b, "With %s no difference between methods can be significant (at α = %g after Holm's correction over %d pairs, at least %d images are needed), so the ranking above is not evidence. ",
+			imageCount(s.Images), alpha, len(c.Pairs), c.MinImages)
+	}
+	t := s.Ranking.Trusted
+	if t == "" {
+		if c.Best != "" {
+			fmt.Fprintf(&b, "By the paired tests alone, the most faithful %s %s.", map[bool]string{true: "method is", false: "methods are"}[len(c.Top) == 1], joinLabels(c.Top))
+		}
+		return strings.TrimSpace(b.String())
+	}
+	var beats, ties, loses []string
+	var beatP, tieP []float64
+	for _, m := range s.methodNames() {
+		if m == t {
+			continue
+		}
+		p := c.pair(t, m)
+		if p == nil {
+			continue
+		}
+		switch {
+		case p.Better == t:
+			beats = append(beats, m)
+			beatP = append(beatP, *p.PHolm)
+		case p.Better == m:
+			loses = append(loses, m)
+		default:
+			ties = append(ties, m)
+			if p.PHolm != nil {
+				tieP = append(tieP, *p.PHolm)
+			}
+		}
+	}
+	T := xai.MethodLabel(t)
+	fmt.Fprintf(&b, "How sure: on these %s, ", imageCount(s.Images))
+	switch {
+	case len(beats) > 0 && len(ties) == 0 && len(loses) == 0:
+		fmt.Fprintf(&b, "%s is more faithful than every other method (%s; Wilcoxon signed-rank, Holm-adjusted p %s).", T, joinLabels(beats), pRange(beatP, true))
+	case len(beats) > 0:
+		fmt.Fprintf(&b, "%s is more faithful than %s (Holm-adjusted p %s)", T, joinLabels(beats), pRange(beatP, true))
+	default:
+		fmt.Fprintf(&b, "%s is not significantly more faithful than any other method", T)
+	}
+	if len(ties) > 0 {
+		if len(beats) > 0 {
+			b.WriteString(", but")
+		} else {
+			b.WriteString(":")
+		}
+		fmt.Fprintf(&b, " it cannot be told apart from %s (Holm-adjusted p %s): on these images, %s %s as good a choice.", joinLabels(ties), pRange(tieP, false),
+			joinLabels(ties), map[bool]string{true: "is", false: "are"}[len(ties) == 1])
+	} else if len(beats) == 0 || len(loses) > 0 {
+		b.WriteString(".")
+	}
+	for _, m := range loses {
+		p := c.pair(m, t)
+		why := "the rank test and the means disagree: it wins on more images while " + T + " has the higher mean"
+		for _, sc := range s.Ranking.Scores {
+			if sc.Method == m && sc.Flagged {
+				why = "it is flagged (see above)"
+			}
+		}
+		fmt.Fprintf(&b, " %s is significantly more faithful than %s (Holm-adjusted p %s) but is not recommended: %s.", xai.MethodLabel(m), T, pEquals(*p.PHolm), why)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// pRange prints p-values as "= p" for one, else "≤ the largest" (upper,
+// for the pairs that differ) or "≥ the smallest" (for those that do not).
+func pRange(ps []float64, upper bool) string {
+	if len(ps) == 0 {
+		return "not available"
+	}
+	lo, hi := slices.Min(ps), slices.Max(ps)
+	switch {
+	case pValue(lo) == pValue(hi) && strings.HasPrefix(pValue(lo), "<"):
+		return pValue(lo)
+	case pValue(lo) == pValue(hi):
+		return "= " + pValue(lo)
+	case upper:
+		return "≤ " + pValue(hi)
+	}
+	return "≥ " + pValue(lo)
+}
+
+// joinLabels lists methods by label: "A", "A and B", "A, B and C".
+func joinLabels(methods []string) string {
+	var l []string
+	for _, m := range methods {
+		l = append(l, xai.MethodLabel(m))
+	}
+	return joinAnd(l)
 }
 
 // poolSanity averages the randomisation checks of several images step by
@@ -216,189 +535,6 @@ func poolSanity(rs []*xai.SanityResult) *xai.SanityResult {
 	p.Mean /= float64(len(p.Spearman))
 	p.Pass = p.Mean <= p.Threshold
 	return p
-}
-
-// writeEvaluation writes metrics.json, the figures and report.md.
-func writeEvaluation(out string, s *evalSummary, recs []*evalRecord) error {
-	data, err := json.MarshalIndent(struct {
-		Summary *evalSummary  `json:"summary"`
-		Images  []*evalRecord `json:"images"`
-	}{s, recs}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("metrics.json: %v", err)
-	}
-	if err := writeFile(filepath.Join(out, "metrics.json"), append(data, '\n')); err != nil {
-		return err
-	}
-	figs, err := writeFigures(filepath.Join(out, "figures"), s, recs)
-	if err != nil {
-		return err
-	}
-	return writeFile(filepath.Join(out, "report.md"), []byte(reportMarkdown(s, recs, figs)))
-}
-
-// reportMarkdown renders report.md.
-func reportMarkdown(s *evalSummary, recs []*evalRecord, figs []figure) string {
-	var b strings.Builder
-	f := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	f("# Which explanation to trust: %s on %s\n\n", filepath.Base(s.Model), s.Dir)
-	skipped := ""
-	if len(s.Skipped) > 0 {
-		skipped = fmt.Sprintf(" (%d more could not be read: see Skipped)", len(s.Skipped))
-	}
-	f("%s%s, methods %s. Maps explain the %s of the class %s; the deletion and insertion curves score its %s ",
-		imageCount(s.Images), skipped, strings.Join(labels(s.Methods), ", "), s.Settings["target"], classPhrase(recs), s.Settings["curve_score"])
-	f("over %v steps of %s (reference: %s).\n\n", s.Settings["steps"], unitPhrase(s.Settings["patch"]), s.Settings["reference"])
-	f("How to read this: deletion removes the pixels a map calls most relevant first and should make the score fall fast (low deletion AUC); ")
-	f("insertion adds them first to a reference image and should make it rise fast (high insertion AUC). ")
-	f("Faithfulness = insertion AUC − deletion AUC ranks the methods (Petsiuk et al. 2018). ")
-	f("A method whose map barely changes when the model's weights are re-initialised layer by layer fails the randomisation check (Adebayo et al. 2018: mean Spearman > %.2f).\n\n", xai.SanityThreshold)
-
-	f("## Scores (mean over images)\n\n")
-	f("| method | faithfulness (ins − del) | insertion AUC | deletion AUC | Gini | entropy (nats) | map s | metrics s | ranked first |\n")
-	f("|---|---|---|---|---|---|---|---|---|\n")
-	for _, m := range s.Methods {
-		f("| %s | %.3f ± %.3f | %.3f | %.3f | %.3f | %.2f | %.3f | %.3f | %d of %d |\n", m.Label, m.Faithfulness.Mean, m.Faithfulness.SD,
-			m.Insertion.Mean, m.Deletion.Mean, m.Gini.Mean, m.Entropy.Mean, m.MapSeconds.Mean, m.MetricsSeconds.Mean, m.Wins, s.Images)
-	}
-	if len(s.Methods) > 0 && len(s.Methods[0].MeanDeletion) > 0 {
-		m := s.Methods[0]
-		f("\nThe curves end and start at the references, the same for every method: with everything removed the class %s is %.3f on average, at the insertion's start (nothing inserted) %.3f, and on the images themselves %.3f.",
-			s.Settings["curve_score"], m.MeanDeletion[len(m.MeanDeletion)-1], m.MeanInsertion[0], m.MeanDeletion[0])
-		f(" A reference the model already assigns to the class compresses every method's AUCs.\n")
-	}
-	f("\n### Confidence when keeping only the most relevant pixels (Chattopadhyay et al. 2018)\n\n")
-	if len(s.Methods) > 0 && len(s.Methods[0].Keep) > 0 {
-		f("| method |")
-		for _, k := range s.Methods[0].Keep {
-			f(" avg drop, top %.0f%% | increase, top %.0f%% |", 100*k, 100*k)
-		}
-		f("\n|---|")
-		for range s.Methods[0].Keep {
-			f("---|---|")
-		}
-		f("\n")
-		for _, m := range s.Methods {
-			f("| %s |", m.Label)
-			for i := range m.Keep {
-				f(" %.1f%% | %.1f%% |", m.AverageDrop[i], m.Increase[i])
-			}
-			f("\n")
-		}
-		f("\nLower average drop and higher increase are better.\n")
-	}
-	if len(s.Methods) > 0 && s.Methods[0].Boxes > 0 {
-		f("\n### Localisation (%d images with a box)\n\n| method | pointing game (Zhang et al. 2018) | relevance mass in box (Arras et al. 2022) |\n|---|---|---|\n", s.Methods[0].Boxes)
-		for _, m := range s.Methods {
-			if m.Pointing != nil {
-				f("| %s | %.1f%% | %.3f |\n", m.Label, 100**m.Pointing, m.Mass.Mean)
-			}
-		}
-	}
-	f("\n### Sanity and completeness\n\n")
-	any := false
-	for _, m := range s.Methods {
-		if m.Sanity != nil {
-			any = true
-			verdict := "passes"
-			if !m.Sanity.Pass {
-				verdict = "FAILS"
-			}
-			f("- %s %s the randomisation check: mean Spearman %.3f over %d steps (%s).\n", m.Label, verdict, m.Sanity.Mean, len(m.Sanity.Spearman), spearmanSteps(m.Sanity))
-		}
-		if m.Gap != nil {
-			flag := "within"
-			if !(math.Abs(*m.Gap) <= xai.GapThreshold) {
-				flag = "outside"
-			}
-			f("- %s: median completeness gap %+.1f%% of Score(x) − Score(baseline), %s the %.0f%% tolerance.\n", m.Label, 100**m.Gap, flag, 100*xai.GapThreshold)
-		}
-	}
-	if !any {
-		f("- The randomisation check was not run (-eval-sanity 0).\n")
-	}
-	f("\n## Figures\n\n")
-	for _, fg := range figs {
-		f("![%s](figures/%s)\n\n%s\n\n", fg.title, fg.file, fg.caption)
-	}
-	f("## Per image\n\n| image | class | p | best | verdict |\n|---|---|---|---|---|\n")
-	for i, r := range recs {
-		if i == 200 {
-			f("| … | %d more in metrics.json | | | |\n", len(recs)-200)
-			break
-		}
-		best := ""
-		if len(r.Ranking.Scores) > 0 {
-			best = xai.MethodLabel(r.Ranking.Scores[0].Method)
-		}
-		f("| %s | %d | %.3f | %s | %s |\n", filepath.Base(r.Image), r.Class, r.Prob, best, strings.ReplaceAll(r.Ranking.Verdict, "|", "/"))
-	}
-	if len(s.Skipped) > 0 {
-		f("\n## Skipped\n\n%s could not be evaluated and %s left out of every figure and score:\n\n", imageCount(len(s.Skipped)),
-			map[bool]string{true: "is", false: "are"}[len(s.Skipped) == 1])
-		for i, k := range s.Skipped {
-			if i == 50 {
-				f("- … %d more in metrics.json\n", len(s.Skipped)-50)
-				break
-			}
-			f("- %s: %s\n", k.Image, k.Error)
-		}
-	}
-	f("\n## Recommendation\n\n")
-	if s.Ranking.Trusted != "" {
-		f("**Recommended method for this model on this data: %s.** ", xai.MethodLabel(s.Ranking.Trusted))
-	} else {
-		f("**No method can be recommended for this model on this data.** ")
-	}
-	f("%s", s.Ranking.Verdict)
-	for _, m := range s.Methods {
-		if m.Gap != nil && !(math.Abs(*m.Gap) <= xai.GapThreshold) { // the verdict quotes it (xai.Rank)
-			f(" (The completeness gap quoted is the median over the images.)")
-			break
-		}
-	}
-	f("\n")
-	return b.String()
-}
-
-// imageCount is "1 image" or "n images".
-func imageCount(n int) string {
-	if n == 1 {
-		return "1 image"
-	}
-	return fmt.Sprintf("%d images", n)
-}
-
-func labels(ms []methodSummary) []string {
-	var out []string
-	for _, m := range ms {
-		out = append(out, m.Label)
-	}
-	return out
-}
-
-func classPhrase(recs []*evalRecord) string {
-	for _, r := range recs {
-		if r.Class != r.Predicted {
-			return "asked for (-class)"
-		}
-	}
-	return "predicted for each image"
-}
-
-func unitPhrase(patch any) string {
-	if p, ok := patch.(int); ok && p > 1 {
-		return fmt.Sprintf("%dx%d-pixel patches", p, p)
-	}
-	return "single pixels"
-}
-
-func spearmanSteps(r *xai.SanityResult) string {
-	var parts []string
-	for i, v := range r.Spearman {
-		parts = append(parts, fmt.Sprintf("%s %.2f", r.Layers[i], v))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // methodValues gives every method's options as used, defaults included.

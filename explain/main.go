@@ -127,6 +127,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "explain: %v\n(run explain -help for usage)\n", err)
 		return 2
 	}
+	if cfg.eval.merge != "" {
+		return runMerge(cfg.eval.merge, cfg.inputs, stdout, stderr)
+	}
 	m, err := loadModel(cfg.model, cfg.keras, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "explain: %v\n", err)
@@ -208,6 +211,12 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		}
 		c.inputs = append(c.inputs, rest[0])
 		rest = rest[1:]
+	}
+	if c.eval.merge != "" {
+		if c.eval.dir != "" {
+			return nil, fmt.Errorf("-merge OUT combines finished -evaluate outputs; it does not take -evaluate")
+		}
+		return c, nil
 	}
 	if c.model == "" {
 		return nil, fmt.Errorf("-model is required")

@@ -59,7 +59,7 @@ func (b Baseline) String() string {
 
 func (b Baseline) sigma() float64 {
 	if b.Sigma == 0 {
-		return 5
+		return DefaultBlurSigma
 	}
 	return b.Sigma
 }
@@ -88,6 +88,17 @@ func baselineOption(r *Request, v Values) (Baseline, error) {
 	}
 	b.Sigma, b.Seed = v.Float("sigma"), r.Seed
 	return b, nil
+}
+
+// BaselineTo writes baseline b for input x (1 x H x W x C) into dst, of
+// x's shape, as the explainers and the Evaluator's references make it
+// (Black is all zeros; Blur blurs x; White and Noise span the input range
+// of preprocessing p). explain -evaluate scores the references with it.
+func BaselineTo(dst, x *nn.Tensor, b Baseline, p nn.Preprocess) error {
+	if dst == nil || x == nil || dst.Shape != x.Shape || len(dst.Data) != len(x.Data) {
+		return errorf("xai: baseline of %v into %v: want the same shape", x, dst)
+	}
+	return baselineTo(dst, x, b, p)
 }
 
 // baselineTo writes the baseline for x into dst (same shape as x).

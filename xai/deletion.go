@@ -92,6 +92,7 @@ type Evaluator struct {
 	cur   []float32 // the image being perturbed
 	del   nn.Tensor // deletion reference
 	ins   nn.Tensor // insertion reference
+	kfill nn.Tensor // the confidence scores' blurred fill (KeepFill)
 	sc    []float64 // scores of every point of a sweep
 	pr    []float64 // probabilities of every point of a sweep
 
@@ -158,7 +159,7 @@ func (c *Curve) resize(n int) {
 // references prepares the deletion and insertion references for x.
 func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error {
 	if sigma == 0 {
-		sigma = 5
+		sigma = DefaultBlurSigma
 	}
 	if !(sigma > 0 && sigma <= 1000) {
 		return errorf("xai: blur sigma %g out of range (0, 1000] pixels", sigma)
@@ -188,6 +189,29 @@ func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error 
 		return nil
 	}
 	return baselineTo(&ev.ins, x, ins, p)
+}
+
+// keepFill returns what the pixels not kept become for the confidence
+// scores: nil for black, else the blurred x (the reference already made
+// when a curve uses it).
+func (ev *Evaluator) keepFill(x *nn.Tensor, r Reference, sigma float64) ([]float32, error) {
+	switch r {
+	case RISE, BlackReference:
+		return nil, nil
+	case BlurReference:
+	default:
+		return nil, errorf("xai: unknown fill %d for the kept pixels", int(r))
+	}
+	if sigma == 0 {
+		sigma = DefaultBlurSigma
+	}
+	if ev.kfill.Shape != x.Shape {
+		ev.kfill = nn.Tensor{Shape: x.Shape, Data: make([]float32, len(x.Data))}
+	}
+	if err := baselineTo(&ev.kfill, x, Baseline{Kind: Blur, Sigma: sigma}, ev.Model.Preprocess); err != nil {
+		return nil, err
+	}
+	return ev.kfill.Data, nil
 }
 
 // scores runs the n points point(i, dst) forward and writes each point's

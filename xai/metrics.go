@@ -38,6 +38,11 @@ type MetricsOptions struct {
 	// others black) for the confidence drop and increase; default
 	// DefaultKeep().
 	Keep []float64 `json:"keep"`
+	// KeepFill is what the pixels not kept become: black (RISE, the zero
+	// value, or BlackReference: Chattopadhyay et al.'s masking) or the
+	// image blurred by BlurSigma (BlurReference), for a model that gives
+	// a black image one class whatever the kept pixels show.
+	KeepFill Reference `json:"keep_fill"`
 	// Box, when not nil, is an object's bounding box on the model's input
 	// grid, for the pointing game and the relevance mass.
 	Box *Box `json:"box,omitempty"`
@@ -165,6 +170,10 @@ func (ev *Evaluator) EvaluateTo(ctx Canceller, dst *MapMetrics, x *nn.Tensor, m 
 	if err := ev.references(x, o.Reference, o.BlurSigma); err != nil {
 		return err
 	}
+	keepFill, err := ev.keepFill(x, o.KeepFill, o.BlurSigma)
+	if err != nil {
+		return err
+	}
 
 	// Rank the units.
 	ev.pix = resize32(ev.pix, H*W)
@@ -203,9 +212,13 @@ func (ev *Evaluator) EvaluateTo(ctx Canceller, dst *MapMetrics, x *nn.Tensor, m 
 			to := stepCount(j, k, N)
 			copyUnits(ev.cur, x.Data, u, ev.order, done, to, C)
 			done = to
-		default: // keep the top fraction on black
+		default: // keep the top fraction on black (or keepFill)
 			f := keep[i-2*(k+1)]
-			clear(ev.cur)
+			if keepFill != nil {
+				copy(ev.cur, keepFill)
+			} else {
+				clear(ev.cur)
+			}
 			copyUnits(ev.cur, x.Data, u, ev.order, 0, int(math.Round(f*float64(N))), C)
 		}
 		copy(dst, ev.cur)

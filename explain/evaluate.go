@@ -152,11 +152,15 @@ type evalImage struct {
 type evalMethod struct {
 	// MapSeconds and MetricsSeconds are left out of metrics.json (they
 	// differ from run to run; timings.json has them).
-	MapSeconds     float64           `json:"map_seconds,omitempty"`
-	MetricsSeconds float64           `json:"metrics_seconds,omitempty"`
-	Metrics        xai.MapMetrics    `json:"metrics"`
-	Gap            *float64          `json:"completeness_gap,omitempty"` // relative (IG)
-	Sanity         *xai.SanityResult `json:"sanity,omitempty"`
+	MapSeconds     float64        `json:"map_seconds,omitempty"`
+	MetricsSeconds float64        `json:"metrics_seconds,omitempty"`
+	Metrics        xai.MapMetrics `json:"metrics"`
+	// Gap is the relative gap of the method's conservation check, named
+	// by Check, with the limit above which the ranking flags it.
+	Gap      *float64          `json:"completeness_gap,omitempty"`
+	Check    string            `json:"check,omitempty"`
+	GapLimit float64           `json:"gap_limit,omitempty"`
+	Sanity   *xai.SanityResult `json:"sanity,omitempty"`
 }
 
 // evalRecord is one image's entry in metrics.json and evaluate.jsonl.
@@ -711,8 +715,8 @@ func (j *job) evaluate(ctx context.Context, im evalImage, s *xai.Evaluator, o xa
 			return nil, fmt.Errorf("%s: %v", method, err)
 		}
 		r := &evalMethod{MapSeconds: time.Since(t0).Seconds()}
-		if res.Check != nil {
-			r.Gap = &res.Check.Rel
+		if c := res.Check; c != nil {
+			r.Gap, r.Check, r.GapLimit = &c.Rel, c.Name, c.Threshold
 		}
 		st.method(method + " metrics")
 		o.Progress = st.steps

@@ -192,7 +192,8 @@ func summarise(h evalHeader, recs []*evalRecord, skipped []skippedImage) (*evalS
 		var hits, n int
 		var sanity []*xai.SanityResult
 		var drops, raises [][]float64
-		var gaps []float64
+		var gaps, limits []float64
+		var check string
 		for _, r := range recs {
 			e := r.Methods[method]
 			if e == nil {
@@ -234,6 +235,8 @@ func summarise(h evalHeader, recs []*evalRecord, skipped []skippedImage) (*evalS
 			}
 			if e.Gap != nil {
 				gaps = append(gaps, *e.Gap)
+				limits = append(limits, e.GapLimit)
+				check = e.Check
 			}
 			if len(r.Ranking.Scores) > 0 && r.Ranking.Scores[0].Method == method {
 				ms.Wins++
@@ -258,14 +261,15 @@ func summarise(h evalHeader, recs []*evalRecord, skipped []skippedImage) (*evalS
 			ms.Pointing, ms.Mass = &acc, &st
 		}
 		ms.Sanity = poolSanity(sanity)
+		var limit float64
 		if len(gaps) > 0 {
 			g := statOf(gaps).Median
-			ms.Gap = &g
+			ms.Gap, limit = &g, statOf(limits).Median
 		}
 		s.Methods = append(s.Methods, ms)
 		scores = append(scores, xai.MethodScore{Method: method, Faithfulness: ms.Faithfulness.Mean,
 			Insertion: ms.Insertion.Mean, Deletion: ms.Deletion.Mean, Gini: ms.Gini.Mean, Entropy: ms.Entropy.Mean,
-			Sanity: ms.Sanity, Gap: ms.Gap})
+			Sanity: ms.Sanity, Gap: ms.Gap, Check: check, GapLimit: limit})
 	}
 	s.Ranking = xai.Rank(scores)
 

@@ -169,6 +169,7 @@ type evalRecord struct {
 	Label     string                 `json:"label,omitempty"`
 	Predicted int                    `json:"predicted"`
 	Class     int                    `json:"class"`
+	ClassName string                 `json:"class_name,omitempty"` // the class's name in the model, when it has one
 	Prob      float64                `json:"probability"`
 	Box       *xai.Box               `json:"box,omitempty"`
 	Methods   map[string]*evalMethod `json:"methods"`
@@ -696,6 +697,7 @@ func (j *job) evaluate(ctx context.Context, im evalImage, s *xai.Evaluator, o xa
 		c = j.class
 	}
 	rec := &evalRecord{Image: im.key, Label: im.label, Predicted: pred.Class, Class: c, Prob: pred.Probs[c], Methods: map[string]*evalMethod{}}
+	_, rec.ClassName = j.className(c)
 	if im.box != nil {
 		if rec.Box, err = inputBox(*im.box, img.Bounds(), j.m.Preprocess); err != nil {
 			return nil, err

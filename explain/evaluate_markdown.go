@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -220,7 +221,11 @@ func reportMarkdown(s *evalSummary, recs []*evalRecord, figs []figure) string {
 		if len(r.Ranking.Scores) > 0 {
 			best = xai.MethodLabel(r.Ranking.Scores[0].Method)
 		}
-		f("| %s | %d | %.3f | %s | %s |\n", r.Image, r.Class, r.Prob, best, strings.ReplaceAll(r.Ranking.Verdict, "|", "/"))
+		class := strconv.Itoa(r.Class)
+		if r.ClassName != "" {
+			class = r.ClassName + " (" + class + ")"
+		}
+		f("| %s | %s | %.3f | %s | %s |\n", r.Image, strings.ReplaceAll(class, "|", "/"), r.Prob, best, strings.ReplaceAll(r.Ranking.Verdict, "|", "/"))
 	}
 	if len(s.Skipped) > 0 {
 		f("\n## Skipped\n\n%s could not be evaluated and %s left out of every figure and score:\n\n", imageCount(len(s.Skipped)),

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -170,6 +171,10 @@ func TestEvaluateTinyImageNetFolder(t *testing.T) {
 	last := r[strings.LastIndex(strings.TrimRight(r, "\n"), "\n")+1:]
 	if !strings.Contains(r, "## Recommendation") || !(strings.Contains(last, "Recommended method for this model on this data: ") || strings.Contains(last, "No method can be recommended")) {
 		t.Errorf("report.md does not end with the recommendation: %q", last)
+	}
+	// The per-image table names the class, not only its index.
+	if name := m.Classes[rec.Class].Name; !strings.Contains(r, "| "+name+" ("+strconv.Itoa(rec.Class)+") |") || rec.ClassName != name {
+		t.Errorf("report.md's per-image table or metrics.json lacks the class name %q of image 0", name)
 	}
 	for _, s := range []string{"Pointing game", "pointing game", "Grad-CAM++", "randomisation check", "figures/curves_deletion.png",
 		"3 images (1 more could not be read: see Skipped)", "## Skipped", "val_9.png: "} {

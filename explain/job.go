@@ -246,6 +246,14 @@ func (j *job) method(method string, x *nn.Tensor, t xai.Target, orig *image.RGBA
 		info["check"] = c.Name
 		info["score_x"], info["score_baseline"] = c.ScoreX, c.ScoreRef
 		info["sum_attributions"], info["completeness_gap"], info["relative_gap"] = c.Sum, c.Gap, jsonFloat(c.Rel)
+		info["gap_limit"] = c.Threshold
+		if len(c.Layers) > 0 {
+			sums := make([]map[string]any, len(c.Layers))
+			for i, l := range c.Layers {
+				sums[i] = map[string]any{"layer": l.Layer, "sum": jsonFloat(l.Sum)}
+			}
+			info["layer_sums"] = sums // the relevance at each layer's input, input first
+		}
 	}
 	if method == "ig" && j.baselines[method] != nil {
 		info["baseline"] = "image " + j.cfg.baselines[method]

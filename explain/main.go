@@ -151,7 +151,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	bar := newProgress(stderr, len(images))
 	names := map[string]int{}
 	for i, path := range images {
-		dir := outDir(cfg.out, path, names)
+		dir, renamed := outDir(cfg.out, path, names)
+		if renamed {
+			bar.clear()
+			fmt.Fprintf(stderr, "explain: %s has the same name as an earlier input; its maps go to %s\n", path, dir)
+		}
 		bar.start(i, path)
 		if err := job.explainSafe(path, dir, bar); err != nil {
 			bar.clear()
@@ -316,24 +320,32 @@ func collect(inputs []string, stderr io.Writer) (paths []string, failed int) {
 }
 
 // outDir names the output folder after the image file without its
-// extension; a second image with the same name gets its extension
-// appended, then a number.
-func outDir(out, path string, seen map[string]int) string {
+// extension. An image whose name an earlier one took gets its parent
+// folder's name in front (photos/cat.png after shots/cat.png: photos-cat),
+// then its extension, then a number, and renamed reports it so that the
+// caller can say where its maps went.
+func outDir(out, path string, seen map[string]int) (dir string, renamed bool) {
 	base := filepath.Base(path)
 	name := strings.TrimSuffix(base, filepath.Ext(base))
 	if name == "" || name == "." || name == ".." {
 		name = "image"
 	}
 	if seen[name] > 0 {
-		alt := strings.ReplaceAll(base, ".", "_")
-		for seen[alt] > 0 {
-			alt += "_" + strconv.Itoa(seen[name])
+		orig := name
+		parent := filepath.Base(filepath.Dir(path))
+		for _, alt := range []string{parent + "-" + orig, parent + "-" + strings.ReplaceAll(base, ".", "_")} {
+			if parent != "." && parent != string(filepath.Separator) && seen[alt] == 0 {
+				name = alt
+				break
+			}
 		}
-		seen[name]++
-		name = alt
+		for k := 2; seen[name] > 0; k++ {
+			name = orig + "-" + strconv.Itoa(k)
+		}
+		renamed = true
 	}
 	seen[name]++
-	return filepath.Join(out, name)
+	return filepath.Join(out, name), renamed
 }
 
 // explainSafe runs explain and turns a panic (a bug) into an error for

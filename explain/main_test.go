@@ -263,6 +263,11 @@ func TestExplainEveryMethod(t *testing.T) {
 		if !equalInts(shape, want.Map.Shape()) || !slices.Equal(got, want.Map.Data) {
 			t.Errorf("%s.npy: shape %v, want %v, or values differ from the library's", meth.Name, shape, want.Map.Shape())
 		}
+		if want.Check != nil && len(want.Check.Layers) > 0 {
+			if sums, _ := rep.Methods[meth.Name]["layer_sums"].([]any); len(sums) != len(want.Check.Layers) {
+				t.Errorf("report.json: %s has %d layer sums, want %d", meth.Name, len(sums), len(want.Check.Layers))
+			}
+		}
 		if rep.Methods[meth.Name]["label"] != meth.Label {
 			t.Errorf("report.json: %s has label %v, want %q", meth.Name, rep.Methods[meth.Name]["label"], meth.Label)
 		}
@@ -305,11 +310,16 @@ func readInputFile(t *testing.T, path string, m *nn.Model) *nn.Tensor {
 
 func TestOutDirNames(t *testing.T) {
 	seen := map[string]int{}
-	got := []string{outDir("o", "x/cat.png", seen), outDir("o", "y/cat.jpg", seen), outDir("o", "z/cat.png", seen)}
-	want := []string{filepath.Join("o", "cat"), filepath.Join("o", "cat_jpg"), filepath.Join("o", "cat_png")}
+	var got []string
+	var renamed []bool
+	for _, p := range []string{"x/cat.png", "y/cat.jpg", "z/cat.png", "y/cat.png", "cat.png", "x/dog.png"} {
+		d, r := outDir("o", p, seen)
+		got, renamed = append(got, d), append(renamed, r)
+	}
+	want := []string{"cat", "y-cat", "z-cat", "y-cat_png", "cat-2", "dog"}
 	for i := range got {
-		if got[i] != want[i] {
-			t.Errorf("outDir %d: got %s, want %s", i, got[i], want[i])
+		if got[i] != filepath.Join("o", want[i]) || renamed[i] != (i > 0 && i < 5) {
+			t.Errorf("outDir %d: got %s (renamed %v), want %s (renamed %v)", i, got[i], renamed[i], filepath.Join("o", want[i]), i > 0 && i < 5)
 		}
 	}
 }
@@ -419,5 +429,30 @@ func TestCompletenessAdvice(t *testing.T) {
 				t.Errorf("%s %d steps from %s: relative gap %.6g, IntegratedGradients %.6g", row.Rule, row.Steps, row.Baseline, row.Rel, xai.IGGap(a))
 			}
 		}
+	}
+}
+
+// TestExplainSameNames: two inputs with one name both get a folder, and
+// explain says where the second one's maps went.
+func TestExplainSameNames(t *testing.T) {
+	dir := t.TempDir()
+	model, _ := tinyModel(t, dir)
+	a, b := filepath.Join(dir, "shots", "cat.png"), filepath.Join(dir, "photos", "cat.png")
+	os.MkdirAll(filepath.Dir(a), 0o755)
+	os.MkdirAll(filepath.Dir(b), 0o755)
+	writeTestImage(t, a, 8, 8)
+	writeTestImage(t, b, 8, 8)
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-model", model, "-methods", "gradcam", "-out", out, a, b}, &stdout, &stderr); code != 0 {
+		t.Fatalf("status %d: %s", code, stderr.String())
+	}
+	for _, d := range []string{"cat", "photos-cat"} {
+		if _, err := os.Stat(filepath.Join(out, d, "gradcam.npy")); err != nil {
+			t.Error(err)
+		}
+	}
+	if !strings.Contains(stderr.String(), b+" has the same name as an earlier input; its maps go to "+filepath.Join(out, "photos-cat")) {
+		t.Errorf("stderr does not say where the second cat.png went:\n%s", stderr.String())
 	}
 }

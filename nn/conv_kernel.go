@@ -34,7 +34,9 @@ func conv2DInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 // conv2DInputGradMasks reports whether conv2DInputGradTo applies a ReLU
 // mask while it reads dy for geometry g (saving a pass over dy); otherwise
 // the caller masks dy first.
-func conv2DInputGradMasks(g convGeom) bool { return !inputGradByConv(g) || narrowInputGrad(g) }
+func conv2DInputGradMasks(g convGeom) bool {
+	return !inputGradByConv(g) || narrowInputGrad(g) || rowsInputGrad(g)
+}
 
 // conv2DKernelGradAdd adds dL/dk into dk.
 //
@@ -136,6 +138,10 @@ func conv2DKernelGradNaive(dk, x, dy []float32, g convGeom) {
 //	dst, dy, y: same length
 func reluGradTo(dst, dy, y []float32) {
 	dy, y = dy[:len(dst)], y[:len(dst)]
+	if fastMaskCopy != nil {
+		fastMaskCopy(dst, dy, y)
+		return
+	}
 	i := 0
 	for ; i+3 < len(y); i += 4 { // four per step: fewer loop edges under wasm
 		_, _ = dst[i+3], dy[i+3]

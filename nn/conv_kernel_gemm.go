@@ -19,7 +19,10 @@ import (
 // the portable micro-kernel, stride-1 3x3 layers use Winograd's F(2x2,3x3)
 // instead of im2col (conv_kernel_winograd.go); and a stride-1 input
 // gradient with at least nr input channels is run as a forward convolution
-// of dY with the flipped kernel (conv_kernel_grad.go).
+// of dY with the flipped kernel (conv_kernel_grad.go). A micro-kernel that
+// comes with a row kernel (the browser's SIMD128 kernels) runs forward
+// passes and stride-1 input gradients on the row path instead
+// (conv_kernel_rows.go): no column matrix at all.
 //
 // Natively the work is split over worker goroutines (parallel_native.go):
 // by blocks of output positions for the forward pass, by bands of output
@@ -40,6 +43,7 @@ const (
 	opKernelGrad
 	opWinograd
 	opNarrow
+	opRows
 )
 
 // kgradChunk is the number of output positions packed at once for the
@@ -64,6 +68,9 @@ type convWork struct {
 	ku                    []float32 // Winograd-transformed kernel
 	phase, bandRows       int       // input gradient: bands of output rows
 	chunks, slots         int       // kernel gradient: position chunks, partial sums
+	rc                    rowConv   // row path (conv_kernel_rows.go)
+	bpad                  []float32 // row path: the bias padded to whole panels
+	wp                    int       // row path: padded input row width, in positions
 	ws                    []convWorker
 }
 
@@ -76,6 +83,7 @@ type convWorker struct {
 	zero []float32 // a row of zeros for taps in the padding
 	t    []float32 // Winograd: one tile's Bᵀ d, 16 channel rows
 	src  [maxMR][]float32
+	rows [maxRowsKH][]float32 // row path: the input rows of an output row (ring or zero rows)
 }
 
 // convWorkFree holds the idle scratch. Unlike a sync.Pool it is never
@@ -129,6 +137,8 @@ func (cw *convWork) runRange(w, lo, hi int) {
 		cw.winogradRange(w, lo, hi)
 	case opNarrow:
 		cw.narrowRange(w, lo, hi)
+	case opRows:
+		cw.rowsRange(w, lo, hi)
 	}
 }
 
@@ -148,6 +158,10 @@ func (cw *convWork) forward(y, x, k, b []float32, relu bool, nw int) {
 	g := cw.g
 	if useWinograd(g) {
 		cw.winogradTo(y, x, k, b, relu, nw)
+		return
+	}
+	if rowsFit(g) {
+		cw.rowsTo(y, x, nil, k, b, relu, nw)
 		return
 	}
 	cw.y, cw.x, cw.k, cw.bias, cw.relu = y, x, k, b, relu

@@ -4,7 +4,8 @@ package nn
 // for the layout and the scratch):
 //
 //	input grad     stride 1, in >= nr: dx = conv(dy, flipped Kᵀ), the forward path
-//	               (in == 3 with a portable kernel: the same on narrowTo)
+//	               (in == 3 with a portable kernel: the same on narrowTo; any
+//	               in on the row path, which also applies the ReLU mask)
 //	               otherwise: dCol (P x kk) = dY (P x out) · Kᵀ (out x kk), then col2im
 //	kernel grad    dK (kk x out) += Colᵀ (kk x P) · dY (P x out)
 
@@ -14,7 +15,7 @@ package nn
 func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 	nw := workers()
 	if inputGradByConv(g) {
-		if mask != nil && !narrowInputGrad(g) {
+		if mask != nil && !narrowInputGrad(g) && !rowsInputGrad(g) {
 			panic("nn: conv2d input gradient: ReLU mask on the convolution path")
 		}
 		// With stride 1 the input gradient is itself a convolution, of dy
@@ -31,6 +32,10 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 		flipKernelTo(cw.kt, k, g)
 		if narrowInputGrad(g) {
 			cw.narrowTo(dx, dy, mask, cw.kt, nw)
+			return
+		}
+		if rowsInputGrad(g) {
+			cw.rowsTo(dx, dy, mask, cw.kt, nil, false, nw)
 			return
 		}
 		cw.forward(dx, dy, cw.kt, nil, false, nw)
@@ -67,9 +72,9 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 // inputGradByConv reports whether the input gradient of g runs as a
 // convolution of dy with the flipped kernel (stride 1 and at least a
 // panel's width of input channels, or three with a portable kernel, by
-// narrowTo) rather than by col2im.
+// narrowTo, or any on the row path) rather than by col2im.
 func inputGradByConv(g convGeom) bool {
-	return g.sh == 1 && g.sw == 1 && g.in >= gemmNR || narrowInputGrad(g)
+	return g.sh == 1 && g.sw == 1 && g.in >= gemmNR || narrowInputGrad(g) || rowsInputGrad(g)
 }
 
 // narrowInputGrad reports whether the input gradient of g runs on

@@ -27,6 +27,7 @@ type microKernelInfo struct {
 	mr, nr   int  // tile rows (at most maxMR) and columns
 	winograd bool // whether Winograd's transforms pay with this kernel
 	store    microStoreKernel
+	rows     rowKernel // nil, or the row kernel of the row path (conv_kernel_rows.go)
 }
 
 // microStoreKernel writes c = A·B + bias, followed by a ReLU when relu is
@@ -46,8 +47,8 @@ const (
 // microKernels lists the kernels this build and CPU can run, portable
 // first; the last one is in use.
 var microKernels = []microKernelInfo{
-	{"go 2x8", micro2x8, 2, 8, true, micro2x8Store},
-	{"go 3x4", micro3x4, 3, 4, true, micro3x4Store},
+	{"go 2x8", micro2x8, 2, 8, true, micro2x8Store, nil},
+	{"go 3x4", micro3x4, 3, 4, true, micro3x4Store, nil},
 }
 
 // The kernel in use, its tile shape, whether stride-1 3x3 convolutions
@@ -71,6 +72,8 @@ var (
 	gemmWinoMicro microKernel = micro2x8
 	gemmWinoMR    int         = 2
 	gemmWinoNR    int         = 8
+	// The row kernel of the row path, when the kernel in use has one.
+	gemmRows rowKernel
 )
 
 // addMicroKernel registers a faster kernel and makes it the one in use.
@@ -83,6 +86,7 @@ func addMicroKernel(k microKernelInfo) {
 // them; not safe while a convolution runs).
 func useMicroKernel(k microKernelInfo) {
 	gemmMicro, gemmMR, gemmNR, gemmKernel, gemmWinograd, gemmStore = k.kernel, k.mr, k.nr, k.name, k.winograd, k.store
+	gemmRows = k.rows
 	gemmNarrow = k.winograd // the portable kernels (conv_kernel_narrow.go)
 	gemmWinoMicro, gemmWinoMR, gemmWinoNR = k.kernel, k.mr, k.nr
 	if k.winograd {

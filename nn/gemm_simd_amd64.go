@@ -18,10 +18,10 @@ import "simd/archsimd"
 
 func init() {
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		addMicroKernel(microKernelInfo{"avx2 4x16", micro4x16AVX2, 4, 16, false, micro4x16AVX2Store})
+		addMicroKernel(microKernelInfo{"avx2 4x16", micro4x16AVX2, 4, 16, false, micro4x16AVX2Store, nil})
 	}
 	if archsimd.X86.AVX512() {
-		addMicroKernel(microKernelInfo{"avx512 6x32", micro6x32AVX512, 6, 32, false, micro6x32AVX512Store})
+		addMicroKernel(microKernelInfo{"avx512 6x32", micro6x32AVX512, 6, 32, false, micro6x32AVX512Store, nil})
 	}
 }
 

@@ -71,8 +71,10 @@ func closeTo(got, want []float32, tol float64) error {
 	return nil
 }
 
-// forEachKernel runs f with each available micro-kernel in use, with
-// and without Winograd, and with one and three workers natively.
+// forEachKernel runs f with each available micro-kernel in use, on each
+// of its convolution paths (Winograd, im2col, and the row path with the
+// kernel's own row kernel, or convRowGo for a kernel without one), and
+// with one and three workers natively.
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	defer useMicroKernel(microKernels[len(microKernels)-1])
 	procs := []int{1, 3}
@@ -81,11 +83,18 @@ func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	}
 	for _, k := range microKernels {
 		for _, p := range procs {
-			for _, wino := range []bool{true, false} {
-				t.Run(fmt.Sprintf("%s/procs=%d/winograd=%v", k.name, p, wino), func(t *testing.T) {
+			for _, path := range []string{"winograd", "im2col", "rows"} {
+				t.Run(fmt.Sprintf("%s/procs=%d/%s", k.name, p, path), func(t *testing.T) {
 					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
 					useMicroKernel(k)
-					gemmWinograd = wino
+					gemmWinograd = path == "winograd"
+					gemmRows = nil
+					if path == "rows" {
+						gemmRows = k.rows
+						if gemmRows == nil {
+							gemmRows = convRowGo
+						}
+					}
 					f(t)
 				})
 			}

@@ -195,6 +195,10 @@ func (b *BatchNorm) paramGrads(dy *Tensor) {
 func scaleShiftTo(y, x, s, t []float32) {
 	C := len(s)
 	t = t[:C]
+	if fastScaleShift != nil && C%4 == 0 {
+		fastScaleShift(y[:len(x)/C*C], x[:len(x)/C*C], s, t)
+		return
+	}
 	if C%4 != 0 {
 		for p := 0; p+C <= len(x); p += C {
 			xr, yr := x[p:p+C], y[p:p+C]
@@ -223,6 +227,10 @@ func scaleShiftTo(y, x, s, t []float32) {
 //	y, x: (positions, c)   s: (c)
 func scaleTo(y, x, s []float32) {
 	C := len(s)
+	if fastScaleShift != nil && C%4 == 0 {
+		fastScaleShift(y[:len(x)/C*C], x[:len(x)/C*C], s, nil)
+		return
+	}
 	if C%4 != 0 {
 		for p := 0; p+C <= len(x); p += C {
 			xr, yr := x[p:p+C], y[p:p+C]

@@ -63,9 +63,14 @@ func (d *Dense) Forward(x *Tensor) *Tensor {
 		} else {
 			clear(yr)
 		}
-		for i, xv := range x.Data[n*d.In : (n+1)*d.In] {
-			if xv != 0 {
-				axpy(yr, d.Kernel.Value[i*d.Out:], xv)
+		xr := x.Data[n*d.In : (n+1)*d.In]
+		if fastDense != nil {
+			fastDense(yr, xr, d.Kernel.Value[:d.In*d.Out])
+		} else {
+			for i, xv := range xr {
+				if xv != 0 {
+					axpy(yr, d.Kernel.Value[i*d.Out:], xv)
+				}
 			}
 		}
 		switch d.Act {
@@ -102,6 +107,10 @@ func (d *Dense) Backward(dy *Tensor) *Tensor {
 		gr := d.g[n*d.Out : (n+1)*d.Out]
 		xr := d.x.Data[n*d.In : (n+1)*d.In]
 		dxr := d.dx.Data[n*d.In : (n+1)*d.In]
+		if fastDenseDx != nil && d.Kernel.Grad == nil {
+			fastDenseDx(dxr, d.Kernel.Value[:d.In*d.Out], gr)
+			continue
+		}
 		for i := range dxr {
 			dxr[i] = dot(d.Kernel.Value[i*d.Out:(i+1)*d.Out], gr)
 			if d.Kernel.Grad != nil && xr[i] != 0 {

@@ -59,6 +59,9 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
 	mustShape(m.name, "backward", dy.Shape, m.y.Shape)
 	m.dx = reuse(m.dx, m.xshape)
+	if m.pool2x2Back(dy) {
+		return m.dx
+	}
 	// Clearing and scattering (2.3 ms under wasm at 224x224x64) beats
 	// writing each window's four inputs with masks (4.6 ms): the clear is
 	// one bulk fill.
@@ -71,6 +74,34 @@ func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
 	return m.dx
 }
 
+// pool2x2Back writes the input gradient with fastPool2x2Back when there is
+// one and the layer is the 2x2, stride-2 pool without padding that
+// pool2x2To computes, and reports whether it did.
+func (m *MaxPool2D) pool2x2Back(dy *Tensor) bool {
+	N, H, W, C := m.xshape[0], m.xshape[1], m.xshape[2], m.xshape[3]
+	oh, ph := window(H, m.PH, m.SH, m.Pad)
+	ow, pw := window(W, m.PW, m.SW, m.Pad)
+	if fastPool2x2Back == nil || C%4 != 0 || m.PH != 2 || m.PW != 2 || m.SH != 2 || m.SW != 2 || ph != 0 || pw != 0 {
+		return false
+	}
+	dx := m.dx.Data
+	for n := range N {
+		for i := range oh {
+			fastPool2x2Back(dx, dy.Data, m.arg, n, i, H, W, C, oh, ow)
+		}
+		// The inputs in no window: an odd last row and column.
+		if H > 2*oh {
+			clear(dx[((n*H+2*oh)*W)*C : (n*H+H)*W*C])
+		}
+		if W > 2*ow {
+			for r := range 2 * oh {
+				clear(dx[((n*H+r)*W+2*ow)*C : (n*H+r+1)*W*C])
+			}
+		}
+	}
+	return true
+}
+
 // pool2x2To is the forward pass of the common 2x2, stride-2 window without
 // padding: the same rule as the general loop (the first maximum in
 // row-major order wins, by strict >), with the four candidates of a window
@@ -79,9 +110,13 @@ func (m *MaxPool2D) Backward(dy *Tensor) *Tensor {
 //
 //	y, arg: (n, oh, ow, c)   x: (n, h, w, c)
 func pool2x2To(y []float32, arg []int32, x []float32, N, H, W, C, oh, ow int) {
+	row := pool2x2RowTo
+	if fastPool2x2Row != nil && C%4 == 0 {
+		row = fastPool2x2Row
+	}
 	for n := range N {
 		for i := range oh {
-			pool2x2RowTo(y, arg, x, n, i, H, W, C, oh, ow)
+			row(y, arg, x, n, i, H, W, C, oh, ow)
 		}
 	}
 }

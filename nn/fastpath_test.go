@@ -1,0 +1,205 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The fast paths (fastpath.go) and row kernels (conv_kernel_rows.go)
+// against the Go loops they shadow: bit for bit, as they promise, on
+// random data salted with the values where float code goes wrong (±0,
+// ±Inf, NaN, subnormals, ties). Where a build installs none (natively),
+// there is nothing to compare and the tests say so.
+
+// specialSlice is randSlice with some entries replaced by special values
+// and, with ties, many entries drawn from a few levels (max-pool ties).
+func specialSlice(r *rand.Rand, n int, ties bool) []float32 {
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), 1e-40, -1e-40, math.MaxFloat32, -math.MaxFloat32}
+	s := randSlice(r, n)
+	for i := range s {
+		switch u := r.IntN(20); {
+		case u == 0:
+			s[i] = specials[r.IntN(len(specials))]
+		case ties && u < 10:
+			s[i] = float32(r.IntN(3)) - 1
+		}
+	}
+	return s
+}
+
+// finiteSlice is randSlice with some zeros of both signs and subnormals.
+func finiteSlice(r *rand.Rand, n int) []float32 {
+	specials := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -1e-40}
+	s := randSlice(r, n)
+	for i := range s {
+		if r.IntN(10) == 0 {
+			s[i] = specials[r.IntN(len(specials))]
+		}
+	}
+	return s
+}
+
+// equalBits reports the first element where got and want differ in their
+// bits; two NaNs count as equal (wasm leaves a NaN's payload open).
+func equalBits(got, want []float32) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("length %d, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+			return fmt.Errorf("element %d: got %g (%#x), want %g (%#x)", i, g, math.Float32bits(g), w, math.Float32bits(w))
+		}
+	}
+	return nil
+}
+
+// swap sets *p to v and returns a func that puts the old value back.
+func swap[T any](p *T, v T) func() {
+	old := *p
+	*p = v
+	return func() { *p = old }
+}
+
+func TestFastPaths(t *testing.T) {
+	if fastMaskCopy == nil && fastScaleShift == nil && fastPool2x2Row == nil && fastPool2x2Back == nil && fastDense == nil && fastDenseDx == nil {
+		t.Skip("this build installs no fast paths (they come with the js/wasm SIMD128 kernels)")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	t.Run("mask copy", func(t *testing.T) {
+		for n := range 40 {
+			src, mask := specialSlice(r, n, false), specialSlice(r, n, false)
+			want := make([]float32, n)
+			restore := swap(&fastMaskCopy, nil)
+			reluGradTo(want, src, mask)
+			restore()
+			got := randSlice(r, n)
+			reluGradTo(got, src, mask)
+			if err := equalBits(got, want); err != nil {
+				t.Errorf("n=%d: %v", n, err)
+			}
+			reluGradTo(src, src, mask) // in place
+			if err := equalBits(src, want); err != nil {
+				t.Errorf("n=%d in place: %v", n, err)
+			}
+		}
+	})
+	t.Run("scale and shift", func(t *testing.T) {
+		for _, c := range []int{4, 8, 64} {
+			for _, pos := range []int{1, 3, 7} {
+				x, s, sh := specialSlice(r, pos*c, false), specialSlice(r, c, false), specialSlice(r, c, false)
+				want, want2 := make([]float32, len(x)), make([]float32, len(x))
+				restore := swap(&fastScaleShift, nil)
+				scaleShiftTo(want, x, s, sh)
+				scaleTo(want2, x, s)
+				restore()
+				got := randSlice(r, len(x))
+				scaleShiftTo(got, x, s, sh)
+				if err := equalBits(got, want); err != nil {
+					t.Errorf("c=%d positions=%d: scaleShiftTo: %v", c, pos, err)
+				}
+				scaleTo(got, x, s)
+				if err := equalBits(got, want2); err != nil {
+					t.Errorf("c=%d positions=%d: scaleTo: %v", c, pos, err)
+				}
+			}
+		}
+	})
+	t.Run("max-pool", func(t *testing.T) {
+		for _, sh := range [][4]int{{1, 2, 2, 4}, {2, 5, 7, 8}, {1, 6, 4, 12}, {1, 9, 9, 64}} {
+			x := &Tensor{Shape: sh, Data: specialSlice(r, sh[0]*sh[1]*sh[2]*sh[3], true)}
+			ref := NewMaxPool2D("ref", 2, 2, 2, 2, Valid)
+			restore := swap(&fastPool2x2Row, nil)
+			restoreBack := swap(&fastPool2x2Back, nil)
+			y := ref.Forward(x)
+			dy := &Tensor{Shape: y.Shape, Data: specialSlice(r, y.Len(), false)}
+			dx := ref.Backward(dy)
+			restore()
+			restoreBack()
+			m := NewMaxPool2D("fast", 2, 2, 2, 2, Valid)
+			m.dx = &Tensor{Shape: x.Shape, Data: randSlice(r, x.Len())} // garbage the pass must overwrite
+			if err := equalBits(m.Forward(x).Data, y.Data); err != nil {
+				t.Errorf("%v: forward: %v", sh, err)
+			}
+			for i := range m.arg {
+				if m.arg[i] != ref.arg[i] {
+					t.Errorf("%v: arg[%d] = %d, want %d", sh, i, m.arg[i], ref.arg[i])
+					break
+				}
+			}
+			if err := equalBits(m.Backward(dy).Data, dx.Data); err != nil {
+				t.Errorf("%v: backward: %v", sh, err)
+			}
+		}
+	})
+	t.Run("dense", func(t *testing.T) {
+		for _, sz := range [][2]int{{1, 1}, {7, 5}, {72, 160}, {160, 50}, {50, 5}, {13, 3}} {
+			ref := NewDense("ref", sz[0], sz[1], Linear, true)
+			copy(ref.Kernel.Value, specialSlice(r, len(ref.Kernel.Value), false))
+			copy(ref.Bias.Value, randSlice(r, sz[1]))
+			x := &Tensor{Shape: [4]int{2, 1, 1, sz[0]}, Data: specialSlice(r, 2*sz[0], true)}
+			restore := swap(&fastDense, nil)
+			restoreDx := swap(&fastDenseDx, nil)
+			y := ref.Forward(x).Clone()
+			dy := &Tensor{Shape: y.Shape, Data: specialSlice(r, y.Len(), false)}
+			dx := ref.Backward(dy).Clone()
+			restore()
+			restoreDx()
+			if err := equalBits(ref.Forward(x).Data, y.Data); err != nil {
+				t.Errorf("%dx%d: forward: %v", sz[0], sz[1], err)
+			}
+			if err := equalBits(ref.Backward(dy).Data, dx.Data); err != nil {
+				t.Errorf("%dx%d: input gradient: %v", sz[0], sz[1], err)
+			}
+		}
+	})
+}
+
+// TestRowKernels holds each micro-kernel's row kernel to convRowGo, bit
+// for bit (both sum in the same order), on random rows, kernel heights,
+// widths and panel counts, the last panel full or not. The values avoid
+// Inf and NaN: a sum that meets Inf - Inf or NaN gives a NaN whose sign
+// WebAssembly leaves to the engine and the instruction, and a ReLU keeps
+// a NaN with its sign clear and zeroes one with its sign set.
+func TestRowKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	ran := false
+	for _, k := range microKernels {
+		if k.rows == nil {
+			continue
+		}
+		ran = true
+		for i := range 60 {
+			nr := 8
+			if i%3 == 0 {
+				nr = 4
+			}
+			rc := rowConv{kh: 1 + r.IntN(5), seg: 1 + r.IntN(80), npos: r.IntN(30), nr: nr, relu: i%2 == 0}
+			rc.step = 1 + r.IntN(rc.seg+3)
+			out := 1 + r.IntN(3*nr)
+			rc.np = panels(out, nr)
+			rc.cols = out - (rc.np-1)*nr
+			rc.ystep = out + r.IntN(3)
+			rc.bp = finiteSlice(r, rc.np*rc.kh*rc.seg*nr)
+			rc.bias = randSlice(r, rc.np*nr)
+			var rows [maxRowsKH][]float32
+			for ky := range rc.kh {
+				rows[ky] = finiteSlice(r, max(0, rc.npos-1)*rc.step+rc.seg)
+			}
+			n := max(0, rc.npos-1)*rc.ystep + out
+			want, got := randSlice(r, n), randSlice(r, n)
+			copy(got, want) // between the outputs, y must keep what it holds
+			convRowGo(&rc, want, &rows)
+			k.rows(&rc, got, &rows)
+			if err := equalBits(got, want); err != nil {
+				t.Errorf("%s: kh=%d seg=%d step=%d npos=%d out=%d nr=%d relu=%v: %v", k.name, rc.kh, rc.seg, rc.step, rc.npos, out, nr, rc.relu, err)
+			}
+		}
+	}
+	if !ran {
+		t.Skip("no micro-kernel of this build has a row kernel (the js/wasm SIMD128 kernels do)")
+	}
+}

@@ -8,8 +8,8 @@ package nn
 // copied once into a ring of zero-padded rows, so that every output
 // position, at the border too, reads the same kw*in contiguous values per
 // kernel row: the row kernel needs no edge cases, and each output sums its
-// products in one order (bias, then kernel row ky, then kw*in values)
-// whatever its position.
+// products in one order (kernel row ky, then its kw*in values, then the
+// bias added) whatever its position.
 //
 //	forward        y = conv(x, k) + b, then a ReLU
 //	input grad     stride 1: dx = conv(dy ⊙ [y > 0], flipped kᵀ) (conv_kernel_grad.go),
@@ -38,7 +38,8 @@ type rowConv struct {
 //	y[p*ystep + q*nr + j] = relu?(bias[q*nr+j] + Σ_ky Σ_{k<seg} rows[ky][p*step + k] · bp[(q*kh*seg + ky*seg + k)*nr + j])
 //
 // for positions p < npos, panels q < np and columns j < nr (j < cols in
-// the last panel), summing in that order: bias, then ky, then k.
+// the last panel), summing the products in ky, then k order from +0 and
+// adding the bias last (the order of the portable micro-kernels).
 //
 //	y: ((npos-1)*ystep + (np-1)*nr + cols)   rows[ky]: ((npos-1)*step + seg)
 type rowKernel func(rc *rowConv, y []float32, rows *[maxRowsKH][]float32)
@@ -54,7 +55,7 @@ func convRowGo(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
 		bq := rc.bp[q*K*rc.nr : (q+1)*K*rc.nr]
 		for p := range rc.npos {
 			for j := range cols {
-				s := rc.bias[q*rc.nr+j]
+				var s float32
 				for ky := range rc.kh {
 					a := rows[ky][p*rc.step:][:rc.seg]
 					b := bq[ky*rc.seg*rc.nr+j:]
@@ -62,6 +63,7 @@ func convRowGo(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
 						s += v * b[k*rc.nr]
 					}
 				}
+				s = rc.bias[q*rc.nr+j] + s
 				if rc.relu {
 					s = relu(s)
 				}

@@ -18,53 +18,21 @@
     (local $b1 v128)
     (local $a v128)
     (local $end i32)
-    local.get $c
-    v128.load
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c00
-    local.get $c
-    v128.load offset=16
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c01
-    local.get $c
-    local.get $ldc
-    i32.const 4
-    i32.mul
-    i32.add
-    v128.load
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c10
-    local.get $c
-    local.get $ldc
-    i32.const 4
-    i32.mul
-    i32.add
-    v128.load offset=16
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c11
-    local.get $c
-    local.get $ldc
-    i32.const 8
-    i32.mul
-    i32.add
-    v128.load
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c20
-    local.get $c
-    local.get $ldc
-    i32.const 8
-    i32.mul
-    i32.add
-    v128.load offset=16
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c21
-    local.get $c
-    local.get $ldc
-    i32.const 12
-    i32.mul
-    i32.add
-    v128.load
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c30
-    local.get $c
-    local.get $ldc
-    i32.const 12
-    i32.mul
-    i32.add
-    v128.load offset=16
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c31
     local.get $a
     local.get $kc
@@ -159,11 +127,39 @@
       end
     end
     local.get $c
+    v128.load
+    local.get $c00
+    f32x4.add
+    local.set $c00
+    local.get $c
+    v128.load offset=16
+    local.get $c01
+    f32x4.add
+    local.set $c01
+    local.get $c
     local.get $c00
     v128.store
     local.get $c
     local.get $c01
     v128.store offset=16
+    local.get $c
+    local.get $ldc
+    i32.const 4
+    i32.mul
+    i32.add
+    v128.load
+    local.get $c10
+    f32x4.add
+    local.set $c10
+    local.get $c
+    local.get $ldc
+    i32.const 4
+    i32.mul
+    i32.add
+    v128.load offset=16
+    local.get $c11
+    f32x4.add
+    local.set $c11
     local.get $c
     local.get $ldc
     i32.const 4
@@ -183,6 +179,24 @@
     i32.const 8
     i32.mul
     i32.add
+    v128.load
+    local.get $c20
+    f32x4.add
+    local.set $c20
+    local.get $c
+    local.get $ldc
+    i32.const 8
+    i32.mul
+    i32.add
+    v128.load offset=16
+    local.get $c21
+    f32x4.add
+    local.set $c21
+    local.get $c
+    local.get $ldc
+    i32.const 8
+    i32.mul
+    i32.add
     local.get $c20
     v128.store
     local.get $c
@@ -192,6 +206,24 @@
     i32.add
     local.get $c21
     v128.store offset=16
+    local.get $c
+    local.get $ldc
+    i32.const 12
+    i32.mul
+    i32.add
+    v128.load
+    local.get $c30
+    f32x4.add
+    local.set $c30
+    local.get $c
+    local.get $ldc
+    i32.const 12
+    i32.mul
+    i32.add
+    v128.load offset=16
+    local.get $c31
+    f32x4.add
+    local.set $c31
     local.get $c
     local.get $ldc
     i32.const 12
@@ -222,29 +254,21 @@
     (local $b1 v128)
     (local $a v128)
     (local $end i32)
-    local.get $bias
-    v128.load
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c00
-    local.get $bias
-    v128.load offset=16
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c01
-    local.get $bias
-    v128.load
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c10
-    local.get $bias
-    v128.load offset=16
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c11
-    local.get $bias
-    v128.load
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c20
-    local.get $bias
-    v128.load offset=16
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c21
-    local.get $bias
-    v128.load
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c30
-    local.get $bias
-    v128.load offset=16
+    v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
     local.set $c31
     local.get $a
     local.get $kc
@@ -338,6 +362,46 @@
         br_if $single_k
       end
     end
+    local.get $bias
+    v128.load
+    local.get $c00
+    f32x4.add
+    local.set $c00
+    local.get $bias
+    v128.load offset=16
+    local.get $c01
+    f32x4.add
+    local.set $c01
+    local.get $bias
+    v128.load
+    local.get $c10
+    f32x4.add
+    local.set $c10
+    local.get $bias
+    v128.load offset=16
+    local.get $c11
+    f32x4.add
+    local.set $c11
+    local.get $bias
+    v128.load
+    local.get $c20
+    f32x4.add
+    local.set $c20
+    local.get $bias
+    v128.load offset=16
+    local.get $c21
+    f32x4.add
+    local.set $c21
+    local.get $bias
+    v128.load
+    local.get $c30
+    f32x4.add
+    local.set $c30
+    local.get $bias
+    v128.load offset=16
+    local.get $c31
+    f32x4.add
+    local.set $c31
     local.get $relu
     if
       local.get $c00
@@ -514,29 +578,21 @@
           local.get $npos
           i32.gt_s
           br_if $full_done
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c00
-          local.get $biasq
-          v128.load offset=16
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c01
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c10
-          local.get $biasq
-          v128.load offset=16
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c11
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c20
-          local.get $biasq
-          v128.load offset=16
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c21
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c30
-          local.get $biasq
-          v128.load offset=16
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c31
           i32.const 0
           local.set $ky
@@ -652,6 +708,46 @@
             i32.lt_s
             br_if $ky_4
           end
+          local.get $biasq
+          v128.load
+          local.get $c00
+          f32x4.add
+          local.set $c00
+          local.get $biasq
+          v128.load offset=16
+          local.get $c01
+          f32x4.add
+          local.set $c01
+          local.get $biasq
+          v128.load
+          local.get $c10
+          f32x4.add
+          local.set $c10
+          local.get $biasq
+          v128.load offset=16
+          local.get $c11
+          f32x4.add
+          local.set $c11
+          local.get $biasq
+          v128.load
+          local.get $c20
+          f32x4.add
+          local.set $c20
+          local.get $biasq
+          v128.load offset=16
+          local.get $c21
+          f32x4.add
+          local.set $c21
+          local.get $biasq
+          v128.load
+          local.get $c30
+          f32x4.add
+          local.set $c30
+          local.get $biasq
+          v128.load offset=16
+          local.get $c31
+          f32x4.add
+          local.set $c31
           local.get $relu
           if
             local.get $c00
@@ -1240,11 +1336,9 @@
       i32.const 1
       i32.eq
       if
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        local.get $biasq
-        v128.load offset=16
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c01
         i32.const 0
         local.set $ky
@@ -1309,6 +1403,16 @@
           i32.lt_s
           br_if $ky_1
         end
+        local.get $biasq
+        v128.load
+        local.get $c00
+        f32x4.add
+        local.set $c00
+        local.get $biasq
+        v128.load offset=16
+        local.get $c01
+        f32x4.add
+        local.set $c01
         local.get $relu
         if
           local.get $c00
@@ -1447,17 +1551,13 @@
       i32.const 2
       i32.eq
       if
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        local.get $biasq
-        v128.load offset=16
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c01
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c10
-        local.get $biasq
-        v128.load offset=16
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c11
         i32.const 0
         local.set $ky
@@ -1539,6 +1639,26 @@
           i32.lt_s
           br_if $ky_2
         end
+        local.get $biasq
+        v128.load
+        local.get $c00
+        f32x4.add
+        local.set $c00
+        local.get $biasq
+        v128.load offset=16
+        local.get $c01
+        f32x4.add
+        local.set $c01
+        local.get $biasq
+        v128.load
+        local.get $c10
+        f32x4.add
+        local.set $c10
+        local.get $biasq
+        v128.load offset=16
+        local.get $c11
+        f32x4.add
+        local.set $c11
         local.get $relu
         if
           local.get $c00
@@ -1825,23 +1945,17 @@
       i32.const 3
       i32.eq
       if
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        local.get $biasq
-        v128.load offset=16
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c01
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c10
-        local.get $biasq
-        v128.load offset=16
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c11
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c20
-        local.get $biasq
-        v128.load offset=16
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c21
         i32.const 0
         local.set $ky
@@ -1940,6 +2054,36 @@
           i32.lt_s
           br_if $ky_3
         end
+        local.get $biasq
+        v128.load
+        local.get $c00
+        f32x4.add
+        local.set $c00
+        local.get $biasq
+        v128.load offset=16
+        local.get $c01
+        f32x4.add
+        local.set $c01
+        local.get $biasq
+        v128.load
+        local.get $c10
+        f32x4.add
+        local.set $c10
+        local.get $biasq
+        v128.load offset=16
+        local.get $c11
+        f32x4.add
+        local.set $c11
+        local.get $biasq
+        v128.load
+        local.get $c20
+        f32x4.add
+        local.set $c20
+        local.get $biasq
+        v128.load offset=16
+        local.get $c21
+        f32x4.add
+        local.set $c21
         local.get $relu
         if
           local.get $c00
@@ -2478,26 +2622,19 @@
           local.get $npos
           i32.gt_s
           br_if $full_done
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c00
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c10
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c20
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c30
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c40
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c50
-          local.get $biasq
-          v128.load
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c60
           i32.const 0
           local.set $ky
@@ -2619,6 +2756,41 @@
             i32.lt_s
             br_if $ky_7
           end
+          local.get $biasq
+          v128.load
+          local.get $c00
+          f32x4.add
+          local.set $c00
+          local.get $biasq
+          v128.load
+          local.get $c10
+          f32x4.add
+          local.set $c10
+          local.get $biasq
+          v128.load
+          local.get $c20
+          f32x4.add
+          local.set $c20
+          local.get $biasq
+          v128.load
+          local.get $c30
+          f32x4.add
+          local.set $c30
+          local.get $biasq
+          v128.load
+          local.get $c40
+          f32x4.add
+          local.set $c40
+          local.get $biasq
+          v128.load
+          local.get $c50
+          f32x4.add
+          local.set $c50
+          local.get $biasq
+          v128.load
+          local.get $c60
+          f32x4.add
+          local.set $c60
           local.get $relu
           if
             local.get $c00
@@ -3164,8 +3336,7 @@
       i32.const 1
       i32.eq
       if
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
         i32.const 0
         local.set $ky
@@ -3221,6 +3392,11 @@
           i32.lt_s
           br_if $ky_1
         end
+        local.get $biasq
+        v128.load
+        local.get $c00
+        f32x4.add
+        local.set $c00
         local.get $relu
         if
           local.get $c00
@@ -3298,11 +3474,9 @@
       i32.const 2
       i32.eq
       if
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c10
         i32.const 0
         local.set $ky
@@ -3369,6 +3543,16 @@
           i32.lt_s
           br_if $ky_2
         end
+        local.get $biasq
+        v128.load
+        local.get $c00
+        f32x4.add
+        local.set $c00
+        local.get $biasq
+        v128.load
+        local.get $c10
+        f32x4.add
+        local.set $c10
         local.get $relu
         if
           local.get $c00
@@ -3523,14 +3707,11 @@
       i32.const 3
       i32.eq
       if
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c10
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c20
         i32.const 0
         local.set $ky
@@ -3608,6 +3789,21 @@
           i32.lt_s
           br_if $ky_3
         end
+        local.get $biasq
+        v128.load
+        local.get $c00
+        f32x4.add
+        local.set $c00
+        local.get $biasq
+        v128.load
+        local.get $c10
+        f32x4.add
+        local.set $c10
+        local.get $biasq
+        v128.load
+        local.get $c20
+        f32x4.add
+        local.set $c20
         local.get $relu
         if
           local.get $c00
@@ -3839,17 +4035,13 @@
       i32.const 4
       i32.eq
       if
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c10
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c20
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c30
         i32.const 0
         local.set $ky
@@ -3938,6 +4130,26 @@
           i32.lt_s
           br_if $ky_4
         end
+        local.get $biasq
+        v128.load
+        local.get $c00
+        f32x4.add
+        local.set $c00
+        local.get $biasq
+        v128.load
+        local.get $c10
+        f32x4.add
+        local.set $c10
+        local.get $biasq
+        v128.load
+        local.get $c20
+        f32x4.add
+        local.set $c20
+        local.get $biasq
+        v128.load
+        local.get $c30
+        f32x4.add
+        local.set $c30
         local.get $relu
         if
           local.get $c00
@@ -4246,20 +4458,15 @@
       i32.const 5
       i32.eq
       if
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c10
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c20
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c30
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c40
         i32.const 0
         local.set $ky
@@ -4359,6 +4566,31 @@
           i32.lt_s
           br_if $ky_5
         end
+        local.get $biasq
+        v128.load
+        local.get $c00
+        f32x4.add
+        local.set $c00
+        local.get $biasq
+        v128.load
+        local.get $c10
+        f32x4.add
+        local.set $c10
+        local.get $biasq
+        v128.load
+        local.get $c20
+        f32x4.add
+        local.set $c20
+        local.get $biasq
+        v128.load
+        local.get $c30
+        f32x4.add
+        local.set $c30
+        local.get $biasq
+        v128.load
+        local.get $c40
+        f32x4.add
+        local.set $c40
         local.get $relu
         if
           local.get $c00
@@ -4744,23 +4976,17 @@
       i32.const 6
       i32.eq
       if
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c10
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c20
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c30
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c40
-        local.get $biasq
-        v128.load
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c50
         i32.const 0
         local.set $ky
@@ -4871,6 +5097,36 @@
           i32.lt_s
           br_if $ky_6
         end
+        local.get $biasq
+        v128.load
+        local.get $c00
+        f32x4.add
+        local.set $c00
+        local.get $biasq
+        v128.load
+        local.get $c10
+        f32x4.add
+        local.set $c10
+        local.get $biasq
+        v128.load
+        local.get $c20
+        f32x4.add
+        local.set $c20
+        local.get $biasq
+        v128.load
+        local.get $c30
+        f32x4.add
+        local.set $c30
+        local.get $biasq
+        v128.load
+        local.get $c40
+        f32x4.add
+        local.set $c40
+        local.get $biasq
+        v128.load
+        local.get $c50
+        f32x4.add
+        local.set $c50
         local.get $relu
         if
           local.get $c00

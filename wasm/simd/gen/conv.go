@@ -18,11 +18,13 @@ import "fmt"
 //
 //	y[p, q*NR + j] = relu?(bias[q*NR + j] + Σ_ky Σ_{k<seg} rows[ky][p*step/4 + k] · b[q, ky*seg + k, j])
 //
+// summed as (Σ_ky Σ_k ...) + bias.
+//
 // step and ystep are in bytes. MR positions run at once on an MR x NR
 // register tile; the last npos mod MR positions on a smaller tile with the
-// same loop, so every output sums its products in the same order (bias,
-// then ky, then k) whatever tile computes it: equal windows give equal
-// outputs.
+// same loop, so every output sums its products in the same order (ky,
+// then k, from +0, then the bias added) whatever tile computes it: equal
+// windows give equal outputs.
 func convRowsKernel(m *module, mr, nr int) {
 	f := m.newFunc(fmt.Sprintf("conv_rows_%dx%d", mr, nr), "one output row of a convolution from kh padded input rows (nn: rowKernel)")
 	rows, kh, seg, step, npos := f.param("rows", i32), f.param("kh", i32), f.param("seg", i32), f.param("step", i32), f.param("npos", i32)
@@ -152,9 +154,7 @@ func (c *convRows) positions(npos local) {
 // rows of the register tile.
 func (c *convRows) tile(rows int) {
 	f, t := c.f, c.t
-	for r := range rows {
-		t.initFrom(r, func() { f.get(c.biasq) })
-	}
+	t.zero(rows)
 	// for ky := 0; ky < kh; ky++
 	f.i32Const(0)
 	f.set(c.ky)
@@ -209,6 +209,9 @@ func (c *convRows) tile(rows int) {
 		f.i32LtS()
 		f.brIf(kyl)
 	})
+	for r := range rows {
+		t.addFrom(r, func() { f.get(c.biasq) })
+	}
 	t.reluRows(c.relu, rows)
 	for r := range rows {
 		c.storeRow(r)

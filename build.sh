@@ -29,25 +29,36 @@ build_native() {
 	done
 }
 
+# The worker's nn calls the WebAssembly SIMD128 kernels of wasm/simd when
+# it is built with GOEXPERIMENT=simd (nn/gemm_simd_wasm.go); www/kernels.js
+# loads them, and without SIMD128 the portable kernels run.
+worker_env=GOEXPERIMENT=simd
+
 build_wasm() {
-	# The page's three programs and Go's JS glue; the sizes are printed
-	# because every byte of worker.wasm is on the path to the first
-	# prediction (wasm/worker's TestWorkerSize holds its budget; go run
-	# ./scripts/wasmsize on a build without -s -w shows what each package
+	# The page's three programs, the kernel modules and Go's JS glue; the
+	# sizes are printed because every byte of worker.wasm is on the path to
+	# the first prediction (wasm/worker's TestWorkerSize holds its budget; go
+	# run ./scripts/wasmsize on a build without -s -w shows what each package
 	# costs). viewer.wasm loads after the first prediction, convert.wasm (the
-	# Keras converter, www/convert.js) only when a Keras file is opened.
+	# Keras converter, www/convert.js) only when a Keras file is opened; only
+	# the worker runs nn's kernels, so only it is built with $worker_env.
 	# A cold build takes a minute or more (the Go cache is empty): each step
 	# says what it builds.
-	local p
+	local p env
 	for p in worker viewer convert; do
 		if [ -d "wasm/$p" ]; then
 			echo "build.sh: building www/$p.wasm"
-			GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "www/$p.wasm" "./wasm/$p"
+			env=()
+			if [ "$p" = worker ]; then
+				env=("$worker_env")
+			fi
+			env "${env[@]}" GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "www/$p.wasm" "./wasm/$p"
 			echo "www/$p.wasm: $(wc -c <"www/$p.wasm") bytes, $(gzip -9 -c "www/$p.wasm" | wc -c) gzip"
 		fi
 	done
 	if [ -d www ]; then
 		cp "$GOROOT_WASM/wasm_exec.js" www/wasm_exec.js
+		cp wasm/simd/kernels.wasm wasm/simd/forwarder.wasm www/
 	fi
 }
 
@@ -62,10 +73,17 @@ wasm_test() {
 		echo "build.sh: node not found, skipping the js/wasm tests" >&2
 		return
 	fi
-	# wasm/viewer needs a DOM (Ebitengine).
-	local pkgs
+	# wasm/viewer needs a DOM (Ebitengine). They are built as the worker is,
+	# with the SIMD128 kernels (so xai's MAVIS parity tests run too: too slow
+	# for the portable wasm kernels), and run by wasm/simd/exec, Go's node
+	# runner plus the page's kernel loader. Then nn and the worker again with
+	# the kernels withheld (MAVIS_SIMD=off, a browser without SIMD128): the
+	# portable kernels run, and TestSIMDKernelsLoaded checks which did.
+	local pkgs runner
 	pkgs=$(GOOS=js GOARCH=wasm go list ./nn/... ./xai/... ./internal/... ./wasm/worker)
-	PATH="$PATH:$GOROOT_WASM" GOOS=js GOARCH=wasm go test -timeout 20m $pkgs
+	runner="$PWD/wasm/simd/exec/go_js_wasm_exec"
+	env MAVIS_SIMD=on "$worker_env" GOOS=js GOARCH=wasm go test -exec "$runner" -timeout 20m $pkgs
+	env MAVIS_SIMD=off "$worker_env" GOOS=js GOARCH=wasm go test -exec "$runner" -timeout 20m ./nn ./wasm/worker
 }
 
 case "${1:-build}" in

@@ -83,12 +83,13 @@ func TestWorkerSize(t *testing.T) {
 	}
 }
 
-// build compiles the worker for js/wasm into out.
+// build compiles the worker for js/wasm into out, as build.sh does: with
+// GOEXPERIMENT=simd, which links nn's calls into the SIMD128 kernels.
 func build(t *testing.T, out string, flags ...string) {
 	t.Helper()
 	args := append([]string{"build", "-o", out}, flags...)
 	cmd := exec.Command("go", append(args, ".")...)
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOEXPERIMENT=simd")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
 	}

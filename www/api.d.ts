@@ -296,7 +296,7 @@ type WorkerReply =
   | { id: number; result: ModelInfo }
   | { id: number; result: Prediction & { source: [number, number] } }
   | { id: number; result: Explanation }
-  | { id: number; result: Memory & { wasmBytes: number } }
+  | { id: number; result: Memory & { wasmBytes: number; kernels: string /* nn's kernels: 'simd128 (interface N)', or 'portable: ' and why (www/kernels.js) */ } }
   | { id: number; result: Evaluation }
   | { id: number; result: true }                  // cancel, evalInstall, evalOnly
   | { id: number; result: SplitPlan }

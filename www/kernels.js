@@ -11,7 +11,8 @@
 //   go.importObject[mavisKernels.importModule] = link.imports;
 //   const instance = await WebAssembly.instantiate(goModule, go.importObject);
 //   link.install(instance);   // before go.run(instance): nn's init asks for the kernels
-//   // link.kernels says what runs; link.note, when set, why the portable kernels do
+//   // link.kernels says what runs ('simd128 (interface N)', or 'portable: ' and
+//   // why); link.note is that why, also printed with console.warn
 //
 // compileFile(name) returns a promise of the compiled module of a file
 // ('kernels.wasm' or 'forwarder.wasm'). Without SIMD128 the kernels fail
@@ -43,7 +44,7 @@
   function link(compiled, goModule) {
     const names = WebAssembly.Module.imports(goModule).filter((i) => i.module === importModule).map((i) => i.name);
     if (names.length === 0) {
-      return { imports: {}, install() {}, kernels: 'portable (this build has no SIMD kernels)', note: '' };
+      return { imports: {}, install() {}, kernels: 'portable: this build of the Go program has no SIMD kernels', note: '' };
     }
     const stub = (name) => () => { throw new Error(`${importModule}.${name}: the SIMD128 kernels are not loaded`); };
     const imports = {};
@@ -51,7 +52,7 @@
     if (!compiled.kernels) {
       imports.version = () => 0;
       warn(compiled.note);
-      return { imports, install() {}, kernels: 'portable', note: compiled.note };
+      return { imports, install() {}, kernels: `portable: ${compiled.note}`, note: compiled.note };
     }
     const entries = WebAssembly.Module.exports(compiled.forwarder).map((e) => e.name);
     const table = new WebAssembly.Table({ element: 'anyfunc', initial: entries.length });
@@ -66,6 +67,7 @@
       missing = missing.concat(entries.filter((n) => !kernels.exports[n]));
       if (missing.length > 0) {
         result.note = `mavis: the SIMD128 kernels are not used: kernels.wasm lacks ${missing.join(', ')} (a stale copy?); the portable kernels run`;
+        result.kernels = `portable: ${result.note}`;
         warn(result.note);
         return;
       }

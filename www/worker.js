@@ -34,20 +34,23 @@
 // app.js). Calls that arrive meanwhile wait for Go; predict decodes its image
 // at once.
 const startup = { created: performance.timeOrigin }; // milliseconds since the worker started, per stage
-const module = compile();
+const module = compile('worker.wasm');
 const early = startEarly(new URLSearchParams(self.location.search));
-importScripts('wasm_exec.js');
+importScripts('wasm_exec.js', 'kernels.js');
+const kernels = mavisKernels.compile(compile); // nn's SIMD128 kernels (kernels.js; portable ones without SIMD128)
 
 const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
 let wasmMemory = null;
+let kernelsInUse = ''; // what kernels.js installed, for the memory call
 
-async function compile() {
+async function compile(name) {
   try {
-    return await WebAssembly.compileStreaming(fetch('worker.wasm'));
+    return await WebAssembly.compileStreaming(fetch(name));
   } catch (e) {
+    if (e instanceof WebAssembly.CompileError) throw e;
     // A host that does not send application/wasm: fall back to bytes.
-    const resp = await fetch('worker.wasm');
-    if (!resp.ok) throw new Error(`could not load worker.wasm (HTTP ${resp.status}); run ./build.sh first`);
+    const resp = await fetch(name);
+    if (!resp.ok) throw new Error(`could not load ${name} (HTTP ${resp.status}); run ./build.sh first`);
     return WebAssembly.compile(await resp.arrayBuffer());
   }
 }
@@ -103,7 +106,11 @@ const ready = (async () => {
   const m = await module;
   startup.compiled = Math.round(performance.now());
   const go = new Go();
+  const link = mavisKernels.link(await kernels, m);
+  go.importObject[mavisKernels.importModule] = link.imports;
   const instance = await WebAssembly.instantiate(m, go.importObject);
+  link.install(instance); // before Go runs: nn's init asks for the kernels
+  kernelsInUse = link.kernels;
   wasmMemory = instance.exports.mem;
   go.run(instance);
   startup.ready = Math.round(performance.now());
@@ -180,6 +187,7 @@ async function call(id, method, args, image) {
     case 'memory': {
       const m = await api.memory(!!args[0]);
       m.wasmBytes = wasmMemory ? wasmMemory.buffer.byteLength : 0;
+      m.kernels = kernelsInUse;
       m.startup = startup;
       return { result: m };
     }

@@ -101,8 +101,17 @@ func buildSite() error {
 	}
 	env := append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	for _, p := range []string{"worker", "viewer", "convert"} {
-		if out, err := runErr(root, env, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(www, p+".wasm"), "./wasm/"+p); err != nil {
+		e := env
+		if p == "worker" {
+			e = append(e, "GOEXPERIMENT=simd") // nn's SIMD128 kernels, as build.sh builds it
+		}
+		if out, err := runErr(root, e, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(www, p+".wasm"), "./wasm/"+p); err != nil {
 			return fmt.Errorf("building wasm/%s: %v\n%s", p, err, out)
+		}
+	}
+	for _, f := range []string{"kernels.wasm", "forwarder.wasm"} {
+		if err := copyFile(filepath.Join(root, "wasm", "simd", f), filepath.Join(www, f)); err != nil {
+			return err
 		}
 	}
 	if _, err := os.Stat(filepath.Join(www, "models", "fashion.safetensors")); err != nil {

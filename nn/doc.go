@@ -68,6 +68,23 @@
 // converts to gorgonia's Dense for the native tools, outside nn so that
 // nothing the browser loads links gorgonia.
 //
+// # Kernels
+//
+// The convolutions run on a GEMM micro-kernel (gemm.go) chosen at init, the
+// way gonum picks its assembly: the portable Go kernels everywhere, with
+// GOEXPERIMENT=simd the AVX2 or AVX-512 kernels on amd64
+// (gemm_simd_amd64.go) and, in a js/wasm build, the WebAssembly SIMD128
+// kernels of wasm/simd (gemm_simd_wasm.go), which also bring a row kernel
+// for direct convolution (conv_kernel_rows.go) and element-wise fast paths
+// (fastpath.go). Each fast kernel keeps the Go loop it replaces beside it
+// as its reference and fallback, and the tests hold every kernel the build
+// and machine can run to the same float64 oracles (kernel_test.go). A
+// js/wasm build with GOEXPERIMENT=simd imports the kernels from the
+// module "mavis_simd" and so runs only where a loader provides it: the
+// page's worker (www/kernels.js) and, for tests, the runner
+// wasm/simd/exec/go_js_wasm_exec; without SIMD128 the loader says so on the
+// console and the portable kernels run.
+//
 // # Incremental passes
 //
 // Delta (delta.go, delta_layers.go) re-runs a model's forward pass after a

@@ -1,0 +1,325 @@
+package browsertest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/mavis-xai/mavis/internal/sharedtest"
+)
+
+// TestBenchmarkTFJS puts the page next to TensorFlow.js 4.22 with its wasm
+// backend (XNNPACK, SIMD128) in one headless Chromium, on MAVIS 224x224
+// (chelsea, the real weights converted as weightsconv does), and prints one
+// table with both columns and their ratios (issue 13):
+//
+//	(cd bench/tfjs && npm ci)
+//	MAVIS_BENCH=1 go test ./wasm/browsertest -run BenchmarkTFJS -v -timeout 60m
+//
+// Both run in a Web Worker and are timed from the page, round trip: the
+// page through app.rpc (predict, explain) and, for Integrated Gradients,
+// app.explainIG with the default worker pool, as a person using it gets
+// them; TF.js through bench/tfjs/worker.js (the same model built from the
+// same .safetensors file, the same decoded image, the logit of the
+// predicted class, one gradient evaluation at a time). Each method runs
+// once to warm up, then MAVIS_BENCH_RUNS times (default 5), the page and
+// TF.js alternating; the table has the medians. Then cold loads, again
+// alternating: the default page's first prediction with the SIMD128
+// kernels and without them (kernels.wasm withheld: the portable kernels,
+// the page's speed before them), the page's first MAVIS prediction
+// (?model=) and TF.js's (bench/tfjs/index.html: the worker, TF.js, the
+// model and the first sample, from navigation).
+func TestBenchmarkTFJS(t *testing.T) {
+	if os.Getenv("MAVIS_BENCH") == "" {
+		t.Skip("set MAVIS_BENCH=1 to measure the page against TensorFlow.js")
+	}
+	tfjs := filepath.Join(repoRoot(), "bench", "tfjs")
+	files := map[string]string{
+		"worker.js":                            "worker.js",
+		"index.html":                           "index.html",
+		"tf.min.js":                            "node_modules/@tensorflow/tfjs/dist/tf.min.js",
+		"tf-backend-wasm.min.js":               "node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
+		"tfjs-backend-wasm.wasm":               "node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
+		"tfjs-backend-wasm-simd.wasm":          "node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
+		"tfjs-backend-wasm-threaded-simd.wasm": "node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
+	}
+	if _, err := os.Stat(filepath.Join(tfjs, files["tf.min.js"])); err != nil {
+		t.Skipf("TensorFlow.js is not installed in bench/tfjs: run (cd bench/tfjs && npm ci) (%v)", err)
+	}
+	runs := 5
+	if s := os.Getenv("MAVIS_BENCH_RUNS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 50 {
+			t.Fatalf("MAVIS_BENCH_RUNS=%q: want a number of runs from 1 to 50", s)
+		}
+		runs = n
+	}
+	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
+	base := site(t)
+	var man manifest
+	b, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &man); err != nil {
+		t.Fatal(err)
+	}
+	www := filepath.Join(siteDir, "www")
+	writeMAVIS(t, shared, man, filepath.Join(www, "models", "mavis.safetensors"))
+	os.MkdirAll(filepath.Join(www, "fixtures"), 0o755)
+	if err := copyFile(filepath.Join(shared, "fixtures", "mavis", "chelsea", "input.png"), filepath.Join(www, "fixtures", "chelsea.png")); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(www, "tfjs"), 0o755)
+	for dst, src := range files {
+		if err := copyFile(filepath.Join(tfjs, src), filepath.Join(www, "tfjs", dst)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer os.RemoveAll(filepath.Join(www, "tfjs"))
+	// TF.js's pages come from a server of their own on the same folder:
+	// serve.go's Content-Security-Policy (script-src 'self'
+	// 'wasm-unsafe-eval') forbids the string evaluation of TF.js's wasm
+	// backend and index.html's inline script.
+	srv := httptest.NewServer(http.FileServer(http.Dir(www)))
+	defer srv.Close()
+	tfBase := srv.URL + "/"
+
+	var out strings.Builder
+	fmt.Fprintf(&out, "Measured %s on %s/%s, %d CPUs (load average %s at the start), headless Chromium, %d runs of each.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg(), runs)
+	benchWarm(t, base, tfBase, runs, &out)
+	benchCold(t, base, tfBase, runs, &out)
+	fmt.Fprintf(&out, "\nLoad average after the run: %s.\n", loadavg())
+	t.Log("\n" + out.String())
+}
+
+// tfjsTab opens TF.js's page (bench/tfjs/index.html) in a new tab of the
+// browser of ctx and waits for its first prediction; the tab's
+// window.tfRPC then calls its worker.
+func tfjsTab(t *testing.T, ctx context.Context, tfBase string) (context.Context, float64) {
+	tab, _ := chromedp.NewContext(ctx)
+	if err := chromedp.Do(tab, chromedp.Navigate(tfBase+"tfjs/index.html?model=../models/mavis.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, `window.tfFirst !== undefined`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := chromedp.Run(tab, chromedp.Evaluate[map[string]any](`window.tfFirst`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := r["error"].(string); ok {
+		t.Fatalf("TF.js: %s", e)
+	}
+	ms, _ := r["ms"].(float64)
+	return tab, ms
+}
+
+// benchWarm times each method in the page and in TF.js's page, two tabs
+// of one browser, one call at a time.
+func benchWarm(t *testing.T, base, tfBase string, runs int, out *strings.Builder) {
+	ctx, cancel := browser(t, 50*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+		t.Fatal(err)
+	}
+	// The viewer starts once the page is loaded: let it finish, so that it
+	// does not share the CPU with what is measured.
+	vctx, vcancel := context.WithTimeout(ctx, 2*time.Minute)
+	if err := waitJS(vctx, `app.state.timings.some((m) => m[0] === 'viewer ready')`); err != nil {
+		t.Logf("the viewer did not become ready (%v): measuring anyway", err)
+	}
+	vcancel()
+	tab, _ := tfjsTab(t, ctx, tfBase)
+	tf, err := chromedp.Run(tab, chromedp.Evaluate[map[string]any](`(async () => {
+		window.benchBlob = await (await fetch('../fixtures/chelsea.png')).blob();
+		const p = await tfRPC('predict', [benchBlob]);
+		return {probs: p.probs, backend: window.tfFirst.backend};
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => {
+		window.benchBlob = await (await fetch('fixtures/chelsea.png')).blob();
+		const page = await app.rpc('predict', [benchBlob]);
+		const mem = await app.rpc('memory', []);
+		return {kernels: mem.kernels, workers: app.pool ? app.pool.size : 1, pageProbs: page.probs};
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup["tfProbs"], setup["backend"] = tf["probs"], tf["backend"]
+	// The two engines must agree on what they compute.
+	pp, _ := setup["pageProbs"].([]any)
+	tp, _ := setup["tfProbs"].([]any)
+	if len(pp) != len(tp) || len(pp) == 0 {
+		t.Fatalf("probabilities: %d from the page, %d from TF.js", len(pp), len(tp))
+	}
+	for i := range pp {
+		a, _ := pp[i].(float64)
+		b, _ := tp[i].(float64)
+		if math.Abs(a-b) > 1e-4 {
+			t.Errorf("class %d: probability %v in the page, %v in TF.js", i, a, b)
+		}
+	}
+	fmt.Fprintf(out, "The page: nn kernels %v, worker pool of %v. TF.js backend: %v.\n\n", setup["kernels"], setup["workers"], setup["backend"])
+
+	work := []struct{ name, page, tf, target string }{
+		{"forward (predict)", `app.rpc('predict', [benchBlob])`, `tfRPC('predict', [benchBlob])`, "<= 0.7x"},
+		{"Grad-CAM", `app.rpc('explain', [{method: 'gradcam'}])`, `tfRPC('gradcam')`, "<= 0.7x"},
+		{"Saliency", `app.rpc('explain', [{method: 'saliency'}])`, `tfRPC('saliency')`, "<= 0.1x"},
+		{"Integrated Gradients, 50 steps (the page: default pool)", `app.explainIG({method: 'ig', steps: 50})`, `tfRPC('ig', [50])`, "<= 0.05x"},
+		{"Integrated Gradients, 50 steps, the page in one worker", `app.rpc('explain', [{method: 'ig', steps: 50}])`, ``, ""},
+	}
+	timeCall := func(ctx context.Context, call string) float64 {
+		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(async () => {
+			const t = performance.now();
+			await `+call+`;
+			return performance.now() - t;
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
+	times := map[string][2][]float64{}
+	for r := -1; r < runs; r++ { // run -1 warms up
+		for _, w := range work {
+			var page, tf float64
+			if r%2 == 0 || w.tf == "" {
+				page = timeCall(ctx, w.page)
+				if w.tf != "" {
+					tf = timeCall(tab, w.tf)
+				}
+			} else {
+				tf = timeCall(tab, w.tf)
+				page = timeCall(ctx, w.page)
+			}
+			t.Logf("run %d, %s: the page %.0f ms, TF.js %.0f ms (load average %s)", r, w.name, page, tf, loadavg())
+			if r >= 0 {
+				v := times[w.name]
+				v[0], v[1] = append(v[0], page), append(v[1], tf)
+				times[w.name] = v
+			}
+		}
+	}
+	out.WriteString("| MAVIS 224x224 (chelsea), in the page (round trip), median | TF.js 4.22 wasm | the page | ratio | target | every run: TF.js / the page (ms) |\n|---|---:|---:|---:|---:|---|\n")
+	for _, w := range work {
+		v := times[w.name]
+		p, f := median(v[0]), median(v[1])
+		var runs []string
+		for i := range v[0] {
+			if w.tf == "" {
+				runs = append(runs, fmt.Sprintf("%.0f", v[0][i]))
+			} else {
+				runs = append(runs, fmt.Sprintf("%.0f / %.0f", v[1][i], v[0][i]))
+			}
+		}
+		if w.tf == "" {
+			fmt.Fprintf(out, "| %s | | %.0f ms | | | %s |\n", w.name, p, strings.Join(runs, ", "))
+			continue
+		}
+		fmt.Fprintf(out, "| %s | %.0f ms | %.0f ms | %.3fx | %s | %s |\n", w.name, f, p, p/f, w.target, strings.Join(runs, ", "))
+	}
+}
+
+// benchCold times cold loads (a new browser profile each): the page's
+// first prediction with and without the SIMD128 kernels, its first MAVIS
+// prediction, and TF.js's.
+func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder) {
+	// The site without the kernel modules (the portable kernels).
+	dir := t.TempDir()
+	www := filepath.Join(siteDir, "www")
+	if err := copyTree(www, dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"worker.wasm", "viewer.wasm"} {
+		if err := copyFile(filepath.Join(www, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	portable := serveDir(t, dir)
+	pageFirst := func(url string) float64 {
+		ctx, cancel := browser(t, 3*time.Minute)
+		defer cancel()
+		err := chromedp.Do(ctx, chromedp.Navigate(url))
+		if err == nil {
+			err = waitJS(ctx, `window.app !== undefined && (app.state.timings.some((m) => m[0].startsWith('prediction')) || app.state.errors.length > 0)`)
+		}
+		var tm [][]any
+		if err == nil {
+			tm, err = chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		return timingAt(tm, "prediction")
+	}
+	tfFirst := func() float64 {
+		ctx, cancel := browser(t, 3*time.Minute)
+		defer cancel()
+		_, ms := tfjsTab(t, ctx, tfBase)
+		return ms
+	}
+	loads := []struct {
+		name string
+		run  func() float64
+	}{
+		{"the default page, SIMD128 kernels", func() float64 { return pageFirst(base) }},
+		{"the default page, kernels.wasm withheld (portable kernels)", func() float64 { return pageFirst(portable) }},
+		{"the page with MAVIS (?model=), SIMD128 kernels", func() float64 { return pageFirst(base + "?model=models/mavis.safetensors") }},
+		{"TF.js 4.22 wasm with MAVIS (bench/tfjs/index.html)", tfFirst},
+	}
+	all := map[string][]float64{}
+	for range runs {
+		for _, l := range loads {
+			ms := l.run()
+			t.Logf("cold load, %s: %.0f ms", l.name, ms)
+			all[l.name] = append(all[l.name], ms)
+		}
+	}
+	out.WriteString("\n| cold load, first prediction (ms since navigation) | median | every run |\n|---|---:|---|\n")
+	med := map[string]float64{}
+	for _, l := range loads {
+		v := all[l.name]
+		med[l.name] = median(v)
+		var s []string
+		for _, x := range v {
+			s = append(s, fmt.Sprintf("%.0f", x))
+		}
+		fmt.Fprintf(out, "| %s | %.0f | %s |\n", l.name, med[l.name], strings.Join(s, ", "))
+	}
+	fmt.Fprintf(out, "\nFirst MAVIS prediction: the page / TF.js = %.2fx (target <= 0.8x); the default page with / without the SIMD128 kernels = %.2fx (target: no worse).\n",
+		med[loads[2].name]/med[loads[3].name], med[loads[0].name]/med[loads[1].name])
+}
+
+// median returns the median of v (the mean of the middle two for an even
+// count).
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
+}

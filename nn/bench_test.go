@@ -79,15 +79,25 @@ func BenchmarkConv112x64to64Backward(b *testing.B) {
 	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passKernelGrad)
 }
 
-// The same layer through each path, to compare them with the kernel in use.
+// The same layer through each path, to compare them with the kernel in use:
+// im2col, Winograd (its products on the kernel in use, its transforms in
+// Go) and the row path (the kernel's row kernel, or convRowGo).
 func BenchmarkConv112x64to64ForwardIm2col(b *testing.B) {
-	defer func(on bool) { gemmWinograd = on }(gemmWinograd)
-	gemmWinograd = false
+	defer func(on bool, rows rowKernel) { gemmWinograd, gemmRows = on, rows }(gemmWinograd, gemmRows)
+	gemmWinograd, gemmRows = false, nil
 	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
 }
 func BenchmarkConv112x64to64ForwardWinograd(b *testing.B) {
 	defer func(on bool) { gemmWinograd = on }(gemmWinograd)
 	gemmWinograd = true
+	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
+}
+func BenchmarkConv112x64to64ForwardRows(b *testing.B) {
+	defer func(on bool, rows rowKernel) { gemmWinograd, gemmRows = on, rows }(gemmWinograd, gemmRows)
+	gemmWinograd = false
+	if gemmRows == nil {
+		gemmRows = convRowGo
+	}
 	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
 }
 

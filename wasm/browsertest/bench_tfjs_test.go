@@ -31,7 +31,7 @@ import (
 //
 // Both run in a Web Worker and are timed from the page, round trip: the
 // page through app.rpc (predict, explain) and, for Integrated Gradients,
-// app.explainIG with the default worker pool, as a person using it gets
+// app.explain (split across the default worker pool), as a person using it gets
 // them; TF.js through bench/tfjs/worker.js (the same model built from the
 // same .safetensors file, the same decoded image, the logit of the
 // predicted class, one gradient evaluation at a time). Each method runs
@@ -185,7 +185,7 @@ func benchWarm(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		{"forward (predict)", `app.rpc('predict', [benchBlob])`, `tfRPC('predict', [benchBlob])`, "<= 0.7x"},
 		{"Grad-CAM", `app.rpc('explain', [{method: 'gradcam'}])`, `tfRPC('gradcam')`, "<= 0.7x"},
 		{"Saliency", `app.rpc('explain', [{method: 'saliency'}])`, `tfRPC('saliency')`, "<= 0.1x"},
-		{"Integrated Gradients, 50 steps (the page: default pool)", `app.explainIG({method: 'ig', steps: 50})`, `tfRPC('ig', [50])`, "<= 0.05x"},
+		{"Integrated Gradients, 50 steps (the page: default pool)", `app.explain({method: 'ig', steps: 50})`, `tfRPC('ig', [50])`, "<= 0.05x"},
 		{"Integrated Gradients, 50 steps, the page in one worker", `app.rpc('explain', [{method: 'ig', steps: 50}])`, ``, ""},
 	}
 	timeCall := func(ctx context.Context, call string) float64 {

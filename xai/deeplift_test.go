@@ -104,7 +104,17 @@ func TestDeepLIFTSummationToDelta(t *testing.T) {
 				if math.Abs(c.ScoreRef-want) > 1e-6 {
 					t.Errorf("%v %s: Score(x⁰) %g, a prediction of the reference gives %g", tg, ref, c.ScoreRef, want)
 				}
-				if math.Abs(c.Gap) > 1e-5*math.Max(math.Abs(c.Want), 1e-3) {
+				// The limit allows the float32 rounding of the contributions
+				// themselves (a few ulps of Σ|contribution|): they are
+				// products of pixel differences near 100 that cancel down to
+				// a probability difference of 1e-4, and kernels that sum in
+				// another order (the browser's SIMD128 kernels) land 1.3e-8
+				// off where the portable ones happen to land closer.
+				var abs float64
+				for _, v := range r.Map.Data {
+					abs += math.Abs(float64(v))
+				}
+				if math.Abs(c.Gap) > 1e-5*math.Max(math.Abs(c.Want), 1e-3)+4*0x1p-24*abs {
 					t.Errorf("%v %s: Σ contributions %.8g, Score(x) − Score(x⁰) = %.8g", tg, ref, c.Sum, c.Want)
 				}
 			}

@@ -185,8 +185,8 @@ func benchWarm(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		{"forward (predict)", `app.rpc('predict', [benchBlob])`, `tfRPC('predict', [benchBlob])`, "<= 0.7x"},
 		{"Grad-CAM", `app.rpc('explain', [{method: 'gradcam'}])`, `tfRPC('gradcam')`, "<= 0.7x"},
 		{"Saliency", `app.rpc('explain', [{method: 'saliency'}])`, `tfRPC('saliency')`, "<= 0.1x"},
-		{"Integrated Gradients, 50 steps (the page: default pool)", `app.explain({method: 'ig', steps: 50})`, `tfRPC('ig', [50])`, "<= 0.05x"},
-		{"Integrated Gradients, 50 steps, the page in one worker", `app.rpc('explain', [{method: 'ig', steps: 50}])`, ``, ""},
+		{"Integrated Gradients, 50 steps (the page: default pool)", `app.explain({method: 'ig', options: {steps: 50}})`, `tfRPC('ig', [50])`, "<= 0.05x"},
+		{"Integrated Gradients, 50 steps, the page in one worker", `app.rpc('explain', [{method: 'ig', options: {steps: 50}}])`, ``, ""},
 	}
 	timeCall := func(ctx context.Context, call string) float64 {
 		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(async () => {

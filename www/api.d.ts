@@ -135,7 +135,17 @@ interface ModelInfo {
   methods: MethodInfo[];                        // xai.Methods(): grouped by family
   scores: string[];                             // the target scores, the default first: logit, probability
   colormaps: ColormapInfo[];                    // xai.Colormaps()
+  scaleRules: { name: string; label: string }[]; // the colour scales a person can choose (xai.ScaleRules): 'max', 'p99.5', 'p99', 'p98'
+  displays: DisplayInfo[];                      // each kind of map (MethodInfo.display) with its default scale and colormap
   metrics: MetricsInfo;
+}
+
+// How a kind of map is shown unless a person picks otherwise
+// (xai.Display.DefaultRule and Colormap).
+interface DisplayInfo {
+  name: 'max' | 'percentile' | 'signed';        // a MethodInfo.display
+  rule: string;                                 // a scaleRules name
+  colormap: string;                             // a ColormapInfo name
 }
 
 interface MethodInfo {
@@ -199,7 +209,18 @@ interface Explanation {
   passes: number;                               // forward (and backward) passes of one sample
   layer?: string; weights?: number[];           // layer methods: the layer; CAMs: channel weights
   check?: Check;                                // the method's conservation property
+  display: 'max' | 'percentile' | 'signed';     // the method's kind of map (MethodInfo.display)
+  scales: DisplayScale[];                       // the display map's colour scale under each ModelInfo.scaleRules entry, in order
   ms: number;
+}
+
+// A display map's colour scale under one rule (xai.DisplayScale): the
+// viewer colours the raw map from lo (the colormap's first colour) to hi
+// (its last); signed maps are symmetric, lo = -hi, so zero is the middle.
+interface DisplayScale {
+  rule: string;                                 // a ModelInfo.scaleRules name
+  lo: number; hi: number;                       // what the colour bar's ends stand for; hi <= lo: no contrast (all the first colour)
+  below: boolean; above: boolean;               // values lie below lo / above hi (shown in the end colours)
 }
 
 // A conservation property (xai.Check): Integrated Gradients' completeness,

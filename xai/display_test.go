@@ -147,3 +147,20 @@ func TestOneHotPixel(t *testing.T) {
 		t.Errorf("hot pixel %v, want the top colour %v", got, Inferno.At(1))
 	}
 }
+
+// TestDisplaysCoverMethods: every registered method's Display kind is in
+// Displays (the page offers a colormap and scale per kind from it), once.
+func TestDisplaysCoverMethods(t *testing.T) {
+	seen := map[Display]int{}
+	for _, d := range Displays {
+		seen[d]++
+		if seen[d] > 1 {
+			t.Errorf("Displays lists %q twice", d)
+		}
+	}
+	for _, m := range Methods() {
+		if seen[m.Display] == 0 {
+			t.Errorf("%s: display %q is not in Displays %v", m.Name, m.Display, Displays)
+		}
+	}
+}

@@ -330,18 +330,22 @@ type WorkerReply =
 // 3. The viewer iframe (viewer.html). The page posts ViewerMessage with
 //    targetOrigin location.origin; viewer.js re-wraps typed arrays in its own
 //    realm and calls the global `viewer` that viewer.wasm registers. Maps are
-//    raw scalar grids: colour and blend happen in the viewer's shader, which
-//    samples the 256-entry lookup table xai built (ColormapInfo.lut), so a
-//    colormap or opacity change never recomputes anything.
+//    raw scalar grids, each with its colour scale (lo, hi: the worker's
+//    DisplayScale for the chosen rule) and colormap: colour and blend happen
+//    in the viewer's shader, which samples the 256-entry lookup table xai
+//    built (ColormapInfo.lut), so a colormap, scale or opacity change never
+//    recomputes a map (the page sends the map again with the new scale or
+//    colormap; hover still reads the raw values).
 
 type ViewerMessage =
   | { type: 'colormaps'; colormaps: { name: string; lut: Uint8Array }[] }      // the lookup tables styles name
   | { type: 'image'; rgba: Uint8Array; width: number; height: number }          // clears the maps
   | { type: 'slots'; labels: string[] }                                         // one empty panel per label, any number
   | { type: 'map'; slot: number; label: string; map: Float32Array; width: number; height: number;
-      signed?: boolean }                         // signed: symmetric about zero on the diverging colormap; empty map clears
-  | { type: 'style'; style: { colormap: string; diverging?: string; opacity: number;
-                              layout: 'grid' | 'single'; selected: number } }  // colormap names of 'colormaps'
+      lo: number; hi: number;                   // the values shown in the colormap's first and last colours (clipped beyond)
+      colormap: string;                         // a name of 'colormaps'
+      signed?: boolean }                        // a flat scale (hi <= lo) shows zero's colour (the middle) instead of the first; empty map clears
+  | { type: 'style'; style: { opacity: number; layout: 'grid' | 'single'; selected: number } }
   | { type: 'png'; slot: number };                                             // answered by ViewerEvent 'png'
 
 type ViewerEvent =
@@ -356,8 +360,9 @@ interface ViewerAPI {
   setColormaps(names: string[], luts: Uint8Array[]): string | null;
   setImage(rgba: Uint8Array, width: number, height: number): string | null;
   setSlots(labels: string[]): string | null;
-  setMap(slot: number, label: string, float32Bytes: Uint8Array, width: number, height: number, signed: boolean): string | null;
-  setStyle(colormap: string, diverging: string, opacity: number, layout: string, selected: number): string | null;
+  setMap(slot: number, label: string, float32Bytes: Uint8Array, width: number, height: number,
+         lo: number, hi: number, colormap: string, signed: boolean): string | null;
+  setStyle(opacity: number, layout: string, selected: number): string | null;
   png(slot: number): string | null;
 }
 

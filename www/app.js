@@ -42,7 +42,11 @@ const mark = (what) => state.timings.push([what, Math.round(performance.now())])
 const compute = new Compute(boot, Number(params.get('workers')) || 0);
 const status = new Status(state);
 const showError = (text) => status.error(text);
-const viewer = new ViewerLink({ onError: (e) => showError(`Viewer: ${e}`), onReady: () => mark('viewer ready') });
+const viewer = new ViewerLink({
+  onError: (e) => showError(`Viewer: ${e}`),
+  onReady: () => mark('viewer ready'),
+  onDisplay: (i, d) => cards.bar(i, d),
+});
 const cards = new MapCards({
   onPNG: (i) => downloadPNG(viewer, i, `${baseName(state.image)}-${state.methods[i].name}.png`, showError),
 });
@@ -92,7 +96,7 @@ async function loadModel(bytesPromise, name, loaded = null) {
     modelCard.show(info, name);
     methods.setModel(info);
     metrics.setModel(info);
-    viewer.setColormaps(info.colormaps);
+    viewer.setModel(info);
     cards.reset([]);
     clearPrediction();
     status.clearError();
@@ -166,7 +170,7 @@ async function explainAll(gen) {
     if (gen !== state.generation) return;
     mark(`${m.name} ${r.ms} ms in the worker`);
     state.results[i] = r;
-    viewer.map(i, r, m.display === 'signed');
+    viewer.map(i, r);
     cards.show(i, r, state.model.classes);
   }
   status.set(chosen.length ? `Done in ${((performance.now() - t0) / 1000).toFixed(2)} s.` : 'Choose at least one method to explain the image.', 1);

@@ -77,7 +77,9 @@ export class MapCards {
   // beyond them are clipped to the end colours), zero where the scale spans
   // it, and the rule.
   bar(i, d) {
-    const fig = $(`method-${this.methods[i].name}`).querySelector('.colorbar');
+    const card = this.methods[i] && $(`method-${this.methods[i].name}`);
+    if (!card) return;
+    const fig = card.querySelector('.colorbar');
     const canvas = document.createElement('canvas');
     canvas.width = 256;
     canvas.height = 1;

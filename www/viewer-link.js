@@ -87,6 +87,7 @@ export class ViewerLink {
   // each kind's own rule), keeping what was chosen before.
   setModel(info) {
     this.info = info;
+    this.maps = []; // the old model's maps are gone with its cards
     const kinds = new Map(info.displays.map((d) => [d.name, d]));
     this.kinds = kinds;
     const cm = new Map(info.colormaps.map((c) => [c.name, c]));

@@ -92,8 +92,8 @@ export class ViewerLink {
     this.kinds = kinds;
     const cm = new Map(info.colormaps.map((c) => [c.name, c]));
     const rules = new Map(info.scaleRules.map((r) => [r.name, r]));
-    // Auto's tooltip: which methods each kind covers, and its default.
-    const auto = (what) => 'Auto: ' + info.displays.map((d) => {
+    // Auto's tooltip: each kind's default, and the methods of the kind.
+    const auto = (what, displays = info.displays) => 'Auto: ' + displays.map((d) => {
       const names = info.methods.filter((m) => m.display === d.name).map((m) => m.label).join(', ');
       return `${what(d)} for ${names}`;
     }).join('; ');
@@ -106,7 +106,7 @@ export class ViewerLink {
     };
     const signed = kinds.get('signed');
     fill('colormap', [['Auto', ''], ...info.colormaps.filter((c) => !c.diverging).map((c) => [c.label, c.name])],
-      auto((d) => cm.get(d.colormap).label));
+      auto((d) => cm.get(d.colormap).label, info.displays.filter((d) => d !== signed)));
     const diverging = info.colormaps.filter((c) => c.diverging);
     fill('diverging', [...diverging.filter((c) => c.name === signed.colormap), ...diverging.filter((c) => c.name !== signed.colormap)]
       .map((c) => [c.label, c.name]), 'The colormap of signed maps: zero in the middle');

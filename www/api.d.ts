@@ -135,7 +135,17 @@ interface ModelInfo {
   methods: MethodInfo[];                        // xai.Methods(): grouped by family
   scores: string[];                             // the target scores, the default first: logit, probability
   colormaps: ColormapInfo[];                    // xai.Colormaps()
+  scaleRules: { name: string; label: string }[]; // the colour scales a person can choose (xai.ScaleRules): 'max', 'p99.5', 'p99', 'p98'
+  displays: DisplayInfo[];                      // each kind of map (MethodInfo.display) with its default scale and colormap
   metrics: MetricsInfo;
+}
+
+// How a kind of map is shown unless a person picks otherwise
+// (xai.Display.DefaultRule and Colormap).
+interface DisplayInfo {
+  name: 'max' | 'percentile' | 'signed';        // a MethodInfo.display
+  rule: string;                                 // a scaleRules name
+  colormap: string;                             // a ColormapInfo name
 }
 
 interface MethodInfo {
@@ -199,7 +209,18 @@ interface Explanation {
   passes: number;                               // forward (and backward) passes of one sample
   layer?: string; weights?: number[];           // layer methods: the layer; CAMs: channel weights
   check?: Check;                                // the method's conservation property
+  display: 'max' | 'percentile' | 'signed';     // the method's kind of map (MethodInfo.display)
+  scales: DisplayScale[];                       // the display map's colour scale under each ModelInfo.scaleRules entry, in order
   ms: number;
+}
+
+// A display map's colour scale under one rule (xai.DisplayScale): the
+// viewer colours the raw map from lo (the colormap's first colour) to hi
+// (its last); signed maps are symmetric, lo = -hi, so zero is the middle.
+interface DisplayScale {
+  rule: string;                                 // a ModelInfo.scaleRules name
+  lo: number; hi: number;                       // what the colour bar's ends stand for; hi <= lo: no contrast (all the first colour)
+  below: boolean; above: boolean;               // values lie below lo / above hi (shown in the end colours)
 }
 
 // A conservation property (xai.Check): Integrated Gradients' completeness,
@@ -309,18 +330,22 @@ type WorkerReply =
 // 3. The viewer iframe (viewer.html). The page posts ViewerMessage with
 //    targetOrigin location.origin; viewer.js re-wraps typed arrays in its own
 //    realm and calls the global `viewer` that viewer.wasm registers. Maps are
-//    raw scalar grids: colour and blend happen in the viewer's shader, which
-//    samples the 256-entry lookup table xai built (ColormapInfo.lut), so a
-//    colormap or opacity change never recomputes anything.
+//    raw scalar grids, each with its colour scale (lo, hi: the worker's
+//    DisplayScale for the chosen rule) and colormap: colour and blend happen
+//    in the viewer's shader, which samples the 256-entry lookup table xai
+//    built (ColormapInfo.lut), so a colormap, scale or opacity change never
+//    recomputes a map (the page sends the map again with the new scale or
+//    colormap; hover still reads the raw values).
 
 type ViewerMessage =
   | { type: 'colormaps'; colormaps: { name: string; lut: Uint8Array }[] }      // the lookup tables styles name
   | { type: 'image'; rgba: Uint8Array; width: number; height: number }          // clears the maps
   | { type: 'slots'; labels: string[] }                                         // one empty panel per label, any number
   | { type: 'map'; slot: number; label: string; map: Float32Array; width: number; height: number;
-      signed?: boolean }                         // signed: symmetric about zero on the diverging colormap; empty map clears
-  | { type: 'style'; style: { colormap: string; diverging?: string; opacity: number;
-                              layout: 'grid' | 'single'; selected: number } }  // colormap names of 'colormaps'
+      lo: number; hi: number;                   // the values shown in the colormap's first and last colours (clipped beyond)
+      colormap: string;                         // a name of 'colormaps'
+      signed?: boolean }                        // a flat scale (hi <= lo) shows zero's colour (the middle) instead of the first; empty map clears
+  | { type: 'style'; style: { opacity: number; layout: 'grid' | 'single'; selected: number } }
   | { type: 'png'; slot: number };                                             // answered by ViewerEvent 'png'
 
 type ViewerEvent =
@@ -335,8 +360,9 @@ interface ViewerAPI {
   setColormaps(names: string[], luts: Uint8Array[]): string | null;
   setImage(rgba: Uint8Array, width: number, height: number): string | null;
   setSlots(labels: string[]): string | null;
-  setMap(slot: number, label: string, float32Bytes: Uint8Array, width: number, height: number, signed: boolean): string | null;
-  setStyle(colormap: string, diverging: string, opacity: number, layout: string, selected: number): string | null;
+  setMap(slot: number, label: string, float32Bytes: Uint8Array, width: number, height: number,
+         lo: number, hi: number, colormap: string, signed: boolean): string | null;
+  setStyle(opacity: number, layout: string, selected: number): string | null;
   png(slot: number): string | null;
 }
 

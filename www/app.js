@@ -42,13 +42,17 @@ const mark = (what) => state.timings.push([what, Math.round(performance.now())])
 const compute = new Compute(boot, Number(params.get('workers')) || 0);
 const status = new Status(state);
 const showError = (text) => status.error(text);
-const viewer = new ViewerLink({ onError: (e) => showError(`Viewer: ${e}`), onReady: () => mark('viewer ready') });
+const viewer = new ViewerLink({
+  onError: (e) => showError(`Viewer: ${e}`),
+  onReady: () => mark('viewer ready'),
+  onDisplay: (i, d) => cards.bar(i, d),
+});
 const cards = new MapCards({
   onPNG: (i) => downloadPNG(viewer, i, `${baseName(state.image)}-${state.methods[i].name}.png`, showError),
 });
 const metrics = new MetricsPanel({ compute, state, onError: showError, mark });
 const methods = new MethodsPanel({ onExplain: () => again() });
-const input = new ImageInput({ fetchBytes: (url) => boot.fetchBytes(url), onImage: (blob, name) => runImage(blob, name), onError: showError });
+const input = new ImageInput({ fetchBytes: (url) => boot.fetchBytes(url), onImage: (blob, name) => runImage(blob, name, null, true), onError: showError });
 const modelCard = new ModelCard({
   defaultModel: boot ? boot.defaultModel : '',
   fetchBytes: (url) => boot.fetchBytes(url),
@@ -92,7 +96,7 @@ async function loadModel(bytesPromise, name, loaded = null) {
     modelCard.show(info, name);
     methods.setModel(info);
     metrics.setModel(info);
-    viewer.setColormaps(info.colormaps);
+    viewer.setModel(info);
     cards.reset([]);
     clearPrediction();
     status.clearError();
@@ -109,8 +113,9 @@ async function loadModel(bytesPromise, name, loaded = null) {
 
 // runImage classifies and explains an image. predicted, when given, is the
 // worker's answer to a predict call already made with blob (boot.js's, at
-// start-up).
-async function runImage(blob, name, predicted = null) {
+// start-up); show, for an image the person just chose, brings the
+// prediction and the maps on screen.
+async function runImage(blob, name, predicted = null, show = false) {
   if (!state.model) { showError('Load a model first.'); return; }
   const gen = ++state.generation;
   metrics.cancel();
@@ -125,6 +130,7 @@ async function runImage(blob, name, predicted = null) {
     showPrediction(p, state.model.classes);
     viewer.start();
     viewer.image(p);
+    if (show) reveal();
     metrics.reset(p);
     await explainAll(gen);
   } catch (e) {
@@ -135,6 +141,19 @@ async function runImage(blob, name, predicted = null) {
   } finally {
     if (gen === state.generation) setBusy(false);
   }
+}
+
+// reveal scrolls the prediction and the viewer into view when the viewer
+// is below the screen (on a phone the image card and its gallery sit
+// above them): the prediction card at the top when the maps then start in
+// the top half of the screen, else the viewer card.
+function reveal() {
+  const top = (el) => el.getBoundingClientRect().top;
+  const frame = top($('viewer'));
+  if (frame >= 0 && frame < innerHeight / 2) return;
+  const pred = top($('topk').closest('.card'));
+  const to = frame - pred < innerHeight / 2 ? pred : top($('viewer').closest('.card'));
+  scrollBy({ top: to - 8, behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
 }
 
 // explainAll explains the current image with every chosen method in turn,
@@ -166,7 +185,7 @@ async function explainAll(gen) {
     if (gen !== state.generation) return;
     mark(`${m.name} ${r.ms} ms in the worker`);
     state.results[i] = r;
-    viewer.map(i, r, m.display === 'signed');
+    viewer.map(i, r);
     cards.show(i, r, state.model.classes);
   }
   status.set(chosen.length ? `Done in ${((performance.now() - t0) / 1000).toFixed(2)} s.` : 'Choose at least one method to explain the image.', 1);

@@ -1,7 +1,9 @@
 // cards.js: one card per map under the viewer, for the methods being
-// explained: what the map explains, its size, the time it took, the
-// options used, the method's conservation check (completeness, summation to
-// delta, ...) when it has one, and a PNG download.
+// explained: the map's colour bar labelled with the values its ends stand
+// for (and zero on a signed map), what the map explains, its size, the
+// time it took, the options used, the method's conservation check
+// (completeness, summation to delta, ...) when it has one, and a PNG
+// download.
 
 import { fmt, percent } from './format.js';
 
@@ -26,6 +28,9 @@ export class MapCards {
       const h = document.createElement('h3');
       h.textContent = m.label;
       h.title = m.doc;
+      const bar = document.createElement('figure');
+      bar.className = 'colorbar';
+      bar.hidden = true;
       const body = document.createElement('p');
       body.className = 'small muted';
       body.textContent = 'waiting';
@@ -35,7 +40,7 @@ export class MapCards {
       dl.disabled = true;
       dl.setAttribute('aria-label', `Download the ${m.label} map as PNG`);
       dl.addEventListener('click', () => this.onPNG(i));
-      card.append(h, body, dl);
+      card.append(h, bar, body, dl);
       box.append(card);
     });
   }
@@ -65,6 +70,51 @@ export class MapCards {
     }
     card.dataset.state = 'done';
     card.querySelector('button').disabled = false;
+  }
+
+  // bar draws map i's colour bar for display d (viewer-link.js's display):
+  // the colormap, the values its ends stand for ("≤" and "≥" where values
+  // beyond them are clipped to the end colours), zero where the scale spans
+  // it, and the rule.
+  bar(i, d) {
+    const card = this.methods[i] && $(`method-${this.methods[i].name}`);
+    if (!card) return;
+    const fig = card.querySelector('.colorbar');
+    const canvas = document.createElement('canvas');
+    canvas.width = 256;
+    canvas.height = 1;
+    canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(d.colormap.lut), 256, 1), 0, 0);
+    canvas.setAttribute('aria-hidden', 'true');
+    const { lo, hi, below, above } = d.scale;
+    const ticks = document.createElement('div');
+    ticks.className = 'ticks';
+    const tick = (text, where, at = null) => {
+      const t = document.createElement('span');
+      t.className = where;
+      t.textContent = text;
+      if (at !== null) t.style.left = `${(100 * at).toFixed(1)}%`;
+      ticks.append(t);
+    };
+    const caption = document.createElement('figcaption');
+    caption.className = 'small muted';
+    if (hi > lo) {
+      const ends = [`${below ? '≤ ' : ''}${fmt(lo)}`, `${above ? '≥ ' : ''}${fmt(hi)}`];
+      tick(ends[0], 'lo');
+      if (lo < 0 && hi > 0) tick('0', 'zero', -lo / (hi - lo));
+      tick(ends[1], 'hi');
+      caption.textContent = `${d.colormap.label} · ${d.rule}${d.signed ? ' of |value|' : ''}`;
+      fig.title = below || above ? 'Values beyond the ends (≤, ≥) show in the end colours; hover a map for its raw values.' : 'Hover a map for its raw values.';
+      fig.setAttribute('aria-label', `Colour bar from ${ends[0]} to ${ends[1]}, ${caption.textContent}`);
+    } else {
+      tick(`all ${fmt(hi)}`, 'lo');
+      caption.textContent = `${d.colormap.label} · no contrast`;
+      fig.title = '';
+      fig.setAttribute('aria-label', `Colour bar: every value is ${fmt(hi)}`);
+    }
+    fig.dataset.lo = String(lo);
+    fig.dataset.hi = String(hi);
+    fig.replaceChildren(canvas, ticks, caption);
+    fig.hidden = false;
   }
 
   fail(i, error) {

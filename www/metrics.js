@@ -145,6 +145,10 @@ export class MetricsPanel {
       cell('pointing', x.pointing === undefined ? null : (x.pointing ? 1 : 0),
         x.pointing === undefined ? 'no box' : (x.pointing ? 'hit (1)' : 'miss (0)')),
       cell('mass', x.mass === undefined ? null : x.mass, x.mass === undefined ? 'no box' : null));
+    // Each cell's column name, which a narrow screen shows beside it (one
+    // card per method: style.css).
+    const heads = [...$('metrics-table').tHead.rows[0].cells].map((h) => h.textContent);
+    [...tr.cells].forEach((c, k) => { if (c.tagName === 'TD') c.dataset.label = heads[k]; });
     return tr;
   }
 

@@ -2,9 +2,12 @@
 // Ebitengine program). It starts the viewer, queues messages until it is
 // ready, sends it the image, one panel per map and the colour lookup
 // tables xai built (ModelInfo.colormaps), and owns the viewer's toolbar:
-// the colormap for ordinary maps, the diverging one for signed maps, their
-// legends, the opacity and which maps to show. Contract: api.d.ts
-// (ViewerMessage, ViewerEvent).
+// the colormap of ordinary maps (by default each kind's own), the
+// diverging one of signed maps, the colour scale, the opacity and which
+// maps to show. Each map goes to the viewer raw, with the colour scale the
+// worker computed for the chosen rule (Explanation.scales: no scaling here)
+// and its colormap; onDisplay(i, display) hears what map i is shown with,
+// for its colour bar. Contract: api.d.ts (ViewerMessage, ViewerEvent).
 
 import { fmt } from './format.js';
 
@@ -16,18 +19,22 @@ const labelHeight = 18;
 const gap = 6;
 
 export class ViewerLink {
-  constructor({ onError, onReady }) {
+  constructor({ onError, onReady, onDisplay }) {
     this.frame = $('viewer');
     this.ready = false;
     this.queue = [];
     this.pngWaiters = new Map();
     this.labels = [];
+    this.maps = [];     // the Explanation shown in each panel
     this.aspect = 1;
+    this.cols = 1;      // panels per row, for the map cards under the viewer
+    this.onDisplay = onDisplay;
     window.addEventListener('message', (e) => {
       if (e.origin !== location.origin || e.source !== this.frame.contentWindow) return;
       this.receive(e.data, onError, onReady);
     });
-    for (const id of ['colormap', 'diverging', 'opacity', 'view']) $(id).addEventListener('input', () => this.sendStyle());
+    for (const id of ['opacity', 'view']) $(id).addEventListener('input', () => this.sendStyle());
+    for (const id of ['colormap', 'diverging', 'scale']) $(id).addEventListener('input', () => this.maps.forEach((r, i) => this.sendMap(i)));
     new ResizeObserver(() => this.fit()).observe($('viewer-box'));
   }
 
@@ -74,37 +81,63 @@ export class ViewerLink {
     else this.queue.push(msg);
   }
 
-  // setColormaps offers the model info's colormaps: the sequential ones for
-  // ordinary maps, the diverging ones for signed maps (the first of each
-  // list by default, or the one chosen before).
-  setColormaps(colormaps) {
-    this.colormaps = colormaps;
-    for (const [id, diverging] of [['colormap', false], ['diverging', true]]) {
+  // setModel offers the model info's colormaps (the sequential ones for
+  // ordinary maps, Auto first: each kind's own; the diverging ones for
+  // signed maps, the signed kind's own first) and colour scales (Auto:
+  // each kind's own rule), keeping what was chosen before.
+  setModel(info) {
+    this.info = info;
+    this.maps = []; // the old model's maps are gone with its cards
+    const kinds = new Map(info.displays.map((d) => [d.name, d]));
+    this.kinds = kinds;
+    const cm = new Map(info.colormaps.map((c) => [c.name, c]));
+    const rules = new Map(info.scaleRules.map((r) => [r.name, r]));
+    // Auto's tooltip: each kind's default, and the methods of the kind.
+    const auto = (what, displays = info.displays) => 'Auto: ' + displays.map((d) => {
+      const names = info.methods.filter((m) => m.display === d.name).map((m) => m.label).join(', ');
+      return `${what(d)} for ${names}`;
+    }).join('; ');
+    const fill = (id, options, title) => {
       const sel = $(id);
       const before = sel.value;
-      sel.replaceChildren(...colormaps.filter((c) => c.diverging === diverging).map((c) => new Option(c.label, c.name)));
-      if (colormaps.some((c) => c.name === before && c.diverging === diverging)) sel.value = before;
-    }
-    this.send({ type: 'colormaps', colormaps: colormaps.map((c) => ({ name: c.name, lut: c.lut })) });
+      sel.replaceChildren(...options.map(([label, value]) => new Option(label, value)));
+      if (options.some(([, value]) => value === before)) sel.value = before;
+      sel.title = title;
+    };
+    const signed = kinds.get('signed');
+    fill('colormap', [['Auto', ''], ...info.colormaps.filter((c) => !c.diverging).map((c) => [c.label, c.name])],
+      auto((d) => cm.get(d.colormap).label, info.displays.filter((d) => d !== signed)));
+    const diverging = info.colormaps.filter((c) => c.diverging);
+    fill('diverging', [...diverging.filter((c) => c.name === signed.colormap), ...diverging.filter((c) => c.name !== signed.colormap)]
+      .map((c) => [c.label, c.name]), 'The colormap of signed maps: zero in the middle');
+    fill('scale', [['Auto', ''], ...info.scaleRules.map((r) => [r.label, r.name])],
+      auto((d) => rules.get(d.rule).label) + '. A percentile puts that share of the values below the top colour and clips the rest, so that a few hot pixels do not darken the map.');
+    this.send({ type: 'colormaps', colormaps: info.colormaps.map((c) => ({ name: c.name, lut: c.lut })) });
     this.sendStyle();
+  }
+
+  // display is how map i is shown now: its colormap (a ColormapInfo), its
+  // scale (the worker's DisplayScale for the chosen rule) and the rule's
+  // label.
+  display(i) {
+    const r = this.maps[i];
+    const kind = this.kinds.get(r.display);
+    const colormap = r.display === 'signed' ? $('diverging').value : ($('colormap').value || kind.colormap);
+    const rule = $('scale').value || kind.rule;
+    return {
+      colormap: this.info.colormaps.find((c) => c.name === colormap),
+      scale: r.scales.find((s) => s.rule === rule),
+      rule: this.info.scaleRules.find((s) => s.name === rule).label,
+      signed: r.display === 'signed',
+    };
   }
 
   sendStyle() {
     const v = $('view').value;
     this.send({
       type: 'style',
-      style: {
-        colormap: $('colormap').value,
-        diverging: $('diverging').value,
-        opacity: Number($('opacity').value),
-        layout: v === 'grid' ? 'grid' : 'single',
-        selected: v === 'grid' ? 0 : Number(v),
-      },
+      style: { opacity: Number($('opacity').value), layout: v === 'grid' ? 'grid' : 'single', selected: v === 'grid' ? 0 : Number(v) },
     });
-    for (const [id, name] of [['legend', $('colormap').value], ['legend-signed', $('diverging').value]]) {
-      const c = (this.colormaps || []).find((m) => m.name === name);
-      if (c) drawLegend($(id), c.lut);
-    }
   }
 
   // image shows the model's view of the input (prediction p) and clears
@@ -119,19 +152,29 @@ export class ViewerLink {
   // offers each in the view select.
   slots(methods) {
     this.labels = methods.map((m) => m.label);
+    this.maps = [];
     this.send({ type: 'slots', labels: this.labels });
     const view = $('view');
     view.replaceChildren(new Option(methods.length === 1 ? 'the map' : `all ${methods.length}`, 'grid'),
       ...methods.map((m, i) => new Option(m.label, String(i))));
-    $('legend-signed-row').hidden = !methods.some((m) => m.display === 'signed');
+    $('diverging-row').hidden = !methods.some((m) => m.display === 'signed');
     this.fit();
     this.sendStyle();
   }
 
-  // map shows explanation r in panel i; signed maps are drawn symmetric
-  // about zero on the diverging colormap.
-  map(i, r, signed) {
-    this.send({ type: 'map', slot: i, label: this.labels[i], map: r.map, width: r.shape[1], height: r.shape[0], signed });
+  // map shows explanation r in panel i, as display(i) says.
+  map(i, r) {
+    this.maps[i] = r;
+    this.sendMap(i);
+  }
+
+  sendMap(i) {
+    const r = this.maps[i];
+    if (!r) return;
+    const d = this.display(i);
+    this.send({ type: 'map', slot: i, label: this.labels[i], map: r.map, width: r.shape[1], height: r.shape[0],
+      lo: d.scale.lo, hi: d.scale.hi, colormap: d.colormap.name, signed: d.signed });
+    this.onDisplay(i, d);
   }
 
   // png resolves to the viewer's PNG of panel i (or its error).
@@ -156,13 +199,9 @@ export class ViewerLink {
     const cell = Math.min(480, (w - gap * (cols - 1)) / cols);
     const h = rows * (cell / this.aspect + labelHeight) + gap * (rows - 1);
     this.frame.style.height = `${Math.ceil(h)}px`;
+    // The map cards below follow the panels' columns (no lone card on a
+    // row of its own), one per row when a panel is narrower than a card
+    // reads well.
+    $('methods').style.setProperty('--cols', String(cell >= 200 ? cols : 1));
   }
-}
-
-// drawLegend paints a colormap's lookup table (256 RGBA entries) into a
-// 256 x 1 canvas, stretched by CSS.
-function drawLegend(canvas, lut) {
-  canvas.width = 256;
-  canvas.height = 1;
-  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(lut), 256, 1), 0, 0);
 }

@@ -24,10 +24,13 @@
       }
       case 'image': err = api.setImage(bytes(m.rgba), m.width, m.height); break;
       case 'slots': err = api.setSlots((m.labels || []).map(String)); break;
-      case 'map': err = api.setMap(m.slot, m.label || '', bytes(m.map), m.width || 0, m.height || 0, !!m.signed); break;
+      case 'map':
+        err = api.setMap(m.slot, m.label || '', bytes(m.map), m.width || 0, m.height || 0,
+          Number(m.lo) || 0, Number(m.hi) || 0, String(m.colormap || ''), !!m.signed);
+        break;
       case 'style': {
         const s = m.style || {};
-        err = api.setStyle(String(s.colormap || ''), String(s.diverging || ''), Number(s.opacity) || 0, String(s.layout || 'grid'), Number(s.selected) || 0);
+        err = api.setStyle(Number(s.opacity) || 0, String(s.layout || 'grid'), Number(s.selected) || 0);
         break;
       }
       case 'png': err = api.png(m.slot); break;

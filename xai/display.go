@@ -29,6 +29,10 @@ const (
 // and explain's -scale flag.
 var ScaleRules = []ScaleRule{ScaleMax, ScaleP995, ScaleP99, ScaleP98}
 
+// Displays lists the Display kinds, for controls that offer a colormap
+// or a scale per kind (the page's viewer).
+var Displays = []Display{DisplayMax, DisplayPercentile, DisplaySigned}
+
 // ParseScaleRule reads "max", "p99.5", "99.5", "99.5%" (and the same for
 // 99 and 98); "" and "default" are ScaleDefault.
 func ParseScaleRule(s string) (ScaleRule, error) {

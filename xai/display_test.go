@@ -2,6 +2,9 @@ package xai
 
 import (
 	"image"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -145,5 +148,67 @@ func TestOneHotPixel(t *testing.T) {
 	HeatmapTo(img, m, Inferno, DisplayScale(m, DisplayPercentile, ScaleDefault))
 	if got := img.RGBAAt(5, n/2); got != Inferno.At(1) {
 		t.Errorf("hot pixel %v, want the top colour %v", got, Inferno.At(1))
+	}
+}
+
+// TestDisplaysCoverMethods: every registered method's Display kind is in
+// Displays (the page offers a colormap and scale per kind from it), once.
+func TestDisplaysCoverMethods(t *testing.T) {
+	seen := map[Display]int{}
+	for _, d := range Displays {
+		seen[d]++
+		if seen[d] > 1 {
+			t.Errorf("Displays lists %q twice", d)
+		}
+	}
+	for _, m := range Methods() {
+		if seen[m.Display] == 0 {
+			t.Errorf("%s: display %q is not in Displays %v", m.Name, m.Display, Displays)
+		}
+	}
+}
+
+// TestSelectNth holds selectNth to a sort (the independent truth) at every
+// index of small slices and at the display rules' ranks of large ones, on
+// random values, many ties, sorted, reversed and constant data.
+func TestSelectNth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	gen := map[string]func(i, n int) float32{
+		"random":   func(i, n int) float32 { return rng.Float32() },
+		"ties":     func(i, n int) float32 { return float32(rng.IntN(3)) },
+		"sorted":   func(i, n int) float32 { return float32(i) },
+		"reversed": func(i, n int) float32 { return float32(n - i) },
+		"constant": func(i, n int) float32 { return 0 },
+		"organ":    func(i, n int) float32 { return float32(min(i, n-i)) },
+	}
+	for name, g := range gen {
+		for _, n := range []int{1, 2, 3, 10, 57, 50176} {
+			data := make([]float32, n)
+			for i := range data {
+				data[i] = g(i, n)
+			}
+			sorted := slices.Clone(data)
+			slices.Sort(sorted)
+			ks := []int{0, n - 1, n / 2}
+			if n < 100 {
+				ks = ks[:0]
+				for k := range n {
+					ks = append(ks, k)
+				}
+			}
+			for _, p := range []float64{98, 99, 99.5} {
+				ks = append(ks, int(math.Round(p/100*float64(n-1))))
+			}
+			for _, k := range ks {
+				s := slices.Clone(data)
+				if got := selectNth(s, k); got != sorted[k] {
+					t.Errorf("%s, n=%d: selectNth(k=%d) = %g, want %g", name, n, k, got, sorted[k])
+				}
+				slices.Sort(s)
+				if !slices.Equal(s, sorted) {
+					t.Fatalf("%s, n=%d: selectNth changed the values, not only their order", name, n)
+				}
+			}
+		}
 	}
 }

@@ -46,12 +46,51 @@ func PercentileScale(data []float32, lo, hi float64) Scale {
 	if len(s) == 0 {
 		return Scale{}
 	}
-	slices.Sort(s)
 	rank := func(p float64) float32 {
 		p = min(max(p, 0), 100)
-		return s[int(math.Round(p/100*float64(len(s)-1)))]
+		return selectNth(s, int(math.Round(p/100*float64(len(s)-1))))
 	}
 	return Scale{rank(lo), rank(hi)}
+}
+
+// selectNth returns the value sorting s would put at index k, reordering
+// s (Hoare's FIND, as in Wirth's Algorithms + Data Structures = Programs,
+// 1976, §2.3.4: expected linear time, and equal values split evenly). The
+// pivot's index is drawn from a fixed-seed generator, so that no natural
+// order of a map makes it quadratic. It stands in for a sort because the
+// browser's worker links one instantiation of the generic sort (see
+// internal/order) and a float32 sort is 14 KB of its wasm; s holds no
+// NaNs.
+func selectNth(s []float32, k int) float32 {
+	lo, hi := 0, len(s)-1
+	seed := uint64(len(s))*0x9e3779b97f4a7c15 | 1
+	for lo < hi {
+		seed ^= seed << 13
+		seed ^= seed >> 7
+		seed ^= seed << 17
+		x := s[lo+int(seed%uint64(hi-lo+1))]
+		i, j := lo, hi
+		for i <= j {
+			for s[i] < x {
+				i++
+			}
+			for x < s[j] {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		if j < k {
+			lo = i
+		}
+		if k < i {
+			hi = j
+		}
+	}
+	return s[k]
 }
 
 // SymmetricScale returns [−M, M] with M the largest |value| (or its

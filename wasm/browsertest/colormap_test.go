@@ -15,11 +15,11 @@ import (
 
 // viewerColours draws, for every colormap the worker sent with the model
 // info (xai's, as lookup tables), a 16x16 map whose column j holds j/15
-// (an ordinary map on the colormap) or 2j/15 − 1 (a signed map on a
-// diverging colormap: display level 0.5 + 0.5 v = j/15 too), alone at full
-// opacity, and reads the screen: column j must show xai's colour at the
-// display level the viewer stores, 17j/255 (an 8-bit level), within 3 of
-// 255 per channel.
+// (an ordinary map on the colormap, scale [0, 1]) or 2j/15 − 1 (a signed
+// map on a diverging colormap, scale [−1, 1]: display level 0.5 + 0.5 v =
+// j/15 too), alone at full opacity, and reads the screen: column j must
+// show xai's colour at the display level the viewer stores, 17j/255 (an
+// 8-bit level), within 3 of 255 per channel.
 func viewerColours(ctx context.Context, t *testing.T) {
 	type cm struct {
 		Name      string
@@ -51,11 +51,10 @@ func viewerColours(ctx context.Context, t *testing.T) {
 		if err != nil {
 			t.Fatalf("the page offers %s: %v", c.Name, err)
 		}
-		style := `{colormap: '` + c.Name + `', opacity: 1, layout: 'single', selected: 0}`
-		value := `x / 15`
+		style := `{opacity: 1, layout: 'single', selected: 0}`
+		value, lo := `x / 15`, `0`
 		if c.Diverging {
-			style = `{diverging: '` + c.Name + `', opacity: 1, layout: 'single', selected: 0}`
-			value = `2 * x / 15 - 1`
+			value, lo = `2 * x / 15 - 1`, `-1`
 		}
 		setup := `(() => {
 			const f = document.getElementById('viewer').contentWindow;
@@ -63,7 +62,8 @@ func viewerColours(ctx context.Context, t *testing.T) {
 			const map = new Float32Array(16*16);
 			for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) map[y*16+x] = ` + value + `;
 			f.postMessage({type: 'image', rgba, width: 16, height: 16}, location.origin);
-			f.postMessage({type: 'map', slot: 0, label: 'colours', map, width: 16, height: 16, signed: ` + strconv.FormatBool(c.Diverging) + `}, location.origin);
+			f.postMessage({type: 'map', slot: 0, label: 'colours', map, width: 16, height: 16, lo: ` + lo + `, hi: 1,
+				colormap: '` + c.Name + `', signed: ` + strconv.FormatBool(c.Diverging) + `}, location.origin);
 			f.postMessage({type: 'style', style: ` + style + `}, location.origin);
 			return true;
 		})()`

@@ -103,7 +103,7 @@ func viewerDraws(ctx context.Context, t *testing.T) {
 		const map = new Float32Array(28*28);
 		for (let y = 0; y < 28; y++) for (let x = 0; x < 14; x++) map[y*28+x] = 1;
 		f.postMessage({type: 'image', rgba, width: 28, height: 28}, location.origin);
-		f.postMessage({type: 'map', slot: 0, label: 'test map', map, width: 28, height: 28}, location.origin);
+		window.testMap = map;
 		return true;
 	})()`
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](setup)); err != nil {
@@ -119,8 +119,12 @@ func viewerDraws(ctx context.Context, t *testing.T) {
 		{"jet", 0, [3]float64{128, 128, 128}, [3]float64{128, 128, 128}},
 		{"jet", 0.5, [3]float64{127.75, 64, 64}, [3]float64{64, 64, 127.75}},
 	} {
-		style := `(() => { document.getElementById('viewer').contentWindow.postMessage({type: 'style', style: {colormap: '` +
-			tt.colormap + `', opacity: ` + strconv.FormatFloat(tt.opacity, 'g', -1, 64) + `, layout: 'single', selected: 0}}, location.origin); return true; })()`
+		style := `(() => {
+			const f = document.getElementById('viewer').contentWindow;
+			f.postMessage({type: 'map', slot: 0, label: 'test map', map: window.testMap, width: 28, height: 28, lo: 0, hi: 1, colormap: '` + tt.colormap + `'}, location.origin);
+			f.postMessage({type: 'style', style: {opacity: ` + strconv.FormatFloat(tt.opacity, 'g', -1, 64) + `, layout: 'single', selected: 0}}, location.origin);
+			return true;
+		})()`
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](style)); err != nil {
 			t.Fatal(err)
 		}

@@ -26,8 +26,10 @@ import (
 // scored: no error; the top prediction reads the class and probability
 // native xai gives for the same model and image; one finished card per
 // default method of the registry; every map panel of the viewer shows its
-// map over the image; the viewer, as captured, is not blank; and nothing
-// is wider than the screen. With MAVIS_SCREENSHOTS set to a folder it saves
+// map over the image; the viewer, as captured, is not blank; nothing is
+// wider than the screen; every row of map cards is as full as the first
+// (four maps: 2x2 or 4 in a row, never a lone card); and no select cuts
+// its text. With MAVIS_SCREENSHOTS set to a folder it saves
 // the captures there, for a person to look at:
 //
 //	MAVIS_SCREENSHOTS=/tmp/shots go test ./wasm/browsertest -run Screenshots
@@ -78,8 +80,16 @@ func TestScreenshots(t *testing.T) {
 				Viewer     []float64
 				Scale      float64
 				Background string
+				CardRows   []int // cards per row, top to bottom
+				Clipped    []string
 			}
 			got, err := chromedp.Run(ctx, chromedp.Evaluate[seen](`(() => {
+				const clippedSelects = `+clippedSelectsJS+`;
+				const rows = new Map();
+				for (const c of document.querySelectorAll('#methods .method')) {
+					const top = Math.round(c.getBoundingClientRect().top);
+					rows.set(top, (rows.get(top) || 0) + 1);
+				}
 				const first = document.querySelector('#topk li');
 				const r = document.getElementById('viewer').getBoundingClientRect();
 				return {
@@ -88,6 +98,7 @@ func TestScreenshots(t *testing.T) {
 					done: document.querySelectorAll('#methods .method[data-state="done"]').length,
 					overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
 					viewer: [r.left + scrollX, r.top + scrollY, r.width, r.height], scale: devicePixelRatio,
+					cardRows: [...rows.keys()].sort((a, b) => a - b).map((k) => rows.get(k)), clipped: clippedSelects(),
 				};
 			})()`))
 			if err != nil {
@@ -105,6 +116,15 @@ func TestScreenshots(t *testing.T) {
 			}
 			if got.Overflow > 0 {
 				t.Errorf("the page is %d CSS pixels wider than the %d-pixel screen", got.Overflow, s.w)
+			}
+			for _, n := range got.CardRows {
+				if n != got.CardRows[0] {
+					t.Errorf("map cards per row %v: a row less full than the first", got.CardRows)
+					break
+				}
+			}
+			if len(got.Clipped) > 0 {
+				t.Errorf("selects cut their text: %q", got.Clipped)
 			}
 			full, err := png.Decode(bytes.NewReader(shot))
 			if err != nil {

@@ -24,25 +24,33 @@ var overlayKage []byte
 // maxSlots bounds the number of map panels the page may ask for.
 const maxSlots = 64
 
-// panel is one map: the raw grid (for hover values), its upscaled display
-// levels and the cached overlay.
+// panel is one map: the raw grid (for hover values), its colour scale and
+// colormap, its upscaled display levels and the cached overlay.
 type panel struct {
 	label   string
 	w, h    int
 	data    []float32
-	mode    mode
+	sc      scale
 	up      *ebiten.Image // display levels at overlay resolution
 	overlay *ebiten.Image // image and map composed by the shader
 	dirty   bool          // the overlay must be composed again
 }
 
+// scale is how a panel's values become colours: [Lo, Hi] onto its
+// colormap (a name of setColormaps), as the page chose them (the worker
+// computed the scale with xai.DisplayScale); Signed maps show a flat scale
+// in zero's colour.
+type scale struct {
+	Lo, Hi   float32
+	Colormap string
+	Signed   bool
+}
+
 // style is what the page controls without recomputing a map.
 type style struct {
-	Colormap  string // the colormap of ordinary maps (a name of setColormaps)
-	Diverging string // the colormap of signed maps
-	Opacity   float64
-	Layout    string // "grid" or "single"
-	Selected  int
+	Opacity  float64
+	Layout   string // "grid" or "single"
+	Selected int
 }
 
 // Game draws the input image with any number of maps over it. JS callbacks
@@ -53,21 +61,21 @@ type Game struct {
 	inbox []func()
 	pngs  []int
 
-	shader    *ebiten.Shader
-	view      *ebiten.Image // the input as the model sees it
-	base      *ebiten.Image // view upscaled to overlay resolution (nearest)
-	vw, vh    int
-	panels    []panel
-	st        style
-	colormaps map[string][]byte // 256 RGBA entries by name, as xai built them (the page sends them)
-	lut       *ebiten.Image     // 256 x 2: the style's colormap (row 0) and diverging one (row 1)
-	rects     []image.Rectangle
-	sw, sh    int
-	scale     float64
-	hover     int // panel under the pointer, -1 for none
-	hx, hy    int
-	lastSent  string
-	textImg   *ebiten.Image // scratch for labels, drawn at the device scale
+	shader   *ebiten.Shader
+	view     *ebiten.Image // the input as the model sees it
+	base     *ebiten.Image // view upscaled to overlay resolution (nearest)
+	vw, vh   int
+	panels   []panel
+	st       style
+	rows     map[string]int // the lookup image's row of each colormap, by name
+	lut      *ebiten.Image  // 256 x len(rows): the colormaps' 256 RGBA entries, as xai built them (the page sends them)
+	rects    []image.Rectangle
+	sw, sh   int
+	scale    float64
+	hover    int // panel under the pointer, -1 for none
+	hx, hy   int
+	lastSent string
+	textImg  *ebiten.Image // scratch for labels, drawn at the device scale
 	// version counts the changes Update made to what is shown; Draw
 	// repaints only when it differs from drawn, so an idle viewer costs
 	// no rendering (the screen keeps its last frame).
@@ -82,7 +90,7 @@ func newGame(post func(map[string]any)) (*Game, error) {
 		return nil, fmt.Errorf("viewer: shader: %v", err)
 	}
 	g := &Game{shader: sh, hover: -1, post: post, st: style{Opacity: 0.5, Layout: "grid"},
-		colormaps: map[string][]byte{}, lut: ebiten.NewImage(256, 2)}
+		rows: map[string]int{}, lut: ebiten.NewImage(256, 1)}
 	return g, nil
 }
 
@@ -108,14 +116,14 @@ func (g *Game) setImage(rgba []byte, w, h int) {
 	op.GeoM.Scale(float64(k), float64(k))
 	g.base.DrawImage(g.view, op)
 	for i := range g.panels {
-		g.setMap(i, g.panels[i].label, nil, 0, 0, false)
+		g.setMap(i, g.panels[i].label, nil, 0, 0, scale{})
 	}
 }
 
 // setSlots makes one empty panel per label.
 func (g *Game) setSlots(labels []string) {
 	for i := range g.panels {
-		g.setMap(i, "", nil, 0, 0, false)
+		g.setMap(i, "", nil, 0, 0, scale{})
 	}
 	g.panels = make([]panel, len(labels))
 	for i, l := range labels {
@@ -123,15 +131,15 @@ func (g *Game) setSlots(labels []string) {
 	}
 }
 
-// setMap replaces the map of slot i (w x h values; nil clears it), signed
-// or not, and uploads its display levels: the only WritePixels of a map.
-// A slot past the last adds panels.
-func (g *Game) setMap(i int, label string, data []float32, w, h int, signed bool) {
+// setMap replaces the map of slot i (w x h values; nil clears it), shown
+// on scale sc, and uploads its display levels: the only WritePixels of a
+// map. A slot past the last adds panels.
+func (g *Game) setMap(i int, label string, data []float32, w, h int, sc scale) {
 	for len(g.panels) <= i {
 		g.panels = append(g.panels, panel{})
 	}
 	p := &g.panels[i]
-	p.label, p.data, p.w, p.h = label, data, w, h
+	p.label, p.data, p.w, p.h, p.sc = label, data, w, h, sc
 	if p.up != nil {
 		p.up.Deallocate()
 		p.overlay.Deallocate()
@@ -141,7 +149,7 @@ func (g *Game) setMap(i int, label string, data []float32, w, h int, signed bool
 		return
 	}
 	levels := make([]byte, 4*w*h)
-	p.mode = normalizeTo(levels, data, signed)
+	levelsTo(levels, data, sc.Lo, sc.Hi, sc.Signed)
 	small := ebiten.NewImage(w, h)
 	small.WritePixels(levels)
 	bw, bh := g.base.Bounds().Dx(), g.base.Bounds().Dy()
@@ -157,27 +165,30 @@ func (g *Game) setMap(i int, label string, data []float32, w, h int, signed bool
 	p.dirty = true
 }
 
-// setColormaps keeps the lookup tables (256 RGBA entries each) by name.
-func (g *Game) setColormaps(luts map[string][]byte) {
-	g.colormaps = luts
-	g.setStyle(g.st)
+// setColormaps uploads the lookup tables (256 RGBA entries each), one row
+// of the lookup image per name.
+func (g *Game) setColormaps(names []string, luts [][]byte) {
+	g.lut.Deallocate()
+	g.lut = ebiten.NewImage(256, max(1, len(names)))
+	pix := make([]byte, 4*256*len(names))
+	g.rows = map[string]int{}
+	for i, n := range names {
+		g.rows[n] = i
+		copy(pix[4*256*i:], luts[i])
+	}
+	g.lut.WritePixels(pix)
+	g.dirtyAll()
 }
 
-// setStyle applies s; an empty colormap name keeps the one in use. The
-// style's two colormaps are uploaded as the rows of the lookup image.
+// setStyle applies s.
 func (g *Game) setStyle(s style) {
-	if s.Colormap == "" {
-		s.Colormap = g.st.Colormap
-	}
-	if s.Diverging == "" {
-		s.Diverging = g.st.Diverging
-	}
 	s.Opacity = min(max(s.Opacity, 0), 1)
 	g.st = s
-	pix := make([]byte, 2*4*256)
-	copy(pix, g.colormaps[s.Colormap])
-	copy(pix[4*256:], g.colormaps[s.Diverging])
-	g.lut.WritePixels(pix)
+	g.dirtyAll()
+}
+
+// dirtyAll makes every overlay compose again.
+func (g *Game) dirtyAll() {
 	for i := range g.panels {
 		g.panels[i].dirty = true
 	}
@@ -238,7 +249,7 @@ func (g *Game) compose(i int) bool {
 	}
 	op := &ebiten.DrawTrianglesShaderOptions{Blend: ebiten.BlendCopy}
 	op.Images[0], op.Images[1], op.Images[2] = g.base, p.up, g.lut
-	op.Uniforms = map[string]any{"Opacity": float32(g.st.Opacity), "Mode": float32(p.mode)}
+	op.Uniforms = map[string]any{"Opacity": float32(g.st.Opacity), "Row": float32(g.rows[p.sc.Colormap])}
 	p.overlay.DrawTrianglesShader(vs, []uint16{0, 1, 2, 1, 2, 3}, g.shader, op)
 	return true
 }

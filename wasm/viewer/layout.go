@@ -68,57 +68,28 @@ func layout(sw, sh, n int, aspect float64, single bool, sel int, scale float64) 
 	return rects
 }
 
-// mode is how the shader (overlay.kage) colours a panel's display levels
-// t: the values of its Mode uniform.
-type mode int
-
-const (
-	// plain: t = v/max on the colormap (the lookup image's row 0).
-	plain mode = iota
-	// magnitude: an ordinary map with negative values, t = 0.5 + 0.5
-	// v/max|v|, coloured by |2t − 1| on the colormap.
-	magnitude
-	// diverging: a signed map, t = 0.5 + 0.5 v/max|v| (0.5 is zero) on
-	// the diverging colormap (row 1).
-	diverging
-)
-
-// normalizeTo writes the 8-bit display level of every map value into the
-// R, G and B bytes of dst (RGBA, alpha 255): v/max for a map without
-// negative values, 0.5 + 0.5 v/max|v| for a signed one (the page says so:
-// its method's display is "signed") or one with negative values. It
-// returns the mode the shader colours the levels in. NaNs show as 0.
-func normalizeTo(dst []byte, data []float32, signed bool) mode {
-	var lo, hi float32
-	for _, v := range data {
-		if v == v {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-	}
-	m := plain
-	switch {
-	case signed:
-		m = diverging
-	case lo < 0:
-		m = magnitude
-	}
-	scale := float32(0)
-	if a := max(-lo, hi); a > 0 {
-		scale = 1 / a
-	}
+// levelsTo writes the 8-bit display level of every map value into the R,
+// G and B bytes of dst (RGBA, alpha 255): t = (v − lo)/(hi − lo) clipped to
+// [0, 1], the colour scale the page sends (xai.DisplayScale, computed by
+// the worker for the chosen rule), as xai.NormalizeTo computes it; the
+// shader colours t through the panel's lookup table. A flat scale (no
+// contrast: hi <= lo, or not finite) gives 0, or 0.5 (zero's colour on a
+// diverging colormap) for a signed map. NaNs give 0.
+func levelsTo(dst []byte, data []float32, lo, hi float32, signed bool) {
+	d := float64(hi) - float64(lo)
+	flat := !(d > 0) || math.IsInf(d, 0)
 	for i, v := range data {
-		var t float32
+		var t float64
 		switch {
-		case v != v:
-		case m != plain:
-			t = 0.5 + 0.5*v*scale
+		case flat && signed:
+			t = 0.5
+		case flat || v != v:
 		default:
-			t = v * scale
+			t = min(max((float64(v)-float64(lo))/d, 0), 1)
 		}
-		b := byte(min(max(t*255+0.5, 0), 255))
+		b := byte(t*255 + 0.5)
 		dst[4*i], dst[4*i+1], dst[4*i+2], dst[4*i+3] = b, b, b, 255
 	}
-	return m
 }
 
 // cell maps a point inside r to the map cell (column x, row y) of a

@@ -2,7 +2,10 @@ package main
 
 import (
 	"image"
+	"math"
 	"testing"
+
+	"github.com/mavis-xai/mavis/xai"
 )
 
 func TestLayout(t *testing.T) {
@@ -48,30 +51,37 @@ func TestLayout(t *testing.T) {
 	}
 }
 
-func TestNormalize(t *testing.T) {
+// TestLevels: the display levels are xai.NormalizeTo's values in 8 bits
+// (hand-worked below), for ordinary and signed scales.
+func TestLevels(t *testing.T) {
 	for _, tt := range []struct {
 		in     []float32
+		lo, hi float32
 		signed bool
 		want   []byte
-		mode   mode
 	}{
-		{[]float32{0, 1, 2, 4}, false, []byte{0, 64, 128, 255}, plain},
-		{[]float32{-2, 0, 1, 2}, false, []byte{0, 128, 191, 255}, magnitude},
-		{[]float32{0, 0}, false, []byte{0, 0}, plain},
-		// A signed map is symmetric about zero even without negative values.
-		{[]float32{0, 1, 2, 4}, true, []byte{128, 159, 191, 255}, diverging},
-		{[]float32{-2, 0, 1, 2}, true, []byte{0, 128, 191, 255}, diverging},
-		{[]float32{0, 0}, true, []byte{128, 128}, diverging},
+		{[]float32{0, 1, 2, 4}, 0, 4, false, []byte{0, 64, 128, 255}},
+		// The 99th percentile below the max: values above it clip to the top.
+		{[]float32{0, 1, 2, 400}, 0, 2, false, []byte{0, 128, 255, 255}},
+		{[]float32{-2, 0, 1, 2}, -2, 2, true, []byte{0, 128, 191, 255}},
+		{[]float32{-8, -1, 0, 1, 8}, -1, 1, true, []byte{0, 0, 128, 255, 255}},
+		// A flat scale (an all-zero map): the bottom colour, or zero's
+		// colour on a diverging colormap.
+		{[]float32{0, 0}, 0, 0, false, []byte{0, 0}},
+		{[]float32{0, 0}, 0, 0, true, []byte{128, 128}},
+		{[]float32{float32(math.NaN()), 1}, 0, 1, false, []byte{0, 255}},
 	} {
 		dst := make([]byte, 4*len(tt.in))
-		m := normalizeTo(dst, tt.in, tt.signed)
+		levelsTo(dst, tt.in, tt.lo, tt.hi, tt.signed)
+		norm := make([]float32, len(tt.in))
+		xai.NormalizeTo(norm, tt.in, xai.Scale{Lo: tt.lo, Hi: tt.hi})
 		for i, w := range tt.want {
-			if dst[4*i] != w || dst[4*i+3] != 255 {
-				t.Errorf("normalizeTo(%v, %v)[%d] = %d, want %d", tt.in, tt.signed, i, dst[4*i], w)
+			if dst[4*i] != w || dst[4*i+1] != w || dst[4*i+2] != w || dst[4*i+3] != 255 {
+				t.Errorf("levelsTo(%v, [%g, %g])[%d] = %v, want %d", tt.in, tt.lo, tt.hi, i, dst[4*i:4*i+4], w)
 			}
-		}
-		if m != tt.mode {
-			t.Errorf("normalizeTo(%v, %v) mode %d, want %d", tt.in, tt.signed, m, tt.mode)
+			if tt.hi > tt.lo && math.Abs(float64(dst[4*i])-255*float64(norm[i])) > 0.5 {
+				t.Errorf("levelsTo(%v, [%g, %g])[%d] = %d, xai.NormalizeTo %g", tt.in, tt.lo, tt.hi, i, dst[4*i], norm[i])
+			}
 		}
 	}
 }

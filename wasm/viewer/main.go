@@ -9,8 +9,10 @@
 //	viewer.setColormaps(names, luts)   the lookup tables xai built (256 RGBA entries each), by name
 //	viewer.setImage(rgba Uint8Array, width, height)
 //	viewer.setSlots(labels)            one empty panel per label, any number
-//	viewer.setMap(slot, label, float32Bytes Uint8Array, width, height, signed)   (empty bytes clear the slot)
-//	viewer.setStyle(colormap, diverging, opacity, layout, selected)   ("" keeps a colormap)
+//	viewer.setMap(slot, label, float32Bytes Uint8Array, width, height, lo, hi, colormap, signed)
+//	                                   the raw map, coloured from lo to hi on the named colormap
+//	                                   (the worker's xai.DisplayScale); empty bytes clear the slot
+//	viewer.setStyle(opacity, layout, selected)
 //	viewer.png(slot)                   the overlay arrives later as {type:"png", slot, png}
 //
 // It posts {type:"ready"}, {type:"hover", slot, label, x, y, value},
@@ -60,19 +62,20 @@ func main() {
 		if a[0].Type() != js.TypeObject || a[1].Type() != js.TypeObject || a[0].Length() != a[1].Length() {
 			return fmt.Errorf("viewer: setColormaps(names, luts): two arrays of the same length")
 		}
-		luts := map[string][]byte{}
-		for i := range a[0].Length() {
+		n := a[0].Length()
+		names, luts := make([]string, n), make([][]byte, n)
+		for i := range n {
 			b, err := bytesArg(a[1].Index(i))
 			if err != nil {
 				return err
 			}
-			name := a[0].Index(i).String()
+			names[i] = a[0].Index(i).String()
 			if len(b) != 4*256 {
-				return fmt.Errorf("viewer: colormap %s: %d bytes, want 256 RGBA entries (1024)", name, len(b))
+				return fmt.Errorf("viewer: colormap %s: %d bytes, want 256 RGBA entries (1024)", names[i], len(b))
 			}
-			luts[name] = b
+			luts[i] = b
 		}
-		g.queue(func() { g.setColormaps(luts) })
+		g.queue(func() { g.setColormaps(names, luts) })
 		return nil
 	}))
 	api.Set("setSlots", fn(1, func(a []js.Value) error {
@@ -86,8 +89,9 @@ func main() {
 		g.queue(func() { g.setSlots(labels) })
 		return nil
 	}))
-	api.Set("setMap", fn(6, func(a []js.Value) error {
-		slot, label, signed := a[0].Int(), a[1].String(), a[5].Truthy()
+	api.Set("setMap", fn(9, func(a []js.Value) error {
+		slot, label := a[0].Int(), a[1].String()
+		sc := scale{Lo: float32(a[5].Float()), Hi: float32(a[6].Float()), Colormap: a[7].String(), Signed: a[8].Truthy()}
 		b, err := bytesArg(a[2])
 		if err != nil {
 			return err
@@ -97,7 +101,7 @@ func main() {
 			return fmt.Errorf("viewer: slot %d out of range 0..%d", slot, maxSlots-1)
 		}
 		if len(b) == 0 {
-			g.queue(func() { g.setMap(slot, label, nil, 0, 0, false) })
+			g.queue(func() { g.setMap(slot, label, nil, 0, 0, scale{}) })
 			return nil
 		}
 		if w < 1 || h < 1 || w > 4096 || h > 4096 || len(b) != 4*w*h {
@@ -107,19 +111,17 @@ func main() {
 		for i := range data {
 			data[i] = math.Float32frombits(uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24)
 		}
-		g.queue(func() { g.setMap(slot, label, data, w, h, signed) })
+		g.queue(func() {
+			if _, ok := g.rows[sc.Colormap]; !ok {
+				g.post(map[string]any{"type": "error", "error": "viewer: unknown colormap " + sc.Colormap + " (setColormaps first)"})
+			}
+			g.setMap(slot, label, data, w, h, sc)
+		})
 		return nil
 	}))
-	api.Set("setStyle", fn(5, func(a []js.Value) error {
-		s := style{Colormap: a[0].String(), Diverging: a[1].String(), Opacity: a[2].Float(), Layout: a[3].String(), Selected: a[4].Int()}
-		g.queue(func() {
-			for _, name := range []string{s.Colormap, s.Diverging} {
-				if _, ok := g.colormaps[name]; name != "" && !ok {
-					g.post(map[string]any{"type": "error", "error": "viewer: unknown colormap " + name + " (setColormaps first)"})
-				}
-			}
-			g.setStyle(s)
-		})
+	api.Set("setStyle", fn(3, func(a []js.Value) error {
+		s := style{Opacity: a[0].Float(), Layout: a[1].String(), Selected: a[2].Int()}
+		g.queue(func() { g.setStyle(s) })
 		return nil
 	}))
 	api.Set("png", fn(1, func(a []js.Value) error {

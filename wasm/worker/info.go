@@ -24,7 +24,11 @@ type ModelInfo struct {
 	Methods   []*xai.Method
 	Scores    []xai.Score // the target scores, the default first
 	Colormaps []*xai.Colormap
-	Metrics   MetricsInfo
+	// ScaleRules are the colour scales a person can choose (xai.ScaleRules);
+	// Displays the kinds of map, each with its default rule and colormap.
+	ScaleRules []xai.ScaleRule
+	Displays   []xai.Display
+	Metrics    MetricsInfo
 }
 
 // LayerInfo is one layer: its name, kind, output shape and whether layer
@@ -57,6 +61,7 @@ func modelInfo(m *nn.Model) (ModelInfo, error) {
 	}
 	info := ModelInfo{Name: m.Spec.Name, Input: m.InputShape(), Classes: m.Classes, Preprocess: m.Preprocess,
 		Methods: xai.Methods(), Scores: []xai.Score{xai.Logit, xai.Probability}, Colormaps: xai.Colormaps(),
+		ScaleRules: xai.ScaleRules, Displays: xai.Displays,
 		Metrics: MetricsInfo{Steps: xai.DefaultCurveSteps, MinSteps: 1, MaxSteps: maxEvalSteps, Patch: defaultPatch(m),
 			Reference: xai.RISE, References: []xai.Reference{xai.RISE, xai.BlackReference, xai.BlurReference},
 			Keep: xai.DefaultKeep(), GapThreshold: xai.GapThreshold, SanityThreshold: xai.SanityThreshold}}

@@ -125,6 +125,11 @@ type Explanation struct {
 	Values        xai.Values // the method's options as used
 	Passes        int
 	MS            float64
+	// Display is the method's kind of map; Scales its colour scale under
+	// each of xai.ScaleRules (xai.DisplayScale), for the page's scale
+	// control: the viewer colours the raw map with the chosen one.
+	Display xai.Display
+	Scales  []DisplayScale
 	// Map is the display map (Shape[0] x Shape[1]); Full is the method's
 	// map at its native resolution (xai.Result.Map, FullShape H x W x C),
 	// what evaluate scores. Both alias the session's buffers until the
@@ -156,8 +161,33 @@ func (s *session) explanation(o Options, start time.Time) Explanation {
 		Weights: r.Weights, Check: r.Check, Values: r.Values, Passes: r.Passes, Map: r.Display.Data,
 		Full: r.Map.Data, FullShape: []int{r.Map.H, r.Map.W, r.Map.C}}
 	e.Min, e.Max = xai.MinMax(e.Map)
+	if m, err := xai.Lookup(r.Method); err == nil {
+		e.Display = m.Display
+		e.Scales = displayScales(r.Display, m.Display)
+	}
 	e.MS = ms(start)
 	return e
+}
+
+// DisplayScale is a display map's colour scale under one rule: the values
+// the colour bar's ends stand for, and whether values lie beyond them
+// (clipped to the end colours).
+type DisplayScale struct {
+	Rule         xai.ScaleRule
+	Lo, Hi       float32
+	Below, Above bool
+}
+
+// displayScales returns m's scale under each of xai.ScaleRules for a map
+// of kind d.
+func displayScales(m xai.Map, d xai.Display) []DisplayScale {
+	out := make([]DisplayScale, len(xai.ScaleRules))
+	for i, r := range xai.ScaleRules {
+		s := xai.DisplayScale(m, d, r)
+		below, above := s.Clipped(m.Data)
+		out[i] = DisplayScale{Rule: r, Lo: s.Lo, Hi: s.Hi, Below: below, Above: above}
+	}
+	return out
 }
 
 // Memory reports the Go heap, for the page's fifty-explanations check.

@@ -51,6 +51,10 @@ func (m ModelInfo) value() any {
 		"colormaps": list(m.Colormaps, func(c *xai.Colormap) any {
 			return obj{"name": c.Name, "label": c.Label, "diverging": c.Diverging, "lut": c.LUT()}
 		}),
+		"scaleRules": list(m.ScaleRules, func(r xai.ScaleRule) any { return obj{"name": string(r), "label": r.Label()} }),
+		"displays": list(m.Displays, func(d xai.Display) any {
+			return obj{"name": string(d), "rule": string(d.DefaultRule()), "colormap": d.Colormap().Name}
+		}),
 		"metrics": m.Metrics.value(),
 	}
 }
@@ -98,7 +102,10 @@ func (e Explanation) value() any {
 	o := obj{"method": e.Method, "label": e.Label, "class": float64(e.Class), "score": e.Score.String(), "value": e.Value,
 		"probs": floats(e.Probs), "shape": ints(e.Shape[:]), "min": float64(e.Min), "max": float64(e.Max),
 		"zero": e.Zero, "passes": float64(e.Passes), "ms": e.MS, "map": e.Map,
-		"fullShape": ints(e.FullShape), "fullMap": e.Full, "values": valuesValue(e.Values)}
+		"fullShape": ints(e.FullShape), "fullMap": e.Full, "values": valuesValue(e.Values),
+		"display": string(e.Display), "scales": list(e.Scales, func(s DisplayScale) any {
+			return obj{"rule": string(s.Rule), "lo": float64(s.Lo), "hi": float64(s.Hi), "below": s.Below, "above": s.Above}
+		})}
 	if e.Layer != "" {
 		o["layer"] = e.Layer
 	}

@@ -208,6 +208,7 @@ interface Explanation {
   values: OptionValues;                         // the method's options as used, defaults included
   passes: number;                               // forward (and backward) passes of one sample
   layer?: string; weights?: number[];           // layer methods: the layer; CAMs: channel weights
+  extras?: Extra[];                             // further arrays of the method (xai.Result.Extras)
   check?: Check;                                // the method's conservation property
   display: 'max' | 'percentile' | 'signed';     // the method's kind of map (MethodInfo.display)
   scales: DisplayScale[];                       // the display map's colour scale under each ModelInfo.scaleRules entry, in order
@@ -222,6 +223,11 @@ interface DisplayScale {
   lo: number; hi: number;                       // what the colour bar's ends stand for; hi <= lo: no contrast (all the first colour)
   below: boolean; above: boolean;               // values lie below lo / above hi (shown in the end colours)
 }
+
+// A further array a method returns (xai.Extra): Saliency's signed gradient
+// "grad" (H x W x C), Score-CAM's masked "scores" (one per channel),
+// Occlusion's window differences "diffs" (rows x columns of windows), ...
+interface Extra { name: string; shape: number[]; data: Float32Array }
 
 // A conservation property (xai.Check): Integrated Gradients' completeness,
 // DeepLIFT's summation to delta, LRP's relevance conservation.

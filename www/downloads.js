@@ -28,6 +28,7 @@ export function downloadJSON(state) {
       options: state.options[i],
       map: Array.from(r.map),
       fullMap: Array.from(r.fullMap),
+      extras: r.extras && r.extras.map((x) => ({ ...x, data: Array.from(x.data) })),
     })),
   };
   save(new Blob([JSON.stringify(out)], { type: 'application/json' }), `${baseName(state.image)}-explanations.json`);

@@ -119,8 +119,9 @@ type Explanation struct {
 	Shape         [2]int // the display map's H, W
 	Min, Max      float32
 	Zero          bool
-	Layer         string    // layer methods: the layer explained
-	Weights       []float32 // CAMs: the channel weights
+	Layer         string      // layer methods: the layer explained
+	Weights       []float32   // CAMs: the channel weights
+	Extras        []xai.Extra // further arrays (Score-CAM's scores, Occlusion's window differences, ...)
 	Check         *xai.Check
 	Values        xai.Values // the method's options as used
 	Passes        int
@@ -158,7 +159,7 @@ func (s *session) explanation(o Options, start time.Time) Explanation {
 	s.keepMap(o, r)
 	e := Explanation{Method: r.Method, Label: xai.MethodLabel(r.Method), Class: r.Class, Score: r.Target.Kind,
 		Value: r.Score, Probs: r.Probs, Shape: [2]int{r.Display.H, r.Display.W}, Zero: r.Zero, Layer: r.Layer,
-		Weights: r.Weights, Check: r.Check, Values: r.Values, Passes: r.Passes, Map: r.Display.Data,
+		Weights: r.Weights, Extras: r.Extras, Check: r.Check, Values: r.Values, Passes: r.Passes, Map: r.Display.Data,
 		Full: r.Map.Data, FullShape: []int{r.Map.H, r.Map.W, r.Map.C}}
 	e.Min, e.Max = xai.MinMax(e.Map)
 	if m, err := xai.Lookup(r.Method); err == nil {

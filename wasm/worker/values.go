@@ -112,6 +112,11 @@ func (e Explanation) value() any {
 	if len(e.Weights) > 0 {
 		o["weights"] = floats32(e.Weights)
 	}
+	if len(e.Extras) > 0 {
+		o["extras"] = list(e.Extras, func(x xai.Extra) any {
+			return obj{"name": x.Name, "shape": ints(x.Shape), "data": x.Data}
+		})
+	}
 	if c := e.Check; c != nil {
 		o["check"] = checkValue(c)
 	}

@@ -303,7 +303,8 @@ interface EvalMap {
 type WorkerRequest =
   | { id: number; method: 'loadModel'; args: [ArrayBuffer] }
   | { id: number; method: 'predict'; args: [Blob] }
-  | { id: number; method: 'bootModel'; args: [] }   // boot.js's worker (worker.js?boot=1&model=URL): the model it fetched, loaded -> { info: ModelInfo; bytes: ArrayBuffer }
+  | { id: number; method: 'bootModel'; args: [] }   // boot.js's worker (worker.js?boot=1[&model=URL]): the model it fetched (URL, else models/index.json's first), loaded
+                                                    //   -> { info: ModelInfo; bytes: ArrayBuffer; url: string; builtin: BuiltinModel | null; startup }
   | { id: number; method: 'bootSample'; args: [] }  // and the first sample it fetched, predicted -> { file: string; bytes: ArrayBuffer; prediction: Prediction } | null
   | { id: number; method: 'explain'; args: [ExplainOptions] }
   | { id: number; method: 'memory'; args: [] | [boolean] }
@@ -378,6 +379,9 @@ interface ViewerAPI {
 interface PageApp {
   state: {
     busy: boolean; model: ModelInfo | null; modelName: string; image: string; prediction: Prediction | null;
+    builtin: BuiltinModel | null;               // the model's models/index.json entry (null: a model of the user's)
+    builtins: BuiltinModel[];                   // models/index.json: the model picker's built-ins
+    files: RoutedFile[];                        // every file dropped, pasted, picked or fetched from the model URL, as routed
     methods: MethodInfo[];                      // the methods of the current round of maps, in the registry's order
     options: ExplainOptions[];                  // what each was asked with
     results: Explanation[];                     // and its answer (index by index; a failed one is missing)
@@ -403,21 +407,37 @@ interface PageApp {
 //    precision). document.body.dataset.loaded is 'true' or 'false' once the
 //    start-up is over.
 //    Start-up: boot.js (window.mavisBoot, documented there) creates the worker,
-//    which fetches the model and the first sample itself (bootModel,
-//    bootSample); its timings come first in app.state.timings.
+//    which fetches the models index, the model and the first sample of the
+//    model's samples itself (bootModel, bootSample); its timings come first
+//    in app.state.timings.
+//    Models and samples: the model picker lists models/index.json's built-ins
+//    (BuiltinModel), then "a file" and "a URL". The gallery is the loaded
+//    model's: a built-in's samples index (the first sample is explained when
+//    a built-in is chosen), none for any other model. The model card shows
+//    a built-in's domain, card and licence, and "Save as .safetensors"
+//    (#model-save) for a model converted in the page.
 //    The worker pool (pool.js): the main worker plus helpers, started the
 //    first time a split method runs, each loading the current model; its size
 //    is min(hardwareConcurrency, 4) and at most one per 2 GB of device memory.
 //    Once the pool exists, the faithfulness panel's evaluate is split by
 //    method across it too (pool.evaluate).
-//    URL parameters: ?model=<relative URL of a .safetensors file>, ?autorun=0 (do not
+//    URL parameters: ?model=<relative URL of a .safetensors file> (a built-in's file: that
+//    built-in, with its samples; default: models/index.json's first), ?autorun=0 (do not
 //    explain the first sample on load), ?workers=N (the pool's size, main worker included; 1: no pool).
 
 // ---------------------------------------------------------------------------
 // 5. Files by content, and Keras files opened in the page.
 //
-//   page --import--> sniff.js                        (routing: what a file is, from its first bytes)
-//   page --import()--> convert.js --postMessage--> convert-worker.js --calls--> convert.wasm (Go: wasm/convert)
+//   page --import--> files.js --import--> sniff.js   (routing: what a file is, from its first bytes)
+//   page --import--> keras.js --import()--> convert.js --postMessage--> convert-worker.js --calls--> convert.wasm (Go: wasm/convert)
+//
+// files.js routes every file dropped anywhere on the page, pasted, picked
+// in the image or the model picker, or fetched from the model URL by
+// sniff.js's routes: 'image' explains it, 'model' loads it, 'keras' opens
+// keras.js's dialog (#convert-dialog: the architecture for a weights-only
+// file, class names, pixel scale; "Convert and load"), null refuses it with
+// unknownMessage. Unknown bytes named .safetensors / .h5 / .keras go to
+// that reader, whose error says what is wrong with them.
 //
 // sniff.js gives the answers of Go's nn.Sniff (wasm/convert's TestSniffJS).
 // convert.js starts its worker and loads convert.wasm (about 1.3 MB gzipped)
@@ -428,6 +448,14 @@ interface PageApp {
 // wasm/browsertest's TestConvertInBrowser).
 
 type FileKind = 'image' | 'safetensors' | 'hdf5' | 'zip' | 'unknown';
+
+/** A file as files.js routed it (PageApp.state.files). */
+interface RoutedFile {
+  name: string;
+  where: 'drop zone' | 'model card' | 'converter' | 'page' | 'paste' | 'image picker' | 'model picker' | 'model URL';
+  kind: FileKind; format: string;          // sniff.js's answer
+  route: 'image' | 'model' | 'keras' | null;
+}
 
 interface SniffResult {
   kind: FileKind;

@@ -1,7 +1,9 @@
 // app.js wires the page's parts together: the model card (model.js), the
-// image card (input.js), the prediction (prediction.js), the methods panel
-// (methods.js), the viewer (viewer-link.js) with its map cards (cards.js),
-// the faithfulness panel (metrics.js) and the compute workers (compute.js).
+// image card (input.js), files routed by content (files.js) and the Keras
+// converter's dialog (keras.js), the prediction (prediction.js), the methods
+// panel (methods.js), the viewer (viewer-link.js) with its map cards
+// (cards.js), the faithfulness panel (metrics.js) and the compute workers
+// (compute.js).
 // It holds the page's state and the order of things (model, image,
 // prediction, maps, metrics), and no model or math logic: the worker sends
 // the methods, defaults, colormaps and thresholds with the model info.
@@ -10,10 +12,12 @@
 import { MapCards } from './cards.js';
 import { Compute } from './compute.js';
 import { baseName, downloadJSON, downloadPNG } from './downloads.js';
-import { ImageInput } from './input.js';
+import { FileRouter } from './files.js';
+import { ImageInput, samplesOf } from './input.js';
+import { KerasDialog } from './keras.js';
 import { MethodsPanel } from './methods.js';
 import { MetricsPanel } from './metrics.js';
-import { ModelCard } from './model.js';
+import { builtinFor, ModelCard } from './model.js';
 import { clearPrediction, showPrediction } from './prediction.js';
 import { Status } from './status.js';
 import { ViewerLink } from './viewer-link.js';
@@ -26,6 +30,9 @@ const state = {
   busy: false,
   model: null,        // ModelInfo
   modelName: '',
+  builtin: null,      // the model's models/index.json entry (BuiltinModel), or null
+  builtins: [],       // models/index.json
+  files: [],          // every file routed by content: {name, where, kind, format, route}
   image: '',          // name of the current image
   prediction: null,   // Prediction
   methods: [],        // the MethodInfo of each map of the current round
@@ -52,12 +59,41 @@ const cards = new MapCards({
 });
 const metrics = new MetricsPanel({ compute, state, onError: showError, mark });
 const methods = new MethodsPanel({ onExplain: () => again() });
-const input = new ImageInput({ fetchBytes: (url) => boot.fetchBytes(url), onImage: (blob, name) => runImage(blob, name, null, true), onError: showError });
+const fetchBytes = (url) => boot.fetchBytes(url);
+const input = new ImageInput({ fetchBytes, onFile: (f, where) => router.route(f, where), onImage: (blob, name) => runImage(blob, name, null, true), onError: showError });
 const modelCard = new ModelCard({
-  defaultModel: boot ? boot.defaultModel : '',
-  fetchBytes: (url) => boot.fetchBytes(url),
-  onLoad: (bytes, name, then) => loadModel(bytes, name).then((ok) => ok && (then === 'first' ? input.first() : again(true))),
+  onBuiltin: (b) => loadModel(fetchBytes(b.file), b.file, { builtin: b }),
+  onFile: (f, where) => router.route(f, where),
+  onURL: (url) => openURL(url),
 });
+const keras = new KerasDialog({
+  onConverted: (bytes, info, from) => loadModel(Promise.resolve(bytes.slice().buffer), info.fileName,
+    { converted: { bytes, fileName: info.fileName, from, format: info.format } }),
+  record: (text) => state.errors.push(text),
+});
+const router = new FileRouter({
+  to: {
+    image: (f) => input.pick(f),
+    model: (f, where) => loadModel(f.arrayBuffer(), f.name || 'the pasted model', { url: where === 'model URL' }),
+    keras: (f) => keras.open(f),
+  },
+  dialog: keras, onError: showError, log: state.files,
+});
+
+// openURL loads a model from the model card's URL: a built-in's file as the
+// built-in, anything else routed by its content as a dropped file would be.
+async function openURL(url) {
+  const b = builtinFor(state.builtins, url);
+  if (b) return loadModel(fetchBytes(url), url, { builtin: b });
+  let bytes;
+  try {
+    bytes = await fetchBytes(url);
+  } catch (e) {
+    showError(`Could not load the model ${url}: ${e.message}`);
+    return null;
+  }
+  return router.route(new File([bytes], url.replace(/[?#].*$/, '').split('/').pop() || url), 'model URL');
+}
 
 window.app = {
   state,
@@ -76,39 +112,60 @@ function setBusy(b) {
   methods.busy(b, !!state.prediction);
 }
 
-// loadModel sends a model file to the worker and shows it. loaded, when
-// given, is the worker's answer to a loadModel call already made with the
-// same bytes (boot.js's, at start-up).
-async function loadModel(bytesPromise, name, loaded = null) {
+// loadModel sends a model file to the worker and shows it. name (or a
+// promise of it) is its file or URL; {builtin, converted, url} say where
+// it came from (a built-in's samples become the gallery, and its first
+// sample is explained; any other model keeps the image shown, with no
+// gallery); loaded, when given, is the worker's answer to a loadModel call
+// already made with the same bytes (boot.js's, at start-up), which then
+// explains nothing itself.
+async function loadModel(bytesPromise, name, { builtin = null, converted = null, url = false, loaded = null } = {}) {
   const gen = ++state.generation;
   metrics.cancel(); // the worker runs one call at a time: do not wait for the old maps' metrics
   setBusy(true);
-  status.set(`Loading model ${name}…`);
+  status.set(typeof name === 'string' ? `Loading model ${name}…` : 'Loading the model…');
+  let ok = false;
   try {
     const bytes = await bytesPromise;
     // boot.js's bytes are the page's own (the worker fetched the file and
     // sent it back); others keep a copy for the worker pool's helpers.
     const copy = loaded ? bytes : bytes.slice(0);
     const info = await (loaded || compute.rpc('loadModel', [bytes], null, [bytes]));
+    name = await name;
+    builtin = await builtin;
+    if (builtin) builtin = builtinFor(state.builtins, builtin.file) || builtin; // the picker's own entry
     compute.setModel(copy);
     mark(`model ${name}`);
-    Object.assign(state, { model: info, modelName: name, prediction: null, methods: [], options: [], results: [] });
-    modelCard.show(info, name);
+    Object.assign(state, { model: info, modelName: name, builtin, prediction: null, methods: [], options: [], results: [] });
+    modelCard.show(info, name, { builtin, converted, url });
     methods.setModel(info);
     metrics.setModel(info);
     viewer.setModel(info);
     cards.reset([]);
     clearPrediction();
     status.clearError();
-    status.set(`Model ${name} loaded. Pick an image.`, 0);
-    return true;
+    status.set(`Model ${builtin ? builtin.name : name} loaded. Pick an image.`, 0);
+    ok = true;
   } catch (e) {
+    name = await name;
     showError(`Could not load the model ${name}: ${e.message}`);
     status.set(state.model ? `Still using ${state.modelName}.` : 'No model loaded.', 0);
-    return false;
   } finally {
     if (gen === state.generation) setBusy(false);
   }
+  if (!ok || loaded) return ok;
+  // The gallery is the model's: a built-in's samples (its first explained),
+  // none for any other model (the image shown is explained again).
+  let samples = [];
+  try {
+    samples = await samplesOf(builtin, fetchBytes);
+  } catch (e) {
+    showError(`Could not list the samples of ${builtin.name}: ${e.message}`);
+  }
+  if (gen !== state.generation) return ok;
+  input.gallery(samples);
+  await again(true, !!builtin);
+  return ok;
 }
 
 // runImage classifies and explains an image. predicted, when given, is the
@@ -196,8 +253,11 @@ async function explainAll(gen) {
 
 // again runs the last image again (with the methods now chosen, or a new
 // model): its prediction anew, so that the workers keep only this round's
-// maps for the metrics.
-function again(orFirst = false) {
+// maps for the metrics. orFirst (a new model): also when nothing was
+// predicted yet, else the first sample; first (a built-in model): the
+// gallery's first sample.
+function again(orFirst = false, first = false) {
+  if (first && input.samples.length) return input.first();
   const last = input.last();
   if (last && (state.prediction || orFirst) && !state.busy) return runImage(last.blob, last.name);
   return orFirst ? input.first() : null;
@@ -213,16 +273,22 @@ async function main() {
   }
   $('download-json').addEventListener('click', () => downloadJSON(state));
   setBusy(false);
-  if (params.get('model')) modelCard.showURL(params.get('model'));
   // The worker has the model and the first sample from its start (boot.js).
-  const gallery = boot.samples.then((s) => input.gallery(s));
-  const ok = await loadModel(boot.model.bytes, boot.model.url, boot.model.info);
+  const listed = boot.models.then((list) => {
+    state.builtins = list;
+    modelCard.setBuiltins(list);
+  });
+  const builtin = boot.model.builtin;
+  const gallery = builtin.then((b) => samplesOf(b, fetchBytes)).catch(() => []).then((s) => input.gallery(s));
+  builtin.then((b) => { if (params.get('model') && !b) modelCard.showURL(params.get('model')); });
+  await listed;
+  const ok = await loadModel(boot.model.bytes, boot.model.url, { builtin, url: !!params.get('model'), loaded: boot.model.info });
   const first = await boot.first;
+  await gallery;
   if (ok && first) {
     input.set(first.blob, first.name);
     await runImage(first.blob, first.name, first.prediction);
   } else if (ok && params.get('autorun') !== '0') {
-    await gallery;
     await input.first();
   }
   viewer.start();

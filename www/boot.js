@@ -10,9 +10,11 @@
 // compiling it and posting the module starts the compile earlier but was
 // slower in each of 6 alternating cold loads, median 4.3 s against 2.6 s to
 // the first prediction: the worker's own start waited for the page's
-// compile; see BENCHMARKS.md.) The worker also fetches the model and the
-// first sample itself, named in its URL (worker.js?boot=1&model=...), and
-// decodes the sample while the wasm compiles: the page's thread is busy
+// compile; see BENCHMARKS.md.) The worker also fetches the built-in models
+// index (models/index.json), the model (named in its URL,
+// worker.js?boot=1&model=..., else the index's first) and the first sample of
+// that model's samples index itself, and decodes the sample while the wasm
+// compiles: the page's thread is busy
 // parsing and running app.js until about 1 s into a cold load, and when
 // boot.js relayed these files, its continuations waited for it (in one probe
 // load the sample reached the worker after the model had loaded, putting its
@@ -23,14 +25,16 @@
 //   worker                the compute worker (worker.js)
 //   rpc(method, args, onProgress, transfer) -> Promise   a call to the worker (api.d.ts)
 //   fetchBytes(url) -> Promise<ArrayBuffer>              this site's files only, with clear errors
-//   defaultModel          the model the page opens with when ?model= names none
+//   models                Promise<BuiltinModel[]>: models/index.json, the built-in models
+//                         (the first is the default), for the model picker
 //   timings               [what, ms since navigation]: app.js adds its own
 //   workerStartup         the worker's start-up stages (ms since navigation), once it answers
 //                         (worker.js's startup method), updated by bootModel and bootSample
-//   model: {url, bytes, info}   the model named by ?model= (else the default):
-//                         Promise<ArrayBuffer> of its file and Promise<ModelInfo>,
-//                         both from the worker, which fetched and loaded it
-//   samples               Promise<Sample[]>: samples/index.json ([] when missing), for the gallery
+//   model: {url, bytes, info, builtin}   the model named by ?model= (else the default):
+//                         Promise<string> of its URL, Promise<ArrayBuffer> of its file,
+//                         Promise<ModelInfo> and Promise<BuiltinModel | null> (its
+//                         models/index.json entry: its samples, card, licence), all from
+//                         the worker, which fetched and loaded it
 //   first                 Promise<{blob, name, prediction} | null>: the first sample
 //                         and the worker's prediction of it (null with ?autorun=0,
 //                         or when the worker could not fetch or predict it: app.js
@@ -41,12 +45,12 @@
   const mark = (what) => timings.push([what, Math.round(performance.now())]);
   mark('boot');
   const params = new URLSearchParams(location.search);
-  const defaultModel = 'models/fashion.safetensors';
-  const modelURL = params.get('model') || defaultModel;
   const autorun = params.get('autorun') !== '0';
 
   // The worker, with a promise per call and progress by id.
-  const worker = new Worker(`worker.js?${new URLSearchParams({ boot: '1', model: modelURL, autorun: autorun ? '1' : '0' })}`);
+  const query = { boot: '1', autorun: autorun ? '1' : '0' };
+  if (params.get('model')) query.model = params.get('model');
+  const worker = new Worker(`worker.js?${new URLSearchParams(query)}`);
   let nextID = 1;
   const calls = new Map();
   worker.onmessage = (e) => {
@@ -82,9 +86,9 @@
   }
 
   const boot = {
-    worker, rpc, fetchBytes, timings, workerStartup: null, defaultModel,
-    model: { url: modelURL, bytes: null, info: null },
-    samples: null, first: null,
+    worker, rpc, fetchBytes, timings, workerStartup: null, models: null,
+    model: { url: null, bytes: null, info: null, builtin: null },
+    first: null,
   };
 
   // The worker's start-up stages, in ms since navigation.
@@ -104,11 +108,15 @@
   loaded.catch(() => {}); // app.js reports it
   boot.model.bytes = loaded.then((r) => r.bytes);
   boot.model.info = loaded.then((r) => r.info);
+  boot.model.url = loaded.then((r) => r.url, () => params.get('model') || 'the default model');
+  boot.model.builtin = loaded.then((r) => r.builtin, () => null);
   boot.model.info.catch(() => {}); // app.js awaits the bytes first, and reports their error
 
-  boot.samples = fetch('samples/index.json')
+  // The built-in models, for the picker ([] when the index cannot be read:
+  // the worker's bootModel reports why).
+  boot.models = fetch('models/index.json')
     .then((r) => (r.ok ? r.json() : []))
-    .then((list) => (Array.isArray(list) ? list.map((s) => (typeof s === 'string' ? { file: s } : s)) : []))
+    .then((list) => (Array.isArray(list) ? list : []))
     .catch(() => []);
 
   boot.first = autorun

@@ -1,39 +1,41 @@
-// input.js: the image card. An image comes from the file picker, a drop
-// anywhere on the page, a paste, or the sample gallery; onImage(blob, name)
-// receives it. last() is the image shown last, for running it again.
+// input.js: the image card. An image comes from the image picker (routed
+// by its content first: onFile(file, where), files.js), from files.js for a
+// file dropped or pasted anywhere, or from the sample gallery, which
+// belongs to the model (its samples index); onImage(blob, name) receives
+// it. last() is the image shown last, for running it again.
 
 const $ = (id) => document.getElementById(id);
 
+// samplesOf reads a built-in model's samples index (api.d.ts Sample[]) and
+// gives each sample its URL (files are relative to the index's folder).
+export async function samplesOf(builtin, fetchBytes) {
+  if (!builtin || !builtin.samples) return [];
+  const base = new URL(builtin.samples, location.href);
+  const list = JSON.parse(new TextDecoder().decode(await fetchBytes(builtin.samples)));
+  if (!Array.isArray(list)) throw new Error(`${builtin.samples} is not a list of samples`);
+  return list.map((s) => (typeof s === 'string' ? { file: s } : s)).map((s) => ({ ...s, url: new URL(s.file, base).href }));
+}
+
 export class ImageInput {
-  constructor({ fetchBytes, onImage, onError }) {
+  constructor({ fetchBytes, onFile, onImage, onError }) {
     this.fetchBytes = fetchBytes;
     this.onImage = onImage;
     this.onError = onError;
     this.samples = [];
     this.lastImage = null;
     $('pick').addEventListener('click', () => $('image-file').click());
-    $('image-file').addEventListener('change', (e) => { this.pick(e.target.files[0]); e.target.value = ''; });
-    const drop = $('drop');
-    for (const t of ['dragenter', 'dragover']) {
-      document.addEventListener(t, (e) => { e.preventDefault(); drop.classList.add('over'); });
-    }
-    document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) drop.classList.remove('over'); });
-    document.addEventListener('drop', (e) => {
-      e.preventDefault();
-      drop.classList.remove('over');
-      const f = e.dataTransfer && e.dataTransfer.files[0];
-      if (f) this.pick(f);
-    });
-    document.addEventListener('paste', (e) => {
-      const item = [...(e.clipboardData ? e.clipboardData.items : [])].find((x) => x.kind === 'file');
-      if (item) this.pick(item.getAsFile());
+    $('image-file').addEventListener('change', (e) => {
+      const f = e.target.files[0];
+      e.target.value = '';
+      if (f) onFile(f, 'image picker');
     });
   }
 
+  // pick explains an image file (files.js routed it here).
   pick(file) {
-    if (!file) return;
+    if (!file) return null;
     this.set(file, file.name || 'pasted image');
-    this.onImage(file, this.lastImage.name);
+    return this.onImage(file, this.lastImage.name);
   }
 
   // set records blob as the image shown.
@@ -45,24 +47,26 @@ export class ImageInput {
     return this.lastImage;
   }
 
-  // gallery shows the samples (boot.js's list).
+  // gallery shows the model's samples (samplesOf's list); with none, it says
+  // how to give an image.
   gallery(samples) {
     this.samples = samples;
     const g = $('gallery');
     g.replaceChildren();
+    $('gallery-none').hidden = samples.length > 0;
     for (const s of samples) {
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'thumb';
       b.setAttribute('role', 'listitem');
       const label = s.label || s.name || s.file.replace(/\.[^.]*$/, '');
-      b.title = label;
+      b.title = s.licence ? `${label} (${s.licence}${s.author ? `, ${s.author}` : ''})` : label;
       b.setAttribute('aria-label', `Sample image: ${label}`);
       const img = document.createElement('img');
       img.alt = '';
       img.decoding = 'async';
       img.fetchPriority = 'low'; // after the start-up's own fetches
-      img.src = `samples/${s.file}`;
+      img.src = s.url;
       b.append(img);
       b.addEventListener('click', () => this.useSample(s));
       g.append(b);
@@ -71,7 +75,7 @@ export class ImageInput {
 
   async useSample(s) {
     try {
-      const blob = new Blob([await this.fetchBytes(`samples/${s.file}`)]);
+      const blob = new Blob([await this.fetchBytes(s.url)]);
       this.set(blob, s.file);
       await this.onImage(blob, s.file);
     } catch (e) {

@@ -8,7 +8,8 @@
 //   method "loadModel": args [ArrayBuffer]             (the .safetensors file)
 //   method "predict":   args [Blob]                    (an encoded image: decoded here)
 //   method "bootModel": args []                        (boot.js's worker only: loads the model it fetched at its start;
-//                                                       answers {info: ModelInfo, bytes: ArrayBuffer})
+//                                                       answers {info: ModelInfo, bytes: ArrayBuffer, url, builtin:
+//                                                       its models/index.json entry or null})
 //   method "bootSample": args []                       (boot.js's worker only: predicts the first sample it fetched at its
 //                                                       start; answers {file, bytes, prediction} or null)
 //   method "startup":   args []                        (answered once Go is ready, without calling it: the start-up stages,
@@ -27,8 +28,9 @@
 // Start-up: the fetch and streaming compile of worker.wasm start first
 // (compiling in the page and posting the module was slower: the page's
 // compile held up the worker's own start). The page's own worker is created
-// as worker.js?boot=1&model=URL[&autorun=0] (boot.js): it then fetches the
-// model, the sample list and the first sample itself, right behind the wasm,
+// as worker.js?boot=1[&model=URL][&autorun=0] (boot.js): it then fetches the
+// models index, the model (?model= or the index's first), its sample list
+// and the first sample itself, right behind the wasm,
 // and decodes that sample while the wasm compiles, so nothing on the way to
 // the first prediction waits for the page's thread (busy parsing and running
 // app.js). Calls that arrive meanwhile wait for Go; predict decodes its image
@@ -73,33 +75,59 @@ async function fetchBytes(url) {
   return resp.arrayBuffer();
 }
 
-// startEarly starts the boot worker's fetches (see Start-up above): the model
-// named by ?model=, and unless ?autorun=0 the first file of
-// samples/index.json and its decoded pixels. Plain workers (the pool's
+// fetchJSON fetches one of this site's JSON files.
+async function fetchJSON(url) {
+  const bytes = await fetchBytes(url);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`${url} is not valid JSON (${e.message})`);
+  }
+}
+
+// builtinFor is the entry of the built-in models index (models/index.json,
+// api.d.ts BuiltinModel) whose file is url, or null. (The page's model.js
+// has the same lookup for the model picker's URLs.)
+function builtinFor(index, url) {
+  const abs = (u) => new URL(u, self.location.href).href;
+  return (Array.isArray(index) && index.find((b) => b && b.file && abs(b.file) === abs(url))) || null;
+}
+
+// startEarly starts the boot worker's fetches (see Start-up above): the
+// built-in models index, the model named by ?model= (else the index's
+// first, the page's default) and, unless ?autorun=0, the first sample of
+// that model's samples index (a built-in's) and its decoded pixels. A
+// model the index does not list has no samples. Plain workers (the pool's
 // helpers) start nothing.
 function startEarly(params) {
   if (params.get('boot') !== '1') return null;
   const quiet = (p) => { p.catch(() => {}); return p; }; // reported by bootModel / bootSample
   const stage = (k) => (v) => { startup[k] = Math.round(performance.now()); return v; };
-  const model = quiet(fetchBytes(params.get('model') || 'models/fashion.safetensors').then(stage('modelFetched')));
+  const index = quiet(fetchJSON('models/index.json'));
+  const asked = params.get('model') || '';
+  const url = quiet(asked ? Promise.resolve(asked) : index.then((list) => {
+    const first = Array.isArray(list) && list[0];
+    if (!first || !first.file) throw new Error('models/index.json lists no model: give one with ?model=');
+    return first.file;
+  }));
+  const builtin = url.then((u) => index.then((list) => builtinFor(list, u), () => null), () => null);
+  const model = quiet(url.then(fetchBytes).then(stage('modelFetched')));
   let sample = Promise.resolve(null);
   if (params.get('autorun') !== '0') {
-    sample = quiet(fetch('samples/index.json')
-      .then((r) => (r.ok ? r.json() : []))
-      .catch(() => [])
-      .then((list) => {
-        const s = Array.isArray(list) && list[0];
-        const file = s && (typeof s === 'string' ? s : s.file);
-        if (!file) return null;
-        return fetchBytes(`samples/${file}`).then((bytes) => {
-          stage('sampleFetched')();
-          const image = decode(new Blob([bytes])).then(stage('sampleDecoded'));
-          image.catch(() => {});
-          return { file, bytes, image };
-        });
-      }));
+    sample = quiet(builtin.then(async (b) => {
+      if (!b || !b.samples) return null;
+      const list = await fetchJSON(b.samples).catch(() => []);
+      const s = Array.isArray(list) && list[0];
+      const file = s && (typeof s === 'string' ? s : s.file);
+      if (!file) return null;
+      const bytes = await fetchBytes(new URL(file, new URL(b.samples, self.location.href)).href);
+      stage('sampleFetched')();
+      const image = decode(new Blob([bytes])).then(stage('sampleDecoded'));
+      image.catch(() => {});
+      return { file, bytes, image };
+    }));
   }
-  return { model, sample };
+  return { url, builtin, model, sample };
 }
 
 const ready = (async () => {
@@ -162,7 +190,7 @@ async function call(id, method, args, image) {
       const bytes = await early.model;
       const info = await api.loadModel(new Uint8Array(bytes));
       startup.modelLoaded = Math.round(performance.now());
-      return answer({ info, bytes, startup });
+      return answer({ info, bytes, url: await early.url, builtin: await early.builtin, startup });
     }
     case 'bootSample': {
       // The first sample this worker fetched at its start, predicted, with

@@ -452,7 +452,7 @@ type FileKind = 'image' | 'safetensors' | 'hdf5' | 'zip' | 'unknown';
 /** A file as files.js routed it (PageApp.state.files). */
 interface RoutedFile {
   name: string;
-  where: 'drop zone' | 'model card' | 'converter' | 'page' | 'paste' | 'image picker' | 'model picker' | 'model URL';
+  where: 'drop zone' | 'model card' | 'viewer' | 'converter' | 'page' | 'paste' | 'image picker' | 'model picker' | 'model URL';
   kind: FileKind; format: string;          // sniff.js's answer
   route: 'image' | 'model' | 'keras' | null;
 }

@@ -1,5 +1,5 @@
 // files.js: files go where they belong, by content. A file dropped
-// anywhere on the page, pasted, picked in either picker or fetched from the
+// anywhere on the page (the viewer's frame included), pasted, picked in either picker or fetched from the
 // model URL is recognised by its first bytes (sniff.js, Go's nn.Sniff) and
 // routed: an image is explained, a .safetensors file is loaded as the
 // model, a Keras file (.keras zip, HDF5 .h5 / .weights.h5) goes to the
@@ -52,6 +52,40 @@ export class FileRouter {
       e.preventDefault();
       this.route(f, where(e.target), e.target);
     });
+    // The viewer is an iframe, a document of its own, whose Ebitengine
+    // canvas takes dropped files for itself: the page listens there too
+    // (same origin), first, each time the frame loads a document.
+    const frame = $('viewer');
+    const hooked = new WeakSet();
+    const hook = () => {
+      // The frame's WindowProxy stays the same across its navigations
+      // (about:blank, then viewer.html): each document is hooked.
+      const w = frame && frame.contentWindow;
+      const doc = frame && frame.contentDocument;
+      if (!w || !doc || hooked.has(doc)) return;
+      hooked.add(doc);
+      for (const t of ['dragenter', 'dragover']) {
+        w.addEventListener(t, (e) => {
+          if (!hasFiles(e.dataTransfer)) return;
+          e.preventDefault();
+          e.stopPropagation();
+          e.dataTransfer.dropEffect = 'copy';
+          over(true);
+        }, true);
+      }
+      w.addEventListener('drop', (e) => {
+        over(false);
+        const f = e.dataTransfer && e.dataTransfer.files[0];
+        if (!f) return;
+        e.preventDefault();
+        e.stopPropagation();
+        this.route(f, 'viewer', frame);
+      }, true);
+    };
+    if (frame) {
+      frame.addEventListener('load', hook);
+      hook();
+    }
     document.addEventListener('paste', (e) => {
       const item = [...(e.clipboardData ? e.clipboardData.items : [])].find((x) => x.kind === 'file');
       if (!item) return; // pasted text goes where the user pasted it
@@ -63,6 +97,9 @@ export class FileRouter {
   // route sends file where its bytes say. where says how it came (for the
   // log and the messages); target is the element it was dropped on.
   async route(file, where, target = null) {
+    // A file dropped on the viewer comes from the frame's realm: this
+    // page's Blob checks (convert.js) want one of its own.
+    if (!(file instanceof Blob)) file = new File([file], file.name || '', { type: file.type });
     const name = file.name || 'the pasted file';
     let kind = 'unknown';
     let format = '';

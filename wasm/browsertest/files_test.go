@@ -57,14 +57,15 @@ var places = []place{
 	{"drop zone", func(ctx context.Context, t *testing.T, path, _, _ string) { dragDrop(ctx, t, "#drop", path) }},
 	{"model card", func(ctx context.Context, t *testing.T, path, _, _ string) { dragDrop(ctx, t, "#model-card", path) }},
 	{"page", func(ctx context.Context, t *testing.T, path, _, _ string) { dragDrop(ctx, t, "header.top", path) }},
+	{"viewer", func(ctx context.Context, t *testing.T, path, _, _ string) { dragDrop(ctx, t, "#viewer", path) }},
 	{"paste", func(ctx context.Context, t *testing.T, _, url, name string) { paste(ctx, t, url, name) }},
 	{"image picker", func(ctx context.Context, t *testing.T, path, _, _ string) { pick(ctx, t, "image-file", path) }},
 	{"model picker", func(ctx context.Context, t *testing.T, path, _, _ string) { pick(ctx, t, "model-file", path) }},
 }
 
 // TestFileRouting hands the page one file of each kind in every way a
-// person can (dropped on the drop zone, on the model card and on the
-// page's header, pasted, picked in the image picker and in the model
+// person can (dropped on the drop zone, on the model card, on the page's
+// header and on the viewer, whose frame is a document of its own, pasted, picked in the image picker and in the model
 // picker) and checks that each goes where its bytes say, whatever its name:
 // an image is explained, a .safetensors file is loaded as the model, a
 // Keras file (.keras, .weights.h5, Keras 2 .h5) opens the converter's

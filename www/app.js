@@ -89,7 +89,7 @@ async function openURL(url) {
   try {
     bytes = await fetchBytes(url);
   } catch (e) {
-    showError(`Could not load the model ${url}: ${e.message}`);
+    showError(`Could not load the model ${url}: ${e.message}. Check the address: a file of this site, such as models/other.safetensors.`);
     return null;
   }
   return router.route(new File([bytes], url.replace(/[?#].*$/, '').split('/').pop() || url), 'model URL');
@@ -148,7 +148,7 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
     ok = true;
   } catch (e) {
     name = await name;
-    showError(`Could not load the model ${name}: ${e.message}`);
+    showError(`Could not load the model ${name}: ${e.message}. Choose a built-in model, or a .safetensors file that bin/weightsconv wrote (or the Keras file it came from).`);
     status.set(state.model ? `Still using ${state.modelName}.` : 'No model loaded.', 0);
   } finally {
     if (gen === state.generation) setBusy(false);
@@ -160,7 +160,7 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
   try {
     samples = await samplesOf(builtin, fetchBytes);
   } catch (e) {
-    showError(`Could not list the samples of ${builtin.name}: ${e.message}`);
+    showError(`Could not list the samples of ${builtin.name}: ${e.message}. Drop, paste or pick an image to explain.`);
   }
   if (gen !== state.generation) return ok;
   input.gallery(samples);

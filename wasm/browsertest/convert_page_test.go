@@ -164,6 +164,7 @@ func TestConvertInPage(t *testing.T) {
 			if j.dialog != nil {
 				j.dialog(ctx, t)
 			}
+			shot(ctx, t, "dialog-"+j.name, "#convert-dialog")
 			want := keras.OutputName(j.name)
 			errs := errorCount(ctx)
 			click(ctx, t, `#convert-dialog .convert-go`)
@@ -178,6 +179,7 @@ func TestConvertInPage(t *testing.T) {
 				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: saved}); err != nil {
 				t.Fatal(err)
 			}
+			shot(ctx, t, "model-card-"+j.name, "#model-card")
 			click(ctx, t, `#model-save`)
 			got := waitFile(t, saved, want)
 			native := filepath.Join(t.TempDir(), want)

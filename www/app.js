@@ -150,6 +150,7 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
     name = await name;
     showError(`Could not load the model ${name}: ${e.message}. Choose a built-in model, or a .safetensors file that bin/weightsconv wrote (or the Keras file it came from).`);
     status.set(state.model ? `Still using ${state.modelName}.` : 'No model loaded.', 0);
+    if (builtin) modelCard.restore(); // the picker shows the model still loaded
   } finally {
     if (gen === state.generation) setBusy(false);
   }

@@ -23,6 +23,7 @@ export class ModelCard {
   constructor({ onBuiltin, onFile, onURL }) {
     this.builtins = [];
     this.converted = null; // {bytes, fileName} of the model converted in the page, while it is loaded
+    this.shown = null;     // {builtin, url} of the model loaded
     $('model-source').addEventListener('change', (e) => {
       const v = e.target.value;
       $('model-url-form').hidden = v !== 'url';
@@ -44,6 +45,22 @@ export class ModelCard {
     $('model-save').addEventListener('click', () => {
       if (this.converted) save(new Blob([this.converted.bytes], { type: 'application/octet-stream' }), this.converted.fileName);
     });
+  }
+
+  // restore sets the picker to the model shown (after a model that did not
+  // load).
+  restore() {
+    if (!this.shown) return;
+    const { builtin, url } = this.shown;
+    const i = builtin ? this.builtins.findIndex((b) => b.file === builtin.file) : -1;
+    if (i >= 0) {
+      $('model-source').value = `builtin:${i}`;
+      $('model-url-form').hidden = true;
+      $('model-file-row').hidden = true;
+    } else if (!builtin) {
+      $('model-source').value = url ? 'url' : 'file';
+      $('model-url-form').hidden = !url;
+    }
   }
 
   // setBuiltins lists the built-in models in the picker, before "a file"
@@ -71,16 +88,8 @@ export class ModelCard {
   show(info, name, { builtin = null, converted = null, url = false } = {}) {
     const [h, w, c] = info.input;
     this.converted = converted;
-    const i = builtin ? this.builtins.findIndex((b) => b.file === builtin.file) : -1;
-    const sel = $('model-source');
-    if (i >= 0) {
-      sel.value = `builtin:${i}`;
-      $('model-url-form').hidden = true;
-      $('model-file-row').hidden = true;
-    } else if (!builtin) {
-      sel.value = url ? 'url' : 'file';
-      $('model-url-form').hidden = !url;
-    }
+    this.shown = { builtin, url };
+    this.restore();
     $('model-summary').textContent = builtin ? builtin.name : name;
     $('model-summary').title = name;
     $('model-info').textContent =

@@ -62,6 +62,7 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "the Python with Debian's python3-torch")
 	script := flag.String("script", "nn/bench/pytorch_saliency.py", "the PyTorch side")
 	glibcDefault := flag.Bool("glibc-default", false, "run PyTorch with glibc malloc's default settings (see the package comment)")
+	goOnly := flag.Bool("go-only", false, "time the Go side alone (to compare two builds of it)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("compare: ")
@@ -106,9 +107,12 @@ func main() {
 		if i == 0 {
 			grad = filepath.Join(dir, "grad.f32")
 		}
-		py := startPython(*python, *script, *weights, input, grad, n, *warmup, *glibcDefault)
-		if grad != "" {
-			checkGrad(s.Grad.Data, grad)
+		var py *pyServer
+		if !*goOnly {
+			py = startPython(*python, *script, *weights, input, grad, n, *warmup, *glibcDefault)
+			if grad != "" {
+				checkGrad(s.Grad.Data, grad)
+			}
 		}
 		for range *warmup {
 			pass()
@@ -125,6 +129,9 @@ func main() {
 				}
 			}
 			pyRound := func() {
+				if py == nil {
+					return
+				}
 				w, c := py.run(*per)
 				pyT, pyC = append(pyT, w...), append(pyC, c...)
 			}
@@ -136,10 +143,13 @@ func main() {
 				goRound()
 			}
 		}
-		py.stop()
 		fmt.Printf("threads=%d  rounds=%d x %d passes each, load average %s -> %s\n", n, *rounds, *per, load0, loadavg())
 		fmt.Printf("  %-20s wall min %8.2f ms  median %8.2f ms   CPU min %8.2f ms  median %8.2f ms\n",
 			"go (xai.SaliencyTo)", minOf(goT), median(goT), minOf(goC), median(goC))
+		if py == nil {
+			continue
+		}
+		py.stop()
 		fmt.Printf("  %-20s wall min %8.2f ms  median %8.2f ms   CPU min %8.2f ms  median %8.2f ms\n",
 			"pytorch "+py.version, minOf(pyT), median(pyT), minOf(pyC), median(pyC))
 		fmt.Printf("  %-20s wall min %8.3fx    median %8.3fx      CPU min %8.3fx    median %8.3fx\n", "go / pytorch",

@@ -5,11 +5,12 @@ package nn
 import "simd/archsimd"
 
 // With GOEXPERIMENT=simd on amd64 the GEMM gets vector micro-kernels,
-// chosen at init from what the CPU has: AVX-512 gives a 6x32 tile (twelve
+// chosen at init from what the CPU has: AVX-512 gives a 4x32 tile (eight
 // 16-wide accumulators), AVX2+FMA a 4x16 tile (eight 8-wide accumulators).
 // Larger tiles measured slower because Go's register allocator spills them
-// (6x16 with AVX2: 41 against 50 GFLOP/s per core for 4x16). micro2x8 stays
-// the portable fallback; the tests run every kernel the CPU supports.
+// (6x16 with AVX2: 41 against 50 GFLOP/s per core for 4x16; 6x32 with
+// AVX-512: 82 against 150 for 4x32). micro2x8 stays the portable fallback;
+// the tests run every kernel the CPU supports.
 //
 // This file is generated in spirit: each kernel is the same loop, unrolled
 // over rows r and vectors v of the tile,
@@ -21,7 +22,7 @@ func init() {
 		addMicroKernel(microKernelInfo{"avx2 4x16", micro4x16AVX2, 4, 16, false, micro4x16AVX2Store, nil})
 	}
 	if archsimd.X86.AVX512() {
-		addMicroKernel(microKernelInfo{"avx512 6x32", micro6x32AVX512, 6, 32, false, micro6x32AVX512Store, nil})
+		addMicroKernel(microKernelInfo{"avx512 4x32", micro4x32AVX512, 4, 32, false, micro4x32AVX512Store, nil})
 	}
 }
 
@@ -68,8 +69,15 @@ func micro4x16AVX2(kc int, a, b, c []float32, ldc int) {
 	c31.StoreSlice(c[3*ldc+8:])
 }
 
-// micro6x32AVX512 is a microKernel with mr = 6 and nr = 32 (AVX-512F).
-func micro6x32AVX512(kc int, a, b, c []float32, ldc int) {
+// micro4x32AVX512 is a microKernel with mr = 4 and nr = 32 (AVX-512F).
+// Eight accumulators: Go 1.26's register allocator keeps values that live
+// across a loop's back edge in X0-X14 only (the upper sixteen registers
+// serve temporaries), so the 6x32 tile's twelve accumulators, two B
+// vectors and a broadcast spilled three accumulators to the stack on
+// every step, putting a store-to-load round trip into their dependency
+// chains: 6x32 ran at 82 GFLOP per CPU second, 4x32 at 150 (kc = 576, one
+// thread, nn/BENCHMARKS.md).
+func micro4x32AVX512(kc int, a, b, c []float32, ldc int) {
 	c00 := archsimd.LoadFloat32x16Slice(c[0*ldc+0:])
 	c01 := archsimd.LoadFloat32x16Slice(c[0*ldc+16:])
 	c10 := archsimd.LoadFloat32x16Slice(c[1*ldc+0:])
@@ -78,13 +86,9 @@ func micro6x32AVX512(kc int, a, b, c []float32, ldc int) {
 	c21 := archsimd.LoadFloat32x16Slice(c[2*ldc+16:])
 	c30 := archsimd.LoadFloat32x16Slice(c[3*ldc+0:])
 	c31 := archsimd.LoadFloat32x16Slice(c[3*ldc+16:])
-	c40 := archsimd.LoadFloat32x16Slice(c[4*ldc+0:])
-	c41 := archsimd.LoadFloat32x16Slice(c[4*ldc+16:])
-	c50 := archsimd.LoadFloat32x16Slice(c[5*ldc+0:])
-	c51 := archsimd.LoadFloat32x16Slice(c[5*ldc+16:])
-	a = a[:kc*6]
+	a = a[:kc*4]
 	b = b[:kc*32]
-	for len(a) >= 6 && len(b) >= 32 {
+	for len(a) >= 4 && len(b) >= 32 {
 		b0 := archsimd.LoadFloat32x16Slice(b[0:16])
 		b1 := archsimd.LoadFloat32x16Slice(b[16:32])
 		x0 := archsimd.BroadcastFloat32x16(a[0])
@@ -99,13 +103,7 @@ func micro6x32AVX512(kc int, a, b, c []float32, ldc int) {
 		x3 := archsimd.BroadcastFloat32x16(a[3])
 		c30 = x3.MulAdd(b0, c30)
 		c31 = x3.MulAdd(b1, c31)
-		x4 := archsimd.BroadcastFloat32x16(a[4])
-		c40 = x4.MulAdd(b0, c40)
-		c41 = x4.MulAdd(b1, c41)
-		x5 := archsimd.BroadcastFloat32x16(a[5])
-		c50 = x5.MulAdd(b0, c50)
-		c51 = x5.MulAdd(b1, c51)
-		a = a[6:]
+		a = a[4:]
 		b = b[32:]
 	}
 	c00.StoreSlice(c[0*ldc+0:])
@@ -116,10 +114,6 @@ func micro6x32AVX512(kc int, a, b, c []float32, ldc int) {
 	c21.StoreSlice(c[2*ldc+16:])
 	c30.StoreSlice(c[3*ldc+0:])
 	c31.StoreSlice(c[3*ldc+16:])
-	c40.StoreSlice(c[4*ldc+0:])
-	c41.StoreSlice(c[4*ldc+16:])
-	c50.StoreSlice(c[5*ldc+0:])
-	c51.StoreSlice(c[5*ldc+16:])
 }
 
 // micro4x16AVX2Store is micro4x16AVX2 as a microStoreKernel.
@@ -175,25 +169,17 @@ func micro4x16AVX2Store(kc int, a, b, c []float32, ldc int, bias []float32, relu
 	c31.StoreSlice(c[3*ldc+8:])
 }
 
-// micro6x32AVX512Store is micro6x32AVX512 as a microStoreKernel.
-func micro6x32AVX512Store(kc int, a, b, c []float32, ldc int, bias []float32, relu bool) {
+// micro4x32AVX512Store is micro4x32AVX512 as a microStoreKernel.
+func micro4x32AVX512Store(kc int, a, b, c []float32, ldc int, bias []float32, relu bool) {
 	z0 := archsimd.LoadFloat32x16Slice(bias[0:16])
 	z1 := archsimd.LoadFloat32x16Slice(bias[16:32])
-	c00 := z0
-	c01 := z1
-	c10 := z0
-	c11 := z1
-	c20 := z0
-	c21 := z1
-	c30 := z0
-	c31 := z1
-	c40 := z0
-	c41 := z1
-	c50 := z0
-	c51 := z1
-	a = a[:kc*6]
+	c00, c01 := z0, z1
+	c10, c11 := z0, z1
+	c20, c21 := z0, z1
+	c30, c31 := z0, z1
+	a = a[:kc*4]
 	b = b[:kc*32]
-	for len(a) >= 6 && len(b) >= 32 {
+	for len(a) >= 4 && len(b) >= 32 {
 		b0 := archsimd.LoadFloat32x16Slice(b[0:16])
 		b1 := archsimd.LoadFloat32x16Slice(b[16:32])
 		x0 := archsimd.BroadcastFloat32x16(a[0])
@@ -208,13 +194,7 @@ func micro6x32AVX512Store(kc int, a, b, c []float32, ldc int, bias []float32, re
 		x3 := archsimd.BroadcastFloat32x16(a[3])
 		c30 = x3.MulAdd(b0, c30)
 		c31 = x3.MulAdd(b1, c31)
-		x4 := archsimd.BroadcastFloat32x16(a[4])
-		c40 = x4.MulAdd(b0, c40)
-		c41 = x4.MulAdd(b1, c41)
-		x5 := archsimd.BroadcastFloat32x16(a[5])
-		c50 = x5.MulAdd(b0, c50)
-		c51 = x5.MulAdd(b1, c51)
-		a = a[6:]
+		a = a[4:]
 		b = b[32:]
 	}
 	if relu {
@@ -227,10 +207,6 @@ func micro6x32AVX512Store(kc int, a, b, c []float32, ldc int, bias []float32, re
 		c21 = c21.Max(zero)
 		c30 = c30.Max(zero)
 		c31 = c31.Max(zero)
-		c40 = c40.Max(zero)
-		c41 = c41.Max(zero)
-		c50 = c50.Max(zero)
-		c51 = c51.Max(zero)
 	}
 	c00.StoreSlice(c[0*ldc+0:])
 	c01.StoreSlice(c[0*ldc+16:])
@@ -240,8 +216,4 @@ func micro6x32AVX512Store(kc int, a, b, c []float32, ldc int, bias []float32, re
 	c21.StoreSlice(c[2*ldc+16:])
 	c30.StoreSlice(c[3*ldc+0:])
 	c31.StoreSlice(c[3*ldc+16:])
-	c40.StoreSlice(c[4*ldc+0:])
-	c41.StoreSlice(c[4*ldc+16:])
-	c50.StoreSlice(c[5*ldc+0:])
-	c51.StoreSlice(c[5*ldc+16:])
 }

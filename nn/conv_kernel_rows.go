@@ -94,9 +94,9 @@ func (cw *convWork) rowsTo(y, x, mask, k, b []float32, relu bool, nw int) {
 	}
 	cw.op = opRows
 	cw.y, cw.x, cw.mask = y, x, mask
-	nr := 8
-	if g.out <= 4 {
-		nr = 4
+	nr := cw.nr // the micro-kernel's panel width
+	if nr == 8 && g.out <= 4 {
+		nr = 4 // the SIMD128 row kernel's narrow panels
 	}
 	K := cw.kk
 	rc := &cw.rc

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"runtime"
 )
 
 // BatchNorm is Keras's BatchNormalization over the channel (last) axis.
@@ -75,9 +76,13 @@ func (b *BatchNorm) Forward(x *Tensor) *Tensor {
 	} else {
 		b.inferenceScaleShift(b.s, b.t)
 	}
-	// In pieces of at most 64 Ki values (a call each, for V8's tier-up:
-	// see pool2x2RowTo).
-	step := max(1, (1<<16)/b.C) * b.C
+	// Under wasm in pieces of at most 64 Ki values (a call each, for V8's
+	// tier-up: see pool2x2RowTo); natively in one piece, which the vector
+	// fast path splits over the workers.
+	step := len(x.Data)
+	if runtime.GOARCH == "wasm" {
+		step = max(1, (1<<16)/b.C) * b.C
+	}
 	for p := 0; p < len(x.Data); p += step {
 		q := min(len(x.Data), p+step)
 		scaleShiftTo(b.y.Data[p:q], x.Data[p:q], b.s, b.t)

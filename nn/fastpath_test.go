@@ -67,7 +67,7 @@ func swap[T any](p *T, v T) func() {
 
 func TestFastPaths(t *testing.T) {
 	if fastMaskCopy == nil && fastScaleShift == nil && fastPool2x2Row == nil && fastPool2x2Back == nil && fastDense == nil && fastDenseDx == nil {
-		t.Skip("this build installs no fast paths (they come with the js/wasm SIMD128 kernels)")
+		t.Skip("this build installs no fast paths (they come with the js/wasm SIMD128 kernels and, natively, with GOEXPERIMENT=simd on amd64)")
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	t.Run("mask copy", func(t *testing.T) {

@@ -65,6 +65,7 @@ type convWork struct {
 	mask                  []float32 // input gradient: ReLU output masking dy, or nil
 	bp                    []float32 // packed B (forward, input gradient)
 	kt                    []float32 // flipped, transposed kernel (input gradient)
+	kf                    []float32 // kt with its last two axes swapped (narrowRowKernel)
 	ku                    []float32 // Winograd-transformed kernel
 	phase, bandRows       int       // input gradient: bands of output rows
 	chunks, slots         int       // kernel gradient: position chunks, partial sums
@@ -83,7 +84,7 @@ type convWorker struct {
 	zero []float32 // a row of zeros for taps in the padding
 	t    []float32 // Winograd: one tile's Bᵀ d, 16 channel rows
 	src  [maxMR][]float32
-	rows [maxRowsKH][]float32 // row path: the input rows of an output row (ring or zero rows)
+	rows [maxRowsKH][]float32 // row path and narrow convolution: the input rows of an output row
 }
 
 // convWorkFree holds the idle scratch. Unlike a sync.Pool it is never

@@ -78,9 +78,10 @@ func inputGradByConv(g convGeom) bool {
 }
 
 // narrowInputGrad reports whether the input gradient of g runs on
-// narrowTo, which also applies a ReLU mask as it reads dy.
+// narrowTo, which also applies a ReLU mask as it reads dy: with the
+// portable kernels, or with a vector narrowRowKernel.
 func narrowInputGrad(g convGeom) bool {
-	return gemmNarrow && g.sh == 1 && g.sw == 1 && g.in == narrowOut && g.in < gemmNR && g.kh <= maxNarrowKH
+	return (gemmNarrow || narrowRowKernel != nil) && g.sh == 1 && g.sw == 1 && g.in == narrowOut && g.in < gemmNR && g.kh <= maxNarrowKH
 }
 
 // flipKernelTo writes the kernel of the stride-1 input gradient:

@@ -16,6 +16,15 @@ package nn
 // narrowOut is the number of output channels narrowTo computes.
 const narrowOut = 3
 
+// narrowRowKernel, when not nil, computes a whole output row in place of
+// the 4x3 loop below (conv_kernel_narrow_simd_amd64.go: vectors along the
+// input channels), from the kernel laid out (kh, kw, 3, in); it reports
+// false, computing nothing, for a geometry it does not take. With it the
+// vector builds run 3-channel input gradients here too (narrowInputGrad).
+//
+//	yr: (ow, 3)   src[ky]: (w, in) or nil   kf: (kh, kw, 3, in)   zero: (in) zeros
+var narrowRowKernel func(yr []float32, src *[maxNarrowKH][]float32, kf, zero []float32, g convGeom) bool
+
 // narrowTo computes y = conv(x ⊙ [mask > 0], k) for cw.g, which has
 // stride 1 and narrowOut output channels (no bias, no activation); mask,
 // when not nil, has x's shape (the ReLU output whose gradient x is).
@@ -28,6 +37,19 @@ func (cw *convWork) narrowTo(y, x, mask, k []float32, nw int) {
 	}
 	cw.op = opNarrow
 	cw.y, cw.x, cw.mask, cw.k = y, x, mask, k
+	if narrowRowKernel != nil {
+		// kf[tap, j, i] = k[tap, i, j]: each output channel's weights
+		// contiguous along the input channels.
+		cw.kf = grow(cw.kf, len(k))
+		for tap := range g.kh * g.kw {
+			src, dst := k[tap*g.in*narrowOut:][:g.in*narrowOut], cw.kf[tap*g.in*narrowOut:][:g.in*narrowOut]
+			for i := range g.in {
+				for j := range narrowOut {
+					dst[j*g.in+i] = src[i*narrowOut+j]
+				}
+			}
+		}
+	}
 	for w := range nw {
 		ws := &cw.ws[w]
 		ws.zero = growZero(ws.zero, g.in)
@@ -55,7 +77,8 @@ func (cw *convWork) narrowRange(w, lo, hi int) {
 	}
 	for row := lo; row < hi; row++ {
 		n, oy := row/g.oh, row%g.oh
-		var src [maxNarrowKH][]float32 // input row oy+ky-ph, masked, or nil
+		src := &ws.rows // input row oy+ky-ph, masked, or nil (in the worker, not on the heap: narrowRowKernel is called through a variable)
+		*src = [maxNarrowKH][]float32{}
 		for ky := range g.kh {
 			iy := oy + ky - g.ph
 			if iy < 0 || iy >= g.h {
@@ -75,6 +98,9 @@ func (cw *convWork) narrowRange(w, lo, hi int) {
 			src[ky] = buf
 		}
 		yr := cw.y[row*g.ow*narrowOut:][:g.ow*narrowOut]
+		if narrowRowKernel != nil && narrowRowKernel(yr, src, cw.kf, zero, g) {
+			continue
+		}
 		for ox0 := 0; ox0 < g.ow; ox0 += 4 {
 			cols := min(4, g.ow-ox0)
 			var acc [4 * narrowOut]float32

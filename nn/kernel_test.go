@@ -42,6 +42,8 @@ var kernelGeoms = []struct {
 	{2, 6, 8, 40, 9, 5, 3, 1, 1, Same},
 	{3, 7, 5, 9, 11, 3, 3, 1, 1, Same},
 	{1, 11, 9, 12, 40, 3, 3, 1, 1, Valid},
+	{2, 5, 7, 3, 32, 3, 3, 1, 1, Same},
+	{1, 6, 5, 3, 24, 5, 5, 1, 1, Same},
 }
 
 func randSlice(r *rand.Rand, n int) []float32 {

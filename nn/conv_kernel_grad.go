@@ -54,20 +54,27 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 	}
 	clear(dx)
 	R := g.n * g.oh // output rows, over the whole batch
-	if nw == 1 || R < 4*g.kh {
+	if R < 4*g.kh {
 		cw.phase, cw.bandRows = 0, R
 		cw.parallelRun.run(cw, 1, 1, 1)
 		return
 	}
 	// Bands at least kh rows high: bands 2j and 2j+2 then touch disjoint
-	// input rows (band height * stride >= kh - 1).
-	cw.bandRows = max(g.kh, (R+8*nw-1)/(8*nw))
+	// input rows (band height * stride >= kh - 1). Their number does not
+	// depend on the workers (one worker runs the same bands in turn), so
+	// every input gradient is added in the same order, and dx has the
+	// same bits, with any number of workers.
+	cw.bandRows = max(g.kh, (R+colBands-1)/colBands)
 	bands := (R + cw.bandRows - 1) / cw.bandRows
 	for phase := range 2 {
 		cw.phase = phase
 		cw.parallelRun.run(cw, (bands-phase+1)/2, 1, nw)
 	}
 }
+
+// colBands is the number of bands of output rows the col2im input
+// gradient runs in (two phases, each band on one worker).
+const colBands = 16
 
 // inputGradByConv reports whether the input gradient of g runs as a
 // convolution of dy with the flipped kernel (stride 1 and at least a

@@ -335,3 +335,54 @@ func TestReluGrad(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestPassesIndependentOfWorkers checks that a forward pass and the input
+// gradient give the same bits on every run and with any number of workers
+// (each output is summed by one worker in a fixed order; only the kernel
+// gradient's partial sums depend on the worker count), on MAVIS with
+// random weights and, in -short mode, a small model.
+func TestPassesIndependentOfWorkers(t *testing.T) {
+	s, err := Builtin("mavis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if testing.Short() {
+		s = Spec{Name: "small", Input: [3]int{30, 28, 3}, Layers: []LayerSpec{
+			{Class: "Conv2D", Name: "c1", Config: LayerConfig{Filters: 64, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
+			{Class: "BatchNormalization", Name: "bn"},
+			{Class: "MaxPooling2D", Name: "pool", Config: LayerConfig{PoolSize: []int{2, 2}}},
+			{Class: "Conv2D", Name: "c2", Config: LayerConfig{Filters: 32, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
+			{Class: "Flatten", Name: "flat"},
+			{Class: "Dense", Name: "out", Config: LayerConfig{Units: 4, Activation: "softmax"}},
+		}}
+	}
+	m, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomizeWeights(m, 4)
+	x := m.NewInput(1)
+	r := rand.New(rand.NewPCG(6, 6))
+	for i := range x.Data {
+		x.Data[i] = float32(r.IntN(256))
+	}
+	dy := NewTensor(1, 1, 1, m.Shapes[m.Logits()][2])
+	dy.Data[1] = 1
+	pass := func() (logits, dx []float32) {
+		m.Forward(x)
+		m.Backward(dy, m.Logits(), 0)
+		return append([]float32(nil), m.Output(m.Logits()).Data...), append([]float32(nil), m.InputGrad().Data...)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	wantZ, wantDx := pass()
+	for _, p := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(p)
+		z, dx := pass()
+		if i := sameBits(z, wantZ); i >= 0 {
+			t.Errorf("procs=%d: logit %d is %g, with one worker %g", p, i, z[i], wantZ[i])
+		}
+		if i := sameBits(dx, wantDx); i >= 0 {
+			t.Errorf("procs=%d: input gradient %d is %g, with one worker %g", p, i, dx[i], wantDx[i])
+		}
+	}
+}

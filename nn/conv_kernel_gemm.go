@@ -44,7 +44,28 @@ const (
 	opWinograd
 	opNarrow
 	opRows
+	opWinogradVec
 )
+
+// The vector Winograd path (conv_kernel_winograd_simd_amd64.go), when this
+// build and CPU have one: winogradVecTakes reports whether it takes a
+// geometry, winogradVec runs a convolution through it if so and reports
+// whether it did, winogradVecRange is its parallel loop. The layers use it
+// for stride-1 input gradients (see that file for why not for forward
+// passes). gemmWinogradVec turns it off (tests and benchmarks compare the
+// paths).
+var (
+	winogradVec      func(cw *convWork, y, x, k, b []float32, relu bool, nw int) bool
+	winogradVecRange func(cw *convWork, w, lo, hi int)
+	winogradVecTakes func(g convGeom) bool
+	gemmWinogradVec  = true
+)
+
+// useWinogradVec reports whether the forward pass of g runs on the vector
+// Winograd path.
+func useWinogradVec(g convGeom) bool {
+	return winogradVecTakes != nil && gemmWinogradVec && winogradVecTakes(g)
+}
 
 // kgradChunk is the number of output positions packed at once for the
 // kernel gradient (the k dimension of its GEMM).
@@ -73,6 +94,7 @@ type convWork struct {
 	bpad                  []float32 // row path: the bias padded to whole panels
 	wp                    int       // row path: padded input row width, in positions
 	ws                    []convWorker
+	flipped               bool // running an input gradient as a forward convolution (the vector Winograd path takes only these)
 }
 
 // convWorker is one worker's scratch.
@@ -85,6 +107,7 @@ type convWorker struct {
 	t    []float32 // Winograd: one tile's Bᵀ d, 16 channel rows
 	src  [maxMR][]float32
 	rows [maxRowsKH][]float32 // row path and narrow convolution: the input rows of an output row
+	wrc  rowConv              // vector Winograd: its products on the row kernel
 }
 
 // convWorkFree holds the idle scratch. Unlike a sync.Pool it is never
@@ -140,6 +163,8 @@ func (cw *convWork) runRange(w, lo, hi int) {
 		cw.narrowRange(w, lo, hi)
 	case opRows:
 		cw.rowsRange(w, lo, hi)
+	case opWinogradVec:
+		winogradVecRange(cw, w, lo, hi)
 	}
 }
 
@@ -159,6 +184,9 @@ func (cw *convWork) forward(y, x, k, b []float32, relu bool, nw int) {
 	g := cw.g
 	if useWinograd(g) {
 		cw.winogradTo(y, x, k, b, relu, nw)
+		return
+	}
+	if cw.flipped && useWinogradVec(g) && winogradVec(cw, y, x, k, b, relu, nw) {
 		return
 	}
 	if rowsFit(g) {

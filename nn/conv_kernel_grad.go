@@ -24,8 +24,7 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 		// o] K[kh-1-ky', kw-1-kx', i, o]. It then runs at the forward
 		// pass's speed; with few input channels (the image's three) the
 		// panels of B would be mostly padding, and col2im below wins.
-		gt := convGeom{n: g.n, h: g.oh, w: g.ow, in: g.out, oh: g.h, ow: g.w, out: g.in,
-			kh: g.kh, kw: g.kw, sh: 1, sw: 1, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw}
+		gt := flippedGeom(g)
 		cw := getConvWork(opForward, gt, nw)
 		defer cw.put()
 		cw.kt = grow(cw.kt, len(k))
@@ -38,7 +37,9 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 			cw.rowsTo(dx, dy, mask, cw.kt, nil, false, nw)
 			return
 		}
+		cw.flipped = true
 		cw.forward(dx, dy, cw.kt, nil, false, nw)
+		cw.flipped = false
 		return
 	}
 	cw := getConvWork(opInputGrad, g, nw)
@@ -70,6 +71,14 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom) {
 		cw.phase = phase
 		cw.parallelRun.run(cw, (bands-phase+1)/2, 1, nw)
 	}
+}
+
+// flippedGeom is the geometry of the stride-1 input gradient of g as a
+// convolution: dy (g's output) convolved with the flipped, transposed
+// kernel, padded by k-1-p before.
+func flippedGeom(g convGeom) convGeom {
+	return convGeom{n: g.n, h: g.oh, w: g.ow, in: g.out, oh: g.h, ow: g.w, out: g.in,
+		kh: g.kh, kw: g.kw, sh: 1, sw: 1, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw}
 }
 
 // colBands is the number of bands of output rows the col2im input

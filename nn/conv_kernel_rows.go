@@ -77,9 +77,11 @@ func convRowGo(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
 func rowsFit(g convGeom) bool { return gemmRows != nil && g.kh <= maxRowsKH }
 
 // rowsInputGrad reports whether the input gradient of g runs on the row
-// path (stride 1: a forward convolution of dy), applying a ReLU mask.
+// path (stride 1: a forward convolution of dy), applying a ReLU mask:
+// unless the vector Winograd path takes the flipped kernel's convolution
+// (then the caller masks dy, and conv2DGemmInputGradTo runs it there).
 func rowsInputGrad(g convGeom) bool {
-	return gemmRows != nil && g.sh == 1 && g.sw == 1 && g.kh <= maxRowsKH
+	return gemmRows != nil && g.sh == 1 && g.sw == 1 && g.kh <= maxRowsKH && !useWinogradVec(flippedGeom(g))
 }
 
 // rowsTo computes y = conv(x ⊙ [mask > 0], k) + b, then a ReLU when relu

@@ -74,9 +74,10 @@ func closeTo(got, want []float32, tol float64) error {
 }
 
 // forEachKernel runs f with each available micro-kernel in use, on each
-// of its convolution paths (Winograd, im2col, and the row path with the
-// kernel's own row kernel, or convRowGo for a kernel without one), and
-// with one and three workers natively.
+// of its convolution paths (Winograd, the vector one with the AVX-512
+// kernel, im2col, and the row path with the kernel's own row kernel, or
+// convRowGo for a kernel without one), and with one and three workers
+// natively.
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	defer useMicroKernel(microKernels[len(microKernels)-1])
 	procs := []int{1, 3}
@@ -88,8 +89,10 @@ func forEachKernel(t *testing.T, f func(t *testing.T)) {
 			for _, path := range []string{"winograd", "im2col", "rows"} {
 				t.Run(fmt.Sprintf("%s/procs=%d/%s", k.name, p, path), func(t *testing.T) {
 					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+					defer func(on bool) { gemmWinogradVec = on }(gemmWinogradVec)
 					useMicroKernel(k)
 					gemmWinograd = path == "winograd"
+					gemmWinogradVec = path == "winograd"
 					gemmRows = nil
 					if path == "rows" {
 						gemmRows = k.rows

@@ -63,6 +63,26 @@ func TestFastPathsAVX2(t *testing.T) {
 					t.Errorf("reluGradTo n=%d: %v", n, err)
 				}
 			}
+			// Max-pooling large enough to split its rows (MaxPool2D.rows).
+			for _, sh := range [][4]int{{1, 64, 66, 16}, {2, 31, 24, 32}} {
+				x := &Tensor{Shape: sh, Data: specialSlice(r, sh[0]*sh[1]*sh[2]*sh[3], true)}
+				ref := NewMaxPool2D("ref", 2, 2, 2, 2, Valid)
+				restore := swap(&fastPool2x2Row, nil)
+				restoreBack := swap(&fastPool2x2Back, nil)
+				y := ref.Forward(x).Clone()
+				dy := &Tensor{Shape: y.Shape, Data: specialSlice(r, y.Len(), false)}
+				dx := ref.Backward(dy).Clone()
+				restore()
+				restoreBack()
+				m := NewMaxPool2D("fast", 2, 2, 2, 2, Valid)
+				m.dx = &Tensor{Shape: x.Shape, Data: randSlice(r, x.Len())} // garbage the pass must overwrite
+				if err := equalBits(m.Forward(x).Data, y.Data); err != nil {
+					t.Errorf("%v: pool forward: %v", sh, err)
+				}
+				if err := equalBits(m.Backward(dy).Data, dx.Data); err != nil {
+					t.Errorf("%v: pool backward: %v", sh, err)
+				}
+			}
 		})
 	}
 }

@@ -18,6 +18,7 @@ type MaxPool2D struct {
 	y, dx  *Tensor
 	arg    []int32 // per output element, the input index of its maximum
 	xshape [4]int
+	rows   poolRows // the 2x2 passes' rows split over the workers
 }
 
 var _ Layer = (*MaxPool2D)(nil)
@@ -49,7 +50,7 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 	}
 	m.arg = m.arg[:m.y.Len()]
 	if m.PH == 2 && m.PW == 2 && m.SH == 2 && m.SW == 2 && ph == 0 && pw == 0 {
-		pool2x2To(m.y.Data, m.arg, x.Data, N, H, W, C, oh, ow)
+		m.rows.run(false, m.y.Data, m.arg, x.Data, N, H, W, C, oh, ow)
 		return m.y
 	}
 	m.poolTo(m.y.Data, m.arg, x.Data, N, H, W, C, oh, ow, ph, pw)
@@ -85,10 +86,8 @@ func (m *MaxPool2D) pool2x2Back(dy *Tensor) bool {
 		return false
 	}
 	dx := m.dx.Data
+	m.rows.run(true, dx, m.arg, dy.Data, N, H, W, C, oh, ow)
 	for n := range N {
-		for i := range oh {
-			fastPool2x2Back(dx, dy.Data, m.arg, n, i, H, W, C, oh, ow)
-		}
 		// The inputs in no window: an odd last row and column.
 		if H > 2*oh {
 			clear(dx[((n*H+2*oh)*W)*C : (n*H+H)*W*C])
@@ -100,6 +99,54 @@ func (m *MaxPool2D) pool2x2Back(dy *Tensor) bool {
 		}
 	}
 	return true
+}
+
+// poolRows runs a 2x2 pass (pool2x2To's rows, or fastPool2x2Back's) over
+// the output rows of a batch: a row per call, as pool2x2To does, with
+// one worker (under wasm); natively with several, the rows split among
+// them (each row writes its own outputs, so the result does not depend on
+// the split).
+type poolRows struct {
+	parallelRun
+	back            bool
+	y, x            []float32 // forward: y, x; backward: dx, dy
+	arg             []int32
+	h, w, c, oh, ow int
+}
+
+func (p *poolRows) run(back bool, y []float32, arg []int32, x []float32, N, H, W, C, oh, ow int) {
+	nw := workers()
+	if nw == 1 || N*oh*ow*C < 1<<14 {
+		if !back {
+			pool2x2To(y, arg, x, N, H, W, C, oh, ow)
+			return
+		}
+		for n := range N {
+			for i := range oh {
+				fastPool2x2Back(y, x, arg, n, i, H, W, C, oh, ow)
+			}
+		}
+		return
+	}
+	p.back, p.y, p.x, p.arg = back, y, x, arg
+	p.h, p.w, p.c, p.oh, p.ow = H, W, C, oh, ow
+	p.parallelRun.run(p, N*oh, max(1, N*oh/(4*nw)), nw)
+	p.y, p.x, p.arg = nil, nil, nil
+}
+
+func (p *poolRows) runRange(_, lo, hi int) {
+	row := pool2x2RowTo
+	if fastPool2x2Row != nil && p.c%4 == 0 {
+		row = fastPool2x2Row
+	}
+	for r := lo; r < hi; r++ {
+		n, i := r/p.oh, r%p.oh
+		if p.back {
+			fastPool2x2Back(p.y, p.x, p.arg, n, i, p.h, p.w, p.c, p.oh, p.ow)
+		} else {
+			row(p.y, p.arg, p.x, n, i, p.h, p.w, p.c, p.oh, p.ow)
+		}
+	}
 }
 
 // pool2x2To is the forward pass of the common 2x2, stride-2 window without

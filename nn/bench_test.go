@@ -75,6 +75,7 @@ func BenchmarkConv112x64to64Forward(b *testing.B) {
 func BenchmarkConv112x64to64InputGrad(b *testing.B) {
 	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passInputGrad)
 }
+
 // BenchmarkConv112x64to64InputGradNoWinograd is the input gradient
 // without the vector Winograd path (where the build has one: the row
 // path, the ReLU mask applied in its ring), against InputGrad.

@@ -251,8 +251,7 @@ func convRowAVX512(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
 			cols = rc.cols
 		}
 		bq := rc.bp[q*K*32 : (q+1)*K*32]
-		bias0 := archsimd.LoadFloat32x16Slice(rc.bias[q*32:])
-		bias1 := archsimd.LoadFloat32x16Slice(rc.bias[q*32+16:])
+		bias := rc.bias[q*32 : (q+1)*32]
 		for p := 0; p < rc.npos; p += 4 {
 			n := min(4, rc.npos-p) // positions in this block; the missing ones repeat the last
 			s1, s2, s3 := min(1, n-1)*rc.step, min(2, n-1)*rc.step, min(3, n-1)*rc.step
@@ -290,6 +289,11 @@ func convRowAVX512(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
 					bk = unsafe.Add(bk, 4*32)
 				}
 			}
+			// The bias, loaded here: kept in registers through the loop it
+			// pushed accumulators onto the stack (Go keeps at most 15
+			// vectors live across a loop's back edge).
+			bias0 := archsimd.LoadFloat32x16Slice(bias[0:])
+			bias1 := archsimd.LoadFloat32x16Slice(bias[16:])
 			c00, c01 = bias0.Add(c00), bias1.Add(c01)
 			c10, c11 = bias0.Add(c10), bias1.Add(c11)
 			c20, c21 = bias0.Add(c20), bias1.Add(c21)
@@ -357,8 +361,7 @@ func convRowAVX2(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
 			cols = rc.cols
 		}
 		bq := rc.bp[q*K*16 : (q+1)*K*16]
-		bias0 := archsimd.LoadFloat32x8Slice(rc.bias[q*16:])
-		bias1 := archsimd.LoadFloat32x8Slice(rc.bias[q*16+8:])
+		bias := rc.bias[q*16 : (q+1)*16]
 		for p := 0; p < rc.npos; p += 4 {
 			n := min(4, rc.npos-p) // positions in this block; the missing ones repeat the last
 			s1, s2, s3 := min(1, n-1)*rc.step, min(2, n-1)*rc.step, min(3, n-1)*rc.step
@@ -396,6 +399,11 @@ func convRowAVX2(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
 					bk = unsafe.Add(bk, 4*16)
 				}
 			}
+			// The bias, loaded here: kept in registers through the loop it
+			// pushed accumulators onto the stack (Go keeps at most 15
+			// vectors live across a loop's back edge).
+			bias0 := archsimd.LoadFloat32x8Slice(bias[0:])
+			bias1 := archsimd.LoadFloat32x8Slice(bias[8:])
 			c00, c01 = bias0.Add(c00), bias1.Add(c01)
 			c10, c11 = bias0.Add(c10), bias1.Add(c11)
 			c20, c21 = bias0.Add(c20), bias1.Add(c21)

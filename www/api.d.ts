@@ -191,6 +191,22 @@ interface Prediction {
   input: [number, number, number];
   ms: number;                                   // time in the worker
   view: Uint8Array;                             // the input as the model sees it, input[0] x input[1] RGBA
+  fit: InputFit;                                // whether the image is of the kind the model was trained on
+}
+
+/** What the model and the image show about whether the image is of the
+ * kind the model was trained on (xai.PredictFit; its thresholds are xai's
+ * Fit* constants). The page shows problems and limits beside the
+ * prediction, as they are. */
+interface InputFit {
+  coloured: number;                             // fraction of the image's pixels in colour (-1: not measured)
+  grey: boolean;                                // the model reads grey (one channel)
+  shift: number;                                // largest BatchNorm feature shift (training images: about 1)
+  shiftLayer: string;                           // its layer ('' when the model has no BatchNorm)
+  top: number;                                  // the top class's probability
+  outside: boolean;                             // a problem says the image is unlike the training images
+  problems: string[];                           // plain sentences, the confidence one last; empty when none
+  limits: string;                               // what the checks cannot see
 }
 
 interface Explanation {
@@ -212,7 +228,8 @@ interface Explanation {
   check?: Check;                                // the method's conservation property
   display: 'max' | 'percentile' | 'signed';     // the method's kind of map (MethodInfo.display)
   scales: DisplayScale[];                       // the display map's colour scale under each ModelInfo.scaleRules entry, in order
-  ms: number;
+  ms: number;                                   // this call's time in the worker: for a split method (splitCombine), the combine step only;
+                                                // the page shows what it waited (app.js: waited)
 }
 
 // A display map's colour scale under one rule (xai.DisplayScale): the
@@ -269,10 +286,12 @@ interface Evaluation {
   methods: MethodEvaluation[];
   ranking: { scores: { method: string; faithfulness: number; insertion_auc: number; deletion_auc: number;
                        gini: number; entropy: number; flagged: boolean; sanity?: SanityResult;
-                       completeness_gap?: number }[];
+                       completeness_gap?: number;
+                       problems: string[] }[];          // why a flagged method is not trusted (xai.MethodScore.Problems); empty when none
              trusted: string;                   // '' when no method is trusted
              flags: string[] | null; verdict: string };
-  steps: number; patch: number; input: [number, number, number]; ms: number;
+  steps: number; patch: number; input: [number, number, number];
+  ms: number;                                   // this call's time in the worker (evalCombine: the merge only); the page shows what it waited
 }
 
 interface SplitPlan { evaluations: number; input: Float32Array }  // input: H x W x C

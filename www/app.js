@@ -185,7 +185,7 @@ async function runImage(blob, name, predicted = null, show = false) {
     mark(`prediction ${name}`);
     Object.assign(state, { image: name, prediction: p, methods: [], options: [], results: [] });
     status.clearError();
-    showPrediction(p, state.model.classes);
+    showPrediction(p, state.model.classes, state.builtin ? state.builtin.domain : '');
     viewer.start();
     viewer.image(p);
     if (show) reveal();
@@ -232,8 +232,12 @@ async function explainAll(gen) {
       status.set(`${m.label}: ${done} of ${total} steps`, (i + (total ? done / total : 0)) / chosen.length);
     };
     let r;
+    const started = performance.now();
     try {
       r = await compute.explain(state.options[i], m, onProgress, () => gen !== state.generation);
+      // What the person waited for this map (the worker's r.ms is its own
+      // call: for a method split across the pool, only the combine step).
+      r.waited = performance.now() - started;
     } catch (e) {
       if (gen !== state.generation) return;
       showError(`${m.label}: ${e.message}`);
@@ -241,7 +245,7 @@ async function explainAll(gen) {
       continue;
     }
     if (gen !== state.generation) return;
-    mark(`${m.name} ${r.ms} ms in the worker`);
+    mark(`${m.name} ${r.ms} ms in the worker, ${Math.round(r.waited)} ms waited`);
     state.results[i] = r;
     viewer.map(i, r);
     cards.show(i, r, state.model.classes);

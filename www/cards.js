@@ -5,7 +5,7 @@
 // (completeness, summation to delta, ...) when it has one, and a PNG
 // download.
 
-import { fmt, percent } from './format.js';
+import { duration, fmt, percent } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -49,12 +49,14 @@ export class MapCards {
   show(i, r, classes) {
     const card = $(`method-${this.methods[i].name}`);
     const body = card.querySelector('p');
-    let text = `${r.score} of “${classes[r.class].name}” · ${r.shape[0]}×${r.shape[1]} map · ${fmt(r.ms)} ms`;
+    let text = `${r.score} of “${classes[r.class].name}” · ${r.shape[0]}×${r.shape[1]} map · ${duration(r.waited ?? r.ms)}`;
     if (r.layer) text += ` · layer ${r.layer}`;
     const values = (this.methods[i].params || []).map((p) => `${p.name} ${r.values[p.name]}`).join(', ');
     if (values) text += ` · ${values}`;
     if (r.zero) text += ' · all zero: nothing supports the class';
     body.textContent = text;
+    body.title = 'The time is what the page waited for this map.';
+    card.dataset.waited = String(r.waited ?? r.ms);
     if (r.check) {
       const c = r.check;
       const g = document.createElement('p');

@@ -68,7 +68,7 @@ func TestMetrics(t *testing.T) {
 		// Problems are the lines under each entry saying why it is flagged.
 		Problems [][]string
 		Hidden   bool
-		Rows    int
+		Rows     int
 	}
 	p, err := chromedp.Run(ctx, chromedp.Evaluate[panel](`({
 		verdict: document.getElementById('verdict').textContent,

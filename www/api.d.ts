@@ -46,8 +46,16 @@ interface MavisWorkerAPI {
    * every 50 ms): onProgress(done, total) is called then, and returning false
    * cancels (the Promise rejects with "worker: metrics cancelled"). Rejects
    * when no image was predicted or nothing was explained yet.
+   *
+   * With options.sweep (the ExplainOptions of an Integrated-Gradients map)
+   * it measures instead what brings that map's completeness gap within
+   * its threshold on the current image (xai.CompletenessSweep: other
+   * rules, step counts and baselines), in the same goroutine, with the
+   * same progress and cancel (it stops between baselines; the Promise
+   * rejects with "worker: sweep cancelled"), and answers a
+   * CompletenessSweep. The main worker only (not split across the pool).
    */
-  evaluate(options: EvaluateOptions, onProgress?: (done: number, total: number) => boolean | void): Promise<Evaluation>;
+  evaluate(options: EvaluateOptions, onProgress?: (done: number, total: number) => boolean | void): Promise<Evaluation | CompletenessSweep>;
 
   // The worker pool (www/pool.js, wasm/worker/pool.go): a method whose
   // MethodInfo.split is true (Integrated Gradients) split into ranges of its
@@ -117,6 +125,7 @@ interface EvaluateOptions {
   tolerance?: number;                           // pointing-game tolerance in input pixels (0)
   sanity?: boolean;                             // run the cascading randomisation check (slow; off by default)
   seed?: number;                                // its seed
+  sweep?: ExplainOptions;                       // instead of the metrics: the completeness sweep of this IG map (CompletenessSweep)
 }
 
 // What the worker sends.
@@ -230,6 +239,27 @@ interface Explanation {
   scales: DisplayScale[];                       // the display map's colour scale under each ModelInfo.scaleRules entry, in order
   ms: number;                                   // this call's time in the worker: for a split method (splitCombine), the combine step only;
                                                 // the page shows what it waited (app.js: waited)
+}
+
+// evaluate's answer to options.sweep: Integrated Gradients' completeness
+// gap on the current image under other rules, step counts and baselines
+// (xai.CompletenessSweep, xai.GapAdvice, xai.BestGapTrial).
+interface CompletenessSweep {
+  method: string;                               // 'ig'
+  trials: GapTrial[];                           // per baseline (the map's first): linspace then trapezoid by rising steps, then gauss-legendre
+  advice: string;                               // what the trials show, in a sentence or two
+  best: string;                                 // the recommended trial ("trapezoid, 25 steps, baseline blur(sigma=5)"); '' when none holds
+  use: OptionValues | null;                     // the map's options that run it (rule, steps, baseline, sigma); null when none holds
+  threshold: number;                            // the relative gap a trial must stay within (MetricsInfo.gapThreshold)
+  ms: number;
+}
+
+interface GapTrial {
+  rule: string; steps: number; baseline: string;
+  sum: number; want: number;                    // Σ attributions and the score difference it should equal
+  rel: number;                                  // the relative gap
+  flat: boolean;                                // the baseline scores as the image does: its gap says nothing
+  pass: boolean;                                // within the threshold and not flat
 }
 
 // A display map's colour scale under one rule (xai.DisplayScale): the

@@ -285,6 +285,7 @@ interface Check {
   gap: number; rel: number;                     // sum - want, and relative to |want|
   threshold: number; pass: boolean;             // |rel| <= threshold
   layers?: { layer: string; sum: number }[];    // a layer-by-layer property: the sum at each layer
+  sweep?: true;                                 // an explanation whose gap the completeness sweep measures (EvaluateOptions.sweep)
 }
 
 interface Memory { heapAlloc: number; heapSys: number; sys: number; numGC: number }

@@ -2,7 +2,8 @@
 // image card (input.js), files routed by content (files.js) and the Keras
 // converter's dialog (keras.js), the prediction (prediction.js), the methods
 // panel (methods.js), the viewer (viewer-link.js) with its map cards
-// (cards.js), the faithfulness panel (metrics.js) and the compute workers
+// (cards.js) with the completeness sweep (sweep.js), the faithfulness
+// panel (metrics.js) and the compute workers
 // (compute.js).
 // It holds the page's state and the order of things (model, image,
 // prediction, maps, metrics), and no model or math logic: the worker sends
@@ -20,6 +21,7 @@ import { MetricsPanel } from './metrics.js';
 import { builtinFor, ModelCard } from './model.js';
 import { clearPrediction, showPrediction } from './prediction.js';
 import { Status } from './status.js';
+import { Sweep } from './sweep.js';
 import { ViewerLink } from './viewer-link.js';
 
 const $ = (id) => document.getElementById(id);
@@ -54,8 +56,21 @@ const viewer = new ViewerLink({
   onReady: () => mark('viewer ready'),
   onDisplay: (i, d) => cards.bar(i, d),
 });
+const sweep = new Sweep({
+  compute,
+  onUse: (method, values) => {
+    methods.set(method, values);
+    again();
+  },
+});
 const cards = new MapCards({
   onPNG: (i) => downloadPNG(viewer, i, `${baseName(state.image)}-${state.methods[i].name}.png`, showError),
+  // A map whose completeness check fails and that the sweep measures:
+  // offer to find settings that add up.
+  onCheckFailed: (i, card, line) => {
+    const r = state.results[i], gen = state.generation;
+    if (r && r.check.sweep) sweep.offer(card, line, state.options[i], () => gen !== state.generation);
+  },
 });
 const metrics = new MetricsPanel({ compute, state, onError: showError, mark });
 const methods = new MethodsPanel({ onExplain: () => again() });

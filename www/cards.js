@@ -10,9 +10,12 @@ import { duration, fmt, percent } from './format.js';
 const $ = (id) => document.getElementById(id);
 
 export class MapCards {
-  // onPNG(i) downloads map i as PNG.
-  constructor({ onPNG }) {
+  // onPNG(i) downloads map i as PNG; onCheckFailed(i, card, line), when
+  // given, is called for a map whose conservation check fails, with the
+  // check's line (app.js offers the completeness sweep there).
+  constructor({ onPNG, onCheckFailed = null }) {
     this.onPNG = onPNG;
+    this.onCheckFailed = onCheckFailed;
     this.methods = [];
   }
 
@@ -69,6 +72,7 @@ export class MapCards {
         g.title = `more than ${percent(c.threshold)} off: the ranking flags this map`;
       }
       body.after(g);
+      if (!c.pass && this.onCheckFailed) this.onCheckFailed(i, card, g);
     }
     card.dataset.state = 'done';
     card.querySelector('button').disabled = false;

@@ -256,3 +256,186 @@ func TestWaitedTimes(t *testing.T) {
 		t.Errorf("metrics status %q; the panel ran for %.1f ms", got.Status, spent)
 	}
 }
+
+// TestCompletenessSweepInPage: Integrated Gradients at 2 steps misses
+// completeness on the Fashion model's sample; its card offers "Find
+// settings that add up", which measures the gap at several step counts,
+// rules and baselines in the worker, each equal to native
+// xai.CompletenessSweep's on the same input, with xai.GapAdvice's advice;
+// "Use …" sets the recommended options and explains again, and the new
+// map adds up. A sweep started and cancelled says so and can run again.
+func TestCompletenessSweepInPage(t *testing.T) {
+	base := site(t)
+	ctx, cancel := browser(t, 4*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?workers=1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.evaluated !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated`))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		for (const m of app.state.model.methods) {
+			const b = document.getElementById('use-' + m.name);
+			b.checked = m.name === 'ig';
+			b.dispatchEvent(new Event('change', {bubbles: true}));
+		}
+		const s = document.getElementById('opt-ig-steps');
+		s.value = 2;
+		s.dispatchEvent(new Event('change', {bubbles: true}));
+		document.getElementById('explain').click();
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, fmt.Sprintf(`((document.body.dataset.evaluated || '') !== %q) || app.state.errors.length > 0`, before)); err != nil {
+		t.Fatal(err)
+	}
+	type pageT struct {
+		Rel      float64
+		Pass     bool
+		Offered  bool
+		Class    int
+		Image    string
+		Verdict  string
+		Problems []string
+	}
+	read := func() pageT {
+		t.Helper()
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[pageT](`(() => {
+			const r = app.state.results[0];
+			return {rel: r.check.rel, pass: r.check.pass, offered: !!document.querySelector('#method-ig .sweep-run'),
+				class: r.class, image: app.state.image, verdict: document.getElementById('verdict').textContent,
+				problems: [...document.querySelectorAll('#ranking > li .problems li')].map((e) => e.textContent)};
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := read()
+	t.Logf("IG at 2 steps: gap %.4g; verdict %q; problems %q", p.Rel, p.Verdict, p.Problems)
+	if p.Pass || !p.Offered || len(p.Problems) != 1 || !strings.Contains(p.Problems[0], "misses completeness") {
+		t.Fatalf("IG at 2 steps: %+v; want a failed check, the sweep offered and the ranking saying why IG is flagged", p)
+	}
+
+	// Started and cancelled at once (the Fashion model's sweep takes
+	// about 0.1 s, less than the cancel takes to reach the worker: the
+	// page drops a result that comes after a Cancel).
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		document.querySelector('#method-ig .sweep-run').click();
+		document.querySelector('#method-ig .sweep button').click();
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `['cancelled', 'done', 'error'].includes(document.querySelector('#method-ig .sweep').dataset.state)`); err != nil {
+		t.Fatal(err)
+	}
+	state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#method-ig .sweep').dataset.state + ': ' + document.querySelector('#method-ig .sweep').innerText`))
+	if !strings.HasPrefix(state, "cancelled: Cancelled.") {
+		t.Errorf("the sweep after Cancel: %q", state)
+	}
+
+	// Run to the end.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#method-ig .sweep button').click(), true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `['cancelled', 'done', 'error'].includes(document.querySelector('#method-ig .sweep').dataset.state) && !document.querySelector('#method-ig .sweep progress')`); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+		State  string
+		Rows   [][]string
+		Rels   []float64
+		Advice string
+		Use    string
+	}](`(() => {
+		const box = document.querySelector('#method-ig .sweep');
+		const use = box.querySelector('.sweep-use');
+		return {state: box.dataset.state,
+			rows: [...box.querySelectorAll('tbody tr')].map((r) => [...r.cells].map((c) => c.textContent)),
+			rels: [...box.querySelectorAll('tbody td[data-rel]')].map((c) => Number(c.dataset.rel)),
+			advice: box.querySelector('.sweep-advice').textContent, use: use ? use.textContent : ''};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sweep: %q\n%s\n%s", shown.Rows, shown.Advice, shown.Use)
+	shot(ctx, t, "sweep-fashion-ig2", "#method-ig")
+
+	// Natively.
+	m, err := nn.Load(filepath.Join(siteDir, "www", "models", "fashion.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(siteDir, "www", "samples", p.Image))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := image.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := nn.ImageInput(img, m.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := xai.New(m).CompletenessSweep(x, xai.GapSweep{Target: xai.Target{Class: p.Class, Kind: xai.Logit},
+		Baselines: xai.SweepBaselines(xai.Baseline{Kind: xai.Black})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown.State != "done" || len(shown.Rels) != len(trials) || len(shown.Rows) != 6 {
+		t.Fatalf("sweep %s: %d gaps in %d rows, natively %d trials (2 baselines x linspace, trapezoid, gauss-legendre)", shown.State, len(shown.Rels), len(shown.Rows), len(trials))
+	}
+	// The table's cells are in trial order (a row per baseline and rule,
+	// columns by steps).
+	for i, g := range trials {
+		if d := math.Abs(shown.Rels[i] - g.Rel); d > 1e-3*math.Max(1, math.Abs(g.Rel)) {
+			t.Errorf("%s: gap %g in the page, %g natively", g, shown.Rels[i], g.Rel)
+		}
+	}
+	if want := xai.GapAdvice(trials); shown.Advice != want {
+		t.Errorf("advice in the page:\n%s\nnatively:\n%s", shown.Advice, want)
+	}
+	best, ok := xai.BestGapTrial(trials)
+	if !ok || !best.Pass() {
+		t.Fatalf("natively no trial holds: %s", xai.GapAdvice(trials))
+	}
+	if shown.Use != "Use "+best.String() {
+		t.Fatalf("the page offers %q, natively the best is %s", shown.Use, best)
+	}
+
+	// Use it: the options are set, IG is explained again and adds up.
+	before, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.explained`))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#method-ig .sweep-use').click(), true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, fmt.Sprintf(`((document.body.dataset.explained || '') !== %q && !app.state.busy) || app.state.errors.length > 0`, before)); err != nil {
+		t.Fatal(err)
+	}
+	if errs := errorTexts(ctx); len(errs) > 0 {
+		t.Fatalf("the page shows errors: %q", errs)
+	}
+	after, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+		Values  map[string]any
+		Pass    bool
+		Rel     float64
+		Offered bool
+	}](`({values: app.state.results[0].values, pass: app.state.results[0].check.pass, rel: app.state.results[0].check.rel,
+		offered: !!document.querySelector('#method-ig .sweep')})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range best.Options() {
+		if fmt.Sprint(after.Values[k]) != fmt.Sprint(v) {
+			t.Errorf("after Use: option %s = %v, want %v", k, after.Values[k], v)
+		}
+	}
+	if !after.Pass || after.Offered || math.Abs(after.Rel-best.Rel) > 1e-3*math.Max(1, math.Abs(best.Rel)) {
+		t.Errorf("after Use: gap %g, passes %v, sweep offered %v; want %g (the trial's), passing, no offer", after.Rel, after.Pass, after.Offered, best.Rel)
+	}
+}

@@ -13,6 +13,10 @@ import (
 // session.go. It runs through evaluate (EvaluateOptions.sweep), whose
 // goroutine yields for progress and cancel.
 
+// sweepMethod is the method the sweep measures: Integrated Gradients,
+// whose rule, steps and baseline CompletenessSweep varies.
+const sweepMethod = "ig"
+
 // errSweepCancelled is sweep's error when its context is cancelled.
 var errSweepCancelled = errors.New("worker: sweep cancelled")
 
@@ -39,7 +43,7 @@ func (s *session) sweep(ctx xai.Canceller, o Options, progress func(done, total 
 	if s.m == nil || s.x == nil {
 		return Sweep{}, errors.New("worker: no image to sweep (call predict first)")
 	}
-	if o.Method != "ig" {
+	if o.Method != sweepMethod {
 		return Sweep{}, errors.New("worker: the completeness sweep measures Integrated Gradients (ig), not " + o.Method)
 	}
 	m, err := xai.Lookup(o.Method)

@@ -123,7 +123,11 @@ func (e Explanation) value() any {
 		})
 	}
 	if c := e.Check; c != nil {
-		o["check"] = checkValue(c)
+		cv := checkValue(c).(obj)
+		if e.Method == sweepMethod {
+			cv["sweep"] = true // the page offers the completeness sweep (sweep.go)
+		}
+		o["check"] = cv
 	}
 	return o
 }

@@ -299,14 +299,8 @@ func (j *job) sweep(method string, x *nn.Tensor, t xai.Target, r *xai.Result, pr
 		}
 		bl.Sigma, bl.Seed = r.Values.Float("sigma"), j.cfg.seed
 	}
-	bls := []xai.Baseline{bl}
-	for _, k := range []xai.BaselineKind{xai.Blur, xai.Black} {
-		if bl.Kind != k {
-			bls = append(bls, xai.Baseline{Kind: k})
-		}
-	}
 	t.Class = r.Class
-	return j.ex.CompletenessSweep(x, xai.GapSweep{Target: t, Baselines: bls, Progress: progress})
+	return j.ex.CompletenessSweep(x, xai.GapSweep{Target: t, Baselines: xai.SweepBaselines(bl), Progress: progress})
 }
 
 // display returns the colormap and scale of a method's display map, the

@@ -46,8 +46,16 @@ interface MavisWorkerAPI {
    * every 50 ms): onProgress(done, total) is called then, and returning false
    * cancels (the Promise rejects with "worker: metrics cancelled"). Rejects
    * when no image was predicted or nothing was explained yet.
+   *
+   * With options.sweep (the ExplainOptions of an Integrated-Gradients map)
+   * it measures instead what brings that map's completeness gap within
+   * its threshold on the current image (xai.CompletenessSweep: other
+   * rules, step counts and baselines), in the same goroutine, with the
+   * same progress and cancel (it stops between baselines; the Promise
+   * rejects with "worker: sweep cancelled"), and answers a
+   * CompletenessSweep. The main worker only (not split across the pool).
    */
-  evaluate(options: EvaluateOptions, onProgress?: (done: number, total: number) => boolean | void): Promise<Evaluation>;
+  evaluate(options: EvaluateOptions, onProgress?: (done: number, total: number) => boolean | void): Promise<Evaluation | CompletenessSweep>;
 
   // The worker pool (www/pool.js, wasm/worker/pool.go): a method whose
   // MethodInfo.split is true (Integrated Gradients) split into ranges of its
@@ -117,6 +125,7 @@ interface EvaluateOptions {
   tolerance?: number;                           // pointing-game tolerance in input pixels (0)
   sanity?: boolean;                             // run the cascading randomisation check (slow; off by default)
   seed?: number;                                // its seed
+  sweep?: ExplainOptions;                       // instead of the metrics: the completeness sweep of this IG map (CompletenessSweep)
 }
 
 // What the worker sends.
@@ -191,6 +200,22 @@ interface Prediction {
   input: [number, number, number];
   ms: number;                                   // time in the worker
   view: Uint8Array;                             // the input as the model sees it, input[0] x input[1] RGBA
+  fit: InputFit;                                // whether the image is of the kind the model was trained on
+}
+
+/** What the model and the image show about whether the image is of the
+ * kind the model was trained on (xai.PredictFit; its thresholds are xai's
+ * Fit* constants). The page shows problems and limits beside the
+ * prediction, as they are. */
+interface InputFit {
+  coloured: number;                             // fraction of the image's pixels in colour (-1: not measured)
+  grey: boolean;                                // the model reads grey (one channel)
+  shift: number;                                // largest BatchNorm feature shift (training images: about 1)
+  shiftLayer: string;                           // its layer ('' when the model has no BatchNorm)
+  top: number;                                  // the top class's probability
+  outside: boolean;                             // a problem says the image is unlike the training images
+  problems: string[];                           // plain sentences, the confidence one last; empty when none
+  limits: string;                               // what the checks cannot see
 }
 
 interface Explanation {
@@ -212,7 +237,29 @@ interface Explanation {
   check?: Check;                                // the method's conservation property
   display: 'max' | 'percentile' | 'signed';     // the method's kind of map (MethodInfo.display)
   scales: DisplayScale[];                       // the display map's colour scale under each ModelInfo.scaleRules entry, in order
+  ms: number;                                   // this call's time in the worker: for a split method (splitCombine), the combine step only;
+                                                // the page shows what it waited (app.js: waited)
+}
+
+// evaluate's answer to options.sweep: Integrated Gradients' completeness
+// gap on the current image under other rules, step counts and baselines
+// (xai.CompletenessSweep, xai.GapAdvice, xai.BestGapTrial).
+interface CompletenessSweep {
+  method: string;                               // 'ig'
+  trials: GapTrial[];                           // per baseline (the map's first): linspace then trapezoid by rising steps, then gauss-legendre
+  advice: string;                               // what the trials show, in a sentence or two
+  best: string;                                 // the recommended trial ("trapezoid, 25 steps, baseline blur(sigma=5)"); '' when none holds
+  use: OptionValues | null;                     // the map's options that run it (rule, steps, baseline, sigma); null when none holds
+  threshold: number;                            // the relative gap a trial must stay within (MetricsInfo.gapThreshold)
   ms: number;
+}
+
+interface GapTrial {
+  rule: string; steps: number; baseline: string;
+  sum: number; want: number;                    // Σ attributions and the score difference it should equal
+  rel: number;                                  // the relative gap
+  flat: boolean;                                // the baseline scores as the image does: its gap says nothing
+  pass: boolean;                                // within the threshold and not flat
 }
 
 // A display map's colour scale under one rule (xai.DisplayScale): the
@@ -238,6 +285,7 @@ interface Check {
   gap: number; rel: number;                     // sum - want, and relative to |want|
   threshold: number; pass: boolean;             // |rel| <= threshold
   layers?: { layer: string; sum: number }[];    // a layer-by-layer property: the sum at each layer
+  sweep?: true;                                 // an explanation whose gap the completeness sweep measures (EvaluateOptions.sweep)
 }
 
 interface Memory { heapAlloc: number; heapSys: number; sys: number; numGC: number }
@@ -269,10 +317,12 @@ interface Evaluation {
   methods: MethodEvaluation[];
   ranking: { scores: { method: string; faithfulness: number; insertion_auc: number; deletion_auc: number;
                        gini: number; entropy: number; flagged: boolean; sanity?: SanityResult;
-                       completeness_gap?: number }[];
+                       completeness_gap?: number;
+                       problems: string[] }[];          // why a flagged method is not trusted (xai.MethodScore.Problems); empty when none
              trusted: string;                   // '' when no method is trusted
              flags: string[] | null; verdict: string };
-  steps: number; patch: number; input: [number, number, number]; ms: number;
+  steps: number; patch: number; input: [number, number, number];
+  ms: number;                                   // this call's time in the worker (evalCombine: the merge only); the page shows what it waited
 }
 
 interface SplitPlan { evaluations: number; input: Float32Array }  // input: H x W x C

@@ -2,7 +2,8 @@
 // image card (input.js), files routed by content (files.js) and the Keras
 // converter's dialog (keras.js), the prediction (prediction.js), the methods
 // panel (methods.js), the viewer (viewer-link.js) with its map cards
-// (cards.js), the faithfulness panel (metrics.js) and the compute workers
+// (cards.js) with the completeness sweep (sweep.js), the faithfulness
+// panel (metrics.js) and the compute workers
 // (compute.js).
 // It holds the page's state and the order of things (model, image,
 // prediction, maps, metrics), and no model or math logic: the worker sends
@@ -20,6 +21,7 @@ import { MetricsPanel } from './metrics.js';
 import { builtinFor, ModelCard } from './model.js';
 import { clearPrediction, showPrediction } from './prediction.js';
 import { Status } from './status.js';
+import { Sweep } from './sweep.js';
 import { ViewerLink } from './viewer-link.js';
 
 const $ = (id) => document.getElementById(id);
@@ -54,8 +56,21 @@ const viewer = new ViewerLink({
   onReady: () => mark('viewer ready'),
   onDisplay: (i, d) => cards.bar(i, d),
 });
+const sweep = new Sweep({
+  compute,
+  onUse: (method, values) => {
+    methods.set(method, values);
+    again();
+  },
+});
 const cards = new MapCards({
   onPNG: (i) => downloadPNG(viewer, i, `${baseName(state.image)}-${state.methods[i].name}.png`, showError),
+  // A map whose completeness check fails and that the sweep measures:
+  // offer to find settings that add up.
+  onCheckFailed: (i, card, line) => {
+    const r = state.results[i], gen = state.generation;
+    if (r && r.check.sweep) sweep.offer(card, line, state.options[i], () => gen !== state.generation);
+  },
 });
 const metrics = new MetricsPanel({ compute, state, onError: showError, mark });
 const methods = new MethodsPanel({ onExplain: () => again() });
@@ -185,7 +200,7 @@ async function runImage(blob, name, predicted = null, show = false) {
     mark(`prediction ${name}`);
     Object.assign(state, { image: name, prediction: p, methods: [], options: [], results: [] });
     status.clearError();
-    showPrediction(p, state.model.classes);
+    showPrediction(p, state.model.classes, state.builtin ? state.builtin.domain : '');
     viewer.start();
     viewer.image(p);
     if (show) reveal();
@@ -232,8 +247,12 @@ async function explainAll(gen) {
       status.set(`${m.label}: ${done} of ${total} steps`, (i + (total ? done / total : 0)) / chosen.length);
     };
     let r;
+    const started = performance.now();
     try {
       r = await compute.explain(state.options[i], m, onProgress, () => gen !== state.generation);
+      // What the person waited for this map (the worker's r.ms is its own
+      // call: for a method split across the pool, only the combine step).
+      r.waited = performance.now() - started;
     } catch (e) {
       if (gen !== state.generation) return;
       showError(`${m.label}: ${e.message}`);
@@ -241,7 +260,7 @@ async function explainAll(gen) {
       continue;
     }
     if (gen !== state.generation) return;
-    mark(`${m.name} ${r.ms} ms in the worker`);
+    mark(`${m.name} ${r.ms} ms in the worker, ${Math.round(r.waited)} ms waited`);
     state.results[i] = r;
     viewer.map(i, r);
     cards.show(i, r, state.model.classes);

@@ -5,14 +5,17 @@
 // (completeness, summation to delta, ...) when it has one, and a PNG
 // download.
 
-import { fmt, percent } from './format.js';
+import { duration, fmt, percent } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
 export class MapCards {
-  // onPNG(i) downloads map i as PNG.
-  constructor({ onPNG }) {
+  // onPNG(i) downloads map i as PNG; onCheckFailed(i, card, line), when
+  // given, is called for a map whose conservation check fails, with the
+  // check's line (app.js offers the completeness sweep there).
+  constructor({ onPNG, onCheckFailed = null }) {
     this.onPNG = onPNG;
+    this.onCheckFailed = onCheckFailed;
     this.methods = [];
   }
 
@@ -49,12 +52,14 @@ export class MapCards {
   show(i, r, classes) {
     const card = $(`method-${this.methods[i].name}`);
     const body = card.querySelector('p');
-    let text = `${r.score} of “${classes[r.class].name}” · ${r.shape[0]}×${r.shape[1]} map · ${fmt(r.ms)} ms`;
+    let text = `${r.score} of “${classes[r.class].name}” · ${r.shape[0]}×${r.shape[1]} map · ${duration(r.waited ?? r.ms)}`;
     if (r.layer) text += ` · layer ${r.layer}`;
     const values = (this.methods[i].params || []).map((p) => `${p.name} ${r.values[p.name]}`).join(', ');
     if (values) text += ` · ${values}`;
     if (r.zero) text += ' · all zero: nothing supports the class';
     body.textContent = text;
+    body.title = 'The time is what the page waited for this map.';
+    card.dataset.waited = String(r.waited ?? r.ms);
     if (r.check) {
       const c = r.check;
       const g = document.createElement('p');
@@ -67,6 +72,7 @@ export class MapCards {
         g.title = `more than ${percent(c.threshold)} off: the ranking flags this map`;
       }
       body.after(g);
+      if (!c.pass && this.onCheckFailed) this.onCheckFailed(i, card, g);
     }
     card.dataset.state = 'done';
     card.querySelector('button').disabled = false;

@@ -22,7 +22,7 @@ export function downloadJSON(state) {
   const out = {
     model: { source: state.modelName, name: state.model.name, classes: state.model.classes, preprocess: state.model.preprocess },
     image: state.image,
-    prediction: { class: state.prediction.class, probs: state.prediction.probs, top: state.prediction.top },
+    prediction: { class: state.prediction.class, probs: state.prediction.probs, top: state.prediction.top, fit: state.prediction.fit },
     results: state.results.map((r, i) => r && ({
       ...r,
       options: state.options[i],

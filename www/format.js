@@ -15,6 +15,17 @@ export function fixed3(v) {
   return v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3);
 }
 
+// duration shows a time in milliseconds as a person reads it: "4.7 ms",
+// "350 ms", "8.6 s", "2 min 5 s".
+export function duration(ms) {
+  if (!(ms >= 0)) return '–';
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
 // percent shows a fraction as a percentage with one decimal.
 export function percent(v) {
   return `${(100 * v).toFixed(1)}%`;

@@ -120,6 +120,18 @@ export class MethodsPanel {
     return o;
   }
 
+  // set gives method name's options the values (OptionValues), as if
+  // typed (the completeness sweep's recommendation).
+  set(name, values) {
+    for (const [k, v] of Object.entries(values)) {
+      const input = $(`opt-${name}-${k}`);
+      if (!input) continue;
+      if (input.type === 'checkbox') input.checked = !!v;
+      else input.value = String(v);
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+  }
+
   busy(b, ready) {
     $('explain').disabled = b || !ready;
   }

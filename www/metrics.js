@@ -7,7 +7,7 @@
 // Evaluation); this module only draws them.
 
 import { BoxInput } from './box.js';
-import { fixed3, fmt, percent } from './format.js';
+import { duration, fixed3, fmt, percent } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,13 +72,17 @@ export class MetricsPanel {
       $('metrics-progress').value = total ? done / total : 0;
       $('metrics-status').textContent = `${done} of ${total} images scored`;
     };
+    const started = performance.now();
     try {
       const r = await this.compute.evaluate(this.options(), onProgress);
       if (run !== this.run || gen !== this.state.generation) return;
+      // What the person waited (r.ms is the worker's call: split across
+      // the pool, only the merge).
+      r.waited = performance.now() - started;
       this.state.metrics = r;
-      this.mark(`metrics ${r.ms} ms in the worker`);
+      this.mark(`metrics ${r.ms} ms in the worker, ${Math.round(r.waited)} ms waited`);
       this.show(r);
-      $('metrics-status').textContent = `Done in ${(r.ms / 1000).toFixed(2)} s (${r.steps} steps, ${r.patch}×${r.patch}-pixel patches).`;
+      $('metrics-status').textContent = `Done in ${duration(r.waited)} (${r.steps} steps, ${r.patch}×${r.patch}-pixel patches).`;
       $('metrics-progress').value = 1;
       document.body.dataset.evaluated = String(run);
     } catch (e) {
@@ -115,10 +119,21 @@ export class MetricsPanel {
     $('ranking').replaceChildren(...r.ranking.scores.map((s) => {
       // flagged: a failed sanity check or a large conservation gap keeps the
       // method from being trusted (the verdict says which).
+      // Each flagged method says why under its line (xai's problems).
       const item = document.createElement('li');
       item.textContent = `${labels.get(s.method) || s.method}: insertion − deletion ${fixed3(s.faithfulness)}${s.flagged ? ' (flagged)' : ''}`;
       if (s.method === r.ranking.trusted) item.className = 'trusted';
       item.dataset.method = s.method;
+      if (s.flagged && s.problems.length) {
+        const why = document.createElement('ul');
+        why.className = 'problems small';
+        why.append(...s.problems.map((t) => {
+          const li = document.createElement('li');
+          li.textContent = t;
+          return li;
+        }));
+        item.append(why);
+      }
       return item;
     }));
     $('metrics-table').tBodies[0].replaceChildren(...r.methods.map((m) => this.row(m)));

@@ -1,9 +1,14 @@
 // prediction.js: the prediction card, the top classes with their
-// probabilities as bars.
+// probabilities as bars, what the model knows (a built-in's domain) and
+// what the worker found about the image's fit to it (Prediction.fit,
+// xai.PredictFit: its sentences are shown as they come).
 
 const $ = (id) => document.getElementById(id);
 
-export function showPrediction(p, classes) {
+// showPrediction shows p (Prediction) with the model's classes; domain is
+// a built-in model's domain (BuiltinModel.domain), or '' for a model of
+// the user's.
+export function showPrediction(p, classes, domain = '') {
   const list = $('topk');
   list.replaceChildren();
   for (const i of p.top) {
@@ -25,6 +30,32 @@ export function showPrediction(p, classes) {
     item.setAttribute('aria-label', `${label.textContent}: ${pct.textContent}`);
     list.append(item);
   }
+  showFit(p.fit, domain);
+}
+
+// showFit writes the model's domain, then the fit's problems (a warning
+// when the image is outside what the model knows) and its limits.
+function showFit(fit, domain) {
+  const box = $('fit');
+  const para = (cls, text) => {
+    const el = document.createElement('p');
+    el.className = cls;
+    el.textContent = text;
+    return el;
+  };
+  const parts = [para('small domain', domain ? `This model knows only ${domain}.` :
+    'Your model: the page does not know what it was trained on.')];
+  if (fit && fit.problems.length) {
+    const warn = document.createElement('div');
+    warn.className = fit.outside ? 'fit-warn outside' : 'fit-warn';
+    if (fit.outside) warn.append(para('fit-head', 'This image is probably outside what the model knows.'));
+    for (const t of fit.problems) warn.append(para('small', t));
+    parts.push(warn);
+  }
+  if (fit) parts.push(para('small muted', fit.limits));
+  box.replaceChildren(...parts);
+  box.dataset.outside = String(!!(fit && fit.outside));
+  box.hidden = false;
 }
 
 export function clearPrediction() {
@@ -32,4 +63,6 @@ export function clearPrediction() {
   item.className = 'muted';
   item.textContent = 'No image yet.';
   $('topk').replaceChildren(item);
+  $('fit').replaceChildren();
+  $('fit').hidden = true;
 }

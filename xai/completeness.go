@@ -38,6 +38,34 @@ func (g GapTrial) String() string {
 	return sprintf("%s, %d steps, baseline %s", g.Rule, g.Steps, g.Baseline)
 }
 
+// Options returns the Integrated-Gradients options that run g's rule,
+// steps and baseline ("rule", "steps", "baseline" and, for a blur,
+// "sigma"; Resolve accepts them), or nil for a Custom baseline, which no
+// option names.
+func (g GapTrial) Options() Options {
+	if g.Baseline.Kind == Custom {
+		return nil
+	}
+	o := Options{"rule": g.Rule.String(), "steps": g.Steps, "baseline": g.Baseline.Kind.String()}
+	if g.Baseline.Kind == Blur {
+		o["sigma"] = g.Baseline.sigma()
+	}
+	return o
+}
+
+// SweepBaselines are the baselines a completeness sweep of a map made
+// from baseline b tries: b, then a blur (of the default sigma) and black
+// when b was neither.
+func SweepBaselines(b Baseline) []Baseline {
+	bls := []Baseline{b}
+	for _, k := range []BaselineKind{Blur, Black} {
+		if b.Kind != k {
+			bls = append(bls, Baseline{Kind: k})
+		}
+	}
+	return bls
+}
+
 // GapSweep configures CompletenessSweep.
 type GapSweep struct {
 	Target Target

@@ -103,3 +103,35 @@ func TestGapAdvice(t *testing.T) {
 		}
 	}
 }
+
+// TestGapTrialOptions: a trial's Options, run through the registry's
+// Integrated Gradients, give the trial's Σ attributions; the sweep's
+// baselines start with the map's own.
+func TestGapTrialOptions(t *testing.T) {
+	ex := New(reluNet(t))
+	x := reluInput()
+	tg := Target{Class: -1, Kind: Logit}
+	bls := SweepBaselines(Baseline{Kind: Blur, Sigma: 2})
+	if len(bls) != 2 || bls[0].Kind != Blur || bls[0].Sigma != 2 || bls[1].Kind != Black {
+		t.Errorf("SweepBaselines(blur 2) = %v, want blur(sigma=2), black", bls)
+	}
+	if got := SweepBaselines(Baseline{Kind: White}); len(got) != 3 || got[1].Kind != Blur || got[2].Kind != Black {
+		t.Errorf("SweepBaselines(white) = %v, want white, blur, black", got)
+	}
+	trials, err := ex.CompletenessSweep(x, GapSweep{Target: tg, Baselines: bls, Grid: 8, GaussLegendre: []int{4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range trials {
+		var r Result
+		if err := New(reluNet(t)).ExplainTo(&r, x, Request{Method: "ig", Target: tg, Options: g.Options()}); err != nil {
+			t.Fatalf("%s: %v", g, err)
+		}
+		if r.Check == nil || math.Abs(r.Check.Sum-g.Sum) > 1e-5*math.Max(1, math.Abs(g.Sum)) {
+			t.Errorf("%s: options %v give %+v, want Σ attributions %.9g", g, g.Options(), r.Check, g.Sum)
+		}
+	}
+	if o := (GapTrial{Baseline: Baseline{Kind: Custom}}).Options(); o != nil {
+		t.Errorf("a custom baseline's options: %v, want nil", o)
+	}
+}

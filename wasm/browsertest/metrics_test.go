@@ -65,13 +65,16 @@ func TestMetrics(t *testing.T) {
 		Verdict string
 		Ranking []string
 		Flagged []bool // the ranking entries marked "(flagged)"
-		Hidden  bool
-		Rows    int
+		// Problems are the lines under each entry saying why it is flagged.
+		Problems [][]string
+		Hidden   bool
+		Rows     int
 	}
 	p, err := chromedp.Run(ctx, chromedp.Evaluate[panel](`({
 		verdict: document.getElementById('verdict').textContent,
-		ranking: [...document.querySelectorAll('#ranking li')].map(e => e.dataset.method),
-		flagged: [...document.querySelectorAll('#ranking li')].map(e => e.textContent.endsWith(' (flagged)')),
+		ranking: [...document.querySelectorAll('#ranking > li')].map(e => e.dataset.method),
+		flagged: [...document.querySelectorAll('#ranking > li')].map(e => e.firstChild.textContent.endsWith(' (flagged)')),
+		problems: [...document.querySelectorAll('#ranking > li')].map(e => [...e.querySelectorAll('.problems li')].map(x => x.textContent)),
 		hidden: document.getElementById('metrics').hidden,
 		rows: document.querySelectorAll('#metrics-table tbody tr').length,
 	})`))
@@ -143,6 +146,8 @@ func TestMetrics(t *testing.T) {
 	for i, s := range want.Scores {
 		if i >= len(p.Ranking) || p.Ranking[i] != s.Method || p.Flagged[i] != s.Flagged {
 			t.Errorf("ranking %v flagged %v in the page; natively %d. %s flagged %v", p.Ranking, p.Flagged, i+1, s.Method, s.Flagged)
+		} else if !slices.Equal(p.Problems[i], s.Problems) {
+			t.Errorf("%s: the page says why it is flagged: %q; natively %q", s.Method, p.Problems[i], s.Problems)
 		}
 	}
 	if want := want.Verdict; want != p.Verdict {

@@ -282,6 +282,13 @@ func decodeEvalOptions(v any) (EvalOptions, error) {
 			f.join(g)
 		}
 	}
+	if f.has("sweep") {
+		so, err := decodeOptions(f.get("sweep"))
+		if err != nil {
+			return o, err
+		}
+		o.Sweep = &so
+	}
 	return o, f.done()
 }
 

@@ -9,7 +9,7 @@
 //	mavis.predict(rgba, width, height)       -> Promise<Prediction & {view}>
 //	mavis.explain(options, onProgress)       -> Promise<Explanation & {map, fullMap?}>
 //	mavis.memory(gc)                         -> Promise<Memory> (after a GC when gc)
-//	mavis.evaluate(options, onProgress)      -> Promise<Evaluation>
+//	mavis.evaluate(options, onProgress)      -> Promise<Evaluation> (options.sweep: Promise<CompletenessSweep>)
 //	mavis.splitPlan, splitPart, splitCombine the worker pool's split methods (pool_js.go)
 //	mavis.evalPlan, evalInstall, evalOnly, evalCombine   and its evaluate split by method
 //
@@ -136,7 +136,12 @@ func evaluate(this js.Value, args []js.Value) any {
 					yielded = time.Now()
 				}
 			}
-			res, err := call(0, func([]js.Value) (any, error) { return s.evaluate(ctx, o, progress) }, nil)
+			res, err := call(0, func([]js.Value) (any, error) {
+				if o.Sweep != nil {
+					return s.sweep(ctx, *o.Sweep, progress)
+				}
+				return s.evaluate(ctx, o, progress)
+			}, nil)
 			if err != nil {
 				reject.Invoke(js.Global().Get("Error").New(err.Error()))
 				return

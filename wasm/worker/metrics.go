@@ -95,6 +95,9 @@ type EvalOptions struct {
 	Tolerance int      // pointing-game tolerance in pixels
 	Sanity    bool     // run the randomisation check (slow)
 	Seed      uint64   // the randomisation check's seed
+	// Sweep, when set, asks for the completeness sweep of a map made with
+	// these explain options (sweep.go) instead of the metrics.
+	Sweep *Options
 }
 
 // MethodEvaluation is one method's metrics.

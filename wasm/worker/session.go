@@ -55,6 +55,9 @@ type Prediction struct {
 	Input [3]int  // the model input's shape
 	MS    float64 // time in the worker
 	View  []byte  // Input[0] x Input[1] RGBA (aliases the session's buffer)
+	// Fit says whether the image is of the kind the model was trained on
+	// (xai.PredictFit), for the page to show with the prediction.
+	Fit xai.Fit
 }
 
 // predict preprocesses an RGBA image (non-premultiplied, as canvas
@@ -80,12 +83,12 @@ func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
 	}
 	s.viewTo()
 	s.maps, s.pool.eval = s.maps[:0], evalSplit{} // a split evaluation of the old image ends
-	p, err := s.ex.Predict(s.x)
+	p, fit, err := s.ex.PredictFit(s.x, img)
 	if err != nil {
 		return Prediction{}, err
 	}
 	return Prediction{Class: p.Class, Probs: p.Probs, Top: p.TopK(5), Input: s.m.InputShape(),
-		MS: ms(start), View: s.view}, nil
+		MS: ms(start), View: s.view, Fit: fit}, nil
 }
 
 // viewTo renders the current input as RGBA bytes (grey replicated).

@@ -95,7 +95,12 @@ func (m MetricsInfo) value() any {
 
 func (p Prediction) value() any {
 	return obj{"class": float64(p.Class), "probs": floats(p.Probs), "top": ints(p.Top),
-		"input": ints(p.Input[:]), "ms": p.MS, "view": p.View}
+		"input": ints(p.Input[:]), "ms": p.MS, "view": p.View, "fit": fitValue(p.Fit)}
+}
+
+func fitValue(f xai.Fit) any {
+	return obj{"coloured": f.Coloured, "grey": f.Grey, "shift": f.Shift, "shiftLayer": f.ShiftLayer, "top": f.Top,
+		"outside": f.Outside, "problems": strs(append([]string{}, f.Problems...)), "limits": f.Limits}
 }
 
 func (e Explanation) value() any {
@@ -118,7 +123,11 @@ func (e Explanation) value() any {
 		})
 	}
 	if c := e.Check; c != nil {
-		o["check"] = checkValue(c)
+		cv := checkValue(c).(obj)
+		if e.Method == sweepMethod {
+			cv["sweep"] = true // the page offers the completeness sweep (sweep.go)
+		}
+		o["check"] = cv
 	}
 	return o
 }
@@ -190,7 +199,8 @@ func sanityValue(s xai.SanityResult) any {
 func rankingValue(r xai.Ranking) any {
 	return obj{"scores": list(r.Scores, func(s xai.MethodScore) any {
 		o := obj{"method": s.Method, "faithfulness": s.Faithfulness, "insertion_auc": s.Insertion,
-			"deletion_auc": s.Deletion, "gini": s.Gini, "entropy": s.Entropy, "flagged": s.Flagged}
+			"deletion_auc": s.Deletion, "gini": s.Gini, "entropy": s.Entropy, "flagged": s.Flagged,
+			"problems": strs(append([]string{}, s.Problems...))}
 		if s.Sanity != nil {
 			o["sanity"] = sanityValue(*s.Sanity)
 		}

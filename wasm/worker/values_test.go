@@ -75,6 +75,13 @@ func TestValuesMatchSchema(t *testing.T) {
 		t.Fatalf("the evaluation lacks what the test covers: %+v", r.Methods[0])
 	}
 	check("Evaluation", r, "Evaluation")
+	sw, err := s.sweep(context.Background(), opts("ig", "steps", 8), func(int, int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("CompletenessSweep", sw, "CompletenessSweep")
+	sw.Use, sw.Best = nil, ""
+	check("CompletenessSweep without a recommendation", sw, "CompletenessSweep")
 	plan, err := s.evalPlan()
 	if err != nil {
 		t.Fatal(err)

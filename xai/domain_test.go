@@ -1,0 +1,103 @@
+package xai
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/mavis-xai/mavis/nn"
+)
+
+// TestFeatureShift: the shift of a hand-made BatchNorm input, worked by
+// hand. Channel 0 has moving mean 1 and variance 4 − ε (so σ = 2), channel
+// 1 mean 0 and variance 1 − ε; the input's two positions are (3, 1) and
+// (1, −1): z = (1, 1) and (0, −1), mean square 3/4.
+func TestFeatureShift(t *testing.T) {
+	b := nn.NewBatchNorm("bn", 2, 1e-3, 0.99)
+	b.Mean.Value[0], b.Var.Value[0] = 1, 4-1e-3
+	b.Var.Value[1] = 1 - 1e-3
+	in := &nn.Tensor{Shape: [4]int{1, 1, 2, 2}, Data: []float32{3, 1, 1, -1}}
+	if got, want := featureShift(b, in), math.Sqrt(0.75); math.Abs(got-want) > 1e-6 {
+		t.Errorf("featureShift = %v, want %v", got, want)
+	}
+}
+
+// TestColouredFraction: the coloured fraction of hand-made images: grey,
+// a quarter pure red, chroma just under and at FitChroma, and transparent
+// red, which shows as white.
+func TestColouredFraction(t *testing.T) {
+	fill := func(f func(x, y int) color.Color) image.Image {
+		img := image.NewNRGBA(image.Rect(0, 0, 4, 4))
+		for y := range 4 {
+			for x := range 4 {
+				img.Set(x, y, f(x, y))
+			}
+		}
+		return img
+	}
+	grey := color.NRGBA{120, 120, 120, 255}
+	for _, tt := range []struct {
+		name string
+		img  image.Image
+		want float64
+	}{
+		{"grey", fill(func(x, y int) color.Color { return grey }), 0},
+		{"quarter red", fill(func(x, y int) color.Color {
+			if y == 0 {
+				return color.NRGBA{255, 0, 0, 255}
+			}
+			return grey
+		}), 0.25},
+		{"chroma 31", fill(func(x, y int) color.Color { return color.NRGBA{131, 100, 110, 255} }), 0},
+		{"chroma 32", fill(func(x, y int) color.Color { return color.NRGBA{132, 100, 110, 255} }), 1},
+		{"transparent red", fill(func(x, y int) color.Color { return color.NRGBA{255, 0, 0, 0} }), 0},
+		{"grey image type", image.NewGray(image.Rect(0, 0, 3, 3)), 0},
+	} {
+		if got := colouredFraction(tt.img); got != tt.want {
+			t.Errorf("%s: colouredFraction = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestFitVerdict: which problems each combination of signs gives.
+func TestFitVerdict(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		f       Fit
+		outside bool
+		want    []string // substrings, one per problem, in order
+	}{
+		{"grey model, colour photo, sure", Fit{Coloured: 0.9, Grey: true, Top: 0.95}, true, []string{"reads grey pictures and this one is in colour (90%", "95.0% confidence does not make"}},
+		{"grey model, colour photo, unsure", Fit{Coloured: 0.2, Grey: true, Top: 0.4}, true, []string{"in colour (20%", "only 40.0%"}},
+		{"grey model, colour photo, between", Fit{Coloured: 0.2, Grey: true, Top: 0.7}, true, []string{"in colour", "a guess"}},
+		{"grey model, little colour", Fit{Coloured: 0.05, Grey: true, Top: 0.99}, false, nil},
+		{"colour model, grey picture", Fit{Coloured: 0, Top: 0.7}, true, []string{"reads colour pictures and this one is grey", "a guess"}},
+		{"colour model, some colour", Fit{Coloured: 0.02, Top: 0.7}, false, nil},
+		{"no source image", Fit{Coloured: -1, Top: 0.99}, false, nil},
+		{"far, sure", Fit{Coloured: 0.5, Shift: 8.5, ShiftLayer: "bn_4", Top: 0.9999}, true, []string{"(layer bn_4)", "100.0% confidence"}},
+		{"near the threshold", Fit{Coloured: 0.5, Shift: FitShift - 0.01, ShiftLayer: "bn", Top: 0.9999}, false, nil},
+		{"in domain, unsure", Fit{Coloured: 0.5, Shift: 1, ShiftLayer: "bn", Top: 0.3}, false, []string{"unsure: its top class has only 30.0%"}},
+	} {
+		f := tt.f
+		f.verdict(10, true)
+		if f.Outside != tt.outside || len(f.Problems) != len(tt.want) {
+			t.Errorf("%s: Outside %v, problems %q; want %v and %d problems", tt.name, f.Outside, f.Problems, tt.outside, len(tt.want))
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.Contains(f.Problems[i], w) {
+				t.Errorf("%s: problem %d = %q, want it to contain %q", tt.name, i, f.Problems[i], w)
+			}
+		}
+		if !strings.Contains(f.Limits, "cannot tell whether the picture shows one of the model's classes") {
+			t.Errorf("%s: Limits = %q", tt.name, f.Limits)
+		}
+	}
+	f := Fit{Coloured: 0.5, Top: 0.9}
+	f.verdict(5, false)
+	if !strings.Contains(f.Limits, "no BatchNorm statistics") {
+		t.Errorf("a model without BatchNorm: Limits = %q", f.Limits)
+	}
+}

@@ -15,15 +15,20 @@ import (
 )
 
 // workerGzip is worker.wasm's size gzipped (compress/gzip at
-// BestCompression, a little larger than gzip -9) when this budget was set:
-// 1,089,026 bytes (3,921,540 raw), built as build.sh builds it (GOOS=js
-// GOARCH=wasm, -trimpath -ldflags="-s -w") with Go 1.26.8 on 2026-12-05.
+// BestCompression, a little larger than gzip -9) when this budget was last
+// set: 1,280,124 bytes (4,609,895 raw), built as build.sh builds it
+// (GOOS=js GOARCH=wasm GOEXPERIMENT=simd, -trimpath -ldflags="-s -w") with
+// Go 1.26.8 on 2026-12-05. It was 1,089,026 (3,921,540 raw) before this
+// wave; what grew, by scripts/wasmsize: xai's code from about 177 KB to
+// 544 KB raw for the nineteen new explainers, the completeness sweep and
+// the input-fit check (issues 12 and 14), the colormap tables (11.6 KB),
+// the SIMD128 kernels' hooks (5.6 KB) and the file sniffer (1.5 KB).
 // There is no size target any more (the 0.8 MB goal is withdrawn, issue
 // 11): maxWorkerGzip is a regression budget of that size plus 5%, so that
 // a change that adds tens of KB to the page's first prediction is noticed.
 // Raise workerGzip, saying why in the commit, when a change is worth the
 // bytes; go run ./scripts/wasmsize shows what is linked.
-const workerGzip = 1_089_026
+const workerGzip = 1_280_124
 
 // maxWorkerGzip is the budget: workerGzip plus 5%.
 const maxWorkerGzip = workerGzip * 105 / 100

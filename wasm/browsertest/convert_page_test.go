@@ -129,7 +129,9 @@ func TestConvertInPage(t *testing.T) {
 		},
 		pageConversion{
 			name: "tiny.weights.h5", path: filepath.Join(testdata, "tiny.weights.h5"),
-			give: func(ctx context.Context, t *testing.T, _ string) { paste(ctx, t, "droptest/tiny.weights.h5", "tiny.weights.h5") },
+			give: func(ctx context.Context, t *testing.T, _ string) {
+				paste(ctx, t, "droptest/tiny.weights.h5", "tiny.weights.h5")
+			},
 			dialog: func(ctx context.Context, t *testing.T) {
 				// No architecture: the dialog says to choose one.
 				if msg := convertFails(ctx, t); !strings.Contains(msg, "Choose the architecture") {

@@ -13,7 +13,8 @@
 //   method "bootSample": args []                       (boot.js's worker only: predicts the first sample it fetched at its
 //                                                       start; answers {file, bytes, prediction} or null)
 //   method "startup":   args []                        (answered once Go is ready, without calling it: the start-up stages,
-//                                                       ms since the worker started: created (its time origin), compiled,
+//                                                       ms since the worker started: created (its time origin), scripts (wasm_exec.js and
+//                                                       kernels.js loaded), kernelsCompiled, compiled, instantiated,
 //                                                       ready, and for boot.js's worker modelFetched, sampleFetched,
 //                                                       sampleDecoded, modelLoaded, predicted as they happen)
 //   method "memory":    args [gc?: boolean]            (gc: collect first, so heapAlloc is the live heap)
@@ -39,7 +40,9 @@ const startup = { created: performance.timeOrigin }; // milliseconds since the w
 const module = compile('worker.wasm');
 const early = startEarly(new URLSearchParams(self.location.search));
 importScripts('wasm_exec.js', 'kernels.js');
+startup.scripts = Math.round(performance.now());
 const kernels = mavisKernels.compile(compile); // nn's SIMD128 kernels (kernels.js; portable ones without SIMD128)
+kernels.then(() => { startup.kernelsCompiled = Math.round(performance.now()); });
 
 const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
 let wasmMemory = null;
@@ -140,6 +143,7 @@ const ready = (async () => {
   link.install(instance); // before Go runs: nn's init asks for the kernels
   kernelsInUse = link.kernels;
   wasmMemory = instance.exports.mem;
+  startup.instantiated = Math.round(performance.now());
   go.run(instance);
   startup.ready = Math.round(performance.now());
   if (!self.mavis) throw new Error('worker.wasm did not register its API');

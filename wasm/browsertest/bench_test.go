@@ -180,7 +180,9 @@ func loadavg() string {
 //
 //	MAVIS_BENCH_REF=d1c260c go test ./wasm/browsertest -run BenchmarkStartAB -v -timeout 30m
 //
-// MAVIS_BENCH_RUNS sets the number of cold loads of each page (default 5).
+// MAVIS_BENCH_RUNS sets the number of cold loads of each page (default 5);
+// MAVIS_BENCH_QUERY a query for both pages, such as
+// "?model=models/mavis.safetensors" for the first MAVIS prediction.
 func TestBenchmarkStartAB(t *testing.T) {
 	ref := os.Getenv("MAVIS_BENCH_REF")
 	if ref == "" {
@@ -193,6 +195,10 @@ func TestBenchmarkStartAB(t *testing.T) {
 			t.Fatalf("MAVIS_BENCH_RUNS=%q: want a number of cold loads from 1 to 50", s)
 		}
 		runs = n
+	}
+	query := os.Getenv("MAVIS_BENCH_QUERY")
+	if query != "" && !strings.HasPrefix(query, "?") {
+		t.Fatalf("MAVIS_BENCH_QUERY=%q: want a query starting with ?", query)
 	}
 	base := site(t)
 	www := filepath.Join(siteDir, "www")
@@ -211,7 +217,7 @@ func TestBenchmarkStartAB(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"index.html", "app.js", "worker.js", "boot.js", "pool.js"} {
+	for _, f := range []string{"index.html", "app.js", "worker.js", "boot.js", "pool.js", "kernels.js"} {
 		os.Remove(filepath.Join(refDir, f))
 		out, err := runErr(repoRoot(), nil, "git", "show", ref+":www/"+f)
 		if err != nil {
@@ -226,15 +232,15 @@ func TestBenchmarkStartAB(t *testing.T) {
 	}
 
 	var out strings.Builder
-	fmt.Fprintf(&out, "Start-up A/B, %s (load average %s): cold loads alternating between the page of %s and this tree's, both with this tree's worker.wasm.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), loadavg(), ref)
-	out.WriteString("| cold load (ms since navigation) | page | worker created | worker.wasm compiled | Go ready | model fetched (worker) | first sample fetched (worker) | first sample decoded (worker) | worker ready (first call answered) | model loaded (worker) | model loaded | predicted (worker) | first prediction |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&out, "Start-up A/B, %s (load average %s): cold loads of %s alternating between the page of %s and this tree's, both with this tree's worker.wasm.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), loadavg(), "index.html"+query, ref)
+	out.WriteString("| cold load (ms since navigation) | page | worker created | scripts loaded (worker) | kernels compiled (worker) | worker.wasm compiled | instantiated (worker) | Go ready | model fetched (worker) | first sample fetched (worker) | first sample decoded (worker) | worker ready (first call answered) | model loaded (worker) | model loaded | predicted (worker) | first prediction |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	firsts := map[string][]float64{}
 	pages := []struct{ name, path string }{{ref, dir + "/"}, {"this tree", ""}}
 	for i := range runs {
 		for _, p := range pages {
 			ctx, cancel := browser(t, 3*time.Minute)
-			err := chromedp.Do(ctx, chromedp.Navigate(base+p.path))
+			err := chromedp.Do(ctx, chromedp.Navigate(base+p.path+query))
 			if err == nil {
 				err = waitJS(ctx, `window.app !== undefined && (app.state.timings.some((m) => m[0].startsWith('prediction')) || app.state.errors.length > 0)`)
 			}
@@ -258,8 +264,8 @@ func TestBenchmarkStartAB(t *testing.T) {
 				}
 				return "–"
 			}
-			fmt.Fprintf(&out, "| run %d | %s | %s | %s | %s | %s | %s | %s | %.0f | %s | %.0f | %s | %.0f |\n", i+1, p.name,
-				stage("created"), stage("compiled"), stage("ready"), stage("modelFetched"), stage("sampleFetched"), stage("sampleDecoded"),
+			fmt.Fprintf(&out, "| run %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s | %.0f | %s | %.0f |\n", i+1, p.name,
+				stage("created"), stage("scripts"), stage("kernelsCompiled"), stage("compiled"), stage("instantiated"), stage("ready"), stage("modelFetched"), stage("sampleFetched"), stage("sampleDecoded"),
 				at("worker ready"), stage("modelLoaded"), at("model"), stage("predicted"), at("prediction"))
 		}
 	}

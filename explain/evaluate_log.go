@@ -33,6 +33,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mavis-xai/mavis/internal/atomicfile"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -253,7 +254,7 @@ func openLog(out string, h evalHeader, restart bool, notes io.Writer) (*evalLog,
 	}
 	// The header is written whole or not at all: a new file renamed
 	// into place.
-	if err := writeFile(path, append(data, '\n')); err != nil {
+	if err := atomicfile.Write(path, append(data, '\n')); err != nil {
 		return nil, err
 	}
 	lg, err := appendLog(path)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/mavis-xai/mavis/internal/atomicfile"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -37,7 +38,7 @@ func writeEvaluation(out string, s *evalSummary, recs []*evalRecord, t *timings)
 	if err != nil {
 		return fmt.Errorf("metrics.json: %v", err)
 	}
-	if err := writeFile(filepath.Join(out, "metrics.json"), data); err != nil {
+	if err := atomicfile.Write(filepath.Join(out, "metrics.json"), data); err != nil {
 		return err
 	}
 	s.Timing = t
@@ -46,7 +47,7 @@ func writeEvaluation(out string, s *evalSummary, recs []*evalRecord, t *timings)
 		if err != nil {
 			return fmt.Errorf("timings.json: %v", err)
 		}
-		if err := writeFile(filepath.Join(out, "timings.json"), append(data, '\n')); err != nil {
+		if err := atomicfile.Write(filepath.Join(out, "timings.json"), append(data, '\n')); err != nil {
 			return err
 		}
 	}
@@ -54,7 +55,7 @@ func writeEvaluation(out string, s *evalSummary, recs []*evalRecord, t *timings)
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(out, "report.md"), []byte(reportMarkdown(s, recs, figs)))
+	return atomicfile.Write(filepath.Join(out, "report.md"), []byte(reportMarkdown(s, recs, figs)))
 }
 
 // metricsJSON encodes metrics.json: {"summary": ..., "images": [...]},

@@ -15,6 +15,8 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/mavis-xai/mavis/internal/atomicfile"
 )
 
 // figure is one PNG written under figures/.
@@ -228,5 +230,5 @@ func savePlot(p *plot.Plot, path string, w, h vg.Length) error {
 	if _, err := wt.WriteTo(&buf); err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
-	return writeFile(path, buf.Bytes())
+	return atomicfile.Write(path, buf.Bytes())
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mavis-xai/mavis/internal/atomicfile"
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/nn/npy"
@@ -206,7 +206,7 @@ func (j *job) explain(path, dir string, bar *progress) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, "report.json"), append(data, '\n'))
+	return atomicfile.Write(filepath.Join(dir, "report.json"), append(data, '\n'))
 }
 
 func (j *job) className(i int) (id, name string) {
@@ -372,35 +372,7 @@ func writePNG(path string, img image.Image) error {
 	if err := png.Encode(&buf, img); err != nil {
 		return err
 	}
-	return writeFile(path, buf.Bytes())
-}
-
-// writeFile writes data atomically: a temporary file in the same
-// directory, synced, then renamed over path.
-func writeFile(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = io.Copy(f, bytes.NewReader(data)); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 func f32(v []float64) []float32 {

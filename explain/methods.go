@@ -140,17 +140,8 @@ func methodsHelp() string {
 }
 
 func familyTitle(f xai.Family) string {
-	switch f {
-	case xai.FamilyCAM:
-		return "Class activation maps (at a convolutional layer, -layer):"
-	case xai.FamilyGradient:
-		return "Gradients at the input:"
-	case xai.FamilyPath:
-		return "Path methods (gradients from a baseline to the image):"
-	case xai.FamilyPerturbation:
-		return "Perturbation (changing the image, watching the score):"
-	case xai.FamilyPropagation:
-		return "Propagation rules:"
+	if d := f.Doc(); d != "" {
+		return f.Label() + " (" + d + "):"
 	}
-	return string(f) + ":"
+	return f.Label() + ":"
 }

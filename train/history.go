@@ -7,8 +7,6 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -17,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/mavis-xai/mavis/internal/atomicfile"
 )
 
 var historyHeader = []string{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
@@ -66,31 +66,9 @@ func decodeHistory(data string) ([]Record, error) {
 }
 
 // writeAtomic writes data to path through a synced temporary file in the
-// same directory and a rename.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("train: %v", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("train: writing %s: %v", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("train: writing %s: %v", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("train: writing %s: %v", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("train: writing %s: %v", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+// same directory and a rename (internal/atomicfile).
+func writeAtomic(path string, data []byte) error {
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("train: %v", err)
 	}
 	return nil

@@ -17,3 +17,20 @@ func (f Family) Label() string {
 	}
 	return string(f)
 }
+
+// Doc says in a few words how the family's methods explain.
+func (f Family) Doc() string {
+	switch f {
+	case FamilyCAM:
+		return "a convolutional layer's channels, weighted"
+	case FamilyGradient:
+		return "the score's slope at each input pixel, plain or modified"
+	case FamilyPath:
+		return "gradients from a baseline to the image"
+	case FamilyPerturbation:
+		return "changing the image, watching the score"
+	case FamilyPropagation:
+		return "relevance passed back layer by layer by rules"
+	}
+	return ""
+}

@@ -59,14 +59,7 @@ func TestBenchmarkTFJS(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tfjs, files["tf.min.js"])); err != nil {
 		t.Skipf("TensorFlow.js is not installed in bench/tfjs: run (cd bench/tfjs && npm ci) (%v)", err)
 	}
-	runs := 5
-	if s := os.Getenv("MAVIS_BENCH_RUNS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 50 {
-			t.Fatalf("MAVIS_BENCH_RUNS=%q: want a number of runs from 1 to 50", s)
-		}
-		runs = n
-	}
+	runs := benchRuns(t, 5)
 	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
 	base := site(t)
 	var man manifest
@@ -315,6 +308,20 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 	}
 	fmt.Fprintf(out, "\nFirst MAVIS prediction: the page / TF.js = %.2fx (target <= 0.8x); the default page with / without the SIMD128 kernels = %.2fx (target: no worse).\n",
 		med[loads[2].name]/med[loads[3].name], med[loads[0].name]/med[loads[1].name])
+}
+
+// benchRuns is MAVIS_BENCH_RUNS, the number of timed runs of a benchmark
+// (def when unset).
+func benchRuns(t *testing.T, def int) int {
+	s := os.Getenv("MAVIS_BENCH_RUNS")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 50 {
+		t.Fatalf("MAVIS_BENCH_RUNS=%q: want a number of runs from 1 to 50", s)
+	}
+	return n
 }
 
 // median returns the median of v (the mean of the middle two for an even

@@ -1,0 +1,137 @@
+package browsertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/mavis-xai/mavis/internal/sharedtest"
+)
+
+// TestBenchmarkMethods times every method of the registry in the page on
+// MAVIS 224x224 (chelsea, the real weights), against issue 14's speed
+// targets in the page:
+//
+//	MAVIS_BENCH=1 go test ./wasm/browsertest -run BenchmarkMethods -v -timeout 30m
+//
+// Each method runs in the main worker (app.rpc('explain'), no pool: every
+// ratio compares one worker with one worker) with its default options, a
+// round trip timed from the page; "forward" is a predict of the same image
+// (decoding and preprocessing included, so the ratios to it are a little
+// flattering to the methods). A round runs every method once; one round
+// warms up, then MAVIS_BENCH_RUNS rounds (default 3) give the medians.
+func TestBenchmarkMethods(t *testing.T) {
+	if os.Getenv("MAVIS_BENCH") == "" {
+		t.Skip("set MAVIS_BENCH=1 to time every method in the page")
+	}
+	runs := benchRuns(t, 3)
+	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
+	base := site(t)
+	var man manifest
+	b, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &man); err != nil {
+		t.Fatal(err)
+	}
+	www := filepath.Join(siteDir, "www")
+	writeMAVIS(t, shared, man, filepath.Join(www, "models", "mavis.safetensors"))
+	os.MkdirAll(filepath.Join(www, "fixtures"), 0o755)
+	if err := copyFile(filepath.Join(shared, "fixtures", "mavis", "chelsea", "input.png"), filepath.Join(www, "fixtures", "chelsea.png")); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := browser(t, 30*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+		t.Fatal(err)
+	}
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async () => {
+		window.benchBlob = await (await fetch('fixtures/chelsea.png')).blob();
+		await app.rpc('predict', [benchBlob]);
+		return app.state.model.methods.map((m) => m.name);
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 20 {
+		t.Fatalf("the page lists %d methods: %v", len(names), names)
+	}
+	timeCall := func(call string) float64 {
+		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(async () => {
+			const t = performance.now();
+			await `+call+`;
+			return performance.now() - t;
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", call, err)
+		}
+		return ms
+	}
+	start := loadavg()
+	times := map[string][]float64{}
+	for r := -1; r < runs; r++ {
+		times["forward"] = appendRun(times["forward"], r, timeCall(`app.rpc('predict', [benchBlob])`))
+		for _, n := range names {
+			ms := timeCall(fmt.Sprintf(`app.rpc('explain', [{method: %q}])`, n))
+			t.Logf("round %d, %s: %.0f ms (load average %s)", r, n, ms, loadavg())
+			times[n] = appendRun(times[n], r, ms)
+		}
+	}
+
+	med := map[string]float64{}
+	for k, v := range times {
+		med[k] = median(v)
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "Measured %s on %s/%s, %d CPUs (load average %s at the start, %s at the end), headless Chromium, MAVIS 224x224 (chelsea), one worker, medians of %d rounds after a warm-up.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), start, loadavg(), runs)
+	out.WriteString("| method | median | against | ratio | target | every run (ms) |\n|---|---:|---|---:|---:|---|\n")
+	row := func(name string, against string, ref float64, target string) {
+		var s []string
+		for _, x := range times[name] {
+			s = append(s, fmt.Sprintf("%.0f", x))
+		}
+		ratio := ""
+		if ref > 0 {
+			ratio = fmt.Sprintf("%.2fx", med[name]/ref)
+		}
+		fmt.Fprintf(&out, "| %s | %.0f ms | %s | %s | %s | %s |\n", name, med[name], against, ratio, target, strings.Join(s, ", "))
+	}
+	row("forward", "", 0, "")
+	for _, n := range names {
+		switch n {
+		case "hirescam", "xgradcam", "layercam", "eigencam", "eigengradcam", "gradcampp":
+			row(n, "gradcam", med["gradcam"], "<= 1.2x")
+		case "scorecam", "ablationcam":
+			// MAVIS's default layer has 8 channels: the limit is 9 forward passes.
+			row(n, "forward", med["forward"], "<= 9x")
+		case "occlusion":
+			row(n, "169 x forward", 169*med["forward"], "<= 0.3x")
+		case "guidedbackprop", "deconvnet", "inputxgrad":
+			row(n, "saliency", med["saliency"], "<= 1.2x")
+		default:
+			row(n, "forward", med["forward"], "")
+		}
+	}
+	t.Log("\n" + out.String())
+}
+
+// appendRun appends ms to v unless r is the warm-up round (-1).
+func appendRun(v []float64, r int, ms float64) []float64 {
+	if r < 0 {
+		return v
+	}
+	return append(v, ms)
+}

@@ -34,7 +34,7 @@ export function showPrediction(p, classes, domain = '') {
 }
 
 // showFit writes the model's domain, then the fit's problems (a warning
-// when the image is outside what the model knows) and its limits.
+// when the image is outside what the model knows) and its limits (folded).
 function showFit(fit, domain) {
   const box = $('fit');
   const para = (cls, text) => {
@@ -52,7 +52,16 @@ function showFit(fit, domain) {
     for (const t of fit.problems) warn.append(para('small', t));
     parts.push(warn);
   }
-  if (fit) parts.push(para('small muted', fit.limits));
+  if (fit) {
+    // What the checks cannot see: the same sentence each time, so folded
+    // (on a phone it would push the maps off the first screen).
+    const more = document.createElement('details');
+    more.className = 'fit-limits small muted';
+    const summary = document.createElement('summary');
+    summary.textContent = 'What these checks cannot see';
+    more.append(summary, para('', fit.limits));
+    parts.push(more);
+  }
   box.replaceChildren(...parts);
   box.dataset.outside = String(!!(fit && fit.outside));
   box.hidden = false;

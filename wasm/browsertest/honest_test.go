@@ -23,12 +23,14 @@ import (
 
 // fitShown is the prediction card's fit box as the page shows it.
 type fitShown struct {
-	Text     string
-	Domain   string
-	Outside  string // the box's data-outside
-	Head     string // the warning's heading ("" when none)
-	Problems []string
-	Fit      struct {
+	Text          string
+	Limits        string // the folded paragraph's text
+	LimitsSummary string // its summary
+	Domain        string
+	Outside       string // the box's data-outside
+	Head          string // the warning's heading ("" when none)
+	Problems      []string
+	Fit           struct {
 		Coloured float64
 		Shift    float64
 		Outside  bool
@@ -72,7 +74,8 @@ func nativeFit(t *testing.T, model, path string) xai.Fit {
 // flagged on the Fashion model's own sample; a colour photo of a coffee
 // cup, picked in the image picker, is said plainly to be outside what the
 // model knows, for its colour, next to the prediction; and the limits of
-// the check are said each time.
+// the check are said each time (folded under "What these checks cannot
+// see").
 func TestInputFit(t *testing.T) {
 	base := site(t)
 	list, samples := builtins(t)
@@ -92,7 +95,8 @@ func TestInputFit(t *testing.T) {
 			const card = box.closest('.card').getBoundingClientRect(), r = box.getBoundingClientRect();
 			const head = box.querySelector('.fit-head');
 			return {
-				text: box.innerText, domain: box.querySelector('.domain').textContent, outside: box.dataset.outside,
+				text: box.innerText, limits: (box.querySelector('details.fit-limits p') || {}).textContent || '',
+				limitsSummary: (box.querySelector('details.fit-limits summary') || {}).textContent || '', domain: box.querySelector('.domain').textContent, outside: box.dataset.outside,
 				head: head ? head.textContent : '',
 				problems: [...box.querySelectorAll('.fit-warn p:not(.fit-head)')].map((p) => p.textContent),
 				fit: app.state.prediction.fit,
@@ -112,7 +116,7 @@ func TestInputFit(t *testing.T) {
 		t.Errorf("%s: domain %q (inside the prediction card: %v), want the built-in's %q", first, s.Domain, s.Inside, fashion.Domain)
 	}
 	if s.Outside != "false" || s.Head != "" || len(s.Problems) != 0 || s.Fit.Outside || math.Abs(s.Fit.Shift-want.Shift) > 1e-4 ||
-		s.Fit.Coloured != want.Coloured || !strings.Contains(s.Text, want.Limits) {
+		s.Fit.Coloured != want.Coloured || s.Limits != want.Limits || s.LimitsSummary != "What these checks cannot see" {
 		t.Errorf("%s: shown %+v; natively %+v: want nothing flagged, the limits said", first, s, want)
 	}
 

@@ -8,6 +8,7 @@ package xai
 //	PATH=$PATH:$(go env GOROOT)/lib/wasm GOOS=js GOARCH=wasm go test -run '^$' -bench . -benchtime 3x ./xai
 
 import (
+	"image"
 	"math/rand/v2"
 	"testing"
 
@@ -133,6 +134,25 @@ func BenchmarkPredict(b *testing.B) {
 	cpu0 := cpuSeconds()
 	for b.Loop() {
 		if _, err := ex.Predict(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu0)
+}
+
+// BenchmarkPredictFit is the page's predict: Predict and the input's fit
+// (PredictFit: the source image's colour and the BatchNorm feature shift).
+func BenchmarkPredictFit(b *testing.B) {
+	ex, x := benchSetup(b)
+	in := ex.Model.InputShape()
+	src := image.NewNRGBA(image.Rect(0, 0, in[1], in[0]))
+	for i := range src.Pix {
+		src.Pix[i] = uint8(x.Data[i/4*in[2]%len(x.Data)])
+	}
+	b.ReportAllocs()
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		if _, _, err := ex.PredictFit(x, src); err != nil {
 			b.Fatal(err)
 		}
 	}

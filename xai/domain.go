@@ -2,6 +2,7 @@ package xai
 
 import (
 	"image"
+	"image/color"
 	"math"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -160,15 +161,24 @@ func pct(p float64) string { return sprintf("%.1f%%", 100*p) }
 // the positions and channels of in, b's input (1 x H x W x C).
 func featureShift(b *nn.BatchNorm, in *nn.Tensor) float64 {
 	c := b.C
-	inv := make([]float64, c)
+	mean := make([]float32, c)
+	inv := make([]float32, c)
 	for k := range c {
-		inv[k] = 1 / math.Sqrt(float64(b.Var.Value[k])+float64(b.Epsilon))
+		mean[k] = b.Mean.Value[k]
+		inv[k] = float32(1 / math.Sqrt(float64(b.Var.Value[k])+float64(b.Epsilon)))
 	}
+	// Position by position (no index arithmetic per value: this runs over
+	// every BatchNorm input of the page's every prediction), each
+	// position's channels summed in float32, the positions in float64.
 	var s float64
-	for i, v := range in.Data {
-		k := i % c
-		z := (float64(v) - float64(b.Mean.Value[k])) * inv[k]
-		s += z * z
+	for p := 0; p+c <= len(in.Data); p += c {
+		row := in.Data[p : p+c]
+		var q float32
+		for k, v := range row {
+			z := (v - mean[k]) * inv[k]
+			q += z * z
+		}
+		s += float64(q)
 	}
 	return math.Sqrt(s / float64(len(in.Data)))
 }
@@ -184,11 +194,21 @@ func colouredFraction(img image.Image) float64 {
 	}
 	sw, sh := min(w, fitSamples), min(h, fitSamples)
 	coloured := 0
+	nrgba, _ := img.(*image.NRGBA)
 	for j := range sh {
 		y := r.Min.Y + j*h/sh
 		for i := range sw {
 			x := r.Min.X + i*w/sw
-			cr, cg, cb, ca := img.At(x, y).RGBA() // premultiplied, 16 bits
+			var cr, cg, cb, ca uint32 // premultiplied, 16 bits
+			if nrgba != nil {
+				// The page's images: the same values as At, without its
+				// allocation per pixel.
+				o := nrgba.PixOffset(x, y)
+				px := nrgba.Pix[o : o+4 : o+4]
+				cr, cg, cb, ca = color.NRGBA{R: px[0], G: px[1], B: px[2], A: px[3]}.RGBA()
+			} else {
+				cr, cg, cb, ca = img.At(x, y).RGBA()
+			}
 			white := 0xffff - ca
 			hi := max(cr, cg, cb) + white
 			lo := min(cr, cg, cb) + white

@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -58,6 +59,18 @@ func TestColouredFraction(t *testing.T) {
 		if got := colouredFraction(tt.img); got != tt.want {
 			t.Errorf("%s: colouredFraction = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+	// The *image.NRGBA fast path reads what At reads: random pixels and
+	// alphas (a sub-image, so offsets matter), against the same image
+	// behind another type.
+	rng := rand.New(rand.NewPCG(4, 5))
+	img := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.IntN(256))
+	}
+	sub := img.SubImage(image.Rect(3, 2, 37, 29)).(*image.NRGBA)
+	if got, want := colouredFraction(sub), colouredFraction(struct{ image.Image }{sub}); got != want || got == 0 || got == 1 {
+		t.Errorf("NRGBA: colouredFraction = %v, through At %v (want equal, strictly between 0 and 1)", got, want)
 	}
 }
 

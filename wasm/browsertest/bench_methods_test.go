@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ import (
 // (decoding and preprocessing included, so the ratios to it are a little
 // flattering to the methods). A round runs every method once; one round
 // warms up, then MAVIS_BENCH_RUNS rounds (default 3) give the medians.
+// MAVIS_BENCH_METHODS=gradcam,xgradcam,... times only those (each ratio
+// needs its reference method in the list).
 func TestBenchmarkMethods(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to time every method in the page")
@@ -67,6 +70,16 @@ func TestBenchmarkMethods(t *testing.T) {
 	}
 	if len(names) < 20 {
 		t.Fatalf("the page lists %d methods: %v", len(names), names)
+	}
+	if only := os.Getenv("MAVIS_BENCH_METHODS"); only != "" {
+		var keep []string
+		for _, n := range strings.Split(only, ",") {
+			if !slices.Contains(names, n) {
+				t.Fatalf("MAVIS_BENCH_METHODS: %q is not one of the page's methods %v", n, names)
+			}
+			keep = append(keep, n)
+		}
+		names = keep
 	}
 	timeCall := func(call string) float64 {
 		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(async () => {

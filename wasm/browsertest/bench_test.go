@@ -188,14 +188,7 @@ func TestBenchmarkStartAB(t *testing.T) {
 	if ref == "" {
 		t.Skip("set MAVIS_BENCH_REF to a commit to compare the page's start-up with it")
 	}
-	runs := 5
-	if s := os.Getenv("MAVIS_BENCH_RUNS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 50 {
-			t.Fatalf("MAVIS_BENCH_RUNS=%q: want a number of cold loads from 1 to 50", s)
-		}
-		runs = n
-	}
+	runs := benchRuns(t, 5)
 	query := os.Getenv("MAVIS_BENCH_QUERY")
 	if query != "" && !strings.HasPrefix(query, "?") {
 		t.Fatalf("MAVIS_BENCH_QUERY=%q: want a query starting with ?", query)

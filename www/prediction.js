@@ -43,8 +43,11 @@ function showFit(fit, domain) {
     el.textContent = text;
     return el;
   };
-  const parts = [para('small domain', domain ? `This model knows only ${domain}.` :
-    'Your model: the page does not know what it was trained on.')];
+  // A classifier always answers with one of its classes: said every time,
+  // since no check can tell a photo of something else (Fit.limits).
+  const always = 'It always picks one of its classes, whatever the picture shows.';
+  const parts = [para('small domain', domain ? `This model knows only ${domain}. ${always}` :
+    `Your model: the page does not know what it was trained on. ${always}`)];
   if (fit && fit.problems.length) {
     const warn = document.createElement('div');
     warn.className = fit.outside ? 'fit-warn outside' : 'fit-warn';

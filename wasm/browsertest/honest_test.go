@@ -112,7 +112,7 @@ func TestInputFit(t *testing.T) {
 	s := read()
 	want := nativeFit(t, "fashion.safetensors", filepath.Join(siteDir, "www", filepath.Dir(fashion.Samples), first))
 	t.Logf("%s: %q", first, s.Text)
-	if s.Domain != "This model knows only "+fashion.Domain+"." || !s.Inside {
+	if s.Domain != "This model knows only "+fashion.Domain+". It always picks one of its classes, whatever the picture shows." || !s.Inside {
 		t.Errorf("%s: domain %q (inside the prediction card: %v), want the built-in's %q", first, s.Domain, s.Inside, fashion.Domain)
 	}
 	if s.Outside != "false" || s.Head != "" || len(s.Problems) != 0 || s.Fit.Outside || math.Abs(s.Fit.Shift-want.Shift) > 1e-4 ||

@@ -95,7 +95,7 @@ export class Sweep {
     table.className = 'sweep-table';
     const steps = [...new Set(r.trials.filter((g) => g.rule !== 'gauss-legendre').map((g) => g.steps))].sort((a, b) => a - b);
     const head = table.createTHead().insertRow();
-    for (const h of ['Baseline', 'Rule', ...steps.map((s) => `${s} steps`)]) {
+    for (const h of ['Baseline · rule', ...steps.map((s) => `${s} steps`)]) {
       const th = document.createElement('th');
       th.textContent = h;
       head.append(th);
@@ -110,13 +110,14 @@ export class Sweep {
       let row = rows.get(key);
       if (!row) {
         row = body.insertRow();
-        row.insertCell().textContent = g.baseline;
-        row.insertCell().textContent = gl ? `${g.rule}, ${g.steps} steps` : g.rule;
+        // Baseline and rule in one cell that wraps, so that the table
+        // fits a phone's card.
+        row.insertCell().textContent = `${g.baseline} · ${gl ? `${g.rule}, ${g.steps} steps` : g.rule}`;
         if (gl) row.insertCell().colSpan = steps.length;
         else for (let k = 0; k < steps.length; k++) row.insertCell();
         rows.set(key, row);
       }
-      const cell = row.cells[gl ? 2 : 2 + steps.indexOf(g.steps)];
+      const cell = row.cells[gl ? 1 : 1 + steps.indexOf(g.steps)];
       if (gl) cell.style.textAlign = 'left';
       cell.textContent = g.flat ? '–' : `${g.rel > 0 ? '+' : ''}${percent(g.rel)}`;
       cell.title = g.flat ? 'this baseline scores as the image does: its gap says nothing' :

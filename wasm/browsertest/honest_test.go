@@ -368,6 +368,24 @@ func TestCompletenessSweepInPage(t *testing.T) {
 	}
 	t.Logf("sweep: %q\n%s\n%s", shown.Rows, shown.Advice, shown.Use)
 	shot(ctx, t, "sweep-fashion-ig2", "#method-ig")
+	// On a phone the table fits its card (no sideways scrolling, nothing cut).
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	fit, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+		const box = document.querySelector('#method-ig .sweep'), table = box.querySelector('.sweep-table');
+		return [table.getBoundingClientRect().right, box.getBoundingClientRect().right, document.documentElement.scrollWidth, innerWidth];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fit[0] > fit[1]+0.5 || fit[2] > fit[3] {
+		t.Errorf("at 390 px the sweep's table ends at %.0f, its box at %.0f; the page is %.0f px wide in %.0f", fit[0], fit[1], fit[2], fit[3])
+	}
+	shot(ctx, t, "sweep-fashion-ig2-phone", "#method-ig")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1200, 900)); err != nil {
+		t.Fatal(err)
+	}
 
 	// Natively.
 	m, err := nn.Load(filepath.Join(siteDir, "www", "models", "fashion.safetensors"))

@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,22 +34,7 @@ func TestBenchmarkMethods(t *testing.T) {
 		t.Skip("set MAVIS_BENCH=1 to time every method in the page")
 	}
 	runs := benchRuns(t, 3)
-	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
-	base := site(t)
-	var man manifest
-	b, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &man); err != nil {
-		t.Fatal(err)
-	}
-	www := filepath.Join(siteDir, "www")
-	writeMAVIS(t, shared, man, filepath.Join(www, "models", "mavis.safetensors"))
-	os.MkdirAll(filepath.Join(www, "fixtures"), 0o755)
-	if err := copyFile(filepath.Join(shared, "fixtures", "mavis", "chelsea", "input.png"), filepath.Join(www, "fixtures", "chelsea.png")); err != nil {
-		t.Fatal(err)
-	}
+	base := benchSite(t)
 
 	ctx, cancel := browser(t, 30*time.Minute)
 	defer cancel()
@@ -147,4 +131,21 @@ func appendRun(v []float64, r int, ms float64) []float64 {
 		return v
 	}
 	return append(v, ms)
+}
+
+// benchSite is the test site with the real MAVIS weights as
+// www/models/mavis.safetensors and the chelsea fixture as
+// www/fixtures/chelsea.png, for the benchmarks; it returns the site's URL.
+func benchSite(t *testing.T) string {
+	t.Helper()
+	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
+	base := site(t)
+	man := readManifest(t, shared)
+	www := filepath.Join(siteDir, "www")
+	writeMAVIS(t, shared, *man, filepath.Join(www, "models", "mavis.safetensors"))
+	os.MkdirAll(filepath.Join(www, "fixtures"), 0o755)
+	if err := copyFile(filepath.Join(shared, "fixtures", "mavis", "chelsea", "input.png"), filepath.Join(www, "fixtures", "chelsea.png")); err != nil {
+		t.Fatal(err)
+	}
+	return base
 }

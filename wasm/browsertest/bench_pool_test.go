@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
@@ -14,8 +13,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/mavis-xai/mavis/internal/sharedtest"
 )
 
 // TestBenchmarkPool measures Integrated Gradients (50 steps) on MAVIS
@@ -35,22 +32,7 @@ func TestBenchmarkPool(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to measure the worker pool")
 	}
-	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
-	base := site(t)
-	var man manifest
-	b, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &man); err != nil {
-		t.Fatal(err)
-	}
-	www := filepath.Join(siteDir, "www")
-	writeMAVIS(t, shared, man, filepath.Join(www, "models", "mavis.safetensors"))
-	os.MkdirAll(filepath.Join(www, "fixtures"), 0o755)
-	if err := copyFile(filepath.Join(shared, "fixtures", "mavis", "chelsea", "input.png"), filepath.Join(www, "fixtures", "chelsea.png")); err != nil {
-		t.Fatal(err)
-	}
+	base := benchSite(t)
 	ctx, cancel := browser(t, 25*time.Minute)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0&workers=2")); err != nil {

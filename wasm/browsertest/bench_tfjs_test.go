@@ -2,7 +2,6 @@ package browsertest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -17,8 +16,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/mavis-xai/mavis/internal/sharedtest"
 )
 
 // TestBenchmarkTFJS puts the page next to TensorFlow.js 4.22 with its wasm
@@ -60,22 +57,8 @@ func TestBenchmarkTFJS(t *testing.T) {
 		t.Skipf("TensorFlow.js is not installed in bench/tfjs: run (cd bench/tfjs && npm ci) (%v)", err)
 	}
 	runs := benchRuns(t, 5)
-	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
-	base := site(t)
-	var man manifest
-	b, err := os.ReadFile(filepath.Join(shared, "fixtures", "mavis", "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &man); err != nil {
-		t.Fatal(err)
-	}
+	base := benchSite(t)
 	www := filepath.Join(siteDir, "www")
-	writeMAVIS(t, shared, man, filepath.Join(www, "models", "mavis.safetensors"))
-	os.MkdirAll(filepath.Join(www, "fixtures"), 0o755)
-	if err := copyFile(filepath.Join(shared, "fixtures", "mavis", "chelsea", "input.png"), filepath.Join(www, "fixtures", "chelsea.png")); err != nil {
-		t.Fatal(err)
-	}
 	os.MkdirAll(filepath.Join(www, "tfjs"), 0o755)
 	for dst, src := range files {
 		if err := copyFile(filepath.Join(tfjs, src), filepath.Join(www, "tfjs", dst)); err != nil {

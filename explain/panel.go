@@ -27,8 +27,9 @@ import (
 var face = basicfont.Face7x13
 
 const (
-	pad  = 4 // pixels around the title and below the panel
-	tick = 3 // length of the colour bar's tick marks
+	pad     = 4 // pixels around the title and below the panel
+	tick    = 3 // length of the colour bar's tick marks
+	tickGap = 5 // from a tick to its label (3 made "0" read as "-0")
 )
 
 // barLabel is one value written beside the colour bar, at a fraction of
@@ -83,7 +84,7 @@ func titledPanel(orig *image.RGBA, m xai.Map, o xai.PanelOptions, title []string
 	for _, l := range labels {
 		width = max(width, textWidth(l.Text))
 	}
-	o.BarMargin = tick + 4 + width
+	o.BarMargin = tick + tickGap + 1 + width
 	panel, _ := xai.Panel(orig, m, o)
 	l := o.Layout(orig.Bounds().Size())
 	for i := range title {
@@ -101,11 +102,15 @@ func titledPanel(orig *image.RGBA, m xai.Map, o xai.PanelOptions, title []string
 	bar := l.Bar.Add(image.Pt(0, top))
 	for _, b := range labels {
 		y := bar.Min.Y + int(b.At*float64(bar.Dy()-1)+0.5)
-		for x := bar.Max.X; x < bar.Max.X+tick; x++ {
-			out.SetRGBA(x, y, color.RGBA{0, 0, 0, 255})
+		// A tick marks an inner value (0); the ends' labels sit at the
+		// bar's ends without one, which next to ">=" read as "->=".
+		if b.At > 0 && b.At < 1 {
+			for x := bar.Max.X; x < bar.Max.X+tick; x++ {
+				out.SetRGBA(x, y, color.RGBA{0, 0, 0, 255})
+			}
 		}
 		// The text's middle (x-height) on the tick.
-		text(out, bar.Max.X+tick+3, y+face.Ascent-half-1, b.Text)
+		text(out, bar.Max.X+tick+tickGap, y+face.Ascent-half-1, b.Text)
 	}
 	return out
 }

@@ -22,7 +22,7 @@ import { builtinFor, ModelCard } from './model.js';
 import { clearPrediction, showPrediction } from './prediction.js';
 import { Status } from './status.js';
 import { Sweep } from './sweep.js';
-import { ViewerLink } from './viewer-link.js';
+import { revealMaps, ViewerLink } from './viewer-link.js';
 
 const $ = (id) => document.getElementById(id);
 const boot = window.mavisBoot; // see boot.js
@@ -77,9 +77,9 @@ const methods = new MethodsPanel({ onExplain: () => again() });
 const fetchBytes = (url) => boot.fetchBytes(url);
 const input = new ImageInput({ fetchBytes, onFile: (f, where) => router.route(f, where), onImage: (blob, name) => runImage(blob, name, null, true), onError: showError });
 const modelCard = new ModelCard({
-  onBuiltin: (b) => loadModel(fetchBytes(b.file), b.file, { builtin: b }),
+  onBuiltin: (b, name = b.file) => loadModel(fetchBytes(b.file), name, { builtin: b }),
   onFile: (f, where) => router.route(f, where),
-  onURL: (url) => openURL(url),
+  fetchBytes, onError: showError,
 });
 const keras = new KerasDialog({
   onConverted: (bytes, info, from) => loadModel(Promise.resolve(bytes.slice().buffer), info.fileName,
@@ -94,21 +94,6 @@ const router = new FileRouter({
   },
   dialog: keras, onError: showError, log: state.files,
 });
-
-// openURL loads a model from the model card's URL: a built-in's file as the
-// built-in, anything else routed by its content as a dropped file would be.
-async function openURL(url) {
-  const b = builtinFor(state.builtins, url);
-  if (b) return loadModel(fetchBytes(url), url, { builtin: b });
-  let bytes;
-  try {
-    bytes = await fetchBytes(url);
-  } catch (e) {
-    showError(`Could not load the model ${url}: ${e.message}. Check the address: a file of this site, such as models/other.safetensors.`);
-    return null;
-  }
-  return router.route(new File([bytes], url.replace(/[?#].*$/, '').split('/').pop() || url), 'model URL');
-}
 
 window.app = {
   state,
@@ -203,7 +188,7 @@ async function runImage(blob, name, predicted = null, show = false) {
     showPrediction(p, state.model.classes, state.builtin ? state.builtin.domain : '');
     viewer.start();
     viewer.image(p);
-    if (show) reveal();
+    if (show) revealMaps();
     metrics.reset(p);
     await explainAll(gen);
   } catch (e) {
@@ -214,19 +199,6 @@ async function runImage(blob, name, predicted = null, show = false) {
   } finally {
     if (gen === state.generation) setBusy(false);
   }
-}
-
-// reveal scrolls the prediction and the viewer into view when the viewer
-// is below the screen (on a phone the image card and its gallery sit
-// above them): the prediction card at the top when the maps then start in
-// the top half of the screen, else the viewer card.
-function reveal() {
-  const top = (el) => el.getBoundingClientRect().top;
-  const frame = top($('viewer'));
-  if (frame >= 0 && frame < innerHeight / 2) return;
-  const pred = top($('topk').closest('.card'));
-  const to = frame - pred < innerHeight / 2 ? pred : top($('viewer').closest('.card'));
-  scrollBy({ top: to - 8, behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
 }
 
 // explainAll explains the current image with every chosen method in turn,

@@ -3,8 +3,9 @@
 // and a URL; the card describes the loaded model: its input and classes,
 // and for a built-in its domain, model card and licence; for a model
 // converted in the page, "Save as .safetensors". Loading is the caller's:
-// onBuiltin(builtin) loads a built-in, onFile(file, where) routes a file by
-// its content (files.js), onURL(url) fetches one and routes it.
+// onBuiltin(builtin, name) loads a built-in, onFile(file, where) routes a
+// file by its content (files.js); a URL is fetched with fetchBytes and
+// loaded as its built-in or routed as a file would be (open).
 
 import { save } from './downloads.js';
 import { thousands } from './format.js';
@@ -20,7 +21,8 @@ export function builtinFor(index, url) {
 }
 
 export class ModelCard {
-  constructor({ onBuiltin, onFile, onURL }) {
+  constructor({ onBuiltin, onFile, fetchBytes, onError }) {
+    Object.assign(this, { onBuiltin, onFile, fetchBytes, onError });
     this.builtins = [];
     this.converted = null; // {bytes, fileName} of the model converted in the page, while it is loaded
     this.shown = null;     // {builtin, url} of the model loaded
@@ -40,11 +42,26 @@ export class ModelCard {
     $('model-url-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const url = $('model-url').value.trim();
-      if (url) onURL(url);
+      if (url) this.open(url);
     });
     $('model-save').addEventListener('click', () => {
       if (this.converted) save(new Blob([this.converted.bytes], { type: 'application/octet-stream' }), this.converted.fileName);
     });
+  }
+
+  // open loads a model from the model URL: a built-in's file as the
+  // built-in, anything else routed by its content as a dropped file would be.
+  async open(url) {
+    const b = builtinFor(this.builtins, url);
+    if (b) return this.onBuiltin(b, url);
+    let bytes;
+    try {
+      bytes = await this.fetchBytes(url);
+    } catch (e) {
+      this.onError(`Could not load the model ${url}: ${e.message}. Check the address: a file of this site, such as models/other.safetensors.`);
+      return null;
+    }
+    return this.onFile(new File([bytes], url.replace(/[?#].*$/, '').split('/').pop() || url), 'model URL');
   }
 
   // restore sets the picker to the model shown (after a model that did not

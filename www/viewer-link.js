@@ -205,3 +205,16 @@ export class ViewerLink {
     $('methods').style.setProperty('--cols', String(cell >= 200 ? cols : 1));
   }
 }
+
+// revealMaps scrolls the prediction and the viewer into view when the viewer
+// is below the screen (on a phone the image card and its gallery sit
+// above them): the prediction card at the top when the maps then start in
+// the top half of the screen, else the viewer card.
+export function revealMaps() {
+  const top = (el) => el.getBoundingClientRect().top;
+  const frame = top($('viewer'));
+  if (frame >= 0 && frame < innerHeight / 2) return;
+  const pred = top($('topk').closest('.card'));
+  const to = frame - pred < innerHeight / 2 ? pred : top($('viewer').closest('.card'));
+  scrollBy({ top: to - 8, behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+}

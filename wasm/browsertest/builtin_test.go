@@ -344,3 +344,53 @@ func TestPickerAndDialogFit(t *testing.T) {
 		})
 	}
 }
+
+// TestModelURL: the model card's URL form loads a built-in's file as that
+// built-in (its domain shown, its samples the gallery) and says what to do
+// when the address does not fetch.
+func TestModelURL(t *testing.T) {
+	base := site(t)
+	list, _ := builtins(t)
+	ctx, cancel := browser(t, 3*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+		t.Fatal(err)
+	}
+	submit := func(url string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+			const sel = document.getElementById('model-source');
+			sel.value = 'url';
+			sel.dispatchEvent(new Event('change'));
+			document.getElementById('model-url').value = %q;
+			document.getElementById('model-url-form').requestSubmit();
+			return true;
+		})()`, url))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mavis := list[1]
+	submit(mavis.File)
+	if err := waitJS(ctx, fmt.Sprintf(`(app.state.modelName === %q && !app.state.busy) || app.state.errors.length > 0`, mavis.File)); err != nil {
+		t.Fatal(err)
+	}
+	about, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('model-about').textContent + ' | ' + app.state.errors.join('; ')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(about, "Knows "+mavis.Domain+". ") || !strings.HasSuffix(about, " | ") {
+		t.Errorf("after the URL %s: the card says %q, want the built-in's domain and no error", mavis.File, about)
+	}
+
+	submit("models/missing.safetensors")
+	if err := waitJS(ctx, `app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`))
+	if len(errs) != 1 || !strings.Contains(errs[0], "Could not load the model models/missing.safetensors") || !strings.Contains(errs[0], "Check the address") {
+		t.Errorf("a URL that does not fetch: errors %q, want one that says to check the address", errs)
+	}
+}

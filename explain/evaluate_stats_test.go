@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mavis-xai/mavis/internal/cputime"
 	"github.com/mavis-xai/mavis/internal/stats"
 	"github.com/mavis-xai/mavis/xai"
 )
@@ -296,11 +297,11 @@ func BenchmarkMerge100x100(b *testing.B) {
 	out := filepath.Join(dir, "merged")
 	cpu := 0.0
 	for b.Loop() {
-		c0 := cpuSeconds()
+		c0 := cputime.Seconds()
 		if code := runMerge(out, dirs, io.Discard, io.Discard); code != 0 {
 			b.Fatal("merge failed")
 		}
-		cpu += cpuSeconds() - c0
+		cpu += cputime.Seconds() - c0
 	}
 	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
 }

@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
 
+	"github.com/mavis-xai/mavis/internal/cputime"
 	"github.com/mavis-xai/mavis/nn"
 )
 
@@ -49,7 +49,7 @@ func benchmarkTrain(b *testing.B, arch string, batch, workers int) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, _, err := tr.trainStep(d, idx); err != nil {
@@ -59,7 +59,7 @@ func benchmarkTrain(b *testing.B, arch string, batch, workers int) {
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
 	// CPU time per image: the machine is shared, so wall-clock rates vary
 	// with the load; this one does not (much).
-	b.ReportMetric((cpuSeconds()-cpu0)*1e3/float64(b.N*batch), "cpu-ms/image")
+	b.ReportMetric((cputime.Seconds()-cpu0)*1e3/float64(b.N*batch), "cpu-ms/image")
 }
 
 func BenchmarkTrain(b *testing.B) {
@@ -73,13 +73,4 @@ func BenchmarkTrain(b *testing.B) {
 			})
 		}
 	}
-}
-
-// cpuSeconds returns the user+system CPU time of this process.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mavis-xai/mavis/internal/cputime"
 	"github.com/mavis-xai/mavis/nn"
 )
 
@@ -30,14 +31,14 @@ func benchSetup(b *testing.B) (*Explainer, *nn.Tensor) {
 	return New(m), x
 }
 
-// reportCPU reports the CPU time per op since cpu0 (from cpuSeconds) as
+// reportCPU reports the CPU time per op since cpu0 (from cputime.Seconds) as
 // "cpu-ms/op": on this shared machine the ratios between methods are
 // steadier in CPU time than in ns/op.
 func reportCPU(b *testing.B, cpu0 float64) {
 	if cpu0 == 0 {
 		return
 	}
-	if d := cpuSeconds() - cpu0; d > 0 {
+	if d := cputime.Seconds() - cpu0; d > 0 {
 		b.ReportMetric(d*1e3/float64(b.N), "cpu-ms/op")
 	}
 }
@@ -45,7 +46,7 @@ func reportCPU(b *testing.B, cpu0 float64) {
 func BenchmarkGradCAM(b *testing.B) {
 	ex, x := benchSetup(b)
 	b.ReportAllocs()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		if _, err := ex.GradCAM(x, CAMOptions{Target: Predicted()}); err != nil {
 			b.Fatal(err)
@@ -131,7 +132,7 @@ func BenchmarkForward169(b *testing.B) {
 func BenchmarkPredict(b *testing.B) {
 	ex, x := benchSetup(b)
 	b.ReportAllocs()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		if _, err := ex.Predict(x); err != nil {
 			b.Fatal(err)
@@ -150,7 +151,7 @@ func BenchmarkPredictFit(b *testing.B) {
 		src.Pix[i] = uint8(x.Data[i/4*in[2]%len(x.Data)])
 	}
 	b.ReportAllocs()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		if _, _, err := ex.PredictFit(x, src); err != nil {
 			b.Fatal(err)
@@ -168,7 +169,7 @@ func benchmarkMethodOptions(b *testing.B, name string, o Options) {
 	ex, x := benchSetup(b)
 	var r Result
 	b.ReportAllocs()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		if err := ex.ExplainTo(&r, x, Request{Method: name, Target: Predicted(), Options: o}); err != nil {
 			b.Fatal(err)

@@ -46,9 +46,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/mavis-xai/mavis/internal/cputime"
 	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/xai"
 )
@@ -158,13 +158,7 @@ func main() {
 }
 
 // cpuMillis returns the CPU time this process has used (every thread).
-func cpuMillis() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		log.Fatal(err)
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
-}
+func cpuMillis() float64 { return cputime.Seconds() * 1e3 }
 
 // pyServer is pytorch_saliency.py in -serve mode.
 type pyServer struct {

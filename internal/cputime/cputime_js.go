@@ -1,6 +1,6 @@
 //go:build js
 
-package xai
+package cputime
 
 import (
 	"os"
@@ -8,10 +8,12 @@ import (
 	"strings"
 )
 
-// cpuSeconds returns node's CPU time from /proc/self/stat (utime and
-// stime, fields 14 and 15, in ticks of 1/100 s), as nn's js benchmarks
-// do, or 0 where there is no /proc. xai's tests never import syscall/js.
-func cpuSeconds() float64 {
+// seconds reads /proc/self/stat. Under node (go_js_wasm_exec) os reads
+// files through node, and the file is node's own: its utime and stime
+// fields (14 and 15, in clock ticks of 1/100 s) are the CPU time of the
+// whole node process (the wasm thread, V8's compiler and GC threads), as
+// process.cpuUsage gives it. No syscall/js: nn's tests use this package.
+func seconds() float64 {
 	b, err := os.ReadFile("/proc/self/stat")
 	if err != nil {
 		return 0

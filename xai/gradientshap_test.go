@@ -248,23 +248,7 @@ func TestGradientSHAPSplit(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(5, 5))
 		for _, split := range splits(n) {
-			var parts []*Part
-			for _, s := range split {
-				pr := req
-				if s[0] > 0 {
-					pr.Target.Class = whole.Class
-				}
-				p := new(Part)
-				if err := New(m).PartTo(p, x, pr, s[0], s[1]); err != nil {
-					t.Fatal(err)
-				}
-				parts = append(parts, p)
-			}
-			rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-			var got Result
-			if err := New(m).CombineTo(&got, x, req, parts); err != nil {
-				t.Fatalf("%v %v: %v", req.Options, split, err)
-			}
+			got := combineSplit(t, m, x, req, whole.Class, split, rng)
 			tol := 0.0
 			if len(split) > 1 {
 				tol = 1e-6 * maxAbs(whole.Map.Data)

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mavis-xai/mavis/nn"
 )
 
 // TestIGPartLinearHandWorked: for a linear score z_1 = w_1·x the gradient
@@ -264,4 +266,30 @@ func TestIGPartErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want an error containing %q", tt.name, err, tt.want)
 		}
 	}
+}
+
+// combineSplit runs req on x as the page's pool does: the evaluations in
+// the ranges of split, each range by an Explainer of its own (a range
+// without the first evaluation told class, that of the range holding x),
+// the parts shuffled with rng, then combined.
+func combineSplit(t *testing.T, m *nn.Model, x *nn.Tensor, req Request, class int, split [][2]int, rng *rand.Rand) Result {
+	t.Helper()
+	var parts []*Part
+	for _, s := range split {
+		pr := req
+		if s[0] > 0 {
+			pr.Target.Class = class
+		}
+		p := new(Part)
+		if err := New(m).PartTo(p, x, pr, s[0], s[1]); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, p)
+	}
+	rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+	var got Result
+	if err := New(m).CombineTo(&got, x, req, parts); err != nil {
+		t.Fatalf("%s %v %v: %v", req.Method, req.Options, split, err)
+	}
+	return got
 }

@@ -239,23 +239,7 @@ func TestOcclusionSplit(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
 		for _, split := range splits(n) {
-			var parts []*Part
-			for _, s := range split {
-				pr := req
-				if s[0] > 0 {
-					pr.Target.Class = whole.Class
-				}
-				p := new(Part)
-				if err := New(m).PartTo(p, x, pr, s[0], s[1]); err != nil {
-					t.Fatal(err)
-				}
-				parts = append(parts, p)
-			}
-			rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-			var got Result
-			if err := New(m).CombineTo(&got, x, req, parts); err != nil {
-				t.Fatalf("%v: %v", split, err)
-			}
+			got := combineSplit(t, m, x, req, whole.Class, split, rng)
 			if !slices.Equal(got.Map.Data, whole.Map.Data) || !slices.Equal(got.Extras[0].Data, whole.Extras[0].Data) ||
 				got.Class != whole.Class || got.Score != whole.Score || !slices.Equal(got.Probs, whole.Probs) || got.Display.C != 1 {
 				t.Errorf("%v: split result differs from the whole (class %d/%d score %v/%v)", split, got.Class, whole.Class, got.Score, whole.Score)

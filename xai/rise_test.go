@@ -209,23 +209,7 @@ func TestRISESeededSplit(t *testing.T) {
 	n, _ := New(m).Evaluations(req)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, split := range splits(n) {
-		var parts []*Part
-		for _, s := range split {
-			pr := req
-			if s[0] > 0 {
-				pr.Target.Class = whole.Class
-			}
-			p := new(Part)
-			if err := New(m).PartTo(p, x, pr, s[0], s[1]); err != nil {
-				t.Fatal(err)
-			}
-			parts = append(parts, p)
-		}
-		rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-		var got Result
-		if err := New(m).CombineTo(&got, x, req, parts); err != nil {
-			t.Fatal(err)
-		}
+		got := combineSplit(t, m, x, req, whole.Class, split, rng)
 		if !slices.Equal(got.Map.Data, whole.Map.Data) || got.Class != whole.Class || got.Score != whole.Score {
 			t.Errorf("split %v: the map differs from the whole", split)
 		}

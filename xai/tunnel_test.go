@@ -253,23 +253,7 @@ func TestTunnelSplit(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(9, 9))
 		for _, split := range splits(n) {
-			var parts []*Part
-			for _, s := range split {
-				pr := tt.req
-				if s[0] > 0 {
-					pr.Target.Class = whole.Class
-				}
-				p := new(Part)
-				if err := New(m).PartTo(p, x, pr, s[0], s[1]); err != nil {
-					t.Fatal(err)
-				}
-				parts = append(parts, p)
-			}
-			rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-			var got Result
-			if err := New(m).CombineTo(&got, x, tt.req, parts); err != nil {
-				t.Fatalf("%s %v: %v", tt.req.Method, split, err)
-			}
+			got := combineSplit(t, m, x, tt.req, whole.Class, split, rng)
 			tol := 0.0
 			if len(split) > 1 {
 				tol = 1e-5 * maxAbs(whole.Map.Data)

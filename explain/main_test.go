@@ -23,7 +23,14 @@ import (
 // tinyModel is a small classifier on 8x8 RGB images, saved with nn.Save.
 func tinyModel(t *testing.T, dir string) (string, *nn.Model) {
 	t.Helper()
-	m, err := nn.Build(nn.Spec{Name: "tiny", Input: [3]int{8, 8, 3}, Layers: []nn.LayerSpec{
+	return tinyModelSized(t, dir, "tiny", 8)
+}
+
+// tinyModelSized is tinyModel on side x side images, saved as
+// dir/name.safetensors.
+func tinyModelSized(t *testing.T, dir, name string, side int) (string, *nn.Model) {
+	t.Helper()
+	m, err := nn.Build(nn.Spec{Name: name, Input: [3]int{side, side, 3}, Layers: []nn.LayerSpec{
 		{Class: "Conv2D", Name: "conv", Config: nn.LayerConfig{Filters: 4, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
 		{Class: "MaxPooling2D", Name: "pool"},
 		{Class: "Conv2D", Name: "conv_1", Config: nn.LayerConfig{Filters: 3, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
@@ -39,7 +46,7 @@ func tinyModel(t *testing.T, dir string) (string, *nn.Model) {
 		}
 	}
 	m.Classes = []nn.Class{{ID: "n1", Name: "cat"}, {ID: "n2", Name: "dog"}, {ID: "n3", Name: "goose"}}
-	path := filepath.Join(dir, "tiny.safetensors")
+	path := filepath.Join(dir, name+".safetensors")
 	if err := nn.Save(path, m); err != nil {
 		t.Fatal(err)
 	}

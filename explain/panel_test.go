@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -50,26 +48,7 @@ func TestBarLabels(t *testing.T) {
 // rewrites them.
 func TestPanelGolden(t *testing.T) {
 	dir := t.TempDir()
-	m, err := nn.Build(nn.Spec{Name: "tiny24", Input: [3]int{24, 24, 3}, Layers: []nn.LayerSpec{
-		{Class: "Conv2D", Name: "conv", Config: nn.LayerConfig{Filters: 4, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
-		{Class: "MaxPooling2D", Name: "pool"},
-		{Class: "Conv2D", Name: "conv_1", Config: nn.LayerConfig{Filters: 3, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
-		{Class: "Flatten", Name: "flatten"},
-		{Class: "Dense", Name: "dense", Config: nn.LayerConfig{Units: 3, Activation: "softmax"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range m.Params() {
-		for j := range p.Value {
-			p.Value[j] = float32(math.Sin(float64(11*i+7*j+3))) * 0.05
-		}
-	}
-	m.Classes = []nn.Class{{ID: "n1", Name: "cat"}, {ID: "n2", Name: "dog"}, {ID: "n3", Name: "goose"}}
-	model := filepath.Join(dir, "tiny24.safetensors")
-	if err := nn.Save(model, m); err != nil {
-		t.Fatal(err)
-	}
+	model, _ := tinyModelSized(t, dir, "tiny24", 24)
 	img := filepath.Join(dir, "a.png")
 	writeTestImage(t, img, 24, 24)
 	var stdout, stderr bytes.Buffer

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/mavis-xai/mavis/nn"
-	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -236,23 +234,7 @@ type top struct {
 func nativeTop(t *testing.T, model, sample string) top {
 	t.Helper()
 	www := filepath.Join(siteDir, "www")
-	m, err := nn.Load(filepath.Join(www, filepath.FromSlash(model)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join(www, filepath.FromSlash(sample)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imagefile.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := nn.ImageInput(img, m.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x, _ := nativeInput(t, filepath.Join(www, filepath.FromSlash(model)), filepath.Join(www, filepath.FromSlash(sample)))
 	p, err := xai.New(m).Predict(x)
 	if err != nil {
 		t.Fatal(err)

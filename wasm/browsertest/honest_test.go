@@ -3,11 +3,9 @@ package browsertest
 import (
 	"encoding/json"
 	"fmt"
-	"image"
 	_ "image/jpeg"
 	_ "image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/mavis-xai/mavis/nn"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -44,23 +41,7 @@ type fitShown struct {
 // model (the built-in www/models/fashion.safetensors).
 func nativeFit(t *testing.T, model, path string) xai.Fit {
 	t.Helper()
-	m, err := nn.Load(filepath.Join(siteDir, "www", "models", model))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := nn.ImageInput(img, m.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x, img := nativeInput(t, filepath.Join(siteDir, "www", "models", model), path)
 	_, fit, err := xai.New(m).PredictFit(x, img)
 	if err != nil {
 		t.Fatal(err)
@@ -388,23 +369,7 @@ func TestCompletenessSweepInPage(t *testing.T) {
 	}
 
 	// Natively.
-	m, err := nn.Load(filepath.Join(siteDir, "www", "models", "fashion.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join(siteDir, "www", "samples", p.Image))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, _, err := image.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := nn.ImageInput(img, m.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x, _ := nativeInput(t, filepath.Join(siteDir, "www", "models", "fashion.safetensors"), filepath.Join(siteDir, "www", "samples", p.Image))
 	trials, err := xai.New(m).CompletenessSweep(x, xai.GapSweep{Target: xai.Target{Class: p.Class, Kind: xai.Logit},
 		Baselines: xai.SweepBaselines(xai.Baseline{Kind: xai.Black})})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,8 +12,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/mavis-xai/mavis/nn"
-	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -92,23 +89,7 @@ func TestMetrics(t *testing.T) {
 
 	// The same numbers natively, from the page's own maps.
 	maps, image := pageMaps(ctx, t)
-	m, err := nn.Load(filepath.Join(siteDir, "www", "models", "fashion.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join(siteDir, "www", "samples", image))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imagefile.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := nn.ImageInput(img, m.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x, _ := nativeInput(t, filepath.Join(siteDir, "www", "models", "fashion.safetensors"), filepath.Join(siteDir, "www", "samples", image))
 	// The input is the page's: the same probabilities.
 	probs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`app.state.prediction.probs`))
 	pred, err := xai.New(m).Predict(x)

@@ -14,6 +14,9 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/imagefile"
 )
 
 // explained returns the number of completed explanation rounds marker.
@@ -276,4 +279,29 @@ func memoryFlat(ctx context.Context, t *testing.T) {
 		t.Errorf("the worker's memory grew from explanation 10 to 50: live heap %.2f -> %.2f MB, wasm %.1f -> %.1f MB",
 			a.HeapAlloc/1e6, b.HeapAlloc/1e6, a.WasmBytes/1e6, b.WasmBytes/1e6)
 	}
+}
+
+// nativeInput loads the model file and decodes the image file at the
+// given paths and makes the model's input from the image, as explain
+// does: the native side of the tests that hold the page to xai.
+func nativeInput(t *testing.T, model, path string) (*nn.Model, *nn.Tensor, image.Image) {
+	t.Helper()
+	m, err := nn.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imagefile.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := nn.ImageInput(img, m.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, x, img
 }

@@ -16,8 +16,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/mavis-xai/mavis/nn"
-	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -162,23 +160,7 @@ func nativeFirst(t *testing.T) first {
 	if err != nil || len(samples) == 0 {
 		t.Fatalf("samples/index.json: %v (%d samples)", err, len(samples))
 	}
-	m, err := nn.Load(filepath.Join(www, "models", "fashion.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join(www, "samples", samples[0].File))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imagefile.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := nn.ImageInput(img, m.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x, _ := nativeInput(t, filepath.Join(www, "models", "fashion.safetensors"), filepath.Join(www, "samples", samples[0].File))
 	p, err := xai.New(m).Predict(x)
 	if err != nil {
 		t.Fatal(err)

@@ -238,36 +238,16 @@ func (ex *Explainer) CombineIGTo(dst *Attribution, x *nn.Tensor, o IGOptions, pa
 	if err != nil {
 		return err
 	}
-	// Chain the parts from 0 to n: each next one starts where the last
-	// ended (a handful of parts: a linear search is fine).
-	ord := ex.ig.order[:0]
-	for at := 0; at < n; {
-		var p *IGPart
-		for _, q := range parts {
-			if q != nil && q.Lo == at {
-				p = q
-				break
-			}
-		}
-		switch {
-		case p == nil:
-			return errors.New("xai: no IG part starts at evaluation " + itoa(at) + " of 0.." + itoa(n))
-		case p.Evaluations != n || p.Hi <= p.Lo || p.Hi > n:
-			return errors.New("xai: an IG part of evaluations " + itoa(p.Lo) + ".." + itoa(p.Hi) + " of " + itoa(p.Evaluations) + " does not fit these options' " + itoa(n))
-		case len(p.Sum) != len(x.Data):
-			return errors.New("xai: an IG part holds " + itoa(len(p.Sum)) + " sums, want " + itoa(len(x.Data)))
-		case len(ord) > 0 && p.Class != ord[0].Class:
-			return errors.New("xai: the IG parts explain classes " + itoa(ord[0].Class) + " and " + itoa(p.Class))
-		case o.Target.Class >= 0 && p.Class != o.Target.Class:
-			return errors.New("xai: an IG part explains class " + itoa(p.Class) + ", want " + itoa(o.Target.Class))
-		}
-		ord = append(ord, p)
-		at = p.Hi
-	}
+	// Chain the parts from 0 to n (split.go's chainParts, as for every
+	// split method); they must also explain the class asked for, if any.
+	ord, err := chainParts(ex.ig.order[:0], parts, n, "IG", func(*Part) int { return len(x.Data) })
 	ex.ig.order = ord
 	defer clear(ord) // keep no parts alive
-	if len(ord) != countParts(parts) {
-		return errors.New("xai: " + itoa(countParts(parts)) + " IG parts, of which " + itoa(len(ord)) + " cover the evaluations 0.." + itoa(n) + ": the others overlap them")
+	if err != nil {
+		return err
+	}
+	if o.Target.Class >= 0 && len(ord) > 0 && ord[0].Class != o.Target.Class {
+		return errors.New("xai: an IG part explains class " + itoa(ord[0].Class) + ", want " + itoa(o.Target.Class))
 	}
 	if _, err := ex.baseline(x, o.Baseline); err != nil {
 		return err

@@ -257,8 +257,8 @@ func TestIGPartErrors(t *testing.T) {
 		{"classes", c0, []*IGPart{a, part(c1, 3, 6)}, "the IG parts explain classes 0 and 1"},
 		{"target", c1, []*IGPart{part(c1, 0, 3), b}, "explain classes 1 and 0"},
 		{"asked", c1, []*IGPart{a, b}, "an IG part explains class 0, want 1"},
-		{"length", c0, []*IGPart{a, &short}, "an IG part holds 5 sums, want 72"},
-		{"steps", c0, []*IGPart{a, other}, "evaluations 3..7 of 7 does not fit these options' 6"},
+		{"length", c0, []*IGPart{a, &short}, "IG part 3..6 holds 5 values, want 72"},
+		{"steps", c0, []*IGPart{a, other}, "IG part 3..7 of 7 evaluations does not fit these options' 6"},
 	} {
 		var r Attribution
 		err := New(m).CombineIGTo(&r, x, tt.o, tt.parts)

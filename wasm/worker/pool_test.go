@@ -213,7 +213,7 @@ func TestPoolErrors(t *testing.T) {
 		want  string
 	}{
 		{"other options", opts("ig", "steps", 10, "baseline", "white"), []xai.Part{good}, "another image or other options"},
-		{"short sum", o, []xai.Part{short}, "holds 1 sums, want 144"},
+		{"short sum", o, []xai.Part{short}, "holds 1 values, want 144"},
 		{"missing part", o, nil, "no IG part starts at evaluation 5"},
 		{"overlap", o, []xai.Part{good, good}, "the others overlap"},
 	} {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/mavis-xai/mavis/internal/sharedtest"
 )
 
 // fixture compares outputs with one image's reference files.
@@ -68,37 +70,15 @@ func (f *fixture) check(kind, file string, got []float32) []float32 {
 
 // metric computes the fixture README's metrics.
 func metric(name string, got, ref []float32) float64 {
-	var maxAbs, maxRef, d2, r2 float64
-	for i := range got {
-		d := math.Abs(float64(got[i]) - float64(ref[i]))
-		maxAbs = max(maxAbs, d)
-		maxRef = max(maxRef, math.Abs(float64(ref[i])))
-		d2 += d * d
-		r2 += float64(ref[i]) * float64(ref[i])
+	return sharedtest.Metric(name, f64(got), f64(ref))
+}
+
+func f64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
 	}
-	switch name {
-	case "max_abs":
-		return maxAbs
-	case "max_abs_over_max_ref":
-		if maxRef == 0 {
-			return maxAbs
-		}
-		return maxAbs / maxRef
-	case "rel_l2":
-		if r2 == 0 {
-			return math.Sqrt(d2)
-		}
-		return math.Sqrt(d2 / r2)
-	case "frac_abs_over_1e-3_max_ref":
-		n := 0
-		for i := range got {
-			if math.Abs(float64(got[i])-float64(ref[i])) > 1e-3*maxRef {
-				n++
-			}
-		}
-		return float64(n) / float64(len(got))
-	}
-	panic("unknown metric " + name)
+	return out
 }
 
 func f32(v []float64) []float32 {

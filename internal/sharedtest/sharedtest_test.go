@@ -1,6 +1,7 @@
 package sharedtest
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -79,5 +80,29 @@ func TestRoot(t *testing.T) {
 	want := filepath.Join(wd, "..", "..", "..", "shared") // internal/sharedtest is two levels down
 	if err != nil || got != filepath.Clean(want) {
 		t.Errorf("Root() = %q, %v; want %q", got, err, filepath.Clean(want))
+	}
+}
+
+// TestMetric: each comparison on a hand-worked pair.
+func TestMetric(t *testing.T) {
+	got, want := []float64{1, 2.002, 3}, []float64{1, 2, 4}
+	for _, tt := range []struct {
+		name string
+		v    float64
+	}{
+		{"max_abs", 1},
+		{"max_abs_over_max_ref", 0.25},
+		{"rel_l2", math.Sqrt((0.002*0.002 + 1) / 21)},
+		{"frac_abs_over_1e-3_max_ref", 1.0 / 3}, // 0.002 <= 0.004; 1 > 0.004
+	} {
+		if v := Metric(tt.name, got, want); math.Abs(v-tt.v) > 1e-12 {
+			t.Errorf("%s = %v, want %v", tt.name, v, tt.v)
+		}
+	}
+	if v := Metric("rel_l2", []float64{3, 4}, []float64{0, 0}); v != 5 {
+		t.Errorf("rel_l2 against zeros = %v, want the norm 5", v)
+	}
+	if v := Metric("nope", got, want); !math.IsNaN(v) {
+		t.Errorf("unknown metric = %v, want NaN", v)
 	}
 }

@@ -446,7 +446,7 @@ func (f fixtureDir) check(kind, file string, got []float64, scale float64) {
 			continue
 		}
 		n++
-		v := fixtureMetric(r.Metric, got, want)
+		v := sharedtest.Metric(r.Metric, got, want)
 		if lim := r.Limit * scale; !(v <= lim) {
 			t.Errorf("%s %s: %s = %.4g, limit %.4g", f.name, file, r.Metric, v, lim)
 		}
@@ -467,39 +467,4 @@ func readNpy(t *testing.T, dir, file string) []float64 {
 		out[i] = float64(v)
 	}
 	return out
-}
-
-// fixtureMetric computes the fixture README's metrics (ref = want).
-func fixtureMetric(name string, got, want []float64) float64 {
-	var maxAbs, maxRef, d2, r2 float64
-	for i := range want {
-		d := math.Abs(got[i] - want[i])
-		maxAbs = max(maxAbs, d)
-		maxRef = max(maxRef, math.Abs(want[i]))
-		d2 += d * d
-		r2 += want[i] * want[i]
-	}
-	switch name {
-	case "max_abs":
-		return maxAbs
-	case "max_abs_over_max_ref":
-		if maxRef == 0 {
-			return maxAbs
-		}
-		return maxAbs / maxRef
-	case "rel_l2":
-		if r2 == 0 {
-			return math.Sqrt(d2)
-		}
-		return math.Sqrt(d2 / r2)
-	case "frac_abs_over_1e-3_max_ref":
-		n := 0
-		for i := range want {
-			if math.Abs(got[i]-want[i]) > 1e-3*maxRef {
-				n++
-			}
-		}
-		return float64(n) / float64(len(want))
-	}
-	return math.NaN() // an unknown metric fails every limit
 }

@@ -8,6 +8,7 @@ package xai_test
 // and Score(0) of each image and target).
 
 import (
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -19,11 +20,7 @@ import (
 func TestDeepLIFTConservationMAVIS(t *testing.T) {
 	man, dir := readManifest(t)
 	ex := xai.New(loadMAVIS(t))
-	names := make([]string, 0, len(man.Images))
-	for name := range man.Images {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(man.Images))
 	const tol = 1e-4
 	worst := 0.0
 	for _, name := range names {

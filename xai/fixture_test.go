@@ -15,6 +15,7 @@ package xai_test
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -53,11 +54,7 @@ func TestFixtures(t *testing.T) {
 	man, dir := readManifest(t)
 	m := loadMAVIS(t)
 	ex := xai.New(m)
-	names := make([]string, 0, len(man.Images))
-	for name := range man.Images {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(man.Images))
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			img := man.Images[name]

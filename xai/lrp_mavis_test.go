@@ -16,6 +16,7 @@ package xai_test
 // them once its pixels are raised to at least 1.
 
 import (
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -28,11 +29,7 @@ import (
 func TestLRPConservationMAVIS(t *testing.T) {
 	man, dir := readManifest(t)
 	ex := xai.New(loadMAVIS(t))
-	names := make([]string, 0, len(man.Images))
-	for name := range man.Images {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(man.Images))
 	const tol = 1e-4
 	worst := 0.0
 	for _, name := range names {

@@ -25,6 +25,10 @@ func useWinograd(g convGeom) bool {
 	return gemmWinograd && gemmWinoNR <= maxNR && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.in >= 8 && g.out >= 8
 }
 
+// winogradZero is a row of zero channels for the pixels of tiles outside
+// the image, on the vector Winograd paths (read only).
+var winogradZero [1024]float32
+
 // winogradKernelTo writes U[ξν][c, o] = (G g_{c,o} Gᵀ)[ξ, ν].
 //
 //	u: (16, in, out)   k: (3, 3, in, out)

@@ -192,10 +192,6 @@ func winogradInputAVX512(cw *convWork, v []float32, r, t int, ok bool) {
 	}
 }
 
-// winogradZero is a row of zero channels for the pixels of tiles outside
-// the image (read only).
-var winogradZero [1024]float32
-
 // winogradOutputAVX512 turns the 16 products M[ξν] (4 tiles x out) into
 // the tiles' 2x2 outputs of panel p's 32 columns, Aᵀ M A + bias, then the
 // ReLU, as conv_kernel_winograd.go's winogradOutput computes them.

@@ -22,8 +22,10 @@ import (
 // SIMD128 or the module could not be loaded, which the loader notes on the
 // console) and registers them only when their interface is the one
 // written here: a 4x8 micro-kernel, the row kernels of the row path
-// (conv_kernel_rows.go; Winograd does not pay against them, see
-// nn/BENCHMARKS.md) and the element-wise fast paths (fastpath.go).
+// (conv_kernel_rows.go; the scalar Winograd path does not pay against
+// them, see nn/BENCHMARKS.md), the vector Winograd path of the stride-1
+// input gradients (conv_kernel_winograd_simd_wasm.go: its tile transforms)
+// and the element-wise fast paths (fastpath.go).
 // Otherwise the portable kernels stay.
 //
 // The kernels do no bounds checks: each wrapper below checks the lengths
@@ -71,6 +73,15 @@ func simdDense(y, x, k *float32, nin, nout int32)
 //go:wasmimport mavis_simd dense_dx
 func simdDenseDx(dx, k, g *float32, nin, nout int32)
 
+// The row addresses are read, not kept (as for the row kernels).
+//
+//go:noescape
+//go:wasmimport mavis_simd wino_in
+func simdWinoIn(d *uint32, v *float32, in, vstep int32)
+
+//go:wasmimport mavis_simd wino_out
+func simdWinoOut(m *float32, mstep int32, bias, y *float32, xstep, ystep, n, relu, right, below int32)
+
 func init() {
 	switch v := simdVersion(); v {
 	case 0:
@@ -87,6 +98,7 @@ func init() {
 	fastPool2x2Back = pool2x2BackSIMD
 	fastDense = denseSIMD
 	fastDenseDx = denseDxSIMD
+	winogradVec, winogradVecRange, winogradVecTakes = winogradVecSIMD, winogradVecRangeSIMD, winogradVecFitsSIMD
 }
 
 // f32 returns the address of s's first element (of its array when s is

@@ -3,7 +3,7 @@
 ;; linear memory as env.memory and work on Go's slices in place.
 ;; The forwarder: Go's imports call the kernels through table env.table.
 (module
-  (import "env" "table" (table 10 funcref))
+  (import "env" "table" (table 12 funcref))
 
   ;; calls table entry 0, the kernel gemm_4x8
   (func $gemm_4x8 (export "gemm_4x8") (param $kc i32) (param $a i32) (param $b i32) (param $c i32) (param $ldc i32)
@@ -133,5 +133,31 @@
     local.get $nout
     i32.const 9
     call_indirect (type 0)
+  )
+
+  ;; calls table entry 10, the kernel wino_in
+  (func $wino_in (export "wino_in") (param $d i32) (param $v i32) (param $in i32) (param $vstep i32)
+    local.get $d
+    local.get $v
+    local.get $in
+    local.get $vstep
+    i32.const 10
+    call_indirect (type 3)
+  )
+
+  ;; calls table entry 11, the kernel wino_out
+  (func $wino_out (export "wino_out") (param $mm i32) (param $mstep i32) (param $bias i32) (param $y i32) (param $xstep i32) (param $ystep i32) (param $n i32) (param $relu i32) (param $right i32) (param $below i32)
+    local.get $mm
+    local.get $mstep
+    local.get $bias
+    local.get $y
+    local.get $xstep
+    local.get $ystep
+    local.get $n
+    local.get $relu
+    local.get $right
+    local.get $below
+    i32.const 11
+    call_indirect (type 5)
   )
 )

@@ -6359,6 +6359,862 @@
     end
   )
 
+  ;; the input transform Bᵀ d B of one 4x4 Winograd tile, in channels (nn: winogradInput)
+  (func $wino_in (export "wino_in") (param $d i32) (param $v i32) (param $in i32) (param $vstep i32)
+    (local $px0 i32)
+    (local $px1 i32)
+    (local $px2 i32)
+    (local $px3 i32)
+    (local $px4 i32)
+    (local $px5 i32)
+    (local $px6 i32)
+    (local $px7 i32)
+    (local $px8 i32)
+    (local $px9 i32)
+    (local $px10 i32)
+    (local $px11 i32)
+    (local $px12 i32)
+    (local $px13 i32)
+    (local $px14 i32)
+    (local $px15 i32)
+    (local $plane0 i32)
+    (local $plane1 i32)
+    (local $plane2 i32)
+    (local $plane3 i32)
+    (local $plane4 i32)
+    (local $plane5 i32)
+    (local $plane6 i32)
+    (local $plane7 i32)
+    (local $plane8 i32)
+    (local $plane9 i32)
+    (local $plane10 i32)
+    (local $plane11 i32)
+    (local $plane12 i32)
+    (local $plane13 i32)
+    (local $plane14 i32)
+    (local $plane15 i32)
+    (local $o i32)
+    (local $end i32)
+    (local $t0 v128)
+    (local $t1 v128)
+    (local $t2 v128)
+    (local $t3 v128)
+    local.get $d
+    i32.load
+    local.set $px0
+    local.get $d
+    i32.load offset=4
+    local.set $px1
+    local.get $d
+    i32.load offset=8
+    local.set $px2
+    local.get $d
+    i32.load offset=12
+    local.set $px3
+    local.get $d
+    i32.load offset=16
+    local.set $px4
+    local.get $d
+    i32.load offset=20
+    local.set $px5
+    local.get $d
+    i32.load offset=24
+    local.set $px6
+    local.get $d
+    i32.load offset=28
+    local.set $px7
+    local.get $d
+    i32.load offset=32
+    local.set $px8
+    local.get $d
+    i32.load offset=36
+    local.set $px9
+    local.get $d
+    i32.load offset=40
+    local.set $px10
+    local.get $d
+    i32.load offset=44
+    local.set $px11
+    local.get $d
+    i32.load offset=48
+    local.set $px12
+    local.get $d
+    i32.load offset=52
+    local.set $px13
+    local.get $d
+    i32.load offset=56
+    local.set $px14
+    local.get $d
+    i32.load offset=60
+    local.set $px15
+    local.get $v
+    local.set $plane0
+    local.get $v
+    local.get $vstep
+    i32.const 1
+    i32.mul
+    i32.add
+    local.set $plane1
+    local.get $v
+    local.get $vstep
+    i32.const 2
+    i32.mul
+    i32.add
+    local.set $plane2
+    local.get $v
+    local.get $vstep
+    i32.const 3
+    i32.mul
+    i32.add
+    local.set $plane3
+    local.get $v
+    local.get $vstep
+    i32.const 4
+    i32.mul
+    i32.add
+    local.set $plane4
+    local.get $v
+    local.get $vstep
+    i32.const 5
+    i32.mul
+    i32.add
+    local.set $plane5
+    local.get $v
+    local.get $vstep
+    i32.const 6
+    i32.mul
+    i32.add
+    local.set $plane6
+    local.get $v
+    local.get $vstep
+    i32.const 7
+    i32.mul
+    i32.add
+    local.set $plane7
+    local.get $v
+    local.get $vstep
+    i32.const 8
+    i32.mul
+    i32.add
+    local.set $plane8
+    local.get $v
+    local.get $vstep
+    i32.const 9
+    i32.mul
+    i32.add
+    local.set $plane9
+    local.get $v
+    local.get $vstep
+    i32.const 10
+    i32.mul
+    i32.add
+    local.set $plane10
+    local.get $v
+    local.get $vstep
+    i32.const 11
+    i32.mul
+    i32.add
+    local.set $plane11
+    local.get $v
+    local.get $vstep
+    i32.const 12
+    i32.mul
+    i32.add
+    local.set $plane12
+    local.get $v
+    local.get $vstep
+    i32.const 13
+    i32.mul
+    i32.add
+    local.set $plane13
+    local.get $v
+    local.get $vstep
+    i32.const 14
+    i32.mul
+    i32.add
+    local.set $plane14
+    local.get $v
+    local.get $vstep
+    i32.const 15
+    i32.mul
+    i32.add
+    local.set $plane15
+    local.get $in
+    i32.const 2
+    i32.shl
+    local.set $end
+    i32.const 0
+    local.set $o
+    block $channels_done
+      local.get $o
+      local.get $end
+      i32.ge_u
+      br_if $channels_done
+      loop $channels
+        local.get $px0
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px8
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t0
+        local.get $px1
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px9
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t1
+        local.get $px2
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px10
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t2
+        local.get $px3
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px11
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t3
+        local.get $plane0
+        local.get $o
+        i32.add
+        local.get $t0
+        local.get $t2
+        f32x4.sub
+        v128.store
+        local.get $plane1
+        local.get $o
+        i32.add
+        local.get $t1
+        local.get $t2
+        f32x4.add
+        v128.store
+        local.get $plane2
+        local.get $o
+        i32.add
+        local.get $t2
+        local.get $t1
+        f32x4.sub
+        v128.store
+        local.get $plane3
+        local.get $o
+        i32.add
+        local.get $t1
+        local.get $t3
+        f32x4.sub
+        v128.store
+        local.get $px4
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px8
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.set $t0
+        local.get $px5
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px9
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.set $t1
+        local.get $px6
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px10
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.set $t2
+        local.get $px7
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px11
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.set $t3
+        local.get $plane4
+        local.get $o
+        i32.add
+        local.get $t0
+        local.get $t2
+        f32x4.sub
+        v128.store
+        local.get $plane5
+        local.get $o
+        i32.add
+        local.get $t1
+        local.get $t2
+        f32x4.add
+        v128.store
+        local.get $plane6
+        local.get $o
+        i32.add
+        local.get $t2
+        local.get $t1
+        f32x4.sub
+        v128.store
+        local.get $plane7
+        local.get $o
+        i32.add
+        local.get $t1
+        local.get $t3
+        f32x4.sub
+        v128.store
+        local.get $px8
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px4
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t0
+        local.get $px9
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px5
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t1
+        local.get $px10
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px6
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t2
+        local.get $px11
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px7
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t3
+        local.get $plane8
+        local.get $o
+        i32.add
+        local.get $t0
+        local.get $t2
+        f32x4.sub
+        v128.store
+        local.get $plane9
+        local.get $o
+        i32.add
+        local.get $t1
+        local.get $t2
+        f32x4.add
+        v128.store
+        local.get $plane10
+        local.get $o
+        i32.add
+        local.get $t2
+        local.get $t1
+        f32x4.sub
+        v128.store
+        local.get $plane11
+        local.get $o
+        i32.add
+        local.get $t1
+        local.get $t3
+        f32x4.sub
+        v128.store
+        local.get $px4
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px12
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t0
+        local.get $px5
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px13
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t1
+        local.get $px6
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px14
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t2
+        local.get $px7
+        local.get $o
+        i32.add
+        v128.load
+        local.get $px15
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $t3
+        local.get $plane12
+        local.get $o
+        i32.add
+        local.get $t0
+        local.get $t2
+        f32x4.sub
+        v128.store
+        local.get $plane13
+        local.get $o
+        i32.add
+        local.get $t1
+        local.get $t2
+        f32x4.add
+        v128.store
+        local.get $plane14
+        local.get $o
+        i32.add
+        local.get $t2
+        local.get $t1
+        f32x4.sub
+        v128.store
+        local.get $plane15
+        local.get $o
+        i32.add
+        local.get $t1
+        local.get $t3
+        f32x4.sub
+        v128.store
+        local.get $o
+        i32.const 16
+        i32.add
+        local.tee $o
+        local.get $end
+        i32.lt_u
+        br_if $channels
+      end
+    end
+  )
+
+  ;; the output transform Aᵀ M A + bias (ReLU) of one Winograd tile, n channels (nn: winogradOutput)
+  (func $wino_out (export "wino_out") (param $mm i32) (param $mstep i32) (param $bias i32) (param $y i32) (param $xstep i32) (param $ystep i32) (param $n i32) (param $relu i32) (param $right i32) (param $below i32)
+    (local $plane0 i32)
+    (local $plane1 i32)
+    (local $plane2 i32)
+    (local $plane3 i32)
+    (local $plane4 i32)
+    (local $plane5 i32)
+    (local $plane6 i32)
+    (local $plane7 i32)
+    (local $plane8 i32)
+    (local $plane9 i32)
+    (local $plane10 i32)
+    (local $plane11 i32)
+    (local $plane12 i32)
+    (local $plane13 i32)
+    (local $plane14 i32)
+    (local $plane15 i32)
+    (local $o i32)
+    (local $end i32)
+    (local $y01 i32)
+    (local $y10 i32)
+    (local $y11 i32)
+    (local $s0_0 v128)
+    (local $s1_0 v128)
+    (local $s0_1 v128)
+    (local $s1_1 v128)
+    (local $s0_2 v128)
+    (local $s1_2 v128)
+    (local $s0_3 v128)
+    (local $s1_3 v128)
+    (local $b v128)
+    (local $out v128)
+    local.get $mm
+    local.set $plane0
+    local.get $mm
+    local.get $mstep
+    i32.const 1
+    i32.mul
+    i32.add
+    local.set $plane1
+    local.get $mm
+    local.get $mstep
+    i32.const 2
+    i32.mul
+    i32.add
+    local.set $plane2
+    local.get $mm
+    local.get $mstep
+    i32.const 3
+    i32.mul
+    i32.add
+    local.set $plane3
+    local.get $mm
+    local.get $mstep
+    i32.const 4
+    i32.mul
+    i32.add
+    local.set $plane4
+    local.get $mm
+    local.get $mstep
+    i32.const 5
+    i32.mul
+    i32.add
+    local.set $plane5
+    local.get $mm
+    local.get $mstep
+    i32.const 6
+    i32.mul
+    i32.add
+    local.set $plane6
+    local.get $mm
+    local.get $mstep
+    i32.const 7
+    i32.mul
+    i32.add
+    local.set $plane7
+    local.get $mm
+    local.get $mstep
+    i32.const 8
+    i32.mul
+    i32.add
+    local.set $plane8
+    local.get $mm
+    local.get $mstep
+    i32.const 9
+    i32.mul
+    i32.add
+    local.set $plane9
+    local.get $mm
+    local.get $mstep
+    i32.const 10
+    i32.mul
+    i32.add
+    local.set $plane10
+    local.get $mm
+    local.get $mstep
+    i32.const 11
+    i32.mul
+    i32.add
+    local.set $plane11
+    local.get $mm
+    local.get $mstep
+    i32.const 12
+    i32.mul
+    i32.add
+    local.set $plane12
+    local.get $mm
+    local.get $mstep
+    i32.const 13
+    i32.mul
+    i32.add
+    local.set $plane13
+    local.get $mm
+    local.get $mstep
+    i32.const 14
+    i32.mul
+    i32.add
+    local.set $plane14
+    local.get $mm
+    local.get $mstep
+    i32.const 15
+    i32.mul
+    i32.add
+    local.set $plane15
+    local.get $y
+    local.get $xstep
+    i32.add
+    local.set $y01
+    local.get $y
+    local.get $ystep
+    i32.add
+    local.tee $y10
+    local.get $xstep
+    i32.add
+    local.set $y11
+    local.get $n
+    i32.const 2
+    i32.shl
+    local.set $end
+    i32.const 0
+    local.set $o
+    block $channels_done
+      local.get $o
+      local.get $end
+      i32.ge_u
+      br_if $channels_done
+      loop $channels
+        local.get $plane0
+        local.get $o
+        i32.add
+        v128.load
+        local.get $plane4
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.get $plane8
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.set $s0_0
+        local.get $plane4
+        local.get $o
+        i32.add
+        v128.load
+        local.get $plane8
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.get $plane12
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $s1_0
+        local.get $plane1
+        local.get $o
+        i32.add
+        v128.load
+        local.get $plane5
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.get $plane9
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.set $s0_1
+        local.get $plane5
+        local.get $o
+        i32.add
+        v128.load
+        local.get $plane9
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.get $plane13
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $s1_1
+        local.get $plane2
+        local.get $o
+        i32.add
+        v128.load
+        local.get $plane6
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.get $plane10
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.set $s0_2
+        local.get $plane6
+        local.get $o
+        i32.add
+        v128.load
+        local.get $plane10
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.get $plane14
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $s1_2
+        local.get $plane3
+        local.get $o
+        i32.add
+        v128.load
+        local.get $plane7
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.get $plane11
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.add
+        local.set $s0_3
+        local.get $plane7
+        local.get $o
+        i32.add
+        v128.load
+        local.get $plane11
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.get $plane15
+        local.get $o
+        i32.add
+        v128.load
+        f32x4.sub
+        local.set $s1_3
+        local.get $bias
+        local.get $o
+        i32.add
+        v128.load
+        local.set $b
+        local.get $s0_0
+        local.get $s0_1
+        f32x4.add
+        local.get $s0_2
+        f32x4.add
+        local.get $b
+        f32x4.add
+        local.set $out
+        local.get $relu
+        if
+          local.get $out
+          local.get $out
+          i32.const 31
+          i32x4.shr_s
+          v128.andnot
+          local.set $out
+        end
+        local.get $y
+        local.get $o
+        i32.add
+        local.get $out
+        v128.store
+        local.get $right
+        if
+          local.get $s0_1
+          local.get $s0_2
+          f32x4.sub
+          local.get $s0_3
+          f32x4.sub
+          local.get $b
+          f32x4.add
+          local.set $out
+          local.get $relu
+          if
+            local.get $out
+            local.get $out
+            i32.const 31
+            i32x4.shr_s
+            v128.andnot
+            local.set $out
+          end
+          local.get $y01
+          local.get $o
+          i32.add
+          local.get $out
+          v128.store
+        end
+        local.get $below
+        if
+          local.get $s1_0
+          local.get $s1_1
+          f32x4.add
+          local.get $s1_2
+          f32x4.add
+          local.get $b
+          f32x4.add
+          local.set $out
+          local.get $relu
+          if
+            local.get $out
+            local.get $out
+            i32.const 31
+            i32x4.shr_s
+            v128.andnot
+            local.set $out
+          end
+          local.get $y10
+          local.get $o
+          i32.add
+          local.get $out
+          v128.store
+          local.get $right
+          if
+            local.get $s1_1
+            local.get $s1_2
+            f32x4.sub
+            local.get $s1_3
+            f32x4.sub
+            local.get $b
+            f32x4.add
+            local.set $out
+            local.get $relu
+            if
+              local.get $out
+              local.get $out
+              i32.const 31
+              i32x4.shr_s
+              v128.andnot
+              local.set $out
+            end
+            local.get $y11
+            local.get $o
+            i32.add
+            local.get $out
+            v128.store
+          end
+        end
+        local.get $o
+        i32.const 16
+        i32.add
+        local.tee $o
+        local.get $end
+        i32.lt_u
+        br_if $channels
+      end
+    end
+  )
+
   ;; the interface version nn checks (gen: abiVersion)
   (func $version (export "version") (result i32)
     i32.const 1

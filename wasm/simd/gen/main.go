@@ -52,6 +52,8 @@ func kernels() *module {
 	pool2x2BackKernel(m)
 	denseKernel(m)
 	denseDxKernel(m)
+	winoInKernel(m)
+	winoOutKernel(m)
 	f := m.newFunc("version", "the interface version nn checks (gen: abiVersion)", i32)
 	f.i32Const(abiVersion)
 	return m

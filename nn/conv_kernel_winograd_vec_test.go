@@ -1,24 +1,22 @@
-//go:build goexperiment.simd && amd64
-
 package nn
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"simd/archsimd"
 	"testing"
 )
 
-// TestWinogradVec holds the vector Winograd path to the float64 oracles on
+// TestWinogradVec holds the vector Winograd path (AVX-512 natively,
+// SIMD128 in the browser build) to the float64 oracles on
 // every geometry of kernelGeoms it takes (small images, odd sizes,
 // batches), as the input gradient (the flipped kernel's forward pass,
 // where the layers run it) and as a forward pass with and without bias
 // and ReLU (called directly: the forward passes do not take it), on one
 // and three workers.
 func TestWinogradVec(t *testing.T) {
-	if !archsimd.X86.AVX512() {
-		t.Skip("no AVX-512: no vector Winograd path")
+	if winogradVecTakes == nil {
+		t.Skip("no vector Winograd path in this build (it needs GOEXPERIMENT=simd and AVX-512, or the SIMD128 kernels under js/wasm)")
 	}
 	geoms := append(kernelGeoms[:len(kernelGeoms):len(kernelGeoms)], struct {
 		n, h, w, in, out, kh, kw, sh, sw int
@@ -40,8 +38,8 @@ func TestWinogradVec(t *testing.T) {
 			for i, tt := range geoms {
 				c := NewConv2D("c", tt.in, tt.out, tt.kh, tt.kw, tt.sh, tt.sw, tt.pad, Linear, true)
 				g := c.geometry(&Tensor{Shape: [4]int{tt.n, tt.h, tt.w, tt.in}})
-				fits := winogradVecFits(g)
-				fitsT := inputGradByConv(g) && winogradVecFits(flippedGeom(g))
+				fits := winogradVecTakes(g)
+				fitsT := inputGradByConv(g) && winogradVecTakes(flippedGeom(g))
 				if !fits && !fitsT {
 					continue
 				}

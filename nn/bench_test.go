@@ -101,6 +101,33 @@ func BenchmarkConv112x64to64ForwardWinograd(b *testing.B) {
 	gemmWinograd = true
 	benchmarkConv(b, 1, 112, 112, 64, 64, 3, passForward)
 }
+
+// BenchmarkConv112x64to64ForwardWinogradVec runs the vector Winograd path
+// (AVX-512, or SIMD128 under js/wasm) as the forward pass of the layer,
+// which the layers never do (its rounding moves max-pool choices: see
+// conv_kernel_winograd_simd_wasm.go), to show what it would save against
+// Forward.
+func BenchmarkConv112x64to64ForwardWinogradVec(b *testing.B) {
+	if winogradVec == nil {
+		b.Skip("no vector Winograd path in this build")
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	c := NewConv2D("c", 64, 64, 3, 3, 1, 1, Same, ReLU, true)
+	copy(c.Kernel.Value, randSlice(r, len(c.Kernel.Value)))
+	g := c.geometry(&Tensor{Shape: [4]int{1, 112, 112, 64}})
+	x, y := randSlice(r, g.n*g.h*g.w*g.in), make([]float32, g.n*g.oh*g.ow*g.out)
+	nw := workers()
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	for range b.N {
+		cw := getConvWork(opForward, g, nw)
+		if !winogradVec(cw, y, x, c.Kernel.Value, c.Bias.Value, true, nw) {
+			b.Fatal("the vector Winograd path does not take the layer")
+		}
+		cw.put()
+	}
+	reportFlops(b, 2*float64(9*64*64)*float64(g.oh*g.ow), cpu0)
+}
 func BenchmarkConv112x64to64ForwardRows(b *testing.B) {
 	defer func(on bool, rows rowKernel) { gemmWinograd, gemmRows = on, rows }(gemmWinograd, gemmRows)
 	gemmWinograd = false

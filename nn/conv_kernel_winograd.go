@@ -29,6 +29,37 @@ func useWinograd(g convGeom) bool {
 // the image, on the vector Winograd paths (read only).
 var winogradZero [1024]float32
 
+// winogradVecRun runs cw's forward pass through a vector Winograd path
+// (conv_kernel_winograd_simd_*.go): it transforms the kernel with
+// transform (U, 16 x in x out, as winogradKernelTo lays it out), packs each
+// ξν's U in panels of nr columns (g.out a multiple of nr), sets up the
+// bias and the workers' V and M blocks of four tiles, and runs the blocks
+// on winogradVecRange.
+func (cw *convWork) winogradVecRun(y, x, k, b []float32, relu bool, nw, nr int, transform func(u, k []float32)) {
+	g := cw.g
+	cw.y, cw.x, cw.k, cw.bias, cw.relu = y, x, k, b, relu
+	cw.op = opWinogradVec
+	cw.np = g.out / nr
+	n := g.in * g.out
+	cw.ku = grow(cw.ku, 16*n)
+	transform(cw.ku, k)
+	psz := cw.np * g.in * nr // one ξν's packed panels
+	cw.bp = grow(cw.bp, 16*psz)
+	for xn := range 16 {
+		packBTo(cw.bp[xn*psz:(xn+1)*psz], cw.ku[xn*n:(xn+1)*n], g.in, g.out, g.out, nr)
+	}
+	cw.bpad = growZero(cw.bpad, 2*g.out) // the bias, then zeros (the products' bias)
+	copy(cw.bpad, b)
+	for w := range nw {
+		ws := &cw.ws[w]
+		ws.a = grow(ws.a, 16*4*g.in)  // V
+		ws.c = grow(ws.c, 16*4*g.out) // M
+	}
+	tiles := g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2)
+	blocks := (tiles + 3) / 4
+	cw.parallelRun.run(cw, blocks, max(1, blocks/(16*nw)), nw)
+}
+
 // winogradKernelTo writes U[ξν][c, o] = (G g_{c,o} Gᵀ)[ξ, ν].
 //
 //	u: (16, in, out)   k: (3, 3, in, out)

@@ -50,27 +50,7 @@ func winogradVecAVX512(cw *convWork, y, x, k, b []float32, relu bool, nw int) bo
 	if !winogradVecFits(g) {
 		return false
 	}
-	cw.y, cw.x, cw.k, cw.bias, cw.relu = y, x, k, b, relu
-	cw.op = opWinogradVec
-	cw.np = g.out / 32
-	n := g.in * g.out
-	cw.ku = grow(cw.ku, 16*n)
-	winogradKernelAVX512(cw.ku, k, n)
-	psz := cw.np * g.in * 32 // one ξν's packed panels
-	cw.bp = grow(cw.bp, 16*psz)
-	for xn := range 16 {
-		packBTo(cw.bp[xn*psz:(xn+1)*psz], cw.ku[xn*n:(xn+1)*n], g.in, g.out, g.out, 32)
-	}
-	cw.bpad = growZero(cw.bpad, 2*g.out) // the bias, then zeros (the products' bias)
-	copy(cw.bpad, b)
-	for w := range nw {
-		ws := &cw.ws[w]
-		ws.a = grow(ws.a, 16*4*g.in)  // V
-		ws.c = grow(ws.c, 16*4*g.out) // M
-	}
-	tiles := g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2)
-	blocks := (tiles + 3) / 4
-	cw.parallelRun.run(cw, blocks, max(1, blocks/(16*nw)), nw)
+	cw.winogradVecRun(y, x, k, b, relu, nw, 32, func(u, k []float32) { winogradKernelAVX512(u, k, g.in*g.out) })
 	return true
 }
 

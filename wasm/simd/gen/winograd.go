@@ -37,15 +37,7 @@ func winoInKernel(m *module) {
 	for i := range t {
 		t[i] = f.local(fmt.Sprintf("t%d", i), v128)
 	}
-	at := func(base local) {
-		f.get(base)
-		f.get(o)
-		f.i32Add()
-	}
-	load := func(base local) {
-		at(base)
-		f.v128Load(0)
-	}
+	at, load := offsetAccess(f, o)
 	f.get(in)
 	f.i32Const(2)
 	f.i32Shl()
@@ -87,6 +79,21 @@ func btRow(i int) (a, b int, op func(f *function)) {
 		return 2, 1, (*function).f32x4Sub
 	}
 	return 1, 3, (*function).f32x4Sub
+}
+
+// offsetAccess returns at, which pushes the address base + o, and load,
+// which pushes the vector there.
+func offsetAccess(f *function, o local) (at, load func(base local)) {
+	at = func(base local) {
+		f.get(base)
+		f.get(o)
+		f.i32Add()
+	}
+	load = func(base local) {
+		at(base)
+		f.v128Load(0)
+	}
+	return at, load
 }
 
 // planeAddrs sets plane[k] = base + k*step.
@@ -134,15 +141,7 @@ func winoOutKernel(m *module) {
 		s1[q] = f.local(fmt.Sprintf("s1_%d", q), v128)
 	}
 	b, out := f.local("b", v128), f.local("out", v128)
-	at := func(base local) {
-		f.get(base)
-		f.get(o)
-		f.i32Add()
-	}
-	load := func(base local) {
-		at(base)
-		f.v128Load(0)
-	}
+	at, load := offsetAccess(f, o)
 	// The other outputs' addresses.
 	f.get(y)
 	f.get(xstep)

@@ -76,11 +76,13 @@
 // (gemm_simd_amd64.go) and, in a js/wasm build, the WebAssembly SIMD128
 // kernels of wasm/simd (gemm_simd_wasm.go). Both vector builds bring a row
 // kernel for direct convolution (conv_kernel_rows.go) and element-wise
-// fast paths (fastpath.go; natively fastpath_simd_amd64.go); natively
-// also vector rows for the image layer's input gradient
-// (conv_kernel_narrow_simd_amd64.go) and, with AVX-512, Winograd's
-// F(2x2, 3x3) for stride-1 input gradients
-// (conv_kernel_winograd_simd_amd64.go). Each fast kernel keeps the Go loop
+// fast paths (fastpath.go; natively fastpath_simd_amd64.go), and
+// Winograd's F(2x2, 3x3) for stride-1 input gradients (with AVX-512
+// natively, conv_kernel_winograd_simd_amd64.go, and on SIMD128,
+// conv_kernel_winograd_simd_wasm.go; never in forward passes, whose
+// max-pool choices its rounding would move); natively also vector rows for
+// the image layer's input gradient (conv_kernel_narrow_simd_amd64.go).
+// Each fast kernel keeps the Go loop
 // it replaces beside it as its reference and fallback, and the tests hold
 // every kernel the build and machine can run to the same float64 oracles
 // (kernel_test.go). A forward pass and an input gradient have the same

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"math"
-	"sync"
 )
 
 // The fast convolution kernels: each pass is a matrix product computed
@@ -110,27 +109,12 @@ type convWorker struct {
 	wrc  rowConv              // vector Winograd: its products on the row kernel
 }
 
-// convWorkFree holds the idle scratch. Unlike a sync.Pool it is never
-// emptied by the garbage collector, so the buffers, sized by the largest
-// layer seen, are allocated once; it holds as many as calls ever ran at the
-// same time.
-var convWorkFree struct {
-	sync.Mutex
-	list []*convWork
-}
+// convWorkFree holds the idle scratch of the convolutions.
+var convWorkFree freeList[convWork]
 
 // getConvWork returns scratch set up for geometry g and nw workers.
 func getConvWork(op convOp, g convGeom, nw int) *convWork {
-	var cw *convWork
-	convWorkFree.Lock()
-	if n := len(convWorkFree.list); n > 0 {
-		cw = convWorkFree.list[n-1]
-		convWorkFree.list = convWorkFree.list[:n-1]
-	}
-	convWorkFree.Unlock()
-	if cw == nil {
-		cw = new(convWork)
-	}
+	cw := convWorkFree.get()
 	cw.op, cw.g = op, g
 	cw.kern, cw.store, cw.mr, cw.nr = gemmMicro, gemmStore, gemmMR, gemmNR
 	cw.kk = g.kh * g.kw * g.in
@@ -144,9 +128,7 @@ func getConvWork(op convOp, g convGeom, nw int) *convWork {
 // free list.
 func (cw *convWork) put() {
 	cw.x, cw.y, cw.k, cw.bias, cw.dy, cw.dx, cw.mask = nil, nil, nil, nil, nil, nil, nil
-	convWorkFree.Lock()
-	convWorkFree.list = append(convWorkFree.list, cw)
-	convWorkFree.Unlock()
+	convWorkFree.put(cw)
 }
 
 func (cw *convWork) runRange(w, lo, hi int) {

@@ -4,7 +4,6 @@ package nn
 
 import (
 	"simd/archsimd"
-	"sync"
 )
 
 // The element-wise fast paths (fastpath.go) with AVX2, eight lanes: the
@@ -48,24 +47,11 @@ const (
 	passMaskCopy
 )
 
-// vecPassFree holds idle vecPasses (as convWorkFree: never emptied, so
-// steady-state passes allocate nothing).
-var vecPassFree struct {
-	sync.Mutex
-	list []*vecPass
-}
+// vecPassFree holds idle vecPasses.
+var vecPassFree freeList[vecPass]
 
 func getPass(op passOp) *vecPass {
-	var v *vecPass
-	vecPassFree.Lock()
-	if n := len(vecPassFree.list); n > 0 {
-		v = vecPassFree.list[n-1]
-		vecPassFree.list = vecPassFree.list[:n-1]
-	}
-	vecPassFree.Unlock()
-	if v == nil {
-		v = new(vecPass)
-	}
+	v := vecPassFree.get()
 	v.op = op
 	return v
 }
@@ -75,9 +61,7 @@ func getPass(op passOp) *vecPass {
 func runPass(v *vecPass, units, nw int) {
 	v.parallelRun.run(v, units, max(1, units/(4*nw)), nw)
 	v.y, v.x, v.s, v.t = nil, nil, nil, nil
-	vecPassFree.Lock()
-	vecPassFree.list = append(vecPassFree.list, v)
-	vecPassFree.Unlock()
+	vecPassFree.put(v)
 }
 
 func (v *vecPass) runRange(_, lo, hi int) {

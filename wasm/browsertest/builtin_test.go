@@ -275,7 +275,7 @@ func TestPickerAndDialogFit(t *testing.T) {
 		opts []chromedp.EmulateViewportOption
 	}{
 		{"desktop", 1280, 900, nil},
-		{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch}},
+		{"phone", 390, 844, phone},
 	} {
 		t.Run(s.name, func(t *testing.T) {
 			ctx, cancel := browser(t, 3*time.Minute)

@@ -22,7 +22,7 @@ func TestPhone(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
-	err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch),
+	err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, phone...),
 		chromedp.Navigate(base))
 	if err == nil {
 		err = waitJS(ctx, `(document.body.dataset.evaluated !== undefined && !app.state.metricsBusy) || (window.app && app.state.errors.length > 0)`)

@@ -44,7 +44,7 @@ func TestScreenshots(t *testing.T) {
 		// (a full-page capture resizes the viewport, and the viewer has not
 		// repainted at the new size when the capture is taken).
 		{"desktop", 1280, 2400, nil},
-		{"phone", 390, 4200, []chromedp.EmulateViewportOption{chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch}},
+		{"phone", 390, 4200, phone},
 	} {
 		t.Run(s.name, func(t *testing.T) {
 			ctx, cancel := browser(t, 3*time.Minute)

@@ -236,6 +236,11 @@ func runErr(dir string, env []string, name string, args ...string) (string, erro
 	return string(out), err
 }
 
+// phone is the viewport options of the phone the page is checked on, with
+// chromedp.EmulateViewport(390, 844, phone...): a 390 px wide touch screen
+// at twice the pixel density.
+var phone = []chromedp.EmulateViewportOption{chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch}
+
 // browser starts a headless Chromium with a fresh profile and returns a
 // tab context; cancel closes it.
 func browser(t *testing.T, timeout time.Duration) (context.Context, context.CancelFunc) {

@@ -212,3 +212,25 @@ func TestSelectNth(t *testing.T) {
 		}
 	}
 }
+
+// TestFminFmax: fmin and fmax against the builtins min and max, bit for
+// bit, over every pair of special and ordinary values (NaNs compared as
+// NaNs).
+func TestFminFmax(t *testing.T) {
+	nan := float32(math.NaN())
+	negZero := float32(math.Copysign(0, -1))
+	vals := []float32{0, negZero, 1, -1, 2.5, -2.5, float32(math.Inf(1)), float32(math.Inf(-1)), nan, math.SmallestNonzeroFloat32, math.MaxFloat32}
+	same := func(a, b float32) bool {
+		return (a != a && b != b) || math.Float32bits(a) == math.Float32bits(b)
+	}
+	for _, a := range vals {
+		for _, b := range vals {
+			if got, want := fmin(a, b), min(a, b); !same(got, want) {
+				t.Errorf("fmin(%v, %v) = %v, want %v", a, b, got, want)
+			}
+			if got, want := fmax(a, b), max(a, b); !same(got, want) {
+				t.Errorf("fmax(%v, %v) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}

@@ -1,9 +1,6 @@
 package xai
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // Scale is the value range [Lo, Hi] that normalisation maps to [0, 1].
 // A flat scale (Hi <= Lo, or not finite) marks a map with no contrast,
@@ -41,8 +38,12 @@ func MinMaxScale(maps ...[]float32) Scale {
 // choice for saliency maps, whose few large values otherwise leave the
 // rest dark.
 func PercentileScale(data []float32, lo, hi float64) Scale {
-	s := slices.Clone(data)
-	s = slices.DeleteFunc(s, func(v float32) bool { return v != v })
+	s := make([]float32, 0, len(data))
+	for _, v := range data {
+		if v == v { // NaNs are left out
+			s = append(s, v)
+		}
+	}
 	if len(s) == 0 {
 		return Scale{}
 	}

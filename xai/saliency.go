@@ -55,7 +55,7 @@ func maxAbsTo(dst *Map, g Map) bool {
 	for p := range dst.Data {
 		var m float32
 		for _, v := range g.Data[p*g.C : (p+1)*g.C] {
-			m = max(m, float32(math.Abs(float64(v))))
+			m = fmax(m, float32(math.Abs(float64(v))))
 		}
 		dst.Data[p] = m
 		zero = zero && m == 0

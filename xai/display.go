@@ -1,6 +1,9 @@
 package xai
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
 
 // Display scaling: how a display map's values become the colour bar's
 // [0, 1], one rule for the page (through the worker) and the explain
@@ -147,33 +150,75 @@ func (d Display) Colormap() *Colormap {
 // values exist, T is the max, so that those pixels still show. A map
 // with no contrast gives a flat Scale (see Scale.Flat). NaNs are ignored.
 func DisplayScale(m Map, d Display, rule ScaleRule) Scale {
-	if rule == ScaleDefault {
-		rule = d.DefaultRule()
-	}
-	p := rule.Percentile()
-	if p == 0 {
-		panic("xai: DisplayScale: unknown rule " + string(rule))
-	}
-	if d == DisplaySigned {
-		s := SymmetricScale(m.Data, p)
-		if s.Flat() {
-			s = SymmetricScale(m.Data, 100)
+	return DisplayScales(m, d, []ScaleRule{rule})[0]
+}
+
+// DisplayScales returns DisplayScale(m, d, r) for each r of rules. The
+// rules share one copy of the map's values: each percentile is selected
+// among the values above the previous, lower one's rank, so the page's four
+// rules for every map cost about one selection.
+func DisplayScales(m Map, d Display, rules []ScaleRule) []Scale {
+	ps := make([]float64, len(rules))
+	for i, r := range rules {
+		if r == ScaleDefault {
+			r = d.DefaultRule()
 		}
-		return s
-	}
-	lo, hi := MinMax(m.Data)
-	if len(m.Data) == 0 {
-		return Scale{}
-	}
-	lo = min(lo, 0)
-	top := hi
-	if p < 100 {
-		top = PercentileScale(m.Data, p, p).Hi
-		if !(top > lo) {
-			top = hi
+		if ps[i] = r.Percentile(); ps[i] == 0 {
+			panic("xai: DisplayScale: unknown rule " + string(r))
 		}
 	}
-	return Scale{lo, top}
+	out := make([]Scale, len(rules))
+	signed := d == DisplaySigned
+	vals := make([]float32, 0, len(m.Data)) // the values (|value| when signed), NaNs left out
+	for _, v := range m.Data {
+		if v == v {
+			if signed {
+				v = float32(math.Abs(float64(v)))
+			}
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) == 0 {
+		return out
+	}
+	lo, hi := MinMax(vals)
+	// top[i]: the nearest-rank percentile ps[i] of vals, taken in rising
+	// order of rank. After selectNth, vals[:k] holds no value above
+	// vals[k] and vals[k+1:] none below it, so the next, higher rank lies
+	// in vals[k:].
+	top := make([]float32, len(rules))
+	from := 0
+	for range rules {
+		i := -1
+		for j, p := range ps {
+			if p > 0 && (i < 0 || p < ps[i]) {
+				i = j
+			}
+		}
+		if ps[i] >= 100 {
+			top[i] = hi
+		} else {
+			k := int(math.Round(ps[i] / 100 * float64(len(vals)-1)))
+			top[i] = selectNth(vals[from:], k-from)
+			from = k
+		}
+		ps[i] = 0 // taken
+	}
+	for i, t := range top {
+		if signed {
+			out[i] = Scale{-t, t}
+			if out[i].Flat() { // no contrast at the percentile: the max
+				out[i] = Scale{-hi, hi}
+			}
+			continue
+		}
+		b := fmin(lo, 0)
+		if !(t > b) {
+			t = hi
+		}
+		out[i] = Scale{b, t}
+	}
+	return out
 }
 
 // Clipped reports whether some value of data lies outside s (above Hi or

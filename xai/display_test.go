@@ -234,3 +234,71 @@ func TestFminFmax(t *testing.T) {
 		}
 	}
 }
+
+// TestDisplayScales: every rule at once, in any order and with repeats,
+// against a sorted copy of the values (the nearest rank read off it), on
+// random maps with NaNs, ties and negative values, signed and not.
+func TestDisplayScales(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	rules := []ScaleRule{ScaleP99, ScaleMax, ScaleP98, ScaleDefault, ScaleP995, ScaleP98}
+	for trial := range 60 {
+		n := 1 + rng.IntN(3000)
+		m := NewMap(1, n, 1)
+		for i := range m.Data {
+			switch rng.IntN(10) {
+			case 0:
+				m.Data[i] = float32(math.NaN())
+			case 1, 2:
+				m.Data[i] = float32(rng.IntN(3)) // ties
+			default:
+				m.Data[i] = float32(rng.NormFloat64() * 5)
+			}
+		}
+		if trial%3 == 0 { // non-negative
+			for i, v := range m.Data {
+				m.Data[i] = float32(math.Abs(float64(v)))
+			}
+		}
+		rng.Shuffle(len(rules), func(i, j int) { rules[i], rules[j] = rules[j], rules[i] })
+		for _, d := range Displays {
+			var vals []float32
+			for _, v := range m.Data {
+				if v == v {
+					if d == DisplaySigned {
+						v = float32(math.Abs(float64(v)))
+					}
+					vals = append(vals, v)
+				}
+			}
+			slices.Sort(vals)
+			got := DisplayScales(m, d, rules)
+			for i, r := range rules {
+				var want Scale
+				if len(vals) > 0 {
+					if r == ScaleDefault {
+						r = d.DefaultRule()
+					}
+					hi := vals[len(vals)-1]
+					top := vals[int(math.Round(r.Percentile()/100*float64(len(vals)-1)))]
+					if d == DisplaySigned {
+						if want = (Scale{-top, top}); want.Flat() {
+							want = Scale{-hi, hi}
+						}
+					} else {
+						lo := min(vals[0], 0)
+						if !(top > lo) {
+							top = hi
+						}
+						want = Scale{lo, top}
+					}
+				}
+				if got[i] != want {
+					t.Fatalf("trial %d, %s, rule %q of %v: %v, want %v", trial, d, rules[i], rules, got[i], want)
+				}
+				if one := DisplayScale(m, d, rules[i]); one != got[i] {
+					t.Fatalf("trial %d, %s, rule %q: DisplayScale %v, DisplayScales %v", trial, d, rules[i], one, got[i])
+				}
+			}
+		}
+	}
+}

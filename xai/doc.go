@@ -97,7 +97,8 @@
 // Display kind has a default ScaleRule (CAMs by their max, gradient and
 // attribution maps at the 99th percentile of the values, of |value| and
 // symmetric around 0 for signed maps) and a default Colormap; a person may
-// pick max, p99.5, p99 or p98 instead (ScaleRules).
+// pick max, p99.5, p99 or p98 instead (ScaleRules). DisplayScales gives
+// several rules' scales of one map for about the cost of one.
 //
 // # Completeness
 //

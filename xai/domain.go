@@ -169,16 +169,28 @@ func featureShift(b *nn.BatchNorm, in *nn.Tensor) float64 {
 	}
 	// Position by position (no index arithmetic per value: this runs over
 	// every BatchNorm input of the page's every prediction), each
-	// position's channels summed in float32, the positions in float64.
+	// position's channels summed in float32 in four interleaved sums
+	// (channel k into sum k mod 4, the last C mod 4 into the first: four
+	// chains of additions instead of one ran 3.4 times faster under node),
+	// the positions in float64.
 	var s float64
 	for p := 0; p+c <= len(in.Data); p += c {
-		row := in.Data[p : p+c]
-		var q float32
-		for k, v := range row {
-			z := (v - mean[k]) * inv[k]
-			q += z * z
+		row := in.Data[p : p+c : p+c]
+		var q0, q1, q2, q3 float32
+		k := 0
+		for ; k+4 <= c; k += 4 {
+			v, m, w := row[k:k+4:k+4], mean[k:k+4:k+4], inv[k:k+4:k+4]
+			z0, z1, z2, z3 := (v[0]-m[0])*w[0], (v[1]-m[1])*w[1], (v[2]-m[2])*w[2], (v[3]-m[3])*w[3]
+			q0 += z0 * z0
+			q1 += z1 * z1
+			q2 += z2 * z2
+			q3 += z3 * z3
 		}
-		s += float64(q)
+		for ; k < c; k++ {
+			z := (row[k] - mean[k]) * inv[k]
+			q0 += z * z
+		}
+		s += float64((q0 + q1) + (q2 + q3))
 	}
 	return math.Sqrt(s / float64(len(in.Data)))
 }

@@ -104,12 +104,25 @@ func (s *session) viewTo() {
 	}
 	c := in[2]
 	for p := range n {
+		px, o := s.x.Data[p*c:(p+1)*c], s.view[4*p:4*p+4:4*p+4]
 		for k := range 3 {
-			v := s.x.Data[p*c+min(k, c-1)] * scale
-			s.view[4*p+k] = uint8(min(max(v+0.5, 0), 255))
+			o[k] = viewByte(px[min(k, c-1)] * scale)
 		}
-		s.view[4*p+3] = 255
+		o[3] = 255
 	}
+}
+
+// viewByte rounds v to the nearest byte, clipped to 0..255, in comparisons:
+// Go's wasm port calls the runtime for the builtins min and max on floats,
+// which made viewTo 5.5 times slower under node.
+func viewByte(v float32) uint8 {
+	switch v += 0.5; {
+	case v <= 0:
+		return 0
+	case v >= 255:
+		return 255
+	}
+	return uint8(v)
 }
 
 // Explanation is explain's result: one xai.Result as the page shows it.
@@ -186,10 +199,9 @@ type DisplayScale struct {
 // of kind d.
 func displayScales(m xai.Map, d xai.Display) []DisplayScale {
 	out := make([]DisplayScale, len(xai.ScaleRules))
-	for i, r := range xai.ScaleRules {
-		s := xai.DisplayScale(m, d, r)
+	for i, s := range xai.DisplayScales(m, d, xai.ScaleRules) {
 		below, above := s.Clipped(m.Data)
-		out[i] = DisplayScale{Rule: r, Lo: s.Lo, Hi: s.Hi, Below: below, Above: above}
+		out[i] = DisplayScale{Rule: xai.ScaleRules[i], Lo: s.Lo, Hi: s.Hi, Below: below, Above: above}
 	}
 	return out
 }

@@ -234,3 +234,15 @@ func TestSessionErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestViewByte: viewByte against the builtins' expression it replaces,
+// uint8(min(max(v+0.5, 0), 255)), from below 0 to above 255 in steps of
+// 1/8 (halves included).
+func TestViewByte(t *testing.T) {
+	for i := -40; i <= 8*260; i++ {
+		v := float32(i) / 8
+		if got, want := viewByte(v), uint8(min(max(v+0.5, 0), 255)); got != want {
+			t.Fatalf("viewByte(%v) = %d, want %d", v, got, want)
+		}
+	}
+}

@@ -58,7 +58,7 @@ type Delta struct {
 	xs    []float32   // scratch: gathered input windows
 	ys    []float32   // scratch: their outputs
 	row   []float32   // scratch: one position's channels
-	par   []float32   // the incremental layers' parameters at the last pass
+	par   paramStamp  // the incremental layers' parameters at the last pass
 
 	// Work is the fraction of the incremental convolutions' multiply-adds
 	// the last call spent (1 for a full pass), for benchmarks and tuning.
@@ -125,6 +125,7 @@ func (d *Delta) run(x *Tensor, changed []bool) *Tensor {
 	if total > 0 {
 		d.Work = work / total
 	}
+	m.passes++ // the layers after the prefix are the model's own
 	for i := d.pre; i <= d.last; i++ {
 		y = m.Layers[i].Forward(y)
 	}
@@ -161,23 +162,36 @@ func (d *Delta) prefix() int {
 // those of the last pass, and records them: a kept output is only valid
 // for the weights that computed it. (One pass over the weights, about
 // 110 thousand values for MAVIS, is small against a forward pass.)
-func (d *Delta) sameParams() bool {
-	same := d.par != nil
+func (d *Delta) sameParams() bool { return d.par.same(d.m.Layers[:d.pre]) }
+
+// paramStamp is a copy of some layers' parameter values, to tell whether
+// they have changed since.
+type paramStamp []float32
+
+// same reports whether the parameters of layers are those recorded (false
+// when nothing is), and records them.
+func (s *paramStamp) same(layers []Layer) bool {
+	same := *s != nil
 	k := 0
 	check := func(v []float32) {
-		if k+len(v) > len(d.par) {
-			d.par = append(d.par[:k], make([]float32, len(v))...)
+		if k+len(v) > len(*s) {
+			*s = append((*s)[:k], make([]float32, len(v))...)
 			same = false
 		}
-		if !same || !sameBits32(d.par[k:k+len(v)], v) {
+		if !same || !sameBits32((*s)[k:k+len(v)], v) {
 			same = false
-			copy(d.par[k:], v)
+			copy((*s)[k:], v)
 		}
 		k += len(v)
 	}
-	for _, l := range d.m.Layers[:d.pre] {
+	for _, l := range layers {
 		switch l := l.(type) { // (Params would allocate its slice)
 		case *Conv2D:
+			check(l.Kernel.Value)
+			if l.Bias != nil {
+				check(l.Bias.Value)
+			}
+		case *Dense:
 			check(l.Kernel.Value)
 			if l.Bias != nil {
 				check(l.Bias.Value)
@@ -189,7 +203,7 @@ func (d *Delta) sameParams() bool {
 			check(l.Var.Value)
 		}
 	}
-	d.par = d.par[:k]
+	*s = (*s)[:k]
 	return same
 }
 

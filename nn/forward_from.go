@@ -27,6 +27,7 @@ func (m *Model) ForwardFrom(a *Tensor, first, last int) *Tensor {
 		m.outs = make([]*Tensor, len(m.Layers))
 		m.grads = make([]*Tensor, len(m.Layers))
 	}
+	m.passes++
 	y := a
 	for i := first; i <= last; i++ {
 		y = m.Layers[i].Forward(y)

@@ -58,6 +58,9 @@ type Model struct {
 	x     *Tensor
 
 	rs ruleState // the backward rule of the ReLUs and what it keeps (rule.go)
+
+	passes uint64    // forward passes that wrote layer outputs (ForwardTo, ForwardFrom, a Delta's)
+	again  againPass // what ForwardAgain's last pass ran (forward_again.go)
 }
 
 // Build constructs a model with zero weights (BatchNorm: gamma 1, moving
@@ -277,6 +280,7 @@ func (m *Model) ForwardTo(x *Tensor, last int) *Tensor {
 		m.grads = make([]*Tensor, len(m.Layers))
 	}
 	m.x = x
+	m.passes++
 	y := x
 	for i := 0; i <= last; i++ {
 		y = m.forwardLayer(i, y)

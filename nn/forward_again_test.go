@@ -1,0 +1,94 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestForwardAgain: ForwardAgain returns the kept output, running no
+// layer, exactly when nothing it depends on has changed, and otherwise
+// the output of a fresh ForwardTo of the same model, bit for bit;
+// ForwardKeep always runs the layers.
+func TestForwardAgain(t *testing.T) {
+	// o, the same model, is the oracle: ForwardTo of o never reuses.
+	m, o := deltaModel(t, deltaOddSpec(), 11), deltaModel(t, deltaOddSpec(), 11)
+	last := m.Logits()
+	rng := rand.New(rand.NewPCG(11, 12))
+	in := m.InputShape()
+	x, other := NewTensor(1, in[0], in[1], in[2]), NewTensor(1, in[0], in[1], in[2])
+	for i := range x.Data {
+		x.Data[i], other.Data[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	dy := NewTensor(1, 1, 1, m.Shapes[last][2])
+	dy.Data[1] = 1
+	// fresh is what ForwardTo computes for x now.
+	fresh := func() []float32 { return slices.Clone(o.ForwardTo(x, last).Data) }
+	want := fresh()
+	check := func(name string, reuse bool, want []float32) {
+		t.Helper()
+		before := m.passes
+		got := slices.Clone(m.ForwardAgain(x, last).Data)
+		if ran := m.passes != before; ran == reuse {
+			t.Errorf("%s: ran the layers %v, want %v", name, ran, !reuse)
+		}
+		if !sameBits32(got, want) {
+			t.Errorf("%s: output %v, want %v", name, got, want)
+		}
+		// A backward pass after it gives the oracle's input gradient, and
+		// leaves the outputs for the next reuse.
+		m.Backward(dy, last, 0)
+		o.ForwardTo(x, last)
+		o.Backward(dy, last, 0)
+		if !sameBits32(m.InputGrad().Data, o.InputGrad().Data) {
+			t.Errorf("%s: the input gradient after it differs from the oracle's", name)
+		}
+	}
+	check("first call", false, want)
+	check("again", true, want)
+	check("again after a backward pass", true, want)
+	if before := m.passes; !sameBits32(m.ForwardKeep(x, last).Data, want) || m.passes == before {
+		t.Error("ForwardKeep did not run the layers to the same output")
+	}
+	check("after ForwardKeep", true, want)
+	m.ForwardTo(other, last)
+	check("after ForwardTo of another input", false, want)
+	check("again", true, want)
+	m.ForwardFrom(m.Output(1), 2, last)
+	check("after ForwardFrom", false, want)
+	NewDelta(m, last).Forward(other)
+	check("after a Delta pass", false, want)
+	m.ForwardAgain(x, last-1)
+	check("after a pass to another layer", false, want)
+	v := x.Data[5]
+	x.Data[5] = v + 0.25
+	check("changed input", false, fresh())
+	check("again", true, fresh())
+	x.Data[5] = v
+	check("input restored", false, want)
+	for i, p := range m.Params() { // every kind of parameter, moving statistics included
+		v := p.Value[0]
+		p.Value[0], o.Params()[i].Value[0] = v+0.125, v+0.125
+		check("changed "+p.Name, false, fresh())
+		check("again", true, fresh())
+		p.Value[0], o.Params()[i].Value[0] = v, v
+		check(p.Name+" restored", false, want)
+	}
+	m.SetRule(Guided)
+	o.SetRule(Guided)
+	check("another rule", false, want)
+	check("again", true, want)
+	m.SetRule(Gradient)
+	o.SetRule(Gradient)
+	check("the rule back", false, want)
+	for _, mm := range []*Model{m, o} {
+		mm.SetTraining(true)
+		for _, l := range mm.Layers { // without dropout's randomness: batch statistics
+			if d, ok := l.(*Dropout); ok {
+				d.Training = false
+			}
+		}
+	}
+	check("training", false, fresh())
+	check("training, again", false, fresh())
+}

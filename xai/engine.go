@@ -62,8 +62,19 @@ const noBackward = -1
 // d(Score)/d(logits) and runs backward from the logits through layer stop.
 // stop 0 reaches the input (m.InputGrad); stop i+1 leaves the gradient at
 // layer i's output in m.Grad(i). It returns the class.
+//
+// A pass of one sample reuses the model's last pass when it ran the same
+// input (nn.Model.ForwardAgain): an explanation of the image just
+// predicted (Predict keeps its pass) starts from the prediction's forward
+// pass.
 func (e *engine) pass(t Target, stop int) int {
-	c := e.record(e.m.ForwardTo(e.x, e.logits), t)
+	var z *nn.Tensor
+	if e.x.Shape[0] == 1 {
+		z = e.m.ForwardAgain(e.x, e.logits)
+	} else {
+		z = e.m.ForwardTo(e.x, e.logits)
+	}
+	c := e.record(z, t)
 	if stop == noBackward || stop > e.logits {
 		return c
 	}

@@ -86,7 +86,9 @@ func (ex *Explainer) Predict(x *nn.Tensor) (Prediction, error) {
 	}
 	e := &ex.eng
 	copy(e.input(1).Data, x.Data)
-	c := e.pass(Predicted(), noBackward)
+	// Always a forward pass (a prediction is timed as one), kept for the
+	// explanations of the same image that follow (engine.pass).
+	c := e.record(e.m.ForwardKeep(e.x, e.logits), Predicted())
 	var p Prediction
 	setPrediction(&p, Predicted(), c, e.p[:e.k], e.z[:e.k], e.score[0])
 	return p, nil

@@ -101,6 +101,12 @@
 // same kernels on the same tiles, so its outputs equal Forward's bit for bit.
 // xai's deletion and insertion curves use it.
 //
+// ForwardKeep (forward_again.go) is a forward pass that records its input
+// and the parameters, and ForwardAgain returns its outputs again, running
+// no layer, while the input, the parameters, the rule and the training
+// mode are the same and no other pass has run: xai predicts an image with
+// ForwardKeep and explains it from that pass.
+//
 // # Aliasing
 //
 // Outputs and gradients returned by layers and by the Model are owned by

@@ -14,7 +14,8 @@ type againPass struct {
 // ForwardKeep is ForwardTo(x, last) for a caller that may run the same
 // input again, as xai's explainers do after predicting an image: it also
 // records x's values and the parameters of layers 0..last (copies, about
-// 1.3 MB for MAVIS at 224x224) for ForwardAgain.
+// 1.3 MB for MAVIS at 224x224; the parameters are only compared when
+// unchanged) for ForwardAgain.
 func (m *Model) ForwardKeep(x *Tensor, last int) *Tensor {
 	y := m.ForwardTo(x, last)
 	a := &m.again
@@ -25,12 +26,13 @@ func (m *Model) ForwardKeep(x *Tensor, last int) *Tensor {
 }
 
 // ForwardAgain returns the output that layer last already holds, without
-// running a layer, when the model's last pass was a ForwardKeep or
-// ForwardAgain to the same layer under the same rule (no ForwardTo,
-// ForwardFrom or Delta pass since), x holds the same values (bit for bit),
-// no parameter has changed and no layer is in training mode; otherwise it
-// is ForwardKeep. The check compares x and the parameters with the copies,
-// a few percent of a forward pass.
+// running a layer, when the model's last pass was a ForwardKeep to the same
+// layer under the same rule (or ForwardAgain's return of one; no
+// ForwardTo, ForwardFrom or Delta pass since), x holds the same values
+// (bit for bit), no parameter has changed and no layer is in training
+// mode. Otherwise it is ForwardTo, and keeps nothing: a caller that runs
+// many inputs (Integrated Gradients' steps) pays for no copies, and after
+// its first pass not even for the comparison.
 //
 // A Backward after it finds what it would after ForwardTo: the layers'
 // backward passes leave their outputs as they are.
@@ -41,7 +43,7 @@ func (m *Model) ForwardAgain(x *Tensor, last int) *Tensor {
 		m.x = x // the same values as the input they ran on
 		return m.outs[last]
 	}
-	return m.ForwardKeep(x, last)
+	return m.ForwardTo(x, last)
 }
 
 // training reports whether one of layers 0..last is in training mode

@@ -9,7 +9,7 @@ import (
 // TestForwardAgain: ForwardAgain returns the kept output, running no
 // layer, exactly when nothing it depends on has changed, and otherwise
 // the output of a fresh ForwardTo of the same model, bit for bit;
-// ForwardKeep always runs the layers.
+// ForwardKeep always runs the layers, and only it keeps a pass.
 func TestForwardAgain(t *testing.T) {
 	// o, the same model, is the oracle: ForwardTo of o never reuses.
 	m, o := deltaModel(t, deltaOddSpec(), 11), deltaModel(t, deltaOddSpec(), 11)
@@ -44,43 +44,53 @@ func TestForwardAgain(t *testing.T) {
 			t.Errorf("%s: the input gradient after it differs from the oracle's", name)
 		}
 	}
-	check("first call", false, want)
-	check("again", true, want)
-	check("again after a backward pass", true, want)
-	if before := m.passes; !sameBits32(m.ForwardKeep(x, last).Data, want) || m.passes == before {
-		t.Error("ForwardKeep did not run the layers to the same output")
+	keep := func() {
+		t.Helper()
+		if before := m.passes; !sameBits32(m.ForwardKeep(x, last).Data, fresh()) || m.passes == before {
+			t.Error("ForwardKeep did not run the layers to ForwardTo's output")
+		}
 	}
+	check("without ForwardKeep", false, want)
+	check("again: ForwardTo keeps nothing", false, want)
+	keep()
 	check("after ForwardKeep", true, want)
+	check("again, after a backward pass", true, want)
 	m.ForwardTo(other, last)
 	check("after ForwardTo of another input", false, want)
-	check("again", true, want)
+	keep()
 	m.ForwardFrom(m.Output(1), 2, last)
 	check("after ForwardFrom", false, want)
+	keep()
 	NewDelta(m, last).Forward(other)
 	check("after a Delta pass", false, want)
-	m.ForwardAgain(x, last-1)
-	check("after a pass to another layer", false, want)
+	m.ForwardKeep(x, last-1)
+	check("kept to another layer", false, want)
+	keep()
 	v := x.Data[5]
 	x.Data[5] = v + 0.25
 	check("changed input", false, fresh())
-	check("again", true, fresh())
 	x.Data[5] = v
-	check("input restored", false, want)
+	check("input restored, after another pass", false, want)
 	for i, p := range m.Params() { // every kind of parameter, moving statistics included
+		keep()
 		v := p.Value[0]
 		p.Value[0], o.Params()[i].Value[0] = v+0.125, v+0.125
 		check("changed "+p.Name, false, fresh())
-		check("again", true, fresh())
+		keep()
+		check("kept with "+p.Name+" changed", true, fresh())
 		p.Value[0], o.Params()[i].Value[0] = v, v
 		check(p.Name+" restored", false, want)
 	}
+	keep()
 	m.SetRule(Guided)
 	o.SetRule(Guided)
 	check("another rule", false, want)
-	check("again", true, want)
+	keep()
+	check("kept under that rule", true, want)
 	m.SetRule(Gradient)
 	o.SetRule(Gradient)
 	check("the rule back", false, want)
+	keep() // in inference mode
 	for _, mm := range []*Model{m, o} {
 		mm.SetTraining(true)
 		for _, l := range mm.Layers { // without dropout's randomness: batch statistics
@@ -89,6 +99,7 @@ func TestForwardAgain(t *testing.T) {
 			}
 		}
 	}
-	check("training", false, fresh())
-	check("training, again", false, fresh())
+	check("switched to training", false, fresh())
+	keep()
+	check("kept in training", false, fresh())
 }

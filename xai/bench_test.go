@@ -55,6 +55,23 @@ func BenchmarkGradCAM(b *testing.B) {
 	reportCPU(b, cpu0)
 }
 
+// BenchmarkGradCAMAfterPredict is Grad-CAM of the image just predicted, as
+// the page runs it: from the prediction's forward pass (Predict keeps it;
+// nn.Model.ForwardAgain). The other benchmarks never predict first: each of
+// their calls runs its own forward pass.
+func BenchmarkGradCAMAfterPredict(b *testing.B) {
+	ex, x := benchSetup(b)
+	if _, err := ex.Predict(x); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ex.GradCAM(x, CAMOptions{Target: Predicted()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkGradCAMPlusPlus(b *testing.B) {
 	ex, x := benchSetup(b)
 	b.ReportAllocs()

@@ -18,6 +18,11 @@ var (
 	//	y, x: (positions, c)   s, t: (c)
 	fastScaleShift func(y, x, s, t []float32)
 
+	// fastShiftSum shadows shiftSumTo for len(mean) % 4 == 0.
+	//
+	//	x: (positions, c)   mean, inv: (c)
+	fastShiftSum func(sum float64, x, mean, inv []float32) float64
+
 	// fastPool2x2Row shadows pool2x2RowTo (output row i of image n) for
 	// c % 4 == 0.
 	fastPool2x2Row func(y []float32, arg []int32, x []float32, n, i, h, w, c, oh, ow int)

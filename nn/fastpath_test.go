@@ -66,7 +66,7 @@ func swap[T any](p *T, v T) func() {
 }
 
 func TestFastPaths(t *testing.T) {
-	if fastMaskCopy == nil && fastScaleShift == nil && fastPool2x2Row == nil && fastPool2x2Back == nil && fastDense == nil && fastDenseDx == nil {
+	if fastMaskCopy == nil && fastScaleShift == nil && fastShiftSum == nil && fastPool2x2Row == nil && fastPool2x2Back == nil && fastDense == nil && fastDenseDx == nil {
 		t.Skip("this build installs no fast paths (they come with the js/wasm SIMD128 kernels and, natively, with GOEXPERIMENT=simd on amd64)")
 	}
 	r := rand.New(rand.NewPCG(11, 12))
@@ -105,6 +105,19 @@ func TestFastPaths(t *testing.T) {
 				scaleTo(got, x, s)
 				if err := equalBits(got, want2); err != nil {
 					t.Errorf("c=%d positions=%d: scaleTo: %v", c, pos, err)
+				}
+			}
+		}
+	})
+	t.Run("shift sum", func(t *testing.T) {
+		for _, c := range []int{4, 8, 64} {
+			for _, pos := range []int{1, 3, 7} {
+				x, mean, inv := finiteSlice(r, pos*c), finiteSlice(r, c), finiteSlice(r, c)
+				restore := swap(&fastShiftSum, nil)
+				want := shiftSumTo(1.5, x, mean, inv)
+				restore()
+				if got := shiftSumTo(1.5, x, mean, inv); math.Float64bits(got) != math.Float64bits(want) {
+					t.Errorf("c=%d positions=%d: %v, want %v", c, pos, got, want)
 				}
 			}
 		}

@@ -3,7 +3,6 @@ package xai
 import (
 	"image"
 	"image/color"
-	"math"
 
 	"github.com/mavis-xai/mavis/nn"
 )
@@ -108,7 +107,7 @@ func (ex *Explainer) PredictFit(x *nn.Tensor, src image.Image) (Prediction, Fit,
 		if i > 0 {
 			in = m.Output(i - 1)
 		}
-		if s := featureShift(b, in); s > f.Shift || f.ShiftLayer == "" {
+		if s := b.Shift(in); s > f.Shift || f.ShiftLayer == "" {
 			f.Shift, f.ShiftLayer = s, b.Name()
 		}
 	}
@@ -156,44 +155,6 @@ func (f *Fit) verdict(k int, bn bool) {
 
 // pct prints a probability as a percentage, one decimal.
 func pct(p float64) string { return sprintf("%.1f%%", 100*p) }
-
-// featureShift is the root mean square of (a − μ_c)/√(σ²_c + ε) over
-// the positions and channels of in, b's input (1 x H x W x C).
-func featureShift(b *nn.BatchNorm, in *nn.Tensor) float64 {
-	c := b.C
-	mean := make([]float32, c)
-	inv := make([]float32, c)
-	for k := range c {
-		mean[k] = b.Mean.Value[k]
-		inv[k] = float32(1 / math.Sqrt(float64(b.Var.Value[k])+float64(b.Epsilon)))
-	}
-	// Position by position (no index arithmetic per value: this runs over
-	// every BatchNorm input of the page's every prediction), each
-	// position's channels summed in float32 in four interleaved sums
-	// (channel k into sum k mod 4, the last C mod 4 into the first: four
-	// chains of additions instead of one ran 3.4 times faster under node),
-	// the positions in float64.
-	var s float64
-	for p := 0; p+c <= len(in.Data); p += c {
-		row := in.Data[p : p+c : p+c]
-		var q0, q1, q2, q3 float32
-		k := 0
-		for ; k+4 <= c; k += 4 {
-			v, m, w := row[k:k+4:k+4], mean[k:k+4:k+4], inv[k:k+4:k+4]
-			z0, z1, z2, z3 := (v[0]-m[0])*w[0], (v[1]-m[1])*w[1], (v[2]-m[2])*w[2], (v[3]-m[3])*w[3]
-			q0 += z0 * z0
-			q1 += z1 * z1
-			q2 += z2 * z2
-			q3 += z3 * z3
-		}
-		for ; k < c; k++ {
-			z := (row[k] - mean[k]) * inv[k]
-			q0 += z * z
-		}
-		s += float64((q0 + q1) + (q2 + q3))
-	}
-	return math.Sqrt(s / float64(len(in.Data)))
-}
 
 // colouredFraction is the fraction of img's pixels (at most fitSamples x
 // fitSamples of them, on an even grid) whose chroma, over white where

@@ -3,51 +3,10 @@ package xai
 import (
 	"image"
 	"image/color"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"github.com/mavis-xai/mavis/nn"
 )
-
-// TestFeatureShift: the shift of a hand-made BatchNorm input, worked by
-// hand. Channel 0 has moving mean 1 and variance 4 − ε (so σ = 2), channel
-// 1 mean 0 and variance 1 − ε; the input's two positions are (3, 1) and
-// (1, −1): z = (1, 1) and (0, −1), mean square 3/4.
-func TestFeatureShift(t *testing.T) {
-	b := nn.NewBatchNorm("bn", 2, 1e-3, 0.99)
-	b.Mean.Value[0], b.Var.Value[0] = 1, 4-1e-3
-	b.Var.Value[1] = 1 - 1e-3
-	in := &nn.Tensor{Shape: [4]int{1, 1, 2, 2}, Data: []float32{3, 1, 1, -1}}
-	if got, want := featureShift(b, in), math.Sqrt(0.75); math.Abs(got-want) > 1e-6 {
-		t.Errorf("featureShift = %v, want %v", got, want)
-	}
-}
-
-// TestFeatureShiftChannels: the shift over 7 channels (one group of four
-// and a tail of three) and 5 channels against the definition in float64.
-func TestFeatureShiftChannels(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 7))
-	for _, c := range []int{7, 5, 64} {
-		b := nn.NewBatchNorm("bn", c, 1e-3, 0.99)
-		for k := range c {
-			b.Mean.Value[k], b.Var.Value[k] = float32(r.NormFloat64()), float32(0.1+r.Float64())
-		}
-		in := nn.NewTensor(1, 3, 4, c)
-		var want float64
-		for i := range in.Data {
-			in.Data[i] = float32(2 * r.NormFloat64())
-			k := i % c
-			z := (float64(in.Data[i]) - float64(b.Mean.Value[k])) / math.Sqrt(float64(b.Var.Value[k])+float64(b.Epsilon))
-			want += z * z
-		}
-		want = math.Sqrt(want / float64(len(in.Data)))
-		if got := featureShift(b, in); math.Abs(got-want) > 1e-6*want {
-			t.Errorf("%d channels: featureShift = %v, want %v", c, got, want)
-		}
-	}
-}
 
 // TestColouredFraction: the coloured fraction of hand-made images: grey,
 // a quarter pure red, chroma just under and at FitChroma, and transparent

@@ -61,6 +61,9 @@ func simdMaskCopy(dst, src, mask *float32, n int32)
 //go:wasmimport mavis_simd scale_shift
 func simdScaleShift(y, x, s, t *float32, n, c int32)
 
+//go:wasmimport mavis_simd shift_sum
+func simdShiftSum(sum float64, x, mean, inv *float32, n, c int32) float64
+
 //go:wasmimport mavis_simd pool2x2_row
 func simdPool2x2Row(y *float32, arg *int32, x *float32, base, w, c, ow int32)
 
@@ -94,6 +97,7 @@ func init() {
 	addMicroKernel(microKernelInfo{"wasm simd128 4x8", micro4x8SIMD, 4, 8, false, micro4x8SIMDStore, convRowSIMD})
 	fastMaskCopy = maskCopySIMD
 	fastScaleShift = scaleShiftSIMD
+	fastShiftSum = shiftSumSIMD
 	fastPool2x2Row = pool2x2RowSIMD
 	fastPool2x2Back = pool2x2BackSIMD
 	fastDense = denseSIMD
@@ -169,6 +173,15 @@ func scaleShiftSIMD(y, x, s, t []float32) {
 		tp = f32(t[:c])
 	}
 	simdScaleShift(f32(y), f32(x), f32(s), tp, int32(n), int32(c))
+}
+
+func shiftSumSIMD(sum float64, x, mean, inv []float32) float64 {
+	n, c := len(x), len(mean)
+	_ = inv[:c]
+	if n%c != 0 {
+		panic("nn: shift sum of a partial position")
+	}
+	return simdShiftSum(sum, f32(x), f32(mean), f32(inv), int32(n), int32(c))
 }
 
 func pool2x2RowSIMD(y []float32, arg []int32, x []float32, n, i, h, w, c, oh, ow int) {

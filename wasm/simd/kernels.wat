@@ -5806,6 +5806,91 @@
     end
   )
 
+  ;; sum + Σ_positions Σ_c ((x - mean)*inv)^2, the channels in float32 lanes k mod 4; n floats of c channels, c % 4 == 0 (nn: shiftSumTo)
+  (func $shift_sum (export "shift_sum") (param $sum f64) (param $x i32) (param $mean i32) (param $inv i32) (param $n i32) (param $c i32) (result f64)
+    (local $end i32)
+    (local $row_end i32)
+    (local $j i32)
+    (local $acc v128)
+    (local $z v128)
+    local.get $x
+    local.get $n
+    i32.const 2
+    i32.shl
+    i32.add
+    local.set $end
+    block $positions_done
+      local.get $x
+      local.get $end
+      i32.ge_u
+      br_if $positions_done
+      loop $positions
+        local.get $x
+        local.get $c
+        i32.const 2
+        i32.shl
+        i32.add
+        local.set $row_end
+        i32.const 0
+        local.set $j
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $acc
+        loop $channels
+          local.get $x
+          v128.load
+          local.get $mean
+          local.get $j
+          i32.add
+          v128.load
+          f32x4.sub
+          local.get $inv
+          local.get $j
+          i32.add
+          v128.load
+          f32x4.mul
+          local.tee $z
+          local.get $z
+          f32x4.mul
+          local.get $acc
+          f32x4.add
+          local.set $acc
+          local.get $x
+          i32.const 16
+          i32.add
+          local.set $x
+          local.get $j
+          i32.const 16
+          i32.add
+          local.set $j
+          local.get $x
+          local.get $row_end
+          i32.lt_u
+          br_if $channels
+        end
+        local.get $sum
+        local.get $acc
+        f32x4.extract_lane 0
+        local.get $acc
+        f32x4.extract_lane 1
+        f32.add
+        local.get $acc
+        f32x4.extract_lane 2
+        local.get $acc
+        f32x4.extract_lane 3
+        f32.add
+        f32.add
+        f64.promote_f32
+        f64.add
+        local.set $sum
+        local.get $x
+        local.get $end
+        i32.lt_u
+        br_if $positions
+      end
+    end
+    local.get $sum
+  )
+
   ;; one output row of a 2x2 stride-2 max-pool with argmax (nn: pool2x2RowTo)
   (func $pool2x2_row (export "pool2x2_row") (param $y i32) (param $arg i32) (param $x i32) (param $base i32) (param $w i32) (param $c i32) (param $ow i32)
     (local $j i32)

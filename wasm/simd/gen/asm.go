@@ -256,6 +256,10 @@ func (f *function) i32ShrU() { f.op("i32.shr_u", 0x76) }
 func (f *function) f32Ne()   { f.op("f32.ne", 0x5c) }
 func (f *function) f32Add()  { f.op("f32.add", 0x92) }
 func (f *function) f32Mul()  { f.op("f32.mul", 0x94) }
+func (f *function) f64Add()  { f.op("f64.add", 0xa0) }
+
+// f64PromoteF32 is f64.promote_f32.
+func (f *function) f64PromoteF32() { f.op("f64.promote_f32", 0xbb) }
 
 // sel pops c, b, a and pushes c != 0 ? a : b (select).
 func (f *function) sel() { f.op("select", 0x1b) }

@@ -48,6 +48,7 @@ func kernels() *module {
 	convRowsKernel(m, 7, 4)
 	maskCopyKernel(m)
 	scaleShiftKernel(m)
+	shiftSumKernel(m)
 	pool2x2Kernel(m)
 	pool2x2BackKernel(m)
 	denseKernel(m)

@@ -137,6 +137,85 @@ func scaleShiftKernel(m *module) {
 	f.ifElse(func() { loop(true) }, func() { loop(false) })
 }
 
+// shiftSumKernel writes shift_sum(sum, x, mean, inv, n, c) -> f64: sum
+// plus, position by position in float64, each position's Σ_c ((x −
+// mean_c)·inv_c)² in float32, summed in one vector (channel k in lane k mod
+// 4) and added up as (lane 0 + lane 1) + (lane 2 + lane 3); n floats of c
+// channels, c a multiple of 4 (nn's shiftSumTo, BatchNorm.Shift).
+func shiftSumKernel(m *module) {
+	f := m.newFunc("shift_sum", "sum + Σ_positions Σ_c ((x - mean)*inv)^2, the channels in float32 lanes k mod 4; n floats of c channels, c % 4 == 0 (nn: shiftSumTo)", f64)
+	sum, x, mean, inv, n, c := f.param("sum", f64), f.param("x", i32), f.param("mean", i32), f.param("inv", i32), f.param("n", i32), f.param("c", i32)
+	end, rowEnd, j := f.local("end", i32), f.local("row_end", i32), f.local("j", i32)
+	acc, z := f.local("acc", v128), f.local("z", v128)
+	f.get(x)
+	f.get(n)
+	f.i32Const(2)
+	f.i32Shl()
+	f.i32Add()
+	f.set(end)
+	f.block("positions_done", func(done label) {
+		f.get(x)
+		f.get(end)
+		f.i32GeU()
+		f.brIf(done)
+		f.loop("positions", func(l label) {
+			f.get(x)
+			f.get(c)
+			f.i32Const(2)
+			f.i32Shl()
+			f.i32Add()
+			f.set(rowEnd)
+			f.i32Const(0)
+			f.set(j)
+			f.v128Zero()
+			f.set(acc)
+			f.loop("channels", func(lc label) {
+				// z = (x - mean) * inv; acc += z*z
+				f.get(x)
+				f.v128Load(0)
+				f.get(mean)
+				f.get(j)
+				f.i32Add()
+				f.v128Load(0)
+				f.f32x4Sub()
+				f.get(inv)
+				f.get(j)
+				f.i32Add()
+				f.v128Load(0)
+				f.f32x4Mul()
+				f.tee(z)
+				f.get(z)
+				f.f32x4Mul()
+				f.get(acc)
+				f.f32x4Add()
+				f.set(acc)
+				advance(f, 16, x, j)
+				f.get(x)
+				f.get(rowEnd)
+				f.i32LtU()
+				f.brIf(lc)
+			})
+			f.get(sum)
+			for _, pair := range [2][2]byte{{0, 1}, {2, 3}} {
+				f.get(acc)
+				f.f32x4ExtractLane(pair[0])
+				f.get(acc)
+				f.f32x4ExtractLane(pair[1])
+				f.f32Add()
+			}
+			f.f32Add()
+			f.f64PromoteF32()
+			f.f64Add()
+			f.set(sum)
+			f.get(x)
+			f.get(end)
+			f.i32LtU()
+			f.brIf(l)
+		})
+	})
+	f.get(sum)
+}
+
 // pool2x2Kernel writes pool2x2_row(y, arg, x, base, w, c, ow): output row
 // of a 2x2, stride-2 max-pool without padding (nn's pool2x2RowTo), c a
 // multiple of 4. x is the input's first element; base is the index of the

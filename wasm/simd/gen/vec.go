@@ -41,15 +41,20 @@ func maskCopyKernel(m *module) {
 	})
 }
 
-// setEnds sets end = p + 4n and vend = p + 16*(n/4), the ends of a loop
-// over n floats from p and of its whole vectors.
-func setEnds(f *function, p, n, end, vend local) {
+// setEnd sets end = p + 4n, the address after n floats from p.
+func setEnd(f *function, p, n, end local) {
 	f.get(p)
 	f.get(n)
 	f.i32Const(2)
 	f.i32Shl()
 	f.i32Add()
 	f.set(end)
+}
+
+// setEnds sets end = p + 4n and vend = p + 16*(n/4), the ends of a loop
+// over n floats from p and of its whole vectors.
+func setEnds(f *function, p, n, end, vend local) {
+	setEnd(f, p, n, end)
 	f.get(p)
 	f.get(n)
 	f.i32Const(-4)
@@ -78,20 +83,10 @@ func scaleShiftKernel(m *module) {
 	f := m.newFunc("scale_shift", "y = x*s + t (t != 0) or y = x*s, per channel; n floats of c channels, c % 4 == 0 (nn: scaleShiftTo, scaleTo)")
 	y, x, s, t, n, c := f.param("y", i32), f.param("x", i32), f.param("s", i32), f.param("t", i32), f.param("n", i32), f.param("c", i32)
 	end, rowEnd, j := f.local("end", i32), f.local("row_end", i32), f.local("j", i32)
-	f.get(y)
-	f.get(n)
-	f.i32Const(2)
-	f.i32Shl()
-	f.i32Add()
-	f.set(end)
+	setEnd(f, y, n, end)
 	row := func(shift bool) {
 		// One position: c channels.
-		f.get(y)
-		f.get(c)
-		f.i32Const(2)
-		f.i32Shl()
-		f.i32Add()
-		f.set(rowEnd)
+		setEnd(f, y, c, rowEnd)
 		f.i32Const(0)
 		f.set(j)
 		f.loop("channels", func(l label) {
@@ -147,24 +142,14 @@ func shiftSumKernel(m *module) {
 	sum, x, mean, inv, n, c := f.param("sum", f64), f.param("x", i32), f.param("mean", i32), f.param("inv", i32), f.param("n", i32), f.param("c", i32)
 	end, rowEnd, j := f.local("end", i32), f.local("row_end", i32), f.local("j", i32)
 	acc, z := f.local("acc", v128), f.local("z", v128)
-	f.get(x)
-	f.get(n)
-	f.i32Const(2)
-	f.i32Shl()
-	f.i32Add()
-	f.set(end)
+	setEnd(f, x, n, end)
 	f.block("positions_done", func(done label) {
 		f.get(x)
 		f.get(end)
 		f.i32GeU()
 		f.brIf(done)
 		f.loop("positions", func(l label) {
-			f.get(x)
-			f.get(c)
-			f.i32Const(2)
-			f.i32Shl()
-			f.i32Add()
-			f.set(rowEnd)
+			setEnd(f, x, c, rowEnd)
 			f.i32Const(0)
 			f.set(j)
 			f.v128Zero()
@@ -415,12 +400,7 @@ func denseKernel(m *module) {
 	y, x, k, nin, nout := f.param("y", i32), f.param("x", i32), f.param("k", i32), f.param("nin", i32), f.param("nout", i32)
 	xend, xv, sv := f.local("xend", i32), f.local("xv", f32), f.local("sv", v128)
 	yp, kp, end, vend := f.local("yp", i32), f.local("kp", i32), f.local("end", i32), f.local("vend", i32)
-	f.get(x)
-	f.get(nin)
-	f.i32Const(2)
-	f.i32Shl()
-	f.i32Add()
-	f.set(xend)
+	setEnd(f, x, nin, xend)
 	setEnds(f, y, nout, end, vend)
 	f.forRange("inputs", x, xend, 4, func() {
 		f.get(x)
@@ -462,12 +442,7 @@ func denseKernel(m *module) {
 			})
 		})
 		// k = the next row
-		f.get(k)
-		f.get(nout)
-		f.i32Const(2)
-		f.i32Shl()
-		f.i32Add()
-		f.set(k)
+		setEnd(f, k, nout, k)
 	})
 }
 
@@ -479,12 +454,7 @@ func denseDxKernel(m *module) {
 	f := m.newFunc("dense_dx", "dx[i] = dot(k[i,:], g), i < nin, with nn's dot (nn: Dense.Backward)")
 	dx, k, g, nin, nout := f.param("dx", i32), f.param("k", i32), f.param("g", i32), f.param("nin", i32), f.param("nout", i32)
 	dxend, gp, gend, gvend, acc, s0 := f.local("dxend", i32), f.local("gp", i32), f.local("gend", i32), f.local("gvend", i32), f.local("acc", v128), f.local("s0", f32)
-	f.get(dx)
-	f.get(nin)
-	f.i32Const(2)
-	f.i32Shl()
-	f.i32Add()
-	f.set(dxend)
+	setEnd(f, dx, nin, dxend)
 	setEnds(f, g, nout, gend, gvend)
 	f.forRange("rows", dx, dxend, 4, func() {
 		f.v128Zero()

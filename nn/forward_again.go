@@ -13,9 +13,12 @@ type againPass struct {
 
 // ForwardKeep is ForwardTo(x, last) for a caller that may run the same
 // input again, as xai's explainers do after predicting an image: it also
-// records x's values and the parameters of layers 0..last (copies, about
-// 1.3 MB for MAVIS at 224x224; the parameters are only compared when
-// unchanged) for ForwardAgain.
+// records x's values and the parameters of layers 0..last for
+// ForwardAgain: about 1.3 MB for MAVIS at 224x224, a copy of x and of the
+// parameters (compared only, when they are those already recorded). As
+// after ForwardTo, the first layer keeps referring to x, which must not
+// change until a Backward after it, or after a ForwardAgain that reuses
+// it, has run.
 func (m *Model) ForwardKeep(x *Tensor, last int) *Tensor {
 	y := m.ForwardTo(x, last)
 	a := &m.again

@@ -51,6 +51,24 @@ func setEnd(f *function, p, n, end local) {
 	f.set(end)
 }
 
+// whileBelow emits a loop, name, that runs body while p < end, testing
+// before the first run; body advances p.
+func whileBelow(f *function, name string, p, end local, body func()) {
+	f.block(name+"_done", func(done label) {
+		f.get(p)
+		f.get(end)
+		f.i32GeU()
+		f.brIf(done)
+		f.loop(name, func(l label) {
+			body()
+			f.get(p)
+			f.get(end)
+			f.i32LtU()
+			f.brIf(l)
+		})
+	})
+}
+
 // setEnds sets end = p + 4n and vend = p + 16*(n/4), the ends of a loop
 // over n floats from p and of its whole vectors.
 func setEnds(f *function, p, n, end, vend local) {
@@ -114,19 +132,7 @@ func scaleShiftKernel(m *module) {
 		})
 	}
 	loop := func(shift bool) {
-		f.block("positions_done", func(done label) {
-			f.get(y)
-			f.get(end)
-			f.i32GeU()
-			f.brIf(done)
-			f.loop("positions", func(l label) {
-				row(shift)
-				f.get(y)
-				f.get(end)
-				f.i32LtU()
-				f.brIf(l)
-			})
-		})
+		whileBelow(f, "positions", y, end, func() { row(shift) })
 	}
 	f.get(t)
 	f.ifElse(func() { loop(true) }, func() { loop(false) })
@@ -143,60 +149,50 @@ func shiftSumKernel(m *module) {
 	end, rowEnd, j := f.local("end", i32), f.local("row_end", i32), f.local("j", i32)
 	acc, z := f.local("acc", v128), f.local("z", v128)
 	setEnd(f, x, n, end)
-	f.block("positions_done", func(done label) {
-		f.get(x)
-		f.get(end)
-		f.i32GeU()
-		f.brIf(done)
-		f.loop("positions", func(l label) {
-			setEnd(f, x, c, rowEnd)
-			f.i32Const(0)
-			f.set(j)
-			f.v128Zero()
-			f.set(acc)
-			f.loop("channels", func(lc label) {
-				// z = (x - mean) * inv; acc += z*z
-				f.get(x)
-				f.v128Load(0)
-				f.get(mean)
-				f.get(j)
-				f.i32Add()
-				f.v128Load(0)
-				f.f32x4Sub()
-				f.get(inv)
-				f.get(j)
-				f.i32Add()
-				f.v128Load(0)
-				f.f32x4Mul()
-				f.tee(z)
-				f.get(z)
-				f.f32x4Mul()
-				f.get(acc)
-				f.f32x4Add()
-				f.set(acc)
-				advance(f, 16, x, j)
-				f.get(x)
-				f.get(rowEnd)
-				f.i32LtU()
-				f.brIf(lc)
-			})
-			f.get(sum)
-			for _, pair := range [2][2]byte{{0, 1}, {2, 3}} {
-				f.get(acc)
-				f.f32x4ExtractLane(pair[0])
-				f.get(acc)
-				f.f32x4ExtractLane(pair[1])
-				f.f32Add()
-			}
-			f.f32Add()
-			f.f64PromoteF32()
-			f.f64Add()
-			f.set(sum)
+	whileBelow(f, "positions", x, end, func() {
+		setEnd(f, x, c, rowEnd)
+		f.i32Const(0)
+		f.set(j)
+		f.v128Zero()
+		f.set(acc)
+		f.loop("channels", func(lc label) {
+			// z = (x - mean) * inv; acc += z*z
 			f.get(x)
-			f.get(end)
+			f.v128Load(0)
+			f.get(mean)
+			f.get(j)
+			f.i32Add()
+			f.v128Load(0)
+			f.f32x4Sub()
+			f.get(inv)
+			f.get(j)
+			f.i32Add()
+			f.v128Load(0)
+			f.f32x4Mul()
+			f.tee(z)
+			f.get(z)
+			f.f32x4Mul()
+			f.get(acc)
+			f.f32x4Add()
+			f.set(acc)
+			advance(f, 16, x, j)
+			f.get(x)
+			f.get(rowEnd)
 			f.i32LtU()
-			f.brIf(l)
+			f.brIf(lc)
 		})
+		f.get(sum)
+		for _, pair := range [2][2]byte{{0, 1}, {2, 3}} {
+			f.get(acc)
+			f.f32x4ExtractLane(pair[0])
+			f.get(acc)
+			f.f32x4ExtractLane(pair[1])
+			f.f32Add()
+		}
+		f.f32Add()
+		f.f64PromoteF32()
+		f.f64Add()
+		f.set(sum)
 	})
 	f.get(sum)
 }

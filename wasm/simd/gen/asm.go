@@ -195,6 +195,23 @@ func (f *function) drop()        { f.emit("drop", 0x1a) }
 // forRange runs body for i = i, i+step, ... while i < end (unsigned, for
 // addresses); i and end are locals set by the caller, i advances.
 func (f *function) forRange(name string, i, end local, step int32, body func()) {
+	f.loopBelow(name, i, end, body, func() {
+		f.get(i)
+		f.i32Const(step)
+		f.i32Add()
+		f.tee(i)
+	})
+}
+
+// whileBelow runs body while p < end (unsigned), testing before the first
+// run; body advances p.
+func (f *function) whileBelow(name string, p, end local, body func()) {
+	f.loopBelow(name, p, end, body, func() { f.get(p) })
+}
+
+// loopBelow runs body while i < end (unsigned), testing before the first
+// run; after each run next leaves i's new value on the stack.
+func (f *function) loopBelow(name string, i, end local, body, next func()) {
 	f.block(name+"_done", func(done label) {
 		f.get(i)
 		f.get(end)
@@ -202,18 +219,13 @@ func (f *function) forRange(name string, i, end local, step int32, body func()) 
 		f.brIf(done)
 		f.loop(name, func(l label) {
 			body()
-			f.get(i)
-			f.i32Const(step)
-			f.i32Add()
-			f.tee(i)
+			next()
 			f.get(end)
 			f.i32LtU()
 			f.brIf(l)
 		})
 	})
 }
-
-// Locals.
 
 func (f *function) get(l local) {
 	f.emit("local.get $"+l.name, cat([]byte{0x20}, uleb(uint64(l.idx)))...)

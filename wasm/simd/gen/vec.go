@@ -51,24 +51,6 @@ func setEnd(f *function, p, n, end local) {
 	f.set(end)
 }
 
-// whileBelow emits a loop, name, that runs body while p < end, testing
-// before the first run; body advances p.
-func whileBelow(f *function, name string, p, end local, body func()) {
-	f.block(name+"_done", func(done label) {
-		f.get(p)
-		f.get(end)
-		f.i32GeU()
-		f.brIf(done)
-		f.loop(name, func(l label) {
-			body()
-			f.get(p)
-			f.get(end)
-			f.i32LtU()
-			f.brIf(l)
-		})
-	})
-}
-
 // setEnds sets end = p + 4n and vend = p + 16*(n/4), the ends of a loop
 // over n floats from p and of its whole vectors.
 func setEnds(f *function, p, n, end, vend local) {
@@ -132,7 +114,7 @@ func scaleShiftKernel(m *module) {
 		})
 	}
 	loop := func(shift bool) {
-		whileBelow(f, "positions", y, end, func() { row(shift) })
+		f.whileBelow("positions", y, end, func() { row(shift) })
 	}
 	f.get(t)
 	f.ifElse(func() { loop(true) }, func() { loop(false) })
@@ -149,7 +131,7 @@ func shiftSumKernel(m *module) {
 	end, rowEnd, j := f.local("end", i32), f.local("row_end", i32), f.local("j", i32)
 	acc, z := f.local("acc", v128), f.local("z", v128)
 	setEnd(f, x, n, end)
-	whileBelow(f, "positions", x, end, func() {
+	f.whileBelow("positions", x, end, func() {
 		setEnd(f, x, c, rowEnd)
 		f.i32Const(0)
 		f.set(j)

@@ -8,26 +8,11 @@ import (
 	"github.com/mavis-xai/mavis/nn"
 )
 
-// reuseNet is a small CNN with every kind of layer MAVIS has (ReLU
-// convolutions, batch-norm with nonzero statistics, pools, dropout, dense
-// layers), seeded.
+// reuseNet is sanityModel with nonzero batch-norm statistics, so that
+// batch-norm is not the identity.
 func reuseNet(t testing.TB) *nn.Model {
 	t.Helper()
-	m, err := nn.Build(nn.Spec{Name: "reuse", Input: [3]int{12, 12, 3}, Layers: []nn.LayerSpec{
-		{Class: "Conv2D", Name: "c1", Config: nn.LayerConfig{Filters: 6, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
-		{Class: "BatchNormalization", Name: "bn1"},
-		{Class: "MaxPooling2D", Name: "p1", Config: nn.LayerConfig{PoolSize: []int{2, 2}}},
-		{Class: "Conv2D", Name: "c2", Config: nn.LayerConfig{Filters: 8, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
-		{Class: "BatchNormalization", Name: "bn2"},
-		{Class: "Dropout", Name: "drop", Config: nn.LayerConfig{Rate: 0.5}},
-		{Class: "Flatten", Name: "flat"},
-		{Class: "Dense", Name: "d1", Config: nn.LayerConfig{Units: 10, Activation: "relu"}},
-		{Class: "Dense", Name: "out", Config: nn.LayerConfig{Units: 4, Activation: "softmax"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nn.Init(m, 21)
+	m := sanityModel(t)
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, l := range m.Layers {
 		if b, ok := l.(*nn.BatchNorm); ok {

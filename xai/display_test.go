@@ -302,3 +302,28 @@ func TestDisplayScales(t *testing.T) {
 		}
 	}
 }
+
+// TestReduceMaxAbs: ReduceTo's MaxAbs equals maxAbsTo (whose fmax is held
+// to the builtin above), NaNs and signed zeros included.
+func TestReduceMaxAbs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	m := NewMap(5, 7, 3)
+	for i := range m.Data {
+		switch rng.IntN(8) {
+		case 0:
+			m.Data[i] = float32(math.NaN())
+		case 1:
+			m.Data[i] = float32(math.Copysign(0, -1))
+		default:
+			m.Data[i] = float32(rng.NormFloat64())
+		}
+	}
+	var got, want Map
+	ReduceTo(&got, m, MaxAbs)
+	maxAbsTo(&want, m)
+	for i := range want.Data {
+		if g, w := got.Data[i], want.Data[i]; math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+			t.Errorf("pixel %d: %v, want %v", i, g, w)
+		}
+	}
+}

@@ -147,8 +147,10 @@ func ReduceTo(dst *Map, src Map, r Reduction) {
 		var acc float64
 		for _, v := range src.Data[p*src.C : (p+1)*src.C] {
 			switch r {
-			case MaxAbs:
-				acc = max(acc, math.Abs(float64(v)))
+			case MaxAbs: // max(acc, |v|) in comparisons (see fmax); a NaN stays
+				if a := math.Abs(float64(v)); a > acc || a != a {
+					acc = a
+				}
 			case SumAbs:
 				acc += math.Abs(float64(v))
 			default:

@@ -192,6 +192,13 @@ async function call(id, method, args, image) {
       // copied them.
       if (!early) throw new Error('worker: bootModel: this worker was not started by boot.js (worker.js?boot=1)');
       const bytes = await early.model;
+      // The first sample's fetch and decode finish first: loading the model
+      // holds this thread for 100-250 ms on a cold load, and the sample's
+      // continuations waited behind it (the first MAVIS prediction came
+      // 1891 against 2182 ms after navigation, median of 8 cold loads,
+      // alternating, BENCHMARKS.md). Nothing waits longer for it: bootSample,
+      // next in the queue, awaits the same sample.
+      await early.sample.then((s) => s && s.image).catch(() => {});
       const info = await api.loadModel(new Uint8Array(bytes));
       startup.modelLoaded = Math.round(performance.now());
       return answer({ info, bytes, url: await early.url, builtin: await early.builtin, startup });

@@ -18,6 +18,7 @@ type Conv2D struct {
 	x, y    *Tensor
 	g, dx   *Tensor // masked upstream gradient, input gradient
 	geo     convGeom
+	prep    kernelPrep // the input gradient's flipped and packed kernel, kept between passes
 }
 
 var _ Layer = (*Conv2D)(nil)
@@ -114,7 +115,7 @@ func (c *Conv2D) Backward(dy *Tensor) *Tensor {
 		conv2DKernelGradAdd(c.Kernel.Grad, c.x.Data, grad, g)
 	}
 	c.dx = reuse(c.dx, c.x.Shape)
-	conv2DInputGradTo(c.dx.Data, grad, mask, c.Kernel.Value, g)
+	conv2DInputGradTo(c.dx.Data, grad, mask, c.Kernel.Value, g, &c.prep)
 	return c.dx
 }
 

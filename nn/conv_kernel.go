@@ -24,11 +24,12 @@ func conv2DReLUTo(y, x, k, b []float32, g convGeom) {
 // conv2DInputGradTo computes dx = convᵀ(dy ⊙ [mask > 0], k): with a
 // non-nil mask (the output of a ReLU) only the entries of dy where the mask
 // is positive count. A mask is only accepted where conv2DInputGradMasks
-// says so.
+// says so. prep, when not nil, keeps what the call makes of k for the
+// next (a layer's, see kernelPrep).
 //
 //	dx: (n, h, w, in)   dy, mask: (n, oh, ow, out)   k: (kh, kw, in, out)
-func conv2DInputGradTo(dx, dy, mask, k []float32, g convGeom) {
-	conv2DGemmInputGradTo(dx, dy, mask, k, g)
+func conv2DInputGradTo(dx, dy, mask, k []float32, g convGeom, prep *kernelPrep) {
+	conv2DGemmInputGradTo(dx, dy, mask, k, g, prep)
 }
 
 // conv2DInputGradMasks reports whether conv2DInputGradTo applies a ReLU

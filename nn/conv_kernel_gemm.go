@@ -94,6 +94,9 @@ type convWork struct {
 	wp                    int       // row path: padded input row width, in positions
 	ws                    []convWorker
 	flipped               bool // running an input gradient as a forward convolution (the vector Winograd path takes only these)
+
+	prep *kernelPrep // input gradient: the layer's prepared kernel, or nil
+	ub   []float32   // vector Winograd: the packed U panels the run reads (bp or prep's)
 }
 
 // convWorker is one worker's scratch.
@@ -128,6 +131,7 @@ func getConvWork(op convOp, g convGeom, nw int) *convWork {
 // free list.
 func (cw *convWork) put() {
 	cw.x, cw.y, cw.k, cw.bias, cw.dy, cw.dx, cw.mask = nil, nil, nil, nil, nil, nil, nil
+	cw.prep, cw.ub = nil, nil
 	convWorkFree.put(cw)
 }
 

@@ -50,7 +50,7 @@ func TestNarrowRowKernels(t *testing.T) {
 					conv2DInputGradNaive(want, masked, k, g)
 				}
 				got := randSlice(r, len(want))
-				conv2DInputGradTo(got, dy, mask, k, g)
+				conv2DInputGradTo(got, dy, mask, k, g, nil)
 				if err := closeTo(got, want, 1e-5); err != nil {
 					t.Errorf("%s: geometry %d (%v), mask %v: %v", name, i, tt, mask != nil, err)
 				}

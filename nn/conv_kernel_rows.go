@@ -104,9 +104,7 @@ func (cw *convWork) rowsTo(y, x, mask, k, b []float32, relu bool, nw int) {
 	rc := &cw.rc
 	*rc = rowConv{kh: g.kh, seg: g.kw * g.in, step: g.sw * g.in, npos: g.ow, np: panels(g.out, nr), nr: nr, relu: relu, ystep: g.out}
 	rc.cols = g.out - (rc.np-1)*nr
-	cw.bp = grow(cw.bp, rc.np*K*nr)
-	packBTo(cw.bp, k, K, g.out, g.out, nr)
-	rc.bp = cw.bp
+	rc.bp = cw.packed(prepRows, nr, rc.np*K*nr, func(bp []float32) { packBTo(bp, k, K, g.out, g.out, nr) })
 	cw.bpad = growZero(cw.bpad, rc.np*nr)
 	copy(cw.bpad, b)
 	rc.bias = cw.bpad

@@ -41,13 +41,14 @@ func (cw *convWork) winogradVecRun(y, x, k, b []float32, relu bool, nw, nr int, 
 	cw.op = opWinogradVec
 	cw.np = g.out / nr
 	n := g.in * g.out
-	cw.ku = grow(cw.ku, 16*n)
-	transform(cw.ku, k)
 	psz := cw.np * g.in * nr // one ξν's packed panels
-	cw.bp = grow(cw.bp, 16*psz)
-	for xn := range 16 {
-		packBTo(cw.bp[xn*psz:(xn+1)*psz], cw.ku[xn*n:(xn+1)*n], g.in, g.out, g.out, nr)
-	}
+	cw.ub = cw.packed(prepWinograd, nr, 16*psz, func(bp []float32) {
+		cw.ku = grow(cw.ku, 16*n)
+		transform(cw.ku, k)
+		for xn := range 16 {
+			packBTo(bp[xn*psz:(xn+1)*psz], cw.ku[xn*n:(xn+1)*n], g.in, g.out, g.out, nr)
+		}
+	})
 	cw.bpad = growZero(cw.bpad, 2*g.out) // the bias, then zeros (the products' bias)
 	copy(cw.bpad, b)
 	for w := range nw {

@@ -102,7 +102,7 @@ func winogradVecRangeAVX512(cw *convWork, w, lo, hi int) {
 			winogradInputAVX512(cw, v, r, t0+r, r < rows)
 		}
 		for xn := range 16 {
-			rc.bp = cw.bp[xn*psz : (xn+1)*psz]
+			rc.bp = cw.ub[xn*psz : (xn+1)*psz]
 			ws.rows[0] = v[xn*4*in : (xn+1)*4*in]
 			convRowAVX512(rc, m[xn*4*g.out:(xn+1)*4*g.out], &ws.rows)
 		}

@@ -67,7 +67,7 @@ func winogradVecRangeSIMD(cw *convWork, w, lo, hi int) {
 			simdWinoIn(&px[0], f32(v[r*in:]), int32(in), int32(4*4*in))
 		}
 		for xn := range 16 {
-			rc.bp = cw.bp[xn*psz : (xn+1)*psz]
+			rc.bp = cw.ub[xn*psz : (xn+1)*psz]
 			ws.rows[0] = v[xn*4*in : (xn+1)*4*in]
 			convRowSIMD(rc, m[xn*4*out:(xn+1)*4*out], &ws.rows)
 		}

@@ -73,7 +73,7 @@ func TestWinogradVec(t *testing.T) {
 					want := make([]float32, len(x))
 					conv2DInputGradNaive(want, dy, k, g)
 					got := randSlice(r, len(x))
-					conv2DInputGradTo(got, dy, nil, k, g)
+					conv2DInputGradTo(got, dy, nil, k, g, nil)
 					if err := closeTo(got, want, 1e-5); err != nil {
 						t.Errorf("%s: input gradient: %v", name, err)
 					}

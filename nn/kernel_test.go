@@ -180,6 +180,49 @@ func TestPackB(t *testing.T) {
 	}
 }
 
+// TestKernelPrep holds the input gradient with a layer's kernelPrep to
+// the same call without one, bit for bit: when the prep is made, when it
+// is reused, after the kernel's values change in place, and across
+// geometries (one prep serves them all in turn, so each remakes it).
+func TestKernelPrep(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		var prep kernelPrep
+		kept := 0 // geometries whose panels the prep kept
+		for i, tt := range kernelGeoms {
+			c := NewConv2D("c", tt.in, tt.out, tt.kh, tt.kw, tt.sh, tt.sw, tt.pad, ReLU, true)
+			g := c.geometry(&Tensor{Shape: [4]int{tt.n, tt.h, tt.w, tt.in}})
+			if !inputGradByConv(g) {
+				continue // col2im: nothing is flipped or kept
+			}
+			r := rand.New(rand.NewPCG(uint64(i), 11))
+			k := randSlice(r, g.kh*g.kw*g.in*g.out)
+			dy := randSlice(r, g.n*g.oh*g.ow*g.out)
+			var mask []float32
+			if conv2DInputGradMasks(g) {
+				mask = randSlice(r, len(dy))
+			}
+			want, got := make([]float32, g.n*g.h*g.w*g.in), make([]float32, g.n*g.h*g.w*g.in)
+			check := func(when string) {
+				conv2DInputGradTo(want, dy, mask, k, g, nil)
+				conv2DInputGradTo(got, dy, mask, k, g, &prep)
+				if !sameBits32(got, want) {
+					t.Errorf("%d %+v, %s: the input gradient with the prep differs from the one without", i, tt, when)
+				}
+			}
+			check("made")
+			if prep.kind != prepNone {
+				kept++
+			}
+			check("reused")
+			k[len(k)/2] = -2 * k[len(k)/2]
+			check("after a kernel value changed")
+		}
+		if gemmRows != nil && kept == 0 {
+			t.Errorf("on the row path no geometry kept its panels")
+		}
+	})
+}
+
 func TestConvKernels(t *testing.T) {
 	forEachKernel(t, func(t *testing.T) {
 		for i, tt := range kernelGeoms {
@@ -215,7 +258,7 @@ func TestConvKernels(t *testing.T) {
 			wantDx := make([]float32, len(x))
 			conv2DInputGradNaive(wantDx, dy, k, g)
 			gotDx := randSlice(r, len(x))
-			conv2DInputGradTo(gotDx, dy, nil, k, g)
+			conv2DInputGradTo(gotDx, dy, nil, k, g, nil)
 			if err := closeTo(gotDx, wantDx, 1e-5); err != nil {
 				t.Errorf("%s: input gradient: %v", name, err)
 			}
@@ -224,7 +267,7 @@ func TestConvKernels(t *testing.T) {
 				masked := make([]float32, len(dy))
 				reluMaskTo(masked, dy, got)
 				conv2DInputGradNaive(wantDx, masked, k, g)
-				conv2DInputGradTo(gotDx, dy, got, k, g)
+				conv2DInputGradTo(gotDx, dy, got, k, g, nil)
 				if err := closeTo(gotDx, wantDx, 1e-5); err != nil {
 					t.Errorf("%s: masked input gradient: %v", name, err)
 				}

@@ -63,7 +63,11 @@ interface MavisWorkerAPI {
   // computed by several workers and added by the main worker
   // (xai.Explainer.CombineTo), bitwise equal to explain's.
 
-  /** The number of evaluations of the split method with these options, and the current input. */
+  /**
+   * The number of evaluations of the split method with these options, the
+   * current input, and the class predict found for it (-1 if unknown): the
+   * helpers' options can name it, so that they do not predict the input again.
+   */
   splitPlan(options: ExplainOptions): Promise<SplitPlan>;
   /**
    * The sums over the evaluations [lo, hi). With input (splitPlan's), a
@@ -325,7 +329,7 @@ interface Evaluation {
   ms: number;                                   // this call's time in the worker (evalCombine: the merge only); the page shows what it waited
 }
 
-interface SplitPlan { evaluations: number; input: Float32Array }  // input: H x W x C
+interface SplitPlan { evaluations: number; input: Float32Array; class: number }  // input: H x W x C; class: what predict found for input, -1 if unknown
 
 interface SplitPart {
   lo: number; hi: number;                       // the evaluations summed

@@ -151,9 +151,13 @@ export class Pool {
       done[i] = d;
       if (onProgress) onProgress(done.reduce((a, b) => a + b, 0), n);
     };
+    // The helpers explain the class the main worker predicted, when o asks
+    // for the predicted class: the same class, which they would otherwise
+    // find by predicting x again (a forward pass each).
+    const ho = !(o.class >= 0) && plan.class >= 0 ? { ...o, class: plan.class } : o;
     const parts = helpers.slice(0, k - 1).map((h, i) => {
       const x = plan.input.slice();
-      return h.rpc('splitPart', [x, o, bounds[i + 1], bounds[i + 2]], progress(i + 1), [x.buffer])
+      return h.rpc('splitPart', [x, ho, bounds[i + 1], bounds[i + 2]], progress(i + 1), [x.buffer])
         .catch((e) => { this.drop(h, e); throw e; });
     });
     const own = this.rpc('splitPart', [null, o, 0, bounds[1]], progress(0));

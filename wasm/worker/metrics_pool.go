@@ -118,6 +118,7 @@ func (s *session) evalInstall(x []float32, maps []evalMap) error {
 		s.x = s.m.NewInput(1)
 	}
 	copy(s.x.Data, x)
+	s.pred = -1
 	s.maps = append(s.maps[:0], maps...)
 	s.pool.eval = evalSplit{}
 	return nil

@@ -52,7 +52,7 @@ func (s *session) splitPlan(o Options) (SplitPlan, error) {
 	if err != nil {
 		return SplitPlan{}, err
 	}
-	return SplitPlan{Evaluations: n, Input: s.x.Data}, nil
+	return SplitPlan{Evaluations: n, Input: s.x.Data, Class: s.pred}, nil
 }
 
 // splitPart computes the evaluations [lo, hi) of o's method. With x nil it

@@ -24,10 +24,16 @@ func poolRun(t *testing.T, main *session, helpers []*session, o Options, cuts []
 	}
 	n, x := plan.Evaluations, plan.Input
 	bounds := append(append([]int{0}, cuts...), n)
+	// The helpers explain the class the main worker predicted, as pool.js
+	// asks them to, when o asks for the predicted class.
+	ho := o
+	if o.Target.Class < 0 && plan.Class >= 0 {
+		ho.Target.Class = plan.Class
+	}
 	var parts []xai.Part
 	for i, h := range helpers {
 		var last [2]int
-		p, err := h.splitPart(append([]float32(nil), x...), o, bounds[i+1], bounds[i+2], func(d, tot int) { last = [2]int{d, tot} })
+		p, err := h.splitPart(append([]float32(nil), x...), ho, bounds[i+1], bounds[i+2], func(d, tot int) { last = [2]int{d, tot} })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +168,8 @@ func TestPoolErrors(t *testing.T) {
 	if _, err := s.splitCombine(o, nil); err == nil || !strings.Contains(err.Error(), "predict first") {
 		t.Errorf("splitCombine before predict: %v", err)
 	}
-	if _, err := s.predict(pix, 24, 24); err != nil {
+	pred, err := s.predict(pix, 24, 24)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.splitCombine(o, nil); err == nil || !strings.Contains(err.Error(), "own part is missing") {
@@ -175,8 +182,8 @@ func TestPoolErrors(t *testing.T) {
 		t.Errorf("splitPlan with one trapezoid step: %v", err)
 	}
 	plan, err := s.splitPlan(o)
-	if err != nil || plan.Evaluations != 10 || len(plan.Input) != 144 {
-		t.Fatalf("splitPlan: %d evaluations, %d values, %v; want 10, 144", plan.Evaluations, len(plan.Input), err)
+	if err != nil || plan.Evaluations != 10 || len(plan.Input) != 144 || plan.Class != pred.Class {
+		t.Fatalf("splitPlan: %d evaluations, %d values, class %d, %v; want 10, 144, class %d (predict's)", plan.Evaluations, len(plan.Input), plan.Class, err, pred.Class)
 	}
 	x := append([]float32(nil), plan.Input...)
 	for _, tt := range []struct {

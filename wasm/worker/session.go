@@ -24,6 +24,7 @@ type session struct {
 	m    *nn.Model
 	ex   *xai.Explainer
 	x    *nn.Tensor // the current input, 1 x H x W x C (nil before predict)
+	pred int        // the class predict found for x; -1 before predict, or once x holds another input (a helper's evalInstall)
 	view []byte     // the input as the model sees it, H x W RGBA
 	res  xai.Result // the last explanation (its maps are reused)
 	ev   *xai.Evaluator
@@ -41,7 +42,7 @@ func (s *session) load(data []byte) (ModelInfo, error) {
 	if err != nil {
 		return ModelInfo{}, err
 	}
-	s.m, s.ex, s.x, s.view, s.res = m, xai.New(m), nil, nil, xai.Result{}
+	s.m, s.ex, s.x, s.view, s.res, s.pred = m, xai.New(m), nil, nil, xai.Result{}, -1
 	s.ev, s.maps, s.pool = xai.NewEvaluator(m), nil, poolState{}
 	return info, nil
 }
@@ -78,6 +79,7 @@ func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
 	if s.x == nil {
 		s.x = s.m.NewInput(1)
 	}
+	s.pred = -1
 	if err := nn.ImageInputTo(s.x, 0, img, s.m.Preprocess); err != nil {
 		return Prediction{}, err
 	}
@@ -87,6 +89,7 @@ func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
 	if err != nil {
 		return Prediction{}, err
 	}
+	s.pred = p.Class
 	return Prediction{Class: p.Class, Probs: p.Probs, Top: p.TopK(5), Input: s.m.InputShape(),
 		MS: ms(start), View: s.view, Fit: fit}, nil
 }

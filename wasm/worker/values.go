@@ -216,10 +216,14 @@ func rankingValue(r xai.Ranking) any {
 type SplitPlan struct {
 	Evaluations int
 	Input       []float32
+	// Class is the class predict found for Input (-1 if unknown): a
+	// helper's part asking for the predicted class can be given it, rather
+	// than predict Input again to resolve it (splitPart).
+	Class int
 }
 
 func (p SplitPlan) value() any {
-	return obj{"evaluations": float64(p.Evaluations), "input": p.Input}
+	return obj{"evaluations": float64(p.Evaluations), "input": p.Input, "class": float64(p.Class)}
 }
 
 // partValue is a split part for the page: a helper's with its float64 sum

@@ -115,8 +115,25 @@ func (c *Conv2D) Backward(dy *Tensor) *Tensor {
 		conv2DKernelGradAdd(c.Kernel.Grad, c.x.Data, grad, g)
 	}
 	c.dx = reuse(c.dx, c.x.Shape)
-	conv2DInputGradTo(c.dx.Data, grad, mask, c.Kernel.Value, g, &c.prep)
+	conv2DInputGradTo(c.dx.Data, grad, mask, c.Kernel.Value, g, c.keptKernel())
 	return c.dx
+}
+
+// prepSmall is the kernel size (in values) up to which a layer always
+// keeps its input gradient's prepared kernel (kernelPrep): a prep holds
+// about four times its kernel, at most 1 MiB here.
+const prepSmall = 1 << 16
+
+// keptKernel returns the layer's kernelPrep, or nil (and drops the one it
+// kept) when keeping it would hold more than the layer's output does and
+// more than prepSmall allows for: on a large model the preps of its large
+// kernels would add up to several times the weights.
+func (c *Conv2D) keptKernel() *kernelPrep {
+	if k := len(c.Kernel.Value); k > prepSmall && 4*k > len(c.y.Data) {
+		c.prep = kernelPrep{}
+		return nil
+	}
+	return &c.prep
 }
 
 // biasGradAdd adds the sum of g over every position to db.

@@ -223,6 +223,33 @@ func TestKernelPrep(t *testing.T) {
 	})
 }
 
+// TestKeptKernel: a layer keeps its input gradient's prepared kernel when
+// the kernel is small (prepSmall) or the prep, about four times the
+// kernel, is no larger than the layer's output; else it keeps none and
+// drops the one it had.
+func TestKeptKernel(t *testing.T) {
+	for _, tt := range []struct {
+		in, out, h int
+		want       bool
+	}{
+		{64, 64, 2, true},     // 36,864 values: small, whatever the output
+		{128, 128, 4, false},  // 147,456 values, 4x4x128 = 2,048 outputs
+		{128, 128, 67, false}, // 67x67x128 = 574,592 outputs < 589,824
+		{128, 128, 68, true},  // 68x68x128 = 591,872 outputs
+	} {
+		c := NewConv2D("c", tt.in, tt.out, 3, 3, 1, 1, Same, ReLU, true)
+		c.prep.kt = make([]float32, 1) // one kept from before
+		c.y = NewTensor(1, tt.h, tt.h, tt.out)
+		p := c.keptKernel()
+		if (p != nil) != tt.want {
+			t.Errorf("%dx%d kernel, %dx%dx%d output: kept %v, want %v", tt.in, tt.out, tt.h, tt.h, tt.out, p != nil, tt.want)
+		}
+		if p == nil && c.prep.kt != nil {
+			t.Errorf("%dx%d kernel, %dx%dx%d output: the prep kept from before was not dropped", tt.in, tt.out, tt.h, tt.h, tt.out)
+		}
+	}
+}
+
 func TestConvKernels(t *testing.T) {
 	forEachKernel(t, func(t *testing.T) {
 		for i, tt := range kernelGeoms {

@@ -44,6 +44,7 @@ startup.scripts = Math.round(performance.now());
 const kernels = mavisKernels.compile(compile); // nn's SIMD128 kernels (kernels.js; portable ones without SIMD128)
 kernels.then(() => { startup.kernelsCompiled = Math.round(performance.now()); });
 
+const sampleWait = 300; // ms bootModel waits at most for the first sample (see bootModel)
 const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
 let wasmMemory = null;
 let kernelsInUse = ''; // what kernels.js installed, for the memory call
@@ -196,9 +197,10 @@ async function call(id, method, args, image) {
       // holds this thread for 100-250 ms on a cold load, and the sample's
       // continuations waited behind it (the first MAVIS prediction came
       // 1891 against 2182 ms after navigation, median of 8 cold loads,
-      // alternating, BENCHMARKS.md). Nothing waits longer for it: bootSample,
-      // next in the queue, awaits the same sample.
-      await early.sample.then((s) => s && s.image).catch(() => {});
+      // alternating, BENCHMARKS.md). bootSample, next in the queue, awaits
+      // the same sample; the wait is bounded so that on a slow network the
+      // model's info is not held back by the sample's download.
+      await Promise.race([early.sample.then((s) => s && s.image), new Promise((r) => setTimeout(r, sampleWait))]).catch(() => {});
       const info = await api.loadModel(new Uint8Array(bytes));
       startup.modelLoaded = Math.round(performance.now());
       return answer({ info, bytes, url: await early.url, builtin: await early.builtin, startup });

@@ -2,7 +2,12 @@ package browsertest
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,4 +158,61 @@ func loadFailure(ctx context.Context, t *testing.T, url string) (map[string]any,
 	}
 	errs, _ := got["errors"].(string)
 	return got, errs
+}
+
+// TestBootSlowSample: on a slow network the model's info is not held back
+// by the first sample. The boot worker lets the sample's download and
+// decode finish before it loads the model (they would otherwise wait
+// behind it), but only for a bounded time: with the sample's response held
+// for 3 s by a proxy in front of the site, the page has the model more
+// than 1.5 s before its first prediction, which still comes.
+func TestBootSlowSample(t *testing.T) {
+	base := site(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hold = 3 * time.Second
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var held atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/samples/") && !strings.HasSuffix(r.URL.Path, ".json") {
+			held.Add(1)
+			time.Sleep(hold)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	ctx, cancel := browser(t, 3*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?model=models/mavis.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `window.app !== undefined && (app.state.timings.some((m) => m[0].startsWith('prediction')) || app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	tm, err := chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]float64{}
+	for _, m := range tm {
+		s, _ := m[0].(string)
+		v, _ := m[1].(float64)
+		k, _, _ := strings.Cut(s, " ")
+		if _, ok := at[k]; !ok {
+			at[k] = v
+		}
+	}
+	model, okM := at["model"]
+	pred, okP := at["prediction"]
+	if !okM || !okP {
+		t.Fatalf("no model or prediction stage in the timings %v", tm)
+	}
+	if held.Load() == 0 {
+		t.Fatalf("no sample went through the proxy (timings %v)", tm)
+	}
+	if pred-model < 1500 {
+		t.Errorf("the model came %.0f ms after navigation and the first prediction %.0f ms: the model waited for the sample held %v", model, pred, hold)
+	}
 }

@@ -36,23 +36,7 @@ func TestBoot(t *testing.T) {
 		if len(errs) > 0 {
 			t.Fatalf("the page shows errors: %v", errs)
 		}
-		tm, err := chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		at := map[string]float64{}
-		for _, m := range tm {
-			s, _ := m[0].(string)
-			v, _ := m[1].(float64)
-			k, _, _ := strings.Cut(s, " models/")
-			k, _, _ = strings.Cut(k, " ")
-			if k == "worker" {
-				k = s
-			}
-			if _, ok := at[k]; !ok {
-				at[k] = v
-			}
-		}
+		tm, at := stageTimes(ctx, t)
 		order := []string{"boot", "worker ready", "model", "prediction"}
 		for i, k := range order {
 			if _, ok := at[k]; !ok {
@@ -191,19 +175,7 @@ func TestBootSlowSample(t *testing.T) {
 	if err := waitJS(ctx, `window.app !== undefined && (app.state.timings.some((m) => m[0].startsWith('prediction')) || app.state.errors.length > 0)`); err != nil {
 		t.Fatal(err)
 	}
-	tm, err := chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := map[string]float64{}
-	for _, m := range tm {
-		s, _ := m[0].(string)
-		v, _ := m[1].(float64)
-		k, _, _ := strings.Cut(s, " ")
-		if _, ok := at[k]; !ok {
-			at[k] = v
-		}
-	}
+	tm, at := stageTimes(ctx, t)
 	model, okM := at["model"]
 	pred, okP := at["prediction"]
 	if !okM || !okP {
@@ -215,4 +187,29 @@ func TestBootSlowSample(t *testing.T) {
 	if pred-model < 1500 {
 		t.Errorf("the model came %.0f ms after navigation and the first prediction %.0f ms: the model waited for the sample held %v", model, pred, hold)
 	}
+}
+
+// stageTimes returns the page's timings (app.state.timings) and the first
+// time of each stage, named by its first word ("model", "prediction"),
+// "worker ready" whole.
+func stageTimes(ctx context.Context, t *testing.T) ([][]any, map[string]float64) {
+	t.Helper()
+	tm, err := chromedp.Run(ctx, chromedp.Evaluate[[][]any](`app.state.timings`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]float64{}
+	for _, m := range tm {
+		s, _ := m[0].(string)
+		v, _ := m[1].(float64)
+		k, _, _ := strings.Cut(s, " models/")
+		k, _, _ = strings.Cut(k, " ")
+		if k == "worker" {
+			k = s
+		}
+		if _, ok := at[k]; !ok {
+			at[k] = v
+		}
+	}
+	return tm, at
 }

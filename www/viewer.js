@@ -44,6 +44,33 @@
     if (api) apply(e.data); else pending.push(e.data);
   });
 
+  // Ebitengine runs its loop on requestAnimationFrame, every frame, even in
+  // the minimum-FPS mode the viewer uses, where a frame with nothing
+  // scheduled does nothing but ask for the next one. The loop parks here
+  // instead: its next frame is held until Go schedules one (viewerWake,
+  // after ebiten.ScheduleFrame). Input and resizing update Ebitengine
+  // directly, without a frame.
+  const raf = window.requestAnimationFrame.bind(window);
+  let parked = null; // Ebitengine's next frame, held
+  let frames = 8;    // frames to run before the loop parks (Ebitengine's start)
+  window.requestAnimationFrame = (cb) => {
+    if (frames > 0) {
+      frames--;
+      return raf(cb);
+    }
+    parked = cb;
+    return 0;
+  };
+  window.viewerWake = () => {
+    frames = Math.max(frames, 2);
+    if (parked) {
+      const cb = parked;
+      parked = null;
+      frames--;
+      raf(cb);
+    }
+  };
+
   const go = new Go();
   WebAssembly.instantiateStreaming(fetch('viewer.wasm'), go.importObject)
     .then((r) => {

@@ -13,6 +13,30 @@ import (
 // named "DedicatedWorker" in the processes descending from us. Unlike wall
 // time it barely depends on what else the machine runs.
 func workerCPU() time.Duration {
+	return threadsCPU(func(pid int, task, comm string) bool { return strings.HasPrefix(comm, "DedicatedWorker") })
+}
+
+// pageThreadCPU returns the CPU time (user + system) used so far by the
+// main threads of the renderer processes of every browser this test
+// process started: the pages' own threads (their frames' JavaScript,
+// layout and painting; a same-origin iframe's too).
+func pageThreadCPU() time.Duration {
+	renderer := map[int]bool{}
+	return threadsCPU(func(pid int, task, comm string) bool {
+		r, ok := renderer[pid]
+		if !ok {
+			cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+			r = strings.Contains(string(cmd), "--type=renderer")
+			renderer[pid] = r
+		}
+		return r && task == strconv.Itoa(pid)
+	})
+}
+
+// threadsCPU sums the CPU time of the threads, in the processes descending
+// from this test process, for which keep(process, thread ID, thread name)
+// is true.
+func threadsCPU(keep func(pid int, task, comm string) bool) time.Duration {
 	me := os.Getpid()
 	parent := map[int]int{}
 	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
@@ -43,7 +67,7 @@ func workerCPU() time.Duration {
 		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/[0-9]*")
 		for _, task := range tasks {
 			comm, err := os.ReadFile(filepath.Join(task, "comm"))
-			if err != nil || !strings.HasPrefix(string(comm), "DedicatedWorker") {
+			if err != nil || !keep(pid, filepath.Base(task), strings.TrimSpace(string(comm))) {
 				continue
 			}
 			b, err := os.ReadFile(filepath.Join(task, "stat"))

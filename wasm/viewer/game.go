@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"slices"
 	"sync"
+	"syscall/js"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
@@ -57,9 +58,10 @@ type style struct {
 // only queue commands (under mu); Update applies them, handles input and
 // composes overlays that changed; Draw only draws cached images.
 type Game struct {
-	mu    sync.Mutex
-	inbox []func()
-	pngs  []int
+	mu     sync.Mutex
+	inbox  []func()
+	pngs   []int
+	settle int // frames still to run after a resize (see resized)
 
 	shader   *ebiten.Shader
 	view     *ebiten.Image // the input as the model sees it
@@ -99,6 +101,30 @@ func (g *Game) queue(f func()) {
 	g.mu.Lock()
 	g.inbox = append(g.inbox, f)
 	g.mu.Unlock()
+	schedule()
+}
+
+// resized runs the next few frames after the viewer's size changed.
+// Ebitengine updates once on the resize event itself, and that frame alone
+// is not always enough: a full-page screenshot, which resizes the page,
+// showed the maps squeezed into a strip (TestIdleViewer). While the frame
+// loop ran every frame, the frames after the resize mended it; now these do.
+func (g *Game) resized() {
+	g.mu.Lock()
+	g.settle = 8
+	g.mu.Unlock()
+	schedule()
+}
+
+// schedule asks for a frame. The viewer runs in Ebitengine's minimum-FPS
+// mode (main): Update and Draw run on input, on resizing and when asked,
+// not 60 times a second. The frame loop, which would still tick every
+// frame, waits in viewer.js until viewerWake.
+func schedule() {
+	ebiten.ScheduleFrame()
+	if wake := js.Global().Get("viewerWake"); wake.Type() == js.TypeFunction {
+		wake.Invoke()
+	}
 }
 
 // setImage replaces the image (RGBA, w x h) and clears every map.
@@ -198,7 +224,14 @@ func (g *Game) Update() error {
 	g.mu.Lock()
 	inbox, pngs := g.inbox, g.pngs
 	g.inbox, g.pngs = nil, nil
+	settle := g.settle > 0
+	if settle {
+		g.settle--
+	}
 	g.mu.Unlock()
+	if settle {
+		schedule()
+	}
 	for _, f := range inbox {
 		f()
 	}

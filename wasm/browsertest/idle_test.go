@@ -1,0 +1,192 @@
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestIdleViewer: once the maps are shown and scored, the page costs its own
+// thread almost nothing, and the viewer still draws after a resize and
+// answers a click.
+//
+// The viewer (Ebitengine) runs in its minimum-FPS mode: Update and Draw run
+// on input, on resizing and when a message schedules a frame, and its frame
+// loop waits in www/viewer.js instead of ticking on every animation frame.
+// While it ticked, an idle page took 130-150 ms of its thread per second
+// in this headless Chromium (a trace: the animation-frame callbacks, the
+// layouts they forced and a compositor commit per frame), and more while
+// the workers computed, whose cores it shared. The waiting loop must not
+// keep the viewer from answering: a click on a map shows that map alone,
+// and the page's "Show" select follows.
+func TestIdleViewer(t *testing.T) {
+	base := site(t)
+	ctx, cancel := browser(t, 4*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 2400), chromedp.Navigate(base+"?model=models/mavis.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	done := `window.app !== undefined && ((document.body.dataset.evaluated !== undefined && !app.state.metricsBusy &&
+		app.state.timings.some((m) => m[0] === 'viewer ready')) || app.state.errors.length > 0)`
+	if err := waitJS(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
+		t.Fatalf("the page showed errors: %v", errs)
+	}
+	time.Sleep(time.Second)
+	const window = 3 * time.Second
+	c0 := pageThreadCPU()
+	time.Sleep(window)
+	idle := pageThreadCPU() - c0
+	t.Logf("the idle page's thread: %v of CPU in %v", idle, window)
+	if idle > window/20 {
+		t.Errorf("the idle page's thread used %v of CPU in %v, want at most %v (5%% of a core): something ticks while nothing changes", idle, window, window/20)
+	}
+
+	// A full-page screenshot resizes the page for the capture: the viewer
+	// must show its maps at the captured size, not its last frame squeezed
+	// into a strip (89% of it background, when only the frame Ebitengine
+	// draws on the resize event itself ran; 5% with the frames after it).
+	full, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bg, box := viewerBackground(t, full); bg > 0.4 {
+		t.Errorf("in a full-page screenshot %.0f%% of the viewer (%v) is its background: the maps were not drawn at the captured size", 100*bg, box)
+	} else {
+		t.Logf("full-page screenshot: %.0f%% of the viewer (%v) is its background", 100*bg, box)
+	}
+
+	// Resized (a window, a phone turned), the viewer draws the maps at the
+	// new size without waiting for a message: the frame it shows then is
+	// the one the next message's frame draws again.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1000, 760)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('viewer').scrollIntoView({block: 'center'}), true`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	resized := viewerShot(ctx, t)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('opacity').dispatchEvent(new Event('input'))`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	again := viewerShot(ctx, t)
+	t.Logf("viewer shots %v and %v", resized.Bounds(), again.Bounds())
+	if d := differ(resized, again); d > 0.02 {
+		t.Errorf("after a resize the viewer showed a frame that differs from its next one in %.0f%% of the pixels: it did not draw at the new size", 100*d)
+	}
+
+	// A click on the first map (the grid's top left) shows it alone.
+	pt, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+		const v = document.getElementById('viewer');
+		v.scrollIntoView({block: 'center'});
+		const r = v.getBoundingClientRect();
+		return [r.left + r.width * 0.25, r.top + r.height * 0.3];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if view, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('view').value`)); view != "grid" {
+		t.Fatalf("the Show select says %q before the click, want grid", view)
+	}
+	if err := chromedp.Do(ctx, chromedp.MouseClickXY(pt[0], pt[1])); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.getElementById('view').value === '0'`); err != nil {
+		view, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('view').value`))
+		t.Errorf("after a click on the first map the Show select says %q, want 0 (that map alone): %v", view, err)
+	}
+}
+
+// viewerShot is the viewer's frame, cut from a screenshot of the page's
+// viewport (an element screenshot changes the page's layout while it
+// captures, and so the viewer's size).
+func viewerShot(ctx context.Context, t *testing.T) image.Image {
+	t.Helper()
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+		const r = document.getElementById('viewer').getBoundingClientRect();
+		return [r.left, r.top, r.right, r.bottom, devicePixelRatio];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := r[4]
+	cut := image.Rect(int(r[0]*k)+1, int(r[1]*k)+1, int(r[2]*k)-1, int(r[3]*k)-1).Intersect(img.Bounds())
+	return img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(cut)
+}
+
+// differ returns the fraction of pixels of a and b (the same size, else 1)
+// whose red, green or blue differ by more than 40.
+func differ(a, b image.Image) float64 {
+	if a.Bounds() != b.Bounds() || a.Bounds().Empty() {
+		return 1
+	}
+	n, bad := 0, 0
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r1, g1, b1, _ := a.At(x, y).RGBA()
+			r2, g2, b2, _ := b.At(x, y).RGBA()
+			n++
+			if absDiff(r1>>8, r2>>8) > 40 || absDiff(g1>>8, g2>>8) > 40 || absDiff(b1>>8, b2>>8) > 40 {
+				bad++
+			}
+		}
+	}
+	return float64(bad) / float64(n)
+}
+
+// viewerBackground finds the viewer in a screenshot (PNG) as the bounding
+// box of the pixels of its background colour (#161b22, nothing else on the
+// page has it) and returns the fraction of that box in that colour.
+func viewerBackground(t *testing.T, shot []byte) (float64, image.Rectangle) {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	isBG := func(x, y int) bool {
+		r, g, b, _ := img.At(x, y).RGBA()
+		return absDiff(r>>8, 0x16) <= 3 && absDiff(g>>8, 0x1b) <= 3 && absDiff(b>>8, 0x22) <= 3
+	}
+	r := img.Bounds()
+	box := image.Rectangle{}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if isBG(x, y) {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	if box.Empty() {
+		t.Fatal("no viewer (its background colour) in the screenshot")
+	}
+	n := 0
+	for y := box.Min.Y; y < box.Max.Y; y++ {
+		for x := box.Min.X; x < box.Max.X; x++ {
+			if isBG(x, y) {
+				n++
+			}
+		}
+	}
+	return float64(n) / float64(box.Dx()*box.Dy()), box
+}

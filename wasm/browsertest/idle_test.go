@@ -49,20 +49,6 @@ func TestIdleViewer(t *testing.T) {
 		t.Errorf("the idle page's thread used %v of CPU in %v, want at most %v (5%% of a core): something ticks while nothing changes", idle, window, window/20)
 	}
 
-	// A full-page screenshot resizes the page for the capture: the viewer
-	// must show its maps at the captured size, not its last frame squeezed
-	// into a strip (89% of it background, when only the frame Ebitengine
-	// draws on the resize event itself ran; 5% with the frames after it).
-	full, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bg, box := viewerBackground(t, full); bg > 0.4 {
-		t.Errorf("in a full-page screenshot %.0f%% of the viewer (%v) is its background: the maps were not drawn at the captured size", 100*bg, box)
-	} else {
-		t.Logf("full-page screenshot: %.0f%% of the viewer (%v) is its background", 100*bg, box)
-	}
-
 	// Resized (a window, a phone turned), the viewer draws the maps at the
 	// new size without waiting for a message: the frame it shows then is
 	// the one the next message's frame draws again.
@@ -153,40 +139,4 @@ func differ(a, b image.Image) float64 {
 		}
 	}
 	return float64(bad) / float64(n)
-}
-
-// viewerBackground finds the viewer in a screenshot (PNG) as the bounding
-// box of the pixels of its background colour (#161b22, nothing else on the
-// page has it) and returns the fraction of that box in that colour.
-func viewerBackground(t *testing.T, shot []byte) (float64, image.Rectangle) {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(shot))
-	if err != nil {
-		t.Fatal(err)
-	}
-	isBG := func(x, y int) bool {
-		r, g, b, _ := img.At(x, y).RGBA()
-		return absDiff(r>>8, 0x16) <= 3 && absDiff(g>>8, 0x1b) <= 3 && absDiff(b>>8, 0x22) <= 3
-	}
-	r := img.Bounds()
-	box := image.Rectangle{}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if isBG(x, y) {
-				box = box.Union(image.Rect(x, y, x+1, y+1))
-			}
-		}
-	}
-	if box.Empty() {
-		t.Fatal("no viewer (its background colour) in the screenshot")
-	}
-	n := 0
-	for y := box.Min.Y; y < box.Max.Y; y++ {
-		for x := box.Min.X; x < box.Max.X; x++ {
-			if isBG(x, y) {
-				n++
-			}
-		}
-	}
-	return float64(n) / float64(box.Dx()*box.Dy()), box
 }

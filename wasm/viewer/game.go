@@ -58,10 +58,9 @@ type style struct {
 // only queue commands (under mu); Update applies them, handles input and
 // composes overlays that changed; Draw only draws cached images.
 type Game struct {
-	mu     sync.Mutex
-	inbox  []func()
-	pngs   []int
-	settle int // frames still to run after a resize (see resized)
+	mu    sync.Mutex
+	inbox []func()
+	pngs  []int
 
 	shader   *ebiten.Shader
 	view     *ebiten.Image // the input as the model sees it
@@ -100,18 +99,6 @@ func newGame(post func(map[string]any)) (*Game, error) {
 func (g *Game) queue(f func()) {
 	g.mu.Lock()
 	g.inbox = append(g.inbox, f)
-	g.mu.Unlock()
-	schedule()
-}
-
-// resized runs the next few frames after the viewer's size changed.
-// Ebitengine updates once on the resize event itself, and that frame alone
-// is not always enough: a full-page screenshot, which resizes the page,
-// showed the maps squeezed into a strip (TestIdleViewer). While the frame
-// loop ran every frame, the frames after the resize mended it; now these do.
-func (g *Game) resized() {
-	g.mu.Lock()
-	g.settle = 8
 	g.mu.Unlock()
 	schedule()
 }
@@ -224,14 +211,7 @@ func (g *Game) Update() error {
 	g.mu.Lock()
 	inbox, pngs := g.inbox, g.pngs
 	g.inbox, g.pngs = nil, nil
-	settle := g.settle > 0
-	if settle {
-		g.settle--
-	}
 	g.mu.Unlock()
-	if settle {
-		schedule()
-	}
 	for _, f := range inbox {
 		f()
 	}

@@ -136,10 +136,6 @@ func main() {
 		return nil
 	}))
 	js.Global().Set("viewer", api)
-	js.Global().Call("addEventListener", "resize", js.FuncOf(func(js.Value, []js.Value) any {
-		g.resized()
-		return nil
-	}))
 	post(map[string]any{"type": "ready"})
 
 	ebiten.SetWindowTitle("MAVIS-XAI viewer")

@@ -66,9 +66,22 @@ func TestIdleViewer(t *testing.T) {
 	}
 	time.Sleep(1500 * time.Millisecond)
 	again := viewerShot(ctx, t)
-	t.Logf("viewer shots %v and %v", resized.Bounds(), again.Bounds())
 	if d := differ(resized, again); d > 0.02 {
 		t.Errorf("after a resize the viewer showed a frame that differs from its next one in %.0f%% of the pixels: it did not draw at the new size", 100*d)
+	}
+	// The first panel's label (white text, rendered by the frame's 2D
+	// canvas) is in the strip above it, the frame's top 18 pixels.
+	b := again.Bounds()
+	text := 0
+	for y := b.Min.Y; y < b.Min.Y+18; y++ {
+		for x := b.Min.X; x < b.Min.X+b.Dx()/2; x++ {
+			if r, g, bl, _ := again.At(x, y).RGBA(); r>>8 > 180 && g>>8 > 180 && bl>>8 > 180 {
+				text++
+			}
+		}
+	}
+	if text < 20 {
+		t.Errorf("the first panel's label strip has %d white pixels, want the label's text", text)
 	}
 
 	// A click on the first map (the grid's top left) shows it alone.

@@ -9,12 +9,12 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"slices"
 	"sync"
 	"syscall/js"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 	"github.com/hajimehoshi/ebiten/v2/vector"
 )
@@ -76,7 +76,7 @@ type Game struct {
 	hover    int // panel under the pointer, -1 for none
 	hx, hy   int
 	lastSent string
-	textImg  *ebiten.Image // scratch for labels, drawn at the device scale
+	labels   map[string]*ebiten.Image // the texts of the label strips, rendered (text)
 	// version counts the changes Update made to what is shown; Draw
 	// repaints only when it differs from drawn, so an idle viewer costs
 	// no rendering (the screen keeps its last frame).
@@ -91,7 +91,7 @@ func newGame(post func(map[string]any)) (*Game, error) {
 		return nil, fmt.Errorf("viewer: shader: %v", err)
 	}
 	g := &Game{shader: sh, hover: -1, post: post, st: style{Opacity: 0.5, Layout: "grid"},
-		rows: map[string]int{}, lut: ebiten.NewImage(256, 1)}
+		rows: map[string]int{}, lut: ebiten.NewImage(256, 1), labels: map[string]*ebiten.Image{}}
 	return g, nil
 }
 
@@ -355,7 +355,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		if g.hover == i {
 			label += fmt.Sprintf("  (%d,%d) %.4g", g.hx, g.hy, p.data[g.hy*p.w+g.hx])
 		}
-		g.text(screen, label, r.Min.X, r.Min.Y-int(labelHeight*g.scale)+1)
+		g.text(screen, label, r.Min.X, r.Min.Y-int(math.Round(labelHeight*g.scale)))
 		if src == nil {
 			vector.DrawFilledRect(screen, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), empty, false)
 			continue
@@ -373,27 +373,82 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 }
 
-// text draws s with the debug font, scaled to the device (1x or 2x).
+// text draws s in the label strip whose top left is (x, y), in device
+// pixels: white, in the browser's sans-serif font, 12 CSS pixels high,
+// rendered by a 2D canvas of the viewer's document (so any script shows,
+// and the text is as sharp as the page's). Each text is rendered once and
+// kept; the hover's text changes with the pointer, so the kept ones are
+// dropped past 64.
 func (g *Game) text(screen *ebiten.Image, s string, x, y int) {
-	if g.textImg == nil {
-		g.textImg = ebiten.NewImage(720, 16)
+	img := g.labels[s]
+	if img == nil {
+		if len(g.labels) >= 64 {
+			g.dropLabels()
+		}
+		img = renderText(s, g.scale)
+		g.labels[s] = img
 	}
-	g.textImg.Clear()
-	ebitenutil.DebugPrintAt(g.textImg, s, 0, -1)
-	k := 1.0
-	if g.scale >= 1.5 {
-		k = 2
+	if img == nil {
+		return
 	}
 	op := &ebiten.DrawImageOptions{}
-	op.GeoM.Scale(k, k)
-	op.GeoM.Translate(float64(x), float64(y)+(labelHeight*g.scale-16*k)/2)
-	screen.DrawImage(g.textImg, op)
+	op.GeoM.Translate(float64(x), float64(y))
+	screen.DrawImage(img, op)
+}
+
+func (g *Game) dropLabels() {
+	for _, l := range g.labels {
+		if l != nil {
+			l.Deallocate()
+		}
+	}
+	clear(g.labels)
+}
+
+// renderText renders s for text: an image the height
+// of a label strip at the device scale, its text centred vertically, with
+// premultiplied alpha as Ebitengine wants. It returns nil when the
+// document cannot render text.
+func renderText(s string, scale float64) *ebiten.Image {
+	doc := js.Global().Get("document")
+	if !doc.Truthy() {
+		return nil
+	}
+	c := doc.Call("createElement", "canvas")
+	ctx := c.Call("getContext", "2d")
+	if !ctx.Truthy() {
+		return nil
+	}
+	font := fmt.Sprintf("%dpx sans-serif", int(math.Round(12*scale)))
+	ctx.Set("font", font)
+	w := min(int(math.Ceil(ctx.Call("measureText", s).Get("width").Float()))+int(math.Ceil(4*scale)), 4096)
+	h := int(math.Round(labelHeight * scale))
+	c.Set("width", w)
+	c.Set("height", h)
+	ctx.Set("font", font) // sizing the canvas reset it
+	ctx.Set("fillStyle", "#ffffff")
+	ctx.Set("textBaseline", "middle")
+	ctx.Call("fillText", s, 2*scale, float64(h)/2)
+	px := make([]byte, 4*w*h)
+	js.CopyBytesToGo(px, ctx.Call("getImageData", 0, 0, w, h).Get("data"))
+	for i := 0; i < len(px); i += 4 { // the canvas gives straight alpha
+		a := uint16(px[i+3])
+		px[i] = byte(uint16(px[i]) * a / 255)
+		px[i+1] = byte(uint16(px[i+1]) * a / 255)
+		px[i+2] = byte(uint16(px[i+2]) * a / 255)
+	}
+	img := ebiten.NewImage(w, h)
+	img.WritePixels(px)
+	return img
 }
 
 // Layout uses device pixels, so that maps stay sharp on high-density
 // screens; rectangles are computed for that size.
 func (g *Game) Layout(w, h int) (int, int) {
-	g.scale = ebiten.Monitor().DeviceScaleFactor()
+	if s := ebiten.Monitor().DeviceScaleFactor(); s != g.scale {
+		g.scale = s
+		g.dropLabels() // rendered for the old scale
+	}
 	g.sw, g.sh = int(float64(w)*g.scale), int(float64(h)*g.scale)
 	return g.sw, g.sh
 }

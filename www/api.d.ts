@@ -396,7 +396,9 @@ type WorkerReply =
 //    in the viewer's shader, which samples the 256-entry lookup table xai
 //    built (ColormapInfo.lut), so a colormap, scale or opacity change never
 //    recomputes a map (the page sends the map again with the new scale or
-//    colormap; hover still reads the raw values).
+//    colormap; hover still reads the raw values). Inside the iframe, Go
+//    calls viewerWake() (viewer.js) after each message: Ebitengine's frame
+//    loop waits in viewer.js while nothing changes.
 
 type ViewerMessage =
   | { type: 'colormaps'; colormaps: { name: string; lut: Uint8Array }[] }      // the lookup tables styles name

@@ -17,6 +17,8 @@
 //
 // It posts {type:"ready"}, {type:"hover", slot, label, x, y, value},
 // {type:"layout", layout, selected} and {type:"png", ...} to the parent.
+// After each call it asks for a frame and calls viewerWake(), which
+// viewer.js defines: the frame loop waits there while nothing changes.
 package main
 
 import (

@@ -31,13 +31,14 @@ func TestIdleViewer(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 2400), chromedp.Navigate(base+"?model=models/mavis.safetensors")); err != nil {
 		t.Fatal(err)
 	}
-	done := `window.app !== undefined && ((document.body.dataset.evaluated !== undefined && !app.state.metricsBusy &&
-		app.state.timings.some((m) => m[0] === 'viewer ready')) || app.state.errors.length > 0)`
-	if err := waitJS(ctx, done); err != nil {
+	if err := waitJS(ctx, scored); err != nil {
 		t.Fatal(err)
 	}
 	if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
 		t.Fatalf("the page showed errors: %v", errs)
+	}
+	if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'viewer ready')`); err != nil {
+		t.Fatal(err)
 	}
 	time.Sleep(time.Second)
 	const window = 3 * time.Second

@@ -25,7 +25,7 @@ func TestPhone(t *testing.T) {
 	err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, phone...),
 		chromedp.Navigate(base))
 	if err == nil {
-		err = waitJS(ctx, `(document.body.dataset.evaluated !== undefined && !app.state.metricsBusy) || (window.app && app.state.errors.length > 0)`)
+		err = waitJS(ctx, scored)
 	}
 	if err != nil {
 		t.Fatal(err)

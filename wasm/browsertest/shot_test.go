@@ -51,7 +51,7 @@ func TestScreenshots(t *testing.T) {
 			defer cancel()
 			err := chromedp.Do(ctx, chromedp.EmulateViewport(s.w, s.h, s.opts...), chromedp.Navigate(base))
 			if err == nil {
-				err = waitJS(ctx, `(document.body.dataset.evaluated !== undefined && !app.state.metricsBusy) || (window.app && app.state.errors.length > 0)`)
+				err = waitJS(ctx, scored)
 			}
 			if err != nil {
 				t.Fatal(err)

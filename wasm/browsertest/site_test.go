@@ -283,6 +283,10 @@ func browser(t *testing.T, timeout time.Duration) (context.Context, context.Canc
 	return ctx, func() { tcancel(); cancel(); acancel() }
 }
 
+// scored is true once the page has explained its image and scored the maps
+// (the faithfulness metrics done), or has shown an error.
+const scored = `(document.body.dataset.evaluated !== undefined && !app.state.metricsBusy) || (window.app && app.state.errors.length > 0)`
+
 // waitJS polls a JS expression until it is true.
 func waitJS(ctx context.Context, expr string) error {
 	for {

@@ -405,17 +405,26 @@ func (g *Game) dropLabels() {
 	clear(g.labels)
 }
 
-// renderText renders s for text: an image the height
-// of a label strip at the device scale, its text centred vertically, with
-// premultiplied alpha as Ebitengine wants. It returns nil when the
-// document cannot render text.
+// textCanvas is the 2D canvas renderText draws on (made at its first
+// call), and its context.
+var textCanvas, textCtx js.Value
+
+// renderText renders s for text: an image the height of a label strip at
+// the device scale, its text centred vertically, with premultiplied alpha
+// as Ebitengine wants. It returns nil when the document cannot render
+// text.
 func renderText(s string, scale float64) *ebiten.Image {
-	doc := js.Global().Get("document")
-	if !doc.Truthy() {
-		return nil
+	if textCtx.IsUndefined() {
+		doc := js.Global().Get("document")
+		if !doc.Truthy() {
+			return nil
+		}
+		textCanvas = doc.Call("createElement", "canvas")
+		opts := js.Global().Get("Object").New()
+		opts.Set("willReadFrequently", true) // each text is read back (getImageData)
+		textCtx = textCanvas.Call("getContext", "2d", opts)
 	}
-	c := doc.Call("createElement", "canvas")
-	ctx := c.Call("getContext", "2d")
+	ctx := textCtx
 	if !ctx.Truthy() {
 		return nil
 	}
@@ -423,9 +432,9 @@ func renderText(s string, scale float64) *ebiten.Image {
 	ctx.Set("font", font)
 	w := min(int(math.Ceil(ctx.Call("measureText", s).Get("width").Float()))+int(math.Ceil(4*scale)), 4096)
 	h := int(math.Round(labelHeight * scale))
-	c.Set("width", w)
-	c.Set("height", h)
-	ctx.Set("font", font) // sizing the canvas reset it
+	textCanvas.Set("width", w) // clears the canvas and resets the context's state
+	textCanvas.Set("height", h)
+	ctx.Set("font", font)
 	ctx.Set("fillStyle", "#ffffff")
 	ctx.Set("textBaseline", "middle")
 	ctx.Call("fillText", s, 2*scale, float64(h)/2)

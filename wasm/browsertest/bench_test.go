@@ -182,7 +182,13 @@ func loadavg() string {
 //
 // MAVIS_BENCH_RUNS sets the number of cold loads of each page (default 5);
 // MAVIS_BENCH_QUERY a query for both pages, such as
-// "?model=models/mavis.safetensors" for the first MAVIS prediction.
+// "?model=models/mavis.safetensors" for the first MAVIS prediction;
+// MAVIS_BENCH_REF_WORKER the path of a worker.wasm for the other commit's
+// page (built from that commit), to compare the Go side's start-up too:
+//
+//	git worktree add /tmp/ref d1c260c && (cd /tmp/ref && GOEXPERIMENT=simd GOOS=js GOARCH=wasm \
+//	  go build -trimpath -ldflags='-s -w' -o /tmp/ref-worker.wasm ./wasm/worker)
+//	MAVIS_BENCH_REF=d1c260c MAVIS_BENCH_REF_WORKER=/tmp/ref-worker.wasm go test ./wasm/browsertest -run BenchmarkStartAB -v
 func TestBenchmarkStartAB(t *testing.T) {
 	ref := os.Getenv("MAVIS_BENCH_REF")
 	if ref == "" {
@@ -210,6 +216,14 @@ func TestBenchmarkStartAB(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	refWorker := os.Getenv("MAVIS_BENCH_REF_WORKER")
+	workers := "both with this tree's worker.wasm"
+	if refWorker != "" {
+		if err := copyFile(refWorker, filepath.Join(refDir, "worker.wasm")); err != nil {
+			t.Fatalf("MAVIS_BENCH_REF_WORKER: %v", err)
+		}
+		workers = "the other page with " + refWorker
+	}
 	for _, f := range []string{"index.html", "app.js", "worker.js", "boot.js", "pool.js", "kernels.js"} {
 		os.Remove(filepath.Join(refDir, f))
 		out, err := runErr(repoRoot(), nil, "git", "show", ref+":www/"+f)
@@ -225,10 +239,10 @@ func TestBenchmarkStartAB(t *testing.T) {
 	}
 
 	var out strings.Builder
-	fmt.Fprintf(&out, "Start-up A/B, %s (load average %s): cold loads of %s alternating between the page of %s and this tree's, both with this tree's worker.wasm.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), loadavg(), "index.html"+query, ref)
+	fmt.Fprintf(&out, "Start-up A/B, %s (load average %s): cold loads of %s alternating between the page of %s and this tree's, %s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), loadavg(), "index.html"+query, ref, workers)
 	out.WriteString("| cold load (ms since navigation) | page | worker created | scripts loaded (worker) | kernels compiled (worker) | worker.wasm compiled | instantiated (worker) | Go ready | model fetched (worker) | first sample fetched (worker) | first sample decoded (worker) | worker ready (first call answered) | model loaded (worker) | model loaded | predicted (worker) | first prediction |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	firsts := map[string][]float64{}
+	firsts, inWorker := map[string][]float64{}, map[string][]float64{}
 	pages := []struct{ name, path string }{{ref, dir + "/"}, {"this tree", ""}}
 	for i := range runs {
 		for _, p := range pages {
@@ -251,6 +265,7 @@ func TestBenchmarkStartAB(t *testing.T) {
 			}
 			at := func(prefix string) float64 { return timingAt(tm, prefix) }
 			firsts[p.name] = append(firsts[p.name], at("prediction"))
+			inWorker[p.name] = append(inWorker[p.name], ws["predicted"]-ws["ready"])
 			stage := func(k string) string { // the worker's stages: pages before f6d72e3 report fewer
 				if v, ok := ws[k]; ok {
 					return strconv.FormatFloat(v, 'f', 0, 64)
@@ -267,6 +282,11 @@ func TestBenchmarkStartAB(t *testing.T) {
 		f := firsts[p.name]
 		sort.Float64s(f)
 		fmt.Fprintf(&out, "First prediction, %s: median %.0f ms of %d cold loads (fastest %.0f, slowest %.0f).\n", p.name, f[len(f)/2], len(f), f[0], f[len(f)-1])
+	}
+	for _, p := range pages {
+		f := inWorker[p.name]
+		sort.Float64s(f)
+		fmt.Fprintf(&out, "Go ready to predicted (worker), %s: median %.0f ms (fastest %.0f, slowest %.0f).\n", p.name, f[len(f)/2], f[0], f[len(f)-1])
 	}
 	fmt.Fprintf(&out, "\nLoad average after the run: %s.\n", loadavg())
 	t.Log("\n" + out.String())

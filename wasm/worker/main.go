@@ -40,21 +40,34 @@ var (
 )
 
 func main() {
+	holdGC() // until the first prediction (gc.go)
 	api := js.Global().Get("Object").New()
 	api.Set("loadModel", method(1, loadModel))
 	api.Set("predict", method(3, predict))
-	api.Set("explain", method(1, explain))
-	api.Set("memory", method(0, func(a []js.Value) (any, error) { return memory(len(a) > 0 && a[0].Truthy()), nil }))
-	api.Set("evaluate", js.FuncOf(evaluate))
-	api.Set("splitPlan", method(1, splitPlanJS))
-	api.Set("splitPart", method(4, splitPartJS))
-	api.Set("splitCombine", method(2, splitCombineJS))
-	api.Set("evalPlan", method(0, evalPlanJS))
-	api.Set("evalInstall", method(2, evalInstallJS))
-	api.Set("evalOnly", method(2, evalOnlyJS))
-	api.Set("evalCombine", method(3, evalCombineJS))
+	api.Set("explain", method(1, gcOn(explain)))
+	api.Set("memory", method(0, gcOn(func(a []js.Value) (any, error) { return memory(len(a) > 0 && a[0].Truthy()), nil })))
+	api.Set("evaluate", js.FuncOf(func(this js.Value, args []js.Value) any {
+		releaseGC()
+		return evaluate(this, args)
+	}))
+	api.Set("splitPlan", method(1, gcOn(splitPlanJS)))
+	api.Set("splitPart", method(4, gcOn(splitPartJS)))
+	api.Set("splitCombine", method(2, gcOn(splitCombineJS)))
+	api.Set("evalPlan", method(0, gcOn(evalPlanJS)))
+	api.Set("evalInstall", method(2, gcOn(evalInstallJS)))
+	api.Set("evalOnly", method(2, gcOn(evalOnlyJS)))
+	api.Set("evalCombine", method(3, gcOn(evalCombineJS)))
 	js.Global().Set("mavis", api)
 	select {} // serve calls forever
+}
+
+// gcOn is f with the collector released first (gc.go): every method but
+// loadModel and predict.
+func gcOn(f func([]js.Value) (any, error)) func([]js.Value) (any, error) {
+	return func(args []js.Value) (any, error) {
+		releaseGC()
+		return f(args)
+	}
 }
 
 func loadModel(args []js.Value) (any, error) {
@@ -78,6 +91,7 @@ func predict(args []js.Value) (any, error) {
 	if args[1].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber {
 		return nil, errors.New("worker: predict(pixels, width, height): width and height must be numbers")
 	}
+	defer releaseGC()
 	return s.predict(pix, args[1].Int(), args[2].Int())
 }
 

@@ -13,11 +13,11 @@ import (
 // they allocate (every layer's output, for the maps), so the collections
 // Go's default pacing would run on the way, from a 4 MB heap up, free
 // little. On a cold page they also cost the first run of the collector's
-// own code, which V8 compiles the first time it is called. In 8 cold
-// MAVIS loads each, alternating, the worker went from ready to its first
-// prediction in a median 849 ms with the hold and 1138 ms without
-// (TestBenchmarkStartAB, BENCHMARKS.md). runtime/debug links package os
-// into worker.wasm: 23 KB more gzipped.
+// own code, which V8 compiles the first time it is called. In two A/B runs
+// of 8 cold MAVIS loads each (TestBenchmarkStartAB, BENCHMARKS.md), the
+// worker went from ready to its first prediction in a median 849 and 871
+// ms with the hold, against 1138 and 1400 ms without. runtime/debug links
+// package os into worker.wasm: 23 KB more gzipped.
 //
 // bootHeapLimit bounds what a large model file (its bytes and its weights
 // both live while it loads) can pile up meanwhile: past it the collector

@@ -41,6 +41,12 @@ var (
 
 func main() {
 	holdGC() // until the first prediction (gc.go)
+	js.Global().Set("mavis", api())
+	select {} // serve calls forever
+}
+
+// api is the mavis object.
+func api() js.Value {
 	api := js.Global().Get("Object").New()
 	api.Set("loadModel", method(1, loadModel))
 	api.Set("predict", method(3, predict))
@@ -57,8 +63,7 @@ func main() {
 	api.Set("evalInstall", method(2, gcOn(evalInstallJS)))
 	api.Set("evalOnly", method(2, gcOn(evalOnlyJS)))
 	api.Set("evalCombine", method(3, gcOn(evalCombineJS)))
-	js.Global().Set("mavis", api)
-	select {} // serve calls forever
+	return api
 }
 
 // gcOn is f with the collector released first (gc.go): every method but

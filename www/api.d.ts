@@ -18,7 +18,8 @@
 //    errors and Go panics reject it with an Error whose message is the Go
 //    error text ("nn: ...", "xai: ...", "worker: ...").
 //    Go's collector is held from the start until the first predict returns,
-//    or another method than loadModel and predict is called (wasm/worker/gc.go).
+//    another method than loadModel and predict is called, or a second model,
+//    or one over 32 MB, is loaded (wasm/worker/gc.go).
 
 interface MavisWorkerAPI {
   /** Decodes a model file (.safetensors with the project's metadata) and makes it current. */

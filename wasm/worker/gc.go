@@ -1,13 +1,11 @@
 package main
 
-import (
-	"math"
-	"runtime/debug"
-)
+import "runtime/debug"
 
-// The collector is held off from the worker's start until its first
-// prediction has returned (holdGC in main, releaseGC after predict, and
-// before any other method but loadModel).
+// The collector is held off from the worker's start through its first
+// model load and its first prediction: holdGC in main; releaseGC when the
+// first predict returns, before any other method but loadModel and predict,
+// and in loadModel before a second model or a file over holdModelMax.
 //
 // Loading a model and predicting its first image keep almost everything
 // they allocate (every layer's output, for the maps), so the collections
@@ -21,17 +19,21 @@ import (
 // 170.4 MB of wasm memory instead of 166.7. runtime/debug links package
 // os into worker.wasm: 23 KB more gzipped.
 //
-// bootHeapLimit bounds what a large model file (its bytes and its weights
-// both live while it loads) can pile up meanwhile: past it the collector
-// runs as usual.
-const bootHeapLimit = 256 << 20
+// What piles up meanwhile is bounded by the model file, which stays in the
+// heap until the prediction (wasm memory, once grown, is never given
+// back): so a larger file, or a second one, loads with the collector on.
+// (A memory limit would not bound it well: past the limit, with the live
+// heap over it, the collector would run without a pause.)
+const holdModelMax = 32 << 20
 
-var gcHeld bool
+var (
+	gcHeld  bool
+	gcLoads int // models loaded since the hold
+)
 
 func holdGC() {
 	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(bootHeapLimit)
-	gcHeld = true
+	gcHeld, gcLoads = true, 0
 }
 
 func releaseGC() {
@@ -40,5 +42,13 @@ func releaseGC() {
 	}
 	gcHeld = false
 	debug.SetGCPercent(100)
-	debug.SetMemoryLimit(math.MaxInt64)
+}
+
+// loadingGC is called by loadModel with the file's size before it decodes
+// the file.
+func loadingGC(size int) {
+	gcLoads++
+	if gcLoads > 1 || size > holdModelMax {
+		releaseGC()
+	}
 }

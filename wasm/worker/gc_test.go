@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -24,11 +23,16 @@ func churn(mb int) uint32 {
 	return st.NumGC - n
 }
 
-// TestHoldGC: while the collector is held (from the worker's start to its
-// first prediction) garbage piles up without a collection until the heap
-// reaches bootHeapLimit; releaseGC gives back Go's defaults, once.
+// held reports whether the collector is off, as holdGC leaves it.
+func held() bool {
+	p := debug.SetGCPercent(-1)
+	debug.SetGCPercent(p)
+	return gcHeld && p < 0
+}
+
+// TestHoldGC: while the collector is held, garbage piles up without a
+// collection; releaseGC gives back Go's default pacing, once.
 func TestHoldGC(t *testing.T) {
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	debug.SetGCPercent(100)
 	runtime.GC()
@@ -41,19 +45,37 @@ func TestHoldGC(t *testing.T) {
 	if n := churn(64); n != 0 {
 		t.Errorf("held: 64 MB of garbage ran %d collections, want 0", n)
 	}
-	if n := churn(2 * bootHeapLimit >> 20); n == 0 {
-		t.Errorf("held: %d MB of garbage ran no collection; the limit of %d MB should have started one", 2*bootHeapLimit>>20, bootHeapLimit>>20)
-	}
 
 	releaseGC()
 	releaseGC() // a second release changes nothing
 	if p := debug.SetGCPercent(100); p != 100 {
 		t.Errorf("released: GC percent %d, want 100", p)
 	}
-	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
-		t.Errorf("released: memory limit %d, want none (MaxInt64)", l)
-	}
 	if n := churn(64); n == 0 {
 		t.Errorf("released: 64 MB of garbage ran no collection")
+	}
+}
+
+// TestLoadingGC: the first model file up to holdModelMax loads with the
+// collector held; a larger first file, or a second file, releases it.
+func TestLoadingGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	for _, c := range []struct {
+		sizes []int
+		held  bool
+	}{
+		{[]int{544100}, true},
+		{[]int{holdModelMax}, true},
+		{[]int{holdModelMax + 1}, false},
+		{[]int{544100, 544100}, false},
+	} {
+		holdGC()
+		for _, n := range c.sizes {
+			loadingGC(n)
+		}
+		if got := held(); got != c.held {
+			t.Errorf("model files of %v bytes: collector held %v, want %v", c.sizes, got, c.held)
+		}
+		releaseGC()
 	}
 }

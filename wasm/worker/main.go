@@ -80,6 +80,7 @@ func loadModel(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	loadingGC(len(b))
 	info, err := s.load(b)
 	if err != nil {
 		return nil, err

@@ -38,7 +38,8 @@ import (
 // kernels and without them (kernels.wasm withheld: the portable kernels,
 // the page's speed before them), the page's first MAVIS prediction
 // (?model=) and TF.js's (bench/tfjs/index.html: the worker, TF.js, the
-// model and the first sample, from navigation).
+// model and the first sample, from navigation). MAVIS_BENCH=cold runs the
+// cold loads only.
 func TestBenchmarkTFJS(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to measure the page against TensorFlow.js")
@@ -77,7 +78,9 @@ func TestBenchmarkTFJS(t *testing.T) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "Measured %s on %s/%s, %d CPUs (load average %s at the start), headless Chromium, %d runs of each.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg(), runs)
-	benchWarm(t, base, tfBase, runs, &out)
+	if os.Getenv("MAVIS_BENCH") != "cold" {
+		benchWarm(t, base, tfBase, runs, &out)
+	}
 	benchCold(t, base, tfBase, runs, &out)
 	fmt.Fprintf(&out, "\nLoad average after the run: %s.\n", loadavg())
 	t.Log("\n" + out.String())

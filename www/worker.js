@@ -30,7 +30,7 @@
 // (compiling in the page and posting the module was slower: the page's
 // compile held up the worker's own start), then those of the kernels,
 // before the scripts load (started after them, their compile ended after
-// worker.wasm's in 4 of 20 cold loads, holding Go's start by 8 to 86 ms;
+// worker.wasm's in 5 of 20 cold loads, holding Go's start by 4 to 86 ms;
 // started here, in none of 20). The page's own worker is created
 // as worker.js?boot=1[&model=URL][&autorun=0] (boot.js): it then fetches the
 // models index, the model (?model= or the index's first), its sample list

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -174,9 +175,9 @@ func loadavg() string {
 // TestBenchmarkStartAB measures the start-up of this tree's page against the
 // page of another commit under the same load: cold loads alternate between
 // the two, and the report gives every run's stages and the median first
-// prediction of each. Both pages use this tree's worker.wasm, model and
-// samples (only index.html and the page's scripts come from the commit), so
-// the difference is the page's start-up alone:
+// prediction of each. Both pages use this tree's worker.wasm, SIMD128
+// kernels, model and samples (only index.html and the page's scripts come
+// from the commit), so the difference is the page's start-up alone:
 //
 //	MAVIS_BENCH_REF=d1c260c go test ./wasm/browsertest -run BenchmarkStartAB -v -timeout 30m
 //
@@ -211,18 +212,35 @@ func TestBenchmarkStartAB(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(refDir)
-	for _, f := range []string{"worker.wasm", "viewer.wasm"} {
+	// copyTree skips .wasm files: the other page gets this tree's, the
+	// SIMD128 kernel modules included (without them it would run nn's
+	// portable kernels and lose by that alone), or, with
+	// MAVIS_BENCH_REF_WORKER, that worker.wasm and its commit's kernels.
+	for _, f := range []string{"worker.wasm", "viewer.wasm", "kernels.wasm", "forwarder.wasm"} {
 		if err := copyFile(filepath.Join(www, f), filepath.Join(refDir, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	refWorker := os.Getenv("MAVIS_BENCH_REF_WORKER")
-	workers := "both with this tree's worker.wasm"
+	workers := "both with this tree's worker.wasm and kernels"
 	if refWorker != "" {
 		if err := copyFile(refWorker, filepath.Join(refDir, "worker.wasm")); err != nil {
 			t.Fatalf("MAVIS_BENCH_REF_WORKER: %v", err)
 		}
-		workers = "the other page with " + refWorker
+		workers = "the other page with " + refWorker + " and its commit's kernels"
+		for _, f := range []string{"kernels.wasm", "forwarder.wasm"} {
+			cmd := exec.Command("git", "show", ref+":wasm/simd/"+f)
+			cmd.Dir = repoRoot()
+			b, err := cmd.Output()
+			if err != nil {
+				os.Remove(filepath.Join(refDir, f)) // a commit before the kernels
+				workers = "the other page with " + refWorker + " (its commit has no SIMD128 kernels)"
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(refDir, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	for _, f := range []string{"index.html", "app.js", "worker.js", "boot.js", "pool.js", "kernels.js"} {
 		os.Remove(filepath.Join(refDir, f))

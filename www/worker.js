@@ -30,7 +30,7 @@
 // (compiling in the page and posting the module was slower: the page's
 // compile held up the worker's own start), then those of the kernels,
 // before the scripts load (started after them, their compile ended after
-// worker.wasm's in 5 of 20 cold loads, holding Go's start by 4 to 86 ms;
+// worker.wasm's in 3 of 12 cold loads, holding Go's start by 9 to 86 ms;
 // started here, in none of 20). The page's own worker is created
 // as worker.js?boot=1[&model=URL][&autorun=0] (boot.js): it then fetches the
 // models index, the model (?model= or the index's first), its sample list
@@ -200,8 +200,9 @@ async function call(id, method, args, image) {
       // The first sample's fetch and decode finish first: loading the model
       // holds this thread for 100-250 ms on a cold load, and the sample's
       // continuations waited behind it (the first MAVIS prediction came
-      // 1891 against 2182 ms after navigation, median of 8 cold loads,
-      // alternating, BENCHMARKS.md). bootSample, next in the queue, awaits
+      // 1694 and 1936 ms after navigation with this wait, 1727 and 2055
+      // without, medians of two A/B runs of 8 alternating cold loads,
+      // BENCHMARKS.md). bootSample, next in the queue, awaits
       // the same sample; the wait is bounded so that on a slow network the
       // model's info is not held back by the sample's download.
       await Promise.race([early.sample.then((s) => s && s.image), new Promise((r) => setTimeout(r, sampleWait))]).catch(() => {});

@@ -11,10 +11,10 @@ import "runtime/debug"
 // they allocate (every layer's output, for the maps), so the collections
 // Go's default pacing would run on the way, from a 4 MB heap up, free
 // little. On a cold page they also cost the first run of the collector's
-// own code, which V8 compiles the first time it is called. In three A/B
+// own code, which V8 compiles the first time it is called. In two A/B
 // runs of 8 cold MAVIS loads each (TestBenchmarkStartAB, BENCHMARKS.md),
-// the worker went from ready to its first prediction in a median 849, 871
-// and 869 ms with the hold, against 1138, 1400 and 1229 ms without. The garbage of the
+// the worker went from ready to its first prediction in a median 795 and
+// 792 ms with the hold, against 937 and 944 ms without. The garbage of the
 // start is collected later: the MAVIS page's worker ends its work with
 // 170.4 MB of wasm memory instead of 166.7. runtime/debug links package
 // os into worker.wasm: 23 KB more gzipped.

@@ -97,7 +97,8 @@ func tfjsTab(t *testing.T, ctx context.Context, tfBase string) (context.Context,
 // tfjsOpen navigates tab to TF.js's page and returns its first prediction's
 // time since navigation.
 func tfjsOpen(t *testing.T, tab context.Context, tfBase string) float64 {
-	if err := chromedp.Do(tab, chromedp.Navigate(tfBase+"tfjs/index.html?model=../models/mavis.safetensors")); err != nil {
+	// MAVIS and its first sample (chelsea.jpg), as the page with ?model= predicts first.
+	if err := chromedp.Do(tab, chromedp.Navigate(tfBase+"tfjs/index.html?model=../models/mavis.safetensors&samples=../samples/mavis/index.json")); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitJS(tab, `window.tfFirst !== undefined`); err != nil {

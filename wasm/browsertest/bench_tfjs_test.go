@@ -37,9 +37,9 @@ import (
 // again alternating: the default page's first prediction with the SIMD128
 // kernels and without them (kernels.wasm withheld: the portable kernels,
 // the page's speed before them), the page's first MAVIS prediction
-// (?model=) and TF.js's (bench/tfjs/index.html: the worker, TF.js, the
-// model and the first sample, from navigation). MAVIS_BENCH=cold runs the
-// cold loads only.
+// (?model=), TF.js's (bench/tfjs/index.html: the worker, TF.js, the model
+// and the same first sample, from navigation) and the engine's alone (the
+// page without app.js). MAVIS_BENCH=cold runs the cold loads only.
 func TestBenchmarkTFJS(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to measure the page against TensorFlow.js")
@@ -241,7 +241,8 @@ func benchWarm(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 
 // benchCold times cold loads (a new browser profile each: nothing of either
 // site cached): the page's first prediction with and without the SIMD128
-// kernels, its first MAVIS prediction, and TF.js's. Each navigates once the
+// kernels, its first MAVIS prediction, TF.js's, and the engine's without
+// the page's UI (what app.js adds to the first prediction). Each navigates once the
 // new browser has finished its own start (settle), as a link opened in a
 // running browser does; the first MAVIS prediction and TF.js's are also
 // timed navigating as soon as the browser is up, during its start.
@@ -258,6 +259,30 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		}
 	}
 	portable := serveDir(t, dir)
+	// The engine alone: the site with index.html's app.js left out, so boot.js
+	// and its worker load the model and predict the first sample with no page
+	// UI beside them (the worker's predicted stage, ms since navigation).
+	engineDir := t.TempDir()
+	if err := copyTree(dir, engineDir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"worker.wasm", "kernels.wasm", "forwarder.wasm"} {
+		if err := copyFile(filepath.Join(www, f), filepath.Join(engineDir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	index, err := os.ReadFile(filepath.Join(www, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const appTag = `<script type="module" src="app.js"></script>`
+	if !strings.Contains(string(index), appTag) {
+		t.Fatalf("www/index.html has no %s to leave out", appTag)
+	}
+	if err := os.WriteFile(filepath.Join(engineDir, "index.html"), []byte(strings.Replace(string(index), appTag, "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	engine := serveDir(t, engineDir)
 	var settles []time.Duration
 	start := func(settled bool) (context.Context, context.CancelFunc) {
 		ctx, cancel := browser(t, 3*time.Minute)
@@ -282,6 +307,27 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		}
 		return timingAt(tm, "prediction")
 	}
+	engineFirst := func(url string) float64 {
+		ctx, cancel := start(true)
+		defer cancel()
+		err := chromedp.Do(ctx, chromedp.Navigate(url))
+		var ws map[string]float64
+		if err == nil {
+			ws, err = chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`(async () => {
+				const f = await mavisBoot.first;
+				if (!f) throw new Error('boot.js made no first prediction');
+				await f.prediction;
+				return mavisBoot.workerStartup;
+			})()`, chromedp.EvalAwaitPromise))
+		}
+		if err == nil && ws["predicted"] == 0 {
+			err = fmt.Errorf("no predicted stage in %v", ws)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		return ws["predicted"]
+	}
 	tfFirst := func(settled bool) float64 {
 		ctx, cancel := start(settled)
 		defer cancel()
@@ -296,6 +342,7 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		{"the default page, kernels.wasm withheld (portable kernels)", func() float64 { return pageFirst(portable, true) }},
 		{"the page with MAVIS (?model=), SIMD128 kernels", func() float64 { return pageFirst(mavis, true) }},
 		{"TF.js 4.22 wasm with MAVIS (bench/tfjs/index.html)", func() float64 { return tfFirst(true) }},
+		{"the engine alone with MAVIS (index.html without app.js; the worker's prediction)", func() float64 { return engineFirst(engine + "?model=models/mavis.safetensors") }},
 		{"the page with MAVIS, navigated during the browser's start", func() float64 { return pageFirst(mavis, false) }},
 		{"TF.js with MAVIS, navigated during the browser's start", func() float64 { return tfFirst(false) }},
 	}
@@ -319,10 +366,12 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		fmt.Fprintf(out, "| %s | %.0f | %s |\n", l.name, med[l.name], strings.Join(s, ", "))
 	}
 	slices.Sort(settles)
-	fmt.Fprintf(out, "\nThe first four rows navigated once the new browser's start was over: the machine's CPU under %.0f%% for %v, reached %v to %v after the browser came up (%d of %d within the %v cap).\n",
+	fmt.Fprintf(out, "\nThe first five rows navigated once the new browser's start was over: the machine's CPU under %.0f%% for %v, reached %v to %v after the browser came up (%d of %d within the %v cap).\n",
 		100*quietCPU, quietFor, settles[0].Round(time.Millisecond), settles[len(settles)-1].Round(time.Millisecond), countUnder(settles, settleCap), len(settles), settleCap)
 	fmt.Fprintf(out, "\nFirst MAVIS prediction: the page / TF.js = %.2fx (target <= 0.8x); navigated during the browser's start, %.2fx. The default page with / without the SIMD128 kernels = %.2fx (target: no worse).\n",
-		med[loads[2].name]/med[loads[3].name], med[loads[4].name]/med[loads[5].name], med[loads[0].name]/med[loads[1].name])
+		med[loads[2].name]/med[loads[3].name], med[loads[5].name]/med[loads[6].name], med[loads[0].name]/med[loads[1].name])
+	fmt.Fprintf(out, "The engine alone / TF.js = %.2fx: the page's own UI (app.js) costs the first MAVIS prediction %.0f ms here.\n",
+		med[loads[4].name]/med[loads[3].name], med[loads[2].name]-med[loads[4].name])
 }
 
 // A new headless Chromium keeps this project's 2-core machine 60-94% busy

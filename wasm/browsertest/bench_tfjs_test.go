@@ -285,10 +285,11 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 	engine := serveDir(t, engineDir)
 	var settles []time.Duration
 	start := func(settled bool) (context.Context, context.CancelFunc) {
-		ctx, cancel := browser(t, 3*time.Minute)
-		if settled {
-			settles = append(settles, settle())
+		if !settled {
+			return browser(t, 3*time.Minute)
 		}
+		ctx, cancel, waited := coldBrowser(t)
+		settles = append(settles, waited)
 		return ctx, cancel
 	}
 	pageFirst := func(url string, settled bool) float64 {
@@ -372,76 +373,6 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		med[loads[2].name]/med[loads[3].name], med[loads[5].name]/med[loads[6].name], med[loads[0].name]/med[loads[1].name])
 	fmt.Fprintf(out, "The engine alone / TF.js = %.2fx: the page's own UI (app.js) costs the first MAVIS prediction %.0f ms here.\n",
 		med[loads[4].name]/med[loads[3].name], med[loads[2].name]-med[loads[4].name])
-}
-
-// A new headless Chromium keeps this project's 2-core machine 60-94% busy
-// for about a second after it comes up (its profile, network service and
-// top-chrome WebUI renderer starting; 250 ms steps, 12 starts), then idles.
-// A page navigated meanwhile shares the CPU with that start, which a link
-// opened in a running browser does not. settle waits for it: until the
-// machine's CPU use (/proc/stat) stays under quietCPU for quietFor, at most
-// settleCap, and returns how long it waited. Without /proc/stat it waits
-// settleCap.
-const (
-	quietCPU  = 0.10
-	quietFor  = time.Second
-	settleCap = 15 * time.Second
-)
-
-func settle() time.Duration {
-	start := time.Now()
-	const step = 250 * time.Millisecond
-	b0, t0, ok := cpuTicks()
-	if !ok {
-		time.Sleep(settleCap)
-		return settleCap
-	}
-	quiet := time.Duration(0)
-	for quiet < quietFor && time.Since(start) < settleCap {
-		time.Sleep(step)
-		b1, t1, _ := cpuTicks()
-		if t1 > t0 && (b1-b0)/(t1-t0) < quietCPU {
-			quiet += step
-		} else {
-			quiet = 0
-		}
-		b0, t0 = b1, t1
-	}
-	return time.Since(start)
-}
-
-// cpuTicks reads the machine's busy and total CPU ticks from /proc/stat.
-func cpuTicks() (busy, total float64, ok bool) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 5 || f[0] != "cpu" {
-		return 0, 0, false
-	}
-	for i, x := range f[1:] {
-		v, err := strconv.ParseFloat(x, 64)
-		if err != nil {
-			return 0, 0, false
-		}
-		total += v
-		if i != 3 && i != 4 { // idle, iowait
-			busy += v
-		}
-	}
-	return busy, total, true
-}
-
-func countUnder(d []time.Duration, max time.Duration) int {
-	n := 0
-	for _, x := range d {
-		if x < max {
-			n++
-		}
-	}
-	return n
 }
 
 // benchRuns is MAVIS_BENCH_RUNS, the number of timed runs of a benchmark

@@ -242,10 +242,10 @@ func benchWarm(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 // benchCold times cold loads (a new browser profile each: nothing of either
 // site cached): the page's first prediction with and without the SIMD128
 // kernels, its first MAVIS prediction, TF.js's, and the engine's without
-// the page's UI (what app.js adds to the first prediction). Each navigates once the
-// new browser has finished its own start (settle), as a link opened in a
-// running browser does; the first MAVIS prediction and TF.js's are also
-// timed navigating as soon as the browser is up, during its start.
+// the page's UI (what app.js adds to the first prediction). Each navigates
+// once the new browser has finished its own start (coldBrowser), as a link
+// opened in a running browser does; the first MAVIS prediction and TF.js's
+// are also timed navigating as soon as the browser is up, during its start.
 func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder) {
 	// The site without the kernel modules (the portable kernels).
 	dir := t.TempDir()

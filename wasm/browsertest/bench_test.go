@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -310,15 +309,13 @@ func TestBenchmarkStartAB(t *testing.T) {
 		}
 		workers = "the other page with " + refWorker + " and its commit's kernels"
 		for _, f := range []string{"kernels.wasm", "forwarder.wasm"} {
-			cmd := exec.Command("git", "show", ref+":wasm/simd/"+f)
-			cmd.Dir = repoRoot()
-			b, err := cmd.Output()
+			out, err := runErr(repoRoot(), nil, "git", "show", ref+":wasm/simd/"+f)
 			if err != nil {
 				os.Remove(filepath.Join(refDir, f)) // a commit before the kernels
 				workers = "the other page with " + refWorker + " (its commit has no SIMD128 kernels)"
 				continue
 			}
-			if err := os.WriteFile(filepath.Join(refDir, f), b, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(refDir, f), []byte(out), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -248,29 +248,12 @@ func benchWarm(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 // are also timed navigating as soon as the browser is up, during its start.
 func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder) {
 	// The site without the kernel modules (the portable kernels).
-	dir := t.TempDir()
-	www := filepath.Join(siteDir, "www")
-	if err := copyTree(www, dir); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"worker.wasm", "viewer.wasm"} {
-		if err := copyFile(filepath.Join(www, f), filepath.Join(dir, f)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	portable := serveDir(t, dir)
+	portable := serveDir(t, siteCopy(t, "worker.wasm", "viewer.wasm"))
 	// The engine alone: the site with index.html's app.js left out, so boot.js
 	// and its worker load the model and predict the first sample with no page
 	// UI beside them (the worker's predicted stage, ms since navigation).
-	engineDir := t.TempDir()
-	if err := copyTree(dir, engineDir); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"worker.wasm", "kernels.wasm", "forwarder.wasm"} {
-		if err := copyFile(filepath.Join(www, f), filepath.Join(engineDir, f)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	engineDir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm")
+	www := filepath.Join(siteDir, "www")
 	index, err := os.ReadFile(filepath.Join(www, "index.html"))
 	if err != nil {
 		t.Fatal(err)

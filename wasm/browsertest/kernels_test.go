@@ -61,17 +61,7 @@ func TestKernels(t *testing.T) {
 	}
 
 	// The site without the kernel modules, on a server of its own.
-	dir := t.TempDir()
-	www := filepath.Join(siteDir, "www")
-	if err := copyTree(www, dir); err != nil { // .wasm files are skipped
-		t.Fatal(err)
-	}
-	for _, f := range []string{"worker.wasm", "viewer.wasm"} {
-		if err := copyFile(filepath.Join(www, f), filepath.Join(dir, f)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	url := serveDir(t, dir)
+	url := serveDir(t, siteCopy(t, "worker.wasm", "viewer.wasm"))
 	portable, got := first(t, url)
 	if !strings.HasPrefix(portable, "portable: ") || !strings.Contains(portable, "could not be loaded") {
 		t.Errorf("without kernels.wasm the worker reports kernels %q, want 'portable: ' and that they could not be loaded", portable)

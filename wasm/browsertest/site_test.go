@@ -229,6 +229,24 @@ func run(dir string, env []string, name string, args ...string) string {
 	return out
 }
 
+// siteCopy copies the built site into a temporary folder of t without its
+// .wasm files (copyTree skips them), puts back the wasm files named, and
+// returns the folder: a variant of the site to serve with serveDir.
+func siteCopy(t *testing.T, wasm ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	www := filepath.Join(siteDir, "www")
+	if err := copyTree(www, dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range wasm {
+		if err := copyFile(filepath.Join(www, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 func runErr(dir string, env []string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir, cmd.Env = dir, env

@@ -70,8 +70,18 @@ func TestBenchmarkTFJS(t *testing.T) {
 	// TF.js's pages come from a server of their own on the same folder:
 	// serve.go's Content-Security-Policy (script-src 'self'
 	// 'wasm-unsafe-eval') forbids the string evaluation of TF.js's wasm
-	// backend and index.html's inline script.
-	srv := httptest.NewServer(http.FileServer(http.Dir(www)))
+	// backend and index.html's inline script. They are served with
+	// serve.go's Cross-Origin-Opener-Policy all the same: that header makes
+	// the page's navigation from the new tab's about:blank commit in a new
+	// renderer process, and Chromium then starts another (110-130 ms of CPU
+	// beside the load here), as both pages would after a link from another
+	// site. Without it TF.js's page stayed in the tab's process: its first
+	// prediction came 134 ms sooner (medians of 6, settled), the page's
+	// 206 ms sooner (BENCHMARKS.md, session 10).
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		http.FileServer(http.Dir(www)).ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	tfBase := srv.URL + "/"
 

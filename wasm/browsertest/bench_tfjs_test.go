@@ -71,13 +71,14 @@ func TestBenchmarkTFJS(t *testing.T) {
 	// serve.go's Content-Security-Policy (script-src 'self'
 	// 'wasm-unsafe-eval') forbids the string evaluation of TF.js's wasm
 	// backend and index.html's inline script. They are served with
-	// serve.go's Cross-Origin-Opener-Policy all the same: that header makes
-	// the page's navigation from the new tab's about:blank commit in a new
-	// renderer process, and Chromium then starts another (110-130 ms of CPU
-	// beside the load here), as both pages would after a link from another
-	// site. Without it TF.js's page stayed in the tab's process: its first
-	// prediction came 134 ms sooner (medians of 6, settled), the page's
-	// 206 ms sooner (BENCHMARKS.md, session 10).
+	// serve.go's Cross-Origin-Opener-Policy all the same. With that header
+	// a navigation from the new tab's about:blank brought an extra browser
+	// process (106-137 ms of CPU beside the load here, perf; as we read
+	// Chromium, the page commits in a new renderer process and another is
+	// started). Without it, TF.js's first prediction came 134 ms sooner
+	// (medians of 6, settled), the page's 206 ms sooner; navigated from a
+	// page of another site, as after a link, the page took as long without
+	// the header as with it (BENCHMARKS.md, session 10).
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
 		http.FileServer(http.Dir(www)).ServeHTTP(w, r)

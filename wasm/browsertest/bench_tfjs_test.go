@@ -71,17 +71,28 @@ func TestBenchmarkTFJS(t *testing.T) {
 	// serve.go's Content-Security-Policy (script-src 'self'
 	// 'wasm-unsafe-eval') forbids the string evaluation of TF.js's wasm
 	// backend and index.html's inline script. They are served with
-	// serve.go's Cross-Origin-Opener-Policy all the same. With that header
-	// a navigation from the new tab's about:blank brought an extra browser
-	// process (106-137 ms of CPU beside the load here, perf; as we read
-	// Chromium, the page commits in a new renderer process and another is
-	// started). Without it, TF.js's first prediction came 134 ms sooner
+	// serve.go's Cross-Origin-Opener-Policy all the same (read from its
+	// answer for the page: serve.go stays its one source). With that
+	// header a navigation from the new tab's about:blank brought an extra
+	// browser process (106-137 ms of CPU beside the load here, perf; as
+	// we read Chromium, the page commits in a new renderer process and
+	// another is started). Without it, TF.js's first prediction came 134 ms sooner
 	// (medians of 6, settled), the page's 206 ms sooner; navigated from a
 	// page of another site, as after a link, the page took as long without
 	// the header as with it (BENCHMARKS.md, session 10).
+	resp, err := http.Head(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	coop := resp.Header.Get("Cross-Origin-Opener-Policy")
+	if coop == "" {
+		t.Fatalf("serve.go sent no Cross-Origin-Opener-Policy for %s: TF.js's page would load down another path than the page", base)
+	}
+	static := http.FileServer(http.Dir(www))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
-		http.FileServer(http.Dir(www)).ServeHTTP(w, r)
+		w.Header().Set("Cross-Origin-Opener-Policy", coop)
+		static.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
 	tfBase := srv.URL + "/"

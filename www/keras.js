@@ -97,7 +97,9 @@ export class KerasDialog {
     d.innerHTML = html; // a constant: file names and messages go in as text
     document.body.append(d);
     this.el = d;
-    d.addEventListener('close', () => { this.file = null; });
+    // The close event comes a task or a frame after the dialog closed: by
+    // then another file may have opened it again, and that file stays.
+    d.addEventListener('close', () => { if (!d.open) this.file = null; });
     this.$('.convert-go').addEventListener('click', () => this.convert());
     this.$('.convert-archs').addEventListener('change', () => this.archChanged());
     this.$('input[value="spec"]').addEventListener('change', () => this.archChanged());

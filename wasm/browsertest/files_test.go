@@ -146,7 +146,10 @@ func TestFileRouting(t *testing.T) {
 					}
 				case "keras":
 					keras++
-					format, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise((resolve) => {
+					// Bounded, so that a dialog that never shows fails this
+					// file, not the whole test's budget.
+					dctx, dcancel := context.WithTimeout(ctx, 90*time.Second)
+					format, err := chromedp.Run(dctx, chromedp.Evaluate[string](`new Promise((resolve) => {
 						const done = () => {
 							const d = document.getElementById('convert-dialog');
 							const body = d && d.querySelector('.convert-body');
@@ -157,8 +160,10 @@ func TestFileRouting(t *testing.T) {
 						};
 						done();
 					})`, chromedp.EvalAwaitPromise))
+					dcancel()
 					if err != nil {
-						t.Fatal(err)
+						state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const d = document.getElementById('convert-dialog'); return d ? (d.open ? 'open' : 'closed') + ', saying ' + JSON.stringify(d.querySelector('.convert-file').textContent + ' ' + d.querySelector('.convert-wait').textContent) : 'no dialog'; })()`))
+						t.Fatalf("the converter's dialog did not show the file or an error: %v (the dialog: %s)", err, state)
 					}
 					want := map[string]string{"zip": "Keras 3 .keras archive", "hdf5": "Keras"}[f.kind]
 					if !strings.HasPrefix(format, f.name+": "+want) {
@@ -184,9 +189,64 @@ func TestFileRouting(t *testing.T) {
 			})
 		}
 	}
+	t.Run("keras file right after cancel", func(t *testing.T) { lateClose(ctx, t) })
 	if keras > 0 && converterLoaded(ctx, t) == "" {
 		t.Errorf("%d Keras files opened, but the converter (convert.js, convert.wasm) was never loaded", keras)
 	}
+}
+
+// lateClose cancels the converter's dialog and drops a Keras file in the
+// same task, with the dialog's close event (which Chromium sends a task or
+// a frame after the dialog closed, later on a busy machine) held back until
+// the new file has opened the dialog: the dialog must still show the new
+// file, not wait on it forever.
+func lateClose(ctx context.Context, t *testing.T) {
+	shown := `(() => { const d = document.getElementById('convert-dialog'); return !!d && d.open && !d.querySelector('.convert-body').hidden && d.querySelector('.convert-file').textContent.startsWith(%q); })()`
+	drop := `window.dropTest = async (name) => {
+		const b = await (await fetch('droptest/tiny.weights.h5')).arrayBuffer();
+		const dt = new DataTransfer();
+		dt.items.add(new File([b], name));
+		document.getElementById('drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+		return true;
+	}, true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](drop)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`dropTest('first.weights.h5')`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, fmt.Sprintf(shown, "first.weights.h5:")); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the close event back (a capturing listener on the window sees it
+	// first), cancel, and drop the next file.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(async () => {
+		const d = document.getElementById('convert-dialog');
+		window.heldClose = false;
+		window.addEventListener('close', (e) => {
+			if (e.target === d && !window.heldClose) { e.stopImmediatePropagation(); window.heldClose = true; }
+		}, { capture: true });
+		d.querySelector('.convert-cancel').click();
+		if (d.open) throw new Error('the dialog stayed open after Cancel');
+		return dropTest('second.weights.h5');
+	})()`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	// Once the dialog names the second file (open() has run), the held event
+	// arrives, late.
+	if err := waitJS(ctx, `window.heldClose && document.getElementById('convert-dialog').open && document.querySelector('#convert-dialog .convert-file').textContent.startsWith('second.weights.h5')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('convert-dialog').dispatchEvent(new Event('close')), true`)); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := waitJS(wctx, fmt.Sprintf(shown, "second.weights.h5: Keras 3 .weights.h5")); err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#convert-dialog .convert-file').textContent + ' | ' + document.querySelector('#convert-dialog .convert-wait').textContent`))
+		t.Fatalf("after a late close event, the dialog does not show the file dropped: %v (it says %q)", err, state)
+	}
+	chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('convert-dialog').close(), true`))
 }
 
 // pageState is what the routing test waits on.

@@ -41,6 +41,7 @@ const state = {
   options: [],        // the ExplainOptions each was asked with
   results: [],        // the Explanation of each
   generation: 0,      // bumps when the image or model changes: stale results are dropped
+  modelGeneration: 0, // bumps when a model is chosen: a slower earlier choice is dropped
   errors: [],         // every error shown, for the tests
   timings: boot ? boot.timings : [], // [what, milliseconds since navigation], for the tests and benchmarks (boot.js's first)
   metrics: null,      // Evaluation of the current maps (faithfulness panel)
@@ -121,12 +122,19 @@ function setBusy(b) {
 // explains nothing itself.
 async function loadModel(bytesPromise, name, { builtin = null, converted = null, url = false, loaded = null } = {}) {
   const gen = ++state.generation;
+  const mgen = ++state.modelGeneration;
+  let settle;
+  modelLoad = new Promise((resolve) => { settle = resolve; });
   metrics.cancel(); // the worker runs one call at a time: do not wait for the old maps' metrics
   setBusy(true);
   status.set(typeof name === 'string' ? `Loading model ${name}…` : 'Loading the model…');
   let ok = false;
   try {
     const bytes = await bytesPromise;
+    // Another model was chosen while these bytes came: that one goes to the
+    // worker, not this one (a load already sent is shown when it answers,
+    // in the order the worker ran them).
+    if (mgen !== state.modelGeneration) return false;
     // boot.js's bytes are the page's own (the worker fetched the file and
     // sent it back); others keep a copy for the worker pool's helpers.
     const copy = loaded ? bytes : bytes.slice(0);
@@ -147,26 +155,41 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
     status.set(`Model ${builtin ? builtin.name : name} loaded. Pick an image.`, 0);
     ok = true;
   } catch (e) {
+    if (mgen !== state.modelGeneration) return false; // another model was chosen since
     name = await name;
     showError(`Could not load the model ${name}: ${e.message}. Choose a built-in model, or a .safetensors file that bin/weightsconv wrote (or the Keras file it came from).`);
     status.set(state.model ? `Still using ${state.modelName}.` : 'No model loaded.', 0);
     if (builtin) modelCard.restore(); // the picker shows the model still loaded
   } finally {
+    settle();
     if (gen === state.generation) setBusy(false);
   }
   if (!ok || loaded) return ok;
   // The gallery is the model's: a built-in's samples (its first explained),
-  // none for any other model (the image shown is explained again).
+  // none for any other model (the image shown is explained again, unless
+  // the person gave another image meanwhile, which went to this model).
   let samples = [];
   try {
     samples = await samplesOf(builtin, fetchBytes);
   } catch (e) {
     showError(`Could not list the samples of ${builtin.name}: ${e.message}. Drop, paste or pick an image to explain.`);
   }
-  if (gen !== state.generation) return ok;
+  if (mgen !== state.modelGeneration) return ok;
   input.gallery(samples);
-  await again(true, !!builtin);
+  if (gen === state.generation) await again(true, !!builtin);
   return ok;
+}
+
+// modelLoad settles when the latest model load has reached the worker and
+// the page (or failed): an image given meanwhile waits for it, and goes to
+// that model.
+let modelLoad = Promise.resolve();
+
+async function modelLoaded() {
+  for (let p = null; p !== modelLoad;) {
+    p = modelLoad;
+    await p;
+  }
 }
 
 // runImage classifies and explains an image. predicted, when given, is the
@@ -174,8 +197,10 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
 // start-up); show, for an image the person just chose, brings the
 // prediction and the maps on screen.
 async function runImage(blob, name, predicted = null, show = false) {
-  if (!state.model) { showError('Load a model first.'); return; }
   const gen = ++state.generation;
+  await modelLoaded(); // a model chosen before this image is the one it goes to
+  if (gen !== state.generation) return;
+  if (!state.model) { showError('Load a model first.'); return; }
   metrics.cancel();
   setBusy(true);
   status.set(`Classifying ${name}…`);
@@ -271,20 +296,24 @@ async function main() {
     modelCard.setBuiltins(list);
   });
   const builtin = boot.model.builtin;
-  const gallery = builtin.then((b) => samplesOf(b, fetchBytes)).catch(() => []).then((s) => input.gallery(s));
+  const samples = builtin.then((b) => samplesOf(b, fetchBytes)).catch(() => []);
   builtin.then((b) => { if (params.get('model') && !b) modelCard.showURL(params.get('model')); });
   await listed;
   const ok = await loadModel(boot.model.bytes, boot.model.url, { builtin, url: !!params.get('model'), loaded: boot.model.info });
+  // What the person chooses from here on (a model, an image) replaces the
+  // start-up's gallery and first image.
+  const mgen = state.modelGeneration, gen = state.generation;
+  const gallery = samples.then((s) => { if (mgen === state.modelGeneration) input.gallery(s); });
   const first = await boot.first;
   // The first prediction does not wait for the gallery, which fills in when
   // its list arrives (in six probes of the default page, the list came 32 to
   // 86 ms after the prediction).
-  if (ok && first) {
+  if (ok && first && gen === state.generation) {
     input.set(first.blob, first.name);
     await runImage(first.blob, first.name, first.prediction);
   }
   await gallery;
-  if (ok && !first && params.get('autorun') !== '0') await input.first();
+  if (ok && !first && gen === state.generation && params.get('autorun') !== '0') await input.first();
   viewer.start();
   document.body.dataset.loaded = ok ? 'true' : 'false';
 }

@@ -23,6 +23,7 @@ export class ImageInput {
     this.onError = onError;
     this.samples = [];
     this.lastImage = null;
+    this.seq = 0; // bumps with each image given: a sample fetched late yields to a newer one
     $('pick').addEventListener('click', () => $('image-file').click());
     $('image-file').addEventListener('change', (e) => {
       const f = e.target.files[0];
@@ -34,6 +35,7 @@ export class ImageInput {
   // pick explains an image file (files.js routed it here).
   pick(file) {
     if (!file) return null;
+    this.seq++;
     this.set(file, file.name || 'pasted image');
     return this.onImage(file, this.lastImage.name);
   }
@@ -74,13 +76,17 @@ export class ImageInput {
   }
 
   async useSample(s) {
+    const n = ++this.seq;
+    let blob;
     try {
-      const blob = new Blob([await this.fetchBytes(s.url)]);
-      this.set(blob, s.file);
-      await this.onImage(blob, s.file);
+      blob = new Blob([await this.fetchBytes(s.url)]);
     } catch (e) {
-      this.onError(`Could not load the sample ${s.file}: ${e.message}`);
+      if (n === this.seq) this.onError(`Could not load the sample ${s.file}: ${e.message}`);
+      return;
     }
+    if (n !== this.seq) return; // another image was given while this one came
+    this.set(blob, s.file);
+    await this.onImage(blob, s.file);
   }
 
   // first shows the first sample (null when there is none).

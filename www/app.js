@@ -241,6 +241,7 @@ async function explainAll(gen) {
     const m = chosen[i];
     status.set(`${m.label}…`, i / chosen.length);
     const onProgress = (done, total) => {
+      if (gen !== state.generation) return; // a stale run's helpers may still report
       status.set(`${m.label}: ${done} of ${total} steps`, (i + (total ? done / total : 0)) / chosen.length);
     };
     let r;

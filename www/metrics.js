@@ -19,11 +19,7 @@ export class MetricsPanel {
     this.run = 0; // bumps with every evaluate call: stale answers are dropped
     this.limits = null; // ModelInfo.metrics
     this.box = new BoxInput({ onApply: () => this.start(state.generation) });
-    $('metrics-cancel').addEventListener('click', () => {
-      this.cancel();
-      this.idle();
-      $('metrics-status').textContent = 'Cancelled.';
-    });
+    $('metrics-cancel').addEventListener('click', () => this.cancel());
     $('metrics-run').addEventListener('click', () => this.start(state.generation));
   }
 
@@ -42,9 +38,16 @@ export class MetricsPanel {
     return o;
   }
 
+  // cancel stops the metrics running, if any (their answer is dropped),
+  // and frees the panel: whatever cancelled them (the Cancel button, a new
+  // image or model, even one that then fails) leaves it usable.
   cancel() {
     this.run++;
     this.compute.cancel();
+    if (this.state.metricsBusy) {
+      this.idle();
+      $('metrics-status').textContent = 'Cancelled.';
+    }
   }
 
   idle() {

@@ -141,8 +141,12 @@ export class Pool {
     } catch (e) {
       helpers = [];
     }
-    if (!helpers.length || stale()) return this.rpc('explain', [o], onProgress);
+    // A run gone stale while the helpers started does nothing: the main
+    // worker is wanted for the new image's maps.
+    if (stale()) throw new Error('cancelled: the image or model changed');
+    if (!helpers.length) return this.rpc('explain', [o], onProgress);
     const plan = await this.rpc('splitPlan', [o]);
+    if (stale()) throw new Error('cancelled: the image or model changed');
     const n = plan.evaluations;
     const k = Math.min(helpers.length + 1, n);
     const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * n) / k));

@@ -27,6 +27,9 @@ import (
 //     image classified by MAVIS.
 //   - A sample is clicked, and while it downloads an image is picked: the
 //     picked image stays the one shown.
+//
+// And an image that cannot be decoded, given while the maps' metrics run,
+// leaves the metrics panel usable (cancelled, not stuck busy).
 func TestLatestChoiceWins(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 4*time.Minute)
@@ -163,5 +166,80 @@ func TestLatestChoiceWins(t *testing.T) {
 		}
 		release(t, id)
 		settled(t, mavis, "bag.png")
+	})
+	t.Run("stale split run", func(t *testing.T) {
+		// A split method whose image changed while the pool's helpers
+		// started runs nothing: neither its share nor, as before, the
+		// whole method in the main worker.
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => {
+			const pool = app.pool;
+			if (!pool || pool.size < 2) return {skip: 'no pool of two'};
+			const calls = [];
+			const rpc = pool.rpc;
+			pool.rpc = (m, ...a) => { calls.push(m); return rpc(m, ...a); };
+			let res;
+			try {
+				await pool.explain({ ...app.explainOptions('ig'), method: 'ig' }, null, () => true);
+				res = 'done';
+			} catch (e) {
+				res = e.message;
+			} finally {
+				pool.rpc = rpc;
+			}
+			return {res, calls};
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["skip"] != nil {
+			t.Fatalf("%v: the test browser has two cores", got["skip"])
+		}
+		if res, _ := got["res"].(string); !strings.Contains(res, "cancelled") || len(got["calls"].([]any)) != 0 {
+			t.Errorf("a stale split run: %v; want it cancelled, with no call to the main worker", got)
+		}
+	})
+	t.Run("broken image during the metrics", func(t *testing.T) {
+		// The metrics of the maps shown run (with the randomisation check,
+		// the longest), and an image that cannot be decoded comes: the
+		// panel is left usable, saying it was cancelled.
+		// A new round of maps and metrics first: settled's own predict
+		// call has replaced the worker's maps.
+		evaluated, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated || ''`))
+		thumb(0)(t)
+		if err := waitJS(ctx, fmt.Sprintf(`app.state.image === %q && (document.body.dataset.evaluated || '') !== %q && !app.state.busy && !app.state.metricsBusy`, path.Base(samples[list[mavis].File][0].File), evaluated)); err != nil {
+			t.Fatal(err)
+		}
+		before, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			document.getElementById('metrics-sanity').checked = true;
+			document.getElementById('metrics-run').click();
+			return document.body.dataset.evaluated || '';
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mctx, mcancel := context.WithTimeout(ctx, time.Minute)
+		defer mcancel()
+		if err := waitJS(mctx, `app.state.metricsBusy && / of \d+ images scored/.test(document.getElementById('metrics-status').textContent)`); err != nil {
+			t.Fatal(err)
+		}
+		n := errorCount(ctx)
+		upload(ctx, t, "image-file", "broken.png", []byte("\x89PNG\r\n\x1a\nthis is not an image"))
+		if text := errorShown(ctx, t, n); !strings.Contains(text, "broken.png") {
+			t.Errorf("error %q, want one naming broken.png", text)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+			busy: app.state.metricsBusy, run: !document.getElementById('metrics-run').disabled,
+			cancel: !document.getElementById('metrics-cancel').disabled,
+			status: document.getElementById('metrics-status').textContent, evaluated: document.body.dataset.evaluated || '',
+		})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["evaluated"] != before {
+			t.Fatalf("the metrics finished before the broken image came (%v): nothing was cancelled", got)
+		}
+		if got["busy"] != false || got["run"] != true || got["cancel"] != false || got["status"] != "Cancelled." {
+			t.Errorf("the metrics panel after a broken image cancelled its run: %v; want it idle, Run metrics enabled, Cancel disabled, saying Cancelled.", got)
+		}
 	})
 }

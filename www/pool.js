@@ -202,6 +202,9 @@ export class Pool {
     if (run !== this.evalRun) throw new Error('worker: metrics cancelled');
     if (!helpers.length) return one();
     const plan = await this.rpc('evalPlan');
+    // Cancelled meanwhile: post nothing more (the cancel has gone out).
+    const live = () => { if (run !== this.evalRun) throw new Error('worker: metrics cancelled'); };
+    live();
     const m = plan.maps.length;
     const k = Math.min(helpers.length + 1, m);
     if (k < 2) return one();
@@ -220,14 +223,14 @@ export class Pool {
       const x = plan.input.slice();
       const maps = plan.maps.slice(bounds[i + 1], bounds[i + 2]);
       return h.rpc('evalInstall', [x, maps], null, [x.buffer, ...maps.map((e) => e.map.buffer)])
-        .then(() => h.rpc('evaluate', [o], progress(i + 1)))
+        .then(() => { live(); return h.rpc('evaluate', [o], progress(i + 1)); })
         .catch((e) => {
           if (!/cancelled/.test(e.message)) this.drop(h, e);
           throw e;
         });
     });
     const own = this.rpc('evalOnly', [plan.maps.slice(0, bounds[1]).map((e) => e.method), run])
-      .then(() => this.rpc('evaluate', [o], progress(0)));
+      .then(() => { live(); return this.rpc('evaluate', [o], progress(0)); });
     let results;
     try {
       results = await Promise.all([own, ...shares]);

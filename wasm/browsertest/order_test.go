@@ -167,6 +167,48 @@ func TestLatestChoiceWins(t *testing.T) {
 		release(t, id)
 		settled(t, mavis, "bag.png")
 	})
+	// newRound explains MAVIS's sample i and scores its maps: settled's own
+	// predict call has replaced the worker's maps.
+	newRound := func(t *testing.T, i int) {
+		t.Helper()
+		evaluated, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated || ''`))
+		thumb(i)(t)
+		if err := waitJS(ctx, fmt.Sprintf(`app.state.image === %q && (document.body.dataset.evaluated || '') !== %q && !app.state.busy && !app.state.metricsBusy`, path.Base(samples[list[mavis].File][i].File), evaluated)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("stale metrics run", func(t *testing.T) {
+		// Metrics cancelled while the main worker plans their split post
+		// nothing more.
+		newRound(t, 1)
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => {
+			const pool = app.pool;
+			const calls = [];
+			const rpc = pool.rpc;
+			pool.rpc = (m, ...a) => {
+				calls.push(m);
+				const r = rpc(m, ...a);
+				if (m === 'evalPlan') pool.cancel();
+				return r;
+			};
+			let res;
+			try {
+				await pool.evaluate(app.metricsOptions());
+				res = 'done';
+			} catch (e) {
+				res = e.message;
+			} finally {
+				pool.rpc = rpc;
+			}
+			return {res, calls};
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := got["res"].(string); !strings.Contains(res, "cancelled") || fmt.Sprint(got["calls"]) != "[evalPlan]" {
+			t.Errorf("metrics cancelled during their plan: %v; want them cancelled after evalPlan, with no other call to the main worker", got)
+		}
+	})
 	t.Run("stale split run", func(t *testing.T) {
 		// A split method whose image changed while the pool's helpers
 		// started runs nothing: neither its share nor, as before, the
@@ -202,13 +244,7 @@ func TestLatestChoiceWins(t *testing.T) {
 		// The metrics of the maps shown run (with the randomisation check,
 		// the longest), and an image that cannot be decoded comes: the
 		// panel is left usable, saying it was cancelled.
-		// A new round of maps and metrics first: settled's own predict
-		// call has replaced the worker's maps.
-		evaluated, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated || ''`))
-		thumb(0)(t)
-		if err := waitJS(ctx, fmt.Sprintf(`app.state.image === %q && (document.body.dataset.evaluated || '') !== %q && !app.state.busy && !app.state.metricsBusy`, path.Base(samples[list[mavis].File][0].File), evaluated)); err != nil {
-			t.Fatal(err)
-		}
+		newRound(t, 0)
 		before, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
 			document.getElementById('metrics-sanity').checked = true;
 			document.getElementById('metrics-run').click();

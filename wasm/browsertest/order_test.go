@@ -177,51 +177,26 @@ func TestLatestChoiceWins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Run("stale metrics run", func(t *testing.T) {
-		// Metrics cancelled while the main worker plans their split post
-		// nothing more.
-		newRound(t, 1)
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => {
-			const pool = app.pool;
-			const calls = [];
-			const rpc = pool.rpc;
-			pool.rpc = (m, ...a) => {
-				calls.push(m);
-				const r = rpc(m, ...a);
-				if (m === 'evalPlan') pool.cancel();
-				return r;
-			};
-			let res;
-			try {
-				await pool.evaluate(app.metricsOptions());
-				res = 'done';
-			} catch (e) {
-				res = e.message;
-			} finally {
-				pool.rpc = rpc;
-			}
-			return {res, calls};
-		})()`, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res, _ := got["res"].(string); !strings.Contains(res, "cancelled") || fmt.Sprint(got["calls"]) != "[evalPlan]" {
-			t.Errorf("metrics cancelled during their plan: %v; want them cancelled after evalPlan, with no other call to the main worker", got)
-		}
-	})
-	t.Run("stale split run", func(t *testing.T) {
-		// A split method whose image changed while the pool's helpers
-		// started runs nothing: neither its share nor, as before, the
-		// whole method in the main worker.
+	// poolCalls runs call (a JS expression of the page's worker pool, pool)
+	// and returns how it ended (res: "done" or its error's message) and the
+	// pool's calls to the main worker (calls), each seen by onCall (JS run
+	// with the method m, after the call is sent).
+	poolCalls := func(t *testing.T, call, onCall string) map[string]any {
+		t.Helper()
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => {
 			const pool = app.pool;
 			if (!pool || pool.size < 2) return {skip: 'no pool of two'};
 			const calls = [];
 			const rpc = pool.rpc;
-			pool.rpc = (m, ...a) => { calls.push(m); return rpc(m, ...a); };
+			pool.rpc = (m, ...a) => {
+				calls.push(m);
+				const r = rpc(m, ...a);
+				`+onCall+`
+				return r;
+			};
 			let res;
 			try {
-				await pool.explain({ ...app.explainOptions('ig'), method: 'ig' }, null, () => true);
+				await `+call+`;
 				res = 'done';
 			} catch (e) {
 				res = e.message;
@@ -236,6 +211,22 @@ func TestLatestChoiceWins(t *testing.T) {
 		if got["skip"] != nil {
 			t.Fatalf("%v: the test browser has two cores", got["skip"])
 		}
+		return got
+	}
+	t.Run("stale metrics run", func(t *testing.T) {
+		// Metrics cancelled while the main worker plans their split post
+		// nothing more.
+		newRound(t, 1)
+		got := poolCalls(t, `pool.evaluate(app.metricsOptions())`, `if (m === 'evalPlan') pool.cancel();`)
+		if res, _ := got["res"].(string); !strings.Contains(res, "cancelled") || fmt.Sprint(got["calls"]) != "[evalPlan]" {
+			t.Errorf("metrics cancelled during their plan: %v; want them cancelled after evalPlan, with no other call to the main worker", got)
+		}
+	})
+	t.Run("stale split run", func(t *testing.T) {
+		// A split method whose image changed while the pool's helpers
+		// started runs nothing: neither its share nor, as before, the
+		// whole method in the main worker.
+		got := poolCalls(t, `pool.explain({ ...app.explainOptions('ig'), method: 'ig' }, null, () => true)`, ``)
 		if res, _ := got["res"].(string); !strings.Contains(res, "cancelled") || len(got["calls"].([]any)) != 0 {
 			t.Errorf("a stale split run: %v; want it cancelled, with no call to the main worker", got)
 		}

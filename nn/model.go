@@ -63,6 +63,14 @@ type Model struct {
 	again  againPass // what ForwardAgain's last pass ran (forward_again.go)
 }
 
+// maxActivations bounds one image's activations: the input and every
+// layer's output, added up (1 GiB of float32). A model over it could not
+// run in a browser tab (wasm's memory is 4 GB, and the explainers keep
+// gradients and buffers beside the activations); a small file can declare
+// one (a large input, few weights), so Build refuses it before anything
+// that size is allocated.
+const maxActivations = 1 << 28
+
 // Build constructs a model with zero weights (BatchNorm: gamma 1, moving
 // variance 1) from a spec, checking every shape. A final Dense with a
 // softmax activation becomes a linear Dense followed by a separate Softmax
@@ -83,6 +91,13 @@ func Build(s Spec) (*Model, error) {
 	seen := map[string]bool{}
 	in := s.Input
 	var params int64
+	acts := int64(in[0]) * int64(in[1]) * int64(in[2])
+	tooBig := func(where string, shape [3]int) error {
+		return errorf("nn: architecture %q: one image's activations add up to %d values by %s (%dx%dx%d), over the %d (1 GiB of float32) a model may need; give it a smaller input", s.Name, acts, where, shape[0], shape[1], shape[2], maxActivations)
+	}
+	if acts > maxActivations {
+		return nil, tooBig("its input", in)
+	}
 	for i, ls := range s.Layers {
 		if ls.Name == "" {
 			return nil, errorf("nn: layer %d (%s) has no name", i, ls.Class)
@@ -105,6 +120,13 @@ func Build(s Spec) (*Model, error) {
 		}
 		if out[0] < 1 || out[1] < 1 || out[2] < 1 {
 			return nil, errorf("nn: %s: output %dx%dx%d is empty for input %dx%dx%d", ls.Name, out[0], out[1], out[2], in[0], in[1], in[2])
+		}
+		n := int64(out[0]) * int64(out[1]) * int64(out[2])
+		if split {
+			n *= 2 // and the Softmax after it
+		}
+		if acts += n; acts > maxActivations {
+			return nil, tooBig(ls.Name+"'s output", out)
 		}
 		if p, ok := l.(Parametric); ok {
 			for _, q := range p.Params() {

@@ -89,6 +89,16 @@ func TestBadSpecs(t *testing.T) {
 		{`{"input":[0,8,3],"layers":[{"class":"Flatten","name":"f"}]}`, "input dimension 0 is 0"},
 		{`{"input":[8,8,3],"layers":[{"class":"Flatten","name":"f","config":{"filterz":3}}]}`, "unknown field"},
 		{`{"input":[8,8,3],"layers":[{"class":"Conv2D","name":"c","config":{"filters":4,"kernel_size":[3,3,3]}}]}`, "kernel_size has 3 values"},
+		// One image's activations over 2^28 values: the input alone
+		// (16384*16384*3 = 805,306,368), or the input and a layer's output
+		// (8192*8192*3 + 8192*8192*64 = 4,496,293,888), a small file's
+		// (a few weights) all the same.
+		{`{"input":[16384,16384,3],"layers":[{"class":"Flatten","name":"f"}]}`, "add up to 805306368 values by its input (16384x16384x3), over the 268435456"},
+		{`{"input":[8192,8192,3],"layers":[{"class":"Conv2D","name":"c","config":{"filters":64,"kernel_size":[3,3],"padding":"same"}}]}`, "add up to 4496293888 values by c's output (8192x8192x64)"},
+		// 4096*4096 = 16,777,216 pixels: the input (x3) and c (x8) add up
+		// to 184,549,376 values, under; c2 (x8 more) brings them to
+		// 318,767,104, over (TestBuildActivationBudget builds the first two).
+		{`{"input":[4096,4096,3],"layers":[{"class":"Conv2D","name":"c","config":{"filters":8,"kernel_size":[1,1]}},{"class":"Conv2D","name":"c2","config":{"filters":8,"kernel_size":[1,1]}}]}`, "add up to 318767104 values by c2's output (4096x4096x8)"},
 	}
 	for _, tt := range tests {
 		s, err := ParseSpec([]byte(tt.json))
@@ -162,5 +172,26 @@ func TestClone(t *testing.T) {
 	cp.Classes[3].Name = "changed"
 	if got := m.Forward(x).Data; !slices.Equal(got, want) || m.Classes[3].Name != "renamed" {
 		t.Error("changing the clone changed the original")
+	}
+}
+
+// TestBuildActivationBudget builds the largest model of TestBadSpecs's
+// budget cases that fits (184,549,376 values of activations, under 2^28)
+// and checks the budget's arithmetic by hand: the 8 more channels of a
+// second 1x1 conv are refused (TestBadSpecs).
+func TestBuildActivationBudget(t *testing.T) {
+	s, err := ParseSpec([]byte(`{"input":[4096,4096,3],"layers":[{"class":"Conv2D","name":"c","config":{"filters":8,"kernel_size":[1,1]}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(s)
+	if err != nil {
+		t.Fatalf("a model whose activations add up to 184,549,376 values: %v", err)
+	}
+	if got := m.Shapes[0]; got != [3]int{4096, 4096, 8} {
+		t.Errorf("c's output %v, want 4096x4096x8", got)
+	}
+	if n := 4096*4096*3 + 4096*4096*8; n != 184549376 || n > maxActivations || n+4096*4096*8 <= maxActivations {
+		t.Errorf("the budget's arithmetic: %d values, budget %d", n, maxActivations)
 	}
 }

@@ -5,8 +5,9 @@
 // (cards.js) with the completeness sweep (sweep.js), the faithfulness
 // panel (metrics.js) and the compute workers
 // (compute.js).
-// It holds the page's state and the order of things (model, image,
-// prediction, maps, metrics), and no model or math logic: the worker sends
+// It keeps the page's state (state.js) and runs things in order (model,
+// image, prediction, maps, metrics; the person's latest choice wins:
+// order.js), with no model or math logic: the worker sends
 // the methods, defaults, colormaps and thresholds with the model info.
 // Contracts: api.d.ts.
 
@@ -19,7 +20,9 @@ import { KerasDialog } from './keras.js';
 import { MethodsPanel } from './methods.js';
 import { MetricsPanel } from './metrics.js';
 import { builtinFor, ModelCard } from './model.js';
+import { Order } from './order.js';
 import { clearPrediction, showPrediction } from './prediction.js';
+import { newState } from './state.js';
 import { Status } from './status.js';
 import { Sweep } from './sweep.js';
 import { revealMaps, ViewerLink } from './viewer-link.js';
@@ -28,25 +31,8 @@ const $ = (id) => document.getElementById(id);
 const boot = window.mavisBoot; // see boot.js
 const params = new URLSearchParams(location.search);
 
-const state = {
-  busy: false,
-  model: null,        // ModelInfo
-  modelName: '',
-  builtin: null,      // the model's models/index.json entry (BuiltinModel), or null
-  builtins: [],       // models/index.json
-  files: [],          // every file routed by content: {name, where, kind, format, route}
-  image: '',          // name of the current image
-  prediction: null,   // Prediction
-  methods: [],        // the MethodInfo of each map of the current round
-  options: [],        // the ExplainOptions each was asked with
-  results: [],        // the Explanation of each
-  generation: 0,      // bumps when the image or model changes: stale results are dropped
-  modelGeneration: 0, // bumps when a model is chosen: a slower earlier choice is dropped
-  errors: [],         // every error shown, for the tests
-  timings: boot ? boot.timings : [], // [what, milliseconds since navigation], for the tests and benchmarks (boot.js's first)
-  metrics: null,      // Evaluation of the current maps (faithfulness panel)
-  metricsBusy: false,
-};
+const state = newState(boot);
+const order = new Order(state);
 const mark = (what) => state.timings.push([what, Math.round(performance.now())]);
 
 const compute = new Compute(boot, Number(params.get('workers')) || 0);
@@ -121,10 +107,7 @@ function setBusy(b) {
 // already made with the same bytes (boot.js's, at start-up), which then
 // explains nothing itself.
 async function loadModel(bytesPromise, name, { builtin = null, converted = null, url = false, loaded = null } = {}) {
-  const gen = ++state.generation;
-  const mgen = ++state.modelGeneration;
-  let settle;
-  modelLoad = new Promise((resolve) => { settle = resolve; });
+  const { gen, mgen, done } = order.model();
   metrics.cancel(); // the worker runs one call at a time: do not wait for the old maps' metrics
   setBusy(true);
   status.set(typeof name === 'string' ? `Loading model ${name}…` : 'Loading the model…');
@@ -134,7 +117,7 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
     // Another model was chosen while these bytes came: that one goes to the
     // worker, not this one (a load already sent is shown when it answers,
     // in the order the worker ran them).
-    if (mgen !== state.modelGeneration) return false;
+    if (!order.latestModel(mgen)) return false;
     // boot.js's bytes are the page's own (the worker fetched the file and
     // sent it back); others keep a copy for the worker pool's helpers.
     const copy = loaded ? bytes : bytes.slice(0);
@@ -155,13 +138,13 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
     status.set(`Model ${builtin ? builtin.name : name} loaded. Pick an image.`, 0);
     ok = true;
   } catch (e) {
-    if (mgen !== state.modelGeneration) return false; // another model was chosen since
+    if (!order.latestModel(mgen)) return false; // another model was chosen since
     name = await name;
     showError(`Could not load the model ${name}: ${e.message}. Choose a built-in model, or a .safetensors file that bin/weightsconv wrote (or the Keras file it came from).`);
     status.set(state.model ? `Still using ${state.modelName}.` : 'No model loaded.', 0);
     if (builtin) modelCard.restore(); // the picker shows the model still loaded
   } finally {
-    settle();
+    done();
     if (gen === state.generation) setBusy(false);
   }
   if (!ok || loaded) return ok;
@@ -174,22 +157,10 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
   } catch (e) {
     showError(`Could not list the samples of ${builtin.name}: ${e.message}. Drop, paste or pick an image to explain.`);
   }
-  if (mgen !== state.modelGeneration) return ok;
+  if (!order.latestModel(mgen)) return ok;
   input.gallery(samples);
   if (gen === state.generation) await again(true, !!builtin);
   return ok;
-}
-
-// modelLoad settles when the latest model load has reached the worker and
-// the page (or failed): an image given meanwhile waits for it, and goes to
-// that model.
-let modelLoad = Promise.resolve();
-
-async function modelLoaded() {
-  for (let p = null; p !== modelLoad;) {
-    p = modelLoad;
-    await p;
-  }
 }
 
 // runImage classifies and explains an image. predicted, when given, is the
@@ -197,9 +168,8 @@ async function modelLoaded() {
 // start-up); show, for an image the person just chose, brings the
 // prediction and the maps on screen.
 async function runImage(blob, name, predicted = null, show = false) {
-  const gen = ++state.generation;
-  await modelLoaded(); // a model chosen before this image is the one it goes to
-  if (gen !== state.generation) return;
+  const gen = await order.image(); // a model chosen before this image is the one it goes to
+  if (!gen) return;
   if (!state.model) { showError('Load a model first.'); return; }
   metrics.cancel();
   setBusy(true);
@@ -303,8 +273,8 @@ async function main() {
   const ok = await loadModel(boot.model.bytes, boot.model.url, { builtin, url: !!params.get('model'), loaded: boot.model.info });
   // What the person chooses from here on (a model, an image) replaces the
   // start-up's gallery and first image.
-  const mgen = state.modelGeneration, gen = state.generation;
-  const gallery = samples.then((s) => { if (mgen === state.modelGeneration) input.gallery(s); });
+  const mgen = order.models, gen = state.generation;
+  const gallery = samples.then((s) => { if (order.latestModel(mgen)) input.gallery(s); });
   const first = await boot.first;
   // The first prediction does not wait for the gallery, which fills in when
   // its list arrives (in six probes of the default page, the list came 32 to

@@ -39,6 +39,7 @@ export class MapCards {
       body.textContent = 'waiting';
       const dl = document.createElement('button');
       dl.type = 'button';
+      dl.className = 'png';
       dl.textContent = 'PNG';
       dl.disabled = true;
       dl.setAttribute('aria-label', `Download the ${m.label} map as PNG`);
@@ -75,7 +76,7 @@ export class MapCards {
       if (!c.pass && this.onCheckFailed) this.onCheckFailed(i, card, g);
     }
     card.dataset.state = 'done';
-    card.querySelector('button').disabled = false;
+    card.querySelector('button.png').disabled = false; // not the sweep's, offered above it
   }
 
   // bar draws map i's colour bar for display d (viewer-link.js's display):

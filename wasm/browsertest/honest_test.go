@@ -281,6 +281,7 @@ func TestCompletenessSweepInPage(t *testing.T) {
 		Rel      float64
 		Pass     bool
 		Offered  bool
+		PNG      bool
 		Class    int
 		Image    string
 		Verdict  string
@@ -290,7 +291,7 @@ func TestCompletenessSweepInPage(t *testing.T) {
 		t.Helper()
 		p, err := chromedp.Run(ctx, chromedp.Evaluate[pageT](`(() => {
 			const r = app.state.results[0];
-			return {rel: r.check.rel, pass: r.check.pass, offered: !!document.querySelector('#method-ig .sweep-run'),
+			return {rel: r.check.rel, pass: r.check.pass, offered: !!document.querySelector('#method-ig .sweep-run'), png: !document.querySelector('#method-ig button.png').disabled,
 				class: r.class, image: app.state.image, verdict: document.getElementById('verdict').textContent,
 				problems: [...document.querySelectorAll('#ranking > li .problems li')].map((e) => e.textContent)};
 		})()`))
@@ -303,6 +304,9 @@ func TestCompletenessSweepInPage(t *testing.T) {
 	t.Logf("IG at 2 steps: gap %.4g; verdict %q; problems %q", p.Rel, p.Verdict, p.Problems)
 	if p.Pass || !p.Offered || len(p.Problems) != 1 || !strings.Contains(p.Problems[0], "misses completeness") {
 		t.Fatalf("IG at 2 steps: %+v; want a failed check, the sweep offered and the ranking saying why IG is flagged", p)
+	}
+	if !p.PNG {
+		t.Errorf("IG at 2 steps: its PNG button is disabled; a map whose check fails can be saved too")
 	}
 
 	// Started and cancelled at once (the Fashion model's sweep takes

@@ -388,7 +388,7 @@ type WorkerReply =
   | { id: number; result: SplitPart }
   | { id: number; result: EvalPlan }
   | { id: number; progress: [number, number] }
-  | { id: number; error: string };
+  | { id: number; error: string };               // once Go's program has ended (out of memory...): "the compute engine stopped (why)..." to every call
 
 // ---------------------------------------------------------------------------
 // 3. The viewer iframe (viewer.html). The page posts ViewerMessage with

@@ -23,6 +23,8 @@
 //   any other method of MavisWorkerAPI (explain, splitPlan, splitPart, splitCombine, evalPlan, evalInstall,
 //   evalOnly, evalCombine): its arguments, with a progress callback after them
 // Calls run one at a time, in the order they arrive; cancel is not queued.
+// Once Go's program has ended (a fatal error, such as out of memory), every
+// call answers an error that says so and what to do.
 // worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
 'use strict';
 
@@ -47,6 +49,35 @@ importScripts('wasm_exec.js', 'kernels.js');
 startup.scripts = Math.round(performance.now());
 const kernels = mavisKernels.compile((n) => kernelFiles[n]); // nn's SIMD128 kernels (kernels.js; portable ones without SIMD128)
 kernels.then(() => { startup.kernelsCompiled = Math.round(performance.now()); });
+
+// Go's program ends for good on a fatal error, such as running out of
+// memory on a phone: wasm_exec.js then calls go.exit and every later call
+// into Go throws. gone rejects with what to do, and every call from then on,
+// and the one that was running, answers with it.
+let exited = null; // that Error, once Go has ended
+let stopped = null; // rejects gone
+const gone = new Promise((_, reject) => { stopped = reject; });
+gone.catch(() => {});
+let goLine = ''; // the line Go is writing to stderr
+let goFatal = ''; // its first "fatal error: ..." or "panic: ..." line
+const goWrite = fs.writeSync;
+const errText = new TextDecoder();
+fs.writeSync = function (fd, buf) {
+  if (fd === 2 && !goFatal) {
+    const lines = (goLine + errText.decode(buf)).split('\n');
+    goLine = lines.pop().slice(0, 1000);
+    goFatal = lines.find((l) => /^(fatal error|panic): /.test(l)) || '';
+  }
+  return goWrite.call(this, fd, buf);
+};
+function exit(code) {
+  const why = goFatal.replace(/^fatal error: /, '') || `exit code ${code}`;
+  exited = new Error(`the compute engine stopped (${why})` + (/out of memory/.test(why)
+    ? ': this device has no memory left for it. Reload the page to start it again, then try a smaller image or fewer methods at once'
+    : '. Reload the page to start it again'));
+  console.error(`mavis: ${exited.message}`);
+  stopped(exited);
+}
 
 const sampleWait = 300; // ms bootModel waits at most for the first sample (see bootModel)
 const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
@@ -142,6 +173,7 @@ const ready = (async () => {
   const m = await module;
   startup.compiled = Math.round(performance.now());
   const go = new Go();
+  go.exit = exit;
   const link = mavisKernels.link(await kernels, m);
   go.importObject[mavisKernels.importModule] = link.imports;
   const instance = await WebAssembly.instantiate(m, go.importObject);
@@ -280,10 +312,12 @@ self.onmessage = (e) => {
   if (image) image.catch(() => {}); // reported by its call
   queue = queue.then(async () => {
     try {
-      const { result, transfer } = await call(id, method, args || [], image);
+      const { result, transfer } = await Promise.race([call(id, method, args || [], image), gone]);
+      if (exited) throw exited; // Go ended inside the call: whatever it answered is not its result
       self.postMessage({ id, result }, transfer || []);
     } catch (err) {
-      self.postMessage({ id, error: String((err && err.message) || err) });
+      const e = exited || err;
+      self.postMessage({ id, error: String((e && e.message) || e) });
     }
   });
 };

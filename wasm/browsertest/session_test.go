@@ -188,14 +188,17 @@ func viewerDraws(ctx context.Context, t *testing.T) {
 		}
 	}
 
-	// Hovering reads the raw value under the pointer.
+	// Hovering reads the raw value under the pointer: at the middle of cell
+	// (7, 14), not on its edge, where rounding the pointer's position to
+	// whole pixels gives the cell before (Chromium 148 placed the panel so
+	// that side/2 fell on the edge of rows 13 and 14).
 	pt, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
 		const v = document.getElementById('viewer');
 		v.scrollIntoView({block: 'center'});
 		const r = v.getBoundingClientRect();
 		const side = Math.min(r.width, r.height - 18);
 		const x0 = (r.width - side) / 2, y0 = (r.height - side - 18) / 2 + 18;
-		return [r.left + x0 + side * 0.25, r.top + y0 + side * 0.5];
+		return [r.left + x0 + side * 7.5 / 28, r.top + y0 + side * 14.5 / 28];
 	})()`))
 	if err != nil {
 		t.Fatal(err)

@@ -366,7 +366,7 @@ type WorkerRequest =
   | { id: number; method: 'explain'; args: [ExplainOptions] }
   | { id: number; method: 'memory'; args: [] | [boolean] }
   | { id: number; method: 'evaluate'; args: [EvaluateOptions] }
-  | { id: number; method: 'cancel'; args: [] }      // stops every evaluate with a smaller id; not queued
+  | { id: number; method: 'cancel'; args: [] | ['metrics' | 'sweep'] } // stops every evaluate with a smaller id (or only the metrics', or only the sweep's); not queued
   | { id: number; method: 'splitPlan'; args: [ExplainOptions] }
   | { id: number; method: 'splitPart'; args: [Float32Array | null, ExplainOptions, number, number] }  // input (transferred), options, lo, hi
   | { id: number; method: 'splitCombine'; args: [ExplainOptions, SplitPart[]] }  // sums transferred

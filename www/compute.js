@@ -54,9 +54,10 @@ export class Compute {
     return this.pool ? this.pool.evaluate(o, onProgress) : this.rpc('evaluate', [o], onProgress);
   }
 
-  // cancel stops every running evaluate.
+  // cancel stops the faithfulness metrics' evaluate calls (not a
+  // completeness sweep's: sweep.js cancels its own).
   cancel() {
-    if (this.boot) this.rpc('cancel').catch(() => {});
+    if (this.boot) this.rpc('cancel', ['metrics']).catch(() => {});
     if (this.pool) this.pool.cancel();
   }
 }

@@ -14,7 +14,7 @@ export class Sweep {
   // changed.
   constructor({ compute, onUse }) {
     Object.assign(this, { compute, onUse });
-    this.running = null; // {cancelled, started} of the sweep under way
+    this.running = null; // {cancelled} of the sweep under way
   }
 
   // offer adds the button to card (a map card), after its check line,
@@ -46,23 +46,18 @@ export class Sweep {
     box.replaceChildren(status, bar, cancel);
     box.dataset.state = 'running';
     status.textContent = 'Waiting for the worker (the faithfulness metrics run first)…';
-    const run = { cancelled: false, started: false };
+    const run = { cancelled: false };
     this.running = run;
-    // The worker's cancel stops every evaluate it has taken so far: sent
-    // only once the sweep runs (so every earlier call, such as the
-    // metrics, has finished).
+    // The worker's cancel of sweeps stops this one, running or queued, and
+    // not the faithfulness metrics.
     cancel.addEventListener('click', () => {
       run.cancelled = true;
       cancel.disabled = true;
       status.textContent = 'Cancelling…';
-      if (run.started) this.compute.rpc('cancel').catch(() => {});
+      this.compute.rpc('cancel', ['sweep']).catch(() => {});
     });
     const t0 = performance.now();
     const onProgress = (done, total) => {
-      if (!run.started) {
-        run.started = true;
-        if (run.cancelled) this.compute.rpc('cancel').catch(() => {});
-      }
       if (run.cancelled) return;
       bar.value = total ? done / total : 0;
       status.textContent = `Measuring: ${done} of ${total} gradients`;

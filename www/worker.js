@@ -19,7 +19,8 @@
 //                                                       sampleDecoded, modelLoaded, predicted as they happen)
 //   method "memory":    args [gc?: boolean]            (gc: collect first, so heapAlloc is the live heap)
 //   method "evaluate":  args [EvaluateOptions]         (faithfulness metrics of the last explained maps)
-//   method "cancel":    args []                        (stops every earlier evaluate, running or queued, which then rejects; answered at once)
+//   method "cancel":    args [kind?]                   (stops every earlier evaluate, running or queued, which then rejects; answered at once;
+//                                                       kind 'metrics' or 'sweep' (EvaluateOptions.sweep) stops only those)
 //   any other method of MavisWorkerAPI (explain, splitPlan, splitPart, splitCombine, evalPlan, evalInstall,
 //   evalOnly, evalCombine): its arguments, with a progress callback after them
 // Calls run one at a time, in the order they arrive; cancel is not queued.
@@ -253,11 +254,12 @@ async function call(id, method, args, image) {
       return answer({ file: s.file, bytes: s.bytes, prediction: result, startup });
     }
     case 'evaluate': {
+      const kind = args[0] && args[0].sweep ? 'sweep' : 'metrics';
       const progress = (done, total) => {
         self.postMessage({ id, progress: [done, total] });
-        return id > cancelBefore;
+        return id > cancelBefore[kind];
       };
-      if (id < cancelBefore) throw new Error('worker: metrics cancelled');
+      if (id < cancelBefore[kind]) throw new Error(`worker: ${kind} cancelled`);
       return answer(await api.evaluate(args[0] || {}, progress));
     }
     case 'startup':
@@ -296,13 +298,17 @@ async function predictImage(api, img) {
   return answer(p);
 }
 
-let cancelBefore = 0; // evaluate calls with a smaller id stop at their next forward pass
+// Evaluate calls with a smaller id stop at their next forward pass: the
+// metrics' and the completeness sweep's apart, so that cancelling one does
+// not stop the other.
+const cancelBefore = { metrics: 0, sweep: 0 };
 let queue = Promise.resolve(); // the calls, one at a time: the Go side is not re-entrant
 
 self.onmessage = (e) => {
   const { id, method, args } = e.data;
   if (method === 'cancel') {
-    cancelBefore = Math.max(cancelBefore, id);
+    const kinds = args && args[0] ? [args[0]] : Object.keys(cancelBefore);
+    for (const k of kinds) if (k in cancelBefore) cancelBefore[k] = Math.max(cancelBefore[k], id);
     self.postMessage({ id, result: true });
     return;
   }

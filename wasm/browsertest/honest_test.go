@@ -309,10 +309,22 @@ func TestCompletenessSweepInPage(t *testing.T) {
 		t.Errorf("IG at 2 steps: its PNG button is disabled; a map whose check fails can be saved too")
 	}
 
-	// Started and cancelled at once (the Fashion model's sweep takes
-	// about 0.1 s, less than the cancel takes to reach the worker: the
-	// page drops a result that comes after a Cancel).
+	// Started and cancelled at once, behind metrics run again (the
+	// Fashion model's sweep takes about 0.1 s, less than the cancel takes
+	// to reach the worker: the page drops a result that comes after a
+	// Cancel). The sweep's cancel leaves the metrics alone.
+	metricsDone := func(t *testing.T, before string) {
+		t.Helper()
+		if err := waitJS(ctx, fmt.Sprintf(`!app.state.metricsBusy && (document.body.dataset.evaluated || '') !== %q || /Failed|Cancelled/.test(document.getElementById('metrics-status').textContent)`, before)); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('metrics-status').textContent`)); !strings.HasPrefix(m, "Done in") {
+			t.Errorf("the metrics, run again beside the sweep, say %q; want Done", m)
+		}
+	}
+	before, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated`))
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		document.getElementById('metrics-run').click();
 		document.querySelector('#method-ig .sweep-run').click();
 		document.querySelector('#method-ig .sweep button').click();
 		return true;
@@ -326,11 +338,15 @@ func TestCompletenessSweepInPage(t *testing.T) {
 	if !strings.HasPrefix(state, "cancelled: Cancelled.") {
 		t.Errorf("the sweep after Cancel: %q", state)
 	}
+	metricsDone(t, before)
 
-	// Run to the end.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#method-ig .sweep button').click(), true`)); err != nil {
+	// Run to the end, with the metrics started right after it: they wait
+	// for the sweep, which they do not cancel.
+	before, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated`))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#method-ig .sweep button').click(), document.getElementById('metrics-run').click(), true`)); err != nil {
 		t.Fatal(err)
 	}
+	metricsDone(t, before)
 	if err := waitJS(ctx, `['cancelled', 'done', 'error'].includes(document.querySelector('#method-ig .sweep').dataset.state) && !document.querySelector('#method-ig .sweep progress')`); err != nil {
 		t.Fatal(err)
 	}
@@ -346,12 +362,15 @@ func TestCompletenessSweepInPage(t *testing.T) {
 		return {state: box.dataset.state,
 			rows: [...box.querySelectorAll('tbody tr')].map((r) => [...r.cells].map((c) => c.textContent)),
 			rels: [...box.querySelectorAll('tbody td[data-rel]')].map((c) => Number(c.dataset.rel)),
-			advice: box.querySelector('.sweep-advice').textContent, use: use ? use.textContent : ''};
+			advice: box.querySelector('.sweep-advice') ? box.querySelector('.sweep-advice').textContent : box.innerText, use: use ? use.textContent : ''};
 	})()`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("sweep: %q\n%s\n%s", shown.Rows, shown.Advice, shown.Use)
+	if shown.State != "done" {
+		t.Fatalf("the sweep, with the metrics started right after it, ends %s: %q", shown.State, shown.Advice)
+	}
 	shot(ctx, t, "sweep-fashion-ig2", "#method-ig")
 	// On a phone the table fits its card (no sideways scrolling, nothing cut).
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile)); err != nil {

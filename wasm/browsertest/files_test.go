@@ -135,6 +135,13 @@ func TestFileRouting(t *testing.T) {
 				if rec["name"] != f.name || rec["where"] != p.where || rec["kind"] != f.kind || rec["route"] != wantRoute {
 					t.Errorf("routed %v, want name %s, where %s, kind %s, route %v", rec, f.name, p.where, f.kind, wantRoute)
 				}
+				// Once: a second listener (the viewer's frame is hooked per
+				// document) would route it again.
+				defer func() {
+					if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`app.state.files.length`)); n != before.Files+1 {
+						t.Errorf("%d files routed, want 1", n-before.Files)
+					}
+				}()
 				switch f.route {
 				case "image":
 					if err := waitJS(ctx, fmt.Sprintf(`app.state.image === %q && (document.body.dataset.explained || '') !== %q && !app.state.busy`, f.name, before.Explained)); err != nil {

@@ -74,8 +74,8 @@ fs.writeSync = function (fd, buf) {
 function exit(code) {
   const why = goFatal.replace(/^fatal error: /, '') || `exit code ${code}`;
   exited = new Error(`the compute engine stopped (${why})` + (/out of memory/.test(why)
-    ? ': this device has no memory left for it. Reload the page to start it again, then try a smaller image or fewer methods at once'
-    : '. Reload the page to start it again'));
+    ? ': this device has no memory left for it. Reload the page to start it again, then try a smaller image or fewer methods at once.'
+    : '. Reload the page to start it again.'));
   console.error(`mavis: ${exited.message}`);
   stopped(exited);
 }

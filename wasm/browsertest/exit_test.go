@@ -111,6 +111,22 @@ func TestWorkerExit(t *testing.T) {
 			t.Fatal(err)
 		}
 		stopped(t, "the image that ended the worker")
+		shot(ctx, t, "worker-exit", "#error")
+		// On a phone the message wraps in its banner.
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, phone...)); err != nil {
+			t.Fatal(err)
+		}
+		fit, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[document.getElementById('error').getBoundingClientRect().right, document.documentElement.scrollWidth, innerWidth]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fit[0] > fit[2] || fit[1] > fit[2] {
+			t.Errorf("at 390 px the error banner ends at %.0f and the page is %.0f px wide, in %.0f", fit[0], fit[1], fit[2])
+		}
+		shot(ctx, t, "worker-exit-phone", "#error")
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1200, 900)); err != nil {
+			t.Fatal(err)
+		}
 		// The next image goes nowhere: the page says so at once.
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('error-text').textContent = '', document.querySelectorAll('#gallery .thumb img')[1].closest('button').click(), true`)); err != nil {
 			t.Fatal(err)

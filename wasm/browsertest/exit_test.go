@@ -1,11 +1,7 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,20 +71,8 @@ func TestWorkerExit(t *testing.T) {
 	}
 	// A 3000x3000 image: Go copies its 36 MB of pixels, more than its heap
 	// has free.
-	img := image.NewNRGBA(image.Rect(0, 0, 3000, 3000))
-	for y := 0; y < 3000; y++ {
-		for x := 0; x < 3000; x++ {
-			img.Set(x, y, color.NRGBA{uint8(x), uint8(y), uint8(x ^ y), 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "big.png")
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeGrey(t, path, 3000, 128)
 	stopped := func(t *testing.T, what string) {
 		t.Helper()
 		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)

@@ -117,9 +117,10 @@ func TestWorkerExit(t *testing.T) {
 		}
 		stopped(t, "a sample clicked after")
 	})
-	// The metrics of MAVIS's maps, run again: the worker's evaluate answers
-	// through a promise that a goroutine settles, which Go, once ended,
-	// never does.
+	// The metrics of MAVIS's maps, run again: the worker's evaluate runs in
+	// a goroutine that reports progress through JavaScript (before the fix
+	// the page said "Cannot read properties of undefined (reading
+	// 'exports')").
 	t.Run("metrics", func(t *testing.T) {
 		fill(t, "?model=models/mavis.safetensors")
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('metrics-run').click(), true`)); err != nil {

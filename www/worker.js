@@ -46,39 +46,10 @@ const startup = { created: performance.timeOrigin }; // milliseconds since the w
 const module = compile('worker.wasm');
 const kernelFiles = { 'kernels.wasm': compile('kernels.wasm'), 'forwarder.wasm': compile('forwarder.wasm') };
 const early = startEarly(new URLSearchParams(self.location.search));
-importScripts('wasm_exec.js', 'kernels.js');
+importScripts('wasm_exec.js', 'kernels.js', 'goexit.js');
 startup.scripts = Math.round(performance.now());
 const kernels = mavisKernels.compile((n) => kernelFiles[n]); // nn's SIMD128 kernels (kernels.js; portable ones without SIMD128)
 kernels.then(() => { startup.kernelsCompiled = Math.round(performance.now()); });
-
-// Go's program ends for good on a fatal error, such as running out of
-// memory on a phone: wasm_exec.js then calls go.exit and every later call
-// into Go throws. gone rejects with what to do, and every call from then on,
-// and the one that was running, answers with it.
-let exited = null; // that Error, once Go has ended
-let stopped = null; // rejects gone
-const gone = new Promise((_, reject) => { stopped = reject; });
-gone.catch(() => {});
-let goLine = ''; // the line Go is writing to stderr
-let goFatal = ''; // its first "fatal error: ..." or "panic: ..." line
-const goWrite = fs.writeSync;
-const errText = new TextDecoder();
-fs.writeSync = function (fd, buf) {
-  if (fd === 2 && !goFatal) {
-    const lines = (goLine + errText.decode(buf)).split('\n');
-    goLine = lines.pop().slice(0, 1000);
-    goFatal = lines.find((l) => /^(fatal error|panic): /.test(l)) || '';
-  }
-  return goWrite.call(this, fd, buf);
-};
-function exit(code) {
-  const why = goFatal.replace(/^fatal error: /, '') || `exit code ${code}`;
-  exited = new Error(`the compute engine stopped (${why})` + (/out of memory/.test(why)
-    ? ': this device has no memory left for it. Reload the page to start it again, then try a smaller image or fewer methods at once.'
-    : '. Reload the page to start it again.'));
-  console.error(`mavis: ${exited.message}`);
-  stopped(exited);
-}
 
 const sampleWait = 300; // ms bootModel waits at most for the first sample (see bootModel)
 const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
@@ -174,7 +145,7 @@ const ready = (async () => {
   const m = await module;
   startup.compiled = Math.round(performance.now());
   const go = new Go();
-  go.exit = exit;
+  go.exit = mavisGoExit.exit; // Go's end (a fatal error): every call answers why (goexit.js)
   const link = mavisKernels.link(await kernels, m);
   go.importObject[mavisKernels.importModule] = link.imports;
   const instance = await WebAssembly.instantiate(m, go.importObject);
@@ -318,11 +289,11 @@ self.onmessage = (e) => {
   if (image) image.catch(() => {}); // reported by its call
   queue = queue.then(async () => {
     try {
-      const { result, transfer } = await Promise.race([call(id, method, args || [], image), gone]);
-      if (exited) throw exited; // Go ended inside the call: whatever it answered is not its result
+      const { result, transfer } = await Promise.race([call(id, method, args || [], image), mavisGoExit.gone]);
+      if (mavisGoExit.error()) throw mavisGoExit.error(); // Go ended inside the call: whatever it answered is not its result
       self.postMessage({ id, result }, transfer || []);
     } catch (err) {
-      const e = exited || err;
+      const e = mavisGoExit.error() || err;
       self.postMessage({ id, error: String((e && e.message) || e) });
     }
   });

@@ -141,12 +141,13 @@ export class Pool {
     } catch (e) {
       helpers = [];
     }
-    // A run gone stale while the helpers started does nothing: the main
-    // worker is wanted for the new image's maps.
-    if (stale()) throw new Error('cancelled: the image or model changed');
+    // A run gone stale (while the helpers started, or later) does nothing
+    // more: the main worker is wanted for the new image's maps.
+    const live = () => { if (stale()) throw new Error('cancelled: the image or model changed'); };
+    live();
     if (!helpers.length) return this.rpc('explain', [o], onProgress);
     const plan = await this.rpc('splitPlan', [o]);
-    if (stale()) throw new Error('cancelled: the image or model changed');
+    live();
     const n = plan.evaluations;
     const k = Math.min(helpers.length + 1, n);
     const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * n) / k));
@@ -170,7 +171,7 @@ export class Pool {
       got = await Promise.all(parts);
     } catch (e) {
       await own.catch(() => {});
-      if (stale()) throw new Error('cancelled: the image or model changed');
+      live();
       try {
         return await this.rpc('explain', [o], onProgress);
       } catch (e2) {
@@ -178,7 +179,7 @@ export class Pool {
       }
     }
     await own;
-    if (stale()) throw new Error('cancelled: the image or model changed');
+    live();
     return this.rpc('splitCombine', [o, got], null, got.map((p) => p.sum.buffer));
   }
 
@@ -199,11 +200,11 @@ export class Pool {
     } catch (e) {
       helpers = [];
     }
-    if (run !== this.evalRun) throw new Error('worker: metrics cancelled');
-    if (!helpers.length) return one();
-    const plan = await this.rpc('evalPlan');
     // Cancelled meanwhile: post nothing more (the cancel has gone out).
     const live = () => { if (run !== this.evalRun) throw new Error('worker: metrics cancelled'); };
+    live();
+    if (!helpers.length) return one();
+    const plan = await this.rpc('evalPlan');
     live();
     const m = plan.maps.length;
     const k = Math.min(helpers.length + 1, m);

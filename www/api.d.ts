@@ -74,9 +74,10 @@ interface MavisWorkerAPI {
   splitPlan(options: ExplainOptions): Promise<SplitPlan>;
   /**
    * The sums over the evaluations [lo, hi). With input (splitPlan's), a
-   * helper's part: sum holds the H x W x C float64 sums; with a predicted
-   * class (class -1) and lo > 0 the helper first predicts the input to
-   * resolve it. With input null, the main worker's own part of its current
+   * helper's part (computed by the helper, or by the main worker when it is
+   * free before the helper is ready): sum holds the H x W x C float64 sums;
+   * with a predicted class (class -1) and lo > 0 the worker first predicts
+   * the input to resolve it. With input null, the main worker's own part of its current
    * input, which must start at 0 and stays in Go for splitCombine (no sum).
    */
   splitPart(input: Float32Array | null, options: ExplainOptions, lo: number, hi: number,

@@ -3,8 +3,9 @@
 // page's own compute worker (the main worker) computes the first range of
 // the method's evaluations; helpers, defaultWorkers() - 1 more copies of
 // worker.js started the first time a split method runs, each with its own
-// copy of the model, compute the others. The main worker adds their partial
-// sums and answers as 'explain' does. The faithfulness metrics ('evaluate')
+// copy of the model, compute the others (a range whose helper is still
+// starting when the main worker is free goes to the main worker). The main
+// worker adds the partial sums and answers as 'explain' does. The faithfulness metrics ('evaluate')
 // are split the same way, by method. All the math is Go's
 // (wasm/worker/pool.go); this module only starts workers and moves typed
 // arrays. Contracts: api.d.ts (WorkerRequest splitPlan, splitPart,
@@ -96,29 +97,30 @@ export class Pool {
     if (this.size > 1 && this.model && !this.broken) this.helpersReady().catch(() => {});
   }
 
-  // helpersReady starts the helpers that are missing and loads the current
-  // model into each (once per model); it resolves to those that are ready.
-  async helpersReady() {
+  // helperLoads starts the helpers that are missing and loads the current
+  // model into each (once per model): a promise per helper, of the helper
+  // once it holds the model (a helper that fails to load is dropped).
+  helperLoads() {
     for (const h of this.helpers) if (h.dead) this.drop(h, h.dead); // died since the last run
     this.helpers = this.helpers.filter((h) => !h.dead);
     if (this.broken) return [];
     while (this.helpers.length < this.size - 1) this.helpers.push(new Helper());
     const v = this.version;
-    const loads = this.helpers.map((h) => {
+    return this.helpers.map((h) => {
       if (h.model !== v) {
         h.model = v;
-        h.loaded = h.rpc('loadModel', [this.model.slice(0)]).then(() => h);
+        h.loaded = h.rpc('loadModel', [this.model.slice(0)]).then(() => h, (e) => { this.drop(h, e); throw e; });
+        h.loaded.catch(() => {}); // whoever waits for it hears why
       }
       return h.loaded;
     });
-    const res = await Promise.allSettled(loads);
-    const ok = [];
-    res.forEach((r, i) => {
-      if (r.status === 'fulfilled') ok.push(r.value);
-      else this.drop(this.helpers[i], r.reason);
-    });
+  }
+
+  // helpersReady resolves to the helpers that hold the current model.
+  async helpersReady() {
+    const res = await Promise.allSettled(this.helperLoads());
     this.helpers = this.helpers.filter((h) => !h.dead);
-    return ok;
+    return res.filter((r) => r.status === 'fulfilled').map((r) => r.value);
   }
 
   drop(h, err) {
@@ -129,56 +131,66 @@ export class Pool {
 
   // explain computes a splittable method with options o for the main
   // worker's current image, as rpc('explain', [o]) does, split across the
-  // pool. onProgress(done, total) sums the workers' progress; stale()
-  // returning true (the image or model changed) drops the run. A helper
-  // that fails sends the computation back to the main worker alone.
+  // pool: one range of the evaluations per worker. The main worker starts
+  // on the first range at once. Each other range goes to its helper as
+  // soon as the helper holds the model, or to the main worker once it is
+  // free, whichever comes first: a helper still starting (the first split
+  // method after a load: one more engine to compile and a model to load)
+  // does not hold the run back. The ranges do not depend on who computes
+  // them, so the map is bitwise the same either way. A helper that fails
+  // leaves its range to the main worker. onProgress(done, total) sums the
+  // ranges' progress; stale() returning true (the image or model changed)
+  // drops the run.
   async explain(o, onProgress = null, stale = () => false) {
     this.runs++;
     if (this.size < 2 || !this.model || this.broken) return this.rpc('explain', [o], onProgress);
-    let helpers;
-    try {
-      helpers = await this.helpersReady();
-    } catch (e) {
-      helpers = [];
-    }
-    // A run gone stale (while the helpers started, or later) does nothing
-    // more: the main worker is wanted for the new image's maps.
+    const loads = this.helperLoads(); // they load while the main worker plans and computes
+    if (this.broken) return this.rpc('explain', [o], onProgress); // a helper died since the last run
+    // A run gone stale does nothing more: the main worker is wanted for the
+    // new image's maps.
     const live = () => { if (stale()) throw new Error('cancelled: the image or model changed'); };
     live();
-    if (!helpers.length) return this.rpc('explain', [o], onProgress);
     const plan = await this.rpc('splitPlan', [o]);
     live();
     const n = plan.evaluations;
-    const k = Math.min(helpers.length + 1, n);
+    const k = Math.max(1, Math.min(this.size, n));
     const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * n) / k));
     const done = new Array(k).fill(0);
     const progress = (i) => (d) => {
       done[i] = d;
       if (onProgress) onProgress(done.reduce((a, b) => a + b, 0), n);
     };
-    // The helpers explain the class the main worker predicted, when o asks
-    // for the predicted class: the same class, which they would otherwise
-    // find by predicting x again (a forward pass each).
+    // The other ranges explain the class the main worker predicted, when o
+    // asks for the predicted class: the same class, which a helper would
+    // otherwise find by predicting x again (a forward pass).
     const ho = !(o.class >= 0) && plan.class >= 0 ? { ...o, class: plan.class } : o;
-    const parts = helpers.slice(0, k - 1).map((h, i) => {
+    const parts = new Array(k).fill(null); // ranges 1..k-1: promises of their parts, once taken
+    const take = (i, rpc) => {
       const x = plan.input.slice();
-      return h.rpc('splitPart', [x, ho, bounds[i + 1], bounds[i + 2]], progress(i + 1), [x.buffer])
-        .catch((e) => { this.drop(h, e); throw e; });
-    });
-    const own = this.rpc('splitPart', [null, o, 0, bounds[1]], progress(0));
-    let got;
-    try {
-      got = await Promise.all(parts);
-    } catch (e) {
-      await own.catch(() => {});
-      live();
-      try {
-        return await this.rpc('explain', [o], onProgress);
-      } catch (e2) {
-        throw new Error(`a helper worker failed (${e.message}) and ${o.method} in one worker failed too: ${e2.message}`);
-      }
+      return rpc('splitPart', [x, ho, bounds[i], bounds[i + 1]], progress(i), [x.buffer]);
+    };
+    const mine = (i) => {
+      parts[i] = take(i, this.rpc);
+      parts[i].catch(() => {}); // heard by the run, unless it went stale first
+      return parts[i];
+    };
+    for (let i = 1; i < k; i++) {
+      (loads[i - 1] || Promise.reject(new Error('no helper'))).then((h) => {
+        if (parts[i] || stale()) return;
+        parts[i] = take(i, (...a) => h.rpc(...a)).catch((e) => {
+          this.drop(h, e);
+          live();
+          return mine(i);
+        });
+        parts[i].catch(() => {});
+      }, () => {});
     }
-    await own;
+    await this.rpc('splitPart', [null, o, 0, bounds[1]], progress(0));
+    for (let i = k - 1; i >= 1; i--) { // the main worker, free: the ranges not taken, one at a time
+      live();
+      if (!parts[i]) await mine(i);
+    }
+    const got = await Promise.all(parts.slice(1));
     live();
     return this.rpc('splitCombine', [o, got], null, got.map((p) => p.sum.buffer));
   }

@@ -223,9 +223,9 @@ func TestLatestChoiceWins(t *testing.T) {
 		}
 	})
 	t.Run("stale split run", func(t *testing.T) {
-		// A split method whose image changed while the pool's helpers
-		// started runs nothing: neither its share nor, as before, the
-		// whole method in the main worker.
+		// A split method whose image changed before it started runs
+		// nothing: neither its share nor the whole method in the main
+		// worker.
 		got := poolCalls(t, `pool.explain({ ...app.explainOptions('ig'), method: 'ig' }, null, () => true)`, ``)
 		if res, _ := got["res"].(string); !strings.Contains(res, "cancelled") || len(got["calls"].([]any)) != 0 {
 			t.Errorf("a stale split run: %v; want it cancelled, with no call to the main worker", got)

@@ -2,7 +2,10 @@ package browsertest
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -264,5 +267,99 @@ func TestPoolSize(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaultWorkers for 8 cores with 8, 4, 2 and 0.5 GB, 2 and 16 cores without a figure, 3 cores with 8 GB, nothing; "+
 			"then the 2 GB page's pool size, helpers and maps: %v, want %v", got, want)
+	}
+}
+
+// slowHelperHook is added to the end of a copy of worker.js: a helper (a
+// worker.js without ?boot=1) holds its loadModel call for helperDelay ms,
+// as a helper still compiling its engine on a slow device would.
+const slowHelperHook = `
+if (!new URLSearchParams(self.location.search).has('boot')) {
+  const handle = self.onmessage;
+  self.onmessage = (e) => {
+    if (e.data && e.data.method === 'loadModel') setTimeout(() => handle(e), %d);
+    else handle(e);
+  };
+}
+`
+
+// TestPoolHelperStarting: the first split method after a load does not wait
+// for a helper that is still starting. With the helper's model held back
+// 15 s, the page's first Integrated Gradients (through the pool) is on
+// screen before the helper is ready: the main worker took the helper's
+// range. Once the helper is ready, the same explanation split across both
+// workers is bitwise the page's, and the helper computed its range.
+func TestPoolHelperStarting(t *testing.T) {
+	site(t)
+	const delay = 15000
+	dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm", "viewer.wasm")
+	js, err := os.ReadFile(filepath.Join(dir, "worker.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "worker.js"), append(js, fmt.Sprintf(slowHelperHook, delay)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := serveDir(t, dir)
+	ctx, cancel := browser(t, 3*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?workers=2")); err != nil {
+		t.Fatal(err)
+	}
+	// The helper's load is watched from the moment the pool exists.
+	if err := waitJS(ctx, `(window.app && app.pool && app.pool.helpers.length > 0 && (app.pool.helpers[0].loaded.then(() => { window.helperReady = performance.now(); }), true)) || (window.app && app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		Errors      []string
+		HelperReady bool
+		IG          bool
+	}
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[seen](`({errors: app.state.errors, helperReady: window.helperReady !== undefined,
+		ig: app.state.results.some((r) => r && r.method === 'ig')})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Errors) > 0 || !s.IG {
+		t.Fatalf("the page's first maps: errors %q, Integrated Gradients shown %v", s.Errors, s.IG)
+	}
+	if s.HelperReady {
+		t.Fatalf("the page's first maps were done only after the helper's model, held back %d ms, had loaded: the split run waited for a helper still starting", delay)
+	}
+	if err := waitJS(ctx, `window.helperReady !== undefined`); err != nil {
+		t.Fatal(err)
+	}
+	type both struct {
+		Page, Pooled []float64
+		HelperParts  int
+		Helpers      int
+		Broken       string
+	}
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[both](`(async () => {
+		const page = app.state.results.find((r) => r && r.method === 'ig');
+		const h = app.pool.helpers[0];
+		let parts = 0;
+		const rpc = h.rpc.bind(h);
+		h.rpc = (method, ...a) => { if (method === 'splitPart') parts++; return rpc(method, ...a); };
+		const pooled = await app.explain(app.explainOptions('ig'));
+		return {page: Array.from(page.fullMap), pooled: Array.from(pooled.fullMap), helperParts: parts,
+		        helpers: app.pool.helpers.filter((h) => !h.dead).length, broken: app.pool.broken};
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.HelperParts != 1 || r.Helpers != 1 || r.Broken != "" {
+		t.Errorf("once ready, the helper computed %d ranges of the next run (want 1); %d live helpers, broken %q", r.HelperParts, r.Helpers, r.Broken)
+	}
+	if len(r.Page) == 0 || len(r.Page) != len(r.Pooled) {
+		t.Fatalf("the page's map has %d values, the pooled run's %d", len(r.Page), len(r.Pooled))
+	}
+	for i := range r.Page {
+		if math.Float32bits(float32(r.Page[i])) != math.Float32bits(float32(r.Pooled[i])) {
+			t.Fatalf("map[%d]: %v with the helper's range computed by the main worker, %v by the helper: want bitwise equal", i, r.Page[i], r.Pooled[i])
+		}
 	}
 }

@@ -389,7 +389,8 @@ type WorkerReply =
   | { id: number; result: SplitPart }
   | { id: number; result: EvalPlan }
   | { id: number; progress: [number, number] }
-  | { id: number; error: string };               // once Go's program has ended (out of memory...): "the compute engine stopped (why)..." to every call
+  | { id: number; error: string }                // once Go's program has ended (out of memory...): "the compute engine stopped (why)..." to every call
+  | { goExit: string };                          // no id, once, when Go's program ends: that text; the page (boot.js, compute.js) starts a new worker
 
 // ---------------------------------------------------------------------------
 // 3. The viewer iframe (viewer.html). The page posts ViewerMessage with

@@ -2,14 +2,12 @@
 // image card (input.js), files routed by content (files.js) and the Keras
 // converter's dialog (keras.js), the prediction (prediction.js), the methods
 // panel (methods.js), the viewer (viewer-link.js) with its map cards
-// (cards.js) with the completeness sweep (sweep.js), the faithfulness
-// panel (metrics.js) and the compute workers
-// (compute.js).
-// It keeps the page's state (state.js) and runs things in order (model,
-// image, prediction, maps, metrics; the person's latest choice wins:
-// order.js), with no model or math logic: the worker sends
-// the methods, defaults, colormaps and thresholds with the model info.
-// Contracts: api.d.ts.
+// (cards.js) and the completeness sweep (sweep.js), the faithfulness panel
+// (metrics.js) and the compute workers (compute.js). It keeps the page's
+// state (state.js) and runs things in order (model, image, prediction,
+// maps, metrics; the person's latest choice wins: order.js), with no model
+// or math logic: the worker sends the methods, defaults, colormaps and
+// thresholds with the model info. Contracts: api.d.ts.
 
 import { MapCards } from './cards.js';
 import { Compute } from './compute.js';
@@ -35,7 +33,7 @@ const state = newState(boot);
 const order = new Order(state);
 const mark = (what) => state.timings.push([what, Math.round(performance.now())]);
 
-const compute = new Compute(boot, Number(params.get('workers')) || 0);
+const compute = new Compute(boot, Number(params.get('workers')) || 0, engineRestarted);
 const status = new Status(state);
 const showError = (text) => status.error(text);
 const viewer = new ViewerLink({
@@ -86,8 +84,7 @@ window.app = {
   state,
   rpc: (...a) => compute.rpc(...a),
   memory: (gc = false) => compute.rpc('memory', [gc]),
-  // explain is rpc('explain', [o]), split across the worker pool for a
-  // method the registry can split.
+  // explain is rpc('explain', [o]), split across the pool where it can be.
   explain: (o, onProgress = null) => compute.explain(o, state.model.methods.find((m) => m.name === o.method), onProgress),
   explainOptions: (name) => methods.options(name),
   metricsOptions: () => metrics.options(),
@@ -239,6 +236,19 @@ async function explainAll(gen) {
   metrics.start(gen); // not awaited: the page stays usable while the metrics run
 }
 
+// engineRestarted: a new compute worker holds the model in place of one whose
+// Go program ended (why; compute.js), which took the image and maps. err: why not.
+function engineRestarted(err, why) {
+  if (err) return showError(err.message);
+  if (!$('error-text').textContent.includes(why)) showError(why); // the call it stopped may have said nothing (cancelled)
+  metrics.reset();
+  Object.assign(state, { prediction: null, methods: [], options: [], results: [] });
+  cards.reset([]);
+  viewer.slots([]);
+  clearPrediction();
+  status.set(state.model ? `The compute engine was started again, with ${state.builtin ? state.builtin.name : state.modelName}: pick an image.` : 'The compute engine was started again: choose a model.', 0);
+}
+
 // again runs the last image again (with the methods now chosen, or a new
 // model): its prediction anew, so that the workers keep only this round's
 // maps for the metrics. orFirst (a new model): also when nothing was
@@ -271,14 +281,12 @@ async function main() {
   builtin.then((b) => { if (params.get('model') && !b) modelCard.showURL(params.get('model')); });
   await listed;
   const ok = await loadModel(boot.model.bytes, boot.model.url, { builtin, url: !!params.get('model'), loaded: boot.model.info });
-  // What the person chooses from here on (a model, an image) replaces the
-  // start-up's gallery and first image.
+  // What the person chooses from here on replaces the start-up's gallery and image.
   const mgen = order.models, gen = state.generation;
   const gallery = samples.then((s) => { if (order.latestModel(mgen)) input.gallery(s); });
   const first = await boot.first;
-  // The first prediction does not wait for the gallery, which fills in when
-  // its list arrives (in six probes of the default page, the list came 32 to
-  // 86 ms after the prediction).
+  // The first prediction does not wait for the gallery (its list came 32 to
+  // 86 ms after the prediction in six probes of the default page).
   if (ok && first && gen === state.generation) {
     input.set(first.blob, first.name);
     await runImage(first.blob, first.name, first.prediction);

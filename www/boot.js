@@ -24,6 +24,9 @@
 // window.mavisBoot:
 //   worker                the compute worker (worker.js)
 //   rpc(method, args, onProgress, transfer) -> Promise   a call to the worker (api.d.ts)
+//   onGoExit(why)         set by compute.js: the worker's Go program ended (its calls
+//                         are answered with why)
+//   restart()             a new worker, without a model, in place of the old one
 //   fetchBytes(url) -> Promise<ArrayBuffer>              this site's files only, with clear errors
 //   models                Promise<BuiltinModel[]>: models/index.json, the built-in models
 //                         (the first is the default), for the model picker
@@ -47,31 +50,49 @@
   const params = new URLSearchParams(location.search);
   const autorun = params.get('autorun') !== '0';
 
-  // The worker, with a promise per call and progress by id.
+  // The worker, with a promise per call and progress by id. Once its Go
+  // program has ended (goexit.js posts {goExit: why}: out of memory, say),
+  // its calls are answered with why, and restart() gives a new worker.
   const query = { boot: '1', autorun: autorun ? '1' : '0' };
   if (params.get('model')) query.model = params.get('model');
-  const worker = new Worker(`worker.js?${new URLSearchParams(query)}`);
+  let worker = null;
   let nextID = 1;
   const calls = new Map();
-  worker.onmessage = (e) => {
-    const { id, result, error, progress } = e.data;
-    const c = calls.get(id);
-    if (!c) return;
-    if (progress) { if (c.onProgress) c.onProgress(progress[0], progress[1]); return; }
-    calls.delete(id);
-    if (error !== undefined) c.reject(new Error(error)); else c.resolve(result);
-  };
-  worker.onerror = (e) => {
-    const err = new Error(e.message || 'the compute worker failed to start');
+  const fail = (err) => {
     for (const c of calls.values()) c.reject(err);
     calls.clear();
   };
+  function start(url) {
+    worker = new Worker(url);
+    worker.onmessage = (e) => {
+      const { id, result, error, progress, goExit } = e.data;
+      if (goExit !== undefined) {
+        fail(new Error(goExit));
+        if (boot.onGoExit) boot.onGoExit(goExit);
+        return;
+      }
+      const c = calls.get(id);
+      if (!c) return;
+      if (progress) { if (c.onProgress) c.onProgress(progress[0], progress[1]); return; }
+      calls.delete(id);
+      if (error !== undefined) c.reject(new Error(error)); else c.resolve(result);
+    };
+    worker.onerror = (e) => fail(new Error(e.message || 'the compute worker failed to start'));
+    return worker;
+  }
+  start(`worker.js?${new URLSearchParams(query)}`);
   function rpc(method, args = [], onProgress = null, transfer = []) {
     return new Promise((resolve, reject) => {
       const id = nextID++;
       calls.set(id, { resolve, reject, onProgress });
       worker.postMessage({ id, method, args }, transfer);
     });
+  }
+  // restart replaces the worker with a new one, without a model.
+  function restart() {
+    worker.terminate();
+    fail(new Error('the compute worker was restarted'));
+    boot.worker = start('worker.js');
   }
 
   async function fetchBytes(url) {
@@ -86,7 +107,7 @@
   }
 
   const boot = {
-    worker, rpc, fetchBytes, timings, workerStartup: null, models: null,
+    worker, rpc, restart, onGoExit: null, fetchBytes, timings, workerStartup: null, models: null,
     model: { url: null, bytes: null, info: null, builtin: null },
     first: null,
   };

@@ -3,14 +3,40 @@
 // the registry can split (MethodInfo.split) runs, and then splits the
 // faithfulness metrics across them too. Contracts: api.d.ts.
 
+// maxRestarts bounds the main worker's restarts in a page (see restart).
+const maxRestarts = 3;
+
 export class Compute {
   // boot is window.mavisBoot; workers the pool's size (?workers=N; 0: the
-  // pool's default).
-  constructor(boot, workers = 0) {
+  // pool's default); onRestart(err) hears of each restart (see restart).
+  constructor(boot, workers = 0, onRestart = () => {}) {
     this.boot = boot;
     this.workers = workers;
     this.pool = null;  // created when a split method first runs, not on the way to the first prediction
-    this.model = null; // a copy of the current model file, for the pool's helpers
+    this.model = null; // a copy of the current model file, for the pool's helpers (and a restart)
+    this.restarts = 0;
+    if (boot) boot.onGoExit = (why) => this.restart(why, onRestart);
+  }
+
+  // restart replaces the main worker once its Go program has ended (out of
+  // memory, say), with the current model loaded, so that the person can go
+  // on without reloading the page; what the old worker held (the image, its
+  // maps) is gone. onRestart(null, why) once the new worker holds the model, or
+  // onRestart(err) when it could not be started (or the engine stopped
+  // maxRestarts times already, so that a page whose engine keeps stopping
+  // asks for a reload instead of trying again and again).
+  async restart(why, onRestart) {
+    if (++this.restarts > maxRestarts) {
+      onRestart(new Error(`${why} It stopped ${maxRestarts} times already: reload the page to start it again.`));
+      return;
+    }
+    this.boot.restart();
+    try {
+      if (this.model) await this.rpc('loadModel', [this.model.slice(0)]);
+      onRestart(null, why);
+    } catch (e) {
+      onRestart(new Error(`the compute engine could not be started again (${e.message}): reload the page.`));
+    }
   }
 
   rpc(method, args = [], onProgress = null, transfer = []) {

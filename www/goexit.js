@@ -6,7 +6,8 @@
 // mavisGoExit.exit; it defines one global, mavisGoExit:
 //
 //   exit(code)   go.exit: records why Go ended (its first "fatal error: ..."
-//                or "panic: ..." line on stderr) and rejects gone
+//                or "panic: ..." line on stderr), rejects gone and tells the
+//                page ({goExit: why}; boot.js starts a new worker)
 //   gone         a Promise that rejects with that Error: worker.js races
 //                each call against it
 //   error()      that Error (the answer to every call from then on), or null
@@ -35,10 +36,11 @@
   function exit(code) {
     const why = fatal.replace(/^fatal error: /, '') || `exit code ${code}`;
     ended = new Error(`the compute engine stopped (${why})` + (/out of memory/.test(why)
-      ? ': this device has no memory left for it. Reload the page to start it again, then try a smaller image or fewer methods at once.'
-      : '. Reload the page to start it again.'));
+      ? ': this device has no memory left for it. Try a smaller image or fewer methods at once.'
+      : '.'));
     console.error(`mavis: ${ended.message}`);
     reject(ended);
+    global.postMessage({ goExit: ended.message }); // the page starts a new worker (boot.js)
   }
 
   global.mavisGoExit = { exit, gone, error: () => ended };

@@ -155,7 +155,7 @@ export class ViewerLink {
     this.maps = [];
     this.send({ type: 'slots', labels: this.labels });
     const view = $('view');
-    view.replaceChildren(new Option(methods.length === 1 ? 'the map' : `all ${methods.length}`, 'grid'),
+    view.replaceChildren(new Option(methods.length === 1 ? 'the map' : methods.length ? `all ${methods.length}` : 'no maps', 'grid'),
       ...methods.map((m, i) => new Option(m.label, String(i))));
     $('diverging-row').hidden = !methods.some((m) => m.display === 'signed');
     this.fit();

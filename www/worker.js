@@ -26,7 +26,7 @@
 // Calls run one at a time, in the order they arrive; cancel is not queued.
 // Once Go's program has ended (a fatal error, such as out of memory), every
 // call answers an error that says so and what to do.
-// worker -> page: {id, result} | {id, error} | {id, progress: [done, total]}
+// worker -> page: {id, result} | {id, error} | {id, progress: [done, total]} | {goExit} (goexit.js)
 'use strict';
 
 // Start-up: the fetch and streaming compile of worker.wasm start first

@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,12 +18,18 @@ import (
 // ends, as it does when a phone runs out of memory ("fatal error: out of
 // memory", exit code 2). It answers {filled: bytes}. (Go's JS glue keeps a
 // view of the memory, which the growth detaches: the hook renews it, as
-// Go's own growth does.)
+// Go's own growth does.) On {endGo: true} it ends the program at once, as
+// Go does then (its fatal error on stderr, then go.exit).
 const fillHook = `
 const TestGo = Go;
 let testGo = null;
 globalThis.Go = class extends TestGo { constructor() { super(); testGo = this; } };
 self.addEventListener('message', (e) => {
+  if (e.data && e.data.endGo) { // Go's end as it reports running out of memory, without the wait
+    globalThis.fs.writeSync(2, new TextEncoder().encode('fatal error: out of memory\n'));
+    testGo.exit(2);
+    return;
+  }
   if (!e.data || !e.data.fillMemory) return;
   for (let step = 16384; step >= 1;) {
     try { wasmMemory.grow(step); } catch (err) { step >>= 1; }
@@ -33,9 +40,10 @@ self.addEventListener('message', (e) => {
 `
 
 // TestWorkerExit ends the compute worker's Go program the way running out of
-// memory does, and checks that the page says so, with what to do, and stays
-// usable: it is not left busy, and what the person does next gets the same
-// answer at once instead of waiting for a worker that is gone.
+// memory does, and checks that the page says so, with what to do, and goes
+// on: it is not left busy, it starts a new worker with the model, and the
+// next sample is explained there. A page whose engine keeps stopping asks
+// for a reload after three restarts.
 func TestWorkerExit(t *testing.T) {
 	site(t)
 	dir := siteCopy(t, "worker.wasm", "viewer.wasm", "kernels.wasm", "forwarder.wasm")
@@ -77,16 +85,38 @@ func TestWorkerExit(t *testing.T) {
 		t.Helper()
 		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
-		err := waitJS(wctx, `!app.state.busy && !app.state.metricsBusy && document.getElementById('error-text').textContent.includes('stopped')`)
+		err := waitJS(wctx, `!app.state.busy && !app.state.metricsBusy && document.getElementById('error-text').textContent.includes('stopped') && document.getElementById('status').textContent.includes('started again')`)
 		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error-text').textContent + ' | status: ' + document.getElementById('status').textContent + ' | metrics: ' + document.getElementById('metrics-status').textContent + ' | busy: ' + app.state.busy + ' ' + app.state.metricsBusy`))
 		if err != nil {
-			t.Fatalf("%s: the page did not say that the worker stopped within 60 s: %v; it shows %q", what, err, text)
+			t.Fatalf("%s: the page did not say that the worker stopped and was started again within 60 s: %v; it shows %q", what, err, text)
 		}
 		t.Logf("%s: %s", what, text)
-		for _, want := range []string{"out of memory", "Reload the page"} {
+		// What the old worker held is gone, and the page shows none of it.
+		if gone, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`app.state.prediction === null && app.state.results.length === 0 && document.getElementById('topk').textContent.includes('No image')`)); !gone {
+			t.Errorf("%s: after the restart the page still shows a prediction or maps that the stopped worker held", what)
+		}
+		for _, want := range []string{"out of memory", "smaller image", "started again, with "} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s: the page says %q; want it to say %q", what, text, want)
 			}
+		}
+	}
+	// next clicks the gallery's second sample and waits for the maps of
+	// its explanation, by a new worker.
+	next := func(t *testing.T, what string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.stoppedWorker = mavisBoot.worker, app.state.errors.length = 0, document.body.dataset.explained = '', document.querySelectorAll('#gallery .thumb img')[1].closest('button').click(), true`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, `document.body.dataset.explained !== '' || app.state.errors.length > 0`); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors.concat([String(app.state.results.filter(Boolean).length), String(app.state.prediction && app.state.prediction.top.length)])`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0] == "0" || got[1] == "0" {
+			t.Errorf("%s: the page's errors, then its maps and top classes: %q; want no error, maps and classes", what, got)
 		}
 	}
 	t.Run("image", func(t *testing.T) {
@@ -111,11 +141,22 @@ func TestWorkerExit(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1200, 900)); err != nil {
 			t.Fatal(err)
 		}
-		// The next image goes nowhere: the page says so at once.
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('error-text').textContent = '', document.querySelectorAll('#gallery .thumb img')[1].closest('button').click(), true`)); err != nil {
-			t.Fatal(err)
+		// The next image is explained by the new worker.
+		next(t, "a sample clicked after")
+		// Three more ends: the third restart is the last.
+		for i := 2; i <= 4; i++ {
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('error-text').textContent = '', document.getElementById('status').textContent = '', mavisBoot.worker.postMessage({ endGo: true }), true`)); err != nil {
+				t.Fatal(err)
+			}
+			if i <= 3 {
+				stopped(t, fmt.Sprintf("end %d", i))
+				continue
+			}
+			if err := waitJS(ctx, `document.getElementById('error-text').textContent.includes('reload the page')`); err != nil {
+				text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error-text').textContent`))
+				t.Fatalf("after a fourth end the page says %q; want it to ask for a reload (%v)", text, err)
+			}
 		}
-		stopped(t, "a sample clicked after")
 	})
 	// The metrics of MAVIS's maps, run again: the worker's evaluate runs in
 	// a goroutine that reports progress through JavaScript (before the fix
@@ -127,5 +168,6 @@ func TestWorkerExit(t *testing.T) {
 			t.Fatal(err)
 		}
 		stopped(t, "Run metrics clicked")
+		next(t, "a sample clicked after")
 	})
 }

@@ -8,7 +8,7 @@ const maxRestarts = 3;
 
 export class Compute {
   // boot is window.mavisBoot; workers the pool's size (?workers=N; 0: the
-  // pool's default); onRestart(err) hears of each restart (see restart).
+  // pool's default); onRestart(err, why) hears of each restart (see restart).
   constructor(boot, workers = 0, onRestart = () => {}) {
     this.boot = boot;
     this.workers = workers;

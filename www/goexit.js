@@ -7,7 +7,8 @@
 //
 //   exit(code)   go.exit: records why Go ended (its first "fatal error: ..."
 //                or "panic: ..." line on stderr), rejects gone and tells the
-//                page ({goExit: why}; boot.js starts a new worker)
+//                page ({goExit: why}; compute.js and boot.js start a new
+//                worker)
 //   gone         a Promise that rejects with that Error: worker.js races
 //                each call against it
 //   error()      that Error (the answer to every call from then on), or null
@@ -40,7 +41,7 @@
       : '.'));
     console.error(`mavis: ${ended.message}`);
     reject(ended);
-    global.postMessage({ goExit: ended.message }); // the page starts a new worker (boot.js)
+    global.postMessage({ goExit: ended.message }); // the page starts a new worker
   }
 
   global.mavisGoExit = { exit, gone, error: () => ended };

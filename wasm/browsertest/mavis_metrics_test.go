@@ -161,6 +161,14 @@ func TestMAVISMetrics(t *testing.T) {
 	// 60 MB (with a copy of the model per method it grew by about 225 MB
 	// on one worker, to 390 MB).
 	const memoryJS = `Promise.all([app.memory(true)].concat(app.pool ? app.pool.helpers.filter((h) => !h.dead).map((h) => h.rpc('memory', [true])) : []))`
+	// The page's IG may have run whole on the main worker (a helper still
+	// starting does not hold a split run back: pool.js), leaving the helper
+	// without any gradient pass yet; an IG split across both gives each
+	// worker the gradients' memory first, so that what is measured below is
+	// the check's own growth.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`app.explain(app.explainOptions('ig')).then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
 	type mem struct{ WasmBytes, HeapAlloc float64 }
 	before, err := chromedp.Run(ctx, chromedp.Evaluate[[]mem](memoryJS, chromedp.EvalAwaitPromise))
 	if err != nil {

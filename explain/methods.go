@@ -27,6 +27,9 @@ func (mf *methodFlags) register(fs *flag.FlagSet) {
 		for _, p := range m.Params {
 			name, param := m.Name, p.Name
 			doc := fmt.Sprintf("%s: %s (%s; default %v)", m.Label, p.Doc, paramRange(p), p.Default)
+			if w := p.With; w != nil {
+				doc += fmt.Sprintf("; only with -%s-%s %s", name, w.Param, strings.Join(w.Values, " or "))
+			}
 			fs.Func(name+"-"+param, doc, func(s string) error {
 				if mf.set[name] == nil {
 					mf.set[name] = map[string]string{}

@@ -184,6 +184,7 @@ interface ParamInfo {
   default: number | string | boolean;
   min?: number; max?: number;                   // int and float
   choices?: string[];                           // choice
+  with?: { param: string; values: string[] };   // it applies only when choice option param has one of these values (xai.Param.With)
 }
 
 interface ColormapInfo {

@@ -55,7 +55,8 @@ export class MapCards {
     const body = card.querySelector('p');
     let text = `${r.score} of “${classes[r.class].name}” · ${r.shape[0]}×${r.shape[1]} map · ${duration(r.waited ?? r.ms)}`;
     if (r.layer) text += ` · layer ${r.layer}`;
-    const values = (this.methods[i].params || []).map((p) => `${p.name} ${r.values[p.name]}`).join(', ');
+    const values = (this.methods[i].params || []).filter((p) => !p.with || p.with.values.includes(r.values[p.with.param]))
+      .map((p) => `${p.name} ${r.values[p.name]}`).join(', ');
     if (values) text += ` · ${values}`;
     if (r.zero) text += ' · all zero: nothing supports the class';
     body.textContent = text;

@@ -64,8 +64,18 @@ export class MethodsPanel {
     const row = el('div', { className: 'method-choice', dataset: { method: m.name } }, head,
       el('p', { className: 'doc small muted' }, m.doc));
     if (m.params && m.params.length) {
+      const controls = m.params.map((p) => this.control(m, p));
       row.append(el('details', { className: 'params' }, el('summary', { className: 'small' }, 'Options'),
-        el('div', { className: 'param-grid' }, ...m.params.flatMap((p) => this.control(m, p)))));
+        el('div', { className: 'param-grid' }, ...controls.flat())));
+      // An option that applies only with some values of a choice (ParamInfo.with)
+      // is greyed out with the others.
+      m.params.forEach((p, i) => {
+        if (!p.with) return;
+        const choice = controls[m.params.findIndex((q) => q.name === p.with.param)][1];
+        const sync = () => { controls[i][1].disabled = !p.with.values.includes(choice.value); };
+        choice.addEventListener('change', sync);
+        sync();
+      });
     }
     return row;
   }

@@ -73,7 +73,8 @@ func baselineParam(doc string) Param {
 }
 
 // sigmaParam is the blur baseline's "sigma" option.
-var sigmaParam = Param{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur baseline's Gaussian standard deviation in pixels"}
+var sigmaParam = Param{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur baseline's Gaussian standard deviation in pixels",
+	With: &ParamWith{"baseline", []string{"blur"}}}
 
 // baselineOption returns the baseline a request asks for: its image
 // (Request.Baseline) when set, else the "baseline" and "sigma" options,

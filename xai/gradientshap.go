@@ -488,7 +488,8 @@ func init() {
 			{Name: "baselines", Label: "Baselines", Kind: Choice, Default: "uniform", Choices: shapBaselineNames,
 				Doc: "the baselines' distribution: uniform noise images, black or white, black, or the blurred image"},
 			{Name: "noise", Label: "Noise", Kind: Float, Default: 0.0, Min: 0, Max: 10, Doc: "standard deviation of noise added to the image per sample, as a fraction of the input range"},
-			{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur baseline's Gaussian standard deviation in pixels"},
+			{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur baseline's Gaussian standard deviation in pixels",
+				With: &ParamWith{"baselines", []string{"blur"}}},
 		},
 		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
 			o, err := shapOptions(r, v)

@@ -377,7 +377,8 @@ func init() {
 			{Name: "window", Label: "Window", Kind: Int, Default: 32, Min: 1, Max: 4096, Doc: "side of the square window in pixels, clamped to the image"},
 			{Name: "stride", Label: "Stride", Kind: Int, Default: 16, Min: 1, Max: 4096, Doc: "step between windows in pixels"},
 			{Name: "fill", Label: "Fill", Kind: Choice, Default: "black", Choices: fillNames, Doc: "what hides the window: black, the blurred image or the image's mean colour"},
-			{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur fill's Gaussian standard deviation in pixels"},
+			{Name: "sigma", Label: "Blur sigma", Kind: Float, Default: 5.0, Min: 0.1, Max: 1000, Doc: "the blur fill's Gaussian standard deviation in pixels",
+				With: &ParamWith{"fill", []string{"blur"}}},
 		},
 		run: func(ex *Explainer, x *nn.Tensor, r *Request, v Values, dst *Result) error {
 			o, err := occlusionOptions(r, v)

@@ -107,6 +107,28 @@ type Param struct {
 	Min, Max float64
 	// Choices lists a choice's values, the default first or anywhere.
 	Choices []string
+	// With, when set, is the choice option of the same method and its
+	// values that this option applies with: the blur baseline's sigma has
+	// With{"baseline", "blur"}. With the choice's other values the option
+	// is ignored, and the page greys its control out and leaves it out of
+	// a map's description.
+	With *ParamWith
+}
+
+// ParamWith is a Param's With: a choice option and some of its values.
+type ParamWith struct {
+	Param  string
+	Values []string
+}
+
+// Applies reports whether p matters with the option values v (resolved:
+// every option of the method set).
+func (p Param) Applies(v Values) bool {
+	if p.With == nil {
+		return true
+	}
+	s, _ := v[p.With.Param].(string)
+	return slices.Contains(p.With.Values, s)
 }
 
 // ParamKind is the type of a Param's value.
@@ -238,6 +260,13 @@ func register(m Method) {
 	for _, p := range m.Params {
 		if err := p.check(); err != nil {
 			panic("xai: register: method " + m.Name + ": " + err.Error())
+		}
+		if w := p.With; w != nil {
+			i := slices.IndexFunc(m.Params, func(q Param) bool { return q.Name == w.Param })
+			if i < 0 || m.Params[i].Kind != Choice || len(w.Values) == 0 ||
+				slices.ContainsFunc(w.Values, func(c string) bool { return !slices.Contains(m.Params[i].Choices, c) }) {
+				panic("xai: register: method " + m.Name + ": parameter " + p.Name + " applies with " + w.Param + " " + strings.Join(w.Values, ", ") + ", not a choice option of the method and its values")
+			}
 		}
 	}
 	registry = append(registry, &m)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mavis-xai/mavis/nn"
 )
 
 func TestRegistryEntries(t *testing.T) {
@@ -247,4 +249,64 @@ func TestFastMethodsAreCheap(t *testing.T) {
 	if got := QuickMethods(); !slices.Equal(got, quick) {
 		t.Errorf("QuickMethods() = %v, want %v", got, quick)
 	}
+}
+
+// TestParamWith: the blur sigmas apply only with a blurred baseline or
+// fill (Param.With), Applies says so from resolved values, and register
+// refuses a With that names no choice option of the method, or values it
+// does not have.
+func TestParamWith(t *testing.T) {
+	for _, c := range []struct{ method, choice string }{{"ig", "baseline"}, {"deeplift", "baseline"}, {"gradientshap", "baselines"}, {"occlusion", "fill"}} {
+		m, err := Lookup(c.method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Params, func(p Param) bool { return p.Name == "sigma" })
+		if i < 0 {
+			t.Fatalf("%s has no sigma option", c.method)
+		}
+		p := m.Params[i]
+		if p.With == nil || p.With.Param != c.choice || !slices.Equal(p.With.Values, []string{"blur"}) {
+			t.Errorf("%s sigma: With %+v, want %s blur", c.method, p.With, c.choice)
+			continue
+		}
+		v, err := m.Resolve(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v[c.choice] = "blur"
+		if !p.Applies(v) {
+			t.Errorf("%s sigma: does not apply with %s blur", c.method, c.choice)
+		}
+		v[c.choice] = "black"
+		if p.Applies(v) {
+			t.Errorf("%s sigma: applies with %s black", c.method, c.choice)
+		}
+	}
+	n := len(Methods())
+	for _, w := range []ParamWith{{"nope", []string{"blur"}}, {"steps", []string{"blur"}}, {"baseline", []string{"purple"}}, {"baseline", nil}} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(panicText(r), "applies with") {
+					t.Errorf("register with With %+v: recovered %v, want a panic that names the bad With", w, r)
+				}
+			}()
+			register(Method{Name: "with-test", Label: "With test", Family: Families[0],
+				run: func(*Explainer, *nn.Tensor, *Request, Values, *Result) error { return nil },
+				Params: []Param{
+					{Name: "steps", Label: "Steps", Kind: Int, Default: 1, Min: 1, Max: 9, Doc: "d"},
+					baselineParam("d"),
+					{Name: "sigma", Label: "Sigma", Kind: Float, Default: 1.0, Min: 0, Max: 9, Doc: "d", With: &w},
+				}})
+		}()
+	}
+	if len(Methods()) != n {
+		t.Fatalf("a refused method was registered: %d methods, had %d", len(Methods()), n)
+	}
+}
+
+// panicText is a recovered panic's text (register panics with strings).
+func panicText(v any) string {
+	s, _ := v.(string)
+	return s
 }

@@ -120,6 +120,7 @@ func TestSession(t *testing.T) {
 	t.Run("Viewer", func(t *testing.T) { viewerDraws(ctx, t) })
 	t.Run("Colormaps", func(t *testing.T) { viewerColours(ctx, t) })
 	t.Run("Memory", func(t *testing.T) { memoryFlat(ctx, t) })
+	t.Run("OptionsApply", func(t *testing.T) { optionsApply(ctx, t) })
 	rec.check(t, base, before)
 }
 
@@ -169,4 +170,48 @@ func describe(o *runtime.RemoteObject) string {
 		return o.Description
 	}
 	return string(o.Value)
+}
+
+// optionsApply: an option that applies only with some values of a choice
+// (xai.Param.With: the blur baseline's sigma) is greyed out with the other
+// values and left out of the map's description; with a blur baseline it
+// can be set and is described.
+func optionsApply(ctx context.Context, t *testing.T) {
+	type seen struct {
+		Disabled bool
+		Card     string
+		Errors   []string
+	}
+	explain := func(baseline string) seen {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+			const b = document.getElementById('opt-ig-baseline');
+			b.value = '`+baseline+`';
+			b.dispatchEvent(new Event('change', { bubbles: true }));
+			app.state.errors.length = 0; // the broken files' above
+			document.body.dataset.explained = '';
+			document.getElementById('explain').click();
+			return true;
+		})()`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, `document.body.dataset.explained !== '' || app.state.errors.length > 0`); err != nil {
+			t.Fatal(err)
+		}
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[seen](`({disabled: document.getElementById('opt-ig-sigma').disabled,
+			card: document.querySelector('#method-ig p').textContent, errors: app.state.errors})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Errors) > 0 {
+			t.Fatalf("baseline %s: page errors %q", baseline, s.Errors)
+		}
+		return s
+	}
+	if s := explain("blur"); s.Disabled || !strings.Contains(s.Card, "baseline blur, sigma 5") {
+		t.Errorf("IG with a blur baseline: sigma's control disabled %v, card %q; want it enabled and the card to say baseline blur, sigma 5", s.Disabled, s.Card)
+	}
+	if s := explain("black"); !s.Disabled || !strings.Contains(s.Card, "baseline black") || strings.Contains(s.Card, "sigma") {
+		t.Errorf("IG with a black baseline: sigma's control disabled %v, card %q; want it disabled and no sigma on the card", s.Disabled, s.Card)
+	}
 }

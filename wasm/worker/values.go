@@ -73,6 +73,9 @@ func paramValue(p xai.Param) any {
 	case xai.Choice:
 		o["choices"] = strs(p.Choices)
 	}
+	if p.With != nil {
+		o["with"] = obj{"param": p.With.Param, "values": strs(p.With.Values)}
+	}
 	return o
 }
 

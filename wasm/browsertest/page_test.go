@@ -179,6 +179,7 @@ func describe(o *runtime.RemoteObject) string {
 func optionsApply(ctx context.Context, t *testing.T) {
 	type seen struct {
 		Disabled bool
+		Opacity  []float64 // sigma's label and input, as drawn
 		Card     string
 		Errors   []string
 	}
@@ -198,8 +199,12 @@ func optionsApply(ctx context.Context, t *testing.T) {
 		if err := waitJS(ctx, `document.body.dataset.explained !== '' || app.state.errors.length > 0`); err != nil {
 			t.Fatal(err)
 		}
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[seen](`({disabled: document.getElementById('opt-ig-sigma').disabled,
-			card: document.querySelector('#method-ig p').textContent, errors: app.state.errors})`))
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[seen](`(() => {
+			const input = document.getElementById('opt-ig-sigma');
+			const label = document.querySelector('label[for="opt-ig-sigma"]');
+			return {disabled: input.disabled, opacity: [label, input].map((e) => Number(getComputedStyle(e).opacity)),
+			        card: document.querySelector('#method-ig p').textContent, errors: app.state.errors};
+		})()`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,10 +213,10 @@ func optionsApply(ctx context.Context, t *testing.T) {
 		}
 		return s
 	}
-	if s := explain("blur"); s.Disabled || !strings.Contains(s.Card, "baseline blur, sigma 5") {
-		t.Errorf("IG with a blur baseline: sigma's control disabled %v, card %q; want it enabled and the card to say baseline blur, sigma 5", s.Disabled, s.Card)
+	if s := explain("blur"); s.Disabled || s.Opacity[0] != 1 || s.Opacity[1] != 1 || !strings.Contains(s.Card, "baseline blur, sigma 5") {
+		t.Errorf("IG with a blur baseline: sigma's control disabled %v, drawn at opacity %v, card %q; want it enabled at full opacity and the card to say baseline blur, sigma 5", s.Disabled, s.Opacity, s.Card)
 	}
-	if s := explain("black"); !s.Disabled || !strings.Contains(s.Card, "baseline black") || strings.Contains(s.Card, "sigma") {
-		t.Errorf("IG with a black baseline: sigma's control disabled %v, card %q; want it disabled and no sigma on the card", s.Disabled, s.Card)
+	if s := explain("black"); !s.Disabled || s.Opacity[0] >= 0.6 || s.Opacity[1] >= 0.6 || !strings.Contains(s.Card, "baseline black") || strings.Contains(s.Card, "sigma") {
+		t.Errorf("IG with a black baseline: sigma's control disabled %v, drawn at opacity %v, card %q; want it disabled and greyed out, and no sigma on the card", s.Disabled, s.Opacity, s.Card)
 	}
 }

@@ -5,8 +5,8 @@
 // worker.js started the first time a split method runs, each with its own
 // copy of the model, compute the others (a range whose helper is still
 // starting when the main worker is free goes to the main worker). The main
-// worker adds the partial sums and answers as 'explain' does. The faithfulness metrics ('evaluate')
-// are split the same way, by method. All the math is Go's
+// worker adds the partial sums and answers as 'explain' does. The
+// faithfulness metrics ('evaluate') are split the same way, by method. All the math is Go's
 // (wasm/worker/pool.go); this module only starts workers and moves typed
 // arrays. Contracts: api.d.ts (WorkerRequest splitPlan, splitPart,
 // splitCombine, evalPlan, evalInstall, evalOnly, evalCombine).
@@ -169,26 +169,21 @@ export class Pool {
       const x = plan.input.slice();
       return rpc('splitPart', [x, ho, bounds[i], bounds[i + 1]], progress(i), [x.buffer]);
     };
-    const mine = (i) => {
-      parts[i] = take(i, this.rpc);
-      parts[i].catch(() => {}); // heard by the run, unless it went stale first
-      return parts[i];
-    };
     for (let i = 1; i < k; i++) {
       (loads[i - 1] || Promise.reject(new Error('no helper'))).then((h) => {
         if (parts[i] || stale()) return;
         parts[i] = take(i, (...a) => h.rpc(...a)).catch((e) => {
           this.drop(h, e);
           live();
-          return mine(i);
+          return take(i, this.rpc); // the main worker's, then
         });
-        parts[i].catch(() => {});
+        parts[i].catch(() => {}); // heard by the run, unless it went stale first
       }, () => {});
     }
     await this.rpc('splitPart', [null, o, 0, bounds[1]], progress(0));
     for (let i = k - 1; i >= 1; i--) { // the main worker, free: the ranges not taken, one at a time
       live();
-      if (!parts[i]) await mine(i);
+      if (!parts[i]) await (parts[i] = take(i, this.rpc));
     }
     const got = await Promise.all(parts.slice(1));
     live();

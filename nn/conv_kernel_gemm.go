@@ -90,6 +90,7 @@ type convWork struct {
 	phase, bandRows       int       // input gradient: bands of output rows
 	chunks, slots         int       // kernel gradient: position chunks, partial sums
 	rc                    rowConv   // row path (conv_kernel_rows.go)
+	rowk                  rowKernel // row path: gemmRows, or gemmRowsDot (rowsDot)
 	bpad                  []float32 // row path: the bias padded to whole panels
 	wp                    int       // row path: padded input row width, in positions
 	ws                    []convWorker

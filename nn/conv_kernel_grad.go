@@ -104,6 +104,7 @@ type prepKind int
 const (
 	prepNone     prepKind = iota
 	prepRows              // packBTo of the flipped kernel (rowsTo)
+	prepRowsDot           // packDotTo of the flipped kernel (rowsTo on gemmRowsDot)
 	prepWinograd          // the Winograd-transformed flipped kernel, packed per ξν (winogradVecRun)
 )
 

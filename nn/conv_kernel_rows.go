@@ -26,7 +26,7 @@ const maxRowsKH = 16
 type rowConv struct {
 	kh, seg, step int       // kernel rows; floats per kernel row (kw*in); floats between output positions in an input row (sw*in)
 	npos          int       // output positions per row (ow)
-	bp            []float32 // the kernel in panels of nr columns: (np, kh*seg, nr), zero past the last column
+	bp            []float32 // the kernel in panels of nr columns: (np, kh*seg, nr), zero past the last column (nr 1: packDotTo's layout, convRowDotGo)
 	np, nr, cols  int       // panels, their width, columns of the last one
 	bias          []float32 // (np*nr), zero past the last column
 	relu          bool
@@ -73,6 +73,65 @@ func convRowGo(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
 	}
 }
 
+// convRowDotGo is the portable rowKernel of dot panels (gemmRowsDot), the
+// reference the SIMD one is held to bit for bit (TestRowDotKernels): with
+// one to three output channels the panels of nr columns leave most lanes
+// of a vector kernel idle, so each output is computed as a dot product
+// along the kernel row instead. For it rc.nr and rc.cols are 1, rc.seg a
+// multiple of 4, and rc.bp holds the K = kh*seg kernel rows four at a
+// time with the np output channels interleaved (packDotTo):
+//
+//	bp[(c*np + q)*4 + l] = kernel row 4c+l of output channel q
+//
+// Each output sums as nn's dot: four partial sums s_l over the rows 4c+l,
+// in ky, then k order from +0, then ((s0 + s1) + (s2 + s3)) + bias.
+func convRowDotGo(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
+	np := rc.np
+	for p := range rc.npos {
+		for q := range np {
+			var s [4]float32
+			c := 0 // four-row groups so far
+			for ky := range rc.kh {
+				a := rows[ky][p*rc.step:][:rc.seg]
+				for k := 0; k+4 <= len(a); k += 4 {
+					b := rc.bp[(c*np+q)*4:][:4]
+					for l := range 4 {
+						s[l] += float32(a[k+l] * b[l]) // no fused multiply-add, as the kernels
+					}
+					c++
+				}
+			}
+			v := ((s[0] + s[1]) + (s[2] + s[3])) + rc.bias[q]
+			if rc.relu {
+				v = relu(v)
+			}
+			y[p*rc.ystep+q] = v
+		}
+	}
+}
+
+// packDotTo writes the dot panels of convRowDotGo from the row-major
+// (K x n) kernel k, K a multiple of 4.
+//
+//	dst: (K/4, n, 4)   k: (K, n)
+func packDotTo(dst, k []float32, K, n int) {
+	for c := range K / 4 {
+		for q := range n {
+			for l := range 4 {
+				dst[(c*n+q)*4+l] = k[(4*c+l)*n+q]
+			}
+		}
+	}
+}
+
+// maxDotOut is the most output channels the dot row kernels take.
+const maxDotOut = 3
+
+// rowsDot reports whether the row path runs g on gemmRowsDot.
+func rowsDot(g convGeom) bool {
+	return gemmRowsDot != nil && g.out <= maxDotOut && g.kw*g.in%4 == 0
+}
+
 // rowsFit reports whether the row path takes the forward pass of g.
 func rowsFit(g convGeom) bool { return gemmRows != nil && g.kh <= maxRowsKH }
 
@@ -97,14 +156,22 @@ func (cw *convWork) rowsTo(y, x, mask, k, b []float32, relu bool, nw int) {
 	cw.op = opRows
 	cw.y, cw.x, cw.mask = y, x, mask
 	nr := cw.nr // the micro-kernel's panel width
-	if nr == 8 && g.out <= 4 {
+	cw.rowk = gemmRows
+	switch {
+	case rowsDot(g):
+		nr, cw.rowk = 1, gemmRowsDot
+	case nr == 8 && g.out <= 4:
 		nr = 4 // the SIMD128 row kernel's narrow panels
 	}
 	K := cw.kk
 	rc := &cw.rc
 	*rc = rowConv{kh: g.kh, seg: g.kw * g.in, step: g.sw * g.in, npos: g.ow, np: panels(g.out, nr), nr: nr, relu: relu, ystep: g.out}
 	rc.cols = g.out - (rc.np-1)*nr
-	rc.bp = cw.packed(prepRows, nr, rc.np*K*nr, func(bp []float32) { packBTo(bp, k, K, g.out, g.out, nr) })
+	if nr == 1 {
+		rc.bp = cw.packed(prepRowsDot, 1, K*g.out, func(bp []float32) { packDotTo(bp, k, K, g.out) })
+	} else {
+		rc.bp = cw.packed(prepRows, nr, rc.np*K*nr, func(bp []float32) { packBTo(bp, k, K, g.out, g.out, nr) })
+	}
 	cw.bpad = growZero(cw.bpad, rc.np*nr)
 	copy(cw.bpad, b)
 	rc.bias = cw.bpad
@@ -133,7 +200,7 @@ func (cw *convWork) rowsRange(w, lo, hi int) {
 	for i := range ring {
 		ring[i] = -1
 	}
-	src := &ws.rows // in the worker's scratch: a local array would escape (gemmRows is a func value)
+	src := &ws.rows // in the worker's scratch: a local array would escape (cw.rowk is a func value)
 	for row := lo; row < hi; row++ {
 		n, oy := row/g.oh, row%g.oh
 		for ky := range g.kh {
@@ -156,6 +223,6 @@ func (cw *convWork) rowsRange(w, lo, hi int) {
 			}
 			src[ky] = buf
 		}
-		gemmRows(&cw.rc, cw.y[row*g.ow*g.out:][:g.ow*g.out], src)
+		cw.rowk(&cw.rc, cw.y[row*g.ow*g.out:][:g.ow*g.out], src)
 	}
 }

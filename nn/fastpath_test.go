@@ -228,6 +228,86 @@ func TestRowKernels(t *testing.T) {
 	}
 }
 
+// TestRowDotKernels holds convRowDotGo to a float64 sum of the same
+// products, and each micro-kernel's dot row kernel to convRowDotGo, bit
+// for bit, on random rows, kernel heights, row lengths (multiples of 4),
+// one to three output channels, with and without the ReLU.
+func TestRowDotKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	kernels := []microKernelInfo{{name: "convRowDotGo", rowsDot: convRowDotGo}}
+	for _, k := range microKernels {
+		if k.rowsDot != nil {
+			kernels = append(kernels, k)
+		}
+	}
+	for _, k := range kernels {
+		for i := range 60 {
+			out := 1 + i%maxDotOut
+			rc := rowConv{kh: 1 + r.IntN(5), seg: 4 * (1 + r.IntN(50)), npos: r.IntN(30), np: out, nr: 1, cols: 1, relu: i%2 == 0}
+			rc.step = 1 + r.IntN(rc.seg+3)
+			rc.ystep = out + r.IntN(3)
+			rc.bp = finiteSlice(r, rc.kh*rc.seg*out)
+			rc.bias = randSlice(r, out)
+			var rows [maxRowsKH][]float32
+			for ky := range rc.kh {
+				rows[ky] = finiteSlice(r, max(0, rc.npos-1)*rc.step+rc.seg)
+			}
+			n := max(0, rc.npos-1)*rc.ystep + out
+			want, got := randSlice(r, n), randSlice(r, n)
+			copy(got, want) // between the outputs, y must keep what it holds
+			k.rowsDot(&rc, got, &rows)
+			var err error
+			if k.name == "convRowDotGo" {
+				convRowDotNaive(&rc, want, &rows)
+				err = closeTo(got, want, 1e-5)
+			} else {
+				convRowDotGo(&rc, want, &rows)
+				err = equalBits(got, want)
+			}
+			if err != nil {
+				t.Errorf("%s: kh=%d seg=%d step=%d npos=%d out=%d relu=%v: %v", k.name, rc.kh, rc.seg, rc.step, rc.npos, out, rc.relu, err)
+			}
+		}
+	}
+}
+
+// convRowDotNaive is convRowDotGo summed in float64 in plain order, from
+// the kernel as packDotTo lays it out.
+func convRowDotNaive(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
+	for p := range rc.npos {
+		for q := range rc.np {
+			var s float64
+			for ky := range rc.kh {
+				for k, v := range rows[ky][p*rc.step:][:rc.seg] {
+					kk := ky*rc.seg + k // the kernel row
+					s += float64(v) * float64(rc.bp[(kk/4*rc.np+q)*4+kk%4])
+				}
+			}
+			v := float32(s + float64(rc.bias[q]))
+			if rc.relu {
+				v = max(v, 0)
+			}
+			y[p*rc.ystep+q] = v
+		}
+	}
+}
+
+// TestPackDot checks packDotTo on a hand-laid 8x2 kernel.
+func TestPackDot(t *testing.T) {
+	k := make([]float32, 16) // row r, column q holds 10r + q
+	for r := range 8 {
+		for q := range 2 {
+			k[r*2+q] = float32(10*r + q)
+		}
+	}
+	want := []float32{0, 10, 20, 30, 1, 11, 21, 31, 40, 50, 60, 70, 41, 51, 61, 71}
+	got := make([]float32, 16)
+	packDotTo(got, k, 8, 2)
+	if err := equalBits(got, want); err != nil {
+		t.Error(err)
+	}
+}
+
 // convRowNaive is convRowGo summed in float64, the oracle of the row
 // kernels that fuse multiply-adds.
 func convRowNaive(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {

@@ -28,6 +28,7 @@ type microKernelInfo struct {
 	winograd bool // whether Winograd's transforms pay with this kernel
 	store    microStoreKernel
 	rows     rowKernel // nil, or the row kernel of the row path (conv_kernel_rows.go)
+	rowsDot  rowKernel // nil, or the row path's kernel for 1-3 output channels (convRowDotGo's contract)
 }
 
 // microStoreKernel writes c = A·B + bias, followed by a ReLU when relu is
@@ -47,8 +48,8 @@ const (
 // microKernels lists the kernels this build and CPU can run, portable
 // first; the last one is in use.
 var microKernels = []microKernelInfo{
-	{"go 2x8", micro2x8, 2, 8, true, micro2x8Store, nil},
-	{"go 3x4", micro3x4, 3, 4, true, micro3x4Store, nil},
+	{"go 2x8", micro2x8, 2, 8, true, micro2x8Store, nil, nil},
+	{"go 3x4", micro3x4, 3, 4, true, micro3x4Store, nil, nil},
 }
 
 // The kernel in use, its tile shape, whether stride-1 3x3 convolutions
@@ -72,8 +73,10 @@ var (
 	gemmWinoMicro microKernel = micro2x8
 	gemmWinoMR    int         = 2
 	gemmWinoNR    int         = 8
-	// The row kernel of the row path, when the kernel in use has one.
-	gemmRows rowKernel
+	// The row kernels of the row path, when the kernel in use has them:
+	// panels of nr columns, and dot products for 1-3 output channels.
+	gemmRows    rowKernel
+	gemmRowsDot rowKernel
 )
 
 // addMicroKernel registers a faster kernel and makes it the one in use.
@@ -86,7 +89,7 @@ func addMicroKernel(k microKernelInfo) {
 // them; not safe while a convolution runs).
 func useMicroKernel(k microKernelInfo) {
 	gemmMicro, gemmMR, gemmNR, gemmKernel, gemmWinograd, gemmStore = k.kernel, k.mr, k.nr, k.name, k.winograd, k.store
-	gemmRows = k.rows
+	gemmRows, gemmRowsDot = k.rows, k.rowsDot
 	gemmNarrow = k.winograd // the portable kernels (conv_kernel_narrow.go)
 	gemmWinoMicro, gemmWinoMR, gemmWinoNR = k.kernel, k.mr, k.nr
 	if k.winograd {

@@ -23,10 +23,10 @@ import (
 
 func init() {
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		addMicroKernel(microKernelInfo{"avx2 4x16", micro4x16AVX2, 4, 16, false, micro4x16AVX2Store, convRowAVX2})
+		addMicroKernel(microKernelInfo{"avx2 4x16", micro4x16AVX2, 4, 16, false, micro4x16AVX2Store, convRowAVX2, nil})
 	}
 	if archsimd.X86.AVX512() {
-		addMicroKernel(microKernelInfo{"avx512 4x32", micro4x32AVX512, 4, 32, false, micro4x32AVX512Store, convRowAVX512})
+		addMicroKernel(microKernelInfo{"avx512 4x32", micro4x32AVX512, 4, 32, false, micro4x32AVX512Store, convRowAVX512, nil})
 	}
 }
 

@@ -22,7 +22,8 @@ import (
 // SIMD128 or the module could not be loaded, which the loader notes on the
 // console) and registers them only when their interface is the one
 // written here: a 4x8 micro-kernel, the row kernels of the row path
-// (conv_kernel_rows.go; the scalar Winograd path does not pay against
+// (conv_kernel_rows.go: panels of 8 or 4 columns, and dot products for
+// 1-3 output channels; the scalar Winograd path does not pay against
 // them, see nn/BENCHMARKS.md), the vector Winograd path of the stride-1
 // input gradients (conv_kernel_winograd_simd_wasm.go: its tile transforms)
 // and the element-wise fast paths (fastpath.go).
@@ -32,7 +33,7 @@ import (
 // of its slices, as Go's own indexing would.
 
 // simdABI is the kernels' interface version (wasm/simd/gen: abiVersion).
-const simdABI = 1
+const simdABI = 2
 
 //go:wasmimport mavis_simd version
 func simdVersion() int32
@@ -54,6 +55,10 @@ func simdConvRows4x8(rows *uint32, kh, seg, step, npos int32, b *float32, panels
 //go:noescape
 //go:wasmimport mavis_simd conv_rows_7x4
 func simdConvRows7x4(rows *uint32, kh, seg, step, npos int32, b *float32, panels, cols int32, bias *float32, relu int32, y *float32, ystep int32)
+
+//go:noescape
+//go:wasmimport mavis_simd conv_rows_dot
+func simdConvRowsDot(rows *uint32, kh, seg, step, npos int32, b *float32, panels int32, bias *float32, relu int32, y *float32, ystep int32)
 
 //go:wasmimport mavis_simd mask_copy
 func simdMaskCopy(dst, src, mask *float32, n int32)
@@ -94,7 +99,7 @@ func init() {
 		println("nn: the SIMD128 kernel module has interface version", v, "and this build expects", simdABI, "(a stale kernels.wasm?): using the portable kernels")
 		return
 	}
-	addMicroKernel(microKernelInfo{"wasm simd128 4x8", micro4x8SIMD, 4, 8, false, micro4x8SIMDStore, convRowSIMD})
+	addMicroKernel(microKernelInfo{"wasm simd128 4x8", micro4x8SIMD, 4, 8, false, micro4x8SIMDStore, convRowSIMD, convRowDotSIMD})
 	fastMaskCopy = maskCopySIMD
 	fastScaleShift = scaleShiftSIMD
 	fastShiftSum = shiftSumSIMD
@@ -154,6 +159,24 @@ func convRowSIMD(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
 	default:
 		panic("nn: SIMD row kernel for panels of " + strconv.Itoa(rc.nr))
 	}
+}
+
+// convRowDotSIMD is the rowKernel of dot panels (convRowDotGo):
+// conv_rows_dot.
+func convRowDotSIMD(rc *rowConv, y []float32, rows *[maxRowsKH][]float32) {
+	if rc.nr != 1 || rc.np < 1 || rc.np > maxDotOut || rc.seg%4 != 0 || rc.seg == 0 {
+		panic("nn: SIMD dot row kernel: nr " + strconv.Itoa(rc.nr) + ", " + strconv.Itoa(rc.np) + " panels, seg " + strconv.Itoa(rc.seg))
+	}
+	_, _ = rc.bp[:rc.np*rc.kh*rc.seg], rc.bias[:rc.np]
+	if rc.npos == 0 {
+		return
+	}
+	_ = y[:(rc.npos-1)*rc.ystep+rc.np]
+	var addrs [maxRowsKH]uint32
+	for ky := range rc.kh {
+		addrs[ky] = addr32(rows[ky][:(rc.npos-1)*rc.step+rc.seg])
+	}
+	simdConvRowsDot(&addrs[0], int32(rc.kh), int32(rc.seg), int32(4*rc.step), int32(rc.npos), f32(rc.bp), int32(rc.np), f32(rc.bias), b2i(rc.relu), f32(y), int32(4*rc.ystep))
 }
 
 func maskCopySIMD(dst, src, mask []float32) {

@@ -75,9 +75,9 @@ func closeTo(got, want []float32, tol float64) error {
 
 // forEachKernel runs f with each available micro-kernel in use, on each
 // of its convolution paths (Winograd, the vector one with the AVX-512
-// kernel, im2col, and the row path with the kernel's own row kernel, or
-// convRowGo for a kernel without one), and with one and three workers
-// natively.
+// kernel, im2col, and the row path with the kernel's own row kernels, or
+// convRowGo and convRowDotGo for a kernel without them), and with one and
+// three workers natively.
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	defer useMicroKernel(microKernels[len(microKernels)-1])
 	procs := []int{1, 3}
@@ -93,11 +93,11 @@ func forEachKernel(t *testing.T, f func(t *testing.T)) {
 					useMicroKernel(k)
 					gemmWinograd = path == "winograd"
 					gemmWinogradVec = path == "winograd"
-					gemmRows = nil
+					gemmRows, gemmRowsDot = nil, nil
 					if path == "rows" {
-						gemmRows = k.rows
+						gemmRows, gemmRowsDot = k.rows, k.rowsDot
 						if gemmRows == nil {
-							gemmRows = convRowGo
+							gemmRows, gemmRowsDot = convRowGo, convRowDotGo
 						}
 					}
 					f(t)

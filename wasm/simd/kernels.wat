@@ -5605,6 +5605,1251 @@
     end
   )
 
+  ;; one output row of a convolution with 1-3 output channels, a dot product per output (nn: gemmRowsDot)
+  (func $conv_rows_dot (export "conv_rows_dot") (param $rows i32) (param $kh i32) (param $seg i32) (param $step i32) (param $npos i32) (param $b i32) (param $panels i32) (param $bias i32) (param $relu i32) (param $y i32) (param $ystep i32)
+    (local $c00 v128)
+    (local $c01 v128)
+    (local $c02 v128)
+    (local $c10 v128)
+    (local $c11 v128)
+    (local $c12 v128)
+    (local $b0 v128)
+    (local $b1 v128)
+    (local $b2 v128)
+    (local $a v128)
+    (local $pos i32)
+    (local $ky i32)
+    (local $ap i32)
+    (local $bk i32)
+    (local $end i32)
+    (local $bstep i32)
+    (local $s f32)
+    (local $step1 i32)
+    local.get $step
+    i32.const 1
+    i32.mul
+    local.set $step1
+    local.get $panels
+    i32.const 4
+    i32.shl
+    local.set $bstep
+    local.get $panels
+    i32.const 3
+    i32.eq
+    if
+      i32.const 0
+      local.set $pos
+      block $full3_done
+        loop $full3
+          local.get $pos
+          i32.const 2
+          i32.add
+          local.get $npos
+          i32.gt_s
+          br_if $full3_done
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c00
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c01
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c02
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c10
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c11
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c12
+          i32.const 0
+          local.set $ky
+          local.get $b
+          local.set $bk
+          loop $ky_2x3
+            local.get $rows
+            local.get $ky
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load
+            local.get $pos
+            local.get $step
+            i32.mul
+            i32.add
+            local.tee $ap
+            local.get $seg
+            i32.const 2
+            i32.shl
+            i32.add
+            local.set $end
+            loop $k_2x3
+              local.get $bk
+              v128.load
+              local.set $b0
+              local.get $bk
+              v128.load offset=16
+              local.set $b1
+              local.get $bk
+              v128.load offset=32
+              local.set $b2
+              local.get $ap
+              v128.load
+              local.set $a
+              local.get $c00
+              local.get $a
+              local.get $b0
+              f32x4.mul
+              f32x4.add
+              local.set $c00
+              local.get $c01
+              local.get $a
+              local.get $b1
+              f32x4.mul
+              f32x4.add
+              local.set $c01
+              local.get $c02
+              local.get $a
+              local.get $b2
+              f32x4.mul
+              f32x4.add
+              local.set $c02
+              local.get $ap
+              local.get $step1
+              i32.add
+              v128.load
+              local.set $a
+              local.get $c10
+              local.get $a
+              local.get $b0
+              f32x4.mul
+              f32x4.add
+              local.set $c10
+              local.get $c11
+              local.get $a
+              local.get $b1
+              f32x4.mul
+              f32x4.add
+              local.set $c11
+              local.get $c12
+              local.get $a
+              local.get $b2
+              f32x4.mul
+              f32x4.add
+              local.set $c12
+              local.get $bk
+              local.get $bstep
+              i32.add
+              local.set $bk
+              local.get $ap
+              i32.const 16
+              i32.add
+              local.tee $ap
+              local.get $end
+              i32.lt_u
+              br_if $k_2x3
+            end
+            local.get $ky
+            i32.const 1
+            i32.add
+            local.tee $ky
+            local.get $kh
+            i32.lt_s
+            br_if $ky_2x3
+          end
+          local.get $c00
+          f32x4.extract_lane 0
+          local.get $c00
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c00
+          f32x4.extract_lane 2
+          local.get $c00
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store
+          local.get $c01
+          f32x4.extract_lane 0
+          local.get $c01
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c01
+          f32x4.extract_lane 2
+          local.get $c01
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load offset=4
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store offset=4
+          local.get $c02
+          f32x4.extract_lane 0
+          local.get $c02
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c02
+          f32x4.extract_lane 2
+          local.get $c02
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load offset=8
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store offset=8
+          local.get $c10
+          f32x4.extract_lane 0
+          local.get $c10
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c10
+          f32x4.extract_lane 2
+          local.get $c10
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          i32.const 1
+          i32.add
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store
+          local.get $c11
+          f32x4.extract_lane 0
+          local.get $c11
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c11
+          f32x4.extract_lane 2
+          local.get $c11
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load offset=4
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          i32.const 1
+          i32.add
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store offset=4
+          local.get $c12
+          f32x4.extract_lane 0
+          local.get $c12
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c12
+          f32x4.extract_lane 2
+          local.get $c12
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load offset=8
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          i32.const 1
+          i32.add
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store offset=8
+          local.get $pos
+          i32.const 2
+          i32.add
+          local.set $pos
+          br $full3
+        end
+      end
+      local.get $npos
+      local.get $pos
+      i32.sub
+      i32.const 1
+      i32.eq
+      if
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $c00
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $c01
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $c02
+        i32.const 0
+        local.set $ky
+        local.get $b
+        local.set $bk
+        loop $ky_1x3
+          local.get $rows
+          local.get $ky
+          i32.const 2
+          i32.shl
+          i32.add
+          i32.load
+          local.get $pos
+          local.get $step
+          i32.mul
+          i32.add
+          local.tee $ap
+          local.get $seg
+          i32.const 2
+          i32.shl
+          i32.add
+          local.set $end
+          loop $k_1x3
+            local.get $bk
+            v128.load
+            local.set $b0
+            local.get $bk
+            v128.load offset=16
+            local.set $b1
+            local.get $bk
+            v128.load offset=32
+            local.set $b2
+            local.get $ap
+            v128.load
+            local.set $a
+            local.get $c00
+            local.get $a
+            local.get $b0
+            f32x4.mul
+            f32x4.add
+            local.set $c00
+            local.get $c01
+            local.get $a
+            local.get $b1
+            f32x4.mul
+            f32x4.add
+            local.set $c01
+            local.get $c02
+            local.get $a
+            local.get $b2
+            f32x4.mul
+            f32x4.add
+            local.set $c02
+            local.get $bk
+            local.get $bstep
+            i32.add
+            local.set $bk
+            local.get $ap
+            i32.const 16
+            i32.add
+            local.tee $ap
+            local.get $end
+            i32.lt_u
+            br_if $k_1x3
+          end
+          local.get $ky
+          i32.const 1
+          i32.add
+          local.tee $ky
+          local.get $kh
+          i32.lt_s
+          br_if $ky_1x3
+        end
+        local.get $c00
+        f32x4.extract_lane 0
+        local.get $c00
+        f32x4.extract_lane 1
+        f32.add
+        local.get $c00
+        f32x4.extract_lane 2
+        local.get $c00
+        f32x4.extract_lane 3
+        f32.add
+        f32.add
+        local.get $bias
+        f32.load
+        f32.add
+        local.set $s
+        local.get $relu
+        if
+          local.get $s
+          i32.reinterpret_f32
+          local.get $s
+          i32.reinterpret_f32
+          i32.const 31
+          i32.shr_s
+          i32.const -1
+          i32.xor
+          i32.and
+          f32.reinterpret_i32
+          local.set $s
+        end
+        local.get $pos
+        local.get $ystep
+        i32.mul
+        local.get $y
+        i32.add
+        local.get $s
+        f32.store
+        local.get $c01
+        f32x4.extract_lane 0
+        local.get $c01
+        f32x4.extract_lane 1
+        f32.add
+        local.get $c01
+        f32x4.extract_lane 2
+        local.get $c01
+        f32x4.extract_lane 3
+        f32.add
+        f32.add
+        local.get $bias
+        f32.load offset=4
+        f32.add
+        local.set $s
+        local.get $relu
+        if
+          local.get $s
+          i32.reinterpret_f32
+          local.get $s
+          i32.reinterpret_f32
+          i32.const 31
+          i32.shr_s
+          i32.const -1
+          i32.xor
+          i32.and
+          f32.reinterpret_i32
+          local.set $s
+        end
+        local.get $pos
+        local.get $ystep
+        i32.mul
+        local.get $y
+        i32.add
+        local.get $s
+        f32.store offset=4
+        local.get $c02
+        f32x4.extract_lane 0
+        local.get $c02
+        f32x4.extract_lane 1
+        f32.add
+        local.get $c02
+        f32x4.extract_lane 2
+        local.get $c02
+        f32x4.extract_lane 3
+        f32.add
+        f32.add
+        local.get $bias
+        f32.load offset=8
+        f32.add
+        local.set $s
+        local.get $relu
+        if
+          local.get $s
+          i32.reinterpret_f32
+          local.get $s
+          i32.reinterpret_f32
+          i32.const 31
+          i32.shr_s
+          i32.const -1
+          i32.xor
+          i32.and
+          f32.reinterpret_i32
+          local.set $s
+        end
+        local.get $pos
+        local.get $ystep
+        i32.mul
+        local.get $y
+        i32.add
+        local.get $s
+        f32.store offset=8
+      end
+      return
+    end
+    local.get $panels
+    i32.const 2
+    i32.eq
+    if
+      i32.const 0
+      local.set $pos
+      block $full2_done
+        loop $full2
+          local.get $pos
+          i32.const 2
+          i32.add
+          local.get $npos
+          i32.gt_s
+          br_if $full2_done
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c00
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c01
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c10
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c11
+          i32.const 0
+          local.set $ky
+          local.get $b
+          local.set $bk
+          loop $ky_2x2
+            local.get $rows
+            local.get $ky
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load
+            local.get $pos
+            local.get $step
+            i32.mul
+            i32.add
+            local.tee $ap
+            local.get $seg
+            i32.const 2
+            i32.shl
+            i32.add
+            local.set $end
+            loop $k_2x2
+              local.get $bk
+              v128.load
+              local.set $b0
+              local.get $bk
+              v128.load offset=16
+              local.set $b1
+              local.get $ap
+              v128.load
+              local.set $a
+              local.get $c00
+              local.get $a
+              local.get $b0
+              f32x4.mul
+              f32x4.add
+              local.set $c00
+              local.get $c01
+              local.get $a
+              local.get $b1
+              f32x4.mul
+              f32x4.add
+              local.set $c01
+              local.get $ap
+              local.get $step1
+              i32.add
+              v128.load
+              local.set $a
+              local.get $c10
+              local.get $a
+              local.get $b0
+              f32x4.mul
+              f32x4.add
+              local.set $c10
+              local.get $c11
+              local.get $a
+              local.get $b1
+              f32x4.mul
+              f32x4.add
+              local.set $c11
+              local.get $bk
+              local.get $bstep
+              i32.add
+              local.set $bk
+              local.get $ap
+              i32.const 16
+              i32.add
+              local.tee $ap
+              local.get $end
+              i32.lt_u
+              br_if $k_2x2
+            end
+            local.get $ky
+            i32.const 1
+            i32.add
+            local.tee $ky
+            local.get $kh
+            i32.lt_s
+            br_if $ky_2x2
+          end
+          local.get $c00
+          f32x4.extract_lane 0
+          local.get $c00
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c00
+          f32x4.extract_lane 2
+          local.get $c00
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store
+          local.get $c01
+          f32x4.extract_lane 0
+          local.get $c01
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c01
+          f32x4.extract_lane 2
+          local.get $c01
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load offset=4
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store offset=4
+          local.get $c10
+          f32x4.extract_lane 0
+          local.get $c10
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c10
+          f32x4.extract_lane 2
+          local.get $c10
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          i32.const 1
+          i32.add
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store
+          local.get $c11
+          f32x4.extract_lane 0
+          local.get $c11
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c11
+          f32x4.extract_lane 2
+          local.get $c11
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load offset=4
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          i32.const 1
+          i32.add
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store offset=4
+          local.get $pos
+          i32.const 2
+          i32.add
+          local.set $pos
+          br $full2
+        end
+      end
+      local.get $npos
+      local.get $pos
+      i32.sub
+      i32.const 1
+      i32.eq
+      if
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $c00
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $c01
+        i32.const 0
+        local.set $ky
+        local.get $b
+        local.set $bk
+        loop $ky_1x2
+          local.get $rows
+          local.get $ky
+          i32.const 2
+          i32.shl
+          i32.add
+          i32.load
+          local.get $pos
+          local.get $step
+          i32.mul
+          i32.add
+          local.tee $ap
+          local.get $seg
+          i32.const 2
+          i32.shl
+          i32.add
+          local.set $end
+          loop $k_1x2
+            local.get $bk
+            v128.load
+            local.set $b0
+            local.get $bk
+            v128.load offset=16
+            local.set $b1
+            local.get $ap
+            v128.load
+            local.set $a
+            local.get $c00
+            local.get $a
+            local.get $b0
+            f32x4.mul
+            f32x4.add
+            local.set $c00
+            local.get $c01
+            local.get $a
+            local.get $b1
+            f32x4.mul
+            f32x4.add
+            local.set $c01
+            local.get $bk
+            local.get $bstep
+            i32.add
+            local.set $bk
+            local.get $ap
+            i32.const 16
+            i32.add
+            local.tee $ap
+            local.get $end
+            i32.lt_u
+            br_if $k_1x2
+          end
+          local.get $ky
+          i32.const 1
+          i32.add
+          local.tee $ky
+          local.get $kh
+          i32.lt_s
+          br_if $ky_1x2
+        end
+        local.get $c00
+        f32x4.extract_lane 0
+        local.get $c00
+        f32x4.extract_lane 1
+        f32.add
+        local.get $c00
+        f32x4.extract_lane 2
+        local.get $c00
+        f32x4.extract_lane 3
+        f32.add
+        f32.add
+        local.get $bias
+        f32.load
+        f32.add
+        local.set $s
+        local.get $relu
+        if
+          local.get $s
+          i32.reinterpret_f32
+          local.get $s
+          i32.reinterpret_f32
+          i32.const 31
+          i32.shr_s
+          i32.const -1
+          i32.xor
+          i32.and
+          f32.reinterpret_i32
+          local.set $s
+        end
+        local.get $pos
+        local.get $ystep
+        i32.mul
+        local.get $y
+        i32.add
+        local.get $s
+        f32.store
+        local.get $c01
+        f32x4.extract_lane 0
+        local.get $c01
+        f32x4.extract_lane 1
+        f32.add
+        local.get $c01
+        f32x4.extract_lane 2
+        local.get $c01
+        f32x4.extract_lane 3
+        f32.add
+        f32.add
+        local.get $bias
+        f32.load offset=4
+        f32.add
+        local.set $s
+        local.get $relu
+        if
+          local.get $s
+          i32.reinterpret_f32
+          local.get $s
+          i32.reinterpret_f32
+          i32.const 31
+          i32.shr_s
+          i32.const -1
+          i32.xor
+          i32.and
+          f32.reinterpret_i32
+          local.set $s
+        end
+        local.get $pos
+        local.get $ystep
+        i32.mul
+        local.get $y
+        i32.add
+        local.get $s
+        f32.store offset=4
+      end
+      return
+    end
+    local.get $panels
+    i32.const 1
+    i32.eq
+    if
+      i32.const 0
+      local.set $pos
+      block $full1_done
+        loop $full1
+          local.get $pos
+          i32.const 2
+          i32.add
+          local.get $npos
+          i32.gt_s
+          br_if $full1_done
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c00
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          local.set $c10
+          i32.const 0
+          local.set $ky
+          local.get $b
+          local.set $bk
+          loop $ky_2x1
+            local.get $rows
+            local.get $ky
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load
+            local.get $pos
+            local.get $step
+            i32.mul
+            i32.add
+            local.tee $ap
+            local.get $seg
+            i32.const 2
+            i32.shl
+            i32.add
+            local.set $end
+            loop $k_2x1
+              local.get $bk
+              v128.load
+              local.set $b0
+              local.get $ap
+              v128.load
+              local.set $a
+              local.get $c00
+              local.get $a
+              local.get $b0
+              f32x4.mul
+              f32x4.add
+              local.set $c00
+              local.get $ap
+              local.get $step1
+              i32.add
+              v128.load
+              local.set $a
+              local.get $c10
+              local.get $a
+              local.get $b0
+              f32x4.mul
+              f32x4.add
+              local.set $c10
+              local.get $bk
+              local.get $bstep
+              i32.add
+              local.set $bk
+              local.get $ap
+              i32.const 16
+              i32.add
+              local.tee $ap
+              local.get $end
+              i32.lt_u
+              br_if $k_2x1
+            end
+            local.get $ky
+            i32.const 1
+            i32.add
+            local.tee $ky
+            local.get $kh
+            i32.lt_s
+            br_if $ky_2x1
+          end
+          local.get $c00
+          f32x4.extract_lane 0
+          local.get $c00
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c00
+          f32x4.extract_lane 2
+          local.get $c00
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store
+          local.get $c10
+          f32x4.extract_lane 0
+          local.get $c10
+          f32x4.extract_lane 1
+          f32.add
+          local.get $c10
+          f32x4.extract_lane 2
+          local.get $c10
+          f32x4.extract_lane 3
+          f32.add
+          f32.add
+          local.get $bias
+          f32.load
+          f32.add
+          local.set $s
+          local.get $relu
+          if
+            local.get $s
+            i32.reinterpret_f32
+            local.get $s
+            i32.reinterpret_f32
+            i32.const 31
+            i32.shr_s
+            i32.const -1
+            i32.xor
+            i32.and
+            f32.reinterpret_i32
+            local.set $s
+          end
+          local.get $pos
+          i32.const 1
+          i32.add
+          local.get $ystep
+          i32.mul
+          local.get $y
+          i32.add
+          local.get $s
+          f32.store
+          local.get $pos
+          i32.const 2
+          i32.add
+          local.set $pos
+          br $full1
+        end
+      end
+      local.get $npos
+      local.get $pos
+      i32.sub
+      i32.const 1
+      i32.eq
+      if
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $c00
+        i32.const 0
+        local.set $ky
+        local.get $b
+        local.set $bk
+        loop $ky_1x1
+          local.get $rows
+          local.get $ky
+          i32.const 2
+          i32.shl
+          i32.add
+          i32.load
+          local.get $pos
+          local.get $step
+          i32.mul
+          i32.add
+          local.tee $ap
+          local.get $seg
+          i32.const 2
+          i32.shl
+          i32.add
+          local.set $end
+          loop $k_1x1
+            local.get $bk
+            v128.load
+            local.set $b0
+            local.get $ap
+            v128.load
+            local.set $a
+            local.get $c00
+            local.get $a
+            local.get $b0
+            f32x4.mul
+            f32x4.add
+            local.set $c00
+            local.get $bk
+            local.get $bstep
+            i32.add
+            local.set $bk
+            local.get $ap
+            i32.const 16
+            i32.add
+            local.tee $ap
+            local.get $end
+            i32.lt_u
+            br_if $k_1x1
+          end
+          local.get $ky
+          i32.const 1
+          i32.add
+          local.tee $ky
+          local.get $kh
+          i32.lt_s
+          br_if $ky_1x1
+        end
+        local.get $c00
+        f32x4.extract_lane 0
+        local.get $c00
+        f32x4.extract_lane 1
+        f32.add
+        local.get $c00
+        f32x4.extract_lane 2
+        local.get $c00
+        f32x4.extract_lane 3
+        f32.add
+        f32.add
+        local.get $bias
+        f32.load
+        f32.add
+        local.set $s
+        local.get $relu
+        if
+          local.get $s
+          i32.reinterpret_f32
+          local.get $s
+          i32.reinterpret_f32
+          i32.const 31
+          i32.shr_s
+          i32.const -1
+          i32.xor
+          i32.and
+          f32.reinterpret_i32
+          local.set $s
+        end
+        local.get $pos
+        local.get $ystep
+        i32.mul
+        local.get $y
+        i32.add
+        local.get $s
+        f32.store
+      end
+      return
+    end
+  )
+
   ;; dst[i] = mask[i] > 0 ? src[i] : +0, i < n (nn: reluGradTo)
   (func $mask_copy (export "mask_copy") (param $dst i32) (param $src i32) (param $mask i32) (param $n i32)
     (local $end i32)
@@ -7302,6 +8547,6 @@
 
   ;; the interface version nn checks (gen: abiVersion)
   (func $version (export "version") (result i32)
-    i32.const 1
+    i32.const 2
   )
 )

@@ -265,10 +265,17 @@ func (f *function) i32Mul()  { f.op("i32.mul", 0x6c) }
 func (f *function) i32And()  { f.op("i32.and", 0x71) }
 func (f *function) i32Shl()  { f.op("i32.shl", 0x74) }
 func (f *function) i32ShrU() { f.op("i32.shr_u", 0x76) }
+func (f *function) i32ShrS() { f.op("i32.shr_s", 0x75) }
+func (f *function) i32Xor()  { f.op("i32.xor", 0x73) }
 func (f *function) f32Ne()   { f.op("f32.ne", 0x5c) }
 func (f *function) f32Add()  { f.op("f32.add", 0x92) }
 func (f *function) f32Mul()  { f.op("f32.mul", 0x94) }
 func (f *function) f64Add()  { f.op("f64.add", 0xa0) }
+
+// i32ReinterpretF32 and f32ReinterpretI32 move a value's bits between the
+// two types.
+func (f *function) i32ReinterpretF32() { f.op("i32.reinterpret_f32", 0xbc) }
+func (f *function) f32ReinterpretI32() { f.op("f32.reinterpret_i32", 0xbe) }
 
 // f64PromoteF32 is f64.promote_f32.
 func (f *function) f64PromoteF32() { f.op("f64.promote_f32", 0xbb) }

@@ -24,7 +24,7 @@ import (
 // falls back to the portable kernels instead of calling into the wrong
 // signatures). Bump it with any change to a kernel's parameters or
 // meaning, together with nn's simdABI.
-const abiVersion = 1
+const abiVersion = 2
 
 // importModule is the module name under which Go imports the kernels
 // (//go:wasmimport mavis_simd name).
@@ -46,6 +46,7 @@ func kernels() *module {
 	gemmStoreKernel(m, 4, 8)
 	convRowsKernel(m, 4, 8)
 	convRowsKernel(m, 7, 4)
+	convRowsDotKernel(m)
 	maskCopyKernel(m)
 	scaleShiftKernel(m)
 	shiftSumKernel(m)

@@ -594,10 +594,10 @@
           local.set $c30
           v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c31
-          i32.const 0
-          local.set $ky
           local.get $bq
           local.set $bk
+          i32.const 0
+          local.set $ky
           loop $ky_4
             local.get $rows
             local.get $ky
@@ -1340,10 +1340,10 @@
         local.set $c00
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c01
-        i32.const 0
-        local.set $ky
         local.get $bq
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_1
           local.get $rows
           local.get $ky
@@ -1559,10 +1559,10 @@
         local.set $c10
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c11
-        i32.const 0
-        local.set $ky
         local.get $bq
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_2
           local.get $rows
           local.get $ky
@@ -1957,10 +1957,10 @@
         local.set $c20
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c21
-        i32.const 0
-        local.set $ky
         local.get $bq
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_3
           local.get $rows
           local.get $ky
@@ -2636,10 +2636,10 @@
           local.set $c50
           v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c60
-          i32.const 0
-          local.set $ky
           local.get $bq
           local.set $bk
+          i32.const 0
+          local.set $ky
           loop $ky_7
             local.get $rows
             local.get $ky
@@ -3338,10 +3338,10 @@
       if
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        i32.const 0
-        local.set $ky
         local.get $bq
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_1
           local.get $rows
           local.get $ky
@@ -3478,10 +3478,10 @@
         local.set $c00
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c10
-        i32.const 0
-        local.set $ky
         local.get $bq
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_2
           local.get $rows
           local.get $ky
@@ -3713,10 +3713,10 @@
         local.set $c10
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c20
-        i32.const 0
-        local.set $ky
         local.get $bq
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_3
           local.get $rows
           local.get $ky
@@ -4043,10 +4043,10 @@
         local.set $c20
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c30
-        i32.const 0
-        local.set $ky
         local.get $bq
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_4
           local.get $rows
           local.get $ky
@@ -4468,10 +4468,10 @@
         local.set $c30
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c40
-        i32.const 0
-        local.set $ky
         local.get $bq
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_5
           local.get $rows
           local.get $ky
@@ -4988,10 +4988,10 @@
         local.set $c40
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c50
-        i32.const 0
-        local.set $ky
         local.get $bq
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_6
           local.get $rows
           local.get $ky
@@ -5659,10 +5659,10 @@
           local.set $c11
           v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c12
-          i32.const 0
-          local.set $ky
           local.get $b
           local.set $bk
+          i32.const 0
+          local.set $ky
           loop $ky_2x3
             local.get $rows
             local.get $ky
@@ -5995,10 +5995,10 @@
         local.set $c01
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c02
-        i32.const 0
-        local.set $ky
         local.get $b
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_1x3
           local.get $rows
           local.get $ky
@@ -6200,10 +6200,10 @@
           local.set $c10
           v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c11
-          i32.const 0
-          local.set $ky
           local.get $b
           local.set $bk
+          i32.const 0
+          local.set $ky
           loop $ky_2x2
             local.get $rows
             local.get $ky
@@ -6445,10 +6445,10 @@
         local.set $c00
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c01
-        i32.const 0
-        local.set $ky
         local.get $b
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_1x2
           local.get $rows
           local.get $ky
@@ -6601,10 +6601,10 @@
           local.set $c00
           v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
           local.set $c10
-          i32.const 0
-          local.set $ky
           local.get $b
           local.set $bk
+          i32.const 0
+          local.set $ky
           loop $ky_2x1
             local.get $rows
             local.get $ky
@@ -6755,10 +6755,10 @@
       if
         v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
         local.set $c00
-        i32.const 0
-        local.set $ky
         local.get $b
         local.set $bk
+        i32.const 0
+        local.set $ky
         loop $ky_1x1
           local.get $rows
           local.get $ky

@@ -119,35 +119,107 @@ type convRows struct {
 // positions runs the tiles of one panel over all npos positions: full
 // MR-row tiles, then one tile of the npos mod MR rows left.
 func (c *convRows) positions(npos local) {
-	f := c.f
+	tilePositions(c.f, "full", c.pos, npos, c.mr, c.tile)
+}
+
+// tilePositions emits the loop of a row kernel over output positions
+// pos = 0, mr, 2mr, ... while a whole tile of mr fits in npos, then one
+// tile of the npos mod mr positions left; tile(rows) emits a tile of rows
+// positions from pos.
+func tilePositions(f *function, name string, pos, npos local, mr int, tile func(rows int)) {
 	f.i32Const(0)
-	f.set(c.pos)
-	f.block("full_done", func(done label) {
-		f.loop("full", func(full label) {
+	f.set(pos)
+	f.block(name+"_done", func(done label) {
+		f.loop(name, func(full label) {
 			// while pos + mr <= npos
-			f.get(c.pos)
-			f.i32Const(int32(c.mr))
+			f.get(pos)
+			f.i32Const(int32(mr))
 			f.i32Add()
 			f.get(npos)
 			f.i32GtS()
 			f.brIf(done)
-			c.tile(c.mr)
-			f.get(c.pos)
-			f.i32Const(int32(c.mr))
+			tile(mr)
+			f.get(pos)
+			f.i32Const(int32(mr))
 			f.i32Add()
-			f.set(c.pos)
+			f.set(pos)
 			f.br(full)
 		})
 	})
 	// The rest: npos - pos in 0..mr-1.
-	for r := 1; r < c.mr; r++ {
+	for r := 1; r < mr; r++ {
 		f.get(npos)
-		f.get(c.pos)
+		f.get(pos)
 		f.i32Sub()
 		f.i32Const(int32(r))
 		f.i32Eq()
-		f.ifThen(func() { c.tile(r) })
+		f.ifThen(func() { tile(r) })
 	}
+}
+
+// outAddr pushes the address of output position pos+r: base +
+// (pos+r)*ystep.
+func outAddr(f *function, base, pos local, r int, ystep local) {
+	f.get(pos)
+	if r > 0 {
+		f.i32Const(int32(r))
+		f.i32Add()
+	}
+	f.get(ystep)
+	f.i32Mul()
+	f.get(base)
+	f.i32Add()
+}
+
+// rowLoop holds the locals of a row kernel's loops over the kernel rows
+// and a window's values (rowLoops).
+type rowLoop struct {
+	rows, kh, seg, step, pos local // the kernel's parameters, and the tile's first position
+	ky, ap, end              local // the loops' own
+}
+
+// rowLoops emits: for ky := 0; ky < kh; ky++ { ap = rows[ky] + pos*step;
+// end = ap + 4*seg; do { body(); ap += kstep } while ap < end }: the
+// window of position pos in each input row, kstep bytes at a time.
+func rowLoops(f *function, name string, l rowLoop, kstep int32, body func()) {
+	f.i32Const(0)
+	f.set(l.ky)
+	f.loop("ky_"+name, func(kyl label) {
+		// ap = rows[ky] + pos*step; end = ap + 4*seg
+		f.get(l.rows)
+		f.get(l.ky)
+		f.i32Const(2)
+		f.i32Shl()
+		f.i32Add()
+		f.i32Load(0)
+		f.get(l.pos)
+		f.get(l.step)
+		f.i32Mul()
+		f.i32Add()
+		f.tee(l.ap)
+		f.get(l.seg)
+		f.i32Const(2)
+		f.i32Shl()
+		f.i32Add()
+		f.set(l.end)
+		f.loop("k_"+name, func(kl label) {
+			body()
+			f.get(l.ap)
+			f.i32Const(kstep)
+			f.i32Add()
+			f.tee(l.ap)
+			f.get(l.end)
+			f.i32LtU()
+			f.brIf(kl)
+		})
+		f.get(l.ky)
+		f.i32Const(1)
+		f.i32Add()
+		f.tee(l.ky)
+		f.get(l.kh)
+		f.i32LtS()
+		f.brIf(kyl)
+	})
 }
 
 // tile computes positions pos..pos+rows-1 of panel q on the first rows
@@ -155,59 +227,24 @@ func (c *convRows) positions(npos local) {
 func (c *convRows) tile(rows int) {
 	f, t := c.f, c.t
 	t.zero(rows)
-	// for ky := 0; ky < kh; ky++
-	f.i32Const(0)
-	f.set(c.ky)
 	f.get(c.bq)
 	f.set(c.bk)
-	f.loop("ky_"+fmt.Sprint(rows), func(kyl label) {
-		// ap = rows[ky] + pos*step; end = ap + 4*seg
-		f.get(c.rows)
-		f.get(c.ky)
-		f.i32Const(2)
-		f.i32Shl()
+	l := rowLoop{rows: c.rows, kh: c.kh, seg: c.seg, step: c.step, pos: c.pos, ky: c.ky, ap: c.ap, end: c.end}
+	rowLoops(f, fmt.Sprint(rows), l, 4, func() {
+		t.loadB(c.bk, 0)
+		for r := range rows {
+			t.madd(r, func() {
+				f.get(c.ap)
+				if r > 0 {
+					f.get(c.rs[r-1])
+					f.i32Add()
+				}
+			}, 0)
+		}
+		f.get(c.bk)
+		f.i32Const(int32(4 * c.nr))
 		f.i32Add()
-		f.i32Load(0)
-		f.get(c.pos)
-		f.get(c.step)
-		f.i32Mul()
-		f.i32Add()
-		f.tee(c.ap)
-		f.get(c.seg)
-		f.i32Const(2)
-		f.i32Shl()
-		f.i32Add()
-		f.set(c.end)
-		f.loop("k_"+fmt.Sprint(rows), func(kl label) {
-			t.loadB(c.bk, 0)
-			for r := range rows {
-				t.madd(r, func() {
-					f.get(c.ap)
-					if r > 0 {
-						f.get(c.rs[r-1])
-						f.i32Add()
-					}
-				}, 0)
-			}
-			f.get(c.bk)
-			f.i32Const(int32(4 * c.nr))
-			f.i32Add()
-			f.set(c.bk)
-			f.get(c.ap)
-			f.i32Const(4)
-			f.i32Add()
-			f.tee(c.ap)
-			f.get(c.end)
-			f.i32LtU()
-			f.brIf(kl)
-		})
-		f.get(c.ky)
-		f.i32Const(1)
-		f.i32Add()
-		f.tee(c.ky)
-		f.get(c.kh)
-		f.i32LtS()
-		f.brIf(kyl)
+		f.set(c.bk)
 	})
 	for r := range rows {
 		t.addFrom(r, func() { f.get(c.biasq) })
@@ -222,17 +259,7 @@ func (c *convRows) tile(rows int) {
 // vectors for a full panel, lane by lane for the last one.
 func (c *convRows) storeRow(r int) {
 	f, t := c.f, c.t
-	addr := func() {
-		f.get(c.pos)
-		if r > 0 {
-			f.i32Const(int32(r))
-			f.i32Add()
-		}
-		f.get(c.ystep)
-		f.i32Mul()
-		f.get(c.yq)
-		f.i32Add()
-	}
+	addr := func() { outAddr(f, c.yq, c.pos, r, c.ystep) }
 	f.get(c.ncols)
 	f.i32Const(int32(c.nr))
 	f.i32Eq()

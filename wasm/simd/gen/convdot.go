@@ -94,36 +94,9 @@ type convDot struct {
 	rs                              []local // r*step for r = 1..dotMR-1
 }
 
-// positions runs the tiles of np panels over all npos positions: full
-// dotMR-position tiles, then one of the npos mod dotMR left.
+// positions runs the tiles of np panels over all npos positions.
 func (c *convDot) positions(np int) {
-	f := c.f
-	f.i32Const(0)
-	f.set(c.pos)
-	f.block(fmt.Sprintf("full%d_done", np), func(done label) {
-		f.loop(fmt.Sprintf("full%d", np), func(full label) {
-			f.get(c.pos)
-			f.i32Const(dotMR)
-			f.i32Add()
-			f.get(c.npos)
-			f.i32GtS()
-			f.brIf(done)
-			c.tile(dotMR, np)
-			f.get(c.pos)
-			f.i32Const(dotMR)
-			f.i32Add()
-			f.set(c.pos)
-			f.br(full)
-		})
-	})
-	for r := 1; r < dotMR; r++ {
-		f.get(c.npos)
-		f.get(c.pos)
-		f.i32Sub()
-		f.i32Const(int32(r))
-		f.i32Eq()
-		f.ifThen(func() { c.tile(r, np) })
-	}
+	tilePositions(c.f, fmt.Sprintf("full%d", np), c.pos, c.npos, dotMR, func(rows int) { c.tile(rows, np) })
 }
 
 // tile computes positions pos..pos+rows-1 of np panels.
@@ -135,68 +108,28 @@ func (c *convDot) tile(rows, np int) {
 			f.set(c.acc[r][q])
 		}
 	}
-	f.i32Const(0)
-	f.set(c.ky)
 	f.get(c.b)
 	f.set(c.bk)
-	name := fmt.Sprintf("%dx%d", rows, np)
-	f.loop("ky_"+name, func(kyl label) {
-		// ap = rows[ky] + pos*step; end = ap + 4*seg
-		f.get(c.rows)
-		f.get(c.ky)
-		f.i32Const(2)
-		f.i32Shl()
-		f.i32Add()
-		f.i32Load(0)
-		f.get(c.pos)
-		f.get(c.step)
-		f.i32Mul()
-		f.i32Add()
-		f.tee(c.ap)
-		f.get(c.seg)
-		f.i32Const(2)
-		f.i32Shl()
-		f.i32Add()
-		f.set(c.end)
-		f.loop("k_"+name, func(kl label) {
-			for q := range np {
-				f.get(c.bk)
-				f.v128Load(uint32(16 * q))
-				f.set(c.bv[q])
-			}
-			for r := range rows {
-				f.get(c.ap)
-				if r > 0 {
-					f.get(c.rs[r-1])
-					f.i32Add()
-				}
-				f.v128Load(0)
-				f.set(c.av)
-				for q := range np {
-					f.get(c.acc[r][q])
-					f.get(c.av)
-					f.get(c.bv[q])
-					f.f32x4Mul()
-					f.f32x4Add()
-					f.set(c.acc[r][q])
-				}
-			}
-			advanceBy(f, c.bk, c.bstep)
+	l := rowLoop{rows: c.rows, kh: c.kh, seg: c.seg, step: c.step, pos: c.pos, ky: c.ky, ap: c.ap, end: c.end}
+	rowLoops(f, fmt.Sprintf("%dx%d", rows, np), l, 16, func() {
+		for q := range np {
+			f.get(c.bk)
+			f.v128Load(uint32(16 * q))
+			f.set(c.bv[q])
+		}
+		for r := range rows {
 			f.get(c.ap)
-			f.i32Const(16)
-			f.i32Add()
-			f.tee(c.ap)
-			f.get(c.end)
-			f.i32LtU()
-			f.brIf(kl)
-		})
-		f.get(c.ky)
-		f.i32Const(1)
-		f.i32Add()
-		f.tee(c.ky)
-		f.get(c.kh)
-		f.i32LtS()
-		f.brIf(kyl)
+			if r > 0 {
+				f.get(c.rs[r-1])
+				f.i32Add()
+			}
+			f.v128Load(0)
+			f.set(c.av)
+			for q := range np {
+				maddVec(f, c.acc[r][q], c.av, c.bv[q])
+			}
+		}
+		advanceBy(f, c.bk, c.bstep)
 	})
 	for r := range rows {
 		for q := range np {
@@ -239,16 +172,7 @@ func (c *convDot) finish(r, q int) {
 		f.f32ReinterpretI32()
 		f.set(c.s)
 	})
-	// y + (pos+r)*ystep
-	f.get(c.pos)
-	if r > 0 {
-		f.i32Const(int32(r))
-		f.i32Add()
-	}
-	f.get(c.ystep)
-	f.i32Mul()
-	f.get(c.y)
-	f.i32Add()
+	outAddr(f, c.y, c.pos, r, c.ystep)
 	f.get(c.s)
 	f.f32Store(uint32(4 * q))
 }

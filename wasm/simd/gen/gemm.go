@@ -59,13 +59,18 @@ func (t *tile) madd(r int, addr func(), off uint32) {
 	f.v128Load32Splat(off)
 	f.set(t.a)
 	for v := range t.nv {
-		f.get(t.acc[r][v])
-		f.get(t.a)
-		f.get(t.b[v])
-		f.f32x4Mul()
-		f.f32x4Add()
-		f.set(t.acc[r][v])
+		maddVec(f, t.acc[r][v], t.a, t.b[v])
 	}
+}
+
+// maddVec sets acc = acc + a*b (f32x4: the product rounded, then the sum).
+func maddVec(f *function, acc, a, b local) {
+	f.get(acc)
+	f.get(a)
+	f.get(b)
+	f.f32x4Mul()
+	f.f32x4Add()
+	f.set(acc)
 }
 
 // zero sets every accumulator of the first rows rows to +0.

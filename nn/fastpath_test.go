@@ -202,20 +202,14 @@ func TestRowKernels(t *testing.T) {
 			rc.ystep = out + r.IntN(3)
 			rc.bp = finiteSlice(r, rc.np*rc.kh*rc.seg*nr)
 			rc.bias = randSlice(r, rc.np*nr)
-			var rows [maxRowsKH][]float32
-			for ky := range rc.kh {
-				rows[ky] = finiteSlice(r, max(0, rc.npos-1)*rc.step+rc.seg)
-			}
-			n := max(0, rc.npos-1)*rc.ystep + out
-			want, got := randSlice(r, n), randSlice(r, n)
-			copy(got, want) // between the outputs, y must keep what it holds
-			k.rows(&rc, got, &rows)
+			rows, want, got := rowCase(r, &rc, out)
+			k.rows(&rc, got, rows)
 			var err error
 			if runtime.GOARCH == "wasm" {
-				convRowGo(&rc, want, &rows)
+				convRowGo(&rc, want, rows)
 				err = equalBits(got, want)
 			} else {
-				convRowNaive(&rc, want, &rows)
+				convRowNaive(&rc, want, rows)
 				err = closeTo(got, want, 1e-5)
 			}
 			if err != nil {
@@ -226,6 +220,20 @@ func TestRowKernels(t *testing.T) {
 	if !ran {
 		t.Skip("no micro-kernel of this build has a row kernel (the js/wasm SIMD128 kernels do)")
 	}
+}
+
+// rowCase returns random input rows for rc and two equal random outputs of
+// out channels per position, one for the kernel under test and one for
+// its reference (between the outputs, y must keep what it holds).
+func rowCase(r *rand.Rand, rc *rowConv, out int) (rows *[maxRowsKH][]float32, want, got []float32) {
+	rows = new([maxRowsKH][]float32)
+	for ky := range rc.kh {
+		rows[ky] = finiteSlice(r, max(0, rc.npos-1)*rc.step+rc.seg)
+	}
+	n := max(0, rc.npos-1)*rc.ystep + out
+	want, got = randSlice(r, n), randSlice(r, n)
+	copy(got, want)
+	return rows, want, got
 }
 
 // TestRowDotKernels holds convRowDotGo to a float64 sum of the same
@@ -248,20 +256,14 @@ func TestRowDotKernels(t *testing.T) {
 			rc.ystep = out + r.IntN(3)
 			rc.bp = finiteSlice(r, rc.kh*rc.seg*out)
 			rc.bias = randSlice(r, out)
-			var rows [maxRowsKH][]float32
-			for ky := range rc.kh {
-				rows[ky] = finiteSlice(r, max(0, rc.npos-1)*rc.step+rc.seg)
-			}
-			n := max(0, rc.npos-1)*rc.ystep + out
-			want, got := randSlice(r, n), randSlice(r, n)
-			copy(got, want) // between the outputs, y must keep what it holds
-			k.rowsDot(&rc, got, &rows)
+			rows, want, got := rowCase(r, &rc, out)
+			k.rowsDot(&rc, got, rows)
 			var err error
 			if k.name == "convRowDotGo" {
-				convRowDotNaive(&rc, want, &rows)
+				convRowDotNaive(&rc, want, rows)
 				err = closeTo(got, want, 1e-5)
 			} else {
-				convRowDotGo(&rc, want, &rows)
+				convRowDotGo(&rc, want, rows)
 				err = equalBits(got, want)
 			}
 			if err != nil {

@@ -143,17 +143,10 @@ func (c *convDot) tile(rows, np int) {
 // (v &^ (v >> 31), as nn.relu).
 func (c *convDot) finish(r, q int) {
 	f, acc := c.f, c.acc[r][q]
-	f.get(acc)
-	f.f32x4ExtractLane(0)
-	f.get(acc)
-	f.f32x4ExtractLane(1)
-	f.f32Add()
-	f.get(acc)
-	f.f32x4ExtractLane(2)
-	f.get(acc)
-	f.f32x4ExtractLane(3)
-	f.f32Add()
-	f.f32Add()
+	sumLanes(f, acc, func() {
+		f.get(acc)
+		f.f32x4ExtractLane(0)
+	})
 	f.get(c.bias)
 	f.f32Load(uint32(4 * q))
 	f.f32Add()

@@ -464,18 +464,24 @@ func denseDxKernel(m *module) {
 			f.set(s0)
 			advance(f, 4, k)
 		})
-		// (s0 + s1) + (s2 + s3)
 		f.get(dx)
-		f.get(s0)
-		f.get(acc)
-		f.f32x4ExtractLane(1)
-		f.f32Add()
-		f.get(acc)
-		f.f32x4ExtractLane(2)
-		f.get(acc)
-		f.f32x4ExtractLane(3)
-		f.f32Add()
-		f.f32Add()
+		sumLanes(f, acc, func() { f.get(s0) })
 		f.f32Store(0)
 	})
+}
+
+// sumLanes pushes (s0 + s1) + (s2 + s3), nn's dot order, where s1..s3 are
+// lanes 1 to 3 of acc and first pushes s0 (lane 0, or lane 0 with a
+// tail's products added).
+func sumLanes(f *function, acc local, first func()) {
+	first()
+	f.get(acc)
+	f.f32x4ExtractLane(1)
+	f.f32Add()
+	f.get(acc)
+	f.f32x4ExtractLane(2)
+	f.get(acc)
+	f.f32x4ExtractLane(3)
+	f.f32Add()
+	f.f32Add()
 }

@@ -289,16 +289,29 @@ func browser(t *testing.T, timeout time.Duration) (context.Context, context.Canc
 		chromedp.ProxyServer(outsideProxy()),
 		chromedp.WindowSize(1200, 900),
 	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	ctx, tcancel := context.WithTimeout(ctx, timeout)
-	if err := chromedp.Do(ctx); err != nil {
+	// A start can fail for a passing reason the test does not own: CI saw
+	// Chromium's zygote fail to fork its GPU process once while other test
+	// binaries ran beside it. So a failed start is tried again, twice, each
+	// time with a fresh profile.
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		if attempt > 1 {
+			t.Logf("starting %s (attempt %d of 3): %v", chromium, attempt-1, err)
+			time.Sleep(time.Duration(attempt) * time.Second)
+			opts = append(opts, chromedp.UserDataDir(t.TempDir()))
+		}
+		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+		ctx, tcancel := context.WithTimeout(ctx, timeout)
+		if err = chromedp.Do(ctx); err == nil {
+			return ctx, func() { tcancel(); cancel(); acancel() }
+		}
 		tcancel()
 		cancel()
 		acancel()
-		t.Fatalf("starting %s: %v", chromium, err)
 	}
-	return ctx, func() { tcancel(); cancel(); acancel() }
+	t.Fatalf("starting %s, three times: %v", chromium, err)
+	return nil, nil
 }
 
 // scored is true once the page has explained its image and scored the maps

@@ -27,6 +27,14 @@ var (
 	// c % 4 == 0.
 	fastPool2x2Row func(y []float32, arg []int32, x []float32, n, i, h, w, c, oh, ow int)
 
+	// fastPool2x2RowAt is fastPool2x2Row for one output row whose two
+	// input rows are held apart from x (MaxPool2D.forwardScaled): rows
+	// holds x's elements from index base on, and each arg is the maximum's
+	// index in x. For c % 4 == 0.
+	//
+	//	y, arg: (ow, c)   rows: (2, w, c)
+	fastPool2x2RowAt func(y []float32, arg []int32, rows []float32, base, w, c, ow int)
+
 	// fastPool2x2Back writes the input gradient of the windows of output
 	// row i of image n of a 2x2, stride-2 max-pool without padding, as
 	// MaxPool2D.Backward leaves it (0 + dy at each window's arg, +0

@@ -23,15 +23,12 @@ func (m *Model) ForwardFrom(a *Tensor, first, last int) *Tensor {
 	if s := m.Shapes[first-1]; a.Shape[1] != s[0] || a.Shape[2] != s[1] || a.Shape[3] != s[2] || len(a.Data) != a.Len() {
 		panic(sprintf("nn: ForwardFrom: input %v to layer %s, want Nx%dx%dx%d", a, m.Layers[first].Name(), s[0], s[1], s[2]))
 	}
-	if m.outs == nil {
-		m.outs = make([]*Tensor, len(m.Layers))
-		m.grads = make([]*Tensor, len(m.Layers))
-	}
+	m.keepOutputs()
 	m.passes++
 	y := a
 	for i := first; i <= last; i++ {
 		y = m.Layers[i].Forward(y)
-		m.outs[i] = y
+		m.outs[i], m.folded[i] = y, false
 	}
 	return y
 }

@@ -72,6 +72,15 @@ func simdShiftSum(sum float64, x, mean, inv *float32, n, c int32) float64
 //go:wasmimport mavis_simd pool2x2_row
 func simdPool2x2Row(y *float32, arg *int32, x *float32, base, w, c, ow int32)
 
+// simdPool2x2RowAt is pool2x2_row with x's address passed as a number:
+// the kernel addresses x + 4*index with wrapping 32-bit sums, so an x that
+// stands base elements before the held rows (pool2x2RowAtSIMD) reads them
+// while the maxima's indices count from x. A number, not a pointer: Go
+// must not hold an address outside its objects.
+//
+//go:wasmimport mavis_simd pool2x2_row
+func simdPool2x2RowAt(y *float32, arg *int32, x uint32, base, w, c, ow int32)
+
 //go:wasmimport mavis_simd pool2x2_back_row
 func simdPool2x2BackRow(dx, dy *float32, arg *int32, base, w, c, ow int32)
 
@@ -104,6 +113,7 @@ func init() {
 	fastScaleShift = scaleShiftSIMD
 	fastShiftSum = shiftSumSIMD
 	fastPool2x2Row = pool2x2RowSIMD
+	fastPool2x2RowAt = pool2x2RowAtSIMD
 	fastPool2x2Back = pool2x2BackSIMD
 	fastDense = denseSIMD
 	fastDenseDx = denseDxSIMD
@@ -213,6 +223,12 @@ func pool2x2RowSIMD(y []float32, arg []int32, x []float32, n, i, h, w, c, oh, ow
 	_, _ = y[o:o+ow*c], arg[o:o+ow*c]
 	_ = x[base : base+(w+2*ow)*c] // rows 2i and 2i+1, the windows' columns
 	simdPool2x2Row(f32(y[o:]), unsafe.SliceData(arg[o:]), f32(x), int32(base), int32(w), int32(c), int32(ow))
+}
+
+func pool2x2RowAtSIMD(y []float32, arg []int32, rows []float32, base, w, c, ow int) {
+	_, _ = y[:ow*c], arg[:ow*c]
+	_ = rows[:(w+2*ow)*c]
+	simdPool2x2RowAt(f32(y), unsafe.SliceData(arg), addr32(rows)-uint32(4*base), int32(base), int32(w), int32(c), int32(ow))
 }
 
 func pool2x2BackSIMD(dx, dy []float32, arg []int32, n, i, h, w, c, oh, ow int) {

@@ -18,7 +18,8 @@ type MaxPool2D struct {
 	y, dx  *Tensor
 	arg    []int32 // per output element, the input index of its maximum
 	xshape [4]int
-	rows   poolRows // the 2x2 passes' rows split over the workers
+	rows   poolRows  // the 2x2 passes' rows split over the workers
+	scaled []float32 // forwardScaled's two input rows
 }
 
 var _ Layer = (*MaxPool2D)(nil)
@@ -54,6 +55,67 @@ func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
 		return m.y
 	}
 	m.poolTo(m.y.Data, m.arg, x.Data, N, H, W, C, oh, ow, ph, pw)
+	return m.y
+}
+
+// pools2x2 reports whether the layer is the 2x2, stride-2 pool without
+// padding (pool2x2To's) for input shape s: one that forwardScaled runs.
+func (m *MaxPool2D) pools2x2(s [4]int) bool {
+	if m.PH != 2 || m.PW != 2 || m.SH != 2 || m.SW != 2 || s[1] < 2 || s[2] < 2 {
+		return false
+	}
+	_, ph := window(s[1], m.PH, m.SH, m.Pad)
+	_, pw := window(s[2], m.PW, m.SW, m.Pad)
+	return ph == 0 && pw == 0
+}
+
+// forwardScaled is Forward on x·s + t (s, t per channel, a BatchNorm at
+// inference; pools2x2 must hold), without writing x·s + t whole: for
+// each output row it scales the two input rows into a scratch buffer
+// (scaleShiftTo, as BatchNorm.Forward does) and pools those. The outputs
+// and the positions of the maxima are bit for bit Forward's on the
+// scaled tensor.
+func (m *MaxPool2D) forwardScaled(x *Tensor, s, t []float32) *Tensor {
+	N, H, W, C := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	oh, _ := window(H, m.PH, m.SH, m.Pad)
+	ow, _ := window(W, m.PW, m.SW, m.Pad)
+	m.xshape = x.Shape
+	m.y = reuse(m.y, [4]int{N, oh, ow, C})
+	if cap(m.arg) < m.y.Len() {
+		m.arg = make([]int32, m.y.Len())
+	}
+	m.arg = m.arg[:m.y.Len()]
+	row := pool2x2RowTo
+	if fastPool2x2Row != nil && C%4 == 0 {
+		row = fastPool2x2Row
+	}
+	at := fastPool2x2RowAt
+	if C%4 != 0 {
+		at = nil
+	}
+	span := 2 * W * C
+	if cap(m.scaled) < span {
+		m.scaled = make([]float32, span)
+	}
+	rows := m.scaled[:span]
+	for n := range N {
+		for i := range oh {
+			base := (n*H + 2*i) * W * C
+			scaleShiftTo(rows, x.Data[base:base+span], s, t)
+			o := (n*oh + i) * ow * C
+			if at != nil {
+				at(m.y.Data[o:], m.arg[o:], rows, base, W, C, ow)
+				continue
+			}
+			// The row as image 0, row 0 of a two-row input: its maxima's
+			// positions are in rows; moved to x's.
+			row(m.y.Data[o:], m.arg[o:], rows, 0, 0, 2, W, C, 1, ow)
+			arg := m.arg[o : o+ow*C]
+			for k := range arg {
+				arg[k] += int32(base)
+			}
+		}
+	}
 	return m.y
 }
 

@@ -1,6 +1,9 @@
 package nn
 
-import "slices"
+import (
+	"runtime"
+	"slices"
+)
 
 // Class is one output class: an identifier (a WordNet id, a folder name)
 // and a human-readable name.
@@ -38,7 +41,9 @@ func DefaultPreprocess(in [3]int) Preprocess {
 
 // Model is a sequential network built from a Spec.
 //
-// Forward keeps every layer's output; Backward walks the layers in reverse
+// Forward keeps every layer's output (under wasm, a BatchNorm's output that
+// the pool after it read row by row is computed when Output asks for it:
+// foldBNPool); Backward walks the layers in reverse
 // from any layer and keeps the gradient at every layer output it passes, so
 // an explainer reads the activation and gradient of any layer by index. All
 // buffers are reused between calls with the same batch size.
@@ -52,10 +57,11 @@ type Model struct {
 	classes []string // classes[i]: layer i's Keras class name
 	params  []*Param // every parameter, in order (built on first use)
 
-	outs  []*Tensor // outs[i]: output of layer i (last Forward)
-	grads []*Tensor // grads[i]: gradient at the output of layer i (last Backward)
-	dx    *Tensor   // gradient at the model input (last Backward that reached it)
-	x     *Tensor
+	outs   []*Tensor // outs[i]: output of layer i (last Forward), nil when folded[i]
+	folded []bool    // folded[i]: a BatchNorm the last ForwardTo ran in the next pool's rows (foldBNPool), its output unwritten
+	grads  []*Tensor // grads[i]: gradient at the output of layer i (last Backward)
+	dx     *Tensor   // gradient at the model input (last Backward that reached it)
+	x      *Tensor
 
 	rs ruleState // the backward rule of the ReLUs and what it keeps (rule.go)
 
@@ -297,22 +303,80 @@ func (m *Model) ForwardTo(x *Tensor, last int) *Tensor {
 	if x.Shape[1] != in[0] || x.Shape[2] != in[1] || x.Shape[3] != in[2] {
 		panic(sprintf("nn: model input %v, want Nx%dx%dx%d", x, in[0], in[1], in[2]))
 	}
-	if m.outs == nil {
-		m.outs = make([]*Tensor, len(m.Layers))
-		m.grads = make([]*Tensor, len(m.Layers))
-	}
+	m.keepOutputs()
 	m.x = x
 	m.passes++
 	y := x
 	for i := 0; i <= last; i++ {
-		y = m.forwardLayer(i, y)
-		m.outs[i] = y
+		if i < last && m.foldsBN(i, y) {
+			y = m.bnPool(i, y)
+			m.outs[i], m.folded[i] = nil, true
+			i++
+		} else {
+			y = m.forwardLayer(i, y)
+		}
+		m.outs[i], m.folded[i] = y, false
 	}
 	return y
 }
 
-// Output returns the output of layer i from the last Forward.
-func (m *Model) Output(i int) *Tensor { return m.outs[i] }
+// keepOutputs allocates the per-layer records of a pass.
+func (m *Model) keepOutputs() {
+	if m.outs == nil {
+		m.outs = make([]*Tensor, len(m.Layers))
+		m.grads = make([]*Tensor, len(m.Layers))
+		m.folded = make([]bool, len(m.Layers))
+	}
+}
+
+// foldBNPool is whether ForwardTo applies an inference BatchNorm followed
+// by a 2x2, stride-2 max-pool in the pool's rows, two input rows at a
+// time, instead of writing the BatchNorm's whole output (bnPool). Under
+// wasm, where a page's first pass pays for every fresh page of memory
+// (MAVIS at 224x224: 16 MB fewer, of 46), and a pass runs on one thread.
+// Natively the two layers keep their own passes, split over the workers.
+var foldBNPool = runtime.GOARCH == "wasm"
+
+// foldsBN reports whether ForwardTo folds layer i, a BatchNorm, into the
+// max-pool after it for input x.
+func (m *Model) foldsBN(i int, x *Tensor) bool {
+	if !foldBNPool || m.rs.rule != Gradient {
+		return false
+	}
+	b, ok := m.Layers[i].(*BatchNorm)
+	if !ok || b.Training || x.Shape[3] != b.C {
+		return false
+	}
+	p, ok := m.Layers[i+1].(*MaxPool2D)
+	return ok && p.pools2x2(x.Shape)
+}
+
+// bnPool runs layers i (a BatchNorm at inference) and i+1 (a 2x2 max-pool)
+// on x as their Forward passes would, without writing the BatchNorm's
+// output: the pool reads it two rows at a time from a scratch buffer.
+// The values, the pool's maxima and their positions are bit for bit those
+// of the two passes; the BatchNorm's Backward finds what it needs (its
+// input and scale).
+func (m *Model) bnPool(i int, x *Tensor) *Tensor {
+	b, p := m.Layers[i].(*BatchNorm), m.Layers[i+1].(*MaxPool2D)
+	b.x = x
+	b.inferenceScaleShift(b.s, b.t)
+	return p.forwardScaled(x, b.s, b.t)
+}
+
+// Output returns the output of layer i from the last Forward. A
+// BatchNorm's output that the pass folded into a pool (foldBNPool) is
+// computed now, from its input, into the layer's own buffer.
+func (m *Model) Output(i int) *Tensor {
+	if m.folded[i] {
+		in := m.x
+		if i > 0 {
+			in = m.Output(i - 1)
+		}
+		m.outs[i], m.folded[i] = m.Layers[i].Forward(in), false
+	}
+	return m.outs[i]
+}
 
 // Backward propagates dy, the gradient at the output of layer from, back
 // through layers from, from-1, ..., stop, and returns the gradient at the

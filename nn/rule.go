@@ -111,7 +111,7 @@ func (m *Model) ForwardReference(x0 *Tensor, last int) *Tensor {
 	for i := 0; i <= last; i++ {
 		in := m.x
 		if i > 0 {
-			in = m.outs[i-1]
+			in = m.Output(i - 1)
 		}
 		if s.pre[i] != nil {
 			s.refPre[i] = copyTo(s.refPre[i], s.pre[i])
@@ -211,7 +211,7 @@ func (m *Model) backwardLayer(i int, dy *Tensor) *Tensor {
 	}
 	in := m.x
 	if i > 0 {
-		in = m.outs[i-1]
+		in = m.Output(i - 1)
 	}
 	if act := fusedReLU(l); act != nil {
 		// The rule replaces the ReLU's backward; the layer's linear part
@@ -223,7 +223,7 @@ func (m *Model) backwardLayer(i int, dy *Tensor) *Tensor {
 		case *Dense:
 			y = l.y.Data
 		}
-		mustShape(l.Name(), "backward", dy.Shape, m.outs[i].Shape)
+		mustShape(l.Name(), "backward", dy.Shape, m.Output(i).Shape)
 		s.grad[i] = reuse(s.grad[i], dy.Shape)
 		g := s.grad[i].Data
 		switch r {

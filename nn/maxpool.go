@@ -40,16 +40,23 @@ func (m *MaxPool2D) OutputShape(in [3]int) ([3]int, error) {
 	return [3]int{oh, ow, in[2]}, nil
 }
 
-func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
-	N, H, W, C := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	oh, ph := window(H, m.PH, m.SH, m.Pad)
-	ow, pw := window(W, m.PW, m.SW, m.Pad)
+// outputs sizes the output and argmax buffers for input x and returns
+// the output's height and width and the windows' top and left padding.
+func (m *MaxPool2D) outputs(x *Tensor) (oh, ow, ph, pw int) {
+	oh, ph = window(x.Shape[1], m.PH, m.SH, m.Pad)
+	ow, pw = window(x.Shape[2], m.PW, m.SW, m.Pad)
 	m.xshape = x.Shape
-	m.y = reuse(m.y, [4]int{N, oh, ow, C})
+	m.y = reuse(m.y, [4]int{x.Shape[0], oh, ow, x.Shape[3]})
 	if cap(m.arg) < m.y.Len() {
 		m.arg = make([]int32, m.y.Len())
 	}
 	m.arg = m.arg[:m.y.Len()]
+	return oh, ow, ph, pw
+}
+
+func (m *MaxPool2D) Forward(x *Tensor) *Tensor {
+	N, H, W, C := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	oh, ow, ph, pw := m.outputs(x)
 	if m.PH == 2 && m.PW == 2 && m.SH == 2 && m.SW == 2 && ph == 0 && pw == 0 {
 		m.rows.run(false, m.y.Data, m.arg, x.Data, N, H, W, C, oh, ow)
 		return m.y
@@ -77,14 +84,7 @@ func (m *MaxPool2D) pools2x2(s [4]int) bool {
 // scaled tensor.
 func (m *MaxPool2D) forwardScaled(x *Tensor, s, t []float32) *Tensor {
 	N, H, W, C := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	oh, _ := window(H, m.PH, m.SH, m.Pad)
-	ow, _ := window(W, m.PW, m.SW, m.Pad)
-	m.xshape = x.Shape
-	m.y = reuse(m.y, [4]int{N, oh, ow, C})
-	if cap(m.arg) < m.y.Len() {
-		m.arg = make([]int32, m.y.Len())
-	}
-	m.arg = m.arg[:m.y.Len()]
+	oh, ow, _, _ := m.outputs(x)
 	row := pool2x2RowTo
 	if fastPool2x2Row != nil && C%4 == 0 {
 		row = fastPool2x2Row

@@ -121,16 +121,6 @@ type ParamWith struct {
 	Values []string
 }
 
-// Applies reports whether p matters with the option values v (resolved:
-// every option of the method set).
-func (p Param) Applies(v Values) bool {
-	if p.With == nil {
-		return true
-	}
-	s, _ := v[p.With.Param].(string)
-	return slices.Contains(p.With.Values, s)
-}
-
 // ParamKind is the type of a Param's value.
 type ParamKind string
 

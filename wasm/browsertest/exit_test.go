@@ -105,10 +105,7 @@ func TestWorkerExit(t *testing.T) {
 	// its explanation, by a new worker.
 	next := func(t *testing.T, what string) {
 		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`app.state.errors.length = 0, document.body.dataset.explained = '', document.querySelectorAll('#gallery .thumb img')[1].closest('button').click(), true`)); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitJS(ctx, `document.body.dataset.explained !== '' || app.state.errors.length > 0`); err != nil {
+		if err := explainAgain(ctx, `app.state.errors.length = 0; document.querySelectorAll('#gallery .thumb img')[1].closest('button').click()`); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors.concat([String(app.state.results.filter(Boolean).length), String(app.state.prediction && app.state.prediction.top.length)])`))

@@ -185,18 +185,12 @@ func optionsApply(ctx context.Context, t *testing.T) {
 	}
 	explain := func(baseline string) seen {
 		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		if err := explainAgain(ctx, `
 			const b = document.getElementById('opt-ig-baseline');
 			b.value = '`+baseline+`';
 			b.dispatchEvent(new Event('change', { bubbles: true }));
 			app.state.errors.length = 0; // the broken files' above
-			document.body.dataset.explained = '';
-			document.getElementById('explain').click();
-			return true;
-		})()`)); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitJS(ctx, `document.body.dataset.explained !== '' || app.state.errors.length > 0`); err != nil {
+			document.getElementById('explain').click()`); err != nil {
 			t.Fatal(err)
 		}
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[seen](`(() => {

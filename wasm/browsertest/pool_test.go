@@ -140,15 +140,9 @@ func TestPoolIG(t *testing.T) {
 	check("after a helper died", 0, true)
 
 	// A new model (the same file, loaded again) brings the pool back.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
-		document.body.dataset.explained = '';
+	if err := explainAgain(ctx, `
 		document.getElementById('model-url').value = 'models/fashion.safetensors';
-		document.getElementById('model-url-form').requestSubmit();
-		return true;
-	})()`)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.explained !== '' || app.state.errors.length > 0`); err != nil {
+		document.getElementById('model-url-form').requestSubmit()`); err != nil {
 		t.Fatal(err)
 	}
 	check("after the model was loaded again", 1, false)

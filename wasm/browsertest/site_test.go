@@ -318,6 +318,16 @@ func browser(t *testing.T, timeout time.Duration) (context.Context, context.Canc
 // (the faithfulness metrics done), or has shown an error.
 const scored = `(document.body.dataset.evaluated !== undefined && !app.state.metricsBusy) || (window.app && app.state.errors.length > 0)`
 
+// explainAgain clears the page's mark of an explanation, runs action (JS
+// statements that make the page explain: a click, a form sent) and waits
+// until the page has explained again or shown an error.
+func explainAgain(ctx context.Context, action string) error {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { document.body.dataset.explained = ''; `+action+`; return true; })()`)); err != nil {
+		return err
+	}
+	return waitJS(ctx, `document.body.dataset.explained !== '' || app.state.errors.length > 0`)
+}
+
 // waitJS polls a JS expression until it is true.
 func waitJS(ctx context.Context, expr string) error {
 	for {

@@ -14,7 +14,11 @@ import "syscall/js"
 // Uint8Array (or Uint8ClampedArray), Float32Array or Float64Array, whose
 // bytes are copied once. Other values (functions, other typed arrays) give
 // nil or a value no reader accepts.
-func goValue(v js.Value) any {
+func goValue(v js.Value) any { return goValueIn(v, nil) }
+
+// goValueIn is goValue with the typed arrays' floats copied into a's
+// slices (a nil: new ones).
+func goValueIn(v js.Value, a *arena) any {
 	switch v.Type() {
 	case js.TypeBoolean:
 		return v.Bool()
@@ -24,20 +28,20 @@ func goValue(v js.Value) any {
 		return v.String()
 	case js.TypeObject:
 		if js.Global().Get("Array").Call("isArray", v).Bool() {
-			a := make([]any, v.Length())
-			for i := range a {
-				a[i] = goValue(v.Index(i))
+			l := make([]any, v.Length())
+			for i := range l {
+				l[i] = goValueIn(v.Index(i), a)
 			}
-			return a
+			return l
 		}
 		if js.Global().Get("ArrayBuffer").Call("isView", v).Bool() {
-			return typedValue(v)
+			return typedValue(v, a)
 		}
 		keys := js.Global().Get("Object").Call("keys", v)
 		m := make(map[string]any, keys.Length())
 		for i := range keys.Length() {
 			k := keys.Index(i).String()
-			m[k] = goValue(v.Get(k))
+			m[k] = goValueIn(v.Get(k), a)
 		}
 		return m
 	}
@@ -47,7 +51,36 @@ func goValue(v js.Value) any {
 // unsupported is a typed array of a kind the worker does not read.
 type unsupported string
 
-func typedValue(v js.Value) any {
+// arena keeps the float slices goValueIn copies typed arrays into, for
+// the next call: the i-th Float32Array (Float64Array) read since reset
+// gets the i-th []float32 ([]float64), grown when short. They stay valid
+// until the next reset. The pool's inputs and partial sums arrive with
+// every range of a split method, and the main worker's heap piled up
+// fresh slices for them (14 MB a MAVIS run of Integrated Gradients in ten
+// ranges) until a collection, in wasm memory that is never given back.
+type arena struct {
+	f32      [][]float32
+	f64      [][]float64
+	n32, n64 int
+}
+
+func (a *arena) reset() { a.n32, a.n64 = 0, 0 }
+
+// get returns the next slice of *list with n elements.
+func get[T any](list *[][]T, i *int, n int) []T {
+	if *i == len(*list) {
+		*list = append(*list, nil)
+	}
+	s := &(*list)[*i]
+	*i++
+	if cap(*s) < n {
+		*s = make([]T, n)
+	}
+	*s = (*s)[:n]
+	return *s
+}
+
+func typedValue(v js.Value, a *arena) any {
 	n := v.Get("byteLength").Int()
 	u8 := js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), n)
 	// The constructor's name, not instanceof: the array may come from
@@ -58,11 +91,21 @@ func typedValue(v js.Value) any {
 		js.CopyBytesToGo(b, u8)
 		return b
 	case "Float32Array":
-		f := make([]float32, n/4)
+		var f []float32
+		if a != nil {
+			f = get(&a.f32, &a.n32, n/4)
+		} else {
+			f = make([]float32, n/4)
+		}
 		js.CopyBytesToGo(float32Bytes(f), u8)
 		return f
 	case "Float64Array":
-		f := make([]float64, n/8)
+		var f []float64
+		if a != nil {
+			f = get(&a.f64, &a.n64, n/8)
+		} else {
+			f = make([]float64, n/8)
+		}
 		js.CopyBytesToGo(float64Bytes(f), u8)
 		return f
 	default:

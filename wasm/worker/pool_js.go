@@ -31,11 +31,16 @@ func splitPlanJS(args []js.Value) (any, error) {
 	return s.splitPlan(o)
 }
 
+// partArgs and combineArgs hold the floats of splitPart's input and of
+// splitCombine's partial sums from one call to the next (see arena).
+var partArgs, combineArgs arena
+
 func splitPartJS(args []js.Value) (any, error) {
 	var x []float32
 	if !args[0].IsNull() && !args[0].IsUndefined() {
 		var ok bool
-		if x, ok = goValue(args[0]).([]float32); !ok {
+		partArgs.reset()
+		if x, ok = goValueIn(args[0], &partArgs).([]float32); !ok {
 			return nil, errors.New("worker: splitPart: input must be a Float32Array or null")
 		}
 	}
@@ -63,7 +68,8 @@ func splitCombineJS(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, ok := goValue(args[1]).([]any)
+	combineArgs.reset()
+	a, ok := goValueIn(args[1], &combineArgs).([]any)
 	if !ok {
 		return nil, errors.New("worker: splitCombine(options, parts): parts must be an array")
 	}

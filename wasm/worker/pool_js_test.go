@@ -215,3 +215,36 @@ func TestValuesRoundTripJS(t *testing.T) {
 		t.Errorf("a Uint16Array reads as %v, want unsupported", goValue(u16))
 	}
 }
+
+// TestArenaJS: goValueIn copies typed arrays into the arena's slices, the
+// same ones after a reset (no new slices for the pool's inputs and sums),
+// grown when an array is longer, with the values of each call.
+func TestArenaJS(t *testing.T) {
+	f32 := func(v ...float32) js.Value { return jsValue(v) }
+	f64 := func(v ...float64) js.Value { return jsValue(v) }
+	var a arena
+	read := func(v js.Value) []any {
+		t.Helper()
+		a.reset()
+		l, ok := goValueIn(v, &a).([]any)
+		if !ok {
+			t.Fatalf("goValueIn: %T, want a list", l)
+		}
+		return l
+	}
+	first := read(jsValue([]any{f32(1, 2, 3), map[string]any{"sum": f64(4, 5)}, f64(6)}))
+	second := read(jsValue([]any{f32(7, 8, 9), map[string]any{"sum": f64(10, 11)}, f64(12, 13, 14)}))
+	want := []any{[]float32{7, 8, 9}, map[string]any{"sum": []float64{10, 11}}, []float64{12, 13, 14}}
+	if !reflect.DeepEqual(second, want) {
+		t.Fatalf("second read %v, want %v", second, want)
+	}
+	if &first[0].([]float32)[0] != &second[0].([]float32)[0] || &first[1].(map[string]any)["sum"].([]float64)[0] != &second[1].(map[string]any)["sum"].([]float64)[0] {
+		t.Error("the second read copied into new slices, not the arena's")
+	}
+	if len(a.f32) != 1 || len(a.f64) != 2 {
+		t.Errorf("the arena holds %d float32 and %d float64 slices, want 1 and 2", len(a.f32), len(a.f64))
+	}
+	if got := goValue(f32(1)); &got.([]float32)[0] == &a.f32[0][0] {
+		t.Error("goValue without an arena returned the arena's slice")
+	}
+}

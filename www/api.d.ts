@@ -481,6 +481,8 @@ interface PageApp {
 //    The worker pool (pool.js): the main worker plus helpers, started the
 //    first time a split method runs, each loading the current model; its size
 //    is min(hardwareConcurrency, 4) and at most one per 2 GB of device memory.
+//    A split method's evaluations are cut into ranges (splitRanges) that the
+//    workers take one at a time as they become free.
 //    Once the pool exists, the faithfulness panel's evaluate is split by
 //    method across it too (pool.evaluate).
 //    URL parameters: ?model=<relative URL of a .safetensors file> (a built-in's file: that

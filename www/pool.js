@@ -1,12 +1,13 @@
 // pool.js splits a method across Web Workers (issue 6): any method the
 // registry can split (MethodInfo.split: Integrated Gradients today). The
-// page's own compute worker (the main worker) computes the first range of
-// the method's evaluations; helpers, defaultWorkers() - 1 more copies of
-// worker.js started the first time a split method runs, each with its own
-// copy of the model, compute the others (a range whose helper is still
-// starting when the main worker is free goes to the main worker). The main
-// worker adds the partial sums and answers as 'explain' does. The
-// faithfulness metrics ('evaluate') are split the same way, by method. All the math is Go's
+// method's evaluations are cut into ranges (splitRanges) that the workers
+// take one at a time, each as soon as it is free: the page's own compute
+// worker (the main worker) the first range, then the next not taken;
+// helpers, defaultWorkers() - 1 more copies of worker.js started the first
+// time a split method runs, each with its own copy of the model, from the
+// moment they hold the model. The main worker adds the partial sums and
+// answers as 'explain' does. The faithfulness metrics ('evaluate') are
+// split across the same workers by method. All the math is Go's
 // (wasm/worker/pool.go); this module only starts workers and moves typed
 // arrays. Contracts: api.d.ts (WorkerRequest splitPlan, splitPart,
 // splitCombine, evalPlan, evalInstall, evalOnly, evalCombine).
@@ -25,6 +26,24 @@ export function defaultWorkers(nav = navigator) {
   let n = Math.min(nav.hardwareConcurrency || 1, maxWorkers);
   if (nav.deviceMemory > 0) n = Math.min(n, Math.max(1, Math.floor(nav.deviceMemory / 2)));
   return n;
+}
+
+// splitRanges cuts n evaluations for a pool of workers into ranges,
+// largest first: each half of what is left per worker (rounded up), at
+// least 2, so that the workers end close together even when one is slower
+// (a phone's little core, a laptop's efficiency core, a core the machine
+// gives to something else): a slow worker takes fewer ranges, and the last
+// ones are short. It returns the bounds: range i is [b[i], b[i+1]). They
+// depend on n and workers only, never on which worker computes a range, so
+// a pool of a given size gives the same map, bit for bit, on every run. (One
+// range per worker left the run to its slowest: www/BENCHMARKS.md.)
+export function splitRanges(n, workers) {
+  const b = [0];
+  while (b[b.length - 1] < n) {
+    const left = n - b[b.length - 1];
+    b.push(b[b.length - 1] + Math.min(left, Math.max(2, Math.ceil(left / (2 * workers)))));
+  }
+  return b;
 }
 
 // A helper: a worker.js of its own, with a promise per call.
@@ -81,6 +100,7 @@ export class Pool {
     this.evalRun = 0;    // bumps with every evaluate and cancel
     this.evalHelpers = []; // the helpers of the running evaluate
     this.lastSplit = null; // the methods' bounds of the last split evaluate
+    this.lastRanges = null; // the last split explain's bounds, and the ranges the main worker and the helpers took
   }
 
   // setModel gives the pool the model file the main worker loaded (a copy the
@@ -131,16 +151,15 @@ export class Pool {
 
   // explain computes a splittable method with options o for the main
   // worker's current image, as rpc('explain', [o]) does, split across the
-  // pool: one range of the evaluations per worker. The main worker starts
-  // on the first range at once. Each other range goes to its helper as
-  // soon as the helper holds the model, or to the main worker once it is
-  // free, whichever comes first: a helper still starting (the first split
-  // method after a load: one more engine to compile and a model to load)
-  // does not hold the run back. The ranges do not depend on who computes
-  // them, so the map is bitwise the same either way. A helper that fails
-  // leaves its range to the main worker. onProgress(done, total) sums the
-  // ranges' progress; stale() returning true (the image or model changed)
-  // drops the run.
+  // pool in the ranges of splitRanges. The main worker starts on the first
+  // range at once; then every worker takes the next range not taken
+  // whenever it is free, a helper from the moment it holds the model: a
+  // helper still starting (the first split method after a load: one more
+  // engine to compile and a model to load) does not hold the run back, and
+  // a slower worker takes fewer ranges. A helper that fails leaves its
+  // range to the main worker. onProgress(done, total) sums the ranges'
+  // progress; stale() returning true (the image or model changed) drops
+  // the run.
   async explain(o, onProgress = null, stale = () => false) {
     this.runs++;
     if (this.size < 2 || !this.model || this.broken) return this.rpc('explain', [o], onProgress);
@@ -153,8 +172,8 @@ export class Pool {
     const plan = await this.rpc('splitPlan', [o]);
     live();
     const n = plan.evaluations;
-    const k = Math.max(1, Math.min(this.size, n));
-    const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * n) / k));
+    const bounds = splitRanges(n, this.size);
+    const k = bounds.length - 1;
     const done = new Array(k).fill(0);
     const progress = (i) => (d) => {
       done[i] = d;
@@ -165,25 +184,36 @@ export class Pool {
     // otherwise find by predicting x again (a forward pass).
     const ho = !(o.class >= 0) && plan.class >= 0 ? { ...o, class: plan.class } : o;
     const parts = new Array(k).fill(null); // ranges 1..k-1: promises of their parts, once taken
+    let next = 1; // the first range no worker has taken
+    this.lastRanges = { bounds, main: [0], helpers: [] }; // who took which range: for the tests
     const take = (i, rpc) => {
       const x = plan.input.slice();
       return rpc('splitPart', [x, ho, bounds[i], bounds[i + 1]], progress(i), [x.buffer]);
     };
-    for (let i = 1; i < k; i++) {
-      (loads[i - 1] || Promise.reject(new Error('no helper'))).then((h) => {
-        if (parts[i] || stale()) return;
+    const own = (i) => { this.lastRanges.main.push(i); return take(i, this.rpc); };
+    // A helper, once it holds the model, takes ranges until none is left;
+    // one that fails leaves its range to the main worker and takes no more.
+    const helper = async (h) => {
+      while (next < k && !stale() && !h.dead) {
+        const i = next++;
+        this.lastRanges.helpers.push(i);
+        let failed = false;
         parts[i] = take(i, (...a) => h.rpc(...a)).catch((e) => {
+          failed = true;
           this.drop(h, e);
           live();
-          return take(i, this.rpc); // the main worker's, then
+          return own(i); // the main worker's, then
         });
-        parts[i].catch(() => {}); // heard by the run, unless it went stale first
-      }, () => {});
-    }
+        await parts[i].catch(() => {}); // heard by the run, unless it went stale first
+        if (failed) return;
+      }
+    };
+    for (const load of loads) load.then(helper, () => {});
     await this.rpc('splitPart', [null, o, 0, bounds[1]], progress(0));
-    for (let i = k - 1; i >= 1; i--) { // the main worker, free: the ranges not taken, one at a time
+    while (next < k) { // the main worker, free: the next range, one at a time
       live();
-      if (!parts[i]) await (parts[i] = take(i, this.rpc));
+      const i = next++;
+      await (parts[i] = own(i));
     }
     const got = await Promise.all(parts.slice(1));
     live();

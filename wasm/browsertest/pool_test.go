@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -280,9 +281,11 @@ if (!new URLSearchParams(self.location.search).has('boot')) {
 // TestPoolHelperStarting: the first split method after a load does not wait
 // for a helper that is still starting. With the helper's model held back
 // 15 s, the page's first Integrated Gradients (through the pool) is on
-// screen before the helper is ready: the main worker took the helper's
-// range. Once the helper is ready, the same explanation split across both
-// workers is bitwise the page's, and the helper computed its range.
+// screen before the helper is ready: the main worker took every range.
+// Once the helper is ready, the same explanation split across both
+// workers is bitwise the page's, and the helper computed some of the
+// ranges; with the helper made slow (each of its ranges held 1.5 s), it
+// takes fewer ranges than the main worker, and the map is the same again.
 func TestPoolHelperStarting(t *testing.T) {
 	site(t)
 	const delay = 15000
@@ -326,34 +329,62 @@ func TestPoolHelperStarting(t *testing.T) {
 	if err := waitJS(ctx, `window.helperReady !== undefined`); err != nil {
 		t.Fatal(err)
 	}
+	type ranges struct {
+		Bounds        []int
+		Main, Helpers []int
+	}
 	type both struct {
-		Page, Pooled []float64
-		HelperParts  int
-		Helpers      int
-		Broken       string
+		Page, Pooled, Slow []float64
+		Ranges             []ranges // the even run's, the slow helper's
+		Helpers            int
+		Broken             string
 	}
 	r, err := chromedp.Run(ctx, chromedp.Evaluate[both](`(async () => {
 		const page = app.state.results.find((r) => r && r.method === 'ig');
-		const h = app.pool.helpers[0];
-		let parts = 0;
-		const rpc = h.rpc.bind(h);
-		h.rpc = (method, ...a) => { if (method === 'splitPart') parts++; return rpc(method, ...a); };
 		const pooled = await app.explain(app.explainOptions('ig'));
-		return {page: Array.from(page.fullMap), pooled: Array.from(pooled.fullMap), helperParts: parts,
-		        helpers: app.pool.helpers.filter((h) => !h.dead).length, broken: app.pool.broken};
+		const even = app.pool.lastRanges;
+		const h = app.pool.helpers[0];
+		const rpc = h.rpc.bind(h);
+		h.rpc = (method, ...a) => method === 'splitPart' ? new Promise((ok) => setTimeout(ok, 1500)).then(() => rpc(method, ...a)) : rpc(method, ...a);
+		const slow = await app.explain(app.explainOptions('ig'));
+		h.rpc = rpc;
+		return {page: Array.from(page.fullMap), pooled: Array.from(pooled.fullMap), slow: Array.from(slow.fullMap),
+		        ranges: [even, app.pool.lastRanges], helpers: app.pool.helpers.filter((h) => !h.dead).length, broken: app.pool.broken};
 	})()`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.HelperParts != 1 || r.Helpers != 1 || r.Broken != "" {
-		t.Errorf("once ready, the helper computed %d ranges of the next run (want 1); %d live helpers, broken %q", r.HelperParts, r.Helpers, r.Broken)
+	if r.Helpers != 1 || r.Broken != "" || len(r.Ranges) != 2 {
+		t.Fatalf("%d live helpers, broken %q, %d runs' ranges", r.Helpers, r.Broken, len(r.Ranges))
 	}
-	if len(r.Page) == 0 || len(r.Page) != len(r.Pooled) {
-		t.Fatalf("the page's map has %d values, the pooled run's %d", len(r.Page), len(r.Pooled))
-	}
-	for i := range r.Page {
-		if math.Float32bits(float32(r.Page[i])) != math.Float32bits(float32(r.Pooled[i])) {
-			t.Fatalf("map[%d]: %v with the helper's range computed by the main worker, %v by the helper: want bitwise equal", i, r.Page[i], r.Pooled[i])
+	for run, g := range r.Ranges {
+		k := len(g.Bounds) - 1
+		took := append(append([]int(nil), g.Main...), g.Helpers...)
+		slices.Sort(took)
+		if k < 3 || len(g.Main) == 0 || g.Main[0] != 0 || !slices.Equal(took, seq(k)) {
+			t.Fatalf("run %d: ranges %v: the main worker took %v, the helper %v; want range 0 first by the main worker and each of the %d ranges once", run, g.Bounds, g.Main, g.Helpers, k)
 		}
 	}
+	if even, slow := r.Ranges[0], r.Ranges[1]; len(even.Helpers) == 0 || len(slow.Helpers) == 0 || len(slow.Helpers) >= len(slow.Main) {
+		t.Errorf("the helper took ranges %v of %v once ready, and %v (the main worker %v) when slow: want some both times, and fewer than the main worker when slow",
+			even.Helpers, even.Bounds, slow.Helpers, slow.Main)
+	}
+	if len(r.Page) == 0 || len(r.Page) != len(r.Pooled) || len(r.Page) != len(r.Slow) {
+		t.Fatalf("the page's map has %d values, the pooled runs' %d and %d", len(r.Page), len(r.Pooled), len(r.Slow))
+	}
+	for i := range r.Page {
+		p := math.Float32bits(float32(r.Page[i]))
+		if p != math.Float32bits(float32(r.Pooled[i])) || p != math.Float32bits(float32(r.Slow[i])) {
+			t.Fatalf("map[%d]: %v with every range computed by the main worker, %v and %v split across the workers: want bitwise equal", i, r.Page[i], r.Pooled[i], r.Slow[i])
+		}
+	}
+}
+
+// seq returns 0, 1, ..., n-1.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
 }

@@ -12,44 +12,45 @@ import (
 )
 
 // poolRun explains o with a split method the way www/pool.js does: the
-// main session plans, each helper session (its own model, loaded from the
-// same bytes) computes a range from the plan's input, the main session
-// computes the first range and combines. The helpers' parts cross as the
-// trees JS carries (the sums as Float64Arrays), as they do between workers.
-func poolRun(t *testing.T, main *session, helpers []*session, o Options, cuts []int) (Explanation, []float32, []float32) {
+// main session plans and computes the first range, each of the workers
+// (helper sessions, with their own model loaded from the same bytes, or
+// the main session itself) computes the next range from the plan's input,
+// and the main session combines. The parts cross as the trees JS carries
+// (the sums as Float64Arrays), as they do between workers.
+func poolRun(t *testing.T, main *session, workers []*session, o Options, cuts []int) (Explanation, []float32, []float32) {
 	t.Helper()
 	plan, err := main.splitPlan(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, x := plan.Evaluations, plan.Input
+	n, x := plan.Evaluations, slices.Clone(plan.Input) // the plan's input aliases main's
 	bounds := append(append([]int{0}, cuts...), n)
-	// The helpers explain the class the main worker predicted, as pool.js
-	// asks them to, when o asks for the predicted class.
+	// The other ranges explain the class the main worker predicted, as
+	// pool.js asks them to, when o asks for the predicted class.
 	ho := o
 	if o.Target.Class < 0 && plan.Class >= 0 {
 		ho.Target.Class = plan.Class
 	}
+	if _, err := main.splitPart(nil, o, 0, bounds[1], nil); err != nil {
+		t.Fatal(err)
+	}
 	var parts []xai.Part
-	for i, h := range helpers {
+	for i, h := range workers {
 		var last [2]int
-		p, err := h.splitPart(append([]float32(nil), x...), ho, bounds[i+1], bounds[i+2], func(d, tot int) { last = [2]int{d, tot} })
+		p, err := h.splitPart(slices.Clone(x), ho, bounds[i+1], bounds[i+2], func(d, tot int) { last = [2]int{d, tot} })
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := bounds[i+2] - bounds[i+1]; last != [2]int{want, want} {
-			t.Errorf("helper %d: last progress %v, want %d of %d", i, last, want, want)
+			t.Errorf("range %d: last progress %v, want %d of %d", i+1, last, want, want)
 		}
 		tree := partValue(p, true).(map[string]any)
-		tree["sum"] = append([]float64(nil), p.Sum...)
+		tree["sum"] = slices.Clone(p.Sum)
 		q, err := decodePart(tree)
 		if err != nil {
 			t.Fatal(err)
 		}
 		parts = append(parts, q)
-	}
-	if _, err := main.splitPart(nil, o, 0, bounds[1], nil); err != nil {
-		t.Fatal(err)
 	}
 	r, err := main.splitCombine(o, parts)
 	if err != nil {
@@ -267,8 +268,9 @@ func TestPoolErrors(t *testing.T) {
 
 // TestPoolEveryMethodEqualsOneWorker: every method the registry can split,
 // split over the main worker and a helper at the middle of its
-// evaluations, gives the one-worker explanation bit for bit (maps and
-// check), through the trees the parts cross as.
+// evaluations, and in ranges of two evaluations taken by both in turn,
+// gives the one-worker explanation bit for bit (maps and check), through
+// the trees the parts cross as.
 func TestPoolEveryMethodEqualsOneWorker(t *testing.T) {
 	model := testModel(t)
 	_, pix := rgba()
@@ -307,15 +309,29 @@ func TestPoolEveryMethodEqualsOneWorker(t *testing.T) {
 		if _, err := h.load(model); err != nil {
 			t.Fatal(err)
 		}
-		got, _, _ := poolRun(t, main, []*session{&h}, o, []int{plan.Evaluations / 2})
-		if !slices.Equal(got.Map, wmap) || !slices.Equal(got.Full, wfull) {
-			t.Errorf("%s: the pooled map differs from one worker's", m.Name)
+		// Split at the middle, and in ranges of at most two evaluations
+		// that the main worker and the helper take in turn (pool.js's
+		// ranges, taken as the workers become free).
+		var cuts []int
+		var workers []*session
+		for c := 1; c < plan.Evaluations; c += 2 {
+			cuts = append(cuts, c)
+			workers = append(workers, []*session{&h, main}[len(cuts)%2])
 		}
-		if !reflect.DeepEqual(got.Check, wcheck) {
-			t.Errorf("%s: pooled check %+v, one worker %+v", m.Name, got.Check, wcheck)
-		}
-		if got.Class != want.Class || got.Value != want.Value || got.Passes != want.Passes {
-			t.Errorf("%s: pooled class %d value %v passes %d, one worker %d %v %d", m.Name, got.Class, got.Value, got.Passes, want.Class, want.Value, want.Passes)
+		for _, sp := range []struct {
+			cuts    []int
+			workers []*session
+		}{{[]int{plan.Evaluations / 2}, []*session{&h}}, {cuts, workers}} {
+			got, _, _ := poolRun(t, main, sp.workers, o, sp.cuts)
+			if !slices.Equal(got.Map, wmap) || !slices.Equal(got.Full, wfull) {
+				t.Errorf("%s, split at %v: the pooled map differs from one worker's", m.Name, sp.cuts)
+			}
+			if !reflect.DeepEqual(got.Check, wcheck) {
+				t.Errorf("%s, split at %v: pooled check %+v, one worker %+v", m.Name, sp.cuts, got.Check, wcheck)
+			}
+			if got.Class != want.Class || got.Value != want.Value || got.Passes != want.Passes {
+				t.Errorf("%s, split at %v: pooled class %d value %v passes %d, one worker %d %v %d", m.Name, sp.cuts, got.Class, got.Value, got.Passes, want.Class, want.Value, want.Passes)
+			}
 		}
 	}
 	if split == 0 {

@@ -66,8 +66,25 @@ type arena struct {
 
 func (a *arena) reset() { a.n32, a.n64 = 0, 0 }
 
-// get returns the next slice of *list with n elements.
-func get[T any](list *[][]T, i *int, n int) []T {
+// float32s and float64s return the next slice of n floats (a new one
+// from a nil arena).
+func (a *arena) float32s(n int) []float32 {
+	if a == nil {
+		return make([]float32, n)
+	}
+	return next(&a.f32, &a.n32, n)
+}
+
+func (a *arena) float64s(n int) []float64 {
+	if a == nil {
+		return make([]float64, n)
+	}
+	return next(&a.f64, &a.n64, n)
+}
+
+// next returns the next slice of *list, *i counting those handed out,
+// with n elements.
+func next[T any](list *[][]T, i *int, n int) []T {
 	if *i == len(*list) {
 		*list = append(*list, nil)
 	}
@@ -91,21 +108,11 @@ func typedValue(v js.Value, a *arena) any {
 		js.CopyBytesToGo(b, u8)
 		return b
 	case "Float32Array":
-		var f []float32
-		if a != nil {
-			f = get(&a.f32, &a.n32, n/4)
-		} else {
-			f = make([]float32, n/4)
-		}
+		f := a.float32s(n / 4)
 		js.CopyBytesToGo(float32Bytes(f), u8)
 		return f
 	case "Float64Array":
-		var f []float64
-		if a != nil {
-			f = get(&a.f64, &a.n64, n/8)
-		} else {
-			f = make([]float64, n/8)
-		}
+		f := a.float64s(n / 8)
 		js.CopyBytesToGo(float64Bytes(f), u8)
 		return f
 	default:

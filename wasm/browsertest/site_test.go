@@ -100,6 +100,9 @@ func buildSite() error {
 		return err
 	}
 	env := append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if err := trackSources(root, env); err != nil {
+		return err
+	}
 	for _, p := range []string{"worker", "viewer", "convert"} {
 		e := env
 		if p == "worker" {
@@ -148,6 +151,41 @@ func buildSite() error {
 		return fmt.Errorf("serve.go printed %q, want a URL", line)
 	}
 	siteURL = strings.Fields(line[i:])[0]
+	return nil
+}
+
+// trackSources stats every Go file of the module that the site's programs
+// (the three wasm programs and serve.go) are built from, and go.mod and
+// go.sum. The go command builds them in subprocesses, which its test cache
+// does not see: only the files this process opens or stats count, so
+// without this a change to wasm/worker or xai alone left these tests
+// cached, passing on the old code.
+func trackSources(root string, env []string) error {
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "./wasm/worker", "./wasm/viewer", "./wasm/convert")
+	cmd.Dir, cmd.Env, cmd.Stderr = root, append(env, "GOEXPERIMENT=simd"), os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("listing the wasm programs' packages: %v", err)
+	}
+	dirs := []string{root} // serve.go, go.mod, go.sum
+	for _, d := range strings.Fields(string(out)) {
+		if rel, err := filepath.Rel(root, d); err == nil && !strings.HasPrefix(rel, "..") && rel != "." {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, d := range dirs {
+		es, err := os.ReadDir(d)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if n := e.Name(); strings.HasSuffix(n, ".go") || strings.HasSuffix(n, ".s") || n == "go.mod" || n == "go.sum" {
+				if _, err := os.Stat(filepath.Join(d, n)); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
 }
 

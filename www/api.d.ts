@@ -89,25 +89,23 @@ interface MavisWorkerAPI {
    */
   splitCombine(options: ExplainOptions, parts: SplitPart[]): Promise<Explanation>;
 
-  // The faithfulness metrics split by method: the pool gives each helper some
-  // of the main worker's kept maps with the input (evalInstall, then its usual
-  // evaluate), restricts the main worker to the rest (evalOnly, then evaluate)
-  // and hands every share's per-method results back (evalCombine), which
-  // restores the main worker's maps and answers as evaluate does: results in
-  // explain order, ranked, with the main worker's conservation gaps.
+  // The faithfulness metrics split by method: the pool gives each helper the
+  // main worker's kept maps with the input (evalInstall); every worker then
+  // evaluates one method at a time (evaluate with EvaluateOptions.methods),
+  // taking the next one when it is free; and the main worker merges the
+  // results (evalCombine) and answers as evaluate does: results in explain
+  // order, ranked, with the main worker's conservation gaps.
 
-  /** The kept maps of the current input, in explain order, and the input. */
+  /** The kept maps of the current input, in explain order, their version and the input. */
   evalPlan(): Promise<EvalPlan>;
-  /** A helper's share: makes these maps and this input current for evaluate. */
+  /** A helper's maps and input: makes them current for evaluate. */
   evalInstall(input: Float32Array, maps: EvalMap[]): Promise<true>;
-  /** The main worker's share: evaluate computes only these methods until evalCombine with the same token. */
-  evalOnly(methods: string[], token: number): Promise<true>;
   /**
-   * Restores the maps evalOnly set aside (unless the token is an older run's)
-   * and merges the shares' Evaluation.methods entries; with results [] it only
-   * restores (and rejects).
+   * Merges the Evaluation.methods entries of every method; rejects when the
+   * main worker's maps are no longer those of the plan's version (a new
+   * image or explanation since), or when the results do not cover them once.
    */
-  evalCombine(options: EvaluateOptions, results: MethodEvaluation[], token: number): Promise<Evaluation>;
+  evalCombine(options: EvaluateOptions, results: MethodEvaluation[], version: number): Promise<Evaluation>;
 }
 
 // What the page sends.
@@ -134,6 +132,7 @@ interface EvaluateOptions {
   sanity?: boolean;                             // run the cascading randomisation check (slow; off by default)
   seed?: number;                                // its seed
   sweep?: ExplainOptions;                       // instead of the metrics: the completeness sweep of this IG map (CompletenessSweep)
+  methods?: string[];                           // only these methods' kept maps (the pool's shares); absent: every kept map
 }
 
 // What the worker sends.
@@ -344,7 +343,7 @@ interface SplitPart {
   sum?: Float64Array;                           // H x W x C float64 sums: a helper's part only
 }
 
-interface EvalPlan { input: Float32Array; maps: EvalMap[] }
+interface EvalPlan { input: Float32Array; version: number; maps: EvalMap[] }  // version: evalCombine's check
 
 interface EvalMap {
   method: string; options: ExplainOptions;      // as explained
@@ -374,8 +373,7 @@ type WorkerRequest =
   | { id: number; method: 'splitCombine'; args: [ExplainOptions, SplitPart[]] }  // sums transferred
   | { id: number; method: 'evalPlan'; args: [] }
   | { id: number; method: 'evalInstall'; args: [Float32Array, EvalMap[]] }  // transferred
-  | { id: number; method: 'evalOnly'; args: [string[], number] }
-  | { id: number; method: 'evalCombine'; args: [EvaluateOptions, MethodEvaluation[], number] };
+  | { id: number; method: 'evalCombine'; args: [EvaluateOptions, MethodEvaluation[], number] };  // options, results, the plan's version
 
 // worker.js runs the calls one at a time in the order they arrive (cancel excepted).
 
@@ -385,7 +383,7 @@ type WorkerReply =
   | { id: number; result: Explanation }
   | { id: number; result: Memory & { wasmBytes: number; kernels: string /* nn's kernels: 'simd128 (interface N)', or 'portable: ' and why (www/kernels.js) */ } }
   | { id: number; result: Evaluation }
-  | { id: number; result: true }                  // cancel, evalInstall, evalOnly
+  | { id: number; result: true }                  // cancel, evalInstall
   | { id: number; result: SplitPlan }
   | { id: number; result: SplitPart }
   | { id: number; result: EvalPlan }

@@ -7,10 +7,10 @@
 // time a split method runs, each with its own copy of the model, from the
 // moment they hold the model. The main worker adds the partial sums and
 // answers as 'explain' does. The faithfulness metrics ('evaluate') are
-// split across the same workers by method. All the math is Go's
+// split across the same workers by method, taken the same way. All the math is Go's
 // (wasm/worker/pool.go); this module only starts workers and moves typed
 // arrays. Contracts: api.d.ts (WorkerRequest splitPlan, splitPart,
-// splitCombine, evalPlan, evalInstall, evalOnly, evalCombine).
+// splitCombine, evalPlan, evalInstall, evalCombine; EvaluateOptions.methods).
 
 // maxWorkers bounds the pool, main worker included: memory grows with it
 // (a worker holds about 165 MB of wasm memory once it has explained and
@@ -99,7 +99,8 @@ export class Pool {
     this.runs = 0;       // split runs started: for the tests
     this.evalRun = 0;    // bumps with every evaluate and cancel
     this.evalHelpers = []; // the helpers of the running evaluate
-    this.lastSplit = null; // the methods' bounds of the last split evaluate
+    this.lastSplit = null; // the last split evaluate's tasks taken by the main worker and the helpers
+    this.evalMS = {};      // each method's last metrics time (ms in its worker), to take the costliest first
     this.lastRanges = null; // the last split explain's bounds, and the ranges the main worker and the helpers took
   }
 
@@ -109,6 +110,7 @@ export class Pool {
     this.model = bytes;
     this.version++;
     this.broken = '';
+    this.evalMS = {};
   }
 
   // warm starts the helpers and loads the model into them ahead of the
@@ -149,17 +151,51 @@ export class Pool {
     console.warn(`pool: ${this.broken}`);
   }
 
+  // turns runs the k tasks of a split run: the main worker task 0 at once,
+  // then every worker the next task not taken whenever it is free, a helper
+  // from when its promise in ready resolves (to the helper), so that a
+  // slower worker takes fewer. run(i, rpc) runs task i through rpc (the main
+  // worker's or a helper's). A helper whose task fails is dropped and leaves
+  // it to the main worker. Once stale() is true, no task starts and the run
+  // rejects. It resolves to the tasks' results; log gets who ran which
+  // ({main, helpers}: task indices).
+  async turns(k, ready, run, stale, log) {
+    const live = () => { if (stale()) throw new Error('cancelled: the run is over'); };
+    const out = new Array(k).fill(null);
+    let next = 1; // the first task no worker has taken
+    const own = (i) => { log.main.push(i); return run(i, this.rpc); };
+    const helper = async (h) => {
+      while (next < k && !stale() && !h.dead) {
+        const i = next++;
+        log.helpers.push(i);
+        let failed = false;
+        out[i] = run(i, (...a) => h.rpc(...a)).catch((e) => {
+          live(); // a cancelled task is not a failed helper
+          failed = true;
+          this.drop(h, e);
+          return own(i); // the main worker's, then
+        });
+        await out[i].catch(() => {}); // heard by the run, unless it went stale first
+        if (failed) return;
+      }
+    };
+    for (const r of ready) r.then(helper, () => {});
+    await (out[0] = own(0));
+    while (next < k) { // the main worker, free: the next task
+      live();
+      const i = next++;
+      await (out[i] = own(i));
+    }
+    return Promise.all(out);
+  }
+
   // explain computes a splittable method with options o for the main
   // worker's current image, as rpc('explain', [o]) does, split across the
-  // pool in the ranges of splitRanges. The main worker starts on the first
-  // range at once; then every worker takes the next range not taken
-  // whenever it is free, a helper from the moment it holds the model: a
-  // helper still starting (the first split method after a load: one more
-  // engine to compile and a model to load) does not hold the run back, and
-  // a slower worker takes fewer ranges. A helper that fails leaves its
-  // range to the main worker. onProgress(done, total) sums the ranges'
-  // progress; stale() returning true (the image or model changed) drops
-  // the run.
+  // pool in the ranges of splitRanges taken in turns, a helper from when it
+  // holds the model: a helper still starting (one more engine to compile
+  // and a model to load) does not hold the run back. onProgress(done, total)
+  // sums the ranges' progress; stale() returning true (the image or model
+  // changed) drops the run.
   async explain(o, onProgress = null, stale = () => false) {
     this.runs++;
     if (this.size < 2 || !this.model || this.broken) return this.rpc('explain', [o], onProgress);
@@ -183,50 +219,23 @@ export class Pool {
     // asks for the predicted class: the same class, which a helper would
     // otherwise find by predicting x again (a forward pass).
     const ho = !(o.class >= 0) && plan.class >= 0 ? { ...o, class: plan.class } : o;
-    const parts = new Array(k).fill(null); // ranges 1..k-1: promises of their parts, once taken
-    let next = 1; // the first range no worker has taken
-    this.lastRanges = { bounds, main: [0], helpers: [] }; // who took which range: for the tests
-    const take = (i, rpc) => {
-      const x = plan.input.slice();
-      return rpc('splitPart', [x, ho, bounds[i], bounds[i + 1]], progress(i), [x.buffer]);
+    this.lastRanges = { bounds, main: [], helpers: [] }; // who took which range: for the tests
+    const take = (i, rpc) => { // range 0 is the main worker's own part of x
+      const x = i ? plan.input.slice() : null;
+      return rpc('splitPart', [x, i ? ho : o, bounds[i], bounds[i + 1]], progress(i), x ? [x.buffer] : []);
     };
-    const own = (i) => { this.lastRanges.main.push(i); return take(i, this.rpc); };
-    // A helper, once it holds the model, takes ranges until none is left;
-    // one that fails leaves its range to the main worker and takes no more.
-    const helper = async (h) => {
-      while (next < k && !stale() && !h.dead) {
-        const i = next++;
-        this.lastRanges.helpers.push(i);
-        let failed = false;
-        parts[i] = take(i, (...a) => h.rpc(...a)).catch((e) => {
-          failed = true;
-          this.drop(h, e);
-          live();
-          return own(i); // the main worker's, then
-        });
-        await parts[i].catch(() => {}); // heard by the run, unless it went stale first
-        if (failed) return;
-      }
-    };
-    for (const load of loads) load.then(helper, () => {});
-    await this.rpc('splitPart', [null, o, 0, bounds[1]], progress(0));
-    while (next < k) { // the main worker, free: the next range, one at a time
-      live();
-      const i = next++;
-      await (parts[i] = own(i));
-    }
-    const got = await Promise.all(parts.slice(1));
+    const got = (await this.turns(k, loads, take, stale, this.lastRanges)).slice(1);
     live();
     return this.rpc('splitCombine', [o, got], null, got.map((p) => p.sum.buffer));
   }
 
   // evaluate computes the faithfulness metrics of the main worker's kept
-  // maps, as rpc('evaluate', [o], onProgress) does, split by method: the
-  // main worker keeps the first methods (evalOnly), each helper gets the
-  // maps and the input of the others (evalInstall), all run the usual
-  // evaluate, and the main worker merges and ranks (evalCombine). cancel()
-  // stops every share. A helper that fails sends the work back to the main
-  // worker alone.
+  // maps, as rpc('evaluate', [o], onProgress) does, split by method in
+  // turns (EvaluateOptions.methods: one each), a helper from when it holds
+  // the maps and the input (evalInstall), the costliest first by the last
+  // run's times: a map's cost depends on its method, and a core can slow
+  // down. The main worker merges and ranks (evalCombine), unless its maps
+  // changed meanwhile. cancel() stops it.
   async evaluate(o, onProgress = null) {
     const one = () => this.rpc('evaluate', [o], onProgress);
     if (this.size < 2 || !this.model || this.broken) return one();
@@ -243,43 +252,36 @@ export class Pool {
     if (!helpers.length) return one();
     const plan = await this.rpc('evalPlan');
     live();
-    const m = plan.maps.length;
-    const k = Math.min(helpers.length + 1, m);
-    if (k < 2) return one();
-    const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * m) / k));
-    const done = new Array(k).fill(0);
-    const total = new Array(k).fill(0);
+    const cost = (method) => this.evalMS[method] || 0;
+    const methods = plan.maps.map((e) => e.method).sort((a, b) => cost(b) - cost(a));
+    const m = methods.length;
+    if (m < 2) return one();
+    const done = new Array(m).fill(0);
+    let per = 0; // each method's total: the same for every method
     const progress = (i) => (d, n) => {
       done[i] = d;
-      total[i] = n;
-      if (onProgress) onProgress(done.reduce((a, b) => a + b, 0), total.reduce((a, b) => a + b, 0));
+      per = n;
+      if (onProgress) onProgress(done.reduce((a, b) => a + b, 0), per * m);
       return run === this.evalRun;
     };
-    this.evalHelpers = helpers.slice(0, k - 1);
-    this.lastSplit = bounds; // for the tests
-    const shares = this.evalHelpers.map((h, i) => {
+    this.evalHelpers = helpers.slice(0, m - 1);
+    const ready = this.evalHelpers.map((h) => {
       const x = plan.input.slice();
-      const maps = plan.maps.slice(bounds[i + 1], bounds[i + 2]);
+      const maps = plan.maps.map((e) => ({ ...e, map: e.map.slice() }));
       return h.rpc('evalInstall', [x, maps], null, [x.buffer, ...maps.map((e) => e.map.buffer)])
-        .then(() => { live(); return h.rpc('evaluate', [o], progress(i + 1)); })
-        .catch((e) => {
-          if (!/cancelled/.test(e.message)) this.drop(h, e);
-          throw e;
-        });
+        .then(() => h, (e) => { this.drop(h, e); throw e; });
     });
-    const own = this.rpc('evalOnly', [plan.maps.slice(0, bounds[1]).map((e) => e.method), run])
-      .then(() => { live(); return this.rpc('evaluate', [o], progress(0)); });
+    this.lastSplit = { methods, main: [], helpers: [] }; // the tasks' methods, and who took which: for the tests
+    const evaluate = (i, rpc) => rpc('evaluate', [{ ...o, methods: [methods[i]] }], progress(i));
     let results;
     try {
-      results = await Promise.all([own, ...shares]);
+      results = await this.turns(m, ready, evaluate, () => run !== this.evalRun, this.lastSplit);
     } catch (e) {
-      await Promise.allSettled([own, ...shares]);
-      await this.rpc('evalCombine', [o, [], run]).catch(() => {}); // gives the main worker its maps back (unless a newer run began)
       if (/cancelled/.test(e.message) || run !== this.evalRun) throw new Error('worker: metrics cancelled');
-      if (this.broken) return one();
       throw e;
     }
-    return this.rpc('evalCombine', [o, results.flatMap((r) => r.methods), run]);
+    for (const r of results) this.evalMS[r.methods[0].method] = r.methods[0].ms;
+    return this.rpc('evalCombine', [o, results.map((r) => r.methods[0]), plan.version]);
   }
 
   // cancel stops the running evaluate's shares on the helpers (app.js

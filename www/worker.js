@@ -22,7 +22,7 @@
 //   method "cancel":    args [kind?]                   (stops every earlier evaluate, running or queued, which then rejects; answered at once;
 //                                                       kind 'metrics' or 'sweep' (EvaluateOptions.sweep) stops only those)
 //   any other method of MavisWorkerAPI (explain, splitPlan, splitPart, splitCombine, evalPlan, evalInstall,
-//   evalOnly, evalCombine): its arguments, with a progress callback after them
+//   evalCombine): its arguments, with a progress callback after them
 // Calls run one at a time, in the order they arrive; cancel is not queued.
 // Once Go's program has ended (a fatal error, such as out of memory), every
 // call answers an error that says so and what to do.
@@ -184,7 +184,7 @@ async function decode(blob) {
 
 // relayed are the Go methods called with the page's arguments as they are,
 // and a progress callback after them.
-const relayed = new Set(['explain', 'splitPlan', 'splitPart', 'splitCombine', 'evalPlan', 'evalInstall', 'evalOnly', 'evalCombine']);
+const relayed = new Set(['explain', 'splitPlan', 'splitPart', 'splitCombine', 'evalPlan', 'evalInstall', 'evalCombine']);
 
 // call runs one call; image is the decoded image of a predict, started when
 // the message arrived.

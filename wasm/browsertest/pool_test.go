@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,11 +157,14 @@ func TestPoolIG(t *testing.T) {
 }
 
 // TestPoolMetrics: with a pool of two workers the page's faithfulness
-// panel is computed split by method (the main worker and a helper each
-// evaluate two maps) and equals the main worker's own evaluation of the
-// same maps: every method's metrics, the ranking and the verdict. With the
-// sanity check, a box and a cancel in the middle, the next run still
-// equals the one-worker one (the main worker got its maps back).
+// panel is computed split by method (the main worker and the helper take
+// the four maps' methods in turns, each once) and equals the main worker's
+// own evaluation of the same maps: every method's metrics, the ranking and
+// the verdict. With the helper made slow (each of its methods held 3 s) it
+// takes fewer methods than the main worker, the methods are taken costliest
+// first by the panel's times, and the result is the same.
+// With the sanity check, a box and a cancel in the middle, the next run
+// still equals the one-worker one.
 func TestPoolMetrics(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 5*time.Minute)
@@ -171,22 +175,49 @@ func TestPoolMetrics(t *testing.T) {
 	if err := waitJS(ctx, `document.body.dataset.evaluated !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
 		t.Fatal(err)
 	}
-	compare := func(what string) {
+	// compare checks the pooled evaluation (the panel's, or with slow set a
+	// run of the pool's with the helper slowed) against the main worker's
+	// own, and who took which method.
+	compare := func(what string, slow bool) {
 		t.Helper()
 		if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
 			t.Fatalf("%s: page errors %q", what, errs)
 		}
-		r, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async () => {
+		r, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async (slow) => {
 			const strip = (e) => JSON.stringify({...e, ms: 0, methods: e.methods.map((m) => ({...m, ms: 0}))});
-			const pooled = app.state.metrics;
+			let pooled = app.state.metrics, costliest = [];
+			if (slow) {
+				costliest = [...pooled.methods].sort((a, b) => b.ms - a.ms).map((m) => m.method);
+				const h = app.pool.helpers[0];
+				const rpc = h.rpc.bind(h);
+				h.rpc = (method, ...a) => method === 'evaluate' ? new Promise((ok) => setTimeout(ok, 3000)).then(() => rpc(method, ...a)) : rpc(method, ...a);
+				pooled = await app.pool.evaluate(app.metricsOptions()).finally(() => { h.rpc = rpc; });
+			}
 			const one = await app.rpc('evaluate', [app.metricsOptions()]);
-			return [strip(pooled), strip(one), JSON.stringify(app.pool.lastSplit)];
-		})()`, chromedp.EvalAwaitPromise))
+			return [strip(pooled), strip(one), JSON.stringify(app.pool.lastSplit), JSON.stringify(costliest)];
+		})(`+strconv.FormatBool(slow)+`)`, chromedp.EvalAwaitPromise))
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		if r[2] != "[0,2,4]" {
-			t.Errorf("%s: the methods were split %s, want [0,2,4] (the main worker two, the helper two)", what, r[2])
+		var split struct {
+			Methods       []string
+			Main, Helpers []int
+		}
+		var costliest []string
+		if err := json.Unmarshal([]byte(r[2]), &split); err != nil {
+			t.Fatalf("%s: the pool's split %s: %v", what, r[2], err)
+		}
+		if err := json.Unmarshal([]byte(r[3]), &costliest); err != nil {
+			t.Fatal(err)
+		}
+		if slow && !slices.Equal(split.Methods, costliest) {
+			t.Errorf("%s: the methods were taken in the order %q, want the costliest first by the last run's times, %q", what, split.Methods, costliest)
+		}
+		taken := slices.Sorted(slices.Values(append(slices.Clone(split.Main), split.Helpers...)))
+		if !slices.Equal(taken, []int{0, 1, 2, 3}) || split.Main[0] != 0 || len(split.Helpers) == 0 ||
+			(slow && len(split.Helpers) >= len(split.Main)) {
+			t.Errorf("%s: the main worker evaluated methods %v and the helper %v; want each of the four once, the first by the main worker, "+
+				"some by the helper (when slow, fewer than the main worker)", what, split.Main, split.Helpers)
 		}
 		// Key order follows Go's maps: compare the decoded values.
 		var pooled, one map[string]any
@@ -204,7 +235,8 @@ func TestPoolMetrics(t *testing.T) {
 			}
 		}
 	}
-	compare("default panel")
+	compare("default panel", false)
+	compare("a slow helper", true)
 
 	// A cancel in the middle of a run (the box form resubmitted at once),
 	// then the sanity check and a box.
@@ -224,7 +256,7 @@ func TestPoolMetrics(t *testing.T) {
 	if err := waitJS(ctx, `(window.resubmitted && document.body.dataset.evaluated !== '' && !app.state.metricsBusy) || app.state.errors.length > 0`); err != nil {
 		t.Fatal(err)
 	}
-	compare("sanity check and a box, after a cancel")
+	compare("sanity check and a box, after a cancel", false)
 }
 
 // TestPoolSize: the pool's default size is min(hardwareConcurrency, 4),

@@ -275,6 +275,12 @@ func decodeEvalOptions(v any) (EvalOptions, error) {
 	}
 	o := EvalOptions{Steps: f.int("steps"), Patch: f.int("patch"), Reference: f.str("reference"),
 		Tolerance: f.int("tolerance"), Sanity: f.bool("sanity"), Seed: f.seed("seed")}
+	if f.has("methods") {
+		o.Methods = f.strings("methods")
+		if o.Methods == nil && f.err == nil {
+			o.Methods = []string{} // named, but none: mapsOf says so
+		}
+	}
 	if f.has("box") {
 		g := f.obj("box")
 		if g != nil {

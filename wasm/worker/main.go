@@ -11,7 +11,7 @@
 //	mavis.memory(gc)                         -> Promise<Memory> (after a GC when gc)
 //	mavis.evaluate(options, onProgress)      -> Promise<Evaluation> (options.sweep: Promise<CompletenessSweep>)
 //	mavis.splitPlan, splitPart, splitCombine the worker pool's split methods (pool_js.go)
-//	mavis.evalPlan, evalInstall, evalOnly, evalCombine   and its evaluate split by method
+//	mavis.evalPlan, evalInstall, evalCombine   and its evaluate split by method
 //
 // Every method validates its arguments and returns a Promise that rejects
 // with the error's text; a panic becomes a rejection too. evaluate alone
@@ -61,7 +61,6 @@ func api() js.Value {
 	api.Set("splitCombine", method(2, gcOn(splitCombineJS)))
 	api.Set("evalPlan", method(0, gcOn(evalPlanJS)))
 	api.Set("evalInstall", method(2, gcOn(evalInstallJS)))
-	api.Set("evalOnly", method(2, gcOn(evalOnlyJS)))
 	api.Set("evalCombine", method(3, gcOn(evalCombineJS)))
 	return api
 }

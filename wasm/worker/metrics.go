@@ -60,13 +60,10 @@ type evalMap struct {
 }
 
 // keepMap stores a copy of r's map as the current map of its method
-// (replacing an earlier one of the same method). An explanation during a
-// split evaluation (between evalOnly and evalCombine) ends the split: every
-// kept map is back, and evalCombine reports that the maps changed.
+// (replacing an earlier one of the same method). The maps' version changes,
+// so that a split evaluation of the old maps is not combined (evalCombine).
 func (s *session) keepMap(o Options, r *xai.Result) {
-	if s.pool.eval.all != nil {
-		s.maps, s.pool.eval = s.pool.eval.all, evalSplit{}
-	}
+	s.mapsVersion++
 	e := evalMap{method: r.Method, opts: o, class: r.Class,
 		m: xai.Map{H: r.Map.H, W: r.Map.W, C: r.Map.C, Data: append([]float32(nil), r.Map.Data...)}}
 	if r.Check != nil {
@@ -95,6 +92,9 @@ type EvalOptions struct {
 	Tolerance int      // pointing-game tolerance in pixels
 	Sanity    bool     // run the randomisation check (slow)
 	Seed      uint64   // the randomisation check's seed
+	// Methods, when set, restricts evaluate to these methods' kept maps (a
+	// share of the pool's split, metrics_pool.go).
+	Methods []string
 	// Sweep, when set, asks for the completeness sweep of a map made with
 	// these explain options (sweep.go) instead of the metrics.
 	Sweep *Options
@@ -150,6 +150,10 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 	if len(s.maps) == 0 {
 		return Evaluation{}, errors.New("worker: no maps to evaluate (call explain first)")
 	}
+	maps, err := s.mapsOf(o.Methods)
+	if err != nil {
+		return Evaluation{}, err
+	}
 	mo, err := s.metricsOptions(o)
 	if err != nil {
 		return Evaluation{}, err
@@ -162,12 +166,12 @@ func (s *session) evaluate(ctx context.Context, o EvalOptions, progress func(don
 	if o.Sanity {
 		sanitySteps = randomisable(s.m) + 1
 	}
-	total := len(s.maps) * (per + sanitySteps)
+	total := len(maps) * (per + sanitySteps)
 	done := 0
 	start := time.Now()
 	r := Evaluation{Steps: mo.Steps, Patch: mo.Patch, Input: s.m.InputShape()}
 	var scores []xai.MethodScore
-	for _, e := range s.maps {
+	for _, e := range maps {
 		t0 := time.Now()
 		if err := ctx.Err(); err != nil {
 			return Evaluation{}, errCancelled

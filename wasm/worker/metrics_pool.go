@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/mavis-xai/mavis/xai"
@@ -9,58 +10,48 @@ import (
 
 // This file splits evaluate (the faithfulness metrics) by method across the
 // worker pool, in plain Go like metrics.go. The page's pool asks the main
-// worker for its kept maps and input (evalPlan), gives each helper some
-// methods' maps (evalInstall, then the usual evaluate), restricts the main
-// worker to the other methods (evalOnly, then the usual evaluate) and hands
-// every part's per-method results back to the main worker (evalCombine),
-// which restores its maps, puts the results in explain order and ranks them
-// as evaluate does.
-
-// evalSplit is the main worker's state while its kept maps are restricted
-// to its share of the methods.
-type evalSplit struct {
-	all   []evalMap // every kept map, in explain order
-	sub   []evalMap // the share installed as s.maps
-	start time.Time
-	token int // the page's name for this split
-}
+// worker for its kept maps, their version and the input (evalPlan), gives
+// each helper the maps and the input (evalInstall), and has every worker
+// evaluate one method at a time (evaluate with EvalOptions.Methods), each
+// taking the next method when it is free. It hands every result back to the
+// main worker (evalCombine), which puts them in explain order and ranks them
+// as evaluate does, unless its maps changed meanwhile. No state is kept
+// between these calls but the maps' version.
 
 // evalPlan returns the kept maps of the current input (in explain order;
-// they alias the session's until the next explain) and the input.
+// they alias the session's until the next explain), their version and the
+// input.
 func (s *session) evalPlan() (EvalPlan, error) {
-	s.evalRestore()
 	if s.m == nil || s.x == nil {
 		return EvalPlan{}, errors.New("worker: no image to evaluate (call predict first)")
 	}
 	if len(s.maps) == 0 {
 		return EvalPlan{}, errors.New("worker: no maps to evaluate (call explain first)")
 	}
-	return EvalPlan{Maps: s.maps, Input: s.x.Data}, nil
+	return EvalPlan{Maps: s.maps, Version: s.mapsVersion, Input: s.x.Data}, nil
 }
 
-// evalOnly restricts the kept maps to the given methods until evalCombine
-// with the same token, so that evaluate computes the main worker's share
-// only.
-func (s *session) evalOnly(methods []string, token int) error {
-	s.evalRestore()
-	if len(s.maps) == 0 {
-		return errors.New("worker: no maps to evaluate (call explain first)")
+// mapsOf returns the kept maps of the given methods, in that order; nil
+// methods means every kept map.
+func (s *session) mapsOf(methods []string) ([]evalMap, error) {
+	if methods == nil {
+		return s.maps, nil
 	}
-	var sub []evalMap
-	for _, name := range methods {
-		i := s.mapIndex(s.maps, name)
-		if i < 0 {
-			return errors.New("worker: no " + name + " map to evaluate")
+	if len(methods) == 0 {
+		return nil, errors.New("worker: evaluate's methods name no method (omit them to evaluate every map)")
+	}
+	var out []evalMap
+	for i, name := range methods {
+		if slices.Contains(methods[:i], name) {
+			return nil, errors.New("worker: " + name + " is named twice in evaluate's methods")
 		}
-		sub = append(sub, s.maps[i])
+		j := s.mapIndex(s.maps, name)
+		if j < 0 {
+			return nil, errors.New("worker: no " + name + " map to evaluate (explain it first)")
+		}
+		out = append(out, s.maps[j])
 	}
-	if len(sub) == 0 {
-		return errors.New("worker: evalOnly needs at least one method")
-	}
-	// sub is a copy: keepMap replaces entries of s.maps in place.
-	s.pool.eval = evalSplit{all: s.maps, sub: append([]evalMap(nil), sub...), start: time.Now(), token: token}
-	s.maps = sub
-	return nil
+	return out, nil
 }
 
 func (s *session) mapIndex(maps []evalMap, method string) int {
@@ -70,30 +61,6 @@ func (s *session) mapIndex(maps []evalMap, method string) int {
 		}
 	}
 	return -1
-}
-
-// evalRestore puts back every kept map after evalOnly, unless the maps
-// changed since (a new image or explanation), and reports whether it did.
-func (s *session) evalRestore() bool {
-	e := &s.pool.eval
-	if e.all == nil {
-		return false
-	}
-	all := e.all
-	same := len(s.maps) == len(e.sub)
-	for i := 0; same && i < len(s.maps); i++ {
-		same = sameMap(s.maps[i], e.sub[i])
-	}
-	*e = evalSplit{start: e.start}
-	if same {
-		s.maps = all
-	}
-	return same
-}
-
-func sameMap(a, b evalMap) bool {
-	return a.method == b.method && len(a.m.Data) == len(b.m.Data) &&
-		(len(a.m.Data) == 0 || &a.m.Data[0] == &b.m.Data[0])
 }
 
 // evalInstall makes a helper's input and maps current, for evaluate.
@@ -120,22 +87,18 @@ func (s *session) evalInstall(x []float32, maps []evalMap) error {
 	copy(s.x.Data, x)
 	s.pred = -1
 	s.maps = append(s.maps[:0], maps...)
-	s.pool.eval = evalSplit{}
+	s.mapsVersion++
 	return nil
 }
 
-// evalCombine restores the main worker's maps after evalOnly with the same
-// token and merges every part's results (the main worker's own among them)
-// into evaluate's answer: one result per kept map, in explain order,
-// ranked. A map's completeness gap is the main worker's. A token other than
-// the current split's (a cancelled run's, once a newer run has begun)
-// changes nothing.
-func (s *session) evalCombine(o EvalOptions, parts []MethodEvaluation, token int) (Evaluation, error) {
-	start := s.pool.eval.start
-	if s.pool.eval.all != nil && s.pool.eval.token != token {
-		return Evaluation{}, errors.New("worker: these metrics were cancelled; a newer evaluation runs")
-	}
-	if !s.evalRestore() {
+// evalCombine merges the results of a split evaluation of the maps of
+// evalPlan's version into evaluate's answer: one result per kept map, in
+// explain order, ranked. A map's completeness gap is the main worker's. If
+// the maps changed since that version (a new image or explanation), it
+// refuses: the results would mix two sets of maps.
+func (s *session) evalCombine(o EvalOptions, parts []MethodEvaluation, version int) (Evaluation, error) {
+	start := time.Now()
+	if version != s.mapsVersion || len(s.maps) == 0 {
 		return Evaluation{}, errors.New("worker: the maps changed while their metrics were computed; evaluate again")
 	}
 	mo, err := s.metricsOptions(o)

@@ -13,11 +13,12 @@ func methodTrees(r Evaluation) []any {
 	return r.value().(map[string]any)["methods"].([]any)
 }
 
-// TestPoolEvaluateEqualsOneWorker: evaluate split by method, the main
-// worker on gradcam and ig and a helper (its own session and model, given
-// the maps and the input) on the others, with the results crossing as the
-// trees JS would carry, gives the one-worker evaluation: the same metrics
-// per method, in explain order, the same ranking and verdict.
+// TestPoolEvaluateEqualsOneWorker: evaluate split by method, each method
+// evaluated alone (EvalOptions.Methods) by the main worker (gradcam, ig)
+// or by a helper (its own session and model, given the maps and the
+// input), with the results crossing as the trees JS would carry and
+// combined in a shuffled order, gives the one-worker evaluation: the same
+// metrics per method, in explain order, the same ranking and verdict.
 func TestPoolEvaluateEqualsOneWorker(t *testing.T) {
 	for _, o := range []EvalOptions{{Steps: 8}, {Steps: 4, Sanity: true, Seed: 3}} {
 		one := explained(t)
@@ -33,49 +34,44 @@ func TestPoolEvaluateEqualsOneWorker(t *testing.T) {
 		}
 		// The maps cross as the trees JS carries, and are read back as
 		// evalInstall reads them.
-		var share []evalMap
-		for _, tree := range plan.value().(map[string]any)["maps"].([]any)[1:3] {
+		var maps []evalMap
+		for _, tree := range plan.value().(map[string]any)["maps"].([]any) {
 			e, err := decodeEvalMap(tree)
 			if err != nil {
 				t.Fatal(err)
 			}
-			share = append(share, e)
+			maps = append(maps, e)
 		}
 		helper := &session{}
 		if _, err := helper.load(testModel(t)); err != nil {
 			t.Fatal(err)
 		}
-		if err := helper.evalInstall(append([]float32(nil), plan.Input...), share); err != nil {
-			t.Fatal(err)
-		}
-		hr, err := helper.evaluate(context.Background(), o, func(int, int) {})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := main.evalOnly([]string{"gradcam", "ig"}, 1); err != nil {
-			t.Fatal(err)
-		}
-		if len(main.maps) != 2 {
-			t.Fatalf("evalOnly left %d maps, want 2", len(main.maps))
-		}
-		mr, err := main.evaluate(context.Background(), o, func(int, int) {})
-		if err != nil {
+		if err := helper.evalInstall(append([]float32(nil), plan.Input...), maps); err != nil {
 			t.Fatal(err)
 		}
 		var parts []MethodEvaluation
-		for _, tree := range append(methodTrees(hr), methodTrees(mr)...) {
-			me, err := decodeMethodEvaluation(tree)
+		for _, w := range []struct {
+			s      *session
+			method string
+		}{{helper, "saliency"}, {main, "ig"}, {helper, "gradcampp"}, {main, "gradcam"}} {
+			mo := o
+			mo.Methods = []string{w.method}
+			r, err := w.s.evaluate(context.Background(), mo, func(int, int) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Methods) != 1 || r.Methods[0].Method != w.method {
+				t.Fatalf("evaluate of %s alone: %d results", w.method, len(r.Methods))
+			}
+			me, err := decodeMethodEvaluation(methodTrees(r)[0])
 			if err != nil {
 				t.Fatal(err)
 			}
 			parts = append(parts, me)
 		}
-		got, err := main.evalCombine(o, parts, 1)
+		got, err := main.evalCombine(o, parts, plan.Version)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if len(main.maps) != 4 {
-			t.Errorf("evalCombine left %d maps, want the 4 kept", len(main.maps))
 		}
 		for i := range want.Methods {
 			w, g := want.Methods[i], got.Methods[i]
@@ -96,14 +92,23 @@ func TestPoolEvaluateEqualsOneWorker(t *testing.T) {
 func TestPoolEvaluateErrors(t *testing.T) {
 	s := explained(t)
 	o := EvalOptions{Steps: 2}
-	if _, err := s.evalCombine(o, nil, 0); err == nil || !strings.Contains(err.Error(), "maps changed") {
-		t.Errorf("evalCombine without evalOnly: %v", err)
+	for _, tt := range []struct {
+		methods []string
+		want    string
+	}{
+		{[]string{"lime"}, "no lime map"},
+		{[]string{}, "name no method"},
+		{[]string{"ig", "gradcam", "ig"}, "ig is named twice"},
+	} {
+		mo := o
+		mo.Methods = tt.methods
+		if _, err := s.evaluate(context.Background(), mo, func(int, int) {}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("evaluate of methods %q: %v, want %q", tt.methods, err, tt.want)
+		}
 	}
-	if err := s.evalOnly([]string{"lime"}, 1); err == nil || !strings.Contains(err.Error(), "no lime map") {
-		t.Errorf("evalOnly(lime): %v", err)
-	}
-	if err := s.evalOnly(nil, 1); err == nil || !strings.Contains(err.Error(), "at least one method") {
-		t.Errorf("evalOnly(): %v", err)
+	plan, err := s.evalPlan()
+	if err != nil {
+		t.Fatal(err)
 	}
 	full, err := s.evaluate(context.Background(), o, func(int, int) {})
 	if err != nil {
@@ -128,59 +133,34 @@ func TestPoolEvaluateErrors(t *testing.T) {
 		{"twice", append(append([]MethodEvaluation(nil), all...), all[1]), "two results for gradcampp"},
 		{"class", wrongClass, "scores class"},
 	} {
-		if err := s.evalOnly([]string{"gradcam"}, 2); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.evalCombine(o, tt.parts, 2); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := s.evalCombine(o, tt.parts, plan.Version); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 		}
-		if len(s.maps) != 4 {
-			t.Fatalf("%s: %d maps kept after a failed combine, want 4", tt.name, len(s.maps))
-		}
 	}
-	// A cancelled run's restore (an older token) leaves a newer split alone.
-	if err := s.evalOnly([]string{"gradcam", "saliency"}, 7); err != nil {
-		t.Fatal(err)
+	if _, err := s.evalCombine(o, all, plan.Version); err != nil {
+		t.Fatalf("combine of every result: %v", err)
 	}
-	if _, err := s.evalCombine(o, nil, 6); err == nil || !strings.Contains(err.Error(), "newer evaluation") || len(s.maps) != 2 {
-		t.Errorf("a stale token: %v, %d maps (want the newer split's 2)", err, len(s.maps))
-	}
-	// A new explanation between evalOnly and evalCombine (IG, outside the
-	// main worker's share): every kept map is back, with the new one, and
-	// the combine is refused.
-	if err := s.evalOnly([]string{"gradcam", "saliency"}, 8); err != nil {
-		t.Fatal(err)
-	}
+	// A new explanation (IG again) between the plan and the combine: the
+	// results are of the old maps, and the combine is refused.
 	if _, err := s.explain(opts("ig", "steps", 3), func(int, int) {}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.evalCombine(o, all, 8); err == nil || !strings.Contains(err.Error(), "maps changed") {
+	if _, err := s.evalCombine(o, all, plan.Version); err == nil || !strings.Contains(err.Error(), "maps changed") {
 		t.Errorf("combine after a new explanation: %v", err)
 	}
-	var kept []string
-	for _, e := range s.maps {
-		kept = append(kept, e.method)
-	}
-	if !reflect.DeepEqual(kept, []string{"gradcam", "gradcampp", "saliency", "ig"}) || s.maps[3].opts.Params["steps"] != 3 {
-		t.Errorf("after a new explanation during a split: maps %v (ig steps %v), want all four with the new ig", kept, s.maps[3].opts.Params["steps"])
-	}
-	// A new image during a split: no map of the old image comes back.
-	if err := s.evalOnly([]string{"gradcam"}, 9); err != nil {
-		t.Fatal(err)
-	}
+	// A new image: the same.
+	plan, _ = s.evalPlan()
 	pix := make([]byte, 4*5*5)
 	if _, err := s.predict(pix, 5, 5); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.evalCombine(o, all, plan.Version); err == nil || !strings.Contains(err.Error(), "maps changed") {
+		t.Errorf("combine after a new image: %v", err)
+	}
 	if _, err := s.explain(opts("saliency"), func(int, int) {}); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.maps) != 1 || s.maps[0].method != "saliency" {
-		t.Errorf("a new image and one explanation during a split: %d maps kept, want the new saliency alone", len(s.maps))
-	}
-	if _, err := s.evalCombine(o, all, 9); err == nil || !strings.Contains(err.Error(), "maps changed") {
-		t.Errorf("combine after a new image: %v", err)
-	}
+	plan, _ = s.evalPlan()
 	for _, tt := range []struct {
 		tree any
 		want string
@@ -203,7 +183,6 @@ func TestPoolEvaluateErrors(t *testing.T) {
 	if _, err := h.load(testModel(t)); err != nil {
 		t.Fatal(err)
 	}
-	plan, _ := s.evalPlan()
 	maps, x := plan.Maps, plan.Input
 	if err := h.evalInstall(x[:10], maps); err == nil || !strings.Contains(err.Error(), "an input of 10 values") {
 		t.Errorf("evalInstall with a short input: %v", err)

@@ -36,8 +36,6 @@ type poolState struct {
 	x    *nn.Tensor // a helper's input
 	part xai.Part   // a helper's part (its Sum is what splitPart returns)
 	ptrs []*xai.Part
-
-	eval evalSplit // evaluate split by method (metrics_pool.go)
 }
 
 // splitPlan returns the number of evaluations o's method (which must be

@@ -8,10 +8,9 @@ package main
 //	mavis.splitPlan(options)                                  -> Promise<{evaluations, input: Float32Array}>
 //	mavis.splitPart(input|null, options, lo, hi, onProgress)  -> Promise<{lo, hi, evaluations, class, baselineScore, sum?: Float64Array}>
 //	mavis.splitCombine(options, parts)                        -> Promise<Explanation & {map, fullMap?}>
-//	mavis.evalPlan()                       -> Promise<{input: Float32Array, maps: [{method, options, class, gap, shape, map: Float32Array}]}>
-//	mavis.evalInstall(input, maps)         -> Promise<true>  a helper's share, then the usual evaluate
-//	mavis.evalOnly(methods, token)         -> Promise<true>  the main worker's share, then the usual evaluate
-//	mavis.evalCombine(options, results, token) -> Promise<Evaluation> (results [] restores only)
+//	mavis.evalPlan()                       -> Promise<{input: Float32Array, version, maps: [{method, options, class, gap, shape, map: Float32Array}]}>
+//	mavis.evalInstall(input, maps)         -> Promise<true>  a helper's maps and input, for evaluate({methods})
+//	mavis.evalCombine(options, results, version) -> Promise<Evaluation>
 //
 // options are ExplainOptions (EvaluateOptions for evalCombine); every
 // argument goes through goValue and decode.go, as explain's do.
@@ -105,19 +104,6 @@ func evalInstallJS(args []js.Value) (any, error) {
 	return true, s.evalInstall(x, maps)
 }
 
-func evalOnlyJS(args []js.Value) (any, error) {
-	f, _ := object(obj{"methods": goValue(args[0])}, "evalOnly(methods, token)")
-	methods := f.strings("methods")
-	if f.err != nil || methods == nil {
-		return nil, errors.New("worker: evalOnly(methods, token): methods must be an array of method names")
-	}
-	token, err := intArg(args[1], "token")
-	if err != nil {
-		return nil, err
-	}
-	return true, s.evalOnly(methods, token)
-}
-
 func evalCombineJS(args []js.Value) (any, error) {
 	o, err := decodeEvalOptions(goValue(args[0]))
 	if err != nil {
@@ -133,9 +119,9 @@ func evalCombineJS(args []js.Value) (any, error) {
 			parts = append(parts, me)
 		}
 	}
-	token, err := intArg(args[2], "token")
+	version, err := intArg(args[2], "version")
 	if err != nil {
 		return nil, err
 	}
-	return s.evalCombine(o, parts, token)
+	return s.evalCombine(o, parts, version)
 }

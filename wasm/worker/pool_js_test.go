@@ -135,9 +135,10 @@ func TestPoolArgsJS(t *testing.T) {
 
 // TestPoolEvalMethodsJS runs evaluate split by method through the JS
 // methods: the plan's maps and input go to a helper session (evalInstall),
-// the main session keeps two methods (evalOnly), each evaluates, and the
-// results cross as the JS objects evaluate answers with before
-// evalCombine; the answer equals the one-worker evaluate.
+// the main session and the helper each evaluate two methods (options with
+// methods, read as evaluate reads them), and the results cross as the JS
+// objects evaluate answers with before evalCombine with the plan's
+// version; the answer equals the one-worker evaluate.
 func TestPoolEvalMethodsJS(t *testing.T) {
 	one := explained(t)
 	o := EvalOptions{Steps: 4}
@@ -155,6 +156,14 @@ func TestPoolEvalMethodsJS(t *testing.T) {
 		t.Fatalf("evalPlan maps: %d, last %v", maps.Length(), maps.Index(3).Get("method"))
 	}
 	share := js.Global().Get("Array").New(maps.Index(2), maps.Index(3))
+	only := func(methods ...any) EvalOptions {
+		t.Helper()
+		o, err := decodeEvalOptions(goValue(jsValue(map[string]any{"steps": 4, "methods": methods})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
 	main := s
 	s = session{}
 	if _, err := s.load(testModel(t)); err != nil {
@@ -163,21 +172,18 @@ func TestPoolEvalMethodsJS(t *testing.T) {
 	if _, err := call(2, evalInstallJS, []js.Value{pv.Get("input"), share}); err != nil {
 		t.Fatal(err)
 	}
-	hr, err := s.evaluate(context.Background(), o, func(int, int) {})
+	hr, err := s.evaluate(context.Background(), only("saliency", "ig"), func(int, int) {})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s = main
-	if _, err := call(2, evalOnlyJS, []js.Value{js.ValueOf([]any{"gradcam", "gradcampp"}), js.ValueOf(5)}); err != nil {
-		t.Fatal(err)
-	}
-	mr, err := s.evaluate(context.Background(), o, func(int, int) {})
+	mr, err := s.evaluate(context.Background(), only("gradcam", "gradcampp"), func(int, int) {})
 	if err != nil {
 		t.Fatal(err)
 	}
 	methodsOf := func(r Evaluation) js.Value { return jsValue(r.value()).Get("methods") }
 	results := methodsOf(mr).Call("concat", methodsOf(hr))
-	res, err := call(3, evalCombineJS, []js.Value{jsValue(map[string]any{"steps": 4}), results, js.ValueOf(5)})
+	res, err := call(3, evalCombineJS, []js.Value{jsValue(map[string]any{"steps": 4}), results, pv.Get("version")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +198,11 @@ func TestPoolEvalMethodsJS(t *testing.T) {
 	if got, w := norm(res), norm(jsValue(want.value())); !reflect.DeepEqual(got, w) {
 		t.Errorf("pooled evaluation\n%v\none worker\n%v", got, w)
 	}
-	if _, err := call(2, evalOnlyJS, []js.Value{js.ValueOf("ig"), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "array of method names") {
-		t.Errorf("evalOnly with a string: %v", err)
+	if _, err := decodeEvalOptions(goValue(jsValue(map[string]any{"methods": "ig"}))); err == nil || !strings.Contains(err.Error(), "methods must be") {
+		t.Errorf("evaluate's methods as a string: %v", err)
+	}
+	if _, err := call(3, evalCombineJS, []js.Value{jsValue(map[string]any{"steps": 4}), results, js.ValueOf(pv.Get("version").Int() - 1)}); err == nil || !strings.Contains(err.Error(), "maps changed") {
+		t.Errorf("evalCombine with an older version: %v", err)
 	}
 	if _, err := call(2, evalInstallJS, []js.Value{pv.Get("input"), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "maps must be an array") {
 		t.Errorf("evalInstall with a number: %v", err)

@@ -30,6 +30,10 @@ type session struct {
 	ev   *xai.Evaluator
 	maps []evalMap // the maps explained for the current input, one per method
 	pool poolState // the worker pool's split parts (pool.go)
+
+	// mapsVersion changes whenever maps does (a map kept, a new input or
+	// model): evalPlan's version, which evalCombine checks.
+	mapsVersion int
 }
 
 // load decodes a model file (the project's safetensors format).
@@ -44,6 +48,7 @@ func (s *session) load(data []byte) (ModelInfo, error) {
 	}
 	s.m, s.ex, s.x, s.view, s.res, s.pred = m, xai.New(m), nil, nil, xai.Result{}, -1
 	s.ev, s.maps, s.pool = xai.NewEvaluator(m), nil, poolState{}
+	s.mapsVersion++
 	return info, nil
 }
 
@@ -84,7 +89,8 @@ func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
 		return Prediction{}, err
 	}
 	s.viewTo()
-	s.maps, s.pool.eval = s.maps[:0], evalSplit{} // a split evaluation of the old image ends
+	s.maps = s.maps[:0]
+	s.mapsVersion++
 	p, fit, err := s.ex.PredictFit(s.x, img)
 	if err != nil {
 		return Prediction{}, err

@@ -240,15 +240,16 @@ func partValue(p *xai.Part, withSum bool) any {
 	return o
 }
 
-// EvalPlan is evalPlan's answer: the kept maps of the current input and
-// that input.
+// EvalPlan is evalPlan's answer: the kept maps of the current input, their
+// version (evalCombine's check) and that input.
 type EvalPlan struct {
-	Maps  []evalMap
-	Input []float32
+	Maps    []evalMap
+	Version int
+	Input   []float32
 }
 
 func (p EvalPlan) value() any {
-	return obj{"input": p.Input, "maps": list(p.Maps, func(e evalMap) any {
+	return obj{"input": p.Input, "version": float64(p.Version), "maps": list(p.Maps, func(e evalMap) any {
 		var gap any
 		if e.gap != nil {
 			gap = *e.gap

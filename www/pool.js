@@ -231,25 +231,20 @@ export class Pool {
 
   // evaluate computes the faithfulness metrics of the main worker's kept
   // maps, as rpc('evaluate', [o], onProgress) does, split by method in
-  // turns (EvaluateOptions.methods: one each), a helper from when it holds
-  // the maps and the input (evalInstall), the costliest first by the last
-  // run's times: a map's cost depends on its method, and a core can slow
-  // down. The main worker merges and ranks (evalCombine), unless its maps
-  // changed meanwhile. cancel() stops it.
+  // turns (EvaluateOptions.methods: one each), the main worker at once, a
+  // helper from when it holds the model, the maps and the input
+  // (evalInstall), the costliest first by the last run's times: a map's
+  // cost depends on its method, and a core can slow down. The main worker
+  // merges and ranks (evalCombine), unless its maps changed meanwhile.
+  // cancel() stops it.
   async evaluate(o, onProgress = null) {
     const one = () => this.rpc('evaluate', [o], onProgress);
     if (this.size < 2 || !this.model || this.broken) return one();
     const run = ++this.evalRun;
-    let helpers;
-    try {
-      helpers = await this.helpersReady();
-    } catch (e) {
-      helpers = [];
-    }
+    const loads = this.helperLoads(); // they load while the main worker starts
+    if (this.broken) return one(); // a helper died since the last run
     // Cancelled meanwhile: post nothing more (the cancel has gone out).
     const live = () => { if (run !== this.evalRun) throw new Error('worker: metrics cancelled'); };
-    live();
-    if (!helpers.length) return one();
     const plan = await this.rpc('evalPlan');
     live();
     const cost = (method) => this.evalMS[method] || 0;
@@ -264,13 +259,13 @@ export class Pool {
       if (onProgress) onProgress(done.reduce((a, b) => a + b, 0), per * m);
       return run === this.evalRun;
     };
-    this.evalHelpers = helpers.slice(0, m - 1);
-    const ready = this.evalHelpers.map((h) => {
+    this.evalHelpers = this.helpers.slice(0, m - 1);
+    const ready = loads.slice(0, m - 1).map((load) => load.then((h) => {
       const x = plan.input.slice();
       const maps = plan.maps.map((e) => ({ ...e, map: e.map.slice() }));
       return h.rpc('evalInstall', [x, maps], null, [x.buffer, ...maps.map((e) => e.map.buffer)])
         .then(() => h, (e) => { this.drop(h, e); throw e; });
-    });
+    }));
     this.lastSplit = { methods, main: [], helpers: [] }; // the tasks' methods, and who took which: for the tests
     const evaluate = (i, rpc) => rpc('evaluate', [{ ...o, methods: [methods[i]] }], progress(i));
     let results;

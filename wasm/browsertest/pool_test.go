@@ -313,8 +313,8 @@ if (!new URLSearchParams(self.location.search).has('boot')) {
 // TestPoolHelperStarting: the first split method after a load does not wait
 // for a helper that is still starting. With the helper's model held back
 // 15 s, the page's first Integrated Gradients (through the pool) is on
-// screen before the helper is ready: the main worker took every range.
-// Once the helper is ready, the same explanation split across both
+// screen before the helper is ready: the main worker took every range; and
+// so are the panel's metrics, the main worker's alone. Once the helper is ready, the same explanation split across both
 // workers is bitwise the page's, and the helper computed some of the
 // ranges; with the helper made slow (each of its ranges held 1.5 s), it
 // takes fewer ranges than the main worker, and the map is the same again.
@@ -357,6 +357,24 @@ func TestPoolHelperStarting(t *testing.T) {
 	}
 	if s.HelperReady {
 		t.Fatalf("the page's first maps were done only after the helper's model, held back %d ms, had loaded: the split run waited for a helper still starting", delay)
+	}
+	// Nor do the panel's metrics, next: the main worker evaluates every method.
+	if err := waitJS(ctx, scored); err != nil {
+		t.Fatal(err)
+	}
+	type panel struct {
+		Errors        []string
+		HelperReady   bool
+		Main, Helpers []int
+	}
+	p, err := chromedp.Run(ctx, chromedp.Evaluate[panel](`({errors: app.state.errors, helperReady: window.helperReady !== undefined,
+		main: app.pool.lastSplit && app.pool.lastSplit.main, helpers: app.pool.lastSplit && app.pool.lastSplit.helpers})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Errors) > 0 || p.HelperReady || len(p.Main) != 4 || len(p.Helpers) > 0 {
+		t.Fatalf("the page's metrics: errors %q, helper ready %v; the main worker evaluated methods %v and the helper %v, "+
+			"want all four by the main worker before the helper was ready", p.Errors, p.HelperReady, p.Main, p.Helpers)
 	}
 	if err := waitJS(ctx, `window.helperReady !== undefined`); err != nil {
 		t.Fatal(err)

@@ -7,9 +7,9 @@
 // time a split method runs, each with its own copy of the model, from the
 // moment they hold the model. The main worker adds the partial sums and
 // answers as 'explain' does. The faithfulness metrics ('evaluate') are
-// split across the same workers by method, taken the same way. All the math is Go's
-// (wasm/worker/pool.go); this module only starts workers and moves typed
-// arrays. Contracts: api.d.ts (WorkerRequest splitPlan, splitPart,
+// split across the same workers by method, taken the same way. All the
+// math is Go's (wasm/worker/pool.go); this module only starts workers and
+// moves typed arrays. Contracts: api.d.ts (WorkerRequest splitPlan, splitPart,
 // splitCombine, evalPlan, evalInstall, evalCombine; EvaluateOptions.methods).
 
 // maxWorkers bounds the pool, main worker included: memory grows with it
@@ -156,36 +156,40 @@ export class Pool {
   // from when its promise in ready resolves (to the helper), so that a
   // slower worker takes fewer. run(i, rpc) runs task i through rpc (the main
   // worker's or a helper's). A helper whose task fails is dropped and leaves
-  // it to the main worker. Once stale() is true, no task starts and the run
-  // rejects. It resolves to the tasks' results; log gets who ran which
-  // ({main, helpers}: task indices).
+  // it to the main worker. No task starts once stale() is true or a task of
+  // the main worker failed. It resolves to the tasks' results; log gets who
+  // ran which ({main, helpers}: task indices).
   async turns(k, ready, run, stale, log) {
     const live = () => { if (stale()) throw new Error('cancelled: the run is over'); };
     const out = new Array(k).fill(null);
     let next = 1; // the first task no worker has taken
+    let failed = false; // a task of the main worker failed: the run is over
     const own = (i) => { log.main.push(i); return run(i, this.rpc); };
     const helper = async (h) => {
-      while (next < k && !stale() && !h.dead) {
+      while (next < k && !stale() && !failed && !h.dead) {
         const i = next++;
         log.helpers.push(i);
-        let failed = false;
+        let dropped = false;
         out[i] = run(i, (...a) => h.rpc(...a)).catch((e) => {
           live(); // a cancelled task is not a failed helper
-          failed = true;
+          dropped = true;
           this.drop(h, e);
           return own(i); // the main worker's, then
         });
         await out[i].catch(() => {}); // heard by the run, unless it went stale first
-        if (failed) return;
+        if (dropped) return;
       }
     };
     for (const r of ready) r.then(helper, () => {});
-    await (out[0] = own(0));
-    while (next < k) { // the main worker, free: the next task
-      live();
-      const i = next++;
-      await (out[i] = own(i));
-    }
+    const main = async () => {
+      await (out[0] = own(0));
+      while (next < k) { // the main worker, free: the next task
+        live();
+        const i = next++;
+        await (out[i] = own(i));
+      }
+    };
+    await main().catch((e) => { failed = true; throw e; });
     return Promise.all(out);
   }
 

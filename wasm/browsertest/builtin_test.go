@@ -246,8 +246,7 @@ func nativeTop(t *testing.T, model, sample string) top {
 // for a person to look at (nothing without the variable).
 func shot(ctx context.Context, t *testing.T, name, sel string) {
 	t.Helper()
-	dir := os.Getenv("MAVIS_SCREENSHOTS")
-	if dir == "" {
+	if os.Getenv("MAVIS_SCREENSHOTS") == "" {
 		return
 	}
 	b, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
@@ -255,8 +254,23 @@ func shot(ctx context.Context, t *testing.T, name, sel string) {
 		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644); err != nil {
-		t.Log(err)
+	saveShot(t, name, b)
+}
+
+// saveShot writes a capture to $MAVIS_SCREENSHOTS/name.png, making the
+// folder if need be (nothing without the variable).
+func saveShot(t *testing.T, name string, png []byte) {
+	t.Helper()
+	dir := os.Getenv("MAVIS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+	if err != nil {
+		t.Errorf("saving the screenshot %s: %v", name, err)
 	}
 }
 

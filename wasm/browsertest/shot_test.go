@@ -34,7 +34,6 @@ import (
 func TestScreenshots(t *testing.T) {
 	base := site(t)
 	want := nativeFirst(t)
-	dir := os.Getenv("MAVIS_SCREENSHOTS")
 	for _, s := range []struct {
 		name string
 		w, h int64
@@ -65,11 +64,7 @@ func TestScreenshots(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if dir != "" {
-				if err := os.WriteFile(filepath.Join(dir, s.name+".png"), shot, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			saveShot(t, s.name, shot)
 			type seen struct {
 				Top, Pct   string
 				Cards      []string

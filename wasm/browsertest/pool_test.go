@@ -162,7 +162,8 @@ func TestPoolIG(t *testing.T) {
 // own evaluation of the same maps: every method's metrics, the ranking and
 // the verdict. With the helper made slow (each of its methods held 3 s) it
 // takes fewer methods than the main worker, the methods are taken costliest
-// first by the panel's times, and the result is the same.
+// first by the panel's times, and the result is the same. When the main
+// worker fails, the helper takes no more methods.
 // With the sanity check, a box and a cancel in the middle, the next run
 // still equals the one-worker one.
 func TestPoolMetrics(t *testing.T) {
@@ -237,6 +238,39 @@ func TestPoolMetrics(t *testing.T) {
 	}
 	compare("default panel", false)
 	compare("a slow helper", true)
+
+	// The main worker fails on its second method while the helper (held
+	// 1.5 s a method) is on its first: the run fails with the main
+	// worker's error, and the helper takes no method after the one in
+	// hand; it is not dropped.
+	type failed struct {
+		Err           string
+		Main, Helpers []int
+		Broken        string
+	}
+	f, err := chromedp.Run(ctx, chromedp.Evaluate[failed](`(async () => {
+		const p = app.pool, h = p.helpers[0], hrpc = h.rpc.bind(h), mrpc = p.rpc;
+		let calls = 0;
+		h.rpc = (m, ...a) => m === 'evaluate' ? new Promise((ok) => setTimeout(ok, 1500)).then(() => hrpc(m, ...a)) : hrpc(m, ...a);
+		p.rpc = (m, ...a) => m === 'evaluate' && ++calls === 2 ? Promise.reject(new Error('boom')) : mrpc(m, ...a);
+		let err = '';
+		try {
+			await p.evaluate(app.metricsOptions());
+		} catch (e) {
+			err = e.message;
+		}
+		await new Promise((ok) => setTimeout(ok, 3000)); // the helper's method in hand ends
+		h.rpc = hrpc;
+		p.rpc = mrpc;
+		return {err, main: p.lastSplit.main, helpers: p.lastSplit.helpers, broken: p.broken};
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Err != "boom" || !slices.Equal(f.Main, []int{0, 2}) || !slices.Equal(f.Helpers, []int{1}) || f.Broken != "" {
+		t.Errorf("the main worker failing on its second method: error %q, the main worker took %v and the helper %v (want [0 2] and [1]), broken %q",
+			f.Err, f.Main, f.Helpers, f.Broken)
+	}
 
 	// A cancel in the middle of a run (the box form resubmitted at once),
 	// then the sanity check and a box.

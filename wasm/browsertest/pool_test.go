@@ -163,9 +163,9 @@ func TestPoolIG(t *testing.T) {
 // the verdict. With the helper made slow (each of its methods held 3 s) it
 // takes fewer methods than the main worker, the methods are taken costliest
 // first by the panel's times, and the result is the same. When the main
-// worker fails, the helper takes no more methods.
-// With the sanity check, a box and a cancel in the middle, the next run
-// still equals the one-worker one.
+// worker fails, the helper takes no more methods. With the sanity check, a
+// box and a cancel in the middle, the next run still equals the one-worker
+// one.
 func TestPoolMetrics(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 5*time.Minute)
@@ -215,7 +215,7 @@ func TestPoolMetrics(t *testing.T) {
 			t.Errorf("%s: the methods were taken in the order %q, want the costliest first by the last run's times, %q", what, split.Methods, costliest)
 		}
 		taken := slices.Sorted(slices.Values(append(slices.Clone(split.Main), split.Helpers...)))
-		if !slices.Equal(taken, []int{0, 1, 2, 3}) || split.Main[0] != 0 || len(split.Helpers) == 0 ||
+		if !slices.Equal(taken, []int{0, 1, 2, 3}) || len(split.Main) == 0 || split.Main[0] != 0 || len(split.Helpers) == 0 ||
 			(slow && len(split.Helpers) >= len(split.Main)) {
 			t.Errorf("%s: the main worker evaluated methods %v and the helper %v; want each of the four once, the first by the main worker, "+
 				"some by the helper (when slow, fewer than the main worker)", what, split.Main, split.Helpers)
@@ -252,7 +252,9 @@ func TestPoolMetrics(t *testing.T) {
 		const p = app.pool, h = p.helpers[0], hrpc = h.rpc.bind(h), mrpc = p.rpc;
 		let calls = 0;
 		h.rpc = (m, ...a) => m === 'evaluate' ? new Promise((ok) => setTimeout(ok, 1500)).then(() => hrpc(m, ...a)) : hrpc(m, ...a);
-		p.rpc = (m, ...a) => m === 'evaluate' && ++calls === 2 ? Promise.reject(new Error('boom')) : mrpc(m, ...a);
+		// The main worker's first method is held 0.3 s, so that the helper surely holds one when the second fails.
+		p.rpc = (m, ...a) => m !== 'evaluate' ? mrpc(m, ...a) : ++calls === 2 ? Promise.reject(new Error('boom')) :
+			new Promise((ok) => setTimeout(ok, calls === 1 ? 300 : 0)).then(() => mrpc(m, ...a));
 		let err = '';
 		try {
 			await p.evaluate(app.metricsOptions());
@@ -348,10 +350,11 @@ if (!new URLSearchParams(self.location.search).has('boot')) {
 // for a helper that is still starting. With the helper's model held back
 // 15 s, the page's first Integrated Gradients (through the pool) is on
 // screen before the helper is ready: the main worker took every range; and
-// so are the panel's metrics, the main worker's alone. Once the helper is ready, the same explanation split across both
-// workers is bitwise the page's, and the helper computed some of the
-// ranges; with the helper made slow (each of its ranges held 1.5 s), it
-// takes fewer ranges than the main worker, and the map is the same again.
+// so are the panel's metrics, the main worker's alone. Once the helper is
+// ready, the same explanation split across both workers is bitwise the
+// page's, and the helper computed some of the ranges; with the helper made
+// slow (each of its ranges held 1.5 s), it takes fewer ranges than the
+// main worker, and the map is the same again.
 func TestPoolHelperStarting(t *testing.T) {
 	site(t)
 	const delay = 15000

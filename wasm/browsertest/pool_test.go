@@ -184,15 +184,12 @@ func TestPoolMetrics(t *testing.T) {
 		if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
 			t.Fatalf("%s: page errors %q", what, errs)
 		}
-		r, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async (slow) => {
+		r, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](holdCalls+`(async (slow) => {
 			const strip = (e) => JSON.stringify({...e, ms: 0, methods: e.methods.map((m) => ({...m, ms: 0}))});
 			let pooled = app.state.metrics, costliest = [];
 			if (slow) {
 				costliest = [...pooled.methods].sort((a, b) => b.ms - a.ms).map((m) => m.method);
-				const h = app.pool.helpers[0];
-				const rpc = h.rpc.bind(h);
-				h.rpc = (method, ...a) => method === 'evaluate' ? new Promise((ok) => setTimeout(ok, 3000)).then(() => rpc(method, ...a)) : rpc(method, ...a);
-				pooled = await app.pool.evaluate(app.metricsOptions()).finally(() => { h.rpc = rpc; });
+				pooled = await app.pool.evaluate(app.metricsOptions()).finally(hold(app.pool.helpers[0], 'evaluate', 3000));
 			}
 			const one = await app.rpc('evaluate', [app.metricsOptions()]);
 			return [strip(pooled), strip(one), JSON.stringify(app.pool.lastSplit), JSON.stringify(costliest)];
@@ -248,10 +245,9 @@ func TestPoolMetrics(t *testing.T) {
 		Main, Helpers []int
 		Broken        string
 	}
-	f, err := chromedp.Run(ctx, chromedp.Evaluate[failed](`(async () => {
-		const p = app.pool, h = p.helpers[0], hrpc = h.rpc.bind(h), mrpc = p.rpc;
+	f, err := chromedp.Run(ctx, chromedp.Evaluate[failed](holdCalls+`(async () => {
+		const p = app.pool, release = hold(p.helpers[0], 'evaluate', 1500), mrpc = p.rpc;
 		let calls = 0;
-		h.rpc = (m, ...a) => m === 'evaluate' ? new Promise((ok) => setTimeout(ok, 1500)).then(() => hrpc(m, ...a)) : hrpc(m, ...a);
 		// The main worker's first method is held 0.3 s, so that the helper surely holds one when the second fails.
 		p.rpc = (m, ...a) => m !== 'evaluate' ? mrpc(m, ...a) : ++calls === 2 ? Promise.reject(new Error('boom')) :
 			new Promise((ok) => setTimeout(ok, calls === 1 ? 300 : 0)).then(() => mrpc(m, ...a));
@@ -262,7 +258,7 @@ func TestPoolMetrics(t *testing.T) {
 			err = e.message;
 		}
 		await new Promise((ok) => setTimeout(ok, 3000)); // the helper's method in hand ends
-		h.rpc = hrpc;
+		release();
 		p.rpc = mrpc;
 		return {err, main: p.lastSplit.main, helpers: p.lastSplit.helpers, broken: p.broken};
 	})()`, chromedp.EvalAwaitPromise))
@@ -346,6 +342,17 @@ if (!new URLSearchParams(self.location.search).has('boot')) {
 }
 `
 
+// holdCalls defines, in a page script that starts with it, hold(w, method,
+// ms): w's calls of method (a pool helper's, or the pool's for the main
+// worker) are held ms before they go out, as on a slower core. It returns
+// a function that puts w's calls back.
+const holdCalls = `var hold = (w, method, ms) => {
+	const rpc = w.rpc;
+	w.rpc = (m, ...a) => m === method ? new Promise((ok) => setTimeout(ok, ms)).then(() => rpc.call(w, m, ...a)) : rpc.call(w, m, ...a);
+	return () => { w.rpc = rpc; };
+};
+`
+
 // TestPoolHelperStarting: the first split method after a load does not wait
 // for a helper that is still starting. With the helper's model held back
 // 15 s, the page's first Integrated Gradients (through the pool) is on
@@ -426,15 +433,13 @@ func TestPoolHelperStarting(t *testing.T) {
 		Helpers            int
 		Broken             string
 	}
-	r, err := chromedp.Run(ctx, chromedp.Evaluate[both](`(async () => {
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[both](holdCalls+`(async () => {
 		const page = app.state.results.find((r) => r && r.method === 'ig');
 		const pooled = await app.explain(app.explainOptions('ig'));
 		const even = app.pool.lastRanges;
-		const h = app.pool.helpers[0];
-		const rpc = h.rpc.bind(h);
-		h.rpc = (method, ...a) => method === 'splitPart' ? new Promise((ok) => setTimeout(ok, 1500)).then(() => rpc(method, ...a)) : rpc(method, ...a);
+		const release = hold(app.pool.helpers[0], 'splitPart', 1500);
 		const slow = await app.explain(app.explainOptions('ig'));
-		h.rpc = rpc;
+		release();
 		return {page: Array.from(page.fullMap), pooled: Array.from(pooled.fullMap), slow: Array.from(slow.fullMap),
 		        ranges: [even, app.pool.lastRanges], helpers: app.pool.helpers.filter((h) => !h.dead).length, broken: app.pool.broken};
 	})()`, chromedp.EvalAwaitPromise))

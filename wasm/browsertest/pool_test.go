@@ -237,16 +237,19 @@ func TestPoolMetrics(t *testing.T) {
 	compare("a slow helper", true)
 
 	// The main worker fails on its second method while the helper (held
-	// 1.5 s a method) is on its first: the run fails with the main
+	// 1.5 s a method) is on its first, the methods taken in the order of
+	// times set beforehand: the run fails with the main
 	// worker's error, and the helper takes no method after the one in
 	// hand; it is not dropped.
 	type failed struct {
 		Err           string
+		Methods       []string
 		Main, Helpers []int
 		Broken        string
 	}
 	f, err := chromedp.Run(ctx, chromedp.Evaluate[failed](holdCalls+`(async () => {
 		const p = app.pool, release = hold(p.helpers[0], 'evaluate', 1500), mrpc = p.rpc;
+		p.evalMS = {gradcam: 1, gradcampp: 4, saliency: 3, ig: 2}; // the last run's times, as set here: the order does not depend on the machine
 		let calls = 0;
 		// The main worker's first method is held 0.3 s, so that the helper surely holds one when the second fails.
 		p.rpc = (m, ...a) => m !== 'evaluate' ? mrpc(m, ...a) : ++calls === 2 ? Promise.reject(new Error('boom')) :
@@ -260,10 +263,13 @@ func TestPoolMetrics(t *testing.T) {
 		await new Promise((ok) => setTimeout(ok, 3000)); // the helper's method in hand ends
 		release();
 		p.rpc = mrpc;
-		return {err, main: p.lastSplit.main, helpers: p.lastSplit.helpers, broken: p.broken};
+		return {err, methods: p.lastSplit.methods, main: p.lastSplit.main, helpers: p.lastSplit.helpers, broken: p.broken};
 	})()`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []string{"gradcampp", "saliency", "ig", "gradcam"}; !slices.Equal(f.Methods, want) {
+		t.Errorf("with the last run's times set costliest Grad-CAM++, saliency, IG, Grad-CAM, the methods were taken in the order %q, want %q", f.Methods, want)
 	}
 	if f.Err != "boom" || !slices.Equal(f.Main, []int{0, 2}) || !slices.Equal(f.Helpers, []int{1}) || f.Broken != "" {
 		t.Errorf("the main worker failing on its second method: error %q, the main worker took %v and the helper %v (want [0 2] and [1]), broken %q",

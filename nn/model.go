@@ -81,7 +81,35 @@ const maxActivations = 1 << 28
 // variance 1) from a spec, checking every shape. A final Dense with a
 // softmax activation becomes a linear Dense followed by a separate Softmax
 // layer, so that Logits can find the scores before the softmax.
-func Build(s Spec) (*Model, error) {
+func Build(s Spec) (*Model, error) { return build(s, -1) }
+
+// BuildWithin is Build for an architecture that comes with its weights (a
+// weights file's metadata, a .keras file's config), which hold values
+// parameter values. It refuses an architecture that needs more than
+// values plus 2^20 (the slack lets a spec that is only slightly off reach
+// the precise missing-tensor and shape errors) before allocating the layer
+// that goes over, so that a small file whose spec asks for billions of
+// parameters costs nothing.
+func BuildWithin(s Spec, values int64) (*Model, error) { return build(s, values) }
+
+// overBudget is BuildWithin's error for an architecture that needs more
+// parameters than its file holds.
+type overBudget struct{ error }
+
+// build is Build, with BuildWithin's budget when values >= 0. Each layer's
+// parameters are counted from its spec before it is constructed, and again
+// from the layer after.
+func build(s Spec, values int64) (*Model, error) {
+	budget := int64(1 << 30)
+	if values >= 0 {
+		budget = min(budget, values+1<<20)
+	}
+	over := func(layer string) error {
+		if values < 0 {
+			return errorf("nn: architecture %q has over 2^30 parameters", s.Name)
+		}
+		return overBudget{errorf("nn: weights: architecture %q needs over %d parameter values by layer %q, the file holds %d", s.Name, budget, layer, values)}
+	}
 	if len(s.Layers) == 0 {
 		return nil, errorf("nn: architecture %q has no layers", s.Name)
 	}
@@ -116,6 +144,9 @@ func Build(s Spec) (*Model, error) {
 		if split {
 			ls.Config.Activation = "linear"
 		}
+		if need, ok := specParams(ls, in, budget-params); ok && need > budget-params {
+			return nil, over(ls.Name)
+		}
 		l, err := newLayer(ls, in)
 		if err != nil {
 			return nil, err
@@ -138,8 +169,8 @@ func Build(s Spec) (*Model, error) {
 			for _, q := range p.Params() {
 				params += int64(len(q.Value))
 			}
-			if params > 1<<30 {
-				return nil, errorf("nn: architecture %q has over 2^30 parameters", s.Name)
+			if params > budget {
+				return nil, over(ls.Name)
 			}
 		}
 		m.Layers = append(m.Layers, l)

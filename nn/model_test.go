@@ -6,6 +6,7 @@ import (
 	"image"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -193,5 +194,37 @@ func TestBuildActivationBudget(t *testing.T) {
 	}
 	if n := 4096*4096*3 + 4096*4096*8; n != 184549376 || n > maxActivations || n+4096*4096*8 <= maxActivations {
 		t.Errorf("the budget's arithmetic: %d values, budget %d", n, maxActivations)
+	}
+}
+
+// TestBuildParamBudget: Build refuses an architecture of over 2^30
+// parameters before allocating the layer that goes over (this one's Dense
+// would take 16 GB), and BuildWithin one that needs more than its file
+// holds (plus 2^20 of slack), naming the layer.
+func TestBuildParamBudget(t *testing.T) {
+	s, err := ParseSpec([]byte(`{"name":"wide","input":[1,1,65536],"layers":[{"class":"Flatten","name":"f"},{"class":"Dense","name":"d","config":{"units":65536}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Build(s)
+	runtime.ReadMemStats(&after)
+	if err == nil || err.Error() != `nn: architecture "wide" has over 2^30 parameters` {
+		t.Errorf("Build of 2^32 parameters: %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("Build allocated %d bytes before refusing", alloc)
+	}
+	s.Layers[1].Config.Units = 16 // 1,048,592 values
+	if _, err := BuildWithin(s, 1); err == nil || err.Error() != `nn: weights: architecture "wide" needs over 1048577 parameter values by layer "d", the file holds 1` {
+		t.Errorf("BuildWithin over the file's values: %v", err)
+	}
+	m, err := BuildWithin(s, 16)
+	if err != nil {
+		t.Fatalf("BuildWithin within the slack: %v", err)
+	}
+	if tr, other := m.CountParams(); tr+other != 65536*16+16 {
+		t.Errorf("%d parameters, want %d", tr+other, 65536*16+16)
 	}
 }

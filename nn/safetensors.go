@@ -264,15 +264,18 @@ func (h *stHeader) checkLayout() error {
 	return nil
 }
 
+// stChunk is the size of readSTValues's buffer, a multiple of 8.
+const stChunk = 1 << 14
+
 // readSTValues reads tensor t of the file into dst (len(dst) elements,
-// converting F64 to float32), in chunks so that nothing else is allocated
-// in proportion to the file.
-func readSTValues(r io.ReaderAt, h *stHeader, t stTensor, dst []float32) error {
+// converting F64 to float32), in chunks through buf (stChunk bytes, one
+// for all the tensors of a file) so that nothing else is allocated in
+// proportion to the file.
+func readSTValues(r io.ReaderAt, h *stHeader, t stTensor, dst []float32, buf []byte) error {
 	size := int64(stItemSize(t.DType))
-	if int64(len(dst))*size != t.End-t.Begin {
-		panic("nn: readSTValues: destination does not match the tensor")
+	if int64(len(dst))*size != t.End-t.Begin || len(buf) != stChunk {
+		panic("nn: readSTValues: destination does not match the tensor, or buffer is not stChunk bytes")
 	}
-	var buf [1 << 14]byte // a multiple of 8
 	off := h.DataOff + t.Begin
 	for i := 0; i < len(dst); {
 		n := min(int64(len(buf))/size, int64(len(dst)-i))

@@ -135,8 +135,9 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 	for _, t := range h.Tensors {
 		tensors[t.Name] = t
 	}
+	buf := make([]byte, stChunk)
 	for _, p := range params {
-		if err := readSTValues(r, h, tensors[p.Name], p.Value); err != nil {
+		if err := readSTValues(r, h, tensors[p.Name], p.Value, buf); err != nil {
 			return nil, err
 		}
 		if err := checkValues(p.Name, p.Value); err != nil {
@@ -147,7 +148,7 @@ func ReadModel(r io.ReaderAt, size int64) (*Model, error) {
 }
 
 // modelFromMeta builds the (zero-weight) model the metadata describes,
-// refusing before Build allocates them an architecture with more parameter
+// refusing before allocating them an architecture with more parameter
 // values than the file holds.
 func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 	if meta == nil {
@@ -164,11 +165,10 @@ func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 	if err != nil {
 		return nil, errorf("nn: weights: metadata spec: %s", strings.TrimPrefix(err.Error(), "nn: "))
 	}
-	if err := checkParamBudget(spec, values); err != nil {
+	m, err := BuildWithin(spec, values)
+	if _, ok := err.(overBudget); ok {
 		return nil, err
-	}
-	m, err := Build(spec)
-	if err != nil {
+	} else if err != nil {
 		return nil, errorf("nn: weights: metadata spec: %s", strings.TrimPrefix(err.Error(), "nn: "))
 	}
 	units := m.Shapes[len(m.Shapes)-1][2]
@@ -206,73 +206,38 @@ func modelFromMeta(meta map[string]string, values int64) (*Model, error) {
 	return m, nil
 }
 
-// CheckParamBudget reports an error when spec needs more than about values
-// parameter values (plus 2^20 of slack), without building it: untrusted
-// architectures (a .keras file's config, a weights file's metadata) are
-// checked against the weights a file actually holds before Build allocates
-// them. Other problems with the spec are left for Build to report.
-func CheckParamBudget(spec Spec, values int64) error { return checkParamBudget(spec, values) }
-
-// checkParamBudget walks the spec layer by layer and fails as soon as the
-// parameters counted so far exceed budget values, so that a small file
-// whose spec asks for billions of parameters is refused without building
-// them (up to 4 MB of slack). Each layer is constructed (allocating only its own parameters,
-// which fit in the budget) to get its output shape from the layer itself.
-// Problems with the spec are left for Build to report.
-func checkParamBudget(spec Spec, values int64) error {
-	// The slack lets a spec that is only slightly off reach the precise
-	// missing-tensor and shape errors; it bounds the allocation all the same.
-	budget := values + 1<<20
-	for _, d := range spec.Input {
-		if d < 1 || d > 1<<16 {
-			return nil
-		}
+// specParams is the number of parameter values the layer ls needs for
+// input in, counted from its spec (limit+1 when it is over limit); ok is
+// false when its spec is not valid, which newLayer then reports.
+func specParams(ls LayerSpec, in [3]int, limit int64) (need int64, ok bool) {
+	c := ls.Config
+	bias := int64(0)
+	if c.UseBias == nil || *c.UseBias {
+		bias = 1
 	}
-	in := spec.Input
-	var total int64
-	for i, ls := range spec.Layers {
-		c := ls.Config
-		bias := int64(0)
-		if c.UseBias == nil || *c.UseBias {
-			bias = 1
+	switch ls.Class {
+	case "Conv2D":
+		kh, kw, err := pair(ls.Name, "kernel_size", c.KernelSize, 0)
+		if err != nil || c.Filters < 1 {
+			return 0, false
 		}
-		var need int64
-		ok := true
-		switch ls.Class {
-		case "Conv2D":
-			kh, kw, err := pair(ls.Name, "kernel_size", c.KernelSize, 0)
-			if err != nil || c.Filters < 1 {
-				return nil
-			}
-			need, ok = mulCap(budget, int64(kh), int64(kw), int64(in[2]), int64(c.Filters))
-			need += bias * int64(c.Filters)
-		case "Dense":
-			if c.Units < 1 {
-				return nil
-			}
-			need, ok = mulCap(budget, int64(in[2]), int64(c.Units))
-			need += bias * int64(c.Units)
-		case "BatchNormalization":
-			need = 4 * int64(in[2])
+		need, ok = mulCap(limit, int64(kh), int64(kw), int64(in[2]), int64(c.Filters))
+		need += bias * int64(c.Filters)
+	case "Dense":
+		if c.Units < 1 {
+			return 0, false
 		}
-		total += need
-		if !ok || total > budget {
-			return errorf("nn: weights: architecture %q needs over %d parameter values by layer %q, the file holds %d", spec.Name, budget, ls.Name, values)
-		}
-		if ls.Class == "Dense" && i == len(spec.Layers)-1 && c.Activation == "softmax" {
-			ls.Config.Activation = "linear" // as Build does
-		}
-		l, err := newLayer(ls, in)
-		if err != nil {
-			return nil
-		}
-		out, err := l.OutputShape(in)
-		if err != nil || out[0] < 1 || out[1] < 1 || out[2] < 1 {
-			return nil
-		}
-		in = out
+		need, ok = mulCap(limit, int64(in[2]), int64(c.Units))
+		need += bias * int64(c.Units)
+	case "BatchNormalization":
+		need, ok = 4*int64(in[2]), true
+	default:
+		return 0, true
 	}
-	return nil
+	if !ok {
+		return limit + 1, true
+	}
+	return need, true
 }
 
 // mulCap multiplies non-negative factors, reporting false when the product

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -362,4 +363,42 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDecodeAllocatesParamsOnce holds Decode to one allocation of a model's
+// parameters: a file's architecture is checked against its weights while
+// the model is built, not by building it twice, and its values are read
+// through one buffer. (In the browser, wasm memory once grown is never
+// given back, so a second copy of a large model's parameters stays.)
+func TestDecodeAllocatesParamsOnce(t *testing.T) {
+	s, err := ParseSpec([]byte(`{"name": "wide", "input": [1, 1, 1000], "layers": [
+ {"class": "Flatten", "name": "flatten"},
+ {"class": "Dense", "name": "dense", "config": {"units": 1000, "activation": "relu"}},
+ {"class": "Dense", "name": "dense_1", "config": {"units": 10, "activation": "softmax"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file bytes.Buffer
+	if err := Encode(&file, m); err != nil {
+		t.Fatal(err)
+	}
+	trainable, other := m.CountParams()
+	params := 4 * int64(trainable+other) // bytes of float32
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	got, err := Decode(file.Bytes())
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(got)
+	// The parameters, plus the header's and the layers' small allocations.
+	if alloc := int64(after.TotalAlloc - before.TotalAlloc); alloc > params+params/8 {
+		t.Errorf("Decode allocated %d bytes for a model of %d bytes of parameters, want at most %d", alloc, params, params+params/8)
+	}
 }

@@ -170,10 +170,10 @@ func fits(ckpt *keras.Checkpoint) []any {
 	out := []any{}
 	for _, name := range nn.BuiltinNames() {
 		spec, err := nn.Builtin(name)
-		if err != nil || nn.CheckParamBudget(spec, ckpt.Values()) != nil {
+		if err != nil {
 			continue
 		}
-		m, err := nn.Build(spec)
+		m, err := nn.BuildWithin(spec, ckpt.Values())
 		if err == nil && ckpt.Load(m) == nil {
 			out = append(out, name)
 		}

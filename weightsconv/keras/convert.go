@@ -71,10 +71,7 @@ func Convert(r io.ReaderAt, size int64, o Options) (*Conversion, error) {
 	}
 	// The architecture may come from the file itself: refuse one that needs
 	// far more parameters than the file holds before building it.
-	if err := nn.CheckParamBudget(spec, ckpt.Values()); err != nil {
-		return nil, err
-	}
-	m, err := nn.Build(spec)
+	m, err := nn.BuildWithin(spec, ckpt.Values())
 	if err != nil {
 		return nil, err
 	}

@@ -206,14 +206,11 @@ func TestBuildParamBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, err = Build(s)
-	runtime.ReadMemStats(&after)
+	alloc := allocated(func() { _, err = Build(s) })
 	if err == nil || err.Error() != `nn: architecture "wide" has over 2^30 parameters` {
 		t.Errorf("Build of 2^32 parameters: %v", err)
 	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+	if alloc > 1<<20 {
 		t.Errorf("Build allocated %d bytes before refusing", alloc)
 	}
 	s.Layers[1].Config.Units = 16 // 1,048,592 values
@@ -227,4 +224,14 @@ func TestBuildParamBudget(t *testing.T) {
 	if tr, other := m.CountParams(); tr+other != 65536*16+16 {
 		t.Errorf("%d parameters, want %d", tr+other, 65536*16+16)
 	}
+}
+
+// allocated is the number of bytes f allocates on the heap (the tests of
+// this package run one at a time).
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -228,14 +229,49 @@ func cancelAndSanity(ctx context.Context, t *testing.T) {
 		document.getElementById('metrics-run').click();
 		return true;
 	})()`
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](start)); err != nil {
-		t.Fatal(err)
+	// The Cancel button is pressed in the same page task that sees the run
+	// scoring images. The run lasts 160-430 ms on the default page; pressed
+	// from here after a check (a poll, then chromedp's click, several round
+	// trips), it can come after the run has ended, on a disabled button: the
+	// likely cause of a CI run that waited for "Cancelled." until its
+	// deadline. A run that ends before it is seen scoring is started again.
+	cancelWhileScoring := func(before string) string {
+		return `(() => {
+		const scoring = app.state.metricsBusy && / of \d+ images scored/.test(document.getElementById('metrics-status').textContent);
+		if (scoring) document.getElementById('metrics-cancel').click();
+		if (scoring) return 'cancelled';
+		if (app.state.errors.length > 0) return 'error';
+		return !app.state.metricsBusy && document.body.dataset.evaluated !== ` + strconv.Quote(before) + ` ? 'ended' : '';
+	})()`
 	}
-	if err := waitJS(ctx, `/ of \d+ images scored/.test(document.getElementById('metrics-status').textContent)`); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("metrics-cancel"))); err != nil {
-		t.Fatal(err)
+	for attempt := 1; ; attempt++ {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](start)); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		for got == "" {
+			var err error
+			if got, err = chromedp.Run(ctx, chromedp.Evaluate[string](cancelWhileScoring(before))); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("waiting for the metrics to score images: %v", ctx.Err())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if got == "cancelled" {
+			break
+		}
+		if got == "error" {
+			errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`))
+			t.Fatalf("the metrics failed: %q", errs)
+		}
+		if attempt == 3 {
+			t.Fatal("the metrics ended three times before they were seen scoring images, so nothing was cancelled")
+		}
+		t.Logf("attempt %d: the metrics ended before they were seen scoring; starting them again", attempt)
+		before, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated`))
 	}
 	if err := waitJS(ctx, `document.getElementById('metrics-status').textContent === 'Cancelled.' && !app.state.metricsBusy`); err != nil {
 		t.Fatal(err)

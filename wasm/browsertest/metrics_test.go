@@ -249,10 +249,13 @@ func cancelAndSanity(ctx context.Context, t *testing.T) {
 			t.Fatal(err)
 		}
 		var got string
-		for got == "" {
+		for {
 			var err error
 			if got, err = chromedp.Run(ctx, chromedp.Evaluate[string](cancelWhileScoring(before))); err != nil {
 				t.Fatal(err)
+			}
+			if got != "" {
+				break
 			}
 			select {
 			case <-ctx.Done():

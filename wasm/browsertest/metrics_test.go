@@ -235,34 +235,24 @@ func cancelAndSanity(ctx context.Context, t *testing.T) {
 	// trips), it can come after the run has ended, on a disabled button: the
 	// likely cause of a CI run that waited for "Cancelled." until its
 	// deadline. A run that ends before it is seen scoring is started again.
+	// The expression notes what it saw in window.cancelOutcome.
 	cancelWhileScoring := func(before string) string {
-		return `(() => {
+		return `(window.cancelOutcome = (() => {
 		const scoring = app.state.metricsBusy && / of \d+ images scored/.test(document.getElementById('metrics-status').textContent);
 		if (scoring) document.getElementById('metrics-cancel').click();
 		if (scoring) return 'cancelled';
 		if (app.state.errors.length > 0) return 'error';
 		return !app.state.metricsBusy && document.body.dataset.evaluated !== ` + strconv.Quote(before) + ` ? 'ended' : '';
-	})()`
+	})()) !== ''`
 	}
 	for attempt := 1; ; attempt++ {
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](start)); err != nil {
 			t.Fatal(err)
 		}
-		var got string
-		for {
-			var err error
-			if got, err = chromedp.Run(ctx, chromedp.Evaluate[string](cancelWhileScoring(before))); err != nil {
-				t.Fatal(err)
-			}
-			if got != "" {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("waiting for the metrics to score images: %v", ctx.Err())
-			case <-time.After(10 * time.Millisecond):
-			}
+		if err := waitJS(ctx, cancelWhileScoring(before)); err != nil {
+			t.Fatal(err)
 		}
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.cancelOutcome`))
 		if got == "cancelled" {
 			break
 		}

@@ -3,10 +3,12 @@
 //   page (app.js)  --postMessage-->  worker.js  --calls-->  worker.wasm (Go: wasm/worker)
 //   page (app.js)  --postMessage-->  viewer.html/viewer.js  --calls-->  viewer.wasm (Go: wasm/viewer)
 //
-// Every value crosses as a plain object (structured clone between the page
-// and its workers; Go's goValue in and jsValue out at the wasm boundary),
-// never as JSON text. Pixels, maps and sums cross as typed arrays, copied
-// once each way at the wasm boundary and transferred between threads.
+// Every value reaches JavaScript as a plain object (structured clone between
+// the page and its workers; Go's goValue in and jsValue out at the wasm
+// boundary, where jsValue carries a result as one JSON text for JSON.parse),
+// never as JSON text for the page to parse. Pixels, maps and sums cross as
+// typed arrays, copied once each way at the wasm boundary and transferred
+// between threads.
 //
 // The interfaces below are what the worker really sends: wasm/worker's
 // TestValuesMatchSchema parses them and holds the values of real results

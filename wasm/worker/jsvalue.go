@@ -7,7 +7,14 @@ package main
 // values.go into plain JS objects. Bulk data crosses as typed arrays,
 // copied once each way.
 
-import "syscall/js"
+import (
+	"math"
+	"slices"
+	"strconv"
+	"syscall/js"
+
+	"github.com/mavis-xai/mavis/internal/jsonv"
+)
 
 // goValue converts a JS value to a Go tree: nil, bool, float64, string,
 // []any, map[string]any, and []byte, []float32 or []float64 for a
@@ -120,31 +127,156 @@ func typedValue(v js.Value, a *arena) any {
 	}
 }
 
-// jsValue converts a tree of values.go to what js.ValueOf takes, with
-// map[string]any and []any as plain objects and arrays and []byte,
-// []float32 and []float64 as new typed arrays (copied once).
+// jsValue converts a tree of values.go to plain JS objects, arrays and
+// typed arrays. The tree crosses as one JSON text, read by JSON.parse,
+// rather than as a call into JS per value; the typed arrays ([]byte,
+// []float32 and []float64, copied once), the numbers JSON has no text for
+// (NaN, ±Inf) and a value of any other type (through js.ValueOf) are
+// written as null and put in place after the parse.
+//
+// With a call per value, ModelInfo (about a thousand values) took 14-38 ms
+// to cross on a cold page load, and V8 compiled syscall/js's ValueOf and
+// the runtime's SetFinalizer (a finalizer for every object and string)
+// with TurboFan on the way to the first prediction: about 100 ms of CPU
+// beside the worker, on two cores. As JSON it takes 7-13 ms.
 func jsValue(v any) js.Value {
+	var e treeJSON
+	e.b = e.append(e.b, v)
+	if len(e.patches) == 1 && len(e.patches[0].path) == 0 {
+		return e.patches[0].v // the tree is a single typed array or value
+	}
+	root := js.Global().Get("JSON").Call("parse", string(e.b))
+	for _, p := range e.patches {
+		o := root
+		last := len(p.path) - 1
+		for _, k := range p.path[:last] {
+			o = k.in(o)
+		}
+		p.path[last].set(o, p.v)
+	}
+	return root
+}
+
+// treeJSON writes a tree as JSON and notes where the values JSON does not
+// carry go.
+type treeJSON struct {
+	b       []byte
+	path    []step // to the value being written
+	patches []patch
+}
+
+// step is an object's member (index < 0) or an array's element.
+type step struct {
+	key   string
+	index int
+}
+
+type patch struct {
+	path []step
+	v    js.Value
+}
+
+func (k step) in(o js.Value) js.Value {
+	if k.index < 0 {
+		return o.Get(k.key)
+	}
+	return o.Index(k.index)
+}
+
+func (k step) set(o, v js.Value) {
+	if k.index < 0 {
+		o.Set(k.key, v)
+	} else {
+		o.SetIndex(k.index, v)
+	}
+}
+
+// append writes v. It and the functions a tree's values pass through are
+// kept small: V8 spends a function's tier-up budget by its size at each
+// call, and one large function called for each value of ModelInfo was
+// compiled again by TurboFan before the first prediction.
+func (e *treeJSON) append(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case map[string]any:
-		o := js.Global().Get("Object").New()
-		for k, e := range x {
-			o.Set(k, jsValue(e))
-		}
-		return o
+		return e.object(b, x)
 	case []any:
-		a := js.Global().Get("Array").New(len(x))
-		for i, e := range x {
-			a.SetIndex(i, jsValue(e))
+		return e.array(b, x)
+	case string:
+		return appendJSONString(b, x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return e.later(b, v)
 		}
-		return a
-	case []byte:
-		return bytesJS(x)
-	case []float32:
-		return js.Global().Get("Float32Array").New(bytesJS(float32Bytes(x)).Get("buffer"))
-	case []float64:
-		return js.Global().Get("Float64Array").New(bytesJS(float64Bytes(x)).Get("buffer"))
+		return jsonv.AppendFloat(b, x)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case nil:
+		return append(b, "null"...)
 	}
-	return js.ValueOf(v)
+	return e.later(b, v)
+}
+
+func (e *treeJSON) object(b []byte, x map[string]any) []byte {
+	b = append(b, '{')
+	n := 0
+	for k, m := range x {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = append(appendJSONString(b, k), ':')
+		e.path = append(e.path, step{key: k, index: -1})
+		b = e.append(b, m)
+		e.path = e.path[:len(e.path)-1]
+	}
+	return append(b, '}')
+}
+
+func (e *treeJSON) array(b []byte, x []any) []byte {
+	b = append(b, '[')
+	for i, m := range x {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		e.path = append(e.path, step{index: i})
+		b = e.append(b, m)
+		e.path = e.path[:len(e.path)-1]
+	}
+	return append(b, ']')
+}
+
+// appendJSONString writes s quoted: as it is when it is printable ASCII
+// without a quote or backslash (a short loop, the common case), else
+// through jsonv.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return jsonv.AppendString(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// later writes null where v goes and notes v as a JS value: a new typed
+// array for []byte, []float32 and []float64.
+func (e *treeJSON) later(b []byte, v any) []byte {
+	var j js.Value
+	switch x := v.(type) {
+	case []byte:
+		j = bytesJS(x)
+	case []float32:
+		j = js.Global().Get("Float32Array").New(bytesJS(float32Bytes(x)).Get("buffer"))
+	case []float64:
+		j = js.Global().Get("Float64Array").New(bytesJS(float64Bytes(x)).Get("buffer"))
+	default:
+		j = js.ValueOf(v)
+	}
+	e.patches = append(e.patches, patch{path: slices.Clone(e.path), v: j})
+	return append(b, "null"...)
 }
 
 // bytesJS copies b into a new Uint8Array (which the worker then transfers).

@@ -211,13 +211,39 @@ func TestPoolEvalMethodsJS(t *testing.T) {
 
 // TestValuesRoundTripJS: a tree crosses to JS and back unchanged, typed
 // arrays included (jsValue out, goValue in: the worker's one encoder and
-// one decoder).
+// one decoder), and so do the values JSON text escapes or cannot carry.
 func TestValuesRoundTripJS(t *testing.T) {
 	in := map[string]any{"a": 1.5, "b": "x", "c": true, "d": nil, "e": []any{1.0, "y", []any{}},
 		"f": map[string]any{"g": []float32{1, -2.5, float32(math.Inf(1))}}, "h": []float64{math.Pi, -0.0},
 		"i": []byte{0, 255, 7}}
 	if got := goValue(jsValue(in)); !reflect.DeepEqual(got, in) {
 		t.Errorf("round trip\n%v\nwant\n%v", got, in)
+	}
+	// What JSON text escapes or cannot spell: quotes, backslashes, control
+	// characters, U+2028, non-ASCII and invalid UTF-8 (as U+FFFD, which
+	// syscall/js also gives), in values and member names; numbers at the
+	// ends of float64 and -0; typed arrays inside arrays, and as the root.
+	odd := map[string]any{"q\"\\\n\t\u2028é": "a\"b\\c\x01\u2028\u00e9\U0001F600", "bad": "x\xffy",
+		"nums": []any{5e-324, 1.7976931348623157e308, -0.0, 1e21, 1e-7, 123456789.125},
+		"arrs": []any{[]byte{1}, map[string]any{"f": []float64{2}}, []any{[]float32{3}}}, "empty": map[string]any{}, "none": []any{}}
+	want := map[string]any{"q\"\\\n\t\u2028é": "a\"b\\c\x01\u2028\u00e9\U0001F600", "bad": "x\ufffdy",
+		"nums": odd["nums"], "arrs": odd["arrs"], "empty": map[string]any{}, "none": []any{}}
+	if got := goValue(jsValue(odd)); !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip\n%#v\nwant\n%#v", got, want)
+	}
+	if z := jsValue(odd).Get("nums").Index(2); !js.Global().Get("Object").Call("is", z, -0.0).Bool() {
+		t.Errorf("-0 crosses as %v", z)
+	}
+	if got := goValue(jsValue([]float32{1, 2})); !reflect.DeepEqual(got, []float32{1, 2}) {
+		t.Errorf("a root []float32 crosses as %#v", got)
+	}
+	// NaN and ±Inf, which JSON has no text for, and an int.
+	nan := jsValue(map[string]any{"l": []any{math.NaN(), math.Inf(1)}, "m": map[string]any{"n": math.Inf(-1)}, "i": 7})
+	if v := nan.Get("l").Index(0); !js.Global().Get("Number").Call("isNaN", v).Bool() || v.Type() != js.TypeNumber {
+		t.Errorf("NaN crosses as %v", v)
+	}
+	if a, b, i := nan.Get("l").Index(1).Float(), nan.Get("m").Get("n").Float(), nan.Get("i").Int(); !math.IsInf(a, 1) || !math.IsInf(b, -1) || i != 7 {
+		t.Errorf("+Inf, -Inf and 7 cross as %v, %v and %v", a, b, i)
 	}
 	u16 := js.Global().Get("Uint16Array").New(2)
 	if _, ok := goValue(u16).(unsupported); !ok {

@@ -8,9 +8,10 @@ import (
 // This file spells out what the worker sends the page, as trees of
 // map[string]any, []any, float64, string, bool and nil, with []byte,
 // []float32 and []float64 for the bulk data that crosses once as typed
-// arrays (Uint8Array, Float32Array, Float64Array). main.go's jsValue turns
-// a tree into plain JS objects; nothing is JSON text. www/api.d.ts is the
-// written schema, and TestValuesMatchSchema holds these trees to it.
+// arrays (Uint8Array, Float32Array, Float64Array). jsvalue.go's jsValue
+// turns a tree into plain JS objects (it carries the tree across as one
+// JSON text, the typed arrays beside it). www/api.d.ts is the written
+// schema, and TestValuesMatchSchema holds these trees to it.
 
 // valuer is a result that can cross to JS.
 type valuer interface{ value() any }

@@ -125,11 +125,12 @@ var cardTime = regexp.MustCompile(` · ([0-9.]+) (ms|s)(?: · |$)`)
 
 // TestWaitedTimes: with a pool of two workers, every map card of a method
 // split across the pool (Integrated Gradients, the noise tunnel,
-// GradientSHAP, Occlusion, RISE) shows at least the time the page spent
-// on it, measured in the test from the card before it finishing to this
-// card finishing (the worker's own time of a split call is only the
-// combine step); and the faithfulness panel's time is at least the time
-// from its start to its end as the test sees it.
+// GradientSHAP, Occlusion, RISE) shows the time the page spent on it,
+// measured in the test from the card before it finishing to this card
+// finishing (the worker's own time of a split call is only the combine
+// step): at most 50 ms more than that, at least 0.6 of it per card, 0.9 over
+// all of them; and the faithfulness panel's time is at least 0.9 of the
+// time from its start to its end as the test sees it.
 func TestWaitedTimes(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 4*time.Minute)
@@ -216,16 +217,27 @@ func TestWaitedTimes(t *testing.T) {
 		}
 		return v
 	}
+	// The spent time includes showing the card before and this one (a few
+	// ms); the shown time is rounded to 0.1 s from 1 s. A card that showed
+	// the worker's own time (the combine step) would show a tenth or less.
+	// Each card must show at least 0.6 of what the page spent, and the
+	// cards together 0.9: a stall of this host's vCPU after the worker has
+	// answered (58 ms, once in CI: Integrated Gradients showed 148 ms of
+	// 206) falls outside the shown time, and only the per-card bound
+	// allows for it.
+	var allShown, allSpent float64
 	for i := 1; i < len(got.Cards); i++ {
 		c, prev := got.Cards[i], got.Cards[i-1]
 		spent := c.Done - prev.Done
 		shown := ms(c.Text)
+		allShown, allSpent = allShown+shown, allSpent+spent
 		t.Logf("%s: shows %.1f ms, the page spent %.1f ms", c.ID, shown, spent)
-		// The spent time includes showing the card before (a few ms);
-		// the shown time is rounded to 0.1 s from 1 s.
-		if prev.Done == 0 || c.Done == 0 || shown < 0.9*spent-20 || shown > spent+50 {
+		if prev.Done == 0 || c.Done == 0 || shown < 0.6*spent-20 || shown > spent+50 {
 			t.Errorf("%s shows %q (%.1f ms); the page spent %.1f ms on it", c.ID, c.Text, shown, spent)
 		}
+	}
+	if allShown < 0.9*allSpent-20 {
+		t.Errorf("the split methods' cards show %.1f ms in all; the page spent %.1f ms on them", allShown, allSpent)
 	}
 	spent := got.Metrics.End - got.Metrics.Start
 	m := regexp.MustCompile(`^Done in ([0-9.]+) (ms|s) `).FindStringSubmatch(got.Status)

@@ -192,8 +192,8 @@ func (k step) set(o, v js.Value) {
 }
 
 // append writes v. It and the functions a tree's values pass through are
-// kept small: V8 spends a function's tier-up budget by its size at each
-// call, and one large function called for each value of ModelInfo was
+// kept small: V8's tier-up budget counts roughly the bytes of code run, and
+// one large function (16 KB) called for each value of ModelInfo was
 // compiled again by TurboFan before the first prediction.
 func (e *treeJSON) append(b []byte, v any) []byte {
 	switch x := v.(type) {

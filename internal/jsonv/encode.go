@@ -19,6 +19,11 @@ const hexDigits = "0123456789abcdef"
 // (<, > and & escaped), U+2028 and U+2029 escaped, invalid UTF-8 as
 // \ufffd.
 func AppendString(b []byte, s string) []byte {
+	if plain(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -56,6 +61,19 @@ func AppendString(b []byte, s string) []byte {
 		i += n
 	}
 	return append(b, '"')
+}
+
+// plain reports whether s is printable ASCII that AppendString writes as
+// it is: the common case, in a short loop. (In the browser's worker, V8
+// recompiles with TurboFan a wasm function whose loops run long, and
+// AppendString's own loop is a large one.)
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // AppendFloat appends a finite float64 as json.Marshal does (the ES6

@@ -141,11 +141,11 @@ func typedValue(v js.Value, a *arena) any {
 // beside the worker, on two cores. As JSON it takes 7-13 ms.
 func jsValue(v any) js.Value {
 	var e treeJSON
-	e.b = e.append(e.b, v)
+	b := e.append(nil, v)
 	if len(e.patches) == 1 && len(e.patches[0].path) == 0 {
 		return e.patches[0].v // the tree is a single typed array or value
 	}
-	root := js.Global().Get("JSON").Call("parse", string(e.b))
+	root := js.Global().Get("JSON").Call("parse", string(b))
 	for _, p := range e.patches {
 		o := root
 		last := len(p.path) - 1
@@ -160,7 +160,6 @@ func jsValue(v any) js.Value {
 // treeJSON writes a tree as JSON and notes where the values JSON does not
 // carry go.
 type treeJSON struct {
-	b       []byte
 	path    []step // to the value being written
 	patches []patch
 }
@@ -202,7 +201,7 @@ func (e *treeJSON) append(b []byte, v any) []byte {
 	case []any:
 		return e.array(b, x)
 	case string:
-		return appendJSONString(b, x)
+		return jsonv.AppendString(b, x)
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return e.later(b, v)
@@ -226,7 +225,7 @@ func (e *treeJSON) object(b []byte, x map[string]any) []byte {
 			b = append(b, ',')
 		}
 		n++
-		b = append(appendJSONString(b, k), ':')
+		b = append(jsonv.AppendString(b, k), ':')
 		e.path = append(e.path, step{key: k, index: -1})
 		b = e.append(b, m)
 		e.path = e.path[:len(e.path)-1]
@@ -245,20 +244,6 @@ func (e *treeJSON) array(b []byte, x []any) []byte {
 		e.path = e.path[:len(e.path)-1]
 	}
 	return append(b, ']')
-}
-
-// appendJSONString writes s quoted: as it is when it is printable ASCII
-// without a quote or backslash (a short loop, the common case), else
-// through jsonv.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
-			return jsonv.AppendString(b, s)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 // later writes null where v goes and notes v as a JS value: a new typed

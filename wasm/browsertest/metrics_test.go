@@ -239,8 +239,10 @@ func cancelAndSanity(ctx context.Context, t *testing.T) {
 	cancelWhileScoring := func(before string) string {
 		return `(window.cancelOutcome = (() => {
 		const scoring = app.state.metricsBusy && / of \d+ images scored/.test(document.getElementById('metrics-status').textContent);
-		if (scoring) document.getElementById('metrics-cancel').click();
-		if (scoring) return 'cancelled';
+		if (scoring) {
+			document.getElementById('metrics-cancel').click();
+			return 'cancelled';
+		}
 		if (app.state.errors.length > 0) return 'error';
 		return !app.state.metricsBusy && document.body.dataset.evaluated !== ` + strconv.Quote(before) + ` ? 'ended' : '';
 	})()) !== ''`

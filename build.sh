@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # build.sh builds and tests MAVIS-XAI.
 #
-#   ./build.sh          build the wasm into www/ and the native commands into bin/
+#   ./build.sh          build the wasm and the page's bundle into www/ and the native commands into bin/
 #   ./build.sh serve    build, then serve www/ on http://127.0.0.1:8080
 #   ./build.sh test     run every test (go mod tidy -diff, vet, native, js/wasm under node, browser)
 #   ./build.sh model    retrain the default model the page ships (www/models/)
 #   ./build.sh bench    run the benchmarks
+#   ./build.sh bundle   only bundle the page's modules (www/bundle/app.js; ./build.sh bundle DIR for a copy of www/)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -62,6 +63,23 @@ build_wasm() {
 	fi
 }
 
+# bundle_page bundles the page's modules (app.js and what it imports) into
+# $1/bundle/app.js, which index.html loads: one file instead of twenty (in
+# cold loads on the 2-core test machine, the first prediction came about
+# 100 ms sooner; www/BENCHMARKS.md). What app.js imports with import()
+# (pool.js, convert.js) stays a file of its own, loaded when first needed.
+# The sources stay one small module per part of the page; esbuild is a Go
+# tool of go.mod (go tool esbuild), nothing of it ships. The bundle is
+# written beside and moved in place, so a failed build leaves the old one.
+bundle_page() {
+	local dir=$1
+	rm -rf "$dir/bundle.new"
+	go tool esbuild "$dir/app.js" --bundle --splitting --format=esm --outdir="$dir/bundle.new" '--chunk-names=[name]' --log-level=warning
+	rm -rf "$dir/bundle"
+	mv "$dir/bundle.new" "$dir/bundle"
+	echo "$dir/bundle/app.js: $(wc -c <"$dir/bundle/app.js") bytes"
+}
+
 wasm_test() {
 	# The packages the browser loads (and the rest of nn), compiled to js/wasm
 	# and run under node.
@@ -89,10 +107,17 @@ wasm_test() {
 case "${1:-build}" in
 build)
 	build_wasm
+	bundle_page www
 	build_native
+	;;
+bundle)
+	# ./build.sh bundle [dir]: only the page's bundle, of dir (default www);
+	# the browser tests build their copy of the site with it.
+	bundle_page "${2:-www}"
 	;;
 serve)
 	build_wasm
+	bundle_page www
 	build_native
 	shift
 	echo "build.sh: starting the server (go run serve.go $*)"
@@ -126,7 +151,7 @@ model)
 	exec ./scripts/model.sh "$@"
 	;;
 *)
-	echo "usage: ./build.sh [build|serve|test|model|bench]" >&2
+	echo "usage: ./build.sh [build|serve|test|model|bench|bundle [dir]]" >&2
 	exit 2
 	;;
 esac

@@ -19,7 +19,9 @@ const pending = new Map(); // id -> {resolve, reject}
 
 function start() {
   if (worker) return worker;
-  worker = new Worker(new URL('convert-worker.js', import.meta.url));
+  // Relative to the page, as boot.js's and pool.js's workers: the page runs
+  // this module from its bundle (bundle/convert.js).
+  worker = new Worker('convert-worker.js');
   worker.onmessage = (e) => {
     const { id, result, error } = e.data;
     const p = pending.get(id);

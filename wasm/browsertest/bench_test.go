@@ -257,7 +257,8 @@ func loadavg() string {
 // alternate between the two, and the report gives every run's stages and
 // the median first prediction of each. Both pages use this tree's worker.wasm, SIMD128
 // kernels, model and samples (only index.html and the page's scripts come
-// from the commit), so the difference is the page's start-up alone:
+// from the commit, bundled as that commit's page is), so the difference is
+// the page's start-up alone:
 //
 //	MAVIS_BENCH_REF=d1c260c go test ./wasm/browsertest -run BenchmarkStartAB -v -timeout 30m
 //
@@ -324,17 +325,33 @@ func TestBenchmarkStartAB(t *testing.T) {
 			workers = "the other page with " + refWorker + " (its commit has no SIMD128 kernels)"
 		}
 	}
-	for _, f := range []string{"index.html", "app.js", "worker.js", "boot.js", "pool.js", "kernels.js"} {
-		os.Remove(filepath.Join(refDir, f))
-		out, err := runErr(repoRoot(), nil, "git", "show", ref+":www/"+f)
+	// index.html and every page script of that commit (www/*.js), and its
+	// bundle of them when its index.html loads one (./build.sh bundle).
+	names, err := runErr(repoRoot(), nil, "git", "ls-tree", "--name-only", ref, "www/")
+	if err != nil {
+		t.Fatalf("git ls-tree %s www/: %v\n%s", ref, err, names)
+	}
+	for _, name := range strings.Fields(names) {
+		f := strings.TrimPrefix(name, "www/")
+		if f != "index.html" && !strings.HasSuffix(f, ".js") {
+			continue
+		}
+		out, err := runErr(repoRoot(), nil, "git", "show", ref+":"+name)
 		if err != nil {
-			if f == "index.html" || f == "app.js" || f == "worker.js" {
-				t.Fatalf("git show %s:www/%s: %v\n%s", ref, f, err, out)
-			}
-			continue // not in that commit
+			t.Fatalf("git show %s:%s: %v\n%s", ref, name, err, out)
 		}
 		if err := os.WriteFile(filepath.Join(refDir, f), []byte(out), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+	index, err := os.ReadFile(filepath.Join(refDir, "index.html"))
+	if err != nil {
+		t.Fatalf("%s has no www/index.html: %v", ref, err)
+	}
+	os.RemoveAll(filepath.Join(refDir, "bundle")) // this tree's
+	if strings.Contains(string(index), `src="bundle/app.js"`) {
+		if out, err := runErr(repoRoot(), nil, "bash", "build.sh", "bundle", refDir); err != nil {
+			t.Fatalf("bundling the page of %s: %v\n%s", ref, err, out)
 		}
 	}
 

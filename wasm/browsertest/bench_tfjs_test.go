@@ -283,7 +283,7 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 	if err != nil {
 		t.Fatal(err)
 	}
-	const appTag = `<script type="module" src="app.js"></script>`
+	const appTag = `<script type="module" src="bundle/app.js"></script>` // app.js and its modules, bundled
 	if !strings.Contains(string(index), appTag) {
 		t.Fatalf("www/index.html has no %s to leave out", appTag)
 	}

@@ -81,9 +81,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildSite copies www/ into a temporary folder, builds the two wasm
-// programs into it as ./build.sh does, adds a test model and samples when
-// the real ones are not there yet, and starts serve.go on a free port.
+// buildSite copies www/ into a temporary folder, builds the wasm programs
+// and the page's bundle into it as ./build.sh does, adds a test model and
+// samples when the real ones are not there yet, and starts serve.go on a
+// free port.
 func buildSite() error {
 	root := repoRoot()
 	dir, err := os.MkdirTemp("", "mavis-www-")
@@ -116,6 +117,9 @@ func buildSite() error {
 		if err := copyFile(filepath.Join(root, "wasm", "simd", f), filepath.Join(www, f)); err != nil {
 			return err
 		}
+	}
+	if out, err := runErr(root, nil, "bash", "build.sh", "bundle", www); err != nil {
+		return fmt.Errorf("bundling the page's modules (./build.sh bundle): %v\n%s", err, out)
 	}
 	if _, err := os.Stat(filepath.Join(www, "models", "fashion.safetensors")); err != nil {
 		siteNote = "www/models/fashion.safetensors is not there yet: testing with a randomly initialised fashion model"

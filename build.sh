@@ -64,9 +64,9 @@ build_wasm() {
 }
 
 # bundle_page bundles the page's modules (app.js and what it imports) into
-# $1/bundle/app.js, which index.html loads: one file instead of twenty (in
-# cold loads on the 2-core test machine, the first prediction came about
-# 100 ms sooner; www/BENCHMARKS.md). What app.js imports with import()
+# $1/bundle/app.js, which index.html loads: one file instead of nineteen
+# (in cold loads on the 2-core test machine, the first prediction came 76
+# to 100 ms sooner; www/BENCHMARKS.md, session 23). What app.js imports with import()
 # (pool.js, convert.js) stays a file of its own, loaded when first needed.
 # The sources stay one small module per part of the page; esbuild is a Go
 # tool of go.mod (go tool esbuild), nothing of it ships. The bundle is

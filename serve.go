@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -88,6 +89,9 @@ flags:
 		fmt.Fprintf(os.Stderr, "serve: unexpected argument %q (see -help)\n", flag.Arg(0))
 		os.Exit(2)
 	}
+	if w := unbuiltWarning(*dir); w != "" {
+		fmt.Fprintln(os.Stderr, w)
+	}
 	if err := run(*addr, *dir, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -131,6 +135,30 @@ func run(addr, dir string, out io.Writer) error {
 		return fmt.Errorf("serve: %v", err)
 	}
 	return nil
+}
+
+// built is what ./build.sh writes into www/ and the page cannot start
+// without (the sources are in the repository).
+var built = []string{"worker.wasm", "wasm_exec.js", "bundle/app.js"}
+
+// unbuiltWarning names the files of built that a page folder (one with an
+// index.html) lacks, and what to do; "" when it has them all, or for any
+// other folder.
+func unbuiltWarning(dir string) string {
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+		return ""
+	}
+	var missing []string
+	for _, f := range built {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("serve: warning: %s has no %s: the page will not start; build it first with ./build.sh (or use ./build.sh serve)",
+		dir, strings.Join(missing, ", "))
 }
 
 // handler serves the regular files of one folder through an os.Root, which

@@ -224,3 +224,29 @@ func TestServeAddressInUse(t *testing.T) {
 		}
 	}
 }
+
+// TestServeWarnsUnbuilt: a page folder without what ./build.sh writes
+// gets a warning that names the missing files and the command; a built one
+// and a folder that is no page get none.
+func TestServeWarnsUnbuilt(t *testing.T) {
+	dir, _ := site(t) // worker.wasm, no wasm_exec.js, no bundle/app.js
+	want := "serve: warning: " + dir + " has no wasm_exec.js, bundle/app.js: the page will not start; build it first with ./build.sh"
+	if got := unbuiltWarning(dir); !strings.Contains(got, want) {
+		t.Errorf("got %q, want it to contain %q", got, want)
+	}
+	if got := unbuiltWarning(filepath.Join(dir, "models")); got != "" {
+		t.Errorf("a folder with no index.html: got %q", got)
+	}
+	for _, f := range []string{"wasm_exec.js", "bundle/app.js"} {
+		p := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := unbuiltWarning(dir); got != "" {
+		t.Errorf("a built folder: got %q", got)
+	}
+}

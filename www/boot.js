@@ -144,5 +144,18 @@
     ? rpc('bootSample').then((r) => r && (stages(r.startup), { blob: new Blob([r.bytes]), name: r.file, prediction: Promise.resolve(r.prediction) }), () => null)
     : Promise.resolve(null);
 
+  // index.html's module, bundle/app.js (./build.sh bundles app.js and its
+  // modules into it), shows every other error; when it cannot load, say
+  // so here. A script's load error does not bubble: caught on its way down.
+  addEventListener('error', (e) => {
+    if (!(e.target instanceof HTMLScriptElement) || e.target.type !== 'module') return;
+    const say = () => {
+      document.getElementById('error-text').textContent = `The page's script ${e.target.getAttribute('src')} did not load. ` +
+        'If you serve www/ yourself, build the page first with ./build.sh (it bundles app.js and its modules), then reload.';
+      document.getElementById('error').hidden = false;
+    };
+    if (document.readyState === 'loading') addEventListener('DOMContentLoaded', say); else say();
+  }, true);
+
   window.mavisBoot = boot;
 })();

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -212,4 +214,32 @@ func stageTimes(ctx context.Context, t *testing.T) ([][]any, map[string]float64)
 		}
 	}
 	return tm, at
+}
+
+// TestBundleMissing: a copy of the site served without the page's bundle
+// (www/ not built) says so and names the command, instead of staying on
+// "loading…".
+func TestBundleMissing(t *testing.T) {
+	site(t)
+	dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm")
+	if err := os.RemoveAll(filepath.Join(dir, "bundle")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := browser(t, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(serveDir(t, dir))); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `!document.getElementById('error').hidden`); err != nil {
+		t.Fatalf("no error shown: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error-text').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"bundle/app.js did not load", "build the page first with ./build.sh"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the error says %q, want it to contain %q", text, want)
+		}
+	}
 }

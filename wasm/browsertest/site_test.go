@@ -159,11 +159,12 @@ func buildSite() error {
 }
 
 // trackSources stats every Go file of the module that the site's programs
-// (the three wasm programs and serve.go) are built from, and go.mod and
-// go.sum. The go command builds them in subprocesses, which its test cache
-// does not see: only the files this process opens or stats count, so
-// without this a change to wasm/worker or xai alone left these tests
-// cached, passing on the old code.
+// (the three wasm programs and serve.go) are built from, go.mod and go.sum
+// (esbuild's version too), and build.sh (how the page's modules are
+// bundled). The go command and build.sh run in subprocesses, which the
+// test cache does not see: only the files this process opens or stats
+// count, so without this a change to wasm/worker or xai alone left these
+// tests cached, passing on the old code.
 func trackSources(root string, env []string) error {
 	cmd := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "./wasm/worker", "./wasm/viewer", "./wasm/convert")
 	cmd.Dir, cmd.Env, cmd.Stderr = root, append(env, "GOEXPERIMENT=simd"), os.Stderr
@@ -171,7 +172,7 @@ func trackSources(root string, env []string) error {
 	if err != nil {
 		return fmt.Errorf("listing the wasm programs' packages: %v", err)
 	}
-	dirs := []string{root} // serve.go, go.mod, go.sum
+	dirs := []string{root} // serve.go, go.mod, go.sum, build.sh
 	for _, d := range strings.Fields(string(out)) {
 		if rel, err := filepath.Rel(root, d); err == nil && !strings.HasPrefix(rel, "..") && rel != "." {
 			dirs = append(dirs, d)
@@ -183,7 +184,7 @@ func trackSources(root string, env []string) error {
 			return err
 		}
 		for _, e := range es {
-			if n := e.Name(); strings.HasSuffix(n, ".go") || strings.HasSuffix(n, ".s") || n == "go.mod" || n == "go.sum" {
+			if n := e.Name(); strings.HasSuffix(n, ".go") || strings.HasSuffix(n, ".s") || n == "go.mod" || n == "go.sum" || n == "build.sh" {
 				if _, err := os.Stat(filepath.Join(d, n)); err != nil {
 					return err
 				}

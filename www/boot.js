@@ -152,7 +152,9 @@
     const say = () => {
       document.getElementById('error-text').textContent = `The page's script ${e.target.getAttribute('src')} did not load. ` +
         'If you serve www/ yourself, build the page first with ./build.sh (it bundles app.js and its modules), then reload.';
-      document.getElementById('error').hidden = false;
+      const box = document.getElementById('error');
+      box.hidden = false;
+      document.getElementById('error-close').addEventListener('click', () => { box.hidden = true; }); // app.js's own is missing
     };
     if (document.readyState === 'loading') addEventListener('DOMContentLoaded', say); else say();
   }, true);

@@ -218,7 +218,7 @@ func stageTimes(ctx context.Context, t *testing.T) ([][]any, map[string]float64)
 
 // TestBundleMissing: a copy of the site served without the page's bundle
 // (www/ not built) says so and names the command, instead of staying on
-// "loading…".
+// "loading…"; its Dismiss button works.
 func TestBundleMissing(t *testing.T) {
 	site(t)
 	dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm")
@@ -241,5 +241,12 @@ func TestBundleMissing(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("the error says %q, want it to contain %q", text, want)
 		}
+	}
+	// Its Dismiss button works without app.js, which wires it otherwise.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("error-close"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.getElementById('error').hidden`); err != nil {
+		t.Errorf("Dismiss left the error shown: %v", err)
 	}
 }

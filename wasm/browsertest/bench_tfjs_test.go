@@ -41,8 +41,9 @@ import (
 // and the same first sample, from navigation), the engine's alone (the
 // page without app.js) and the engine's in a bare page (boot.js alone: no
 // HTML body and no stylesheet, like TF.js's page, the like-for-like
-// comparison of the two engines). MAVIS_BENCH=cold runs the cold loads
-// only.
+// comparison of the two engines), and TF.js's page with index.html's
+// HTML and CSS added (what the page's static UI costs TF.js).
+// MAVIS_BENCH=cold runs the cold loads only.
 func TestBenchmarkTFJS(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to measure the page against TensorFlow.js")
@@ -116,14 +117,14 @@ func TestBenchmarkTFJS(t *testing.T) {
 // window.tfRPC then calls its worker.
 func tfjsTab(t *testing.T, ctx context.Context, tfBase string) (context.Context, float64) {
 	tab, _ := chromedp.NewContext(ctx)
-	return tab, tfjsOpen(t, tab, tfBase)
+	return tab, tfjsOpen(t, tab, tfBase, "index.html")
 }
 
-// tfjsOpen navigates tab to TF.js's page and returns its first prediction's
-// time since navigation.
-func tfjsOpen(t *testing.T, tab context.Context, tfBase string) float64 {
+// tfjsOpen navigates tab to TF.js's page (page, in tfjs/) and returns its
+// first prediction's time since navigation.
+func tfjsOpen(t *testing.T, tab context.Context, tfBase, page string) float64 {
 	// MAVIS and its first sample (chelsea.jpg), as the page with ?model= predicts first.
-	if err := chromedp.Do(tab, chromedp.Navigate(tfBase+"tfjs/index.html?model=../models/mavis.safetensors&samples=../samples/mavis/index.json")); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(tfBase+"tfjs/"+page+"?model=../models/mavis.safetensors&samples=../samples/mavis/index.json")); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitJS(tab, `window.tfFirst !== undefined`); err != nil {
@@ -298,6 +299,22 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		t.Fatal(err)
 	}
 	engine := serveDir(t, engineDir)
+	// TF.js's page with index.html's HTML and CSS (its body and stylesheet,
+	// none of our scripts): what the page's static UI costs TF.js, beside
+	// what it costs the engine (the engine alone against the bare page).
+	body, _, ok := strings.Cut(string(index), "</body>")
+	_, body, ok2 := strings.Cut(body, "<body>")
+	if !ok || !ok2 {
+		t.Fatal("www/index.html has no <body>...</body>")
+	}
+	tfPage, err := os.ReadFile(filepath.Join(www, "tfjs", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui := string(tfPage) + "<link rel=\"stylesheet\" href=\"../style.css\">\n" + body
+	if err := os.WriteFile(filepath.Join(www, "tfjs", "ui.html"), []byte(ui), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var settles []time.Duration
 	start := func(settled bool) (context.Context, context.CancelFunc) {
 		if !settled {
@@ -344,10 +361,10 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		}
 		return ws["predicted"]
 	}
-	tfFirst := func(settled bool) float64 {
+	tfFirst := func(settled bool, page string) float64 {
 		ctx, cancel := start(settled)
 		defer cancel()
-		return tfjsOpen(t, ctx, tfBase) // in the browser's first tab, as the page's loads
+		return tfjsOpen(t, ctx, tfBase, page) // in the browser's first tab, as the page's loads
 	}
 	mavis := base + "?model=models/mavis.safetensors"
 	loads := []struct {
@@ -357,11 +374,12 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		{"the default page, SIMD128 kernels", func() float64 { return pageFirst(base, true) }},
 		{"the default page, kernels.wasm withheld (portable kernels)", func() float64 { return pageFirst(portable, true) }},
 		{"the page with MAVIS (?model=), SIMD128 kernels", func() float64 { return pageFirst(mavis, true) }},
-		{"TF.js 4.22 wasm with MAVIS (bench/tfjs/index.html)", func() float64 { return tfFirst(true) }},
+		{"TF.js 4.22 wasm with MAVIS (bench/tfjs/index.html)", func() float64 { return tfFirst(true, "index.html") }},
 		{"the engine alone with MAVIS (index.html without app.js; the worker's prediction)", func() float64 { return engineFirst(engine + "?model=models/mavis.safetensors") }},
 		{"the engine with MAVIS in a bare page (boot.js alone, no HTML body or CSS, as TF.js's page)", func() float64 { return engineFirst(engine + "bare.html?model=models/mavis.safetensors") }},
+		{"TF.js with MAVIS in a page with index.html's HTML and CSS (its body and stylesheet, no scripts of ours)", func() float64 { return tfFirst(true, "ui.html") }},
 		{"the page with MAVIS, navigated during the browser's start", func() float64 { return pageFirst(mavis, false) }},
-		{"TF.js with MAVIS, navigated during the browser's start", func() float64 { return tfFirst(false) }},
+		{"TF.js with MAVIS, navigated during the browser's start", func() float64 { return tfFirst(false, "index.html") }},
 	}
 	all := map[string][]float64{}
 	// Odd rounds run the loads in reverse order, so that a load's place in
@@ -393,14 +411,16 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		fmt.Fprintf(out, "| %s | %.0f | %s |\n", l.name, med[l.name], strings.Join(s, ", "))
 	}
 	slices.Sort(settles)
-	fmt.Fprintf(out, "\nThe first six rows navigated once the new browser's start was over: the machine's CPU under %.0f%% for %v, reached %v to %v after the browser came up (%d of %d within the %v cap).\n",
+	fmt.Fprintf(out, "\nThe first seven rows navigated once the new browser's start was over: the machine's CPU under %.0f%% for %v, reached %v to %v after the browser came up (%d of %d within the %v cap).\n",
 		100*quietCPU, quietFor, settles[0].Round(time.Millisecond), settles[len(settles)-1].Round(time.Millisecond), countUnder(settles, settleCap), len(settles), settleCap)
 	fmt.Fprintf(out, "\nFirst MAVIS prediction: the page / TF.js = %.2fx (target <= 0.8x); navigated during the browser's start, %.2fx. The default page with / without the SIMD128 kernels = %.2fx (target: no worse).\n",
-		med[loads[2].name]/med[loads[3].name], med[loads[6].name]/med[loads[7].name], med[loads[0].name]/med[loads[1].name])
+		med[loads[2].name]/med[loads[3].name], med[loads[7].name]/med[loads[8].name], med[loads[0].name]/med[loads[1].name])
 	fmt.Fprintf(out, "The engine alone / TF.js = %.2fx: the page's own UI (app.js) costs the first MAVIS prediction %.0f ms here.\n",
 		med[loads[4].name]/med[loads[3].name], med[loads[2].name]-med[loads[4].name])
 	fmt.Fprintf(out, "The engine in a bare page / TF.js = %.2fx (like for like: TF.js's page has no body or stylesheet either): index.html's HTML and CSS cost the engine alone %.0f ms here.\n",
 		med[loads[5].name]/med[loads[3].name], med[loads[4].name]-med[loads[5].name])
+	fmt.Fprintf(out, "The same HTML and CSS cost TF.js's page %.0f ms here (TF.js with them / TF.js = %.2fx); the page / TF.js with them = %.2fx.\n",
+		med[loads[6].name]-med[loads[3].name], med[loads[6].name]/med[loads[3].name], med[loads[2].name]/med[loads[6].name])
 }
 
 // benchRuns is MAVIS_BENCH_RUNS, the number of timed runs of a benchmark

@@ -104,11 +104,17 @@ wasm_test() {
 	env MAVIS_SIMD=off "$worker_env" GOOS=js GOARCH=wasm go test -exec "$runner" -timeout 20m ./nn ./wasm/worker
 }
 
-case "${1:-build}" in
-build)
+# build_all is what ./build.sh (and ./build.sh serve, before it serves)
+# builds: the page's wasm and bundle into www/, the commands into bin/.
+build_all() {
 	build_wasm
 	bundle_page www
 	build_native
+}
+
+case "${1:-build}" in
+build)
+	build_all
 	;;
 bundle)
 	# ./build.sh bundle [dir]: only the page's bundle, of dir (default www);
@@ -116,9 +122,7 @@ bundle)
 	bundle_page "${2:-www}"
 	;;
 serve)
-	build_wasm
-	bundle_page www
-	build_native
+	build_all
 	shift
 	echo "build.sh: starting the server (go run serve.go $*)"
 	exec go run serve.go "$@"

@@ -367,19 +367,22 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		return tfjsOpen(t, ctx, tfBase, page) // in the browser's first tab, as the page's loads
 	}
 	mavis := base + "?model=models/mavis.safetensors"
+	// Each load has a key for the ratios below; settled says whether it
+	// navigates once the new browser's start is over (engineFirst always does).
 	loads := []struct {
-		name string
-		run  func() float64
+		key, name string
+		settled   bool
+		run       func(settled bool) float64
 	}{
-		{"the default page, SIMD128 kernels", func() float64 { return pageFirst(base, true) }},
-		{"the default page, kernels.wasm withheld (portable kernels)", func() float64 { return pageFirst(portable, true) }},
-		{"the page with MAVIS (?model=), SIMD128 kernels", func() float64 { return pageFirst(mavis, true) }},
-		{"TF.js 4.22 wasm with MAVIS (bench/tfjs/index.html)", func() float64 { return tfFirst(true, "index.html") }},
-		{"the engine alone with MAVIS (index.html without app.js; the worker's prediction)", func() float64 { return engineFirst(engine + "?model=models/mavis.safetensors") }},
-		{"the engine with MAVIS in a bare page (boot.js alone, no HTML body or CSS, as TF.js's page)", func() float64 { return engineFirst(engine + "bare.html?model=models/mavis.safetensors") }},
-		{"TF.js with MAVIS in a page with index.html's HTML and CSS (its body and stylesheet, no scripts of ours)", func() float64 { return tfFirst(true, "ui.html") }},
-		{"the page with MAVIS, navigated during the browser's start", func() float64 { return pageFirst(mavis, false) }},
-		{"TF.js with MAVIS, navigated during the browser's start", func() float64 { return tfFirst(false, "index.html") }},
+		{"default", "the default page, SIMD128 kernels", true, func(s bool) float64 { return pageFirst(base, s) }},
+		{"portable", "the default page, kernels.wasm withheld (portable kernels)", true, func(s bool) float64 { return pageFirst(portable, s) }},
+		{"page", "the page with MAVIS (?model=), SIMD128 kernels", true, func(s bool) float64 { return pageFirst(mavis, s) }},
+		{"tfjs", "TF.js 4.22 wasm with MAVIS (bench/tfjs/index.html)", true, func(s bool) float64 { return tfFirst(s, "index.html") }},
+		{"engine", "the engine alone with MAVIS (index.html without app.js; the worker's prediction)", true, func(bool) float64 { return engineFirst(engine + "?model=models/mavis.safetensors") }},
+		{"bare", "the engine with MAVIS in a bare page (boot.js alone, no HTML body or CSS, as TF.js's page)", true, func(bool) float64 { return engineFirst(engine + "bare.html?model=models/mavis.safetensors") }},
+		{"tfjsUI", "TF.js with MAVIS in a page with index.html's HTML and CSS (its body and stylesheet, no scripts of ours)", true, func(s bool) float64 { return tfFirst(s, "ui.html") }},
+		{"pageEarly", "the page with MAVIS, navigated during the browser's start", false, func(s bool) float64 { return pageFirst(mavis, s) }},
+		{"tfjsEarly", "TF.js with MAVIS, navigated during the browser's start", false, func(s bool) float64 { return tfFirst(s, "index.html") }},
 	}
 	all := map[string][]float64{}
 	// Odd rounds run the loads in reverse order, so that a load's place in
@@ -394,33 +397,37 @@ func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 			if r%2 == 1 {
 				l = loads[len(loads)-1-i]
 			}
-			ms := l.run()
+			ms := l.run(l.settled)
 			t.Logf("cold load, %s: %.0f ms", l.name, ms)
 			all[l.name] = append(all[l.name], ms)
 		}
 	}
 	out.WriteString("\n| cold load, first prediction (ms since navigation) | median | every run |\n|---|---:|---|\n")
-	med := map[string]float64{}
+	med := map[string]float64{} // by key
+	nSettled := 0
 	for _, l := range loads {
 		v := all[l.name]
-		med[l.name] = median(v)
+		med[l.key] = median(v)
+		if l.settled {
+			nSettled++
+		}
 		var s []string
 		for _, x := range v {
 			s = append(s, fmt.Sprintf("%.0f", x))
 		}
-		fmt.Fprintf(out, "| %s | %.0f | %s |\n", l.name, med[l.name], strings.Join(s, ", "))
+		fmt.Fprintf(out, "| %s | %.0f | %s |\n", l.name, med[l.key], strings.Join(s, ", "))
 	}
 	slices.Sort(settles)
-	fmt.Fprintf(out, "\nThe first seven rows navigated once the new browser's start was over: the machine's CPU under %.0f%% for %v, reached %v to %v after the browser came up (%d of %d within the %v cap).\n",
-		100*quietCPU, quietFor, settles[0].Round(time.Millisecond), settles[len(settles)-1].Round(time.Millisecond), countUnder(settles, settleCap), len(settles), settleCap)
+	fmt.Fprintf(out, "\nThe first %d rows navigated once the new browser's start was over: the machine's CPU under %.0f%% for %v, reached %v to %v after the browser came up (%d of %d within the %v cap).\n",
+		nSettled, 100*quietCPU, quietFor, settles[0].Round(time.Millisecond), settles[len(settles)-1].Round(time.Millisecond), countUnder(settles, settleCap), len(settles), settleCap)
 	fmt.Fprintf(out, "\nFirst MAVIS prediction: the page / TF.js = %.2fx (target <= 0.8x); navigated during the browser's start, %.2fx. The default page with / without the SIMD128 kernels = %.2fx (target: no worse).\n",
-		med[loads[2].name]/med[loads[3].name], med[loads[7].name]/med[loads[8].name], med[loads[0].name]/med[loads[1].name])
+		med["page"]/med["tfjs"], med["pageEarly"]/med["tfjsEarly"], med["default"]/med["portable"])
 	fmt.Fprintf(out, "The engine alone / TF.js = %.2fx: the page's own UI (app.js) costs the first MAVIS prediction %.0f ms here.\n",
-		med[loads[4].name]/med[loads[3].name], med[loads[2].name]-med[loads[4].name])
+		med["engine"]/med["tfjs"], med["page"]-med["engine"])
 	fmt.Fprintf(out, "The engine in a bare page / TF.js = %.2fx (like for like: TF.js's page has no body or stylesheet either): index.html's HTML and CSS cost the engine alone %.0f ms here.\n",
-		med[loads[5].name]/med[loads[3].name], med[loads[4].name]-med[loads[5].name])
+		med["bare"]/med["tfjs"], med["engine"]-med["bare"])
 	fmt.Fprintf(out, "The same HTML and CSS cost TF.js's page %.0f ms here (TF.js with them / TF.js = %.2fx); the page / TF.js with them = %.2fx.\n",
-		med[loads[6].name]-med[loads[3].name], med[loads[6].name]/med[loads[3].name], med[loads[2].name]/med[loads[6].name])
+		med["tfjsUI"]-med["tfjs"], med["tfjsUI"]/med["tfjs"], med["page"]/med["tfjsUI"])
 }
 
 // benchRuns is MAVIS_BENCH_RUNS, the number of timed runs of a benchmark

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mavis-xai/mavis/internal/exiftest"
 	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/nn/imagefile"
 	"golang.org/x/image/bmp"
@@ -449,6 +450,11 @@ func FuzzDecodeImage(f *testing.F) {
 	gif.Encode(&g, src, nil)
 	f.Add(g.Bytes())
 	f.Add(cmykJPEG(40, 100, 200, 30))
+	// EXIF orientations (imagefile turns such images as browsers do).
+	var j bytes.Buffer
+	jpeg.Encode(&j, src, nil)
+	f.Add(exiftest.JPEG(j.Bytes(), append([]byte("Exif\x00\x00"), exiftest.TIFF(binary.BigEndian, 3, 1, 6)...)))
+	f.Add(exiftest.PNG(encodePNG(f, src), exiftest.TIFF(binary.LittleEndian, 3, 1, 7), false))
 	p := Preprocess{Height: 4, Width: 4, Channels: 3, Color: "rgb", Scale: "0..1", Crop: "center"}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		img, err := imagefile.DecodeLimit(bytes.NewReader(raw), 1<<16)

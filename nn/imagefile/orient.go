@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"image"
-	"image/color"
 	"image/draw"
 )
 
@@ -124,9 +123,8 @@ func tiffOrientation(t []byte) int {
 }
 
 // orient returns img as shown under EXIF orientation o (img itself for 1).
-// Pixel buffers of the standard types keep their type and values; a YCbCr
-// image (a JPEG) becomes RGBA with image/draw's conversion, anything else
-// RGBA64.
+// Pixel buffers of the standard types keep their type and values; anything
+// else (a YCbCr picture, say) becomes RGBA64 as image/draw converts it.
 func orient(img image.Image, o int) image.Image {
 	if o < 2 || o > 8 {
 		return img
@@ -170,18 +168,6 @@ func orient(img image.Image, o int) image.Image {
 		}
 	}
 	switch s := img.(type) {
-	case *image.YCbCr:
-		d := image.NewRGBA(r)
-		for y := range dh {
-			row := d.Pix[y*d.Stride:]
-			for x := range dw {
-				sx, sy := src(x, y)
-				yi, ci := s.YOffset(b.Min.X+sx, b.Min.Y+sy), s.COffset(b.Min.X+sx, b.Min.Y+sy)
-				rr, gg, bb := color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
-				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = rr, gg, bb, 0xFF
-			}
-		}
-		return d
 	case *image.RGBA:
 		d := image.NewRGBA(r)
 		turn(d.Pix, d.Stride, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, 4)

@@ -455,6 +455,14 @@ func FuzzDecodeImage(f *testing.F) {
 	jpeg.Encode(&j, src, nil)
 	f.Add(exiftest.JPEG(j.Bytes(), append([]byte("Exif\x00\x00"), exiftest.TIFF(binary.BigEndian, 3, 1, 6)...)))
 	f.Add(exiftest.PNG(encodePNG(f, src), exiftest.TIFF(binary.LittleEndian, 3, 1, 7), false))
+	// Lossy WebPs, with and without alpha, and JPEGs of other chroma ratios.
+	for _, name := range []string{"libwebp-q80.webp", "libwebp-q80-alpha.webp", "libjpeg-2x1.jpg", "libjpeg-1x2.jpg"} {
+		b, err := os.ReadFile(filepath.Join("imagefile", "testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	p := Preprocess{Height: 4, Width: 4, Channels: 3, Color: "rgb", Scale: "0..1", Crop: "center"}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		img, err := imagefile.DecodeLimit(bytes.NewReader(raw), 1<<16)

@@ -32,8 +32,9 @@ const (
 // Decode decodes a PNG, JPEG, GIF (first frame), WebP or BMP image
 // read from r, refusing files over MaxBytes and images over MaxPixels
 // before decoding their pixels. A JPEG or PNG with an EXIF orientation
-// comes back turned as browsers show it (orient.go), and a colour JPEG as
-// RGBA converted as Chromium's libjpeg-turbo converts it (ycc.go). TIFF is not registered: browsers do not
+// comes back turned as browsers show it (orient.go), and a colour JPEG or
+// a lossy WebP as RGBA (NRGBA with alpha) converted as Chromium's decoders
+// convert them (ycc.go, webp.go). TIFF is not registered: browsers do not
 // show it, and its decoder adds 131 KB to the wasm binary (WebP adds 284 KB,
 // BMP 17 KB; measured with go1.26 on a program that decodes and runs a model).
 func Decode(r io.Reader) (image.Image, error) {
@@ -72,8 +73,11 @@ func DecodeLimit(r io.Reader, maxBytes int64) (image.Image, error) {
 	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
 		return nil, fmt.Errorf("imagefile: %s header says %dx%d, decoded %dx%d", format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
 	}
-	if y, ok := img.(*image.YCbCr); ok && format == "jpeg" {
+	switch y, ok := img.(*image.YCbCr); {
+	case ok && format == "jpeg":
 		img = libjpegRGBA(y)
+	case format == "webp":
+		img = libwebpRGBA(img)
 	}
 	return orient(img, orientation(data, format)), nil
 }

@@ -1,52 +1,13 @@
 package imagefile
 
 import (
-	"bufio"
 	"bytes"
 	"image"
 	"image/color"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 )
-
-// readPAM reads an 8-bit RGB_ALPHA PAM (P7), as dwebp -pam writes it:
-// straight (not premultiplied) alpha.
-func readPAM(t *testing.T, path string) (pix []byte, w, h int) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	head := map[string]string{}
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		line = strings.TrimSpace(line)
-		if line == "ENDHDR" {
-			break
-		}
-		k, v, _ := strings.Cut(line, " ")
-		head[k] = v
-	}
-	w, _ = strconv.Atoi(head["WIDTH"])
-	h, _ = strconv.Atoi(head["HEIGHT"])
-	if head["DEPTH"] != "4" || head["MAXVAL"] != "255" || w <= 0 || h <= 0 {
-		t.Fatalf("%s: not an 8-bit 4-channel PAM: %v", path, head)
-	}
-	pix = make([]byte, 4*w*h)
-	if _, err := io.ReadFull(r, pix); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return pix, w, h
-}
 
 // TestLibwebpReference decodes lossy WebPs, one opaque of odd size and one
 // with alpha of even size (testdata/README.md), and holds them to
@@ -62,19 +23,11 @@ func TestLibwebpReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ref []byte
-		var w, h int
+		ext := ".ppm"
 		if tt.alpha {
-			ref, w, h = readPAM(t, filepath.Join("testdata", tt.name+".pam"))
-		} else {
-			var rgb []byte
-			rgb, w, h = readPPM(t, filepath.Join("testdata", tt.name+".ppm"))
-			ref = make([]byte, 4*w*h)
-			for i := range w * h {
-				copy(ref[4*i:], rgb[3*i:3*i+3])
-				ref[4*i+3] = 255
-			}
+			ext = ".pam"
 		}
+		ref, w, h := readRef(t, filepath.Join("testdata", tt.name+ext))
 		img, err := Decode(bytes.NewReader(raw))
 		if err != nil {
 			t.Fatal(err)

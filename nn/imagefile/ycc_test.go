@@ -9,46 +9,80 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
-// readPPM reads a binary 8-bit PPM (P6), as djpeg writes it.
-func readPPM(t *testing.T, path string) (pix []byte, w, h int) {
+// readRef reads a reference decode as RGBA with straight alpha: an 8-bit
+// PPM (P6, as djpeg and dwebp -ppm write it; alpha 255) or RGB_ALPHA PAM
+// (P7, as dwebp -pam writes it).
+func readRef(t *testing.T, path string) (rgba []byte, w, h int) {
 	t.Helper()
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
+	r := bufio.NewReader(bytes.NewReader(raw))
 	var magic string
-	var maxval int
-	if _, err := fmt.Fscan(r, &magic, &w, &h, &maxval); err != nil || magic != "P6" || maxval != 255 {
-		t.Fatalf("%s: not an 8-bit P6 PPM (%v)", path, err)
+	fmt.Fscan(r, &magic)
+	depth, maxval := 3, 0
+	switch magic {
+	case "P6":
+		fmt.Fscan(r, &w, &h, &maxval)
+		r.ReadByte() // the one whitespace after maxval
+	case "P7":
+		for {
+			var k string
+			if _, err := fmt.Fscan(r, &k); err != nil || k == "ENDHDR" {
+				break
+			}
+			var v string
+			fmt.Fscan(r, &v)
+			switch k {
+			case "WIDTH":
+				w, _ = strconv.Atoi(v)
+			case "HEIGHT":
+				h, _ = strconv.Atoi(v)
+			case "DEPTH":
+				depth, _ = strconv.Atoi(v)
+			case "MAXVAL":
+				maxval, _ = strconv.Atoi(v)
+			}
+		}
+		r.ReadByte() // the newline after ENDHDR
 	}
-	r.ReadByte() // the one whitespace after maxval
-	pix = make([]byte, 3*w*h)
+	if maxval != 255 || (depth != 3 && depth != 4) || w <= 0 || h <= 0 {
+		t.Fatalf("%s: not an 8-bit RGB PPM or RGBA PAM", path)
+	}
+	pix := make([]byte, depth*w*h)
 	if _, err := io.ReadFull(r, pix); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return pix, w, h
+	rgba = make([]byte, 4*w*h)
+	for i := range w * h {
+		copy(rgba[4*i:4*i+depth], pix[depth*i:])
+		if depth == 3 {
+			rgba[4*i+3] = 255
+		}
+	}
+	return rgba, w, h
 }
 
-// gap returns the mean and largest difference of img's RGB from ref's, in
-// levels.
+// gap returns the mean and largest difference of img's RGB from ref's
+// (RGBA), in levels.
 func gap(img image.Image, ref []byte) (mean float64, most int) {
 	rgba := image.NewRGBA(img.Bounds())
 	draw.Draw(rgba, rgba.Rect, img, img.Bounds().Min, draw.Src)
 	sum := 0
-	for i := range len(ref) / 3 {
+	for i := range len(ref) / 4 {
 		for c := range 3 {
-			d := int(rgba.Pix[4*i+c]) - int(ref[3*i+c])
+			d := int(rgba.Pix[4*i+c]) - int(ref[4*i+c])
 			d = max(d, -d)
 			sum += d
 			most = max(most, d)
 		}
 	}
-	return float64(sum) / float64(len(ref)), most
+	return float64(sum) / float64(len(ref)/4*3), most
 }
 
 // TestLibjpegReference decodes JPEGs of every chroma ratio libjpeg-turbo
@@ -63,7 +97,7 @@ func TestLibjpegReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref, w, h := readPPM(t, filepath.Join("testdata", "libjpeg-"+name+".ppm"))
+		ref, w, h := readRef(t, filepath.Join("testdata", "libjpeg-"+name+".ppm"))
 		img, err := Decode(bytes.NewReader(raw))
 		if err != nil {
 			t.Fatal(err)

@@ -57,14 +57,7 @@ func TestExifOrientation(t *testing.T) {
 		t.Fatal(err)
 	}
 	native := func(file []byte) []float64 {
-		img, err := imagefile.Decode(bytes.NewReader(file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := nn.ImageInput(img, m.Preprocess)
-		if err != nil {
-			t.Fatal(err)
-		}
+		x, _ := nativeImage(t, m, file)
 		p, err := xai.New(m).Predict(x)
 		if err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/mavis-xai/mavis/internal/sharedtest"
 	"github.com/mavis-xai/mavis/nn"
-	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -112,14 +110,7 @@ func TestMAVISMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := imagefile.Decode(bytes.NewReader(png))
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := nn.ImageInput(img, m.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x, _ := nativeImage(t, m, png)
 	pred, err := xai.New(m).Predict(x)
 	if err != nil {
 		t.Fatal(err)

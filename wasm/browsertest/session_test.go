@@ -293,12 +293,19 @@ func nativeInput(t *testing.T, model, path string) (*nn.Model, *nn.Tensor, image
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := imagefile.Decode(f)
-	f.Close()
+	x, img := nativeImage(t, m, raw)
+	return m, x, img
+}
+
+// nativeImage decodes an image file's bytes and makes m's input from the
+// image, as explain does.
+func nativeImage(t *testing.T, m *nn.Model, raw []byte) (*nn.Tensor, image.Image) {
+	t.Helper()
+	img, err := imagefile.Decode(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,5 +313,5 @@ func nativeInput(t *testing.T, model, path string) (*nn.Model, *nn.Tensor, image
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, x, img
+	return x, img
 }

@@ -28,9 +28,11 @@ import (
 // (as phones store most photos) is classified the same in the page, where
 // Chromium turns it as it decodes, and natively, where imagefile.Decode
 // does: all eight orientations, in a PNG (an eXIf chunk) and a colour JPEG
-// (an APP1 Exif segment). The PNG's probabilities agree to 1e-4. JPEG
-// decoders differ in their last bits, so the page's JPEG probabilities must
-// be nearer the native ones of the same orientation than of any other.
+// (an APP1 Exif segment). The PNG's probabilities agree to 1e-4; the
+// JPEG's to 0.01 (0.0045 at most when written), as Chromium's and Go's
+// inverse DCTs round differently (TestDecodeLikeChromium). Every
+// orientation moves some probability by 0.05 or more from orientation 1's,
+// so a picture turned wrong, or not at all, fails.
 func TestExifOrientation(t *testing.T) {
 	base := site(t)
 	www := filepath.Join(siteDir, "www")
@@ -96,18 +98,11 @@ func TestExifOrientation(t *testing.T) {
 		nativeJPEG[o], pageJPEG[o] = native(file), page(file)
 	}
 	for o := 1; o <= 8; o++ {
-		nearest := 0
-		for k := 1; k <= 8; k++ {
-			if nearest == 0 || maxDiff(pageJPEG[o], nativeJPEG[k]) < maxDiff(pageJPEG[o], nativeJPEG[nearest]) {
-				nearest = k
-			}
-		}
-		if nearest != o {
-			t.Errorf("JPEG, orientation %d: the page's probabilities %.4f are nearest the native ones of orientation %d (%.4f), not %.4f",
-				o, pageJPEG[o], nearest, nativeJPEG[nearest], nativeJPEG[o])
+		if d := maxDiff(pageJPEG[o], nativeJPEG[o]); d > 0.01 {
+			t.Errorf("JPEG, orientation %d: the page's probabilities %.4f, natively %.4f (max difference %.2g)", o, pageJPEG[o], nativeJPEG[o], d)
 		}
 	}
-	// The check means something only if the orientations are told apart.
+	// The checks mean something only if the orientations are told apart.
 	for o := 2; o <= 8; o++ {
 		if d := maxDiff(nativeJPEG[o], nativeJPEG[1]); d < 0.05 {
 			t.Errorf("orientation %d classifies the sneaker as orientation 1 does (max difference %.3f): pick a less symmetric picture", o, d)

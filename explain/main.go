@@ -65,6 +65,10 @@ extension under -out, holding:
                        and baselines, with advice), each map's colour
                        scale, timings
 
+Images (PNG, JPEG, GIF, WebP, BMP) are read as the page's browser reads
+them: a photo turned by its EXIF orientation, a JPEG's and a lossy WebP's
+colours converted as Chromium's decoders convert them.
+
 Flags may come before or after the images.
 
 Examples:

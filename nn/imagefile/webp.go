@@ -18,10 +18,11 @@ import "image"
 //
 // Chroma: each pixel takes 9/16 of the nearest chroma sample, 3/16 of each
 // of the two next (one across, one down) and 1/16 of the diagonal one,
-// rounded as libwebp rounds it; the first row, the first column, and the
-// last row and column of an even-sized picture use only the samples on
-// their side (3/4 and 1/4). Colour: R = 1.164 (Y-16) + 1.596 (Cr-128) and
-// so on, in libwebp's 14-bit fixed point.
+// rounded as libwebp rounds it. The first row, and the last of an even
+// height, have only the nearest chroma row; the first column, and the last
+// of an even width, only the nearest column, weighed 3/4 against 1/4 of
+// the other row. Colour: R = 1.164 (Y-16) + 1.596 (Cr-128) and so on, in
+// libwebp's 14-bit fixed point.
 func libwebpRGBA(img image.Image) image.Image {
 	var s *image.YCbCr
 	var a *image.NYCbCrA // the alpha, if any

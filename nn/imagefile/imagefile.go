@@ -1,7 +1,10 @@
 // Package imagefile decodes untrusted image files for the native tools: it
 // reads at most MaxBytes, looks at the header first and refuses images over
-// MaxPixels before any pixel buffer is allocated. nn.ImageInput turns the
-// result into a model's input.
+// MaxPixels before any pixel buffer is allocated, and gives the pixels the
+// page's browser would (a photo turned by its EXIF orientation, a JPEG's
+// and a lossy WebP's colours converted as Chromium's decoders convert
+// them), so that the commands explain what the page explains.
+// nn.ImageInput turns the result into a model's input.
 //
 // It is apart from nn so that programs which receive pixels another way (the
 // browser worker gets them from a canvas) do not link the PNG, JPEG, GIF,

@@ -122,9 +122,10 @@ func tiffOrientation(t []byte) int {
 	return 1
 }
 
-// orient returns img as shown under EXIF orientation o (img itself for 1):
-// an RGBA picture as RGBA, any other as RGBA64 holding the very values its
-// At gave (so the model's input is the same as from img).
+// orient returns img as shown under EXIF orientation o (img itself for 1).
+// The pixel buffers imagefile's decoders give keep their type and values,
+// so a turned picture takes no more memory than the stored one; anything
+// else becomes RGBA64 as image/draw converts it.
 func orient(img image.Image, o int) image.Image {
 	if o < 2 || o > 8 {
 		return img
@@ -155,6 +156,7 @@ func orient(img image.Image, o int) image.Image {
 			return w - 1 - y, x
 		}
 	}
+	r := image.Rect(0, 0, dw, dh)
 	// turn copies the n-byte pixels of a buffer whose pixel b.Min is at
 	// pix[0] into out, shown.
 	turn := func(out []byte, outStride int, pix []byte, stride, n int) {
@@ -166,15 +168,41 @@ func orient(img image.Image, o int) image.Image {
 			}
 		}
 	}
-	r := image.Rect(0, 0, dw, dh)
-	if s, ok := img.(*image.RGBA); ok {
+	switch s := img.(type) {
+	case *image.RGBA:
 		d := image.NewRGBA(r)
 		turn(d.Pix, d.Stride, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, 4)
 		return d
+	case *image.NRGBA:
+		d := image.NewNRGBA(r)
+		turn(d.Pix, d.Stride, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, 4)
+		return d
+	case *image.RGBA64:
+		d := image.NewRGBA64(r)
+		turn(d.Pix, d.Stride, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, 8)
+		return d
+	case *image.NRGBA64:
+		d := image.NewNRGBA64(r)
+		turn(d.Pix, d.Stride, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, 8)
+		return d
+	case *image.Gray:
+		d := image.NewGray(r)
+		turn(d.Pix, d.Stride, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, 1)
+		return d
+	case *image.Gray16:
+		d := image.NewGray16(r)
+		turn(d.Pix, d.Stride, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, 2)
+		return d
+	case *image.CMYK:
+		d := image.NewCMYK(r)
+		turn(d.Pix, d.Stride, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, 4)
+		return d
+	case *image.Paletted:
+		d := image.NewPaletted(r, s.Palette)
+		turn(d.Pix, d.Stride, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, 1)
+		return d
 	}
-	s := image.NewRGBA64(image.Rect(0, 0, w, h))
-	draw.Draw(s, s.Rect, img, b.Min, draw.Src)
-	d := image.NewRGBA64(r)
-	turn(d.Pix, d.Stride, s.Pix, s.Stride, 8)
-	return d
+	c := image.NewRGBA64(image.Rect(0, 0, w, h))
+	draw.Draw(c, c.Rect, img, b.Min, draw.Src)
+	return orient(c, o)
 }

@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -110,8 +111,9 @@ to run, so that metrics.json does not.
 Each image's results are appended to OUT/evaluate.jsonl as it finishes:
 run the same command again after an interruption and it continues where
 it stopped (saying how many images it skipped). A rerun with another
-model, methods, options or metric settings is refused; give another -out,
-or -eval-restart to start over. -j N evaluates N images at once (default:
+model, methods, options or metric settings, or by an explain that decodes
+images into other pixels, is refused; give another -out, or -eval-restart
+to start over. -j N evaluates N images at once (default:
 one per CPU); the results do not depend on N.
 
 Shards: -shard K/N evaluates the images whose path relative to DIR
@@ -370,7 +372,8 @@ func newHeader(cfg *config, ev *evalConfig, ref, keepFill xai.Reference, m *nn.M
 	s := evalSettings{ModelSHA256: sum, Methods: slices.Clone(cfg.methods), Options: methodValues(cfg),
 		Target: cfg.target, Class: class, Layer: cfg.layer, Seed: cfg.seed, Batch: cfg.batch,
 		Steps: o.Steps, Patch: o.Patch, Reference: ref.String(), BlurSigma: o.BlurSigma, Keep: o.Keep, KeepFill: keepFill.String(),
-		CurveScore: map[bool]string{false: "probability", true: "logit"}[ev.logit], Tolerance: ev.tolerance, Sanity: ev.sanity}
+		CurveScore: map[bool]string{false: "probability", true: "logit"}[ev.logit], Tolerance: ev.tolerance, Sanity: ev.sanity,
+		Decoding: imagefile.Decoding}
 	for method, file := range cfg.baselines {
 		if s.Baselines == nil {
 			s.Baselines = map[string]string{}

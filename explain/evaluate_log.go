@@ -84,6 +84,9 @@ type evalSettings struct {
 	CurveScore string            `json:"curve_score"` // probability or logit (-eval-logit)
 	Tolerance  int               `json:"pointing_tolerance"`
 	Sanity     int               `json:"sanity"` // the first N images of the folder
+	// Decoding is imagefile.Decoding: a newer explain may decode a file
+	// into other pixels.
+	Decoding string `json:"image_decoding"`
 }
 
 // settingFlags names the flag behind each setting, for the message that
@@ -94,7 +97,7 @@ var settingFlags = map[string]string{
 	"target": "-target", "class": "-class", "layer": "-layer", "seed": "-seed", "ig_batch": "-ig-batch", "steps": "-eval-steps",
 	"patch": "-eval-patch", "reference": "-eval-reference", "blur_sigma": "the blur's sigma",
 	"keep": "the kept fractions", "keep_fill": "-eval-keep-fill", "curve_score": "-eval-logit", "pointing_tolerance": "-eval-tolerance",
-	"sanity": "-eval-sanity",
+	"sanity": "-eval-sanity", "image_decoding": "how images are decoded (explain's version)",
 }
 
 // runInfo is a "run" line: one start of the command on this log.
@@ -390,6 +393,9 @@ func settingsChanges(a, b evalSettings) []string {
 			s, _ := json.Marshal(v)
 			if len(s) > 20 && top == "model_sha256" {
 				return string(s[1:13]) + "…"
+			}
+			if v == "" && top == "image_decoding" {
+				return "an older explain's"
 			}
 			return string(s)
 		}

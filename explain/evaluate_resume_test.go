@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mavis-xai/mavis/nn"
+	"github.com/mavis-xai/mavis/nn/imagefile"
 	"github.com/mavis-xai/mavis/xai"
 )
 
@@ -229,6 +230,19 @@ func TestEvaluateRefusesChangedSettings(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit 2 and %q", tt.name, code, stderr, tt.want)
 		}
 	}
+	// A log written by an explain that decoded images otherwise (before
+	// image_decoding was recorded): refused, as its pixels may differ.
+	logPath := filepath.Join(out, logName)
+	saved := readFile(t, logPath)
+	older := strings.Replace(string(saved), `,"image_decoding":"`+imagefile.Decoding+`"`, "", 1)
+	if older == string(saved) {
+		t.Fatalf("%s records no image_decoding", logPath)
+	}
+	os.WriteFile(logPath, []byte(older), 0o644)
+	if code, _, stderr := runCmd(base()...); code != 2 || !strings.Contains(stderr, fmt.Sprintf("how images are decoded (explain's version): image_decoding was an older explain's, now %q", imagefile.Decoding)) {
+		t.Errorf("an older explain's log: exit %d\n%s", code, stderr)
+	}
+	os.WriteFile(logPath, saved, 0o644)
 	// What may change: -j, -eval-limit, -eval-batch.
 	if code, _, stderr := runCmd(base("-j", "3", "-eval-batch", "2", "-eval-limit", "5")...); code != 0 || !strings.Contains(stderr, "skipping 2") {
 		t.Errorf("-j, -eval-limit and -eval-batch: exit %d\n%s", code, stderr)

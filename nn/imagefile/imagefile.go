@@ -25,6 +25,11 @@ import (
 	_ "golang.org/x/image/webp"
 )
 
+// Decoding names the way Decode turns a file into pixels. It changes
+// whenever some file's pixels do, so that results kept from decoded images
+// (explain -evaluate's log) are not mixed with results from other pixels.
+const Decoding = "chromium/1: EXIF orientation, JPEG as libjpeg-turbo, lossy WebP as libwebp"
+
 const (
 	// MaxBytes caps the size of an image file Decode reads.
 	MaxBytes = 100 << 20

@@ -81,11 +81,13 @@ func DecodeLimit(r io.Reader, maxBytes int64) (image.Image, error) {
 	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
 		return nil, fmt.Errorf("imagefile: %s header says %dx%d, decoded %dx%d", format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
 	}
-	switch y, ok := img.(*image.YCbCr); {
-	case ok && format == "jpeg":
-		img = libjpegRGBA(y)
-	case format == "webp":
-		img = libwebpRGBA(img)
+	switch format {
+	case "jpeg":
+		if y, ok := img.(*image.YCbCr); ok { // a colour JPEG
+			img = libjpegRGBA(y)
+		}
+	case "webp":
+		img = libwebpRGBA(img) // a lossy one; a lossless one is NRGBA already
 	}
 	return orient(img, orientation(data, format)), nil
 }

@@ -25,8 +25,9 @@ import (
 // (conv_kernel_rows.go: panels of 8 or 4 columns, and dot products for
 // 1-3 output channels; the scalar Winograd path does not pay against
 // them, see nn/BENCHMARKS.md), the vector Winograd path of the stride-1
-// input gradients (conv_kernel_winograd_simd_wasm.go: its tile transforms)
-// and the element-wise fast paths (fastpath.go).
+// input gradients (conv_kernel_winograd_simd_wasm.go: its tile transforms),
+// the element-wise fast paths (fastpath.go) and the row kernels of the
+// image resize (image_resize.go).
 // Otherwise the portable kernels stay.
 //
 // The kernels do no bounds checks: each wrapper below checks the lengths
@@ -99,6 +100,15 @@ func simdWinoIn(d *uint32, v *float32, in, vstep int32)
 //go:wasmimport mavis_simd wino_out
 func simdWinoOut(m *float32, mstep int32, bias, y *float32, xstep, ystep, n, relu, right, below int32)
 
+//go:wasmimport mavis_simd resize_h
+func simdResizeH(dst, src *uint8, start *int32, coef *int16, sum *int32, n, taps int32)
+
+//go:wasmimport mavis_simd resize_v
+func simdResizeV(dst, src *uint8, stride int32, coef *int32, taps, sum, n int32)
+
+//go:wasmimport mavis_simd opaque
+func simdOpaque(p *uint8, n int32) int32
+
 func init() {
 	switch v := simdVersion(); v {
 	case 0:
@@ -118,6 +128,7 @@ func init() {
 	fastDense = denseSIMD
 	fastDenseDx = denseDxSIMD
 	winogradVec, winogradVecRange, winogradVecTakes = winogradVecSIMD, winogradVecRangeSIMD, winogradVecFitsSIMD
+	resizeKernelsFast = &resizeKernels{h: resizeHSIMD, v: resizeVSIMD, opaque: opaqueSIMD}
 }
 
 // f32 returns the address of s's first element (of its array when s is
@@ -247,4 +258,31 @@ func denseSIMD(y, x, k []float32) {
 func denseDxSIMD(dx, k, g []float32) {
 	_ = k[:len(dx)*len(g)]
 	simdDenseDx(f32(dx), f32(k), f32(g), int32(len(dx)), int32(len(g)))
+}
+
+// resizeHSIMD is resizeKernels.h: resize_h.
+func resizeHSIMD(dst, src []uint8, start []int32, coef []int16, sum []int32, taps int) {
+	n := len(sum)
+	_, _, _ = dst[:4*n], start[:n], coef[:2*((taps+1)/2)*n]
+	for _, s := range start {
+		_ = src[s : int(s)+4*taps]
+	}
+	simdResizeH(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(start), unsafe.SliceData(coef), unsafe.SliceData(sum), int32(n), int32(taps))
+}
+
+// resizeVSIMD is resizeKernels.v: resize_v.
+func resizeVSIMD(dst, src []uint8, stride int, coef []int32, sum int32) {
+	n, taps := len(dst), len(coef)
+	if n%4 != 0 {
+		panic("nn: resize_v of a partial pixel")
+	}
+	if taps > 0 {
+		_ = src[:(taps-1)*stride+n]
+	}
+	simdResizeV(unsafe.SliceData(dst), unsafe.SliceData(src), int32(stride), unsafe.SliceData(coef), int32(taps), sum, int32(n))
+}
+
+// opaqueSIMD is resizeKernels.opaque: opaque.
+func opaqueSIMD(row []uint8) bool {
+	return simdOpaque(unsafe.SliceData(row), int32(len(row)/4)) != 0
 }

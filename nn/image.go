@@ -72,7 +72,12 @@ func ImageInputTo(dst *Tensor, n int, img image.Image, p Preprocess) error {
 		if err != nil {
 			return err
 		}
-		src = resize.Resize(uint(p.Width), uint(p.Height), resizable(img, r), interp)
+		rs := resizable(img, r)
+		if m := resize8Fast(rs, p.Width, p.Height, interp); m != nil {
+			src = m
+		} else {
+			src = resize.Resize(uint(p.Width), uint(p.Height), rs, interp)
+		}
 		r = src.Bounds()
 		if r.Dx() != p.Width || r.Dy() != p.Height {
 			return errorf("nn: image: resizing gave %dx%d, want %dx%d", r.Dx(), r.Dy(), p.Width, p.Height)

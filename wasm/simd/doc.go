@@ -50,8 +50,9 @@
 // micro-kernel of nn's GEMM), gen/conv.go and gen/convdot.go (the row
 // kernels of nn's row path, conv_kernel_rows.go), gen/vec.go (the element-wise kernels of
 // fastpath.go), gen/winograd.go (the tile transforms of the vector
-// Winograd path, nn/conv_kernel_winograd_simd_wasm.go), gen/asm.go (the
-// encoder).
+// Winograd path, nn/conv_kernel_winograd_simd_wasm.go), gen/resize.go (the
+// integer row kernels of the image resize, nn/image_resize.go), gen/asm.go
+// (the encoder).
 //
 // The register tiles were measured under node 20 (V8 11.3) on this
 // project's AMD EPYC machine: a 5x8 tile reached 52 GFLOP/cpu-s as a

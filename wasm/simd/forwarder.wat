@@ -3,7 +3,7 @@
 ;; linear memory as env.memory and work on Go's slices in place.
 ;; The forwarder: Go's imports call the kernels through table env.table.
 (module
-  (import "env" "table" (table 14 funcref))
+  (import "env" "table" (table 17 funcref))
 
   ;; calls table entry 0, the kernel gemm_4x8
   (func $gemm_4x8 (export "gemm_4x8") (param $kc i32) (param $a i32) (param $b i32) (param $c i32) (param $ldc i32)
@@ -188,5 +188,39 @@
     local.get $below
     i32.const 13
     call_indirect (type 7)
+  )
+
+  ;; calls table entry 14, the kernel resize_h
+  (func $resize_h (export "resize_h") (param $dst i32) (param $src i32) (param $start i32) (param $coef i32) (param $sum i32) (param $n i32) (param $taps i32)
+    local.get $dst
+    local.get $src
+    local.get $start
+    local.get $coef
+    local.get $sum
+    local.get $n
+    local.get $taps
+    i32.const 14
+    call_indirect (type 1)
+  )
+
+  ;; calls table entry 15, the kernel resize_v
+  (func $resize_v (export "resize_v") (param $dst i32) (param $src i32) (param $stride i32) (param $coef i32) (param $taps i32) (param $sum i32) (param $n i32)
+    local.get $dst
+    local.get $src
+    local.get $stride
+    local.get $coef
+    local.get $taps
+    local.get $sum
+    local.get $n
+    i32.const 15
+    call_indirect (type 1)
+  )
+
+  ;; calls table entry 16, the kernel opaque
+  (func $opaque (export "opaque") (param $p i32) (param $n i32) (result i32)
+    local.get $p
+    local.get $n
+    i32.const 16
+    call_indirect (type 8)
   )
 )

@@ -8545,6 +8545,472 @@
     end
   )
 
+  ;; one row of a resize along rows (nn: resize8's first pass)
+  (func $resize_h (export "resize_h") (param $dst i32) (param $src i32) (param $start i32) (param $coef i32) (param $sum i32) (param $n i32) (param $taps i32)
+    (local $end i32)
+    (local $p i32)
+    (local $pend i32)
+    (local $acc v128)
+    (local $d v128)
+    local.get $dst
+    local.get $n
+    i32.const 2
+    i32.shl
+    i32.add
+    local.set $end
+    block $out_done
+      local.get $dst
+      local.get $end
+      i32.ge_u
+      br_if $out_done
+      loop $out
+        local.get $src
+        local.get $start
+        i32.load
+        i32.add
+        local.tee $p
+        local.get $taps
+        i32.const 1
+        i32.shr_u
+        i32.const 3
+        i32.shl
+        i32.add
+        local.set $pend
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $acc
+        block $pairs_done
+          local.get $p
+          local.get $pend
+          i32.ge_u
+          br_if $pairs_done
+          loop $pairs
+            local.get $p
+            v128.load64_zero
+            v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+            i8x16.shuffle 0 4 1 5 2 6 3 7 16 16 16 16 16 16 16 16
+            i16x8.extend_low_i8x16_u
+            local.get $coef
+            v128.load32_splat
+            i32x4.dot_i16x8_s
+            local.get $acc
+            i32x4.add
+            local.set $acc
+            local.get $coef
+            i32.const 4
+            i32.add
+            local.set $coef
+            local.get $p
+            i32.const 8
+            i32.add
+            local.set $p
+            local.get $p
+            local.get $pend
+            i32.lt_u
+            br_if $pairs
+          end
+        end
+        local.get $taps
+        i32.const 1
+        i32.and
+        if
+          local.get $p
+          v128.load32_zero
+          v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+          i8x16.shuffle 0 4 1 5 2 6 3 7 16 16 16 16 16 16 16 16
+          i16x8.extend_low_i8x16_u
+          local.get $coef
+          v128.load32_splat
+          i32x4.dot_i16x8_s
+          local.get $acc
+          i32x4.add
+          local.set $acc
+          local.get $coef
+          i32.const 4
+          i32.add
+          local.set $coef
+        end
+        local.get $sum
+        i32.load
+        f64.convert_i32_s
+        f64x2.splat
+        local.set $d
+        local.get $dst
+        local.get $acc
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        local.get $acc
+        local.get $acc
+        i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        local.tee $acc
+        local.get $acc
+        i16x8.narrow_i32x4_s
+        local.tee $acc
+        local.get $acc
+        i8x16.narrow_i16x8_u
+        v128.store32_lane 0
+        local.get $dst
+        i32.const 4
+        i32.add
+        local.set $dst
+        local.get $start
+        i32.const 4
+        i32.add
+        local.set $start
+        local.get $sum
+        i32.const 4
+        i32.add
+        local.set $sum
+        local.get $dst
+        local.get $end
+        i32.lt_u
+        br_if $out
+      end
+    end
+  )
+
+  ;; one row of a resize along columns (nn: resize8's second pass)
+  (func $resize_v (export "resize_v") (param $dst i32) (param $src i32) (param $stride i32) (param $coef i32) (param $taps i32) (param $sum i32) (param $n i32)
+    (local $end i32)
+    (local $vend i32)
+    (local $p i32)
+    (local $c i32)
+    (local $cend i32)
+    (local $a0 v128)
+    (local $a1 v128)
+    (local $a2 v128)
+    (local $a3 v128)
+    (local $k v128)
+    (local $lo v128)
+    (local $hi v128)
+    (local $d v128)
+    local.get $dst
+    local.get $n
+    i32.add
+    local.set $end
+    local.get $dst
+    local.get $n
+    i32.const -16
+    i32.and
+    i32.add
+    local.set $vend
+    local.get $coef
+    local.get $taps
+    i32.const 2
+    i32.shl
+    i32.add
+    local.set $cend
+    local.get $sum
+    f64.convert_i32_s
+    f64x2.splat
+    local.set $d
+    block $blocks_done
+      local.get $dst
+      local.get $vend
+      i32.ge_u
+      br_if $blocks_done
+      loop $blocks
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $a0
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $a1
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $a2
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $a3
+        local.get $src
+        local.set $p
+        local.get $coef
+        local.set $c
+        block $tap_done
+          local.get $c
+          local.get $cend
+          i32.ge_u
+          br_if $tap_done
+          loop $tap
+            local.get $c
+            i32.load
+            i16x8.splat
+            local.set $k
+            local.get $p
+            v128.load
+            local.tee $hi
+            i16x8.extend_low_i8x16_u
+            local.set $lo
+            local.get $hi
+            i16x8.extend_high_i8x16_u
+            local.set $hi
+            local.get $a0
+            local.get $lo
+            local.get $k
+            i32x4.extmul_low_i16x8_s
+            i32x4.add
+            local.set $a0
+            local.get $a1
+            local.get $lo
+            local.get $k
+            i32x4.extmul_high_i16x8_s
+            i32x4.add
+            local.set $a1
+            local.get $a2
+            local.get $hi
+            local.get $k
+            i32x4.extmul_low_i16x8_s
+            i32x4.add
+            local.set $a2
+            local.get $a3
+            local.get $hi
+            local.get $k
+            i32x4.extmul_high_i16x8_s
+            i32x4.add
+            local.set $a3
+            local.get $p
+            local.get $stride
+            i32.add
+            local.set $p
+            local.get $c
+            i32.const 4
+            i32.add
+            local.set $c
+            local.get $c
+            local.get $cend
+            i32.lt_u
+            br_if $tap
+          end
+        end
+        local.get $dst
+        local.get $a0
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        local.get $a0
+        local.get $a0
+        i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        local.get $a1
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        local.get $a1
+        local.get $a1
+        i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        i16x8.narrow_i32x4_s
+        local.get $a2
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        local.get $a2
+        local.get $a2
+        i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        local.get $a3
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        local.get $a3
+        local.get $a3
+        i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        i16x8.narrow_i32x4_s
+        i8x16.narrow_i16x8_u
+        v128.store
+        local.get $src
+        i32.const 16
+        i32.add
+        local.set $src
+        local.get $dst
+        i32.const 16
+        i32.add
+        local.tee $dst
+        local.get $vend
+        i32.lt_u
+        br_if $blocks
+      end
+    end
+    block $pixels_done
+      local.get $dst
+      local.get $end
+      i32.ge_u
+      br_if $pixels_done
+      loop $pixels
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $a0
+        local.get $src
+        local.set $p
+        local.get $coef
+        local.set $c
+        block $tap1_done
+          local.get $c
+          local.get $cend
+          i32.ge_u
+          br_if $tap1_done
+          loop $tap1
+            local.get $c
+            i32.load
+            i16x8.splat
+            local.set $k
+            local.get $p
+            v128.load32_zero
+            i16x8.extend_low_i8x16_u
+            local.set $lo
+            local.get $a0
+            local.get $lo
+            local.get $k
+            i32x4.extmul_low_i16x8_s
+            i32x4.add
+            local.set $a0
+            local.get $p
+            local.get $stride
+            i32.add
+            local.set $p
+            local.get $c
+            i32.const 4
+            i32.add
+            local.set $c
+            local.get $c
+            local.get $cend
+            i32.lt_u
+            br_if $tap1
+          end
+        end
+        local.get $dst
+        local.get $a0
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        local.get $a0
+        local.get $a0
+        i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+        f64x2.convert_low_i32x4_s
+        local.get $d
+        f64x2.div
+        i32x4.trunc_sat_f64x2_s_zero
+        i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        local.tee $a0
+        local.get $a0
+        i16x8.narrow_i32x4_s
+        local.tee $a0
+        local.get $a0
+        i8x16.narrow_i16x8_u
+        v128.store32_lane 0
+        local.get $src
+        i32.const 4
+        i32.add
+        local.set $src
+        local.get $dst
+        i32.const 4
+        i32.add
+        local.tee $dst
+        local.get $end
+        i32.lt_u
+        br_if $pixels
+      end
+    end
+  )
+
+  ;; whether n RGBA pixels all have alpha 255 (nn: resize8)
+  (func $opaque (export "opaque") (param $p i32) (param $n i32) (result i32)
+    (local $end i32)
+    (local $vend i32)
+    (local $acc v128)
+    (local $tail i32)
+    local.get $p
+    local.get $n
+    i32.const 2
+    i32.shl
+    i32.add
+    local.set $end
+    local.get $p
+    local.get $n
+    i32.const -4
+    i32.and
+    i32.const 2
+    i32.shl
+    i32.add
+    local.set $vend
+    v128.const i32x4 -1 -1 -1 -1
+    local.set $acc
+    block $vec_done
+      local.get $p
+      local.get $vend
+      i32.ge_u
+      br_if $vec_done
+      loop $vec
+        local.get $acc
+        local.get $p
+        v128.load
+        v128.and
+        local.set $acc
+        local.get $p
+        i32.const 16
+        i32.add
+        local.tee $p
+        local.get $vend
+        i32.lt_u
+        br_if $vec
+      end
+    end
+    i32.const -1
+    local.set $tail
+    block $tail_done
+      local.get $p
+      local.get $end
+      i32.ge_u
+      br_if $tail_done
+      loop $tail
+        local.get $tail
+        local.get $p
+        i32.load
+        i32.and
+        local.set $tail
+        local.get $p
+        i32.const 4
+        i32.add
+        local.tee $p
+        local.get $end
+        i32.lt_u
+        br_if $tail
+      end
+    end
+    local.get $acc
+    local.get $tail
+    i32x4.splat
+    v128.and
+    v128.const i32x4 -16777216 -16777216 -16777216 -16777216
+    v128.and
+    v128.const i32x4 -16777216 -16777216 -16777216 -16777216
+    i32x4.eq
+    i32x4.all_true
+  )
+
   ;; the interface version nn checks (gen: abiVersion)
   (func $version (export "version") (result i32)
     i32.const 2

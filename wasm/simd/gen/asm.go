@@ -410,6 +410,23 @@ func (f *function) f32x4Abs()             { f.simd("f32x4.abs", 0xe0) }
 func (f *function) f64x2Add()             { f.simd("f64x2.add", 0xf0) }
 func (f *function) f64x2PromoteLowF32x4() { f.simd("f64x2.promote_low_f32x4", 0x5f) }
 
+// The integer lanes of the resize kernels (gen/resize.go).
+func (f *function) f64ConvertI32S()           { f.op("f64.convert_i32_s", 0xb7) }
+func (f *function) i16x8Splat()               { f.simd("i16x8.splat", 0x10) }
+func (f *function) f64x2Splat()               { f.simd("f64x2.splat", 0x14) }
+func (f *function) i16x8ExtendLowI8x16U()     { f.simd("i16x8.extend_low_i8x16_u", 0x89) }
+func (f *function) i16x8ExtendHighI8x16U()    { f.simd("i16x8.extend_high_i8x16_u", 0x8a) }
+func (f *function) i32x4DotI16x8S()           { f.simd("i32x4.dot_i16x8_s", 0xba) }
+func (f *function) i32x4ExtmulLowI16x8S()     { f.simd("i32x4.extmul_low_i16x8_s", 0xbc) }
+func (f *function) i32x4ExtmulHighI16x8S()    { f.simd("i32x4.extmul_high_i16x8_s", 0xbd) }
+func (f *function) i16x8NarrowI32x4S()        { f.simd("i16x8.narrow_i32x4_s", 0x85) }
+func (f *function) i8x16NarrowI16x8U()        { f.simd("i8x16.narrow_i16x8_u", 0x66) }
+func (f *function) f64x2ConvertLowI32x4S()    { f.simd("f64x2.convert_low_i32x4_s", 0xfe) }
+func (f *function) f64x2Div()                 { f.simd("f64x2.div", 0xf3) }
+func (f *function) i32x4TruncSatF64x2SZero()  { f.simd("i32x4.trunc_sat_f64x2_s_zero", 0xfc) }
+func (f *function) v128Load32Zero(off uint32) { f.simdMem("v128.load32_zero", 0x5c, 2, off) }
+func (f *function) i32x4AllTrue()             { f.simd("i32x4.all_true", 0xa3) }
+
 // signature encodes f's function type.
 func (f *function) signature() []byte {
 	var ps []byte

@@ -56,6 +56,9 @@ func kernels() *module {
 	denseDxKernel(m)
 	winoInKernel(m)
 	winoOutKernel(m)
+	resizeHKernel(m)
+	resizeVKernel(m)
+	opaqueKernel(m)
 	f := m.newFunc("version", "the interface version nn checks (gen: abiVersion)", i32)
 	f.i32Const(abiVersion)
 	return m

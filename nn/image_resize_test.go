@@ -64,13 +64,16 @@ func testResizeKernels() map[string]*resizeKernels {
 // from 1 pixel, and the page's photos to 224x224), RGBA (valid
 // premultiplied colours) and NRGBA pixels (opaque, translucent with fully
 // transparent ones, and opaque and translucent rows in one image), and a
-// stride wider than the rows.
+// stride wider than the rows; then 40 sizes at random.
 func TestResize8(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 8))
 	sizes := [][4]int{ // source w, h; destination w, h
 		{451, 300, 224, 224}, {224, 224, 28, 28}, {7, 5, 224, 224}, {1, 1, 3, 2},
 		{300, 451, 224, 224}, {1000, 3, 224, 224}, {3, 600, 1, 2}, {97, 61, 96, 62},
 		{2, 2, 1, 1}, {5, 9, 5, 4}, {640, 480, 32, 32}, {2, 3, 7, 1}, {4032, 9, 224, 5},
+	}
+	for range 40 { // and sizes at random, each side 1 to 300
+		sizes = append(sizes, [4]int{1 + r.IntN(300), 1 + r.IntN(300), 1 + r.IntN(300), 1 + r.IntN(300)})
 	}
 	filters := []struct {
 		name string

@@ -219,3 +219,38 @@ func benchPhoto(w, h int) *image.NRGBA {
 	}
 	return img
 }
+
+// FuzzResize8 holds resize8 to nfnt/resize on sizes, filters, alpha and
+// pixels the fuzzer picks (each side 1 to 512, the pixels from a seed),
+// on each kernel this build has.
+func FuzzResize8(f *testing.F) {
+	f.Add(uint16(451), uint16(300), uint16(224), uint16(224), uint8(0), uint8(0), uint64(1))
+	f.Add(uint16(1), uint16(7), uint16(224), uint16(3), uint8(1), uint8(1), uint64(2))
+	f.Add(uint16(512), uint16(2), uint16(5), uint16(200), uint8(2), uint8(2), uint64(3))
+	filters := []resize.InterpolationFunction{resize.Bilinear, resize.Bicubic, resize.Lanczos3}
+	f.Fuzz(func(t *testing.T, sw, sh, w, h uint16, filter, alpha uint8, seed uint64) {
+		sw, sh, w, h = 1+sw%512, 1+sh%512, 1+w%512, 1+h%512
+		r := rand.New(rand.NewPCG(seed, 7))
+		img := image.NewNRGBA(image.Rect(0, 0, int(sw), int(sh)))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(r.IntN(256))
+			if i%4 == 3 && alpha%3 != 0 {
+				img.Pix[i] = 255 // opaque, or (alpha%3 == 2) opaque but for some
+				if alpha%3 == 2 && r.IntN(8) == 0 {
+					img.Pix[i] = uint8(r.IntN(256))
+				}
+			}
+		}
+		fl := filters[int(filter)%len(filters)]
+		want := resize.Resize(uint(w), uint(h), img, fl).(*image.RGBA)
+		for kn, k := range testResizeKernels() {
+			got := resize8(img, int(w), int(h), fl, k)
+			if got == nil {
+				t.Fatalf("%s kernels: resize8 did not take %dx%d to %dx%d", kn, sw, sh, w, h)
+			}
+			if !bytes.Equal(got.Pix, want.Pix) {
+				t.Fatalf("%s kernels: %dx%d to %dx%d with filter %d differs from nfnt/resize", kn, sw, sh, w, h, fl)
+			}
+		}
+	})
+}

@@ -12,7 +12,8 @@ import (
 // pixels elsewhere (the browser worker) do not link five decoders. ImageInput and ImageInputTo apply a Preprocess
 // contract: an optional centre square crop, a resize to Height x Width with
 // nfnt/resize (skipped when the size already matches, so a 224x224 PNG gives
-// exactly its bytes), and a conversion of any image type to RGB or grey
+// exactly its bytes; the browser's build computes nfnt's bytes on its
+// SIMD128 kernels, image_resize.go), and a conversion of any image type to RGB or grey
 // values on the 0..255 or 0..1 scale.
 //
 // Colour conversion. Every pixel is read as 16-bit premultiplied RGBA

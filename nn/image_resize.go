@@ -8,10 +8,10 @@ import (
 )
 
 // A Preprocess's resize is nfnt/resize's. Go's wasm back end runs nfnt's
-// loops at about 2 ns a multiply-add: in the browser's worker the resize
-// of a 12-megapixel photo to 224x224 took about 160 ms, six times MAVIS's
-// forward pass. resize8 computes the same bytes on row kernels, which the
-// SIMD128 build supplies (resizeKernelsFast), about ten times faster.
+// loops at about 2 ns a multiply-add: under node the resize of a
+// 12-megapixel photo to 224x224 took 167-171 ms, six times MAVIS's forward
+// pass. resize8 computes the same bytes on row kernels, which the SIMD128
+// build supplies (resizeKernelsFast): 12.9-13.7 ms (nn/BENCHMARKS.md).
 // Elsewhere nfnt runs, natively on every core.
 
 // resizeKernels are the kernels of resize8. h and v sum 8-bit values times

@@ -43,3 +43,23 @@ func TestMethodsReleaseGC(t *testing.T) {
 		releaseGC()
 	}
 }
+
+// TestPredictKeepsSmallBuffers: predict keeps its pixel buffer for the
+// next image up to keepPixels and lets a larger one go (here the calls
+// fail, as no model is loaded: the rule holds whatever the outcome).
+func TestPredictKeepsSmallBuffers(t *testing.T) {
+	defer func() { s, buf = session{}, nil }()
+	s, buf = session{}, nil
+	u8 := js.Global().Get("Uint8Array")
+	for _, c := range []struct {
+		n    int
+		keep bool
+	}{{4 * 640 * 480, true}, {keepPixels, true}, {keepPixels + 4, false}, {4 * 224 * 224, true}} {
+		if _, err := predict([]js.Value{u8.New(c.n), js.ValueOf(1), js.ValueOf(1)}); err == nil {
+			t.Fatal("predict without a model succeeded")
+		}
+		if kept := buf != nil; kept != c.keep {
+			t.Errorf("after a predict of %d bytes: buffer kept %v, want %v", c.n, kept, c.keep)
+		}
+	}
+}

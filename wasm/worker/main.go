@@ -39,6 +39,14 @@ var (
 	buf []byte // reused for incoming pixels and model files
 )
 
+// keepPixels is the largest pixel buffer predict keeps for the next
+// image (16 MB: a 4-megapixel picture). A larger one is let go once the
+// prediction is made: WebAssembly memory never shrinks, and without it
+// the explanations that follow reuse its space instead of growing the
+// memory (after a 12-megapixel photo and four maps, 95 MB of it against
+// 144 with the 48 MB buffer kept; www/BENCHMARKS.md, session 26).
+const keepPixels = 16 << 20
+
 func main() {
 	holdGC() // until the first prediction (gc.go)
 	js.Global().Set("mavis", api())
@@ -97,6 +105,11 @@ func predict(args []js.Value) (any, error) {
 		return nil, errors.New("worker: predict(pixels, width, height): width and height must be numbers")
 	}
 	defer releaseGC()
+	defer func() {
+		if cap(buf) > keepPixels {
+			buf = nil
+		}
+	}()
 	return s.predict(pix, args[1].Int(), args[2].Int())
 }
 

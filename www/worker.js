@@ -52,7 +52,7 @@ const kernels = mavisKernels.compile((n) => kernelFiles[n]); // nn's SIMD128 ker
 kernels.then(() => { startup.kernelsCompiled = Math.round(performance.now()); });
 
 const sampleWait = 300; // ms bootModel waits at most for the first sample (see bootModel)
-const maxPixels = 40e6; // 160 MB of RGBA: larger images are refused, not resized behind the user's back
+const maxPixels = 40e6, maxSide = 32767; // 160 MB of RGBA; a canvas's longest side. Larger images are refused, not resized behind the user's back
 let wasmMemory = null;
 let kernelsInUse = ''; // what kernels.js installed, for the memory call
 
@@ -170,9 +170,9 @@ async function decode(blob) {
     throw new Error('could not decode the image: it is not a PNG, JPEG, GIF, WebP or BMP file, or it is damaged');
   }
   const { width, height } = bmp;
-  if (width * height > maxPixels) {
+  if (width * height > maxPixels || Math.max(width, height) > maxSide) {
     bmp.close();
-    throw new Error(`the image is ${width}x${height} pixels; at most ${maxPixels / 1e6} megapixels are supported`);
+    throw new Error(`the image is ${width}x${height} pixels; at most ${maxPixels / 1e6} megapixels, ${maxSide} pixels a side, are supported`);
   }
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d', { willReadFrequently: true });

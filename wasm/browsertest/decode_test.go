@@ -223,3 +223,68 @@ func TestDecodeLikeChromium(t *testing.T) {
 		}
 	}
 }
+
+// TestImageSizeLimits: the page takes a phone's panorama (12000x3000, 36
+// megapixels) and refuses, with a message that gives its limits, a
+// picture over 40 megapixels and one wider than a canvas can be (32767
+// pixels), as a person chooses them.
+func TestImageSizeLimits(t *testing.T) {
+	base := site(t)
+	dir := t.TempDir()
+	write := func(name string, w, h int) string {
+		img := image.NewGray(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				img.Pix[y*img.Stride+x] = uint8((x*7 + y*3) % 256)
+			}
+		}
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 50}); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ctx, cancel := browser(t, 3*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if errs := errorTexts(ctx); len(errs) > 0 {
+		t.Fatalf("the page shows errors: %q", errs)
+	}
+	if err := choose(ctx, write("panorama.jpg", 12000, 3000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'prediction panorama.jpg') || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	if errs := errorTexts(ctx); len(errs) > 0 {
+		t.Fatalf("the panorama: %q", errs)
+	}
+	for _, c := range []struct {
+		name string
+		w, h int
+		want string
+	}{
+		{"wide.jpg", 32768, 8, "the image is 32768x8 pixels; at most 40 megapixels, 32767 pixels a side, are supported"},
+		{"large.jpg", 8000, 5001, "the image is 8000x5001 pixels; at most 40 megapixels, 32767 pixels a side, are supported"},
+	} {
+		n := len(errorTexts(ctx))
+		if err := choose(ctx, write(c.name, c.w, c.h)); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, fmt.Sprintf(`app.state.errors.length > %d`, n)); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := errorTexts(ctx)[n]; !strings.Contains(got, c.want) {
+			t.Errorf("%s: the page says %q, want it to say %q", c.name, got, c.want)
+		}
+	}
+}

@@ -15,8 +15,11 @@ import (
 // This file is the worker's logic in plain Go (no syscall/js), so that it
 // is tested natively; main.go only moves values across the JS boundary.
 
-// maxSide bounds the width and height of an image handed to predict.
-const maxSide = 8192
+// maxSide bounds the width and height of an image handed to predict: the
+// longest side of a canvas in Chromium, which the page's worker.js refuses
+// beyond (its maxSide: TestMaxSideAsWorkerJS). A phone's panorama
+// (12000x3000, say) is within it.
+const maxSide = 32767
 
 // session holds the loaded model, the current input and the buffers reused
 // between calls.
@@ -74,7 +77,7 @@ func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
 		return Prediction{}, errors.New("worker: no model loaded")
 	}
 	if w < 1 || h < 1 || w > maxSide || h > maxSide {
-		return Prediction{}, errors.New("worker: image size " + dims([]int{w, h}) + " out of range 1.." + strconv.Itoa(maxSide))
+		return Prediction{}, errors.New("worker: the image is " + dims([]int{w, h}) + " pixels; 1 to " + strconv.Itoa(maxSide) + " pixels a side are supported")
 	}
 	if len(pix) != 4*w*h {
 		return Prediction{}, errors.New("worker: " + strconv.Itoa(len(pix)) + " bytes of pixels for a " + dims([]int{w, h}) + " RGBA image, want " + strconv.Itoa(4*w*h))

@@ -5,6 +5,10 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -202,8 +206,10 @@ func TestSessionErrors(t *testing.T) {
 		want string
 	}{
 		{pix, 24, 23, "want 2208"},
-		{pix, 0, 24, "out of range"},
-		{pix, 100000, 1, "out of range"},
+		{pix, 0, 24, "pixels a side are supported"},
+		{pix, 100000, 1, "pixels a side are supported"},
+		{pix, 1, 32768, "pixels a side are supported"},
+		{pix, 12000, 3000, "want 144000000"}, // a panorama's size passes
 		{nil, 1, 1, "want 4"},
 	} {
 		if _, err := s.predict(tt.pix, tt.w, tt.h); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -246,3 +252,20 @@ func TestViewByte(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxSideAsWorkerJS: www/worker.js refuses an image before it reaches
+// Go; its bound on a side is the Go side's.
+func TestMaxSideAsWorkerJS(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "www", "worker.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`maxSide = (\d+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("www/worker.js sets no maxSide")
+	}
+	if got := string(m[1]); got != strconv.Itoa(maxSide) {
+		t.Errorf("www/worker.js's maxSide is %s, session.go's %d", got, maxSide)
+	}
+}
+

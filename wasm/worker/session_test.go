@@ -268,4 +268,3 @@ func TestMaxSideAsWorkerJS(t *testing.T) {
 		t.Errorf("www/worker.js's maxSide is %s, session.go's %d", got, maxSide)
 	}
 }
-

@@ -44,8 +44,11 @@ var (
 // Sniff says what a file of size bytes is from head, its first bytes (at
 // least min(size, SniffLen) of them for a sure answer; more are ignored),
 // and names its format: "PNG", "JPEG", "GIF", "WebP", "BMP", "safetensors",
-// "HDF5", "zip", or "" when the kind is FileUnknown. It never reads past
-// head and allocates nothing.
+// "HDF5", "zip", or, when the kind is FileUnknown, "HEIF" or "AVIF" for a
+// picture in a format nothing here reads (an ISO media file whose ftyp box
+// names a HEIF or AVIF brand: an iPhone's photos are HEIF by default), so
+// that the page can say what to do with it, and "" otherwise. It never
+// reads past head and allocates nothing.
 //
 // A safetensors file is recognised by its layout, as it has no magic
 // number: a little-endian uint64 header length N with 2 <= N <= 100 MB and
@@ -75,6 +78,14 @@ func Sniff(head []byte, size int64) (FileKind, string) {
 	for off := 0; off+len(sigHDF5) <= len(head); off = max(512, 2*off) {
 		if bytes.Equal(head[off:off+len(sigHDF5)], sigHDF5) {
 			return FileHDF5, "HDF5"
+		}
+	}
+	if len(head) >= 12 && string(head[4:8]) == "ftyp" {
+		switch string(head[8:12]) { // the major brand
+		case "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1":
+			return FileUnknown, "HEIF"
+		case "avif", "avis":
+			return FileUnknown, "AVIF"
 		}
 	}
 	return FileUnknown, ""
@@ -108,6 +119,10 @@ func notWeights(k FileKind, format string) error {
 		return errorf("nn: weights: this is a zip archive (a Keras .keras model?), %s", keras)
 	case FileImage:
 		return errorf("nn: weights: this is a %s image, not a model file: give it as the image to explain, and a .safetensors model as the model", format)
+	case FileUnknown:
+		if format != "" {
+			return errorf("nn: weights: this is a %s picture, not a model file", format)
+		}
 	}
 	return nil
 }

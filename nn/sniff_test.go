@@ -72,6 +72,17 @@ func sniffCases(t testing.TB) []sniffCase {
 	// The user-block file puts the HDF5 signature at 512.
 	userblock := read("../weightsconv/hdf5/testdata/userblock.h5")
 	late := append(make([]byte, 4096), sigHDF5...) // past SniffLen: not looked for
+	// ISO media files: an ftyp box (size, "ftyp", major brand, minor
+	// version, compatible brands), then the rest. An iPhone's HEIC photo
+	// and an AVIF begin so; an MP4 video has another brand.
+	iso := func(brands string) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(8+len(brands)+4))
+		b = append(b, "ftyp"...)
+		b = append(b, brands[:4]...)
+		b = append(b, 0, 0, 0, 0)
+		b = append(b, brands[4:]...)
+		return append(b, "\x00\x00\x00\x22meta"...)
+	}
 
 	return []sniffCase{
 		{"png", pn.Bytes(), FileImage, "PNG"},
@@ -99,6 +110,11 @@ func sniffCases(t testing.TB) []sniffCase {
 		{"header length 1", append(binary.LittleEndian.AppendUint64(nil, 1), `{`...), FileUnknown, ""},
 		{"hdf5 signature at 4096", late, FileUnknown, ""},
 		{"hdf5 signature at 100", append(make([]byte, 100), sigHDF5...), FileUnknown, ""},
+		{"heic", iso("heicmif1heic"), FileUnknown, "HEIF"},
+		{"heif", iso("mif1mif1"), FileUnknown, "HEIF"},
+		{"avif", iso("avifavifmif1miaf"), FileUnknown, "AVIF"},
+		{"mp4", iso("isomisomiso2mp41"), FileUnknown, ""},
+		{"ftyp cut", iso("heic")[:11], FileUnknown, ""},
 	}
 }
 
@@ -171,6 +187,7 @@ func TestDecodeSaysWhatAFileIs(t *testing.T) {
 		{"png", []string{"nn: weights: this is a PNG image, not a model file"}},
 		{"jpeg", []string{"this is a JPEG image"}},
 		{"bmp", []string{"this is a BMP image"}},
+		{"heic", []string{"nn: weights: this is a HEIF picture, not a model file"}},
 		// Unknown files keep the container's own errors.
 		{"huge header length", []string{"header length 4611686018427387904 over the 104857600-byte limit"}},
 		{"text", []string{"header length"}},
@@ -201,14 +218,15 @@ func TestDecodeSaysWhatAFileIs(t *testing.T) {
 }
 
 // FuzzSniff: no panic on any bytes and any size, the same answer from the
-// first SniffLen bytes, and a kind always with a format.
+// first SniffLen bytes, and a kind always with a format (and an unknown
+// file with none, or HEIF or AVIF).
 func FuzzSniff(f *testing.F) {
 	for _, c := range sniffCases(f) {
 		f.Add(c.data[:min(len(c.data), 3*SniffLen)], int64(len(c.data)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, size int64) {
 		kind, format := Sniff(data, size)
-		if (kind == FileUnknown) != (format == "") || kind > FileZip {
+		if (kind != FileUnknown && format == "") || (kind == FileUnknown && format != "" && format != "HEIF" && format != "AVIF") || kind > FileZip {
 			t.Fatalf("got %v %q", kind, format)
 		}
 		if k, f := Sniff(data[:min(len(data), SniffLen)], size); k != kind || f != format {

@@ -523,7 +523,7 @@ interface RoutedFile {
 
 interface SniffResult {
   kind: FileKind;
-  /** 'PNG' | 'JPEG' | 'GIF' | 'WebP' | 'BMP' | 'safetensors' | 'HDF5' | 'zip', or '' for 'unknown'. */
+  /** 'PNG' | 'JPEG' | 'GIF' | 'WebP' | 'BMP' | 'safetensors' | 'HDF5' | 'zip'; for 'unknown', 'HEIF' | 'AVIF' (pictures the page does not read) or ''. */
   format: string;
 }
 
@@ -536,7 +536,8 @@ interface SniffModule {
   sniffFile(blob: Blob): Promise<SniffResult>;
   /** What the page does with each kind: 'image' explains it, 'model' loads it (loadModel), 'keras' converts it (convert.js), null refuses it with unknownMessage. */
   routes: Record<FileKind, 'image' | 'model' | 'keras' | null>;
-  unknownMessage: string;
+  /** The message for a file of kind 'unknown' and its format, saying what to do. */
+  unknownMessage(format: string): string;
 }
 
 /** A built-in architecture, offered for a weights-only Keras file. */

@@ -113,7 +113,7 @@ export class FileRouter {
     this.log.push({ name, where, kind, format, route });
     if (this.dialog.isOpen() && this.dialog.take(file, kind, target)) return;
     if (!route) {
-      this.onError(`Could not use ${name}: ${unknownMessage}. Drop, paste or pick one of those.`);
+      this.onError(`Could not use ${name}: ${unknownMessage(format)}.`);
       return;
     }
     await this.to[route](file, where);

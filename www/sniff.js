@@ -19,8 +19,9 @@ const MAX_ST_HEADER = 100 * 1024 * 1024; // nn's safetensors header cap
 /**
  * sniff(head, size) -> {kind, format}: kind is 'image', 'safetensors',
  * 'hdf5', 'zip' or 'unknown'; format 'PNG', 'JPEG', 'GIF', 'WebP', 'BMP',
- * 'safetensors', 'HDF5', 'zip' or ''. head is the file's first bytes (at
- * least SNIFF_LEN of them, or all), size the file's size.
+ * 'safetensors', 'HDF5', 'zip', or for 'unknown' 'HEIF', 'AVIF' (pictures
+ * the page does not read) or ''. head is the file's first bytes (at least
+ * SNIFF_LEN of them, or all), size the file's size.
  */
 export function sniff(head, size = head.length) {
   let b = head instanceof Uint8Array ? head : new Uint8Array(head);
@@ -36,6 +37,11 @@ export function sniff(head, size = head.length) {
   }
   for (let off = 0; off + HDF5.length <= b.length; off = Math.max(512, 2 * off)) {
     if (startsWith(b.subarray(off), HDF5)) return { kind: 'hdf5', format: 'HDF5' };
+  }
+  if (b.length >= 12 && startsWith(b.subarray(4), ascii('ftyp'))) { // an ISO media file: a HEIF or AVIF picture's brand?
+    const brand = String.fromCharCode(...b.subarray(8, 12));
+    if (['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1'].includes(brand)) return { kind: 'unknown', format: 'HEIF' };
+    if (['avif', 'avis'].includes(brand)) return { kind: 'unknown', format: 'AVIF' };
   }
   return { kind: 'unknown', format: '' };
 }
@@ -62,6 +68,16 @@ export async function sniffFile(blob) {
  */
 export const routes = { image: 'image', safetensors: 'model', hdf5: 'keras', zip: 'keras', unknown: null };
 
-/** The message for a file of kind 'unknown'. */
-export const unknownMessage =
-  'this file is neither an image (PNG, JPEG, GIF, WebP or BMP), nor a .safetensors model, nor a Keras model (.keras, .h5 or .weights.h5)';
+/** The message for a file of kind 'unknown' and format (sniff's), saying what to do. */
+export function unknownMessage(format) {
+  if (format === 'HEIF') {
+    return 'it is a HEIF (HEIC) picture, the format iPhones take photos in, which this page cannot read: ' +
+      'save it as a JPEG or PNG and drop that (an iPhone takes JPEGs with Settings > Camera > Formats > Most Compatible)';
+  }
+  if (format === 'AVIF') {
+    return 'it is an AVIF picture, which the page does not read (nor do the command-line tools, which see what the page sees): ' +
+      'save it as a JPEG, PNG or WebP and drop that';
+  }
+  return 'this file is neither an image (PNG, JPEG, GIF, WebP or BMP), nor a .safetensors model, ' +
+    'nor a Keras model (.keras, .h5 or .weights.h5): drop, paste or pick one of those';
+}

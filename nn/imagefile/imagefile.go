@@ -63,7 +63,7 @@ func DecodeLimit(r io.Reader, maxBytes int64) (image.Image, error) {
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if errors.Is(err, image.ErrFormat) {
-		return nil, fmt.Errorf("imagefile: unknown format (supported: PNG, JPEG, GIF, WebP, BMP)")
+		return nil, fmt.Errorf("imagefile: unknown format (supported: PNG, JPEG, GIF, WebP, BMP; save a HEIC or AVIF picture as one of them)")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("imagefile: reading the %s header: %v", format, err)

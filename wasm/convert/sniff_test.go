@@ -67,6 +67,10 @@ func TestSniffJS(t *testing.T) {
 		append(make([]byte, 1024), "\x89HDF\r\n\x1a\n"...),
 		append(make([]byte, 2048), "\x89HDF\r\n\x1a\n"...),
 		append(make([]byte, 2049), "\x89HDF\r\n\x1a\n"...),
+		// ISO media files: an iPhone's HEIC photo, an AVIF, an MP4.
+		[]byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic\x00\x00\x00\x22meta"),
+		[]byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf\x00\x00\x00\x22meta"),
+		[]byte("\x00\x00\x00\x1cftypisom\x00\x00\x02\x00isomiso2mp41\x00\x00\x00\x08free"),
 	)
 	kinds := map[nn.FileKind]bool{}
 	for _, s := range seeds {
@@ -89,7 +93,7 @@ func TestSniffJS(t *testing.T) {
 		cases = append(cases, sniffCase{Head: base64.StdEncoding.EncodeToString(head), Size: size, data: head})
 	}
 	rng := rand.New(rand.NewPCG(12, 1))
-	sigBytes := []byte("\x89PNGHDF\r\n\x1a\xff\xd8GIF879aRIFWEBPK\x03\x04BM{\x00")
+	sigBytes := []byte("\x89PNGHDF\r\n\x1a\xff\xd8GIF879aRIFWEBPK\x03\x04BM{\x00ftypheicavisx")
 	for _, s := range seeds {
 		head := s[:min(len(s), nn.SniffLen+16)]
 		n := int64(len(s))
@@ -170,12 +174,13 @@ func TestSniffJS(t *testing.T) {
 	if got.SniffLen != nn.SniffLen || len(got.Answers) != len(cases) {
 		t.Fatalf("SNIFF_LEN %d (want %d), %d answers for %d cases", got.SniffLen, nn.SniffLen, len(got.Answers), len(cases))
 	}
-	counts := map[string]int{}
+	counts, formats := map[string]int{}, map[string]int{}
 	bad := 0
 	for i, c := range cases {
 		kind, format := nn.Sniff(c.data, c.Size)
 		a := got.Answers[i]
 		counts[kind.String()]++
+		formats[format]++
 		if a.Kind != kind.String() || a.Format != format {
 			if bad++; bad <= 10 {
 				t.Errorf("head %x... (%d bytes), size %d: sniff.js %s %q, nn.Sniff %s %q",
@@ -183,5 +188,8 @@ func TestSniffJS(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d cases, %d disagreements; nn.Sniff's kinds: %v", len(cases), bad, counts)
+	if formats["HEIF"] == 0 || formats["AVIF"] == 0 {
+		t.Errorf("no case nn.Sniff names HEIF or AVIF (formats: %v)", formats)
+	}
+	t.Logf("%d cases, %d disagreements; nn.Sniff's kinds: %v, formats: %v", len(cases), bad, counts, formats)
 }

@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -571,6 +572,46 @@ func TestImageInputCMYKJPEG(t *testing.T) {
 			for w := 0; w < 8; w++ {
 				if got := pix(x, h, w); !near(got, want, 1) {
 					t.Fatalf("ink %v at (%d,%d): got %v, want %v", ink, w, h, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestPixelsFast holds pixelsTo's 8-bit RGBA and NRGBA path to its
+// general one (the same image behind a type of its own, read through At)
+// on random pixels with every kind of alpha (0, 255 and between, and RGBA
+// colours over their alpha), for RGB and grey inputs on both scales, in a
+// region away from the origin.
+func TestPixelsFast(t *testing.T) {
+	type hidden struct{ image.Image }
+	r := rand.New(rand.NewPCG(5, 6))
+	b := image.Rect(-3, 2, 37, 31)
+	pix := make([]uint8, 4*b.Dx()*b.Dy())
+	for i := range pix {
+		pix[i] = uint8(r.IntN(256))
+		if i%4 == 3 && r.IntN(3) > 0 {
+			pix[i] = uint8(255 * r.IntN(2)) // opaque or transparent
+		}
+	}
+	region := image.Rect(2, 5, 30, 29)
+	for _, img := range []image.Image{
+		&image.RGBA{Pix: pix, Stride: 4 * b.Dx(), Rect: b},
+		&image.NRGBA{Pix: pix, Stride: 4 * b.Dx(), Rect: b},
+	} {
+		for _, p := range []Preprocess{
+			{Height: 24, Width: 28, Channels: 3, Color: "rgb", Scale: "0..255"},
+			{Height: 24, Width: 28, Channels: 3, Color: "rgb", Scale: "0..1"},
+			{Height: 24, Width: 28, Channels: 1, Color: "grey", Scale: "0..1"},
+			{Height: 24, Width: 28, Channels: 1, Color: "grey", Scale: "0..255"},
+		} {
+			n := region.Dx() * region.Dy() * p.Channels
+			fast, slow := make([]float32, n), make([]float32, n)
+			pixelsTo(fast, img, region, p)
+			pixelsTo(slow, hidden{img}, region, p)
+			for i := range fast {
+				if math.Float32bits(fast[i]) != math.Float32bits(slow[i]) {
+					t.Fatalf("%T, %s %s: value %d is %v, the general path's %v", img, p.Color, p.Scale, i, fast[i], slow[i])
 				}
 			}
 		}

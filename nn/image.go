@@ -166,21 +166,25 @@ func pixelsTo(out []float32, img image.Image, r image.Rectangle, p Preprocess) {
 			} else {
 				cr, cg, cb, ca = img.At(x, y).RGBA()
 			}
-			// Composite over white: premultiplied c + (1 - alpha).
-			// min guards against invalid premultiplied colours (c > alpha).
-			cr, cg, cb = min(cr+0xffff-ca, 0xffff), min(cg+0xffff-ca, 0xffff), min(cb+0xffff-ca, 0xffff)
-			if p.Channels == 1 {
-				yy := (19595*cr + 38470*cg + 7471*cb + 1<<15) >> 24
-				out[i] = float32(yy) / scale
-				i++
-				continue
-			}
-			out[i] = float32(cr) / 257 / scale
-			out[i+1] = float32(cg) / 257 / scale
-			out[i+2] = float32(cb) / 257 / scale
-			i += 3
+			i = pixelTo(out, i, cr, cg, cb, ca, p.Channels, scale)
 		}
 	}
+}
+
+// pixelTo writes one pixel, 16-bit premultiplied cr, cg, cb of alpha ca,
+// into out from i as the model's values, and returns the index after it.
+func pixelTo(out []float32, i int, cr, cg, cb, ca uint32, channels int, scale float32) int {
+	// Composite over white: premultiplied c + (1 - alpha).
+	// min guards against invalid premultiplied colours (c > alpha).
+	cr, cg, cb = min(cr+0xffff-ca, 0xffff), min(cg+0xffff-ca, 0xffff), min(cb+0xffff-ca, 0xffff)
+	if channels == 1 {
+		out[i] = float32((19595*cr+38470*cg+7471*cb+1<<15)>>24) / scale
+		return i + 1
+	}
+	out[i] = float32(cr) / 257 / scale
+	out[i+1] = float32(cg) / 257 / scale
+	out[i+2] = float32(cb) / 257 / scale
+	return i + 3
 }
 
 func notImageModel(p Preprocess) error {
@@ -188,15 +192,14 @@ func notImageModel(p Preprocess) error {
 }
 
 // pixels8To is pixelsTo for 8-bit RGBA or NRGBA pixels (w x h from offset
-// o of pix), without a call per pixel: the same 16-bit values as their
-// RGBA64At (an NRGBA channel c of alpha a is c*0x101*a/0xff), the same
-// composite and the same float32 operations, so the same values
-// (TestPixelsFast holds the two to each other). An opaque pixel's RGB
-// values come from a table of the 256.
+// o of pix), without an interface call per pixel: the same 16-bit values
+// as their RGBA64At (an NRGBA channel c of alpha a is c*0x101*a/0xff) into
+// pixelTo (TestPixelsFast holds the two paths to each other). An opaque
+// pixel's RGB values come from a table of pixelTo's 256 results.
 func pixels8To(out []float32, pix []uint8, stride, o, w, h int, nrgba bool, channels int, scale float32) {
-	var opaque [256]float32
-	for v := range opaque {
-		opaque[v] = float32(uint32(v)*0x101) / 257 / scale
+	var opaque [256 * 3]float32
+	for v := range uint32(256) {
+		pixelTo(opaque[:], 3*int(v), v*0x101, v*0x101, v*0x101, 0xffff, 3, scale)
 	}
 	i := 0
 	for y := range h {
@@ -204,7 +207,7 @@ func pixels8To(out []float32, pix []uint8, stride, o, w, h int, nrgba bool, chan
 		for x := 0; x < len(row); x += 4 {
 			px := row[x : x+4 : x+4]
 			if channels == 3 && px[3] == 0xff {
-				out[i], out[i+1], out[i+2] = opaque[px[0]], opaque[px[1]], opaque[px[2]]
+				out[i], out[i+1], out[i+2] = opaque[3*int(px[0])], opaque[3*int(px[1])], opaque[3*int(px[2])]
 				i += 3
 				continue
 			}
@@ -213,16 +216,7 @@ func pixels8To(out []float32, pix []uint8, stride, o, w, h int, nrgba bool, chan
 				a := uint32(px[3])
 				cr, cg, cb = cr*a/0xff, cg*a/0xff, cb*a/0xff
 			}
-			cr, cg, cb = min(cr+0xffff-ca, 0xffff), min(cg+0xffff-ca, 0xffff), min(cb+0xffff-ca, 0xffff)
-			if channels == 1 {
-				out[i] = float32((19595*cr+38470*cg+7471*cb+1<<15)>>24) / scale
-				i++
-				continue
-			}
-			out[i] = float32(cr) / 257 / scale
-			out[i+1] = float32(cg) / 257 / scale
-			out[i+2] = float32(cb) / 257 / scale
-			i += 3
+			i = pixelTo(out, i, cr, cg, cb, ca, channels, scale)
 		}
 	}
 }

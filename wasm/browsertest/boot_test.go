@@ -28,16 +28,7 @@ func TestBoot(t *testing.T) {
 	t.Run("FirstPrediction", func(t *testing.T) {
 		ctx, cancel := browser(t, 3*time.Minute)
 		defer cancel()
-		if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
-			t.Fatal(err)
-		}
-		errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`))
-		if len(errs) > 0 {
-			t.Fatalf("the page shows errors: %v", errs)
-		}
+		openPage(ctx, t, base)
 		tm, at := stageTimes(ctx, t)
 		order := []string{"boot", "worker ready", "model", "prediction"}
 		for i, k := range order {

@@ -74,12 +74,7 @@ func TestBuiltinMAVIS(t *testing.T) {
 
 	ctx, cancel := browser(t, 5*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
-		t.Fatal(err)
-	}
+	openPage(ctx, t, base)
 	gallery(ctx, t, list[fi], samples[list[fi].File])
 	// Every default method but Integrated Gradients (50 passes of a
 	// 224x224 model twice over: TestMAVISFixtures runs it on MAVIS in the

@@ -69,12 +69,7 @@ func TestExifOrientation(t *testing.T) {
 
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
-		t.Fatal(err)
-	}
+	openPage(ctx, t, base)
 	page := func(file []byte) []float64 {
 		p, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(async () => {
 			const b = Uint8Array.from(atob(%q), (c) => c.charCodeAt(0));
@@ -250,15 +245,7 @@ func TestImageSizeLimits(t *testing.T) {
 	}
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
-		t.Fatal(err)
-	}
-	if errs := errorTexts(ctx); len(errs) > 0 {
-		t.Fatalf("the page shows errors: %q", errs)
-	}
+	openPage(ctx, t, base)
 	if err := choose(ctx, write("panorama.jpg", 12000, 3000)); err != nil {
 		t.Fatal(err)
 	}

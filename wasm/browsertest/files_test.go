@@ -95,15 +95,7 @@ func TestFileRouting(t *testing.T) {
 
 	ctx, cancel := browser(t, 8*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
-		t.Fatal(err)
-	}
-	if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
-		t.Fatalf("the page shows errors: %q", errs)
-	}
+	openPage(ctx, t, base)
 	if got := converterLoaded(ctx, t); got != "" {
 		t.Errorf("the converter was loaded before any Keras file arrived: %s", got)
 	}

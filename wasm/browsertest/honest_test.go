@@ -63,12 +63,7 @@ func TestInputFit(t *testing.T) {
 	fashion := list[0]
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
-		t.Fatal(err)
-	}
+	openPage(ctx, t, base)
 	read := func() fitShown {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[fitShown](`(() => {

@@ -49,13 +49,7 @@ func TestPoolIG(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 5*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?workers=2")); err != nil {
-		t.Fatal(err)
-	}
-	// The page explains the first sample by itself, IG through the pool.
-	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
-		t.Fatal(err)
-	}
+	openPage(ctx, t, base+"?workers=2") // the page explains the first sample by itself, IG through the pool
 	const run = `(async () => {
 		const o = {method: 'ig', class: -1, score: 'logit', options: {steps: 40, baseline: 'black', rule: 'linspace'}};
 		const progress = [];
@@ -311,12 +305,7 @@ func TestPoolSize(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
-		t.Fatal(err)
-	}
+	openPage(ctx, t, base)
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`(async () => {
 		const { defaultWorkers } = await import('./pool.js');
 		return [

@@ -297,6 +297,21 @@ func runErr(dir string, env []string, name string, args ...string) (string, erro
 	return string(out), err
 }
 
+// openPage navigates to url and waits for the page's first maps, failing
+// the test when they do not come or the page shows an error instead.
+func openPage(ctx context.Context, t *testing.T, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.explained !== undefined || (window.app && app.state.errors.length > 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if errs := errorTexts(ctx); len(errs) > 0 {
+		t.Fatalf("the page shows errors: %q", errs)
+	}
+}
+
 // phone is the viewport options of the phone the page is checked on, with
 // chromedp.EmulateViewport(390, 844, phone...): a 390 px wide touch screen
 // at twice the pixel density.

@@ -53,8 +53,9 @@ func resize8Fast(img image.Image, w, h int, interp resize.InterpolationFunction)
 // resize8 adds the weights of the taps that read the same edge pixel into
 // one, which leaves every integer sum as it is, so that each window is a
 // run of source pixels of one length. It returns nil when it does not take
-// img or interp, or when a weight or sum is out of the kernels' range
-// (only for shrinking by more than a few hundred times).
+// img or interp, for img's own size (nfnt returns img itself), and when a
+// weight or sum is out of the kernels' range (only for shrinking by more
+// than a few hundred times).
 func resize8(img image.Image, w, h int, interp resize.InterpolationFunction, k *resizeKernels) *image.RGBA {
 	var taps int
 	var kernel func(float64) float64
@@ -80,8 +81,8 @@ func resize8(img image.Image, w, h int, interp resize.InterpolationFunction, k *
 		return nil
 	}
 	b := img.Bounds()
-	if b.Min != (image.Point{}) || b.Empty() || w < 1 || h < 1 {
-		return nil
+	if b.Min != (image.Point{}) || b.Empty() || w < 1 || h < 1 || (w == b.Dx() && h == b.Dy()) {
+		return nil // nfnt returns an image of its own size as it is
 	}
 	sw, sh := b.Dx(), b.Dy()
 	cols, ok := resizeWindows(w, sw, taps, float64(sw)/float64(w), kernel)

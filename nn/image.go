@@ -55,18 +55,11 @@ func ImageInputTo(dst *Tensor, n int, img image.Image, p Preprocess) error {
 	if p.Color == "none" {
 		return notImageModel(p)
 	}
-	if dst.Shape[1] != p.Height || dst.Shape[2] != p.Width || dst.Shape[3] != p.Channels || n < 0 || n >= dst.Shape[0] {
-		panic(sprintf("nn: ImageInputTo: sample %d of %v for a %dx%dx%d preprocess", n, dst, p.Height, p.Width, p.Channels))
-	}
+	checkInputTo("ImageInputTo", dst, n, p)
 	if img == nil || img.Bounds().Empty() {
 		return errorf("nn: image: empty image")
 	}
-	r := img.Bounds()
-	if p.Crop == "center" {
-		side := min(r.Dx(), r.Dy())
-		x0, y0 := r.Min.X+(r.Dx()-side)/2, r.Min.Y+(r.Dy()-side)/2
-		r = image.Rect(x0, y0, x0+side, y0+side)
-	}
+	r := cropRect(img.Bounds(), p)
 	src := img
 	if r.Dx() != p.Width || r.Dy() != p.Height {
 		interp, err := interpolation(p.Resize)
@@ -86,6 +79,25 @@ func ImageInputTo(dst *Tensor, n int, img image.Image, p Preprocess) error {
 	}
 	pixelsTo(dst.Sample(n), src, r, p)
 	return nil
+}
+
+// checkInputTo panics unless dst has shape (N, p.Height, p.Width,
+// p.Channels) with n < N: a programmer error.
+func checkInputTo(fn string, dst *Tensor, n int, p Preprocess) {
+	if dst.Shape[1] != p.Height || dst.Shape[2] != p.Width || dst.Shape[3] != p.Channels || n < 0 || n >= dst.Shape[0] {
+		panic(sprintf("nn: %s: sample %d of %v for a %dx%dx%d preprocess", fn, n, dst, p.Height, p.Width, p.Channels))
+	}
+}
+
+// cropRect is the region of an image of bounds b that p resizes: b, or
+// its centred square.
+func cropRect(b image.Rectangle, p Preprocess) image.Rectangle {
+	if p.Crop != "center" {
+		return b
+	}
+	side := min(b.Dx(), b.Dy())
+	x0, y0 := b.Min.X+(b.Dx()-side)/2, b.Min.Y+(b.Dy()-side)/2
+	return image.Rect(x0, y0, x0+side, y0+side)
 }
 
 // resizable returns the region r of img as an image that nfnt/resize

@@ -57,18 +57,6 @@ func resize8Fast(img image.Image, w, h int, interp resize.InterpolationFunction)
 // weight or sum is out of the kernels' range (only for shrinking by more
 // than a few hundred times).
 func resize8(img image.Image, w, h int, interp resize.InterpolationFunction, k *resizeKernels) *image.RGBA {
-	var taps int
-	var kernel func(float64) float64
-	switch interp {
-	case resize.Bilinear:
-		taps, kernel = 2, linearKernel
-	case resize.Bicubic:
-		taps, kernel = 4, cubicKernel
-	case resize.Lanczos3:
-		taps, kernel = 6, lanczos3Kernel
-	default:
-		return nil
-	}
 	var pix []uint8
 	var stride int
 	nrgba := false
@@ -81,10 +69,50 @@ func resize8(img image.Image, w, h int, interp resize.InterpolationFunction, k *
 		return nil
 	}
 	b := img.Bounds()
-	if b.Min != (image.Point{}) || b.Empty() || w < 1 || h < 1 || (w == b.Dx() && h == b.Dy()) {
+	if b.Min != (image.Point{}) || b.Empty() || (w == b.Dx() && h == b.Dy()) {
 		return nil // nfnt returns an image of its own size as it is
 	}
-	sw, sh := b.Dx(), b.Dy()
+	r := newResizer8(b.Dx(), b.Dy(), w, h, interp, k)
+	if r == nil {
+		return nil
+	}
+	for y := range b.Dy() {
+		r.row(y, pix[y*stride:y*stride+4*b.Dx()], nrgba)
+	}
+	return r.finish()
+}
+
+// resizer8 is resize8 a source row at a time: row runs the first pass
+// (along the row) of each source row, in any order, and finish the second.
+// It holds the first pass's output, 4 x w bytes a source row, and never
+// the source itself (RowsInput).
+type resizer8 struct {
+	k          *resizeKernels
+	w, h       int
+	cols, rows resizeWindowList
+	coef       []int16 // the first pass's weights as k.h reads them
+	start      []int32 // its windows' first bytes
+	tmp, pre   []uint8
+}
+
+// newResizer8 is a resizer8 from sw x sh to w x h, or nil when resize8
+// does not take interp or a weight or sum is out of the kernels' range.
+func newResizer8(sw, sh, w, h int, interp resize.InterpolationFunction, k *resizeKernels) *resizer8 {
+	var taps int
+	var kernel func(float64) float64
+	switch interp {
+	case resize.Bilinear:
+		taps, kernel = 2, linearKernel
+	case resize.Bicubic:
+		taps, kernel = 4, cubicKernel
+	case resize.Lanczos3:
+		taps, kernel = 6, lanczos3Kernel
+	default:
+		return nil
+	}
+	if sw < 1 || sh < 1 || w < 1 || h < 1 {
+		return nil
+	}
 	cols, ok := resizeWindows(w, sw, taps, float64(sw)/float64(w), kernel)
 	if !ok {
 		return nil
@@ -93,37 +121,42 @@ func resize8(img image.Image, w, h int, interp resize.InterpolationFunction, k *
 	if !ok {
 		return nil
 	}
-	// The first pass's weights as k.h reads them, and its windows' first
-	// bytes.
+	r := &resizer8{k: k, w: w, h: h, cols: cols, rows: rows, start: make([]int32, w), tmp: make([]uint8, 4*w*sh)}
 	pairs := (cols.n + 1) / 2
-	coef := make([]int16, 2*pairs*w)
-	start := make([]int32, w)
+	r.coef = make([]int16, 2*pairs*w)
 	for o := range w {
-		start[o] = 4 * cols.start[o]
+		r.start[o] = 4 * cols.start[o]
 		for t, c := range cols.coef[o*cols.n : (o+1)*cols.n] {
-			coef[2*o*pairs+t] = int16(c)
+			r.coef[2*o*pairs+t] = int16(c)
 		}
 	}
-	tmp := make([]uint8, 4*w*sh)
-	var pre []uint8
-	for y := range sh {
-		row := pix[y*stride : y*stride+4*sw]
-		if nrgba && !k.opaque(row) {
-			pre = append(pre[:0], row...)
-			for i := 0; i < len(pre); i += 4 {
-				a := int32(pre[i+3])
-				pre[i] = uint8(int32(pre[i]) * a / 0xff)
-				pre[i+1] = uint8(int32(pre[i+1]) * a / 0xff)
-				pre[i+2] = uint8(int32(pre[i+2]) * a / 0xff)
-			}
-			row = pre
+	return r
+}
+
+// row runs the first pass on source row y: sw pixels of 8-bit RGBA,
+// premultiplied, or NRGBA when nrgba.
+func (r *resizer8) row(y int, row []uint8, nrgba bool) {
+	if nrgba && !r.k.opaque(row) {
+		r.pre = append(r.pre[:0], row...)
+		for i := 0; i < len(r.pre); i += 4 {
+			a := int32(r.pre[i+3])
+			r.pre[i] = uint8(int32(r.pre[i]) * a / 0xff)
+			r.pre[i+1] = uint8(int32(r.pre[i+1]) * a / 0xff)
+			r.pre[i+2] = uint8(int32(r.pre[i+2]) * a / 0xff)
 		}
-		k.h(tmp[4*w*y:4*w*(y+1)], row, start, coef, cols.sum, cols.n)
+		row = r.pre
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
+	r.k.h(r.tmp[4*r.w*y:4*r.w*(y+1)], row, r.start, r.coef, r.cols.sum, r.cols.n)
+}
+
+// finish runs the second pass, along the columns, once every source row
+// has had its first.
+func (r *resizer8) finish() *image.RGBA {
+	w, rows := r.w, r.rows
+	dst := image.NewRGBA(image.Rect(0, 0, w, r.h))
+	for y := range r.h {
 		s := 4 * w * int(rows.start[y])
-		k.v(dst.Pix[y*dst.Stride:y*dst.Stride+4*w], tmp[s:s+4*w*rows.n], 4*w, rows.coef[y*rows.n:(y+1)*rows.n], rows.sum[y])
+		r.k.v(dst.Pix[y*dst.Stride:y*dst.Stride+4*w], r.tmp[s:s+4*w*rows.n], 4*w, rows.coef[y*rows.n:(y+1)*rows.n], rows.sum[y])
 	}
 	return dst
 }

@@ -33,7 +33,9 @@ const Decoding = "chromium/1: EXIF orientation, JPEG as libjpeg-turbo, lossy Web
 const (
 	// MaxBytes caps the size of an image file Decode reads.
 	MaxBytes = 100 << 20
-	// MaxPixels caps the pixel count of an image Decode decodes.
+	// MaxPixels caps the pixel count of an image Decode decodes: the
+	// page's too, nn.MaxImagePixels (nn imports no decoder; TestMaxPixels
+	// holds the two equal).
 	MaxPixels = 50_000_000
 )
 

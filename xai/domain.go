@@ -156,22 +156,37 @@ func (f *Fit) verdict(k int, bn bool) {
 // pct prints a probability as a percentage, one decimal.
 func pct(p float64) string { return sprintf("%.1f%%", 100*p) }
 
-// colouredFraction is the fraction of img's pixels (at most fitSamples x
-// fitSamples of them, on an even grid) whose chroma, over white where
-// transparent, reaches FitChroma.
+// FitGrid returns the columns and the rows of a w x h source image whose
+// pixels PredictFit's colour check reads: an even grid of at most
+// fitSamples x fitSamples. PredictFit given an image of just those pixels,
+// in their order, finds the same Coloured as given the whole image (the
+// page's worker, which reads a photo a band of rows at a time, keeps only
+// them).
+func FitGrid(w, h int) (xs, ys []int) {
+	grid := func(n int) []int {
+		s := make([]int, min(max(n, 0), fitSamples))
+		for i := range s {
+			s[i] = i * n / len(s)
+		}
+		return s
+	}
+	return grid(w), grid(h)
+}
+
+// colouredFraction is the fraction of img's pixels on FitGrid whose
+// chroma, over white where transparent, reaches FitChroma.
 func colouredFraction(img image.Image) float64 {
 	r := img.Bounds()
-	w, h := r.Dx(), r.Dy()
-	if w <= 0 || h <= 0 {
+	xs, ys := FitGrid(r.Dx(), r.Dy())
+	if len(xs) == 0 || len(ys) == 0 {
 		return 0
 	}
-	sw, sh := min(w, fitSamples), min(h, fitSamples)
 	coloured := 0
 	nrgba, _ := img.(*image.NRGBA)
-	for j := range sh {
-		y := r.Min.Y + j*h/sh
-		for i := range sw {
-			x := r.Min.X + i*w/sw
+	for _, y := range ys {
+		y += r.Min.Y
+		for _, x := range xs {
+			x += r.Min.X
 			var cr, cg, cb, ca uint32 // premultiplied, 16 bits
 			if nrgba != nil {
 				// The page's images: the same values as At, without its
@@ -190,5 +205,5 @@ func colouredFraction(img image.Image) float64 {
 			}
 		}
 	}
-	return float64(coloured) / float64(sw*sh)
+	return float64(coloured) / float64(len(xs)*len(ys))
 }

@@ -57,6 +57,53 @@ func TestColouredFraction(t *testing.T) {
 	}
 }
 
+// TestFitGrid: over fitSamples pixels a side the colour check reads an
+// even grid (a 1024-pixel side: every second pixel, so a picture red on
+// its odd columns only is grey to it and one red on its even columns is
+// coloured), and an image of only the grid's pixels, as the page's worker
+// keeps them, gives the same fraction as the whole image.
+func TestFitGrid(t *testing.T) {
+	for _, odd := range []int{1, 0} {
+		img := image.NewNRGBA(image.Rect(0, 0, 1024, 3))
+		for y := range 3 {
+			for x := range 1024 {
+				c := color.NRGBA{90, 90, 90, 255}
+				if x%2 == odd {
+					c = color.NRGBA{255, 0, 0, 255}
+				}
+				img.SetNRGBA(x, y, c)
+			}
+		}
+		if got, want := colouredFraction(img), float64(1-odd); got != want {
+			t.Errorf("red on the columns x %% 2 == %d of a 1024x3 picture: colouredFraction = %v, want %v", odd, got, want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(6, 1))
+	for _, sz := range [][2]int{{1500, 700}, {513, 1000}, {100, 3000}, {512, 512}, {7, 3}} {
+		w, h := sz[0], sz[1]
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(rng.IntN(256))
+			if i%4 == 3 && rng.IntN(2) == 0 {
+				img.Pix[i] = 255
+			}
+		}
+		xs, ys := FitGrid(w, h)
+		if len(xs) != min(w, fitSamples) || len(ys) != min(h, fitSamples) {
+			t.Errorf("%dx%d: a grid of %dx%d", w, h, len(xs), len(ys))
+		}
+		grid := image.NewNRGBA(image.Rect(0, 0, len(xs), len(ys)))
+		for j, y := range ys {
+			for i, x := range xs {
+				grid.SetNRGBA(i, j, img.NRGBAAt(x, y))
+			}
+		}
+		if got, want := colouredFraction(grid), colouredFraction(img); got != want || want == 0 || want == 1 {
+			t.Errorf("%dx%d: colouredFraction of the grid's pixels %v, of the picture %v (want equal, strictly between 0 and 1)", w, h, got, want)
+		}
+	}
+}
+
 // TestFitVerdict: which problems each combination of signs gives.
 func TestFitVerdict(t *testing.T) {
 	for _, tt := range []struct {

@@ -36,7 +36,10 @@
 
   function exit(code) {
     const why = fatal.replace(/^fatal error: /, '') || `exit code ${code}`;
-    ended = new Error(`the compute engine stopped (${why})` + (/out of memory/.test(why)
+    // Go's runtime says "out of memory" or, for its own structures,
+    // "runtime: cannot allocate memory".
+    const oom = /out of memory|cannot allocate memory/.test(why);
+    ended = new Error(`the compute engine stopped (${oom ? 'out of memory' : why})` + (oom
       ? ': this device has no memory left for it. Try a smaller image or fewer methods at once.'
       : '.'));
     console.error(`mavis: ${ended.message}`);

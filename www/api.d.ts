@@ -27,11 +27,13 @@ interface MavisWorkerAPI {
   /** Decodes a model file (.safetensors with the project's metadata) and makes it current. */
   loadModel(file: Uint8Array): Promise<ModelInfo>;
   /**
-   * Preprocesses non-premultiplied RGBA pixels with the model's own contract
-   * (nn.ImageInput: resize, crop, colour, scale), keeps them as the current
-   * input and classifies them.
+   * Preprocesses a width x height image with the model's own contract
+   * (nn.ImageInput: resize, crop, colour, scale), keeps it as the current
+   * input and classifies it. rows(y, n) gives n rows from row y as
+   * non-premultiplied RGBA (4 x width x n bytes); Go reads the image a band
+   * of at most a megapixel at a time, top to bottom (nn.RowsInput).
    */
-  predict(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Promise<Prediction>;
+  predict(rows: (y: number, n: number) => Uint8Array | Uint8ClampedArray, width: number, height: number): Promise<Prediction>;
   /**
    * Explains the current input with any registered method (xai.Explainer.Explain).
    * onProgress(done, total) is called during long methods.
@@ -357,8 +359,8 @@ interface EvalMap {
 // ---------------------------------------------------------------------------
 // 2. worker.js: the messages between the page and the worker. worker.js
 //    decodes images itself (createImageBitmap without colour conversion, then
-//    OffscreenCanvas getImageData), calls Go with the arguments as they came
-//    and transfers the typed arrays of the answer.
+//    OffscreenCanvas getImageData a band of rows at a time), calls Go with the
+//    arguments as they came and transfers the typed arrays of the answer.
 
 type WorkerRequest =
   | { id: number; method: 'loadModel'; args: [ArrayBuffer] }
@@ -367,7 +369,11 @@ type WorkerRequest =
                                                     //   -> { info: ModelInfo; bytes: ArrayBuffer; url: string; builtin: BuiltinModel | null; startup }
   | { id: number; method: 'bootSample'; args: [] }  // and the first sample it fetched, predicted -> { file: string; bytes: ArrayBuffer; prediction: Prediction } | null
   | { id: number; method: 'explain'; args: [ExplainOptions] }
-  | { id: number; method: 'memory'; args: [] | [boolean] }
+  | { id: number; method: 'startup'; args: [] }   // answered once Go is ready, without calling it: the start-up stages, ms since the
+                                                  //   worker started: created (its time origin), scripts (wasm_exec.js and kernels.js loaded),
+                                                  //   kernelsCompiled, compiled, instantiated, ready, and for boot.js's worker modelFetched,
+                                                  //   sampleFetched, sampleDecoded, modelLoaded, predicted as they happen
+  | { id: number; method: 'memory'; args: [] | [boolean] }  // true: collect first, so heapAlloc is the live heap
   | { id: number; method: 'evaluate'; args: [EvaluateOptions] }
   | { id: number; method: 'cancel'; args: [] | ['metrics' | 'sweep'] } // stops every evaluate with a smaller id (or only the metrics', or only the sweep's); not queued
   | { id: number; method: 'splitPlan'; args: [ExplainOptions] }

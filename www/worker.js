@@ -4,29 +4,13 @@
 // they came, plain objects and typed arrays, and Go's answers come back the
 // same way, their typed arrays transferred. Nothing here is JSON.
 //
-// page -> worker: {id, method, args}
-//   method "loadModel": args [ArrayBuffer]             (the .safetensors file)
-//   method "predict":   args [Blob]                    (an encoded image: decoded here)
-//   method "bootModel": args []                        (boot.js's worker only: loads the model it fetched at its start;
-//                                                       answers {info: ModelInfo, bytes: ArrayBuffer, url, builtin:
-//                                                       its models/index.json entry or null})
-//   method "bootSample": args []                       (boot.js's worker only: predicts the first sample it fetched at its
-//                                                       start; answers {file, bytes, prediction} or null)
-//   method "startup":   args []                        (answered once Go is ready, without calling it: the start-up stages,
-//                                                       ms since the worker started: created (its time origin), scripts (wasm_exec.js and
-//                                                       kernels.js loaded), kernelsCompiled, compiled, instantiated,
-//                                                       ready, and for boot.js's worker modelFetched, sampleFetched,
-//                                                       sampleDecoded, modelLoaded, predicted as they happen)
-//   method "memory":    args [gc?: boolean]            (gc: collect first, so heapAlloc is the live heap)
-//   method "evaluate":  args [EvaluateOptions]         (faithfulness metrics of the last explained maps)
-//   method "cancel":    args [kind?]                   (stops every earlier evaluate, running or queued, which then rejects; answered at once;
-//                                                       kind 'metrics' or 'sweep' (EvaluateOptions.sweep) stops only those)
-//   any other method of MavisWorkerAPI (explain, splitPlan, splitPart, splitCombine, evalPlan, evalInstall,
-//   evalCombine): its arguments, with a progress callback after them
-// Calls run one at a time, in the order they arrive; cancel is not queued.
-// Once Go's program has ended (a fatal error, such as out of memory), every
-// call answers an error that says so and what to do.
-// worker -> page: {id, result} | {id, error} | {id, progress: [done, total]} | {goExit} (goexit.js)
+// The messages are api.d.ts's WorkerRequest and WorkerReply: predict takes
+// an encoded image (a Blob), decoded here; bootModel and bootSample answer
+// boot.js's worker only; any method of MavisWorkerAPI not handled in call
+// gets its arguments with a progress callback after them. Calls run one at
+// a time, in the order they arrive; cancel is not queued. Once Go's
+// program has ended (a fatal error, such as out of memory), every call
+// answers an error that says so and what to do (goexit.js).
 'use strict';
 
 // Start-up: the fetch and streaming compile of worker.wasm start first
@@ -52,7 +36,7 @@ const kernels = mavisKernels.compile((n) => kernelFiles[n]); // nn's SIMD128 ker
 kernels.then(() => { startup.kernelsCompiled = Math.round(performance.now()); });
 
 const sampleWait = 300; // ms bootModel waits at most for the first sample (see bootModel)
-const maxPixels = 40e6, maxSide = 32767; // 160 MB of RGBA; a canvas's longest side. Larger images are refused, not resized behind the user's back
+const maxPixels = 50e6, maxSide = 32767; // nn.MaxImagePixels (the commands' limit); a canvas's longest side. Larger images are refused, not resized behind the user's back
 let wasmMemory = null;
 let kernelsInUse = ''; // what kernels.js installed, for the memory call
 
@@ -160,8 +144,14 @@ const ready = (async () => {
 })();
 ready.catch(() => {}); // every call reports it
 
-// decode turns an encoded image into non-premultiplied RGBA pixels, without
-// colour management, so that the bytes match what Go's decoders would give.
+// decode turns an encoded image into a bitmap, without colour management,
+// so that its pixels match what Go's decoders would give, and answers
+// {width, height, rows, close}: rows(y, n) gives n rows from row y as
+// non-premultiplied RGBA, for Go's predict, which reads a band at a time.
+// A picture up to a megapixel is read at once (a sample's read then falls
+// while worker.wasm compiles); a larger one a band at a time through a
+// canvas of the band's size, so that neither a canvas nor Go's memory holds
+// a whole photo (200 MB at 50 megapixels).
 async function decode(blob) {
   let bmp;
   try {
@@ -174,12 +164,20 @@ async function decode(blob) {
     bmp.close();
     throw new Error(`the image is ${width}x${height} pixels; at most ${maxPixels / 1e6} megapixels, ${maxSide} pixels a side, are supported`);
   }
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(bmp, 0, 0);
-  bmp.close();
-  const data = ctx.getImageData(0, 0, width, height).data;
-  return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  let ctx = null;
+  const read = (y, n) => {
+    if (!ctx || ctx.canvas.height !== n) {
+      ctx = new OffscreenCanvas(width, n).getContext('2d', { willReadFrequently: true });
+      ctx.globalCompositeOperation = 'copy'; // each band replaces the last, translucent pixels too
+    }
+    ctx.drawImage(bmp, 0, y, width, n, 0, 0, width, n);
+    return ctx.getImageData(0, 0, width, n).data;
+  };
+  const close = () => { bmp.close(); ctx = null; };
+  if (width * height > 1e6) return { width, height, rows: read, close };
+  const all = read(0, height);
+  close();
+  return { width, height, rows: (y, n) => all.subarray(4 * width * y, 4 * width * (y + n)), close: () => {} };
 }
 
 // relayed are the Go methods called with the page's arguments as they are,
@@ -201,14 +199,11 @@ async function call(id, method, args, image) {
       // copied them.
       if (!early) throw new Error('worker: bootModel: this worker was not started by boot.js (worker.js?boot=1)');
       const bytes = await early.model;
-      // The first sample's fetch and decode finish first: loading the model
-      // holds this thread for 100-250 ms on a cold load, and the sample's
-      // continuations waited behind it (the first MAVIS prediction came
-      // 1694 and 1936 ms after navigation with this wait, 1727 and 2055
-      // without, medians of two A/B runs of 8 alternating cold loads,
-      // BENCHMARKS.md). bootSample, next in the queue, awaits
-      // the same sample; the wait is bounded so that on a slow network the
-      // model's info is not held back by the sample's download.
+      // The first sample's fetch and decode finish first: its continuations
+      // waited behind the model's load, and the first prediction came later
+      // (BENCHMARKS.md). bootSample, next in the queue, awaits the same
+      // sample; the wait is bounded so that on a slow network the model's
+      // info is not held back by the sample's download.
       await Promise.race([early.sample.then((s) => s && s.image), new Promise((r) => setTimeout(r, sampleWait))]).catch(() => {});
       const info = await api.loadModel(new Uint8Array(bytes));
       startup.modelLoaded = Math.round(performance.now());
@@ -264,9 +259,13 @@ function answer(result) {
 
 // predictImage classifies decoded pixels: the Prediction of api.d.ts.
 async function predictImage(api, img) {
-  const p = await api.predict(img.pixels, img.width, img.height);
-  p.source = [img.width, img.height];
-  return answer(p);
+  try {
+    const p = await api.predict(img.rows, img.width, img.height);
+    p.source = [img.width, img.height];
+    return answer(p);
+  } finally {
+    img.close();
+  }
 }
 
 // Evaluate calls with a smaller id stop at their next forward pass: the

@@ -220,9 +220,9 @@ func TestDecodeLikeChromium(t *testing.T) {
 }
 
 // TestImageSizeLimits: the page takes a phone's panorama (12000x3000, 36
-// megapixels) and refuses, with a message that gives its limits, a
-// picture over 40 megapixels and one wider than a canvas can be (32767
-// pixels), as a person chooses them.
+// megapixels) and its largest photo (50 megapixels) and refuses, with a
+// message that gives its limits, a picture over 50 megapixels and one
+// wider than a canvas can be (32767 pixels), as a person chooses them.
 func TestImageSizeLimits(t *testing.T) {
 	base := site(t)
 	dir := t.TempDir()
@@ -255,13 +255,32 @@ func TestImageSizeLimits(t *testing.T) {
 	if errs := errorTexts(ctx); len(errs) > 0 {
 		t.Fatalf("the panorama: %q", errs)
 	}
+	// A 50-megapixel phone photo (Samsung's 50 MP mode): predicted, with
+	// the worker's memory far under the 200 MB its pixels would take.
+	if err := choose(ctx, write("phone50.jpg", 8160, 6120)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'prediction phone50.jpg') || app.state.errors.length > 0`); err != nil {
+		t.Fatal(err)
+	}
+	if errs := errorTexts(ctx); len(errs) > 0 {
+		t.Fatalf("the 50-megapixel photo: %q", errs)
+	}
+	wasm, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`app.rpc('memory', []).then((m) => m.wasmBytes)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the worker's WebAssembly memory after the 50-megapixel photo: %.1f MB", wasm/1e6)
+	if wasm > 128<<20 {
+		t.Errorf("the worker's WebAssembly memory is %.1f MB after a 50-megapixel photo, want at most 134.2 (128 MiB)", wasm/1e6)
+	}
 	for _, c := range []struct {
 		name string
 		w, h int
 		want string
 	}{
-		{"wide.jpg", 32768, 8, "the image is 32768x8 pixels; at most 40 megapixels, 32767 pixels a side, are supported"},
-		{"large.jpg", 8000, 5001, "the image is 8000x5001 pixels; at most 40 megapixels, 32767 pixels a side, are supported"},
+		{"wide.jpg", 32768, 8, "the image is 32768x8 pixels; at most 50 megapixels, 32767 pixels a side, are supported"},
+		{"large.jpg", 8000, 6251, "the image is 8000x6251 pixels; at most 50 megapixels, 32767 pixels a side, are supported"},
 	} {
 		n := len(errorTexts(ctx))
 		if err := choose(ctx, write(c.name, c.w, c.h)); err != nil {

@@ -77,8 +77,9 @@ func TestWorkerExit(t *testing.T) {
 		}
 		t.Logf("Go's wasm memory grown to %.0f MB", filled/(1<<20))
 	}
-	// A 3000x3000 image: Go copies its 36 MB of pixels, more than its heap
-	// has free.
+	// A 3000x3000 image: Go reads its pixels 4 MB at a time, more than its
+	// heap has free (Go's runtime then says "out of memory" or "runtime:
+	// cannot allocate memory"; the page says out of memory either way).
 	path := filepath.Join(t.TempDir(), "big.png")
 	writeGrey(t, path, 3000, 128)
 	stopped := func(t *testing.T, what string) {

@@ -20,8 +20,10 @@ import (
 // input on the SIMD128 kernels (nn/image_resize.go), the commands with
 // nfnt/resize; the model sees the same bytes either way. MAVIS in the
 // page, PNGs made here (a PNG decodes to the same pixels in both): a photo
-// of the samples' size shrunk, a small one enlarged, a wide strip, and one
-// with transparent pixels (alpha 0 or 255, which a canvas keeps exactly).
+// of the samples' size shrunk, a small one enlarged, a wide strip, one
+// with transparent pixels (alpha 0 or 255, which a canvas keeps exactly),
+// and two over a megapixel, which the worker reads a band of rows at a
+// time (the second transparent in part, in five bands).
 // The worker's view of its input (Prediction.view: MAVIS takes 0..255
 // values, so it is the input itself) must equal nn.ImageInput's natively.
 func TestResizeLikeNative(t *testing.T) {
@@ -49,7 +51,7 @@ func TestResizeLikeNative(t *testing.T) {
 	for _, c := range []struct {
 		w, h        int
 		transparent bool
-	}{{451, 300, false}, {150, 97, false}, {1000, 30, false}, {97, 61, true}} {
+	}{{451, 300, false}, {150, 97, false}, {1000, 30, false}, {97, 61, true}, {1600, 900, false}, {2500, 1700, true}} {
 		img := image.NewNRGBA(image.Rect(0, 0, c.w, c.h))
 		for y := range c.h {
 			for x := range c.w {

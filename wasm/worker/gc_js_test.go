@@ -4,6 +4,9 @@ package main
 
 import (
 	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall/js"
 	"testing"
 )
@@ -24,7 +27,7 @@ func TestMethodsReleaseGC(t *testing.T) {
 	// Arguments that get past the count check, for errors after it.
 	args := map[string][]any{
 		"loadModel": {js.Global().Get("Uint8Array").New(8)}, // not a model
-		"predict":   {js.Global().Get("Uint8Array").New(4), 1, 1},
+		"predict":   {js.Global().Get("Function").New("return new Uint8Array(4)"), 1, 1},
 	}
 	ignore := js.FuncOf(func(js.Value, []js.Value) any { return nil }) // not released: the promises settle after the test
 	for i := range names.Length() {
@@ -44,22 +47,45 @@ func TestMethodsReleaseGC(t *testing.T) {
 	}
 }
 
-// TestPredictKeepsSmallBuffers: predict keeps its pixel buffer for the
-// next image up to keepPixels and lets a larger one go (here the calls
-// fail, as no model is loaded: the rule holds whatever the outcome).
-func TestPredictKeepsSmallBuffers(t *testing.T) {
-	defer func() { s, buf = session{}, nil }()
-	s, buf = session{}, nil
-	u8 := js.Global().Get("Uint8Array")
-	for _, c := range []struct {
-		n    int
-		keep bool
-	}{{4 * 640 * 480, true}, {keepPixels, true}, {keepPixels + 4, false}, {4 * 224 * 224, true}} {
-		if _, err := predict([]js.Value{u8.New(c.n), js.ValueOf(1), js.ValueOf(1)}); err == nil {
-			t.Fatal("predict without a model succeeded")
+// TestPredictJSRows: predict reads the image from its rows function,
+// which may give a Uint8ClampedArray (canvas pixels), as session.predict
+// does from the whole pixels; rows of the wrong length, or not a typed
+// array, are refused with what was asked.
+func TestPredictJSRows(t *testing.T) {
+	defer func() { s = session{} }()
+	s = session{}
+	if _, err := s.load(testModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	_, pix := rgba()
+	want, err := s.predict(pix, 24, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clamped := js.Global().Get("Uint8ClampedArray")
+	var calls []string
+	rows := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		y, n := a[0].Int(), a[1].Int()
+		calls = append(calls, strconv.Itoa(y)+"+"+strconv.Itoa(n))
+		v := clamped.New(4 * 24 * n)
+		js.CopyBytesToJS(js.Global().Get("Uint8Array").New(v.Get("buffer")), pix[4*24*y:4*24*(y+n)])
+		return v
+	})
+	defer rows.Release()
+	got, err := predict([]js.Value{rows.Value, js.ValueOf(24), js.ValueOf(24)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := got.(Prediction); !slices.Equal(p.Probs, want.Probs) || !slices.Equal(calls, []string{"0+24"}) {
+		t.Errorf("probs %v after rows %v, want %v after 0+24", p.Probs, calls, want.Probs)
+	}
+	for _, bad := range []string{"new Uint8Array(5)", "'pixels'"} {
+		f := js.Global().Get("Function").New("return " + bad)
+		if _, err := predict([]js.Value{f, js.ValueOf(24), js.ValueOf(24)}); err == nil || !strings.Contains(err.Error(), "rows(0, 24) did not give 2304 bytes of RGBA") {
+			t.Errorf("rows giving %s: %v", bad, err)
 		}
-		if kept := buf != nil; kept != c.keep {
-			t.Errorf("after a predict of %d bytes: buffer kept %v, want %v", c.n, kept, c.keep)
-		}
+	}
+	if _, err := predict([]js.Value{js.Global().Get("Uint8Array").New(4), js.ValueOf(1), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "rows must be a function") {
+		t.Errorf("pixels in place of rows: %v", err)
 	}
 }

@@ -6,7 +6,7 @@
 // documented in www/api.d.ts (MavisWorkerAPI):
 //
 //	mavis.loadModel(bytes)                   -> Promise<ModelInfo>
-//	mavis.predict(rgba, width, height)       -> Promise<Prediction & {view}>
+//	mavis.predict(rows, width, height)       -> Promise<Prediction & {view}> (rows(y, n): RGBA rows y to y+n-1)
 //	mavis.explain(options, onProgress)       -> Promise<Explanation & {map, fullMap?}>
 //	mavis.memory(gc)                         -> Promise<Memory> (after a GC when gc)
 //	mavis.evaluate(options, onProgress)      -> Promise<Evaluation> (options.sweep: Promise<CompletenessSweep>)
@@ -34,18 +34,7 @@ import (
 	"time"
 )
 
-var (
-	s   session
-	buf []byte // reused for incoming pixels and model files
-)
-
-// keepPixels is the largest pixel buffer predict keeps for the next
-// image (16 MB: a 4-megapixel picture). A larger one is let go once the
-// prediction is made: WebAssembly memory never shrinks, and without it
-// the explanations that follow reuse its space instead of growing the
-// memory (after a 12-megapixel photo and four maps, 95 MB of it against
-// 144 with the 48 MB buffer kept; www/BENCHMARKS.md, session 26).
-const keepPixels = 16 << 20
+var s session
 
 func main() {
 	holdGC() // until the first prediction (gc.go)
@@ -92,25 +81,28 @@ func loadModel(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf = nil // a model file can be large: do not keep its buffer
 	return info, nil
 }
 
+// predict reads the image from rows(y, n), a function giving n rows from
+// row y as a Uint8Array or Uint8ClampedArray of non-premultiplied RGBA
+// (canvas getImageData's), a band at a time (session.predictRows).
 func predict(args []js.Value) (any, error) {
-	pix, err := bytesArg(args[0], "pixels")
-	if err != nil {
-		return nil, err
-	}
-	if args[1].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber {
-		return nil, errors.New("worker: predict(pixels, width, height): width and height must be numbers")
+	rows := args[0]
+	if rows.Type() != js.TypeFunction || args[1].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber {
+		return nil, errors.New("worker: predict(rows, width, height): rows must be a function, width and height numbers")
 	}
 	defer releaseGC()
-	defer func() {
-		if cap(buf) > keepPixels {
-			buf = nil
+	w := args[1].Int()
+	return s.predictRows(func(dst []byte, y int) error {
+		n := len(dst) / (4 * w)
+		v, ok := uint8Array(rows.Invoke(y, n))
+		if !ok || v.Get("byteLength").Int() != len(dst) {
+			return errors.New("worker: predict: rows(" + strconv.Itoa(y) + ", " + strconv.Itoa(n) + ") did not give " + strconv.Itoa(len(dst)) + " bytes of RGBA")
 		}
-	}()
-	return s.predict(pix, args[1].Int(), args[2].Int())
+		js.CopyBytesToGo(dst, v)
+		return nil
+	}, w, args[2].Int())
 }
 
 func explain(args []js.Value) (any, error) {
@@ -221,22 +213,30 @@ func call(nargs int, f func([]js.Value) (any, error), args []js.Value) (res js.V
 	return jsValue(v), nil
 }
 
-// bytesArg copies a Uint8Array or Uint8ClampedArray into the reused buffer.
-func bytesArg(v js.Value, what string) ([]byte, error) {
+// uint8Array is v as a Uint8Array when it is a Uint8Array or a
+// Uint8ClampedArray (canvas pixels).
+func uint8Array(v js.Value) (js.Value, bool) {
 	u8 := js.Global().Get("Uint8Array")
-	if v.Type() != js.TypeObject || !(v.InstanceOf(u8) || v.InstanceOf(js.Global().Get("Uint8ClampedArray"))) {
+	switch {
+	case v.Type() != js.TypeObject:
+		return v, false
+	case v.InstanceOf(u8):
+		return v, true
+	case v.InstanceOf(js.Global().Get("Uint8ClampedArray")):
+		return u8.New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength")), true
+	}
+	return v, false
+}
+
+// bytesArg copies a Uint8Array or Uint8ClampedArray.
+func bytesArg(v js.Value, what string) ([]byte, error) {
+	v, ok := uint8Array(v)
+	if !ok {
 		return nil, errors.New("worker: " + what + " must be a Uint8Array")
 	}
-	if !v.InstanceOf(u8) {
-		v = u8.New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
-	}
-	n := v.Get("byteLength").Int()
-	if cap(buf) < n {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	js.CopyBytesToGo(buf, v)
-	return buf, nil
+	b := make([]byte, v.Get("byteLength").Int())
+	js.CopyBytesToGo(b, v)
+	return b, nil
 }
 
 // intArg reads a whole-number argument.

@@ -29,6 +29,7 @@ type session struct {
 	x    *nn.Tensor // the current input, 1 x H x W x C (nil before predict)
 	pred int        // the class predict found for x; -1 before predict, or once x holds another input (a helper's evalInstall)
 	view []byte     // the input as the model sees it, H x W RGBA
+	band []byte     // predictRows's rows, at most bandBytes (or one row)
 	res  xai.Result // the last explanation (its maps are reused)
 	ev   *xai.Evaluator
 	maps []evalMap // the maps explained for the current input, one per method
@@ -69,32 +70,91 @@ type Prediction struct {
 	Fit xai.Fit
 }
 
-// predict preprocesses an RGBA image (non-premultiplied, as canvas
-// getImageData returns it) with the model's contract, keeps it as the
-// current input and classifies it.
+// rowReader reads rows y, y+1, ... of the image predictRows takes into
+// dst, a whole number of rows of non-premultiplied RGBA (canvas
+// getImageData's layout).
+type rowReader func(dst []byte, y int) error
+
+// bandBytes bounds the pixels predictRows reads at a time: a megapixel.
+// With the SIMD128 kernels the worker then holds a photo's resize (4 x
+// Width bytes a row, nn.RowsInput) and one band, whatever its size: a
+// 50-megapixel photo would be 200 MB of RGBA, and WebAssembly memory never
+// shrinks.
+const bandBytes = 4 << 20
+
+// predict is predictRows for an image held whole: pix, w x h RGBA pixels.
 func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
-	if s.m == nil {
-		return Prediction{}, errors.New("worker: no model loaded")
-	}
-	if w < 1 || h < 1 || w > maxSide || h > maxSide {
-		return Prediction{}, errors.New("worker: the image is " + dims([]int{w, h}) + " pixels; 1 to " + strconv.Itoa(maxSide) + " pixels a side are supported")
+	if err := checkImageSize(w, h); err != nil {
+		return Prediction{}, err
 	}
 	if len(pix) != 4*w*h {
 		return Prediction{}, errors.New("worker: " + strconv.Itoa(len(pix)) + " bytes of pixels for a " + dims([]int{w, h}) + " RGBA image, want " + strconv.Itoa(4*w*h))
 	}
+	return s.predictRows(func(dst []byte, y int) error {
+		copy(dst, pix[4*w*y:])
+		return nil
+	}, w, h)
+}
+
+// checkImageSize refuses sizes no canvas has.
+func checkImageSize(w, h int) error {
+	if w < 1 || h < 1 || w > maxSide || h > maxSide {
+		return errors.New("worker: the image is " + dims([]int{w, h}) + " pixels; 1 to " + strconv.Itoa(maxSide) + " pixels a side are supported")
+	}
+	return nil
+}
+
+// predictRows preprocesses a w x h image (non-premultiplied RGBA, as canvas
+// getImageData returns it), read a band of rows at a time, with the
+// model's contract, keeps it as the current input and classifies it. Of
+// the image itself it keeps only the pixels of the colour check
+// (xai.FitGrid).
+func (s *session) predictRows(read rowReader, w, h int) (Prediction, error) {
+	if s.m == nil {
+		return Prediction{}, errors.New("worker: no model loaded")
+	}
+	if err := checkImageSize(w, h); err != nil {
+		return Prediction{}, err
+	}
 	start := time.Now()
-	img := &image.NRGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	in, err := nn.NewRowsInput(w, h, s.m.Preprocess)
+	if err != nil {
+		return Prediction{}, err
+	}
+	xs, ys := xai.FitGrid(w, h)
+	grid := image.NewNRGBA(image.Rect(0, 0, len(xs), len(ys)))
+	band := max(1, bandBytes/(4*w))
+	if n := 4 * w * min(band, h); cap(s.band) < n {
+		s.band = make([]byte, n)
+	}
+	j := 0 // the next row of the grid
+	for y := 0; y < h; y += band {
+		n := min(band, h-y)
+		b := s.band[:4*w*n]
+		if err := read(b, y); err != nil {
+			return Prediction{}, err
+		}
+		if err := in.Add(b); err != nil {
+			return Prediction{}, err
+		}
+		for ; j < len(ys) && ys[j] < y+n; j++ {
+			row, g := b[4*w*(ys[j]-y):], grid.Pix[j*grid.Stride:]
+			for i, x := range xs {
+				copy(g[4*i:4*i+4], row[4*x:4*x+4])
+			}
+		}
+	}
 	if s.x == nil {
 		s.x = s.m.NewInput(1)
 	}
 	s.pred = -1
-	if err := nn.ImageInputTo(s.x, 0, img, s.m.Preprocess); err != nil {
+	if err := in.To(s.x, 0); err != nil {
 		return Prediction{}, err
 	}
 	s.viewTo()
 	s.maps = s.maps[:0]
 	s.mapsVersion++
-	p, fit, err := s.ex.PredictFit(s.x, img)
+	p, fit, err := s.ex.PredictFit(s.x, grid)
 	if err != nil {
 		return Prediction{}, err
 	}

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,6 +104,84 @@ func TestSessionPredict(t *testing.T) {
 		if s.view[4*i] != b || s.view[4*i+1] != b || s.view[4*i+2] != b || s.view[4*i+3] != 255 {
 			t.Fatalf("view pixel %d = %v, want %d grey, opaque", i, s.view[4*i:4*i+4], b)
 		}
+	}
+}
+
+// TestPredictRows: predict reads a photo a band of at most bandBytes at a
+// time, top to bottom, and its prediction, input and colour check are
+// those of the whole photo through nn.ImageInput and xai.PredictFit (the
+// bands here 512, 512 and 76 rows of a 2048x1100 photo, coloured in part).
+// A reader's error is predict's, and leaves the current input as it was;
+// a photo over nn.MaxImagePixels is refused before any row is read.
+func TestPredictRows(t *testing.T) {
+	var s session
+	if _, err := s.load(testModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	const w, h = 2048, 1100
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			v := uint8((x*7 + y*3) % 256)
+			c := color.NRGBA{v, v, v, 255}
+			if (x/100+y/100)%9 == 0 {
+				c = color.NRGBA{v, 255 - v, 40, uint8(128 + x%128)}
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	var reads [][2]int
+	read := func(dst []byte, y int) error {
+		reads = append(reads, [2]int{y, len(dst) / (4 * w)})
+		copy(dst, img.Pix[y*img.Stride:])
+		return nil
+	}
+	p, err := s.predictRows(read, w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][2]int{{0, 512}, {512, 512}, {1024, 76}}; !slices.Equal(reads, want) {
+		t.Errorf("rows read %v, want %v", reads, want)
+	}
+	if cap(s.band) > bandBytes {
+		t.Errorf("band buffer of %d bytes, over %d", cap(s.band), bandBytes)
+	}
+	m, err := nn.Decode(testModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := nn.ImageInput(img, m.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range x.Data {
+		if s.x.Data[i] != x.Data[i] {
+			t.Fatalf("input value %d is %v, nn.ImageInput gives %v", i, s.x.Data[i], x.Data[i])
+		}
+	}
+	want, fit, err := xai.New(m).PredictFit(x, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Probs, want.Probs) || p.Fit.Coloured != fit.Coloured || p.Fit.Coloured <= 0 || p.Fit.Outside != fit.Outside {
+		t.Errorf("probs %v, coloured %v (outside %v); the whole photo: %v, %v (%v)", p.Probs, p.Fit.Coloured, p.Fit.Outside, want.Probs, fit.Coloured, fit.Outside)
+	}
+	// A reader's error, half way.
+	before := slices.Clone(s.x.Data)
+	if _, err := s.predictRows(func(dst []byte, y int) error {
+		if y > 0 {
+			return errors.New("the canvas failed")
+		}
+		return nil
+	}, w, h); err == nil || err.Error() != "the canvas failed" {
+		t.Errorf("a reader's error: %v", err)
+	}
+	if !slices.Equal(s.x.Data, before) || s.pred != p.Class {
+		t.Error("a failed predict changed the current input or class")
+	}
+	reads = nil
+	if _, err := s.predictRows(read, 8000, 6251); err == nil || !strings.Contains(err.Error(), "over the 50-megapixel limit") || reads != nil {
+		t.Errorf("an 8000x6251 photo: %v, after %d reads", err, len(reads))
 	}
 }
 
@@ -254,7 +334,7 @@ func TestViewByte(t *testing.T) {
 }
 
 // TestMaxSideAsWorkerJS: www/worker.js refuses an image before it reaches
-// Go; its bound on a side is the Go side's.
+// Go; its bounds on a side and on the pixels are the Go side's.
 func TestMaxSideAsWorkerJS(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "..", "www", "worker.js"))
 	if err != nil {
@@ -266,5 +346,12 @@ func TestMaxSideAsWorkerJS(t *testing.T) {
 	}
 	if got := string(m[1]); got != strconv.Itoa(maxSide) {
 		t.Errorf("www/worker.js's maxSide is %s, session.go's %d", got, maxSide)
+	}
+	m = regexp.MustCompile(`maxPixels = ([0-9e.]+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("www/worker.js sets no maxPixels")
+	}
+	if got, err := strconv.ParseFloat(string(m[1]), 64); err != nil || got != nn.MaxImagePixels {
+		t.Errorf("www/worker.js's maxPixels is %s, nn.MaxImagePixels %d", m[1], nn.MaxImagePixels)
 	}
 }

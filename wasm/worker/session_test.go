@@ -48,6 +48,20 @@ func testModel(t *testing.T) []byte {
 	return b.Bytes()
 }
 
+// nativeInput is testModel and its input for img, made by nn directly.
+func nativeInput(t *testing.T, img image.Image) (*nn.Model, *nn.Tensor) {
+	t.Helper()
+	m, err := nn.Decode(testModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := nn.ImageInput(img, m.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, x
+}
+
 // rgba draws a 24x24 picture (twice the model's input, so it is resized).
 func rgba() (*image.NRGBA, []byte) {
 	img := image.NewNRGBA(image.Rect(0, 0, 24, 24))
@@ -77,14 +91,7 @@ func TestSessionPredict(t *testing.T) {
 	}
 	// The same image through nn directly (an independent path through the
 	// model: ImageInput and Forward, no xai).
-	m, err := nn.Decode(testModel(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := nn.ImageInput(img, m.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x := nativeInput(t, img)
 	want := m.Forward(x).Data
 	best := 0
 	for i := range want {
@@ -146,14 +153,7 @@ func TestPredictRows(t *testing.T) {
 	if cap(s.band) > bandBytes {
 		t.Errorf("band buffer of %d bytes, over %d", cap(s.band), bandBytes)
 	}
-	m, err := nn.Decode(testModel(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := nn.ImageInput(img, m.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x := nativeInput(t, img)
 	for i := range x.Data {
 		if s.x.Data[i] != x.Data[i] {
 			t.Fatalf("input value %d is %v, nn.ImageInput gives %v", i, s.x.Data[i], x.Data[i])

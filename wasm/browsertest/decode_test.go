@@ -226,7 +226,7 @@ func TestDecodeLikeChromium(t *testing.T) {
 func TestImageSizeLimits(t *testing.T) {
 	base := site(t)
 	dir := t.TempDir()
-	write := func(name string, w, h int) string {
+	write := func(name string, w, h int, orientation uint16) string {
 		img := image.NewGray(image.Rect(0, 0, w, h))
 		for y := range h {
 			for x := range w {
@@ -237,8 +237,12 @@ func TestImageSizeLimits(t *testing.T) {
 		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 50}); err != nil {
 			t.Fatal(err)
 		}
+		file := b.Bytes()
+		if orientation != 0 {
+			file = exiftest.JPEG(file, append([]byte("Exif\x00\x00"), exiftest.TIFF(binary.LittleEndian, 3, 1, orientation)...))
+		}
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(p, file, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return p
@@ -246,7 +250,7 @@ func TestImageSizeLimits(t *testing.T) {
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
 	openPage(ctx, t, base)
-	if err := choose(ctx, write("panorama.jpg", 12000, 3000)); err != nil {
+	if err := choose(ctx, write("panorama.jpg", 12000, 3000, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'prediction panorama.jpg') || app.state.errors.length > 0`); err != nil {
@@ -255,9 +259,10 @@ func TestImageSizeLimits(t *testing.T) {
 	if errs := errorTexts(ctx); len(errs) > 0 {
 		t.Fatalf("the panorama: %q", errs)
 	}
-	// A 50-megapixel phone photo (Samsung's 50 MP mode): predicted, with
-	// the worker's memory far under the 200 MB its pixels would take.
-	if err := choose(ctx, write("phone50.jpg", 8160, 6120)); err != nil {
+	// A 50-megapixel phone photo (Samsung's 50 MP mode) taken upright (EXIF
+	// orientation 6): predicted, turned, with the worker's memory far under
+	// the 200 MB its pixels would take.
+	if err := choose(ctx, write("phone50.jpg", 8160, 6120, 6)); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'prediction phone50.jpg') || app.state.errors.length > 0`); err != nil {
@@ -265,6 +270,9 @@ func TestImageSizeLimits(t *testing.T) {
 	}
 	if errs := errorTexts(ctx); len(errs) > 0 {
 		t.Fatalf("the 50-megapixel photo: %q", errs)
+	}
+	if src, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`app.state.prediction.source`)); err != nil || len(src) != 2 || src[0] != 6120 || src[1] != 8160 {
+		t.Errorf("the 50-megapixel photo was read as %v (%v), want 6120x8160, turned by its EXIF orientation", src, err)
 	}
 	wasm, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`app.rpc('memory', []).then((m) => m.wasmBytes)`, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -283,7 +291,7 @@ func TestImageSizeLimits(t *testing.T) {
 		{"large.jpg", 8000, 6251, "the image is 8000x6251 pixels; at most 50 megapixels, 32767 pixels a side, are supported"},
 	} {
 		n := len(errorTexts(ctx))
-		if err := choose(ctx, write(c.name, c.w, c.h)); err != nil {
+		if err := choose(ctx, write(c.name, c.w, c.h, 0)); err != nil {
 			t.Fatal(err)
 		}
 		if err := waitJS(ctx, fmt.Sprintf(`app.state.errors.length > %d`, n)); err != nil {

@@ -250,27 +250,25 @@ func TestImageSizeLimits(t *testing.T) {
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
 	openPage(ctx, t, base)
-	if err := choose(ctx, write("panorama.jpg", 12000, 3000, 0)); err != nil {
-		t.Fatal(err)
+	// predicted chooses a picture and waits for its prediction, failing on
+	// an error the page shows.
+	predicted := func(path string) {
+		t.Helper()
+		if err := choose(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, fmt.Sprintf(`app.state.timings.some((m) => m[0] === 'prediction %s') || app.state.errors.length > 0`, filepath.Base(path))); err != nil {
+			t.Fatal(err)
+		}
+		if errs := errorTexts(ctx); len(errs) > 0 {
+			t.Fatalf("%s: %q", filepath.Base(path), errs)
+		}
 	}
-	if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'prediction panorama.jpg') || app.state.errors.length > 0`); err != nil {
-		t.Fatal(err)
-	}
-	if errs := errorTexts(ctx); len(errs) > 0 {
-		t.Fatalf("the panorama: %q", errs)
-	}
+	predicted(write("panorama.jpg", 12000, 3000, 0))
 	// A 50-megapixel phone photo (Samsung's 50 MP mode) taken upright (EXIF
 	// orientation 6): predicted, turned, with the worker's memory far under
 	// the 200 MB its pixels would take.
-	if err := choose(ctx, write("phone50.jpg", 8160, 6120, 6)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'prediction phone50.jpg') || app.state.errors.length > 0`); err != nil {
-		t.Fatal(err)
-	}
-	if errs := errorTexts(ctx); len(errs) > 0 {
-		t.Fatalf("the 50-megapixel photo: %q", errs)
-	}
+	predicted(write("phone50.jpg", 8160, 6120, 6))
 	if src, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`app.state.prediction.source`)); err != nil || len(src) != 2 || src[0] != 6120 || src[1] != 8160 {
 		t.Errorf("the 50-megapixel photo was read as %v (%v), want 6120x8160, turned by its EXIF orientation", src, err)
 	}

@@ -50,7 +50,8 @@ func TestMethodsReleaseGC(t *testing.T) {
 // TestPredictJSRows: predict reads the image from its rows function,
 // which may give a Uint8ClampedArray (canvas pixels), as session.predict
 // does from the whole pixels; rows of the wrong length, or not a typed
-// array, are refused with what was asked.
+// array, are refused with what was asked, and rows that throw give an
+// error that says so; the worker predicts again after them.
 func TestPredictJSRows(t *testing.T) {
 	defer func() { s = session{} }()
 	s = session{}
@@ -84,6 +85,13 @@ func TestPredictJSRows(t *testing.T) {
 		if _, err := predict([]js.Value{f, js.ValueOf(24), js.ValueOf(24)}); err == nil || !strings.Contains(err.Error(), "rows(0, 24) did not give 2304 bytes of RGBA") {
 			t.Errorf("rows giving %s: %v", bad, err)
 		}
+	}
+	throws := js.Global().Get("Function").New("throw new Error('no canvas')")
+	if _, err := predict([]js.Value{throws, js.ValueOf(24), js.ValueOf(24)}); err == nil || !strings.Contains(err.Error(), "could not read the image's rows 0 to 23: JavaScript error: no canvas") {
+		t.Errorf("rows throwing: %v", err)
+	}
+	if p, err := predict([]js.Value{rows.Value, js.ValueOf(24), js.ValueOf(24)}); err != nil || !slices.Equal(p.(Prediction).Probs, want.Probs) {
+		t.Errorf("predict after the failures: %v", err)
 	}
 	if _, err := predict([]js.Value{js.Global().Get("Uint8Array").New(4), js.ValueOf(1), js.ValueOf(1)}); err == nil || !strings.Contains(err.Error(), "rows must be a function") {
 		t.Errorf("pixels in place of rows: %v", err)

@@ -94,8 +94,13 @@ func predict(args []js.Value) (any, error) {
 	}
 	defer releaseGC()
 	w := args[1].Int()
-	return s.predictRows(func(dst []byte, y int) error {
+	return s.predictRows(func(dst []byte, y int) (err error) {
 		n := len(dst) / (4 * w)
+		defer func() { // rows threw (a canvas the browser could not make, say)
+			if r := recover(); r != nil {
+				err = errors.New("worker: predict: could not read the image's rows " + strconv.Itoa(y) + " to " + strconv.Itoa(y+n-1) + ": " + panicText(r))
+			}
+		}()
 		v, ok := uint8Array(rows.Invoke(y, n))
 		if !ok || v.Get("byteLength").Int() != len(dst) {
 			return errors.New("worker: predict: rows(" + strconv.Itoa(y) + ", " + strconv.Itoa(n) + ") did not give " + strconv.Itoa(len(dst)) + " bytes of RGBA")

@@ -38,12 +38,7 @@ func TestBenchmarkMethods(t *testing.T) {
 
 	ctx, cancel := browser(t, 30*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
+	openLoaded(ctx, t, base+"?model=models/mavis.safetensors&autorun=0")
 	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async () => {
 		window.benchBlob = await (await fetch('fixtures/chelsea.png')).blob();
 		await app.rpc('predict', [benchBlob]);

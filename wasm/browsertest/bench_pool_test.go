@@ -35,12 +35,7 @@ func TestBenchmarkPool(t *testing.T) {
 	base := benchSite(t)
 	ctx, cancel := browser(t, 25*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0&workers=2")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
+	openLoaded(ctx, t, base+"?model=models/mavis.safetensors&autorun=0&workers=2")
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(async () => {
 		const blob = await (await fetch('fixtures/chelsea.png')).blob();
 		await app.rpc('predict', [blob]);

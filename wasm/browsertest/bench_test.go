@@ -92,12 +92,7 @@ func TestBenchmarks(t *testing.T) {
 		copyFile(filepath.Join(shared, "fixtures", "mavis", "chelsea", "input.png"), filepath.Join(www, "fixtures", "chelsea.png"))
 		ctx, cancel := browser(t, 20*time.Minute)
 		defer cancel()
-		if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0")); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-			t.Fatal(err)
-		}
+		openLoaded(ctx, t, base+"?model=models/mavis.safetensors&autorun=0")
 		// The viewer starts once the page is loaded (its wasm compiles on the
 		// page's thread): let it finish, so that it does not share the CPU with
 		// the first calls measured here.

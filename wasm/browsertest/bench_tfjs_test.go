@@ -146,12 +146,7 @@ func tfjsOpen(t *testing.T, tab context.Context, tfBase, page string) float64 {
 func benchWarm(t *testing.T, base, tfBase string, runs int, out *strings.Builder) {
 	ctx, cancel := browser(t, 50*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
+	openLoaded(ctx, t, base+"?model=models/mavis.safetensors&autorun=0")
 	// The viewer starts once the page is loaded: let it finish, so that it
 	// does not share the CPU with what is measured.
 	vctx, vcancel := context.WithTimeout(ctx, 2*time.Minute)

@@ -69,12 +69,7 @@ func TestBoot(t *testing.T) {
 	t.Run("NoAutorun", func(t *testing.T) {
 		ctx, cancel := browser(t, 3*time.Minute)
 		defer cancel()
-		if err := chromedp.Do(ctx, chromedp.Navigate(base+"?autorun=0")); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-			t.Fatal(err)
-		}
+		openLoaded(ctx, t, base+"?autorun=0")
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => ({
 			loaded: document.body.dataset.loaded,
 			first: await mavisBoot.first,
@@ -119,12 +114,7 @@ func TestBoot(t *testing.T) {
 // the page shows: loaded, errors (joined by " | ") and prediction.
 func loadFailure(ctx context.Context, t *testing.T, url string) (map[string]any, string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
+	openLoaded(ctx, t, url)
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
 		loaded: document.body.dataset.loaded,
 		errors: app.state.errors.join(' | '),

@@ -346,12 +346,7 @@ func TestModelURL(t *testing.T) {
 	list, _ := builtins(t)
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
+	openLoaded(ctx, t, base)
 	submit := func(url string) {
 		t.Helper()
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {

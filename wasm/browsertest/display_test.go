@@ -158,12 +158,7 @@ func TestPercentileDisplay(t *testing.T) {
 	writeGrey(t, grey, hotSide, 128)
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/hot-test.safetensors&autorun=0")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
+	openLoaded(ctx, t, base+"?model=models/hot-test.safetensors&autorun=0")
 	if err := choose(ctx, grey); err != nil {
 		t.Fatal(err)
 	}

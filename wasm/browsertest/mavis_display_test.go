@@ -63,12 +63,7 @@ func TestMAVISDisplay(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 6*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
+	openLoaded(ctx, t, base+"?model=models/mavis.safetensors&autorun=0")
 	if err := setControl(ctx, "opacity", "1"); err != nil {
 		t.Fatal(err)
 	}

@@ -237,12 +237,7 @@ func TestMAVISFixtures(t *testing.T) {
 
 	ctx, cancel := browser(t, 10*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
+	openLoaded(ctx, t, base+"?model=models/mavis.safetensors&autorun=0")
 	if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
 		t.Fatalf("loading the MAVIS model: %q", errs)
 	}

@@ -34,12 +34,7 @@ func TestResizeLikeNative(t *testing.T) {
 	}
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"?model=models/mavis.safetensors&autorun=0")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
+	openLoaded(ctx, t, base+"?model=models/mavis.safetensors&autorun=0")
 	kernels, err := chromedp.Run(ctx, chromedp.Evaluate[string](`app.rpc('memory', []).then((m) => m.kernels)`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)

@@ -312,6 +312,19 @@ func openPage(ctx context.Context, t *testing.T, url string) {
 	}
 }
 
+// openLoaded navigates to url and waits for the page's model to be
+// loaded (or to fail to), not for a prediction: most such pages are
+// opened with ?autorun=0.
+func openLoaded(ctx context.Context, t *testing.T, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // phone is the viewport options of the phone the page is checked on, with
 // chromedp.EmulateViewport(390, 844, phone...): a 390 px wide touch screen
 // at twice the pixel density.

@@ -82,28 +82,6 @@ type rowReader func(dst []byte, y int) error
 // shrinks.
 const bandBytes = 4 << 20
 
-// predict is predictRows for an image held whole: pix, w x h RGBA pixels.
-func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
-	if err := checkImageSize(w, h); err != nil {
-		return Prediction{}, err
-	}
-	if len(pix) != 4*w*h {
-		return Prediction{}, errors.New("worker: " + strconv.Itoa(len(pix)) + " bytes of pixels for a " + dims([]int{w, h}) + " RGBA image, want " + strconv.Itoa(4*w*h))
-	}
-	return s.predictRows(func(dst []byte, y int) error {
-		copy(dst, pix[4*w*y:])
-		return nil
-	}, w, h)
-}
-
-// checkImageSize refuses sizes no canvas has.
-func checkImageSize(w, h int) error {
-	if w < 1 || h < 1 || w > maxSide || h > maxSide {
-		return errors.New("worker: the image is " + dims([]int{w, h}) + " pixels; 1 to " + strconv.Itoa(maxSide) + " pixels a side are supported")
-	}
-	return nil
-}
-
 // predictRows preprocesses a w x h image (non-premultiplied RGBA, as canvas
 // getImageData returns it), read a band of rows at a time, with the
 // model's contract, keeps it as the current input and classifies it. Of
@@ -113,8 +91,8 @@ func (s *session) predictRows(read rowReader, w, h int) (Prediction, error) {
 	if s.m == nil {
 		return Prediction{}, errors.New("worker: no model loaded")
 	}
-	if err := checkImageSize(w, h); err != nil {
-		return Prediction{}, err
+	if w < 1 || h < 1 || w > maxSide || h > maxSide {
+		return Prediction{}, errors.New("worker: the image is " + dims([]int{w, h}) + " pixels; 1 to " + strconv.Itoa(maxSide) + " pixels a side are supported")
 	}
 	start := time.Now()
 	in, err := nn.NewRowsInput(w, h, s.m.Preprocess)

@@ -48,6 +48,19 @@ func testModel(t *testing.T) []byte {
 	return b.Bytes()
 }
 
+// predict is predictRows for an image held whole, pix: the tests' way to
+// give an image (the page's worker reads one a band at a time from a
+// canvas, main.go).
+func (s *session) predict(pix []byte, w, h int) (Prediction, error) {
+	if len(pix) != 4*w*h && w >= 1 && h >= 1 && w <= maxSide && h <= maxSide {
+		return Prediction{}, errors.New("worker: " + strconv.Itoa(len(pix)) + " bytes of pixels for a " + dims([]int{w, h}) + " RGBA image, want " + strconv.Itoa(4*w*h))
+	}
+	return s.predictRows(func(dst []byte, y int) error {
+		copy(dst, pix[4*w*y:])
+		return nil
+	}, w, h)
+}
+
 // nativeInput is testModel and its input for img, made by nn directly.
 func nativeInput(t *testing.T, img image.Image) (*nn.Model, *nn.Tensor) {
 	t.Helper()

@@ -169,12 +169,64 @@ func TestNoiseStream(t *testing.T) {
 		}
 	}
 	var s noiseStream
-	s.start(11, sigma)
+	s.use(11, sigma)
 	got := make([]float32, len(x))
 	for _, i := range []int{1, 2, 5, 3, 3, 6, 1, 4} {
 		s.sampleTo(got, x, i)
 		if !slices.Equal(got, want[i]) {
 			t.Errorf("sample %d: got %v, want %v", i, got, want[i])
+		}
+	}
+	// Another length of input restarts the count of draws per sample.
+	short := x[:3]
+	rng = rand.New(rand.NewPCG(11, 0x5eed))
+	for range 2 * len(short) {
+		rng.NormFloat64()
+	}
+	s.sampleTo(got[:3], short, 3)
+	for j, v := range short {
+		if w := float32(float64(v) + sigma*rng.NormFloat64()); got[j] != w {
+			t.Errorf("sample 3 of 3 values, value %d: got %v, want %v", j, got[j], w)
+		}
+	}
+}
+
+// TestTunnelPartsOneExplainer: the parts a pool's worker computes one
+// after the other, in ascending ranges with the other workers' between,
+// equal those of fresh explainers bit for bit, and the noise stream
+// restarts only for an earlier sample, another seed or another input size:
+// a later part skips only the samples between, not every sample before it.
+func TestTunnelPartsOneExplainer(t *testing.T) {
+	m, x := reluNet(t), reluInput()
+	req := Request{Method: "smoothgrad", Target: Target{Class: 1}, Options: Options{"samples": 12}, Seed: 8}
+	seed9 := req
+	seed9.Seed = 9
+	ex := New(m)
+	for _, tt := range []struct {
+		req    Request
+		lo, hi int
+		starts int // the stream's restarts so far
+	}{
+		{req, 0, 4, 1},
+		{req, 6, 8, 1},
+		{req, 8, 9, 1},
+		{req, 11, 13, 1},
+		{req, 2, 5, 2},   // an earlier sample
+		{seed9, 5, 7, 3}, // another seed
+		{req, 7, 9, 4},
+	} {
+		var got, want Part
+		if err := ex.PartTo(&got, x, tt.req, tt.lo, tt.hi); err != nil {
+			t.Fatal(err)
+		}
+		if err := New(m).PartTo(&want, x, tt.req, tt.lo, tt.hi); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Sum, want.Sum) {
+			t.Errorf("seed %d, part %d..%d: its sums differ from a fresh explainer's", tt.req.Seed, tt.lo, tt.hi)
+		}
+		if s := ex.tun.noise.starts; s != tt.starts {
+			t.Errorf("seed %d, part %d..%d: the stream restarted %d times, want %d", tt.req.Seed, tt.lo, tt.hi, s, tt.starts)
 		}
 	}
 }

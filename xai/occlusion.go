@@ -166,6 +166,10 @@ type occlusionState struct {
 	order []*Part
 	sum   []float64 // per pixel: Σ d_w, then the count
 	cnt   []int32
+	next  []float32 // a part's first image, before it goes into cur
+
+	// firstWork is d.Work after the last part's first pass, for the tests.
+	firstWork float64
 }
 
 // occlusionPart scores evaluations [lo, hi): 0 is x, k ≥ 1 is window k−1
@@ -201,13 +205,17 @@ func (ex *Explainer) occlusionPart(dst *Part, x *nn.Tensor, o OcclusionOptions, 
 	if err := occlusionFillTo(&st.fill, x, o); err != nil {
 		return err
 	}
+	// cur is the image d last ran (that of the last part, when there was
+	// one). The part's first image, x with window lo−1 filled, goes into
+	// cur with its pixels that differ marked: a pool's worker takes several
+	// ranges of one run, and its next range starts with an Update that
+	// moves one window, not a full pass.
 	cur := st.cur
-	copy(cur.Data, x.Data)
-	// paint copies the window at (oy, ox) from src into cur and marks it.
-	paint := func(src []float32, oy, ox int) {
+	// paint copies the window at (oy, ox) from src into dst and marks it.
+	paint := func(dst, src []float32, oy, ox int) {
 		for h := oy; h < oy+g.wh; h++ {
 			a, b := (h*W+ox)*C, (h*W+ox+g.ww)*C
-			copy(cur.Data[a:b], src[a:b])
+			copy(dst[a:b], src[a:b])
 			for w := ox; w < ox+g.ww; w++ {
 				st.chg[h*W+w] = true
 			}
@@ -221,19 +229,25 @@ func (ex *Explainer) occlusionPart(dst *Part, x *nn.Tensor, o OcclusionOptions, 
 		if err := cancelled(o.Cancel); err != nil {
 			return errorf("xai: occlusion stopped after %d of %d passes: %w", i-lo, hi-lo, err)
 		}
-		clear(st.chg)
-		if py >= 0 {
-			paint(x.Data, py, px)
-		}
-		if i > 0 {
-			py, px, _ = g.window(i - 1)
-			paint(st.fill.Data, py, px)
-		}
-		var z *nn.Tensor
 		if i == lo {
-			z = st.d.Forward(cur)
+			st.next = append(st.next[:0], x.Data...)
+			if i > 0 {
+				py, px, _ = g.window(i - 1)
+				paint(st.next, st.fill.Data, py, px)
+			}
+			changedPixelsTo(st.chg, cur.Data, st.next, C)
+			copy(cur.Data, st.next)
 		} else {
-			z = st.d.Update(cur, st.chg)
+			clear(st.chg)
+			if py >= 0 {
+				paint(cur.Data, x.Data, py, px)
+			}
+			py, px, _ = g.window(i - 1)
+			paint(cur.Data, st.fill.Data, py, px)
+		}
+		z := st.d.Update(cur, st.chg)
+		if i == lo {
+			st.firstWork = st.d.Work
 		}
 		softmax64(st.p, z.Data[:ex.eng.k])
 		if class < 0 {

@@ -8,6 +8,7 @@ package xai
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -244,6 +245,85 @@ func TestOcclusionSplit(t *testing.T) {
 				got.Class != whole.Class || got.Score != whole.Score || !slices.Equal(got.Probs, whole.Probs) || got.Display.C != 1 {
 				t.Errorf("%v: split result differs from the whole (class %d/%d score %v/%v)", split, got.Class, whole.Class, got.Score, whole.Score)
 			}
+		}
+	}
+}
+
+// TestOcclusionPartsOneExplainer: the parts a pool's worker computes one
+// after the other (ascending ranges with the other workers' between, an
+// earlier one, another fill, another image, new parameters, a cancelled
+// part) equal those of fresh explainers bit for bit, and a part of the
+// same image starts with an Update from where the last one left off
+// rather than a full pass.
+func TestOcclusionPartsOneExplainer(t *testing.T) {
+	// reluNet's layers on 16x16 (on 6x6 two windows dirty nearly every
+	// block of the convolution, which Delta then runs whole).
+	m := tinyModel(t, [3]int{16, 16, 2}, []nn.LayerSpec{
+		{Class: "Conv2D", Name: "conv", Config: nn.LayerConfig{Filters: 3, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
+		{Class: "MaxPooling2D", Name: "pool"},
+		{Class: "Flatten", Name: "flatten"},
+		{Class: "Dense", Name: "hidden", Config: nn.LayerConfig{Units: 4, Activation: "relu"}},
+		{Class: "Dense", Name: "out", Config: nn.LayerConfig{Units: 3, Activation: "softmax"}},
+	}, nil)
+	for i, p := range m.Params() {
+		for j := range p.Value {
+			p.Value[j] = float32(math.Sin(float64(7*i+13*j+1)*1.7)) * 0.5
+		}
+	}
+	x, x2 := nn.NewTensor(1, 16, 16, 2), nn.NewTensor(1, 16, 16, 2)
+	for i := range x.Data {
+		x.Data[i] = float32(math.Cos(float64(i)*0.9)+1) * 100
+	}
+	copy(x2.Data, x.Data)
+	x2.Data[17] += 3
+	a := Request{Method: "occlusion", Target: Target{Class: 1}, Options: Options{"window": 2, "stride": 1}}
+	b := Request{Method: "occlusion", Target: Target{Class: 2, Kind: Probability}, Options: Options{"window": 3, "stride": 2, "fill": "blur", "sigma": 2.0}}
+	ex := New(m)
+	for _, tt := range []struct {
+		name   string
+		x      *nn.Tensor
+		req    Request
+		lo, hi int
+		bias   float32 // added to the first layer's first bias before the part
+		cancel int     // the part is cancelled before its pass cancel−1 (0: not)
+		full   bool    // the part's first pass is a full one
+	}{
+		{"first", x, a, 0, 5, 0, 0, true},
+		{"next", x, a, 9, 14, 0, 0, false},
+		{"later", x, a, 120, 126, 0, 0, false},
+		{"earlier", x, a, 3, 6, 0, 0, false},
+		{"another fill", x, b, 2, 5, 0, 0, false},
+		{"another image", x2, a, 4, 8, 0, 0, false},
+		{"new parameters", x2, a, 0, 3, 0.25, 0, true},
+		{"cancelled", x, a, 100, 120, 0, 5, false},
+		{"after the cancel", x, a, 200, 206, 0, 0, false},
+		{"cancelled before its first pass", x, a, 50, 60, 0, 1, false},
+		{"after that cancel", x, a, 30, 33, 0, 0, false},
+	} {
+		if tt.bias != 0 {
+			m.Params()[1].Value[0] += tt.bias
+		}
+		r := tt.req
+		if tt.cancel > 0 {
+			r.Cancel = &cancelAfter{n: tt.cancel - 1}
+			if err := ex.PartTo(new(Part), tt.x, r, tt.lo, tt.hi); !errors.Is(err, errStop) {
+				t.Fatalf("%s: %v, want it cancelled", tt.name, err)
+			}
+			continue
+		}
+		var got, want Part
+		if err := ex.PartTo(&got, tt.x, r, tt.lo, tt.hi); err != nil {
+			t.Fatal(err)
+		}
+		full := ex.occ.firstWork == 1
+		if err := New(m).PartTo(&want, tt.x, r, tt.lo, tt.hi); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Sum, want.Sum) {
+			t.Errorf("%s: part %d..%d: %v, a fresh explainer's %v", tt.name, tt.lo, tt.hi, got.Sum, want.Sum)
+		}
+		if full != tt.full {
+			t.Errorf("%s: part %d..%d began with a full pass: %v, want %v (work %.2f)", tt.name, tt.lo, tt.hi, full, tt.full, ex.occ.firstWork)
 		}
 	}
 }

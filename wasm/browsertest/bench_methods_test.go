@@ -28,7 +28,9 @@ import (
 // flattering to the methods). A round runs every method once; one round
 // warms up, then MAVIS_BENCH_RUNS rounds (default 3) give the medians.
 // MAVIS_BENCH_METHODS=gradcam,xgradcam,... times only those (each ratio
-// needs its reference method in the list).
+// needs its reference method in the list). A method the pool can split
+// (MethodInfo.split) is also timed as the page runs it, split across the
+// default pool (app.explain), in a column of its own.
 func TestBenchmarkMethods(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to time every method in the page")
@@ -44,6 +46,10 @@ func TestBenchmarkMethods(t *testing.T) {
 		await app.rpc('predict', [benchBlob]);
 		return app.state.model.methods.map((m) => m.name);
 	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	split, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.model.methods.filter((m) => m.split).map((m) => m.name)`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +85,11 @@ func TestBenchmarkMethods(t *testing.T) {
 			ms := timeCall(fmt.Sprintf(`app.rpc('explain', [{method: %q}])`, n))
 			t.Logf("round %d, %s: %.0f ms (load average %s)", r, n, ms, loadavg())
 			times[n] = appendRun(times[n], r, ms)
+			if slices.Contains(split, n) {
+				ms := timeCall(fmt.Sprintf(`app.explain({method: %q})`, n))
+				t.Logf("round %d, %s split across the pool: %.0f ms", r, n, ms)
+				times[n+" pool"] = appendRun(times[n+" pool"], r, ms)
+			}
 		}
 	}
 
@@ -87,19 +98,30 @@ func TestBenchmarkMethods(t *testing.T) {
 		med[k] = median(v)
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "Measured %s on %s/%s, %d CPUs (load average %s at the start, %s at the end), headless Chromium, MAVIS 224x224 (chelsea), one worker, medians of %d rounds after a warm-up.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), start, loadavg(), runs)
-	out.WriteString("| method | median | against | ratio | target | every run (ms) |\n|---|---:|---|---:|---:|---|\n")
-	row := func(name string, against string, ref float64, target string) {
+	pool, err := chromedp.Run(ctx, chromedp.Evaluate[int](`app.pool ? app.pool.size : 1`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&out, "Measured %s on %s/%s, %d CPUs (load average %s at the start, %s at the end), headless Chromium, MAVIS 224x224 (chelsea), one worker (the split methods also in the default pool of %d), medians of %d rounds after a warm-up.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), start, loadavg(), pool, runs)
+	out.WriteString("| method | median | against | ratio | target | every run (ms) | split across the pool: median, / one worker | every run (ms) |\n|---|---:|---|---:|---:|---|---:|---|\n")
+	every := func(name string) string {
 		var s []string
 		for _, x := range times[name] {
 			s = append(s, fmt.Sprintf("%.0f", x))
 		}
+		return strings.Join(s, ", ")
+	}
+	row := func(name string, against string, ref float64, target string) {
 		ratio := ""
 		if ref > 0 {
 			ratio = fmt.Sprintf("%.2fx", med[name]/ref)
 		}
-		fmt.Fprintf(&out, "| %s | %.0f ms | %s | %s | %s | %s |\n", name, med[name], against, ratio, target, strings.Join(s, ", "))
+		pooled, pooledRuns := "", ""
+		if p, ok := med[name+" pool"]; ok {
+			pooled, pooledRuns = fmt.Sprintf("%.0f ms, %.2fx", p, p/med[name]), every(name+" pool")
+		}
+		fmt.Fprintf(&out, "| %s | %.0f ms | %s | %s | %s | %s | %s | %s |\n", name, med[name], against, ratio, target, every(name), pooled, pooledRuns)
 	}
 	row("forward", "", 0, "")
 	for _, n := range names {

@@ -39,11 +39,17 @@ interface MavisWorkerAPI {
    * onProgress(done, total) is called during long methods.
    */
   explain(options: ExplainOptions, onProgress?: (done: number, total: number) => void): Promise<Explanation>;
+  /**
+   * Forgets the maps kept for evaluate; the current input stays. The page
+   * calls it for a new round of maps of the image the worker holds, instead
+   * of predicting that image again. Rejects when there is no current input.
+   */
+  clearMaps(): Promise<true>;
   /** The Go heap, for memory checks; with gc true it collects first (heapAlloc is then the live heap). */
   memory(gc?: boolean): Promise<Memory>;
   /**
    * Measures how faithful the maps of the last explain calls are (one per
-   * method, for the last predicted image): deletion and insertion curves
+   * method, for the last predicted image, since clearMaps): deletion and insertion curves
    * and AUCs, confidence drop, Gini, entropy, each method's conservation
    * gap, optionally the randomisation sanity check, and the pointing game
    * and relevance mass when a box is given; then ranks the methods with a
@@ -369,6 +375,7 @@ type WorkerRequest =
                                                     //   -> { info: ModelInfo; bytes: ArrayBuffer; url: string; builtin: BuiltinModel | null; startup }
   | { id: number; method: 'bootSample'; args: [] }  // and the first sample it fetched, predicted -> { file: string; bytes: ArrayBuffer; prediction: Prediction } | null
   | { id: number; method: 'explain'; args: [ExplainOptions] }
+  | { id: number; method: 'clearMaps'; args: [] }
   | { id: number; method: 'startup'; args: [] }   // answered once Go is ready, without calling it: the start-up stages, ms since the
                                                   //   worker started: created (its time origin), scripts (wasm_exec.js and kernels.js loaded),
                                                   //   kernelsCompiled, compiled, instantiated, ready, and for boot.js's worker modelFetched,
@@ -391,7 +398,7 @@ type WorkerReply =
   | { id: number; result: Explanation }
   | { id: number; result: Memory & { wasmBytes: number; kernels: string /* nn's kernels: 'simd128 (interface N)', or 'portable: ' and why (www/kernels.js) */ } }
   | { id: number; result: Evaluation }
-  | { id: number; result: true }                  // cancel, evalInstall
+  | { id: number; result: true }                  // cancel, clearMaps, evalInstall
   | { id: number; result: SplitPlan }
   | { id: number; result: SplitPart }
   | { id: number; result: EvalPlan }

@@ -182,7 +182,7 @@ async function decode(blob) {
 
 // relayed are the Go methods called with the page's arguments as they are,
 // and a progress callback after them.
-const relayed = new Set(['explain', 'splitPlan', 'splitPart', 'splitCombine', 'evalPlan', 'evalInstall', 'evalCombine']);
+const relayed = new Set(['explain', 'clearMaps', 'splitPlan', 'splitPart', 'splitCombine', 'evalPlan', 'evalInstall', 'evalCombine']);
 
 // call runs one call; image is the decoded image of a predict, started when
 // the message arrived.

@@ -48,6 +48,7 @@ func api() js.Value {
 	api.Set("loadModel", method(1, loadModel))
 	api.Set("predict", method(3, predict))
 	api.Set("explain", method(1, gcOn(explain)))
+	api.Set("clearMaps", method(0, gcOn(func([]js.Value) (any, error) { return true, s.clearMaps() })))
 	api.Set("memory", method(0, gcOn(func(a []js.Value) (any, error) { return memory(len(a) > 0 && a[0].Truthy()), nil })))
 	api.Set("evaluate", js.FuncOf(func(this js.Value, args []js.Value) any {
 		releaseGC()

@@ -79,6 +79,22 @@ func (s *session) keepMap(o Options, r *xai.Result) {
 	s.maps = append(s.maps, e)
 }
 
+// clearMaps forgets the kept maps of the current input, which stays, so
+// that evaluate scores only the maps explained after it: a new round of
+// maps for the same image, without predicting it again (which would mean
+// reading a photo's rows again). As predict does, it runs the input's
+// forward pass and keeps it (xai's Predict), so that the round's
+// explanations start from it. It fails without a current input.
+func (s *session) clearMaps() error {
+	if s.m == nil || s.x == nil {
+		return errors.New("worker: no image (call predict first)")
+	}
+	s.maps = s.maps[:0]
+	s.mapsVersion++
+	_, err := s.ex.Predict(s.x)
+	return err
+}
+
 // maxEvalSteps bounds the deletion and insertion steps evaluate takes.
 const maxEvalSteps = 1000
 

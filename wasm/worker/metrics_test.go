@@ -222,6 +222,63 @@ func TestSessionEvaluateErrors(t *testing.T) {
 	}
 }
 
+// TestClearMaps: clearMaps forgets the kept maps and keeps the input, so
+// that a new round of maps of the same image is evaluated alone, with the
+// scores a fresh prediction of the image gives; without an input it fails.
+func TestClearMaps(t *testing.T) {
+	var none session
+	if err := none.clearMaps(); err == nil || !strings.Contains(err.Error(), "no image (call predict first)") {
+		t.Errorf("clearMaps without a model: %v", err)
+	}
+	if _, err := none.load(testModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := none.clearMaps(); err == nil || !strings.Contains(err.Error(), "no image (call predict first)") {
+		t.Errorf("clearMaps without an input: %v", err)
+	}
+	nop := func(int, int) {}
+	s := explained(t)
+	x, version := slices.Clone(s.x.Data), s.mapsVersion
+	if err := s.clearMaps(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.x.Data, x) || s.mapsVersion == version {
+		t.Errorf("after clearMaps: input kept %v, maps' version %d (was %d)", slices.Equal(s.x.Data, x), s.mapsVersion, version)
+	}
+	if _, err := s.evaluate(context.Background(), EvalOptions{}, nop); err == nil || !strings.Contains(err.Error(), "explain first") {
+		t.Errorf("evaluate after clearMaps: %v", err)
+	}
+	// The new round: saliency alone, scored as after predicting the image
+	// again.
+	if _, err := s.explain(opts("saliency"), nop); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.evaluate(context.Background(), EvalOptions{}, nop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := &session{}
+	if _, err := fresh.load(testModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	_, pix := rgba()
+	if _, err := fresh.predict(pix, 24, 24); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.explain(opts("saliency"), nop); err != nil {
+		t.Fatal(err)
+	}
+	want, err := fresh.evaluate(context.Background(), EvalOptions{}, nop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Methods) != 1 || got.Methods[0].Method != "saliency" ||
+		!reflect.DeepEqual(got.Methods[0].Metrics, want.Methods[0].Metrics) || !reflect.DeepEqual(got.Ranking, want.Ranking) {
+		t.Errorf("after clearMaps and saliency: %d methods (%v), metrics equal to a fresh prediction's: %v",
+			len(got.Methods), got.Methods, len(want.Methods) == 1 && reflect.DeepEqual(got.Methods[0].Metrics, want.Methods[0].Metrics))
+	}
+}
+
 // TestSessionEvaluateCancel: a context cancelled during the first forward
 // pass stops evaluate there, with the cancellation error.
 func TestSessionEvaluateCancel(t *testing.T) {

@@ -43,10 +43,7 @@ const viewer = new ViewerLink({
 });
 const sweep = new Sweep({
   compute,
-  onUse: (method, values) => {
-    methods.set(method, values);
-    again();
-  },
+  onUse: (method, values) => { methods.set(method, values); again(); },
 });
 const cards = new MapCards({
   onPNG: (i) => downloadPNG(viewer, i, `${baseName(state.image)}-${state.methods[i].name}.png`, showError),
@@ -172,10 +169,13 @@ async function runImage(blob, name, predicted = null, show = false) {
   setBusy(true);
   status.set(`Classifying ${name}…`);
   try {
-    const p = await (predicted || compute.rpc('predict', [blob]));
+    // The image the worker holds for this model: a new round of maps, with no predict (a photo read again).
+    const held = !predicted && state.input && state.input.blob === blob && state.input.model === state.model;
+    const predict = () => { state.input = null; return compute.rpc('predict', [blob]); };
+    const p = await (predicted || (held ? compute.rpc('clearMaps').then(() => state.prediction, predict) : predict()));
     if (gen !== state.generation) return;
     mark(`prediction ${name}`);
-    Object.assign(state, { image: name, prediction: p, methods: [], options: [], results: [] });
+    Object.assign(state, { image: name, prediction: p, input: { blob, model: state.model }, methods: [], options: [], results: [] });
     status.clearError();
     showPrediction(p, state.model.classes, state.builtin ? state.builtin.domain : '');
     viewer.start();
@@ -242,18 +242,16 @@ function engineRestarted(err, why) {
   if (err) return showError(err.message);
   if (!$('error-text').textContent.includes(why)) showError(why); // the call it stopped may have said nothing (cancelled)
   metrics.reset();
-  Object.assign(state, { prediction: null, methods: [], options: [], results: [] });
+  Object.assign(state, { prediction: null, input: null, methods: [], options: [], results: [] });
   cards.reset([]);
   viewer.slots([]);
   clearPrediction();
   status.set(state.model ? `The compute engine was started again, with ${state.builtin ? state.builtin.name : state.modelName}: pick an image.` : 'The compute engine was started again: choose a model.', 0);
 }
 
-// again runs the last image again (with the methods now chosen, or a new
-// model): its prediction anew, so that the workers keep only this round's
-// maps for the metrics. orFirst (a new model): also when nothing was
-// predicted yet, else the first sample; first (a built-in model): the
-// gallery's first sample.
+// again runs the last image again, with the methods now chosen or a new
+// model. orFirst (a new model): also when nothing was predicted yet, else
+// the first sample; first (a built-in model): the gallery's first sample.
 function again(orFirst = false, first = false) {
   if (first && input.samples.length) return input.first();
   const last = input.last();

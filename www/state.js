@@ -13,6 +13,7 @@ export function newState(boot) {
     files: [],          // every file routed by content: {name, where, kind, format, route}
     image: '',          // name of the current image
     prediction: null,   // Prediction
+    input: null,        // {blob, model}: the image the compute worker holds, and for which model
     methods: [],        // the MethodInfo of each map of the current round
     options: [],        // the ExplainOptions each was asked with
     results: [],        // the Explanation of each

@@ -178,6 +178,91 @@ func TestMetrics(t *testing.T) {
 // dragBox drags the pointer over the image preview from a quarter to three
 // quarters of its side: the four inputs then hold that box on the input
 // grid and the metrics are scored again with it.
+// TestExplainAgainKeepsImage: "Explain again" with other methods checked
+// gives a new round of maps of the image the worker holds, without
+// predicting it again (no second read of a photo's rows): the worker only
+// forgets its kept maps (clearMaps), the prediction stays, and the metrics
+// score only the new round's methods. Another image is predicted.
+func TestExplainAgainKeepsImage(t *testing.T) {
+	base := site(t)
+	ctx, cancel := browser(t, 4*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
+		t.Fatal(err)
+	}
+	evaluated := func(before string) {
+		t.Helper()
+		if err := waitJS(ctx, `String(document.body.dataset.evaluated) !== `+strconv.Quote(before)+` && !app.state.metricsBusy || (window.app && app.state.errors.length > 0)`); err != nil {
+			t.Fatal(err)
+		}
+		if errs := errorTexts(ctx); len(errs) > 0 {
+			t.Fatalf("the page shows errors: %q", errs)
+		}
+	}
+	evaluated("undefined")
+	type round struct {
+		Calls   []string
+		Top     string
+		Image   string
+		Methods []string
+		Ranking []string
+		Run     string
+	}
+	// again does what it is given, after recording the compute worker's
+	// calls, and returns the round once its metrics are in.
+	again := func(do string) round {
+		t.Helper()
+		run, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			window.workerCalls = [];
+			if (!window.rpcBefore) {
+				window.rpcBefore = mavisBoot.rpc;
+				mavisBoot.rpc = (method, ...a) => { workerCalls.push(method); return rpcBefore(method, ...a); };
+			}
+			`+do+`;
+			return document.body.dataset.evaluated;
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evaluated(run)
+		r, err := chromedp.Run(ctx, chromedp.Evaluate[round](`({
+			calls: workerCalls,
+			top: JSON.stringify(app.state.prediction.top),
+			image: app.state.image,
+			methods: app.state.methods.map((m) => m.name),
+			ranking: [...document.querySelectorAll('#ranking > li')].map((e) => e.dataset.method).sort(),
+		})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[round](`({top: JSON.stringify(app.state.prediction.top), image: app.state.image})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := again(`document.getElementById('use-saliency').checked = false;
+		document.getElementById('use-inputxgrad').checked = true;
+		document.getElementById('use-inputxgrad').dispatchEvent(new Event('change'));
+		document.getElementById('explain').click()`)
+	if !slices.Contains(r.Calls, "clearMaps") || slices.Contains(r.Calls, "predict") {
+		t.Errorf("explain again called the worker's %v: want clearMaps and no predict", r.Calls)
+	}
+	if r.Top != first.Top || r.Image != first.Image {
+		t.Errorf("explain again shows %s %s, want the image's prediction as it was, %s %s", r.Image, r.Top, first.Image, first.Top)
+	}
+	if got := strings.Join(r.Methods, ","); got != "gradcam,gradcampp,inputxgrad,ig" {
+		t.Errorf("the new round's maps: %s", got)
+	}
+	if got := strings.Join(r.Ranking, ","); got != "gradcam,gradcampp,ig,inputxgrad" {
+		t.Errorf("the metrics rank %s, want the new round's methods only", got)
+	}
+	r = again(`document.querySelectorAll('#gallery .thumb img')[1].closest('button').click()`)
+	if !slices.Contains(r.Calls, "predict") || slices.Contains(r.Calls, "clearMaps") || r.Image == first.Image {
+		t.Errorf("another image (%s after %s) called the worker's %v: want a predict", r.Image, first.Image, r.Calls)
+	}
+}
+
 func dragBox(ctx context.Context, t *testing.T, in [3]int) {
 	before, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.evaluated`))
 	r, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {

@@ -40,9 +40,11 @@ interface MavisWorkerAPI {
    */
   explain(options: ExplainOptions, onProgress?: (done: number, total: number) => void): Promise<Explanation>;
   /**
-   * Forgets the maps kept for evaluate; the current input stays. The page
-   * calls it for a new round of maps of the image the worker holds, instead
-   * of predicting that image again. Rejects when there is no current input.
+   * Forgets the maps kept for evaluate; the current input stays, and its
+   * forward pass is run and kept as predict does, for the explanations that
+   * follow. The page calls it for a new round of maps of the image the worker
+   * holds, instead of predicting that image again (reading a photo's rows
+   * again). Rejects when there is no current input.
    */
   clearMaps(): Promise<true>;
   /** The Go heap, for memory checks; with gc true it collects first (heapAlloc is then the live heap). */

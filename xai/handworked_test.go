@@ -325,8 +325,11 @@ func TestIntegratedGradientsLinear(t *testing.T) {
 
 // reluNet is a small nonlinear network: conv 3x3 'same' with ReLU, max
 // pooling, dense with ReLU and a 3-way softmax, with fixed weights.
-func reluNet(t testing.TB) *nn.Model {
-	m := tinyModel(t, [3]int{6, 6, 2}, []nn.LayerSpec{
+func reluNet(t testing.TB) *nn.Model { return reluNetOf(t, 6, 6) }
+
+// reluNetOf is reluNet's layers and weights' pattern on an h x w x 2 input.
+func reluNetOf(t testing.TB, h, w int) *nn.Model {
+	m := tinyModel(t, [3]int{h, w, 2}, []nn.LayerSpec{
 		{Class: "Conv2D", Name: "conv", Config: nn.LayerConfig{Filters: 3, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
 		{Class: "MaxPooling2D", Name: "pool"},
 		{Class: "Flatten", Name: "flatten"},
@@ -342,8 +345,11 @@ func reluNet(t testing.TB) *nn.Model {
 	return m
 }
 
-func reluInput() *nn.Tensor {
-	x := nn.NewTensor(1, 6, 6, 2)
+func reluInput() *nn.Tensor { return reluInputOf(6, 6) }
+
+// reluInputOf is reluInput's pattern on h x w x 2.
+func reluInputOf(h, w int) *nn.Tensor {
+	x := nn.NewTensor(1, h, w, 2)
 	for i := range x.Data {
 		x.Data[i] = float32(math.Cos(float64(i)*0.9)+1) * 100
 	}

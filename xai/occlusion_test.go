@@ -8,7 +8,6 @@ package xai
 
 import (
 	"errors"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -256,25 +255,10 @@ func TestOcclusionSplit(t *testing.T) {
 // same image starts with an Update from where the last one left off
 // rather than a full pass.
 func TestOcclusionPartsOneExplainer(t *testing.T) {
-	// reluNet's layers on 16x16 (on 6x6 two windows dirty nearly every
-	// block of the convolution, which Delta then runs whole).
-	m := tinyModel(t, [3]int{16, 16, 2}, []nn.LayerSpec{
-		{Class: "Conv2D", Name: "conv", Config: nn.LayerConfig{Filters: 3, KernelSize: []int{3, 3}, Padding: "same", Activation: "relu"}},
-		{Class: "MaxPooling2D", Name: "pool"},
-		{Class: "Flatten", Name: "flatten"},
-		{Class: "Dense", Name: "hidden", Config: nn.LayerConfig{Units: 4, Activation: "relu"}},
-		{Class: "Dense", Name: "out", Config: nn.LayerConfig{Units: 3, Activation: "softmax"}},
-	}, nil)
-	for i, p := range m.Params() {
-		for j := range p.Value {
-			p.Value[j] = float32(math.Sin(float64(7*i+13*j+1)*1.7)) * 0.5
-		}
-	}
-	x, x2 := nn.NewTensor(1, 16, 16, 2), nn.NewTensor(1, 16, 16, 2)
-	for i := range x.Data {
-		x.Data[i] = float32(math.Cos(float64(i)*0.9)+1) * 100
-	}
-	copy(x2.Data, x.Data)
+	// reluNet on 16x16 (on 6x6 two windows dirty nearly every block of the
+	// convolution, which Delta then runs whole).
+	m := reluNetOf(t, 16, 16)
+	x, x2 := reluInputOf(16, 16), reluInputOf(16, 16)
 	x2.Data[17] += 3
 	a := Request{Method: "occlusion", Target: Target{Class: 1}, Options: Options{"window": 2, "stride": 1}}
 	b := Request{Method: "occlusion", Target: Target{Class: 2, Kind: Probability}, Options: Options{"window": 3, "stride": 2, "fill": "blur", "sigma": 2.0}}

@@ -12,9 +12,9 @@ import (
 	"github.com/mavis-xai/mavis/xai"
 )
 
-// explained returns a session with the test model, the test picture
-// predicted and the four methods explained.
-func explained(t *testing.T) *session {
+// predicted returns a session with the test model and the test picture
+// predicted.
+func predicted(t *testing.T) *session {
 	t.Helper()
 	s := &session{}
 	if _, err := s.load(testModel(t)); err != nil {
@@ -24,6 +24,14 @@ func explained(t *testing.T) *session {
 	if _, err := s.predict(pix, 24, 24); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// explained returns a session with the test model, the test picture
+// predicted and the four methods explained.
+func explained(t *testing.T) *session {
+	t.Helper()
+	s := predicted(t)
 	for _, m := range []string{"gradcam", "gradcampp", "saliency", "ig"} {
 		o := opts(m)
 		if m == "ig" {
@@ -257,14 +265,7 @@ func TestClearMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := &session{}
-	if _, err := fresh.load(testModel(t)); err != nil {
-		t.Fatal(err)
-	}
-	_, pix := rgba()
-	if _, err := fresh.predict(pix, 24, 24); err != nil {
-		t.Fatal(err)
-	}
+	fresh := predicted(t)
 	if _, err := fresh.explain(opts("saliency"), nop); err != nil {
 		t.Fatal(err)
 	}

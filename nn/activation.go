@@ -31,7 +31,7 @@ func (a *ActivationLayer) Forward(x *Tensor) *Tensor {
 	}
 	a.y = reuse(a.y, x.Shape)
 	for i, v := range x.Data {
-		a.y.Data[i] = max(v, 0)
+		a.y.Data[i] = relu(v)
 	}
 	return a.y
 }

@@ -191,7 +191,7 @@ func (d *Delta) relu(i int, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
 	y := d.outs[i]
 	if chg == nil {
 		for j, v := range x.Data {
-			y.Data[j] = max(v, 0)
+			y.Data[j] = relu(v)
 		}
 		return y, nil, 1
 	}
@@ -203,7 +203,7 @@ func (d *Delta) relu(i int, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
 	for p, v := range chg {
 		if v {
 			for c, u := range x.Data[p*C : (p+1)*C] {
-				d.row[c] = max(u, 0)
+				d.row[c] = relu(u)
 			}
 			out[p] = deltaStore(y.Data[p*C:(p+1)*C], d.row)
 			count++

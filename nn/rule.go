@@ -178,7 +178,7 @@ func (m *Model) forwardLayer(i int, x *Tensor) *Tensor {
 func reluTo(y, u []float32) {
 	y = y[:len(u)]
 	for i, v := range u {
-		y[i] = max(v, 0)
+		y[i] = relu(v)
 	}
 }
 

@@ -261,7 +261,8 @@ func (m *Model) backwardLayer(i int, dy *Tensor) *Tensor {
 		}
 		mustShape(l.name, "backward", dy.Shape, l.y.Shape)
 		l.dx = reuse(l.dx, l.xshape)
-		rescalePoolTo(l.dx.Data, dy.Data, in.Data, s.refIn[i].Data, l.y.Data, s.refOut[i].Data, l.arg, s.refArg[i])
+		disjoint := l.SH >= l.PH && l.SW >= l.PW
+		rescalePoolTo(l.dx.Data, dy.Data, in.Data, s.refIn[i].Data, l.y.Data, s.refOut[i].Data, l.arg, s.refArg[i], disjoint)
 		return l.dx
 	}
 	return l.Backward(dy)
@@ -335,15 +336,22 @@ func rescaleTo(dx, dy, u, u0 []float32) {
 // the gradient alone, which conserves the sum only when every element of
 // a window has the same reference value: not so for an image reference.)
 //
+// With disjoint windows (strides at least the pool size) an element
+// receives from one window at most, so only the two maxima of each window
+// are divided, not every element of the input.
+//
 //	dx, x, x0: (input)   dy, y, y0, arg, arg0: (output)
-func rescalePoolTo(dx, dy, x, x0, y, y0 []float32, arg, arg0 []int32) {
+func rescalePoolTo(dx, dy, x, x0, y, y0 []float32, arg, arg0 []int32, disjoint bool) {
 	clear(dx)
 	for o, g := range dy {
 		a, a0 := arg[o], arg0[o]
 		if a < 0 || a0 < 0 {
 			continue // a window of padding only
 		}
-		top := max(y[o], y0[o])
+		top := y[o] // max(y, y⁰) in comparisons: Go's max is a runtime call under wasm
+		if y0[o] > top {
+			top = y0[o]
+		}
 		if x[a] == x0[a] {
 			dx[a] += g // Δx = 0: the gradient (its share, top − y⁰, is 0)
 		} else {
@@ -355,9 +363,23 @@ func rescalePoolTo(dx, dy, x, x0, y, y0 []float32, arg, arg0 []int32) {
 	}
 	// An element's sum of shares over its Δx; where Δx = 0 it holds the
 	// gradient.
-	for i, v := range dx {
-		if d := x[i] - x0[i]; v != 0 && d != 0 {
+	div := func(i int32) {
+		if v, d := dx[i], x[i]-x0[i]; v != 0 && d != 0 {
 			dx[i] = float32(float64(v) / float64(d))
+		}
+	}
+	if !disjoint {
+		for i := range dx {
+			div(int32(i))
+		}
+		return
+	}
+	for o, a := range arg[:len(dy)] {
+		if a0 := arg0[o]; a >= 0 && a0 >= 0 {
+			div(a)
+			if a0 != a {
+				div(a0)
+			}
 		}
 	}
 }

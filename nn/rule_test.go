@@ -363,3 +363,60 @@ func TestScaleShiftAndGather(t *testing.T) {
 		t.Errorf("Gather = %v, want [20 30]", dst.Data)
 	}
 }
+
+// TestRescalePoolTo: on disjoint windows, dividing only each window's two
+// maxima gives the bits of dividing every element; on disjoint and
+// overlapping windows alike (a line of n elements, windows of size k every
+// s), the multipliers add up to the outputs' change, Σ_i dx_i Δx_i =
+// Σ_o dy_o Δy_o, with ties between x and x⁰ at the maxima and windows of
+// padding only.
+func TestRescalePoolTo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tt := range []struct{ n, k, s int }{{16, 2, 2}, {15, 3, 3}, {17, 3, 2}, {16, 4, 1}} {
+		for trial := range 20 {
+			x, x0 := make([]float32, tt.n), make([]float32, tt.n)
+			for i := range x {
+				x[i], x0[i] = float32(rng.IntN(8)), float32(rng.IntN(8))
+				if rng.IntN(4) == 0 {
+					x0[i] = x[i] // Δx = 0
+				}
+			}
+			var y, y0, dy []float32
+			var arg, arg0 []int32
+			for lo := 0; lo+tt.k <= tt.n; lo += tt.s {
+				a, a0 := lo, lo
+				for i := lo; i < lo+tt.k; i++ {
+					if x[i] > x[a] {
+						a = i
+					}
+					if x0[i] > x0[a0] {
+						a0 = i
+					}
+				}
+				y, y0, arg, arg0 = append(y, x[a]), append(y0, x0[a0]), append(arg, int32(a)), append(arg0, int32(a0))
+				dy = append(dy, float32(rng.IntN(9)-4))
+			}
+			// A window of padding only.
+			y, y0, arg, arg0, dy = append(y, 0), append(y0, 0), append(arg, -1), append(arg0, -1), append(dy, 3)
+			all := make([]float32, tt.n)
+			rescalePoolTo(all, dy, x, x0, y, y0, arg, arg0, false)
+			if tt.s >= tt.k {
+				maxima := make([]float32, tt.n)
+				rescalePoolTo(maxima, dy, x, x0, y, y0, arg, arg0, true)
+				if !sameBits32(maxima, all) {
+					t.Fatalf("%+v, trial %d: the disjoint path %v, the general one %v", tt, trial, maxima, all)
+				}
+			}
+			var in, out float64
+			for i, m := range all {
+				in += float64(m) * float64(x[i]-x0[i])
+			}
+			for o, g := range dy {
+				out += float64(g) * float64(y[o]-y0[o])
+			}
+			if math.Abs(in-out) > 1e-4*(1+math.Abs(out)) {
+				t.Fatalf("%+v, trial %d: Σ dx Δx = %g, Σ dy Δy = %g", tt, trial, in, out)
+			}
+		}
+	}
+}

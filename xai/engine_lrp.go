@@ -1,6 +1,10 @@
 package xai
 
-import "github.com/mavis-xai/mavis/nn"
+import (
+	"math"
+
+	"github.com/mavis-xai/mavis/nn"
+)
 
 // Layer-wise relevance propagation, the engine's part: with engine.go the
 // only code in xai that runs nn's layers. After a forward pass it walks
@@ -231,7 +235,7 @@ func (s *lrpState) alphaBeta(i int, l nn.Layer, in, out *nn.Tensor, rule lrpRule
 	s.a, s.b = resize32(s.a, n), resize32(s.b, n)
 	mixed := false
 	for j, v := range s.v {
-		s.a[j], s.b[j] = max(v, 0), min(v, 0)
+		s.a[j], s.b[j] = splitSign(v)
 		mixed = mixed || v < 0
 	}
 	s.zp, s.zn = resize32(s.zp, k), resize32(s.zn, k)
@@ -314,9 +318,19 @@ func (s *lrpState) copiesOf(i int, l nn.Layer) (pos, neg nn.Layer) {
 		src, wp, wn = l.Kernel.Value, cp.pos.(*nn.Dense).Kernel.Value, cp.neg.(*nn.Dense).Kernel.Value
 	}
 	for j, w := range src {
-		wp[j], wn[j] = max(w, 0), min(w, 0)
+		wp[j], wn[j] = splitSign(w)
 	}
 	return cp.pos, cp.neg
+}
+
+// splitSign returns max(v, 0) and min(v, 0) of a finite v without
+// branches (a weight's sign is a coin flip): the sign bit, spread over the
+// word, selects v for one and +0 for the other. Go's max and min on floats
+// are runtime calls under wasm (7% of LRP's time under node).
+func splitSign(v float32) (pos, neg float32) {
+	b := math.Float32bits(v)
+	m := uint32(int32(b) >> 31)
+	return math.Float32frombits(b &^ m), math.Float32frombits(b & m)
 }
 
 // activation returns a Conv2D's or Dense's activation.

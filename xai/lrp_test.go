@@ -176,3 +176,15 @@ func TestLRPSignedInputs(t *testing.T) {
 		near(t, tt.opts["rule"].(string), r.Map.Data, tt.want, 1e-6)
 	}
 }
+
+// TestSplitSign: splitSign gives the bits of max(v, 0) and min(v, 0) for
+// every non-NaN float32 kind: signed zeros, subnormals, normals, infinities.
+func TestSplitSign(t *testing.T) {
+	for _, v := range []float32{1.5, -2, 0, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		math.MaxFloat32, -math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1))} {
+		p, n := splitSign(v)
+		if math.Float32bits(p) != math.Float32bits(max(v, 0)) || math.Float32bits(n) != math.Float32bits(min(v, 0)) {
+			t.Errorf("splitSign(%g) = %g, %g; want %g, %g", v, p, n, max(v, 0), min(v, 0))
+		}
+	}
+}

@@ -85,8 +85,8 @@ const bandBytes = 4 << 20
 // predictRows preprocesses a w x h image (non-premultiplied RGBA, as canvas
 // getImageData returns it), read a band of rows at a time, with the
 // model's contract, keeps it as the current input and classifies it. Of
-// the image itself it keeps only the pixels of the colour check
-// (xai.FitGrid).
+// the image itself it holds one band at a time and the pixels of the
+// colour check (xai.FitGrid) until the prediction is made.
 func (s *session) predictRows(read rowReader, w, h int) (Prediction, error) {
 	if s.m == nil {
 		return Prediction{}, errors.New("worker: no model loaded")

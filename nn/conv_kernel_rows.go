@@ -132,8 +132,13 @@ func rowsDot(g convGeom) bool {
 	return gemmRowsDot != nil && g.out <= maxDotOut && g.kw*g.in%4 == 0
 }
 
-// rowsFit reports whether the row path takes the forward pass of g.
+// rowsFit reports whether the row path takes the forward pass of g when
+// Winograd does not (forwardRows).
 func rowsFit(g convGeom) bool { return gemmRows != nil && g.kh <= maxRowsKH }
+
+// forwardRows reports whether a forward convolution of g (not an input
+// gradient) runs on the row path (convWork.forward).
+func forwardRows(g convGeom) bool { return !useWinograd(g) && rowsFit(g) }
 
 // rowsInputGrad reports whether the input gradient of g runs on the row
 // path (stride 1: a forward convolution of dy), applying a ReLU mask:
@@ -155,6 +160,24 @@ func (cw *convWork) rowsTo(y, x, mask, k, b []float32, relu bool, nw int) {
 	}
 	cw.op = opRows
 	cw.y, cw.x, cw.mask = y, x, mask
+	cw.rowsPrep(k, b, relu)
+	// The padded rows are wide enough for every position's window:
+	// (ow-1)*sw + kw columns, the image's starting at column pw.
+	cw.wp = (g.ow-1)*g.sw + g.kw
+	for w := range nw {
+		ws := &cw.ws[w]
+		ws.c = growZero(ws.c, g.kh*cw.wp*g.in) // the ring: its padding stays zero
+		ws.zero = growZero(ws.zero, max(g.in, cw.wp*g.in))
+	}
+	rows := g.n * g.oh
+	cw.parallelRun.run(cw, rows, max(1, rows/(16*nw)), nw)
+}
+
+// rowsPrep sets up cw.rowk and cw.rc for the rows of cw.g: the row kernel
+// and its panel width, the kernel k packed for it, the bias b (nil: none)
+// padded to whole panels, and whether a ReLU follows. rc.npos is g.ow.
+func (cw *convWork) rowsPrep(k, b []float32, relu bool) {
+	g := cw.g
 	nr := cw.nr // the micro-kernel's panel width
 	cw.rowk = gemmRows
 	switch {
@@ -175,16 +198,6 @@ func (cw *convWork) rowsTo(y, x, mask, k, b []float32, relu bool, nw int) {
 	cw.bpad = growZero(cw.bpad, rc.np*nr)
 	copy(cw.bpad, b)
 	rc.bias = cw.bpad
-	// The padded rows are wide enough for every position's window:
-	// (ow-1)*sw + kw columns, the image's starting at column pw.
-	cw.wp = (g.ow-1)*g.sw + g.kw
-	for w := range nw {
-		ws := &cw.ws[w]
-		ws.c = growZero(ws.c, g.kh*cw.wp*g.in) // the ring: its padding stays zero
-		ws.zero = growZero(ws.zero, max(g.in, cw.wp*g.in))
-	}
-	rows := g.n * g.oh
-	cw.parallelRun.run(cw, rows, max(1, rows/(16*nw)), nw)
 }
 
 // rowsRange computes output rows [lo, hi) (over the batch). The input

@@ -15,10 +15,11 @@ import (
 //
 // The result is the full forward pass, bit for bit: every value Delta
 // recomputes goes through the same kernels as Layer.Forward (a Conv2D's
-// dirty outputs are computed in 2x2 blocks by the same convolution
-// kernel, Winograd tiles included, on a gathered copy of their input
-// windows; see delta_layers.go), and a value it keeps is one whose inputs
-// did not change.
+// dirty outputs are computed by the same convolution kernel on a gathered
+// copy of their input windows, in runs along a row on the row path, else
+// in 2x2 blocks, Winograd's tiles; a 2x2 max-pool's by its row kernel;
+// see delta_layers.go), and a value it keeps is one whose inputs did not
+// change.
 //
 // How the changed region travels (delta_layers.go): a Conv2D's output
 // positions whose window holds a changed input are recomputed, a
@@ -53,11 +54,14 @@ type Delta struct {
 	st    [][]float32 // st[i]: a BatchNorm's inference scale and shift
 	fused []bool      // fused[i]: BatchNorm i is applied by Conv2D i-1
 	dirty []bool      // scratch: output positions to recompute
-	tmp   []bool      // scratch: window rows (deltaWindowsTo)
+	tmp   []bool      // scratch: window rows and which hold any (deltaWindowsTo)
 	blk   []int32     // scratch: dirty blocks
 	xs    []float32   // scratch: gathered input windows
 	ys    []float32   // scratch: their outputs
-	row   []float32   // scratch: one position's channels
+	row   []float32   // scratch: one position's channels, or a run's
+	arg   []int32     // scratch: a run's maxima's indices (pool2x2Run)
+	runs  []deltaRun  // scratch: a Conv2D's runs of dirty positions (row path)
+	rt    deltaRuns   // their computation
 	par   paramStamp  // the incremental layers' parameters at the last pass
 
 	// Work is the fraction of the incremental convolutions' multiply-adds
@@ -259,7 +263,7 @@ func (d *Delta) setup(n, pre int) {
 		}
 	}
 	d.dirty = make([]bool, most)
-	d.tmp = make([]bool, most) // deltaWindowsTo's n*h*ow: ow <= w, and no input has more than most positions
+	d.tmp = make([]bool, 2*most) // deltaWindowsTo's n*h*(ow+1): ow <= w, and no input has more than most positions
 }
 
 // layer runs layer i on x given the input positions changed since the
@@ -301,21 +305,30 @@ func deltaStore(dst, src []float32) bool {
 
 // deltaWindowsTo marks in dst (n, oh, ow) every output position whose window
 // rows [oy*sh−ph, oy*sh−ph+kh) and columns [ox*sw−pw, ox*sw−pw+kw) hold
-// a position marked in src (n, h, w); tmp is scratch of n*h*ow. It
-// returns the number of positions marked.
+// a position marked in src (n, h, w); tmp is scratch of n*h*(ow+1). It
+// returns the number of positions marked. Its cost follows the marked
+// positions: a row of src with none costs a scan, and a row of windows
+// with none is not read.
 func deltaWindowsTo(dst, tmp, src []bool, n, h, w, oh, ow, kh, kw, sh, sw, ph, pw int) int {
-	tmp = tmp[:n*h*ow]
-	for r := range n * h { // columns first: tmp[r, ox] = any src[r, window(ox)]
+	has, tmp := tmp[:n*h], tmp[n*h:n*h*(ow+1)]
+	// Columns first: tmp[r, ox] = any src[r, window(ox)]. Input column x
+	// is in the windows of ox = ceil((x+pw−kw+1)/sw) .. floor((x+pw)/sw).
+	for r := range n * h {
 		s, t := src[r*w:(r+1)*w], tmp[r*ow:(r+1)*ow]
-		for ox := range ow {
-			lo, hi := max(ox*sw-pw, 0), min(ox*sw-pw+kw, w)
-			t[ox] = false
-			for _, v := range s[min(lo, w):max(hi, min(lo, w))] {
-				if v {
-					t[ox] = true
-					break
-				}
+		clear(t)
+		has[r] = false
+		for x, v := range s {
+			if !v {
+				continue
 			}
+			lo := 0
+			if a := x + pw - kw + 1; a > 0 {
+				lo = (a + sw - 1) / sw
+			}
+			for ox := lo; ox <= min(ow-1, (x+pw)/sw); ox++ {
+				t[ox] = true
+			}
+			has[r] = true
 		}
 	}
 	count := 0
@@ -325,16 +338,14 @@ func deltaWindowsTo(dst, tmp, src []bool, n, h, w, oh, ow, kh, kw, sh, sw, ph, p
 			dr := dst[(b*oh+oy)*ow : (b*oh+oy+1)*ow]
 			clear(dr)
 			for iy := lo; iy < hi; iy++ {
-				t := tmp[(b*h+iy)*ow : (b*h+iy+1)*ow]
-				for ox, v := range t {
-					if v {
-						dr[ox] = true
-					}
+				if !has[b*h+iy] {
+					continue
 				}
-			}
-			for _, v := range dr {
-				if v {
-					count++
+				for ox, v := range tmp[(b*h+iy)*ow : (b*h+iy+1)*ow] {
+					if v && !dr[ox] {
+						dr[ox] = true
+						count++
+					}
 				}
 			}
 		}

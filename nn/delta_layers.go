@@ -8,7 +8,8 @@ import "math"
 // changed (nil: all) and the fraction of output positions recomputed.
 
 // deltaBlock is the side of the square blocks of output positions a
-// Conv2D recomputes. Blocks start at even output coordinates, so with
+// Conv2D off the row path recomputes (convRuns takes the row path's).
+// Blocks start at even output coordinates, so with
 // Winograd's F(2x2, 3x3) (conv_kernel_winograd.go) a block is exactly one
 // tile of the full pass and gets the same bits; the im2col kernels compute
 // every position on its own, so any block gives the same bits there.
@@ -19,14 +20,16 @@ const deltaBlock = 2
 // while keeping the per-call cost of packing the kernel small.
 const deltaChunk = 1024
 
-// deltaFull is the fraction of a Conv2D's blocks at or above which it is
-// recomputed whole (no gathering; its whole output counts as changed).
+// deltaFull is the fraction of a Conv2D's blocks (positions, on the row
+// path) at or above which it is recomputed whole (no gathering; its whole
+// output counts as changed).
 const deltaFull = 0.9
 
-// conv recomputes the output blocks of c whose windows hold a changed
-// input: it gathers each block's input window (zero outside the image,
-// as the padding) into a small batch, runs the layer's kernel on it with
-// valid padding, and stores the outputs back, noting which changed.
+// conv recomputes the output positions of c whose windows hold a changed
+// input. On the row path convRuns does; otherwise it gathers the input
+// window of each block holding one (zero outside the image, as the
+// padding) into a small batch, runs the layer's kernel on it with valid
+// padding, and stores the outputs back, noting which changed.
 func (d *Delta) conv(i int, c *Conv2D, x *Tensor, chg []bool) (*Tensor, []bool, float64) {
 	g := c.geometry(x)
 	y := d.outs[i]
@@ -43,6 +46,9 @@ func (d *Delta) conv(i int, c *Conv2D, x *Tensor, chg []bool) (*Tensor, []bool, 
 	dirty := d.dirty[:g.n*g.oh*g.ow]
 	if deltaWindowsTo(dirty, d.tmp, chg, g.n, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw) == 0 {
 		return y, out, 0
+	}
+	if forwardRows(g) {
+		return d.convRuns(c, y, x, dirty, out, s, t, g)
 	}
 	const B = deltaBlock
 	by, bx := (g.oh+B-1)/B, (g.ow+B-1)/B
@@ -91,6 +97,117 @@ func (d *Delta) conv(i int, c *Conv2D, x *Tensor, chg []bool) (*Tensor, []bool, 
 		}
 	}
 	return y, out, float64(len(d.blk)*B*B) / float64(g.n*by*bx*B*B)
+}
+
+// convRuns recomputes the output positions of c marked in dirty on the
+// row path, the one c's full pass takes (forwardRows): each run of dirty
+// positions of an output row is one call of the row kernel, on a gathered
+// copy of the run's windows. The row kernel sums each output's products
+// in one order wherever it stands, so these are the full pass's bits.
+// Rows of positions, not the 2x2 blocks of Winograd's tiles: the row
+// kernel's tile is 4 positions, and a 2-position row of a block left
+// half of it idle. It stores the outputs, notes in out those that changed
+// and returns the fraction of positions computed.
+func (d *Delta) convRuns(c *Conv2D, y, x *Tensor, dirty, out []bool, s, t []float32, g convGeom) (*Tensor, []bool, float64) {
+	var count int
+	d.runs, count = deltaRunsOf(d.runs[:0], dirty, g.n*g.oh, g.ow)
+	if float64(count) >= deltaFull*float64(g.n*g.oh*g.ow) {
+		d.convFull(c, y.Data, x.Data, s, t, g)
+		return y, nil, 1
+	}
+	nw := workers()
+	cw := getConvWork(opForward, g, nw)
+	defer cw.put()
+	var bias []float32
+	if c.Bias != nil {
+		bias = c.Bias.Value
+	}
+	cw.rowsPrep(c.Kernel.Value, bias, c.Act == ReLU)
+	rt := &d.rt
+	rt.cw, rt.runs, rt.x, rt.y, rt.out, rt.s, rt.t = cw, d.runs, x.Data, y.Data, out, s, t
+	if len(rt.ws) < nw {
+		rt.ws = append(rt.ws, make([]deltaRunScratch, nw-len(rt.ws))...)
+	}
+	rt.run.run(rt, len(d.runs), max(1, len(d.runs)/(16*nw)), nw)
+	rt.cw, rt.x, rt.y, rt.out = nil, nil, nil, nil
+	return y, out, float64(count) / float64(g.n*g.oh*g.ow)
+}
+
+// deltaRun is a run of output positions [x0, x1) of output row row (over
+// the batch) computed in one call.
+type deltaRun struct{ row, x0, x1 int32 }
+
+// deltaRunsOf appends to runs the runs of consecutive positions marked
+// in dirty, rows of w positions each, and returns them with the number of
+// positions marked. (Runs a few positions apart taken as one, to save
+// kernel calls, were no faster.)
+func deltaRunsOf(runs []deltaRun, dirty []bool, rows, w int) ([]deltaRun, int) {
+	count := 0
+	for row := range rows {
+		dr := dirty[row*w : (row+1)*w]
+		for x0 := 0; x0 < w; x0++ {
+			if !dr[x0] {
+				continue
+			}
+			x1 := x0 + 1
+			for x1 < w && dr[x1] {
+				x1++
+			}
+			runs = append(runs, deltaRun{row: int32(row), x0: int32(x0), x1: int32(x1)})
+			count += x1 - x0
+			x0 = x1
+		}
+	}
+	return runs, count
+}
+
+// deltaRuns is convRuns's work, spread over the workers by run.
+type deltaRuns struct {
+	run        parallelRun
+	cw         *convWork // rowk and rc set up by rowsPrep
+	runs       []deltaRun
+	x, y, s, t []float32
+	out        []bool
+	ws         []deltaRunScratch
+}
+
+// deltaRunScratch is one worker's gathered windows, their rows and their
+// outputs (the rows and the rowConv in the scratch: locals would escape,
+// as cw.rowk is a func value).
+type deltaRunScratch struct {
+	xs, ys []float32
+	rows   [maxRowsKH][]float32
+	rc     rowConv // cw.rc with each run's npos
+}
+
+func (rt *deltaRuns) runRange(w, lo, hi int) {
+	cw := rt.cw
+	g := cw.g
+	ws := &rt.ws[w]
+	ws.rc = cw.rc
+	rc, rows := &ws.rc, &ws.rows
+	for _, r := range rt.runs[lo:hi] {
+		n, oy, x0, npos := int(r.row)/g.oh, int(r.row)%g.oh, int(r.x0), int(r.x1-r.x0)
+		iw := (npos-1)*g.sw + g.kw
+		ws.xs = grow(ws.xs, g.kh*iw*g.in)
+		ws.ys = grow(ws.ys, npos*g.out)
+		deltaGather(ws.xs[:g.kh*iw*g.in], rt.x, n, oy*g.sh-g.ph, x0*g.sw-g.pw, g.kh, iw, g)
+		for ky := range g.kh {
+			rows[ky] = ws.xs[ky*iw*g.in : (ky+1)*iw*g.in]
+		}
+		ys := ws.ys[:npos*g.out]
+		rc.npos = npos
+		cw.rowk(rc, ys, rows)
+		if rt.s != nil {
+			scaleShiftTo(ys, ys, rt.s, rt.t)
+		}
+		p0 := int(r.row)*g.ow + x0
+		for p := range npos {
+			if deltaStore(rt.y[(p0+p)*g.out:(p0+p+1)*g.out], ys[p*g.out:(p+1)*g.out]) {
+				rt.out[p0+p] = true
+			}
+		}
+	}
 }
 
 // deltaBlockDirty reports whether any of the B x B positions from (oy, ox) of
@@ -218,7 +335,14 @@ func (d *Delta) maxPool(i int, mp *MaxPool2D, x *Tensor, chg []bool) (*Tensor, [
 	oh, ph := window(H, mp.PH, mp.SH, mp.Pad)
 	ow, pw := window(W, mp.PW, mp.SW, mp.Pad)
 	y := d.outs[i]
+	pool2x2 := mp.pools2x2(x.Shape)
 	if chg == nil {
+		if pool2x2 {
+			for r := range N * oh {
+				d.pool2x2Run(y.Data[r*ow*C:(r+1)*ow*C], x.Data, deltaRun{row: int32(r), x1: int32(ow)}, H, W, C)
+			}
+			return y, nil, 1
+		}
 		for p := range N * oh * ow {
 			deltaPoolTo(mp, y.Data[p*C:(p+1)*C], x.Data, p/(oh*ow), p/ow%oh, p%ow, H, W, ph, pw)
 		}
@@ -231,6 +355,20 @@ func (d *Delta) maxPool(i int, mp *MaxPool2D, x *Tensor, chg []bool) (*Tensor, [
 	if count == 0 {
 		return y, out, 0
 	}
+	if pool2x2 {
+		d.runs, _ = deltaRunsOf(d.runs[:0], dirty, N*oh, ow)
+		for _, r := range d.runs {
+			p0, npos := int(r.row)*ow+int(r.x0), int(r.x1-r.x0)
+			d.row = grow(d.row, npos*C)
+			d.pool2x2Run(d.row[:npos*C], x.Data, r, H, W, C)
+			for p := range npos {
+				if deltaStore(y.Data[(p0+p)*C:(p0+p+1)*C], d.row[p*C:(p+1)*C]) {
+					out[p0+p] = true
+				}
+			}
+		}
+		return y, out, float64(count) / float64(len(dirty))
+	}
 	d.row = grow(d.row, C)
 	for p, v := range dirty {
 		if v {
@@ -239,6 +377,23 @@ func (d *Delta) maxPool(i int, mp *MaxPool2D, x *Tensor, chg []bool) (*Tensor, [
 		}
 	}
 	return y, out, float64(count) / float64(len(dirty))
+}
+
+// pool2x2Run pools the run r of output positions of a 2x2, stride-2 pool
+// without padding into dst, with the row kernel MaxPool2D.Forward uses
+// (pool2x2RowTo or its vector form): the run as a one-row image of its
+// windows' columns.
+//
+//	dst: (r.x1-r.x0, c)   x: (n, h, w, c)
+func (d *Delta) pool2x2Run(dst, x []float32, r deltaRun, H, W, C int) {
+	row := pool2x2RowTo
+	if fastPool2x2Row != nil && C%4 == 0 {
+		row = fastPool2x2Row
+	}
+	oh := H / 2
+	n, oy, npos := int(r.row)/oh, int(r.row)%oh, int(r.x1-r.x0)
+	d.arg = grow(d.arg, npos*C)
+	row(dst, d.arg[:npos*C], x[((n*H+2*oy)*W+2*int(r.x0))*C:], 0, 0, 2, W, C, 1, npos)
 }
 
 // deltaPoolTo writes the maximum of output position (n, oy, ox)'s window into

@@ -175,11 +175,37 @@ func TestDeltaEqualsForward(t *testing.T) {
 	} {
 		for _, kind := range []string{"random", "blob", "row"} {
 			t.Run(tt.name+"/"+kind, func(t *testing.T) {
-				if tt.name == "mavis" && testing.Short() {
-					t.Skip("MAVIS at 224x224 in -short")
+				if tt.name == "mavis" {
+					if testing.Short() {
+						t.Skip("MAVIS at 224x224 in -short")
+					}
+					checkDelta(t, deltaModel(t, tt.spec(), 3), tt.n, kind, tt.steps, 5)
+					return
 				}
-				checkDelta(t, deltaModel(t, tt.spec(), 3), tt.n, kind, tt.steps, 5)
+				// Every convolution path: Delta's blocks (Winograd, im2col)
+				// and its runs (the row path) against each path's full pass.
+				forEachKernel(t, func(t *testing.T) {
+					checkDelta(t, deltaModel(t, tt.spec(), 3), tt.n, kind, tt.steps, 5)
+				})
 			})
+		}
+	}
+}
+
+func TestDeltaRunsOf(t *testing.T) {
+	// Two rows of 6: runs at both edges, a single position, a full row.
+	dirty := []bool{
+		true, true, false, true, false, true,
+		true, true, true, true, true, true,
+	}
+	runs, n := deltaRunsOf(nil, dirty, 2, 6)
+	want := []deltaRun{{0, 0, 2}, {0, 3, 4}, {0, 5, 6}, {1, 0, 6}}
+	if n != 10 || len(runs) != len(want) {
+		t.Fatalf("got %v (%d positions), want %v (10)", runs, n, want)
+	}
+	for i := range want {
+		if runs[i] != want[i] {
+			t.Errorf("run %d = %v, want %v", i, runs[i], want[i])
 		}
 	}
 }
@@ -278,7 +304,7 @@ func TestDeltaWindows(t *testing.T) {
 	// output j covers inputs 2j-1..2j+1.
 	src := []bool{false, false, false, true, false, false, false}
 	dst := make([]bool, 4)
-	tmp := make([]bool, 4)
+	tmp := make([]bool, 5)
 	if n := deltaWindowsTo(dst, tmp, src, 1, 1, 7, 1, 4, 1, 3, 1, 2, 0, 1); n != 2 {
 		t.Errorf("marked %d, want 2", n)
 	}

@@ -519,9 +519,9 @@ func packBTransTo(dst, m []float32, k, n, ld, nr int) {
 
 // grow returns s resliced to n elements, reallocating only when its
 // capacity is too small. The contents are unspecified.
-func grow(s []float32, n int) []float32 {
+func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return s[:n]
 }

@@ -154,3 +154,50 @@ func TestDeletionIncrementalCancel(t *testing.T) {
 		t.Errorf("canceled after %d images: %v", calls, err)
 	}
 }
+
+// TestEvaluatorKeptReferences: an Evaluator keeps its deletion and
+// insertion references for the next map of the same image, and makes them
+// again for another image (one pixel apart), another blur or another
+// reference: each result equals a fresh Evaluator's, bit for bit.
+func TestEvaluatorKeptReferences(t *testing.T) {
+	m, err := nn.BuildBuiltin("fashion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.Init(m, 13)
+	x := m.NewInput(1)
+	rng := rand.New(rand.NewPCG(13, 1))
+	for i := range x.Data {
+		x.Data[i] = float32(255 * rng.Float64())
+	}
+	y := &nn.Tensor{Shape: x.Shape, Data: append([]float32(nil), x.Data...)}
+	y.Data[14*28+14] += 40
+	maps, names, class := deltaMaps(t, m, x, 2)
+	ev := xai.NewEvaluator(m)
+	ctx := context.Background()
+	for _, c := range []struct {
+		what string
+		x    *nn.Tensor
+		o    xai.MetricsOptions
+	}{
+		{"first", x, xai.MetricsOptions{}},
+		{"same image", x, xai.MetricsOptions{}},
+		{"another image", y, xai.MetricsOptions{}},
+		{"the first again", x, xai.MetricsOptions{}},
+		{"another blur", x, xai.MetricsOptions{BlurSigma: 2}},
+		{"blur reference", x, xai.MetricsOptions{BlurSigma: 2, Reference: xai.BlurReference}},
+	} {
+		for i, mp := range maps {
+			c.o.Class, c.o.Steps = class, 6
+			got, err := ev.Evaluate(ctx, c.x, mp, c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := xai.NewEvaluator(m).Evaluate(ctx, c.x, mp, c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameCurves(t, c.what+", "+names[i], got, want)
+		}
+	}
+}

@@ -381,19 +381,14 @@ func (d *Delta) maxPool(i int, mp *MaxPool2D, x *Tensor, chg []bool) (*Tensor, [
 
 // pool2x2Run pools the run r of output positions of a 2x2, stride-2 pool
 // without padding into dst, with the row kernel MaxPool2D.Forward uses
-// (pool2x2RowTo or its vector form): the run as a one-row image of its
-// windows' columns.
+// (pool2x2Row): the run as a one-row image of its windows' columns.
 //
 //	dst: (r.x1-r.x0, c)   x: (n, h, w, c)
 func (d *Delta) pool2x2Run(dst, x []float32, r deltaRun, H, W, C int) {
-	row := pool2x2RowTo
-	if fastPool2x2Row != nil && C%4 == 0 {
-		row = fastPool2x2Row
-	}
 	oh := H / 2
 	n, oy, npos := int(r.row)/oh, int(r.row)%oh, int(r.x1-r.x0)
 	d.arg = grow(d.arg, npos*C)
-	row(dst, d.arg[:npos*C], x[((n*H+2*oy)*W+2*int(r.x0))*C:], 0, 0, 2, W, C, 1, npos)
+	pool2x2Row(C)(dst, d.arg[:npos*C], x[((n*H+2*oy)*W+2*int(r.x0))*C:], 0, 0, 2, W, C, 1, npos)
 }
 
 // deltaPoolTo writes the maximum of output position (n, oy, ox)'s window into

@@ -85,10 +85,7 @@ func (m *MaxPool2D) pools2x2(s [4]int) bool {
 func (m *MaxPool2D) forwardScaled(x *Tensor, s, t []float32) *Tensor {
 	N, H, W, C := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	oh, ow, _, _ := m.outputs(x)
-	row := pool2x2RowTo
-	if fastPool2x2Row != nil && C%4 == 0 {
-		row = fastPool2x2Row
-	}
+	row := pool2x2Row(C)
 	at := fastPool2x2RowAt
 	if C%4 != 0 {
 		at = nil
@@ -197,10 +194,7 @@ func (p *poolRows) run(back bool, y []float32, arg []int32, x []float32, N, H, W
 }
 
 func (p *poolRows) runRange(_, lo, hi int) {
-	row := pool2x2RowTo
-	if fastPool2x2Row != nil && p.c%4 == 0 {
-		row = fastPool2x2Row
-	}
+	row := pool2x2Row(p.c)
 	for r := lo; r < hi; r++ {
 		n, i := r/p.oh, r%p.oh
 		if p.back {
@@ -211,6 +205,15 @@ func (p *poolRows) runRange(_, lo, hi int) {
 	}
 }
 
+// pool2x2Row returns the row kernel of a 2x2, stride-2 pool of c
+// channels: the vector one when there is one for c, else pool2x2RowTo.
+func pool2x2Row(c int) func(y []float32, arg []int32, x []float32, n, i, h, w, c, oh, ow int) {
+	if fastPool2x2Row != nil && c%4 == 0 {
+		return fastPool2x2Row
+	}
+	return pool2x2RowTo
+}
+
 // pool2x2To is the forward pass of the common 2x2, stride-2 window without
 // padding: the same rule as the general loop (the first maximum in
 // row-major order wins, by strict >), with the four candidates of a window
@@ -219,10 +222,7 @@ func (p *poolRows) runRange(_, lo, hi int) {
 //
 //	y, arg: (n, oh, ow, c)   x: (n, h, w, c)
 func pool2x2To(y []float32, arg []int32, x []float32, N, H, W, C, oh, ow int) {
-	row := pool2x2RowTo
-	if fastPool2x2Row != nil && C%4 == 0 {
-		row = fastPool2x2Row
-	}
+	row := pool2x2Row(C)
 	for n := range N {
 		for i := range oh {
 			row(y, arg, x, n, i, H, W, C, oh, ow)

@@ -16,19 +16,25 @@ import (
 
 // workerGzip is worker.wasm's size gzipped (compress/gzip at
 // BestCompression, a little larger than gzip -9) when this budget was last
-// set: 1,280,124 bytes (4,609,895 raw), built as build.sh builds it
+// set: 1,345,457 bytes (4,834,668 raw), built as build.sh builds it
 // (GOOS=js GOARCH=wasm GOEXPERIMENT=simd, -trimpath -ldflags="-s -w") with
-// Go 1.26.8 on 2026-12-05. It was 1,089,026 (3,921,540 raw) before this
-// wave; what grew, by scripts/wasmsize: xai's code from about 177 KB to
-// 544 KB raw for the nineteen new explainers, the completeness sweep and
-// the input-fit check (issues 12 and 14), the colormap tables (11.6 KB),
-// the SIMD128 kernels' hooks (5.6 KB) and the file sniffer (1.5 KB).
+// Go 1.26.8 on 2026-12-07. It was 1,280,124 (4,609,895 raw) on 2026-12-05;
+// what grew since, by scripts/wasmsize (raw code): nn from 406 to 485 KB
+// (among them build, 14 KB, the vector Winograd input gradients, a photo
+// read and resized a band of rows at a time, and nn.Delta's runs along
+// rows and its max-pool runs, 17 KB, which made the faithfulness metrics
+// 0.69x as long in the page), the worker's own code from 313 to 332 KB,
+// internal/jsonv from 35 to 40 KB, and 84 KB more data. Before this wave it was 1,089,026 (3,921,540 raw):
+// xai's code grew from about 177 KB to 544 KB raw for the nineteen new
+// explainers, the completeness sweep and the input-fit check (issues 12
+// and 14), the colormap tables (11.6 KB), the SIMD128 kernels' hooks
+// (5.6 KB) and the file sniffer (1.5 KB).
 // There is no size target any more (the 0.8 MB goal is withdrawn, issue
 // 11): maxWorkerGzip is a regression budget of that size plus 5%, so that
 // a change that adds tens of KB to the page's first prediction is noticed.
 // Raise workerGzip, saying why in the commit, when a change is worth the
 // bytes; go run ./scripts/wasmsize shows what is linked.
-const workerGzip = 1_280_124
+const workerGzip = 1_345_457
 
 // maxWorkerGzip is the budget: workerGzip plus 5%.
 const maxWorkerGzip = workerGzip * 105 / 100

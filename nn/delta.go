@@ -60,6 +60,7 @@ type Delta struct {
 	ys    []float32   // scratch: their outputs
 	row   []float32   // scratch: one position's channels, or a run's
 	arg   []int32     // scratch: a run's maxima's indices (pool2x2Run)
+	flags []int32     // scratch: deltaStoreRun's
 	runs  []deltaRun  // scratch: a Conv2D's runs of dirty positions (row path)
 	rt    deltaRuns   // their computation
 	par   paramStamp  // the incremental layers' parameters at the last pass
@@ -301,6 +302,27 @@ func deltaStore(dst, src []float32) bool {
 		dst[j] = v
 	}
 	return diff != 0
+}
+
+// deltaStoreRun copies src into dst, len(out) positions of c channels,
+// and marks in out the positions whose values changed bits (deltaStore's,
+// on fastStoreDiff when there is one for c); flags is its scratch.
+func deltaStoreRun(dst, src []float32, out []bool, flags *[]int32, c int) {
+	if fastStoreDiff != nil && c%4 == 0 {
+		*flags = grow(*flags, len(out))
+		fastStoreDiff(dst, src, *flags, c)
+		for p, f := range *flags {
+			if f != 0 {
+				out[p] = true
+			}
+		}
+		return
+	}
+	for p := range out {
+		if deltaStore(dst[p*c:(p+1)*c], src[p*c:(p+1)*c]) {
+			out[p] = true
+		}
+	}
 }
 
 // deltaWindowsTo marks in dst (n, oh, ow) every output position whose window

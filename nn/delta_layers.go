@@ -178,6 +178,7 @@ type deltaRunScratch struct {
 	xs, ys []float32
 	rows   [maxRowsKH][]float32
 	rc     rowConv // cw.rc with each run's npos
+	flags  []int32 // deltaStoreRun's
 }
 
 func (rt *deltaRuns) runRange(w, lo, hi int) {
@@ -202,11 +203,7 @@ func (rt *deltaRuns) runRange(w, lo, hi int) {
 			scaleShiftTo(ys, ys, rt.s, rt.t)
 		}
 		p0 := int(r.row)*g.ow + x0
-		for p := range npos {
-			if deltaStore(rt.y[(p0+p)*g.out:(p0+p+1)*g.out], ys[p*g.out:(p+1)*g.out]) {
-				rt.out[p0+p] = true
-			}
-		}
+		deltaStoreRun(rt.y[p0*g.out:(p0+npos)*g.out], ys, rt.out[p0:p0+npos], &ws.flags, g.out)
 	}
 }
 
@@ -361,11 +358,7 @@ func (d *Delta) maxPool(i int, mp *MaxPool2D, x *Tensor, chg []bool) (*Tensor, [
 			p0, npos := int(r.row)*ow+int(r.x0), int(r.x1-r.x0)
 			d.row = grow(d.row, npos*C)
 			d.pool2x2Run(d.row[:npos*C], x.Data, r, H, W, C)
-			for p := range npos {
-				if deltaStore(y.Data[(p0+p)*C:(p0+p+1)*C], d.row[p*C:(p+1)*C]) {
-					out[p0+p] = true
-				}
-			}
+			deltaStoreRun(y.Data[p0*C:(p0+npos)*C], d.row[:npos*C], out[p0:p0+npos], &d.flags, C)
 		}
 		return y, out, float64(count) / float64(len(dirty))
 	}

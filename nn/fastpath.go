@@ -7,6 +7,11 @@ package nn
 // reference (TestFastPaths) and the fallback. The caller has checked the
 // lengths; the shapes a fast path takes are stated with it.
 var (
+	// fastStoreDiff shadows deltaStore for len(flags) positions of c
+	// channels, c % 4 == 0: dst = src, and flags[p] is 1 when position
+	// p's values changed bits, else 0.
+	fastStoreDiff func(dst, src []float32, flags []int32, c int)
+
 	// fastMaskCopy shadows reluGradTo: dst = src where mask > 0, else +0.
 	//
 	//	dst, src, mask: same length

@@ -66,7 +66,7 @@ func swap[T any](p *T, v T) func() {
 }
 
 func TestFastPaths(t *testing.T) {
-	if fastMaskCopy == nil && fastScaleShift == nil && fastShiftSum == nil && fastPool2x2Row == nil && fastPool2x2Back == nil && fastDense == nil && fastDenseDx == nil {
+	if fastMaskCopy == nil && fastStoreDiff == nil && fastScaleShift == nil && fastShiftSum == nil && fastPool2x2Row == nil && fastPool2x2Back == nil && fastDense == nil && fastDenseDx == nil {
 		t.Skip("this build installs no fast paths (they come with the js/wasm SIMD128 kernels and, natively, with GOEXPERIMENT=simd on amd64)")
 	}
 	r := rand.New(rand.NewPCG(11, 12))
@@ -85,6 +85,41 @@ func TestFastPaths(t *testing.T) {
 			reluGradTo(src, src, mask) // in place
 			if err := equalBits(src, want); err != nil {
 				t.Errorf("n=%d in place: %v", n, err)
+			}
+		}
+	})
+	t.Run("store", func(t *testing.T) {
+		for _, c := range []int{4, 8, 64} {
+			for _, pos := range []int{1, 3, 7} {
+				old := specialSlice(r, pos*c, false)
+				src := append([]float32(nil), old...)
+				// Position p changes in one channel only, or not at all: its
+				// last channel, its first to −0 from +0 (equal values, other
+				// bits), or another NaN; every third is left alone.
+				for p := range pos {
+					switch p % 3 {
+					case 0:
+						src[p*c+c-1] = src[p*c+c-1]*2 + 1
+					case 1:
+						old[p*c] = 0
+						src[p*c] = float32(math.Copysign(0, -1))
+					}
+				}
+				want, got := append([]float32(nil), old...), append([]float32(nil), old...)
+				wantOut, gotOut := make([]bool, pos), make([]bool, pos)
+				var flags []int32
+				restore := swap(&fastStoreDiff, nil)
+				deltaStoreRun(want, src, wantOut, &flags, c)
+				restore()
+				deltaStoreRun(got, src, gotOut, &flags, c)
+				if err := equalBits(got, want); err != nil {
+					t.Errorf("c=%d positions=%d: %v", c, pos, err)
+				}
+				for p := range pos {
+					if gotOut[p] != wantOut[p] || gotOut[p] != (p%3 != 2) {
+						t.Errorf("c=%d position %d: changed %v, want %v (the Go loop: %v)", c, p, gotOut[p], p%3 != 2, wantOut[p])
+					}
+				}
 			}
 		}
 	})

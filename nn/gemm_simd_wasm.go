@@ -34,7 +34,7 @@ import (
 // of its slices, as Go's own indexing would.
 
 // simdABI is the kernels' interface version (wasm/simd/gen: abiVersion).
-const simdABI = 2
+const simdABI = 3
 
 //go:wasmimport mavis_simd version
 func simdVersion() int32
@@ -63,6 +63,9 @@ func simdConvRowsDot(rows *uint32, kh, seg, step, npos int32, b *float32, panels
 
 //go:wasmimport mavis_simd mask_copy
 func simdMaskCopy(dst, src, mask *float32, n int32)
+
+//go:wasmimport mavis_simd store_diff
+func simdStoreDiff(dst, src *float32, flags *int32, npos, c int32)
 
 //go:wasmimport mavis_simd scale_shift
 func simdScaleShift(y, x, s, t *float32, n, c int32)
@@ -121,6 +124,7 @@ func init() {
 	addMicroKernel(microKernelInfo{"wasm simd128 4x8", micro4x8SIMD, 4, 8, false, micro4x8SIMDStore, convRowSIMD, convRowDotSIMD})
 	fastMaskCopy = maskCopySIMD
 	fastScaleShift = scaleShiftSIMD
+	fastStoreDiff = storeDiffSIMD
 	fastShiftSum = shiftSumSIMD
 	fastPool2x2Row = pool2x2RowSIMD
 	fastPool2x2RowAt = pool2x2RowAtSIMD
@@ -226,6 +230,15 @@ func shiftSumSIMD(sum float64, x, mean, inv []float32) float64 {
 		panic("nn: shift sum of a partial position")
 	}
 	return simdShiftSum(sum, f32(x), f32(mean), f32(inv), int32(n), int32(c))
+}
+
+func storeDiffSIMD(dst, src []float32, flags []int32, c int) {
+	if c%4 != 0 {
+		panic("nn: SIMD store of " + strconv.Itoa(c) + " channels")
+	}
+	n := len(flags)
+	_, _ = dst[:n*c], src[:n*c]
+	simdStoreDiff(f32(dst), f32(src), unsafe.SliceData(flags), int32(n), int32(c))
 }
 
 func pool2x2RowSIMD(y []float32, arg []int32, x []float32, n, i, h, w, c, oh, ow int) {

@@ -39,7 +39,7 @@ func TestResizeLikeNative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kernels != "simd128 (interface 2)" {
+	if kernels != "simd128 (interface 3)" {
 		t.Fatalf("the page's kernels are %q, want the SIMD128 ones", kernels)
 	}
 	r := rand.New(rand.NewPCG(3, 4))

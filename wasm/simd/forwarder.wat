@@ -3,7 +3,7 @@
 ;; linear memory as env.memory and work on Go's slices in place.
 ;; The forwarder: Go's imports call the kernels through table env.table.
 (module
-  (import "env" "table" (table 17 funcref))
+  (import "env" "table" (table 18 funcref))
 
   ;; calls table entry 0, the kernel gemm_4x8
   (func $gemm_4x8 (export "gemm_4x8") (param $kc i32) (param $a i32) (param $b i32) (param $c i32) (param $ldc i32)
@@ -92,7 +92,18 @@
     call_indirect (type 4)
   )
 
-  ;; calls table entry 6, the kernel scale_shift
+  ;; calls table entry 6, the kernel store_diff
+  (func $store_diff (export "store_diff") (param $dst i32) (param $src i32) (param $flags i32) (param $npos i32) (param $c i32)
+    local.get $dst
+    local.get $src
+    local.get $flags
+    local.get $npos
+    local.get $c
+    i32.const 6
+    call_indirect (type 0)
+  )
+
+  ;; calls table entry 7, the kernel scale_shift
   (func $scale_shift (export "scale_shift") (param $y i32) (param $x i32) (param $s i32) (param $t i32) (param $n i32) (param $c i32)
     local.get $y
     local.get $x
@@ -100,11 +111,11 @@
     local.get $t
     local.get $n
     local.get $c
-    i32.const 6
+    i32.const 7
     call_indirect (type 5)
   )
 
-  ;; calls table entry 7, the kernel shift_sum
+  ;; calls table entry 8, the kernel shift_sum
   (func $shift_sum (export "shift_sum") (param $sum f64) (param $x i32) (param $mean i32) (param $inv i32) (param $n i32) (param $c i32) (result f64)
     local.get $sum
     local.get $x
@@ -112,11 +123,11 @@
     local.get $inv
     local.get $n
     local.get $c
-    i32.const 7
+    i32.const 8
     call_indirect (type 6)
   )
 
-  ;; calls table entry 8, the kernel pool2x2_row
+  ;; calls table entry 9, the kernel pool2x2_row
   (func $pool2x2_row (export "pool2x2_row") (param $y i32) (param $arg i32) (param $x i32) (param $base i32) (param $w i32) (param $c i32) (param $ow i32)
     local.get $y
     local.get $arg
@@ -125,11 +136,11 @@
     local.get $w
     local.get $c
     local.get $ow
-    i32.const 8
+    i32.const 9
     call_indirect (type 1)
   )
 
-  ;; calls table entry 9, the kernel pool2x2_back_row
+  ;; calls table entry 10, the kernel pool2x2_back_row
   (func $pool2x2_back_row (export "pool2x2_back_row") (param $dx i32) (param $dy i32) (param $arg i32) (param $base i32) (param $w i32) (param $c i32) (param $ow i32)
     local.get $dx
     local.get $dy
@@ -138,43 +149,43 @@
     local.get $w
     local.get $c
     local.get $ow
-    i32.const 9
+    i32.const 10
     call_indirect (type 1)
   )
 
-  ;; calls table entry 10, the kernel dense
+  ;; calls table entry 11, the kernel dense
   (func $dense (export "dense") (param $y i32) (param $x i32) (param $k i32) (param $nin i32) (param $nout i32)
     local.get $y
     local.get $x
     local.get $k
     local.get $nin
     local.get $nout
-    i32.const 10
+    i32.const 11
     call_indirect (type 0)
   )
 
-  ;; calls table entry 11, the kernel dense_dx
+  ;; calls table entry 12, the kernel dense_dx
   (func $dense_dx (export "dense_dx") (param $dx i32) (param $k i32) (param $g i32) (param $nin i32) (param $nout i32)
     local.get $dx
     local.get $k
     local.get $g
     local.get $nin
     local.get $nout
-    i32.const 11
+    i32.const 12
     call_indirect (type 0)
   )
 
-  ;; calls table entry 12, the kernel wino_in
+  ;; calls table entry 13, the kernel wino_in
   (func $wino_in (export "wino_in") (param $d i32) (param $v i32) (param $in i32) (param $vstep i32)
     local.get $d
     local.get $v
     local.get $in
     local.get $vstep
-    i32.const 12
+    i32.const 13
     call_indirect (type 4)
   )
 
-  ;; calls table entry 13, the kernel wino_out
+  ;; calls table entry 14, the kernel wino_out
   (func $wino_out (export "wino_out") (param $mm i32) (param $mstep i32) (param $bias i32) (param $y i32) (param $xstep i32) (param $ystep i32) (param $n i32) (param $relu i32) (param $right i32) (param $below i32)
     local.get $mm
     local.get $mstep
@@ -186,11 +197,11 @@
     local.get $relu
     local.get $right
     local.get $below
-    i32.const 13
+    i32.const 14
     call_indirect (type 7)
   )
 
-  ;; calls table entry 14, the kernel resize_h
+  ;; calls table entry 15, the kernel resize_h
   (func $resize_h (export "resize_h") (param $dst i32) (param $src i32) (param $start i32) (param $coef i32) (param $sum i32) (param $n i32) (param $taps i32)
     local.get $dst
     local.get $src
@@ -199,11 +210,11 @@
     local.get $sum
     local.get $n
     local.get $taps
-    i32.const 14
+    i32.const 15
     call_indirect (type 1)
   )
 
-  ;; calls table entry 15, the kernel resize_v
+  ;; calls table entry 16, the kernel resize_v
   (func $resize_v (export "resize_v") (param $dst i32) (param $src i32) (param $stride i32) (param $coef i32) (param $taps i32) (param $sum i32) (param $n i32)
     local.get $dst
     local.get $src
@@ -212,15 +223,15 @@
     local.get $taps
     local.get $sum
     local.get $n
-    i32.const 15
+    i32.const 16
     call_indirect (type 1)
   )
 
-  ;; calls table entry 16, the kernel opaque
+  ;; calls table entry 17, the kernel opaque
   (func $opaque (export "opaque") (param $p i32) (param $n i32) (result i32)
     local.get $p
     local.get $n
-    i32.const 16
+    i32.const 17
     call_indirect (type 8)
   )
 )

@@ -6935,6 +6935,82 @@
     end
   )
 
+  ;; dst = src per position of c channels (c % 4 == 0), flags[p] = 1 when its bits changed (nn: deltaStore)
+  (func $store_diff (export "store_diff") (param $dst i32) (param $src i32) (param $flags i32) (param $npos i32) (param $c i32)
+    (local $flags_end i32)
+    (local $row_end i32)
+    (local $acc v128)
+    local.get $flags
+    local.get $npos
+    i32.const 2
+    i32.shl
+    i32.add
+    local.set $flags_end
+    block $positions_done
+      local.get $flags
+      local.get $flags_end
+      i32.ge_u
+      br_if $positions_done
+      loop $positions
+        local.get $dst
+        local.get $c
+        i32.const 2
+        i32.shl
+        i32.add
+        local.set $row_end
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        local.set $acc
+        block $channels_done
+          local.get $dst
+          local.get $row_end
+          i32.ge_u
+          br_if $channels_done
+          loop $channels
+            local.get $acc
+            local.get $dst
+            v128.load
+            local.get $src
+            v128.load
+            v128.xor
+            v128.or
+            local.set $acc
+            local.get $dst
+            local.get $src
+            v128.load
+            v128.store
+            local.get $dst
+            i32.const 16
+            i32.add
+            local.set $dst
+            local.get $src
+            i32.const 16
+            i32.add
+            local.set $src
+            local.get $dst
+            local.get $row_end
+            i32.lt_u
+            br_if $channels
+          end
+        end
+        local.get $flags
+        local.get $acc
+        v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+        i32x4.eq
+        i32x4.all_true
+        i32.eqz
+        i32.store
+        local.get $flags
+        i32.const 4
+        i32.add
+        local.set $flags
+        local.get $flags
+        local.get $flags_end
+        i32.lt_u
+        br_if $positions
+      end
+    end
+  )
+
   ;; y = x*s + t (t != 0) or y = x*s, per channel; n floats of c channels, c % 4 == 0 (nn: scaleShiftTo, scaleTo)
   (func $scale_shift (export "scale_shift") (param $y i32) (param $x i32) (param $s i32) (param $t i32) (param $n i32) (param $c i32)
     (local $end i32)
@@ -9013,6 +9089,6 @@
 
   ;; the interface version nn checks (gen: abiVersion)
   (func $version (export "version") (result i32)
-    i32.const 2
+    i32.const 3
   )
 )

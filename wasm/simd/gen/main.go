@@ -24,7 +24,7 @@ import (
 // falls back to the portable kernels instead of calling into the wrong
 // signatures). Bump it with any change to a kernel's parameters or
 // meaning, together with nn's simdABI.
-const abiVersion = 2
+const abiVersion = 3
 
 // importModule is the module name under which Go imports the kernels
 // (//go:wasmimport mavis_simd name).
@@ -48,6 +48,7 @@ func kernels() *module {
 	convRowsKernel(m, 7, 4)
 	convRowsDotKernel(m)
 	maskCopyKernel(m)
+	storeDiffKernel(m)
 	scaleShiftKernel(m)
 	shiftSumKernel(m)
 	pool2x2Kernel(m)

@@ -485,3 +485,49 @@ func sumLanes(f *function, acc local, first func()) {
 	f.f32Add()
 	f.f32Add()
 }
+
+// storeDiffKernel writes store_diff(dst, src, flags, npos, c): for each of
+// npos positions of c channels (c % 4 == 0), dst = src, and flags[p] (an
+// i32) is 1 when any of the position's values changed bits, else 0 (nn's
+// deltaStore: Delta's recomputed outputs, stored and compared).
+func storeDiffKernel(m *module) {
+	f := m.newFunc("store_diff", "dst = src per position of c channels (c % 4 == 0), flags[p] = 1 when its bits changed (nn: deltaStore)")
+	dst, src, flags, npos, c := f.param("dst", i32), f.param("src", i32), f.param("flags", i32), f.param("npos", i32), f.param("c", i32)
+	fend, rowEnd, acc := f.local("flags_end", i32), f.local("row_end", i32), f.local("acc", v128)
+	f.get(flags)
+	f.get(npos)
+	f.i32Const(2)
+	f.i32Shl()
+	f.i32Add()
+	f.set(fend)
+	f.whileBelow("positions", flags, fend, func() {
+		setEnd(f, dst, c, rowEnd)
+		f.v128Zero()
+		f.set(acc)
+		f.whileBelow("channels", dst, rowEnd, func() {
+			// acc |= dst ^ src; dst = src
+			f.get(acc)
+			f.get(dst)
+			f.v128Load(0)
+			f.get(src)
+			f.v128Load(0)
+			f.v128Xor()
+			f.v128Or()
+			f.set(acc)
+			f.get(dst)
+			f.get(src)
+			f.v128Load(0)
+			f.v128Store(0)
+			advance(f, 16, dst, src)
+		})
+		// flags[p] = acc != 0
+		f.get(flags)
+		f.get(acc)
+		f.v128Zero()
+		f.i32x4Eq()
+		f.i32x4AllTrue()
+		f.i32Eqz()
+		f.i32Store(0)
+		advance(f, 4, flags)
+	})
+}

@@ -69,6 +69,23 @@ func sameCurves(t *testing.T, name string, got, want xai.MapMetrics) {
 	}
 }
 
+// randomModel returns the built-in model name with weights seeded by seed
+// and a random input of it (0..255, seeded too).
+func randomModel(t *testing.T, name string, seed uint64) (*nn.Model, *nn.Tensor) {
+	t.Helper()
+	m, err := nn.BuildBuiltin(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.Init(m, seed)
+	x := m.NewInput(1)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for i := range x.Data {
+		x.Data[i] = float32(255 * rng.Float64())
+	}
+	return m, x
+}
+
 // checkIncremental evaluates every map with several options both ways.
 func checkIncremental(t *testing.T, m *nn.Model, x *nn.Tensor, opts []xai.MetricsOptions) {
 	t.Helper()
@@ -93,16 +110,7 @@ func checkIncremental(t *testing.T, m *nn.Model, x *nn.Tensor, opts []xai.Metric
 }
 
 func TestDeletionIncremental(t *testing.T) {
-	m, err := nn.BuildBuiltin("fashion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nn.Init(m, 11)
-	x := m.NewInput(1)
-	rng := rand.New(rand.NewPCG(11, 1))
-	for i := range x.Data {
-		x.Data[i] = float32(255 * rng.Float64())
-	}
+	m, x := randomModel(t, "fashion", 11)
 	checkIncremental(t, m, x, []xai.MetricsOptions{
 		{},
 		{Steps: 7, Patch: 3, Logit: true},
@@ -115,16 +123,7 @@ func TestDeletionIncrementalMAVISRandom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("MAVIS at 224x224 in -short")
 	}
-	m, err := nn.BuildBuiltin("mavis")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nn.Init(m, 12)
-	x := m.NewInput(1)
-	rng := rand.New(rand.NewPCG(12, 1))
-	for i := range x.Data {
-		x.Data[i] = float32(255 * rng.Float64())
-	}
+	m, x := randomModel(t, "mavis", 12)
 	checkIncremental(t, m, x, []xai.MetricsOptions{{Steps: 4, Patch: 8}})
 }
 
@@ -160,16 +159,7 @@ func TestDeletionIncrementalCancel(t *testing.T) {
 // again for another image (one pixel apart), another blur or another
 // reference: each result equals a fresh Evaluator's, bit for bit.
 func TestEvaluatorKeptReferences(t *testing.T) {
-	m, err := nn.BuildBuiltin("fashion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nn.Init(m, 13)
-	x := m.NewInput(1)
-	rng := rand.New(rand.NewPCG(13, 1))
-	for i := range x.Data {
-		x.Data[i] = float32(255 * rng.Float64())
-	}
+	m, x := randomModel(t, "fashion", 13)
 	y := &nn.Tensor{Shape: x.Shape, Data: append([]float32(nil), x.Data...)}
 	y.Data[14*28+14] += 40
 	maps, names, class := deltaMaps(t, m, x, 2)

@@ -93,13 +93,14 @@ func TestFastPaths(t *testing.T) {
 			for _, pos := range []int{1, 3, 7} {
 				old := specialSlice(r, pos*c, false)
 				src := append([]float32(nil), old...)
-				// Position p changes in one channel only, or not at all: its
-				// last channel, its first to −0 from +0 (equal values, other
-				// bits), or another NaN; every third is left alone.
+				// Position p changes in one channel only, or not at all: the
+				// lowest bit of its last channel (another value, or another
+				// NaN), or its first from +0 to −0 (equal values, other
+				// bits); every third is left alone.
 				for p := range pos {
 					switch p % 3 {
 					case 0:
-						src[p*c+c-1] = src[p*c+c-1]*2 + 1
+						src[p*c+c-1] = math.Float32frombits(math.Float32bits(src[p*c+c-1]) ^ 1)
 					case 1:
 						old[p*c] = 0
 						src[p*c] = float32(math.Copysign(0, -1))

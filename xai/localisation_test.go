@@ -2,6 +2,7 @@ package xai
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -41,6 +42,30 @@ func TestGiniEntropyKnownAnswers(t *testing.T) {
 	}
 	if g, h := Gini(make([]float32, 5)), Entropy(make([]float32, 5)); g != 0 || h != 0 {
 		t.Errorf("zero map: Gini %v Entropy %v, want 0 0", g, h)
+	}
+	// NaNs count as 0, −0 as +0, an infinity makes the map uniform (0),
+	// and the sum runs over |v| sorted as float64 values, ties in any
+	// order: the definition, written out here.
+	nan, inf, negz := float32(math.NaN()), float32(math.Inf(1)), float32(math.Copysign(0, -1))
+	w := []float32{0.5, nan, -0.5, negz, 3, 1e-40, -2, 0.5, nan, 7}
+	c := make([]float64, len(w))
+	var sum float64
+	for i, x := range w {
+		if x == x {
+			c[i] = math.Abs(float64(x))
+		}
+		sum += c[i]
+	}
+	slices.Sort(c)
+	var g float64
+	for k, a := range c {
+		g += a / sum * (float64(len(c)-k) - 0.5)
+	}
+	if got, want := Gini(w), 1-2*g/float64(len(c)); math.Float64bits(got) != math.Float64bits(want) {
+		t.Errorf("Gini(%v) = %v, want %v", w, got, want)
+	}
+	if g := Gini([]float32{1, inf, 2}); g != 0 {
+		t.Errorf("Gini with +Inf = %v, want 0", g)
 	}
 }
 

@@ -1,12 +1,10 @@
 package xai
 
 import (
-	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
 
-	"github.com/mavis-xai/mavis/internal/order"
 	"github.com/mavis-xai/mavis/nn"
 )
 
@@ -126,6 +124,7 @@ func RandomisationCheck(ctx Canceller, m *nn.Model, x *nn.Tensor, fn MapFunc, o 
 		o.Progress(1, total)
 	}
 	r := SanityResult{Class: t.Class, Seed: o.Seed, Threshold: SanityThreshold}
+	var ra []float64 // ranks(a)
 	rng := rand.New(rand.NewPCG(o.Seed, 0xadeba10))
 	for s, i := range steps {
 		if err := cancelled(ctx); err != nil {
@@ -141,7 +140,14 @@ func RandomisationCheck(ctx Canceller, m *nn.Model, x *nn.Tensor, fn MapFunc, o 
 			return SanityResult{}, errorf("xai: map %v after randomising %s, want %v as before", got, cp.Layers[i].Name(), orig)
 		}
 		r.Layers = append(r.Layers, cp.Layers[i].Name())
-		r.Spearman = append(r.Spearman, Spearman(a, b))
+		if ra == nil {
+			ra = ranks(a) // the trained model's map, ranked once for the cascade
+		}
+		rho := 0.0
+		if len(a) >= 2 {
+			rho = rankCorrelation(ra, ranks(b)) // Spearman(a, b)
+		}
+		r.Spearman = append(r.Spearman, rho)
 		if o.Progress != nil {
 			o.Progress(s+2, total)
 		}
@@ -195,8 +201,13 @@ func Spearman(a, b []float64) float64 {
 	if len(a) < 2 {
 		return 0
 	}
-	ra, rb := ranks(a), ranks(b)
-	n := float64(len(a))
+	return rankCorrelation(ranks(a), ranks(b))
+}
+
+// rankCorrelation is Spearman's coefficient from the ranks of a and b
+// (ranks): their Pearson correlation, 0 when either is constant.
+func rankCorrelation(ra, rb []float64) float64 {
+	n := float64(len(ra))
 	mean := (n + 1) / 2
 	var sab, saa, sbb float64
 	for i := range ra {
@@ -211,21 +222,32 @@ func Spearman(a, b []float64) float64 {
 	return sab / math.Sqrt(saa*sbb)
 }
 
-// ranks returns the 1-based ranks of v, ascending, ties averaged.
+// ranks returns the 1-based ranks of v, ascending, ties averaged (NaNs
+// tie with −Inf, −0 with +0). Each value's key is an integer that sorts
+// as the value does; the keys are sorted without a comparison function,
+// and a value's tie group is where its key starts and ends among them.
 func ranks(v []float64) []float64 {
-	key := func(i int32) float64 { return nanLow(v[i]) }
-	idx := order.Index(len(v), func(i, j int32) int { return cmp.Compare(key(i), key(j)) })
+	keys := make([]uint64, len(v))
+	for i, x := range v {
+		x = nanLow(x)
+		if x == 0 {
+			x = 0 // −0 as +0
+		}
+		k := math.Float64bits(x)
+		if k>>63 != 0 {
+			k = ^k // negative: larger magnitudes first
+		} else {
+			k |= 1 << 63
+		}
+		keys[i] = k
+	}
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
 	r := make([]float64, len(v))
-	for s := 0; s < len(idx); {
-		e := s + 1
-		for e < len(idx) && key(idx[e]) == key(idx[s]) {
-			e++
-		}
-		avg := float64(s+e+1) / 2 // mean of ranks s+1 .. e
-		for _, i := range idx[s:e] {
-			r[i] = avg
-		}
-		s = e
+	for i, k := range keys {
+		s, _ := slices.BinarySearch(sorted, k)   // the group's first position
+		e, _ := slices.BinarySearch(sorted, k+1) // one past its last: no key is the largest uint64
+		r[i] = float64(s+e+1) / 2                // mean of ranks s+1 .. e
 	}
 	return r
 }

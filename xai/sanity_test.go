@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -38,6 +39,30 @@ func TestSpearmanHandWorked(t *testing.T) {
 	}
 	if got := ranks([]float64{3, 1, 3, 3, 0}); !slices.Equal(got, []float64{4, 2, 4, 4, 1}) {
 		t.Errorf("ranks: got %v, want [4 2 4 4 1]", got)
+	}
+	// The definition, pair by pair: rank_i = 1 + #{v_j < v_i} + (#{v_j =
+	// v_i} − 1)/2, NaN as −Inf, −0 equal to +0, over signs, infinities,
+	// subnormals and ties.
+	nan, inf, negz := math.NaN(), math.Inf(1), math.Copysign(0, -1)
+	v := []float64{2, -3, nan, 0, negz, inf, -inf, 5e-324, -5e-324, 2, -3, nan, 0.5, -0.5, 1e300}
+	r := rand.New(rand.NewPCG(3, 5))
+	for range 200 {
+		v = append(v, float64(r.IntN(9)-4)/2)
+	}
+	got := ranks(v)
+	for i, x := range v {
+		var less, same int
+		for _, y := range v {
+			switch xi, yj := nanLow(x), nanLow(y); {
+			case yj < xi:
+				less++
+			case yj == xi:
+				same++
+			}
+		}
+		if want := 1 + float64(less) + float64(same-1)/2; got[i] != want {
+			t.Errorf("rank of v[%d] = %v: %v, want %v", i, x, got[i], want)
+		}
 	}
 }
 

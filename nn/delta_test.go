@@ -33,6 +33,28 @@ func deltaOddSpec() Spec {
 	}}
 }
 
+// deltaStemSpec is the stem of the common ImageNet networks, which the
+// built-in models and deltaOddSpec lack: a 7x7 stride-2 'same' convolution
+// (three columns of padding, windows that straddle the border), a 2x2
+// pool of an odd grid, a 1x1 convolution and a 'valid' 3x3 one with
+// more output channels than input, on 31x29 colour images.
+func deltaStemSpec() Spec {
+	conv := func(name string, f, k, s int, pad, act string) LayerSpec {
+		bias := true
+		return LayerSpec{Class: "Conv2D", Name: name, Config: LayerConfig{Filters: f,
+			KernelSize: []int{k, k}, Strides: []int{s, s}, Padding: pad, Activation: act, UseBias: &bias}}
+	}
+	return Spec{Name: "stem", Input: [3]int{31, 29, 3}, Layers: []LayerSpec{
+		conv("c0", 8, 7, 2, "same", "relu"),
+		{Class: "BatchNormalization", Name: "bn0"},
+		{Class: "MaxPooling2D", Name: "p0", Config: LayerConfig{PoolSize: []int{2, 2}, Strides: []int{2, 2}, Padding: "valid"}},
+		conv("c1", 8, 1, 1, "same", "relu"),
+		conv("c2", 12, 3, 1, "valid", "relu"),
+		{Class: "Flatten", Name: "f"},
+		{Class: "Dense", Name: "out", Config: LayerConfig{Units: 3, Activation: "softmax"}},
+	}}
+}
+
 // deltaModel builds a model with random weights and random batch-norm
 // statistics (so that batch-norm is not the identity).
 func deltaModel(t testing.TB, s Spec, seed uint64) *Model {
@@ -171,6 +193,7 @@ func TestDeltaEqualsForward(t *testing.T) {
 		{"fashion", fashionSpec, 1, 6},
 		{"fashion-batch3", fashionSpec, 3, 3},
 		{"odd", deltaOddSpec, 2, 6},
+		{"stem", deltaStemSpec, 2, 6},
 		{"mavis", mavisSpec, 1, 2},
 	} {
 		for _, kind := range []string{"random", "blob", "row"} {

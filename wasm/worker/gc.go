@@ -3,8 +3,8 @@ package main
 import "runtime/debug"
 
 // The collector is held off from the worker's start through its first
-// model load and its first prediction: holdGC in main; releaseGC when the
-// first predict returns, before any other method but loadModel and predict,
+// model load and its first prediction: holdGC in main; releaseGC (to
+// gcPercent) when the first predict returns, before any other method but loadModel and predict,
 // and in loadModel before a second model or a file over holdModelMax.
 //
 // Loading a model and predicting its first image keep almost everything
@@ -26,6 +26,18 @@ import "runtime/debug"
 // heap over it, the collector would run without a pause.)
 const holdModelMax = 32 << 20
 
+// gcPercent is the collector's pacing once released (GOGC): a collection
+// when the heap has grown by a quarter since the last one's live data, not
+// Go's default of doubling. A worker's wasm memory, once grown, is never
+// given back, and its live heap is large: each method keeps its buffers
+// for its next call, about 346 MB for MAVIS once every method has run.
+// In three rounds of all 23 methods in one worker (a throwaway probe,
+// session 29 in BENCHMARKS.md) the heap Go held reached 545 MB at 100,
+// still growing, against 435 MB at 25, with the methods' times unchanged:
+// the live data is mostly large float buffers without pointers, which
+// cost a collection little to mark.
+const gcPercent = 25
+
 var (
 	gcHeld  bool
 	gcLoads int // models loaded since the hold
@@ -41,7 +53,7 @@ func releaseGC() {
 		return
 	}
 	gcHeld = false
-	debug.SetGCPercent(100)
+	debug.SetGCPercent(gcPercent)
 }
 
 // loadingGC is called by loadModel with the file's size before it decodes

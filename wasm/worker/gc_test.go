@@ -31,7 +31,7 @@ func held() bool {
 }
 
 // TestHoldGC: while the collector is held, garbage piles up without a
-// collection; releaseGC gives back Go's default pacing, once.
+// collection; releaseGC sets gcPercent's pacing, once.
 func TestHoldGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	debug.SetGCPercent(100)
@@ -48,8 +48,8 @@ func TestHoldGC(t *testing.T) {
 
 	releaseGC()
 	releaseGC() // a second release changes nothing
-	if p := debug.SetGCPercent(100); p != 100 {
-		t.Errorf("released: GC percent %d, want 100", p)
+	if p := debug.SetGCPercent(gcPercent); p != gcPercent {
+		t.Errorf("released: GC percent %d, want %d", p, gcPercent)
 	}
 	if n := churn(64); n == 0 {
 		t.Errorf("released: 64 MB of garbage ran no collection")

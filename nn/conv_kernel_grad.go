@@ -112,7 +112,7 @@ const (
 // panels dropped) when k's values or shape differ from the last call's.
 func (p *kernelPrep) flipped(k []float32, g convGeom) []float32 {
 	geo := [4]int{g.kh, g.kw, g.in, g.out}
-	if p.geo != geo || len(p.src) != len(k) || !sameBits32(p.src, k) {
+	if p.geo != geo || len(p.src) != len(k) || !SameBits(p.src, k) {
 		p.src = append(p.src[:0], k...)
 		p.geo = geo
 		p.kt = grow(p.kt, len(k))

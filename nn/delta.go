@@ -208,7 +208,7 @@ func (s *paramStamp) check(k int, v []float32, same bool) bool {
 		*s = append((*s)[:k], make([]float32, len(v))...)
 		same = false
 	}
-	if !same || !sameBits32((*s)[k:k+len(v)], v) {
+	if !same || !SameBits((*s)[k:k+len(v)], v) {
 		copy((*s)[k:], v)
 		return false
 	}
@@ -223,9 +223,12 @@ func biasValue(b *Param) []float32 {
 	return b.Value
 }
 
-// sameBits32 reports whether a and b (same length) hold the same bits.
-func sameBits32(a, b []float32) bool {
-	b = b[:len(a)]
+// SameBits reports whether a and b hold the same values bit for bit (NaNs
+// by their bits, −0 apart from +0): the test of a kept result's inputs.
+func SameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
 	var diff uint32
 	for i, v := range a {
 		diff |= math.Float32bits(v) ^ math.Float32bits(b[i])

@@ -42,7 +42,7 @@ func (m *Model) ForwardKeep(x *Tensor, last int) *Tensor {
 func (m *Model) ForwardAgain(x *Tensor, last int) *Tensor {
 	a := &m.again
 	if a.valid && a.passes == m.passes && a.last == last && a.rule == m.rs.rule && a.shape == x.Shape &&
-		len(a.x) == len(x.Data) && sameBits32(a.x, x.Data) && a.par.same(m.Layers[:last+1]) && !m.training(last) {
+		len(a.x) == len(x.Data) && SameBits(a.x, x.Data) && a.par.same(m.Layers[:last+1]) && !m.training(last) {
 		m.x = x // the same values as the input they ran on
 		return m.outs[last]
 	}

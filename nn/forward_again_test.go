@@ -32,7 +32,7 @@ func TestForwardAgain(t *testing.T) {
 		if ran := m.passes != before; ran == reuse {
 			t.Errorf("%s: ran the layers %v, want %v", name, ran, !reuse)
 		}
-		if !sameBits32(got, want) {
+		if !SameBits(got, want) {
 			t.Errorf("%s: output %v, want %v", name, got, want)
 		}
 		// A backward pass after it gives the oracle's input gradient, and
@@ -40,13 +40,13 @@ func TestForwardAgain(t *testing.T) {
 		m.Backward(dy, last, 0)
 		o.ForwardTo(x, last)
 		o.Backward(dy, last, 0)
-		if !sameBits32(m.InputGrad().Data, o.InputGrad().Data) {
+		if !SameBits(m.InputGrad().Data, o.InputGrad().Data) {
 			t.Errorf("%s: the input gradient after it differs from the oracle's", name)
 		}
 	}
 	keep := func() {
 		t.Helper()
-		if before := m.passes; !sameBits32(m.ForwardKeep(x, last).Data, fresh()) || m.passes == before {
+		if before := m.passes; !SameBits(m.ForwardKeep(x, last).Data, fresh()) || m.passes == before {
 			t.Error("ForwardKeep did not run the layers to ForwardTo's output")
 		}
 	}

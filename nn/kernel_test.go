@@ -205,7 +205,7 @@ func TestKernelPrep(t *testing.T) {
 			check := func(when string) {
 				conv2DInputGradTo(want, dy, mask, k, g, nil)
 				conv2DInputGradTo(got, dy, mask, k, g, &prep)
-				if !sameBits32(got, want) {
+				if !SameBits(got, want) {
 					t.Errorf("%d %+v, %s: the input gradient with the prep differs from the one without", i, tt, when)
 				}
 			}

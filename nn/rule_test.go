@@ -403,7 +403,7 @@ func TestRescalePoolTo(t *testing.T) {
 			if tt.s >= tt.k {
 				maxima := make([]float32, tt.n)
 				rescalePoolTo(maxima, dy, x, x0, y, y0, arg, arg0, true)
-				if !sameBits32(maxima, all) {
+				if !SameBits(maxima, all) {
 					t.Fatalf("%+v, trial %d: the disjoint path %v, the general one %v", tt, trial, maxima, all)
 				}
 			}

@@ -184,7 +184,7 @@ func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error 
 	}
 	p := ev.Model.Preprocess
 	key := refKey{del: del, ins: ins, pre: p}
-	if ev.refMade && ev.ref == key && ev.del.Shape == x.Shape && sameBits(ev.refX, x.Data) {
+	if ev.refMade && ev.ref == key && ev.del.Shape == x.Shape && nn.SameBits(ev.refX, x.Data) {
 		return nil
 	}
 	ev.refMade = false
@@ -211,19 +211,6 @@ func (ev *Evaluator) references(x *nn.Tensor, r Reference, sigma float64) error 
 type refKey struct {
 	del, ins Baseline
 	pre      nn.Preprocess
-}
-
-// sameBits reports whether a and b hold the same values, bit for bit.
-func sameBits(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i, v := range a {
-		if math.Float32bits(v) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // keepFill returns what the pixels not kept become for the confidence

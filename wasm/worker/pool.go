@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"maps"
-	"math"
 	"time"
 	"unsafe"
 
@@ -118,7 +117,7 @@ func (s *session) splitCombine(o Options, parts []xai.Part) (Explanation, error)
 	if err != nil {
 		return Explanation{}, err
 	}
-	if !pl.ownOK || pl.ownM != s.m || !sameRequest(pl.ownOpts, pl.ownVals, o, vals) || !equal32(pl.ownX, s.x.Data) {
+	if !pl.ownOK || pl.ownM != s.m || !sameRequest(pl.ownOpts, pl.ownVals, o, vals) || !nn.SameBits(pl.ownX, s.x.Data) {
 		return Explanation{}, errors.New("worker: this worker's own part is missing or was computed for another image or other options; explain again")
 	}
 	pl.ptrs = append(pl.ptrs[:0], &pl.own)
@@ -147,18 +146,6 @@ func resolve(o Options) (xai.Values, error) {
 // for the same explanation.
 func sameRequest(a Options, av xai.Values, b Options, bv xai.Values) bool {
 	return a.Method == b.Method && a.Target == b.Target && a.Layer == b.Layer && a.Seed == b.Seed && maps.Equal(av, bv)
-}
-
-func equal32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // float32Bytes and float64Bytes view floats as their little-endian bytes

@@ -289,17 +289,18 @@ func Gini(v []float32) float64 {
 	if n == 0 {
 		return 0
 	}
-	// |v_i| as float32 bits, NaN as 0: for values of one sign their bits
-	// sort as the values do, and integers sort faster than floats.
-	c := make([]uint32, n)
+	// |v_i| as float64 bits, NaN as 0: for values of one sign their bits
+	// sort as the values do, and integers sort faster than floats (as
+	// uint64, the sort ranks instantiates: one copy of it in the binary).
+	c := make([]uint64, n)
 	var sum float64
 	for i, x := range v {
-		b := math.Float32bits(x) &^ (1 << 31)
-		if b > 0x7f800000 { // a NaN
-			b = 0
+		a := math.Abs(float64(x))
+		if a != a {
+			a = 0
 		}
-		c[i] = b
-		sum += float64(math.Float32frombits(b))
+		c[i] = math.Float64bits(a)
+		sum += a
 	}
 	if sum == 0 || math.IsInf(sum, 0) {
 		return 0
@@ -308,7 +309,7 @@ func Gini(v []float32) float64 {
 	var g float64
 	for k, b := range c {
 		// k is 0-based: (n − (k+1) + ½) = n − k − ½
-		g += float64(math.Float32frombits(b)) / sum * (float64(n-k) - 0.5)
+		g += math.Float64frombits(b) / sum * (float64(n-k) - 0.5)
 	}
 	return 1 - 2*g/float64(n)
 }

@@ -232,6 +232,23 @@ func BenchmarkMavisForward(b *testing.B) {
 	reportFlops(b, fwd, cpu0)
 }
 
+// BenchmarkMavisForwardScores is BenchmarkMavisForward through
+// ForwardScores, as xai's RISE and Score-CAM score their images (the
+// GFLOP counted as for the direct sums).
+func BenchmarkMavisForwardScores(b *testing.B) {
+	m, x := benchModel(b, "mavis", 1)
+	fwd, _, _ := modelFlops(m)
+	last := len(m.Layers) - 1
+	m.ForwardScores(x, last)
+	b.ReportAllocs()
+	cpu0 := cpuSeconds() // before ResetTimer: under wasm it allocates
+	b.ResetTimer()
+	for range b.N {
+		m.ForwardScores(x, last)
+	}
+	reportFlops(b, fwd, cpu0)
+}
+
 // BenchmarkMavisForwardInputGrad is one step of Saliency or Integrated
 // Gradients: forward, then the gradient of a logit back to the image.
 func BenchmarkMavisForwardInputGrad(b *testing.B) {

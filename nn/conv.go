@@ -19,6 +19,8 @@ type Conv2D struct {
 	g, dx   *Tensor // masked upstream gradient, input gradient
 	geo     convGeom
 	prep    kernelPrep // the input gradient's flipped and packed kernel, kept between passes
+	scores  bool       // in a Model.ForwardScores pass: the forward may run on the vector Winograd path
+	sprep   kernelPrep // ForwardScores' packed kernel, kept between passes
 }
 
 var _ Layer = (*Conv2D)(nil)
@@ -82,11 +84,13 @@ func (c *Conv2D) Forward(x *Tensor) *Tensor {
 	if c.Bias != nil {
 		bias = c.Bias.Value
 	}
-	switch c.Act {
-	case ReLU:
-		conv2DReLUTo(c.y.Data, x.Data, c.Kernel.Value, bias, g)
-	case Softmax:
+	switch {
+	case c.Act == Softmax:
 		panic("nn: " + c.name + ": softmax activation in Conv2D is not supported")
+	case c.scores:
+		conv2DScoresTo(c.y.Data, x.Data, c.Kernel.Value, bias, c.Act == ReLU, g, c.kept(&c.sprep))
+	case c.Act == ReLU:
+		conv2DReLUTo(c.y.Data, x.Data, c.Kernel.Value, bias, g)
 	default:
 		conv2DTo(c.y.Data, x.Data, c.Kernel.Value, bias, g)
 	}
@@ -115,25 +119,26 @@ func (c *Conv2D) Backward(dy *Tensor) *Tensor {
 		conv2DKernelGradAdd(c.Kernel.Grad, c.x.Data, grad, g)
 	}
 	c.dx = reuse(c.dx, c.x.Shape)
-	conv2DInputGradTo(c.dx.Data, grad, mask, c.Kernel.Value, g, c.keptKernel())
+	conv2DInputGradTo(c.dx.Data, grad, mask, c.Kernel.Value, g, c.kept(&c.prep))
 	return c.dx
 }
 
 // prepSmall is the kernel size (in values) up to which a layer always
-// keeps its input gradient's prepared kernel (kernelPrep): a prep holds
-// about four times its kernel, at most 1 MiB here.
+// keeps its prepared kernels (kernelPrep: the input gradient's, and
+// ForwardScores'): a prep holds about four times its kernel, at most 1 MiB
+// here.
 const prepSmall = 1 << 16
 
-// keptKernel returns the layer's kernelPrep, or nil (and drops the one it
+// kept returns p, one of the layer's kernelPreps, or nil (and drops what p
 // kept) when keeping it would hold more than the layer's output does and
 // more than prepSmall allows for: on a large model the preps of its large
 // kernels would add up to several times the weights.
-func (c *Conv2D) keptKernel() *kernelPrep {
+func (c *Conv2D) kept(p *kernelPrep) *kernelPrep {
 	if k := len(c.Kernel.Value); k > prepSmall && 4*k > len(c.y.Data) {
-		c.prep = kernelPrep{}
+		*p = kernelPrep{}
 		return nil
 	}
-	return &c.prep
+	return p
 }
 
 // biasGradAdd adds the sum of g over every position to db.

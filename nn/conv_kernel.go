@@ -21,6 +21,24 @@ func conv2DReLUTo(y, x, k, b []float32, g convGeom) {
 	conv2DGemmTo(y, x, k, b, true, g)
 }
 
+// conv2DScoresTo is conv2DTo (relu: conv2DReLUTo) for a pass whose
+// outputs are all its caller needs (Model.ForwardScores): it runs on the
+// vector Winograd path where this build has one that takes g, with a
+// rounding of its own, and is conv2DTo elsewhere. prep, when not nil,
+// keeps the packed kernel for the next call (a layer's, see kernelPrep).
+func conv2DScoresTo(y, x, k, b []float32, relu bool, g convGeom, prep *kernelPrep) {
+	nw := workers()
+	cw := getConvWork(opForward, g, nw)
+	defer cw.put()
+	if prep != nil {
+		prep.remake(k, g)
+		cw.prep = prep
+	}
+	cw.winoVec = true
+	cw.forward(y, x, k, b, relu, nw)
+	cw.winoVec = false
+}
+
 // conv2DInputGradTo computes dx = convᵀ(dy ⊙ [mask > 0], k): with a
 // non-nil mask (the output of a ReLU) only the entries of dy where the mask
 // is positive count. A mask is only accepted where conv2DInputGradMasks

@@ -50,9 +50,9 @@ const (
 // build and CPU have one: winogradVecTakes reports whether it takes a
 // geometry, winogradVec runs a convolution through it if so and reports
 // whether it did, winogradVecRange is its parallel loop. The layers use it
-// for stride-1 input gradients (see that file for why not for forward
-// passes). gemmWinogradVec turns it off (tests and benchmarks compare the
-// paths).
+// for stride-1 input gradients and in Model.ForwardScores (see that file
+// for why not in other forward passes). gemmWinogradVec turns it off
+// (tests and benchmarks compare the paths).
 var (
 	winogradVec      func(cw *convWork, y, x, k, b []float32, relu bool, nw int) bool
 	winogradVecRange func(cw *convWork, w, lo, hi int)
@@ -94,7 +94,7 @@ type convWork struct {
 	bpad                  []float32 // row path: the bias padded to whole panels
 	wp                    int       // row path: padded input row width, in positions
 	ws                    []convWorker
-	flipped               bool // running an input gradient as a forward convolution (the vector Winograd path takes only these)
+	winoVec               bool // the vector Winograd path may take this forward pass: an input gradient's (the flipped kernel's convolution) or a ForwardScores pass
 
 	prep *kernelPrep // input gradient: the layer's prepared kernel, or nil
 	ub   []float32   // vector Winograd: the packed U panels the run reads (bp or prep's)
@@ -173,7 +173,7 @@ func (cw *convWork) forward(y, x, k, b []float32, relu bool, nw int) {
 		cw.winogradTo(y, x, k, b, relu, nw)
 		return
 	}
-	if cw.flipped && useWinogradVec(g) && winogradVec(cw, y, x, k, b, relu, nw) {
+	if cw.winoVec && useWinogradVec(g) && winogradVec(cw, y, x, k, b, relu, nw) {
 		return
 	}
 	if rowsFit(g) {

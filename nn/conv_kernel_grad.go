@@ -44,9 +44,9 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom, prep *kernelPr
 			cw.rowsTo(dx, dy, mask, kt, nil, false, nw)
 			return
 		}
-		cw.flipped = true
+		cw.winoVec = true
 		cw.forward(dx, dy, kt, nil, false, nw)
-		cw.flipped = false
+		cw.winoVec = false
 		return
 	}
 	cw := getConvWork(opInputGrad, g, nw)
@@ -83,7 +83,9 @@ func conv2DGemmInputGradTo(dx, dy, mask, k []float32, g convGeom, prep *kernelPr
 // kernelPrep keeps what a layer's input gradient makes of its kernel from
 // one call to the next: the flipped kernel, and the panels packed from it
 // for the row path or the vector Winograd path (under node the Winograd
-// kernel transform alone was 1.5 ms of a 38 ms saliency). They are made
+// kernel transform alone was 1.5 ms of a 38 ms saliency); or, for
+// ForwardScores (conv2DScoresTo), the panels packed from the kernel
+// itself. They are made
 // again whenever the kernel's values differ, bit for bit, from those they
 // were made from (compared at each call, as a paramStamp does), so that
 // training, a sanity check's randomised weights or a new model's values
@@ -103,21 +105,31 @@ type prepKind int
 
 const (
 	prepNone     prepKind = iota
-	prepRows              // packBTo of the flipped kernel (rowsTo)
-	prepRowsDot           // packDotTo of the flipped kernel (rowsTo on gemmRowsDot)
-	prepWinograd          // the Winograd-transformed flipped kernel, packed per ξν (winogradVecRun)
+	prepRows              // packBTo of the (flipped) kernel (rowsTo)
+	prepRowsDot           // packDotTo of the (flipped) kernel (rowsTo on gemmRowsDot)
+	prepWinograd          // the Winograd-transformed (flipped) kernel, packed per ξν (winogradVecRun)
 )
+
+// remake records k (of geometry g) as the kernel p's panels are made from
+// and drops them, and reports true, when k's values or shape differ from
+// the last call's.
+func (p *kernelPrep) remake(k []float32, g convGeom) bool {
+	geo := [4]int{g.kh, g.kw, g.in, g.out}
+	if p.geo == geo && len(p.src) == len(k) && SameBits(p.src, k) {
+		return false
+	}
+	p.src = append(p.src[:0], k...)
+	p.geo = geo
+	p.kind = prepNone
+	return true
+}
 
 // flipped returns k flipped for the input gradient of g, remade (and the
 // panels dropped) when k's values or shape differ from the last call's.
 func (p *kernelPrep) flipped(k []float32, g convGeom) []float32 {
-	geo := [4]int{g.kh, g.kw, g.in, g.out}
-	if p.geo != geo || len(p.src) != len(k) || !SameBits(p.src, k) {
-		p.src = append(p.src[:0], k...)
-		p.geo = geo
+	if p.remake(k, g) {
 		p.kt = grow(p.kt, len(k))
 		flipKernelTo(p.kt, k, g)
-		p.kind = prepNone
 	}
 	return p.kt
 }

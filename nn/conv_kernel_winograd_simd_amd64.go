@@ -12,8 +12,9 @@ import "simd/archsimd"
 // they cost a few adds per value, and the 2.25x fewer multiplies pay for
 // them on MAVIS's 64-channel layers (about 1.5x on a 112x112x64 layer).
 //
-// The layers run it for input gradients only (conv2DGemmInputGradTo's
-// flipped-kernel convolution). In the forward pass its rounding, within
+// The layers run it for input gradients (conv2DGemmInputGradTo's
+// flipped-kernel convolution) and in Model.ForwardScores, not in the
+// forward pass a backward pass follows: there its rounding, within
 // float32's of the direct sum, still moved enough near-tied max-pool
 // windows to put the deconvnet map of the rocket fixture at rel_l2
 // 0.00124 against its limit of 0.001 (xai's TestFixturesWave2); the

@@ -15,8 +15,10 @@ package nn
 // With scalar transforms Winograd lost to the direct row path in the
 // browser (37 against 51 GFLOP/cpu-s at 112x112x64, nn/BENCHMARKS.md);
 // with these it wins. As natively, the layers run it for input gradients
-// only (the flipped kernel's convolution of conv2DGemmInputGradTo). In a
-// forward pass its rounding moves near-tied max-pool windows: measured on
+// (the flipped kernel's convolution of conv2DGemmInputGradTo) and in
+// Model.ForwardScores, whose outputs no gradient follows. In a forward
+// pass a backward pass follows, its rounding moves near-tied max-pool
+// windows: measured on
 // 45 photos (the fixtures' and the page's samples, each also mirrored,
 // shifted by a pixel either way and darkened), a Winograd forward pass
 // changed the maps against the direct one by up to rel_l2 0.0084 for

@@ -223,10 +223,10 @@ func TestKernelPrep(t *testing.T) {
 	})
 }
 
-// TestKeptKernel: a layer keeps its input gradient's prepared kernel when
-// the kernel is small (prepSmall) or the prep, about four times the
-// kernel, is no larger than the layer's output; else it keeps none and
-// drops the one it had.
+// TestKeptKernel: a layer keeps a prepared kernel (its input gradient's,
+// or ForwardScores') when the kernel is small (prepSmall) or the prep,
+// about four times the kernel, is no larger than the layer's output; else
+// it keeps none and drops the one it had.
 func TestKeptKernel(t *testing.T) {
 	for _, tt := range []struct {
 		in, out, h int
@@ -240,7 +240,7 @@ func TestKeptKernel(t *testing.T) {
 		c := NewConv2D("c", tt.in, tt.out, 3, 3, 1, 1, Same, ReLU, true)
 		c.prep.kt = make([]float32, 1) // one kept from before
 		c.y = NewTensor(1, tt.h, tt.h, tt.out)
-		p := c.keptKernel()
+		p := c.kept(&c.prep)
 		if (p != nil) != tt.want {
 			t.Errorf("%dx%d kernel, %dx%dx%d output: kept %v, want %v", tt.in, tt.out, tt.h, tt.h, tt.out, p != nil, tt.want)
 		}

@@ -65,8 +65,9 @@ type Model struct {
 
 	rs ruleState // the backward rule of the ReLUs and what it keeps (rule.go)
 
-	passes uint64    // forward passes that wrote layer outputs (ForwardTo, ForwardFrom, a Delta's)
-	again  againPass // what ForwardAgain's last pass ran (forward_again.go)
+	passes     uint64    // forward passes that wrote layer outputs (ForwardTo, ForwardFrom, a Delta's)
+	again      againPass // what ForwardAgain's last pass ran (forward_again.go)
+	scoresPass uint64    // passes after the last ForwardScores (no Backward may follow that pass)
 }
 
 // maxActivations bounds one image's activations: the input and every
@@ -417,6 +418,9 @@ func (m *Model) Output(i int) *Tensor {
 func (m *Model) Backward(dy *Tensor, from, stop int) *Tensor {
 	if from < stop || stop < 0 || from >= len(m.Layers) {
 		panic(sprintf("nn: Backward from layer %d to %d of %d", from, stop, len(m.Layers)))
+	}
+	if m.passes == m.scoresPass && m.passes > 0 {
+		panic("nn: Backward after ForwardScores, whose convolutions round as Winograd's do: run ForwardTo first")
 	}
 	g := dy
 	m.grads[from] = dy

@@ -201,6 +201,7 @@ func BenchmarkLayerCAM(b *testing.B)     { benchmarkMethod(b, "layercam") }
 func BenchmarkEigenCAM(b *testing.B)     { benchmarkMethod(b, "eigencam") }
 func BenchmarkEigenGradCAM(b *testing.B) { benchmarkMethod(b, "eigengradcam") }
 func BenchmarkScoreCAM(b *testing.B)     { benchmarkMethod(b, "scorecam") }
+func BenchmarkRISE100(b *testing.B)      { benchmarkMethodOptions(b, "rise", Options{"masks": 100}) }
 func BenchmarkAblationCAM(b *testing.B)  { benchmarkMethod(b, "ablationcam") }
 
 func BenchmarkGuidedBackprop(b *testing.B) { benchmarkMethod(b, "guidedbackprop") }

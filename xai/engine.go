@@ -294,6 +294,8 @@ func layerList(m *nn.Model) string {
 
 // scan is sweep without the backward pass: it scores n points, b per
 // pass (balanced and padded as sweep pads), giving use each point's score.
+// Its passes are nn's ForwardScores: only their outputs count, so their
+// convolutions may take Winograd's fewer multiplies.
 // ctx, when not nil, is checked before every pass; a cancellation returns
 // its error and the number of points done. With t.Class < 0 the class is
 // that predicted for point 0. It returns the class, and leaves the
@@ -314,7 +316,7 @@ func (e *engine) scan(ctx Canceller, n, b int, t Target, point func(i int, dst [
 		for s := cnt; s < b; s++ {
 			copy(x.Sample(s), x.Sample(cnt-1))
 		}
-		class = e.pass(Target{Class: class, Kind: t.Kind}, noBackward)
+		class = e.record(e.m.ForwardScores(x, e.logits), Target{Class: class, Kind: t.Kind})
 		if start == 0 {
 			copy(e.p0, e.p[:e.k])
 			copy(e.z0, e.z[:e.k])

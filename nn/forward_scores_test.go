@@ -92,11 +92,15 @@ func scoresLayers(t *testing.T, m *Model, x *Tensor, last int) (taken int) {
 		}
 		g := c.geometry(in)
 		want := make([]float32, g.n*g.oh*g.ow*g.out)
-		if useWinogradVec(g) {
+		k, b := c.Kernel.Value, biasValue(c.Bias)
+		switch {
+		case useWinogradVec(g):
 			taken++
-			winogradVecForward(t, want, in.Data, c.Kernel.Value, c.Bias.Value, c.Act == ReLU, g)
-		} else {
-			conv2DReLUTo(want, in.Data, c.Kernel.Value, c.Bias.Value, g)
+			winogradVecForward(t, want, in.Data, k, b, c.Act == ReLU, g)
+		case c.Act == ReLU:
+			conv2DReLUTo(want, in.Data, k, b, g)
+		default:
+			conv2DTo(want, in.Data, k, b, g)
 		}
 		if !SameBits(m.Output(i).Data, want) {
 			t.Errorf("%s (vector Winograd %v): its output in ForwardScores is not that path's", c.Name(), useWinogradVec(g))

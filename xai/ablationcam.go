@@ -21,8 +21,9 @@ import "github.com/mavis-xai/mavis/nn"
 // negative logit) flips every weight's sign, as in the paper's formula;
 // y = 0 leaves the weights undefined and is an error.
 //
-// x runs forward once up to the layer; the K ablated copies of A and A
-// itself then run through the layers after it only
+// x runs forward once (none when x was just predicted: the prediction's
+// pass, nn.Model.ForwardAgain); the K ablated copies of A and A itself
+// then run through the layers after it only
 // (nn.Model.ForwardFrom), as many per pass as fit in ablationBudget (at
 // least Explainer.Batch): at MAVIS's last convolution all nine in one
 // pass, far cheaper than the first. Scores holds y_k and Weights w.
@@ -36,7 +37,8 @@ func (ex *Explainer) AblationCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
 		return CAM{}, err
 	}
 	copy(e.input(1).Data, x.Data)
-	a := e.forwardTo(l)
+	e.pass(o.Target, noBackward)
+	a := ex.Model.Output(l)
 	h, w, K := a.Shape[1], a.Shape[2], a.Shape[3]
 	r := CAM{Layer: ex.Model.Layers[l].Name(), Method: "ablationcam", Act: NewMap(h, w, K)}
 	copy(r.Act.Data, a.Data)

@@ -221,10 +221,6 @@ func (e *engine) sweep(n, b int, t Target, point func(i int, dst []float32), use
 	return class
 }
 
-// forwardTo runs e.x forward through layer last only and returns its
-// output (owned by the model).
-func (e *engine) forwardTo(last int) *nn.Tensor { return e.m.ForwardTo(e.x, last) }
-
 // rest returns 1 − p_c of sample s as Σ_{j≠c} p_j, exact when p_c rounds
 // to 1 (see probabilitySeed).
 func (e *engine) rest(s, c int) float64 {

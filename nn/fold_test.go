@@ -146,3 +146,45 @@ func TestFoldBNPool(t *testing.T) {
 		t.Fatal("the input gradient is zero")
 	}
 }
+
+// TestFoldedPassUnderRules: Guided backprop and the deconvnet reuse the
+// prediction's pass (ForwardAgain), which the gradient rule ran with its
+// BatchNorms folded into the pools after them. Their backward passes then
+// give, bit for bit, the input gradient of a pass run under their own
+// rule, which folds nothing.
+func TestFoldedPassUnderRules(t *testing.T) {
+	defer func(v bool) { foldBNPool = v }(foldBNPool)
+	foldBNPool = true
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := NewTensor(1, 23, 21, 3)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	for _, r := range []Rule{Guided, Deconv} {
+		m, o := foldModel(t), foldModel(t)
+		last := len(m.Layers) - 1
+		m.ForwardKeep(x, last)
+		if !slices.Contains(m.folded, true) {
+			t.Fatal("the gradient rule's pass folded no BatchNorm")
+		}
+		dy := m.Output(last).Clone()
+		for i := range dy.Data {
+			dy.Data[i] = float32(rng.NormFloat64())
+		}
+		m.SetRule(r)
+		before := m.passes
+		m.ForwardAgain(x, last)
+		if m.passes != before {
+			t.Fatalf("%v: ForwardAgain ran the layers again", r)
+		}
+		got := slices.Clone(m.Backward(dy, last, 0).Data)
+		o.SetRule(r)
+		o.ForwardTo(x, last)
+		if slices.Contains(o.folded, true) {
+			t.Fatalf("%v: the oracle's pass folded a BatchNorm", r)
+		}
+		if want := o.Backward(dy, last, 0).Data; !SameBits(got, want) {
+			t.Errorf("%v: the input gradient from the folded gradient pass differs from its own pass's", r)
+		}
+	}
+}

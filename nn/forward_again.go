@@ -30,18 +30,19 @@ func (m *Model) ForwardKeep(x *Tensor, last int) *Tensor {
 
 // ForwardAgain returns the output that layer last already holds, without
 // running a layer, when the model's last pass was a ForwardKeep to the same
-// layer under the same rule (or ForwardAgain's return of one; no
-// ForwardTo, ForwardFrom or Delta pass since), x holds the same values
-// (bit for bit), no parameter has changed and no layer is in training
-// mode. Otherwise it is ForwardTo, and keeps nothing: a caller that runs
-// many inputs (Integrated Gradients' steps) pays for no copies, and after
-// its first pass not even for the comparison.
+// layer (or ForwardAgain's return of one; no ForwardTo, ForwardFrom or
+// Delta pass since) under a rule with the same forward pass (any but
+// Rescale: Guided backprop and the deconvnet reuse a prediction's pass),
+// x holds the same values (bit for bit), no parameter has changed and no
+// layer is in training mode. Otherwise it is ForwardTo, and keeps nothing:
+// a caller that runs many inputs (Integrated Gradients' steps) pays for no
+// copies, and after its first pass not even for the comparison.
 //
 // A Backward after it finds what it would after ForwardTo: the layers'
 // backward passes leave their outputs as they are.
 func (m *Model) ForwardAgain(x *Tensor, last int) *Tensor {
 	a := &m.again
-	if a.valid && a.passes == m.passes && a.last == last && a.rule == m.rs.rule && a.shape == x.Shape &&
+	if a.valid && a.passes == m.passes && a.last == last && sameForward(a.rule, m.rs.rule) && a.shape == x.Shape &&
 		len(a.x) == len(x.Data) && SameBits(a.x, x.Data) && a.par.same(m.Layers[:last+1]) && !m.training(last) {
 		m.x = x // the same values as the input they ran on
 		return m.outs[last]

@@ -81,15 +81,22 @@ func TestForwardAgain(t *testing.T) {
 		p.Value[0], o.Params()[i].Value[0] = v, v
 		check(p.Name+" restored", false, want)
 	}
+	// Guided backprop and the deconvnet run the gradient's forward pass;
+	// Rescale's keeps more (the fused ReLUs' inputs), so no pass is shared
+	// with it either way.
 	keep()
-	m.SetRule(Guided)
-	o.SetRule(Guided)
-	check("another rule", false, want)
-	keep()
-	check("kept under that rule", true, want)
+	for _, r := range []Rule{Guided, Deconv, Gradient} {
+		m.SetRule(r)
+		o.SetRule(r)
+		check("kept under another rule, now "+r.String(), true, want)
+	}
+	m.SetRule(Rescale)
+	if before := m.passes; m.ForwardAgain(x, last) != nil && m.passes == before {
+		t.Error("under Rescale, ForwardAgain reused a pass kept under the gradient rule")
+	}
+	m.ForwardKeep(x, last)
 	m.SetRule(Gradient)
-	o.SetRule(Gradient)
-	check("the rule back", false, want)
+	check("kept under Rescale, now gradient", false, want)
 	keep() // in inference mode
 	for _, mm := range []*Model{m, o} {
 		mm.SetTraining(true)

@@ -44,6 +44,14 @@ const (
 	Rescale
 )
 
+// sameForward reports whether passes under rules a and b run and keep
+// the same: every rule's forward pass is the gradient's but Rescale's,
+// which runs the fused ReLUs apart and keeps their inputs. (A gradient
+// pass may fold a BatchNorm into the next pool, foldsBN; a backward pass
+// under another rule asks Output for the folded output, which computes
+// it.)
+func sameForward(a, b Rule) bool { return a == b || (a != Rescale && b != Rescale) }
+
 func (r Rule) String() string {
 	switch r {
 	case Guided:

@@ -28,20 +28,13 @@ import "github.com/mavis-xai/mavis/nn"
 // least Explainer.Batch): at MAVIS's last convolution all nine in one
 // pass, far cheaper than the first. Scores holds y_k and Weights w.
 func (ex *Explainer) AblationCAM(x *nn.Tensor, o CAMOptions) (CAM, error) {
-	if err := ex.check(x, o.Target); err != nil {
-		return CAM{}, err
-	}
-	e := &ex.eng
-	l, err := e.spatialLayer(o.Layer)
+	r, err := ex.camPass(x, o, "ablationcam", false)
 	if err != nil {
 		return CAM{}, err
 	}
-	copy(e.input(1).Data, x.Data)
-	e.pass(o.Target, noBackward)
-	a := ex.Model.Output(l)
-	h, w, K := a.Shape[1], a.Shape[2], a.Shape[3]
-	r := CAM{Layer: ex.Model.Layers[l].Name(), Method: "ablationcam", Act: NewMap(h, w, K)}
-	copy(r.Act.Data, a.Data)
+	e := &ex.eng
+	l := ex.Model.Index(r.Layer)
+	h, w, K := r.Act.H, r.Act.W, r.Act.C
 
 	// Sample 0 is A, sample k+1 is A with channel k zeroed.
 	n := K + 1

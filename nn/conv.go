@@ -80,10 +80,7 @@ func (c *Conv2D) Forward(x *Tensor) *Tensor {
 	g := c.geo
 	c.x = x
 	c.y = reuse(c.y, [4]int{g.n, g.oh, g.ow, g.out})
-	var bias []float32
-	if c.Bias != nil {
-		bias = c.Bias.Value
-	}
+	bias := biasValue(c.Bias)
 	switch {
 	case c.Act == Softmax:
 		panic("nn: " + c.name + ": softmax activation in Conv2D is not supported")

@@ -215,14 +215,6 @@ func (s *paramStamp) check(k int, v []float32, same bool) bool {
 	return true
 }
 
-// biasValue is a bias's values, none when there is no bias.
-func biasValue(b *Param) []float32 {
-	if b == nil {
-		return nil
-	}
-	return b.Value
-}
-
 // SameBits reports whether a and b hold the same values bit for bit (NaNs
 // by their bits, −0 apart from +0): the test of a kept result's inputs.
 func SameBits(a, b []float32) bool {

@@ -118,11 +118,7 @@ func (d *Delta) convRuns(c *Conv2D, y, x *Tensor, dirty, out []bool, s, t []floa
 	nw := workers()
 	cw := getConvWork(opForward, g, nw)
 	defer cw.put()
-	var bias []float32
-	if c.Bias != nil {
-		bias = c.Bias.Value
-	}
-	cw.rowsPrep(c.Kernel.Value, bias, c.Act == ReLU)
+	cw.rowsPrep(c.Kernel.Value, biasValue(c.Bias), c.Act == ReLU)
 	rt := &d.rt
 	rt.cw, rt.runs, rt.x, rt.y, rt.out, rt.s, rt.t = cw, d.runs, x.Data, y.Data, out, s, t
 	if len(rt.ws) < nw {
@@ -246,10 +242,7 @@ func deltaGather(dst, x []float32, n, iy0, ix0, ih, iw int, g convGeom) {
 //
 //	y: (n, oh, ow, out)   x: (n, h, w, in)
 func deltaConvTo(c *Conv2D, y, x []float32, g convGeom) {
-	var bias []float32
-	if c.Bias != nil {
-		bias = c.Bias.Value
-	}
+	bias := biasValue(c.Bias)
 	if c.Act == ReLU {
 		conv2DReLUTo(y, x, c.Kernel.Value, bias, g)
 		return

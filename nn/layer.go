@@ -36,6 +36,14 @@ type Param struct {
 	L2        float32   // L2 regularisation factor: the loss gains L2*sum(Value^2)
 }
 
+// biasValue is a bias's values, none when there is no bias.
+func biasValue(b *Param) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b.Value
+}
+
 // Parametric is implemented by layers that own parameters. Params returns
 // them in Keras's variable order (kernel, bias; gamma, beta, moving_mean,
 // moving_variance).

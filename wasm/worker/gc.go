@@ -4,8 +4,9 @@ import "runtime/debug"
 
 // The collector is held off from the worker's start through its first
 // model load and its first prediction: holdGC in main; releaseGC (to
-// gcPercent) when the first predict returns, before any other method but loadModel and predict,
-// and in loadModel before a second model or a file over holdModelMax.
+// gcPercent) when the first predict returns, before any other method but
+// loadModel and predict, and in loadModel before a second model or a file
+// over holdModelMax.
 //
 // Loading a model and predicting its first image keep almost everything
 // they allocate (every layer's output, for the maps), so the collections

@@ -190,7 +190,6 @@ func (f *function) rel(l label) []byte {
 func (f *function) br(l label)   { f.emit("br $"+l.name, cat([]byte{0x0c}, f.rel(l))...) }
 func (f *function) brIf(l label) { f.emit("br_if $"+l.name, cat([]byte{0x0d}, f.rel(l))...) }
 func (f *function) ret()         { f.emit("return", 0x0f) }
-func (f *function) drop()        { f.emit("drop", 0x1a) }
 
 // forRange runs body for i = i, i+step, ... while i < end (unsigned, for
 // addresses); i and end are locals set by the caller, i advances.
@@ -252,12 +251,9 @@ func (f *function) op(name string, code byte) { f.emit(name, code) }
 
 func (f *function) i32Eqz()  { f.op("i32.eqz", 0x45) }
 func (f *function) i32Eq()   { f.op("i32.eq", 0x46) }
-func (f *function) i32Ne()   { f.op("i32.ne", 0x47) }
 func (f *function) i32LtS()  { f.op("i32.lt_s", 0x48) }
 func (f *function) i32LtU()  { f.op("i32.lt_u", 0x49) }
 func (f *function) i32GtS()  { f.op("i32.gt_s", 0x4a) }
-func (f *function) i32LeS()  { f.op("i32.le_s", 0x4c) }
-func (f *function) i32GeS()  { f.op("i32.ge_s", 0x4e) }
 func (f *function) i32GeU()  { f.op("i32.ge_u", 0x4f) }
 func (f *function) i32Add()  { f.op("i32.add", 0x6a) }
 func (f *function) i32Sub()  { f.op("i32.sub", 0x6b) }
@@ -308,18 +304,6 @@ func (f *function) f32Store(off uint32) {
 func (f *function) i32Store(off uint32) {
 	f.emit(memText("i32.store", off), cat([]byte{0x36}, memarg(2, off))...)
 }
-func (f *function) f64Load(off uint32) {
-	f.emit(memText("f64.load", off), cat([]byte{0x2b}, memarg(3, off))...)
-}
-func (f *function) f64Store(off uint32) {
-	f.emit(memText("f64.store", off), cat([]byte{0x39}, memarg(3, off))...)
-}
-
-// memoryFill fills [dst, dst+n) with a byte value: (dst, val, n) on the stack.
-func (f *function) memoryFill() { f.emit("memory.fill", 0xfc, 0x0b, 0x00) }
-
-// memoryCopy copies n bytes from src to dst: (dst, src, n) on the stack.
-func (f *function) memoryCopy() { f.emit("memory.copy", 0xfc, 0x0a, 0x00, 0x00) }
 
 // SIMD128.
 
@@ -339,11 +323,6 @@ func (f *function) v128Load64Zero(off uint32)  { f.simdMem("v128.load64_zero", 0
 // v128Store32Lane stores lane i of a vector: (address, vector) on the stack.
 func (f *function) v128Store32Lane(off uint32, lane byte) {
 	f.emit(memText("v128.store32_lane", off)+fmt.Sprintf(" %d", lane), cat([]byte{0xfd}, uleb(0x5a), memarg(2, off), []byte{lane})...)
-}
-
-// v128Store64Lane stores half i of a vector.
-func (f *function) v128Store64Lane(off uint32, lane byte) {
-	f.emit(memText("v128.store64_lane", off)+fmt.Sprintf(" %d", lane), cat([]byte{0xfd}, uleb(0x5b), memarg(2, off), []byte{lane})...)
 }
 
 func (f *function) v128Const(v [16]byte) {
@@ -376,39 +355,24 @@ func (f *function) i8x16Shuffle(lanes [16]byte) {
 	f.emit("i8x16.shuffle "+strings.Join(s, " "), cat([]byte{0xfd}, uleb(0x0d), lanes[:])...)
 }
 
-// f32x4Shuffle picks four float lanes (0-3 the first vector, 4-7 the second).
-func (f *function) f32x4Shuffle(a, b, c, d byte) {
-	var l [16]byte
-	for i, x := range []byte{a, b, c, d} {
-		for j := range byte(4) {
-			l[4*i+int(j)] = 4*x + j
-		}
-	}
-	f.i8x16Shuffle(l)
-}
-
 func (f *function) f32x4ExtractLane(lane byte) {
 	f.emit(fmt.Sprintf("f32x4.extract_lane %d", lane), 0xfd, 0x1f, lane)
 }
 
-func (f *function) f32x4Splat()           { f.simd("f32x4.splat", 0x13) }
-func (f *function) i32x4Splat()           { f.simd("i32x4.splat", 0x11) }
-func (f *function) i32x4GtS()             { f.simd("i32x4.gt_s", 0x3b) }
-func (f *function) i32x4Eq()              { f.simd("i32x4.eq", 0x37) }
-func (f *function) i32x4Add()             { f.simd("i32x4.add", 0xae) }
-func (f *function) f32x4Gt()              { f.simd("f32x4.gt", 0x44) }
-func (f *function) v128And()              { f.simd("v128.and", 0x4e) }
-func (f *function) v128AndNot()           { f.simd("v128.andnot", 0x4f) }
-func (f *function) v128Or()               { f.simd("v128.or", 0x50) }
-func (f *function) v128Xor()              { f.simd("v128.xor", 0x51) }
-func (f *function) v128Bitselect()        { f.simd("v128.bitselect", 0x52) }
-func (f *function) f32x4Add()             { f.simd("f32x4.add", 0xe4) }
-func (f *function) f32x4Sub()             { f.simd("f32x4.sub", 0xe5) }
-func (f *function) f32x4Mul()             { f.simd("f32x4.mul", 0xe6) }
-func (f *function) f32x4Max()             { f.simd("f32x4.max", 0xe9) }
-func (f *function) f32x4Abs()             { f.simd("f32x4.abs", 0xe0) }
-func (f *function) f64x2Add()             { f.simd("f64x2.add", 0xf0) }
-func (f *function) f64x2PromoteLowF32x4() { f.simd("f64x2.promote_low_f32x4", 0x5f) }
+func (f *function) f32x4Splat()    { f.simd("f32x4.splat", 0x13) }
+func (f *function) i32x4Splat()    { f.simd("i32x4.splat", 0x11) }
+func (f *function) i32x4GtS()      { f.simd("i32x4.gt_s", 0x3b) }
+func (f *function) i32x4Eq()       { f.simd("i32x4.eq", 0x37) }
+func (f *function) i32x4Add()      { f.simd("i32x4.add", 0xae) }
+func (f *function) f32x4Gt()       { f.simd("f32x4.gt", 0x44) }
+func (f *function) v128And()       { f.simd("v128.and", 0x4e) }
+func (f *function) v128AndNot()    { f.simd("v128.andnot", 0x4f) }
+func (f *function) v128Or()        { f.simd("v128.or", 0x50) }
+func (f *function) v128Xor()       { f.simd("v128.xor", 0x51) }
+func (f *function) v128Bitselect() { f.simd("v128.bitselect", 0x52) }
+func (f *function) f32x4Add()      { f.simd("f32x4.add", 0xe4) }
+func (f *function) f32x4Sub()      { f.simd("f32x4.sub", 0xe5) }
+func (f *function) f32x4Mul()      { f.simd("f32x4.mul", 0xe6) }
 
 // The integer lanes of the resize kernels (gen/resize.go).
 func (f *function) f64ConvertI32S()           { f.op("f64.convert_i32_s", 0xb7) }

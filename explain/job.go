@@ -83,15 +83,6 @@ func (j *job) request(method string, t xai.Target, progress func(done, total int
 		Seed: j.cfg.seed, Baseline: j.baselines[method], Progress: progress}
 }
 
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // findClass resolves -class: an index, a class id or a class name.
 func findClass(m *nn.Model, s string) (int, error) {
 	k := m.Shapes[m.Logits()][2]
@@ -381,11 +372,6 @@ func f32(v []float64) []float32 {
 		out[i] = float32(x)
 	}
 	return out
-}
-
-func maxOf(v []float32) float32 {
-	_, hi := xai.MinMax(v)
-	return hi
 }
 
 func round(s float64) float64 { return math.Round(s*1000) / 1000 }

@@ -20,25 +20,22 @@ import (
 //	val/images/*.JPEG                10,000 validation images, not sorted by class
 //	val/val_annotations.txt          "<file>\t<wnid>\t<x0>\t<y0>\t<x1>\t<y1>" per validation image
 //
-// LoadTinyImageNet reads the validation set through val_annotations.txt, so
+// loadTinyImageNet reads the validation set through val_annotations.txt, so
 // nothing has to be moved first.
 
 // OriginalClasses are the five classes the original MAVIS-XAI model learnt.
 var OriginalClasses = []string{"n01443537", "n01629819", "n01644900", "n01770393", "n01855672"}
 
-// maxLineFiles bounds the text files we read (words.txt is about 2.7 MB).
+// maxTextFile bounds the text files we read (words.txt is about 2.7 MB).
 const maxTextFile = 64 << 20
 
-// LoadTinyImageNet reads the train or val part of a Tiny ImageNet tree.
+// loadTinyImageNet reads the train or val part of a Tiny ImageNet tree.
 // Classes are the wnids given (or every wnid in wnids.txt, or else every
 // folder under train/), sorted as image_dataset_from_directory sorts
 // folder names; names come from words.txt (the first name listed) when it
 // is present. A validation annotation that names a missing or unreadable
 // file, or a wnid outside wnids.txt, is skipped and reported in Skipped.
-func LoadTinyImageNet(root, split string, only []string) (*Dataset, error) {
-	return loadTinyImageNet(root, split, only, nil)
-}
-
+// Progress goes to log when it is not nil.
 func loadTinyImageNet(root, split string, only []string, log io.Writer) (*Dataset, error) {
 	wnids, err := tinyClasses(root, only)
 	if err != nil {

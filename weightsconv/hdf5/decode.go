@@ -128,16 +128,6 @@ func (c *cursor) align8(start int) {
 	}
 }
 
-// bytesNeeded is the number of bytes needed to encode v (at least 1).
-func bytesNeeded(v uint64) int {
-	n := 1
-	for v > 0xff {
-		v >>= 8
-		n++
-	}
-	return n
-}
-
 // log2 of a power of two or floor(log2(v)); log2(0) is 0.
 func log2(v uint64) int {
 	n := 0

@@ -433,7 +433,7 @@ type ViewerMessage =
   | { type: 'png'; slot: number };                                             // answered by ViewerEvent 'png'
 
 type ViewerEvent =
-  | { type: 'ready' }
+  | { type: 'ready' }                                                          // Go has started (the page marks the time; messages need not wait for it: viewer.js holds them)
   | { type: 'hover'; slot?: number; label?: string; x?: number; y?: number; value?: number; w?: number; h?: number }
   | { type: 'layout'; layout: 'grid' | 'single'; selected: number }             // the user clicked a panel
   | { type: 'png'; slot: number; png?: Uint8Array; error?: string }

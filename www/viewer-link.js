@@ -1,6 +1,7 @@
 // viewer-link.js: the page's side of the viewer iframe (viewer.html, an
-// Ebitengine program). It starts the viewer, queues messages until it is
-// ready, sends it the image, one panel per map and the colour lookup
+// Ebitengine program). It starts the viewer, queues messages until the
+// iframe's page has loaded (viewer.js holds them from then until Go is
+// ready), sends it the image, one panel per map and the colour lookup
 // tables xai built (ModelInfo.colormaps), and owns the viewer's toolbar:
 // the colormap of ordinary maps (by default each kind's own), the
 // diverging one of signed maps, the colour scale, the opacity and which
@@ -21,7 +22,7 @@ const gap = 6;
 export class ViewerLink {
   constructor({ onError, onReady, onDisplay }) {
     this.frame = $('viewer');
-    this.ready = false;
+    this.open = false; // viewer.js listens
     this.queue = [];
     this.pngWaiters = new Map();
     this.labels = [];
@@ -41,9 +42,6 @@ export class ViewerLink {
   receive(m, onError, onReady) {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
-        $('viewer-wait').hidden = true;
-        for (const q of this.queue.splice(0)) this.send(q);
         onReady();
         break;
       case 'hover':
@@ -70,14 +68,24 @@ export class ViewerLink {
   // (or the end of the start-up): its wasm is three times the worker's and,
   // being same-origin, it starts on the page's own thread, so it must not
   // compete with the way to the first prediction.
+  //
+  // Messages go to viewer.js from the iframe's load on, not from Go's
+  // "ready": viewer.js holds them until then and applies them as Go
+  // starts, so the first maps are drawn in the viewer's first frames
+  // instead of after a round trip through the page's busy thread.
   start() {
     if (this.frame.getAttribute('src')) return;
     $('viewer-wait').textContent = 'Starting the viewer…';
+    this.frame.addEventListener('load', () => {
+      $('viewer-wait').hidden = true; // viewer.html says it from here on
+      this.open = true;
+      for (const q of this.queue.splice(0)) this.send(q);
+    }, { once: true });
     this.frame.src = this.frame.dataset.src;
   }
 
   send(msg) {
-    if (this.ready) this.frame.contentWindow.postMessage(msg, location.origin);
+    if (this.open) this.frame.contentWindow.postMessage(msg, location.origin);
     else this.queue.push(msg);
   }
 

@@ -5,7 +5,7 @@
 // contract is in api.d.ts (ViewerMessage).
 'use strict';
 (() => {
-  const pending = [];
+  const pending = []; // messages that came before Go was ready, in order
   let api = null;
 
   function bytes(a) {
@@ -78,5 +78,8 @@
       api = window.viewer;
       for (const m of pending.splice(0)) apply(m);
     })
-    .catch((e) => parent.postMessage({ type: 'error', error: `viewer: ${e.message || e}` }, location.origin));
+    .catch((e) => {
+      document.querySelector('.wait').textContent = 'The viewer could not start.';
+      parent.postMessage({ type: 'error', error: `viewer: ${e.message || e}` }, location.origin);
+    });
 })();

@@ -1,0 +1,109 @@
+package browsertest
+
+import (
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// TestViewerStart: the page's messages reach the viewer from the
+// iframe's load on, not from Go's "ready", so the first maps need no
+// round trip through the page's thread, which the viewer's own start
+// keeps busy. A page that never hears "ready" still shows its maps. The
+// iframe says "Starting the viewer…" until Ebitengine's canvas covers
+// it, and says so when viewer.wasm cannot start.
+func TestViewerStart(t *testing.T) {
+	base := site(t)
+
+	t.Run("maps without ready", func(t *testing.T) {
+		ctx, cancel := browser(t, 3*time.Minute)
+		defer cancel()
+		if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `if (window === top) addEventListener('message', (e) => { if (e.data && e.data.type === 'ready') e.stopImmediatePropagation(); }, true)`,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1600)); err != nil {
+			t.Fatal(err)
+		}
+		openPage(ctx, t, base)
+		if err := waitJS(ctx, `document.getElementById('viewer').contentWindow.viewer !== undefined`); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		heard, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`app.state.timings.some((m) => m[0] === 'viewer ready')`))
+		if err != nil || heard {
+			t.Fatalf("the page heard the viewer's ready (%v): the test's filter did not hold", err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('viewer').scrollIntoView({block: 'center'}), true`)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		shot := viewerShot(ctx, t)
+		// The frame is dark grey and its text grey until maps are drawn
+		// on their colormaps.
+		if c := colourful(shot); c < 0.05 {
+			t.Errorf("without the page hearing ready, %.1f%% of the viewer's pixels are coloured: no maps drawn", 100*c)
+		}
+		top, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			const d = document.getElementById('viewer').contentDocument;
+			return d.elementFromPoint(d.documentElement.clientWidth / 2, d.documentElement.clientHeight / 2).tagName;
+		})()`))
+		if err != nil || top != "CANVAS" {
+			t.Errorf("on top at the viewer's centre: %q (%v), want the canvas over the waiting text", top, err)
+		}
+	})
+
+	t.Run("viewer.wasm missing", func(t *testing.T) {
+		dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm")
+		if err := os.Remove(filepath.Join(dir, "viewer.wasm")); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		url := serveDir(t, dir)
+		ctx, cancel := browser(t, 3*time.Minute)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(ctx, `window.app !== undefined && app.state.errors.some((e) => e.startsWith('Viewer:'))`); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+			const d = document.getElementById('viewer').contentDocument;
+			const top = d.elementFromPoint(d.documentElement.clientWidth / 2, d.documentElement.clientHeight / 2);
+			return [top.className, top.textContent, String(document.getElementById('viewer-wait').hidden)];
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != "wait" || !strings.Contains(got[1], "could not start") || got[2] != "true" {
+			t.Errorf("with viewer.wasm missing, the viewer's centre shows %q %q (the page's own waiting text hidden: %s), want the iframe's .wait saying it could not start", got[0], got[1], got[2])
+		}
+	})
+}
+
+// colourful returns the fraction of img's pixels whose channels spread
+// over more than 60 of 255 (not grey).
+func colourful(img image.Image) float64 {
+	r := img.Bounds()
+	if r.Empty() {
+		return 0
+	}
+	n, hit := 0, 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			pr, pg, pb, _ := img.At(x, y).RGBA()
+			n++
+			if max(pr, pg, pb)>>8-min(pr, pg, pb)>>8 > 60 {
+				hit++
+			}
+		}
+	}
+	return float64(hit) / float64(n)
+}

@@ -33,8 +33,11 @@ func TestViewerStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		openPage(ctx, t, base)
-		if err := waitJS(ctx, `document.getElementById('viewer').contentWindow.viewer !== undefined`); err != nil {
+		if err := waitJS(ctx, `document.getElementById('viewer').contentWindow.viewer !== undefined || app.state.errors.length > 0`); err != nil {
 			t.Fatal(err)
+		}
+		if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
+			t.Fatalf("the page showed errors: %v", errs)
 		}
 		time.Sleep(1500 * time.Millisecond)
 		heard, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`app.state.timings.some((m) => m[0] === 'viewer ready')`))

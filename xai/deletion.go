@@ -321,14 +321,7 @@ func (ev *Evaluator) nearest() int {
 func changedPixelsTo(chg []bool, a, b []float32, c int) int {
 	n := 0
 	for p := range chg {
-		ar, br := a[p*c:(p+1)*c], b[p*c:(p+1)*c]
-		d := false
-		for j, v := range ar {
-			if math.Float32bits(v) != math.Float32bits(br[j]) {
-				d = true
-				break
-			}
-		}
+		d := !nn.SameBits(a[p*c:(p+1)*c], b[p*c:(p+1)*c])
 		chg[p] = d
 		if d {
 			n++

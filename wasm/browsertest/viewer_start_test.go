@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"image"
 	"os"
 	"path/filepath"
@@ -74,8 +75,11 @@ func TestViewerStart(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 			t.Fatal(err)
 		}
-		if err := waitJS(ctx, `window.app !== undefined && app.state.errors.some((e) => e.startsWith('Viewer:'))`); err != nil {
-			t.Fatal(err)
+		wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+		defer wcancel()
+		if err := waitJS(wctx, `window.app !== undefined && app.state.errors.some((e) => e.startsWith('Viewer:'))`); err != nil {
+			s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({errors: window.app && app.state.errors, timings: window.app && app.state.timings, src: document.getElementById('viewer').getAttribute('src'), wait: document.getElementById('viewer-wait').textContent, frame: (() => { const d = document.getElementById('viewer').contentDocument; return d && d.readyState + ' ' + d.URL + ' ' + d.body.innerHTML.slice(0, 300); })(), status: document.getElementById('status').textContent})`))
+			t.Fatalf("%v; the page: %s", err, s)
 		}
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
 			const d = document.getElementById('viewer').contentDocument;

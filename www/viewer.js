@@ -2,7 +2,10 @@
 // Ebitengine program) and hands it the page's messages. Typed arrays are
 // re-wrapped in this window's Uint8Array before they reach Go, whose
 // syscall/js type checks use this realm's constructors. The message
-// contract is in api.d.ts (ViewerMessage).
+// contract is in api.d.ts (ViewerMessage). viewer.html loads it with
+// defer, after its body: Ebitengine's canvas and the text that says the
+// viewer could not start both need the body, and a failed fetch of
+// viewer.wasm can end before the parser would have reached it.
 'use strict';
 (() => {
   const pending = []; // messages that came before Go was ready, in order
@@ -79,7 +82,7 @@
       for (const m of pending.splice(0)) apply(m);
     })
     .catch((e) => {
-      document.querySelector('.wait').textContent = 'The viewer could not start.';
       parent.postMessage({ type: 'error', error: `viewer: ${e.message || e}` }, location.origin);
+      document.querySelector('.wait').textContent = 'The viewer could not start.';
     });
 })();

@@ -1,8 +1,14 @@
 package browsertest
 
 import (
+	"bytes"
 	"context"
 	"image"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,12 +70,15 @@ func TestViewerStart(t *testing.T) {
 		}
 	})
 
+	// Its fetch fails at once, before the parser has reached viewer.html's
+	// body (the server holds the body back for a second here): viewer.js
+	// must still report the failure and say so in the iframe.
 	t.Run("viewer.wasm missing", func(t *testing.T) {
 		dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm")
 		if err := os.Remove(filepath.Join(dir, "viewer.wasm")); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}
-		url := serveDir(t, dir)
+		url := stallBody(t, serveDir(t, dir), "/viewer.html", time.Second)
 		ctx, cancel := browser(t, 3*time.Minute)
 		defer cancel()
 		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
@@ -93,6 +102,55 @@ func TestViewerStart(t *testing.T) {
 			t.Errorf("with viewer.wasm missing, the viewer's centre shows %q %q (the page's own waiting text hidden: %s), want the iframe's .wait saying it could not start", got[0], got[1], got[2])
 		}
 	})
+}
+
+// stallBody serves site (a URL) through a proxy that sends the file at
+// path up to its <body> at once and the rest after d: a page whose
+// scripts in <head> run, and whose fetches may end, before its body is
+// parsed.
+func stallBody(t *testing.T, site, path string, d time.Duration) string {
+	t.Helper()
+	u, err := url.Parse(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		res, err := http.Get(site + path[1:])
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		for k, v := range res.Header {
+			if k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		i := bytes.Index(b, []byte("<body"))
+		if i < 0 {
+			i = len(b)
+		}
+		w.Write(b[:i])
+		w.(http.Flusher).Flush()
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+		w.Write(b[i:])
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
 }
 
 // colourful returns the fraction of img's pixels whose channels spread

@@ -437,7 +437,8 @@ type ViewerEvent =
   | { type: 'hover'; slot?: number; label?: string; x?: number; y?: number; value?: number; w?: number; h?: number }
   | { type: 'layout'; layout: 'grid' | 'single'; selected: number }             // the user clicked a panel
   | { type: 'png'; slot: number; png?: Uint8Array; error?: string }
-  | { type: 'error'; error: string };
+  | { type: 'error'; error: string }                                          // a call failed; the viewer runs on
+  | { type: 'stopped'; error: string };                                       // the viewer cannot run (viewer.wasm did not load, or its program ended), and why
 
 interface ViewerAPI {
   // Each returns null or the error text.

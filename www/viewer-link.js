@@ -23,6 +23,7 @@ export class ViewerLink {
   constructor({ onError, onReady, onDisplay }) {
     this.frame = $('viewer');
     this.open = false; // viewer.js listens
+    this.stopped = null; // why the viewer cannot run, once it has said so
     this.queue = [];
     this.pngWaiters = new Map();
     this.labels = [];
@@ -61,6 +62,13 @@ export class ViewerLink {
       case 'error':
         onError(m.error);
         break;
+      case 'stopped':
+        this.stopped = m.error;
+        this.queue = [];
+        for (const w of this.pngWaiters.values()) w({ error: `the viewer is not running (${m.error})` });
+        this.pngWaiters.clear();
+        onError(m.error);
+        break;
     }
   }
 
@@ -85,6 +93,7 @@ export class ViewerLink {
   }
 
   send(msg) {
+    if (this.stopped) return;
     if (this.open) this.frame.contentWindow.postMessage(msg, location.origin);
     else this.queue.push(msg);
   }
@@ -187,6 +196,7 @@ export class ViewerLink {
 
   // png resolves to the viewer's PNG of panel i (or its error).
   png(i) {
+    if (this.stopped) return Promise.resolve({ error: `the viewer is not running (${this.stopped})` });
     return new Promise((resolve) => {
       this.pngWaiters.set(i, resolve);
       this.send({ type: 'png', slot: i });

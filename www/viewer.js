@@ -10,6 +10,7 @@
 (() => {
   const pending = []; // messages that came before Go was ready, in order
   let api = null;
+  let stopped = false;
 
   function bytes(a) {
     if (!a) return new Uint8Array(0);
@@ -43,9 +44,24 @@
   }
 
   window.addEventListener('message', (e) => {
-    if (e.origin !== location.origin || e.source !== parent || !e.data || !e.data.type) return;
+    if (stopped || e.origin !== location.origin || e.source !== parent || !e.data || !e.data.type) return;
     if (api) apply(e.data); else pending.push(e.data);
   });
+
+  // stop: the viewer cannot run (viewer.wasm did not load, or its Go
+  // program ended: main.go leaves why in viewerError). The page hears it
+  // once, with the reason; without WebGL 2 the reason says what to do.
+  function stop(why) {
+    if (stopped) return;
+    stopped = true;
+    api = null;
+    pending.length = 0;
+    if (!document.createElement('canvas').getContext('webgl2')) {
+      why = 'the maps need WebGL 2, which this browser does not offer or has turned off: turn on hardware acceleration (graphics) in its settings, or open the page in another browser';
+    }
+    parent.postMessage({ type: 'stopped', error: String(why) }, location.origin);
+    document.querySelector('.wait').textContent = 'The viewer could not start.';
+  }
 
   // Ebitengine runs its loop on requestAnimationFrame, every frame, even in
   // the minimum-FPS mode the viewer uses, where a frame with nothing
@@ -77,12 +93,10 @@
   const go = new Go();
   WebAssembly.instantiateStreaming(fetch('viewer.wasm'), go.importObject)
     .then((r) => {
-      go.run(r.instance);
+      go.run(r.instance).then(() => stop(window.viewerError || 'its Go program ended (the browser console may say why)'));
+      if (go.exited) return;
       api = window.viewer;
       for (const m of pending.splice(0)) apply(m);
     })
-    .catch((e) => {
-      parent.postMessage({ type: 'error', error: `viewer: ${e.message || e}` }, location.origin);
-      document.querySelector('.wait').textContent = 'The viewer could not start.';
-    });
+    .catch((e) => stop(`viewer.wasm: ${e.message || e}`));
 })();

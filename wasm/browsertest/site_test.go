@@ -334,6 +334,12 @@ var phone = []chromedp.EmulateViewportOption{chromedp.EmulateScale(2), chromedp.
 // tab context; cancel closes it.
 func browser(t *testing.T, timeout time.Duration) (context.Context, context.CancelFunc) {
 	t.Helper()
+	return browserWith(t, timeout)
+}
+
+// browserWith is browser with more of Chromium's options (flags).
+func browserWith(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Flag("headless", true),
@@ -360,6 +366,7 @@ func browser(t *testing.T, timeout time.Duration) (context.Context, context.Canc
 		chromedp.ProxyServer(outsideProxy()),
 		chromedp.WindowSize(1200, 900),
 	}
+	opts = append(opts, extra...)
 	// A start can fail for a passing reason the test does not own: CI saw
 	// Chromium's zygote fail to fork its GPU process once while other test
 	// binaries ran beside it. So a failed start is tried again, twice, each

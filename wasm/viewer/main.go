@@ -17,6 +17,8 @@
 //
 // It posts {type:"ready"}, {type:"hover", slot, label, x, y, value},
 // {type:"layout", layout, selected} and {type:"png", ...} to the parent.
+// When it ends (Ebitengine could not start: no WebGL 2, say), it leaves
+// the reason in the global viewerError for viewer.js.
 // After each call it asks for a frame and calls viewerWake(), which
 // viewer.js defines: the frame loop waits there while nothing changes.
 package main
@@ -42,9 +44,11 @@ func main() {
 		}
 		js.Global().Get("parent").Call("postMessage", v, js.Global().Get("location").Get("origin"))
 	}
+	// Why the program ends, for viewer.js, which tells the page.
+	stop := func(err error) { js.Global().Set("viewerError", err.Error()) }
 	g, err := newGame(post)
 	if err != nil {
-		post(map[string]any{"type": "error", "error": err.Error()})
+		stop(err)
 		return
 	}
 	api := js.Global().Get("Object").New()
@@ -152,7 +156,7 @@ func main() {
 	// loop still ticked, and 7 ms once the loop waited in viewer.js.)
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum)
 	if err := ebiten.RunGame(g); err != nil {
-		post(map[string]any{"type": "error", "error": err.Error()})
+		stop(err)
 	}
 }
 

@@ -65,6 +65,11 @@ export class ViewerLink {
       case 'stopped':
         this.stopped = m.error;
         this.queue = [];
+        // No black box where the maps would be: the reason in its place.
+        $('viewer-box').classList.add('stopped');
+        $('viewer-wait').textContent = `The viewer cannot run: ${m.error}.`;
+        $('viewer-wait').hidden = false;
+        $('hover').textContent = '';
         for (const w of this.pngWaiters.values()) w({ error: `the viewer is not running (${m.error})` });
         this.pngWaiters.clear();
         onError(m.error);

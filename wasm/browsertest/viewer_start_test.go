@@ -24,7 +24,8 @@ import (
 // round trip through the page's thread, which the viewer's own start
 // keeps busy. A page that never hears "ready" still shows its maps. The
 // iframe says "Starting the viewer…" until Ebitengine's canvas covers
-// it, and says so when viewer.wasm cannot start.
+// it. When the viewer cannot run (viewer.wasm missing, no WebGL 2), the
+// page says why in its place.
 func TestViewerStart(t *testing.T) {
 	base := site(t)
 
@@ -90,17 +91,7 @@ func TestViewerStart(t *testing.T) {
 			s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({errors: window.app && app.state.errors, timings: window.app && app.state.timings, src: document.getElementById('viewer').getAttribute('src'), wait: document.getElementById('viewer-wait').textContent, frame: (() => { const d = document.getElementById('viewer').contentDocument; return d && d.readyState + ' ' + d.URL + ' ' + d.body.innerHTML.slice(0, 300); })(), status: document.getElementById('status').textContent})`))
 			t.Fatalf("%v; the page: %s", err, s)
 		}
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
-			const d = document.getElementById('viewer').contentDocument;
-			const top = d.elementFromPoint(d.documentElement.clientWidth / 2, d.documentElement.clientHeight / 2);
-			return [top.className, top.textContent, String(document.getElementById('viewer-wait').hidden)];
-		})()`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got[0] != "wait" || !strings.Contains(got[1], "could not start") || got[2] != "true" {
-			t.Errorf("with viewer.wasm missing, the viewer's centre shows %q %q (the page's own waiting text hidden: %s), want the iframe's .wait saying it could not start", got[0], got[1], got[2])
-		}
+		checkStopped(ctx, t, "viewer.wasm: ")
 	})
 
 	// Without WebGL 2 Ebitengine cannot start. The page must say why and
@@ -123,10 +114,7 @@ func TestViewerStart(t *testing.T) {
 		if len(errs) != 1 || !strings.HasPrefix(errs[0], "Viewer: the maps need WebGL 2") || !strings.Contains(errs[0], "another browser") {
 			t.Errorf("without WebGL the page's errors are %q, want one that says the maps need WebGL 2 and what to do", errs)
 		}
-		wait, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('viewer').contentDocument.querySelector('.wait').textContent`))
-		if err != nil || !strings.Contains(wait, "could not start") {
-			t.Errorf("the viewer's text is %q (%v), want that it could not start", wait, err)
-		}
+		checkStopped(ctx, t, "the maps need WebGL 2")
 		// The maps were computed: the cards have their colour bars.
 		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#methods .colorbar:not([hidden])').length`)); err != nil || n == 0 {
 			t.Errorf("%d colour bars shown (%v): the maps were not explained", n, err)
@@ -141,6 +129,23 @@ func TestViewerStart(t *testing.T) {
 			t.Errorf("a map's PNG without the viewer: %v; the page's errors: %q", err, errs)
 		}
 	})
+}
+
+// checkStopped checks what a person sees once the viewer has said it
+// cannot run: the page's text with the reason (starting with why) in
+// place of the frame, which is hidden and says it could not start.
+func checkStopped(ctx context.Context, t *testing.T, why string) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const f = document.getElementById('viewer'), w = document.getElementById('viewer-wait');
+		return [String(f.checkVisibility()), String(w.checkVisibility()), w.textContent, f.contentDocument.querySelector('.wait').textContent];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != "false" || got[1] != "true" || !strings.HasPrefix(got[2], "The viewer cannot run: "+why) || !strings.Contains(got[3], "could not start") {
+		t.Errorf("the viewer stopped: frame shown %s, the page's text shown %s: %q, the frame's text %q; want the frame hidden and the page saying the viewer cannot run: %s…", got[0], got[1], got[2], got[3], why)
+	}
 }
 
 // stallBody serves site (a URL) through a proxy that sends the file at

@@ -93,8 +93,10 @@
   const go = new Go();
   WebAssembly.instantiateStreaming(fetch('viewer.wasm'), go.importObject)
     .then((r) => {
-      go.run(r.instance).then(() => stop(window.viewerError || 'its Go program ended (the browser console may say why)'));
-      if (go.exited) return;
+      go.run(r.instance).then(
+        () => stop(window.viewerError || 'its Go program ended (the browser console may say why)'),
+        (e) => stop(`its Go program failed: ${e.message || e}`));
+      if (go.exited || !window.viewer) return;
       api = window.viewer;
       for (const m of pending.splice(0)) apply(m);
     })

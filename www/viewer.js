@@ -99,6 +99,5 @@
       if (go.exited || !window.viewer) return;
       api = window.viewer;
       for (const m of pending.splice(0)) apply(m);
-    })
-    .catch((e) => stop(`viewer.wasm: ${e.message || e}`));
+    }, (e) => stop(`viewer.wasm: ${e.message || e}`));
 })();

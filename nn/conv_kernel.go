@@ -27,16 +27,7 @@ func conv2DReLUTo(y, x, k, b []float32, g convGeom) {
 // rounding of its own, and is conv2DTo elsewhere. prep, when not nil,
 // keeps the packed kernel for the next call (a layer's, see kernelPrep).
 func conv2DScoresTo(y, x, k, b []float32, relu bool, g convGeom, prep *kernelPrep) {
-	nw := workers()
-	cw := getConvWork(opForward, g, nw)
-	defer cw.put()
-	if prep != nil {
-		prep.remake(k, g)
-		cw.prep = prep
-	}
-	cw.winoVec = true
-	cw.forward(y, x, k, b, relu, nw)
-	cw.winoVec = false
+	conv2DForwardTo(y, x, k, b, relu, g, true, prep)
 }
 
 // conv2DInputGradTo computes dx = convᵀ(dy ⊙ [mask > 0], k): with a

@@ -160,10 +160,23 @@ func (cw *convWork) runRange(w, lo, hi int) {
 //
 //	y: (n, oh, ow, out)   x: (n, h, w, in)   k: (kh, kw, in, out)   b: (out) or nil
 func conv2DGemmTo(y, x, k, b []float32, relu bool, g convGeom) {
+	conv2DForwardTo(y, x, k, b, relu, g, false, nil)
+}
+
+// conv2DForwardTo is conv2DGemmTo on the vector Winograd path too when
+// winoVec is set (conv2DScoresTo), with prep, when not nil, keeping the
+// packed kernel for the next call.
+func conv2DForwardTo(y, x, k, b []float32, relu bool, g convGeom, winoVec bool, prep *kernelPrep) {
 	nw := workers()
 	cw := getConvWork(opForward, g, nw)
 	defer cw.put()
+	if prep != nil {
+		prep.remake(k, g)
+		cw.prep = prep
+	}
+	cw.winoVec = winoVec
 	cw.forward(y, x, k, b, relu, nw)
+	cw.winoVec = false
 }
 
 // forward runs the forward pass on cw.g with nw workers.

@@ -16,20 +16,19 @@ package nn
 // not reuse one. The outputs are the same, bit for bit, on every run,
 // batch size and number of workers.
 func (m *Model) ForwardScores(x *Tensor, last int) *Tensor {
-	convs := m.Layers[:last+1]
-	for _, l := range convs {
-		if c, ok := l.(*Conv2D); ok {
-			c.scores = true
-		}
-	}
-	defer func() {
-		for _, l := range convs {
-			if c, ok := l.(*Conv2D); ok {
-				c.scores = false
-			}
-		}
-	}()
+	m.markScores(last, true)
+	defer m.markScores(last, false)
 	y := m.ForwardTo(x, last)
 	m.scoresPass = m.passes
 	return y
+}
+
+// markScores sets whether the convolutions up to layer last run as
+// ForwardScores runs them.
+func (m *Model) markScores(last int, on bool) {
+	for _, l := range m.Layers[:last+1] {
+		if c, ok := l.(*Conv2D); ok {
+			c.scores = on
+		}
+	}
 }

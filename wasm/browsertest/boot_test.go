@@ -3,9 +3,6 @@ package browsertest
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,25 +131,18 @@ func loadFailure(ctx context.Context, t *testing.T, url string) (map[string]any,
 // for 3 s by a proxy in front of the site, the page has the model more
 // than 1.5 s before its first prediction, which still comes.
 func TestBootSlowSample(t *testing.T) {
-	base := site(t)
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const hold = 3 * time.Second
-	proxy := httputil.NewSingleHostReverseProxy(u)
 	var held atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	front := frontOf(t, site(t), func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		if strings.Contains(r.URL.Path, "/samples/") && !strings.HasSuffix(r.URL.Path, ".json") {
 			held.Add(1)
 			time.Sleep(hold)
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
+		next.ServeHTTP(w, r)
+	})
 	ctx, cancel := browser(t, 3*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?model=models/mavis.safetensors")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(front+"?model=models/mavis.safetensors")); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitJS(ctx, `window.app !== undefined && (app.state.timings.some((m) => m[0].startsWith('prediction')) || app.state.errors.length > 0)`); err != nil {

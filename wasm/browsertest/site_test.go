@@ -12,6 +12,9 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -329,6 +332,21 @@ func openLoaded(ctx context.Context, t *testing.T, url string) {
 // chromedp.EmulateViewport(390, 844, phone...): a 390 px wide touch screen
 // at twice the pixel density.
 var phone = []chromedp.EmulateViewportOption{chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch}
+
+// frontOf serves site (a URL) through a proxy of the test's: h sees each
+// request and hands it on with next, or answers it itself. It returns
+// the proxy's URL; the proxy closes when the test ends.
+func frontOf(t *testing.T, site string, h func(w http.ResponseWriter, r *http.Request, next http.Handler)) string {
+	t.Helper()
+	u, err := url.Parse(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(w, r, next) }))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
+}
 
 // browser starts a headless Chromium with a fresh profile and returns a
 // tab context; cancel closes it.

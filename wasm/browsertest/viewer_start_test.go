@@ -6,9 +6,6 @@ import (
 	"image"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,14 +151,9 @@ func checkStopped(ctx context.Context, t *testing.T, why string) {
 // parsed.
 func stallBody(t *testing.T, site, path string, d time.Duration) string {
 	t.Helper()
-	u, err := url.Parse(site)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return frontOf(t, site, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		if r.URL.Path != path {
-			proxy.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 			return
 		}
 		res, err := http.Get(site + path[1:])
@@ -192,9 +184,7 @@ func stallBody(t *testing.T, site, path string, d time.Duration) string {
 			return
 		}
 		w.Write(b[i:])
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/"
+	})
 }
 
 // colourful returns the fraction of img's pixels whose channels spread

@@ -2,7 +2,7 @@
 // Go's program ends for good on a fatal error, such as running out of
 // memory on a phone: wasm_exec.js then calls go.exit, and every later call
 // into Go throws (or, for a call under way, may never answer). worker.js
-// loads this after wasm_exec.js (importScripts) and sets go.exit =
+// loads this after wasm_exec.js (import()) and sets go.exit =
 // mavisGoExit.exit; it defines one global, mavisGoExit:
 //
 //   exit(code)   go.exit: records why Go ended (its first "fatal error: ..."

@@ -1,7 +1,7 @@
 // kernels.js loads the WebAssembly SIMD128 kernels of the Go engine
 // (kernels.wasm and forwarder.wasm, written by wasm/simd/gen; see
 // wasm/simd/doc.go) for a Go program built with GOEXPERIMENT=simd, such as
-// worker.wasm. worker.js imports it (importScripts), and so does the
+// worker.wasm. worker.js imports it (import()), and so does the
 // js/wasm test runner under node (wasm/simd/exec), so that the tests run
 // the page's own loading code. It defines one global, mavisKernels:
 //

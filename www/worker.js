@@ -15,10 +15,12 @@
 
 // Start-up: the fetch and streaming compile of worker.wasm start first
 // (compiling in the page and posting the module was slower: the page's
-// compile held up the worker's own start), then those of the kernels,
-// before the scripts load (started after them, their compile ended after
-// worker.wasm's in 3 of 12 cold loads, holding Go's start by 9 to 86 ms;
-// started here, in none of 20). The page's own worker is created
+// compile held up the worker's own start), then those of the kernels
+// (started after the scripts, their compile ended after worker.wasm's in 3
+// of 12 cold loads, holding Go's start by 9 to 86 ms; here, in none of 20).
+// The scripts come last, as modules: import() fetches them together and
+// leaves this thread free (importScripts held it, and the fetches below, a
+// round trip per script; BENCHMARKS.md, session 33). The page's own worker is created
 // as worker.js?boot=1[&model=URL][&autorun=0] (boot.js): it then fetches the
 // models index, the model (?model= or the index's first), its sample list
 // and the first sample itself, right behind the wasm,
@@ -30,10 +32,10 @@ const startup = { created: performance.timeOrigin }; // milliseconds since the w
 const module = compile('worker.wasm');
 const kernelFiles = { 'kernels.wasm': compile('kernels.wasm'), 'forwarder.wasm': compile('forwarder.wasm') };
 const early = startEarly(new URLSearchParams(self.location.search));
-importScripts('wasm_exec.js', 'kernels.js', 'goexit.js');
-startup.scripts = Math.round(performance.now());
-const kernels = mavisKernels.compile((n) => kernelFiles[n]); // nn's SIMD128 kernels (kernels.js; portable ones without SIMD128)
-kernels.then(() => { startup.kernelsCompiled = Math.round(performance.now()); });
+const scripts = Promise.all([import('./wasm_exec.js').then(() => import('./goexit.js')), import('./kernels.js')]) // goexit.js wraps wasm_exec.js's fs
+  .then(() => { startup.scripts = Math.round(performance.now()); }, (e) => { throw new Error(`could not load the worker's scripts (${e.message}); run ./build.sh first`); });
+const kernels = scripts.then(() => mavisKernels.compile((n) => kernelFiles[n])); // nn's SIMD128 kernels (kernels.js; portable ones without SIMD128)
+kernels.then(() => { startup.kernelsCompiled = Math.round(performance.now()); }, () => {});
 
 const sampleWait = 300; // ms bootModel waits at most for the first sample (see bootModel)
 const maxPixels = 50e6, maxSide = 32767; // nn.MaxImagePixels (the commands' limit); a canvas's longest side. Larger images are refused, not resized behind the user's back
@@ -128,9 +130,9 @@ function startEarly(params) {
 const ready = (async () => {
   const m = await module;
   startup.compiled = Math.round(performance.now());
+  const link = await kernels.then((k) => mavisKernels.link(k, m)); // mavisKernels is there once kernels is
   const go = new Go();
   go.exit = mavisGoExit.exit; // Go's end (a fatal error): every call answers why (goexit.js)
-  const link = mavisKernels.link(await kernels, m);
   go.importObject[mavisKernels.importModule] = link.imports;
   const instance = await WebAssembly.instantiate(m, go.importObject);
   link.install(instance); // before Go runs: nn's init asks for the kernels
@@ -180,8 +182,7 @@ async function decode(blob) {
   return { width, height, rows: (y, n) => all.subarray(4 * width * y, 4 * width * (y + n)), close: () => {} };
 }
 
-// relayed are the Go methods called with the page's arguments as they are,
-// and a progress callback after them.
+// relayed: the Go methods called with the page's arguments as they are, then a progress callback.
 const relayed = new Set(['explain', 'clearMaps', 'splitPlan', 'splitPart', 'splitCombine', 'evalPlan', 'evalInstall', 'evalCombine']);
 
 // call runs one call; image is the decoded image of a predict, started when
@@ -228,8 +229,7 @@ async function call(id, method, args, image) {
       if (id < cancelBefore[kind]) throw new Error(`worker: ${kind} cancelled`);
       return answer(await api.evaluate(args[0] || {}, progress));
     }
-    case 'startup':
-      return { result: startup };
+    case 'startup': return { result: startup };
     case 'memory': {
       const m = await api.memory(!!args[0]);
       m.wasmBytes = wasmMemory ? wasmMemory.buffer.byteLength : 0;
@@ -288,11 +288,11 @@ self.onmessage = (e) => {
   if (image) image.catch(() => {}); // reported by its call
   queue = queue.then(async () => {
     try {
-      const { result, transfer } = await Promise.race([call(id, method, args || [], image), mavisGoExit.gone]);
+      const { result, transfer } = await Promise.race([call(id, method, args || [], image), scripts.then(() => mavisGoExit.gone)]);
       if (mavisGoExit.error()) throw mavisGoExit.error(); // Go ended inside the call: whatever it answered is not its result
       self.postMessage({ id, result }, transfer || []);
     } catch (err) {
-      const e = mavisGoExit.error() || err;
+      const e = (self.mavisGoExit && mavisGoExit.error()) || err;
       self.postMessage({ id, error: String((e && e.message) || e) });
     }
   });

@@ -187,37 +187,52 @@ func stageTimes(ctx context.Context, t *testing.T) ([][]any, map[string]float64)
 	return tm, at
 }
 
-// TestBundleMissing: a copy of the site served without the page's bundle
-// (www/ not built) says so and names the command, instead of staying on
-// "loading…"; its Dismiss button works.
-func TestBundleMissing(t *testing.T) {
+// TestFileMissing: a copy of the site served without one of its files
+// (www/ not built, or a deploy that lost one) says so, names the file and
+// the command, instead of staying on "loading…". Without the page's bundle
+// its Dismiss button works too (app.js wires it otherwise); without a
+// compute worker's script the worker's calls answer that error, not hang.
+func TestFileMissing(t *testing.T) {
 	site(t)
-	dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm")
-	if err := os.RemoveAll(filepath.Join(dir, "bundle")); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := browser(t, time.Minute)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(serveDir(t, dir))); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `!document.getElementById('error').hidden`); err != nil {
-		t.Fatalf("no error shown: %v", err)
-	}
-	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error-text').textContent`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"bundle/app.js did not load", "build the page first with ./build.sh"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("the error says %q, want it to contain %q", text, want)
-		}
-	}
-	// Its Dismiss button works without app.js, which wires it otherwise.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("error-close"))); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.getElementById('error').hidden`); err != nil {
-		t.Errorf("Dismiss left the error shown: %v", err)
+	for _, c := range []struct {
+		file string
+		want []string
+	}{
+		{"bundle", []string{"bundle/app.js did not load", "build the page first with ./build.sh"}},
+		{"wasm_exec.js", []string{"could not load the worker's scripts", "wasm_exec.js", "run ./build.sh first"}},
+		{"goexit.js", []string{"could not load the worker's scripts", "goexit.js"}},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm", "viewer.wasm")
+			if err := os.RemoveAll(filepath.Join(dir, c.file)); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := browser(t, time.Minute)
+			defer cancel()
+			if err := chromedp.Do(ctx, chromedp.Navigate(serveDir(t, dir))); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitJS(ctx, `!document.getElementById('error').hidden`); err != nil {
+				t.Fatalf("no error shown: %v", err)
+			}
+			text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error-text').textContent`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(text, want) {
+					t.Errorf("the error says %q, want it to contain %q", text, want)
+				}
+			}
+			if c.file != "bundle" {
+				return
+			}
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("error-close"))); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitJS(ctx, `document.getElementById('error').hidden`); err != nil {
+				t.Errorf("Dismiss left the error shown: %v", err)
+			}
+		})
 	}
 }

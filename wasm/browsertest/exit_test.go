@@ -21,9 +21,11 @@ import (
 // Go's own growth does.) On {endGo: true} it ends the program at once, as
 // Go does then (its fatal error on stderr, then go.exit).
 const fillHook = `
-const TestGo = Go;
 let testGo = null;
-globalThis.Go = class extends TestGo { constructor() { super(); testGo = this; } };
+scripts.then(() => { // worker.js's scripts, which define Go; before ready's new Go()
+  const TestGo = Go;
+  globalThis.Go = class extends TestGo { constructor() { super(); testGo = this; } };
+});
 self.addEventListener('message', (e) => {
   if (e.data && e.data.endGo) { // Go's end as it reports running out of memory, without the wait
     globalThis.fs.writeSync(2, new TextEncoder().encode('fatal error: out of memory\n'));

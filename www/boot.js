@@ -129,7 +129,7 @@
   loaded.catch(() => {}); // app.js reports it
   boot.model.bytes = loaded.then((r) => r.bytes);
   boot.model.info = loaded.then((r) => r.info);
-  boot.model.url = loaded.then((r) => r.url, () => params.get('model') || 'the default model');
+  boot.model.url = loaded.then((r) => r.url, () => params.get('model') || 'named first in models/index.json'); // "Could not load the model …"
   boot.model.builtin = loaded.then((r) => r.builtin, () => null);
   boot.model.info.catch(() => {}); // app.js awaits the bytes first, and reports their error
 

@@ -199,7 +199,7 @@ func TestFileMissing(t *testing.T) {
 		want []string
 	}{
 		{"bundle", []string{"bundle/app.js did not load", "build the page first with ./build.sh"}},
-		{"wasm_exec.js", []string{"could not load the worker's scripts", "wasm_exec.js", "run ./build.sh first"}},
+		{"wasm_exec.js", []string{"Could not load the model named first in models/index.json: could not load the worker's scripts", "wasm_exec.js", "run ./build.sh first"}},
 		{"goexit.js", []string{"could not load the worker's scripts", "goexit.js"}},
 	} {
 		t.Run(c.file, func(t *testing.T) {

@@ -42,8 +42,11 @@ import (
 // page without app.js) and the engine's in a bare page (boot.js alone: no
 // HTML body and no stylesheet, like TF.js's page, the like-for-like
 // comparison of the two engines), and TF.js's page with index.html's
-// HTML and CSS added (what the page's static UI costs TF.js).
-// MAVIS_BENCH=cold runs the cold loads only.
+// HTML and CSS added (what the page's static UI costs TF.js). Then the
+// same cold MAVIS loads of the page and of TF.js over three links, through
+// a proxy that plays a static host (benchLink). MAVIS_BENCH=cold runs the
+// cold loads from this machine's server only, MAVIS_BENCH=link those over
+// the links only.
 func TestBenchmarkTFJS(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to measure the page against TensorFlow.js")
@@ -104,10 +107,16 @@ func TestBenchmarkTFJS(t *testing.T) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "Measured %s on %s/%s, %d CPUs (load average %s at the start), headless Chromium, %d runs of each.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg(), runs)
-	if os.Getenv("MAVIS_BENCH") != "cold" {
+	mode := os.Getenv("MAVIS_BENCH")
+	if mode != "cold" && mode != "link" {
 		benchWarm(t, base, tfBase, runs, &out)
 	}
-	benchCold(t, base, tfBase, runs, &out)
+	if mode != "link" {
+		benchCold(t, base, tfBase, runs, &out)
+	}
+	if mode != "cold" {
+		benchLink(t, base, tfBase, runs, &out)
+	}
 	fmt.Fprintf(&out, "\nLoad average after the run: %s.\n", loadavg())
 	t.Log("\n" + out.String())
 }

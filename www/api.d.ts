@@ -379,7 +379,7 @@ type WorkerRequest =
   | { id: number; method: 'explain'; args: [ExplainOptions] }
   | { id: number; method: 'clearMaps'; args: [] }
   | { id: number; method: 'startup'; args: [] }   // answered once Go is ready, without calling it: the start-up stages, ms since the
-                                                  //   worker started: created (its time origin), scripts (wasm_exec.js and kernels.js loaded),
+                                                  //   worker started: created (its time origin), scripts (wasm_exec.js, kernels.js, goexit.js loaded),
                                                   //   kernelsCompiled, compiled, instantiated, ready, and for boot.js's worker modelFetched,
                                                   //   sampleFetched, sampleDecoded, modelLoaded, predicted as they happen
   | { id: number; method: 'memory'; args: [] | [boolean] }  // true: collect first, so heapAlloc is the live heap

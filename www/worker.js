@@ -18,21 +18,21 @@
 // compile held up the worker's own start), then those of the kernels
 // (started after the scripts, their compile ended after worker.wasm's in 3
 // of 12 cold loads, holding Go's start by 9 to 86 ms; here, in none of 20).
-// The scripts come last, as modules: import() fetches them together and
-// leaves this thread free (importScripts held it, and the fetches below, a
-// round trip per script; BENCHMARKS.md, session 33). The page's own worker is created
+// The scripts come last, as modules: import() fetches wasm_exec.js and
+// kernels.js together (goexit.js after wasm_exec.js) and leaves this thread
+// free (importScripts held it, and the fetches below, a round trip per
+// script; BENCHMARKS.md, session 33). The page's own worker is created
 // as worker.js?boot=1[&model=URL][&autorun=0] (boot.js): it then fetches the
 // models index, the model (?model= or the index's first), its sample list
-// and the first sample itself, right behind the wasm,
-// and decodes that sample while the wasm compiles, so nothing on the way to
-// the first prediction waits for the page's thread (busy parsing and running
-// app.js). Calls that arrive meanwhile wait for Go; predict decodes its image
-// at once.
+// and the first sample itself, right behind the wasm, and decodes that
+// sample while the wasm compiles, so nothing on the way to the first
+// prediction waits for the page's thread (busy parsing and running app.js).
+// Calls that arrive meanwhile wait for Go; predict decodes its image at once.
 const startup = { created: performance.timeOrigin }; // milliseconds since the worker started, per stage
 const module = compile('worker.wasm');
 const kernelFiles = { 'kernels.wasm': compile('kernels.wasm'), 'forwarder.wasm': compile('forwarder.wasm') };
 const early = startEarly(new URLSearchParams(self.location.search));
-const scripts = Promise.all([import('./wasm_exec.js').then(() => import('./goexit.js')), import('./kernels.js')]) // goexit.js wraps wasm_exec.js's fs
+const scripts = Promise.all([import('./wasm_exec.js').then(() => import('./goexit.js')), import('./kernels.js')]) // goexit.js wraps wasm_exec.js's fs: after it
   .then(() => { startup.scripts = Math.round(performance.now()); }, (e) => { throw new Error(`could not load the worker's scripts (${e.message}); run ./build.sh first`); });
 const kernels = scripts.then(() => mavisKernels.compile((n) => kernelFiles[n])); // nn's SIMD128 kernels (kernels.js; portable ones without SIMD128)
 kernels.then(() => { startup.kernelsCompiled = Math.round(performance.now()); }, () => {});

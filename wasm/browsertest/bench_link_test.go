@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -81,35 +80,12 @@ func (p *linkProxy) bytesBefore(ms float64) int {
 
 func (p *linkProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	time.Sleep(p.l.rtt)
-	req, err := http.NewRequest(r.Method, p.upstream+r.URL.RequestURI(), nil)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	status, body, ok := fetchWhole(w, r, p.upstream+r.URL.RequestURI())
+	if !ok {
 		return
 	}
-	for _, h := range []string{"If-None-Match", "If-Modified-Since"} {
-		if v := r.Header.Get(h); v != "" {
-			req.Header.Set(h, v)
-		}
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	for k, v := range res.Header {
-		if k != "Content-Length" && k != "Cache-Control" {
-			w.Header()[k] = v
-		}
-	}
-	w.Header().Set("Cache-Control", "max-age=600")
-	ct := res.Header.Get("Content-Type")
-	if res.StatusCode == http.StatusOK && !strings.HasPrefix(ct, "image/") && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+	w.Header().Set("Cache-Control", "max-age=600") // in place of the upstream's
+	if status == http.StatusOK && !strings.HasPrefix(w.Header().Get("Content-Type"), "image/") && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		body = p.gzipped(r.URL.Path, body)
 		w.Header().Set("Content-Encoding", "gzip")
 	}
@@ -117,7 +93,7 @@ func (p *linkProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.answers = append(p.answers, linkAnswer{r.URL.Path, time.Since(p.t0), len(body)})
 	p.mu.Unlock()
-	w.WriteHeader(res.StatusCode)
+	w.WriteHeader(status)
 	for len(body) > 0 {
 		n := min(len(body), 16<<10)
 		p.mu.Lock()

@@ -348,6 +348,34 @@ func frontOf(t *testing.T, site string, h func(w http.ResponseWriter, r *http.Re
 	return srv.URL + "/"
 }
 
+// fetchWhole answers a proxy's request r from url: it fetches url whole
+// (with r's conditional headers) and copies the answer's headers but
+// Content-Length to w. On a failure it answers 502 itself and ok is false.
+func fetchWhole(w http.ResponseWriter, r *http.Request, url string) (status int, body []byte, ok bool) {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, url, nil)
+	if err == nil {
+		for _, h := range []string{"If-None-Match", "If-Modified-Since"} {
+			if v := r.Header.Get(h); v != "" {
+				req.Header.Set(h, v)
+			}
+		}
+		var res *http.Response
+		if res, err = http.DefaultClient.Do(req); err == nil {
+			defer res.Body.Close()
+			if body, err = io.ReadAll(res.Body); err == nil {
+				for k, v := range res.Header {
+					if k != "Content-Length" {
+						w.Header()[k] = v
+					}
+				}
+				return res.StatusCode, body, true
+			}
+		}
+	}
+	http.Error(w, err.Error(), http.StatusBadGateway)
+	return 0, nil, false
+}
+
 // browser starts a headless Chromium with a fresh profile and returns a
 // tab context; cancel closes it.
 func browser(t *testing.T, timeout time.Duration) (context.Context, context.CancelFunc) {

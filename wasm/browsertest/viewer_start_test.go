@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -156,21 +155,9 @@ func stallBody(t *testing.T, site, path string, d time.Duration) string {
 			next.ServeHTTP(w, r)
 			return
 		}
-		res, err := http.Get(site + path[1:])
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
+		_, b, ok := fetchWhole(w, r, site+path[1:])
+		if !ok {
 			return
-		}
-		defer res.Body.Close()
-		b, err := io.ReadAll(res.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		for k, v := range res.Header {
-			if k != "Content-Length" {
-				w.Header()[k] = v
-			}
 		}
 		i := bytes.Index(b, []byte("<body"))
 		if i < 0 {

@@ -196,3 +196,38 @@ func linkPage(t *testing.T, p *linkProxy, url string) (float64, float64) {
 	}
 	return timingAt(tm, "prediction"), timingAt(tm, "viewer ready")
 }
+
+// TestFirstPredictionBytes loads the page with MAVIS cold through a link
+// proxy and checks what it fetched before its first prediction. Over a
+// network those bytes decide how soon it comes (BENCHMARKS.md, sessions
+// 32 and 33), so besides worker.wasm (whose size TestWorkerSize bounds)
+// and the model, the page's own files stay small, and the viewer (10 MB of
+// wasm) is not among them: it loads once the prediction is shown.
+func TestFirstPredictionBytes(t *testing.T) {
+	const rest = 150_000 // bytes on the wire, gzipped; 75 kB in session 33, 129 kB with the gallery's thumbnails begun in the prediction's millisecond
+	p, u := newLinkProxy(t, site(t), link{200, 5 * time.Millisecond})
+	ms, _ := linkPage(t, p, u+"?model=models/mavis.safetensors")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n, seen := 0, map[string]bool{}
+	for _, a := range p.answers {
+		if a.at >= time.Duration(ms*float64(time.Millisecond)) {
+			continue
+		}
+		seen[a.path] = true
+		if a.path != "/worker.wasm" && a.path != "/models/mavis.safetensors" {
+			n += a.bytes
+		}
+	}
+	if !seen["/worker.wasm"] || !seen["/models/mavis.safetensors"] {
+		t.Fatalf("before the first prediction (%.0f ms) the page fetched %v: no worker.wasm or no model through the proxy", ms, seen)
+	}
+	if n > rest {
+		t.Errorf("before the first prediction the page fetched %d bytes besides worker.wasm and the model (%v), over the %d-byte budget: each byte delays the prediction over a network", n, seen, rest)
+	}
+	for _, f := range []string{"/viewer.html", "/viewer.wasm"} {
+		if seen[f] {
+			t.Errorf("%s was fetched before the first prediction: it competes with worker.wasm and the model for the network and the CPU", f)
+		}
+	}
+}

@@ -42,6 +42,7 @@ type linkProxy struct {
 	next     time.Time // when the link is free
 	t0       time.Time
 	answers  []linkAnswer
+	gzMu     sync.Mutex // apart from mu: a first gzip (0.2 s for worker.wasm) must not hold the link
 	gz       map[string][]byte
 }
 
@@ -114,8 +115,8 @@ func (p *linkProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // gzipped is path's body gzipped, made once.
 func (p *linkProxy) gzipped(path string, body []byte) []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.gzMu.Lock()
+	defer p.gzMu.Unlock()
 	if z, ok := p.gz[path]; ok {
 		return z
 	}

@@ -134,9 +134,10 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
   } catch (e) {
     if (!order.latestModel(mgen)) return false; // another model was chosen since
     name = await name;
-    showError(`Could not load the model ${name}: ${e.message}. Choose a built-in model, or a .safetensors file that bin/weightsconv wrote (or the Keras file it came from).`);
-    status.set(state.model ? `Still using ${state.modelName}.` : 'No model loaded.', 0);
-    if (builtin) modelCard.restore(); // the picker shows the model still loaded
+    const down = await boot.engine.then(() => '', (err) => err.message); // the engine did not start: no model can load
+    showError(down ? `The compute engine did not start: ${down}.` : `Could not load the model ${name}: ${e.message}. Choose a built-in model, or a .safetensors file that bin/weightsconv wrote (or the Keras file it came from).`);
+    status.set(state.model ? `Still using ${state.modelName}.` : down ? 'No compute engine.' : 'No model loaded.', 0);
+    if (builtin || !state.model) modelCard.restore(); // the picker shows the model still loaded (or: none)
   } finally {
     done();
     if (gen === state.generation) setBusy(false);
@@ -281,7 +282,7 @@ async function main() {
   const ok = await loadModel(boot.model.bytes, boot.model.url, { builtin, url: !!params.get('model'), loaded: boot.model.info });
   // What the person chooses from here on replaces the start-up's gallery and image.
   const mgen = order.models, gen = state.generation;
-  const gallery = samples.then((s) => { if (order.latestModel(mgen)) input.gallery(s); });
+  const gallery = samples.then((s) => { if (ok && order.latestModel(mgen)) input.gallery(s); }); // none without a model
   const first = await boot.first;
   // The first prediction does not wait for the gallery (its list came 32 to
   // 86 ms after the prediction in six probes of the default page).

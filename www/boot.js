@@ -31,6 +31,9 @@
 //   models                Promise<BuiltinModel[]>: models/index.json, the built-in models
 //                         (the first is the default), for the model picker
 //   timings               [what, ms since navigation]: app.js adds its own
+//   engine                Promise of the worker's start-up stages, once its Go program is
+//                         ready; it rejects with why the compute engine did not start (a
+//                         script or worker.wasm missing, say): every call then fails alike
 //   workerStartup         the worker's start-up stages (ms since navigation), once it answers
 //                         (worker.js's startup method), updated by bootModel and bootSample
 //   model: {url, bytes, info, builtin}   the model named by ?model= (else the default):
@@ -107,7 +110,7 @@
   }
 
   const boot = {
-    worker, rpc, restart, onGoExit: null, fetchBytes, timings, workerStartup: null, models: null,
+    worker, rpc, restart, onGoExit: null, fetchBytes, timings, engine: null, workerStartup: null, models: null,
     model: { url: null, bytes: null, info: null, builtin: null },
     first: null,
   };
@@ -120,7 +123,8 @@
   };
   // The first answer tells when Go is ready (calls run in order; worker.js
   // answers this one without calling Go).
-  rpc('startup').then((s) => { mark('worker ready'); stages(s); }, () => {});
+  boot.engine = rpc('startup');
+  boot.engine.then((s) => { mark('worker ready'); stages(s); }, () => {});
 
   // The model and the first sample: the worker fetched both at its start;
   // these calls collect its answers (calls run in order: the model first).

@@ -65,9 +65,9 @@ export class ModelCard {
   }
 
   // restore sets the picker to the model shown (after a model that did not
-  // load).
+  // load); with none shown (none has loaded yet), the card says so.
   restore() {
-    if (!this.shown) return;
+    if (!this.shown) return void ($('model-summary').textContent = 'none loaded');
     const { builtin, url } = this.shown;
     const i = builtin ? this.builtins.findIndex((b) => b.file === builtin.file) : -1;
     if (i >= 0) {

@@ -191,16 +191,25 @@ func stageTimes(ctx context.Context, t *testing.T) ([][]any, map[string]float64)
 // (www/ not built, or a deploy that lost one) says so, names the file and
 // the command, instead of staying on "loading…". Without the page's bundle
 // its Dismiss button works too (app.js wires it otherwise); without a
-// compute worker's script the worker's calls answer that error, not hang.
+// compute worker's script or its wasm the worker's calls answer that error,
+// not hang, and the page says the engine did not start (no advice to choose
+// another model: none can load); without the models index the engine runs
+// and the page says which model did not load. With no model loaded, the
+// model card says so and the gallery offers nothing.
 func TestFileMissing(t *testing.T) {
 	site(t)
+	engine := []string{"The compute engine did not start: "}
 	for _, c := range []struct {
-		file string
-		want []string
+		file     string
+		want     []string
+		not      string // what the error must not say
+		noEngine bool   // the engine cannot start: the status says so
 	}{
-		{"bundle", []string{"bundle/app.js did not load", "build the page first with ./build.sh"}},
-		{"wasm_exec.js", []string{"Could not load the model named first in models/index.json: could not load the worker's scripts", "wasm_exec.js", "run ./build.sh first"}},
-		{"goexit.js", []string{"could not load the worker's scripts", "goexit.js"}},
+		{"bundle", []string{"bundle/app.js did not load", "build the page first with ./build.sh"}, "", false},
+		{"wasm_exec.js", append(engine, "could not load the worker's scripts", "wasm_exec.js", "run ./build.sh first"), "Choose a built-in model", true},
+		{"goexit.js", append(engine, "could not load the worker's scripts", "goexit.js"), "Choose a built-in model", true},
+		{"worker.wasm", append(engine, "could not load worker.wasm (HTTP 404); run ./build.sh first"), "Choose a built-in model", true},
+		{"models/index.json", []string{"Could not load the model named first in models/index.json: could not fetch models/index.json: HTTP 404", "Choose a built-in model"}, "compute engine", false},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm", "viewer.wasm")
@@ -224,7 +233,30 @@ func TestFileMissing(t *testing.T) {
 					t.Errorf("the error says %q, want it to contain %q", text, want)
 				}
 			}
+			if c.not != "" && strings.Contains(text, c.not) {
+				t.Errorf("the error says %q, want it without %q", text, c.not)
+			}
 			if c.file != "bundle" {
+				// The page settles after its error: the gallery's list waited for the model.
+				if err := waitJS(ctx, `document.body.dataset.loaded === 'false'`); err != nil {
+					t.Fatalf("the page did not finish its start: %v", err)
+				}
+				got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+					model: document.getElementById('model-summary').textContent,
+					status: document.getElementById('status').textContent,
+					galleryNone: !document.getElementById('gallery-none').hidden,
+					samples: document.getElementById('gallery').children.length,
+				})`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				status := "No model loaded."
+				if c.noEngine {
+					status = "No compute engine."
+				}
+				if got["model"] != "none loaded" || got["status"] != status || got["galleryNone"] != false || got["samples"] != 0.0 {
+					t.Errorf("after the error the page shows %v; want the model card's \"none loaded\", the status %q and no gallery", got, status)
+				}
 				return
 			}
 			if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("error-close"))); err != nil {

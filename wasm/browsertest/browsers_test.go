@@ -1,0 +1,421 @@
+package browsertest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// sameBits is what TestBrowsers compares between the browsers, as JSON: the
+// kernels the worker runs, the errors the page shows, and a SHA-256 prefix
+// of the MAVIS model's probabilities for a photo and of every registry
+// method's map of it (in the page's worker, each method at its defaults;
+// the page, opened with ?autorun=0, runs nothing of its own meanwhile).
+const sameBits = `(async () => {
+	const hex = async (a) => {
+		const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+		return Array.from(d.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+	};
+	const p = await app.rpc('predict', [await (await fetch('samples/mavis/chelsea.jpg')).blob()]);
+	const m = await app.rpc('memory', []);
+	const out = { kernels: m.kernels, errors: app.state.errors, probs: await hex(new Float32Array(p.probs)), maps: {} };
+	for (const { name } of app.state.model.methods) {
+		out.maps[name] = await app.rpc('explain', [{ method: name }]).then((r) => hex(new Float32Array(r.map)), (e) => 'error: ' + e.message);
+	}
+	return JSON.stringify(out);
+})()`
+
+// pageBits is sameBits's answer.
+type pageBits struct {
+	Kernels string            `json:"kernels"`
+	Errors  []string          `json:"errors"`
+	Probs   string            `json:"probs"`
+	Maps    map[string]string `json:"maps"`
+}
+
+// remotePage is a page in a browser other than Chromium, driven through
+// that browser's own automation protocol.
+type remotePage interface {
+	navigate(url string) error
+	// script runs a function body in the page (a promise it returns is
+	// awaited) and returns its value.
+	script(body string) (any, error)
+}
+
+// TestBrowsers runs the page with the MAVIS model in Firefox (SpiderMonkey)
+// and in WebKit (JavaScriptCore, the engine of every browser on an iPhone;
+// WebKitGTK's MiniBrowser): the worker must run nn's SIMD128 kernels there
+// too (each browser validates the generated kernels.wasm itself), and its
+// prediction and every method's map must equal Chromium's bit for bit (the
+// kernels use no relaxed SIMD, and Go's math is its own). Headless Firefox
+// has no WebGL 2, so the only error the page may show there is the
+// viewer's, which says so; WebKit runs on a virtual X display (Xvfb), with
+// WebGL, and shows none.
+func TestBrowsers(t *testing.T) {
+	base := site(t)
+	url := base + "?model=models/mavis.safetensors&autorun=0"
+
+	ctx, cancel := browser(t, 5*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](sameBits, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	var want pageBits
+	if err := json.Unmarshal([]byte(text), &want); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(want.Kernels, "simd128") {
+		t.Errorf("Chromium's worker runs kernels %q, want simd128", want.Kernels)
+	}
+	if len(want.Errors) > 0 {
+		t.Errorf("Chromium shows errors: %q", want.Errors)
+	}
+	if len(want.Maps) < 20 {
+		t.Errorf("Chromium explained %d methods, want the registry's (over 20)", len(want.Maps))
+	}
+
+	for _, b := range []struct {
+		name    string
+		start   func(t *testing.T) remotePage
+		allowed string // the start of the one error the page may show there
+	}{
+		{"Firefox", startFirefox, "Viewer: the maps need WebGL 2"},
+		{"WebKit", startWebKit, ""},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			p := b.start(t)
+			if err := p.navigate(url); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+				v, err := p.script(`return document.body.dataset.loaded !== undefined`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v == true {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the page did not finish its start in 2 minutes")
+				}
+			}
+			v, err := p.script("return " + sameBits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got pageBits
+			if s, _ := v.(string); json.Unmarshal([]byte(s), &got) != nil {
+				t.Fatalf("the page answered %v", v)
+			}
+			if got.Kernels != want.Kernels {
+				t.Errorf("kernels %q, Chromium's %q", got.Kernels, want.Kernels)
+			}
+			for _, e := range got.Errors {
+				if b.allowed == "" || !strings.HasPrefix(e, b.allowed) {
+					t.Errorf("the page shows an error: %q", e)
+				}
+			}
+			if got.Probs != want.Probs {
+				t.Errorf("the probabilities differ: %s, Chromium %s", got.Probs, want.Probs)
+			}
+			for name, w := range want.Maps {
+				if strings.HasPrefix(w, "error") || got.Maps[name] != w {
+					t.Errorf("%s: %s, Chromium %s", name, got.Maps[name], w)
+				}
+			}
+			t.Logf("kernels %s, the same probabilities and the same %d maps as Chromium, bit for bit", got.Kernels, len(got.Maps))
+		})
+	}
+}
+
+// findTool is the first of names on the PATH; the test skips without one,
+// and fails instead when CI=true.
+func findTool(t *testing.T, pkg string, names ...string) string {
+	t.Helper()
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is missing (CI=true): install it with apt-get install %s", names[0], pkg)
+	}
+	t.Skipf("%s is missing: install it with apt-get install %s to run this test", names[0], pkg)
+	return ""
+}
+
+// marionette is a connection to Firefox's Marionette server, the protocol
+// geckodriver speaks (WebDriver commands as JSON, each message preceded by
+// its length and a colon): enough of it to navigate and run scripts.
+type marionette struct {
+	conn net.Conn
+	r    *bufio.Reader
+	id   int
+}
+
+// startFirefox starts a headless Firefox with a fresh profile and connects
+// to its Marionette server; the test's cleanup quits it.
+func startFirefox(t *testing.T) remotePage {
+	t.Helper()
+	path := findTool(t, "firefox-esr", "firefox-esr", "firefox")
+	profile := t.TempDir()
+	// Port 0: Firefox picks one and writes it to MarionetteActivePort.
+	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(`user_pref("marionette.port", 0);`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(path, "--headless", "--marionette", "--no-remote", "--profile", profile, "about:blank")
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var port int
+	for deadline := time.Now().Add(time.Minute); port == 0; time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(filepath.Join(profile, "MarionetteActivePort")); err == nil {
+			port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Firefox did not start its Marionette server in a minute; it printed:\n%s", log.String())
+		}
+	}
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	m := &marionette{conn: conn, r: bufio.NewReader(conn)}
+	if _, err := m.read(); err != nil { // the server's hello
+		t.Fatal(err)
+	}
+	if _, err := m.call("WebDriver:NewSession", map[string]any{"capabilities": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.call("WebDriver:SetTimeouts", map[string]any{"script": 5 * 60 * 1000}); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// read reads one message.
+func (m *marionette) read() (json.RawMessage, error) {
+	n, err := m.r.ReadString(':')
+	if err != nil {
+		return nil, fmt.Errorf("marionette: %v", err)
+	}
+	size, err := strconv.Atoi(strings.TrimSuffix(n, ":"))
+	if err != nil || size < 0 || size > 64<<20 {
+		return nil, fmt.Errorf("marionette: a message of length %q", n)
+	}
+	msg := make([]byte, size)
+	if _, err := io.ReadFull(m.r, msg); err != nil {
+		return nil, fmt.Errorf("marionette: %v", err)
+	}
+	return msg, nil
+}
+
+// call sends a command and returns its result: [0, id, name, params] is
+// answered with [1, id, error, result].
+func (m *marionette) call(name string, params any) (json.RawMessage, error) {
+	m.id++
+	b, err := json.Marshal([]any{0, m.id, name, params})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := fmt.Fprintf(m.conn, "%d:%s", len(b), b); err != nil {
+		return nil, fmt.Errorf("marionette: %v", err)
+	}
+	for {
+		msg, err := m.read()
+		if err != nil {
+			return nil, err
+		}
+		var reply []json.RawMessage
+		if err := json.Unmarshal(msg, &reply); err != nil || len(reply) != 4 {
+			return nil, fmt.Errorf("marionette: a reply %q", msg)
+		}
+		if id, _ := strconv.Atoi(string(reply[1])); id != m.id {
+			continue
+		}
+		if string(reply[2]) != "null" {
+			return nil, fmt.Errorf("%s: %s", name, reply[2])
+		}
+		return reply[3], nil
+	}
+}
+
+func (m *marionette) navigate(url string) error {
+	_, err := m.call("WebDriver:Navigate", map[string]any{"url": url})
+	return err
+}
+
+func (m *marionette) script(body string) (any, error) {
+	res, err := m.call("WebDriver:ExecuteScript", map[string]any{"script": body, "args": []any{}})
+	if err != nil {
+		return nil, err
+	}
+	var v struct{ Value any }
+	err = json.Unmarshal(res, &v)
+	return v.Value, err
+}
+
+// webDriver is a W3C WebDriver session (here WebKitWebDriver's), over
+// HTTP: enough of it to navigate and run scripts.
+type webDriver struct {
+	session string // http://127.0.0.1:PORT/session/ID
+	client  *http.Client
+}
+
+// startWebKit starts WebKitGTK's MiniBrowser through WebKitWebDriver, on a
+// virtual X display of its own (Xvfb); the test's cleanup closes both.
+func startWebKit(t *testing.T) remotePage {
+	t.Helper()
+	driver := findTool(t, "webkit2gtk-driver", "WebKitWebDriver")
+	xvfb := findTool(t, "xvfb", "Xvfb")
+	minis, _ := filepath.Glob("/usr/lib/*/webkit2gtk-4.*/MiniBrowser")
+	if len(minis) == 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("WebKitGTK's MiniBrowser is missing (CI=true): install it with apt-get install webkit2gtk-driver")
+		}
+		t.Skip("WebKitGTK's MiniBrowser is missing: install it with apt-get install webkit2gtk-driver to run this test")
+	}
+	display := startXvfb(t, xvfb)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(driver, "--port="+addr[strings.LastIndex(addr, ":")+1:])
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	d := &webDriver{session: "http://" + addr, client: &http.Client{Timeout: 6 * time.Minute}}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := d.do("GET", "/status", nil); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("WebKitWebDriver did not answer in a minute; it printed:\n%s", log.String())
+		}
+	}
+	res, err := d.do("POST", "/session", map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
+		"webkitgtk:browserOptions": map[string]any{"binary": minis[0], "args": []string{"--automation"}},
+	}}})
+	if err != nil {
+		t.Fatalf("%v; WebKitWebDriver printed:\n%s", err, log.String())
+	}
+	var s struct{ SessionID string }
+	if err := json.Unmarshal(res, &s); err != nil || s.SessionID == "" {
+		t.Fatalf("WebKitWebDriver's new session: %s", res)
+	}
+	d.session += "/session/" + s.SessionID
+	t.Cleanup(func() { d.do("DELETE", "", nil) })
+	if _, err := d.do("POST", "/timeouts", map[string]any{"script": 5 * 60 * 1000}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// startXvfb starts a virtual X server on a free display and returns its
+// name (":N"); the test's cleanup stops it.
+func startXvfb(t *testing.T, path string) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(path, "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w} // fd 3: Xvfb writes the display's number there once it listens
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		t.Fatalf("Xvfb did not start: %v", err)
+	}
+	return ":" + strings.TrimSpace(line)
+}
+
+// do sends a command (path under the session) and returns its value; an
+// error answer becomes an error.
+func (d *webDriver) do(method, path string, body any) (json.RawMessage, error) {
+	var in io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		in = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, d.session+path, in)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct{ Value json.RawMessage }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("webdriver %s %s: HTTP %d, %v", method, path, resp.StatusCode, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("webdriver %s %s: HTTP %d: %s", method, path, resp.StatusCode, out.Value)
+	}
+	return out.Value, nil
+}
+
+func (d *webDriver) navigate(url string) error {
+	_, err := d.do("POST", "/url", map[string]any{"url": url})
+	return err
+}
+
+func (d *webDriver) script(body string) (any, error) {
+	res, err := d.do("POST", "/execute/sync", map[string]any{"script": body, "args": []any{}})
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	err = json.Unmarshal(res, &v)
+	return v, err
+}

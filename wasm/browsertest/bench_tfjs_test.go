@@ -46,7 +46,9 @@ import (
 // same cold MAVIS loads of the page and of TF.js over three links, through
 // a proxy that plays a static host (benchLink). MAVIS_BENCH=cold runs the
 // cold loads from this machine's server only, MAVIS_BENCH=link those over
-// the links only.
+// the links only, and MAVIS_BENCH=browsers the methods' table in Firefox
+// and in WebKit instead (TestBrowsers's drivers; the page and TF.js each in
+// a browser of its own).
 func TestBenchmarkTFJS(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to measure the page against TensorFlow.js")
@@ -105,17 +107,25 @@ func TestBenchmarkTFJS(t *testing.T) {
 	tfBase := srv.URL + "/"
 
 	var out strings.Builder
-	fmt.Fprintf(&out, "Measured %s on %s/%s, %d CPUs (load average %s at the start), headless Chromium, %d runs of each.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg(), runs)
-	mode := os.Getenv("MAVIS_BENCH")
-	if mode != "cold" && mode != "link" {
-		benchWarm(t, base, tfBase, runs, &out)
+	mode, where := os.Getenv("MAVIS_BENCH"), "headless Chromium"
+	if mode == "browsers" {
+		where = "headless Firefox and WebKitGTK's MiniBrowser on Xvfb"
 	}
-	if mode != "link" {
-		benchCold(t, base, tfBase, runs, &out)
-	}
-	if mode != "cold" {
-		benchLink(t, base, tfBase, runs, &out)
+	fmt.Fprintf(&out, "Measured %s on %s/%s, %d CPUs (load average %s at the start), %s, %d runs of each.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg(), where, runs)
+	switch mode {
+	case "browsers":
+		benchBrowsers(t, base, tfBase, runs, &out)
+	default:
+		if mode != "cold" && mode != "link" {
+			benchWarm(t, base, tfBase, runs, &out)
+		}
+		if mode != "link" {
+			benchCold(t, base, tfBase, runs, &out)
+		}
+		if mode != "cold" {
+			benchLink(t, base, tfBase, runs, &out)
+		}
 	}
 	fmt.Fprintf(&out, "\nLoad average after the run: %s.\n", loadavg())
 	t.Log("\n" + out.String())
@@ -151,53 +161,116 @@ func tfjsOpen(t *testing.T, tab context.Context, tfBase, page string) float64 {
 }
 
 // benchWarm times each method in the page and in TF.js's page, two tabs
-// of one browser, one call at a time.
+// of one headless Chromium, one call at a time.
 func benchWarm(t *testing.T, base, tfBase string, runs int, out *strings.Builder) {
 	ctx, cancel := browser(t, 50*time.Minute)
 	defer cancel()
-	openLoaded(ctx, t, base+"?model=models/mavis.safetensors&autorun=0")
+	page := cdpPage{ctx}
+	if err := page.navigate(base + "?model=models/mavis.safetensors&autorun=0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(page, `document.body.dataset.loaded !== undefined`, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	tab, _ := tfjsTab(t, ctx, tfBase)
+	warmTable(t, page, cdpPage{tab}, runs, out)
+}
+
+// benchBrowsers is benchWarm in Firefox and in WebKit (the drivers of
+// TestBrowsers): the page and TF.js's page each in a browser of its own.
+func benchBrowsers(t *testing.T, base, tfBase string, runs int, out *strings.Builder) {
+	for _, b := range []struct {
+		name  string
+		start func(t *testing.T) remotePage
+	}{{"Firefox", startFirefox}, {"WebKit (WebKitGTK's MiniBrowser, on Xvfb)", startWebKit}} {
+		t.Run(strings.Fields(b.name)[0], func(t *testing.T) {
+			page, tf := b.start(t), b.start(t)
+			if err := page.navigate(base + "?model=models/mavis.safetensors&autorun=0"); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitFor(page, `document.body.dataset.loaded !== undefined`, 2*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if err := tf.navigate(tfBase + "tfjs/index.html?model=../models/mavis.safetensors&samples=../samples/mavis/index.json"); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitFor(tf, `window.tfFirst !== undefined`, 2*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			version, _ := page.script(`return navigator.userAgent`)
+			fmt.Fprintf(out, "\n%s (%v):\n\n", b.name, version)
+			warmTable(t, page, tf, runs, out)
+		})
+	}
+}
+
+// waitFor polls cond (an expression) in p until it is true.
+func waitFor(p remotePage, cond string, limit time.Duration) error {
+	for deadline := time.Now().Add(limit); ; time.Sleep(100 * time.Millisecond) {
+		v, err := p.script("return " + cond)
+		if err != nil {
+			return err
+		}
+		if v == true {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("waited %v for %s", limit, cond)
+		}
+	}
+}
+
+// warmTable times each method in page (the page, loaded with MAVIS) and
+// in tf (TF.js's page, loaded), alternating, and writes the table.
+func warmTable(t *testing.T, page, tf remotePage, runs int, out *strings.Builder) {
 	// The viewer starts once the page is loaded: let it finish, so that it
-	// does not share the CPU with what is measured.
-	vctx, vcancel := context.WithTimeout(ctx, 2*time.Minute)
-	if err := waitJS(vctx, `app.state.timings.some((m) => m[0] === 'viewer ready')`); err != nil {
+	// does not share the CPU with what is measured (without WebGL 2 it
+	// says so at once).
+	if err := waitFor(page, `app.state.timings.some((m) => m[0] === 'viewer ready') || app.state.errors.some((e) => e.startsWith('Viewer:'))`, 2*time.Minute); err != nil {
 		t.Logf("the viewer did not become ready (%v): measuring anyway", err)
 	}
-	vcancel()
-	tab, _ := tfjsTab(t, ctx, tfBase)
-	tf, err := chromedp.Run(tab, chromedp.Evaluate[map[string]any](`(async () => {
+	probs := func(v any) []float64 {
+		var ps []float64
+		m, _ := v.(map[string]any)
+		list, _ := m["probs"].([]any)
+		for _, p := range list {
+			f, _ := p.(float64)
+			ps = append(ps, f)
+		}
+		return ps
+	}
+	tfv, err := tf.script(`return (async () => {
 		window.benchBlob = await (await fetch('../fixtures/chelsea.png')).blob();
 		const p = await tfRPC('predict', [benchBlob]);
 		return {probs: p.probs, backend: window.tfFirst.backend};
-	})()`, chromedp.EvalAwaitPromise))
+	})()`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => {
+	pv, err := page.script(`return (async () => {
 		window.benchBlob = await (await fetch('fixtures/chelsea.png')).blob();
 		const page = await app.rpc('predict', [benchBlob]);
 		const mem = await app.rpc('memory', []);
-		return {kernels: mem.kernels, pageProbs: page.probs};
-	})()`, chromedp.EvalAwaitPromise))
+		return {kernels: mem.kernels, probs: page.probs};
+	})()`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup["tfProbs"], setup["backend"] = tf["probs"], tf["backend"]
 	// The two engines must agree on what they compute.
-	pp, _ := setup["pageProbs"].([]any)
-	tp, _ := setup["tfProbs"].([]any)
+	pp, tp := probs(pv), probs(tfv)
 	if len(pp) != len(tp) || len(pp) == 0 {
 		t.Fatalf("probabilities: %d from the page, %d from TF.js", len(pp), len(tp))
 	}
 	for i := range pp {
-		a, _ := pp[i].(float64)
-		b, _ := tp[i].(float64)
-		if math.Abs(a-b) > 1e-4 {
-			t.Errorf("class %d: probability %v in the page, %v in TF.js", i, a, b)
+		if math.Abs(pp[i]-tp[i]) > 1e-4 {
+			t.Errorf("class %d: probability %v in the page, %v in TF.js", i, pp[i], tp[i])
 		}
 	}
 	// The pool starts with the first split method (IG below): its size is
 	// read after the runs.
-	kernels, backend := setup["kernels"], setup["backend"]
+	pm, _ := pv.(map[string]any)
+	tm, _ := tfv.(map[string]any)
+	kernels, backend := pm["kernels"], tm["backend"]
 
 	work := []struct{ name, page, tf, target string }{
 		{"forward (predict)", `app.rpc('predict', [benchBlob])`, `tfRPC('predict', [benchBlob])`, "<= 0.7x"},
@@ -212,42 +285,47 @@ func benchWarm(t *testing.T, base, tfBase string, runs int, out *strings.Builder
 		{"Integrated Gradients, 50 steps (the page: default pool)", `app.explain({method: 'ig', options: {steps: 50}})`, `tfRPC('ig', [50])`, "<= 0.05x"},
 		{"Integrated Gradients, 50 steps, the page in one worker", `app.rpc('explain', [{method: 'ig', options: {steps: 50}}])`, ``, ""},
 	}
-	timeCall := func(ctx context.Context, call string) float64 {
-		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(async () => {
+	timeCall := func(p remotePage, call string) float64 {
+		v, err := p.script(`return (async () => {
 			const t = performance.now();
-			await `+call+`;
+			await ` + call + `;
 			return performance.now() - t;
-		})()`, chromedp.EvalAwaitPromise))
+		})()`)
 		if err != nil {
 			t.Fatal(err)
+		}
+		ms, ok := v.(float64)
+		if !ok {
+			t.Fatalf("timing %s: %v", call, v)
 		}
 		return ms
 	}
 	times := map[string][2][]float64{}
 	for r := -1; r < runs; r++ { // run -1 warms up
 		for _, w := range work {
-			var page, tf float64
+			var pageMS, tfMS float64
 			if r%2 == 0 || w.tf == "" {
-				page = timeCall(ctx, w.page)
+				pageMS = timeCall(page, w.page)
 				if w.tf != "" {
-					tf = timeCall(tab, w.tf)
+					tfMS = timeCall(tf, w.tf)
 				}
 			} else {
-				tf = timeCall(tab, w.tf)
-				page = timeCall(ctx, w.page)
+				tfMS = timeCall(tf, w.tf)
+				pageMS = timeCall(page, w.page)
 			}
-			t.Logf("run %d, %s: the page %.0f ms, TF.js %.0f ms (load average %s)", r, w.name, page, tf, loadavg())
+			t.Logf("run %d, %s: the page %.0f ms, TF.js %.0f ms (load average %s)", r, w.name, pageMS, tfMS, loadavg())
 			if r >= 0 {
 				v := times[w.name]
-				v[0], v[1] = append(v[0], page), append(v[1], tf)
+				v[0], v[1] = append(v[0], pageMS), append(v[1], tfMS)
 				times[w.name] = v
 			}
 		}
 	}
-	pool, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({workers: app.pool ? app.pool.size : 1, deviceMemory: navigator.deviceMemory || 0, cores: navigator.hardwareConcurrency || 0})`))
+	v, err := page.script(`return {workers: app.pool ? app.pool.size : 1, deviceMemory: navigator.deviceMemory || 0, cores: navigator.hardwareConcurrency || 0}`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	pool, _ := v.(map[string]any)
 	fmt.Fprintf(out, "The page: nn kernels %v, default worker pool of %v (navigator.hardwareConcurrency %v, navigator.deviceMemory %v). TF.js backend: %v.\n\n", kernels, pool["workers"], pool["cores"], pool["deviceMemory"], backend)
 	out.WriteString("| MAVIS 224x224 (chelsea), in the page (round trip), median | TF.js 4.22 wasm | the page | ratio | target | every run: TF.js / the page (ms) |\n|---|---:|---:|---:|---:|---|\n")
 	for _, w := range work {

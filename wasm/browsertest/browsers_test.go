@@ -3,6 +3,7 @@ package browsertest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -55,6 +56,15 @@ type remotePage interface {
 	script(body string) (any, error)
 }
 
+// cdpPage is a Chromium tab (chromedp's context) as a remotePage.
+type cdpPage struct{ ctx context.Context }
+
+func (p cdpPage) navigate(url string) error { return chromedp.Do(p.ctx, chromedp.Navigate(url)) }
+
+func (p cdpPage) script(body string) (any, error) {
+	return chromedp.Run(p.ctx, chromedp.Evaluate[any]("(async () => {"+body+"\n})()", chromedp.EvalAwaitPromise))
+}
+
 // TestBrowsers runs the page with the MAVIS model in Firefox (SpiderMonkey)
 // and in WebKit (JavaScriptCore, the engine of every browser on an iPhone;
 // WebKitGTK's MiniBrowser): the worker must run nn's SIMD128 kernels there
@@ -67,24 +77,28 @@ type remotePage interface {
 func TestBrowsers(t *testing.T) {
 	base := site(t)
 	url := base + "?model=models/mavis.safetensors&autorun=0"
+	bits := func(t *testing.T, p remotePage) pageBits {
+		t.Helper()
+		if err := p.navigate(url); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitFor(p, `document.body.dataset.loaded !== undefined`, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		v, err := p.script("return " + sameBits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b pageBits
+		if s, _ := v.(string); json.Unmarshal([]byte(s), &b) != nil {
+			t.Fatalf("the page answered %v", v)
+		}
+		return b
+	}
 
 	ctx, cancel := browser(t, 5*time.Minute)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.body.dataset.loaded !== undefined`); err != nil {
-		t.Fatal(err)
-	}
-	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](sameBits, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := bits(t, cdpPage{ctx})
 	cancel()
-	var want pageBits
-	if err := json.Unmarshal([]byte(text), &want); err != nil {
-		t.Fatal(err)
-	}
 	if !strings.HasPrefix(want.Kernels, "simd128") {
 		t.Errorf("Chromium's worker runs kernels %q, want simd128", want.Kernels)
 	}
@@ -104,30 +118,7 @@ func TestBrowsers(t *testing.T) {
 		{"WebKit", startWebKit, ""},
 	} {
 		t.Run(b.name, func(t *testing.T) {
-			p := b.start(t)
-			if err := p.navigate(url); err != nil {
-				t.Fatal(err)
-			}
-			for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-				v, err := p.script(`return document.body.dataset.loaded !== undefined`)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if v == true {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the page did not finish its start in 2 minutes")
-				}
-			}
-			v, err := p.script("return " + sameBits)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got pageBits
-			if s, _ := v.(string); json.Unmarshal([]byte(s), &got) != nil {
-				t.Fatalf("the page answered %v", v)
-			}
+			got := bits(t, b.start(t))
 			if got.Kernels != want.Kernels {
 				t.Errorf("kernels %q, Chromium's %q", got.Kernels, want.Kernels)
 			}

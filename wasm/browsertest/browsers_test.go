@@ -47,8 +47,9 @@ type pageBits struct {
 	Maps    map[string]string `json:"maps"`
 }
 
-// remotePage is a page in a browser other than Chromium, driven through
-// that browser's own automation protocol.
+// remotePage is a page in a browser, driven through that browser's
+// automation protocol: Chromium's through chromedp (cdpPage), Firefox's
+// Marionette (marionette), WebKit's WebDriver (webDriver).
 type remotePage interface {
 	navigate(url string) error
 	// script runs a function body in the page (a promise it returns is
@@ -97,8 +98,9 @@ func TestBrowsers(t *testing.T) {
 	}
 
 	ctx, cancel := browser(t, 5*time.Minute)
+	defer cancel()
 	want := bits(t, cdpPage{ctx})
-	cancel()
+	cancel() // Chromium is done: the other browsers get the cores
 	if !strings.HasPrefix(want.Kernels, "simd128") {
 		t.Errorf("Chromium's worker runs kernels %q, want simd128", want.Kernels)
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,23 +178,14 @@ func startFirefox(t *testing.T) remotePage {
 	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(`user_pref("marionette.port", 0);`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(path, "--headless", "--marionette", "--no-remote", "--profile", profile, "about:blank")
-	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	stop := startCmd(t, exec.Command(path, "--headless", "--marionette", "--no-remote", "--profile", profile, "about:blank"))
 	var port int
 	for deadline := time.Now().Add(time.Minute); port == 0; time.Sleep(50 * time.Millisecond) {
 		if b, err := os.ReadFile(filepath.Join(profile, "MarionetteActivePort")); err == nil {
 			port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Firefox did not start its Marionette server in a minute; it printed:\n%s", log.String())
+			t.Fatalf("Firefox did not start its Marionette server in a minute; it printed:\n%s", stop())
 		}
 	}
 	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
@@ -305,29 +297,21 @@ func startWebKit(t *testing.T) remotePage {
 	ln.Close()
 	cmd := exec.Command(driver, "--port="+addr[strings.LastIndex(addr, ":")+1:])
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
-	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	stop := startCmd(t, cmd)
 	d := &webDriver{session: "http://" + addr, client: &http.Client{Timeout: 6 * time.Minute}}
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		if _, err := d.do("GET", "/status", nil); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("WebKitWebDriver did not answer in a minute; it printed:\n%s", log.String())
+			t.Fatalf("WebKitWebDriver did not answer in a minute; it printed:\n%s", stop())
 		}
 	}
 	res, err := d.do("POST", "/session", map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
 		"webkitgtk:browserOptions": map[string]any{"binary": minis[0], "args": []string{"--automation"}},
 	}}})
 	if err != nil {
-		t.Fatalf("%v; WebKitWebDriver printed:\n%s", err, log.String())
+		t.Fatalf("%v; WebKitWebDriver printed:\n%s", err, stop())
 	}
 	var s struct{ SessionID string }
 	if err := json.Unmarshal(res, &s); err != nil || s.SessionID == "" {
@@ -352,17 +336,11 @@ func startXvfb(t *testing.T, path string) string {
 	defer r.Close()
 	cmd := exec.Command(path, "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w} // fd 3: Xvfb writes the display's number there once it listens
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stop := startCmd(t, cmd)
 	w.Close()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil {
-		t.Fatalf("Xvfb did not start: %v", err)
+		t.Fatalf("Xvfb did not start: %v; it printed:\n%s", err, stop())
 	}
 	return ":" + strings.TrimSpace(line)
 }
@@ -411,4 +389,28 @@ func (d *webDriver) script(body string) (any, error) {
 	var v any
 	err = json.Unmarshal(res, &v)
 	return v, err
+}
+
+// startCmd starts cmd, its output kept unless it has somewhere to go, and
+// returns a function that stops it and returns that output (for a
+// failure's message); the test's cleanup stops it too.
+func startCmd(t *testing.T, cmd *exec.Cmd) (stop func() string) {
+	t.Helper()
+	var out bytes.Buffer
+	if cmd.Stdout == nil && cmd.Stderr == nil {
+		cmd.Stdout, cmd.Stderr = &out, &out
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() string {
+		once.Do(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+		return out.String()
+	}
+	t.Cleanup(func() { stop() })
+	return stop
 }

@@ -169,7 +169,7 @@ type marionette struct {
 }
 
 // startFirefox starts a headless Firefox with a fresh profile and connects
-// to its Marionette server; the test's cleanup quits it.
+// to its Marionette server; the test's cleanup stops it.
 func startFirefox(t *testing.T) remotePage {
 	t.Helper()
 	path := findTool(t, "firefox-esr", "firefox-esr", "firefox")
@@ -224,9 +224,11 @@ func (m *marionette) read() (json.RawMessage, error) {
 }
 
 // call sends a command and returns its result: [0, id, name, params] is
-// answered with [1, id, error, result].
+// answered with [1, id, error, result]. A Firefox that stops answering
+// fails the call after 6 minutes (a script's own limit is 5).
 func (m *marionette) call(name string, params any) (json.RawMessage, error) {
 	m.id++
+	m.conn.SetDeadline(time.Now().Add(6 * time.Minute))
 	b, err := json.Marshal([]any{0, m.id, name, params})
 	if err != nil {
 		return nil, err

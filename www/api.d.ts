@@ -434,6 +434,7 @@ type ViewerMessage =
 
 type ViewerEvent =
   | { type: 'ready' }                                                          // Go has started (the page marks the time; messages need not wait for it: viewer.js holds them)
+  | { type: 'shown'; at: number }                                             // the first map was drawn, at performance.timeOrigin + performance.now() in the viewer (ms since 1970): the page marks "maps shown" at that time
   | { type: 'hover'; slot?: number; label?: string; x?: number; y?: number; value?: number; w?: number; h?: number }
   | { type: 'layout'; layout: 'grid' | 'single'; selected: number }             // the user clicked a panel
   | { type: 'png'; slot: number; png?: Uint8Array; error?: string }

@@ -31,14 +31,14 @@ const params = new URLSearchParams(location.search);
 
 const state = newState(boot);
 const order = new Order(state);
-const mark = (what) => state.timings.push([what, Math.round(performance.now())]);
+const mark = (what, at = performance.now()) => state.timings.push([what, Math.round(at)]);
 
 const compute = new Compute(boot, Number(params.get('workers')) || 0, engineRestarted);
 const status = new Status(state);
 const showError = (text) => status.error(text);
 const viewer = new ViewerLink({
   onError: (e) => showError(`Viewer: ${e}`),
-  onReady: () => mark('viewer ready'),
+  onMark: mark,
   onDisplay: (i, d) => cards.bar(i, d),
 });
 const sweep = new Sweep({

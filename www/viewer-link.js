@@ -8,7 +8,10 @@
 // maps to show. Each map goes to the viewer raw, with the colour scale the
 // worker computed for the chosen rule (Explanation.scales: no scaling here)
 // and its colormap; onDisplay(i, display) hears what map i is shown with,
-// for its colour bar. Contract: api.d.ts (ViewerMessage, ViewerEvent).
+// for its colour bar; onMark(what, at) hears "viewer ready" (Go has
+// started) and "maps shown" (the first map drawn, at the viewer's own time:
+// the message can reach the page's busy thread much later), in ms since
+// navigation. Contract: api.d.ts (ViewerMessage, ViewerEvent).
 
 import { fmt } from './format.js';
 
@@ -20,7 +23,7 @@ const labelHeight = 18;
 const gap = 6;
 
 export class ViewerLink {
-  constructor({ onError, onReady, onDisplay }) {
+  constructor({ onError, onMark, onDisplay }) {
     this.frame = $('viewer');
     this.open = false; // viewer.js listens
     this.stopped = null; // why the viewer cannot run, once it has said so
@@ -33,17 +36,20 @@ export class ViewerLink {
     this.onDisplay = onDisplay;
     window.addEventListener('message', (e) => {
       if (e.origin !== location.origin || e.source !== this.frame.contentWindow) return;
-      this.receive(e.data, onError, onReady);
+      this.receive(e.data, onError, onMark);
     });
     for (const id of ['opacity', 'view']) $(id).addEventListener('input', () => this.sendStyle());
     for (const id of ['colormap', 'diverging', 'scale']) $(id).addEventListener('input', () => this.maps.forEach((r, i) => this.sendMap(i)));
     new ResizeObserver(() => this.fit()).observe($('viewer-box'));
   }
 
-  receive(m, onError, onReady) {
+  receive(m, onError, onMark) {
     switch (m.type) {
       case 'ready':
-        onReady();
+        onMark('viewer ready', performance.now());
+        break;
+      case 'shown':
+        onMark('maps shown', m.at - performance.timeOrigin);
         break;
       case 'hover':
         $('hover').textContent = m.label === undefined

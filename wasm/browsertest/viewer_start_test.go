@@ -20,8 +20,9 @@ import (
 // round trip through the page's thread, which the viewer's own start
 // keeps busy. A page that never hears "ready" still shows its maps. The
 // iframe says "Starting the viewer…" until Ebitengine's canvas covers
-// it. When the viewer cannot run (viewer.wasm missing, no WebGL 2), the
-// page says why in its place.
+// it. The page marks when the viewer drew the first map. When the viewer
+// cannot run (viewer.wasm missing, no WebGL 2), the page says why in its
+// place.
 func TestViewerStart(t *testing.T) {
 	base := site(t)
 
@@ -64,6 +65,29 @@ func TestViewerStart(t *testing.T) {
 		})()`))
 		if err != nil || top != "CANVAS" {
 			t.Errorf("on top at the viewer's centre: %q (%v), want the canvas over the waiting text", top, err)
+		}
+	})
+
+	// The viewer reports when it drew the first map, at its own time (the
+	// message may reach the page's thread much later): the page's "maps
+	// shown" mark falls after the first map came from the worker and
+	// before the page could read it.
+	t.Run("maps shown", func(t *testing.T) {
+		ctx, cancel := browser(t, 3*time.Minute)
+		defer cancel()
+		openPage(ctx, t, base)
+		if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'maps shown')`); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`(() => {
+			const at = (p) => (app.state.timings.find((m) => m[0].startsWith(p)) || ['', -1])[1];
+			return {firstMap: at(app.state.methods[0].name + ' '), shown: at('maps shown'), now: performance.now()};
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, s, now := got["firstMap"], got["shown"], got["now"]; f < 0 || s < f || s > now+1 {
+			t.Errorf("the first map came from the worker at %.0f ms, the viewer drew it at %.0f ms, read at %.0f ms: want them in that order", f, s, now)
 		}
 	})
 

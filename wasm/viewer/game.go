@@ -81,6 +81,7 @@ type Game struct {
 	// repaints only when it differs from drawn, so an idle viewer costs
 	// no rendering (the screen keeps its last frame).
 	version, drawn int
+	shown          bool // the first map drawn was reported ("shown")
 
 	post func(msg map[string]any) // to the parent page
 }
@@ -365,6 +366,14 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		op.GeoM.Scale(float64(r.Dx())/float64(sb.Dx()), float64(r.Dy())/float64(sb.Dy()))
 		op.GeoM.Translate(float64(r.Min.X), float64(r.Min.Y))
 		screen.DrawImage(src, op)
+		if p.overlay != nil && !g.shown {
+			// When the first map is drawn (its frame is shown at the end of
+			// this animation frame), as the time since 1970 in ms: the page
+			// may hear it much later, its thread busy with the viewer's start.
+			g.shown = true
+			perf := js.Global().Get("performance")
+			g.post(map[string]any{"type": "shown", "at": perf.Get("timeOrigin").Float() + perf.Call("now").Float()})
+		}
 		if g.hover == i {
 			cw, ch := float32(r.Dx())/float32(p.w), float32(r.Dy())/float32(p.h)
 			vector.StrokeRect(screen, float32(r.Min.X)+cw*float32(g.hx), float32(r.Min.Y)+ch*float32(g.hy),

@@ -15,8 +15,9 @@
 //	viewer.setStyle(opacity, layout, selected)
 //	viewer.png(slot)                   the overlay arrives later as {type:"png", slot, png}
 //
-// It posts {type:"ready"}, {type:"hover", slot, label, x, y, value},
-// {type:"layout", layout, selected} and {type:"png", ...} to the parent.
+// It posts {type:"ready"}, {type:"shown", at} (the first map drawn),
+// {type:"hover", slot, label, x, y, value}, {type:"layout", layout,
+// selected} and {type:"png", ...} to the parent.
 // When it ends (Ebitengine could not start: no WebGL 2, say), it leaves
 // the reason in the global viewerError for viewer.js.
 // After each call it asks for a frame and calls viewerWake(), which

@@ -369,7 +369,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		if p.overlay != nil && !g.shown {
 			// When the first map is drawn (its frame is shown at the end of
 			// this animation frame), as the time since 1970 in ms: the page
-			// may hear it much later, its thread busy with the viewer's start.
+			// may hear it hundreds of ms later (BENCHMARKS.md, session 34).
 			g.shown = true
 			perf := js.Global().Get("performance")
 			g.post(map[string]any{"type": "shown", "at": perf.Get("timeOrigin").Float() + perf.Call("now").Float()})

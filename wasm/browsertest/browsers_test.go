@@ -72,10 +72,11 @@ func (p cdpPage) script(body string) (any, error) {
 // WebKitGTK's MiniBrowser): the worker must run nn's SIMD128 kernels there
 // too (each browser validates the generated kernels.wasm itself), and its
 // prediction and every method's map must equal Chromium's bit for bit (the
-// kernels use no relaxed SIMD, and Go's math is its own). Headless Firefox
-// has no WebGL 2, so the only error the page may show there is the
-// viewer's, which says so; WebKit runs on a virtual X display (Xvfb), with
-// WebGL, and shows none.
+// kernels use no relaxed SIMD, and Go's math is its own). Then the page
+// explains its first sample as a person sees it: WebKit runs on a virtual
+// X display (Xvfb), with WebGL, and its viewer must draw the maps ("maps
+// shown", from the viewer's first map drawn), with no error; headless
+// Firefox has no WebGL 2, and the page must say so, its only error.
 func TestBrowsers(t *testing.T) {
 	base := site(t)
 	url := base + "?model=models/mavis.safetensors&autorun=0"
@@ -112,21 +113,23 @@ func TestBrowsers(t *testing.T) {
 		t.Errorf("Chromium explained %d methods, want the registry's (over 20)", len(want.Maps))
 	}
 
+	const noWebGL = "Viewer: the maps need WebGL 2"
 	for _, b := range []struct {
-		name    string
-		start   func(t *testing.T) remotePage
-		allowed string // the start of the one error the page may show there
+		name  string
+		start func(t *testing.T) remotePage
+		webgl bool // the viewer can draw there
 	}{
-		{"Firefox", startFirefox, "Viewer: the maps need WebGL 2"},
-		{"WebKit", startWebKit, ""},
+		{"Firefox", startFirefox, false},
+		{"WebKit", startWebKit, true},
 	} {
 		t.Run(b.name, func(t *testing.T) {
-			got := bits(t, b.start(t))
+			p := b.start(t)
+			got := bits(t, p)
 			if got.Kernels != want.Kernels {
 				t.Errorf("kernels %q, Chromium's %q", got.Kernels, want.Kernels)
 			}
 			for _, e := range got.Errors {
-				if b.allowed == "" || !strings.HasPrefix(e, b.allowed) {
+				if b.webgl || !strings.HasPrefix(e, noWebGL) {
 					t.Errorf("the page shows an error: %q", e)
 				}
 			}
@@ -139,6 +142,30 @@ func TestBrowsers(t *testing.T) {
 				}
 			}
 			t.Logf("kernels %s, the same probabilities and the same %d maps as Chromium, bit for bit", got.Kernels, len(got.Maps))
+
+			if err := p.navigate(base + "?model=models/mavis.safetensors"); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitFor(p, `window.app !== undefined && (app.state.timings.some((m) => m[0] === 'maps shown') || app.state.errors.length > 0)`, 2*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			v, err := p.script(`return {shown: app.state.timings.some((m) => m[0] === 'maps shown'), errors: app.state.errors}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, _ := v.(map[string]any)
+			errs, _ := res["errors"].([]any)
+			var said bool
+			for _, e := range errs {
+				s, _ := e.(string)
+				said = said || strings.HasPrefix(s, noWebGL)
+			}
+			switch {
+			case b.webgl && (res["shown"] != true || len(errs) > 0):
+				t.Errorf("the first sample's maps: drawn %v, errors %q; want them drawn, with no error", res["shown"], errs)
+			case !b.webgl && (res["shown"] == true || !said || len(errs) != 1):
+				t.Errorf("the first sample's maps without WebGL 2: drawn %v, errors %q; want only the viewer's %q", res["shown"], errs, noWebGL)
+			}
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,11 +144,20 @@ func TestBrowsers(t *testing.T) {
 			}
 			t.Logf("kernels %s, the same probabilities and the same %d maps as Chromium, bit for bit", got.Kernels, len(got.Maps))
 
+			// The person looks at the maps: a browser may not run the frames
+			// of an iframe out of view.
 			if err := p.navigate(base + "?model=models/mavis.safetensors"); err != nil {
 				t.Fatal(err)
 			}
-			if err := waitFor(p, `window.app !== undefined && (app.state.timings.some((m) => m[0] === 'maps shown') || app.state.errors.length > 0)`, 2*time.Minute); err != nil {
+			if err := waitFor(p, `document.body.dataset.explained !== undefined || (window.app !== undefined && app.state.errors.length > 0)`, 2*time.Minute); err != nil {
 				t.Fatal(err)
+			}
+			if _, err := p.script(`document.getElementById('viewer').scrollIntoView({block: 'center'})`); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitFor(p, `app.state.timings.some((m) => m[0] === 'maps shown') || app.state.errors.length > 0`, 2*time.Minute); err != nil {
+				v, _ := p.script(`return window.app ? {errors: app.state.errors, timings: app.state.timings} : 'no app'`)
+				t.Fatalf("%v; the page has %v", err, v)
 			}
 			v, err := p.script(`return {shown: app.state.timings.some((m) => m[0] === 'maps shown'), errors: app.state.errors}`)
 			if err != nil {
@@ -351,6 +361,9 @@ func startWebKit(t *testing.T) remotePage {
 	if _, err := d.do("POST", "/timeouts", map[string]any{"script": 5 * 60 * 1000}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := d.do("POST", "/window/rect", map[string]any{"width": 1280, "height": 900}); err != nil {
+		t.Fatal(err)
+	}
 	return d
 }
 
@@ -420,22 +433,28 @@ func (d *webDriver) script(body string) (any, error) {
 	return v, err
 }
 
-// startCmd starts cmd, its output kept unless it has somewhere to go, and
-// returns a function that stops it and returns that output (for a
-// failure's message); the test's cleanup stops it too.
+// startCmd starts cmd in a process group of its own, its output kept
+// unless it has somewhere to go, and returns a function that stops it and
+// returns that output (for a failure's message); the test's cleanup stops
+// it too. Stopping kills the whole group (WebKitWebDriver's browser and
+// its web processes with it), and Wait gives up on pipes that a process
+// outside the group still holds after a second, so that a cleanup never
+// hangs.
 func startCmd(t *testing.T, cmd *exec.Cmd) (stop func() string) {
 	t.Helper()
 	var out bytes.Buffer
 	if cmd.Stdout == nil && cmd.Stderr == nil {
 		cmd.Stdout, cmd.Stderr = &out, &out
 	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	var once sync.Once
 	stop = func() string {
 		once.Do(func() {
-			cmd.Process.Kill()
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			cmd.Wait()
 		})
 		return out.String()

@@ -204,22 +204,6 @@ func benchBrowsers(t *testing.T, base, tfBase string, runs int, out *strings.Bui
 	}
 }
 
-// waitFor polls cond (an expression) in p until it is true.
-func waitFor(p remotePage, cond string, limit time.Duration) error {
-	for deadline := time.Now().Add(limit); ; time.Sleep(100 * time.Millisecond) {
-		v, err := p.script("return " + cond)
-		if err != nil {
-			return err
-		}
-		if v == true {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("waited %v for %s", limit, cond)
-		}
-	}
-}
-
 // warmTable times each method in page (the page, loaded with MAVIS) and
 // in tf (TF.js's page, loaded), alternating, and writes the table.
 func warmTable(t *testing.T, page, tf remotePage, runs int, out *strings.Builder) {

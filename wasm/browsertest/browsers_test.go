@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -66,6 +64,22 @@ func (p cdpPage) navigate(url string) error { return chromedp.Do(p.ctx, chromedp
 
 func (p cdpPage) script(body string) (any, error) {
 	return chromedp.Run(p.ctx, chromedp.Evaluate[any]("(async () => {"+body+"\n})()", chromedp.EvalAwaitPromise))
+}
+
+// waitFor polls cond (an expression) in p until it is true.
+func waitFor(p remotePage, cond string, limit time.Duration) error {
+	for deadline := time.Now().Add(limit); ; time.Sleep(100 * time.Millisecond) {
+		v, err := p.script("return " + cond)
+		if err != nil {
+			return err
+		}
+		if v == true {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("waited %v for %s", limit, cond)
+		}
+	}
 }
 
 // TestBrowsers runs the page with the MAVIS model in Firefox (SpiderMonkey)
@@ -180,8 +194,8 @@ func TestBrowsers(t *testing.T) {
 	}
 }
 
-// findTool is the first of names on the PATH; the test skips without one,
-// and fails instead when CI=true.
+// findTool is the first of names on the PATH (pkg, the Debian package
+// that installs it, for the message).
 func findTool(t *testing.T, pkg string, names ...string) string {
 	t.Helper()
 	for _, name := range names {
@@ -189,11 +203,18 @@ func findTool(t *testing.T, pkg string, names ...string) string {
 			return p
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing (CI=true): install it with apt-get install %s", names[0], pkg)
-	}
-	t.Skipf("%s is missing: install it with apt-get install %s to run this test", names[0], pkg)
+	missing(t, names[0], pkg)
 	return ""
+}
+
+// missing skips the test for want of what (installed by the Debian package
+// pkg), and fails it instead when CI=true.
+func missing(t *testing.T, what, pkg string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is missing (CI=true): install it with apt-get install %s", what, pkg)
+	}
+	t.Skipf("%s is missing: install it with apt-get install %s to run this test", what, pkg)
 }
 
 // marionette is a connection to Firefox's Marionette server, the protocol
@@ -322,10 +343,7 @@ func startWebKit(t *testing.T) remotePage {
 	xvfb := findTool(t, "xvfb", "Xvfb")
 	minis, _ := filepath.Glob("/usr/lib/*/webkit2gtk-4.*/MiniBrowser")
 	if len(minis) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("WebKitGTK's MiniBrowser is missing (CI=true): install it with apt-get install webkit2gtk-driver")
-		}
-		t.Skip("WebKitGTK's MiniBrowser is missing: install it with apt-get install webkit2gtk-driver to run this test")
+		missing(t, "WebKitGTK's MiniBrowser", "webkit2gtk-driver")
 	}
 	display := startXvfb(t, xvfb)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -431,34 +449,4 @@ func (d *webDriver) script(body string) (any, error) {
 	var v any
 	err = json.Unmarshal(res, &v)
 	return v, err
-}
-
-// startCmd starts cmd in a process group of its own, its output kept
-// unless it has somewhere to go, and returns a function that stops it and
-// returns that output (for a failure's message); the test's cleanup stops
-// it too. Stopping kills the whole group (WebKitWebDriver's browser and
-// its web processes with it), and Wait gives up on pipes that a process
-// outside the group still holds after a second, so that a cleanup never
-// hangs.
-func startCmd(t *testing.T, cmd *exec.Cmd) (stop func() string) {
-	t.Helper()
-	var out bytes.Buffer
-	if cmd.Stdout == nil && cmd.Stderr == nil {
-		cmd.Stdout, cmd.Stderr = &out, &out
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.WaitDelay = time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() string {
-		once.Do(func() {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			cmd.Wait()
-		})
-		return out.String()
-	}
-	t.Cleanup(func() { stop() })
-	return stop
 }

@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -518,4 +519,34 @@ var browserService = regexp.MustCompile(`^(CONNECT|GET|POST) ([a-z0-9-]+\.)*(goo
 func init() {
 	// Two cores are shared by the whole team: keep the test binary itself small.
 	runtime.GOMAXPROCS(min(runtime.GOMAXPROCS(0), 2))
+}
+
+// startCmd starts cmd in a process group of its own, its output kept
+// unless it has somewhere to go, and returns a function that stops it and
+// returns that output (for a failure's message); the test's cleanup stops
+// it too. Stopping kills the whole group (WebKitWebDriver's browser and
+// its web processes with it), and Wait gives up on pipes that a process
+// outside the group still holds after a second, so that a cleanup never
+// hangs.
+func startCmd(t *testing.T, cmd *exec.Cmd) (stop func() string) {
+	t.Helper()
+	var out bytes.Buffer
+	if cmd.Stdout == nil && cmd.Stderr == nil {
+		cmd.Stdout, cmd.Stderr = &out, &out
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() string {
+		once.Do(func() {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Wait()
+		})
+		return out.String()
+	}
+	t.Cleanup(func() { stop() })
+	return stop
 }

@@ -145,6 +145,8 @@ type target struct {
 	Score     float64 `json:"score"`
 }
 
+// explain writes path's maps, panels and report.json into the folder dir,
+// which exists.
 func (j *job) explain(path, dir string, bar *progress) error {
 	start := time.Now()
 	img, err := readImage(path)
@@ -153,9 +155,6 @@ func (j *job) explain(path, dir string, bar *progress) error {
 	}
 	x, err := nn.ImageInput(img, j.m.Preprocess)
 	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	pred, err := j.ex.Predict(x)
@@ -267,7 +266,7 @@ func (j *job) method(method string, x *nn.Tensor, t xai.Target, orig *image.RGBA
 		}
 		info["advice"] = advice
 		bar.clear()
-		fmt.Fprintf(bar.w, "explain: %s: %s misses completeness by %+.1f%% of the score difference. %s\n", filepath.Base(dir), meth.Label, 100*c.Rel, advice)
+		fmt.Fprintf(bar.w, "explain: %s: %s misses completeness by %+.1f%% of the score difference. %s\n", rep.Image, meth.Label, 100*c.Rel, advice)
 	}
 	cm, scale, display := j.display(meth, r.Display)
 	info["display"], info["colormap"], info["scale"] = display, cm.Name, []float64{float64(scale.Lo), float64(scale.Hi)}

@@ -152,7 +152,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "explain: %v\n", err)
 		return 2
 	}
+	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+		fmt.Fprintf(stderr, "explain: -out: %v\n", err)
+		return 1
+	}
 	bar := newProgress(stderr, len(images))
+	w := &writer{total: len(images), out: cfg.out}
+	defer w.catchInterrupt(stderr, bar.clear)()
 	names := map[string]int{}
 	for i, path := range images {
 		dir, renamed := outDir(cfg.out, path, names)
@@ -161,7 +167,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "explain: %s has the same name as an earlier input; its maps go to %s\n", path, dir)
 		}
 		bar.start(i, path)
-		if err := job.explainSafe(path, dir, bar); err != nil {
+		if err := w.explain(job, path, dir, bar); err != nil {
 			bar.clear()
 			fmt.Fprintf(stderr, "explain: %s: %v (skipped)\n", path, err)
 			failed++
@@ -169,7 +175,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	bar.done()
-	fmt.Fprintf(stdout, "explain: %d of %d images explained into %s\n", len(images)-min(failed, len(images)), len(images), cfg.out)
+	fmt.Fprintf(stdout, "explain: %d of %d images explained into %s\n", w.done, len(images), cfg.out)
 	if failed > 0 {
 		fmt.Fprintf(stderr, "explain: %d input(s) failed\n", failed)
 		return 1

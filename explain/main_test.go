@@ -418,7 +418,7 @@ func TestCompletenessAdvice(t *testing.T) {
 		if len(ig.Sweep) != 14 || !strings.HasPrefix(ig.Advice, "Measured on this image from the black baseline, the linspace rule misses by") {
 			t.Fatalf("%d sweep rows, advice %q", len(ig.Sweep), ig.Advice)
 		}
-		if !strings.Contains(stderr.String(), "Integrated Gradients misses completeness by") || !strings.Contains(stderr.String(), ig.Advice) {
+		if !strings.Contains(stderr.String(), img+": Integrated Gradients misses completeness by") || !strings.Contains(stderr.String(), ig.Advice) {
 			t.Errorf("stderr lacks the advice: %q", stderr.String())
 		}
 		x := readInputFile(t, img, m)

@@ -96,10 +96,11 @@ Evaluating which explanation to trust (-evaluate DIR):
 
   explain -model m.safetensors -evaluate DIR [-out OUT] [flags]
 
-computes every method's map for each image in DIR and scores it: deletion
-and insertion curves (RISE; AUC, insertion minus deletion ranks the
-methods), the confidence drop when keeping the top 10/25/50%, Gini
-sparseness, entropy, the randomisation sanity check (first -eval-sanity
+computes the maps of -methods (by default the page's four and every fast
+method; -methods all for all of them) for each image in DIR and scores
+them: deletion and insertion curves (RISE; AUC, insertion minus deletion
+ranks the methods), the confidence drop when keeping the top 10/25/50%,
+Gini sparseness, entropy, the randomisation sanity check (first -eval-sanity
 images) and, for a Tiny-ImageNet-style folder (DIR/val_annotations.txt,
 images in DIR/images), the pointing game and relevance mass inside the
 object's box. It writes OUT/report.md (means with 95% bootstrap intervals,
@@ -126,7 +127,8 @@ K from JOB_COMPLETION_INDEX. Give each shard its own -out, then
 writes OUT/report.md, metrics.json and figures as a single run over the
 whole folder would (metrics.json byte for byte). -model is not needed.
 
-  # the four methods on a Tiny-ImageNet validation folder, first 200 images
+  # the default methods on a Tiny-ImageNet validation folder, first 200
+  # images
   explain -model mavis.safetensors -evaluate tiny-imagenet-200/val \
       -eval-limit 200 -out eval
 

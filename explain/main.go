@@ -81,7 +81,7 @@ Examples:
   explain -model mavis.safetensors -target probability -class goose \
       -ig-steps 300 cat.png
 
-  # only Grad-CAM at another layer, and SmoothGrad with 25 samples
+  # Grad-CAM at another layer, Saliency, and SmoothGrad with 25 samples
   explain -model mavis.safetensors -methods gradcam,saliency \
       -layer conv2d_6 -smoothgrad 25 cat.png
 
@@ -186,13 +186,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 func parse(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		printFlags(stderr, fs)
-		fmt.Fprint(stderr, methodsHelp())
-		fmt.Fprint(stderr, evaluateUsage)
-	}
+	// A bad flag gets its error and a pointer to -help (run), not the
+	// whole help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	methods := fs.String("methods", "default", "comma-separated methods (see Methods below), \"default\", \"page\" or \"all\"")
 	fs.StringVar(&c.model, "model", "", "model: a .safetensors file (weightsconv, train), or a Keras .keras, .weights.h5 or .h5 file, converted in memory (required)")
 	c.keras.register(fs)
@@ -217,6 +214,12 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	rest := args
 	for {
 		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stderr, usage)
+				printFlags(stderr, fs)
+				fmt.Fprint(stderr, methodsHelp())
+				fmt.Fprint(stderr, evaluateUsage)
+			}
 			return nil, err
 		}
 		rest = fs.Args()
@@ -231,6 +234,20 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 			return nil, fmt.Errorf("-merge OUT combines finished -evaluate outputs; it does not take -evaluate")
 		}
 		return c, nil
+	}
+	if c.eval.dir != "" && len(c.inputs) > 0 {
+		return nil, fmt.Errorf("-evaluate takes its images from %s, not from the arguments (%s): drop them, or explain them without -evaluate", c.eval.dir, strings.Join(c.inputs, " "))
+	}
+	if c.eval.dir == "" {
+		var only []string
+		fs.Visit(func(f *flag.Flag) {
+			if strings.HasPrefix(f.Usage, "-evaluate: ") {
+				only = append(only, "-"+f.Name)
+			}
+		})
+		if len(only) > 0 {
+			return nil, fmt.Errorf("%s %s only with -evaluate DIR", strings.Join(only, ", "), map[bool]string{true: "applies", false: "apply"}[len(only) == 1])
+		}
 	}
 	if c.model == "" {
 		return nil, fmt.Errorf("-model is required")

@@ -212,12 +212,21 @@ func TestExplainFlags(t *testing.T) {
 		{[]string{"-model", model, "-colormap", "parula", img}, 2, `-colormap: unknown colormap "parula" (have viridis,`},
 		{[]string{"-model", filepath.Join(dir, "missing.safetensors"), img}, 1, "missing.safetensors"},
 		{[]string{"-model", model, filepath.Join(dir, "nothing.png")}, 1, "no images to explain"},
+		{[]string{"-model", model, "-bogus", img}, 2, "explain: flag provided but not defined: -bogus\n(run explain -help for usage)\n"},
+		{[]string{"-model", model, "-topk", "abc", img}, 2, `explain: invalid value "abc" for flag -topk`},
+		{[]string{"-model", model, "-shard", "1/2", img}, 2, "-shard applies only with -evaluate DIR"},
+		{[]string{"-model", model, "-eval-limit", "1", "-j", "3", img}, 2, "-eval-limit, -j apply only with -evaluate DIR"},
+		{[]string{"-model", model, "-evaluate", dir, img}, 2, "-evaluate takes its images from " + dir + ", not from the arguments (" + img + ")"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
 		code := run(append(tt.args, "-out", filepath.Join(dir, "out")), &stdout, &stderr)
 		if code != tt.code || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("explain %v: status %d, stderr %q; want %d and %q", tt.args, code, stderr.String(), tt.code, tt.want)
+		}
+		// An error is a line or two, not the whole help.
+		if n := strings.Count(stderr.String(), "\n"); code == 2 && n > 3 {
+			t.Errorf("explain %v: %d lines on stderr", tt.args, n)
 		}
 	}
 	// -class by name, a white baseline and another rule work.

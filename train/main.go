@@ -109,11 +109,9 @@ func main() {
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	// A bad flag gets its error and a pointer to -help, not the whole help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.StringVar(&o.arch, "arch", "fashion", "architecture: a built-in ("+strings.Join(nn.BuiltinNames(), ", ")+") or a JSON spec file")
 	fs.StringVar(&o.data, "data", "", "training data (or, with -eval, the data to evaluate)")
 	fs.StringVar(&o.val, "val", "", "validation data in the same layout; for Tiny ImageNet and IDX the default is the dataset's own validation/test part when -val-split is 0")
@@ -139,7 +137,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.cfg.Workers, "workers", runtime.NumCPU(), "data-parallel model replicas per batch (cores to use)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, usage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return o, err
+		}
+		return o, fmt.Errorf("train: %v (see train -help)", err)
 	}
 	fs.Visit(func(f *flag.Flag) { o.lrSet = o.lrSet || f.Name == "lr" })
 	if fs.NArg() > 0 {

@@ -169,10 +169,14 @@ func TestFlags(t *testing.T) {
 		{[]string{"-data", "x", "-epochs", "-1"}, "-epochs -1"},
 		{[]string{"-data", "x", "-val-split", "1.5"}, "-val-split 1.5"},
 		{[]string{"-data", "x", "extra"}, `unexpected argument "extra"`},
+		{[]string{"-data", "x", "-bogus"}, "flag provided but not defined: -bogus (see train -help)"},
+		{[]string{"-data", "x", "-epochs", "many"}, `invalid value "many" for flag -epochs`},
 	} {
-		_, err := parseFlags(tt.args, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%v: error %v, want %q", tt.args, err, tt.want)
+		// A bad flag is one line, not the whole help.
+		var stderr bytes.Buffer
+		_, err := parseFlags(tt.args, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || stderr.Len() > 0 {
+			t.Errorf("%v: error %v, want %q; and %d bytes on stderr", tt.args, err, tt.want, stderr.Len())
 		}
 	}
 	o, err := parseFlags([]string{"-data", "x", "-optimizer", "adam"}, io.Discard)

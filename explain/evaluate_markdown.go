@@ -461,7 +461,7 @@ func checksSection(f func(string, ...any), s *evalSummary) {
 	for _, c := range s.Checks {
 		switch {
 		case c.Separates:
-			good = append(good, fmt.Sprintf("%s (%d of %d pairs differ)", c.Metric, c.Significant, c.Pairs))
+			good = append(good, fmt.Sprintf("%s (%d of %s differ)", c.Metric, c.Significant, count(c.Pairs, "pair")))
 		case c.TooFew:
 			unknown = append(unknown, c.Metric)
 		case c.Warning != "":
@@ -518,11 +518,14 @@ func joinAnd(w []string) string {
 }
 
 // imageCount is "1 image" or "n images".
-func imageCount(n int) string {
+func imageCount(n int) string { return count(n, "image") }
+
+// count is "1 image", "2 images": n and noun, plural but for one.
+func count(n int, noun string) string {
 	if n == 1 {
-		return "1 image"
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d images", n)
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func labels(ms []methodSummary) []string {

@@ -142,8 +142,17 @@ func (b *evalBar) done() {
 		b.draw()
 		fmt.Fprintln(b.w)
 	}
-	if perHour, _, ok := b.rate(); ok {
-		fmt.Fprintf(b.w, "explain: -evaluate: %d images in %s: %.1f images/hour\n", b.n, fmtLong(time.Since(b.begun)), perHour)
+	el := time.Since(b.begun)
+	good := b.n - b.failed
+	var failed string
+	if b.failed > 0 {
+		failed = fmt.Sprintf(" (%d failed)", b.failed)
+	}
+	switch {
+	case good > 0 && el > 0:
+		fmt.Fprintf(b.w, "explain: -evaluate: %s evaluated in %s: %.1f images/hour%s\n", imageCount(good), fmtLong(el), float64(good)/el.Hours(), failed)
+	case b.failed > 0:
+		fmt.Fprintf(b.w, "explain: -evaluate: no image evaluated in this run%s\n", failed)
 	}
 }
 

@@ -423,8 +423,8 @@ func (s *evalSummary) confidence() string {
 	}
 	var b strings.Builder
 	if s.Images < c.MinImages {
-		fmt.Fprintf(&b, "With %s no difference between methods can be significant (at α = %g after Holm's correction over %d pairs, at least %d images are needed), so the ranking above is not evidence. ",
-			imageCount(s.Images), alpha, len(c.Pairs), c.MinImages)
+		fmt.Fprintf(&b, "With %s no difference between methods can be significant (at α = %g after Holm's correction over %s, at least %d images are needed), so the ranking above is not evidence. ",
+			imageCount(s.Images), alpha, count(len(c.Pairs), "pair"), c.MinImages)
 	}
 	t := s.Ranking.Trusted
 	if t == "" {

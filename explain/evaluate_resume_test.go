@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -276,5 +277,28 @@ func TestEvaluateLocked(t *testing.T) {
 	}
 	if _, err := openLog(dir, h, true, os.Stderr); err == nil || !strings.Contains(err.Error(), "is being written by another explain -evaluate") {
 		t.Errorf("-eval-restart while another process writes: %v", err)
+	}
+}
+
+// TestEvaluateRateCountsEvaluated: the closing rate counts the images
+// evaluated, not those that failed to decode, and says how many failed.
+func TestEvaluateRateCountsEvaluated(t *testing.T) {
+	dir := t.TempDir()
+	model := cnnModel(t, dir, 5)
+	imgs := evalFolder(t, dir, 2)
+	for _, name := range []string{"bad1.png", "bad2.jpg", "bad3.png"} {
+		if err := os.WriteFile(filepath.Join(imgs, name), []byte("not a picture"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	_, _, stderr := runCmd(evalArgs(model, imgs, out)...)
+	if !regexp.MustCompile(`explain: -evaluate: 2 images evaluated in 0:\d\d: [\d.]+ images/hour \(3 failed\)\n`).MatchString(stderr) {
+		t.Errorf("first run's stderr:\n%s", stderr)
+	}
+	// The rerun tries the three again and evaluates none.
+	_, _, stderr = runCmd(evalArgs(model, imgs, out)...)
+	if !strings.Contains(stderr, "explain: -evaluate: no image evaluated in this run (3 failed)\n") || strings.Contains(stderr, "images/hour") {
+		t.Errorf("rerun's stderr:\n%s", stderr)
 	}
 }

@@ -161,7 +161,7 @@ func compareMethods(metric string, methods []string, rows [][]float64) (*compari
 	}
 	pairs := len(methods) * (len(methods) - 1) / 2
 	out := &comparison{Metric: metric, Alpha: alpha, MinImages: minImages(pairs),
-		Test: fmt.Sprintf("Wilcoxon signed-rank (two-sided, paired over images), Holm-adjusted over %d pairs", pairs)}
+		Test: fmt.Sprintf("Wilcoxon signed-rank (two-sided, paired over images), Holm-adjusted over %s", count(pairs, "pair"))}
 	for _, pr := range c.Pairs {
 		pt := pairTest{A: methods[pr.A], B: methods[pr.B], N: pr.N, Zeros: pr.Zeros, Exact: pr.Exact,
 			MedianD: optional(pr.MedianDiff), RankBiserial: optional(pr.RankBiserial), P: optional(pr.P), PHolm: optional(pr.PHolm)}
@@ -492,7 +492,7 @@ func suggestReference(s *evalSummary, def metricDef, earlier []metricCheck) stri
 			refPhrase(c), r.Prob.Mean, r.TopName, 100*r.TopShare)
 		for _, e := range earlier {
 			if e.Fill == c && e.Significant > 0 {
-				evidence += fmt.Sprintf("; the %s, which fills with it, separates %d of %d pairs", e.Metric, e.Significant, e.Pairs)
+				evidence += fmt.Sprintf("; the %s, which fills with it, separates %d of %s", e.Metric, e.Significant, count(e.Pairs, "pair"))
 			}
 		}
 		how := "-eval-reference " + c

@@ -34,6 +34,10 @@ fi
 # The exact training commands recorded in www/models/MODEL.md: three epochs
 # of Adam at 1e-3, then the same run resumed at 1e-4 (a manual schedule step).
 EPOCHS="${EPOCHS:-12}"
+if [ -e "$RUN" ]; then
+	echo "model.sh: retraining from the start: removing the earlier run in $RUN" >&2
+	rm -rf "$RUN"
+fi
 bin/train -arch fashion -data "$DATA" -optimizer adam -lr 1e-3 -batch 64 -epochs 3 -patience 3 -seed 1 -out "$RUN"
 bin/train -resume -out "$RUN" -data "$DATA" -lr 1e-4 -epochs "$EPOCHS" -patience 3
 

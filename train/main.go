@@ -32,7 +32,8 @@ const usage = `train: train an image classifier, or evaluate one.
 
 Usage:
   train -data PATH [flags]                      train; results go to -out (default run/)
-  train -resume -out DIR [-epochs N]            continue the run in DIR after its last epoch
+  train -resume -out DIR [-epochs N]            continue the run in DIR after its last epoch,
+                                                on the data it had
   train -eval MODEL -data PATH                  evaluate a .safetensors model
   train -reorganise ROOT [-move]                copy Tiny ImageNet val images into val/<wnid>/
   train -export-samples DIR -data PATH          one test image per class as PNG, for the page
@@ -88,7 +89,40 @@ type options struct {
 	limit                            int
 	cfg                              Config
 	quiet                            bool
-	lrSet                            bool // -lr given explicitly
+	lrSet                            bool            // -lr given explicitly
+	set                              map[string]bool // the flags given
+}
+
+// dataSettings are the data flags as a checkpoint keeps them.
+func (o options) dataSettings() (*DataSettings, error) {
+	d := &DataSettings{ValSplit: o.valSplit, Format: o.format, Classes: o.classes, Limit: o.limit}
+	var err error
+	if d.Data, err = filepath.Abs(o.data); err != nil {
+		return nil, fmt.Errorf("train: %v", err)
+	}
+	if o.val != "" {
+		if d.Val, err = filepath.Abs(o.val); err != nil {
+			return nil, fmt.Errorf("train: %v", err)
+		}
+	}
+	return d, nil
+}
+
+// dataText says what a run trains on: "DATA" and the flags that shape it.
+func (o options) dataText() string {
+	s := o.data
+	if o.val != "" {
+		s += " with -val " + o.val
+	} else {
+		s += fmt.Sprintf(" with -val-split %g", o.valSplit)
+	}
+	if o.classes != "" {
+		s += " -classes " + o.classes
+	}
+	if o.limit > 0 {
+		s += fmt.Sprintf(" -limit %d", o.limit)
+	}
+	return s
 }
 
 func main() {
@@ -119,7 +153,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.format, "format", "auto", "data layout: auto, folder, tinyimagenet or idx")
 	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to use (Tiny ImageNet wnids or folder names); empty = all")
 	fs.StringVar(&o.out, "out", "run", "output directory for the model, checkpoint, history.csv and curves.png")
-	fs.BoolVar(&o.resume, "resume", false, "continue the run in -out from its last completed epoch")
+	fs.BoolVar(&o.resume, "resume", false, "continue the run in -out from its last completed epoch, on the data it had (-data, -val, -val-split, -format, -classes, -limit given again take their place)")
 	fs.StringVar(&o.eval, "eval", "", "evaluate this .safetensors model on -data (IDX: the t10k set; Tiny ImageNet: val) and exit; prints accuracy=... loss=... n=... (loss: mean cross-entropy plus the L2 penalty, as Keras evaluate) and a per-class table (cross-entropy alone)")
 	fs.StringVar(&o.reorganise, "reorganise", "", "Tiny ImageNet root: copy val/images/* into val/<wnid>/ following val_annotations.txt, then exit")
 	fs.StringVar(&o.exportDir, "export-samples", "", "write the first test image of each class of -data as PNG (plus index.json for the page) into this directory, then exit")
@@ -145,7 +179,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		return o, fmt.Errorf("train: %v (see train -help)", err)
 	}
-	fs.Visit(func(f *flag.Flag) { o.lrSet = o.lrSet || f.Name == "lr" })
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	o.lrSet = o.set["lr"]
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("train: unexpected argument %q (see train -help)", fs.Arg(0))
 	}
@@ -292,10 +328,23 @@ func runTrain(o options, log io.Writer) error {
 		if t, err = resumeTrainer(o.out, o.cfg); err != nil {
 			return err
 		}
-		fmt.Fprintf(log, "train: resuming %s after epoch %d\n", o.out, t.Epoch)
-		if o.data == "" {
-			return fmt.Errorf("train: -resume needs the same -data (and -val) as the run it continues")
+		if d := t.Data; d != nil {
+			// The run's data, but for the flags given again.
+			for name, use := range map[string]func(){
+				"data": func() { o.data = d.Data }, "val": func() { o.val = d.Val }, "val-split": func() { o.valSplit = d.ValSplit },
+				"format": func() { o.format = d.Format }, "classes": func() { o.classes = d.Classes }, "limit": func() { o.limit = d.Limit },
+			} {
+				if !o.set[name] {
+					use()
+				}
+			}
 		}
+		if o.data == "" {
+			return fmt.Errorf("train: -resume: %s does not say what data the run trained on (its run is older than that): give the same -data (and -val, -classes, -limit) as the run had", filepath.Join(o.out, "last.state"))
+		}
+		fmt.Fprintf(log, "train: resuming %s after epoch %d, on %s\n", o.out, t.Epoch, o.dataText())
+	} else if _, err := os.Stat(filepath.Join(o.out, "last.state")); err == nil {
+		return fmt.Errorf("train: %s already holds a run: continue it with train -resume -out %s, or give another -out", o.out, o.out)
 	}
 	train, err := loadData(o.data, o.loadOptions("train"), log)
 	if err != nil {
@@ -358,6 +407,9 @@ func runTrain(o options, log io.Writer) error {
 	}
 	if !o.quiet {
 		t.Progress = log
+	}
+	if t.Data, err = o.dataSettings(); err != nil {
+		return err
 	}
 	tr, other := t.Model.CountParams()
 	nval := 0

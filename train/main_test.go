@@ -278,3 +278,66 @@ func TestExportSamples(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestCommandResume: -resume continues a run on the data it had (-data,
+// the split and -limit from the checkpoint, as the help's example gives
+// no -data) and ends where an uninterrupted run ends; a new run into a
+// folder holding one is refused and leaves it as it was.
+func TestCommandResume(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writeStripesIDX(t, data)
+	spec := stripeSpec(12)
+	spec.Layers[len(spec.Layers)-1].Config.Units = 10
+	js, err := jsonSpec(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "net.json")
+	writeFile(t, specPath, js)
+	train := func(args ...string) (string, error) {
+		t.Helper()
+		o, err := parseFlags(append(args, "-quiet", "-batch", "32", "-workers", "2"), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log bytes.Buffer
+		err = run(o, io.Discard, &log)
+		return log.String(), err
+	}
+	whole, part := filepath.Join(dir, "whole"), filepath.Join(dir, "part")
+	base := []string{"-arch", specPath, "-data", data, "-limit", "320", "-val-split", "0.2", "-scale", "0..1"}
+	if log, err := train(append(base, "-epochs", "4", "-out", whole)...); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if log, err := train(append(base, "-epochs", "2", "-out", part)...); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	log, err := train("-resume", "-out", part, "-epochs", "4")
+	if err != nil {
+		t.Fatalf("-resume without -data: %v\n%s", err, log)
+	}
+	if want := "resuming " + part + " after epoch 2, on " + data + " with -val-split 0.2 -limit 320\n"; !strings.Contains(log, want) {
+		t.Errorf("log lacks %q:\n%s", want, log)
+	}
+	if a, b := readFileT(t, filepath.Join(whole, "history.csv")), readFileT(t, filepath.Join(part, "history.csv")); a != b {
+		t.Errorf("history after -resume:\n%s\nuninterrupted:\n%s", b, a)
+	}
+	before := readFileT(t, filepath.Join(part, "history.csv"))
+	_, err = train(append(base, "-epochs", "1", "-out", part)...)
+	if err == nil || !strings.Contains(err.Error(), part+" already holds a run: continue it with train -resume -out "+part+", or give another -out") {
+		t.Errorf("a new run into a run's folder: %v", err)
+	}
+	if after := readFileT(t, filepath.Join(part, "history.csv")); after != before {
+		t.Errorf("the refused run changed history.csv:\n%s", after)
+	}
+}
+
+func readFileT(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -47,6 +47,19 @@ type trainState struct {
 	Slots   [][]float32 `json:"slots"`
 	History string      `json:"history_csv"`
 	Weights string      `json:"weights_sha256"`
+	// Data: absent in the states of runs before it was kept.
+	Data *DataSettings `json:"data,omitempty"`
+}
+
+// DataSettings are the flags that chose a run's data, as -resume takes
+// them up again (paths absolute).
+type DataSettings struct {
+	Data     string  `json:"data"`
+	Val      string  `json:"val,omitempty"`
+	ValSplit float64 `json:"val_split"`
+	Format   string  `json:"format"`
+	Classes  string  `json:"classes,omitempty"`
+	Limit    int     `json:"limit,omitempty"`
 }
 
 // saveCheckpoint writes last.safetensors then last.state in dir, each
@@ -63,7 +76,7 @@ func (t *Trainer) saveCheckpoint(dir string) error {
 	c := t.Config
 	s := trainState{Version: stateVersion, Epoch: t.Epoch, Best: math.MaxFloat64, Wait: t.Wait, Seed: c.Seed,
 		Batch: c.Batch, Workers: len(t.reps), Optimizer: c.Optimizer, LR: c.LR, Momentum: c.Momentum,
-		Weights: hex.EncodeToString(sum)}
+		Weights: hex.EncodeToString(sum), Data: t.Data}
 	if !math.IsInf(t.Best, 1) {
 		s.Best = t.Best
 	}
@@ -122,7 +135,7 @@ func resumeTrainer(dir string, c Config) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Epoch, t.Wait, t.Best = s.Epoch, s.Wait, s.Best
+	t.Epoch, t.Wait, t.Best, t.Data = s.Epoch, s.Wait, s.Best, s.Data
 	if s.Best == math.MaxFloat64 {
 		t.Best = math.Inf(1)
 	}

@@ -55,6 +55,10 @@ type Trainer struct {
 
 	Progress io.Writer // progress bar; nil for none
 
+	// Data is what the command trained on, saved with each checkpoint so
+	// that -resume needs no -data; nil when not known.
+	Data *DataSettings
+
 	reps   []*replica
 	params []*nn.Param // Model.Params()
 	loss   []float64   // per-sample losses of the current step

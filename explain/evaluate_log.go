@@ -281,8 +281,8 @@ func resumeLog(path string, h evalHeader, notes io.Writer) (*evalLog, error) {
 	}
 	if changed := h.changes(lc.Header); len(changed) > 0 {
 		lg.close()
-		return nil, &changedError{fmt.Sprintf("%s holds results of another configuration: %s. Give another -out to keep both, or -eval-restart to discard these results and start over",
-			path, strings.Join(changed, "; "))}
+		return nil, &changedError{fmt.Sprintf("%s holds results of another configuration:\n  %s\nGive another -out to keep both, or -eval-restart to discard these results and start over",
+			path, strings.Join(changed, "\n  "))}
 	}
 	if torn != nil {
 		if err := lg.f.Truncate(torn.offset); err != nil {
@@ -385,7 +385,12 @@ func settingsChanges(a, b evalSettings) []string {
 		if oka && okb && reflect.DeepEqual(va, vb) {
 			continue
 		}
-		top, _, _ := strings.Cut(k, ".")
+		top, rest, _ := strings.Cut(k, ".")
+		// A method added or dropped is said once, by -methods, not again
+		// by each of its options.
+		if m, _, _ := strings.Cut(rest, "."); (top == "options" || top == "baselines") && !(slices.Contains(a.Methods, m) && slices.Contains(b.Methods, m)) {
+			continue
+		}
 		show := func(v any, ok bool) string {
 			if !ok {
 				return "unset"

@@ -73,7 +73,7 @@ func runMerge(out string, dirs []string, stdout, stderr io.Writer) int {
 	seen := map[int]string{}
 	for _, l := range logs {
 		if changed := settingsChanges(first.Header.Settings, l.Header.Settings); len(changed) > 0 {
-			return fail(2, "%s and %s were evaluated with different settings (%s): they cannot be merged; rerun one with the other's", first.dir, l.dir, strings.Join(changed, "; "))
+			return fail(2, "%s and %s were evaluated with different settings:\n  %s\nThey cannot be merged; rerun one with the other's", first.dir, l.dir, strings.Join(changed, "\n  "))
 		}
 		if l.Header.Shard.N != first.Header.Shard.N {
 			return fail(2, "%s is shard %s and %s is shard %s: shards of different splits cannot be merged", first.dir, first.Header.Shard, l.dir, l.Header.Shard)

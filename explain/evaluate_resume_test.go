@@ -230,6 +230,11 @@ func TestEvaluateRefusesChangedSettings(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tt.want) || !strings.Contains(stderr, "Give another -out to keep both, or -eval-restart") {
 			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit 2 and %q", tt.name, code, stderr, tt.want)
 		}
+		// One line per change: the dropped method's options are not
+		// listed again.
+		if n := strings.Count(stderr, "\n  "); n != 1 || strings.Contains(stderr, "options.ig") && tt.name == "methods" {
+			t.Errorf("%s: %d changes listed:\n%s", tt.name, n, stderr)
+		}
 	}
 	// A log written by an explain that decoded images otherwise (before
 	// image_decoding was recorded): refused, as its pixels may differ.

@@ -209,7 +209,7 @@ func TestMergeRefuses(t *testing.T) {
 		want string
 	}{
 		{[]string{"-merge", filepath.Join(dir, "m")}, "give the -evaluate output folders to merge"},
-		{[]string{"-merge", filepath.Join(dir, "m"), a, b}, "were evaluated with different settings (-eval-steps: steps was 6, now 5)"},
+		{[]string{"-merge", filepath.Join(dir, "m"), a, b}, "were evaluated with different settings:\n  -eval-steps: steps was 6, now 5\nThey cannot be merged"},
 		{[]string{"-merge", filepath.Join(dir, "m"), a, c}, "shards of different splits cannot be merged"},
 		{[]string{"-merge", filepath.Join(dir, "m"), a, d}, "are both shard 0/2"},
 		{[]string{"-merge", filepath.Join(dir, "m"), a, empty}, "has no evaluate.jsonl: is it an explain -evaluate output folder?"},

@@ -37,6 +37,7 @@ func writeFigures(dir string, s *evalSummary, recs []*evalRecord) ([]figure, err
 			p.Y.Min, p.Y.Max = 0, 1
 		}
 		p.Add(plotter.NewGrid())
+		leg := plot.NewLegend()
 		for i, m := range s.Methods {
 			curve := m.MeanDeletion
 			if kind == "insertion" {
@@ -54,13 +55,10 @@ func writeFigures(dir string, s *evalSummary, recs []*evalRecord) ([]figure, err
 			l.Dashes = plotutil.Dashes(i)
 			l.Width = vg.Points(1.5)
 			p.Add(l)
-			p.Legend.Add(m.Label, l)
+			leg.Add(m.Label, l)
 		}
-		// The legend goes in a band above the data.
-		p.Y.Max += 0.08 * float64(len(s.Methods)+1) * (p.Y.Max - p.Y.Min)
-		p.Legend.Top = true
 		file := "curves_" + kind + ".png"
-		if err := savePlot(p, filepath.Join(dir, file), 6*vg.Inch, 4*vg.Inch); err != nil {
+		if err := savePlotLegendRight(p, &leg, filepath.Join(dir, file), 6*vg.Inch, 4*vg.Inch, 2.2*vg.Inch); err != nil {
 			return nil, err
 		}
 		cap := "Faster fall is better: the pixels the map ranks first are the ones the model needs."
@@ -218,6 +216,25 @@ type swatch struct{ c color.Color }
 func (s swatch) Thumbnail(c *draw.Canvas) {
 	r := c.Rectangle
 	c.FillPolygon(s.c, []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}})
+}
+
+// savePlotLegendRight renders p w x h as PNG with the legend leg in a
+// column lw wide on its right, where a legend of many lines covers no
+// data, and writes it atomically.
+func savePlotLegendRight(p *plot.Plot, leg *plot.Legend, path string, w, h, lw vg.Length) error {
+	c, err := draw.NewFormattedCanvas(w+lw, h, "png")
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	dc := draw.New(c)
+	p.Draw(draw.Crop(dc, 0, -lw, 0, 0))
+	leg.Top, leg.Left = true, true
+	leg.Draw(draw.Crop(dc, w+vg.Points(6), 0, 0, -vg.Points(24))) // from the top of the data
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 // savePlot renders p as PNG and writes it atomically.

@@ -244,6 +244,11 @@ func (h *stHeader) checkLayout() error {
 	}) {
 		h.Tensors[k] = ts[i]
 	}
+	if n := len(h.Tensors); n > 0 && h.Tensors[n-1].End > h.DataSize {
+		t := h.Tensors[n-1]
+		return errorf("nn: weights: the file ends %d bytes too soon, so it was cut short (an incomplete download or copy?): get it again (tensor %q data_offsets [%d, %d] past the end of the %d-byte data section)",
+			t.End-h.DataSize, t.Name, t.Begin, t.End, h.DataSize)
+	}
 	var pos int64
 	for i, t := range h.Tensors {
 		if t.End > h.DataSize {

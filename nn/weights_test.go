@@ -180,6 +180,7 @@ func hostileWeights(t testing.TB) []struct {
 		{"duplicate key", rawST([]byte(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`), make([]byte, 4)), `names "a" twice`},
 		{"metadata not strings", rawST([]byte(`{"__metadata__":{"format":1}}`), nil), "__metadata__ is not a map of strings"},
 		{"unknown entry field", rawST([]byte(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":1}}`), make([]byte, 4)), `tensor "a": bad entry`},
+		{"cut short", rawST(goodHdr, goodData[:len(goodData)-100]), "the file ends 100 bytes too soon, so it was cut short"},
 		{"offsets past the end", edit(func(_ map[string]string, ts []stTest) []stTest {
 			last := &ts[len(ts)-1]
 			n := len(goodData)

@@ -38,7 +38,8 @@ export class ViewerLink {
       if (e.origin !== location.origin || e.source !== this.frame.contentWindow) return;
       this.receive(e.data, onError, onMark);
     });
-    for (const id of ['opacity', 'view']) $(id).addEventListener('input', () => this.sendStyle());
+    $('opacity').addEventListener('input', () => this.sendStyle());
+    $('view').addEventListener('input', () => { this.fit(); this.sendStyle(); });
     for (const id of ['colormap', 'diverging', 'scale']) $(id).addEventListener('input', () => this.maps.forEach((r, i) => this.sendMap(i)));
     new ResizeObserver(() => this.fit()).observe($('viewer-box'));
   }
@@ -58,6 +59,7 @@ export class ViewerLink {
         break;
       case 'layout':
         $('view').value = m.layout === 'single' ? String(m.selected) : 'grid';
+        this.fit();
         break;
       case 'png': {
         const w = this.pngWaiters.get(m.slot);
@@ -216,7 +218,7 @@ export class ViewerLink {
 
   // fit sizes the viewer frame to its maps: as many columns as fit panels
   // of at least 220 pixels (two on a phone), rows balanced, panels at most
-  // 480 pixels wide.
+  // 480 pixels wide; one map shown alone gets the height of one panel.
   fit() {
     const n = Math.max(1, this.labels.length);
     const w = $('viewer-box').getBoundingClientRect().width;
@@ -226,7 +228,9 @@ export class ViewerLink {
     const rows = Math.ceil(n / Math.min(n, most));
     const cols = Math.ceil(n / rows);
     const cell = Math.min(480, (w - gap * (cols - 1)) / cols);
-    const h = rows * (cell / this.aspect + labelHeight) + gap * (rows - 1);
+    const h = $('view').value === 'grid'
+      ? rows * (cell / this.aspect + labelHeight) + gap * (rows - 1)
+      : Math.min(480, w) / this.aspect + labelHeight;
     this.frame.style.height = `${Math.ceil(h)}px`;
     // The map cards below follow the panels' columns (no lone card on a
     // row of its own), one per row when a panel is narrower than a card

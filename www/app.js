@@ -66,6 +66,7 @@ const modelCard = new ModelCard({
 const keras = new KerasDialog({
   onConverted: (bytes, info, from) => loadModel(Promise.resolve(bytes.slice().buffer), info.fileName,
     { converted: { bytes, fileName: info.fileName, from, format: info.format } }),
+  onClose: () => modelCard.restore(), // cancelled, or converted (then shown)
   record: (text) => state.errors.push(text),
 });
 const router = new FileRouter({
@@ -88,16 +89,13 @@ window.app = {
   get pool() { return compute.pool; },
 };
 
-function setBusy(b) {
-  status.busy(b);
-  methods.busy(b, !!state.prediction);
-}
+const setBusy = (b) => { status.busy(b); methods.busy(b, !!state.prediction); };
 
 // loadModel sends a model file to the worker and shows it. name (or a
 // promise of it) is its file or URL; {builtin, converted, url} say where
 // it came from (a built-in's samples become the gallery, and its first
-// sample is explained; any other model keeps the image shown, with no
-// gallery); loaded, when given, is the worker's answer to a loadModel call
+// sample is explained unless the person's own image is shown; any other
+// model keeps the image shown, with no gallery); loaded, when given, is the worker's answer to a loadModel call
 // already made with the same bytes (boot.js's, at start-up), which then
 // explains nothing itself.
 async function loadModel(bytesPromise, name, { builtin = null, converted = null, url = false, loaded = null } = {}) {
@@ -135,9 +133,9 @@ async function loadModel(bytesPromise, name, { builtin = null, converted = null,
     if (!order.latestModel(mgen)) return false; // another model was chosen since
     name = await name;
     const down = await boot.engine.then(() => '', (err) => err.message); // the engine did not start: no model can load
-    showError(down ? `The compute engine did not start: ${down}.` : `Could not load the model ${name}: ${e.message}. Choose a built-in model, or a .safetensors file that bin/weightsconv wrote (or the Keras file it came from).`);
+    showError(down ? `The compute engine did not start: ${down}.` : `Could not load the model ${name}: ${e.message}. Choose a built-in model, a .safetensors model (as this page saves a converted Keras model), or a Keras .keras or .weights.h5 file.`);
     status.set(state.model ? `Still using ${state.modelName}.` : down ? 'No compute engine.' : 'No model loaded.', 0);
-    if (builtin || !state.model) modelCard.restore(); // the picker shows the model still loaded (or: none)
+    if (!url || !state.model) modelCard.restore(); // the picker shows the model still loaded (or: none); a URL stays to be mended
   } finally {
     done();
     if (gen === state.generation) setBusy(false);
@@ -188,6 +186,7 @@ async function runImage(blob, name, predicted = null, show = false) {
     if (gen === state.generation) {
       showError(`Could not use the image ${name}: ${e.message}`);
       status.set(state.prediction ? `Still showing ${state.image}.` : 'No image.', 0);
+      return false;
     }
   } finally {
     if (gen === state.generation) setBusy(false);
@@ -252,10 +251,11 @@ function engineRestarted(err, why) {
 
 // again runs the last image again, with the methods now chosen or a new
 // model. orFirst (a new model): also when nothing was predicted yet, else
-// the first sample; first (a built-in model): the gallery's first sample.
+// the first sample; first (a built-in model): the gallery's first sample,
+// unless the person's own image is shown.
 function again(orFirst = false, first = false) {
-  if (first && input.samples.length) return input.first();
   const last = input.last();
+  if (first && input.samples.length && !(last && !last.sample)) return input.first();
   if (last && (state.prediction || orFirst) && !state.busy) return runImage(last.blob, last.name);
   return orFirst ? input.first() : null;
 }
@@ -284,10 +284,9 @@ async function main() {
   const mgen = order.models, gen = state.generation;
   const gallery = samples.then((s) => { if (ok && order.latestModel(mgen)) input.gallery(s); }); // none without a model
   const first = await boot.first;
-  // The first prediction does not wait for the gallery (its list came 32 to
-  // 86 ms after the prediction in six probes of the default page).
+  // The first prediction does not wait for the gallery (32-86 ms later in six probes).
   if (ok && first && gen === state.generation) {
-    input.set(first.blob, first.name);
+    input.set(first.blob, first.name, true);
     await runImage(first.blob, first.name, first.prediction);
   }
   await gallery;

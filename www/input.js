@@ -2,7 +2,8 @@
 // by its content first: onFile(file, where), files.js), from files.js for a
 // file dropped or pasted anywhere, or from the sample gallery, which
 // belongs to the model (its samples index); onImage(blob, name) receives
-// it. last() is the image shown last, for running it again.
+// it, and resolves to false when the image could not be used. last() is the
+// image shown last, for running it again.
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,17 +33,21 @@ export class ImageInput {
     });
   }
 
-  // pick explains an image file (files.js routed it here).
-  pick(file) {
-    if (!file) return null;
+  // pick explains an image file (files.js routed it here). One that cannot
+  // be used leaves the image shown as the one to run again.
+  async pick(file) {
+    if (!file) return;
     this.seq++;
+    const shown = this.lastImage;
     this.set(file, file.name || 'pasted image');
-    return this.onImage(file, this.lastImage.name);
+    const mine = this.lastImage;
+    if ((await this.onImage(file, mine.name)) === false && this.lastImage === mine) this.lastImage = shown;
   }
 
-  // set records blob as the image shown.
-  set(blob, name) {
-    this.lastImage = { blob, name };
+  // set records blob as the image shown; sample: one of the gallery's, not
+  // the person's own.
+  set(blob, name, sample = false) {
+    this.lastImage = { blob, name, sample };
   }
 
   last() {
@@ -85,7 +90,7 @@ export class ImageInput {
       return;
     }
     if (n !== this.seq) return; // another image was given while this one came
-    this.set(blob, s.file);
+    this.set(blob, s.file, true);
     await this.onImage(blob, s.file);
   }
 

@@ -20,7 +20,7 @@ const html = `<form method="dialog" class="convert-form">
       <legend>Architecture</legend>
       <p class="convert-arch-note small muted"></p>
       <div class="convert-archs" role="radiogroup" aria-label="Architecture"></div>
-      <label class="check"><input type="radio" name="arch" value="spec"> A JSON spec (nn/spec.go)</label>
+      <label class="check"><input type="radio" name="arch" value="spec"> A JSON architecture spec</label>
       <div class="convert-spec-box" hidden>
         <label for="convert-spec" class="visually-hidden">Architecture spec (JSON)</label>
         <textarea id="convert-spec" rows="5" spellcheck="false" placeholder='{"name": "mine", "input": [64, 64, 3], "layers": [...]}'></textarea>
@@ -37,7 +37,7 @@ const html = `<form method="dialog" class="convert-form">
       <legend>Input</legend>
       <label for="convert-scale">Pixel values the model was trained on</label>
       <select id="convert-scale">
-        <option value="">the architecture's default (as bin/weightsconv)</option>
+        <option value="">the architecture's default</option>
         <option value="0..255">0..255 (raw bytes)</option>
         <option value="0..1">0..1</option>
       </select>
@@ -53,10 +53,10 @@ const html = `<form method="dialog" class="convert-form">
 
 export class KerasDialog {
   // onConverted(bytes: Uint8Array, info: ConversionInfo, from: string)
-  // loads the model; record(text) keeps an error for the tests.
-  constructor({ onConverted, record }) {
-    this.onConverted = onConverted;
-    this.record = record;
+  // loads the model; onClose() follows the dialog's closing (cancelled or
+  // converted); record(text) keeps an error for the tests.
+  constructor({ onConverted, onClose, record }) {
+    Object.assign(this, { onConverted, onClose, record });
     this.el = null;
     this.file = null;      // the file the dialog is about (null once closed)
     this.converter = null; // convert.js, once imported
@@ -99,7 +99,11 @@ export class KerasDialog {
     this.el = d;
     // The close event comes a task or a frame after the dialog closed: by
     // then another file may have opened it again, and that file stays.
-    d.addEventListener('close', () => { if (!d.open) this.file = null; });
+    d.addEventListener('close', () => {
+      if (d.open) return;
+      this.file = null;
+      this.onClose();
+    });
     this.$('.convert-go').addEventListener('click', () => this.convert());
     this.$('.convert-archs').addEventListener('change', () => this.archChanged());
     this.$('input[value="spec"]').addEventListener('change', () => this.archChanged());

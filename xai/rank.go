@@ -156,7 +156,7 @@ func (s MethodScore) problems() []string {
 // Gauss–Legendre at 16 steps comes within -1.1%, while from a blurred
 // baseline linspace still misses by +54% at 50 steps.
 const gapAdvice = "more steps alone often do not close it (a steep gradient near the baseline); " +
-	"measure another baseline (blur) and rule (trapezoid, gauss-legendre) on this image: the page's “Find settings that add up” on the map's card does, and so does explain's report.json"
+	"measure another baseline (blur) and rule (trapezoid, gauss-legendre) on this image: the page's “Find settings that add up” on the map's card does, and so does the command-line explain (its report.json)"
 
 func percent(v float64) string {
 	switch {

@@ -213,6 +213,12 @@ func reportMarkdown(s *evalSummary, recs []*evalRecord, figs []figure) string {
 		f("![%s](figures/%s)\n\n%s\n\n", fg.title, fg.file, fg.caption)
 	}
 	f("## Per image\n\n| image | class | p | best | verdict |\n|---|---|---|---|---|\n")
+	// The randomisation check runs on the first images only; an image's
+	// verdict without it says so when the method failed it there.
+	failed := map[string]bool{}
+	for _, m := range s.Methods {
+		failed[m.Method] = m.Sanity != nil && !m.Sanity.Pass
+	}
 	for i, r := range recs {
 		if i == 200 {
 			f("| … | %d more in metrics.json | | | |\n", len(recs)-200)
@@ -226,7 +232,11 @@ func reportMarkdown(s *evalSummary, recs []*evalRecord, figs []figure) string {
 		if r.ClassName != "" {
 			class = r.ClassName + " (" + class + ")"
 		}
-		f("| %s | %s | %.3f | %s | %s |\n", r.Image, strings.ReplaceAll(class, "|", "/"), r.Prob, best, strings.ReplaceAll(r.Ranking.Verdict, "|", "/"))
+		verdict := r.Ranking.Verdict
+		if failed[r.Ranking.Trusted] {
+			verdict += fmt.Sprintf(" But %s fails the randomisation check on the images it ran on (above): do not trust it here either.", xai.MethodLabel(r.Ranking.Trusted))
+		}
+		f("| %s | %s | %.3f | %s | %s |\n", r.Image, strings.ReplaceAll(class, "|", "/"), r.Prob, best, strings.ReplaceAll(verdict, "|", "/"))
 	}
 	if len(s.Skipped) > 0 {
 		f("\n## Skipped\n\n%s could not be evaluated and %s left out of every figure and score:\n\n", imageCount(len(s.Skipped)),

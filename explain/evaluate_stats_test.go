@@ -305,3 +305,45 @@ func BenchmarkMerge100x100(b *testing.B) {
 	}
 	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
 }
+
+// TestPerImageVerdictSanity: the randomisation check ran on the first
+// image only and Grad-CAM, the most faithful, failed it there. On the
+// other images (no check) their own verdict trusts Grad-CAM; the report's
+// row for them says it failed the check; the first image's row trusts
+// another method and says nothing more.
+func TestPerImageVerdictSanity(t *testing.T) {
+	var recs []*evalRecord
+	for i := range 3 {
+		recs = append(recs, synthRecord(i, 0, map[string]float64{"gradcam": 0.6, "saliency": 0.4}, map[string]float64{"gradcam": 0.5, "saliency": 0.5}))
+	}
+	fail := &xai.SanityResult{Class: 0, Layers: []string{"dense"}, Spearman: []float64{0.9}, Mean: 0.9, Threshold: xai.SanityThreshold}
+	pass := &xai.SanityResult{Class: 0, Layers: []string{"dense"}, Spearman: []float64{0}, Mean: 0, Threshold: xai.SanityThreshold, Pass: true}
+	recs[0].Methods["gradcam"].Sanity, recs[0].Methods["saliency"].Sanity = fail, pass
+	var scores []xai.MethodScore
+	for _, m := range []string{"gradcam", "saliency"} {
+		sc := xai.ScoreOf(m, recs[0].Methods[m].Metrics)
+		sc.Sanity = recs[0].Methods[m].Sanity
+		scores = append(scores, sc)
+	}
+	recs[0].Ranking = xai.Rank(scores)
+	if recs[0].Ranking.Trusted != "saliency" || recs[1].Ranking.Trusted != "gradcam" {
+		t.Fatalf("the images' own verdicts trust %s and %s", recs[0].Ranking.Trusted, recs[1].Ranking.Trusted)
+	}
+	s, err := summarise(synthHeader("gradcam", "saliency"), recs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := reportMarkdown(s, recs, nil)
+	const note = "But Grad-CAM fails the randomisation check on the images it ran on (above): do not trust it here either."
+	for i, r := range recs {
+		var row string
+		for _, line := range strings.Split(report, "\n") {
+			if strings.HasPrefix(line, "| "+r.Image+" |") {
+				row = line
+			}
+		}
+		if strings.Contains(row, note) != (i > 0) {
+			t.Errorf("%s's row (its verdict trusts %s):\n%s", r.Image, r.Ranking.Trusted, row)
+		}
+	}
+}

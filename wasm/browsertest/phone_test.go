@@ -17,7 +17,8 @@ import (
 // cuts its text. Then a picture chosen with the file picker (the page at
 // its top, as after a visit) brings the prediction and the maps on
 // screen: the viewer's top edge is inside the screen once the prediction
-// is shown.
+// is shown. In the middle of the method list, "Explain again" stays on
+// screen, and the method boxes are large enough for a finger.
 func TestPhone(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 3*time.Minute)
@@ -108,6 +109,25 @@ func TestPhone(t *testing.T) {
 	}
 	if !(top[1] >= 0 && top[1] < top[2]) {
 		t.Logf("the prediction is off screen (%.0f)", top[1])
+	}
+
+	// In the middle of the method list, "Explain again" is on screen, and
+	// each method's box is large enough for a finger.
+	m, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+		document.getElementById('methods-panel').open = true;
+		document.getElementById('use-scorecam').scrollIntoView({block: 'center'});
+		const b = document.getElementById('explain').getBoundingClientRect();
+		const c = document.getElementById('use-scorecam').getBoundingClientRect();
+		return [b.top, b.bottom, innerHeight, c.width, c.height];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(m[0] >= 0 && m[1] <= m[2]) {
+		t.Errorf("with Score-CAM's box in the middle of the screen, Explain again is at %.0f..%.0f of %.0f CSS pixels", m[0], m[1], m[2])
+	}
+	if m[3] < 22 || m[4] < 22 {
+		t.Errorf("a method's box is %.0fx%.0f CSS pixels on a touch screen, want at least 22x22", m[3], m[4])
 	}
 }
 

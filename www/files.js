@@ -101,6 +101,11 @@ export class FileRouter {
     // page's Blob checks (convert.js) want one of its own.
     if (!(file instanceof Blob)) file = new File([file], file.name || '', { type: file.type });
     const name = file.name || 'the pasted file';
+    if (!file.size) {
+      this.log.push({ name, where, kind: 'empty', format: '', route: null });
+      this.onError(`Could not use ${name}: the file is empty (0 bytes); a download or copy that did not finish? Give it again once it has.`);
+      return;
+    }
     let kind = 'unknown';
     let format = '';
     try {

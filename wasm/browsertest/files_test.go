@@ -24,9 +24,9 @@ type routedFile struct {
 }
 
 // routingFiles are one file of each kind: an image, a .safetensors model,
-// a Keras 3 .keras, a Keras 3 .weights.h5, a Keras 2 .h5, a text file and
-// a HEIC photo (its first bytes as an iPhone writes them), which the page
-// refuses with what to do.
+// a Keras 3 .keras, a Keras 3 .weights.h5, a Keras 2 .h5, and three the
+// page refuses with what to do: a text file, a HEIC photo (its first bytes
+// as an iPhone writes them) and an empty file.
 func routingFiles(t *testing.T) []routedFile {
 	t.Helper()
 	www := filepath.Join(siteDir, "www")
@@ -45,6 +45,7 @@ func routingFiles(t *testing.T) []routedFile {
 		{"tiny.weights.h5", read(filepath.Join(testdata, "tiny.weights.h5")), "hdf5", "keras"},
 		{"tiny_keras2_model.h5", read(filepath.Join(testdata, "tiny_keras2_model.h5")), "hdf5", "keras"},
 		{"notes.txt", []byte("goldfish\nscorpion\n"), "unknown", ""},
+		{"empty.safetensors", nil, "empty", ""}, // refused whatever its name says
 		{"IMG_0001.HEIC", append([]byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic\x00\x00\x00\x22meta"), make([]byte, 4096)...), "unknown", ""},
 	}
 }
@@ -182,6 +183,9 @@ func TestFileRouting(t *testing.T) {
 					want := "neither an image (PNG, JPEG, GIF, WebP or BMP), nor a .safetensors model, nor a Keras model"
 					if strings.HasSuffix(f.name, ".HEIC") {
 						want = "it is a HEIF (HEIC) picture, the format iPhones take photos in, which this page cannot read: save it as a JPEG or PNG"
+					}
+					if f.kind == "empty" {
+						want = "the file is empty (0 bytes)"
 					}
 					if !strings.Contains(text, f.name) || !strings.Contains(text, want) {
 						t.Errorf("error %q, want one naming %s and saying %q", text, f.name, want)

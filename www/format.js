@@ -26,9 +26,11 @@ export function duration(ms) {
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-// percent shows a fraction as a percentage with one decimal.
+// percent shows a fraction as a percentage with one decimal ("0.0%", never
+// "-0.0%", for a value that rounds to zero).
 export function percent(v) {
-  return `${(100 * v).toFixed(1)}%`;
+  const p = 100 * v;
+  return `${(Math.abs(p) < 0.05 ? 0 : p).toFixed(1)}%`;
 }
 
 // thousands writes an integer with commas between groups of three digits,

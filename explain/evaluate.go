@@ -244,6 +244,9 @@ func runEvaluate(cfg *config, ev *evalConfig, m *nn.Model, stdout, stderr io.Wri
 		jobs = runtime.NumCPU()
 	}
 	images, err := evalImages(ev.dir)
+	if s := skippedPictures(ev.dir); s != "" {
+		fmt.Fprintf(stderr, "explain: -evaluate: %s: %s\n", ev.dir, s)
+	}
 	if err != nil {
 		return fail(1, "%v", err)
 	}

@@ -113,7 +113,22 @@ func readImage(path string) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return imagefile.Decode(f)
+	img, err := imagefile.Decode(f)
+	if err != nil {
+		head := make([]byte, nn.SniffLen)
+		n, _ := f.ReadAt(head, 0)
+		if _, format := nn.Sniff(head[:n], int64(n)); format != "" && pictureAdvice[format] != "" {
+			return nil, fmt.Errorf("%s", pictureAdvice[format])
+		}
+	}
+	return img, err
+}
+
+// pictureAdvice says what to do with a picture in a format explain does
+// not read, by nn.Sniff's name for it (the page says the same).
+var pictureAdvice = map[string]string{
+	"HEIF": "a HEIF (HEIC) picture, the format iPhones take photos in, which explain cannot read: save it as a JPEG or PNG (an iPhone takes JPEGs with Settings > Camera > Formats > Most Compatible)",
+	"AVIF": "an AVIF picture, which explain does not read (nor does the page): save it as a JPEG, PNG or WebP",
 }
 
 // report is report.json.

@@ -311,6 +311,23 @@ func scaleRules() string {
 // imageExts are the extensions collect picks up inside directories.
 var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
 
+// skippedPictures says how many files directly in dir are HEIC or AVIF
+// pictures, which explain cannot read and a folder's listing leaves out,
+// and what to do ("" for none).
+func skippedPictures(dir string) string {
+	ents, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range ents {
+		if e.Type().IsRegular() && slices.Contains([]string{".heic", ".heif", ".avif"}, strings.ToLower(filepath.Ext(e.Name()))) {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s in HEIC or AVIF left out, which explain cannot read: save %s as JPEG or PNG", count(n, "picture"), map[bool]string{true: "it", false: "them"}[n == 1])
+}
+
 // collect expands the inputs into image paths; directories contribute the
 // image files directly inside them, sorted. Missing inputs are reported
 // and counted.
@@ -341,6 +358,9 @@ func collect(inputs []string, stderr io.Writer) (paths []string, failed int) {
 		}
 		if n == 0 {
 			fmt.Fprintf(stderr, "explain: %s: no images (%s) in this directory\n", in, strings.Join(imageExts, ", "))
+		}
+		if s := skippedPictures(in); s != "" {
+			fmt.Fprintf(stderr, "explain: %s: %s\n", in, s)
 		}
 	}
 	return paths, failed

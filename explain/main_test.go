@@ -472,3 +472,30 @@ func TestExplainSameNames(t *testing.T) {
 		t.Errorf("stderr does not say where the second cat.png went:\n%s", stderr.String())
 	}
 }
+
+// TestExplainHEIC: a HEIC photo (its first bytes as an iPhone writes
+// them) given by name says what it is and what to do; in a folder it is
+// counted as left out, not skipped in silence.
+func TestExplainHEIC(t *testing.T) {
+	dir := t.TempDir()
+	model, _ := tinyModel(t, dir)
+	photos := filepath.Join(dir, "photos")
+	os.MkdirAll(photos, 0o755)
+	writeTestImage(t, filepath.Join(photos, "a.png"), 8, 8)
+	heic := filepath.Join(photos, "IMG_0001.HEIC")
+	if err := os.WriteFile(heic, append([]byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic\x00\x00\x00\x22meta"), make([]byte, 4096)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd("-model", model, "-methods", "gradcam", "-out", filepath.Join(dir, "out"), photos, heic)
+	for _, want := range []string{
+		photos + ": 1 picture in HEIC or AVIF left out, which explain cannot read: save it as JPEG or PNG",
+		heic + ": a HEIF (HEIC) picture, the format iPhones take photos in, which explain cannot read: save it as a JPEG or PNG",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (one input failed)", code)
+	}
+}

@@ -191,7 +191,12 @@ func convert(o options, stdout io.Writer) error {
 			ko.Arch = o.arch
 		} else if ko.Spec, err = os.ReadFile(o.arch); err != nil {
 			return fmt.Errorf("-arch %s: not a built-in architecture (%s) and not readable: %v", o.arch, strings.Join(nn.BuiltinNames(), ", "), err)
+		} else if _, err := nn.ParseSpec(ko.Spec); err != nil {
+			return fmt.Errorf("-arch %s: not a built-in architecture (%s), and as a file not an architecture spec (JSON, see nn/spec.go): %v", o.arch, strings.Join(nn.BuiltinNames(), ", "), err)
 		}
+	}
+	if st, err := os.Stat(o.output); err == nil && st.IsDir() {
+		return fmt.Errorf("-o %s is a folder: give a file name, such as %s", o.output, filepath.Join(o.output, keras.OutputName(filepath.Base(o.input))))
 	}
 	if o.classes != "" {
 		b, err := os.ReadFile(o.classes)
@@ -210,13 +215,14 @@ func convert(o options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(o.output, c.File); err != nil {
-		return err
-	}
+	// The .npz first: when it cannot be written, neither is the model.
 	if o.npz != "" {
 		if err := writeNpz(o.npz, c.Model); err != nil {
 			return err
 		}
+	}
+	if err := atomicfile.Write(o.output, c.File); err != nil {
+		return err
 	}
 	if !o.quiet {
 		summary(stdout, c, o)

@@ -148,6 +148,9 @@ func TestFormats(t *testing.T) {
 		{[]string{"a", "-o"}, 2, "flag -o needs a value"},
 		{[]string{"a", "-bogus", "-o", "x"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{filepath.Join(tmp, "missing.h5"), "-o", "x"}, 1, "no such file"},
+		{[]string{tinyFile("tiny.keras"), "-o", filepath.Join(tmp, "j"), "-arch", tinyFile("tiny.keras")}, 1, "-arch " + tinyFile("tiny.keras") + ": not a built-in architecture (fashion, mavis), and as a file not an architecture spec (JSON, see nn/spec.go)"},
+		{[]string{tinyFile("tiny.keras"), "-o", tmp}, 1, "-o " + tmp + " is a folder: give a file name, such as " + filepath.Join(tmp, "tiny.safetensors")},
+		{[]string{tinyFile("tiny.keras"), "-o", filepath.Join(tmp, "k"), "-npz", filepath.Join(tmp, "no", "such", "m.npz")}, 1, "npz:"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runCmd(t, tt.args...)
@@ -160,7 +163,7 @@ func TestFormats(t *testing.T) {
 		}
 	}
 	// Failed conversions leave no output behind.
-	for _, name := range []string{"e", "f", "g", "h", "i"} {
+	for _, name := range []string{"e", "f", "g", "h", "i", "j", "k"} {
 		if _, err := os.Stat(filepath.Join(tmp, name)); err == nil {
 			t.Errorf("failed conversion left %s behind", name)
 		}

@@ -90,17 +90,18 @@ func loadModel(path string, mf modelFlags, stderr io.Writer) (*nn.Model, error) 
 	return m, nil
 }
 
-// convertCommand is the weightsconv command that writes the conversion
-// loadModel does, next to the input.
+// convertCommand is the weightsconv command (as ./build.sh builds it)
+// that writes the conversion loadModel does into the current folder (the
+// input's may be another's, or read-only).
 func convertCommand(path string, mf modelFlags) string {
-	args := []string{"weightsconv"}
+	args := []string{"bin/weightsconv"}
 	if mf.arch != "" {
 		args = append(args, "-arch", mf.arch)
 	}
 	if mf.classes != "" {
 		args = append(args, "-classes", mf.classes)
 	}
-	args = append(args, path, "-o", keras.OutputName(path))
+	args = append(args, path, "-o", keras.OutputName(filepath.Base(path)))
 	for i, a := range args {
 		if strings.ContainsAny(a, " \t'\"$\\") {
 			args[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"

@@ -72,11 +72,11 @@ func TestKerasModel(t *testing.T) {
 		note string
 	}{
 		{[]string{"-model", kerasFile("tiny.keras")},
-			"is a Keras 3 .keras archive, converted in memory (architecture from the file); to convert it once: weightsconv " + kerasFile("tiny.keras") + " -o " + kerasFile("tiny.safetensors")},
+			"is a Keras 3 .keras archive, converted in memory (architecture from the file); to convert it once: bin/weightsconv " + kerasFile("tiny.keras") + " -o tiny.safetensors"},
 		{[]string{"-model", kerasFile("tiny_keras2_model.h5")}, "is a Keras 2 model .h5, converted in memory"},
 		{[]string{"-model", kerasFile("tiny.weights.h5"), "-arch", specFile, "-classes", classes},
-			"(architecture from spec sequential); to convert it once: weightsconv -arch " + specFile + " -classes " + classes + " " + kerasFile("tiny.weights.h5") + " -o " + kerasFile("tiny.safetensors")},
-		{[]string{"-model", kerasFile("tiny_keras2_split.h5"), "-arch", specFile}, "-o " + kerasFile("tiny_keras2_split.safetensors")},
+			"(architecture from spec sequential); to convert it once: bin/weightsconv -arch " + specFile + " -classes " + classes + " " + kerasFile("tiny.weights.h5") + " -o tiny.safetensors"},
+		{[]string{"-model", kerasFile("tiny_keras2_split.h5"), "-arch", specFile}, "-o tiny_keras2_split.safetensors"},
 	} {
 		out := filepath.Join(dir, "o", string(rune('a'+i)))
 		_, stderr := runOK(append(tt.args, "-methods", "gradcam", "-out", out, img)...)

@@ -135,7 +135,11 @@ func main() {
 		os.Exit(2)
 	}
 	if err := run(o, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "train:") { // an error of nn's, say
+			msg = "train: " + msg
+		}
+		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
 	}
 }

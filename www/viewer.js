@@ -94,6 +94,14 @@
     }
   };
 
+  // The page scrolls under a wheel or a finger on the maps: Ebitengine
+  // cancels both on its canvas, and the viewer has no use for them. A tap
+  // reaches it as the click a browser sends after one (the value under
+  // it, and one map alone or all).
+  for (const type of ['wheel', 'touchstart', 'touchmove', 'touchend', 'touchcancel']) {
+    window.addEventListener(type, (e) => e.stopPropagation(), { capture: true, passive: true });
+  }
+
   const go = new Go();
   WebAssembly.instantiateStreaming(fetch('viewer.wasm'), go.importObject)
     .then((r) => {

@@ -268,14 +268,12 @@ func (g *Game) compose(i int) bool {
 	return true
 }
 
-// input tracks the pointer (mouse or touch) for hover values and clicks.
+// input tracks the mouse for hover values and clicks. Touches never reach
+// the viewer (viewer.js keeps them for the page's scrolling): a tap comes
+// as the mouse click a browser sends after it.
 func (g *Game) input() {
 	x, y := ebiten.CursorPosition()
 	clicked := inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft)
-	for _, id := range inpututil.AppendJustPressedTouchIDs(nil) {
-		x, y = ebiten.TouchPosition(id)
-		clicked = true
-	}
 	g.hover = -1
 	msg := map[string]any{"type": "hover"}
 	for i, r := range g.rects {

@@ -107,3 +107,39 @@ func TestMapsScrollPage(t *testing.T) {
 		})
 	}
 }
+
+// TestSkipLink: the page's first Tab stop, shown when it has the focus,
+// takes the keyboard past the model, image and method controls to the
+// results.
+func TestSkipLink(t *testing.T) {
+	base := site(t)
+	ctx, cancel := browser(t, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+	openPage(ctx, t, base)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	type focus struct {
+		Class, ID string
+		Top       float64
+	}
+	got := func() focus {
+		f, err := chromedp.Run(ctx, chromedp.Evaluate[focus](`({class: document.activeElement.className, id: document.activeElement.id, top: document.activeElement.getBoundingClientRect().top})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	if f := got(); f.Class != "skip" || f.Top < 0 {
+		t.Fatalf("the first Tab stop is %+v, want the skip link on screen", f)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	if f := got(); f.ID != "results" {
+		t.Errorf("after Enter on the skip link the focus is on %+v, want the results", f)
+	}
+}

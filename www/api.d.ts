@@ -340,7 +340,8 @@ interface Evaluation {
                        completeness_gap?: number;
                        problems: string[] }[];          // why a flagged method is not trusted (xai.MethodScore.Problems); empty when none
              trusted: string;                   // '' when no method is trusted
-             flags: string[] | null; verdict: string };
+             flags: string[] | null; verdict: string;
+             headline: string };                // the verdict without the flags, which each method's line gives
   steps: number; patch: number; input: [number, number, number];
   ms: number;                                   // this call's time in the worker (evalCombine: the merge only); the page shows what it waited
 }

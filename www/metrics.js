@@ -117,12 +117,11 @@ export class MetricsPanel {
   }
 
   show(r) {
-    $('verdict').textContent = r.ranking.verdict;
+    $('verdict').textContent = r.ranking.headline; // each flagged method says why under its line
     const labels = new Map(r.methods.map((m) => [m.method, m.label]));
     $('ranking').replaceChildren(...r.ranking.scores.map((s) => {
       // flagged: a failed sanity check or a large conservation gap keeps the
-      // method from being trusted (the verdict says which).
-      // Each flagged method says why under its line (xai's problems).
+      // method from being trusted; it says why under its line (xai's problems).
       const item = document.createElement('li');
       item.textContent = `${labels.get(s.method) || s.method}: insertion − deletion ${fixed3(s.faithfulness)}${s.flagged ? ' (flagged)' : ''}`;
       if (s.method === r.ranking.trusted) item.className = 'trusted';

@@ -110,8 +110,12 @@ type Ranking struct {
 	Trusted string `json:"trusted"`
 	// Flags lists the problems found, one plain phrase each.
 	Flags []string `json:"flags"`
-	// Verdict is one plain sentence saying which method to trust and why.
+	// Verdict is one plain sentence saying which method to trust and why,
+	// and the flags.
 	Verdict string `json:"verdict"`
+	// Headline is the verdict without the flags, for a view that shows
+	// each method's problems beside it (the page's ranking).
+	Headline string `json:"headline"`
 }
 
 // problems returns the plain phrases that disqualify s (empty when none).
@@ -185,7 +189,7 @@ func Rank(scores []MethodScore) Ranking {
 		r.Scores = nil
 	}
 	if len(r.Scores) == 0 {
-		r.Verdict = "No method was evaluated."
+		r.Verdict, r.Headline = "No method was evaluated.", "No method was evaluated."
 		return r
 	}
 	trusted := -1
@@ -202,13 +206,19 @@ func Rank(scores []MethodScore) Ranking {
 	if len(r.Flags) > 0 {
 		flags = "; " + strings.Join(r.Flags, "; ")
 	}
+	// say writes the verdict, format's last %s being the flags, and the
+	// headline without them.
+	say := func(format string, a ...any) {
+		r.Verdict = sprintf(format, append(a, flags)...)
+		r.Headline = sprintf(format, append(a, "")...)
+	}
 	switch {
 	case !(top.Faithfulness > 0):
-		r.Verdict = sprintf("Trust none of these maps: even the best, %s, does no better than a random pixel order (insertion − deletion AUC %.3f)%s.",
-			MethodLabel(top.Method), top.Faithfulness, flags)
+		say("Trust none of these maps: even the best, %s, does no better than a random pixel order (insertion − deletion AUC %.3f)%s.",
+			MethodLabel(top.Method), top.Faithfulness)
 	case trusted < 0:
-		r.Verdict = sprintf("Trust none of these maps: %s ranks highest (insertion − deletion AUC %.3f) but every method has a problem%s.",
-			MethodLabel(top.Method), top.Faithfulness, flags)
+		say("Trust none of these maps: %s ranks highest (insertion − deletion AUC %.3f) but every method has a problem%s.",
+			MethodLabel(top.Method), top.Faithfulness)
 	case trusted == 0:
 		s := r.Scores[0]
 		r.Trusted = s.Method
@@ -225,7 +235,7 @@ func Rank(scores []MethodScore) Ranking {
 		if s.Sanity != nil {
 			why += " and it passes the randomisation check"
 		}
-		r.Verdict = sprintf("Trust %s: %s%s.", MethodLabel(s.Method), why, flags)
+		say("Trust %s: %s%s.", MethodLabel(s.Method), why)
 	default:
 		// Flagged methods rank above the trusted one: say so, each with
 		// its score, and why they are passed over.
@@ -244,7 +254,7 @@ func Rank(scores []MethodScore) Ranking {
 		if s.Sanity != nil {
 			why += " and it passes the randomisation check"
 		}
-		r.Verdict = sprintf("Trust %s: %s%s.", MethodLabel(s.Method), why, flags)
+		say("Trust %s: %s%s.", MethodLabel(s.Method), why)
 	}
 	return r
 }

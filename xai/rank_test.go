@@ -92,6 +92,14 @@ func TestRankVerdict(t *testing.T) {
 		if strings.Count(r.Verdict, ".") < 1 || !strings.HasSuffix(r.Verdict, ".") {
 			t.Errorf("%s: verdict %q is not a sentence", tt.name, r.Verdict)
 		}
+		// The headline is the verdict without its flags.
+		want := r.Verdict
+		if len(r.Flags) > 0 {
+			want = strings.Replace(want, "; "+strings.Join(r.Flags, "; ")+".", ".", 1)
+		}
+		if r.Headline != want || (len(r.Flags) > 0) == (r.Headline == r.Verdict) {
+			t.Errorf("%s: headline %q, want the verdict %q without its flags %q", tt.name, r.Headline, r.Verdict, r.Flags)
+		}
 	}
 	if r := Rank(nil); r.Verdict == "" || r.Trusted != "" {
 		t.Errorf("empty ranking: %+v", r)

@@ -25,7 +25,8 @@ import (
 // randomisation check, to keep it fast), and the AUCs, insertion −
 // deletion, Gini and entropy the panel shows equal to 1e-4 relative those
 // xai computes natively from the page's own maps with the same options;
-// the verdict is the same sentence.
+// the verdict is the same sentence (xai's headline: the panel gives each
+// flagged method's problems under its line).
 func TestMAVISMetrics(t *testing.T) {
 	shared := sharedtest.Dir(t, sharedtest.Manifest, sharedtest.Weights)
 	base := site(t)
@@ -138,7 +139,7 @@ func TestMAVISMetrics(t *testing.T) {
 		t.Logf("%-9s native metrics in %v", pm.Method, time.Since(t0).Round(time.Millisecond))
 		scores = append(scores, comparePageRow(t, rows, pm.Method, got))
 	}
-	if want := xai.Rank(scores).Verdict; want != r.Verdict {
+	if want := xai.Rank(scores).Headline; want != r.Verdict {
 		t.Errorf("verdict in the page:\n%s\nnatively:\n%s", r.Verdict, want)
 	}
 

@@ -132,7 +132,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s: the page says why it is flagged: %q; natively %q", s.Method, p.Problems[i], s.Problems)
 		}
 	}
-	if want := want.Verdict; want != p.Verdict {
+	if want := want.Headline; want != p.Verdict {
 		t.Errorf("verdict in the page:\n%s\nnatively:\n%s", p.Verdict, want)
 	}
 

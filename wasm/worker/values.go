@@ -212,7 +212,7 @@ func rankingValue(r xai.Ranking) any {
 			o["completeness_gap"] = *s.Gap
 		}
 		return o
-	}), "trusted": r.Trusted, "flags": strs(r.Flags), "verdict": r.Verdict}
+	}), "trusted": r.Trusted, "flags": strs(r.Flags), "verdict": r.Verdict, "headline": r.Headline}
 }
 
 // SplitPlan is splitPlan's answer: how many evaluations a split method

@@ -95,9 +95,9 @@ const setBusy = (b) => { status.busy(b); methods.busy(b, !!state.prediction); };
 // promise of it) is its file or URL; {builtin, converted, url} say where
 // it came from (a built-in's samples become the gallery, and its first
 // sample is explained unless the person's own image is shown; any other
-// model keeps the image shown, with no gallery); loaded, when given, is the worker's answer to a loadModel call
-// already made with the same bytes (boot.js's, at start-up), which then
-// explains nothing itself.
+// model keeps the image shown, with no gallery); loaded, when given, is
+// the worker's answer to a loadModel call already made with the same
+// bytes (boot.js's, at start-up), which then explains nothing itself.
 async function loadModel(bytesPromise, name, { builtin = null, converted = null, url = false, loaded = null } = {}) {
   const { gen, mgen, done } = order.model();
   metrics.cancel(); // the worker runs one call at a time: do not wait for the old maps' metrics

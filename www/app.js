@@ -55,7 +55,7 @@ const cards = new MapCards({
   },
 });
 const metrics = new MetricsPanel({ compute, state, onError: showError, mark });
-const methods = new MethodsPanel({ onExplain: () => again() });
+const methods = new MethodsPanel({ onExplain: () => { revealMaps(); again(); } }); // the maps come on screen (a phone's are below the list)
 const fetchBytes = (url) => boot.fetchBytes(url);
 const input = new ImageInput({ fetchBytes, onFile: (f, where) => router.route(f, where), onImage: (blob, name) => runImage(blob, name, null, true), onError: showError });
 const modelCard = new ModelCard({

@@ -18,7 +18,8 @@ import (
 // its top, as after a visit) brings the prediction and the maps on
 // screen: the viewer's top edge is inside the screen once the prediction
 // is shown. In the middle of the method list, "Explain again" stays on
-// screen, and the method boxes are large enough for a finger.
+// screen, the method boxes are large enough for a finger, and Explain
+// again brings the maps on screen.
 func TestPhone(t *testing.T) {
 	base := site(t)
 	ctx, cancel := browser(t, 3*time.Minute)
@@ -128,6 +129,21 @@ func TestPhone(t *testing.T) {
 	}
 	if m[3] < 22 || m[4] < 22 {
 		t.Errorf("a method's box is %.0fx%.0f CSS pixels on a touch screen, want at least 22x22", m[3], m[4])
+	}
+	// Explain again from there brings the maps on screen.
+	click(ctx, t, "#explain")
+	for range 40 { // a smooth scroll takes a few frames
+		top, err = chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[document.getElementById('viewer').getBoundingClientRect().top, 0, innerHeight]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if top[0] >= 0 && top[0] < top[2]/2 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !(top[0] >= 0 && top[0] < top[2]/2) {
+		t.Errorf("after Explain again in the method list the viewer's top edge is at %.0f, want on the upper half of the %.0f-pixel screen", top[0], top[2])
 	}
 }
 

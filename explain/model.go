@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/mavis-xai/mavis/nn"
@@ -59,18 +57,12 @@ func loadModel(path string, mf modelFlags, stderr io.Writer) (*nn.Model, error) 
 	}
 	o := keras.Options{Source: filepath.Base(path)}
 	if mf.arch != "" {
-		if slices.Contains(nn.BuiltinNames(), mf.arch) {
-			o.Arch = mf.arch
-		} else if o.Spec, err = os.ReadFile(mf.arch); err != nil {
-			return nil, fmt.Errorf("-arch %s: not a built-in architecture (%s) and not readable: %v", mf.arch, strings.Join(nn.BuiltinNames(), ", "), err)
+		if err := o.SetArch(mf.arch); err != nil {
+			return nil, err
 		}
 	}
 	if mf.classes != "" {
-		b, err := os.ReadFile(mf.classes)
-		if err != nil {
-			return nil, fmt.Errorf("-classes: %v", err)
-		}
-		if o.Classes, err = keras.ParseClasses(bytes.NewReader(b), mf.classes); err != nil {
+		if err := o.SetClasses(mf.classes); err != nil {
 			return nil, err
 		}
 	}

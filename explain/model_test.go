@@ -98,6 +98,7 @@ func TestKerasModel(t *testing.T) {
 			kerasFile("tiny.weights.h5") + ": keras: the file holds weights only (Keras 3 .weights.h5): give its architecture",
 			"(add -arch NAME|SPEC.json, e.g. -arch mavis for the original MAVIS-XAI checkpoint)"}},
 		{[]string{"-model", kerasFile("tiny.weights.h5"), "-arch", "mavis"}, []string{`keras: the file has no weights for layer "conv2d_1"`}},
+		{[]string{"-model", kerasFile("tiny.weights.h5"), "-arch", png}, []string{"-arch " + png + ": not a built-in architecture (fashion, mavis), and as a file not an architecture spec (JSON, see nn/spec.go)"}},
 		{[]string{"-model", kerasFile("tiny.keras"), "-arch", "resnet"}, []string{"-arch resnet: not a built-in architecture (fashion, mavis) and not readable"}},
 		{[]string{"-model", kerasFile("tiny.keras"), "-classes", specFile}, []string{"keras: 1 class names given, the model has 3 outputs"}},
 		{[]string{"-model", converted, "-arch", "mavis"}, []string{"-arch and -classes apply to a Keras -model; " + converted + " is not one"}},

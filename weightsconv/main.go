@@ -27,7 +27,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,7 +34,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -187,23 +185,15 @@ func convert(o options, stdout io.Writer) error {
 	}
 	ko := keras.Options{Source: filepath.Base(o.input), Scale: o.scale, Resize: o.resize, Crop: o.crop}
 	if o.arch != "" {
-		if slices.Contains(nn.BuiltinNames(), o.arch) {
-			ko.Arch = o.arch
-		} else if ko.Spec, err = os.ReadFile(o.arch); err != nil {
-			return fmt.Errorf("-arch %s: not a built-in architecture (%s) and not readable: %v", o.arch, strings.Join(nn.BuiltinNames(), ", "), err)
-		} else if _, err := nn.ParseSpec(ko.Spec); err != nil {
-			return fmt.Errorf("-arch %s: not a built-in architecture (%s), and as a file not an architecture spec (JSON, see nn/spec.go): %v", o.arch, strings.Join(nn.BuiltinNames(), ", "), err)
+		if err := ko.SetArch(o.arch); err != nil {
+			return err
 		}
 	}
 	if st, err := os.Stat(o.output); err == nil && st.IsDir() {
 		return fmt.Errorf("-o %s is a folder: give a file name, such as %s", o.output, filepath.Join(o.output, keras.OutputName(filepath.Base(o.input))))
 	}
 	if o.classes != "" {
-		b, err := os.ReadFile(o.classes)
-		if err != nil {
-			return fmt.Errorf("classes: %v", err)
-		}
-		if ko.Classes, err = keras.ParseClasses(bytes.NewReader(b), o.classes); err != nil {
+		if err := ko.SetClasses(o.classes); err != nil {
 			return err
 		}
 	}

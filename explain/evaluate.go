@@ -244,7 +244,8 @@ func runEvaluate(cfg *config, ev *evalConfig, m *nn.Model, stdout, stderr io.Wri
 		jobs = runtime.NumCPU()
 	}
 	images, err := evalImages(ev.dir)
-	if s := skippedPictures(ev.dir); s != "" {
+	ents, _ := os.ReadDir(ev.dir) // for the pictures evalImages leaves out
+	if s := skippedPictures(ents); s != "" {
 		fmt.Fprintf(stderr, "explain: -evaluate: %s: %s\n", ev.dir, s)
 	}
 	if err != nil {

@@ -311,11 +311,10 @@ func scaleRules() string {
 // imageExts are the extensions collect picks up inside directories.
 var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
 
-// skippedPictures says how many files directly in dir are HEIC or AVIF
+// skippedPictures says how many of a folder's entries are HEIC or AVIF
 // pictures, which explain cannot read and a folder's listing leaves out,
 // and what to do ("" for none).
-func skippedPictures(dir string) string {
-	ents, _ := os.ReadDir(dir)
+func skippedPictures(ents []os.DirEntry) string {
 	n := 0
 	for _, e := range ents {
 		if e.Type().IsRegular() && slices.Contains([]string{".heic", ".heif", ".avif"}, strings.ToLower(filepath.Ext(e.Name()))) {
@@ -359,7 +358,7 @@ func collect(inputs []string, stderr io.Writer) (paths []string, failed int) {
 		if n == 0 {
 			fmt.Fprintf(stderr, "explain: %s: no images (%s) in this directory\n", in, strings.Join(imageExts, ", "))
 		}
-		if s := skippedPictures(in); s != "" {
+		if s := skippedPictures(ents); s != "" {
 			fmt.Fprintf(stderr, "explain: %s: %s\n", in, s)
 		}
 	}

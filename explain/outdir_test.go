@@ -38,14 +38,20 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
+// catRun is a tiny model, an image cat.png and an -out folder to explain
+// it into (not yet made), in a temporary folder.
+func catRun(t *testing.T) (model, img, out string) {
+	dir := t.TempDir()
+	model, _ = tinyModel(t, dir)
+	img = filepath.Join(dir, "cat.png")
+	writeTestImage(t, img, 8, 8)
+	return model, img, filepath.Join(dir, "out")
+}
+
 // TestExplainReplacesFolder: a second run into the same -out leaves each
 // image's folder with that run's files alone, none of the first's.
 func TestExplainReplacesFolder(t *testing.T) {
-	dir := t.TempDir()
-	model, _ := tinyModel(t, dir)
-	img := filepath.Join(dir, "cat.png")
-	writeTestImage(t, img, 8, 8)
-	out := filepath.Join(dir, "out")
+	model, img, out := catRun(t)
 	for _, methods := range []string{"gradcam,saliency,ig", "gradcam"} {
 		if code, _, stderr := runCmd("-model", model, "-methods", methods, "-out", out, img); code != 0 {
 			t.Fatalf("-methods %s: exit %d\n%s", methods, code, stderr)
@@ -63,11 +69,7 @@ func TestExplainReplacesFolder(t *testing.T) {
 // TestExplainForeignFolder: a folder in the image's place that explain did
 // not write is left as it is, and the image fails saying why.
 func TestExplainForeignFolder(t *testing.T) {
-	dir := t.TempDir()
-	model, _ := tinyModel(t, dir)
-	img := filepath.Join(dir, "cat.png")
-	writeTestImage(t, img, 8, 8)
-	out := filepath.Join(dir, "out")
+	model, img, out := catRun(t)
 	for _, tc := range []struct{ file, says string }{
 		{"notes.txt", "holds notes.txt, which explain did not write"},
 		{"holiday.png", "has no probs.npy, so explain did not write it"},

@@ -30,14 +30,7 @@ func TestPersonsImageKept(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
 		t.Fatal(err)
 	}
-	eval := func(expr string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return s
-	}
+	eval := func(expr string) string { return evalString(ctx, expr) }
 	// explained waits for a new round of maps of image ("": any), with no
 	// new error.
 	explained := func(before, image string) {

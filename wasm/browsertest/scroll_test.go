@@ -50,18 +50,12 @@ func TestMapsScrollPage(t *testing.T) {
 			}
 			time.Sleep(300 * time.Millisecond)
 			if touch {
-				pt := func(y float64) []*input.TouchPoint { return []*input.TouchPoint{{X: at[0], Y: y}} }
-				send := func(typ input.DispatchTouchEventType, pts []*input.TouchPoint) {
-					if _, err := chromedp.Call(ctx, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: pts}); err != nil {
-						t.Fatal(err)
-					}
-				}
-				send(input.DispatchTouchEventTypeTouchStart, pt(at[1]))
+				finger(ctx, t, input.DispatchTouchEventTypeTouchStart, at[0], at[1])
 				for k := 1; k <= 10; k++ {
-					send(input.DispatchTouchEventTypeTouchMove, pt(at[1]-float64(20*k)))
+					finger(ctx, t, input.DispatchTouchEventTypeTouchMove, at[0], at[1]-float64(20*k))
 					time.Sleep(16 * time.Millisecond)
 				}
-				send(input.DispatchTouchEventTypeTouchEnd, []*input.TouchPoint{})
+				finger(ctx, t, input.DispatchTouchEventTypeTouchEnd, 0, 0)
 			} else if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseWheel, X: at[0], Y: at[1], DeltaX: 0.01, DeltaY: 200}); err != nil {
 				t.Fatal(err)
 			}
@@ -86,16 +80,9 @@ func TestMapsScrollPage(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(300 * time.Millisecond)
-			for _, typ := range []input.DispatchTouchEventType{input.DispatchTouchEventTypeTouchStart, input.DispatchTouchEventTypeTouchEnd} {
-				pts := []*input.TouchPoint{{X: tap[0], Y: tap[1]}}
-				if typ == input.DispatchTouchEventTypeTouchEnd {
-					pts = []*input.TouchPoint{}
-				}
-				if _, err := chromedp.Call(ctx, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: pts}); err != nil {
-					t.Fatal(err)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			finger(ctx, t, input.DispatchTouchEventTypeTouchStart, tap[0], tap[1])
+			time.Sleep(50 * time.Millisecond)
+			finger(ctx, t, input.DispatchTouchEventTypeTouchEnd, 0, 0)
 			first, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`app.state.methods[0].label`))
 			wctx, wcancel = context.WithTimeout(ctx, 5*time.Second)
 			err = waitJS(wctx, `document.getElementById('hover').textContent.startsWith(`+strconv.Quote(first+" at (")+`) && document.getElementById('view').value === '0'`)
@@ -105,6 +92,19 @@ func TestMapsScrollPage(t *testing.T) {
 				t.Errorf("after a tap on %s: %q, want its value and it alone", first, strings.TrimSpace(got))
 			}
 		})
+	}
+}
+
+// finger sends one touch event: a finger at (x, y), or none left for a
+// touch end.
+func finger(ctx context.Context, t *testing.T, typ input.DispatchTouchEventType, x, y float64) {
+	t.Helper()
+	pts := []*input.TouchPoint{{X: x, Y: y}}
+	if typ == input.DispatchTouchEventTypeTouchEnd {
+		pts = []*input.TouchPoint{}
+	}
+	if _, err := chromedp.Call(ctx, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: pts}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -332,15 +332,24 @@ func runTrain(o options, log io.Writer) error {
 		if t, err = resumeTrainer(o.out, o.cfg); err != nil {
 			return err
 		}
-		if d := t.Data; d != nil {
-			// The run's data, but for the flags given again.
-			for name, use := range map[string]func(){
-				"data": func() { o.data = d.Data }, "val": func() { o.val = d.Val }, "val-split": func() { o.valSplit = d.ValSplit },
-				"format": func() { o.format = d.Format }, "classes": func() { o.classes = d.Classes }, "limit": func() { o.limit = d.Limit },
-			} {
-				if !o.set[name] {
-					use()
-				}
+		if d, set := t.Data, o.set; d != nil { // the run's data, but for the flags given again
+			if !set["data"] {
+				o.data = d.Data
+			}
+			if !set["val"] {
+				o.val = d.Val
+			}
+			if !set["val-split"] {
+				o.valSplit = d.ValSplit
+			}
+			if !set["format"] {
+				o.format = d.Format
+			}
+			if !set["classes"] {
+				o.classes = d.Classes
+			}
+			if !set["limit"] {
+				o.limit = d.Limit
 			}
 		}
 		if o.data == "" {

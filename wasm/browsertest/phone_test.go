@@ -113,7 +113,11 @@ func TestPhone(t *testing.T) {
 	}
 
 	// In the middle of the method list, "Explain again" is on screen, and
-	// each method's box is large enough for a finger.
+	// each method's box is large enough for a finger. (The button waits,
+	// disabled, while the picture's maps are computed.)
+	if err := waitJS(ctx, `!app.state.busy`); err != nil {
+		t.Fatal(err)
+	}
 	m, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
 		document.getElementById('methods-panel').open = true;
 		document.getElementById('use-scorecam').scrollIntoView({block: 'center'});

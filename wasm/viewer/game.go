@@ -164,8 +164,12 @@ func (g *Game) setMap(i int, label string, data []float32, w, h int, sc scale) {
 	}
 	levels := make([]byte, 4*w*h)
 	levelsTo(levels, data, sc.Lo, sc.Hi, sc.Signed)
-	small := ebiten.NewImage(w, h)
-	small.WritePixels(levels)
+	// The levels with a border of their edge pixels: Ebitengine's linear
+	// filter reads half a pixel past a source's edge, where there is no
+	// guarantee what it finds (AddressUnsafe), and the border makes that
+	// the edge's value (clamped, as xai.Resize).
+	small := ebiten.NewImage(w+2, h+2)
+	small.WritePixels(padEdges(levels, w, h))
 	bw, bh := g.base.Bounds().Dx(), g.base.Bounds().Dy()
 	p.up = ebiten.NewImage(bw, bh)
 	op := &ebiten.DrawImageOptions{}
@@ -173,7 +177,7 @@ func (g *Game) setMap(i int, label string, data []float32, w, h int, sc scale) {
 	if w < g.vw || h < g.vh {
 		op.Filter = ebiten.FilterLinear // a coarse CAM: bilinear upsampling
 	}
-	p.up.DrawImage(small, op)
+	p.up.DrawImage(small.SubImage(image.Rect(1, 1, w+1, h+1)).(*ebiten.Image), op)
 	small.Deallocate()
 	p.overlay = ebiten.NewImage(bw, bh)
 	p.dirty = true

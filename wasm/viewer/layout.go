@@ -92,6 +92,20 @@ func levelsTo(dst []byte, data []float32, lo, hi float32, signed bool) {
 	}
 }
 
+// padEdges returns the RGBA image px (w x h) inside a one-pixel border
+// that repeats its edge pixels: (w+2) x (h+2).
+func padEdges(px []byte, w, h int) []byte {
+	out := make([]byte, 4*(w+2)*(h+2))
+	for y := range h + 2 {
+		sy := min(max(y-1, 0), h-1)
+		for x := range w + 2 {
+			sx := min(max(x-1, 0), w-1)
+			copy(out[4*(y*(w+2)+x):4*(y*(w+2)+x)+4], px[4*(sy*w+sx):])
+		}
+	}
+	return out
+}
+
 // cell maps a point inside r to the map cell (column x, row y) of a
 // w x h grid stretched over r; ok is false outside r.
 func cell(r image.Rectangle, px, py, w, h int) (x, y int, ok bool) {

@@ -109,3 +109,14 @@ func TestUpscale(t *testing.T) {
 		}
 	}
 }
+
+// TestPadEdges: a 2x1 image in a border of its edge pixels.
+func TestPadEdges(t *testing.T) {
+	a, b := []byte{1, 2, 3, 4}, []byte{5, 6, 7, 8}
+	got := padEdges(append(append([]byte{}, a...), b...), 2, 1)
+	row := append(append(append(append([]byte{}, a...), a...), b...), b...)
+	want := append(append(append([]byte{}, row...), row...), row...)
+	if string(got) != string(want) {
+		t.Errorf("padEdges = %v, want %v", got, want)
+	}
+}

@@ -54,15 +54,13 @@
 
   // stop: the viewer cannot run (viewer.wasm did not load, or its Go
   // program ended: main.go leaves why in viewerError). The page hears it
-  // once, with the reason; without WebGL 2 the reason says what to do.
+  // once, with the reason. (Without WebGL 2 the viewer still runs: it
+  // draws on a 2D canvas.)
   function stop(why) {
     if (stopped) return;
     stopped = true;
     api = null;
     pending.length = 0;
-    if (!document.createElement('canvas').getContext('webgl2')) {
-      why = 'the maps need WebGL 2, which this browser does not offer or has turned off: turn on hardware acceleration (graphics) in its settings, or open the page in another browser';
-    }
     parent.postMessage({ type: 'stopped', error: String(why) }, location.origin);
     document.querySelector('.wait').textContent = 'The viewer could not start.';
   }

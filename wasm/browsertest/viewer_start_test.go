@@ -21,8 +21,7 @@ import (
 // keeps busy. A page that never hears "ready" still shows its maps. The
 // iframe says "Starting the viewer…" until Ebitengine's canvas covers
 // it. The page marks when the viewer drew the first map. When the viewer
-// cannot run (viewer.wasm missing, no WebGL 2), the page says why in its
-// place.
+// cannot run (viewer.wasm missing), the page says why in its place.
 func TestViewerStart(t *testing.T) {
 	base := site(t)
 
@@ -112,42 +111,6 @@ func TestViewerStart(t *testing.T) {
 			t.Fatalf("%v; the page: %s", err, s)
 		}
 		checkStopped(ctx, t, "viewer.wasm: ")
-	})
-
-	// Without WebGL 2 Ebitengine cannot start. The page must say why and
-	// what to do, once, and still predict and explain; a map's PNG, which
-	// the viewer draws, must answer with that reason instead of never.
-	t.Run("no WebGL", func(t *testing.T) {
-		ctx, cancel := browserWith(t, 3*time.Minute, chromedp.Flag("disable-3d-apis", true))
-		defer cancel()
-		if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitJS(ctx, `window.app !== undefined && app.state.errors.some((e) => e.startsWith('Viewer:')) && document.body.dataset.explained !== undefined && !app.state.busy`); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(500 * time.Millisecond) // time for a second error, if one were coming
-		errs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(errs) != 1 || !strings.HasPrefix(errs[0], "Viewer: the maps need WebGL 2") || !strings.Contains(errs[0], "another browser") {
-			t.Errorf("without WebGL the page's errors are %q, want one that says the maps need WebGL 2 and what to do", errs)
-		}
-		checkStopped(ctx, t, "the maps need WebGL 2")
-		// The maps were computed: the cards have their colour bars.
-		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#methods .colorbar:not([hidden])').length`)); err != nil || n == 0 {
-			t.Errorf("%d colour bars shown (%v): the maps were not explained", n, err)
-		}
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#methods button.png').click(), true`)); err != nil {
-			t.Fatal(err)
-		}
-		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-		defer wcancel()
-		if err := waitJS(wctx, `app.state.errors.some((e) => e.startsWith('PNG: the viewer is not running (the maps need WebGL 2'))`); err != nil {
-			errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`))
-			t.Errorf("a map's PNG without the viewer: %v; the page's errors: %q", err, errs)
-		}
 	})
 }
 

@@ -25,33 +25,13 @@ var overlayKage []byte
 // maxSlots bounds the number of map panels the page may ask for.
 const maxSlots = 64
 
-// panel is one map: the raw grid (for hover values), its colour scale and
-// colormap, its upscaled display levels and the cached overlay.
+// panel is one map (mapInfo) with its upscaled display levels and the
+// cached overlay.
 type panel struct {
-	label   string
-	w, h    int
-	data    []float32
-	sc      scale
+	mapInfo
 	up      *ebiten.Image // display levels at overlay resolution
 	overlay *ebiten.Image // image and map composed by the shader
 	dirty   bool          // the overlay must be composed again
-}
-
-// scale is how a panel's values become colours: [Lo, Hi] onto its
-// colormap (a name of setColormaps), as the page chose them (the worker
-// computed the scale with xai.DisplayScale); Signed maps show a flat scale
-// in zero's colour.
-type scale struct {
-	Lo, Hi   float32
-	Colormap string
-	Signed   bool
-}
-
-// style is what the page controls without recomputing a map.
-type style struct {
-	Opacity  float64
-	Layout   string // "grid" or "single"
-	Selected int
 }
 
 // Game draws the input image with any number of maps over it. JS callbacks
@@ -167,7 +147,7 @@ func (g *Game) setMap(i int, label string, data []float32, w, h int, sc scale) {
 	// The levels with a border of their edge pixels: Ebitengine's linear
 	// filter reads half a pixel past a source's edge, where there is no
 	// guarantee what it finds (AddressUnsafe), and the border makes that
-	// the edge's value (clamped, as xai.Resize).
+	// the edge's value (clamped, as xai.Resize and flat.go's levelsUp).
 	small := ebiten.NewImage(w+2, h+2)
 	small.WritePixels(padEdges(levels, w, h))
 	bw, bh := g.base.Bounds().Dx(), g.base.Bounds().Dy()
@@ -181,6 +161,20 @@ func (g *Game) setMap(i int, label string, data []float32, w, h int, sc scale) {
 	small.Deallocate()
 	p.overlay = ebiten.NewImage(bw, bh)
 	p.dirty = true
+}
+
+// hasColormap reports whether setColormaps named the colormap.
+func (g *Game) hasColormap(name string) bool {
+	_, ok := g.rows[name]
+	return ok
+}
+
+// requestPNG has the next frame post slot's PNG (sendPNG).
+func (g *Game) requestPNG(slot int) {
+	g.mu.Lock()
+	g.pngs = append(g.pngs, slot)
+	g.mu.Unlock()
+	schedule()
 }
 
 // setColormaps uploads the lookup tables (256 RGBA entries each), one row
@@ -278,31 +272,25 @@ func (g *Game) compose(i int) bool {
 func (g *Game) input() {
 	x, y := ebiten.CursorPosition()
 	clicked := inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft)
-	g.hover = -1
-	msg := map[string]any{"type": "hover"}
-	for i, r := range g.rects {
-		p := &g.panels[i]
-		cx, cy, ok := cell(r, x, y, p.w, p.h)
-		if !ok || p.data == nil {
-			continue
-		}
-		g.hover, g.hx, g.hy = i, cx, cy
-		msg = map[string]any{"type": "hover", "slot": i, "label": p.label, "x": cx, "y": cy,
-			"value": float64(p.data[cy*p.w+cx]), "w": p.w, "h": p.h}
-		if clicked {
-			single := g.st.Layout != "single"
-			g.st.Layout, g.st.Selected = "grid", i
-			if single {
-				g.st.Layout = "single"
-			}
-			g.post(map[string]any{"type": "layout", "layout": g.st.Layout, "selected": i})
-		}
+	var click, msg map[string]any
+	g.hover, g.hx, g.hy, msg, click = pointAt(g.rects, g.maps(), &g.st, x, y, clicked)
+	if click != nil {
+		g.post(click)
 	}
 	if key := fmt.Sprint(msg); key != g.lastSent {
 		g.lastSent = key
 		g.version++ // the hover marker and value moved
 		g.post(msg)
 	}
+}
+
+// maps lists the panels' maps, for pointAt.
+func (g *Game) maps() []*mapInfo {
+	ms := make([]*mapInfo, len(g.panels))
+	for i := range g.panels {
+		ms[i] = &g.panels[i].mapInfo
+	}
+	return ms
 }
 
 // sendPNG posts panel i's overlay (or the bare image) as a PNG file.
@@ -351,14 +339,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		if src == nil {
 			src = g.base
 		}
-		label := p.label
-		if label == "" {
-			label = fmt.Sprintf("map %d", i+1)
-		}
-		if g.hover == i {
-			label += fmt.Sprintf("  (%d,%d) %.4g", g.hx, g.hy, p.data[g.hy*p.w+g.hx])
-		}
-		g.text(screen, label, r.Min.X, r.Min.Y-int(math.Round(labelHeight*g.scale)))
+		g.text(screen, caption(i, &p.mapInfo, g.hover == i, g.hx, g.hy), r.Min.X, r.Min.Y-int(math.Round(labelHeight*g.scale)))
 		if src == nil {
 			vector.DrawFilledRect(screen, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), empty, false)
 			continue

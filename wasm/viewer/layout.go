@@ -1,12 +1,40 @@
 package main
 
 import (
+	"fmt"
 	"image"
 	"math"
 )
 
-// This file holds the viewer's geometry and map scaling in plain Go, so
-// that it is tested natively.
+// This file holds the viewer's geometry, map scaling, pointer and (for the
+// 2D canvas, flat.go) composition in plain Go, so that it is tested
+// natively.
+
+// mapInfo is a panel's map as the page sent it: the raw w x h grid (for
+// hover values) and its colour scale.
+type mapInfo struct {
+	label string
+	w, h  int
+	data  []float32
+	sc    scale
+}
+
+// scale is how a panel's values become colours: [Lo, Hi] onto its
+// colormap (a name of setColormaps), as the page chose them (the worker
+// computed the scale with xai.DisplayScale); Signed maps show a flat scale
+// in zero's colour.
+type scale struct {
+	Lo, Hi   float32
+	Colormap string
+	Signed   bool
+}
+
+// style is what the page controls without recomputing a map.
+type style struct {
+	Opacity  float64
+	Layout   string // "grid" or "single"
+	Selected int
+}
 
 // labelHeight is the height of the text strip above each panel, in device
 // pixels at scale 1.
@@ -122,4 +150,91 @@ func cell(r image.Rectangle, px, py, w, h int) (x, y int, ok bool) {
 // composed at.
 func upscale(w, h int) int {
 	return max(1, (224+max(w, h)-1)/max(w, h))
+}
+
+// pointAt finds the panel under the pointer at (x, y), in the screen's
+// pixels: its index (-1 for none) and the map cell there, with the hover
+// message for the page. A click on a panel shows it alone, or all of them
+// again: st changes, and click is the layout message for the page (nil
+// without one).
+func pointAt(rects []image.Rectangle, maps []*mapInfo, st *style, x, y int, clicked bool) (i, cx, cy int, hover, click map[string]any) {
+	i, hover = -1, map[string]any{"type": "hover"}
+	for k, r := range rects {
+		m := maps[k]
+		px, py, ok := cell(r, x, y, m.w, m.h)
+		if !ok || m.data == nil {
+			continue
+		}
+		i, cx, cy = k, px, py
+		hover = map[string]any{"type": "hover", "slot": k, "label": m.label, "x": px, "y": py,
+			"value": float64(m.data[py*m.w+px]), "w": m.w, "h": m.h}
+		if clicked {
+			single := st.Layout != "single"
+			st.Layout, st.Selected = "grid", k
+			if single {
+				st.Layout = "single"
+			}
+			click = map[string]any{"type": "layout", "layout": st.Layout, "selected": k}
+		}
+	}
+	return i, cx, cy, hover, click
+}
+
+// caption is the text of panel i's label strip, with the value under the
+// pointer when it is over the panel at cell (hx, hy).
+func caption(i int, m *mapInfo, hovered bool, hx, hy int) string {
+	label := m.label
+	if label == "" {
+		label = fmt.Sprintf("map %d", i+1)
+	}
+	if hovered && hy*m.w+hx < len(m.data) {
+		label += fmt.Sprintf("  (%d,%d) %.4g", hx, hy, m.data[hy*m.w+hx])
+	}
+	return label
+}
+
+// levelsUp returns the display levels (levelsTo) of map m at overlay
+// resolution, bw x bh, one byte per pixel, as game.go's GPU path makes
+// them: a map coarser than the image (vw x vh) is upsampled bilinearly,
+// sampled at pixel centres and clamped at the edges (Ebitengine's linear
+// filter), and stored in 8 bits; any other by nearest neighbour.
+func levelsUp(m *mapInfo, vw, vh, bw, bh int) []byte {
+	small := make([]byte, 4*m.w*m.h)
+	levelsTo(small, m.data, m.sc.Lo, m.sc.Hi, m.sc.Signed)
+	at := func(x, y int) float64 { return float64(small[4*(y*m.w+x)]) }
+	linear := m.w < vw || m.h < vh
+	sx, sy := float64(m.w)/float64(bw), float64(m.h)/float64(bh)
+	up := make([]byte, bw*bh)
+	for y := range bh {
+		fy := (float64(y)+0.5)*sy - 0.5
+		for x := range bw {
+			fx := (float64(x)+0.5)*sx - 0.5
+			if !linear {
+				up[y*bw+x] = small[4*(min(int(fy+0.5), m.h-1)*m.w+min(int(fx+0.5), m.w-1))]
+				continue
+			}
+			x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+			ax, ay := fx-float64(x0), fy-float64(y0)
+			cx := func(x int) int { return min(max(x, 0), m.w-1) }
+			cy := func(y int) int { return min(max(y, 0), m.h-1) }
+			top := at(cx(x0), cy(y0))*(1-ax) + at(cx(x0+1), cy(y0))*ax
+			bottom := at(cx(x0), cy(y0+1))*(1-ax) + at(cx(x0+1), cy(y0+1))*ax
+			up[y*bw+x] = byte(top*(1-ay) + bottom*ay + 0.5)
+		}
+	}
+	return up
+}
+
+// composeTo writes into dst (RGBA) the image base (RGBA, the same size)
+// with the colours of the display levels (one byte per pixel) over it at
+// the given opacity, each level coloured by lut's entry (256 RGBA
+// entries), as overlay.kage composes them on the GPU.
+func composeTo(dst, base, levels, lut []byte, opacity float64) {
+	for i, l := range levels {
+		for c := range 3 {
+			v := float64(base[4*i+c])*(1-opacity) + float64(lut[4*int(l)+c])*opacity
+			dst[4*i+c] = byte(v + 0.5)
+		}
+		dst[4*i+3] = 255
+	}
 }

@@ -110,6 +110,74 @@ func TestUpscale(t *testing.T) {
 	}
 }
 
+// TestLevelsUp: display levels at overlay resolution, hand-worked. A map
+// at the image's size is enlarged by nearest neighbour; a coarser one
+// bilinearly, sampled at pixel centres and clamped at the edges, as
+// Ebitengine's linear filter does on the GPU.
+func TestLevelsUp(t *testing.T) {
+	nearest := &mapInfo{w: 2, h: 2, data: []float32{0, 1, 2, 3}, sc: scale{Lo: 0, Hi: 3}}
+	got := levelsUp(nearest, 2, 2, 4, 4)
+	want := []byte{0, 0, 85, 85, 0, 0, 85, 85, 170, 170, 255, 255, 170, 170, 255, 255}
+	if string(got) != string(want) {
+		t.Errorf("2x2 map on a 2x2 image, 4x4 overlay: %v, want %v", got, want)
+	}
+	// A 2x1 map of levels 0 and 255 on a 4x1 image: the four centres fall
+	// at -0.25, 0.25, 0.75 and 1.25 of the map's pixels.
+	coarse := &mapInfo{w: 2, h: 1, data: []float32{0, 1}, sc: scale{Lo: 0, Hi: 1}}
+	got = levelsUp(coarse, 4, 1, 4, 1)
+	want = []byte{0, 64, 191, 255}
+	if string(got) != string(want) {
+		t.Errorf("2x1 map on a 4x1 image: %v, want %v", got, want)
+	}
+}
+
+// TestComposeTo: the 2D canvas's overlay mixes the image with the lookup
+// table's colour as overlay.kage does: (1 − a)·image + a·colour, rounded.
+func TestComposeTo(t *testing.T) {
+	lut := make([]byte, 4*256)
+	copy(lut[4*3:], []byte{10, 20, 30, 255})
+	base := []byte{100, 150, 200, 255, 1, 2, 3, 255}
+	dst := make([]byte, 8)
+	composeTo(dst, base, []byte{3, 0}, lut, 0.25)
+	want := []byte{78, 118, 158, 255, 1, 2, 2, 255} // 77.5, 117.5, 157.5 round up; 0.75·3 = 2.25
+	if string(dst) != string(want) {
+		t.Errorf("composeTo = %v, want %v", dst, want)
+	}
+}
+
+// TestPointAt: the panel and cell under the pointer, the page's hover
+// message, and a click that shows one map alone, then all again.
+func TestPointAt(t *testing.T) {
+	rects := []image.Rectangle{image.Rect(0, 18, 100, 118), image.Rect(106, 18, 206, 118)}
+	maps := []*mapInfo{
+		{label: "a", w: 2, h: 2, data: []float32{1, 2, 3, 4}},
+		{label: "b", w: 4, h: 4, data: make([]float32, 16)},
+	}
+	maps[1].data[4*2+3] = 7
+	st := style{Layout: "grid"}
+	i, x, y, hover, click := pointAt(rects, maps, &st, 205, 70, false)
+	if i != 1 || x != 3 || y != 2 || click != nil || hover["value"] != 7.0 || hover["label"] != "b" {
+		t.Errorf("over b's cell (3, 2): panel %d cell (%d, %d), hover %v, click %v", i, x, y, hover, click)
+	}
+	if c := caption(1, maps[1], true, x, y); c != "b  (3,2) 7" {
+		t.Errorf("caption = %q", c)
+	}
+	if i, _, _, hover, _ = pointAt(rects, maps, &st, 103, 70, false); i != -1 || len(hover) != 1 {
+		t.Errorf("between the panels: panel %d, hover %v", i, hover)
+	}
+	_, _, _, _, click = pointAt(rects, maps, &st, 10, 30, true)
+	if st.Layout != "single" || st.Selected != 0 || click["layout"] != "single" || click["selected"] != 0 {
+		t.Errorf("a click on a: style %+v, message %v; want a alone", st, click)
+	}
+	_, _, _, _, click = pointAt(rects, maps, &st, 10, 30, true)
+	if st.Layout != "grid" || click["layout"] != "grid" {
+		t.Errorf("a second click: style %+v, message %v; want every map", st, click)
+	}
+	if c := caption(2, &mapInfo{}, false, 0, 0); c != "map 3" {
+		t.Errorf("caption of an unnamed panel = %q", c)
+	}
+}
+
 // TestPadEdges: a 2x1 image in a border of its edge pixels.
 func TestPadEdges(t *testing.T) {
 	a, b := []byte{1, 2, 3, 4}, []byte{5, 6, 7, 8}

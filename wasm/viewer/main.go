@@ -18,10 +18,12 @@
 // It posts {type:"ready"}, {type:"shown", at} (the first map drawn),
 // {type:"hover", slot, label, x, y, value}, {type:"layout", layout,
 // selected} and {type:"png", ...} to the parent.
-// When it ends (Ebitengine could not start: no WebGL 2, say), it leaves
-// the reason in the global viewerError for viewer.js.
+// When it ends (Ebitengine could not start), it leaves the reason in the
+// global viewerError for viewer.js.
 // After each call it asks for a frame and calls viewerWake(), which
 // viewer.js defines: the frame loop waits there while nothing changes.
+// A browser without WebGL 2, which Ebitengine needs, gets the same maps
+// drawn on a 2D canvas by the CPU instead (flat.go).
 package main
 
 import (
@@ -47,7 +49,15 @@ func main() {
 	}
 	// Why the program ends, for viewer.js, which tells the page.
 	stop := func(err error) { js.Global().Set("viewerError", err.Error()) }
-	g, err := newGame(post)
+	var g target
+	game, flat, err := (*Game)(nil), (*flat)(nil), error(nil)
+	if hasWebGL2() {
+		game, err = newGame(post)
+		g = game
+	} else {
+		flat, err = newFlat(post)
+		g = flat
+	}
 	if err != nil {
 		stop(err)
 		return
@@ -119,8 +129,8 @@ func main() {
 			data[i] = math.Float32frombits(uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24)
 		}
 		g.queue(func() {
-			if _, ok := g.rows[sc.Colormap]; !ok {
-				g.post(map[string]any{"type": "error", "error": "viewer: unknown colormap " + sc.Colormap + " (setColormaps first)"})
+			if !g.hasColormap(sc.Colormap) {
+				post(map[string]any{"type": "error", "error": "viewer: unknown colormap " + sc.Colormap + " (setColormaps first)"})
 			}
 			g.setMap(slot, label, data, w, h, sc)
 		})
@@ -136,14 +146,15 @@ func main() {
 		if slot < 0 || slot >= maxSlots {
 			return fmt.Errorf("viewer: slot %d out of range 0..%d", slot, maxSlots-1)
 		}
-		g.mu.Lock()
-		g.pngs = append(g.pngs, slot)
-		g.mu.Unlock()
-		schedule()
+		g.requestPNG(slot)
 		return nil
 	}))
 	js.Global().Set("viewer", api)
 	post(map[string]any{"type": "ready"})
+	if flat != nil {
+		js.Global().Get("console").Call("info", "viewer: this browser offers no WebGL 2; the maps are drawn on a 2D canvas")
+		select {} // flat draws from the page's calls and the pointer's events
+	}
 
 	ebiten.SetWindowTitle("MAVIS-XAI viewer")
 	ebiten.SetRunnableOnUnfocused(true)
@@ -156,9 +167,35 @@ func main() {
 	// 133-146 ms a second with that alone, 82-85 ms in this mode while the
 	// loop still ticked, and 7 ms once the loop waited in viewer.js.)
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum)
-	if err := ebiten.RunGame(g); err != nil {
+	if err := ebiten.RunGame(game); err != nil {
 		stop(err)
 	}
+}
+
+// target is what the page's calls reach: the Ebitengine Game or, without
+// WebGL 2, flat. queue runs f where the target draws (Game's next Update).
+type target interface {
+	queue(f func())
+	setImage(rgba []byte, w, h int)
+	setColormaps(names []string, luts [][]byte)
+	setSlots(labels []string)
+	setMap(i int, label string, data []float32, w, h int, sc scale)
+	setStyle(s style)
+	hasColormap(name string) bool
+	requestPNG(slot int)
+}
+
+// hasWebGL2 reports whether a canvas of this document gives a WebGL 2
+// context, which Ebitengine needs. The context it tried is let go at once.
+func hasWebGL2() bool {
+	gl := js.Global().Get("document").Call("createElement", "canvas").Call("getContext", "webgl2")
+	if !gl.Truthy() {
+		return false
+	}
+	if lose := gl.Call("getExtension", "WEBGL_lose_context"); lose.Truthy() {
+		lose.Call("loseContext")
+	}
+	return true
 }
 
 // fn wraps f as a JS function that returns null or the error's text, and

@@ -46,9 +46,11 @@ import (
 // same cold MAVIS loads of the page and of TF.js over three links, through
 // a proxy that plays a static host (benchLink). MAVIS_BENCH=cold runs the
 // cold loads from this machine's server only, MAVIS_BENCH=link those over
-// the links only, and MAVIS_BENCH=browsers the methods' table in Firefox
-// and in WebKit instead (TestBrowsers's drivers; the page and TF.js each in
-// a browser of its own).
+// the links only, MAVIS_BENCH=warm the methods' table only, and
+// MAVIS_BENCH=browsers the methods' table in Firefox and in WebKit instead
+// (TestBrowsers's drivers; the page and TF.js each in a browser of its
+// own). MAVIS_BENCH_ROWS=forward,Grad-CAM keeps the table's rows whose
+// names start so.
 func TestBenchmarkTFJS(t *testing.T) {
 	if os.Getenv("MAVIS_BENCH") == "" {
 		t.Skip("set MAVIS_BENCH=1 to measure the page against TensorFlow.js")
@@ -120,10 +122,10 @@ func TestBenchmarkTFJS(t *testing.T) {
 		if mode != "cold" && mode != "link" {
 			benchWarm(t, base, tfBase, runs, &out)
 		}
-		if mode != "link" {
+		if mode != "link" && mode != "warm" {
 			benchCold(t, base, tfBase, runs, &out)
 		}
-		if mode != "cold" {
+		if mode != "cold" && mode != "warm" {
 			benchLink(t, base, tfBase, runs, &out)
 		}
 	}
@@ -268,6 +270,11 @@ func warmTable(t *testing.T, page, tf remotePage, runs int, out *strings.Builder
 			`tfRPC('predict', [benchBlob]).then(() => tfRPC('gradcam'))`, ""},
 		{"Integrated Gradients, 50 steps (the page: default pool)", `app.explain({method: 'ig', options: {steps: 50}})`, `tfRPC('ig', [50])`, "<= 0.05x"},
 		{"Integrated Gradients, 50 steps, the page in one worker", `app.rpc('explain', [{method: 'ig', options: {steps: 50}}])`, ``, ""},
+	}
+	if only := os.Getenv("MAVIS_BENCH_ROWS"); only != "" {
+		work = slices.DeleteFunc(work, func(w struct{ name, page, tf, target string }) bool {
+			return !slices.ContainsFunc(strings.Split(only, ","), func(p string) bool { return strings.HasPrefix(w.name, p) })
+		})
 	}
 	timeCall := func(p remotePage, call string) float64 {
 		v, err := p.script(`return (async () => {

@@ -55,9 +55,7 @@ func TestViewerWithoutWebGL(t *testing.T) {
 		b := got.Bounds()
 		for y := b.Min.Y; y < b.Max.Y; y++ {
 			for x := b.Min.X; x < b.Max.X; x++ {
-				r1, g1, b1, _ := got.At(x, y).RGBA()
-				r2, g2, b2, _ := want.At(x, y).RGBA()
-				d := int(max(absDiff(r1, r2), absDiff(g1, g2), absDiff(b1, b2)) >> 8)
+				d := int(channelDiff(got, want, x, y))
 				worst = max(worst, d)
 				if d > 2 {
 					off++

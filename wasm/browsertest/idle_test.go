@@ -134,6 +134,14 @@ func viewerShot(ctx context.Context, t *testing.T) image.Image {
 	}).SubImage(cut)
 }
 
+// channelDiff is the largest difference between the red, green and blue
+// of a and b at (x, y), of 255.
+func channelDiff(a, b image.Image, x, y int) uint32 {
+	r1, g1, b1, _ := a.At(x, y).RGBA()
+	r2, g2, b2, _ := b.At(x, y).RGBA()
+	return max(absDiff(r1, r2), absDiff(g1, g2), absDiff(b1, b2)) >> 8
+}
+
 // differ returns the fraction of pixels of a and b (the same size, else 1)
 // whose red, green or blue differ by more than 40.
 func differ(a, b image.Image) float64 {
@@ -144,10 +152,8 @@ func differ(a, b image.Image) float64 {
 	r := a.Bounds()
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
-			r1, g1, b1, _ := a.At(x, y).RGBA()
-			r2, g2, b2, _ := b.At(x, y).RGBA()
 			n++
-			if absDiff(r1>>8, r2>>8) > 40 || absDiff(g1>>8, g2>>8) > 40 || absDiff(b1>>8, b2>>8) > 40 {
+			if channelDiff(a, b, x, y) > 40 {
 				bad++
 			}
 		}

@@ -49,14 +49,16 @@ func main() {
 	}
 	// Why the program ends, for viewer.js, which tells the page.
 	stop := func(err error) { js.Global().Set("viewerError", err.Error()) }
-	var g target
-	game, flat, err := (*Game)(nil), (*flat)(nil), error(nil)
+	var (
+		g    target
+		game *Game // nil: no WebGL 2, g is flat
+		err  error
+	)
 	if hasWebGL2() {
 		game, err = newGame(post)
 		g = game
 	} else {
-		flat, err = newFlat(post)
-		g = flat
+		g, err = newFlat(post)
 	}
 	if err != nil {
 		stop(err)
@@ -151,7 +153,7 @@ func main() {
 	}))
 	js.Global().Set("viewer", api)
 	post(map[string]any{"type": "ready"})
-	if flat != nil {
+	if game == nil {
 		js.Global().Get("console").Call("info", "viewer: this browser offers no WebGL 2; the maps are drawn on a 2D canvas")
 		select {} // flat draws from the page's calls and the pointer's events
 	}

@@ -71,8 +71,44 @@ func TestViewerWithoutWebGL(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if c := colourful(viewerShot(ctx, t)); c < 0.05 {
+	before := viewerShot(ctx, t)
+	if c := colourful(before); c < 0.05 {
 		t.Errorf("without WebGL, %.1f%% of the viewer's pixels are coloured: no maps on screen", 100*c)
+	}
+	// The pointer across every panel and off the viewer: a move paints
+	// again only the panels it left and entered, and must leave the screen
+	// as it was, with no marker or value behind.
+	box, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+		const r = document.getElementById('viewer').getBoundingClientRect();
+		return [r.left, r.top, r.width, r.height];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 9 {
+		x, y := box[0]+box[2]*float64(i%3*2+1)/6, box[1]+box[3]*float64(i/3*2+1)/6
+		if err := chromedp.Do(ctx, chromedp.MouseEvent(chromedp.MouseMoved, x, y)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := chromedp.Do(ctx, chromedp.MouseEvent(chromedp.MouseMoved, box[0]+box[2]/2, box[1]+box[3]+40)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	after, changed := viewerShot(ctx, t), 0
+	if after.Bounds() != before.Bounds() {
+		t.Fatalf("the viewer's shot is %v, then %v", before.Bounds(), after.Bounds())
+	}
+	for y := after.Bounds().Min.Y; y < after.Bounds().Max.Y; y++ {
+		for x := after.Bounds().Min.X; x < after.Bounds().Max.X; x++ {
+			if channelDiff(before, after, x, y) > 2 {
+				changed++
+			}
+		}
+	}
+	if changed > 0 {
+		t.Errorf("after the pointer crossed the maps and left, %d of the viewer's pixels differ from before", changed)
 	}
 
 	// The first map alone; the pointer at its centre reads its value, and

@@ -41,20 +41,24 @@ build_wasm() {
 	# sizes are printed because every byte of worker.wasm is on the path to
 	# the first prediction (wasm/worker's TestWorkerSize holds its budget; go
 	# run ./scripts/wasmsize on a build without -s -w shows what each package
-	# costs). viewer.wasm loads after the first prediction, convert.wasm (the
-	# Keras converter, www/convert.js) only when a Keras file is opened; only
-	# the worker runs nn's kernels, so only it is built with $worker_env.
-	# A cold build takes a minute or more (the Go cache is empty): each step
-	# says what it builds.
-	local p env
-	for p in worker viewer convert; do
-		if [ -d "wasm/$p" ]; then
+	# costs). The viewer loads after the first prediction: viewer-2d.wasm
+	# (wasm/viewer with -tags canvas2d: the maps on a 2D canvas, the page's
+	# default) or viewer.wasm (with Ebitengine, on the GPU: ?viewer=gpu).
+	# convert.wasm (the Keras converter, www/convert.js) loads only when a
+	# Keras file is opened; only the worker runs nn's kernels, so only it is
+	# built with $worker_env. A cold build takes a minute or more (the Go
+	# cache is empty): each step says what it builds.
+	local p env tags
+	for p in worker viewer viewer-2d convert; do
+		if [ -d "wasm/${p%-2d}" ]; then
 			echo "build.sh: building www/$p.wasm"
 			env=()
-			if [ "$p" = worker ]; then
-				env=("$worker_env")
-			fi
-			env "${env[@]}" GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "www/$p.wasm" "./wasm/$p"
+			tags=
+			case $p in
+			worker) env=("$worker_env") ;;
+			viewer-2d) tags=canvas2d ;;
+			esac
+			env "${env[@]}" GOOS=js GOARCH=wasm go build -tags "$tags" -trimpath -ldflags="-s -w" -o "www/$p.wasm" "./wasm/${p%-2d}"
 			echo "www/$p.wasm: $(wc -c <"www/$p.wasm") bytes, $(gzip -9 -c "www/$p.wasm" | wc -c) gzip"
 		fi
 	done

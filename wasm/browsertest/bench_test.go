@@ -43,7 +43,7 @@ func TestBenchmarks(t *testing.T) {
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg())
 
 	out.WriteString("| wasm | raw | gzip -9 |\n|---|---:|---:|\n")
-	for _, f := range []string{"worker.wasm", "viewer.wasm"} {
+	for _, f := range []string{"worker.wasm", "viewer-2d.wasm", "viewer.wasm"} {
 		b, err := os.ReadFile(filepath.Join(siteDir, "www", f))
 		if err != nil {
 			t.Fatal(err)
@@ -292,7 +292,7 @@ func TestBenchmarkStartAB(t *testing.T) {
 	// SIMD128 kernel modules included (without them it would run nn's
 	// portable kernels and lose by that alone), or, with
 	// MAVIS_BENCH_REF_WORKER, that worker.wasm and its commit's kernels.
-	for _, f := range []string{"worker.wasm", "viewer.wasm", "kernels.wasm", "forwarder.wasm"} {
+	for _, f := range []string{"worker.wasm", "viewer.wasm", "viewer-2d.wasm", "kernels.wasm", "forwarder.wasm"} {
 		if err := copyFile(filepath.Join(www, f), filepath.Join(refDir, f)); err != nil {
 			t.Fatal(err)
 		}

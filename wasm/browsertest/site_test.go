@@ -108,13 +108,16 @@ func buildSite() error {
 	if err := trackSources(root, env); err != nil {
 		return err
 	}
-	for _, p := range []string{"worker", "viewer", "convert"} {
-		e := env
-		if p == "worker" {
+	for _, p := range []string{"worker", "viewer", "viewer-2d", "convert"} {
+		e, tags, pkg := env, "", strings.TrimSuffix(p, "-2d")
+		switch p {
+		case "worker":
 			e = append(e, "GOEXPERIMENT=simd") // nn's SIMD128 kernels, as build.sh builds it
+		case "viewer-2d":
+			tags = "canvas2d" // the 2D canvas only, as build.sh builds it
 		}
-		if out, err := runErr(root, e, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(www, p+".wasm"), "./wasm/"+p); err != nil {
-			return fmt.Errorf("building wasm/%s: %v\n%s", p, err, out)
+		if out, err := runErr(root, e, "go", "build", "-tags", tags, "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(www, p+".wasm"), "./wasm/"+pkg); err != nil {
+			return fmt.Errorf("building %s.wasm: %v\n%s", p, err, out)
 		}
 	}
 	for _, f := range []string{"kernels.wasm", "forwarder.wasm"} {

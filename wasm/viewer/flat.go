@@ -12,10 +12,11 @@ import (
 	"syscall/js"
 )
 
-// flat is the viewer for a browser without WebGL 2 (switched off, blocked
-// for its graphics driver, or a hardened browser's default), which
-// Ebitengine needs: the same calls, messages and pictures as Game, drawn
-// by the CPU on a 2D canvas. layout.go's composeTo does what overlay.kage
+// flat draws the maps on a 2D canvas, by the CPU: the same calls, messages
+// and pictures as Game, without Ebitengine. It is the page's viewer
+// (www/viewer-2d.wasm, canvas2d.go), and the Ebitengine build's in a
+// browser without WebGL 2 (switched off, blocked for its graphics driver,
+// or a hardened browser's default). layout.go's composeTo does what overlay.kage
 // does on the GPU, and levelsUp what Ebitengine's filters do. Everything
 // runs in the page's calls and the canvas's events; a redraw waits for a
 // timer, so that a burst of calls draws once.
@@ -59,14 +60,15 @@ func newFlat(post func(map[string]any)) (*flat, error) {
 	f.canvas = doc.Call("createElement", "canvas")
 	f.ctx = f.canvas.Call("getContext", "2d")
 	if !f.ctx.Truthy() {
-		return nil, fmt.Errorf("viewer: this browser gives neither WebGL 2 nor a 2D canvas")
+		return nil, fmt.Errorf("viewer: this browser gives no canvas to draw the maps on")
 	}
 	s := f.canvas.Get("style")
 	s.Set("width", "100%")
 	s.Set("height", "100%")
 	s.Set("display", "block")
-	// Ebitengine's package put its canvas in the body when it loaded; it
-	// would cover this one, and it resizes itself on the window's resize.
+	// In the Ebitengine build, its package put its canvas in the body when
+	// it loaded; it would cover this one, and it resizes itself on the
+	// window's resize.
 	if old := doc.Call("querySelector", "canvas"); old.Truthy() {
 		old.Call("remove")
 	}
@@ -93,6 +95,16 @@ func newFlat(post func(map[string]any)) (*flat, error) {
 		}))
 	}
 	return f, nil
+}
+
+// newFlatTarget returns a new flat and run, which waits for ever: flat
+// draws from the page's calls and the canvas's events.
+func newFlatTarget(post func(map[string]any)) (target, func() error, error) {
+	f, err := newFlat(post)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() error { select {} }, nil
 }
 
 // queue runs f at once: there is no frame loop to wait for.

@@ -1,4 +1,4 @@
-//go:build js && wasm
+//go:build js && wasm && !canvas2d
 
 package main
 
@@ -7,7 +7,6 @@ import (
 	_ "embed"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"math"
 	"slices"
@@ -21,9 +20,6 @@ import (
 
 //go:embed overlay.kage
 var overlayKage []byte
-
-// maxSlots bounds the number of map panels the page may ask for.
-const maxSlots = 64
 
 // panel is one map (mapInfo) with its upscaled display levels and the
 // cached overlay.
@@ -317,12 +313,6 @@ func (g *Game) sendPNG(i int) {
 	}
 	g.post(map[string]any{"type": "png", "slot": i, "png": buf.Bytes()})
 }
-
-var (
-	background = color.RGBA{0x16, 0x1b, 0x22, 0xff}
-	empty      = color.RGBA{0x24, 0x2b, 0x35, 0xff}
-	marker     = color.RGBA{0xff, 0xff, 0xff, 0xff}
-)
 
 func (g *Game) Draw(screen *ebiten.Image) {
 	if g.drawn == g.version && g.version > 0 {

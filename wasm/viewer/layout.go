@@ -3,12 +3,24 @@ package main
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 )
 
 // This file holds the viewer's geometry, map scaling, pointer and (for the
 // 2D canvas, flat.go) composition in plain Go, so that it is tested
 // natively.
+
+// maxSlots bounds the number of map panels the page may ask for.
+const maxSlots = 64
+
+// The viewer's colours: behind the panels, an empty panel, the hover
+// marker.
+var (
+	background = color.RGBA{0x16, 0x1b, 0x22, 0xff}
+	empty      = color.RGBA{0x24, 0x2b, 0x35, 0xff}
+	marker     = color.RGBA{0xff, 0xff, 0xff, 0xff}
+)
 
 // mapInfo is a panel's map as the page sent it: the raw w x h grid (for
 // hover values) and its colour scale.

@@ -1,10 +1,17 @@
 //go:build js && wasm
 
-// Command viewer draws an image with its explanation maps over it. It is
-// an Ebitengine program compiled to js/wasm and run in a same-origin
-// iframe (www/viewer.html), because Ebitengine takes over the document's
-// body. www/viewer.js receives the page's messages and calls the global
-// object this program registers (contract in www/api.d.ts):
+// Command viewer draws an image with its explanation maps over it,
+// compiled to js/wasm and run in a same-origin iframe. It has two builds:
+//
+//   - www/viewer-2d.wasm (-tags canvas2d, in www/viewer-2d.html), the
+//     page's default: the maps drawn on a 2D canvas by the CPU (flat.go);
+//   - www/viewer.wasm (in www/viewer.html, the page with ?viewer=gpu): an
+//     Ebitengine program, which draws them on the GPU with WebGL 2 (game.go),
+//     and on the 2D canvas in a browser without WebGL 2.
+//
+// Both draw the same pictures. www/viewer.js receives the page's messages
+// and calls the global object this program registers (contract in
+// www/api.d.ts):
 //
 //	viewer.setColormaps(names, luts)   the lookup tables xai built (256 RGBA entries each), by name
 //	viewer.setImage(rgba Uint8Array, width, height)
@@ -20,18 +27,15 @@
 // selected} and {type:"png", ...} to the parent.
 // When it ends (Ebitengine could not start), it leaves the reason in the
 // global viewerError for viewer.js.
-// After each call it asks for a frame and calls viewerWake(), which
-// viewer.js defines: the frame loop waits there while nothing changes.
-// A browser without WebGL 2, which Ebitengine needs, gets the same maps
-// drawn on a 2D canvas by the CPU instead (flat.go).
+// On the GPU, after each call it asks for a frame and calls viewerWake(),
+// which viewer.js defines: the frame loop waits there while nothing
+// changes.
 package main
 
 import (
 	"fmt"
 	"math"
 	"syscall/js"
-
-	"github.com/hajimehoshi/ebiten/v2"
 )
 
 func main() {
@@ -49,17 +53,7 @@ func main() {
 	}
 	// Why the program ends, for viewer.js, which tells the page.
 	stop := func(err error) { js.Global().Set("viewerError", err.Error()) }
-	var (
-		g    target
-		game *Game // nil: no WebGL 2, g is flat
-		err  error
-	)
-	if hasWebGL2() {
-		game, err = newGame(post)
-		g = game
-	} else {
-		g, err = newFlat(post)
-	}
+	g, run, err := newTarget(post)
 	if err != nil {
 		stop(err)
 		return
@@ -153,29 +147,13 @@ func main() {
 	}))
 	js.Global().Set("viewer", api)
 	post(map[string]any{"type": "ready"})
-	if game == nil {
-		js.Global().Get("console").Call("info", "viewer: this browser offers no WebGL 2; the maps are drawn on a 2D canvas")
-		select {} // flat draws from the page's calls and the pointer's events
-	}
-
-	ebiten.SetWindowTitle("MAVIS-XAI viewer")
-	ebiten.SetRunnableOnUnfocused(true)
-	ebiten.SetScreenClearedEveryFrame(false) // Draw repaints only after a change
-	// Frames only on input, resizing and schedule (game.go), so that an idle
-	// viewer costs the page's thread nothing. (The mode is deprecated since
-	// Ebitengine 2.5 in favour of SetScreenClearedEveryFrame(false), which
-	// saves the drawing but still runs Update on every animation frame: in
-	// a trace of the idle page in headless Chromium, its thread was busy
-	// 133-146 ms a second with that alone, 82-85 ms in this mode while the
-	// loop still ticked, and 7 ms once the loop waited in viewer.js.)
-	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum)
-	if err := ebiten.RunGame(game); err != nil {
+	if err := run(); err != nil {
 		stop(err)
 	}
 }
 
-// target is what the page's calls reach: the Ebitengine Game or, without
-// WebGL 2, flat. queue runs f where the target draws (Game's next Update).
+// target is what the page's calls reach: flat or the Ebitengine Game
+// (newTarget). queue runs f where the target draws (Game's next Update).
 type target interface {
 	queue(f func())
 	setImage(rgba []byte, w, h int)
@@ -185,19 +163,6 @@ type target interface {
 	setStyle(s style)
 	hasColormap(name string) bool
 	requestPNG(slot int)
-}
-
-// hasWebGL2 reports whether a canvas of this document gives a WebGL 2
-// context, which Ebitengine needs. The context it tried is let go at once.
-func hasWebGL2() bool {
-	gl := js.Global().Get("document").Call("createElement", "canvas").Call("getContext", "webgl2")
-	if !gl.Truthy() {
-		return false
-	}
-	if lose := gl.Call("getExtension", "WEBGL_lose_context"); lose.Truthy() {
-		lose.Call("loseContext")
-	}
-	return true
 }
 
 // fn wraps f as a JS function that returns null or the error's text, and

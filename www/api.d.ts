@@ -1,7 +1,7 @@
 // api.d.ts: the JavaScript contracts of the MAVIS-XAI page, in one place.
 //
 //   page (app.js)  --postMessage-->  worker.js  --calls-->  worker.wasm (Go: wasm/worker)
-//   page (app.js)  --postMessage-->  viewer.html/viewer.js  --calls-->  viewer.wasm (Go: wasm/viewer)
+//   page (app.js)  --postMessage-->  viewer-2d.html/viewer.js  --calls-->  viewer-2d.wasm (Go: wasm/viewer; viewer.html, viewer.wasm with ?viewer=gpu)
 //
 // Every value reaches JavaScript as a plain object (structured clone between
 // the page and its workers; Go's goValue in and jsValue out at the wasm
@@ -410,17 +410,18 @@ type WorkerReply =
   | { goExit: string };                          // no id, once, when Go's program ends: that text; the page (boot.js, compute.js) starts a new worker
 
 // ---------------------------------------------------------------------------
-// 3. The viewer iframe (viewer.html). The page posts ViewerMessage with
-//    targetOrigin location.origin; viewer.js re-wraps typed arrays in its own
-//    realm and calls the global `viewer` that viewer.wasm registers. Maps are
+// 3. The viewer iframe (viewer-2d.html; viewer.html, Ebitengine's build, with
+//    ?viewer=gpu). The page posts ViewerMessage with targetOrigin
+//    location.origin; viewer.js re-wraps typed arrays in its own realm and
+//    calls the global `viewer` that the viewer's wasm registers. Maps are
 //    raw scalar grids, each with its colour scale (lo, hi: the worker's
 //    DisplayScale for the chosen rule) and colormap: colour and blend happen
-//    in the viewer's shader, which samples the 256-entry lookup table xai
-//    built (ColormapInfo.lut), so a colormap, scale or opacity change never
-//    recomputes a map (the page sends the map again with the new scale or
-//    colormap; hover still reads the raw values). Inside the iframe, Go
-//    calls viewerWake() (viewer.js) after each message: Ebitengine's frame
-//    loop waits in viewer.js while nothing changes.
+//    in the viewer (its shader on the GPU), which samples the 256-entry
+//    lookup table xai built (ColormapInfo.lut), so a colormap, scale or
+//    opacity change never recomputes a map (the page sends the map again
+//    with the new scale or colormap; hover still reads the raw values).
+//    Inside Ebitengine's iframe, Go calls viewerWake() (viewer.js) after each
+//    message: its frame loop waits in viewer.js while nothing changes.
 
 type ViewerMessage =
   | { type: 'colormaps'; colormaps: { name: string; lut: Uint8Array }[] }      // the lookup tables styles name
@@ -440,7 +441,7 @@ type ViewerEvent =
   | { type: 'layout'; layout: 'grid' | 'single'; selected: number }             // the user clicked a panel
   | { type: 'png'; slot: number; png?: Uint8Array; error?: string }
   | { type: 'error'; error: string }                                          // a call failed; the viewer runs on
-  | { type: 'stopped'; error: string };                                       // the viewer cannot run (viewer.wasm did not load, or its program ended), and why
+  | { type: 'stopped'; error: string };                                       // the viewer cannot run (its wasm did not load, or its program ended), and why
 
 interface ViewerAPI {
   // Each returns null or the error text.

@@ -59,7 +59,7 @@ export class FileRouter {
     const hooked = new WeakSet();
     const hook = () => {
       // The frame's WindowProxy stays the same across its navigations
-      // (about:blank, then viewer.html): each document is hooked.
+      // (about:blank, then the viewer's HTML): each document is hooked.
       const w = frame && frame.contentWindow;
       const doc = frame && frame.contentDocument;
       if (!w || !doc || hooked.has(doc)) return;

@@ -1,17 +1,21 @@
-// viewer-link.js: the page's side of the viewer iframe (viewer.html, an
-// Ebitengine program). It starts the viewer, queues messages until the
-// iframe's page has loaded (viewer.js holds them from then until Go is
-// ready), sends it the image, one panel per map and the colour lookup
-// tables xai built (ModelInfo.colormaps), and owns the viewer's toolbar:
-// the colormap of ordinary maps (by default each kind's own), the
-// diverging one of signed maps, the colour scale, the opacity and which
-// maps to show. Each map goes to the viewer raw, with the colour scale the
-// worker computed for the chosen rule (Explanation.scales: no scaling here)
-// and its colormap; onDisplay(i, display) hears what map i is shown with,
-// for its colour bar; onMark(what, at) hears "viewer ready" (Go has
-// started) and "maps shown" (the first map drawn, at the viewer's own time:
-// the message can reach the page's busy thread much later), in ms since
-// navigation. Contract: api.d.ts (ViewerMessage, ViewerEvent).
+// viewer-link.js: the page's side of the viewer iframe: viewer-2d.html,
+// the maps drawn on a 2D canvas, or with ?viewer=gpu viewer.html, the
+// Ebitengine build, on the GPU (wasm/viewer's main.go: the same pictures;
+// the 2D one is a third of the bytes, and on a first visit the maps came
+// 0.5-0.9 s sooner without Ebitengine's start; BENCHMARKS.md, session 37).
+// It starts the viewer, queues messages until the iframe's page has loaded
+// (viewer.js holds them from then until Go is ready), sends it the image,
+// one panel per map and the colour lookup tables xai built
+// (ModelInfo.colormaps), and owns the viewer's toolbar: the colormap of
+// ordinary maps (by default each kind's own), the diverging one of signed
+// maps, the colour scale, the opacity and which maps to show. Each map goes
+// to the viewer raw, with the colour scale the worker computed for the
+// chosen rule (Explanation.scales: no scaling here) and its colormap;
+// onDisplay(i, display) hears what map i is shown with, for its colour bar;
+// onMark(what, at) hears "viewer ready" (Go has started) and "maps shown"
+// (the first map drawn, at the viewer's own time: the message can reach the
+// page's busy thread much later), in ms since navigation. Contract:
+// api.d.ts (ViewerMessage, ViewerEvent).
 
 import { fmt } from './format.js';
 
@@ -86,9 +90,10 @@ export class ViewerLink {
   }
 
   // start loads the viewer iframe. The page waits for the first prediction
-  // (or the end of the start-up): its wasm is three times the worker's and,
-  // being same-origin, it starts on the page's own thread, so it must not
-  // compete with the way to the first prediction.
+  // (or the end of the start-up): its wasm is two thirds of the worker's
+  // (twice it with Ebitengine) and, being same-origin, it starts on the
+  // page's own thread, so it must not compete with the way to the first
+  // prediction.
   //
   // Messages go to viewer.js from the iframe's load on, not from Go's
   // "ready": viewer.js holds them until then and applies them as Go
@@ -98,11 +103,11 @@ export class ViewerLink {
     if (this.frame.getAttribute('src')) return;
     $('viewer-wait').textContent = 'Starting the viewer…';
     this.frame.addEventListener('load', () => {
-      $('viewer-wait').hidden = true; // viewer.html says it from here on
+      $('viewer-wait').hidden = true; // the viewer's HTML says it from here on
       this.open = true;
       for (const q of this.queue.splice(0)) this.send(q);
     }, { once: true });
-    this.frame.src = this.frame.dataset.src;
+    this.frame.src = new URLSearchParams(location.search).get('viewer') === 'gpu' ? 'viewer.html' : this.frame.dataset.src;
   }
 
   send(msg) {

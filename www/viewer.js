@@ -1,15 +1,17 @@
-// viewer.js runs inside the viewer iframe: it starts viewer.wasm (an
-// Ebitengine program) and hands it the page's messages. Typed arrays are
-// re-wrapped in this window's Uint8Array before they reach Go, whose
-// syscall/js type checks use this realm's constructors. The message
-// contract is in api.d.ts (ViewerMessage). viewer.html loads it with
-// defer, after its body: Ebitengine's canvas and the text that says the
-// viewer could not start both need the body, and a failed fetch of
-// viewer.wasm can end before the parser would have reached it. viewer.html
-// preloads viewer.wasm, so its request goes out with the scripts' instead
-// of after them, and the fetch below takes that response (over a link
-// with a 100 ms round trip the maps showed 156 ms sooner; BENCHMARKS.md,
-// session 33).
+// viewer.js runs inside the viewer iframe: it starts the viewer's Go
+// program, viewer-2d.wasm (the maps on a 2D canvas, the page's default,
+// in viewer-2d.html) or viewer.wasm (Ebitengine, on the GPU, in
+// viewer.html: the page with ?viewer=gpu), and hands it the page's
+// messages. Typed arrays are re-wrapped in this window's Uint8Array before
+// they reach Go, whose syscall/js type checks use this realm's
+// constructors. The message contract is in api.d.ts (ViewerMessage). The
+// HTML loads it with defer, after its body: the canvas and the text that
+// says the viewer could not start both need the body, and a failed fetch
+// of the wasm can end before the parser would have reached it. The HTML
+// preloads the wasm, so its request goes out with the scripts' instead of
+// after them, and the fetch below takes that response (over a link with a
+// 100 ms round trip the maps showed 156 ms sooner; BENCHMARKS.md, session
+// 33): the preload link names the wasm, for both.
 'use strict';
 (() => {
   const pending = []; // messages that came before Go was ready, in order
@@ -52,7 +54,7 @@
     if (api) apply(e.data); else pending.push(e.data);
   });
 
-  // stop: the viewer cannot run (viewer.wasm did not load, or its Go
+  // stop: the viewer cannot run (its wasm did not load, or its Go
   // program ended: main.go leaves why in viewerError). The page hears it
   // once, with the reason. (Without WebGL 2 the viewer still runs: it
   // draws on a 2D canvas.)
@@ -65,12 +67,12 @@
     document.querySelector('.wait').textContent = 'The viewer could not start.';
   }
 
-  // Ebitengine runs its loop on requestAnimationFrame, every frame, even in
-  // the minimum-FPS mode the viewer uses, where a frame with nothing
-  // scheduled does nothing but ask for the next one. The loop parks here
-  // instead: its next frame is held until Go schedules one (viewerWake,
-  // after ebiten.ScheduleFrame). Input and resizing update Ebitengine
-  // directly, without a frame.
+  // On the GPU, Ebitengine runs its loop on requestAnimationFrame, every
+  // frame, even in the minimum-FPS mode the viewer uses, where a frame with
+  // nothing scheduled does nothing but ask for the next one. The loop parks
+  // here instead: its next frame is held until Go schedules one
+  // (viewerWake, after ebiten.ScheduleFrame). Input and resizing update
+  // Ebitengine directly, without a frame. (The 2D canvas draws on a timer.)
   const raf = window.requestAnimationFrame.bind(window);
   let parked = null; // Ebitengine's next frame, held
   let frames = 8;    // frames to run before the loop parks (Ebitengine's start)
@@ -100,8 +102,9 @@
     window.addEventListener(type, (e) => e.stopPropagation(), { capture: true, passive: true });
   }
 
+  const wasm = document.querySelector('link[rel=preload]').getAttribute('href');
   const go = new Go();
-  WebAssembly.instantiateStreaming(fetch('viewer.wasm'), go.importObject)
+  WebAssembly.instantiateStreaming(fetch(wasm), go.importObject)
     .then((r) => {
       go.run(r.instance).then(
         () => stop(window.viewerError || 'its Go program ended (the browser console may say why)'),
@@ -109,5 +112,5 @@
       if (go.exited || !window.viewer) return;
       api = window.viewer;
       for (const m of pending.splice(0)) apply(m);
-    }, (e) => stop(`viewer.wasm: ${e.message || e}`));
+    }, (e) => stop(`${wasm}: ${e.message || e}`));
 })();

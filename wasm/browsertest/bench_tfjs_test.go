@@ -347,7 +347,7 @@ func warmTable(t *testing.T, page, tf remotePage, runs int, out *strings.Builder
 // are also timed navigating as soon as the browser is up, during its start.
 func benchCold(t *testing.T, base, tfBase string, runs int, out *strings.Builder) {
 	// The site without the kernel modules (the portable kernels).
-	portable := serveDir(t, siteCopy(t, "worker.wasm", "viewer.wasm"))
+	portable := serveDir(t, siteCopy(t, "worker.wasm", "viewer.wasm", "viewer-2d.wasm"))
 	// The engine alone: the site with index.html's app.js left out, so boot.js
 	// and its worker load the model and predict the first sample with no page
 	// UI beside them (the worker's predicted stage, ms since navigation).

@@ -212,7 +212,7 @@ func TestFileMissing(t *testing.T) {
 		{"models/index.json", []string{"Could not load the model named first in models/index.json: could not fetch models/index.json: HTTP 404", "Choose a built-in model"}, "compute engine", false},
 	} {
 		t.Run(c.file, func(t *testing.T) {
-			dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm", "viewer.wasm")
+			dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm", "viewer.wasm", "viewer-2d.wasm")
 			if err := os.RemoveAll(filepath.Join(dir, c.file)); err != nil {
 				t.Fatal(err)
 			}

@@ -88,10 +88,11 @@ func waitFor(p remotePage, cond string, limit time.Duration) error {
 // too (each browser validates the generated kernels.wasm itself), and its
 // prediction and every method's map must equal Chromium's bit for bit (the
 // kernels use no relaxed SIMD, and Go's math is its own). Then the page
-// explains its first sample as a person sees it: WebKit runs on a virtual
-// X display (Xvfb), with WebGL 2; headless Firefox has none, and its
-// viewer draws on a 2D canvas. In both the viewer must draw the maps ("maps
-// shown", from the viewer's first map drawn), with no error.
+// explains its first sample as a person sees it: in Firefox with the
+// page's viewer (the 2D canvas), in WebKit, which runs on a virtual X
+// display (Xvfb) with WebGL 2, with the Ebitengine viewer (?viewer=gpu).
+// In both the viewer must draw the maps ("maps shown", from the viewer's
+// first map drawn), with no error.
 func TestBrowsers(t *testing.T) {
 	base := site(t)
 	url := base + "?model=models/mavis.safetensors&autorun=0"
@@ -131,10 +132,11 @@ func TestBrowsers(t *testing.T) {
 	for _, b := range []struct {
 		name  string
 		start func(t *testing.T) remotePage
-		webgl bool // it offers WebGL 2 (else the viewer draws on a 2D canvas)
+		query string // the page's viewer: the 2D canvas, or Ebitengine's (on the GPU)
+		webgl bool   // it offers WebGL 2, which Ebitengine's needs
 	}{
-		{"Firefox", startFirefox, false}, // headless, it has no WebGL 2
-		{"WebKit", startWebKit, true},
+		{"Firefox", startFirefox, "", false}, // headless, it has no WebGL 2
+		{"WebKit", startWebKit, "&viewer=gpu", true},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			p := b.start(t)
@@ -157,7 +159,7 @@ func TestBrowsers(t *testing.T) {
 
 			// The person looks at the maps: a browser may not run the frames
 			// of an iframe out of view.
-			if err := p.navigate(base + "?model=models/mavis.safetensors"); err != nil {
+			if err := p.navigate(base + "?model=models/mavis.safetensors" + b.query); err != nil {
 				t.Fatal(err)
 			}
 			if err := waitFor(p, `document.body.dataset.explained !== undefined || (window.app !== undefined && app.state.errors.length > 0)`, 2*time.Minute); err != nil {
@@ -171,7 +173,8 @@ func TestBrowsers(t *testing.T) {
 				t.Fatalf("%v; the page has %v", err, v)
 			}
 			v, err := p.script(`return {shown: app.state.timings.some((m) => m[0] === 'maps shown'), errors: app.state.errors,
-				webgl: !!document.getElementById('viewer').contentDocument.createElement('canvas').getContext('webgl2')}`)
+				webgl: !!document.getElementById('viewer').contentDocument.createElement('canvas').getContext('webgl2'),
+				viewer: document.getElementById('viewer').getAttribute('src')}`)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,8 +182,8 @@ func TestBrowsers(t *testing.T) {
 			if errs, _ := res["errors"].([]any); res["shown"] != true || len(errs) > 0 {
 				t.Errorf("the first sample's maps: drawn %v, errors %q; want them drawn, with no error", res["shown"], errs)
 			}
-			if res["webgl"] != b.webgl {
-				t.Errorf("WebGL 2 offered: %v, want %v (the test covers the viewer's %s)", res["webgl"], b.webgl, map[bool]string{true: "WebGL 2", false: "2D canvas"}[b.webgl])
+			if want := map[string]string{"": "viewer-2d.html", "&viewer=gpu": "viewer.html"}[b.query]; res["webgl"] != b.webgl || res["viewer"] != want {
+				t.Errorf("WebGL 2 offered: %v, the viewer %v; want %v and %s", res["webgl"], res["viewer"], b.webgl, want)
 			}
 		})
 	}

@@ -48,7 +48,7 @@ self.addEventListener('message', (e) => {
 // for a reload after three restarts.
 func TestWorkerExit(t *testing.T) {
 	site(t)
-	dir := siteCopy(t, "worker.wasm", "viewer.wasm", "kernels.wasm", "forwarder.wasm")
+	dir := siteCopy(t, "worker.wasm", "viewer.wasm", "viewer-2d.wasm", "kernels.wasm", "forwarder.wasm")
 	js, err := os.ReadFile(filepath.Join(dir, "worker.js"))
 	if err != nil {
 		t.Fatal(err)

@@ -13,9 +13,10 @@ import (
 
 // TestIdleViewer: once the maps are shown and scored, the page costs its own
 // thread almost nothing, and the viewer still draws after a resize and
-// answers a click.
+// answers a click; with the page's viewer (the 2D canvas, which draws on
+// a timer after a change) and with Ebitengine's (?viewer=gpu).
 //
-// The viewer (Ebitengine) runs in its minimum-FPS mode: Update and Draw run
+// Ebitengine runs in its minimum-FPS mode: Update and Draw run
 // on input, on resizing and when a message schedules a frame, and its frame
 // loop waits in www/viewer.js instead of ticking on every animation frame.
 // While it ticked, an idle page took 130-150 ms of its thread per second
@@ -26,84 +27,88 @@ import (
 // and the page's "Show" select follows.
 func TestIdleViewer(t *testing.T) {
 	base := site(t)
-	ctx, cancel := browser(t, 4*time.Minute)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 2400), chromedp.Navigate(base+"?model=models/mavis.safetensors")); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, scored); err != nil {
-		t.Fatal(err)
-	}
-	if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
-		t.Fatalf("the page showed errors: %v", errs)
-	}
-	if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'viewer ready')`); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second)
-	const window = 3 * time.Second
-	c0 := pageThreadCPU()
-	time.Sleep(window)
-	idle := pageThreadCPU() - c0
-	t.Logf("the idle page's thread: %v of CPU in %v", idle, window)
-	if idle > window/20 {
-		t.Errorf("the idle page's thread used %v of CPU in %v, want at most %v (5%% of a core): something ticks while nothing changes", idle, window, window/20)
-	}
-
-	// Resized (a window, a phone turned), the viewer draws the maps at the
-	// new size without waiting for a message: the frame it shows then is
-	// the one the next message's frame draws again.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1000, 760)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond)
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('viewer').scrollIntoView({block: 'center'}), true`)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(300 * time.Millisecond)
-	resized := viewerShot(ctx, t)
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('opacity').dispatchEvent(new Event('input'))`)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond)
-	again := viewerShot(ctx, t)
-	if d := differ(resized, again); d > 0.02 {
-		t.Errorf("after a resize the viewer showed a frame that differs from its next one in %.0f%% of the pixels: it did not draw at the new size", 100*d)
-	}
-	// The first panel's label (white text, rendered by the frame's 2D
-	// canvas) is in the strip above it, the frame's top 18 pixels.
-	b := again.Bounds()
-	text := 0
-	for y := b.Min.Y; y < b.Min.Y+18; y++ {
-		for x := b.Min.X; x < b.Min.X+b.Dx()/2; x++ {
-			if r, g, bl, _ := again.At(x, y).RGBA(); r>>8 > 180 && g>>8 > 180 && bl>>8 > 180 {
-				text++
+	for _, v := range []struct{ name, query string }{{"2D canvas", ""}, {"Ebitengine", "&viewer=gpu"}} {
+		t.Run(v.name, func(t *testing.T) {
+			ctx, cancel := browser(t, 4*time.Minute)
+			defer cancel()
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 2400), chromedp.Navigate(base+"?model=models/mavis.safetensors"+v.query)); err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-	if text < 20 {
-		t.Errorf("the first panel's label strip has %d white pixels, want the label's text", text)
-	}
+			if err := waitJS(ctx, scored); err != nil {
+				t.Fatal(err)
+			}
+			if errs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`app.state.errors`)); len(errs) > 0 {
+				t.Fatalf("the page showed errors: %v", errs)
+			}
+			if err := waitJS(ctx, `app.state.timings.some((m) => m[0] === 'viewer ready')`); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Second)
+			const window = 3 * time.Second
+			c0 := pageThreadCPU()
+			time.Sleep(window)
+			idle := pageThreadCPU() - c0
+			t.Logf("the idle page's thread: %v of CPU in %v", idle, window)
+			if idle > window/20 {
+				t.Errorf("the idle page's thread used %v of CPU in %v, want at most %v (5%% of a core): something ticks while nothing changes", idle, window, window/20)
+			}
 
-	// A click on the first map (the grid's top left) shows it alone.
-	pt, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
-		const v = document.getElementById('viewer');
-		v.scrollIntoView({block: 'center'});
-		const r = v.getBoundingClientRect();
-		return [r.left + r.width * 0.25, r.top + r.height * 0.3];
-	})()`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if view, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('view').value`)); view != "grid" {
-		t.Fatalf("the Show select says %q before the click, want grid", view)
-	}
-	if err := chromedp.Do(ctx, chromedp.MouseClickXY(pt[0], pt[1])); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitJS(ctx, `document.getElementById('view').value === '0'`); err != nil {
-		view, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('view').value`))
-		t.Errorf("after a click on the first map the Show select says %q, want 0 (that map alone): %v", view, err)
+			// Resized (a window, a phone turned), the viewer draws the maps at the
+			// new size without waiting for a message: the frame it shows then is
+			// the one the next message's frame draws again.
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(1000, 760)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(1500 * time.Millisecond)
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('viewer').scrollIntoView({block: 'center'}), true`)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			resized := viewerShot(ctx, t)
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('opacity').dispatchEvent(new Event('input'))`)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(1500 * time.Millisecond)
+			again := viewerShot(ctx, t)
+			if d := differ(resized, again); d > 0.02 {
+				t.Errorf("after a resize the viewer showed a frame that differs from its next one in %.0f%% of the pixels: it did not draw at the new size", 100*d)
+			}
+			// The first panel's label (white text, rendered by the frame's 2D
+			// canvas) is in the strip above it, the frame's top 18 pixels.
+			b := again.Bounds()
+			text := 0
+			for y := b.Min.Y; y < b.Min.Y+18; y++ {
+				for x := b.Min.X; x < b.Min.X+b.Dx()/2; x++ {
+					if r, g, bl, _ := again.At(x, y).RGBA(); r>>8 > 180 && g>>8 > 180 && bl>>8 > 180 {
+						text++
+					}
+				}
+			}
+			if text < 20 {
+				t.Errorf("the first panel's label strip has %d white pixels, want the label's text", text)
+			}
+
+			// A click on the first map (the grid's top left) shows it alone.
+			pt, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+					const v = document.getElementById('viewer');
+					v.scrollIntoView({block: 'center'});
+					const r = v.getBoundingClientRect();
+					return [r.left + r.width * 0.25, r.top + r.height * 0.3];
+				})()`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if view, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('view').value`)); view != "grid" {
+				t.Fatalf("the Show select says %q before the click, want grid", view)
+			}
+			if err := chromedp.Do(ctx, chromedp.MouseClickXY(pt[0], pt[1])); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitJS(ctx, `document.getElementById('view').value === '0'`); err != nil {
+				view, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('view').value`))
+				t.Errorf("after a click on the first map the Show select says %q, want 0 (that map alone): %v", view, err)
+			}
+		})
 	}
 }
 

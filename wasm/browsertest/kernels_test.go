@@ -61,7 +61,7 @@ func TestKernels(t *testing.T) {
 	}
 
 	// The site without the kernel modules, on a server of its own.
-	url := serveDir(t, siteCopy(t, "worker.wasm", "viewer.wasm"))
+	url := serveDir(t, siteCopy(t, "worker.wasm", "viewer.wasm", "viewer-2d.wasm"))
 	portable, got := first(t, url)
 	if !strings.HasPrefix(portable, "portable: ") || !strings.Contains(portable, "could not be loaded") {
 		t.Errorf("without kernels.wasm the worker reports kernels %q, want 'portable: ' and that they could not be loaded", portable)

@@ -226,7 +226,7 @@ func TestFirstPredictionBytes(t *testing.T) {
 	if n > rest {
 		t.Errorf("before the first prediction the page fetched %d bytes besides worker.wasm and the model (%v), over the %d-byte budget: each byte delays the prediction over a network", n, seen, rest)
 	}
-	for _, f := range []string{"/viewer.html", "/viewer.wasm"} {
+	for _, f := range []string{"/viewer-2d.html", "/viewer-2d.wasm", "/viewer.html", "/viewer.wasm"} {
 		if seen[f] {
 			t.Errorf("%s was fetched before the first prediction: it competes with worker.wasm and the model for the network and the CPU", f)
 		}

@@ -360,7 +360,7 @@ const holdCalls = `var hold = (w, method, ms) => {
 func TestPoolHelperStarting(t *testing.T) {
 	site(t)
 	const delay = 15000
-	dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm", "viewer.wasm")
+	dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm", "viewer.wasm", "viewer-2d.wasm")
 	js, err := os.ReadFile(filepath.Join(dir, "worker.js"))
 	if err != nil {
 		t.Fatal(err)

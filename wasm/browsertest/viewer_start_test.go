@@ -19,9 +19,9 @@ import (
 // iframe's load on, not from Go's "ready", so the first maps need no
 // round trip through the page's thread, which the viewer's own start
 // keeps busy. A page that never hears "ready" still shows its maps. The
-// iframe says "Starting the viewer…" until Ebitengine's canvas covers
+// iframe says "Starting the viewer…" until the viewer's canvas covers
 // it. The page marks when the viewer drew the first map. When the viewer
-// cannot run (viewer.wasm missing), the page says why in its place.
+// cannot run (its wasm missing), the page says why in its place.
 func TestViewerStart(t *testing.T) {
 	base := site(t)
 
@@ -90,15 +90,16 @@ func TestViewerStart(t *testing.T) {
 		}
 	})
 
-	// Its fetch fails at once, before the parser has reached viewer.html's
-	// body (the server holds the body back for a second here): viewer.js
-	// must still report the failure and say so in the iframe.
-	t.Run("viewer.wasm missing", func(t *testing.T) {
+	// Its fetch fails at once, before the parser has reached
+	// viewer-2d.html's body (the server holds the body back for a second
+	// here): viewer.js must still report the failure and say so in the
+	// iframe.
+	t.Run("viewer-2d.wasm missing", func(t *testing.T) {
 		dir := siteCopy(t, "worker.wasm", "kernels.wasm", "forwarder.wasm")
-		if err := os.Remove(filepath.Join(dir, "viewer.wasm")); err != nil && !os.IsNotExist(err) {
+		if err := os.Remove(filepath.Join(dir, "viewer-2d.wasm")); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}
-		url := stallBody(t, serveDir(t, dir), "/viewer.html", time.Second)
+		url := stallBody(t, serveDir(t, dir), "/viewer-2d.html", time.Second)
 		ctx, cancel := browser(t, 3*time.Minute)
 		defer cancel()
 		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
@@ -110,7 +111,7 @@ func TestViewerStart(t *testing.T) {
 			s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({errors: window.app && app.state.errors, timings: window.app && app.state.timings, src: document.getElementById('viewer').getAttribute('src'), wait: document.getElementById('viewer-wait').textContent, frame: (() => { const d = document.getElementById('viewer').contentDocument; return d && d.readyState + ' ' + d.URL + ' ' + d.body.innerHTML.slice(0, 300); })(), status: document.getElementById('status').textContent})`))
 			t.Fatalf("%v; the page: %s", err, s)
 		}
-		checkStopped(ctx, t, "viewer.wasm: ")
+		checkStopped(ctx, t, "viewer-2d.wasm: ")
 	})
 }
 

@@ -16,10 +16,10 @@ import (
 // and pictures as Game, without Ebitengine. It is the page's viewer
 // (www/viewer-2d.wasm, canvas2d.go), and the Ebitengine build's in a
 // browser without WebGL 2 (switched off, blocked for its graphics driver,
-// or a hardened browser's default). layout.go's composeTo does what overlay.kage
-// does on the GPU, and levelsUp what Ebitengine's filters do. Everything
-// runs in the page's calls and the canvas's events; a redraw waits for a
-// timer, so that a burst of calls draws once.
+// or a hardened browser's default). layout.go's composeTo does what
+// overlay.kage does on the GPU, and levelsUp what Ebitengine's filters do.
+// Everything runs in the page's calls and the canvas's events; a redraw
+// waits for a timer, so that a burst of calls draws once.
 type flat struct {
 	post   func(map[string]any)
 	canvas js.Value // on screen, in place of Ebitengine's

@@ -25,7 +25,7 @@
 // It posts {type:"ready"}, {type:"shown", at} (the first map drawn),
 // {type:"hover", slot, label, x, y, value}, {type:"layout", layout,
 // selected} and {type:"png", ...} to the parent.
-// When it ends (Ebitengine could not start), it leaves the reason in the
+// When it ends (the viewer could not start), it leaves the reason in the
 // global viewerError for viewer.js.
 // On the GPU, after each call it asks for a frame and calls viewerWake(),
 // which viewer.js defines: the frame loop waits there while nothing

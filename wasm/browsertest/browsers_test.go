@@ -88,11 +88,11 @@ func waitFor(p remotePage, cond string, limit time.Duration) error {
 // too (each browser validates the generated kernels.wasm itself), and its
 // prediction and every method's map must equal Chromium's bit for bit (the
 // kernels use no relaxed SIMD, and Go's math is its own). Then the page
-// explains its first sample as a person sees it: in Firefox with the
-// page's viewer (the 2D canvas), in WebKit, which runs on a virtual X
-// display (Xvfb) with WebGL 2, with the Ebitengine viewer (?viewer=gpu).
-// In both the viewer must draw the maps ("maps shown", from the viewer's
-// first map drawn), with no error.
+// explains its first sample as a person sees it, with the page's viewer
+// (the 2D canvas) in both, and in WebKit, which runs on a virtual X
+// display (Xvfb) with WebGL 2, with the Ebitengine viewer (?viewer=gpu)
+// too. Each time the viewer must draw the maps ("maps shown", from the
+// viewer's first map drawn), with no error.
 func TestBrowsers(t *testing.T) {
 	base := site(t)
 	url := base + "?model=models/mavis.safetensors&autorun=0"
@@ -130,13 +130,13 @@ func TestBrowsers(t *testing.T) {
 	}
 
 	for _, b := range []struct {
-		name  string
-		start func(t *testing.T) remotePage
-		query string // the page's viewer: the 2D canvas, or Ebitengine's (on the GPU)
-		webgl bool   // it offers WebGL 2, which Ebitengine's needs
+		name    string
+		start   func(t *testing.T) remotePage
+		queries []string // the page's viewers: the 2D canvas (""), Ebitengine's on the GPU
+		webgl   bool     // it offers WebGL 2, which Ebitengine's needs
 	}{
-		{"Firefox", startFirefox, "", false}, // headless, it has no WebGL 2
-		{"WebKit", startWebKit, "&viewer=gpu", true},
+		{"Firefox", startFirefox, []string{""}, false}, // headless, it has no WebGL 2
+		{"WebKit", startWebKit, []string{"", "&viewer=gpu"}, true},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			p := b.start(t)
@@ -157,33 +157,40 @@ func TestBrowsers(t *testing.T) {
 			}
 			t.Logf("kernels %s, the same probabilities and the same %d maps as Chromium, bit for bit", got.Kernels, len(got.Maps))
 
-			// The person looks at the maps: a browser may not run the frames
-			// of an iframe out of view.
-			if err := p.navigate(base + "?model=models/mavis.safetensors" + b.query); err != nil {
-				t.Fatal(err)
-			}
-			if err := waitFor(p, `document.body.dataset.explained !== undefined || (window.app !== undefined && app.state.errors.length > 0)`, 2*time.Minute); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.script(`document.getElementById('viewer').scrollIntoView({block: 'center'})`); err != nil {
-				t.Fatal(err)
-			}
-			if err := waitFor(p, `app.state.timings.some((m) => m[0] === 'maps shown') || app.state.errors.length > 0`, 2*time.Minute); err != nil {
-				v, _ := p.script(`return window.app ? {errors: app.state.errors, timings: app.state.timings} : 'no app'`)
-				t.Fatalf("%v; the page has %v", err, v)
-			}
-			v, err := p.script(`return {shown: app.state.timings.some((m) => m[0] === 'maps shown'), errors: app.state.errors,
-				webgl: !!document.getElementById('viewer').contentDocument.createElement('canvas').getContext('webgl2'),
-				viewer: document.getElementById('viewer').getAttribute('src')}`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, _ := v.(map[string]any)
-			if errs, _ := res["errors"].([]any); res["shown"] != true || len(errs) > 0 {
-				t.Errorf("the first sample's maps: drawn %v, errors %q; want them drawn, with no error", res["shown"], errs)
-			}
-			if want := map[string]string{"": "viewer-2d.html", "&viewer=gpu": "viewer.html"}[b.query]; res["webgl"] != b.webgl || res["viewer"] != want {
-				t.Errorf("WebGL 2 offered: %v, the viewer %v; want %v and %s", res["webgl"], res["viewer"], b.webgl, want)
+			// The person looks at the maps, with each viewer the browser
+			// runs: a browser may not run the frames of an iframe out of
+			// view.
+			for _, query := range b.queries {
+				what := "the page" // for the messages
+				if query != "" {
+					what += " with " + query[1:]
+				}
+				if err := p.navigate(base + "?model=models/mavis.safetensors" + query); err != nil {
+					t.Fatal(err)
+				}
+				if err := waitFor(p, `document.body.dataset.explained !== undefined || (window.app !== undefined && app.state.errors.length > 0)`, 2*time.Minute); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := p.script(`document.getElementById('viewer').scrollIntoView({block: 'center'}); return true`); err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				if err := waitFor(p, `app.state.timings.some((m) => m[0] === 'maps shown') || app.state.errors.length > 0`, 2*time.Minute); err != nil {
+					v, _ := p.script(`return window.app ? {errors: app.state.errors, timings: app.state.timings} : 'no app'`)
+					t.Fatalf("%s: %v; the page has %v", what, err, v)
+				}
+				v, err := p.script(`return {shown: app.state.timings.some((m) => m[0] === 'maps shown'), errors: app.state.errors,
+					webgl: !!document.getElementById('viewer').contentDocument.createElement('canvas').getContext('webgl2'),
+					viewer: document.getElementById('viewer').getAttribute('src')}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, _ := v.(map[string]any)
+				if errs, _ := res["errors"].([]any); res["shown"] != true || len(errs) > 0 {
+					t.Errorf("%s: the first sample's maps: drawn %v, errors %q; want them drawn, with no error", what, res["shown"], errs)
+				}
+				if want := map[string]string{"": "viewer-2d.html", "&viewer=gpu": "viewer.html"}[query]; res["webgl"] != b.webgl || res["viewer"] != want {
+					t.Errorf("%s: WebGL 2 offered: %v, the viewer %v; want %v and %s", what, res["webgl"], res["viewer"], b.webgl, want)
+				}
 			}
 		})
 	}

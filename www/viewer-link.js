@@ -2,8 +2,7 @@
 // the maps drawn on a 2D canvas, or with ?viewer=gpu viewer.html, the
 // Ebitengine build, on the GPU (wasm/viewer's main.go: the same pictures;
 // the 2D one is a third of the bytes, and on a first visit the first map
-// came 630 ms sooner without Ebitengine's start; BENCHMARKS.md, session
-// 37).
+// came 630 ms sooner without Ebitengine's start; BENCHMARKS.md, session 37).
 // It starts the viewer, queues messages until the iframe's page has loaded
 // (viewer.js holds them from then until Go is ready), sends it the image,
 // one panel per map and the colour lookup tables xai built

@@ -129,14 +129,17 @@ func TestBrowsers(t *testing.T) {
 		t.Errorf("Chromium explained %d methods, want the registry's (over 20)", len(want.Maps))
 	}
 
+	// The page's viewers: the 2D canvas, and Ebitengine's on the GPU.
+	type viewer struct{ query, html string }
+	flat, gpu := viewer{"", "viewer-2d.html"}, viewer{"&viewer=gpu", "viewer.html"}
 	for _, b := range []struct {
 		name    string
 		start   func(t *testing.T) remotePage
-		queries []string // the page's viewers: the 2D canvas (""), Ebitengine's on the GPU
-		webgl   bool     // it offers WebGL 2, which Ebitengine's needs
+		viewers []viewer
+		webgl   bool // it offers WebGL 2, which Ebitengine's needs
 	}{
-		{"Firefox", startFirefox, []string{""}, false}, // headless, it has no WebGL 2
-		{"WebKit", startWebKit, []string{"", "&viewer=gpu"}, true},
+		{"Firefox", startFirefox, []viewer{flat}, false}, // headless, it has no WebGL 2
+		{"WebKit", startWebKit, []viewer{flat, gpu}, true},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			p := b.start(t)
@@ -160,12 +163,9 @@ func TestBrowsers(t *testing.T) {
 			// The person looks at the maps, with each viewer the browser
 			// runs: a browser may not run the frames of an iframe out of
 			// view.
-			for _, query := range b.queries {
-				what := "the page" // for the messages
-				if query != "" {
-					what += " with " + query[1:]
-				}
-				if err := p.navigate(base + "?model=models/mavis.safetensors" + query); err != nil {
+			for _, vw := range b.viewers {
+				what := "the page with " + vw.html // for the messages
+				if err := p.navigate(base + "?model=models/mavis.safetensors" + vw.query); err != nil {
 					t.Fatal(err)
 				}
 				if err := waitFor(p, `document.body.dataset.explained !== undefined || (window.app !== undefined && app.state.errors.length > 0)`, 2*time.Minute); err != nil {
@@ -188,8 +188,8 @@ func TestBrowsers(t *testing.T) {
 				if errs, _ := res["errors"].([]any); res["shown"] != true || len(errs) > 0 {
 					t.Errorf("%s: the first sample's maps: drawn %v, errors %q; want them drawn, with no error", what, res["shown"], errs)
 				}
-				if want := map[string]string{"": "viewer-2d.html", "&viewer=gpu": "viewer.html"}[query]; res["webgl"] != b.webgl || res["viewer"] != want {
-					t.Errorf("%s: WebGL 2 offered: %v, the viewer %v; want %v and %s", what, res["webgl"], res["viewer"], b.webgl, want)
+				if res["webgl"] != b.webgl || res["viewer"] != vw.html {
+					t.Errorf("%s: WebGL 2 offered: %v, the viewer %v; want %v and %s", what, res["webgl"], res["viewer"], b.webgl, vw.html)
 				}
 			}
 		})
